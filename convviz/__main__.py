@@ -1,0 +1,3 @@
+from convviz.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""A typed, JSON-serialisable description of a small CNN, and its shape arithmetic.
+
+A spec lists the input (size, channels, value range), then the hidden layers in order. The last
+layer, the class votes, is implicit: a fully connected layer with one neuron per class name. That
+way the same layers can be trained on any labelled folder: only `classes` changes.
+
+Every spatial size follows the lesson's formula (W - F + 2P) / S + 1. Convolution refuses a
+fractional result; max pooling rounds up, because a window that hangs over the edge still counts
+(the deck pools a 7x7 map to 4x4), exactly as torch's `ceil_mode=True` does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Union
+
+from .errors import SpecError
+
+
+@dataclass(frozen=True)
+class Conv:
+    """Convolution: `features` features of `size` x `size`, moved by `stride`, with `padding`
+    rings of zeros around the input.
+
+    `divide` follows the deck: after multiplying and adding, divide by the number of feature
+    pixels, so a perfect match gives 1. `fixed` holds hand-made features ([feature][row][col],
+    one input channel) that stay as they are during training (the deck's X/O features).
+    """
+
+    features: int
+    size: int
+    stride: int = 1
+    padding: int = 0
+    divide: bool = False
+    bias: bool = True
+    fixed: tuple | None = None
+    kind: str = field(default="conv", init=False)
+
+
+@dataclass(frozen=True)
+class ReLU:
+    kind: str = field(default="relu", init=False)
+
+
+@dataclass(frozen=True)
+class MaxPool:
+    window: int
+    stride: int
+    kind: str = field(default="pool", init=False)
+
+
+@dataclass(frozen=True)
+class Flatten:
+    kind: str = field(default="flatten", init=False)
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A hidden fully connected layer of `neurons` neurons."""
+
+    neurons: int
+    kind: str = field(default="fc", init=False)
+
+
+Layer = Union[Conv, ReLU, MaxPool, Flatten, Dense]
+_KINDS = {"conv": Conv, "relu": ReLU, "pool": MaxPool, "flatten": Flatten, "fc": Dense}
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """What one layer turns its input into; `shape` is (channels, rows, cols) or (n,)."""
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    params: int
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    input_size: int  # square input, rows == cols
+    channels: int
+    value_range: tuple[float, float]  # (background, ink)
+    layers: tuple[Layer, ...]
+    classes: tuple[str, ...]
+
+    # ---- derived ---------------------------------------------------------------------------
+    def shapes(self) -> list[LayerShape]:
+        """Every layer's output shape, the implicit vote layer last. Raises SpecError."""
+        return layer_shapes(self)
+
+    def with_classes(self, classes) -> "NetworkSpec":
+        return replace(self, classes=tuple(str(c) for c in classes))
+
+    def validate(self) -> "NetworkSpec":
+        self.shapes()
+        return self
+
+    # ---- JSON ------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["value_range"] = list(self.value_range)
+        d["classes"] = list(self.classes)
+        d["layers"] = [_layer_to_dict(layer) for layer in self.layers]
+        return d
+
+    def to_json(self, **kw) -> str:
+        return json.dumps(self.to_dict(), **kw)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetworkSpec":
+        try:
+            layers = tuple(_layer_from_dict(i, ld) for i, ld in enumerate(d["layers"]))
+            spec = cls(
+                name=str(d.get("name", "custom")),
+                input_size=_int(d["input_size"], "input_size"),
+                channels=_int(d.get("channels", 1), "channels"),
+                value_range=tuple(float(v) for v in d.get("value_range", (-1.0, 1.0))),
+                layers=layers,
+                classes=tuple(str(c) for c in d["classes"]),
+            )
+        except KeyError as e:
+            raise SpecError(f"spec is missing the field {e.args[0]!r}") from None
+        except (TypeError, ValueError) as e:
+            raise SpecError(f"spec is malformed: {e}") from None
+        return spec.validate()
+
+    @classmethod
+    def from_json(cls, text: str) -> "NetworkSpec":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"spec is not valid JSON: {e.msg} at line {e.lineno}") from None
+        if not isinstance(d, dict):
+            raise SpecError("spec must be a JSON object")
+        return cls.from_dict(d)
+
+
+def _int(v, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+        raise SpecError(f"{what} must be a whole number, got {v!r}")
+    return int(v)
+
+
+def _layer_to_dict(layer: Layer) -> dict:
+    d = asdict(layer)
+    if d.get("fixed") is None:
+        d.pop("fixed", None)
+    return d
+
+
+def _layer_from_dict(i: int, d: dict) -> Layer:
+    if not isinstance(d, dict) or d.get("kind") not in _KINDS:
+        raise SpecError(f"layer {i + 1}: unknown kind {d.get('kind') if isinstance(d, dict) else d!r}"
+                        f" (expected one of {', '.join(_KINDS)})")
+    kind_cls = _KINDS[d["kind"]]
+    args = {k: v for k, v in d.items() if k != "kind"}
+    try:
+        if kind_cls is Conv:
+            for k in ("features", "size", "stride", "padding"):
+                if k in args:
+                    args[k] = _int(args[k], f"layer {i + 1} ({d['kind']}) {k}")
+            if args.get("fixed") is not None:
+                args["fixed"] = _to_tuple(args["fixed"])
+        elif kind_cls is MaxPool:
+            for k in ("window", "stride"):
+                args[k] = _int(args[k], f"layer {i + 1} (pool) {k}")
+        elif kind_cls is Dense:
+            args["neurons"] = _int(args["neurons"], f"layer {i + 1} (fc) neurons")
+        return kind_cls(**args)
+    except TypeError as e:
+        raise SpecError(f"layer {i + 1} ({d['kind']}): {e}") from None
+
+
+def _to_tuple(x):
+    return tuple(_to_tuple(v) for v in x) if isinstance(x, (list, tuple)) else float(x)
+
+
+def conv_out(w: int, f: int, s: int, p: int) -> float:
+    """(W - F + 2P) / S + 1, unrounded, so a caller can tell a fractional size."""
+    return (w - f + 2 * p) / s + 1
+
+
+def pool_out(w: int, f: int, s: int) -> int:
+    """Pooling size with windows hanging over the edge counted (torch ceil_mode=True): the last
+    window must still start inside the map."""
+    n = math.ceil((w - f) / s) + 1
+    if (n - 1) * s >= w:
+        n -= 1
+    return n
+
+
+def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
+    if spec.input_size < 1 or spec.channels < 1:
+        raise SpecError(f"input must be at least 1x1 with 1 channel, got {spec.input_size}x"
+                        f"{spec.input_size}x{spec.channels}")
+    lo, hi = spec.value_range
+    if not lo < hi:
+        raise SpecError(f"value range must go from low to high, got {lo}..{hi}")
+    if len(spec.classes) < 2:
+        raise SpecError(f"a classifier needs at least 2 classes, got {len(spec.classes)}")
+    if len(set(spec.classes)) != len(spec.classes):
+        raise SpecError("class names must be different from each other")
+
+    out: list[LayerShape] = []
+    shape: tuple[int, ...] = (spec.channels, spec.input_size, spec.input_size)
+    counts: dict[str, int] = {}
+    for i, layer in enumerate(spec.layers):
+        counts[layer.kind] = counts.get(layer.kind, 0) + 1
+        name = f"{layer.kind}{counts[layer.kind]}"
+        where = f"layer {i + 1} ({name})"
+        params = 0
+        if isinstance(layer, Conv):
+            if len(shape) != 3:
+                raise SpecError(f"{where}: convolution needs maps, but its input is flat {shape}")
+            c, w = shape[0], shape[1]
+            if layer.features < 1 or layer.size < 1 or layer.stride < 1 or layer.padding < 0:
+                raise SpecError(f"{where}: features, size and stride must be at least 1 and "
+                                f"padding at least 0 (got {layer.features}, {layer.size}, "
+                                f"{layer.stride}, {layer.padding})")
+            if layer.size > w + 2 * layer.padding:
+                raise SpecError(f"{where}: a {layer.size}x{layer.size} feature does not fit in a "
+                                f"{w}x{w} input with padding {layer.padding}")
+            o = conv_out(w, layer.size, layer.stride, layer.padding)
+            if o != int(o):
+                raise SpecError(f"{where}: (W - F + 2P)/S + 1 = ({w} - {layer.size} + 2*"
+                                f"{layer.padding})/{layer.stride} + 1 = {o:.3g} is not a whole "
+                                f"number")
+            if layer.fixed is not None:
+                fx = layer.fixed
+                ok = (len(fx) == layer.features and c == 1 and all(
+                    len(r) == layer.size and all(len(q) == layer.size for q in r) for r in fx))
+                if not ok:
+                    raise SpecError(f"{where}: fixed features must be {layer.features} grids of "
+                                    f"{layer.size}x{layer.size} on a 1-channel input")
+            shape = (layer.features, int(o), int(o))
+            params = layer.features * c * layer.size ** 2 + (layer.features if layer.bias else 0)
+        elif isinstance(layer, MaxPool):
+            if len(shape) != 3:
+                raise SpecError(f"{where}: pooling needs maps, but its input is flat {shape}")
+            w = shape[1]
+            if layer.window < 1 or layer.stride < 1:
+                raise SpecError(f"{where}: window and stride must be at least 1 (got "
+                                f"{layer.window}, {layer.stride})")
+            if layer.window > w:
+                raise SpecError(f"{where}: a {layer.window}x{layer.window} window is larger than "
+                                f"its {w}x{w} input")
+            o = pool_out(w, layer.window, layer.stride)
+            shape = (shape[0], o, o)
+        elif isinstance(layer, Flatten):
+            shape = (math.prod(shape),)
+        elif isinstance(layer, Dense):
+            if len(shape) != 1:
+                raise SpecError(f"{where}: a fully connected layer needs a flat input; add a "
+                                f"flatten layer before it")
+            if layer.neurons < 1:
+                raise SpecError(f"{where}: needs at least 1 neuron, got {layer.neurons}")
+            params = shape[0] * layer.neurons + layer.neurons
+            shape = (layer.neurons,)
+        elif isinstance(layer, ReLU):
+            pass
+        else:  # pragma: no cover - the dataclasses above are the only layers
+            raise SpecError(f"{where}: unknown layer {layer!r}")
+        out.append(LayerShape(name, layer.kind, shape, params))
+
+    if len(shape) != 1:
+        raise SpecError(f"the last layer gives maps {shape}; end with a flatten layer before the "
+                        f"votes")
+    n = len(spec.classes)
+    out.append(LayerShape("votes", "votes", (n,), shape[0] * n + n))
+    return out
