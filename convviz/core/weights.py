@@ -55,13 +55,13 @@ def atomic_write(path, write) -> None:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
     os.close(fd)
     try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
         # mkstemp makes the file private (0600); give it the mode a normal new file would get
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
