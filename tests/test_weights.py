@@ -126,6 +126,19 @@ def test_safetensors_whose_header_length_looks_like_a_torch_file(tmp_path, first
     np.testing.assert_array_equal(_outputs(again), _outputs(model))
 
 
+def test_onnx_round_trip(tmp_path):
+    # xo: fixed features and the divide option must survive the exporter's optimisations
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    model = _trained_looking("xo")
+    save_model(model, tmp_path / "m.onnx", {"val_accuracy": 0.5})
+    again, info = load_model(tmp_path / "m.onnx")
+    assert again.spec == model.spec and info["summary"] == {"val_accuracy": 0.5}
+    np.testing.assert_array_equal(_outputs(again), _outputs(model))
+    (tmp_path / "m.onnx").write_bytes((tmp_path / "m.onnx").read_bytes()[:300])
+    _one_line_refusal(tmp_path / "m.onnx", "damaged")
+
+
 def test_load_into_fills_a_matching_network(tmp_path):
     source = _trained_looking("shapes", classes=("a", "b", "c", "d", "e", "f"))
     save_model(source, tmp_path / "s.safetensors")
