@@ -28,23 +28,28 @@ def _application(argv=None):
     return app
 
 
-def launch(argv=None):
+def launch(argv=None, preset=None):
     """Create the application and show the main window at once; the panels and the network
     follow from the event loop. Returns (app, window)."""
     from PySide6.QtCore import QTimer
 
+    if preset is not None:
+        from convviz.core.presets import preset as preset_spec
+
+        preset_spec(preset)  # an unknown name: SpecError, one line, before any window
     app = _application(argv)
     from convviz.qt.main_window import MainWindow
 
-    window = MainWindow(lazy=True)
+    window = MainWindow(lazy=True, preset=preset)
     window.show()
     QTimer.singleShot(0, window.start)
     return app, window
 
 
-def run_app(argv=None) -> int:
-    """The desktop app; returns the exit status."""
-    app, _window = launch(argv)
+def run_app(argv=None, preset=None) -> int:
+    """The desktop app; returns the exit status. `preset` opens that network (xo, shapes,
+    lenet5) instead of last time's."""
+    app, _window = launch(argv, preset)
     return app.exec()
 
 
@@ -121,7 +126,7 @@ def screenshot(out, preset=None, size=None) -> int:
     while time.perf_counter() < deadline:
         QApplication.processEvents()
         time.sleep(0.01)
-    window.session.flush()
+    window.session.refresh()  # once more, warm: the status bar shows a typical update time
     QApplication.processEvents()
     picture = window.grab()
     ok = picture.save(str(out))
@@ -146,7 +151,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.screenshot:
         return screenshot(args.screenshot, args.preset, args.size)
-    return run_app(sys.argv[:1])
+    return run_app(sys.argv[:1], args.preset)
 
 
 if __name__ == "__main__":

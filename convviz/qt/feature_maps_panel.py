@@ -121,7 +121,7 @@ class FeatureMapsPanel(QWidget):
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.detail_view)
-        split.setSizes([600, 260])
+        split.setSizes([560, 340])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
@@ -232,9 +232,13 @@ class FeatureMapsPanel(QWidget):
         levels = (-self.level, self.level)
         self.detail_image.setImage(values, levels=levels, autoLevels=False)
         self.detail_box.setRange(QRectF(0, 0, w, h), padding=0.02)
-        numbers = h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX
+        # values printed in the cells when the map is small and the cells are big enough
+        cell_px = self.detail_box.width() / max(w, 1)
+        numbers = h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX and cell_px >= 30
+        font = QFont()
+        font.setPointSizeF(max(7.0, min(theme.BASE_POINT_SIZE, cell_px * 0.22)))
         while numbers and len(self.detail_numbers) < h * w:
-            t = pg.TextItem("", color=theme.TEXT, anchor=(0.5, 0.5))
+            t = pg.TextItem("", anchor=(0.5, 0.5))
             self.detail_box.addItem(t)
             self.detail_numbers.append(t)
         for k, t in enumerate(self.detail_numbers):
@@ -242,5 +246,10 @@ class FeatureMapsPanel(QWidget):
             t.setVisible(on)
             if on:
                 r, c = divmod(k, w)
-                t.setText(f"{values[r, c]:.2f}".replace("-0.00", "0.00"))
+                v = float(values[r, c])
+                t.setFont(font)
+                # dark text on the bright (large) values, light text on the dark ones
+                t.setColor(theme.CANVAS_BG if abs(v) > 0.55 * self.level else theme.TEXT)
+                text = f"{v:.2f}" if cell_px >= 48 else f"{v:.1f}"
+                t.setText(text.replace("-0.0", "0.0") if float(text) == 0 else text)
                 t.setPos(c + 0.5, r + 0.5)

@@ -53,12 +53,16 @@ class _DockPlace:
 class MainWindow(QMainWindow):
     closing = Signal()
 
-    def __init__(self, session: Session | None = None, lazy: bool = False, restore: bool = True):
+    def __init__(self, session: Session | None = None, lazy: bool = False, restore: bool = True,
+                 preset: str | None = None):
         """`lazy`: make the docks now but their panels only in `start()` (the app shows the
-        window first). Tests pass lazy=False (the default) to get every panel at once."""
+        window first). Tests pass lazy=False (the default) to get every panel at once.
+        `preset`: open with this network instead of the one remembered from last time."""
         super().__init__()
         store = settings.app_settings()
-        preset = str(store.value(settings.PRESET, DEFAULT_PRESET))
+        if preset is not None:
+            store.remove(settings.WEIGHTS)  # asked for a preset: not last time's weights file
+        preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
         if preset not in PRESETS:
             preset = DEFAULT_PRESET
         self.session = session or Session(preset, parent=self)
@@ -300,11 +304,11 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def open_image(self, path: str) -> None:
-        from .image_loading import load_picture
+        from convviz.core.imageio import load_image
 
         c = self.session.canvas
         try:
-            c.set_input(load_picture(path, c.size, c.value_range))
+            c.set_input(load_image(path, c.size, c.value_range))
         except ConvvizError as e:
             self.show_error(str(e))
 
@@ -316,7 +320,7 @@ class MainWindow(QMainWindow):
     def open_weights(self, path: str, quiet: bool = False) -> bool:
         try:
             self.session.load_weights(path)
-        except (ConvvizError, ImportError, OSError) as e:
+        except (ConvvizError, OSError) as e:
             message = f"could not open {os.path.basename(path)}: {e}"
             if quiet:
                 self.statusBar().showMessage(message, 8000)
@@ -334,7 +338,7 @@ class MainWindow(QMainWindow):
             return
         try:
             self.session.export_weights(path)
-        except (ConvvizError, ImportError, OSError, RuntimeError) as e:
+        except (ConvvizError, OSError, RuntimeError) as e:
             self.show_error(f"could not export the weights: {e}")
             return
         self.statusBar().showMessage(f"Saved {path}", 6000)

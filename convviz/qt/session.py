@@ -19,6 +19,7 @@ import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal
 
+from convviz.core.errors import ConvvizError
 from convviz.core.presets import preset as preset_spec
 from convviz.core.spec import NetworkSpec
 
@@ -28,45 +29,24 @@ FRAME_MS = 16.0  # one 60 Hz frame; refined from the screen's refresh rate when 
 
 
 def load_preset_model(name: str):
-    """A network for a preset: the bundled trained weights when the core ships them, otherwise
-    freshly initialised (seeded, so it is the same every run)."""
-    try:
-        from convviz.core.bundled import preset_model
-    except ImportError:  # the bundled weights module has not landed yet
-        from convviz.core.network import build
+    """A preset's network with its bundled trained weights (fresh ones if none ship). Imports
+    torch, so the app calls it from the loader thread."""
+    from convviz.core.bundled import preset_model
 
-        return build(preset_spec(name))
     return preset_model(name)
 
 
 def available_devices() -> list[str]:
     """The compute devices present here, "cpu" always first. Imports torch."""
-    try:
-        from convviz.core.device import available_devices as core_devices
-    except ImportError:
-        import torch
+    from convviz.core.device import available_devices as present
 
-        found = ["cpu"]
-        if torch.cuda.is_available():
-            found.append("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            found.append("mps")
-        return found
-    return list(core_devices())
+    return list(present())
 
 
 def resolve_device(name: str):
-    try:
-        from convviz.core.device import resolve_device as core_resolve
-    except ImportError:
-        import torch
+    from convviz.core.device import resolve_device as resolve
 
-        if name == "auto":
-            name = [d for d in available_devices() if d != "cpu"][:1] or ["cpu"]
-            name = name[0]
-        return torch.device(name)
-    return core_resolve(name)
+    return resolve(name)
 
 
 class _PresetLoader(QThread):
@@ -165,7 +145,12 @@ class Session(QObject):
         A model with a different spec re-lays-out every panel."""
         self._generation += 1  # any load still running is now stale
         model.eval()
-        model.to(resolve_device(self.device_name))
+        try:
+            device = resolve_device(self.device_name)
+        except ConvvizError:  # e.g. last run used a GPU this machine lacks: fall back quietly
+            self.device_name = "auto"
+            device = resolve_device("auto")
+        model.to(device)
         if model.spec != self.spec:
             self._set_spec(model.spec)
         self.model, self.source = model, source
@@ -208,21 +193,20 @@ class Session(QObject):
 
     # ---- the device ------------------------------------------------------------------------
     def set_device(self, name: str) -> None:
-        self.device_name = name
+        """Run the network on "auto", "cpu", "cuda" or "mps"; ConvvizError if not present."""
         if self.model is not None:
             self.model.to(resolve_device(name))
+        self.device_name = name
+        if self.model is not None:
             self.device_changed.emit(self.device_description())
             self.request_trace()
 
     def device_description(self) -> str:
         if self.model is None:
             return self.device_name
-        device = self.model.device
-        try:
-            from convviz.core.device import describe
-        except ImportError:
-            return str(device).upper() if device.type == "cpu" else str(device)
-        return describe(device)
+        from convviz.core.device import describe
+
+        return describe(self.model.device)
 
     # ---- tracing ---------------------------------------------------------------------------
     def request_trace(self) -> None:
@@ -232,6 +216,11 @@ class Session(QObject):
             return
         since = (time.perf_counter() - self._last_start) * 1000.0
         self._timer.start(int(max(0.0, self.frame_ms - since)))
+
+    def refresh(self) -> None:
+        """Trace the drawing again now, changed or not (new weights, a screenshot)."""
+        self._dirty = True
+        self.flush()
 
     def flush(self) -> None:
         """Trace the drawing now if it changed since the last trace."""
