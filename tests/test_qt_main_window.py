@@ -194,6 +194,7 @@ def test_layout_and_settings_survive_a_restart(qtbot, make_window):
     w.resize(780, 640)  # fits the offscreen screen, so restoring it is not clamped
     w.choose_preset("xo")
     w.panels["votes"].set_mode("probabilities")
+    w.canvas_panel.set_brush(5, 0.8)
     size = (w.width(), w.height())  # at least the layout's minimum, and within the screen
     assert size[0] <= 800 and size[1] == 640
     w.close()
@@ -209,6 +210,8 @@ def test_layout_and_settings_survive_a_restart(qtbot, make_window):
     assert again.dockWidgetArea(again.docks["votes"]) == Qt.BottomDockWidgetArea
     assert not again.docks["kernels"].isVisible() and again.docks["feature_maps"].isVisible()
     assert again.panels["votes"].mode == "probabilities"
+    brush = again.session.canvas.brush
+    assert (brush.size, brush.softness) == (5.0, 0.8)
 
 
 def test_switching_presets_resizes_canvas_and_rebuilds_panels(qtbot, make_window):

@@ -18,6 +18,7 @@ Plugging in (for panels and tools written elsewhere):
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
@@ -38,6 +39,7 @@ PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes
                  "lenet5": "LeNet-5 (32×32)"}
 DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
            ("mps", "MPS (Apple GPU)")]
+STATUS_INTERVAL_S = 0.25
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp)"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
@@ -82,6 +84,9 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.canvas_panel = CanvasPanel(self.session.canvas)
         self.canvas_panel.image_dropped.connect(self.open_image)
+        self.canvas_panel.set_brush(float(store.value(settings.BRUSH_SIZE, 2.0)),
+                                    float(store.value(settings.BRUSH_SOFTNESS, 0.3)))
+        self.canvas_panel.brush_changed.connect(self._save_brush)
         self.setCentralWidget(self.canvas_panel)
         self._make_menus()
         self._make_status_bar()
@@ -96,7 +101,7 @@ class MainWindow(QMainWindow):
         s.model_changed.connect(self._on_model_changed)
         s.device_changed.connect(lambda d: self.device_label.setText(f"Device: {d}"))
         s.weights_changed.connect(self._on_weights_ready)
-        s.updated.connect(lambda ms: self.update_label.setText(f"Last update: {ms:.1f} ms"))
+        s.updated.connect(self._show_update_time)
         s.failed.connect(self.show_error)
         self._on_model_changed(s.spec)
         if not lazy:
@@ -253,11 +258,24 @@ class MainWindow(QMainWindow):
     def _tidy_train_menu(self) -> None:
         self._train_placeholder.setVisible(len(self.train_menu.actions()) == 1)
 
+    def _save_brush(self) -> None:
+        store = settings.app_settings()
+        store.setValue(settings.BRUSH_SIZE, self.session.canvas.brush.size)
+        store.setValue(settings.BRUSH_SOFTNESS, self.session.canvas.brush.softness)
+
+    def _show_update_time(self, ms: float) -> None:
+        # a few times a second is readable; every frame would only cost repaints
+        now = time.perf_counter()
+        if now - self._status_time >= STATUS_INTERVAL_S or self.update_label.text().endswith("—"):
+            self._status_time = now
+            self.update_label.setText(f"Last update: {ms:.1f} ms")
+
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
         self.model_label, self.classes_label = QLabel(), QLabel()
         self.device_label = QLabel("Device: loading…")
         self.update_label = QLabel("Last update: —")
+        self._status_time = 0.0
         for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
             bar.addPermanentWidget(lab)
 
