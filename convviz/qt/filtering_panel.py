@@ -260,7 +260,7 @@ class FilteringPanel(StepperPanel):
         if s.divisor != 1:
             text += f" ÷ {s.divisor:g}"
         if s.bias != 0:
-            text += f" {'+' if s.bias >= 0 else '−'} bias {dn(abs(s.bias))}"
+            text += f" + bias {dn(s.bias)}"
         if s.n_maps > 1 or s.divisor != 1 or s.bias != 0:
             text += " ="
         text += (f" <b style='font-size:24px'>{dn(s.value)}</b> → output cell "
