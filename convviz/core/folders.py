@@ -1,0 +1,274 @@
+"""Labelled image folders: one subfolder per class, as torchvision's ImageFolder and Keras use.
+
+    shapes/
+        circle/  a.png  b.jpg ...
+        square/  c.PNG  sub/d.webp ...   (nested folders inside a class count for that class)
+
+Loading happens in two steps so the app can show a report before anything is trained:
+
+1. `list_folder(root)` walks the tree (no decoding): class names, candidate files, and the files
+   skipped with their reason (not an image type, outside any class folder). Hidden files and
+   folders (dot names) are left out silently, like `ls` does.
+2. `load_folder(...)` decodes every candidate once, on a few threads, into one array: grayscale,
+   resized to the model's input, ink made the high end, mapped to the model's value range. A
+   corrupt file is skipped and listed, never fatal. Progress goes to a callback; a cancel flag is
+   checked between small chunks.
+
+The decoder is pluggable: any callable `(path, size) -> (size, size) float array of brightness
+0..1` that raises on an unreadable file. `pillow_decode` is the default; the Qt app passes the
+faster QImage decoder from convviz.qt.folder_decode. This module imports no Qt.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import ConvvizError, DataError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+
+Decoder = Callable[[str, int], np.ndarray]  # (path, size) -> (size, size) brightness 0..1
+Progress = Callable[[int, int], None]  # (images done, images in all)
+
+CHUNK = 128  # images per task: small enough for smooth progress and a quick cancel
+
+
+class LoadCancelled(ConvvizError):
+    """The person cancelled loading; not a fault."""
+
+    def __init__(self):
+        super().__init__("loading the folder was cancelled")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str  # relative to the folder root
+    reason: str
+
+
+@dataclass
+class FolderListing:
+    """What is in the folder, before decoding."""
+
+    root: Path
+    classes: tuple[str, ...]
+    files: list[tuple[str, int]]  # (absolute path, class index), classes in sorted order
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        n = np.bincount([c for _, c in self.files], minlength=len(self.classes))
+        return dict(zip(self.classes, (int(v) for v in n)))
+
+
+@dataclass
+class LabelledImages:
+    """The decoded folder, ready to train on."""
+
+    root: Path
+    classes: tuple[str, ...]
+    X: np.ndarray  # (N, 1, size, size) float32 in the model's value range, ink high
+    y: np.ndarray  # (N,) int64 class indices
+    paths: list[str]  # (N,) where each image came from, relative to root
+    skipped: list[Skipped]
+
+    def counts(self) -> dict[str, int]:
+        n = np.bincount(self.y, minlength=len(self.classes))
+        return dict(zip(self.classes, (int(v) for v in n)))
+
+    def report(self, max_skipped: int = 20) -> str:
+        """A plain-text scan report: classes, images per class, files skipped and why."""
+        counts = self.counts()
+        width = max(len(c) for c in self.classes)
+        lines = [f"{len(self.y)} images in {len(self.classes)} classes from {self.root}"]
+        lines += [f"  {c:<{width}}  {n:>7}" for c, n in counts.items()]
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} files skipped:")
+            lines += [f"  {s.path}: {s.reason}" for s in self.skipped[:max_skipped]]
+            if len(self.skipped) > max_skipped:
+                lines.append(f"  ... and {len(self.skipped) - max_skipped} more")
+        else:
+            lines.append("no files skipped")
+        return "\n".join(lines)
+
+
+# ---- listing -------------------------------------------------------------------------------
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".") or name in ("__MACOSX", "Thumbs.db", "desktop.ini")
+
+
+def list_folder(root) -> FolderListing:
+    """Walk a labelled folder without decoding anything. Raises DataError with one line."""
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DataError(f"folder not found: {root}")
+    if not root.is_dir():
+        raise DataError(f"not a folder: {root}")
+    try:
+        with os.scandir(root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        raise DataError(f"cannot read the folder {root}: {e.strerror or e}") from None
+    skipped: list[Skipped] = []
+    class_dirs = []
+    for e in entries:
+        if _hidden(e.name):
+            continue
+        if e.is_dir():
+            class_dirs.append(e)
+        else:
+            skipped.append(Skipped(e.name, "not inside a class folder"))
+    if not class_dirs:
+        raise DataError(f"no class folders in {root}: put each class's images in a subfolder "
+                        f"named after the class")
+    if len(class_dirs) == 1:
+        raise DataError(f"only one class folder ({class_dirs[0].name!r}) in {root}: a "
+                        f"classifier needs at least two")
+    classes = tuple(e.name for e in class_dirs)
+    files: list[tuple[str, int]] = []
+    for ci, d in enumerate(class_dirs):
+        before = len(files)
+        for dirpath, dirnames, filenames in os.walk(d.path, followlinks=True):
+            dirnames[:] = sorted(n for n in dirnames if not _hidden(n))
+            for name in sorted(filenames):
+                if _hidden(name):
+                    continue
+                full = os.path.join(dirpath, name)
+                if os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
+                    files.append((full, ci))
+                else:
+                    skipped.append(Skipped(os.path.relpath(full, root), "not an image type"))
+        if len(files) == before:
+            raise DataError(f"class folder {d.name!r} has no images (png, jpg, bmp, gif, webp "
+                            f"or tif)")
+    return FolderListing(root, classes, files, skipped)
+
+
+# ---- decoding ------------------------------------------------------------------------------
+
+def pillow_decode(path: str, size: int) -> np.ndarray:
+    """Pillow decoder: (size, size) float32 brightness 0..1; transparent areas count as white.
+
+    16-bit images keep their full range; palette and alpha images are flattened first."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.draft("L", (size, size))  # JPEG: let the decoder shrink by 2/4/8 for free
+            if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+                a = np.asarray(im, dtype=np.float32)
+                a = a / (65535.0 if im.mode != "F" else max(1.0, float(a.max())))
+                gray = Image.fromarray(np.clip(a, 0, 1).astype(np.float32), "F")
+            elif im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                gray = Image.alpha_composite(white, rgba).convert("L")
+            else:
+                gray = im.convert("L")
+            small = gray.resize((size, size), Image.BILINEAR)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise DataError(_decode_reason(e)) from None
+    a = np.asarray(small, dtype=np.float32)
+    return a if small.mode == "F" else a / 255.0
+
+
+def _decode_reason(e: Exception) -> str:
+    text = str(e).split("\n")[0]
+    if "cannot identify image file" in text:
+        return "not a readable image"
+    return f"cannot decode: {text}" if text else "cannot decode"
+
+
+def to_ink(gray: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """Brightness 0..1 (..., H, W) -> the model's range with ink high.
+
+    A picture whose border is mostly light (mean > 0.5) is dark ink on a light background, so
+    it is inverted; white-on-black pictures are kept. Same rule as convviz.core.imageio.
+    """
+    g = np.asarray(gray, dtype=np.float32)
+    border = np.concatenate([g[..., 0, :], g[..., -1, :], g[..., 1:-1, 0], g[..., 1:-1, -1]],
+                            axis=-1).mean(axis=-1)
+    ink = np.where((border > 0.5)[..., None, None], 1.0 - g, g)
+    lo, hi = value_range
+    return (lo + ink * (hi - lo)).astype(np.float32)
+
+
+def _decode_chunk(decoder: Decoder, chunk, size: int):
+    """Decode a list of (position, path); returns positions, images, and failures."""
+    ok_pos, images, failed = [], [], []
+    for pos, path in chunk:
+        try:
+            g = np.asarray(decoder(path, size), dtype=np.float32)
+            if g.shape != (size, size) or not np.isfinite(g).all():
+                raise DataError(f"decoder gave {g.shape} instead of {size}x{size}")
+        except ConvvizError as e:
+            failed.append((pos, str(e)))
+        except Exception as e:  # a decoder's own fault: still this one file, never fatal
+            failed.append((pos, f"cannot decode: {type(e).__name__}: {e}".split("\n")[0]))
+        else:
+            ok_pos.append(pos)
+            images.append(g)
+    return ok_pos, images, failed
+
+
+def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None = None,
+                threads: int = 2, progress: Progress | None = None,
+                should_cancel: Callable[[], bool] | None = None,
+                listing: FolderListing | None = None) -> LabelledImages:
+    """Decode a labelled folder into arrays. Raises DataError (unusable folder) or
+    LoadCancelled. `listing` reuses an earlier `list_folder` result."""
+    listing = listing or list_folder(root)
+    decoder = decoder or pillow_decode
+    files = listing.files
+    total = len(files)
+    gray = np.empty((total, size, size), np.float32)
+    good = np.zeros(total, bool)
+    reasons: dict[int, str] = {}
+    chunks = [[(i, files[i][0]) for i in range(s, min(s + CHUNK, total))]
+              for s in range(0, total, CHUNK)]
+    done = 0
+    if progress:
+        progress(0, total)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        futures = [pool.submit(_decode_chunk, decoder, c, size) for c in chunks]
+        try:
+            for fut in as_completed(futures):
+                if should_cancel and should_cancel():
+                    raise LoadCancelled()
+                ok_pos, images, failed = fut.result()
+                if ok_pos:
+                    gray[ok_pos] = np.stack(images)
+                    good[ok_pos] = True
+                reasons.update(failed)
+                done += len(ok_pos) + len(failed)
+                if progress:
+                    progress(done, total)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    cut = len(os.path.join(str(listing.root), ""))  # paths all start with root/ (list_folder)
+    skipped = list(listing.skipped) + [
+        Skipped(files[i][0][cut:], reasons[i]) for i in sorted(reasons)]
+    labels = np.fromiter((c for _, c in files), np.int64, total)
+    if not good.any():
+        raise DataError(f"no readable images in {listing.root} ({total} files tried, e.g. "
+                        f"{skipped[-1].path}: {skipped[-1].reason})")
+    keep = np.flatnonzero(good)
+    y = labels[keep]
+    counts = np.bincount(y, minlength=len(listing.classes))
+    empty = [c for c, n in zip(listing.classes, counts) if n == 0]
+    if empty:
+        raise DataError(f"class folder {empty[0]!r} has no usable image (every file in it was "
+                        f"skipped)")
+    X = np.empty((len(keep), 1, size, size), np.float32)  # (N, 1, size, size)
+    for s in range(0, len(keep), 4096):  # in blocks: no second full-size temporary
+        X[s:s + 4096, 0] = to_ink(gray[keep[s:s + 4096]], value_range)
+    paths = [files[i][0][cut:] for i in keep]
+    return LabelledImages(listing.root, listing.classes, X, y, paths, skipped)

@@ -1,0 +1,207 @@
+"""Saving and opening trained networks.
+
+A weights file carries its own network description, so opening it rebuilds the right network
+with its class names. Formats, chosen by suffix:
+- .safetensors (default): tensors plus metadata, every value a JSON string.
+- .pt: a plain dict {"state_dict": ..., "metadata": ...} of tensors and strings; read back with
+  torch.load(weights_only=True), so a file that tries to run code is refused, never executed.
+- .onnx: for other runtimes (see onnx_export.py); the same metadata in the model's properties.
+
+Writes are atomic: the bytes go to a temporary file in the same folder, which replaces the
+target only once complete, so a failure never leaves a partial file or harms an existing one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+
+import torch
+
+from .. import __version__
+from .errors import ConvvizError, SpecError, WeightsError
+from .network import ConvNet
+from .spec import NetworkSpec
+
+FORMATS = (".safetensors", ".pt", ".onnx")
+MAGIC = "convviz-weights"
+
+
+def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
+    """Every value a string (safetensors requires it): JSON for structured data."""
+    return {
+        "format": MAGIC,
+        "convviz_version": __version__,
+        "spec": model.spec.to_json(),
+        "classes": json.dumps(list(model.spec.classes)),
+        "value_range": json.dumps(list(model.spec.value_range)),
+        "summary": json.dumps(summary or {}),
+    }
+
+
+def atomic_write(path, write) -> None:
+    """Call write(tmp_path) and move the result onto `path` only when it succeeded."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except FileNotFoundError:
+        raise WeightsError(f"cannot write {path}: the folder {folder} does not exist") from None
+    except OSError as e:
+        raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the mode a normal new file would get
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_model(model: ConvNet, path, summary: dict | None = None) -> Path:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise WeightsError(f"{path}: unknown weights format {suffix or '(none)'!r}; use one of "
+                           f"{', '.join(FORMATS)}")
+    meta = metadata_for(model, summary)
+    state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    if suffix == ".safetensors":
+        from safetensors.torch import save_file
+
+        atomic_write(path, lambda tmp: save_file(state, tmp, metadata=meta))
+    elif suffix == ".pt":
+        atomic_write(path, lambda tmp: torch.save({"state_dict": state, "metadata": meta}, tmp))
+    else:
+        from .onnx_export import export_onnx
+
+        export_onnx(model, path, meta)
+    return path
+
+
+def _sniff(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:2] == b"PK":
+        return ".pt"  # torch's zip format
+    if head[:1] == b"\x80":
+        return ".pt"  # an old-style pickle: torch.load(weights_only=True) will judge it
+    if len(head) >= 9 and head[8:9] == b"{":
+        return ".safetensors"  # 8-byte header length, then a JSON header
+    return path.suffix.lower()
+
+
+def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(state dict, metadata) from any format convviz writes, executing nothing."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such file")
+    kind = _sniff(path)
+    try:
+        if kind == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+                state = {k: f.get_tensor(k) for k in f.keys()}
+        elif kind == ".pt":
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+            if not (isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict)):
+                raise WeightsError(f"{path}: a PyTorch file, but not one convviz wrote (no "
+                                   f"state_dict with metadata)")
+            state, meta = obj["state_dict"], obj.get("metadata") or {}
+        elif kind == ".onnx":
+            from .onnx_export import read_onnx
+
+            state, meta = read_onnx(path)
+        else:
+            raise WeightsError(f"{path}: not a weights file convviz can read (expected "
+                               f"{', '.join(FORMATS)})")
+    except WeightsError:
+        raise
+    except pickle.UnpicklingError:
+        raise WeightsError(f"{path}: refused: it holds Python objects other than plain weights "
+                           f"(possibly code); nothing in it was run") from None
+    except (zipfile.BadZipFile, EOFError):
+        raise WeightsError(f"{path}: the file is damaged or truncated") from None
+    except Exception as e:  # safetensors and torch raise many types for damaged files
+        raise WeightsError(f"{path}: the file is damaged or not weights "
+                           f"({type(e).__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != MAGIC or "spec" not in meta:
+        raise WeightsError(f"{path}: holds no convviz network description; it was not written "
+                           f"by convviz or comes from another program")
+    return state, meta
+
+
+def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
+    """Rebuild the network a file describes and fill in its weights.
+
+    Returns (model in eval mode on `device`, {"summary": ..., "convviz_version": ...})."""
+    state, meta = read_weights(path)
+    try:
+        spec = NetworkSpec.from_json(meta["spec"])
+    except SpecError as e:
+        raise WeightsError(f"{path}: its network description is invalid: {e}") from None
+    model = ConvNet(spec)
+    check_fits(model, state, path)
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    try:
+        summary = json.loads(meta.get("summary", "{}"))
+    except json.JSONDecodeError:
+        summary = {}
+    return model.to(device).eval(), {"summary": summary,
+                                     "convviz_version": meta.get("convviz_version", "?")}
+
+
+def check_fits(model: ConvNet, state: dict, path="weights") -> None:
+    """Refuse, naming the first difference, weights that do not fit `model`."""
+    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    have = {k: tuple(v.shape) for k, v in state.items()}
+    for k in want:
+        if k not in have:
+            raise WeightsError(f"{path}: does not fit the network: {k} is missing")
+        if want[k] != have[k]:
+            raise WeightsError(f"{path}: does not fit the network: {k} is "
+                               f"{'x'.join(map(str, have[k]))} in the file but the network needs "
+                               f"{'x'.join(map(str, want[k]))}")
+    extra = sorted(set(have) - set(want))
+    if extra:
+        raise WeightsError(f"{path}: does not fit the network: unexpected tensor {extra[0]}")
+    for k, v in state.items():
+        if not torch.isfinite(v).all():
+            raise WeightsError(f"{path}: {k} holds values that are not finite")
+
+
+def load_into(model: ConvNet, path) -> dict:
+    """Fill an existing network, refusing a file made for another architecture."""
+    other, info = load_model(path)
+    if other.spec.layers != model.spec.layers or other.spec.input_size != model.spec.input_size:
+        raise WeightsError(f"{path}: made for another network ({other.spec.name}), not "
+                           f"{model.spec.name}")
+    model.load_state_dict(other.state_dict())
+    return info
+
+
+def assert_writable(path) -> None:
+    """Fail early (before an expensive step) when `path` cannot be written."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise WeightsError(f"{path}: unknown weights format {path.suffix or '(none)'!r}; use one "
+                           f"of {', '.join(FORMATS)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise WeightsError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConvvizError(f"cannot write {path}: no permission to write in {folder}")

@@ -1,0 +1,52 @@
+"""A QImage decoder for labelled folders: the same contract as convviz.core.folders.pillow_decode,
+(path, size) -> (size, size) float32 brightness 0..1, raising DataError on an unreadable file.
+
+QImage decodes small PNGs about 2.5x faster than Pillow, and PySide6 releases the GIL while it
+decodes and scales, so two loader threads really run side by side. QImage is safe to use off the
+GUI thread (QPixmap is not).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from ..core.errors import DataError
+
+_F = QImage.Format
+_SMOOTH = Qt.TransformationMode.SmoothTransformation
+_STRETCH = Qt.AspectRatioMode.IgnoreAspectRatio
+
+
+def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
+    """The pixels of a scaled QImage as (H, W * channels) without the row padding."""
+    h, w = img.height(), img.width()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    rows = buf.reshape(h, img.bytesPerLine())[:, :w * bytes_per_pixel]
+    return rows.view(dtype) if dtype is not np.uint8 else rows
+
+
+def qimage_decode(path: str, size: int) -> np.ndarray:
+    img = QImage(path)
+    if img.isNull():
+        raise DataError("not a readable image")
+    fmt = img.format()
+    if img.hasAlphaChannel():
+        # premultiplied: scaling averages colour and coverage together, and compositing over
+        # white is then just rgb + (1 - alpha)
+        small = img.convertToFormat(_F.Format_ARGB32_Premultiplied).scaled(
+            size, size, _STRETCH, _SMOOTH)
+        px = _rows(small, 4, np.uint8).reshape(size, size, 4).astype(np.float32)
+        b, g, r, a = px[..., 0], px[..., 1], px[..., 2], px[..., 3]  # little-endian BGRA
+        gray = (0.299 * r + 0.587 * g + 0.114 * b + (255.0 - a)) / 255.0
+        return np.clip(gray, 0.0, 1.0)
+    if fmt in (_F.Format_Grayscale16, _F.Format_RGBX64, _F.Format_RGBA64):
+        small = img.convertToFormat(_F.Format_Grayscale16).scaled(size, size, _STRETCH, _SMOOTH)
+        if small.format() != _F.Format_Grayscale16:
+            small = small.convertToFormat(_F.Format_Grayscale16)
+        return _rows(small, 2, np.uint16).astype(np.float32) / 65535.0
+    small = img.convertToFormat(_F.Format_Grayscale8).scaled(size, size, _STRETCH, _SMOOTH)
+    if small.format() != _F.Format_Grayscale8:
+        small = small.convertToFormat(_F.Format_Grayscale8)
+    return _rows(small, 1, np.uint8).astype(np.float32) / 255.0

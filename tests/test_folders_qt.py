@@ -1,0 +1,61 @@
+"""The QImage decoder gives what the Pillow decoder gives, for every kind of file a folder holds."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convviz.core.errors import DataError
+from convviz.core.folders import load_folder, pillow_decode
+from convviz.qt.folder_decode import qimage_decode
+from test_folders_helpers import draw, make_folder
+
+
+def _variants(tmp_path):
+    pic = np.asarray(draw("x", size=64), np.uint8)
+    files = {}
+    for name, img in [
+        ("eight.png", Image.fromarray(pic)),
+        ("sixteen.png", Image.fromarray(pic.astype(np.uint16) * 257)),
+        ("palette.gif", Image.fromarray(pic).convert("P")),
+        ("rgb.bmp", Image.fromarray(pic).convert("RGB")),
+        ("photo.jpg", Image.fromarray(255 - pic).convert("RGB")),
+        ("lossless.webp", Image.fromarray(pic).convert("RGB")),
+        ("scan.tiff", Image.fromarray(255 - pic)),
+    ]:
+        img.save(tmp_path / name, **({"lossless": True} if name.endswith("webp") else {}))
+        files[name] = tmp_path / name
+    rgba = np.zeros(pic.shape + (4,), np.uint8)
+    rgba[..., 3] = pic  # black ink on a transparent background
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
+    files["alpha.png"] = tmp_path / "alpha.png"
+    return files
+
+
+@pytest.mark.parametrize("size", [28, 9, 100])
+def test_qimage_and_pillow_decoders_agree(tmp_path, size):
+    for name, path in _variants(tmp_path).items():
+        a = pillow_decode(str(path), size)
+        b = qimage_decode(str(path), size)
+        assert b.shape == (size, size) and b.dtype == np.float32, name
+        assert 0.0 <= b.min() and b.max() <= 1.0, name
+        # the two libraries filter slightly differently when shrinking (most at 64 -> 9); the
+        # picture and its overall brightness are the same
+        assert np.abs(a - b).mean() < (0.06 if size < 20 else 0.03), name
+        assert abs(a.mean() - b.mean()) < 0.02, name
+
+
+def test_qimage_decoder_refuses_a_corrupt_file(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\ngarbage")
+    with pytest.raises(DataError, match="not a readable image"):
+        qimage_decode(str(bad), 28)
+
+
+def test_qimage_decoder_loads_a_folder_like_pillow(tmp_path):
+    make_folder(tmp_path, per_class=20)
+    (tmp_path / "o" / "broken.png").write_bytes(b"nope")
+    a = load_folder(tmp_path, 28, (-1.0, 1.0))
+    b = load_folder(tmp_path, 28, (-1.0, 1.0), decoder=qimage_decode, threads=2)
+    assert a.paths == b.paths and (a.y == b.y).all()
+    assert [s.path for s in b.skipped] == ["o/broken.png"]
+    assert np.abs(a.X - b.X).mean() < 0.02
