@@ -142,3 +142,16 @@ def test_several_input_maps_offer_a_map_selector(qtbot):
     assert "All 6 maps" in panel.caption.text()
     with pytest.raises(ValueError, match="16 features, not 17"):
         panel.select("conv2", 0, 16)
+
+
+def test_screenshot_mid_animation_on_the_deck_x(qtbot):
+    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    panel.show()
+    panel.select("conv1", 0, 1)
+    panel.controls.set_speed(60)
+    panel.play()
+    qtbot.waitUntil(lambda: panel.current_step >= 10, timeout=3000)
+    panel.pause()
+    panel.seek(3 * 7 + 3)  # the crossing at the centre of the X: nine products of 1
+    image = panel.grab()
+    assert image.width() == 1100 and image.save("/tmp/convviz_filtering_x.png")

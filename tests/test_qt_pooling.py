@@ -160,3 +160,16 @@ def test_many_thousand_repaints_do_not_leak_or_crash(qtbot):
         grid.set_marks(window=(i % 7 - 1, i % 5, 2), winner=(i % 7, i % 7), current=(0, 0))
         grid.repaint()
     assert grid.isVisible()
+
+
+def test_screenshot_mid_animation_on_the_deck_x(qtbot):
+    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    panel.resize(1100, 600)
+    panel.show()
+    panel.controls.set_speed(60)
+    panel.play()
+    qtbot.waitUntil(lambda: panel.current_step >= 7, timeout=3000)
+    panel.pause()
+    panel.seek(7)  # the window hanging over the right edge
+    image = panel.grab()
+    assert image.width() == 1100 and image.save("/tmp/convviz_pooling_x.png")

@@ -251,7 +251,11 @@ class FilteringPanel(StepperPanel):
     @staticmethod
     def _formula(s) -> str:
         """The step's arithmetic in one line, ending with the value that lands in the output."""
-        n, dn = s.size * s.size, deck_number
+        n = s.size * s.size
+
+        def dn(v: float) -> str:  # whole sums as the deck says them ("sum 9"), else 2 decimals
+            return str(int(round(v))) if abs(v - round(v)) < 1e-6 else deck_number(v)
+
         if s.n_maps > 1:
             text = (f"This map's {n} products add up to <b>{dn(s.map_sum)}</b>. "
                     f"All {s.n_maps} maps: {dn(s.total_sum)}")

@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QRegion
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -32,8 +32,9 @@ _LUMA = (_LUT @ np.array([0.299, 0.587, 0.114])) / 255.0  # (256,) to pick black
 WINDOW_COLOR = QColor(20, 20, 20)
 WINNER_COLOR = QColor(0, 168, 84)
 MARK_COLOR = QColor(200, 30, 45)
-EMPTY_COLOR = QColor(0, 0, 0, 18)
+EMPTY_COLOR = QColor(226, 226, 226)  # opaque: cheaper to fill than a blend
 PADDING_COLOR = QColor(205, 205, 205)
+GRID_COLOR = QColor(165, 165, 165)
 
 
 def colour_indices(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
@@ -61,6 +62,12 @@ def symmetric_levels(*arrays) -> tuple[float, float]:
     return (-a, a)
 
 
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool((a == b).all())
+
+
 class CellGrid(QWidget):
     """One map as square cells. `values` (H, W): NaN cells are drawn empty (not filled yet)."""
 
@@ -81,12 +88,14 @@ class CellGrid(QWidget):
         self._current: tuple[int, int] | None = None
         self._marked: np.ndarray | None = None
         self._hatched: np.ndarray | None = None
+        self._base: QPixmap | None = None  # cells, grid and numbers, drawn once per values
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(90, 90)
 
     # ---- data ---------------------------------------------------------------------------
     def set_title(self, title: str) -> None:
         self._title = title
+        self._base = None
         self.update()
 
     def set_values(self, values: np.ndarray, levels: tuple[float, float] | None = None,
@@ -96,6 +105,7 @@ class CellGrid(QWidget):
         v = np.asarray(values, np.float32)
         self._values = v
         self._texts: list[list[str]] | None = None  # made when first painted with numbers
+        self._base = None
         self._margin, self._margin_zero = int(margin), bool(margin_zero)
         self._idx = colour_indices(v, levels or symmetric_levels(v))
         rgba = np.empty(v.shape + (4,), np.uint8)
@@ -103,8 +113,10 @@ class CellGrid(QWidget):
         rgba[..., 3] = np.where(np.isnan(v), 0, 255)
         self._rgba = np.ascontiguousarray(rgba)  # QImage borrows this buffer: keep it alive
         h, w = v.shape
+        # premultiplied ARGB is the format the raster painter blits fastest (a copy: the
+        # numpy buffer may go)
         self._image = QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888) \
-            if v.size else None
+            .convertToFormat(QImage.Format.Format_ARGB32_Premultiplied) if v.size else None
         self.update()
 
     def set_marks(self, window=None, winner=None, current=None, marked=None,
@@ -114,7 +126,10 @@ class CellGrid(QWidget):
         hatched (e.g. a patch's cells on the zero padding)."""
         self._window, self._winner, self._current = window, winner, current
         self._marked = None if marked is None else np.asarray(marked, bool)
-        self._hatched = None if hatched is None else np.asarray(hatched, bool)
+        hatched = None if hatched is None else np.asarray(hatched, bool)
+        if not _same(hatched, self._hatched):  # hatching is part of the cached cells
+            self._base = None
+        self._hatched = hatched
         self.update()
 
     @property
@@ -148,14 +163,33 @@ class CellGrid(QWidget):
         return QSize(side, side + self._title_height())
 
     # ---- painting -----------------------------------------------------------------------
+    def resizeEvent(self, event):  # noqa: N802
+        self._base = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event):  # noqa: N802 (Qt's name)
+        # The cells, grid and numbers change only with the values: they are drawn once into a
+        # pixmap, so a step (which moves only the marks) costs one drawPixmap plus the marks.
+        dpr = self.devicePixelRatioF()
+        if self._base is None:
+            self._base = QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
+            self._base.setDevicePixelRatio(dpr)
+            self._base.fill(Qt.GlobalColor.transparent)
+            bp = QPainter(self._base)
+            try:
+                self._paint_base(bp)
+            finally:
+                bp.end()
         p = QPainter(self)
         try:
-            self._paint(p)
+            p.drawPixmap(0, 0, self._base)
+            if self._image is not None:
+                cell = self.cell_size()
+                self._paint_marks(p, self._origin(cell), cell, *self._values.shape)
         finally:
             p.end()
 
-    def _paint(self, p: QPainter) -> None:
+    def _paint_base(self, p: QPainter) -> None:
         if self._title:
             f = QFont(self.font())
             f.setBold(True)
@@ -201,14 +235,13 @@ class CellGrid(QWidget):
         if cell >= 6:  # grid lines (over the padding too, but not over empty room)
             g = full if (m and self._margin_zero) else area
             n_c, n_r = round(g.width() / cell), round(g.height() / cell)
-            p.setPen(QPen(QColor(0, 0, 0, 45), 1))
-            for c in range(n_c + 1):
-                x = g.left() + c * cell
-                p.drawLine(QPointF(x, g.top()), QPointF(x, g.bottom()))
-            for r in range(n_r + 1):
-                y = g.top() + r * cell
-                p.drawLine(QPointF(g.left(), y), QPointF(g.right(), y))
-        p.setPen(QPen(QColor(0, 0, 0, 110), 1))
+            p.setPen(QPen(GRID_COLOR, 1))  # opaque: translucent lines cost 10x more to draw
+            lines = [QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
+                     for c in range(n_c + 1)]
+            lines += [QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
+                      for r in range(n_r + 1)]
+            p.drawLines(lines)
+        p.setPen(QPen(QColor(110, 110, 110), 1))
         p.drawRect(area)
 
         if show_text:
@@ -226,7 +259,6 @@ class CellGrid(QWidget):
                              else QColor(20, 20, 20))
                     p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter,
                                text)
-        self._paint_marks(p, o, cell, rows, cols)
 
     def texts(self) -> list[list[str]]:
         if self._texts is None:
