@@ -267,7 +267,7 @@ class FilteringPanel(StepperPanel):
             text += f" + bias {dn(s.bias)}"
         if s.n_maps > 1 or s.divisor != 1 or s.bias != 0:
             text += " ="
-        text += (f" <b style='font-size:24px'>{dn(s.value)}</b> → output cell "
+        text += (f" <b style='font-size:24px'>{deck_number(s.value)}</b> → output cell "
                  f"(row {s.out_row + 1}, column {s.out_col + 1})")
         pad = int(s.on_padding.sum())
         if pad:
