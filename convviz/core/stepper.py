@@ -61,9 +61,8 @@ def find_layer(spec: NetworkSpec, kind: str, name: str) -> StepLayer:
 
 
 def conv_divisor(in_maps: int, layer: Conv) -> float:
-    """What the deck divides the sum by: the number of feature pixels over all input maps
-    (the same rule as network.DeckConv), or 1 when the layer does not divide."""
-    return float(in_maps * layer.size * layer.size) if layer.divide else 1.0
+    """What the deck divides the sum by (the rule network.DeckConv uses, from the spec)."""
+    return layer.divisor(in_maps)
 
 
 def _grid_origin(step: int, out_cols: int, stride: int, padding: int):
