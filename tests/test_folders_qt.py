@@ -28,6 +28,8 @@ def _variants(tmp_path):
     rgba[..., 3] = pic  # black ink on a transparent background
     Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
     files["alpha.png"] = tmp_path / "alpha.png"
+    Image.fromarray(255 - pic[16:48]).save(tmp_path / "wide.png")  # 64 x 32: padded
+    files["wide.png"] = tmp_path / "wide.png"
     return files
 
 
