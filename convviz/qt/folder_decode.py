@@ -35,10 +35,10 @@ def qimage_decode(path: str, size: int) -> np.ndarray:
     if img.isNull():
         raise DataError("not a readable image")
     gray = _gray_fitted(img, size)  # (h, w), the longer side == size
-    ink = ink_from_gray(gray)
-    h, w = ink.shape
+    h, w = gray.shape
     if h == w == size:
-        return ink
+        return gray  # the loader applies the polarity rule to all images at once: cheaper
+    ink = ink_from_gray(gray)
     out = np.zeros((size, size), np.float32)  # pad with background, centred like fit_square
     top, left = (size - h) // 2, (size - w) // 2
     out[top:top + h, left:left + w] = ink
@@ -62,7 +62,10 @@ def _gray_fitted(img: QImage, size: int) -> np.ndarray:
         if small.format() != _F.Format_Grayscale16:
             small = small.convertToFormat(_F.Format_Grayscale16)
         return _rows(small, 2, np.uint16).astype(np.float32) / 65535.0
-    small = img.convertToFormat(_F.Format_Grayscale8).scaled(size, size, _FIT, _SMOOTH)
+    if fmt == _F.Format_Grayscale8 and img.width() == img.height() == size:
+        small = img  # already what the model takes (typical of prepared data sets): no copies
+    else:
+        small = img.convertToFormat(_F.Format_Grayscale8).scaled(size, size, _FIT, _SMOOTH)
     if small.format() != _F.Format_Grayscale8:
         small = small.convertToFormat(_F.Format_Grayscale8)
-    return _rows(small, 1, np.uint8).astype(np.float32) / 255.0
+    return np.multiply(_rows(small, 1, np.uint8), np.float32(1 / 255), dtype=np.float32)
