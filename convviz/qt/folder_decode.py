@@ -10,11 +10,14 @@ GUI thread (QPixmap is not).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
-from ..core.errors import DataError
+from ..core.errors import ConvvizError, DataError
+from ..core.folders import LoadCancelled, load_folder
 from ..core.imageio import ink_from_gray
 
 _F = QImage.Format
@@ -69,3 +72,62 @@ def _gray_fitted(img: QImage, size: int) -> np.ndarray:
     if small.format() != _F.Format_Grayscale8:
         small = small.convertToFormat(_F.Format_Grayscale8)
     return np.multiply(_rows(small, 1, np.uint8), np.float32(1 / 255), dtype=np.float32)
+
+
+class FolderLoader(QObject):
+    """Loads a labelled folder on a thread of its own, with progress and cancel.
+
+    Signals arrive on the GUI thread: `progress(done, total)`, then one of `loaded(images)`
+    (LabelledImages), `failed(message)` or `cancelled()`. Call `cancel()` and `wait()` before the
+    owner goes away.
+    """
+
+    progress = Signal(int, int)
+    loaded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2):
+        super().__init__(parent)
+        self.threads = threads
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, root, size: int, value_range) -> None:
+        self.cancel()
+        self.wait()
+        self._cancel = threading.Event()
+        cancel = self._cancel
+        self._thread = threading.Thread(target=self._run, args=(root, size, value_range, cancel),
+                                        name="convviz-folder-loader", daemon=True)
+        self._thread.start()
+
+    def _run(self, root, size, value_range, cancel: threading.Event) -> None:
+        # a plain Python thread: it only emits signals, which Qt queues to the GUI thread
+        try:
+            data = load_folder(root, size, value_range, decoder=qimage_decode,
+                               threads=self.threads, progress=self.progress.emit,
+                               should_cancel=cancel.is_set)
+        except LoadCancelled:
+            self.cancelled.emit()
+        except ConvvizError as e:
+            if not cancel.is_set():
+                self.failed.emit(str(e))
+        except Exception as e:  # noqa: BLE001 - say it in one line, never crash the dialog
+            self.failed.emit(f"cannot load the folder: {type(e).__name__}: {e}".split("\n")[0])
+        else:
+            if cancel.is_set():
+                self.cancelled.emit()
+            else:
+                self.loaded.emit(data)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.is_running()
