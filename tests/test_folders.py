@@ -10,6 +10,7 @@ from PIL import Image
 from convviz.core.errors import DataError
 from convviz.core.folders import (LoadCancelled, list_folder, load_folder, pillow_decode,
                                   to_ink)
+from convviz.core.imageio import ink_from_gray, load_image
 from test_folders_helpers import draw, make_folder
 
 
@@ -46,13 +47,26 @@ def test_light_and_dark_backgrounds_give_the_same_ink(tmp_path):
     assert data.X[0].max() == pytest.approx(1.0)  # ink high
 
 
-def test_to_ink_inverts_only_light_borders():
-    dark = np.zeros((5, 5), np.float32)
-    dark[2, 2] = 1.0
-    light = 1.0 - dark
-    both = to_ink(np.stack([dark, light]), (-1.0, 1.0))
-    np.testing.assert_array_equal(both[0], both[1])
-    assert both[0][2, 2] == 1.0 and both[0][0, 0] == -1.0
+def test_to_ink_is_imageios_rule_for_a_stack_and_idempotent():
+    rng = np.random.default_rng(0)
+    stack = rng.random((6, 7, 7)).astype(np.float32)
+    stack[:3, 0] = 0.95  # light top rows: these three are inverted
+    ink = to_ink(stack)
+    for g, i in zip(stack, ink):
+        np.testing.assert_array_equal(i, ink_from_gray(g))
+    np.testing.assert_array_equal(to_ink(ink), ink)
+
+
+def test_folder_images_are_what_the_app_makes_of_each_picture(tmp_path):
+    make_folder(tmp_path, per_class=3)
+    wide = np.zeros((20, 40), np.uint8)  # not square: padded, not stretched
+    wide[5:15, 5:35] = 255
+    Image.fromarray(255 - wide).save(tmp_path / "x" / "wide.png")
+    data = load_folder(tmp_path, 28, (-1.0, 1.0))
+    for x, rel in zip(data.X, data.paths):
+        np.testing.assert_allclose(x[0], load_image(tmp_path / rel, 28, (-1.0, 1.0)), atol=1e-6)
+    wide_x = data.X[data.paths.index("x/wide.png"), 0]
+    assert (wide_x[:6] == -1).all() and (wide_x[-6:] == -1).all()  # background bands
 
 
 def test_every_image_type_in_any_letter_case(tmp_path):

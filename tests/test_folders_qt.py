@@ -6,6 +6,7 @@ from PIL import Image
 
 from convviz.core.errors import DataError
 from convviz.core.folders import load_folder, pillow_decode
+from convviz.core.imageio import ink_from_gray
 from convviz.qt.folder_decode import qimage_decode
 from test_folders_helpers import draw, make_folder
 
@@ -28,6 +29,8 @@ def _variants(tmp_path):
     rgba[..., 3] = pic  # black ink on a transparent background
     Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
     files["alpha.png"] = tmp_path / "alpha.png"
+    Image.fromarray(255 - pic[16:48]).save(tmp_path / "wide.png")  # 64 x 32: padded
+    files["wide.png"] = tmp_path / "wide.png"
     return files
 
 
@@ -35,7 +38,7 @@ def _variants(tmp_path):
 def test_qimage_and_pillow_decoders_agree(tmp_path, size):
     for name, path in _variants(tmp_path).items():
         a = pillow_decode(str(path), size)
-        b = qimage_decode(str(path), size)
+        b = ink_from_gray(qimage_decode(str(path), size))  # gray or ink: the loader's rule
         assert b.shape == (size, size) and b.dtype == np.float32, name
         assert 0.0 <= b.min() and b.max() <= 1.0, name
         # the two libraries filter slightly differently when shrinking (most at 64 -> 9); the

@@ -11,8 +11,9 @@ ort = pytest.importorskip("onnxruntime")
 
 from convviz.core.errors import WeightsError  # noqa: E402
 from convviz.core.network import build  # noqa: E402
-from convviz.core.onnx_export import export_onnx  # noqa: E402
+from convviz.core.onnx_export import export_onnx, read_onnx  # noqa: E402
 from convviz.core.presets import preset  # noqa: E402
+from convviz.core.spec import NetworkSpec  # noqa: E402
 
 
 def _trained_looking(name):
@@ -40,8 +41,23 @@ def test_onnxruntime_matches_torch(tmp_path, name):
         assert got.shape == (batch, len(model.spec.classes))
         np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
-    assert json.loads(meta["convviz.spec"])["classes"] == list(model.spec.classes)
+    assert json.loads(meta["spec"])["classes"] == list(model.spec.classes)
     assert json.loads(meta["summary"]) == {"val_accuracy": 0.9}
+
+    state, meta = read_onnx(out)  # the weights come back under their own names
+    assert json.loads(meta["summary"]) == {"val_accuracy": 0.9}
+    rebuilt = build(NetworkSpec.from_json(meta["spec"]), seed=99)
+    rebuilt.load_state_dict(state)
+    x = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (3, 1, n, n)).astype(np.float32))
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), model(x))
+
+
+def test_read_onnx_refuses_other_files(tmp_path):
+    bad = tmp_path / "x.onnx"
+    bad.write_bytes(b"not onnx at all")
+    with pytest.raises(WeightsError, match="not a readable ONNX file"):
+        read_onnx(bad)
 
 
 def test_failed_export_keeps_the_old_file_and_leaves_nothing(tmp_path, monkeypatch):

@@ -14,9 +14,12 @@ Loading happens in two steps so the app can show a report before anything is tra
    corrupt file is skipped and listed, never fatal. Progress goes to a callback; a cancel flag is
    checked between small chunks.
 
-The decoder is pluggable: any callable `(path, size) -> (size, size) float array of brightness
-0..1` that raises on an unreadable file. `pillow_decode` is the default; the Qt app passes the
-faster QImage decoder from convviz.qt.folder_decode. This module imports no Qt.
+The decoder is pluggable: any callable `(path, size) -> (size, size) float array 0..1` that
+raises on an unreadable file. Its result may be plain gray or already ink: the light-background
+rule of convviz.core.imageio is applied afterwards, and it leaves ink unchanged. `pillow_decode`
+(the default) is imageio's own pipeline, so a folder image becomes exactly what the app makes of
+the same picture opened alone; the Qt app passes the faster QImage decoder from
+convviz.qt.folder_decode. This module imports no Qt.
 """
 
 from __future__ import annotations
@@ -30,10 +33,9 @@ from typing import Callable
 import numpy as np
 
 from .errors import ConvvizError, DataError
+from .imageio import IMAGE_SUFFIXES, decode_gray, fit_square, ink_from_gray, to_range
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
-
-Decoder = Callable[[str, int], np.ndarray]  # (path, size) -> (size, size) brightness 0..1
+Decoder = Callable[[str, int], np.ndarray]  # (path, size) -> (size, size) gray or ink, 0..1
 Progress = Callable[[int, int], None]  # (images done, images in all)
 
 CHUNK = 128  # images per task: small enough for smooth progress and a quick cancel
@@ -153,50 +155,19 @@ def list_folder(root) -> FolderListing:
 # ---- decoding ------------------------------------------------------------------------------
 
 def pillow_decode(path: str, size: int) -> np.ndarray:
-    """Pillow decoder: (size, size) float32 brightness 0..1; transparent areas count as white.
-
-    16-bit images keep their full range; palette and alpha images are flattened first."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im.draft("L", (size, size))  # JPEG: let the decoder shrink by 2/4/8 for free
-            if im.mode.startswith("I;16") or im.mode in ("I", "F"):
-                a = np.asarray(im, dtype=np.float32)
-                a = a / (65535.0 if im.mode != "F" else max(1.0, float(a.max())))
-                gray = Image.fromarray(np.clip(a, 0, 1).astype(np.float32), "F")
-            elif im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-                rgba = im.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                gray = Image.alpha_composite(white, rgba).convert("L")
-            else:
-                gray = im.convert("L")
-            small = gray.resize((size, size), Image.BILINEAR)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise DataError(_decode_reason(e)) from None
-    a = np.asarray(small, dtype=np.float32)
-    return a if small.mode == "F" else a / 255.0
+    """Pillow decoder: exactly what the app does with one picture (imageio.load_image), as ink
+    0..1: 8/16-bit, palette and alpha handled, light backgrounds inverted, padded to a square."""
+    return fit_square(ink_from_gray(decode_gray(path)), size)
 
 
-def _decode_reason(e: Exception) -> str:
-    text = str(e).split("\n")[0]
-    if "cannot identify image file" in text:
-        return "not a readable image"
-    return f"cannot decode: {text}" if text else "cannot decode"
-
-
-def to_ink(gray: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """Brightness 0..1 (..., H, W) -> the model's range with ink high.
-
-    A picture whose border is mostly light (mean > 0.5) is dark ink on a light background, so
-    it is inverted; white-on-black pictures are kept. Same rule as convviz.core.imageio.
-    """
+def to_ink(gray: np.ndarray) -> np.ndarray:
+    """imageio's polarity rule for a stack (N, H, W) of 0..1 gray: a picture whose border is
+    mostly light (mean > 0.5) is dark ink on a light background and is inverted. Applying it to
+    ink already made is harmless: ink's border is dark."""
     g = np.asarray(gray, dtype=np.float32)
-    border = np.concatenate([g[..., 0, :], g[..., -1, :], g[..., 1:-1, 0], g[..., 1:-1, -1]],
+    border = np.concatenate([g[..., 0, :], g[..., -1, :], g[..., :, 0], g[..., :, -1]],
                             axis=-1).mean(axis=-1)
-    ink = np.where((border > 0.5)[..., None, None], 1.0 - g, g)
-    lo, hi = value_range
-    return (lo + ink * (hi - lo)).astype(np.float32)
+    return np.where((border > 0.5)[..., None, None], 1.0 - g, g)
 
 
 def _decode_chunk(decoder: Decoder, chunk, size: int):
@@ -207,8 +178,8 @@ def _decode_chunk(decoder: Decoder, chunk, size: int):
             g = np.asarray(decoder(path, size), dtype=np.float32)
             if g.shape != (size, size) or not np.isfinite(g).all():
                 raise DataError(f"decoder gave {g.shape} instead of {size}x{size}")
-        except ConvvizError as e:
-            failed.append((pos, str(e)))
+        except ConvvizError as e:  # imageio's messages start with the path: the list has it
+            failed.append((pos, str(e).removeprefix(f"{path}: ")))
         except Exception as e:  # a decoder's own fault: still this one file, never fatal
             failed.append((pos, f"cannot decode: {type(e).__name__}: {e}".split("\n")[0]))
         else:
@@ -269,6 +240,6 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
                         f"skipped)")
     X = np.empty((len(keep), 1, size, size), np.float32)  # (N, 1, size, size)
     for s in range(0, len(keep), 4096):  # in blocks: no second full-size temporary
-        X[s:s + 4096, 0] = to_ink(gray[keep[s:s + 4096]], value_range)
+        X[s:s + 4096, 0] = to_range(to_ink(gray[keep[s:s + 4096]]), value_range)
     paths = [files[i][0][cut:] for i in keep]
     return LabelledImages(listing.root, listing.classes, X, y, paths, skipped)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import contextlib
 import io
+import json
 import logging
 import os
 import tempfile
@@ -55,7 +56,8 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
                 cpu, (example,), dynamo=True, input_names=["input"], output_names=["votes"],
                 dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}},
                 opset_version=OPSET, optimize=True, verbose=False)
-        props = {"convviz.spec": spec.to_json(), "convviz.classes": ",".join(spec.classes)}
+        # the same keys as weights.metadata_for, so read_onnx gives back what save_model wrote
+        props = {"spec": spec.to_json(), "classes": json.dumps(list(spec.classes))}
         props.update({str(k): str(v) for k, v in (metadata or {}).items()})
         for k, v in props.items():
             program.model.metadata_props[k] = v
@@ -72,6 +74,31 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         raise WeightsError(f"ONNX export of {spec.name!r} failed: {type(e).__name__}: "
                            f"{first}") from None
     return path
+
+
+def read_onnx(path) -> tuple[dict, dict[str, str]]:
+    """(state dict of torch tensors, metadata strings) from a file `export_onnx` wrote.
+
+    The exporter keeps each parameter's name (layers.0.weight ...) on its initializer, so the
+    network rebuilt from the "spec" metadata can load them as they are."""
+    import torch
+
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        raise WeightsError("opening ONNX files needs the package onnx: pip install onnx") from None
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
+        raise WeightsError(f"{path}: not a readable ONNX file ({type(e).__name__})") from None
+    state = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
+             for i in proto.graph.initializer if i.name.startswith("layers.")}
+    meta = {p.key: p.value for p in proto.metadata_props}
+    if not state or "spec" not in meta:
+        raise WeightsError(f"{path}: an ONNX file, but not one convviz wrote (no network "
+                           f"description in its metadata)")
+    return state, meta
 
 
 @contextlib.contextmanager

@@ -1,0 +1,356 @@
+"""Train > Train on folder... and Train > Train on sample shapes: choose data, network and knobs.
+
+The dialog loads the folder itself (on a thread, with progress and cancel) and shows the scan
+report before anything is trained. `job()` then gives the TrainJob for TrainingController.start:
+
+    dialog = TrainDialog(window, current_model=model)            # or samples=True
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        controller.start(dialog.job())
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from ..core.errors import ConvvizError
+from ..core.presets import PRESETS, preset
+from ..core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
+from .folder_decode import FolderLoader
+from .training_worker import TrainJob
+
+CURRENT, CUSTOM = "current", "custom"
+
+
+@dataclass
+class Knobs:
+    """The architecture knobs of a custom network."""
+
+    input_size: int = 28
+    blocks: int = 2  # convolution, ReLU, 2x2 pooling
+    features: int = 8  # in the first block; each later block doubles it
+    feature_size: int = 5
+    hidden: int = 64  # neurons in one hidden layer before the votes; 0 for none
+
+    def spec(self, classes) -> NetworkSpec:
+        layers = []
+        for b in range(self.blocks):
+            layers += [Conv(self.features * 2 ** b, self.feature_size,
+                            padding=self.feature_size // 2), ReLU(), MaxPool(2, 2)]
+        layers.append(Flatten())
+        if self.hidden:
+            layers += [Dense(self.hidden), ReLU()]
+        return NetworkSpec("custom", self.input_size, 1, (-1.0, 1.0), tuple(layers),
+                           tuple(classes)).validate()
+
+
+class TrainDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, current_model=None, samples: bool = False,
+                 folder: str | None = None):
+        super().__init__(parent)
+        self.samples = samples
+        self.current_model = current_model
+        self.images = None  # LabelledImages once the folder is loaded
+        self._job: TrainJob | None = None
+        self._spec_error = ""
+        self._loaded_for = None  # (folder, size, value_range) the images were made for
+        self.setWindowTitle("Train on sample shapes" if samples else "Train on a folder")
+        self.setMinimumWidth(560)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self._data_box())
+        lay.addWidget(self._network_box())
+        lay.addWidget(self._training_box())
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020;")
+        lay.addWidget(self.message)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.train_button = self.buttons.addButton("Train", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self._network_changed()
+        if folder:
+            self.set_folder(folder)
+        self._refresh()
+
+    # ---- sections --------------------------------------------------------------------------
+    def _data_box(self) -> QGroupBox:
+        box = QGroupBox("Sample shapes" if self.samples else "Labelled folder")
+        form = QFormLayout(box)
+        self.loader = FolderLoader(self)
+        if self.samples:
+            self.per_class = QSpinBox()
+            self.per_class.setRange(5, 5000)
+            self.per_class.setValue(300)
+            self.per_class.setToolTip("How many drawings to generate of each shape")
+            form.addRow("Images per class:", self.per_class)
+            return box
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("a folder with one subfolder of images per class")
+        self.folder_edit.editingFinished.connect(lambda: self.set_folder(self.folder_edit.text()))
+        browse = QPushButton("Choose...")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        form.addRow("Folder:", row)
+        self.scan_bar = QProgressBar()
+        self.scan_cancel = QPushButton("Cancel loading")
+        self.scan_cancel.clicked.connect(self.loader.cancel)
+        prow = QHBoxLayout()
+        prow.addWidget(self.scan_bar, 1)
+        prow.addWidget(self.scan_cancel)
+        self.scan_row = QWidget()
+        self.scan_row.setLayout(prow)
+        self.scan_row.setContentsMargins(0, 0, 0, 0)
+        self.scan_row.hide()
+        form.addRow(self.scan_row)
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.report.setPlaceholderText("The scan report appears here: classes, images per "
+                                       "class, and any files skipped with the reason.")
+        self.report.setMinimumHeight(130)
+        form.addRow(self.report)
+        self.loader.progress.connect(self._scan_progress)
+        self.loader.loaded.connect(self._scan_loaded)
+        self.loader.failed.connect(self._scan_failed)
+        self.loader.cancelled.connect(self._scan_cancelled)
+        return box
+
+    def _network_box(self) -> QGroupBox:
+        box = QGroupBox("Network")
+        form = QFormLayout(box)
+        self.network = QComboBox()
+        if self.current_model is not None:
+            self.network.addItem(f"The current network ({self.current_model.spec.name})", CURRENT)
+        for name in PRESETS:
+            self.network.addItem(f"Preset: {name}", name)
+        self.network.addItem("Custom: set the layers below", CUSTOM)
+        self.network.setToolTip("The layers to train. The vote layer always gets one neuron "
+                                "per class of the data.")
+        if self.current_model is None:
+            self.network.setCurrentIndex(self.network.findData("shapes"))
+        self.network.currentIndexChanged.connect(self._network_changed)
+        form.addRow("Layers:", self.network)
+        self.knobs_box = QWidget()
+        kf = QFormLayout(self.knobs_box)
+        kf.setContentsMargins(12, 0, 0, 0)
+        self.k_size = self._spin(8, 96, 28, "Input picture size in pixels (square)")
+        self.k_blocks = self._spin(1, 3, 2, "Convolution + ReLU + 2x2 pooling blocks")
+        self.k_features = self._spin(1, 64, 8, "Features in the first block; doubles per block")
+        self.k_fsize = QComboBox()
+        self.k_fsize.addItems(["3", "5", "7"])
+        self.k_fsize.setCurrentText("5")
+        self.k_hidden = self._spin(0, 1024, 64, "Neurons in a hidden layer before the votes "
+                                                "(0: none)")
+        for label, w in [("Input size:", self.k_size), ("Blocks:", self.k_blocks),
+                         ("Features:", self.k_features), ("Feature size:", self.k_fsize),
+                         ("Hidden neurons:", self.k_hidden)]:
+            kf.addRow(label, w)
+            (w.currentIndexChanged if isinstance(w, QComboBox) else w.valueChanged).connect(
+                self._network_changed)
+        form.addRow(self.knobs_box)
+        self.shape_label = QLabel()
+        self.shape_label.setStyleSheet("color: #555;")
+        form.addRow(self.shape_label)
+        return box
+
+    def _training_box(self) -> QGroupBox:
+        from ..core.device import available_devices
+        from ..core.training import TrainConfig
+
+        d = TrainConfig()
+        box = QGroupBox("Training")
+        form = QFormLayout(box)
+        self.epochs = self._spin(1, 1000, d.epochs, "Passes over all training images")
+        self.batch = self._spin(1, 8192, d.batch_size, "Images per weight update")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 1.0)
+        self.lr.setSingleStep(0.0005)
+        self.lr.setValue(d.lr)
+        self.lr.setToolTip("How big each step of gradient descent is (Adam)")
+        self.val = QSpinBox()
+        self.val.setRange(0, 90)
+        self.val.setSuffix(" %")
+        self.val.setValue(round(d.val_split * 100))
+        self.val.setToolTip("Share of each class held back to check the network on images it "
+                            "never trained on")
+        self.augment = QCheckBox("Trickier cases: shift, rotate and resize each image a little")
+        self.augment.setChecked(True)
+        self.device = QComboBox()
+        self.device.addItem("Automatic (fastest present)", "auto")
+        for dev in available_devices():
+            self.device.addItem({"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}[dev],
+                                dev)
+        form.addRow("Epochs:", self.epochs)
+        form.addRow("Batch size:", self.batch)
+        form.addRow("Learning rate:", self.lr)
+        form.addRow("Validation:", self.val)
+        form.addRow(self.augment)
+        form.addRow("Device:", self.device)
+        return box
+
+    @staticmethod
+    def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+        s = QSpinBox()
+        s.setRange(lo, hi)
+        s.setValue(value)
+        s.setToolTip(tip)
+        return s
+
+    # ---- network ---------------------------------------------------------------------------
+    def classes(self) -> tuple[str, ...] | None:
+        if self.samples:
+            from ..core.shapes_data import shape_names
+
+            return shape_names()
+        return self.images.classes if self.images is not None else None
+
+    def base_spec(self) -> NetworkSpec:
+        """The chosen layers, with whatever classes they came with."""
+        choice = self.network.currentData()
+        if choice == CURRENT:
+            return self.current_model.spec
+        if choice == CUSTOM:
+            return Knobs(self.k_size.value(), self.k_blocks.value(), self.k_features.value(),
+                         int(self.k_fsize.currentText()), self.k_hidden.value()).spec(("a", "b"))
+        return preset(choice)
+
+    def _network_changed(self) -> None:
+        self.knobs_box.setVisible(self.network.currentData() == CUSTOM)
+        try:
+            spec = self.base_spec()
+            params = sum(s.params for s in spec.shapes())
+            self.shape_label.setText(f"Takes {spec.input_size}x{spec.input_size} pictures; "
+                                     f"{len(spec.layers)} layers before the votes, about "
+                                     f"{params:,} weights.")
+            self._spec_error = ""
+        except ConvvizError as e:
+            self._spec_error = str(e)
+        if not self.samples and self._loaded_for is not None:
+            self._maybe_reload()  # the input size or value range may have changed
+        self._refresh()
+
+    # ---- folder ----------------------------------------------------------------------------
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a labelled folder",
+                                                self.folder_edit.text())
+        if path:
+            self.set_folder(path)
+
+    def set_folder(self, path: str) -> None:
+        self.folder_edit.setText(path)
+        self._loaded_for = None
+        self._maybe_reload()
+
+    def _maybe_reload(self) -> None:
+        folder = self.folder_edit.text().strip()
+        if not folder:
+            return
+        try:
+            spec = self.base_spec()
+        except ConvvizError:
+            return
+        key = (folder, spec.input_size, tuple(spec.value_range))
+        if key == self._loaded_for:
+            return
+        self._loaded_for = key
+        self.images = None
+        self.report.setPlainText(f"Loading {folder} ...")
+        self.scan_bar.setRange(0, 0)
+        self.scan_row.show()
+        self.message.clear()
+        self.loader.start(folder, spec.input_size, spec.value_range)
+        self._refresh()
+
+    def _scan_progress(self, done: int, total: int) -> None:
+        self.scan_bar.setRange(0, max(total, 1))
+        self.scan_bar.setValue(done)
+        self.scan_bar.setFormat(f"{done:,} of {total:,} images")
+
+    def _scan_loaded(self, images) -> None:
+        self.scan_row.hide()
+        self.images = images
+        self.report.setPlainText(images.report())
+        self._refresh()
+
+    def _scan_failed(self, message: str) -> None:
+        self.scan_row.hide()
+        self.images = None
+        self.report.setPlainText(message)
+        self.message.setText(message)
+        self._refresh()
+
+    def _scan_cancelled(self) -> None:
+        self.scan_row.hide()
+        self.images = None
+        self._loaded_for = None
+        self.report.setPlainText("Loading was cancelled. Choose the folder again to retry.")
+        self._refresh()
+
+    # ---- result ----------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        ready = not self._spec_error and (self.samples or self.images is not None)
+        self.train_button.setEnabled(ready)
+        if self._spec_error:
+            self.message.setText(self._spec_error)
+        elif ready:
+            self.message.clear()
+
+    def config(self):
+        from ..core.training import TrainConfig
+
+        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value(),
+                           lr=self.lr.value(), val_split=self.val.value() / 100,
+                           device=self.device.currentData(), augment=self.augment.isChecked())
+
+    def job(self) -> TrainJob:
+        """The run to start (the one made when Train was pressed). Raises ConvvizError (one
+        line) if something does not fit."""
+        if self._job is None:
+            self._job = self._make_job()
+        return self._job
+
+    def _make_job(self) -> TrainJob:
+        from ..core.network import build
+
+        classes = self.classes()
+        if classes is None:
+            raise ConvvizError("the folder is not loaded yet")
+        spec = self.base_spec().with_classes(classes).validate()
+        cur = self.current_model
+        if self.network.currentData() == CURRENT and cur.spec.classes == spec.classes:
+            model = copy.deepcopy(cur).cpu()  # keep learning from where it is
+        else:
+            model = build(spec, seed=0)
+        if self.samples:
+            from ..core.shapes_data import make_arrays
+
+            X, y = make_arrays(classes, self.per_class.value(), spec.input_size, seed=0,
+                               value_range=spec.value_range)
+            return TrainJob(model, X, y, self.config().check(), "sample shapes")
+        im = self.images
+        return TrainJob(model, im.X, im.y, self.config().check(), f"folder {im.root}",
+                        im.paths, im.report())
+
+    def _accept(self) -> None:
+        try:
+            self._job = self._make_job()
+        except ConvvizError as e:
+            self.message.setText(str(e))
+            return
+        self.accept()
+
+    def done(self, result: int) -> None:  # closing by any means stops a load in progress
+        self.loader.cancel()
+        super().done(result)

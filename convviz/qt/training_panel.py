@@ -1,0 +1,344 @@
+"""The training panel: progress, pause/resume/stop, and the live loss plot; plus the backprop view.
+
+Napari-like split: `LossHistory` is the plain model (lists of numbers, no Qt), `TrainingPanel`
+draws it. Plot items are created once; updates only call setData, with clip-to-view and
+downsampling on, so a run of many thousand batches redraws in well under a frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from .training_worker import TrainingController, TrainOutcome, TrainProgress
+
+SMOOTHING = 0.9  # exponential moving average of the batch loss: the trend through the noise
+LOSS_PEN = pg.mkPen((150, 170, 200, 110), width=1)
+SMOOTH_PEN = pg.mkPen((40, 110, 210), width=2.5)
+VAL_PEN = pg.mkPen((225, 120, 30), width=2)
+ACC_PEN = pg.mkPen((40, 160, 90), width=2)
+
+
+class LossHistory:
+    """Every batch loss, its smoothed trend, and per-epoch validation figures."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.smoothed: list[float] = []
+        self.epoch_steps: list[int] = []  # step at which each epoch ended
+        self.val_loss: list[float] = []
+        self.val_accuracy: list[float] = []
+        self._ema: float | None = None
+
+    def add_batches(self, points) -> None:
+        for step, loss in points:
+            if not math.isfinite(loss):
+                continue  # a NaN is reported in words; it would wreck the plot's range
+            self._ema = loss if self._ema is None else SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+            self.steps.append(step)
+            self.losses.append(loss)
+            self.smoothed.append(self._ema)
+
+    def add_epoch(self, val_loss: float | None, val_accuracy: float | None) -> None:
+        if val_loss is None:
+            return
+        self.epoch_steps.append(self.steps[-1] if self.steps else 0)
+        self.val_loss.append(val_loss)
+        self.val_accuracy.append(val_accuracy if val_accuracy is not None else float("nan"))
+
+
+def _format_seconds(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
+class TrainingPanel(QWidget):
+    """Shows one run of a TrainingController: what it is doing, how fast, and the loss."""
+
+    keep_requested = Signal()  # after a stopped run: use what it learned
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.history = LossHistory()
+        self.controller: TrainingController | None = None
+        self.status = QLabel("Not training. Use Train > Train on folder... to start.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Hold training after the current batch; nothing is lost")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("End training after the current batch; you can keep what "
+                                    "it learned so far")
+        self.keep_button = QPushButton("Keep what it learned")
+        self.keep_button.setToolTip("Use the network as it was when training stopped")
+        for b in (self.pause_button, self.stop_button, self.keep_button):
+            b.setEnabled(False)
+        self.keep_button.hide()
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.stop_button.clicked.connect(self._stop)
+        self.keep_button.clicked.connect(self._keep)
+
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.plots.setMinimumHeight(220)
+        self.loss_plot = self.plots.addPlot(row=0, col=0)
+        self.acc_plot = self.plots.addPlot(row=1, col=0)
+        self.plots.ci.layout.setRowStretchFactor(0, 3)
+        self.plots.ci.layout.setRowStretchFactor(1, 2)
+        self._build_plot_items()
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.bar, 1)
+        buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.keep_button)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.status)
+        lay.addLayout(buttons)
+        lay.addWidget(self.plots, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+    def _build_plot_items(self) -> None:
+        p = self.loss_plot
+        p.setTitle("Loss (cross-entropy): lower is better", size="10pt")
+        p.setLabel("left", "loss")
+        p.showGrid(x=True, y=True, alpha=0.25)
+        p.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.raw_curve = p.plot([], [], pen=LOSS_PEN, name="each batch")
+        self.smooth_curve = p.plot([], [], pen=SMOOTH_PEN, name="trend")
+        self.val_curve = p.plot([], [], pen=VAL_PEN, symbol="o", symbolSize=7,
+                                symbolBrush=VAL_PEN.color(), name="validation")
+        for c in (self.raw_curve, self.smooth_curve):
+            c.setClipToView(True)  # after creation: plot(clipToView=...) is not accepted
+            c.setDownsampling(auto=True, method="peak")
+        p.setLimits(yMin=0)
+        a = self.acc_plot
+        a.setTitle("Validation accuracy after each epoch", size="10pt")
+        a.setLabel("left", "accuracy", units="%")
+        a.setLabel("bottom", "batches trained")
+        a.showGrid(x=True, y=True, alpha=0.25)
+        a.setYRange(0, 100, padding=0.02)
+        a.setXLink(p)
+        self.acc_curve = a.plot([], [], pen=ACC_PEN, symbol="s", symbolSize=7,
+                                symbolBrush=ACC_PEN.color())
+
+    # ---- wiring ----------------------------------------------------------------------------
+    def attach(self, controller: TrainingController) -> None:
+        self.controller = controller
+        controller.started.connect(self.on_started)
+        controller.progress.connect(self.on_progress)
+        controller.epoch_done.connect(self.on_epoch)
+        controller.paused.connect(self.on_paused)
+        controller.finished.connect(self.on_finished)
+        self.keep_requested.connect(controller.adopt)
+
+    # ---- slots -----------------------------------------------------------------------------
+    def on_started(self) -> None:
+        self.history.clear()
+        self._redraw()
+        self.bar.setRange(0, 0)  # busy until the first batch says how many there are
+        self.status.setText("Preparing the data...")
+        self.pause_button.setText("Pause")
+        self.pause_button.setEnabled(True)
+        self.stop_button.setEnabled(True)
+        self.keep_button.hide()
+
+    def on_progress(self, p: TrainProgress) -> None:
+        self.history.add_batches(p.losses)
+        self.bar.setRange(0, p.steps)
+        self.bar.setValue(p.step)
+        self.status.setText(
+            f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}  ·  loss "
+            f"{p.loss:.3f}  ·  {p.images_per_second:,.0f} images/s  ·  about "
+            f"{_format_seconds(p.seconds_left)} left")
+        self._redraw()
+
+    def on_epoch(self, rep) -> None:
+        self.history.add_epoch(rep.val_loss, rep.val_accuracy)
+        self._redraw()
+
+    def on_paused(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused:
+            self.status.setText("Paused. " + self.status.text().split("  ·  ")[0])
+
+    def on_finished(self, outcome: TrainOutcome) -> None:
+        self.pause_button.setEnabled(False)
+        self.stop_button.setEnabled(False)
+        r = outcome.result
+        if r is None:
+            self.status.setText(f"Training failed: {outcome.error}")
+            self.bar.setRange(0, 1)
+            return
+        acc = f"validation accuracy {r.val_accuracy:.1%}" if r.val_accuracy is not None else \
+            "no validation images"
+        if r.status == "done":
+            self.bar.setValue(self.bar.maximum())
+            text = f"Done: {len(r.epochs)} epochs in {_format_seconds(r.seconds)}, {acc}."
+        elif r.status == "diverged":
+            text = f"Stopped: {r.message}."
+        else:
+            text = f"Stopped after {len(r.epochs)} full epochs ({acc}). Keep what it learned?"
+            self.keep_button.show()
+            self.keep_button.setEnabled(True)
+        self.status.setText(text)
+
+    def _toggle_pause(self) -> None:
+        c = self.controller
+        if c is None:
+            return
+        if self.pause_button.text() == "Pause":
+            c.pause()
+            self.pause_button.setText("Resume")
+        else:
+            c.resume()
+            self.pause_button.setText("Pause")
+
+    def _stop(self) -> None:
+        if self.controller:
+            self.controller.request_stop()
+            self.stop_button.setEnabled(False)
+            self.status.setText("Stopping after this batch...")
+
+    def _keep(self) -> None:
+        self.keep_button.setEnabled(False)
+        self.keep_requested.emit()
+        self.status.setText("The network now uses what it learned.")
+
+    def _redraw(self) -> None:
+        h = self.history
+        steps = np.asarray(h.steps, np.float64)
+        self.raw_curve.setData(steps, np.asarray(h.losses, np.float64))
+        self.smooth_curve.setData(steps, np.asarray(h.smoothed, np.float64))
+        es = np.asarray(h.epoch_steps, np.float64)
+        self.val_curve.setData(es, np.asarray(h.val_loss, np.float64))
+        self.acc_curve.setData(es, 100 * np.asarray(h.val_accuracy, np.float64))
+
+
+# ---- the deck's backprop table ----------------------------------------------------------------
+
+def error_table(probabilities: np.ndarray, target: int):
+    """The deck's table for one picture: right answer (1 for its class, 0 elsewhere), actual
+    answer (the network's probability for each class), error = |right - actual|, and the total.
+    """
+    actual = np.asarray(probabilities, np.float64)
+    right = np.zeros_like(actual)
+    right[target] = 1.0
+    error = np.abs(right - actual)
+    return right, actual, error, float(error.sum())
+
+
+class BackpropView(QWidget):
+    """For the drawing on the canvas and the class the person says it is: the right answer, the
+    network's actual answer and the error for each class, and the total error, following the
+    weights as they are trained (the window feeds it snapshots; it runs its own CPU copy)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        from PySide6.QtWidgets import QComboBox, QTableWidget
+
+        super().__init__(parent)
+        self._spec = None
+        self._net = None  # a CPU ConvNet of its own, loaded from snapshots
+        self._image: np.ndarray | None = None
+        self.target = QComboBox()
+        self.target.setToolTip("What the drawing really is: the right answer")
+        self.target.currentIndexChanged.connect(self._update)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["class", "right answer", "actual answer", "error"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        from PySide6.QtWidgets import QHeaderView
+
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.explain = QLabel("error = |right answer - actual answer|. Training nudges every "
+                              "feature pixel and voting weight to make the total smaller.")
+        self.explain.setWordWrap(True)
+        self.explain.setStyleSheet("color: #555;")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("This drawing is:"))
+        top.addWidget(self.target, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.explain)
+
+    # ---- inputs ----------------------------------------------------------------------------
+    def set_network(self, spec, snapshot: dict | None = None) -> None:
+        """A new network (new classes): rebuild the private CPU copy."""
+        from ..core.network import build
+
+        self._spec = spec
+        self._net = build(spec, seed=0).eval()
+        self.target.blockSignals(True)
+        self.target.clear()
+        self.target.addItems(list(spec.classes))
+        self.target.blockSignals(False)
+        self.table.setRowCount(len(spec.classes) + 1)
+        if snapshot is not None:
+            self.set_snapshot(snapshot)
+        else:
+            self._update()
+
+    def set_snapshot(self, snapshot: dict) -> None:
+        import torch
+
+        if self._net is None:
+            return
+        state = {k: torch.from_numpy(np.asarray(v)) for k, v in snapshot.items()}
+        self._net.load_state_dict(state)
+        self._update()
+
+    def set_image(self, image: np.ndarray) -> None:
+        """(H, W) in the network's value range, as the canvas gives it."""
+        self._image = np.asarray(image, np.float32)
+        self._update()
+
+    def set_target(self, index: int) -> None:
+        self.target.setCurrentIndex(index)
+
+    # ---- output ----------------------------------------------------------------------------
+    def current(self):
+        """(right, actual, error, total) now, or None without a network and a drawing."""
+        if self._net is None or self._image is None or self.target.currentIndex() < 0:
+            return None
+        return error_table(self._net.trace(self._image).probabilities, self.target.currentIndex())
+
+    def _update(self) -> None:
+        from PySide6.QtGui import QBrush, QColor
+        from PySide6.QtWidgets import QTableWidgetItem
+
+        rows = self.current()
+        if rows is None:
+            return
+        right, actual, error, total = rows
+        classes = list(self._spec.classes)
+        t = self.target.currentIndex()
+        for r, name in enumerate(classes + ["Total"]):
+            values = ([name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]
+                      if r < len(classes) else ["Total", "", "", f"{total:.2f}"])
+            for c, text in enumerate(values):
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c else
+                                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+                    self.table.setItem(r, c, item)
+                item.setText(text)
+                bold = r == t or r == len(classes)
+                f = item.font()
+                f.setBold(bold)
+                item.setFont(f)
+                if c == 3 and r < len(classes):  # redder as the error grows
+                    item.setBackground(QBrush(QColor.fromHsvF(0.0, 0.6 * float(error[r]), 1.0)))

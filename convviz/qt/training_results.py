@@ -1,0 +1,158 @@
+"""After training: validation accuracy, the confusion matrix, and the validation images the
+network got wrong, each with what it said.
+
+`mistakes(outcome)` is the plain computation; the widgets only show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QHeaderView, QLabel, QListWidget, QListWidgetItem, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from .training_worker import TrainOutcome
+
+MAX_GALLERY = 300  # thumbnails beyond this tell little more and cost memory
+THUMB = 72  # pixels
+
+
+@dataclass
+class Mistake:
+    index: int  # into the job's X
+    truth: int
+    said: int
+    path: str | None
+
+
+def mistakes(outcome: TrainOutcome) -> list[Mistake]:
+    r = outcome.result
+    if r is None or r.val_indices is None:
+        return []
+    truth = np.asarray(outcome.job.y)[r.val_indices]
+    wrong = np.flatnonzero(truth != r.val_predicted)
+    paths = outcome.job.paths
+    return [Mistake(int(r.val_indices[i]), int(truth[i]), int(r.val_predicted[i]),
+                    paths[r.val_indices[i]] if paths else None) for i in wrong]
+
+
+def to_qimage(image: np.ndarray, value_range) -> QImage:
+    """(H, W) in the value range -> an 8-bit grayscale QImage, ink white as in the deck."""
+    lo, hi = value_range
+    a = np.clip((np.asarray(image, np.float32) - lo) / (hi - lo), 0, 1)
+    a = np.ascontiguousarray(np.round(a * 255).astype(np.uint8))
+    h, w = a.shape
+    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+class ConfusionMatrixView(QTableWidget):
+    """Rows: the true class; columns: what the network said. The diagonal is right."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.setToolTip("Each row is what the images really are; each column is what the "
+                        "network said. Numbers off the diagonal are mistakes.")
+
+    def set_matrix(self, confusion: np.ndarray, classes) -> None:
+        n = len(classes)
+        self.setRowCount(n)
+        self.setColumnCount(n)
+        self.setHorizontalHeaderLabels([f"said {c}" for c in classes])
+        self.setVerticalHeaderLabels([f"is {c}" for c in classes])
+        totals = confusion.sum(axis=1, keepdims=True).clip(min=1)
+        share = confusion / totals
+        for i in range(n):
+            for j in range(n):
+                item = QTableWidgetItem(str(int(confusion[i, j])))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                s = float(share[i, j])
+                hue = 0.36 if i == j else 0.02  # green where right, red where wrong
+                item.setBackground(QBrush(QColor.fromHsvF(hue, 0.55 * s, 1.0 - 0.08 * s)))
+                f = item.font()
+                f.setBold(bool(confusion[i, j] > 0))
+                f.setPointSizeF(f.pointSizeF() * 1.2)
+                item.setFont(f)
+                item.setToolTip(f"{int(confusion[i, j])} of {int(totals[i, 0])} images of "
+                                f"{classes[i]!r} were called {classes[j]!r} ({s:.0%})")
+                self.setItem(i, j, item)
+
+
+class MistakesGallery(QListWidget):
+    """Thumbnails of the validation images it got wrong, captioned 'is A, said B'."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setSpacing(6)
+        self.setUniformItemSizes(True)
+        self.setGridSize(QSize(THUMB + 40, THUMB + 36))
+
+    def set_mistakes(self, found: list[Mistake], X: np.ndarray, classes, value_range) -> None:
+        self.clear()
+        for m in found[:MAX_GALLERY]:
+            img = to_qimage(X[m.index, 0], value_range).scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation)  # crisp pixels, as the canvas shows
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(img)),
+                                   f"is {classes[m.truth]}\nsaid {classes[m.said]}")
+            item.setToolTip(m.path or f"image {m.index}")
+            item.setData(Qt.ItemDataRole.UserRole, m.index)
+            self.addItem(item)
+
+
+class TrainingResults(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.summary = QLabel("No training run yet.")
+        self.summary.setWordWrap(True)
+        self.summary.setMinimumHeight(40)
+        self.confusion = ConfusionMatrixView()
+        self.gallery = MistakesGallery()
+        self.gallery_title = QLabel("Validation images it got wrong")
+        lower = QWidget()
+        gl = QVBoxLayout(lower)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.addWidget(self.gallery_title)
+        gl.addWidget(self.gallery, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.confusion)
+        split.addWidget(lower)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
+
+    def show_outcome(self, outcome: TrainOutcome) -> None:
+        r = outcome.result
+        classes = outcome.job.classes
+        if r is None:
+            self.summary.setText(f"Training failed: {outcome.error}")
+            return
+        if r.val_accuracy is None or r.confusion is None:
+            self.summary.setText("No validation images were held back, so there is nothing to "
+                                 "score. Set a validation share above 0 to see the mistakes.")
+            self.confusion.setRowCount(0)
+            self.gallery.clear()
+            return
+        found = mistakes(outcome)
+        n_val = int(r.confusion.sum())
+        self.summary.setText(
+            f"<b>Validation accuracy {r.val_accuracy:.1%}</b>: {n_val - len(found)} of {n_val} "
+            f"held-back images right, {len(found)} wrong. Trained {len(r.epochs)} epochs on "
+            f"{r.device} at {r.images_per_second:,.0f} images/s.")
+        self.confusion.set_matrix(r.confusion, classes)
+        self.gallery.set_mistakes(found, outcome.job.X, classes, outcome.model.spec.value_range)
+        shown = min(len(found), MAX_GALLERY)
+        self.gallery_title.setText(
+            "No mistakes on the validation images." if not found else
+            f"Validation images it got wrong ({shown} of {len(found)} shown)"
+            if shown < len(found) else f"Validation images it got wrong ({len(found)})")
