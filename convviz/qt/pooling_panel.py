@@ -43,7 +43,8 @@ class PoolingPanel(StepperPanel):
     """Pick a pooling layer and one of its input maps; step the window across it.
 
     Interface for the main window and the guided tour:
-      set_model(model)  a new network: rebuild the selectors (reads model.spec only)
+      set_model(spec, snapshot=None)  a new network: rebuild the selectors (pooling has no
+                                      weights, so the snapshot is not needed)
       show_weights(snapshot)  weights changed; pooling has none, so only kept for symmetry
       show_trace(trace)  the drawing changed: the animation goes on with the new values
       select(layer_name, map_index=0, feature_index=0)  (feature_index is ignored here)
@@ -51,7 +52,9 @@ class PoolingPanel(StepperPanel):
       step_changed(int)
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, session=None, parent=None):
+        """`session` (optional): lay out for its network at once (the main window's panels are
+        made with the session; the values then arrive through show_trace)."""
         super().__init__(parent)
         self.spec: NetworkSpec | None = None
         self.trace = None
@@ -104,11 +107,13 @@ class PoolingPanel(StepperPanel):
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.map_combo.currentIndexChanged.connect(self._map_changed)
         self._refresh()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, model) -> None:
+    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
         """A new network: list its pooling layers. The old trace no longer applies."""
-        self.spec = model.spec
+        self.spec = spec
         self.trace = None
         self._layers = steppable_layers(self.spec, "pool")
         self.layer_combo.blockSignals(True)

@@ -22,11 +22,13 @@ class ReluView(QWidget):
     """Before/after of one map through a ReLU layer.
 
     Interface (same as the stepper panels, without animation):
-      set_model(model), show_weights(snapshot) (nothing to do: ReLU has no weights),
+      set_model(spec, snapshot=None), show_weights(snapshot) (nothing to do: ReLU has no
+      weights),
       show_trace(trace), select(layer_name, map_index=0, feature_index=0)
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, session=None, parent=None):
+        """`session` (optional): lay out for its network at once."""
         super().__init__(parent)
         self.spec: NetworkSpec | None = None
         self.trace = None
@@ -74,10 +76,13 @@ class ReluView(QWidget):
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.map_combo.currentIndexChanged.connect(self._refresh)
         self._refresh()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, model) -> None:
-        self.spec, self.trace = model.spec, None
+    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+        """A new network: list its ReLU layers on maps (ReLU has no weights to read)."""
+        self.spec, self.trace = spec, None
         self._layers = [(i, s.name, s.shape[0]) for i, s in enumerate(self.spec.shapes())
                         if s.kind == "relu" and len(s.shape) == 3]
         self.layer_combo.blockSignals(True)
