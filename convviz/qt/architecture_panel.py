@@ -200,6 +200,7 @@ class ArchitecturePanel(QWidget):
         while self.feature_spins:
             s = self.feature_spins.pop()
             self.features_row.removeWidget(s)
+            s.hide()  # until deleteLater runs it would still paint where it was
             s.deleteLater()
         for b, f in enumerate(features):
             s = _spin(1, 512, f"Number of features in block {b + 1}: each one makes a map", self)

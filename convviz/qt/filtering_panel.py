@@ -9,12 +9,12 @@ The arithmetic comes from convviz.core.stepper.ConvStepper; this widget only sho
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
 from ..core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
 from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, StepperPanel, symmetric_levels
+from .stepper_controls import CellGrid, StepperPanel, selector, symmetric_levels
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "
@@ -66,14 +66,11 @@ class FilteringPanel(StepperPanel):
         self.stepper: ConvStepper | None = None
         self._layers: list[StepLayer] = []
 
-        self.layer_combo = QComboBox(self)
-        self.layer_combo.setToolTip("Which convolution layer to watch")
-        self.feature_combo = QComboBox(self)
-        self.feature_combo.setToolTip("Which feature (filter) slides across the map; each "
-                                      "feature makes one output map")
-        self.map_combo = QComboBox(self)
-        self.map_combo.setToolTip("The layer sees several maps at once; pick the one whose "
-                                  "products are shown")
+        self.layer_combo = selector("Which convolution layer to watch", self)
+        self.feature_combo = selector("Which feature (filter) slides across the map; each "
+                                      "feature makes one output map", self)
+        self.map_combo = selector("The layer sees several maps at once; pick the one whose "
+                                  "products are shown", self)
         self.map_caption = QLabel("Input map", self)
         top = QHBoxLayout()
         for w in (QLabel("Convolution layer", self), self.layer_combo):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.presets import XO_FEATURE_NAMES
 from ..core.spec import NetworkSpec
 from ..core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
-from .stepper_controls import CellGrid, StepperPanel, symmetric_levels
+from .stepper_controls import CellGrid, StepperPanel, selector, symmetric_levels
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
         "slides across the map, jumping by the stride; from each position only the largest "
@@ -61,10 +61,8 @@ class PoolingPanel(StepperPanel):
         self.stepper: PoolStepper | None = None
         self._layers: list[StepLayer] = []
 
-        self.layer_combo = QComboBox(self)
-        self.layer_combo.setToolTip("Which pooling layer to watch")
-        self.map_combo = QComboBox(self)
-        self.map_combo.setToolTip("Which of the layer's input maps the window walks over")
+        self.layer_combo = selector("Which pooling layer to watch", self)
+        self.map_combo = selector("Which of the layer's input maps the window walks over", self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Pooling layer", self))
         top.addWidget(self.layer_combo)

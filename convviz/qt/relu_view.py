@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
 from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, symmetric_levels
+from .stepper_controls import CellGrid, selector, symmetric_levels
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. Red frames mark the cells that change.")
@@ -33,10 +33,8 @@ class ReluView(QWidget):
         self.spec: NetworkSpec | None = None
         self.trace = None
         self._layers: list[tuple[int, str, int]] = []  # (index, name, maps)
-        self.layer_combo = QComboBox(self)
-        self.layer_combo.setToolTip("Which ReLU layer to look at")
-        self.map_combo = QComboBox(self)
-        self.map_combo.setToolTip("Which of its maps")
+        self.layer_combo = selector("Which ReLU layer to look at", self)
+        self.map_combo = selector("Which of its maps", self)
         top = QHBoxLayout()
         top.addWidget(QLabel("ReLU layer", self))
         top.addWidget(self.layer_combo)
