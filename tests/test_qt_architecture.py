@@ -3,7 +3,6 @@
 import pytest
 
 from convviz.core.knobs import Knobs, check, knobs_from_spec
-from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.qt.architecture_panel import ArchitecturePanel
 
@@ -13,7 +12,7 @@ def panel(qtbot):
     p = ArchitecturePanel()
     qtbot.addWidget(p)
     p.resize(640, 640)
-    p.set_model(build(preset("shapes")))
+    p.set_model(preset("shapes"))
     return p
 
 
@@ -63,7 +62,7 @@ def test_apply_emits_the_spec_and_offers_training(panel, qtbot):
     with qtbot.waitSignal(panel.train_requested) as train:
         panel.train_button.click()
     assert train.args == [want] and not panel.offer.isVisibleTo(panel)
-    panel.set_model(build(want))  # the main window rebuilds with the new network
+    panel.set_model(want)  # the main window rebuilds with the new network
     assert "This is the current network" in panel.status.text()
 
 
@@ -77,7 +76,7 @@ def test_unreadable_neurons_disable_apply(panel):
 
 
 def test_xo_keeps_its_features_while_they_fit(panel):
-    panel.set_model(build(preset("xo")))
+    panel.set_model(preset("xo"))
     panel.padding.setValue(1)
     assert panel.result.ok and panel.result.spec.layers[0].fixed is not None
     panel.feature_spins[0].setValue(4)

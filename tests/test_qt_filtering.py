@@ -20,7 +20,7 @@ def make_panel(qtbot, spec, image=None, seed=0):
     panel = FilteringPanel()
     qtbot.addWidget(panel)
     panel.resize(1100, 760)
-    panel.set_model(net)
+    panel.set_model(net.spec, net.snapshot())
     if image is not None:
         panel.show_trace(net.trace(image))
     return net, panel
@@ -160,3 +160,20 @@ def test_screenshot_mid_animation_on_the_deck_x(qtbot):
     panel.seek(3 * 7 + 3)  # the crossing at the centre of the X: nine products of 1
     image = panel.grab()
     assert image.width() == 1100 and image.save("/tmp/convviz_filtering_x.png")
+
+
+def test_weights_arriving_after_the_layout_are_used(qtbot):
+    """While a network loads the window lays out with no snapshot; the weights come later."""
+    net = build(preset("xo"), seed=0)
+    panel = FilteringPanel()
+    qtbot.addWidget(panel)
+    panel.set_model(net.spec, None)
+    panel.show_trace(net.trace(DECK_X))
+    assert panel.stepper is None and "Waiting" in panel.notice.text()
+    panel.show_weights({"layers.0.weight": np.zeros((2, 1, 3, 3), np.float32)})  # not xo's
+    assert panel.stepper is None
+    snap = net.snapshot()
+    panel.show_weights(snap)
+    panel.select("conv1", 0, 1)
+    assert panel.stepper is not None and panel.n_steps == 49
+    np.testing.assert_array_equal(panel.feature_grid.values, snap["layers.0.weight"][1, 0])

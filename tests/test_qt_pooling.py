@@ -17,7 +17,7 @@ def make_panel(qtbot, spec, image=None, seed=0):
     panel = PoolingPanel()
     qtbot.addWidget(panel)
     panel.resize(1000, 520)
-    panel.set_model(net)
+    panel.set_model(net.spec, net.snapshot())
     if image is not None:
         panel.show_trace(net.trace(image))
     return net, panel
@@ -127,7 +127,7 @@ def test_a_new_network_rebuilds_the_selectors(qtbot):
     panel.select("pool2", 10)
     assert panel.layer_combo.count() == 2 and panel.map_combo.count() == 16
     xo = build(preset("xo"))
-    panel.set_model(xo)
+    panel.set_model(xo.spec, xo.snapshot())
     assert panel.layer_combo.count() == 1 and panel.map_combo.count() == 3
     assert "diagonal" in panel.map_combo.itemText(0)
     assert not panel.grids.isVisibleTo(panel) and "Draw" in panel.notice.text()

@@ -13,7 +13,7 @@ def test_before_after_and_marks_follow_the_trace(qtbot):
     net = build(preset("shapes"), seed=0)
     view = ReluView()
     qtbot.addWidget(view)
-    view.set_model(net)
+    view.set_model(net.spec, net.snapshot())
     assert view.layer_combo.count() == 2  # relu3 after the fully connected layer is flat
     for image in drawings(net.spec, 2, 4):
         trace = net.trace(image)
@@ -33,7 +33,7 @@ def test_the_deck_crossing_map(qtbot):
     net = build(preset("xo"))
     view = ReluView()
     qtbot.addWidget(view)
-    view.set_model(net)
+    view.set_model(net.spec, net.snapshot())
     assert "Draw" in view.notice.text()
     view.show_trace(net.trace(DECK_X))
     view.select("relu1", 1)

@@ -35,7 +35,7 @@ class ArchitecturePanel(QWidget):
     """Shows the network's layers and lets a person turn the deck's knobs.
 
     Interface for the main window:
-      set_model(model)  show this network (reads model.spec only)
+      set_model(spec, snapshot=None)  show this network (the spec is all it needs)
       show_weights(snapshot), show_trace(trace)  nothing to show here; kept for symmetry
       apply_requested(NetworkSpec)  the person applied a validated spec: build the new, untrained
                                     network from it and rebuild the panels
@@ -45,7 +45,9 @@ class ArchitecturePanel(QWidget):
     apply_requested = Signal(NetworkSpec)
     train_requested = Signal(NetworkSpec)
 
-    def __init__(self, parent=None):
+    def __init__(self, session=None, parent=None):
+        """`session` (optional): show its network at once. Applying and training are wired by
+        the main window (convviz.qt.deck_wiring), which knows how to build and train."""
         super().__init__(parent)
         self.base: NetworkSpec | None = None
         self.result: KnobCheck | None = None
@@ -127,11 +129,13 @@ class ArchitecturePanel(QWidget):
         self.train_button.clicked.connect(self._train_now)
         self.later_button.clicked.connect(self.offer.hide)
         self.recheck()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, model) -> None:
-        self.base = model.spec
-        if model.spec != self._applied:
+    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+        self.base = spec
+        if spec != self._applied:
             self.offer.hide()
         self.reset()
 
@@ -196,6 +200,7 @@ class ArchitecturePanel(QWidget):
         while self.feature_spins:
             s = self.feature_spins.pop()
             self.features_row.removeWidget(s)
+            s.hide()  # until deleteLater runs it would still paint where it was
             s.deleteLater()
         for b, f in enumerate(features):
             s = _spin(1, 512, f"Number of features in block {b + 1}: each one makes a map", self)

@@ -9,17 +9,29 @@ The arithmetic comes from convviz.core.stepper.ConvStepper; this widget only sho
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
 from ..core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
 from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, StepperPanel, symmetric_levels
+from .stepper_controls import CellGrid, StepperPanel, selector, symmetric_levels
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "
         "scale (divide) or shift (add the bias) as the layer does. The result is one cell of the "
         "output map: large where the patch looks like the feature.")
+
+
+def snapshot_fits(spec: NetworkSpec | None, snapshot: dict | None) -> bool:
+    """`snapshot` holds weights of `spec`'s shapes for every convolution layer."""
+    if spec is None or snapshot is None:
+        return False
+    for sl in steppable_layers(spec, "conv"):
+        w = snapshot.get(f"layers.{sl.index}.weight")
+        c = sl.layer
+        if w is None or tuple(w.shape) != (sl.out_maps, sl.in_maps, c.size, c.size):
+            return False
+    return True
 
 
 def _op_label(text: str, parent) -> QLabel:
@@ -33,8 +45,10 @@ class FilteringPanel(StepperPanel):
     """Pick a convolution layer, a feature and an input map; step the feature across the map.
 
     Interface for the main window and the guided tour:
-      set_model(model)  a new network: rebuild selectors; takes one model.snapshot()
-      show_weights(snapshot)  weights changed (e.g. while training): products follow
+      set_model(spec, snapshot=None)  a new network: rebuild the selectors; the snapshot
+                                      (None while the network loads) gives the features
+      show_weights(snapshot)  weights changed (e.g. while training, or the network finished
+                              loading): features and products follow
       show_trace(trace)  the drawing changed: the animation goes on with the new values
       select(layer_name, map_index=0, feature_index=0)
       play(), pause(), step_forward(), step_back(), jump_to_end(), seek(i), current_step,
@@ -43,7 +57,8 @@ class FilteringPanel(StepperPanel):
     the panel shows the chosen map's products and their sum, then the total over all maps.
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, session=None, parent=None):
+        """`session` (optional): lay out for its network at once."""
         super().__init__(parent)
         self.spec: NetworkSpec | None = None
         self.snapshot: dict | None = None
@@ -51,14 +66,11 @@ class FilteringPanel(StepperPanel):
         self.stepper: ConvStepper | None = None
         self._layers: list[StepLayer] = []
 
-        self.layer_combo = QComboBox(self)
-        self.layer_combo.setToolTip("Which convolution layer to watch")
-        self.feature_combo = QComboBox(self)
-        self.feature_combo.setToolTip("Which feature (filter) slides across the map; each "
-                                      "feature makes one output map")
-        self.map_combo = QComboBox(self)
-        self.map_combo.setToolTip("The layer sees several maps at once; pick the one whose "
-                                  "products are shown")
+        self.layer_combo = selector("Which convolution layer to watch", self)
+        self.feature_combo = selector("Which feature (filter) slides across the map; each "
+                                      "feature makes one output map", self)
+        self.map_combo = selector("The layer sees several maps at once; pick the one whose "
+                                  "products are shown", self)
         self.map_caption = QLabel("Input map", self)
         top = QHBoxLayout()
         for w in (QLabel("Convolution layer", self), self.layer_combo):
@@ -113,12 +125,15 @@ class FilteringPanel(StepperPanel):
         self.feature_combo.currentIndexChanged.connect(self._rebuild_stepper)
         self.map_combo.currentIndexChanged.connect(self._rebuild_stepper)
         self._refresh()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, model) -> None:
-        """A new network: list its convolution layers and take one weight snapshot."""
-        self.spec = model.spec
-        self.snapshot = model.snapshot()
+    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+        """A new network: list its convolution layers. `snapshot` is a CPU copy of its weights
+        (never the live model: training may be changing it), or None while it loads."""
+        self.spec = spec
+        self.snapshot = snapshot if snapshot_fits(spec, snapshot) else None
         self.trace = None
         self.stepper = None
         self._layers = steppable_layers(self.spec, "conv")
@@ -133,9 +148,13 @@ class FilteringPanel(StepperPanel):
 
     def show_weights(self, snapshot: dict) -> None:
         """New weights (e.g. during training): the feature and products follow at once."""
+        if not snapshot_fits(self.spec, snapshot):
+            return  # weights of another network, still on their way
         self.snapshot = snapshot
         sl = self.layer
-        if self.stepper is not None and sl is not None:
+        if self.stepper is None:
+            self._rebuild_stepper()  # the weights were the missing piece (network loading)
+        elif sl is not None:
             self.stepper.set_weights(snapshot[f"layers.{sl.index}.weight"],
                                      snapshot.get(f"layers.{sl.index}.bias"))
             self._set_levels()
@@ -226,9 +245,12 @@ class FilteringPanel(StepperPanel):
         self.grids.setVisible(ready)
         self.notice.setVisible(not ready)
         if not ready:
-            self.notice.setText("This network has no convolution layer." if self.spec is not None
-                                and not self._layers else
-                                "Draw something to watch the features at work.")
+            if self.spec is not None and not self._layers:
+                self.notice.setText("This network has no convolution layer.")
+            elif self.trace is not None and self.snapshot is None:
+                self.notice.setText("Waiting for the network's weights…")
+            else:
+                self.notice.setText("Draw something to watch the features at work.")
             self.caption.setText("")
             return
         self._show_step()

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
+                               QMessageBox, QScrollArea, QWidget)
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
@@ -40,6 +40,10 @@ PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes
 DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
            ("mps", "MPS (Apple GPU)")]
 STATUS_INTERVAL_S = 0.25
+# A dock tab bar is at least two scroll arrows + 75 px wide; slim arrows keep a tab group from
+# widening the smallest layout (which must fit an 800 px screen).
+TAB_ARROWS_STYLE = "QTabBar QToolButton { min-width: 16px; max-width: 22px; padding: 0px; }"
+SCROLL_WIDER_THAN = 240  # px: a panel needing more than this at its narrowest gets scroll bars
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp)"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
@@ -74,10 +78,13 @@ class MainWindow(QMainWindow):
         self._places: dict[str, _DockPlace] = {}
         self._pending_weights = str(store.value(settings.WEIGHTS, "") or "")
         self._started = False
+        self._extended = False  # the registry's EXTENSIONS have run
+        self.tour = None  # the guided tour's controller while one is open
         self._background = True  # load networks in a thread (tests load them in place)
         self.persist = True  # False: closing leaves the saved settings alone (screenshots)
 
         self.setWindowTitle("convviz")
+        self.setStyleSheet(TAB_ARROWS_STYLE)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
                             | QMainWindow.AllowNestedDocks)
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
@@ -127,10 +134,20 @@ class MainWindow(QMainWindow):
     def _place_dock(self, key: str) -> None:
         dock, place = self.docks[key], self._places[key]
         dock.setFloating(False)
-        self.addDockWidget(AREAS[place.area], dock)
         if place.tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[place.tabify_with], dock)
+            self.docks[self._tab_root(key)].raise_()  # the group's first tab stays in front
+        else:
+            self.addDockWidget(AREAS[place.area], dock)
         dock.setVisible(place.visible)
+
+    def _tab_root(self, key: str) -> str:
+        """The dock a chain of `tabify_with` ends at (the first tab of the group)."""
+        seen = set()
+        while key not in seen and self._places[key].tabify_with in self.docks:
+            seen.add(key)
+            key = self._places[key].tabify_with
+        return key
 
     def add_panel(self, title: str, widget: QWidget, area: str = "right", key: str | None = None,
                   visible: bool = True, tabify_with: str | None = None) -> QDockWidget:
@@ -138,7 +155,16 @@ class MainWindow(QMainWindow):
         docstring for the calls a panel may define."""
         key = key or title.lower().replace(" ", "_")
         dock = self.docks.get(key) or self._make_dock(key, title, area, visible, tabify_with)
-        dock.setWidget(widget)
+        if widget.minimumSizeHint().width() > SCROLL_WIDER_THAN:
+            # a wide panel scrolls sideways in a narrow dock instead of widening the window
+            # (a tab group is as wide as its widest tab's minimum)
+            holder = QScrollArea()
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QFrame.NoFrame)
+            holder.setWidget(widget)
+            dock.setWidget(holder)
+        else:
+            dock.setWidget(widget)
         self.panels[key] = widget
         self._connect_panel(widget)
         return dock
@@ -162,8 +188,15 @@ class MainWindow(QMainWindow):
             if entry.key not in self.panels:
                 widget = panel_registry.resolve(entry.factory)(self.session)
                 self.add_panel(entry.title, widget, entry.area, entry.key)
-        for ext in panel_registry.EXTENSIONS:
-            panel_registry.resolve(ext)(self)
+        if not self._extended:  # once: build_panels runs again from start()
+            self._extended = True
+            for ext in panel_registry.EXTENSIONS:
+                panel_registry.resolve(ext)(self)
+
+    @property
+    def background(self) -> bool:
+        """Networks load in a thread (False in tests, which load them in place)."""
+        return self._background
 
     def start(self, background: bool = True) -> None:
         """Build the panels (if lazy) and load the network: the app calls this once the window
@@ -253,6 +286,8 @@ class MainWindow(QMainWindow):
 
         m = bar.addMenu("&Help")
         self._action(m, "How convviz works", self.show_guide, QKeySequence.HelpContents)
+        self._action(m, "Guided tour", self.start_tour, None,
+                     "Walk through the app in the order of the lesson, panel by panel")
         self._action(m, "About convviz", self.show_about)
 
     def _tidy_train_menu(self) -> None:
@@ -369,6 +404,19 @@ class MainWindow(QMainWindow):
         from .help_dialog import HelpDialog
 
         HelpDialog.show_guide(self)
+
+    def start_tour(self):
+        """Open the guided tour (or bring back the one already open); returns its controller."""
+        from .tour import GuidedTour
+
+        if self.tour is None:
+            self.tour = GuidedTour(self)
+            self.tour.ended.connect(self._tour_ended)
+        self.tour.start()
+        return self.tour
+
+    def _tour_ended(self) -> None:
+        self.tour = None
 
     def show_about(self) -> None:
         from .help_text import about_html

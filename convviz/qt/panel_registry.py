@@ -34,9 +34,21 @@ PANELS: list[PanelEntry] = [
     PanelEntry("kernels", "Features (kernels)", "convviz.qt.kernels_panel:KernelsPanel", "left"),
     PanelEntry("feature_maps", "Feature maps", "convviz.qt.feature_maps_panel:FeatureMapsPanel",
                "right"),
+    # The deck's step-by-step views and the architecture: tabs behind the feature maps, so the
+    # first look stays calm. One tab group only: Qt 6.11 paints a stale copy of the first
+    # group's tab bar once a second group exists.
+    PanelEntry("filtering", "Filtering", "convviz.qt.filtering_panel:FilteringPanel", "right",
+               tabify_with="feature_maps"),
+    PanelEntry("pooling", "Pooling", "convviz.qt.pooling_panel:PoolingPanel", "right",
+               tabify_with="filtering"),
+    PanelEntry("relu", "ReLU", "convviz.qt.relu_view:ReluView", "right", tabify_with="pooling"),
+    PanelEntry("architecture", "Architecture", "convviz.qt.architecture_panel:ArchitecturePanel",
+               "right", tabify_with="relu"),
 ]
 
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "convviz.qt.deck_wiring:connect_architecture",  # Apply builds the network; Train asks
+]
 
 
 def resolve(path: str):

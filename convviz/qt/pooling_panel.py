@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.presets import XO_FEATURE_NAMES
 from ..core.spec import NetworkSpec
 from ..core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
-from .stepper_controls import CellGrid, StepperPanel, symmetric_levels
+from .stepper_controls import CellGrid, StepperPanel, selector, symmetric_levels
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
         "slides across the map, jumping by the stride; from each position only the largest "
@@ -43,7 +43,8 @@ class PoolingPanel(StepperPanel):
     """Pick a pooling layer and one of its input maps; step the window across it.
 
     Interface for the main window and the guided tour:
-      set_model(model)  a new network: rebuild the selectors (reads model.spec only)
+      set_model(spec, snapshot=None)  a new network: rebuild the selectors (pooling has no
+                                      weights, so the snapshot is not needed)
       show_weights(snapshot)  weights changed; pooling has none, so only kept for symmetry
       show_trace(trace)  the drawing changed: the animation goes on with the new values
       select(layer_name, map_index=0, feature_index=0)  (feature_index is ignored here)
@@ -51,17 +52,17 @@ class PoolingPanel(StepperPanel):
       step_changed(int)
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, session=None, parent=None):
+        """`session` (optional): lay out for its network at once (the main window's panels are
+        made with the session; the values then arrive through show_trace)."""
         super().__init__(parent)
         self.spec: NetworkSpec | None = None
         self.trace = None
         self.stepper: PoolStepper | None = None
         self._layers: list[StepLayer] = []
 
-        self.layer_combo = QComboBox(self)
-        self.layer_combo.setToolTip("Which pooling layer to watch")
-        self.map_combo = QComboBox(self)
-        self.map_combo.setToolTip("Which of the layer's input maps the window walks over")
+        self.layer_combo = selector("Which pooling layer to watch", self)
+        self.map_combo = selector("Which of the layer's input maps the window walks over", self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Pooling layer", self))
         top.addWidget(self.layer_combo)
@@ -104,11 +105,13 @@ class PoolingPanel(StepperPanel):
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.map_combo.currentIndexChanged.connect(self._map_changed)
         self._refresh()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, model) -> None:
+    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
         """A new network: list its pooling layers. The old trace no longer applies."""
-        self.spec = model.spec
+        self.spec = spec
         self.trace = None
         self._layers = steppable_layers(self.spec, "pool")
         self.layer_combo.blockSignals(True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
 from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, symmetric_levels
+from .stepper_controls import CellGrid, selector, symmetric_levels
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. Red frames mark the cells that change.")
@@ -22,19 +22,19 @@ class ReluView(QWidget):
     """Before/after of one map through a ReLU layer.
 
     Interface (same as the stepper panels, without animation):
-      set_model(model), show_weights(snapshot) (nothing to do: ReLU has no weights),
+      set_model(spec, snapshot=None), show_weights(snapshot) (nothing to do: ReLU has no
+      weights),
       show_trace(trace), select(layer_name, map_index=0, feature_index=0)
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, session=None, parent=None):
+        """`session` (optional): lay out for its network at once."""
         super().__init__(parent)
         self.spec: NetworkSpec | None = None
         self.trace = None
         self._layers: list[tuple[int, str, int]] = []  # (index, name, maps)
-        self.layer_combo = QComboBox(self)
-        self.layer_combo.setToolTip("Which ReLU layer to look at")
-        self.map_combo = QComboBox(self)
-        self.map_combo.setToolTip("Which of its maps")
+        self.layer_combo = selector("Which ReLU layer to look at", self)
+        self.map_combo = selector("Which of its maps", self)
         top = QHBoxLayout()
         top.addWidget(QLabel("ReLU layer", self))
         top.addWidget(self.layer_combo)
@@ -74,10 +74,13 @@ class ReluView(QWidget):
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.map_combo.currentIndexChanged.connect(self._refresh)
         self._refresh()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, model) -> None:
-        self.spec, self.trace = model.spec, None
+    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+        """A new network: list its ReLU layers on maps (ReLU has no weights to read)."""
+        self.spec, self.trace = spec, None
         self._layers = [(i, s.name, s.shape[0]) for i, s in enumerate(self.spec.shapes())
                         if s.kind == "relu" and len(s.shape) == 3]
         self.layer_combo.blockSignals(True)

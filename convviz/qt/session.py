@@ -151,10 +151,14 @@ class Session(QObject):
             self.device_name = "auto"
             device = resolve_device("auto")
         model.to(device)
-        if model.spec != self.spec:
-            self._set_spec(model.spec)
+        snapshot = model.snapshot()
         self.model, self.source = model, source
-        self._publish_weights(model.snapshot())
+        # the new weights first: panels laying out on model_changed read session.snapshot
+        self.snapshot = snapshot
+        if model.spec != self.spec:
+            self.trace = None  # it belongs to the old network
+            self._set_spec(model.spec)
+        self._publish_weights(snapshot)
         self.device_changed.emit(self.device_description())
         self.request_trace()
 

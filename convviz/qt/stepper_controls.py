@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap, QRegion
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ..core.stepper import Playhead, deck_number
 
@@ -35,6 +35,17 @@ MARK_COLOR = QColor(200, 30, 45)
 EMPTY_COLOR = QColor(226, 226, 226)  # opaque: cheaper to fill than a blend
 PADDING_COLOR = QColor(205, 205, 205)
 GRID_COLOR = QColor(165, 165, 165)
+
+
+def selector(tip: str, parent=None) -> QComboBox:
+    """A drop-down that may be narrower than its longest item (the panels share a dock area
+    with others and must fit a projector's width); the open list still shows whole items."""
+    combo = QComboBox(parent)
+    combo.setToolTip(tip)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    return combo
 
 
 def colour_indices(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
@@ -363,10 +374,11 @@ class StepperControls(QWidget):
         self.scrub.setToolTip("Drag to move the window to any position")
         self.scrub.valueChanged.connect(self.seek)
         self.step_label = QLabel(self)
-        self.step_label.setMinimumWidth(110)
+        self.step_label.setMinimumWidth(90)
         self.speed = QSlider(Qt.Orientation.Horizontal, self)
         self.speed.setRange(0, len(self.SPEEDS) - 1)
-        self.speed.setFixedWidth(110)
+        self.speed.setMinimumWidth(60)  # narrow docks squeeze the speed, not the buttons
+        self.speed.setMaximumWidth(110)
         self.speed.setToolTip("How fast the window moves while playing")
         self.speed.valueChanged.connect(self._speed_changed)
         self.speed_label = QLabel(self)

@@ -142,10 +142,14 @@ class VotesPanel(QWidget):
             self.bars_plot.addItem(t)
             self.bar_texts.append(t)
         self.bars_plot.getAxis("left").setTicks([list(enumerate(spec.classes))])
+        # brushes and pens too: a paint before the first trace must not meet the old
+        # network's shorter lists (pyqtgraph then crashes the process)
         self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), height=np.full(n, 0.66),
-                          width=np.zeros(n))
+                          width=np.zeros(n), brushes=[pg.mkBrush(theme.RAISED)] * n,
+                          pens=[pg.mkPen(None)] * n)
         self.bars_plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.why_bars.setOpts(x0=[0], y=[0], height=[0.7], width=[0])
+        self.why_bars.setOpts(x0=[0], y=[0], height=[0.7], width=[0],
+                              brushes=[pg.mkBrush(theme.RAISED)], pens=[pg.mkPen(None)])
         self.why_plot.getAxis("left").setTicks([[]])
         self._why_ticks = []
         self.verdict.setText("Waiting for the network…")

@@ -66,7 +66,7 @@ def main():
         net = build(preset(name))
         panel = (FilteringPanel if layer.startswith("conv") else PoolingPanel)()
         panel.resize(1100, 760)
-        panel.set_model(net)
+        panel.set_model(net.spec, net.snapshot())
         s = net.spec.input_size
         panel.show_trace(net.trace(np.random.default_rng(1).uniform(-1, 1, (s, s))
                                    .astype(np.float32)))
