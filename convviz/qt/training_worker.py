@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..core.errors import ConvvizError
 
@@ -235,7 +235,8 @@ class TrainingController(QObject):
         worker.paused.connect(self.paused)
         worker.failed.connect(self.failed)
         worker.finished.connect(self._on_finished)
-        worker.finished.connect(thread.quit)
+        # direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread, self._worker = thread, worker
         thread.start()
         self.started.emit()
