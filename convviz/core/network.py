@@ -23,7 +23,7 @@ class DeckConv(nn.Conv2d):
     def __init__(self, in_ch: int, layer: Conv):
         super().__init__(in_ch, layer.features, layer.size, layer.stride, layer.padding,
                          bias=layer.bias)
-        self.divisor = float(in_ch * layer.size * layer.size) if layer.divide else 1.0
+        self.divisor = layer.divisor(in_ch)
         if layer.fixed is not None:
             w = torch.tensor(layer.fixed, dtype=torch.float32).unsqueeze(1)  # (F, 1, k, k)
             with torch.no_grad():

@@ -91,7 +91,7 @@ def read_onnx(path) -> tuple[dict, dict[str, str]]:
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
-        raise WeightsError(f"{path}: not a readable ONNX file ({type(e).__name__})") from None
+        raise WeightsError(f"{path}: the ONNX file is damaged or truncated ({type(e).__name__})") from None
     state = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
              for i in proto.graph.initializer if i.name.startswith("layers.")}
     meta = {p.key: p.value for p in proto.metadata_props}

@@ -38,6 +38,11 @@ class Conv:
     fixed: tuple | None = None
     kind: str = field(default="conv", init=False)
 
+    def divisor(self, in_maps: int) -> float:
+        """What the sum is divided by: the number of feature pixels over all input maps when
+        the layer divides as the deck does, else 1."""
+        return float(in_maps * self.size * self.size) if self.divide else 1.0
+
 
 @dataclass(frozen=True)
 class ReLU:

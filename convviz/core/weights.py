@@ -55,16 +55,19 @@ def atomic_write(path, write) -> None:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
     os.close(fd)
     try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
         # mkstemp makes the file private (0600); give it the mode a normal new file would get
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
+    except Exception as e:  # safetensors and torch report a full disk as their own errors
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise WeightsError(f"cannot write {path}: {reason}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -94,6 +97,11 @@ def save_model(model: ConvNet, path, summary: dict | None = None) -> Path:
 def _sniff(path: Path) -> str:
     with open(path, "rb") as f:
         head = f.read(16)
+    # safetensors first: its 8-byte little-endian header length may itself start with b"PK" or
+    # 0x80 (a 1664-byte header is 80 06 00 ...), which would otherwise look like a torch file
+    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") + 8 <= \
+            path.stat().st_size:
+        return ".safetensors"
     if head[:2] == b"PK":
         return ".pt"  # torch's zip format
     if head[:1] == b"\x80":
@@ -117,7 +125,10 @@ def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
                 meta = f.metadata() or {}
                 state = {k: f.get_tensor(k) for k in f.keys()}
         elif kind == ".pt":
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            # a file object, not the path: torch.load hands any path ending in .safetensors to
+            # safetensors, whatever the content
+            with open(path, "rb") as f:
+                obj = torch.load(f, map_location="cpu", weights_only=True)
             if not (isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict)):
                 raise WeightsError(f"{path}: a PyTorch file, but not one convviz wrote (no "
                                    f"state_dict with metadata)")

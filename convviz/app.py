@@ -1,0 +1,158 @@
+"""Starting the desktop app, and `convviz --screenshot`.
+
+The window must appear before anything heavy loads: this module imports only PySide6 at the top;
+the window is built from the network's spec (plain Python), shown, and only then are the panels
+made (pyqtgraph) and the network built (torch, in a loader thread).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+DEFAULT_SIZE = (1600, 1000)
+
+
+def _application(argv=None):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv else ["convviz"])
+    app.setApplicationName("convviz")
+    app.setApplicationDisplayName("convviz")
+    from convviz.qt import theme
+
+    theme.apply(app)
+    return app
+
+
+def launch(argv=None, preset=None):
+    """Create the application and show the main window at once; the panels and the network
+    follow from the event loop. Returns (app, window)."""
+    from PySide6.QtCore import QTimer
+
+    if preset is not None:
+        from convviz.core.presets import preset as preset_spec
+
+        preset_spec(preset)  # an unknown name: SpecError, one line, before any window
+    app = _application(argv)
+    from convviz.qt.main_window import MainWindow
+
+    window = MainWindow(lazy=True, preset=preset)
+    window.show()
+    QTimer.singleShot(0, window.start)
+    return app, window
+
+
+def run_app(argv=None, preset=None) -> int:
+    """The desktop app; returns the exit status. `preset` opens that network (xo, shapes,
+    lenet5) instead of last time's."""
+    app, _window = launch(argv, preset)
+    return app.exec()
+
+
+# ---- screenshots ---------------------------------------------------------------------------
+def _parse_size(size) -> tuple[int, int]:
+    if size is None:
+        return DEFAULT_SIZE
+    if isinstance(size, (tuple, list)):
+        w, h = size
+    else:
+        try:
+            w, h = (int(v) for v in str(size).lower().split("x"))
+        except ValueError:
+            raise ValueError(f"--size must look like 1600x1000, got {size!r}") from None
+    if not (320 <= int(w) <= 8000 and 240 <= int(h) <= 8000):
+        raise ValueError(f"--size {w}x{h} is out of range (320x240 to 8000x8000)")
+    return int(w), int(h)
+
+
+def draw_demo(canvas, preset: str) -> None:
+    """A drawing the preset knows: the deck's X on the 9x9 grid, a hand-drawn triangle on the
+    larger ones (drawn with the brush, as a person would)."""
+    import numpy as np
+
+    n = canvas.size
+    if preset == "xo":
+        ink = np.zeros((n, n), np.float32)
+        for i in range(1, n - 1):
+            ink[i, i] = ink[i, n - 1 - i] = 1.0
+        canvas.set_ink(ink)
+        return
+    k = n / 28.0
+    canvas.brush.size, canvas.brush.softness = 2.4 * k, 0.35
+    pts = [(14, 4.5), (23.5, 22), (4.5, 22), (14, 4.5)]
+    canvas.begin_stroke(pts[0][0] * k, pts[0][1] * k)
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for t in np.linspace(0, 1, 12)[1:]:
+            canvas.stroke_to((x0 + (x1 - x0) * t) * k, (y0 + (y1 - y0) * t) * k)
+    canvas.end_stroke()
+
+
+def screenshot(out, preset=None, size=None) -> int:
+    """Open the window, draw a demo shape, let every panel update, save the whole window as a
+    picture, and return an exit status (problems print one line)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        width, height = _parse_size(size)
+        from convviz.core.presets import DEFAULT_PRESET, preset as preset_spec
+
+        name = preset or DEFAULT_PRESET
+        preset_spec(name)  # an unknown name fails here, with the choices
+    except Exception as e:  # ValueError or SpecError: one line each
+        print(f"convviz: error: {e}", file=sys.stderr)
+        return 2
+    _application()
+    from PySide6.QtWidgets import QApplication
+
+    from convviz.qt.main_window import MainWindow
+    from convviz.qt.session import Session
+
+    window = MainWindow(Session(name), restore=False)
+    window.persist = False  # a screenshot leaves the person's saved layout alone
+    window.resize(width, height)
+    window.show()
+    window.start(background=False)
+    draw_demo(window.session.canvas, name)
+    maps = window.panels.get("feature_maps")
+    if maps is not None and maps.layers:
+        maps.select_map(list(maps.layers)[0], 0)
+    window.session.flush()
+    deadline = time.perf_counter() + 0.6  # let layouts settle and every panel repaint
+    while time.perf_counter() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    window.session.refresh()  # once more, warm: the status bar shows a typical update time
+    QApplication.processEvents()
+    picture = window.grab()
+    ok = picture.save(str(out))
+    window.close()
+    window.deleteLater()
+    if not ok:
+        print(f"convviz: error: could not write {out}", file=sys.stderr)
+        return 1
+    print(f"saved {out} ({picture.width()}x{picture.height()}, preset {name})")
+    return 0
+
+
+def main(argv=None) -> int:
+    """`python -m convviz.app [--screenshot OUT.png [--preset NAME] [--size WxH]]`, until the
+    lead's convviz/cli.py takes over."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="convviz")
+    p.add_argument("--screenshot", metavar="OUT.png")
+    p.add_argument("--preset")
+    p.add_argument("--size", metavar="WxH")
+    args = p.parse_args(argv)
+    if args.screenshot:
+        return screenshot(args.screenshot, args.preset, args.size)
+    return run_app(sys.argv[:1], args.preset)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,260 @@
+"""The command line: the same core the app uses, for scripts, servers and class handouts.
+
+Every failure the person can cause prints one line, `convviz: error: ...`, and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .core.errors import ConvvizError
+
+EXIT_ERROR = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="convviz",
+        description="Watch a small convolutional neural network see, vote and learn. With no "
+                    "command, opens the app.")
+    p.add_argument("--version", action="version", version=f"convviz {__version__}")
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help="open the window, draw a demo shape, save a picture of it and exit")
+    p.add_argument("--preset", help="network to open the app with (xo, shapes, lenet5)")
+    p.add_argument("--size", metavar="WxH", help="window size for --screenshot, e.g. 1600x1000")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("shapes", help="write a labelled folder of sample shapes")
+    s.add_argument("out_dir", metavar="OUT_DIR")
+    s.add_argument("--per-class", type=int, default=200, metavar="N")
+    s.add_argument("--seed", type=int, default=0, metavar="S")
+    s.add_argument("--size", type=int, default=28, help="image side in pixels (default 28)")
+
+    t = sub.add_parser("train", help="train on a labelled folder (one subfolder per class)")
+    t.add_argument("folder", metavar="FOLDER")
+    t.add_argument("--out", required=True, metavar="WEIGHTS",
+                   help="where to save (.safetensors, .pt or .onnx)")
+    g = t.add_mutually_exclusive_group()
+    g.add_argument("--preset", default=None, help="layers to use (default: shapes)")
+    g.add_argument("--spec", metavar="SPEC.json", help="layers from a JSON network description")
+    t.add_argument("--epochs", type=int, default=8, metavar="N")
+    t.add_argument("--batch-size", type=int, default=64, metavar="B")
+    t.add_argument("--lr", type=float, default=3e-3, metavar="X")
+    t.add_argument("--val-split", type=float, default=0.2, metavar="F")
+    t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    t.add_argument("--seed", type=int, default=0, metavar="S")
+    t.add_argument("--augment", action="store_true",
+                   help="shift, rotate and scale the images a little while training")
+
+    pr = sub.add_parser("predict", help="classify images with trained weights")
+    pr.add_argument("weights", metavar="WEIGHTS")
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+
+    tr = sub.add_parser("trace", help="every layer's values for one input")
+    g = tr.add_mutually_exclusive_group(required=True)
+    g.add_argument("--preset", help="a preset with its bundled weights")
+    g.add_argument("--weights", metavar="WEIGHTS")
+    tr.add_argument("input", metavar="INPUT", help="an image, or a text grid of numbers")
+    tr.add_argument("--json", action="store_true", help="print JSON")
+
+    e = sub.add_parser("export", help="write weights in another format")
+    e.add_argument("weights", metavar="WEIGHTS")
+    e.add_argument("--to", required=True, metavar="OUT", help=".safetensors, .pt or .onnx")
+
+    b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
+    b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
+    b.add_argument("--preset", action="append", help="only this preset (repeatable)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command is None:
+            from .app import run_app, screenshot  # Qt only when a window is wanted
+
+            if args.screenshot:
+                return screenshot(args.screenshot, preset=args.preset, size=args.size)
+            return run_app(preset=args.preset)
+        return COMMANDS[args.command](args)
+    except ConvvizError as e:
+        print(f"convviz: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("convviz: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def cmd_shapes(args) -> int:
+    from .core.shapes_data import write_folder
+
+    if args.size < 5:
+        raise ConvvizError(f"--size must be at least 5 pixels, got {args.size}")
+    counts = write_folder(args.out_dir, args.per_class, args.seed, args.size)
+    print(f"wrote {sum(counts.values())} images of {len(counts)} classes "
+          f"({', '.join(counts)}) to {args.out_dir}")
+    return 0
+
+
+def _spec_for_training(args, classes):
+    from .core.presets import DEFAULT_PRESET, preset
+    from .core.spec import NetworkSpec
+
+    if args.spec:
+        try:
+            text = Path(args.spec).read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConvvizError(f"{args.spec}: cannot read it ({e.strerror or e})") from None
+        spec = NetworkSpec.from_json(text)
+    else:
+        spec = preset(args.preset or DEFAULT_PRESET)
+    return spec.with_classes(classes).validate()
+
+
+class _Progress:
+    """One line that rewrites itself on a terminal; plain epoch lines otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+
+    def batch(self, r):
+        if self.tty:
+            print(f"\r  epoch {r.epoch} batch {r.batch}/{r.batches}  loss {r.loss:.3f}  "
+                  f"{r.images_per_second:,.0f} img/s  {r.seconds_left:.0f}s left   ",
+                  end="", file=sys.stderr, flush=True)
+
+    def epoch(self, e):
+        if self.tty:
+            print("\r" + " " * 78 + "\r", end="", file=sys.stderr)
+        val = (f", validation loss {e.val_loss:.3f}, accuracy {e.val_accuracy:.1%}"
+               if e.val_accuracy is not None else "")
+        print(f"epoch {e.epoch}: training loss {e.train_loss:.3f}{val}", file=sys.stderr,
+              flush=True)
+
+
+def cmd_train(args) -> int:
+    from .core.device import describe, resolve_device
+    from .core.folders import load_folder
+    from .core.network import build
+    from .core.presets import DEFAULT_PRESET, preset
+    from .core.training import TrainConfig, train
+    from .core.weights import assert_writable, save_model
+
+    config = TrainConfig(args.epochs, args.batch_size, args.lr, args.val_split, args.seed,
+                         args.device, args.augment).check()
+    assert_writable(args.out)
+    device = resolve_device(args.device)
+    probe = _spec_for_training(args, ("a", "b")) if args.spec else preset(args.preset or
+                                                                          DEFAULT_PRESET)
+    scan = load_folder(args.folder, probe.input_size, probe.value_range)
+    print(scan.report(), file=sys.stderr)
+    spec = _spec_for_training(args, scan.classes)
+    model = build(spec, seed=args.seed)
+    print(f"training {spec.name} on {describe(device)}", file=sys.stderr)
+    progress = _Progress()
+    result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
+                   on_epoch=progress.epoch)
+    if result.status == "diverged":
+        print(f"convviz: warning: {result.message}", file=sys.stderr)
+    save_model(model, args.out, result.summary() | {"folder": str(args.folder)})
+    acc = "n/a (no validation split)" if result.val_accuracy is None else f"{result.val_accuracy:.2%}"
+    print(f"saved {args.out}")
+    print(f"final validation accuracy: {acc}")
+    return 0 if result.status != "diverged" else EXIT_ERROR
+
+
+def _load_weights(path):
+    from .core.weights import load_model
+
+    model, _ = load_model(path)
+    return model
+
+
+def cmd_predict(args) -> int:
+    from .core.imageio import load_input
+
+    model = _load_weights(args.weights)
+    spec = model.spec
+    rows = []
+    for path in args.images:
+        t = model.trace(load_input(path, spec.input_size, spec.value_range))
+        rows.append({"path": path, "class": spec.classes[t.winner],
+                     "votes": dict(zip(spec.classes, map(float, t.votes))),
+                     "probabilities": dict(zip(spec.classes, map(float, t.probabilities)))})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            p = r["probabilities"][r["class"]]
+            votes = "  ".join(f"{c} {v:+.2f}" for c, v in r["votes"].items())
+            print(f"{r['path']}: {r['class']} ({p:.0%})   votes: {votes}")
+    return 0
+
+
+def _grid_text(a) -> str:
+    return "\n".join("  " + " ".join(f"{v:6.2f}" for v in row) for row in a)
+
+
+def cmd_trace(args) -> int:
+    from .core.imageio import load_input
+
+    if args.preset:
+        from .core.bundled import preset_model
+
+        model = preset_model(args.preset)
+    else:
+        model = _load_weights(args.weights)
+    spec = model.spec
+    t = model.trace(load_input(args.input, spec.input_size, spec.value_range))
+    if args.json:
+        out = {"model": spec.name, "classes": list(spec.classes),
+               "input": t.input.tolist(),
+               "layers": [{"name": lt.name, "kind": lt.kind, "shape": list(lt.values.shape),
+                           "values": lt.values.tolist()} for lt in t.layers],
+               "votes": t.votes.tolist(), "probabilities": t.probabilities.tolist()}
+        print(json.dumps(out))
+        return 0
+    print(f"{spec.name}: input {'x'.join(map(str, t.input.shape))}")
+    for lt in t.layers:
+        print(f"\n{lt.name} ({lt.kind}) {'x'.join(map(str, lt.values.shape))}")
+        if lt.values.ndim == 3:
+            for c, m in enumerate(lt.values):
+                print(f" map {c + 1}:\n{_grid_text(m)}")
+        else:
+            print("  " + " ".join(f"{v:.2f}" for v in lt.values))
+    print("\nvotes:        " + "  ".join(f"{c} {v:+.3f}" for c, v in zip(spec.classes, t.votes)))
+    print("probabilities: " + "  ".join(f"{c} {v:.1%}" for c, v in
+                                         zip(spec.classes, t.probabilities)))
+    print(f"answer: {spec.classes[t.winner]}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .core.weights import load_model, save_model
+
+    model, info = load_model(args.weights)
+    save_model(model, args.to, info["summary"])
+    print(f"wrote {args.to}")
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from .core.bundled import RECIPES, make_all, resources_dir
+
+    names = args.preset or list(RECIPES)
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        raise ConvvizError(f"no bundle recipe for {unknown[0]!r} (choose from {', '.join(RECIPES)})")
+    make_all(args.out or resources_dir(), names)
+    return 0
+
+
+COMMANDS = {"shapes": cmd_shapes, "train": cmd_train, "predict": cmd_predict,
+            "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

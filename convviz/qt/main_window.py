@@ -1,0 +1,410 @@
+"""The main window: the drawing canvas in the centre, every panel a dock around it.
+
+It only assembles; the state lives in the Session, the drawing in its CanvasModel.
+
+Plugging in (for panels and tools written elsewhere):
+
+- A dock: add a line to `panel_registry.PANELS` (built lazily, after the window shows), or at
+  run time call `window.add_panel(title, widget, area="right", key=None, tabify_with=None)`,
+  which makes the dock, puts its toggle in the View menu, includes it in the saved layout and
+  View > Reset layout, and wires the widget's optional `set_model(spec, snapshot)`,
+  `show_weights(snapshot)` and `show_trace(trace)` to the session.
+- Menu items: `window.train_menu` (the Train menu) and `window.view_menu` are plain QMenus.
+- Closing: `window.closing` is emitted before the window goes (stop worker threads there and
+  wait() for them).
+- The session: `window.session` (see session.py): set_model(), apply_snapshot(), canvas, ...
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QWidget)
+
+from convviz.core.errors import ConvvizError
+from convviz.core.presets import DEFAULT_PRESET, PRESETS
+
+from . import panel_registry, settings
+from .canvas_panel import CanvasPanel
+from .session import Session
+
+AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
+         "top": Qt.TopDockWidgetArea, "bottom": Qt.BottomDockWidgetArea}
+PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes (28×28)",
+                 "lenet5": "LeNet-5 (32×32)"}
+DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
+           ("mps", "MPS (Apple GPU)")]
+STATUS_INTERVAL_S = 0.25
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp)"
+WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
+EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
+
+
+@dataclass
+class _DockPlace:
+    area: str
+    visible: bool
+    tabify_with: str | None
+
+
+class MainWindow(QMainWindow):
+    closing = Signal()
+
+    def __init__(self, session: Session | None = None, lazy: bool = False, restore: bool = True,
+                 preset: str | None = None):
+        """`lazy`: make the docks now but their panels only in `start()` (the app shows the
+        window first). Tests pass lazy=False (the default) to get every panel at once.
+        `preset`: open with this network instead of the one remembered from last time."""
+        super().__init__()
+        store = settings.app_settings()
+        if preset is not None:
+            store.remove(settings.WEIGHTS)  # asked for a preset: not last time's weights file
+        preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
+        if preset not in PRESETS:
+            preset = DEFAULT_PRESET
+        self.session = session or Session(preset, parent=self)
+        self.session.device_name = str(store.value(settings.DEVICE, "auto"))
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        self._places: dict[str, _DockPlace] = {}
+        self._pending_weights = str(store.value(settings.WEIGHTS, "") or "")
+        self._started = False
+        self._background = True  # load networks in a thread (tests load them in place)
+        self.persist = True  # False: closing leaves the saved settings alone (screenshots)
+
+        self.setWindowTitle("convviz")
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
+                            | QMainWindow.AllowNestedDocks)
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        self.canvas_panel = CanvasPanel(self.session.canvas)
+        self.canvas_panel.image_dropped.connect(self.open_image)
+        self.canvas_panel.set_brush(float(store.value(settings.BRUSH_SIZE, 2.0)),
+                                    float(store.value(settings.BRUSH_SOFTNESS, 0.3)))
+        self.canvas_panel.brush_changed.connect(self._save_brush)
+        self.setCentralWidget(self.canvas_panel)
+        self._make_menus()
+        self._make_status_bar()
+
+        for entry in panel_registry.PANELS:
+            self._make_dock(entry.key, entry.title, entry.area, entry.visible, entry.tabify_with)
+        self.resize(1600, 980)
+        if restore:
+            self._restore_window(store)
+
+        s = self.session
+        s.model_changed.connect(self._on_model_changed)
+        s.device_changed.connect(lambda d: self.device_label.setText(f"Device: {d}"))
+        s.weights_changed.connect(self._on_weights_ready)
+        s.updated.connect(self._show_update_time)
+        s.failed.connect(self.show_error)
+        self._on_model_changed(s.spec)
+        if not lazy:
+            self.build_panels()
+
+    # ---- docks -----------------------------------------------------------------------------
+    def _make_dock(self, key, title, area="right", visible=True, tabify_with=None) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(key)
+        dock.setFeatures(QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetMovable
+                         | QDockWidget.DockWidgetFloatable)
+        waiting = QLabel("Loading…", alignment=Qt.AlignCenter)
+        waiting.setObjectName("hint")
+        dock.setWidget(waiting)
+        self.docks[key] = dock
+        self._places[key] = _DockPlace(area, visible, tabify_with)
+        self._place_dock(key)
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        self.view_menu.insertAction(self._view_separator, toggle)
+        return dock
+
+    def _place_dock(self, key: str) -> None:
+        dock, place = self.docks[key], self._places[key]
+        dock.setFloating(False)
+        self.addDockWidget(AREAS[place.area], dock)
+        if place.tabify_with in self.docks:
+            self.tabifyDockWidget(self.docks[place.tabify_with], dock)
+        dock.setVisible(place.visible)
+
+    def add_panel(self, title: str, widget: QWidget, area: str = "right", key: str | None = None,
+                  visible: bool = True, tabify_with: str | None = None) -> QDockWidget:
+        """Put `widget` in a dock (made if new) and connect it to the session. See the module
+        docstring for the calls a panel may define."""
+        key = key or title.lower().replace(" ", "_")
+        dock = self.docks.get(key) or self._make_dock(key, title, area, visible, tabify_with)
+        dock.setWidget(widget)
+        self.panels[key] = widget
+        self._connect_panel(widget)
+        return dock
+
+    def _connect_panel(self, widget) -> None:
+        s = self.session
+        if hasattr(widget, "set_model"):
+            s.model_changed.connect(lambda spec: widget.set_model(spec, s.snapshot))
+        if hasattr(widget, "show_weights"):
+            s.weights_changed.connect(widget.show_weights)
+            if s.snapshot is not None:
+                widget.show_weights(s.snapshot)
+        if hasattr(widget, "show_trace"):
+            s.trace_changed.connect(widget.show_trace)
+            if s.trace is not None:
+                widget.show_trace(s.trace)
+
+    def build_panels(self) -> None:
+        """Make every registered panel that is still a placeholder, then run the extensions."""
+        for entry in panel_registry.PANELS:
+            if entry.key not in self.panels:
+                widget = panel_registry.resolve(entry.factory)(self.session)
+                self.add_panel(entry.title, widget, entry.area, entry.key)
+        for ext in panel_registry.EXTENSIONS:
+            panel_registry.resolve(ext)(self)
+
+    def start(self, background: bool = True) -> None:
+        """Build the panels (if lazy) and load the network: the app calls this once the window
+        is on screen."""
+        if self._started:
+            return
+        self._started = True
+        self._background = background
+        self.build_panels()
+        self.session.load_preset(self.session.preset_name, background=background)
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+        for key in self.docks:
+            self._place_dock(key)
+        self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "left"][:1],
+                         [420], Qt.Horizontal)
+        self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "right"][:1],
+                         [680], Qt.Horizontal)
+
+    # ---- menus -----------------------------------------------------------------------------
+    def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self._action(m, "Open image…", self.choose_image, QKeySequence.Open,
+                     "Put a picture on the canvas, scaled to the grid")
+        self._action(m, "Open weights…", self.choose_weights, "Ctrl+Shift+O",
+                     "Load a trained network (.safetensors, .pt, .onnx)")
+        self._action(m, "Export weights…", self.export_weights, "Ctrl+E",
+                     "Save the network's weights")
+        m.addSeparator()
+        self._action(m, "Quit", self.close, QKeySequence.Quit)
+
+        m = bar.addMenu("&Edit")
+        acts = self.canvas_panel.actions
+        m.addActions([acts["undo"], acts["redo"]])
+        m.addSeparator()
+        m.addAction(acts["clear"])
+        tricky = m.addMenu("Trickier cases")
+        for key in ("shift_left", "shift_right", "shift_up", "shift_down", "rotate_left",
+                    "rotate_right", "scale_up", "scale_down", "thicken", "thin"):
+            tricky.addAction(acts[key])
+        self.addActions(list(acts.values()))  # shortcuts work wherever the focus is
+
+        m = bar.addMenu("&Model")
+        m.addSection("Preset")
+        self.preset_actions = {}
+        group = QActionGroup(self)
+        for name in PRESETS:
+            a = self._action(m, PRESET_TITLES.get(name, name), lambda _=False, n=name:
+                             self.choose_preset(n))
+            a.setCheckable(True)
+            group.addAction(a)
+            self.preset_actions[name] = a
+        m.addSection("Device")
+        self.device_actions = {}
+        group = QActionGroup(self)
+        for name, title in DEVICES:
+            a = self._action(m, title, lambda _=False, n=name: self.choose_device(n))
+            a.setCheckable(True)
+            a.setEnabled(name in ("auto", "cpu"))  # the rest once torch has looked
+            group.addAction(a)
+            self.device_actions[name] = a
+
+        self.train_menu = bar.addMenu("&Train")
+        self._train_placeholder = self.train_menu.addAction("No training tools installed")
+        self._train_placeholder.setEnabled(False)
+        self.train_menu.aboutToShow.connect(self._tidy_train_menu)
+
+        self.view_menu = bar.addMenu("&View")
+        self._view_separator = self.view_menu.addSeparator()
+        self._action(self.view_menu, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
+        self._action(self.view_menu, "Full screen", self.toggle_full_screen,
+                     QKeySequence.FullScreen)
+
+        m = bar.addMenu("&Help")
+        self._action(m, "How convviz works", self.show_guide, QKeySequence.HelpContents)
+        self._action(m, "About convviz", self.show_about)
+
+    def _tidy_train_menu(self) -> None:
+        self._train_placeholder.setVisible(len(self.train_menu.actions()) == 1)
+
+    def _save_brush(self) -> None:
+        store = settings.app_settings()
+        store.setValue(settings.BRUSH_SIZE, self.session.canvas.brush.size)
+        store.setValue(settings.BRUSH_SOFTNESS, self.session.canvas.brush.softness)
+
+    def _show_update_time(self, ms: float) -> None:
+        # a few times a second is readable; every frame would only cost repaints
+        now = time.perf_counter()
+        if now - self._status_time >= STATUS_INTERVAL_S or self.update_label.text().endswith("—"):
+            self._status_time = now
+            self.update_label.setText(f"Last update: {ms:.1f} ms")
+
+    def _make_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.model_label, self.classes_label = QLabel(), QLabel()
+        self.device_label = QLabel("Device: loading…")
+        self.update_label = QLabel("Last update: —")
+        self._status_time = 0.0
+        for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
+            bar.addPermanentWidget(lab)
+
+    # ---- model -----------------------------------------------------------------------------
+    def _on_model_changed(self, spec) -> None:
+        n = spec.input_size
+        self.model_label.setText(f"Model: {spec.name} ({n}×{n})")
+        self.classes_label.setText("Classes: " + ", ".join(spec.classes))
+        self.setWindowTitle(f"convviz — {spec.name}")
+        if spec.name in self.preset_actions:
+            self.preset_actions[spec.name].setChecked(True)
+
+    def _on_weights_ready(self, _snapshot) -> None:
+        from .session import available_devices  # torch is imported by now
+
+        present = set(available_devices())
+        for name, a in self.device_actions.items():
+            a.setEnabled(name == "auto" or name in present)
+        self.device_actions.get(self.session.device_name, self.device_actions["auto"]) \
+            .setChecked(True)
+        if self._pending_weights:
+            path, self._pending_weights = self._pending_weights, ""
+            if os.path.exists(path):
+                QTimer.singleShot(0, lambda: self.open_weights(path, quiet=True))
+
+    def choose_preset(self, name: str) -> None:
+        self._pending_weights = ""
+        settings.app_settings().setValue(settings.PRESET, name)
+        settings.app_settings().remove(settings.WEIGHTS)
+        self.session.load_preset(name, background=self._background)
+
+    def choose_device(self, name: str) -> None:
+        try:
+            self.session.set_device(name)
+        except (ConvvizError, RuntimeError) as e:
+            self.show_error(str(e))
+            return
+        settings.app_settings().setValue(settings.DEVICE, name)
+
+    # ---- files -----------------------------------------------------------------------------
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str) -> None:
+        from convviz.core.imageio import load_image
+
+        c = self.session.canvas
+        try:
+            c.set_input(load_image(path, c.size, c.value_range))
+        except ConvvizError as e:
+            self.show_error(str(e))
+
+    def choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", "", WEIGHTS_FILTER)
+        if path:
+            self.open_weights(path)
+
+    def open_weights(self, path: str, quiet: bool = False) -> bool:
+        try:
+            self.session.load_weights(path)
+        except (ConvvizError, OSError) as e:
+            message = f"could not open {os.path.basename(path)}: {e}"
+            if quiet:
+                self.statusBar().showMessage(message, 8000)
+            else:
+                self.show_error(message)
+            return False
+        settings.app_settings().setValue(settings.WEIGHTS, os.path.abspath(path))
+        return True
+
+    def export_weights(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export weights",
+                                                   f"{self.session.spec.name}.safetensors",
+                                                   EXPORT_FILTERS)
+        if not path:
+            return
+        try:
+            self.session.export_weights(path)
+        except (ConvvizError, OSError, RuntimeError) as e:
+            self.show_error(f"could not export the weights: {e}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 6000)
+
+    # ---- messages and help -----------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "convviz", message)
+
+    def show_guide(self) -> None:
+        from .help_dialog import HelpDialog
+
+        HelpDialog.show_guide(self)
+
+    def show_about(self) -> None:
+        from .help_text import about_html
+
+        QMessageBox.about(self, "About convviz", about_html())
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    # ---- persistence -----------------------------------------------------------------------
+    def _restore_window(self, store) -> None:
+        geometry, state = store.value(settings.GEOMETRY), store.value(settings.STATE)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        else:
+            self.reset_layout()
+
+    def save_settings(self) -> None:
+        store = settings.app_settings()
+        store.setValue(settings.GEOMETRY, self.saveGeometry())
+        store.setValue(settings.STATE, self.saveState())
+        store.setValue(settings.PRESET, self.session.preset_name)
+        store.setValue(settings.DEVICE, self.session.device_name)
+        store.sync()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        rate = self.screen().refreshRate() if self.screen() else 0
+        if rate >= 30:  # one trace per frame of this screen
+            self.session.frame_ms = 1000.0 / rate
+
+    def closeEvent(self, event):
+        self.closing.emit()
+        if self.persist:
+            self.save_settings()
+        self.session.wait_for_loaders()
+        super().closeEvent(event)

@@ -1,0 +1,222 @@
+"""The pooling panel: a max-pooling window stepping across one map, the pooled map filling in.
+
+The arithmetic comes from convviz.core.stepper.PoolStepper; this widget only shows it:
+
+    input map (window outlined,   |  the window close up   |  pooled map, filled up to
+    winner framed in green)       |  and its maximum       |  the current cell
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..core.presets import XO_FEATURE_NAMES
+from ..core.spec import NetworkSpec
+from ..core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
+from .stepper_controls import CellGrid, StepperPanel, symmetric_levels
+
+HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
+        "slides across the map, jumping by the stride; from each position only the largest "
+        "value survives and becomes one cell of the smaller map. A window that hangs over the "
+        "edge still counts, using only the cells that are there.")
+
+
+def map_names(spec: NetworkSpec | None, n: int) -> list[str]:
+    """Names for the maps of a layer: the deck's feature names for the xo network's maps."""
+    if spec is not None and spec.name == "xo" and n == len(XO_FEATURE_NAMES):
+        return [f"{i + 1}: {name}" for i, name in enumerate(XO_FEATURE_NAMES)]
+    return [f"map {i + 1}" for i in range(n)]
+
+
+def trace_fits(spec: NetworkSpec | None, trace) -> bool:
+    """A trace belongs to `spec` (a trace from the previous network may still be on its way)."""
+    if spec is None or trace is None:
+        return False
+    shapes = spec.shapes()
+    return (len(trace.layers) == len(shapes) and all(
+        lt.name == s.name and lt.values.shape == s.shape for lt, s in zip(trace.layers, shapes)))
+
+
+class PoolingPanel(StepperPanel):
+    """Pick a pooling layer and one of its input maps; step the window across it.
+
+    Interface for the main window and the guided tour:
+      set_model(model)  a new network: rebuild the selectors (reads model.spec only)
+      show_weights(snapshot)  weights changed; pooling has none, so only kept for symmetry
+      show_trace(trace)  the drawing changed: the animation goes on with the new values
+      select(layer_name, map_index=0, feature_index=0)  (feature_index is ignored here)
+      play(), pause(), step_forward(), step_back(), jump_to_end(), seek(i), current_step,
+      step_changed(int)
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.spec: NetworkSpec | None = None
+        self.trace = None
+        self.stepper: PoolStepper | None = None
+        self._layers: list[StepLayer] = []
+
+        self.layer_combo = QComboBox(self)
+        self.layer_combo.setToolTip("Which pooling layer to watch")
+        self.map_combo = QComboBox(self)
+        self.map_combo.setToolTip("Which of the layer's input maps the window walks over")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Pooling layer", self))
+        top.addWidget(self.layer_combo)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Map", self))
+        top.addWidget(self.map_combo)
+        top.addStretch(1)
+        help_label = QLabel(HELP, self)
+        help_label.setWordWrap(True)
+        help_label.setStyleSheet("color: gray;")  # an explanation, not a control
+
+        self.input_grid = CellGrid("Input map", self)
+        self.input_grid.setToolTip("The map being pooled. The dark frame is the window; the "
+                                   "green frame marks its largest value.")
+        self.window_grid = CellGrid("Window", self, max_cell=70, nan_hatched=True)
+        self.window_grid.setToolTip("The cells under the window, close up")
+        self.max_label = QLabel(self)
+        self.max_label.setStyleSheet("font-size: 20px;")
+        self.output_grid = CellGrid("Pooled map", self)
+        self.output_grid.setToolTip("The smaller map: one cell per window position, filled in "
+                                    "as the window moves")
+        middle = QVBoxLayout()
+        middle.addStretch(1)
+        middle.addWidget(self.window_grid, 3)
+        middle.addWidget(self.max_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        middle.addStretch(1)
+        self.grids = QWidget(self)
+        row = QHBoxLayout(self.grids)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.input_grid, 5)
+        row.addLayout(middle, 2)
+        row.addWidget(self.output_grid, 4)
+
+        self.layout_.addLayout(top)
+        self.layout_.addWidget(help_label)
+        self.layout_.addWidget(self.grids, 1)
+        self.layout_.addWidget(self.notice, 1)
+        self.layout_.addWidget(self.caption)
+        self.layout_.addWidget(self.controls)
+        self.layer_combo.currentIndexChanged.connect(self._layer_changed)
+        self.map_combo.currentIndexChanged.connect(self._map_changed)
+        self._refresh()
+
+    # ---- the interface ------------------------------------------------------------------
+    def set_model(self, model) -> None:
+        """A new network: list its pooling layers. The old trace no longer applies."""
+        self.spec = model.spec
+        self.trace = None
+        self._layers = steppable_layers(self.spec, "pool")
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for sl in self._layers:
+            self.layer_combo.addItem(f"{sl.name}  ({sl.layer.window}×{sl.layer.window} window, "
+                                     f"stride {sl.layer.stride})", sl.name)
+        self.layer_combo.blockSignals(False)
+        self._layer_changed()
+
+    def show_weights(self, snapshot: dict) -> None:
+        """Pooling has no weights; the next trace carries any change."""
+
+    def show_trace(self, trace) -> None:
+        """New values (the drawing or the weights changed): same window position, new numbers."""
+        if not trace_fits(self.spec, trace):
+            return
+        self.trace = trace
+        self._rebuild_stepper()
+
+    def select(self, layer_name: str, map_index: int = 0, feature_index: int = 0) -> None:
+        """Show `layer_name`'s input map `map_index` (raises ValueError for an unknown one)."""
+        names = [sl.name for sl in self._layers]
+        if layer_name not in names:
+            raise ValueError(f"no pooling layer named {layer_name!r} (this network has: "
+                             f"{', '.join(names) or 'none'})")
+        self.layer_combo.setCurrentIndex(names.index(layer_name))
+        if not 0 <= map_index < self.map_combo.count():
+            raise ValueError(f"{layer_name} has {self.map_combo.count()} input maps, not "
+                             f"{map_index + 1}")
+        self.map_combo.setCurrentIndex(map_index)
+
+    @property
+    def layer(self) -> StepLayer | None:
+        i = self.layer_combo.currentIndex()
+        return self._layers[i] if 0 <= i < len(self._layers) else None
+
+    @property
+    def map_index(self) -> int:
+        return max(0, self.map_combo.currentIndex())
+
+    # ---- reactions ----------------------------------------------------------------------
+    def _layer_changed(self, *_):
+        sl = self.layer
+        keep = self.map_combo.currentIndex()
+        self.map_combo.blockSignals(True)
+        self.map_combo.clear()
+        if sl is not None:
+            self.map_combo.addItems(map_names(self.spec, sl.in_maps))
+            self.map_combo.setCurrentIndex(min(max(keep, 0), sl.in_maps - 1))
+        self.map_combo.blockSignals(False)
+        self._rebuild_stepper()
+
+    def _map_changed(self, *_):
+        self._rebuild_stepper()
+
+    def _rebuild_stepper(self) -> None:
+        sl = self.layer
+        if sl is None or self.trace is None:
+            self.stepper = None
+        else:
+            values = self.trace.input_of(sl.index)[self.map_index]  # (H, W)
+            if self.stepper is not None and (self.stepper.window, self.stepper.stride) == (
+                    sl.layer.window, sl.layer.stride) and self.stepper.values.shape == \
+                    values.shape:
+                self.stepper.set_values(values)
+            else:
+                self.stepper = PoolStepper(values, sl.layer.window, sl.layer.stride)
+            levels = symmetric_levels(self.stepper.values)
+            self._levels = levels
+            # room around the map for windows hanging over the right and bottom edges
+            ho, wo = self.stepper.out_shape
+            over = max((ho - 1) * sl.layer.stride + sl.layer.window - values.shape[0],
+                       (wo - 1) * sl.layer.stride + sl.layer.window - values.shape[1], 0)
+            self.input_grid.set_values(values, levels, margin=over)
+        self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        ready = self.stepper is not None
+        self.grids.setVisible(ready)
+        self.notice.setVisible(not ready)
+        if not ready:
+            self.notice.setText("This network has no pooling layer." if self.spec is not None
+                                and not self._layers else
+                                "Draw something to watch the pooling window at work.")
+            self.caption.setText("")
+            return
+        self._show_step()
+
+    def _show_step(self) -> None:
+        if self.stepper is None:
+            return
+        i = self.controls.current_step
+        step = self.stepper.step(i)
+        k = step.size
+        self.input_grid.set_marks(window=(step.top, step.left, k), winner=step.winner)
+        win_r, win_c = step.winner[0] - step.top, step.winner[1] - step.left
+        self.window_grid.set_values(step.cells, self._levels)
+        self.window_grid.set_marks(winner=(win_r, win_c))
+        self.output_grid.set_values(self.stepper.output_upto(i), self._levels)
+        self.output_grid.set_marks(current=(step.out_row, step.out_col))
+        self.max_label.setText(f"max = <b>{deck_number(step.value)}</b>")
+        text = (f"Largest value in the window: <b>{deck_number(step.value)}</b> "
+                f"(row {step.winner[0] + 1}, column {step.winner[1] + 1}) → pooled cell "
+                f"(row {step.out_row + 1}, column {step.out_col + 1})")
+        if step.overhangs:
+            n = int(np.isfinite(step.cells).sum())
+            text += (f"<br><i>The window hangs over the edge: only its {n} cell"
+                     f"{'s' if n != 1 else ''} on the map count.</i>")
+        self.caption.setText(text)

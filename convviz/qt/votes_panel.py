@@ -1,0 +1,225 @@
+"""Votes: one bar per class, the winner marked, as raw votes or as probabilities; and, under it,
+the deck's "every value gets a vote": which inputs of the last layer pushed hardest for and
+against the winner (input value x its weight, from convviz.core.network.vote_contributions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from . import settings, theme
+
+TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
+RAW, PROBABILITIES = "raw", "probabilities"
+
+theme.configure_pyqtgraph()
+
+
+def input_names(spec, xo_names=None) -> list[str]:
+    """A readable name for every input of the vote layer: a map cell (after flatten) or a
+    neuron of the hidden layer before."""
+    shapes = spec.shapes()
+    last = len(shapes) - 1
+    # walk back over ReLUs to the layer that made the values
+    j = last - 1
+    while j > 0 and shapes[j].kind == "relu":
+        j -= 1
+    src = shapes[j]
+    if src.kind == "flatten" and j > 0 and len(shapes[j - 1].shape) == 3:
+        c, h, w = shapes[j - 1].shape
+        maps = shapes[j - 1].name
+        names = []
+        for k in range(c * h * w):
+            m, rc = divmod(k, h * w)
+            r, col = divmod(rc, w)
+            label = xo_names[m] if xo_names and m < len(xo_names) else f"{maps} map {m + 1}"
+            names.append(f"{label} ({r + 1},{col + 1})")
+        return names
+    return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
+
+
+def _plot(title: str) -> pg.PlotItem:
+    plot = pg.PlotItem(title=None)
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(False, False)
+    plot.hideButtons()
+    plot.getViewBox().invertY(True)
+    plot.hideAxis("bottom")  # values are written on the bars; an axis would repaint each frame
+    font = QFont()
+    font.setPointSize(theme.BASE_POINT_SIZE)
+    for side in ("left", "bottom"):
+        ax = plot.getAxis(side)
+        ax.setTickFont(font)
+        ax.setTextPen(theme.TEXT)
+        ax.setPen(theme.BORDER)
+    return plot
+
+
+class VotesPanel(QWidget):
+    """Shows `show_trace(trace)`; reads weights from `show_weights(snapshot)`."""
+
+    def __init__(self, session=None, parent=None):
+        super().__init__(parent)
+        self.spec = None
+        self.snapshot = None
+        self._trace = None
+        self.mode = settings.app_settings().value(settings.VOTE_MODE, RAW)
+        self.names: list[str] = []
+
+        self.raw_button = QPushButton("Votes", checkable=True)
+        self.prob_button = QPushButton("Probabilities", checkable=True)
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        for b in (self.raw_button, self.prob_button):
+            group.addButton(b)
+        (self.prob_button if self.mode == PROBABILITIES else self.raw_button).setChecked(True)
+        self.raw_button.toggled.connect(lambda on: on and self.set_mode(RAW))
+        self.prob_button.toggled.connect(lambda on: on and self.set_mode(PROBABILITIES))
+        self.verdict = QLabel("")
+        self.verdict.setObjectName("title")
+        self.verdict.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        top = QHBoxLayout()
+        top.setContentsMargins(10, 8, 10, 0)
+        top.addWidget(self.verdict, 1)
+        top.addWidget(self.raw_button)
+        top.addWidget(self.prob_button)
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.bars_plot = _plot("votes")
+        self.view.addItem(self.bars_plot, row=0, col=0)
+        self.why_label = QLabel("")
+        self.why_label.setObjectName("hint")
+        self.why_label.setWordWrap(True)
+        # fixed heights: text that changes every frame must not re-lay-out (and so repaint)
+        # the whole panel
+        self.why_label.setFixedHeight(self.why_label.fontMetrics().lineSpacing() * 3 + 6)
+        self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.why_view = pg.GraphicsLayoutWidget()
+        self.why_plot = _plot("why")
+        self.why_view.addItem(self.why_plot, row=0, col=0)
+
+        self.bars = pg.BarGraphItem(x0=[0], y=[0], height=[0.7], width=[0], brush=theme.RAISED)
+        self.bars_plot.addItem(self.bars)
+        self.bar_texts: list[pg.TextItem] = []
+        self.why_bars = pg.BarGraphItem(x0=[0], y=[0], height=[0.7], width=[0])
+        self.why_plot.addItem(self.why_bars)
+        self.why_plot.addLine(x=0, pen=pg.mkPen(theme.MUTED, width=1))
+        self.bars_plot.addLine(x=0, pen=pg.mkPen(theme.MUTED, width=1))
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 3)
+        why = QVBoxLayout()
+        why.setContentsMargins(10, 0, 10, 0)
+        why.addWidget(self.why_label)
+        lay.addLayout(why)
+        lay.addWidget(self.why_view, 4)
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
+
+    # ---- plain calls from the session ------------------------------------------------------
+    def set_model(self, spec, snapshot=None) -> None:
+        self.spec, self.snapshot, self._trace = spec, snapshot, None
+        xo = None
+        if spec.name == "xo":
+            from convviz.core.presets import XO_FEATURE_NAMES as xo
+        self.names = input_names(spec, xo)
+        n = len(spec.classes)
+        for t in self.bar_texts:
+            self.bars_plot.removeItem(t)
+        self.bar_texts = []
+        font = QFont()
+        font.setPointSize(theme.BASE_POINT_SIZE)
+        for _ in range(n):
+            t = pg.TextItem("", color=theme.TEXT, anchor=(0, 0.5))
+            t.setFont(font)
+            self.bars_plot.addItem(t)
+            self.bar_texts.append(t)
+        self.bars_plot.getAxis("left").setTicks([list(enumerate(spec.classes))])
+        self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), height=np.full(n, 0.66),
+                          width=np.zeros(n))
+        self.bars_plot.setYRange(-0.6, n - 0.4, padding=0)
+        self.why_bars.setOpts(x0=[0], y=[0], height=[0.7], width=[0])
+        self.why_plot.getAxis("left").setTicks([[]])
+        self._why_ticks = []
+        self.verdict.setText("Waiting for the network…")
+        self.why_label.setText("")
+
+    def show_weights(self, snapshot) -> None:
+        self.snapshot = snapshot
+        if self._trace is not None:
+            self.show_trace(self._trace)
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        settings.app_settings().setValue(settings.VOTE_MODE, mode)
+        if self._trace is not None:
+            self.show_trace(self._trace)
+
+    def show_trace(self, trace) -> None:
+        self._trace = trace
+        values = trace.probabilities if self.mode == PROBABILITIES else trace.votes
+        win = trace.winner
+        self.shown_values = np.asarray(values, np.float32)
+        self._show_bars(self.shown_values, win)
+        prob = float(trace.probabilities[win])
+        self.verdict.setText(f"It looks like  {trace.classes[win]}   ({prob:.0%} sure)")
+        if self.snapshot is not None:
+            self._show_why(trace, win)
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def _show_bars(self, values: np.ndarray, win: int) -> None:
+        n = len(values)
+        brushes = [pg.mkBrush(theme.ACCENT if i == win else theme.RAISED) for i in range(n)]
+        x0 = np.minimum(values, 0)
+        self.bars.setOpts(x0=x0, width=np.abs(values), brushes=brushes,
+                          pens=[pg.mkPen(None)] * n)
+        if self.mode == PROBABILITIES:
+            lo, hi = 0.0, 1.0
+        else:
+            lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
+            span = max(hi - lo, 1e-6)
+            lo, hi = lo - 0.05 * span, hi + 0.05 * span
+        self.bars_plot.setXRange(lo, hi + 0.45 * (hi - lo), padding=0)
+        fmt = "{:.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
+        for i, (t, v) in enumerate(zip(self.bar_texts, values)):
+            t.setText(fmt.format(v) + ("  ◀ winner" if i == win else ""))
+            t.setColor(QColor(theme.ACCENT if i == win else theme.MUTED))
+            t.setPos(max(float(v), 0.0), i)
+
+    def _show_why(self, trace, win: int) -> None:
+        from convviz.core.network import vote_contributions
+
+        contrib, bias = vote_contributions(trace, self.snapshot, win)
+        order = np.argsort(contrib)
+        k = min(TOP_CONTRIBUTIONS, len(contrib) // 2 or 1)
+        pick = np.concatenate([order[::-1][:k], order[:k][::-1]])  # strongest for, then against
+        vals = contrib[pick]
+        self.contributions = (pick, vals)
+        n = len(pick)
+        colours = [pg.mkBrush(theme.POSITIVE if v >= 0 else theme.NEGATIVE) for v in vals]
+        self.why_bars.setOpts(x0=np.minimum(vals, 0), y=np.arange(n), height=np.full(n, 0.66),
+                              width=np.abs(vals), brushes=colours, pens=[pg.mkPen(None)] * n)
+        ticks = [(i, self.names[j]) for i, j in enumerate(pick)]
+        if ticks != self._why_ticks:  # relabelling the axis is the slow part; skip if same
+            self._why_ticks = ticks
+            self.why_plot.getAxis("left").setTicks([ticks])
+        m = max(float(np.abs(vals).max()), 1e-6)
+        self.why_plot.setXRange(-m * 1.05, m * 1.05, padding=0)
+        self.why_plot.setYRange(-0.6, n - 0.4, padding=0)
+        self.why_label.setText(
+            f"<b>Why {trace.classes[win]}?</b> The inputs with the strongest votes for it "
+            f"(orange) and against it (blue), each value × its weight. All {len(contrib)} "
+            f"votes plus the bias {bias:+.2f} make {contrib.sum() + bias:+.2f}.")
+
+    def bar_values(self) -> np.ndarray:
+        """The bar lengths as drawn, signed (for tests and screen readers)."""
+        o = self.bars.opts
+        x0, width = np.asarray(o["x0"], float), np.asarray(o["width"], float)
+        return np.where(x0 < 0, x0, width)  # a bar of v >= 0 starts at 0; of v < 0 ends there

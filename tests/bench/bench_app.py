@@ -1,0 +1,217 @@
+"""How fast the desktop app feels. Prints figures; asserts nothing (not a timed test).
+
+    python3 tests/bench/bench_app.py [--events 300] [--seconds 3]
+
+With the shapes preset and every panel open:
+1. latency: one mouse-move event on the canvas -> drawing changed, traced, every panel updated
+   and repainted (median, p95), against the floor: the same event with only the canvas and the
+   trace (no panels);
+2. updates per second during a continuous scripted stroke (mouse moves every 2 ms);
+3. start-up: process start -> window shown, and -> first classification, against the time
+   `import torch` alone takes.
+Targets on a 2-core CPU: panels add no more than 2x the floor; 60 updates per second; the window
+shows in under half the time of `import torch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("CONVVIZ_SETTINGS_ORG", "convviz-bench")
+os.environ.setdefault("CONVVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="convviz-bench-"))
+
+
+def pct(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+
+
+def path_point(i: int, n: int):
+    """A looping scribble inside the 28x28 grid, in cell units."""
+    t = 2 * math.pi * i / 97.0
+    return 14 + 9 * math.sin(3 * t), 14 + 9 * math.cos(2 * t)
+
+
+def move_event(view, x, y):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    p = view.cell_centre(0, 0)
+    cell = view.grid_rect().width() / view.canvas.size
+    pos = QPointF(p.x() + (x - 0.5) * cell, p.y() + (y - 0.5) * cell)
+    return QMouseEvent(QEvent.MouseMove, pos, view.mapToGlobal(pos), Qt.NoButton,
+                       Qt.LeftButton, Qt.NoModifier)
+
+
+def press(view, x, y):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    ev = move_event(view, x, y)
+    QApplication.sendEvent(view, QMouseEvent(QEvent.MouseButtonPress, ev.position(),
+                                             ev.globalPosition(), Qt.LeftButton, Qt.LeftButton,
+                                             Qt.NoModifier))
+
+
+def bench_latency(events: int):
+    from PySide6.QtWidgets import QApplication
+
+    from convviz.app import _application
+    from convviz.qt.canvas_model import CanvasModel
+    from convviz.qt.canvas_widget import CanvasWidget
+    from convviz.qt.main_window import MainWindow
+    from convviz.qt.session import Session
+
+    app = _application()
+    w = MainWindow(Session("shapes"), restore=False)
+    w.persist = False
+    w.resize(1600, 1000)
+    w.show()
+    w.start(background=False)
+    w.reset_layout()
+    app.processEvents()
+    s, view = w.session, w.canvas_panel.view
+    assert all(d.isVisible() for d in w.docks.values()), "every panel must be open"
+
+    def full(i):
+        t0 = time.perf_counter()
+        QApplication.sendEvent(view, move_event(view, *path_point(i, events)))
+        s.flush()  # the trace and every panel's update (no frame wait: we time the work)
+        app.processEvents()  # every repaint
+        return (time.perf_counter() - t0) * 1e3
+
+    # the floor: the same canvas (same size on screen) and the trace, nothing else
+    model = s.model
+    canvas = CanvasModel(28)
+    lone = CanvasWidget(canvas)
+    lone.resize(view.size())
+    lone.show()
+
+    def floor(i):
+        t0 = time.perf_counter()
+        QApplication.sendEvent(lone, move_event(lone, *path_point(i, events)))
+        model.trace(canvas.as_input())
+        app.processEvents()
+        return (time.perf_counter() - t0) * 1e3
+
+    press(view, *path_point(0, events))
+    press(lone, *path_point(0, events))
+    for i in range(20):  # warm up
+        full(i), floor(i)
+    full_ms, floor_ms = [], []
+    for i in range(events):  # interleaved, so background load hits both alike
+        full_ms.append(full(i))
+        floor_ms.append(floor(i))
+    lone.close()
+    return w, full_ms, floor_ms
+
+
+def bench_stroke(w, seconds: float):
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    s, view = w.session, w.canvas_panel.view
+    state = {"i": 0, "moves": 0}
+
+    def step():
+        state["i"] += 1
+        state["moves"] += 1
+        QApplication.sendEvent(view, move_event(view, *path_point(state["i"], 0)))
+
+    pen = QTimer()
+    pen.setTimerType(Qt.PreciseTimer)
+    pen.timeout.connect(step)
+    start_count = s.trace_count
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    t0 = time.perf_counter()
+    pen.start(2)
+    loop.exec()
+    pen.stop()
+    elapsed = time.perf_counter() - t0
+    return (s.trace_count - start_count) / elapsed, state["moves"] / elapsed, s.frame_ms
+
+
+CHILD = r"""
+import sys, time
+t_start = float(sys.argv[1])
+from convviz.app import launch
+from PySide6.QtCore import QEvent, QObject
+marks = {}
+class FirstPaint(QObject):
+    def eventFilter(self, obj, ev):
+        if ev.type() == QEvent.Paint and "shown" not in marks:
+            marks["shown"] = time.time()
+        return False
+app, w = launch()
+spy = FirstPaint()
+w.canvas_panel.view.installEventFilter(spy)
+marks["torch_before_show"] = "torch" in sys.modules
+def first(trace):
+    if "classified" not in marks:
+        marks["classified"] = time.time()
+        w.persist = False
+        w.close()
+        app.quit()
+w.session.trace_changed.connect(first)
+app.exec()
+print(marks["shown"] - t_start, marks["classified"] - t_start, marks["torch_before_show"])
+"""
+
+
+def bench_startup(runs: int = 3):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    shown, classified, torch_s = [], [], []
+    for _ in range(runs):
+        t0 = time.time()
+        subprocess.run([sys.executable, "-c", "import torch"], check=True, env=env)
+        torch_s.append(time.time() - t0)
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", CHILD, repr(t0)], check=True, env=env,
+                             capture_output=True, text=True).stdout.split()
+        shown.append(float(out[0]))
+        classified.append(float(out[1]))
+        assert out[2] == "False", "torch was imported before the window showed"
+    # `import torch` measured the way the app pays for it: interpreter start + the import
+    return statistics.median(shown), statistics.median(classified), statistics.median(torch_s)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, default=300)
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--startup-runs", type=int, default=3)
+    args = p.parse_args(argv)
+
+    print(f"convviz app benchmark  (cpus: {os.cpu_count()}, platform: "
+          f"{os.environ.get('QT_QPA_PLATFORM')}, preset: shapes, every panel open)")
+    w, full_ms, floor_ms = bench_latency(args.events)
+    fm, fp = statistics.median(full_ms), pct(full_ms, 95)
+    lm, lp = statistics.median(floor_ms), pct(floor_ms, 95)
+    print(f"mouse move -> all panels repainted: median {fm:6.2f} ms   p95 {fp:6.2f} ms")
+    print(f"floor (trace + canvas repaint):     median {lm:6.2f} ms   p95 {lp:6.2f} ms")
+    print(f"panels add {fm - lm:.2f} ms = {(fm - lm) / lm:.2f}x the floor (target <= 2x)")
+    ups, mps, frame = bench_stroke(w, args.seconds)
+    print(f"continuous stroke: {ups:5.1f} updates/s from {mps:5.0f} mouse moves/s "
+          f"(frame {frame:.1f} ms; target 60)")
+    w.close()
+    shown, classified, torch_s = bench_startup(args.startup_runs)
+    print(f"start-up: window shown {shown * 1e3:6.0f} ms, first classification "
+          f"{classified * 1e3:6.0f} ms after process start")
+    print(f"`python -c 'import torch'`: {torch_s * 1e3:6.0f} ms; window/torch = "
+          f"{shown / torch_s:.2f} (target < 0.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The filtering panel shows the deck's arithmetic on the drawing, equal to numpy and the trace."""
+
+import numpy as np
+import pytest
+
+from convviz.core.network import build
+from convviz.core.presets import preset
+from convviz.core.stepper import deck_number, steppable_layers
+from convviz.qt.filtering_panel import FilteringPanel
+from test_stepper import DECK_X, drawings, numpy_conv_cell, odd_spec
+
+
+def sum_text(v):
+    """Sums print like the deck says them: whole ones as integers ("sum 9")."""
+    return str(int(round(v))) if abs(v - round(v)) < 1e-6 else deck_number(v)
+
+
+def make_panel(qtbot, spec, image=None, seed=0):
+    net = build(spec, seed=seed)
+    panel = FilteringPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1100, 760)
+    panel.set_model(net)
+    if image is not None:
+        panel.show_trace(net.trace(image))
+    return net, panel
+
+
+def check_step(panel, net, trace, snap):
+    sl = panel.layer
+    f, m, i = panel.feature_index, panel.map_index, panel.current_step
+    want = trace.layer(sl.name).values[f]
+    r, c = divmod(i, want.shape[1])
+    divisor = sl.in_maps * sl.layer.size ** 2 if sl.layer.divide else 1
+    patch, products, total, value = numpy_conv_cell(
+        trace.input_of(sl.index), snap[f"layers.{sl.index}.weight"],
+        snap.get(f"layers.{sl.index}.bias"), sl.layer, divisor, f, m, r, c)
+    assert panel.patch_grid.values == pytest.approx(patch, abs=1e-6)
+    assert panel.feature_grid.values == pytest.approx(snap[f"layers.{sl.index}.weight"][f, m])
+    assert panel.products_grid.values == pytest.approx(products, abs=1e-6)
+    text = panel.caption.text()
+    assert sum_text(products.sum()) in text and f">{deck_number(value)}<" in text
+    if sl.in_maps > 1:
+        assert sum_text(total) in text
+    shown = panel.output_grid.values.reshape(-1)
+    assert shown[:i + 1] == pytest.approx(want.reshape(-1)[:i + 1], abs=1e-4)  # = the trace
+    assert shown[i] == pytest.approx(value, abs=1e-4)
+    assert np.isnan(shown[i + 1:]).all()
+    s, p, k = sl.layer.stride, sl.layer.padding, sl.layer.size
+    assert panel.input_grid._window == (r * s - p, c * s - p, k)
+    assert panel.output_grid._current == (r, c)
+
+
+@pytest.mark.parametrize("spec", [preset("xo"), preset("shapes"), preset("lenet5"), odd_spec()],
+                         ids=lambda s: s.name)
+def test_steps_match_numpy_and_the_trace(qtbot, spec):
+    net, panel = make_panel(qtbot, spec, seed=5)
+    snap = net.snapshot()
+    rng = np.random.default_rng(8)
+    for image in drawings(spec, 2, 3):
+        trace = net.trace(image)
+        panel.show_trace(trace)
+        for sl in steppable_layers(spec, "conv"):
+            for f, m in {(0, 0), (sl.out_maps - 1, sl.in_maps - 1)}:
+                panel.select(sl.name, m, f)
+                for i in sorted(set(rng.integers(0, panel.n_steps, 6).tolist()) | {0}):
+                    panel.seek(i)
+                    check_step(panel, net, trace, snap)
+
+
+def test_the_deck_numbers_on_the_x(qtbot):
+    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    panel.select("conv1", 0, 0)  # diagonal down, top-left
+    assert panel.current_step == 0
+    assert "7" in panel.caption.text() and "÷ 9" in panel.caption.text()
+    assert ">0.77<" in panel.caption.text()
+    assert panel.output_grid.texts()[0][0] == "0.77"
+    panel.select("conv1", 0, 1)  # the crossing, at the centre of the X
+    panel.seek(3 * 7 + 3)
+    assert (panel.products_grid.values == 1).all()
+    assert panel.products_grid.texts() == [["1"] * 3] * 3
+    assert "add up to <b>9</b>" in panel.caption.text().replace("9.00", "9")
+    assert ">1.00<" in panel.caption.text()
+    assert panel.output_grid.texts()[3][3] == "1.00"
+    assert not panel.map_combo.isVisibleTo(panel)  # one input map: no map selector
+
+
+def test_padding_is_shown_as_zeros(qtbot):
+    net, panel = make_panel(qtbot, preset("shapes"), np.ones((28, 28), np.float32))
+    panel.select("conv1", 0, 2)
+    assert panel.input_grid._margin == 2 and panel.input_grid._margin_zero
+    assert panel.patch_grid._hatched[:2].all() and panel.patch_grid._hatched[:, :2].all()
+    assert (panel.patch_grid.values[:2] == 0).all() and (panel.patch_grid.values[2:, 2:] == 1).all()
+    assert "16 of the patch's cells lie on the zero padding" in panel.caption.text()
+    assert "padding" in panel.input_grid._title
+
+
+def test_stepping_back_restores_and_a_new_drawing_is_followed(qtbot):
+    spec = preset("shapes")
+    net, panel = make_panel(qtbot, spec, seed=1)
+    snap = net.snapshot()
+    a, b = list(drawings(spec, 2, 21))
+    panel.show_trace(net.trace(a))
+    panel.select("conv2", 4, 6)
+
+    def state():
+        return (panel.current_step, panel.patch_grid.values.tobytes(),
+                panel.products_grid.values.tobytes(), panel.output_grid.values.tobytes(),
+                panel.input_grid._window, panel.caption.text())
+
+    panel.seek(30)
+    before = state()
+    panel.step_forward()
+    panel.step_forward()
+    panel.step_back()
+    panel.step_back()
+    assert state() == before
+    panel.controls.set_speed(60)
+    panel.play()
+    qtbot.waitUntil(lambda: panel.current_step >= 33, timeout=3000)
+    tb = net.trace(b)
+    panel.show_trace(tb)
+    check_step(panel, net, tb, snap)
+    qtbot.waitUntil(lambda: panel.current_step >= 36, timeout=3000)
+    panel.pause()
+    check_step(panel, net, tb, snap)
+
+
+def test_new_weights_are_shown(qtbot):
+    net, panel = make_panel(qtbot, preset("shapes"), DECK_X.repeat(4, 0).repeat(4, 1)[:28, :28])
+    panel.select("conv1", 0, 3)
+    panel.seek(100)
+    snap = {k: v * 3 for k, v in net.snapshot().items()}
+    panel.show_weights(snap)
+    assert panel.current_step == 100
+    assert panel.feature_grid.values == pytest.approx(snap["layers.0.weight"][3, 0])
+    assert panel.products_grid.values == pytest.approx(
+        panel.patch_grid.values * snap["layers.0.weight"][3, 0], abs=1e-6)
+
+
+def test_several_input_maps_offer_a_map_selector(qtbot):
+    net, panel = make_panel(qtbot, preset("lenet5"), np.zeros((32, 32), np.float32))
+    panel.select("conv2", 5, 15)
+    assert panel.map_combo.isVisibleTo(panel) and panel.map_combo.count() == 6
+    assert panel.feature_combo.count() == 16
+    assert (panel.feature_index, panel.map_index) == (15, 5)
+    assert "All 6 maps" in panel.caption.text()
+    with pytest.raises(ValueError, match="16 features, not 17"):
+        panel.select("conv2", 0, 16)
+
+
+def test_screenshot_mid_animation_on_the_deck_x(qtbot):
+    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    panel.show()
+    panel.select("conv1", 0, 1)
+    panel.controls.set_speed(60)
+    panel.play()
+    qtbot.waitUntil(lambda: panel.current_step >= 10, timeout=3000)
+    panel.pause()
+    panel.seek(3 * 7 + 3)  # the crossing at the centre of the X: nine products of 1
+    image = panel.grab()
+    assert image.width() == 1100 and image.save("/tmp/convviz_filtering_x.png")

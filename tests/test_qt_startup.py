@@ -1,0 +1,56 @@
+"""Starting the app: the window shows before torch or pyqtgraph load; screenshots."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+def test_window_shows_before_torch_and_pyqtgraph_load(tmp_path):
+    code = """
+import sys
+from convviz.app import launch
+app, w = launch()
+heavy = [m for m in ("torch", "pyqtgraph") if m in sys.modules]
+print("visible" if w.isVisible() else "hidden", heavy)
+w.persist = False
+w.start(background=False)  # then the panels and the network come alive
+print(sorted(w.panels), w.session.ready, "torch" in sys.modules)
+w.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.splitlines()
+    assert out[0] == "visible []"
+    assert out[1] == "['feature_maps', 'kernels', 'votes'] True True"
+
+
+def test_screenshot_saves_the_whole_window(qapp, tmp_path, capsys):
+    from PySide6.QtGui import QImage
+
+    from convviz.app import screenshot
+
+    out = tmp_path / "xo.png"
+    assert screenshot(str(out), preset="xo", size="1100x760") == 0
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1100, 760)
+    # not a blank picture: the canvas's ink and the panels' colours are in it
+    colours = {img.pixel(x, y) for x in range(0, 1100, 7) for y in range(0, 760, 7)}
+    assert len(colours) > 50
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(size="big"), "--size must look like 1600x1000"),
+    (dict(size="10x10"), "out of range"),
+    (dict(preset="nope"), "unknown preset 'nope'"),
+])
+def test_screenshot_refuses_bad_options_in_one_line(tmp_path, capsys, kwargs, message):
+    from convviz.app import screenshot
+
+    assert screenshot(str(tmp_path / "x.png"), **kwargs) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and err.startswith("convviz: error:")

@@ -1,0 +1,202 @@
+"""The training loop: it learns, it stops when asked, it survives a loss that blows up."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from convviz.core.errors import ConvvizError, DataError
+from convviz.core.network import build
+from convviz.core.presets import SHAPE_CLASSES, preset
+from convviz.core.shapes_data import make_arrays
+from convviz.core.training import (TrainConfig, augment_batch, evaluate, split_indices, train)
+
+
+@pytest.fixture(scope="module")
+def shapes_data():
+    train_set = make_arrays(SHAPE_CLASSES, 60, 28, seed=3)
+    test_set = make_arrays(SHAPE_CLASSES, 30, 28, seed=4)  # drawn apart from the training set
+    return train_set, test_set
+
+
+def _accuracy(model, x, y):
+    _, pred = evaluate(model, torch.as_tensor(x), torch.as_tensor(y))
+    return float((pred == y).mean())
+
+
+def test_short_training_clearly_raises_accuracy(shapes_data):
+    (x, y), (xt, yt) = shapes_data
+    model = build(preset("shapes"), seed=1)
+    before = _accuracy(model, xt, yt)
+    batches, epochs = [], []
+    result = train(model, x, y, TrainConfig(epochs=4, batch_size=32, device="cpu"),
+                   on_batch=batches.append, on_epoch=epochs.append)
+    after = _accuracy(model, xt, yt)
+    assert before < 0.35  # six classes: a fresh network is about as good as a guess
+    assert after >= 0.7 and after > before + 0.4, (before, after)
+    assert result.status == "done" and result.message == ""
+    # callbacks: one report per batch and one per epoch, numbered from 1
+    n_train = len(x) - 72  # 20% of 60 per class go to validation
+    per_epoch = math.ceil(n_train / 32)
+    assert len(batches) == 4 * per_epoch and len(epochs) == 4 == len(result.epochs)
+    assert (batches[0].epoch, batches[0].batch, batches[0].batches) == (1, 1, per_epoch)
+    assert (batches[-1].epoch, batches[-1].batch) == (4, per_epoch)
+    assert batches[-1].seconds_left == 0 and all(b.images_per_second > 0 for b in batches)
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4]
+    # validation: a stratified 20% share, reported as accuracy and a confusion matrix
+    assert result.val_accuracy == epochs[-1].val_accuracy and result.val_accuracy >= 0.7
+    assert len(result.val_indices) == 72
+    assert np.array_equal(np.bincount(y[result.val_indices]), [12] * 6)
+    assert result.confusion.shape == (6, 6) and result.confusion.sum() == 72
+    assert np.array_equal(result.confusion.sum(1), [12] * 6)  # rows are the true classes
+    assert np.trace(result.confusion) == round(result.val_accuracy * 72)
+    assert result.images_per_second > 0 and result.seconds > 0 and "CPU" in result.device
+    summary = json.loads(json.dumps(result.summary()))  # plain data, fit for metadata
+    assert summary["status"] == "done" and summary["epochs"] == 4
+    assert len(summary["history"]) == 4
+    assert not model.training  # left in eval mode
+
+
+def test_should_stop_ends_training_after_the_current_batch(shapes_data):
+    (x, y), _ = shapes_data
+    model = build(preset("shapes"), seed=1)
+    seen = []
+    result = train(model, x, y, TrainConfig(epochs=5, batch_size=16, device="cpu"),
+                   on_batch=seen.append, should_stop=lambda: len(seen) >= 3)
+    assert result.status == "stopped" and "epoch 1" in result.message
+    assert len(seen) == 3 and result.epochs == []
+    assert result.val_accuracy is not None  # the caller still learns where the model stands
+
+
+def test_stop_before_any_batch_leaves_the_weights_alone(shapes_data):
+    (x, y), _ = shapes_data
+    model = build(preset("shapes"), seed=1)
+    before = model.snapshot()
+    result = train(model, x, y, TrainConfig(epochs=2, device="cpu"), should_stop=lambda: True)
+    assert result.status == "stopped"
+    after = model.snapshot()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def _all_finite(model):
+    return all(torch.isfinite(p).all() for p in model.state_dict().values())
+
+
+def test_huge_learning_rate_diverges_and_keeps_the_last_good_weights(shapes_data):
+    (x, y), _ = shapes_data
+    x, y = x[::6], y[::6]
+    model = build(preset("shapes"), seed=1)
+    start = model.snapshot()
+    result = train(model, x, y, TrainConfig(epochs=3, batch_size=8, lr=1e12, val_split=0,
+                                            device="cpu"))
+    assert result.status == "diverged"
+    assert "nan" in result.message.lower() or "inf" in result.message.lower()
+    assert "smaller learning rate" in result.message and "\n" not in result.message
+    assert _all_finite(model)
+    # the first step blew the weights up; the loss they gave was the first non-finite one, so
+    # the weights kept are the ones from before that step: the starting weights
+    end = model.snapshot()
+    assert all(np.array_equal(start[k], end[k]) for k in start)
+
+
+def test_nan_in_the_data_diverges_later_with_the_last_weights_that_gave_a_finite_loss(
+        shapes_data):
+    (x, y), _ = shapes_data
+    x = x.copy()
+    x[5, 0, 10, 10] = np.nan  # one poisoned pixel in one image
+    model = build(preset("shapes"), seed=1)
+    snaps = [model.snapshot()]  # the weights each batch starts from
+    result = train(model, x, y, TrainConfig(epochs=2, batch_size=32, val_split=0, device="cpu"),
+                   on_batch=lambda r: snaps.append(model.snapshot()))
+    assert result.status == "diverged" and "nan" in result.message
+    assert len(snaps) >= 3  # a few good batches came first (the poisoned one is not first)
+    assert _all_finite(model)
+    # snaps[-1]: the weights the poisoned batch started from; they never gave a finite loss, so
+    # the ones kept are those of the last batch whose loss was finite
+    end = model.snapshot()
+    assert all(np.array_equal(snaps[-2][k], end[k]) for k in end)
+    assert not all(np.array_equal(snaps[0][k], end[k]) for k in end)  # training did happen
+    assert result.summary()["status"] == "diverged"
+
+
+def test_fixed_features_stay_fixed_while_training():
+    x, y = make_arrays(("X", "O"), 20, 9, seed=2)
+    model = build(preset("xo"), seed=0)
+    feats = model.snapshot()["layers.0.weight"]
+    votes = model.snapshot()["layers.4.weight"]
+    train(model, x, y, TrainConfig(epochs=2, batch_size=8, lr=0.02, device="cpu"))
+    assert np.array_equal(model.snapshot()["layers.0.weight"], feats)
+    assert not np.array_equal(model.snapshot()["layers.4.weight"], votes)
+
+
+def test_same_seed_trains_the_same_weights(shapes_data):
+    (x, y), _ = shapes_data
+    x, y = x[::4], y[::4]
+    runs = []
+    for _ in range(2):
+        model = build(preset("shapes"), seed=2)
+        train(model, x, y, TrainConfig(epochs=1, batch_size=16, seed=5, augment=True,
+                                       device="cpu"))
+        runs.append(model.snapshot())
+    assert all(np.allclose(runs[0][k], runs[1][k], atol=1e-6) for k in runs[0])
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"epochs": 0}, "epochs must be at least 1, got 0"),
+    ({"batch_size": 0}, "batch size must be at least 1, got 0"),
+    ({"lr": 0.0}, "learning rate must be a positive number, got 0.0"),
+    ({"lr": -1.0}, "learning rate must be a positive number"),
+    ({"lr": float("nan")}, "learning rate must be a positive number, got nan"),
+    ({"lr": float("inf")}, "learning rate must be a positive number, got inf"),
+    ({"val_split": 1.0}, "validation split must be in 0..1"),
+    ({"val_split": -0.1}, "validation split must be in 0..1"),
+])
+def test_config_validation(change, words):
+    cfg = TrainConfig(**change)
+    with pytest.raises(ConvvizError) as info:
+        cfg.check()
+    assert words in str(info.value) and "\n" not in str(info.value)
+    x, y = make_arrays(("X", "O"), 2, 9)
+    with pytest.raises(ConvvizError, match=words.split(",")[0]):
+        train(build(preset("xo")), x, y, cfg)  # train() checks before doing anything
+
+
+def test_bad_labels_and_device_are_refused():
+    x, y = make_arrays(("X", "O"), 3, 9)
+    model = build(preset("xo"))
+    with pytest.raises(DataError, match="6 images, 5 labels"):
+        train(model, x, y[:5], TrainConfig(device="cpu"))
+    with pytest.raises(DataError, match=r"labels must be 0\.\.1 for 2 classes"):
+        train(model, x, y + 1, TrainConfig(device="cpu"))
+    with pytest.raises(DataError, match="0 images"):
+        train(model, x[:0], y[:0], TrainConfig(device="cpu"))
+    with pytest.raises(ConvvizError, match="unknown device 'tpu'"):
+        train(model, x, y, TrainConfig(device="tpu"))
+
+
+def test_split_is_stratified_and_disjoint():
+    y = np.repeat(np.arange(3), [10, 5, 2])
+    tr, va = split_indices(y, 0.2, seed=0)
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(len(y)))
+    assert np.bincount(y[va], minlength=3).tolist() == [2, 1, 1]  # at least 1 when possible
+    tr, va = split_indices(y, 0.0, seed=0)
+    assert len(va) == 0 and len(tr) == len(y)
+    single = np.array([0, 1, 1, 1])  # a class with one image gives it to training
+    tr, va = split_indices(single, 0.5, seed=0)
+    assert 0 in tr and 0 not in va
+
+
+def test_augment_keeps_the_background_and_the_shape_size():
+    gen = torch.Generator().manual_seed(0)
+    blank = torch.full((4, 1, 28, 28), -1.0)
+    out = augment_batch(blank, -1.0, gen)
+    assert out.shape == blank.shape and torch.allclose(out, blank, atol=1e-6)
+    x, _ = make_arrays(("plus",), 4, 28, seed=1)
+    moved = augment_batch(torch.as_tensor(x), -1.0, gen)
+    assert not torch.allclose(moved, torch.as_tensor(x))  # something moved
+    ink_before = (torch.as_tensor(x) + 1).sum((1, 2, 3))
+    ink_after = (moved + 1).sum((1, 2, 3))
+    assert torch.all((ink_after / ink_before - 1).abs() < 0.45)  # scale 0.85..1.15 -> area
