@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..core.errors import ConvvizError
 
@@ -130,6 +130,7 @@ class TrainingWorker(QObject):
         self._step = 0
         self._seen = 0
         self._take_snapshot()  # the starting weights: panels show them at once
+        threads = _leave_a_core_for_the_gui(job.config.device)
         try:
             result = train(job.model, job.X, job.y, job.config, on_batch=self._on_batch,
                            on_epoch=self._on_epoch, should_stop=self._should_stop)
@@ -139,6 +140,11 @@ class TrainingWorker(QObject):
         except Exception as e:  # a bug, but the window must live on and say what happened
             self._fail(f"training failed: {type(e).__name__}: {e}".split("\n")[0])
             return
+        finally:
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
         self._flush(force=True)
         self._take_snapshot()
         self.outcome = TrainOutcome(job, result, self.last_snapshot)
@@ -201,6 +207,26 @@ class TrainingWorker(QObject):
         self.epoch_done.emit(rep)
 
 
+def _leave_a_core_for_the_gui(device: str) -> int:
+    """Training on the CPU with every core leaves the GUI thread (and the panels' traces)
+    fighting torch's worker threads, which spin while they wait for each other: both slow to a
+    crawl. One core fewer for torch keeps the window smooth. Returns the old count to restore
+    (0: nothing changed)."""
+    import os
+
+    import torch
+
+    if os.environ.get("CONVVIZ_TRAIN_ALL_CORES") or device not in ("auto", "cpu"):
+        return 0
+    if device == "auto" and (torch.cuda.is_available() or torch.backends.mps.is_available()):
+        return 0
+    old = torch.get_num_threads()
+    if old < 2:
+        return 0
+    torch.set_num_threads(old - 1)
+    return old
+
+
 class TrainingController(QObject):
     """Owns the worker and its thread. The window connects to these signals (they arrive on the
     GUI thread) and, on close, calls `request_stop()` then `wait()`."""
@@ -235,7 +261,8 @@ class TrainingController(QObject):
         worker.paused.connect(self.paused)
         worker.failed.connect(self.failed)
         worker.finished.connect(self._on_finished)
-        worker.finished.connect(thread.quit)
+        # direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread, self._worker = thread, worker
         thread.start()
         self.started.emit()

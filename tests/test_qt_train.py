@@ -1,0 +1,282 @@
+"""The whole training path in the GUI, driven with pytest-qt on a small generated folder."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+from convviz.qt.train_dialog import TrainDialog
+from convviz.qt.training_panel import BackpropView, LossHistory, TrainingPanel, error_table
+from convviz.qt.training_results import TrainingResults, mistakes
+from convviz.qt.training_worker import TrainingController, TrainJob
+from test_folders_helpers import make_folder
+
+WAIT = 30_000  # ms: generous, CI machines are slow
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = make_folder(tmp_path / "data", per_class=30, classes=("bar", "o", "x"))
+    (root / "o" / "broken.png").write_bytes(b"not a png")
+    return root
+
+
+def _loaded_dialog(qtbot, folder, **kw):
+    dlg = TrainDialog(None, folder=str(folder), **kw)
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.images is not None, timeout=WAIT)
+    return dlg
+
+
+def _job(dlg, epochs=3, batch=16, **kw):
+    dlg.epochs.setValue(epochs)
+    dlg.batch.setValue(batch)
+    for k, v in kw.items():
+        getattr(dlg, k).setValue(v)
+    return dlg.job()
+
+
+@pytest.fixture
+def controller():
+    c = TrainingController()
+    yield c
+    c.request_stop()  # never leave a thread running: a destroyed running QThread aborts
+    assert c.wait(WAIT)
+
+
+def test_dialog_shows_the_scan_report_and_makes_a_job(qtbot, folder):
+    dlg = _loaded_dialog(qtbot, folder)
+    report = dlg.report.toPlainText()
+    assert "90 images in 3 classes" in report
+    assert "o/broken.png" in report and "1 files skipped" in report
+    assert dlg.train_button.isEnabled()
+    job = _job(dlg, epochs=2)
+    assert job.classes == ("bar", "o", "x")
+    assert job.X.shape == (90, 1, 28, 28) and job.config.epochs == 2
+    assert job.paths[0].startswith("bar/")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "no class folders"),
+    (lambda p: make_folder(p, per_class=2, classes=("x",)), "only one class folder"),
+])
+def test_dialog_refuses_unusable_folders_with_one_line(qtbot, tmp_path, make, message):
+    root = tmp_path / "bad"
+    root.mkdir()
+    make(root)
+    dlg = TrainDialog(None, folder=str(root))
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: message in dlg.message.text(), timeout=WAIT)
+    assert "\n" not in dlg.message.text()
+    assert not dlg.train_button.isEnabled()
+
+
+def test_folder_loading_can_be_cancelled(qtbot, tmp_path, monkeypatch):
+    import convviz.qt.folder_decode as fd
+
+    root = make_folder(tmp_path / "d", per_class=200)
+    real = fd.qimage_decode
+
+    def slow(path, size):
+        time.sleep(0.002)
+        return real(path, size)
+
+    monkeypatch.setattr(fd, "qimage_decode", slow)
+    dlg = TrainDialog(None, folder=str(root))
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.loader.cancelled, timeout=WAIT):
+        qtbot.waitUntil(lambda: dlg.scan_bar.value() > 0, timeout=WAIT)
+        dlg.scan_cancel.click()
+    assert dlg.images is None and not dlg.train_button.isEnabled()
+    assert "cancelled" in dlg.report.toPlainText()
+
+
+def test_changing_the_network_reloads_at_its_input_size(qtbot, folder):
+    dlg = _loaded_dialog(qtbot, folder)
+    dlg.network.setCurrentIndex(dlg.network.findData("xo"))  # 9x9 pictures
+    qtbot.waitUntil(lambda: dlg.images is not None and dlg.images.X.shape[-1] == 9,
+                    timeout=WAIT)
+    assert dlg.job().model.spec.input_size == 9
+
+
+def test_sample_shapes_need_no_folder(qtbot):
+    dlg = TrainDialog(None, samples=True)
+    qtbot.addWidget(dlg)
+    dlg.per_class.setValue(6)
+    assert dlg.train_button.isEnabled()
+    job = _job(dlg, epochs=1)
+    assert len(job.classes) == 6 and job.X.shape[0] == 36 and job.source == "sample shapes"
+
+
+def test_whole_path_live_loss_results_and_the_new_model_classifies(qtbot, folder, controller):
+    dlg = _loaded_dialog(qtbot, folder)
+    job = _job(dlg, epochs=6, batch=8, val=30)
+    dlg.augment.setChecked(False)
+    panel = TrainingPanel()
+    results = TrainingResults()
+    qtbot.addWidget(panel)
+    qtbot.addWidget(results)
+    panel.attach(controller)
+    controller.finished.connect(results.show_outcome)
+    points, snaps, epochs = [], [], []
+    controller.progress.connect(lambda p: points.extend(p.losses))
+    controller.snapshot.connect(snaps.append)
+    controller.epoch_done.connect(epochs.append)
+    with qtbot.waitSignal(controller.model_ready, timeout=WAIT) as ready:
+        controller.start(job)
+    outcome = ready.args[0]
+    qtbot.waitUntil(lambda: not controller.is_running(), timeout=WAIT)
+    # live loss points for every batch, in order, all plotted
+    batches = math.ceil(63 / 8)
+    assert [s for s, _ in points] == list(range(1, 6 * batches + 1))
+    assert len(panel.history.losses) == len(points)
+    assert panel.raw_curve.getData()[0].size == len(points)
+    assert len(epochs) == 6 and len(panel.history.val_loss) == 6
+    assert snaps and all(np.isfinite(v).all() for s in snaps for v in s.values())
+    # the results: accuracy, confusion matrix, the mistakes gallery
+    r = outcome.result
+    assert r.status == "done" and r.val_accuracy > 0.8
+    assert r.confusion.sum() == 27 and results.confusion.rowCount() == 3
+    assert int(results.confusion.item(0, 0).text()) == r.confusion[0, 0]
+    assert results.gallery.count() == len(mistakes(outcome)) == 27 - np.trace(r.confusion)
+    assert "Validation accuracy" in results.summary.text()
+    # the new model carries the folder's classes and classifies the held-back images
+    model = outcome.model
+    assert model.spec.classes == ("bar", "o", "x")
+    right = sum(model.trace(job.X[i, 0]).winner == job.y[i] for i in r.val_indices)
+    assert right / len(r.val_indices) == pytest.approx(r.val_accuracy)
+    assert "Done" in panel.status.text()
+
+
+def test_pause_holds_training_and_resume_continues(qtbot, folder, controller):
+    job = _job(_loaded_dialog(qtbot, folder), epochs=200, batch=4)
+    steps = []
+    controller.progress.connect(lambda p: steps.append(p.step))
+    controller.start(job)
+    qtbot.waitUntil(lambda: len(steps) > 0, timeout=WAIT)
+    with qtbot.waitSignal(controller.paused, timeout=WAIT,
+                          check_params_cb=lambda paused: paused):
+        controller.pause()
+    assert controller.is_paused()
+    held = len(steps)
+    qtbot.wait(300)  # the GUI stays live while the worker waits
+    assert len(steps) == held
+    controller.resume()
+    qtbot.waitUntil(lambda: len(steps) > held, timeout=WAIT)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT):
+        controller.request_stop()
+    assert controller.outcome.status == "stopped"
+
+
+def test_stop_mid_epoch_keeps_the_choice_to_the_person(qtbot, folder, controller):
+    job = _job(_loaded_dialog(qtbot, folder), epochs=50, batch=4)
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.attach(controller)
+    seen = []
+    controller.progress.connect(seen.append)
+    adopted = []
+    controller.model_ready.connect(adopted.append)
+    controller.start(job)
+    qtbot.waitUntil(lambda: any(p.batch < p.batches for p in seen), timeout=WAIT)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT):
+        panel.stop_button.click()
+    outcome = controller.outcome
+    assert outcome.status == "stopped" and len(outcome.result.epochs) < 50
+    assert adopted == []  # a stopped run is not used unless the person says so
+    assert panel.keep_button.isVisible() or not panel.isVisible()
+    with qtbot.waitSignal(controller.model_ready, timeout=WAIT):
+        panel.keep_button.click()
+
+
+def test_closing_during_training_stops_cleanly_with_the_last_snapshot(qtbot, folder):
+    controller = TrainingController()
+    job = _job(_loaded_dialog(qtbot, folder), epochs=500, batch=4)
+    steps = []
+    controller.progress.connect(lambda p: steps.append(p.step))
+    controller.start(job)
+    qtbot.waitUntil(lambda: len(steps) > 2, timeout=WAIT)
+    controller.pause()  # closing while paused must work too
+    t = time.perf_counter()
+    outcome = controller.stop_and_wait()  # what the window's closeEvent does
+    assert time.perf_counter() - t < 5
+    assert not controller.is_running()
+    assert outcome.status == "stopped"
+    snap = controller.last_snapshot
+    for k, v in job.model.state_dict().items():  # the snapshot is the model as it stopped
+        np.testing.assert_array_equal(snap[k], v.detach().cpu().numpy())
+
+
+def test_a_loss_that_turns_nan_stops_with_a_message(qtbot, folder, controller):
+    dlg = _loaded_dialog(qtbot, folder)
+    job = _job(dlg, epochs=2)
+    bad = job.X.copy()
+    bad[:, 0, 0, 0] = np.nan
+    before = {k: v.clone() for k, v in job.model.state_dict().items()}
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.attach(controller)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT):
+        controller.start(TrainJob(job.model, bad, job.y, job.config))
+    assert controller.outcome.status == "diverged"
+    assert "loss became nan" in panel.status.text()
+    for k, v in job.model.state_dict().items():  # the last good weights: the starting ones
+        assert np.array_equal(v.cpu().numpy(), before[k].cpu().numpy())
+
+
+def test_running_out_of_memory_says_so(qtbot, folder, controller, monkeypatch):
+    import torch
+
+    job = _job(_loaded_dialog(qtbot, folder), epochs=1)
+
+    def oom(*a, **k):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(job.model, "forward", oom)
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.attach(controller)
+    with qtbot.waitSignal(controller.failed, timeout=WAIT) as failed:
+        controller.start(job)
+    assert "ran out of memory" in failed.args[0] and "batch size" in failed.args[0]
+    qtbot.waitUntil(lambda: "Training failed" in panel.status.text(), timeout=WAIT)
+
+
+def test_error_table_follows_the_deck():
+    right, actual, error, total = error_table(np.array([0.92, 0.51]), 0)
+    assert right.tolist() == [1, 0]
+    np.testing.assert_allclose(error, [0.08, 0.51])
+    assert total == pytest.approx(0.59)
+
+
+def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, controller):
+    job = _job(_loaded_dialog(qtbot, folder), epochs=8, batch=8)
+    view = BackpropView()
+    qtbot.addWidget(view)
+    view.set_network(job.model.spec, job.model.snapshot())
+    view.set_image(job.X[-1, 0])
+    view.set_target(int(job.y[-1]))
+    start_total = view.current()[3]
+    controller.snapshot.connect(view.set_snapshot)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT):
+        controller.start(job)
+    end_total = view.current()[3]
+    assert end_total < start_total * 0.5
+    assert view.table.item(len(job.classes), 3).text() == f"{end_total:.2f}"
+
+
+def test_loss_history_smooths_and_skips_non_finite():
+    h = LossHistory()
+    h.add_batches([(1, 1.0), (2, float("nan")), (3, 0.0)])
+    assert h.steps == [1, 3] and h.smoothed == pytest.approx([1.0, 0.9])
+    h.add_epoch(0.5, 0.75)
+    assert h.epoch_steps == [3] and h.val_accuracy == [0.75]
+
+
+def test_controller_refuses_a_second_run(qtbot, folder, controller):
+    from convviz.core.errors import ConvvizError
+
+    job = _job(_loaded_dialog(qtbot, folder), epochs=100, batch=4)
+    controller.start(job)
+    with pytest.raises(ConvvizError, match="already"):
+        controller.start(job)
