@@ -165,14 +165,19 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
     total_batches = batches * cfg.epochs
     t0 = time.perf_counter()
     seen = done_batches = 0
+    waited = 0.0  # seconds spent paused inside should_stop: not training time
     try:
         for epoch in range(1, cfg.epochs + 1):
             order = torch.randperm(len(tr_idx), generator=gen).to(device)
             running, count = 0.0, 0
             for b in range(batches):
-                if should_stop is not None and should_stop():
-                    result.status, result.message = "stopped", f"stopped in epoch {epoch}"
-                    break
+                if should_stop is not None:
+                    t_ask = time.perf_counter()
+                    stop = should_stop()
+                    waited += time.perf_counter() - t_ask  # a paused caller waits in there
+                    if stop:
+                        result.status, result.message = "stopped", f"stopped in epoch {epoch}"
+                        break
                 sel = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
                 xb, yb = x_tr[sel], y_tr[sel]
                 if cfg.augment:
@@ -196,7 +201,7 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
                 running += value * len(sel)
                 count += len(sel)
                 if on_batch is not None:
-                    el = time.perf_counter() - t0
+                    el = time.perf_counter() - t0 - waited
                     rate = seen / el if el > 0 else 0.0
                     left = el / done_batches * (total_batches - done_batches)
                     on_batch(BatchReport(epoch, b + 1, batches, value, rate, left))
@@ -213,7 +218,7 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
     except torch.OutOfMemoryError:
         raise ConvvizError(f"the {device.type} device ran out of memory; try a smaller batch size "
                            f"than {cfg.batch_size}") from None
-    result.seconds = time.perf_counter() - t0
+    result.seconds = time.perf_counter() - t0 - waited
     result.images_per_second = seen / result.seconds if result.seconds > 0 else 0.0
     if len(va_idx):
         _, pred = evaluate(model, x_va, y_va)
