@@ -4,6 +4,7 @@ the Architecture panel applies a new network, and refusing impossible ones."""
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from convviz.core.knobs import knobs_from_spec
 from convviz.core.presets import preset
@@ -65,16 +66,24 @@ def test_a_mouse_stroke_reaches_the_deck_panels(qtbot, make_window):
     picture = np.where(w.session.canvas.ink > 0, 1.0, -1.0).astype(np.float32)
     expected = w.session.model.trace(picture)  # the core's own reading of the same picture
 
+    def look_at(key):  # a person brings the tab to the front; a hidden tab waits until then
+        w.docks[key].raise_()
+        qtbot.waitUntil(lambda: not w.docks[key].visibleRegion().isEmpty(), timeout=2000)
+        QApplication.processEvents()
+
+    look_at("pooling")
     pooling = w.panels["pooling"]
     pooling.select("pool2", 5)
     pooling.jump_to_end()
     np.testing.assert_allclose(pooling.output_grid.values, expected.layer("pool2").values[5],
                                rtol=1e-5, atol=1e-6)
+    look_at("filtering")
     filtering = w.panels["filtering"]
     filtering.select("conv1", 0, 3)
     filtering.jump_to_end()
     np.testing.assert_allclose(filtering.output_grid.values, expected.layer("conv1").values[3],
                                rtol=1e-4, atol=1e-5)
+    look_at("relu")
     before, after = w.panels["relu"].before_after()
     np.testing.assert_allclose(after, expected.layer("relu1").values[0], rtol=1e-5, atol=1e-6)
 
@@ -148,3 +157,18 @@ def test_a_network_with_more_classes_paints_before_its_first_trace(qtbot, make_w
     qtbot.wait(100)  # paints come before the new trace's timer
     w.session.flush()
     assert len(w.panels["votes"].bar_values()) == 6
+
+
+def test_a_hidden_tab_does_no_work_until_it_is_shown(qtbot, make_window, monkeypatch):
+    w, view = window_with(make_window)
+    w.docks["feature_maps"].raise_()  # pooling is a tab behind it
+    qtbot.waitUntil(lambda: w.docks["pooling"].visibleRegion().isEmpty(), timeout=2000)
+    seen = []
+    monkeypatch.setattr(w.panels["pooling"], "show_trace", seen.append)
+    for stroke in ([(4, 4), (23, 23)], [(4, 23), (23, 4)]):
+        drag(qtbot, view, stroke)
+        w.session.flush()
+    assert seen == []  # drawing while the tab is hidden costs it nothing
+    w.docks["pooling"].raise_()
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=2000)
+    assert seen[0] is w.session.trace  # and showing it brings only the newest reading

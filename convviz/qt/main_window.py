@@ -166,19 +166,41 @@ class MainWindow(QMainWindow):
         else:
             dock.setWidget(widget)
         self.panels[key] = widget
-        self._connect_panel(widget)
+        self._connect_panel(widget, dock)
         return dock
 
-    def _connect_panel(self, widget) -> None:
+    def _connect_panel(self, widget, dock: QDockWidget) -> None:
+        """Session -> panel. A panel nobody can see (a tab behind another, a closed dock) gets
+        only the newest weights and trace once it is shown, so hidden panels cost nothing while
+        the person draws or the network trains."""
         s = self.session
+        pending: dict = {}  # "show_weights" / "show_trace" -> newest argument, while hidden
+
+        def deliver(name, arg):
+            # a tab behind another stays "visible" to Qt, but nothing of it is on screen
+            if self.isVisible() and (not widget.isVisible() or dock.visibleRegion().isEmpty()):
+                pending[name] = arg
+            else:
+                getattr(widget, name)(arg)
+
+        def on_shown(visible: bool):
+            if visible:
+                for name in ("show_weights", "show_trace"):  # weights before the trace
+                    if name in pending:
+                        getattr(widget, name)(pending.pop(name))
+
+        dock.visibilityChanged.connect(on_shown)
         if hasattr(widget, "set_model"):
-            s.model_changed.connect(lambda spec: widget.set_model(spec, s.snapshot))
+            def set_model(spec):
+                pending.clear()  # the session sends the new network's weights and trace next
+                widget.set_model(spec, s.snapshot)
+            s.model_changed.connect(set_model)
         if hasattr(widget, "show_weights"):
-            s.weights_changed.connect(widget.show_weights)
+            s.weights_changed.connect(lambda snap: deliver("show_weights", snap))
             if s.snapshot is not None:
                 widget.show_weights(s.snapshot)
         if hasattr(widget, "show_trace"):
-            s.trace_changed.connect(widget.show_trace)
+            s.trace_changed.connect(lambda trace: deliver("show_trace", trace))
             if s.trace is not None:
                 widget.show_trace(s.trace)
 
