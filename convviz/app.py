@@ -31,8 +31,6 @@ def _application(argv=None):
 def launch(argv=None, preset=None):
     """Create the application and show the main window at once; the panels and the network
     follow from the event loop. Returns (app, window)."""
-    from PySide6.QtCore import QTimer
-
     if preset is not None:
         from convviz.core.presets import preset as preset_spec
 
@@ -42,8 +40,32 @@ def launch(argv=None, preset=None):
 
     window = MainWindow(lazy=True, preset=preset)
     window.show()
-    QTimer.singleShot(0, window.start)
+    _after_first_paint(window.canvas_panel.view, window.start)
     return app, window
+
+
+def _after_first_paint(widget, then, fallback_ms: int = 400) -> None:
+    """Run `then` once `widget` has painted (so the person sees the window before the panels
+    and torch load), or after `fallback_ms` if no paint comes (a minimised window)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    done = []
+
+    def go():
+        if not done:
+            done.append(True)
+            widget.removeEventFilter(watcher)
+            then()
+
+    class Watcher(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Paint:
+                QTimer.singleShot(0, go)  # after this paint has reached the screen
+            return False
+
+    watcher = Watcher(widget)
+    widget.installEventFilter(watcher)
+    QTimer.singleShot(fallback_ms, go)
 
 
 def run_app(argv=None, preset=None) -> int:
