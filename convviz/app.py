@@ -14,8 +14,24 @@ import time
 DEFAULT_SIZE = (1600, 1000)
 
 
+def _quiet_qt_messages() -> None:
+    """Keep Qt's platform chatter that means nothing to a person (the offscreen plugin warns
+    about size hints on every dock) off the terminal; everything else still prints."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind, _context, message):
+        if "propagateSizeHints" in message:
+            return
+        if kind != QtMsgType.QtDebugMsg:
+            sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
+
+
 def _application(argv=None):
     from PySide6.QtWidgets import QApplication
+
+    _quiet_qt_messages()
 
     app = QApplication.instance()
     if app is None:
