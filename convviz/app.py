@@ -87,6 +87,12 @@ def _after_first_paint(widget, then, fallback_ms: int = 400) -> None:
 def run_app(argv=None, preset=None) -> int:
     """The desktop app; returns the exit status. `preset` opens that network (xo, shapes,
     lenet5) instead of last time's."""
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        # Qt would abort the whole process; say what is wrong instead
+        print("convviz: error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY "
+              "are unset); `convviz --screenshot OUT.png` works without one", file=sys.stderr)
+        return 1
     app, _window = launch(argv, preset)
     return app.exec()
 

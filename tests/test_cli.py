@@ -258,3 +258,13 @@ def test_errors_are_one_line_without_traceback(work, tmp_path, capsys):
     assert not problems, "\n".join(problems)
     # nothing was written by the failed trainings
     assert not list(d.glob("m.*")) and not list(d.glob(".*.tmp"))
+
+
+def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
+    env = {k: v for k, v in _env().items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "convviz"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().startswith("convviz: error:") and "display" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
