@@ -5,10 +5,12 @@ against the winner (input value x its weight, from convviz.core.network.vote_con
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
@@ -41,6 +43,33 @@ def input_names(spec, xo_names=None) -> list[str]:
             names.append(f"{label} ({r + 1},{col + 1})")
         return names
     return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
+
+
+def verdict_text(name: str, probability: float) -> str:
+    return f"It looks like  {name}   ({probability:.0%} sure)"
+
+
+def why_text(name: str, count: int, bias: float, total: float) -> str:
+    return (f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
+            f"against it (blue), each value × its weight. All {count} votes plus the bias "
+            f"{bias:+.2f} make {total:+.2f}.")
+
+
+def _fit_height(label: QLabel, texts: list[str], extra: int = 0) -> None:
+    """Fix a word-wrapping label's height to the tallest of `texts` at its current width."""
+    label.ensurePolished()  # the style sheet's font
+    width = max(label.contentsRect().width(), 40)
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setTextWidth(width)
+    height = 0
+    for t in texts:
+        doc.setHtml(t) if "<" in t else doc.setPlainText(t)
+        height = max(height, math.ceil(doc.size().height()))
+    height += extra
+    if height != label.height():
+        label.setFixedHeight(height)
 
 
 def _plot(title: str) -> pg.PlotItem:
@@ -80,14 +109,27 @@ class VotesPanel(QWidget):
         (self.prob_button if self.mode == PROBABILITIES else self.raw_button).setChecked(True)
         self.raw_button.toggled.connect(lambda on: on and self.set_mode(RAW))
         self.prob_button.toggled.connect(lambda on: on and self.set_mode(PROBABILITIES))
+        # the headline has the whole width to itself and wraps when the dock is narrow; its
+        # height is fixed for the longest possible verdict (see _fit_labels), so the panel does
+        # not re-lay-out as the winner changes while someone draws
         self.verdict = QLabel("")
         self.verdict.setObjectName("title")
+        self.verdict.setWordWrap(True)
+        self.verdict.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         self.verdict.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
-        top = QHBoxLayout()
+        show_as = QLabel("Show as")
+        show_as.setObjectName("hint")
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(show_as)
+        buttons.addWidget(self.raw_button)
+        buttons.addWidget(self.prob_button)
+        buttons.addStretch(1)
+        top = QVBoxLayout()
         top.setContentsMargins(10, 8, 10, 0)
-        top.addWidget(self.verdict, 1)
-        top.addWidget(self.raw_button)
-        top.addWidget(self.prob_button)
+        top.setSpacing(4)
+        top.addWidget(self.verdict)
+        top.addLayout(buttons)
 
         self.view = pg.GraphicsLayoutWidget()
         self.bars_plot = _plot("votes")
@@ -95,9 +137,9 @@ class VotesPanel(QWidget):
         self.why_label = QLabel("")
         self.why_label.setObjectName("hint")
         self.why_label.setWordWrap(True)
-        # fixed heights: text that changes every frame must not re-lay-out (and so repaint)
-        # the whole panel
-        self.why_label.setFixedHeight(self.why_label.fontMetrics().lineSpacing() * 3 + 6)
+        # fixed height (see _fit_labels): text that changes every frame must not re-lay-out (and
+        # so repaint) the whole panel
+        self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.why_view = pg.GraphicsLayoutWidget()
         self.why_plot = _plot("why")
@@ -154,6 +196,7 @@ class VotesPanel(QWidget):
         self._why_ticks = []
         self.verdict.setText("Waiting for the network…")
         self.why_label.setText("")
+        self._fit_labels()
 
     def show_weights(self, snapshot) -> None:
         self.snapshot = snapshot
@@ -173,9 +216,25 @@ class VotesPanel(QWidget):
         self.shown_values = np.asarray(values, np.float32)
         self._show_bars(self.shown_values, win)
         prob = float(trace.probabilities[win])
-        self.verdict.setText(f"It looks like  {trace.classes[win]}   ({prob:.0%} sure)")
+        self.verdict.setText(verdict_text(trace.classes[win], prob))
         if self.snapshot is not None:
             self._show_why(trace, win)
+
+    # ---- headline --------------------------------------------------------------------------
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """Give the headline and the 'why' text the height the longest of their texts needs at
+        the current width (one line for the headline on a wide dock, more on a narrow one), so
+        nothing is ever cut off and the height does not change while someone draws."""
+        if self.spec is None:
+            return
+        longest = [verdict_text(c, 1.0) for c in self.spec.classes]
+        whys = [why_text(c, 9999, -88.88, -888.88) for c in self.spec.classes]
+        _fit_height(self.verdict, longest + [self.verdict.text()])
+        _fit_height(self.why_label, whys, extra=6)
 
     # ---- drawing ---------------------------------------------------------------------------
     def _show_bars(self, values: np.ndarray, win: int) -> None:
@@ -217,10 +276,8 @@ class VotesPanel(QWidget):
         m = max(float(np.abs(vals).max()), 1e-6)
         self.why_plot.setXRange(-m * 1.05, m * 1.05, padding=0)
         self.why_plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.why_label.setText(
-            f"<b>Why {trace.classes[win]}?</b> The inputs with the strongest votes for it "
-            f"(orange) and against it (blue), each value × its weight. All {len(contrib)} "
-            f"votes plus the bias {bias:+.2f} make {contrib.sum() + bias:+.2f}.")
+        self.why_label.setText(why_text(trace.classes[win], len(contrib), bias,
+                                        float(contrib.sum() + bias)))
 
     def bar_values(self) -> np.ndarray:
         """The bar lengths as drawn, signed (for tests and screen readers)."""
