@@ -3,9 +3,11 @@ current drawing.
 
 One view box holds one mosaic image per layer (all that layer's maps, see mosaic.py), stacked
 top to bottom in network order with the same column for the same map, so a map can be followed
-through convolution -> ReLU -> pooling. All layers share one diverging colour scale (legend on the
-right): blue below zero, orange above, dark at zero. Hover reads a cell's value; a click shows
-that map large underneath.
+through convolution -> ReLU -> pooling. Colours are diverging: blue below zero, orange above,
+dark at zero. By default each layer has its own symmetric scale (written in its title), so early
+layers with small values stay readable next to late ones reaching +-20, while the maps within a
+layer stay comparable; the toolbar switches to one scale shared by all layers (legend on the
+right). Hover reads a cell's value; a click shows that map large underneath, on its layer's scale.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QActionGroup, QFont
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -24,6 +26,9 @@ MAX_COLS = 8  # conv2 of `shapes` has 16 maps: two rows of eight
 LABEL_GAP = 0.42  # room for a layer's title above its maps, in tile units
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
 KIND_WORDS = {"conv": "after convolution", "relu": "after ReLU", "pool": "after pooling"}
+COLOUR_SCALE = "panels/feature_maps/colour_scale"  # settings key: PER_LAYER or SHARED
+PER_LAYER, SHARED = "per layer", "shared"
+SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 
 theme.configure_pyqtgraph()
 
@@ -37,8 +42,9 @@ class _LayerView:
         self.layout = MosaicLayout(c, h, w, min(c, MAX_COLS))
         self.picture = np.full(self.layout.shape, np.nan, np.float32)
         self.image = pg.ImageItem(self.picture, levels=(-1, 1), lut=theme.DIVERGING_LUT)
-        self.title = pg.TextItem(f"{name}   {c} × {h} × {w}   {KIND_WORDS.get(kind, '')}",
-                                 color=theme.MUTED, anchor=(0, 1))
+        self.heading = f"{name}   {c} × {h} × {w}   {KIND_WORDS.get(kind, '')}"
+        self.level = 1.0  # this layer's colour scale is -level..level
+        self.title = pg.TextItem(self.heading, color=theme.MUTED, anchor=(0, 1))
         font = QFont()
         font.setPointSize(theme.BASE_POINT_SIZE)
         self.title.setFont(font)
@@ -61,6 +67,14 @@ class _LayerView:
         self.image.setRect(QRectF(0, self.top, cols * s, rows * s))
         return self.top + rows * s + 0.25
 
+    def set_level(self, level: float, per_layer: bool) -> None:
+        """Use -level..level for this layer's colours; the title tells the scale when it is the
+        layer's own."""
+        self.level = level
+        text = f"{self.heading}   scale ±{level:.2g}" if per_layer else self.heading
+        if text != self.title.textItem.toPlainText():  # relabelling costs a repaint
+            self.title.setText(text)
+
     def set_visible(self, on: bool) -> None:
         for it in self.items:
             it.setVisible(on)
@@ -78,19 +92,40 @@ class FeatureMapsPanel(QWidget):
         super().__init__(parent)
         self.layers: dict[str, _LayerView] = {}
         self.hidden: set[str] = set(settings.app_settings().value(settings.SHOWN_LAYERS, []) or [])
-        self.level = 1.0
+        self.level = 1.0  # the scale shared by all layers shown (used in SHARED mode)
+        self._legend = 1.0  # what the colour bar shows now
+        scale = settings.app_settings().value(COLOUR_SCALE, PER_LAYER)
+        self.colour_scale = scale if scale in SCALE_WORDS else PER_LAYER
         self.selected: tuple[str, int] | None = None
         self._trace = None
 
         self.layer_button = QToolButton(text="Layers ▾", popupMode=QToolButton.InstantPopup)
         self.layer_menu = QMenu(self)
         self.layer_button.setMenu(self.layer_menu)
+        # the colour scale: a small menu, its choice written on the button
+        self.scale_button = QToolButton(popupMode=QToolButton.InstantPopup)
+        self.scale_button.setToolTip("Colour scale of the maps: each layer its own (early layers "
+                                     "stay readable), or one shared by all layers (layers "
+                                     "compare directly)")
+        scale_menu = QMenu(self)
+        group = QActionGroup(self)
+        self.scale_actions = {}
+        for mode in (PER_LAYER, SHARED):
+            act = QAction(f"Colour scale: {SCALE_WORDS[mode]}", scale_menu, checkable=True,
+                          checked=mode == self.colour_scale)
+            act.triggered.connect(lambda _=False, m=mode: self.set_colour_scale(m))
+            group.addAction(act)
+            scale_menu.addAction(act)
+            self.scale_actions[mode] = act
+        self.scale_button.setMenu(scale_menu)
+        self._label_scale_button()
         self.readout = QLabel("Hover over a map to read its values; click to enlarge it.")
         self.readout.setObjectName("hint")
         self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         top = QHBoxLayout()
         top.setContentsMargins(8, 6, 8, 0)
         top.addWidget(self.layer_button)
+        top.addWidget(self.scale_button)
         top.addWidget(self.readout, 1)
 
         self.view = pg.GraphicsLayoutWidget()
@@ -101,6 +136,7 @@ class FeatureMapsPanel(QWidget):
         self.box.setMenuEnabled(False)
         self.colour_bar = pg.ColorBarItem(values=(-1, 1), colorMap=theme.diverging_colormap(),
                                           interactive=False, width=16, colorMapMenu=False)
+        self.colour_bar.axis.setStyle(hideOverlappingLabels=False)  # the ends are labelled
         self.view.addItem(self.colour_bar, row=0, col=1)
         self.view.scene().sigMouseMoved.connect(self._hover)
         self.view.scene().sigMouseClicked.connect(self._click)
@@ -156,6 +192,23 @@ class FeatureMapsPanel(QWidget):
         if self._trace is not None:
             self.show_trace(self._trace)
 
+    def set_colour_scale(self, mode: str) -> None:
+        """PER_LAYER: each layer's maps share that layer's scale; SHARED: one scale for all
+        (remembered between runs)."""
+        if mode not in SCALE_WORDS:
+            raise ValueError(f"colour scale must be {PER_LAYER!r} or {SHARED!r}, not {mode!r}")
+        self.colour_scale = mode
+        settings.app_settings().setValue(COLOUR_SCALE, mode)
+        self.scale_actions[mode].setChecked(True)
+        self._label_scale_button()
+        self._legend = None  # relabel the legend
+        if self._trace is not None:
+            self.show_trace(self._trace)
+
+    def _label_scale_button(self) -> None:
+        self.scale_button.setText("Scale: per layer ▾" if self.colour_scale == PER_LAYER
+                                  else "Scale: shared ▾")
+
     def visible_layers(self) -> list[str]:
         return [n for n in self.layers if n not in self.hidden]
 
@@ -175,16 +228,21 @@ class FeatureMapsPanel(QWidget):
         shown = [self.layers[n] for n in self.visible_layers()]
         if not shown:
             return
-        # one scale shared by every layer shown, rounded so it steps rather than flickers
-        peak = max(float(np.abs(trace.layer(v.name).values).max()) for v in shown)
-        level = nice_level(peak)
-        if level != self.level:  # repainting the legend's labels costs more than the maps
-            self.level = level
-            self.colour_bar.setLevels((-level, level))
-        levels = (-self.level, self.level)
+        # scales are rounded (nice_level) so they step rather than flicker; symmetric, so zero
+        # is always the neutral middle colour
+        peaks = {v.name: float(np.abs(trace.layer(v.name).values).max()) for v in shown}
+        per_layer = self.colour_scale == PER_LAYER
+        shared = self.level = nice_level(max(peaks.values()))
+        legend = 1.0 if per_layer else shared  # per layer, the legend reads in scale units
+        if legend != self._legend:  # repainting the legend's labels costs more than the maps
+            self._legend = legend
+            self.colour_bar.setLevels((-legend, legend))
+            ticks = [(-0.999, "−max"), (0.0, "0"), (0.999, "+max")] if per_layer else None
+            self.colour_bar.axis.setTicks(None if ticks is None else [ticks])
         for v in shown:
+            v.set_level(nice_level(peaks[v.name]) if per_layer else shared, per_layer)
             v.layout.compose(trace.layer(v.name).values, out=v.picture)
-            v.image.setImage(v.picture, levels=levels, autoLevels=False)
+            v.image.setImage(v.picture, levels=(-v.level, v.level), autoLevels=False)
         if self.selected is not None:
             self._show_detail()
 
@@ -229,8 +287,8 @@ class FeatureMapsPanel(QWidget):
         h, w = values.shape
         self.detail_title.setText(f"{name}  ·  map {i + 1} of {self.layers[name].shape[0]}  ·  "
                                   f"{h} × {w}", color=theme.TEXT)
-        levels = (-self.level, self.level)
-        self.detail_image.setImage(values, levels=levels, autoLevels=False)
+        level = self.layers[name].level  # the same scale as the map has in its layer
+        self.detail_image.setImage(values, levels=(-level, level), autoLevels=False)
         self.detail_box.setRange(QRectF(0, 0, w, h), padding=0.02)
         # values printed in the cells when the map is small and the cells are big enough
         cell_px = self.detail_box.width() / max(w, 1)
@@ -249,7 +307,7 @@ class FeatureMapsPanel(QWidget):
                 v = float(values[r, c])
                 t.setFont(font)
                 # dark text on the bright (large) values, light text on the dark ones
-                t.setColor(theme.CANVAS_BG if abs(v) > 0.55 * self.level else theme.TEXT)
+                t.setColor(theme.CANVAS_BG if abs(v) > 0.55 * level else theme.TEXT)
                 text = f"{v:.2f}" if cell_px >= 48 else f"{v:.1f}"
                 t.setText(text.replace("-0.0", "0.0") if float(text) == 0 else text)
                 t.setPos(c + 0.5, r + 0.5)
