@@ -8,19 +8,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextDocument
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from . import settings, theme
+from .bar_chart import BarChart, Bars
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
 RAW, PROBABILITIES = "raw", "probabilities"
-
-theme.configure_pyqtgraph()
-
 
 def input_names(spec, xo_names=None) -> list[str]:
     """A readable name for every input of the vote layer: a map cell (after flatten) or a
@@ -72,23 +69,6 @@ def _fit_height(label: QLabel, texts: list[str], extra: int = 0) -> None:
         label.setFixedHeight(height)
 
 
-def _plot(title: str) -> pg.PlotItem:
-    plot = pg.PlotItem(title=None)
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(False, False)
-    plot.hideButtons()
-    plot.getViewBox().invertY(True)
-    plot.hideAxis("bottom")  # values are written on the bars; an axis would repaint each frame
-    font = QFont()
-    font.setPointSize(theme.BASE_POINT_SIZE)
-    for side in ("left", "bottom"):
-        ax = plot.getAxis(side)
-        ax.setTickFont(font)
-        ax.setTextPen(theme.TEXT)
-        ax.setPen(theme.BORDER)
-    return plot
-
-
 class VotesPanel(QWidget):
     """Shows `show_trace(trace)`; reads weights from `show_weights(snapshot)`."""
 
@@ -131,9 +111,7 @@ class VotesPanel(QWidget):
         top.addWidget(self.verdict)
         top.addLayout(buttons)
 
-        self.view = pg.GraphicsLayoutWidget()
-        self.bars_plot = _plot("votes")
-        self.view.addItem(self.bars_plot, row=0, col=0)
+        self.view = BarChart()  # the votes, one bar per class
         self.why_label = QLabel("")
         self.why_label.setObjectName("hint")
         self.why_label.setWordWrap(True)
@@ -141,17 +119,8 @@ class VotesPanel(QWidget):
         # so repaint) the whole panel
         self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.why_view = pg.GraphicsLayoutWidget()
-        self.why_plot = _plot("why")
-        self.why_view.addItem(self.why_plot, row=0, col=0)
-
-        self.bars = pg.BarGraphItem(x0=[0], y=[0], height=[0.7], width=[0], brush=theme.RAISED)
-        self.bars_plot.addItem(self.bars)
-        self.bar_texts: list[pg.TextItem] = []
-        self.why_bars = pg.BarGraphItem(x0=[0], y=[0], height=[0.7], width=[0])
-        self.why_plot.addItem(self.why_bars)
-        self.why_plot.addLine(x=0, pen=pg.mkPen(theme.MUTED, width=1))
-        self.bars_plot.addLine(x=0, pen=pg.mkPen(theme.MUTED, width=1))
+        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)  # the strongest votes for and against the winner
+        self.bar_texts: list[str] = []
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -173,27 +142,11 @@ class VotesPanel(QWidget):
             from convviz.core.presets import XO_FEATURE_NAMES as xo
         self.names = input_names(spec, xo)
         n = len(spec.classes)
-        for t in self.bar_texts:
-            self.bars_plot.removeItem(t)
+        # a paint before the first trace shows empty bars for the new network's classes
+        self.view.show_bars(Bars(list(spec.classes), np.zeros(n, np.float32),
+                                 [theme.RAISED] * n, span=(0.0, 1.0)))
+        self.why_view.show_bars(Bars())
         self.bar_texts = []
-        font = QFont()
-        font.setPointSize(theme.BASE_POINT_SIZE)
-        for _ in range(n):
-            t = pg.TextItem("", color=theme.TEXT, anchor=(0, 0.5))
-            t.setFont(font)
-            self.bars_plot.addItem(t)
-            self.bar_texts.append(t)
-        self.bars_plot.getAxis("left").setTicks([list(enumerate(spec.classes))])
-        # brushes and pens too: a paint before the first trace must not meet the old
-        # network's shorter lists (pyqtgraph then crashes the process)
-        self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), height=np.full(n, 0.66),
-                          width=np.zeros(n), brushes=[pg.mkBrush(theme.RAISED)] * n,
-                          pens=[pg.mkPen(None)] * n)
-        self.bars_plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.why_bars.setOpts(x0=[0], y=[0], height=[0.7], width=[0],
-                              brushes=[pg.mkBrush(theme.RAISED)], pens=[pg.mkPen(None)])
-        self.why_plot.getAxis("left").setTicks([[]])
-        self._why_ticks = []
         self.verdict.setText("Waiting for the network…")
         self.why_label.setText("")
         self._fit_labels()
@@ -239,22 +192,23 @@ class VotesPanel(QWidget):
     # ---- drawing ---------------------------------------------------------------------------
     def _show_bars(self, values: np.ndarray, win: int) -> None:
         n = len(values)
-        brushes = [pg.mkBrush(theme.ACCENT if i == win else theme.RAISED) for i in range(n)]
-        x0 = np.minimum(values, 0)
-        self.bars.setOpts(x0=x0, width=np.abs(values), brushes=brushes,
-                          pens=[pg.mkPen(None)] * n)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
         else:
             lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
             span = max(hi - lo, 1e-6)
             lo, hi = lo - 0.05 * span, hi + 0.05 * span
-        self.bars_plot.setXRange(lo, hi + 0.45 * (hi - lo), padding=0)
         fmt = "{:.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
-        for i, (t, v) in enumerate(zip(self.bar_texts, values)):
-            t.setText(fmt.format(v) + ("  ◀ winner" if i == win else ""))
-            t.setColor(QColor(theme.ACCENT if i == win else theme.MUTED))
-            t.setPos(max(float(v), 0.0), i)
+        short = [fmt.format(v) for v in values]
+        # the winner is also told in words, unless the dock is too narrow to keep the bars long
+        texts = [t + ("  ◀ winner" if i == win else "") for i, t in enumerate(short)]
+        self.bar_texts = texts
+        self.view.show_bars(Bars(
+            labels=list(self.spec.classes), values=values,
+            colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
+            texts=texts, short_texts=short, text_colours=[theme.ACCENT if i == win else theme.MUTED
+                                       for i in range(n)],
+            span=(lo, hi)))
 
     def _show_why(self, trace, win: int) -> None:
         from convviz.core.network import vote_contributions
@@ -265,22 +219,14 @@ class VotesPanel(QWidget):
         pick = np.concatenate([order[::-1][:k], order[:k][::-1]])  # strongest for, then against
         vals = contrib[pick]
         self.contributions = (pick, vals)
-        n = len(pick)
-        colours = [pg.mkBrush(theme.POSITIVE if v >= 0 else theme.NEGATIVE) for v in vals]
-        self.why_bars.setOpts(x0=np.minimum(vals, 0), y=np.arange(n), height=np.full(n, 0.66),
-                              width=np.abs(vals), brushes=colours, pens=[pg.mkPen(None)] * n)
-        ticks = [(i, self.names[j]) for i, j in enumerate(pick)]
-        if ticks != self._why_ticks:  # relabelling the axis is the slow part; skip if same
-            self._why_ticks = ticks
-            self.why_plot.getAxis("left").setTicks([ticks])
         m = max(float(np.abs(vals).max()), 1e-6)
-        self.why_plot.setXRange(-m * 1.05, m * 1.05, padding=0)
-        self.why_plot.setYRange(-0.6, n - 0.4, padding=0)
+        self.why_view.show_bars(Bars(
+            labels=[self.names[j] for j in pick], values=vals,
+            colours=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in vals],
+            span=(-m * 1.05, m * 1.05)))
         self.why_label.setText(why_text(trace.classes[win], len(contrib), bias,
                                         float(contrib.sum() + bias)))
 
     def bar_values(self) -> np.ndarray:
         """The bar lengths as drawn, signed (for tests and screen readers)."""
-        o = self.bars.opts
-        x0, width = np.asarray(o["x0"], float), np.asarray(o["width"], float)
-        return np.where(x0 < 0, x0, width)  # a bar of v >= 0 starts at 0; of v < 0 ends there
+        return np.asarray(self.view.bars.values, float).copy()
