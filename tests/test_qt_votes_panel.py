@@ -6,6 +6,8 @@ from PySide6.QtWidgets import QApplication
 
 from convviz.core.network import build
 from convviz.core.presets import preset
+from convviz.qt import theme
+from convviz.qt.main_window import SCROLL_WIDER_THAN
 from convviz.qt.votes_panel import VotesPanel
 
 
@@ -18,6 +20,7 @@ def isolated_settings(tmp_path, monkeypatch):
 def shown_panel(qtbot):
     net = build(preset("shapes"), seed=0)
     panel = VotesPanel()
+    panel.setStyleSheet(theme.STYLE_SHEET)  # the app's fonts: the headline is larger
     qtbot.addWidget(panel)
     panel.set_model(net.spec, net.snapshot())
     panel.resize(560, 700)
@@ -64,3 +67,27 @@ def test_headline_height_does_not_follow_every_frame(qtbot, shown_panel):
         QApplication.processEvents()
         heights.add(panel.verdict.height())
     assert len(heights) == 1
+
+
+def test_bars_follow_the_trace_and_survive_thousands_of_repaints(qtbot, shown_panel):
+    panel, net, trace = shown_panel
+    np.testing.assert_allclose(panel.bar_values(), trace.votes)
+    assert panel.bar_texts[trace.winner].endswith("◀ winner")
+    panel.set_mode("probabilities")
+    np.testing.assert_allclose(panel.bar_values(), trace.probabilities, rtol=1e-6)
+    assert panel.view.bars.span == (0.0, 1.0)
+    pick, vals = panel.contributions
+    np.testing.assert_allclose(panel.why_view.bars.values, vals)
+    assert panel.why_view.bars.labels == [panel.names[j] for j in pick]
+    for i in range(3000):  # PySide6 6.12 leaked on overridden paint calls and aborted
+        if i % 5 == 0:
+            panel.show_trace(trace)
+        panel.view.repaint()
+        panel.why_view.repaint()
+    assert panel.isVisible()
+
+
+def test_panel_fits_a_narrow_dock_without_scroll_bars(qtbot, shown_panel):
+    panel, net, trace = shown_panel
+    # wider than this at its narrowest, the window would wrap it in a scroll area
+    assert panel.minimumSizeHint().width() <= SCROLL_WIDER_THAN

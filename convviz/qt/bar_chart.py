@@ -46,10 +46,10 @@ class BarChart(QWidget):
         self.setFont(font)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(380, 2 * PAD + 34 * self.rows)
+        return QSize(380, 2 * PAD + 56 * self.rows)  # roomy: the votes dock asks for height
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(160, 2 * PAD + 17 * self.rows)
+        return QSize(160, 2 * PAD + 8 * self.rows)  # squeezed rows still show the bars
 
     def show_bars(self, bars: Bars) -> None:
         if bars.labels != self.bars.labels:
@@ -92,10 +92,11 @@ class BarChart(QWidget):
         row = (h - 2 * PAD) / n
         bar_h = row * 0.66
         metrics = QFontMetricsF(self.font())
+        words = row >= metrics.height() * 0.9  # squeezed below a text line: bars only
         muted = QColor(theme.TEXT)
         for i, v in enumerate(b.values):
             mid = PAD + (i + 0.5) * row
-            if b.labels:
+            if words and b.labels:
                 p.setPen(muted)
                 label = metrics.elidedText(b.labels[i], Qt.ElideRight, label_w)
                 p.drawText(QRectF(PAD, mid - row / 2, label_w, row),
@@ -103,7 +104,7 @@ class BarChart(QWidget):
             end = zero + float(v) * scale
             x0, x1 = min(zero, end), max(zero, end)
             p.fillRect(QRectF(x0, mid - bar_h / 2, x1 - x0, bar_h), QColor(b.colours[i]))
-            if texts and texts[i]:
+            if words and texts and texts[i]:
                 p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
                 p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
                            Qt.AlignLeft | Qt.AlignVCenter, texts[i])

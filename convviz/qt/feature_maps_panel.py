@@ -1,7 +1,7 @@
 """Feature maps: every layer's maps after convolution, ReLU and pooling, as the network reads the
 current drawing.
 
-One view box holds one mosaic image per layer (all that layer's maps, see mosaic.py), stacked
+One view (mosaic_view.py) holds one mosaic picture per layer (all its maps, see mosaic.py), stacked
 top to bottom in network order with the same column for the same map, so a map can be followed
 through convolution -> ReLU -> pooling. Colours are diverging: blue below zero, orange above,
 dark at zero. By default each layer has its own symmetric scale (written in its title), so early
@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QSplitte
 
 from . import settings, theme
 from .mosaic import MosaicLayout, nice_level
+from .mosaic_view import MosaicLayer, MosaicView
 
 MAX_COLS = 8  # conv2 of `shapes` has 16 maps: two rows of eight
-LABEL_GAP = 0.42  # room for a layer's title above its maps, in tile units
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
 KIND_WORDS = {"conv": "after convolution", "relu": "after ReLU", "pool": "after pooling"}
 COLOUR_SCALE = "panels/feature_maps/colour_scale"  # settings key: PER_LAYER or SHARED
@@ -33,64 +33,12 @@ SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 theme.configure_pyqtgraph()
 
 
-class _LayerView:
-    """One layer's mosaic image and title, created once and updated in place."""
-
-    def __init__(self, box: pg.ViewBox, name: str, kind: str, shape):
-        c, h, w = shape
-        self.name, self.kind, self.shape = name, kind, shape
-        self.layout = MosaicLayout(c, h, w, min(c, MAX_COLS))
-        self.picture = np.full(self.layout.shape, np.nan, np.float32)
-        self.image = pg.ImageItem(self.picture, levels=(-1, 1), lut=theme.DIVERGING_LUT)
-        self.heading = f"{name}   {c} × {h} × {w}   {KIND_WORDS.get(kind, '')}"
-        self.level = 1.0  # this layer's colour scale is -level..level
-        self.title = pg.TextItem(self.heading, color=theme.MUTED, anchor=(0, 1))
-        font = QFont()
-        font.setPointSize(theme.BASE_POINT_SIZE)
-        self.title.setFont(font)
-        box.addItem(self.image)
-        box.addItem(self.title)
-        self.items = (self.image, self.title)
-        self.top = 0.0
-
-    @property
-    def pixel(self) -> float:
-        """Scene units per map pixel: a tile plus its gap is one unit wide in every layer."""
-        return 1.0 / (self.layout.w + 1)
-
-    def place(self, top: float) -> float:
-        """Put the title at `top` and the maps under it; returns the y below them."""
-        s = self.pixel
-        rows, cols = self.layout.shape
-        self.top = top + LABEL_GAP
-        self.title.setPos(0, self.top - 0.06)
-        self.image.setRect(QRectF(0, self.top, cols * s, rows * s))
-        return self.top + rows * s + 0.25
-
-    def set_level(self, level: float, per_layer: bool) -> None:
-        """Use -level..level for this layer's colours; the title tells the scale when it is the
-        layer's own."""
-        self.level = level
-        text = f"{self.heading}   scale ±{level:.2g}" if per_layer else self.heading
-        if text != self.title.textItem.toPlainText():  # relabelling costs a repaint
-            self.title.setText(text)
-
-    def set_visible(self, on: bool) -> None:
-        for it in self.items:
-            it.setVisible(on)
-
-    def locate(self, x: float, y: float):
-        """Scene position -> (map index, row, col) or None."""
-        s = self.pixel
-        return self.layout.locate((y - self.top) / s, x / s)
-
-
 class FeatureMapsPanel(QWidget):
     """Shows `show_trace(trace)`; lays itself out on `set_model(spec, snapshot)`."""
 
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
-        self.layers: dict[str, _LayerView] = {}
+        self.layers: dict[str, MosaicLayer] = {}  # the view's, by name in network order
         self.hidden: set[str] = set(settings.app_settings().value(settings.SHOWN_LAYERS, []) or [])
         self.level = 1.0  # the scale shared by all layers shown (used in SHARED mode)
         self._legend = 1.0  # what the colour bar shows now
@@ -128,18 +76,9 @@ class FeatureMapsPanel(QWidget):
         top.addWidget(self.scale_button)
         top.addWidget(self.readout, 1)
 
-        self.view = pg.GraphicsLayoutWidget()
-        self.box = self.view.addViewBox(row=0, col=0)
-        self.box.setAspectLocked(True)
-        self.box.invertY(True)
-        self.box.setMouseEnabled(False, False)
-        self.box.setMenuEnabled(False)
-        self.colour_bar = pg.ColorBarItem(values=(-1, 1), colorMap=theme.diverging_colormap(),
-                                          interactive=False, width=16, colorMapMenu=False)
-        self.colour_bar.axis.setStyle(hideOverlappingLabels=False)  # the ends are labelled
-        self.view.addItem(self.colour_bar, row=0, col=1)
-        self.view.scene().sigMouseMoved.connect(self._hover)
-        self.view.scene().sigMouseClicked.connect(self._click)
+        self.view = MosaicView()
+        self.view.hovered.connect(self._hover)
+        self.view.clicked.connect(self.select_map)
 
         self.detail_view = pg.GraphicsLayoutWidget()
         self.detail_title = self.detail_view.addLabel("", row=0, col=0, color=theme.TEXT)
@@ -167,21 +106,25 @@ class FeatureMapsPanel(QWidget):
 
     # ---- layout ----------------------------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
-        for view in self.layers.values():
-            for it in view.items:
-                self.box.removeItem(it)
-        self.layers.clear()
         self.layer_menu.clear()
         self._trace = None
         self.selected = None
         self.detail_view.hide()
+        self._legend = None
+        self.headings = {}
+        mosaics = []
         for s in spec.shapes():
             if len(s.shape) == 3:
-                self.layers[s.name] = _LayerView(self.box, s.name, s.kind, s.shape)
+                c, h, w = s.shape
+                self.headings[s.name] = f"{s.name}   {c} × {h} × {w}   {KIND_WORDS.get(s.kind, '')}"
+                mosaics.append((s.name, self.headings[s.name],
+                                MosaicLayout(c, h, w, min(c, MAX_COLS))))
                 act = QAction(f"{s.name}  ({KIND_WORDS.get(s.kind, s.kind)})", self.layer_menu,
                               checkable=True, checked=s.name not in self.hidden)
                 act.toggled.connect(lambda on, n=s.name: self.show_layer(n, on))
                 self.layer_menu.addAction(act)
+        self.view.set_layers(mosaics)
+        self.layers = self.view.layers
         self._relayout()
 
     def show_layer(self, name: str, on: bool = True) -> None:
@@ -213,14 +156,8 @@ class FeatureMapsPanel(QWidget):
         return [n for n in self.layers if n not in self.hidden]
 
     def _relayout(self) -> None:
-        y = 0.0
-        for name, view in self.layers.items():
-            on = name not in self.hidden
-            view.set_visible(on)
-            if on:
-                y = view.place(y)
-        cols = max((v.layout.cols for v in self.layers.values()), default=1)
-        self.box.setRange(QRectF(0, 0, cols, max(y, 1.0)), padding=0.02)
+        for name in self.layers:
+            self.view.set_visible(name, name not in self.hidden)
 
     # ---- values ----------------------------------------------------------------------------
     def show_trace(self, trace) -> None:
@@ -234,45 +171,38 @@ class FeatureMapsPanel(QWidget):
         per_layer = self.colour_scale == PER_LAYER
         shared = self.level = nice_level(max(peaks.values()))
         legend = 1.0 if per_layer else shared  # per layer, the legend reads in scale units
-        if legend != self._legend:  # repainting the legend's labels costs more than the maps
+        if legend != self._legend:
             self._legend = legend
-            self.colour_bar.setLevels((-legend, legend))
-            ticks = [(-0.999, "−max"), (0.0, "0"), (0.999, "+max")] if per_layer else None
-            self.colour_bar.axis.setTicks(None if ticks is None else [ticks])
+            if per_layer:  # the legend reads in units of each layer's scale
+                ticks = [(1.0, "+max"), (0.0, "0"), (-1.0, "−max")]
+            else:
+                ticks = [(k / 2, "0" if k == 0 else f"{k * legend / 2:+g}".replace("-", "−"))
+                         for k in (2, 1, 0, -1, -2)]
+            self.view.set_legend(ticks)
         for v in shown:
-            v.set_level(nice_level(peaks[v.name]) if per_layer else shared, per_layer)
-            v.layout.compose(trace.layer(v.name).values, out=v.picture)
-            v.image.setImage(v.picture, levels=(-v.level, v.level), autoLevels=False)
+            level = nice_level(peaks[v.name]) if per_layer else shared
+            title = f"{self.headings[v.name]}   scale ±{level:.2g}" if per_layer \
+                else self.headings[v.name]
+            self.view.show_maps(v.name, trace.layer(v.name).values, level, title)
         if self.selected is not None:
             self._show_detail()
 
     def map_values(self, layer: str, index: int) -> np.ndarray:
-        """The values the panel currently shows for one map (read back from its image)."""
+        """The values behind one map as shown (from the trace the panel was given)."""
+        return self._trace.layer(layer).values[index].copy()
+
+    def map_pixels(self, layer: str, index: int) -> np.ndarray:
+        """The colours (0xAARRGGBB) one map is drawn with, read back out of its layer's picture."""
         v = self.layers[layer]
-        return v.layout.tile(v.image.image, index).copy()
+        return v.layout.tile(v.pixels, index).copy()
 
     # ---- hover and click -------------------------------------------------------------------
-    def _at(self, scene_pos):
-        p = self.box.mapSceneToView(scene_pos)
-        for name in self.visible_layers():
-            hit = self.layers[name].locate(p.x(), p.y())
-            if hit is not None:
-                return name, hit
-        return None
-
-    def _hover(self, scene_pos) -> None:
-        found = self._at(scene_pos)
-        if found is None or self._trace is None:
+    def _hover(self, name: str, i: int, r: int, c: int) -> None:
+        if self._trace is None:
             return
-        name, (i, r, c) = found
         value = self._trace.layer(name).values[i, r, c]
         self.readout.setText(f"{name}  ·  map {i + 1}  ·  row {r + 1}, column {c + 1}  ="
                              f"  {value:+.3f}")
-
-    def _click(self, event) -> None:
-        found = self._at(event.scenePos())
-        if found is not None:
-            self.select_map(found[0], found[1][0])
 
     def select_map(self, layer: str, index: int) -> None:
         """Show one map large under the mosaics, with its values printed when small."""
