@@ -86,7 +86,10 @@ def test_panels_show_the_cores_trace_of_the_drawing(qtbot, make_window):
         values = expected.layer(name).values
         for i in range(values.shape[0]):
             np.testing.assert_allclose(maps.map_values(name, i), values[i], rtol=1e-5, atol=1e-6)
-    assert maps.level >= np.abs(expected.layer("conv1").values).max()
+    for name in maps.visible_layers():  # each layer on its own scale (the default), 0 neutral
+        level = maps.layers[name].level
+        assert level >= np.abs(expected.layer(name).values).max()
+        assert f"scale ±{level:.2g}" in maps.layers[name].title
 
     kernels = w.panels["kernels"]
     snap = w.session.snapshot

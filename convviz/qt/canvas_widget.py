@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from . import theme
@@ -39,6 +39,7 @@ class CanvasWidget(QWidget):
         self.canvas = canvas
         self._pixels = None  # keeps the QImage's buffer alive while it is painted
         self._hover: QPointF | None = None
+        self._grid: tuple[tuple, QPixmap] | None = None  # (key, lines + border), see _grid_pixmap
         self.setMouseTracking(True)
         self.setAcceptDrops(True)
         self.setMinimumSize(240, 240)
@@ -67,6 +68,28 @@ class CanvasWidget(QWidget):
         return QPointF(r.left() + (col + 0.5) * cell, r.top() + (row + 0.5) * cell)
 
     # ---- painting --------------------------------------------------------------------------
+    def _grid_pixmap(self, r: QRectF, n: int) -> QPixmap:
+        """The grid lines and the border, drawn once per size onto a transparent pixmap: a
+        repaint then puts them over the cells with one call instead of 2n line draws."""
+        key = (int(r.width()), n)
+        if self._grid is None or self._grid[0] != key:
+            side = int(r.width()) + 4  # 2 pixels of border on each side
+            pix = QPixmap(side, side)
+            pix.fill(Qt.transparent)
+            p = QPainter(pix)
+            cell = r.width() / n
+            if cell >= GRID_MIN_CELL_PX:
+                p.setPen(QPen(QColor(theme.GRID), 1))
+                for i in range(1, n):
+                    off = 2 + round(i * cell)
+                    p.drawLine(off, 2, off, side - 3)
+                    p.drawLine(2, off, side - 3, off)
+            p.setPen(QPen(QColor(theme.BORDER), 2))
+            p.drawRect(QRectF(1, 1, side - 2, side - 2))
+            p.end()
+            self._grid = (key, pix)
+        return self._grid[1]
+
     def paintEvent(self, event):
         n = self.canvas.size
         r = self.grid_rect()
@@ -76,16 +99,9 @@ class CanvasWidget(QWidget):
         img = QImage(self._pixels.data, n, n, n * 4, QImage.Format_RGB32)
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(theme.PANEL))
-        p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+        p.setRenderHint(QPainter.SmoothPixmapTransform, False)  # sharp cells
         p.drawImage(r, img)
-        if cell >= GRID_MIN_CELL_PX:
-            p.setPen(QPen(QColor(theme.GRID), 1))
-            for i in range(1, n):
-                off = round(i * cell)
-                p.drawLine(int(r.left() + off), int(r.top()), int(r.left() + off), int(r.bottom()))
-                p.drawLine(int(r.left()), int(r.top() + off), int(r.right()), int(r.top() + off))
-        p.setPen(QPen(QColor(theme.BORDER), 2))
-        p.drawRect(r.adjusted(-1, -1, 1, 1))
+        p.drawPixmap(int(r.left()) - 2, int(r.top()) - 2, self._grid_pixmap(r, n))
         if self._hover is not None and r.contains(self._hover):
             # the brush outline, so a person sees how much a dab will cover
             radius = max(self.canvas.brush.size, 0.5) / 2.0 * cell

@@ -75,3 +75,41 @@ def nice_level(m: float) -> float:
         if m <= step * p * (1 + 1e-9):
             return step * p
     return 10 * p
+
+
+# ---- colours ------------------------------------------------------------------------------
+# A mosaic is coloured straight into 32-bit pixels (0xAARRGGBB, what QImage.Format_RGB32 reads):
+# one gather puts every map value at its place in the picture, one lookup turns it into a colour.
+# Gaps get one extra colour (the panel's background), so no NaNs and no alpha blending.
+
+def colour_table(lut: np.ndarray, gap_rgb: tuple[int, int, int]) -> np.ndarray:
+    """(256, 3) uint8 colours + the gap colour -> (257,) uint32 pixels; index 256 is the gap."""
+    rgb = np.vstack([np.asarray(lut, np.uint32)[:, :3], np.asarray(gap_rgb, np.uint32)[None]])
+    return (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32)
+
+
+def gather_index(layout: MosaicLayout) -> np.ndarray:
+    """(rows, cols) int32 picture: the flat index into the (count, h, w) maps of the value shown
+    at each pixel, or count*h*w (one past the end) for a gap."""
+    n = layout.count * layout.h * layout.w
+    picture = layout.compose(np.arange(n, dtype=np.float32).reshape(layout.count, layout.h,
+                                                                     layout.w))  # exact < 2**24
+    return np.where(np.isnan(picture), n, picture).astype(np.int32)
+
+
+def colour_indices(values: np.ndarray, level: float) -> np.ndarray:
+    """Values -> LUT indices 0..255 on the symmetric scale -level..level (0 -> 128, the neutral
+    middle colour), as pyqtgraph maps a 256-colour LUT with levels (-level, level)."""
+    t = np.asarray(values, np.float32).reshape(-1) * np.float32(128.0 / level)
+    t += np.float32(128.0)
+    np.clip(t, 0, 255, out=t)
+    return t.astype(np.uint16)
+
+
+def colourise(values: np.ndarray, level: float, gather: np.ndarray,
+              table: np.ndarray) -> np.ndarray:
+    """(count, h, w) values -> (rows, cols) uint32 mosaic pixels (gaps in the gap colour)."""
+    q = np.empty(values.size + 1, np.uint16)
+    q[:-1] = colour_indices(values, level)
+    q[-1] = len(table) - 1
+    return table[q[gather]]

@@ -5,20 +5,19 @@ against the winner (input value x its weight, from convviz.core.network.vote_con
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from . import settings, theme
+from .bar_chart import BarChart, Bars
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
 RAW, PROBABILITIES = "raw", "probabilities"
-
-theme.configure_pyqtgraph()
-
 
 def input_names(spec, xo_names=None) -> list[str]:
     """A readable name for every input of the vote layer: a map cell (after flatten) or a
@@ -43,21 +42,31 @@ def input_names(spec, xo_names=None) -> list[str]:
     return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
 
 
-def _plot(title: str) -> pg.PlotItem:
-    plot = pg.PlotItem(title=None)
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(False, False)
-    plot.hideButtons()
-    plot.getViewBox().invertY(True)
-    plot.hideAxis("bottom")  # values are written on the bars; an axis would repaint each frame
-    font = QFont()
-    font.setPointSize(theme.BASE_POINT_SIZE)
-    for side in ("left", "bottom"):
-        ax = plot.getAxis(side)
-        ax.setTickFont(font)
-        ax.setTextPen(theme.TEXT)
-        ax.setPen(theme.BORDER)
-    return plot
+def verdict_text(name: str, probability: float) -> str:
+    return f"It looks like  {name}   ({probability:.0%} sure)"
+
+
+def why_text(name: str, count: int, bias: float, total: float) -> str:
+    return (f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
+            f"against it (blue), each value × its weight. All {count} votes plus the bias "
+            f"{bias:+.2f} make {total:+.2f}.")
+
+
+def _fit_height(label: QLabel, texts: list[str], extra: int = 0) -> None:
+    """Fix a word-wrapping label's height to the tallest of `texts` at its current width."""
+    label.ensurePolished()  # the style sheet's font
+    width = max(label.contentsRect().width(), 40)
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setTextWidth(width)
+    height = 0
+    for t in texts:
+        doc.setHtml(t) if "<" in t else doc.setPlainText(t)
+        height = max(height, math.ceil(doc.size().height()))
+    height += extra
+    if height != label.height():
+        label.setFixedHeight(height)
 
 
 class VotesPanel(QWidget):
@@ -80,36 +89,37 @@ class VotesPanel(QWidget):
         (self.prob_button if self.mode == PROBABILITIES else self.raw_button).setChecked(True)
         self.raw_button.toggled.connect(lambda on: on and self.set_mode(RAW))
         self.prob_button.toggled.connect(lambda on: on and self.set_mode(PROBABILITIES))
+        # the headline has the whole width to itself and wraps when the dock is narrow; its
+        # height is fixed for the longest possible verdict (see _fit_labels), so the panel does
+        # not re-lay-out as the winner changes while someone draws
         self.verdict = QLabel("")
         self.verdict.setObjectName("title")
+        self.verdict.setWordWrap(True)
+        self.verdict.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         self.verdict.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
-        top = QHBoxLayout()
+        self.raw_button.setToolTip("Show the raw votes (the last layer's outputs)")
+        self.prob_button.setToolTip("Show the votes turned into probabilities (softmax)")
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.raw_button)
+        buttons.addWidget(self.prob_button)
+        buttons.addStretch(1)
+        top = QVBoxLayout()
         top.setContentsMargins(10, 8, 10, 0)
-        top.addWidget(self.verdict, 1)
-        top.addWidget(self.raw_button)
-        top.addWidget(self.prob_button)
+        top.setSpacing(4)
+        top.addWidget(self.verdict)
+        top.addLayout(buttons)
 
-        self.view = pg.GraphicsLayoutWidget()
-        self.bars_plot = _plot("votes")
-        self.view.addItem(self.bars_plot, row=0, col=0)
+        self.view = BarChart()  # the votes, one bar per class
         self.why_label = QLabel("")
         self.why_label.setObjectName("hint")
         self.why_label.setWordWrap(True)
-        # fixed heights: text that changes every frame must not re-lay-out (and so repaint)
-        # the whole panel
-        self.why_label.setFixedHeight(self.why_label.fontMetrics().lineSpacing() * 3 + 6)
+        # fixed height (see _fit_labels): text that changes every frame must not re-lay-out (and
+        # so repaint) the whole panel
+        self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.why_view = pg.GraphicsLayoutWidget()
-        self.why_plot = _plot("why")
-        self.why_view.addItem(self.why_plot, row=0, col=0)
-
-        self.bars = pg.BarGraphItem(x0=[0], y=[0], height=[0.7], width=[0], brush=theme.RAISED)
-        self.bars_plot.addItem(self.bars)
-        self.bar_texts: list[pg.TextItem] = []
-        self.why_bars = pg.BarGraphItem(x0=[0], y=[0], height=[0.7], width=[0])
-        self.why_plot.addItem(self.why_bars)
-        self.why_plot.addLine(x=0, pen=pg.mkPen(theme.MUTED, width=1))
-        self.bars_plot.addLine(x=0, pen=pg.mkPen(theme.MUTED, width=1))
+        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)  # the strongest votes for and against the winner
+        self.bar_texts: list[str] = []
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -131,29 +141,14 @@ class VotesPanel(QWidget):
             from convviz.core.presets import XO_FEATURE_NAMES as xo
         self.names = input_names(spec, xo)
         n = len(spec.classes)
-        for t in self.bar_texts:
-            self.bars_plot.removeItem(t)
+        # a paint before the first trace shows empty bars for the new network's classes
+        self.view.show_bars(Bars(list(spec.classes), np.zeros(n, np.float32),
+                                 [theme.RAISED] * n, span=(0.0, 1.0)))
+        self.why_view.show_bars(Bars())
         self.bar_texts = []
-        font = QFont()
-        font.setPointSize(theme.BASE_POINT_SIZE)
-        for _ in range(n):
-            t = pg.TextItem("", color=theme.TEXT, anchor=(0, 0.5))
-            t.setFont(font)
-            self.bars_plot.addItem(t)
-            self.bar_texts.append(t)
-        self.bars_plot.getAxis("left").setTicks([list(enumerate(spec.classes))])
-        # brushes and pens too: a paint before the first trace must not meet the old
-        # network's shorter lists (pyqtgraph then crashes the process)
-        self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), height=np.full(n, 0.66),
-                          width=np.zeros(n), brushes=[pg.mkBrush(theme.RAISED)] * n,
-                          pens=[pg.mkPen(None)] * n)
-        self.bars_plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.why_bars.setOpts(x0=[0], y=[0], height=[0.7], width=[0],
-                              brushes=[pg.mkBrush(theme.RAISED)], pens=[pg.mkPen(None)])
-        self.why_plot.getAxis("left").setTicks([[]])
-        self._why_ticks = []
         self.verdict.setText("Waiting for the network…")
         self.why_label.setText("")
+        self._fit_labels()
 
     def show_weights(self, snapshot) -> None:
         self.snapshot = snapshot
@@ -173,29 +168,46 @@ class VotesPanel(QWidget):
         self.shown_values = np.asarray(values, np.float32)
         self._show_bars(self.shown_values, win)
         prob = float(trace.probabilities[win])
-        self.verdict.setText(f"It looks like  {trace.classes[win]}   ({prob:.0%} sure)")
+        self.verdict.setText(verdict_text(trace.classes[win], prob))
         if self.snapshot is not None:
             self._show_why(trace, win)
+
+    # ---- headline --------------------------------------------------------------------------
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """Give the headline and the 'why' text the height the longest of their texts needs at
+        the current width (one line for the headline on a wide dock, more on a narrow one), so
+        nothing is ever cut off and the height does not change while someone draws."""
+        if self.spec is None:
+            return
+        longest = [verdict_text(c, 1.0) for c in self.spec.classes]
+        whys = [why_text(c, 9999, -88.88, -888.88) for c in self.spec.classes]
+        _fit_height(self.verdict, longest + [self.verdict.text()])
+        _fit_height(self.why_label, whys, extra=6)
 
     # ---- drawing ---------------------------------------------------------------------------
     def _show_bars(self, values: np.ndarray, win: int) -> None:
         n = len(values)
-        brushes = [pg.mkBrush(theme.ACCENT if i == win else theme.RAISED) for i in range(n)]
-        x0 = np.minimum(values, 0)
-        self.bars.setOpts(x0=x0, width=np.abs(values), brushes=brushes,
-                          pens=[pg.mkPen(None)] * n)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
         else:
             lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
             span = max(hi - lo, 1e-6)
             lo, hi = lo - 0.05 * span, hi + 0.05 * span
-        self.bars_plot.setXRange(lo, hi + 0.45 * (hi - lo), padding=0)
         fmt = "{:.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
-        for i, (t, v) in enumerate(zip(self.bar_texts, values)):
-            t.setText(fmt.format(v) + ("  ◀ winner" if i == win else ""))
-            t.setColor(QColor(theme.ACCENT if i == win else theme.MUTED))
-            t.setPos(max(float(v), 0.0), i)
+        short = [fmt.format(v) for v in values]
+        # the winner is also told in words, unless the dock is too narrow to keep the bars long
+        texts = [t + ("  ◀ winner" if i == win else "") for i, t in enumerate(short)]
+        self.bar_texts = texts
+        self.view.show_bars(Bars(
+            labels=list(self.spec.classes), values=values,
+            colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
+            texts=texts, short_texts=short, text_colours=[theme.ACCENT if i == win else theme.MUTED
+                                       for i in range(n)],
+            span=(lo, hi)))
 
     def _show_why(self, trace, win: int) -> None:
         from convviz.core.network import vote_contributions
@@ -206,24 +218,14 @@ class VotesPanel(QWidget):
         pick = np.concatenate([order[::-1][:k], order[:k][::-1]])  # strongest for, then against
         vals = contrib[pick]
         self.contributions = (pick, vals)
-        n = len(pick)
-        colours = [pg.mkBrush(theme.POSITIVE if v >= 0 else theme.NEGATIVE) for v in vals]
-        self.why_bars.setOpts(x0=np.minimum(vals, 0), y=np.arange(n), height=np.full(n, 0.66),
-                              width=np.abs(vals), brushes=colours, pens=[pg.mkPen(None)] * n)
-        ticks = [(i, self.names[j]) for i, j in enumerate(pick)]
-        if ticks != self._why_ticks:  # relabelling the axis is the slow part; skip if same
-            self._why_ticks = ticks
-            self.why_plot.getAxis("left").setTicks([ticks])
         m = max(float(np.abs(vals).max()), 1e-6)
-        self.why_plot.setXRange(-m * 1.05, m * 1.05, padding=0)
-        self.why_plot.setYRange(-0.6, n - 0.4, padding=0)
-        self.why_label.setText(
-            f"<b>Why {trace.classes[win]}?</b> The inputs with the strongest votes for it "
-            f"(orange) and against it (blue), each value × its weight. All {len(contrib)} "
-            f"votes plus the bias {bias:+.2f} make {contrib.sum() + bias:+.2f}.")
+        self.why_view.show_bars(Bars(
+            labels=[self.names[j] for j in pick], values=vals,
+            colours=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in vals],
+            span=(-m * 1.05, m * 1.05)))
+        self.why_label.setText(why_text(trace.classes[win], len(contrib), bias,
+                                        float(contrib.sum() + bias)))
 
     def bar_values(self) -> np.ndarray:
         """The bar lengths as drawn, signed (for tests and screen readers)."""
-        o = self.bars.opts
-        x0, width = np.asarray(o["x0"], float), np.asarray(o["width"], float)
-        return np.where(x0 < 0, x0, width)  # a bar of v >= 0 starts at 0; of v < 0 ends there
+        return np.asarray(self.view.bars.values, float).copy()

@@ -1,0 +1,115 @@
+"""A horizontal bar chart drawn with one QPainter pass: a label per row on the left, one bar per
+row from the zero line, and an optional value text after each bar.
+
+The votes panel redraws its two charts on every stroke of the pen; a pyqtgraph plot rebuilt its
+bar picture, axis and text items each time (about a millisecond); this widget only stores the
+numbers and paints them, and lays the text out in pixels, so labels never run off the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import theme
+
+PAD = 10  # pixels around the chart and between its parts
+
+
+@dataclass
+class Bars:
+    """What a chart shows: one row per value, top to bottom."""
+    labels: list[str] = field(default_factory=list)
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    colours: list[str] = field(default_factory=list)  # bar colour per row
+    texts: list[str] = field(default_factory=list)  # written after each bar ("" for none)
+    short_texts: list[str] = field(default_factory=list)  # used when `texts` would take more
+    # than a third of the width (a narrow dock), so the bars keep room
+    text_colours: list[str] = field(default_factory=list)
+    span: tuple[float, float] = (0.0, 1.0)  # value range the bar area covers (0 inside it)
+
+
+class BarChart(QWidget):
+    def __init__(self, rows: int = 6, parent=None):
+        super().__init__(parent)
+        self.rows = rows  # rows expected, for the size hint before the first bars arrive
+        self.bars = Bars()
+        self._label_width = 0.0  # widest label, measured once per set of labels
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)  # paints every pixel itself
+        font = QFont()
+        font.setPointSize(theme.BASE_POINT_SIZE)
+        self.setFont(font)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(380, 2 * PAD + 56 * self.rows)  # roomy: the votes dock asks for height
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(160, 2 * PAD + 8 * self.rows)  # squeezed rows still show the bars
+
+    def show_bars(self, bars: Bars) -> None:
+        if bars.labels != self.bars.labels:
+            metrics = QFontMetricsF(self.font())
+            self._label_width = max((metrics.horizontalAdvance(t) for t in bars.labels),
+                                    default=0.0)
+        if len(bars.values) and len(bars.values) != self.rows:
+            self.rows = len(bars.values)
+            self.updateGeometry()
+        self.bars = bars
+        self.update()
+
+    def text_room(self, texts: list[str]) -> float:
+        """Pixels the widest of `texts` needs after a bar."""
+        metrics = QFontMetricsF(self.font())
+        return max((metrics.horizontalAdvance(t) for t in texts), default=0.0)
+
+    # ---- painting --------------------------------------------------------------------------
+    def paintEvent(self, event):  # noqa: N802
+        b = self.bars
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(theme.PANEL))
+        n = len(b.values)
+        if n == 0:
+            p.end()
+            return
+        w, h = self.width(), self.height()
+        label_w = min(self._label_width, w * 0.45)
+        texts = b.texts
+        text_w = self.text_room(texts)
+        if b.short_texts and text_w > w / 3:
+            texts = b.short_texts
+            text_w = self.text_room(texts)
+        text_w += PAD / 2 if any(texts) else 0
+        left = PAD + label_w + PAD
+        right = max(left + 20.0, w - PAD - text_w)
+        lo, hi = b.span
+        scale = (right - left) / max(hi - lo, 1e-12)
+        zero = left + (0.0 - lo) * scale
+        row = (h - 2 * PAD) / n
+        bar_h = row * 0.66
+        metrics = QFontMetricsF(self.font())
+        words = row >= metrics.height() * 0.9  # squeezed below a text line: bars only
+        muted = QColor(theme.TEXT)
+        for i, v in enumerate(b.values):
+            mid = PAD + (i + 0.5) * row
+            if words and b.labels:
+                p.setPen(muted)
+                label = metrics.elidedText(b.labels[i], Qt.ElideRight, label_w)
+                p.drawText(QRectF(PAD, mid - row / 2, label_w, row),
+                           Qt.AlignRight | Qt.AlignVCenter, label)
+            end = zero + float(v) * scale
+            x0, x1 = min(zero, end), max(zero, end)
+            p.fillRect(QRectF(x0, mid - bar_h / 2, x1 - x0, bar_h), QColor(b.colours[i]))
+            if words and texts and texts[i]:
+                p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
+                p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
+                           Qt.AlignLeft | Qt.AlignVCenter, texts[i])
+        p.setPen(QPen(QColor(theme.BORDER), 1))  # the axis between labels and bars
+        p.drawLine(int(left - PAD / 2), PAD, int(left - PAD / 2), h - PAD)
+        p.setPen(QPen(QColor(theme.MUTED), 1))
+        p.drawLine(int(round(zero)), PAD, int(round(zero)), h - PAD)
+        p.end()
