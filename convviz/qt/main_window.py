@@ -10,8 +10,9 @@ Plugging in (for panels and tools written elsewhere):
   View > Reset layout, and wires the widget's optional `set_model(spec, snapshot)`,
   `show_weights(snapshot)` and `show_trace(trace)` to the session.
 - Menu items: `window.train_menu` (the Train menu) and `window.view_menu` are plain QMenus.
-- Closing: `window.closing` is emitted before the window goes (stop worker threads there and
-  wait() for them).
+- Closing: `window.close_guards` is a list of callables asked first, in order; one returning
+  False keeps the window open (e.g. the person cancelled a question). Then `window.closing` is
+  emitted before the window goes (stop worker threads there and wait() for them).
 - The session: `window.session` (see session.py): set_model(), apply_snapshot(), canvas, ...
 """
 
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.tour = None  # the guided tour's controller while one is open
         self._background = True  # load networks in a thread (tests load them in place)
         self.persist = True  # False: closing leaves the saved settings alone (screenshots)
+        self.close_guards: list = []  # callables -> bool, asked before closing; False refuses
 
         self.setWindowTitle("convviz")
         self.setStyleSheet(TAB_ARROWS_STYLE)
@@ -473,6 +475,9 @@ class MainWindow(QMainWindow):
             self.session.frame_ms = 1000.0 / rate
 
     def closeEvent(self, event):
+        if not all(may_close() for may_close in self.close_guards):  # stops at a refusal
+            event.ignore()
+            return
         self.closing.emit()
         if self.persist:
             self.save_settings()

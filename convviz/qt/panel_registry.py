@@ -44,10 +44,19 @@ PANELS: list[PanelEntry] = [
     PanelEntry("relu", "ReLU", "convviz.qt.relu_view:ReluView", "right", tabify_with="pooling"),
     PanelEntry("architecture", "Architecture", "convviz.qt.architecture_panel:ArchitecturePanel",
                "right", tabify_with="relu"),
+    # Training: the backprop table and (once a run ends) the results as tabs of the one group;
+    # the loss plot below that group while a run goes, so the canvas keeps its size.
+    PanelEntry("backprop", "Backprop", "convviz.qt.training_wiring:make_backprop_view", "right",
+               tabify_with="architecture"),
+    PanelEntry("results", "Results", "convviz.qt.training_wiring:make_results", "right",
+               visible=False, tabify_with="backprop"),
+    PanelEntry("training", "Training", "convviz.qt.training_wiring:make_training_panel", "right",
+               visible=False),
 ]
 
 EXTENSIONS: list[str] = [
     "convviz.qt.deck_wiring:connect_architecture",  # Apply builds the network; Train asks
+    "convviz.qt.training_wiring:connect_training",  # the Train menu, the run, closing mid-run
 ]
 
 

@@ -4,6 +4,7 @@ The dialog loads the folder itself (on a thread, with progress and cancel) and s
 report before anything is trained. `job()` then gives the TrainJob for TrainingController.start:
 
     dialog = TrainDialog(window, current_model=model)            # or samples=True
+    dialog = TrainDialog(window, network=spec)   # preset to layers made elsewhere (Architecture)
     if dialog.exec() == QDialog.DialogCode.Accepted:
         controller.start(dialog.job())
 """
@@ -26,7 +27,7 @@ from ..core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 from .folder_decode import FolderLoader
 from .training_worker import TrainJob
 
-CURRENT, CUSTOM = "current", "custom"
+CURRENT, CUSTOM, GIVEN = "current", "custom", "given"
 
 
 @dataclass
@@ -53,10 +54,11 @@ class Knobs:
 
 class TrainDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, current_model=None, samples: bool = False,
-                 folder: str | None = None):
+                 folder: str | None = None, network: NetworkSpec | None = None):
         super().__init__(parent)
         self.samples = samples
         self.current_model = current_model
+        self.given_spec = network  # offered first and chosen, e.g. from the Architecture panel
         self.images = None  # LabelledImages once the folder is loaded
         self._job: TrainJob | None = None
         self._spec_error = ""
@@ -69,7 +71,7 @@ class TrainDialog(QDialog):
         lay.addWidget(self._training_box())
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet("color: #ff6b6b;")  # reads on dark and light
         lay.addWidget(self.message)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.train_button = self.buttons.addButton("Train", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -95,7 +97,7 @@ class TrainDialog(QDialog):
             return box
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("a folder with one subfolder of images per class")
-        self.folder_edit.editingFinished.connect(lambda: self.set_folder(self.folder_edit.text()))
+        self.folder_edit.editingFinished.connect(self._folder_typed)
         browse = QPushButton("Choose...")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -130,6 +132,9 @@ class TrainDialog(QDialog):
         box = QGroupBox("Network")
         form = QFormLayout(box)
         self.network = QComboBox()
+        if self.given_spec is not None:
+            self.network.addItem(f"The network from the Architecture panel "
+                                 f"({self.given_spec.name})", GIVEN)
         if self.current_model is not None:
             self.network.addItem(f"The current network ({self.current_model.spec.name})", CURRENT)
         for name in PRESETS:
@@ -137,7 +142,7 @@ class TrainDialog(QDialog):
         self.network.addItem("Custom: set the layers below", CUSTOM)
         self.network.setToolTip("The layers to train. The vote layer always gets one neuron "
                                 "per class of the data.")
-        if self.current_model is None:
+        if self.current_model is None and self.given_spec is None:
             self.network.setCurrentIndex(self.network.findData("shapes"))
         self.network.currentIndexChanged.connect(self._network_changed)
         form.addRow("Layers:", self.network)
@@ -160,7 +165,7 @@ class TrainDialog(QDialog):
                 self._network_changed)
         form.addRow(self.knobs_box)
         self.shape_label = QLabel()
-        self.shape_label.setStyleSheet("color: #555;")
+        self.shape_label.setObjectName("hint")  # the theme's muted text
         form.addRow(self.shape_label)
         return box
 
@@ -213,7 +218,12 @@ class TrainDialog(QDialog):
         if self.samples:
             from ..core.shapes_data import shape_names
 
-            return shape_names()
+            names = shape_names()
+            if self.network.currentData() in (CURRENT, GIVEN) and not self._spec_error:
+                own = self.base_spec().classes  # a network made for some of the shapes keeps them
+                if len(own) >= 2 and set(own) <= set(names):
+                    return tuple(own)
+            return names
         return self.images.classes if self.images is not None else None
 
     def base_spec(self) -> NetworkSpec:
@@ -221,6 +231,8 @@ class TrainDialog(QDialog):
         choice = self.network.currentData()
         if choice == CURRENT:
             return self.current_model.spec
+        if choice == GIVEN:
+            return self.given_spec
         if choice == CUSTOM:
             return Knobs(self.k_size.value(), self.k_blocks.value(), self.k_features.value(),
                          int(self.k_fsize.currentText()), self.k_hidden.value()).spec(("a", "b"))
@@ -247,6 +259,13 @@ class TrainDialog(QDialog):
                                                 self.folder_edit.text())
         if path:
             self.set_folder(path)
+
+    def _folder_typed(self) -> None:
+        # editingFinished also fires when the field merely loses focus (e.g. the dialog closes):
+        # only a different folder is loaded again
+        loaded = self._loaded_for[0] if self._loaded_for else None
+        if self.folder_edit.text().strip() != loaded:
+            self.set_folder(self.folder_edit.text())
 
     def set_folder(self, path: str) -> None:
         self.folder_edit.setText(path)
@@ -353,4 +372,5 @@ class TrainDialog(QDialog):
 
     def done(self, result: int) -> None:  # closing by any means stops a load in progress
         self.loader.cancel()
+        self.loader.wait(5.0)  # its thread must not outlive the dialog (it checks every image)
         super().done(result)

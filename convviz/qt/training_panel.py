@@ -15,13 +15,16 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
+from . import theme
 from .training_worker import TrainingController, TrainOutcome, TrainProgress
+
+theme.configure_pyqtgraph()
 
 SMOOTHING = 0.9  # exponential moving average of the batch loss: the trend through the noise
 LOSS_PEN = pg.mkPen((150, 170, 200, 110), width=1)
-SMOOTH_PEN = pg.mkPen((40, 110, 210), width=2.5)
-VAL_PEN = pg.mkPen((225, 120, 30), width=2)
-ACC_PEN = pg.mkPen((40, 160, 90), width=2)
+SMOOTH_PEN = pg.mkPen((90, 160, 255), width=2.5)
+VAL_PEN = pg.mkPen((255, 150, 60), width=2)
+ACC_PEN = pg.mkPen((70, 200, 120), width=2)
 
 
 class LossHistory:
@@ -90,7 +93,7 @@ class TrainingPanel(QWidget):
         self.keep_button.clicked.connect(self._keep)
 
         self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setBackground("w")
+        self.plots.setBackground(theme.PANEL)
         self.plots.setMinimumHeight(220)
         self.loss_plot = self.plots.addPlot(row=0, col=0)
         self.acc_plot = self.plots.addPlot(row=1, col=0)
@@ -265,7 +268,7 @@ class BackpropView(QWidget):
         self.explain = QLabel("error = |right answer - actual answer|. Training nudges every "
                               "feature pixel and voting weight to make the total smaller.")
         self.explain.setWordWrap(True)
-        self.explain.setStyleSheet("color: #555;")
+        self.explain.setObjectName("hint")
         top = QHBoxLayout()
         top.addWidget(QLabel("This drawing is:"))
         top.addWidget(self.target, 1)
@@ -341,4 +344,5 @@ class BackpropView(QWidget):
                 f.setBold(bold)
                 item.setFont(f)
                 if c == 3 and r < len(classes):  # redder as the error grows
-                    item.setBackground(QBrush(QColor.fromHsvF(0.0, 0.6 * float(error[r]), 1.0)))
+                    # a red wash over the table, readable with light or dark text
+                    item.setBackground(QBrush(QColor(230, 60, 50, int(210 * float(error[r])))))

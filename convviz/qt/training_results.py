@@ -42,7 +42,7 @@ def mistakes(outcome: TrainOutcome) -> list[Mistake]:
 def to_qimage(image: np.ndarray, value_range) -> QImage:
     """(H, W) in the value range -> an 8-bit grayscale QImage, ink white as in the deck."""
     lo, hi = value_range
-    a = np.clip((np.asarray(image, np.float32) - lo) / (hi - lo), 0, 1)
+    a = np.clip(np.nan_to_num((np.asarray(image, np.float32) - lo) / (hi - lo)), 0, 1)
     a = np.ascontiguousarray(np.round(a * 255).astype(np.uint8))
     h, w = a.shape
     return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
@@ -64,7 +64,7 @@ class ConfusionMatrixView(QTableWidget):
         n = len(classes)
         self.setRowCount(n)
         self.setColumnCount(n)
-        self.setHorizontalHeaderLabels([f"said {c}" for c in classes])
+        self.setHorizontalHeaderLabels(list(classes))  # "said ..." is in the caption: narrow
         self.setVerticalHeaderLabels([f"is {c}" for c in classes])
         totals = confusion.sum(axis=1, keepdims=True).clip(min=1)
         share = confusion / totals
@@ -73,8 +73,9 @@ class ConfusionMatrixView(QTableWidget):
                 item = QTableWidgetItem(str(int(confusion[i, j])))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 s = float(share[i, j])
-                hue = 0.36 if i == j else 0.02  # green where right, red where wrong
-                item.setBackground(QBrush(QColor.fromHsvF(hue, 0.55 * s, 1.0 - 0.08 * s)))
+                # green where right, red where wrong: a wash, readable on dark and light themes
+                rgb = (60, 185, 100) if i == j else (230, 70, 55)
+                item.setBackground(QBrush(QColor(*rgb, int(20 + 200 * s))))
                 f = item.font()
                 f.setBold(bool(confusion[i, j] > 0))
                 f.setPointSizeF(f.pointSizeF() * 1.2)
@@ -95,7 +96,7 @@ class MistakesGallery(QListWidget):
         self.setMovement(QListWidget.Movement.Static)
         self.setSpacing(6)
         self.setUniformItemSizes(True)
-        self.setGridSize(QSize(THUMB + 40, THUMB + 36))
+        self.setGridSize(QSize(THUMB + 60, THUMB + 40))  # room for "said triangle"
 
     def set_mistakes(self, found: list[Mistake], X: np.ndarray, classes, value_range) -> None:
         self.clear()
@@ -148,7 +149,8 @@ class TrainingResults(QWidget):
         self.summary.setText(
             f"<b>Validation accuracy {r.val_accuracy:.1%}</b>: {n_val - len(found)} of {n_val} "
             f"held-back images right, {len(found)} wrong. Trained {len(r.epochs)} epochs on "
-            f"{r.device} at {r.images_per_second:,.0f} images/s.")
+            f"{r.device} at {r.images_per_second:,.0f} images/s.<br>Rows: what each image is; "
+            f"columns: what the network said.")
         self.confusion.set_matrix(r.confusion, classes)
         self.gallery.set_mistakes(found, outcome.job.X, classes, outcome.model.spec.value_range)
         shown = min(len(found), MAX_GALLERY)

@@ -1,0 +1,359 @@
+"""Training in the app (a panel_registry extension): the Train menu, the run, and closing mid-run.
+
+- Train > Train on folder... / Train on sample shapes open the TrainDialog; Pause/Resume and
+  Stop press the Training panel's buttons and are enabled only while a run goes.
+- While training, every panel shows the network as it is now: the session gets a copy of the
+  network being trained (made before the thread starts) and the worker's weight snapshots are
+  loaded into that copy a few times a second. The training thread's own model is read only once
+  the thread has ended.
+- The ending: a finished run (or one that diverged, with its last good weights) becomes the
+  app's model and is remembered for next time; a stopped run puts the earlier network back until
+  the person presses "Keep what it learned"; a failed run puts it back and says why in one line.
+- Closing during a run asks Keep / Discard / Cancel (`TrainingTools.ask_keep`, replaceable in
+  tests), then stops the thread within a batch and waits for it: never an abort.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea, QTabBar
+
+from convviz.core.errors import ConvvizError
+
+from . import settings
+from .training_panel import BackpropView, TrainingPanel
+from .training_results import TrainingResults
+from .training_worker import TrainingController, TrainJob, TrainOutcome
+
+KEEP, DISCARD, CANCEL = "keep", "discard", "cancel"
+REMEMBERED = "last-trained.safetensors"  # next to the settings file: reopened at the next start
+TRAINING_HEIGHT = 480  # px: the loss plots under the feature maps, both still readable
+SHORTCUTS = {"folder": "Ctrl+T", "samples": "Ctrl+Shift+T", "pause": "Ctrl+P", "stop": "Ctrl+."}
+
+
+# ---- the docks (PanelEntry factories, called with the Session) -------------------------------
+def make_training_panel(_session) -> TrainingPanel:
+    return TrainingPanel()
+
+
+def make_results(_session) -> TrainingResults:
+    return TrainingResults()
+
+
+def make_backprop_view(session) -> SessionBackprop:
+    return SessionBackprop()
+
+
+class SessionBackprop(BackpropView):
+    """The backprop table in a dock: it follows the session's network (rebuilt when the classes
+    or layers change) and the drawing on the canvas. While its dock is hidden it only remembers
+    the newest weights and drawing, and catches up when shown."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._waiting_weights = None
+        self._waiting_image = None
+        self._session_spec = None
+
+    def follow(self, spec) -> None:
+        """The session's spec for the weights that come next."""
+        self._session_spec = spec
+
+    def show_weights(self, snapshot) -> None:
+        if not self.isVisible():
+            self._waiting_weights = snapshot
+            return
+        self._waiting_weights = None
+        if self._session_spec is not None and self._session_spec != self._spec:
+            keep = self.target.currentText()  # the class the person picked, if it still exists
+            self._image = None  # drawn for the old network (maybe another size): a trace follows
+            self.set_network(self._session_spec, snapshot)
+            if keep in self._spec.classes:
+                self.set_target(self._spec.classes.index(keep))
+        else:
+            self.set_snapshot(snapshot)
+
+    def show_trace(self, trace) -> None:
+        image = trace.input[0]  # (H, W): the drawing just traced, in the network's value range
+        if not self.isVisible():
+            self._waiting_image = image
+            return
+        self._waiting_image = None
+        self.set_image(image)
+
+    def catch_up(self, visible: bool) -> None:
+        if not visible:
+            return
+        if self._waiting_weights is not None:
+            self.show_weights(self._waiting_weights)
+        if self._waiting_image is not None:
+            self.show_trace(_Drawing(self._waiting_image))
+
+
+class _Drawing:  # the one field of a Trace that show_trace reads
+    def __init__(self, image):
+        self.input = image[None]
+
+
+# ---- the wiring ------------------------------------------------------------------------------
+class TrainingTools(QObject):
+    """Owns the TrainingController for as long as the window lives and connects it to the
+    session, the docks and the Train menu."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.controller = TrainingController(self)
+        self.panel: TrainingPanel = window.panels["training"]
+        self.results: TrainingResults = window.panels["results"]
+        self.backprop: SessionBackprop = window.panels["backprop"]
+        self.ask_keep = self._ask_keep  # replaceable: tests answer without a dialog
+        self._before = None  # (model, source): the network before this run, for Discard
+        self._display = None  # the session's copy of the network being trained
+        self._settled = False  # the run's ending is decided (closing): late signals change nothing
+
+        self.panel.attach(self.controller)
+        c = self.controller
+        c.started.connect(self._on_started)
+        c.snapshot.connect(self._on_snapshot)
+        c.paused.connect(self._show_paused)
+        c.finished.connect(self._on_finished)
+        c.failed.connect(self._on_failed)
+        c.model_ready.connect(self._adopt)
+        self.session.model_changed.connect(self.backprop.follow)
+        self.backprop.follow(self.session.spec)
+        window.docks["backprop"].visibilityChanged.connect(self.backprop.catch_up)
+        _fill_dock(window.docks["training"], self.panel)
+        self._make_actions(window.train_menu)
+        window.close_guards.append(self.may_close)
+        window.closing.connect(self._stop_for_good)
+
+    # ---- menu ------------------------------------------------------------------------------
+    def _make_actions(self, menu) -> None:
+        def action(key, text, slot, tip):
+            a = QAction(text, self.window)
+            a.setShortcut(QKeySequence(SHORTCUTS[key]))
+            a.setStatusTip(tip)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        self.folder_action = action("folder", "Train on folder…", self.train_on_folder,
+                                    "Teach the network the classes of a folder of pictures")
+        self.samples_action = action("samples", "Train on sample shapes", self.train_on_samples,
+                                     "Teach the network drawn shapes made up on the spot")
+        menu.addSeparator()
+        self.pause_action = action("pause", "Pause training", self.toggle_pause,
+                                   "Hold training after this batch; Resume goes on")
+        self.stop_action = action("stop", "Stop training", self.stop,
+                                  "End training after this batch")
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.folder_action.setEnabled(not running)
+        self.samples_action.setEnabled(not running)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+        if not running:
+            self.pause_action.setText("Pause training")
+
+    def toggle_pause(self) -> None:
+        self.panel.pause_button.click()  # the panel's button keeps its text in step
+        self._show_paused(self.controller.is_paused())
+
+    def _show_paused(self, paused: bool) -> None:
+        self.pause_action.setText("Resume training" if paused else "Pause training")
+
+    def stop(self) -> None:
+        if self.panel.stop_button.isEnabled():
+            self.panel.stop_button.click()
+            self.pause_action.setEnabled(False)
+            self.stop_action.setEnabled(False)
+
+    # ---- starting --------------------------------------------------------------------------
+    def train_on_folder(self) -> None:
+        self._train(samples=False)
+
+    def train_on_samples(self) -> None:
+        self._train(samples=True)
+
+    def request_training(self, spec) -> None:
+        """The Architecture panel's "Train it now": the dialog with that network chosen, on the
+        sample shapes when its classes are shapes the app can draw, else on a folder."""
+        from convviz.core.shapes_data import shape_names
+
+        self._train(samples=set(spec.classes) <= set(shape_names()), network=spec)
+
+    def _train(self, samples: bool, network=None) -> None:
+        from .train_dialog import TrainDialog
+
+        if self.controller.is_running():
+            self.window.show_error("a training run is already going; stop it first")
+            return
+        dialog = TrainDialog(self.window, current_model=self.session.model, samples=samples,
+                             network=network)
+        try:
+            if self.run_dialog(dialog):
+                self.start(dialog.job())
+        except ConvvizError as e:
+            self.window.show_error(str(e))
+        finally:
+            dialog.deleteLater()
+
+    def run_dialog(self, dialog) -> bool:
+        """Modal: True when the person pressed Train."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def start(self, job: TrainJob) -> None:
+        """Train `job` (its model is trained in place, in the thread); the panels follow a copy."""
+        s = self.session
+        self._before = (s.model, s.source) if s.model is not None else None
+        self._display = copy.deepcopy(job.model)  # before the thread starts: no sharing
+        self._settled = False
+        s.set_model(self._display, source=f"training on {job.source}")
+        self.controller.start(job)
+
+    def show_dock(self, key: str) -> None:
+        """Show a dock (back in its place or tab group) and bring it to the front."""
+        w = self.window
+        dock = w.docks[key]
+        first = not dock.isVisible()
+        dock.show()
+        dock.raise_()
+        if key == "training" and first and not dock.isFloating():
+            w.resizeDocks([dock], [TRAINING_HEIGHT], Qt.Orientation.Vertical)
+        # a seventh tab would elide every title ("Feature m..."): scroll the tabs instead
+        for bar in w.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+
+    def _on_started(self) -> None:
+        self._set_running(True)
+        self.show_dock("training")
+        self.window.statusBar().showMessage("Training: every panel follows the network as it "
+                                            "learns.", 6000)
+
+    def _on_snapshot(self, snapshot) -> None:
+        # only into the copy made for this run: the person may have opened another network
+        if self._display is not None and self.session.model is self._display:
+            self.session.apply_snapshot(snapshot)
+
+    # ---- the ending ------------------------------------------------------------------------
+    def _on_finished(self, outcome: TrainOutcome) -> None:
+        self._set_running(False)
+        self.results.show_outcome(outcome)
+        if outcome.result is not None and outcome.result.confusion is not None:
+            self.show_dock("results")
+        if self._settled:
+            return
+        if outcome.status == "diverged":
+            self.window.show_error(f"Training stopped: {outcome.result.message}.")
+        elif outcome.status in ("stopped", "failed"):
+            self._put_back()  # "Keep what it learned" (the panel) adopts it after all
+
+    def _on_failed(self, message: str) -> None:
+        if not self._settled:
+            self.window.show_error(message)
+
+    def _adopt(self, outcome: TrainOutcome) -> None:
+        """The trained network becomes the app's model (the last good weights if it diverged)."""
+        if self._settled:
+            return
+        job = outcome.job
+        self.session.set_model(outcome.model, source=f"trained on {job.source}")
+        self._display = None
+        r = outcome.result
+        acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
+        self.window.statusBar().showMessage(f"Now using the network trained on "
+                                            f"{_short(job.source)}{acc}.", 10000)
+        self.remember(outcome.model)
+
+    def _put_back(self) -> None:
+        """The network from before the run, if the session still shows this run's copy."""
+        if self._before is not None and self.session.model is self._display:
+            model, source = self._before
+            self.session.set_model(model, source=source)
+        self._display = None
+
+    def remember(self, model) -> None:
+        """Save the trained network next to the settings, to reopen it at the next start."""
+        if not getattr(self.window, "persist", True):
+            return  # screenshots and the like leave the person's files alone
+        from convviz.core.weights import save_model
+
+        store = settings.app_settings()
+        path = os.path.join(os.path.dirname(store.fileName()), REMEMBERED)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            save_model(model, path, summary={"source": self.session.source})
+        except (ConvvizError, OSError) as e:
+            self.window.statusBar().showMessage(f"could not keep a copy for next time: {e}", 8000)
+            return
+        store.setValue(settings.WEIGHTS, path)
+
+    # ---- closing ---------------------------------------------------------------------------
+    def _ask_keep(self) -> str:
+        box = QMessageBox(QMessageBox.Icon.Question, "convviz",
+                          "Training is still running. Keep what the network has learned so far?",
+                          parent=self.window)
+        box.setInformativeText("Keep opens it again next time; Discard goes back to the network "
+                               "from before training.")
+        keep = box.addButton("Keep", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        return KEEP if clicked is keep else DISCARD if clicked is discard else CANCEL
+
+    def may_close(self) -> bool:
+        """A close guard: while a run goes, ask; then stop it, wait for the thread and apply the
+        answer. False (Cancel) keeps the window open and the run going."""
+        if not self.controller.is_running():
+            return True
+        answer = self.ask_keep()
+        if answer == CANCEL:
+            return False
+        outcome = self.controller.stop_and_wait()  # within a batch, paused or not
+        if answer == KEEP and outcome is not None and outcome.result is not None:
+            self._adopt(outcome)  # its weights are the last snapshot: the thread has ended
+        else:
+            self._put_back()
+        self._settled = True  # the finished signal still queued must not undo the answer
+        return True
+
+    def _stop_for_good(self) -> None:
+        """The window goes: no thread may outlive it (a running QThread destroyed aborts)."""
+        if self.controller.is_running():
+            self._settled = True
+            self.controller.stop_and_wait()
+
+
+def _fill_dock(dock, panel) -> None:
+    """The loss plots fill their dock instead of scrolling: add_panel put the panel (a little
+    over its width limit) in a scroll area, whose height follows the wrapped status line and
+    the plots' large size hint, so it scrolled even when the plots had room to shrink."""
+    holder = dock.widget()
+    if isinstance(holder, QScrollArea) and holder.widget() is panel:
+        dock.setWidget(holder.takeWidget())
+        holder.deleteLater()
+
+
+def _short(source: str) -> str:
+    """"folder /long/path/shapes" -> "folder shapes": the status bar is narrow."""
+    kind, _, path = source.partition(" ")
+    return f"{kind} {os.path.basename(path.rstrip(os.sep))}" if kind == "folder" else source
+
+
+def connect_training(window) -> None:
+    """The extension: give the window its training tools."""
+    if not all(key in window.panels for key in ("training", "results", "backprop")):
+        return
+    tools = TrainingTools(window)
+    window.training_tools = tools
+    window.training = tools.controller
+    window.request_training = tools.request_training

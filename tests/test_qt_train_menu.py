@@ -1,0 +1,383 @@
+"""Training from the app's Train menu, end to end, on a small generated folder: the dialog, the
+live panels, pause/resume/stop, closing mid-run (Keep, Discard, Cancel), the results and the new
+model classifying the canvas."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence
+
+from convviz.core.presets import preset
+from convviz.core.shapes_data import shape_names, write_folder
+from convviz.qt.main_window import MainWindow
+from convviz.qt.session import Session
+from convviz.qt.train_dialog import GIVEN, TrainDialog
+from convviz.qt.training_panel import error_table
+from convviz.qt.training_worker import TrainJob
+
+WAIT = 60_000  # ms: generous, CI machines are slow
+CLASSES = ("O", "X", "plus")  # the folder's subfolders, in the order a scan lists them
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shapes") / "data"
+    write_folder(root, per_class=12, seed=3, classes=("X", "O", "plus"))
+    return root
+
+
+@pytest.fixture
+def make_window(qtbot):
+    made = []
+
+    def make():
+        w = MainWindow(Session("shapes"), restore=False)
+        qtbot.addWidget(w)
+        w.resize(1500, 950)
+        w.show()
+        w.start(background=False)
+        # pytest-qt closes the window after each test, maybe mid-run: never a modal question
+        w.training_tools.ask_keep = lambda: "discard"
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.persist = False
+        w.training.stop_and_wait()  # never leave a thread running: that aborts the process
+
+
+def weights_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def through_dialog(qtbot, w, action, fill):
+    """Trigger `action` (which runs the modal dialog with exec()) and, from inside that modal
+    loop, let `fill(dialog)` set it up and press Train. Returns what `fill` returned."""
+    seen = {}
+
+    def answer():
+        dlg = w.findChildren(TrainDialog)[-1]
+        try:
+            seen["result"] = fill(dlg)
+            assert dlg.train_button.isEnabled()
+            dlg.train_button.click()
+        except BaseException as e:  # noqa: BLE001 - reported after exec() returns
+            seen["error"] = e
+        finally:
+            if dlg.isVisible():
+                dlg.reject()
+
+    QTimer.singleShot(0, answer)
+    action.trigger()
+    if "error" in seen:
+        raise seen["error"]
+    return seen.get("result")
+
+
+def fill_folder(qtbot, folder, epochs=2, batch=8, val=25, network=None):
+    def fill(dlg):
+        assert dlg.isVisible() and dlg.isModal()
+        dlg.folder_edit.setText(str(folder))
+        dlg.folder_edit.editingFinished.emit()  # as when the person presses Enter
+        qtbot.waitUntil(lambda: dlg.images is not None, timeout=WAIT)
+        if network is not None:
+            dlg.network.setCurrentIndex(dlg.network.findData(network))
+            qtbot.waitUntil(lambda: dlg.images is not None, timeout=WAIT)
+        dlg.epochs.setValue(epochs)
+        dlg.batch.setValue(batch)
+        dlg.val.setValue(val)
+        dlg.augment.setChecked(False)
+        return dlg.report.toPlainText(), dlg.report.isVisible()
+    return fill
+
+
+def start_long_run(qtbot, w, folder):
+    """A run far longer than the test: 300 epochs of 4-image batches."""
+    tools = w.training_tools
+    through_dialog(qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=300, batch=4))
+    qtbot.waitUntil(lambda: len(tools.panel.history.losses) > 3, timeout=WAIT)
+
+
+def test_train_menu_items_shortcuts_and_when_they_work(make_window):
+    w = make_window()
+    tools = w.training_tools
+    texts = [a.text() for a in w.train_menu.actions() if not a.isSeparator()]
+    assert texts[1:] == ["Train on folder…", "Train on sample shapes", "Pause training",
+                         "Stop training"]  # [0] is the placeholder, hidden now
+    w._tidy_train_menu()
+    assert not w._train_placeholder.isVisible()
+    assert tools.folder_action.shortcut() == QKeySequence("Ctrl+T")
+    assert tools.samples_action.shortcut() == QKeySequence("Ctrl+Shift+T")
+    # no shortcut of the window is taken twice
+    keys = [s.toString() for a in w.findChildren(type(tools.folder_action)) for s in a.shortcuts()]
+    assert len(keys) == len(set(keys))
+    assert tools.folder_action.isEnabled() and tools.samples_action.isEnabled()
+    assert not tools.pause_action.isEnabled() and not tools.stop_action.isEnabled()
+    # the Training dock waits for a run; Backprop is a tab from the start, Results after a run
+    assert not w.docks["training"].isVisible() and not w.docks["results"].isVisible()
+    assert w.docks["backprop"] in w.tabifiedDockWidgets(w.docks["feature_maps"])
+    titles = [a.text() for a in w.view_menu.actions()]
+    assert {"Training", "Backprop", "Results"} <= set(titles)
+
+
+def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder, tmp_path,
+                                                      monkeypatch):
+    w = make_window()
+    tools, s = w.training_tools, w.session
+    snaps = []
+    w.training.snapshot.connect(snaps.append)
+    report, report_shown = through_dialog(qtbot, w, tools.folder_action,
+                                          fill_folder(qtbot, folder, epochs=8, batch=6))
+    assert report_shown and "36 images in 3 classes" in report
+    # the run: the Training dock in front, the Stop/Pause items on, the panels on a copy
+    assert w.training.is_running() or w.training.outcome is not None
+    assert w.docks["training"].isVisible()
+    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
+        qtbot.waitUntil(lambda: len(tools.panel.history.losses) > 0, timeout=WAIT)
+        if w.training.is_running():
+            assert tools.stop_action.isEnabled() and not tools.folder_action.isEnabled()
+    outcome = w.training.outcome
+    r = outcome.result
+    assert r.status == "done" and r.val_accuracy is not None
+    # live loss points, one per batch, all plotted
+    assert len(tools.panel.history.losses) == len(r.epochs) * 5  # 27 images / 6 a batch
+    assert tools.panel.raw_curve.getData()[0].size == len(tools.panel.history.losses)
+    assert snaps  # weight snapshots came, a few a second
+    # results: confusion matrix and accuracy, brought to the front
+    assert w.docks["results"].isVisible() and not w.docks["results"].visibleRegion().isEmpty()
+    m = tools.results.confusion
+    assert m.rowCount() == m.columnCount() == 3
+    shown = np.array([[int(m.item(i, j).text()) for j in range(3)] for i in range(3)])
+    np.testing.assert_array_equal(shown, r.confusion)
+    assert r.confusion.sum() == 9 and "Validation accuracy" in tools.results.summary.text()
+    # the trained network is the app's model, with the folder's classes
+    assert s.model is outcome.model and s.spec.classes == CLASSES
+    assert w.classes_label.text() == "Classes: " + ", ".join(CLASSES)
+    assert "trained on folder data" in w.statusBar().currentMessage()
+    assert not tools.stop_action.isEnabled() and tools.folder_action.isEnabled()
+    # it classifies the canvas: the votes panel shows the new classes and the core's votes
+    c = s.canvas
+    c.brush.size, c.brush.softness = 1.0, 0.0
+    for i in range(4, 24):
+        c.begin_stroke(i + 0.5, i + 0.5)
+        c.end_stroke()
+        c.begin_stroke(27.5 - i, i + 0.5)
+        c.end_stroke()
+    s.flush()
+    votes = w.panels["votes"]
+    assert [name for _, name in votes.bars_plot.getAxis("left")._tickLevels[0]] == list(CLASSES)
+    expected = outcome.model.trace(c.as_input())
+    np.testing.assert_allclose(votes.bar_values(), expected.votes, rtol=1e-5, atol=1e-5)
+    assert expected.classes[expected.winner] in votes.verdict.text()
+    # File > Export weights writes the trained network
+    from convviz.core.weights import load_model
+
+    out = tmp_path / "trained.safetensors"
+    monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(out), ""))
+    w.export_weights()
+    again, _meta = load_model(out)
+    assert again.spec.classes == CLASSES
+    assert weights_equal(again.snapshot(), outcome.model.snapshot())
+
+
+def test_panels_follow_the_network_while_it_trains(qtbot, make_window, folder):
+    w = make_window()
+    s = w.session
+    before = s.model
+    snaps = []
+    w.training.snapshot.connect(snaps.append)
+    start_long_run(qtbot, w, folder)
+    qtbot.waitUntil(lambda: len(snaps) >= 3, timeout=WAIT)
+    # the session shows a copy of the network in training, with the newest snapshot
+    assert s.model is not before and s.spec.classes == CLASSES
+    qtbot.waitUntil(lambda: any(s.snapshot is snap for snap in snaps[1:]), timeout=WAIT)
+    np.testing.assert_array_equal(w.panels["kernels"].kernel_values("conv1", 0),
+                                  s.snapshot["layers.0.weight"][0, 0])
+    s.refresh()  # the maps and votes are the current weights' reading of the drawing
+    np.testing.assert_allclose(s.trace.votes, s.model.trace(s.canvas.as_input()).votes,
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_pause_resume_and_stop_from_the_menu(qtbot, make_window, folder):
+    w = make_window()
+    tools, s = w.training_tools, w.session
+    before, before_weights = s.model, dict(s.snapshot)
+    steps = []
+    w.training.progress.connect(lambda p: steps.append(p))
+    start_long_run(qtbot, w, folder)
+    assert tools.pause_action.isEnabled() and tools.stop_action.isEnabled()
+    with qtbot.waitSignal(w.training.paused, timeout=WAIT,
+                          check_params_cb=lambda paused: paused):
+        tools.pause_action.trigger()
+    assert tools.pause_action.text() == "Resume training"
+    assert tools.panel.pause_button.text() == "Resume"
+    held = len(steps)
+    qtbot.wait(300)  # the window stays live while the worker waits
+    assert len(steps) == held
+    tools.pause_action.trigger()
+    qtbot.waitUntil(lambda: len(steps) > held, timeout=WAIT)
+    assert tools.pause_action.text() == "Pause training"
+    # stop in the middle of an epoch
+    qtbot.waitUntil(lambda: 1 < steps[-1].batch < steps[-1].batches - 1, timeout=WAIT)
+    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
+        tools.stop_action.trigger()
+    outcome = w.training.outcome
+    assert outcome.status == "stopped" and len(outcome.result.epochs) < 300
+    assert not tools.stop_action.isEnabled() and tools.folder_action.isEnabled()
+    # a stopped run is not used unless the person says so: the earlier network is back
+    assert s.model is before and weights_equal(s.snapshot, before_weights)
+    assert tools.panel.keep_button.isEnabled()
+    with qtbot.waitSignal(w.training.model_ready, timeout=WAIT):
+        tools.panel.keep_button.click()
+    assert s.model is outcome.model and s.spec.classes == CLASSES
+
+
+def test_closing_mid_run_and_keeping_what_it_learned(qtbot, make_window, folder):
+    w = make_window()
+    start_long_run(qtbot, w, folder)
+    answers = iter(["cancel", "keep"])
+    w.training_tools.ask_keep = lambda: next(answers)
+    assert not w.close()  # Cancel: the window stays open and training goes on
+    assert w.isVisible() and w.training.is_running()
+    n = len(w.training_tools.panel.history.losses)
+    qtbot.waitUntil(lambda: len(w.training_tools.panel.history.losses) > n, timeout=WAIT)
+    w.training.pause()  # closing while paused must work too
+    assert w.close()  # Keep
+    assert not w.training.is_running()
+    last = w.training.last_snapshot
+    assert weights_equal(w.session.snapshot, last)
+    assert w.session.spec.classes == CLASSES
+    qtbot.wait(50)  # the run's late "finished" signal changes nothing
+    assert weights_equal(w.session.snapshot, last)
+    # and it is there again at the next start
+    again = MainWindow(Session("shapes"), restore=False)
+    qtbot.addWidget(again)
+    again.persist = False
+    again.show()
+    again.start(background=False)
+    qtbot.waitUntil(lambda: again.session.spec.classes == CLASSES, timeout=WAIT)
+    assert weights_equal(again.session.snapshot, last)
+
+
+def test_closing_mid_run_and_discarding(qtbot, make_window, folder):
+    w = make_window()
+    before = {k: v.copy() for k, v in w.session.snapshot.items()}
+    start_long_run(qtbot, w, folder)
+    asked = []
+    w.training_tools.ask_keep = lambda: asked.append(1) or "discard"
+    assert w.close()
+    assert asked == [1] and not w.training.is_running()
+    assert w.session.spec == preset("shapes")  # the network from before, layout and all
+    assert weights_equal(w.session.snapshot, before)
+    qtbot.wait(50)
+    assert weights_equal(w.session.snapshot, before)
+
+
+def test_train_on_sample_shapes_from_the_menu(qtbot, make_window):
+    w = make_window()
+    tools = w.training_tools
+
+    def fill(dlg):
+        assert dlg.samples and dlg.network.currentData() == "current"
+        dlg.per_class.setValue(6)
+        dlg.epochs.setValue(2)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(w.training.model_ready, timeout=WAIT) as ready:
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    outcome = ready.args[0]
+    assert outcome.job.source == "sample shapes" and len(outcome.job.y) == 36
+    assert w.session.model is outcome.model
+    assert w.session.spec.classes == tuple(shape_names())
+
+
+def test_train_it_now_opens_the_dialog_with_that_network(qtbot, make_window):
+    w = make_window()
+    arch = w.panels["architecture"]
+    arch.blocks.setValue(1)
+    arch.apply_button.click()
+    spec = w.session.spec
+    seen = {}
+
+    def look():
+        dlg = w.findChildren(TrainDialog)[-1]
+        seen["choice"], seen["samples"] = dlg.network.currentData(), dlg.samples
+        seen["spec"] = dlg.base_spec()
+        dlg.reject()
+
+    QTimer.singleShot(0, look)
+    arch.train_button.click()  # deck_wiring calls window.request_training(spec)
+    assert seen == {"choice": GIVEN, "samples": True, "spec": spec}
+    assert not w.training.is_running()  # cancelled: nothing started
+
+
+def test_a_nan_loss_says_so_and_keeps_the_last_good_weights(qtbot, make_window, folder,
+                                                             monkeypatch):
+    w = make_window()
+    shown = []
+    monkeypatch.setattr(w, "show_error", shown.append)
+    from convviz.core.network import build
+    from convviz.core.training import TrainConfig
+
+    model = build(w.session.spec, seed=1)
+    start = model.snapshot()
+    X = np.zeros((20, 1, 28, 28), np.float32)
+    X[:, 0, 0, 0] = np.nan
+    y = np.arange(20) % 6
+    with qtbot.waitSignal(w.training.model_ready, timeout=WAIT):
+        w.training_tools.start(TrainJob(model, X, y, TrainConfig(epochs=2, batch_size=4)))
+    assert len(shown) == 1 and "\n" not in shown[0] and "loss became nan" in shown[0]
+    assert weights_equal(w.session.snapshot, start)
+
+
+def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_window,
+                                                                 monkeypatch):
+    import torch
+
+    w = make_window()
+    before = {k: v.copy() for k, v in w.session.snapshot.items()}
+    shown = []
+    monkeypatch.setattr(w, "show_error", shown.append)
+    from convviz.core.network import build
+    from convviz.core.training import TrainConfig
+
+    model = build(w.session.spec, seed=1)
+
+    def oom(*a, **k):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(model, "forward", oom)
+    X = np.zeros((20, 1, 28, 28), np.float32)
+    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
+        w.training_tools.start(TrainJob(model, X, np.arange(20) % 6, TrainConfig(epochs=1)))
+    assert len(shown) == 1 and "ran out of memory" in shown[0] and "\n" not in shown[0]
+    assert weights_equal(w.session.snapshot, before)
+    assert w.training_tools.folder_action.isEnabled()
+
+
+def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_window):
+    w = make_window()
+    w.docks["backprop"].raise_()
+    qtbot.waitUntil(lambda: w.panels["backprop"].isVisible(), timeout=WAIT)
+    view, s = w.panels["backprop"], w.session
+    c = s.canvas
+    c.brush.size = 2.0
+    c.begin_stroke(4.5, 14.5)
+    c.stroke_to(23.5, 14.5)
+    c.end_stroke()
+    s.flush()
+    assert [view.target.itemText(i) for i in range(view.target.count())] == list(s.spec.classes)
+    for target in (0, 4):
+        view.set_target(target)
+        right, actual, error, total = error_table(s.model.trace(c.as_input()).probabilities,
+                                                  target)
+        assert view.table.item(target, 1).text() == "1"
+        assert view.table.item(len(s.spec.classes), 3).text() == f"{total:.2f}"
+        np.testing.assert_allclose(view.current()[2], error, atol=1e-5)
