@@ -171,7 +171,7 @@ def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder
         c.end_stroke()
     s.flush()
     votes = w.panels["votes"]
-    assert [name for _, name in votes.bars_plot.getAxis("left")._tickLevels[0]] == list(CLASSES)
+    assert list(votes.view.bars.labels) == list(CLASSES)
     expected = outcome.model.trace(c.as_input())
     np.testing.assert_allclose(votes.bar_values(), expected.votes, rtol=1e-5, atol=1e-5)
     assert expected.classes[expected.winner] in votes.verdict.text()
