@@ -80,6 +80,8 @@ def bench_latency(events: int):
     w.show()
     w.start(background=False)
     w.reset_layout()
+    for d in w.docks.values():  # the Training and Results docks start hidden: open them too
+        d.show()
     app.processEvents()
     s, view = w.session, w.canvas_panel.view
     assert all(d.isVisible() for d in w.docks.values()), "every panel must be open"
