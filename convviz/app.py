@@ -135,9 +135,10 @@ def draw_demo(canvas, preset: str) -> None:
     canvas.end_stroke()
 
 
-def screenshot(out, preset=None, size=None) -> int:
+def screenshot(out, preset=None, size=None, panel=None) -> int:
     """Open the window, draw a demo shape, let every panel update, save the whole window as a
-    picture, and return an exit status (problems print one line)."""
+    picture, and return an exit status (problems print one line). `panel` (a dock's key, e.g.
+    pooling or filtering) is brought to the front; a stepper stops half way across its map."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                  or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -166,6 +167,23 @@ def screenshot(out, preset=None, size=None) -> int:
     if maps is not None and maps.layers:
         maps.select_map(list(maps.layers)[0], 0)
     window.session.flush()
+    if panel is not None:
+        if panel not in window.docks:
+            window.close()
+            print(f"convviz: error: no panel called {panel!r} (choose from "
+                  f"{', '.join(window.docks)})", file=sys.stderr)
+            return 2
+        dock = window.docks[panel]
+        dock.show()
+        dock.raise_()
+        if not dock.isFloating():  # give the chosen panel room: half the window's width
+            from PySide6.QtCore import Qt
+
+            window.resizeDocks([dock], [width // 2], Qt.Horizontal)
+        QApplication.processEvents()
+        shown = window.panels[panel]
+        if hasattr(shown, "seek") and getattr(shown, "n_steps", 0):
+            shown.seek(shown.n_steps // 2)  # mid-animation: the middle window of the map
     deadline = time.perf_counter() + 0.6  # let layouts settle and every panel repaint
     while time.perf_counter() < deadline:
         QApplication.processEvents()
@@ -181,22 +199,3 @@ def screenshot(out, preset=None, size=None) -> int:
         return 1
     print(f"saved {out} ({picture.width()}x{picture.height()}, preset {name})")
     return 0
-
-
-def main(argv=None) -> int:
-    """`python -m convviz.app [--screenshot OUT.png [--preset NAME] [--size WxH]]`, until the
-    lead's convviz/cli.py takes over."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="convviz")
-    p.add_argument("--screenshot", metavar="OUT.png")
-    p.add_argument("--preset")
-    p.add_argument("--size", metavar="WxH")
-    args = p.parse_args(argv)
-    if args.screenshot:
-        return screenshot(args.screenshot, args.preset, args.size)
-    return run_app(sys.argv[:1], args.preset)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="open the window, draw a demo shape, save a picture of it and exit")
     p.add_argument("--preset", help="network to open the app with (xo, shapes, lenet5)")
     p.add_argument("--size", metavar="WxH", help="window size for --screenshot, e.g. 1600x1000")
+    p.add_argument("--panel", metavar="NAME",
+                   help="with --screenshot: bring this panel to the front (e.g. pooling, "
+                        "filtering, relu, architecture, backprop); a stepper stops half way")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("shapes", help="write a labelled folder of sample shapes")
@@ -79,7 +82,8 @@ def main(argv=None) -> int:
             from .app import run_app, screenshot  # Qt only when a window is wanted
 
             if args.screenshot:
-                return screenshot(args.screenshot, preset=args.preset, size=args.size)
+                return screenshot(args.screenshot, preset=args.preset, size=args.size,
+                                  panel=args.panel)
             return run_app(preset=args.preset)
         return COMMANDS[args.command](args)
     except ConvvizError as e:

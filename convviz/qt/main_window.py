@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
                                QMessageBox, QScrollArea, QWidget)
@@ -45,6 +45,34 @@ STATUS_INTERVAL_S = 0.25
 # widening the smallest layout (which must fit an 800 px screen).
 TAB_ARROWS_STYLE = "QTabBar QToolButton { min-width: 16px; max-width: 22px; padding: 0px; }"
 SCROLL_WIDER_THAN = 240  # px: a panel needing more than this at its narrowest gets scroll bars
+
+
+class SidewaysScroll(QScrollArea):
+    """Holds a wide panel in a dock: it scrolls sideways when the dock is narrower than the
+    panel's minimum, and its height always fits the dock. (A plain resizable scroll area sizes
+    a panel with wrapped text by its preferred height for the width, which can push the
+    panel's bottom row, the stepper controls, out of sight.)"""
+
+    def __init__(self, widget: QWidget):
+        super().__init__()
+        self.setFrameShape(QFrame.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setWidgetResizable(False)
+        self.setWidget(widget)
+
+    def viewportEvent(self, event):  # noqa: N802 - Qt's name
+        w = self.widget()
+        if event.type() == QEvent.Resize and w is not None:
+            vp = self.viewport().size()
+            w.resize(max(vp.width(), w.minimumSizeHint().width()),
+                     max(vp.height(), w.minimumSizeHint().height()))
+        return super().viewportEvent(event)
+
+    def minimumSizeHint(self):  # noqa: N802 - tall enough for the panel, narrow as asked
+        hint = super().minimumSizeHint()
+        if self.widget() is not None:
+            hint.setHeight(max(hint.height(), self.widget().minimumSizeHint().height()))
+        return hint
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp)"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
@@ -160,11 +188,7 @@ class MainWindow(QMainWindow):
         if widget.minimumSizeHint().width() > SCROLL_WIDER_THAN:
             # a wide panel scrolls sideways in a narrow dock instead of widening the window
             # (a tab group is as wide as its widest tab's minimum)
-            holder = QScrollArea()
-            holder.setWidgetResizable(True)
-            holder.setFrameShape(QFrame.NoFrame)
-            holder.setWidget(widget)
-            dock.setWidget(holder)
+            dock.setWidget(SidewaysScroll(widget))
         else:
             dock.setWidget(widget)
         self.panels[key] = widget
