@@ -49,6 +49,7 @@ def test_screenshot_saves_the_whole_window(qapp, tmp_path, capsys):
     (dict(size="big"), "--size must look like 1600x1000"),
     (dict(size="10x10"), "out of range"),
     (dict(preset="nope"), "unknown preset 'nope'"),
+    (dict(panel="nope"), "no panel called 'nope'"),
 ])
 def test_screenshot_refuses_bad_options_in_one_line(tmp_path, capsys, kwargs, message):
     from convviz.app import screenshot
@@ -56,3 +57,25 @@ def test_screenshot_refuses_bad_options_in_one_line(tmp_path, capsys, kwargs, me
     assert screenshot(str(tmp_path / "x.png"), **kwargs) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and err.startswith("convviz: error:")
+
+
+def test_screenshot_of_a_stepper_shows_it_half_way(qapp, tmp_path, monkeypatch):
+    from PySide6.QtGui import QImage
+
+    import convviz.app as app_module
+    from convviz.qt.main_window import MainWindow
+
+    seen = {}
+    grab = MainWindow.grab
+
+    def spy(window):  # look at the window just before its picture is taken
+        panel = window.panels["pooling"]
+        seen.update(step=panel.current_step, steps=panel.n_steps,
+                    hidden=window.docks["pooling"].visibleRegion().isEmpty())
+        return grab(window)
+
+    monkeypatch.setattr(MainWindow, "grab", spy)
+    out = tmp_path / "pool.png"
+    assert app_module.screenshot(str(out), preset="xo", panel="pooling") == 0
+    assert QImage(str(out)).width() == 1600
+    assert seen == {"step": 8, "steps": 16, "hidden": False}  # 7x7 pooled 2/2: 16 windows
