@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ..core.spec import NetworkSpec
 from ..core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
 from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, StepperPanel, selector, symmetric_levels
+from .stepper_controls import CellGrid, StepperPanel, picker_row, selector, symmetric_levels
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "
@@ -72,19 +72,9 @@ class FilteringPanel(StepperPanel):
         self.map_combo = selector("The layer sees several maps at once; pick the one whose "
                                   "products are shown", self)
         self.map_caption = QLabel("Input map", self)
-        top = QHBoxLayout()
-        for w in (QLabel("Convolution layer", self), self.layer_combo):
-            top.addWidget(w)
-        top.addSpacing(12)
-        top.addWidget(QLabel("Feature", self))
-        top.addWidget(self.feature_combo)
-        top.addSpacing(12)
-        top.addWidget(self.map_caption)
-        top.addWidget(self.map_combo)
-        top.addStretch(1)
-        help_label = QLabel(HELP, self)
-        help_label.setWordWrap(True)
-        help_label.setStyleSheet("color: gray;")
+        top = picker_row(self, [("Convolution layer", self.layer_combo),
+                                ("Feature", self.feature_combo),
+                                (self.map_caption, self.map_combo)])
 
         self.input_grid = CellGrid("Input map", self)
         self.input_grid.setToolTip("The map the feature slides over; hatched cells are the zero "
@@ -99,7 +89,7 @@ class FilteringPanel(StepperPanel):
         self.products_grid = CellGrid("Products", self, max_cell=56)
         self.products_grid.setToolTip("Each patch pixel times the feature pixel on top of it")
 
-        self.grids = QWidget(self)
+        grids = QWidget(self)
         big = QHBoxLayout()
         big.addWidget(self.input_grid, 1)
         big.addWidget(_op_label("→", self), 0)
@@ -110,17 +100,12 @@ class FilteringPanel(StepperPanel):
         small.addWidget(self.feature_grid, 1)
         small.addWidget(_op_label("=", self), 0)
         small.addWidget(self.products_grid, 1)
-        col = QVBoxLayout(self.grids)
+        col = QVBoxLayout(grids)
         col.setContentsMargins(0, 0, 0, 0)
         col.addLayout(big, 3)
         col.addLayout(small, 2)
 
-        self.layout_.addLayout(top)
-        self.layout_.addWidget(help_label)
-        self.layout_.addWidget(self.grids, 1)
-        self.layout_.addWidget(self.notice, 1)
-        self.layout_.addWidget(self.caption)
-        self.layout_.addWidget(self.controls)
+        self.assemble(top, HELP, grids)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.feature_combo.currentIndexChanged.connect(self._rebuild_stepper)
         self.map_combo.currentIndexChanged.connect(self._rebuild_stepper)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ..core.presets import XO_FEATURE_NAMES
 from ..core.spec import NetworkSpec
 from ..core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
-from .stepper_controls import CellGrid, StepperPanel, selector, symmetric_levels
+from .stepper_controls import CellGrid, StepperPanel, picker_row, selector, symmetric_levels
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
         "slides across the map, jumping by the stride; from each position only the largest "
@@ -63,16 +63,7 @@ class PoolingPanel(StepperPanel):
 
         self.layer_combo = selector("Which pooling layer to watch", self)
         self.map_combo = selector("Which of the layer's input maps the window walks over", self)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Pooling layer", self))
-        top.addWidget(self.layer_combo)
-        top.addSpacing(12)
-        top.addWidget(QLabel("Map", self))
-        top.addWidget(self.map_combo)
-        top.addStretch(1)
-        help_label = QLabel(HELP, self)
-        help_label.setWordWrap(True)
-        help_label.setStyleSheet("color: gray;")  # an explanation, not a control
+        top = picker_row(self, [("Pooling layer", self.layer_combo), ("Map", self.map_combo)])
 
         self.input_grid = CellGrid("Input map", self)
         self.input_grid.setToolTip("The map being pooled. The dark frame is the window; the "
@@ -89,19 +80,14 @@ class PoolingPanel(StepperPanel):
         middle.addWidget(self.window_grid, 3)
         middle.addWidget(self.max_label, 0, Qt.AlignmentFlag.AlignHCenter)
         middle.addStretch(1)
-        self.grids = QWidget(self)
-        row = QHBoxLayout(self.grids)
+        grids = QWidget(self)
+        row = QHBoxLayout(grids)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.input_grid, 5)
         row.addLayout(middle, 2)
         row.addWidget(self.output_grid, 4)
 
-        self.layout_.addLayout(top)
-        self.layout_.addWidget(help_label)
-        self.layout_.addWidget(self.grids, 1)
-        self.layout_.addWidget(self.notice, 1)
-        self.layout_.addWidget(self.caption)
-        self.layout_.addWidget(self.controls)
+        self.assemble(top, HELP, grids)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.map_combo.currentIndexChanged.connect(self._map_changed)
         self._refresh()

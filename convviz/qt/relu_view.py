@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
 from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, selector, symmetric_levels
+from .stepper_controls import CellGrid, help_label, picker_row, selector, symmetric_levels
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. Red frames mark the cells that change.")
@@ -35,16 +35,8 @@ class ReluView(QWidget):
         self._layers: list[tuple[int, str, int]] = []  # (index, name, maps)
         self.layer_combo = selector("Which ReLU layer to look at", self)
         self.map_combo = selector("Which of its maps", self)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("ReLU layer", self))
-        top.addWidget(self.layer_combo)
-        top.addSpacing(12)
-        top.addWidget(QLabel("Map", self))
-        top.addWidget(self.map_combo)
-        top.addStretch(1)
-        help_label = QLabel(HELP, self)
-        help_label.setWordWrap(True)
-        help_label.setStyleSheet("color: gray;")
+        top = picker_row(self, [("ReLU layer", self.layer_combo), ("Map", self.map_combo)])
+        explanation = help_label(HELP, self)
         self.before_grid = CellGrid("Before", self)
         self.before_grid.setToolTip("The map as the layer receives it; negative cells framed")
         self.after_grid = CellGrid("After", self)
@@ -67,7 +59,7 @@ class ReluView(QWidget):
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 6, 6, 6)
         col.addLayout(top)
-        col.addWidget(help_label)
+        col.addWidget(explanation)
         col.addWidget(self.grids, 1)
         col.addWidget(self.notice, 1)
         col.addWidget(self.caption)

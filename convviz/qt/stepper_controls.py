@@ -489,6 +489,26 @@ class StepperControls(QWidget):
             b.setEnabled(n > 1)
 
 
+def picker_row(parent, pairs) -> QHBoxLayout:
+    """The row of labelled drop-downs at the top of a deck panel: [(label or QLabel, combo)]."""
+    row = QHBoxLayout()
+    for i, (label, combo) in enumerate(pairs):
+        if i:
+            row.addSpacing(12)
+        row.addWidget(label if isinstance(label, QLabel) else QLabel(label, parent))
+        row.addWidget(combo)
+    row.addStretch(1)
+    return row
+
+
+def help_label(text: str, parent) -> QLabel:
+    """A panel's short explanation: wrapped, grey (an explanation, not a control)."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: gray;")
+    return label
+
+
 class StepperPanel(QWidget):
     """Base of the pooling and filtering panels: controls at the bottom, a caption above them,
     and the API the main window and the guided tour drive."""
@@ -512,6 +532,16 @@ class StepperPanel(QWidget):
         self.notice.setWordWrap(True)
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(6, 6, 6, 6)
+
+    def assemble(self, top: QHBoxLayout, text: str, grids: QWidget) -> None:
+        """Stack the panel: pickers, explanation, grids, notice, caption, controls."""
+        self.grids = grids
+        self.layout_.addLayout(top)
+        self.layout_.addWidget(help_label(text, self))
+        self.layout_.addWidget(grids, 1)
+        self.layout_.addWidget(self.notice, 1)
+        self.layout_.addWidget(self.caption)
+        self.layout_.addWidget(self.controls)
 
     # ---- the API ------------------------------------------------------------------------
     @property
