@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from .errors import ConvvizError
 from .network import ConvNet, build
 from .presets import preset
