@@ -3,7 +3,7 @@ talks to.
 
 The worker wraps convviz.core.training.train and turns its plain callbacks into signals:
 - `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) at most
-  ~30 times a second, so a fast loop never floods the event loop;
+  8 times a second, so a fast loop never floods the event loop;
 - `snapshot`: a CPU copy of the weights a few times a second, for the panels (they never touch
   the model being trained);
 - `epoch_done`: validation loss and accuracy after each epoch;
@@ -208,8 +208,8 @@ def _set_training_threads(device: str) -> int:
 
     On the CPU, one core is left for the GUI: torch's threads wait for each other at every op,
     so a team that shares its cores with the GUI (or anything else) stalls at each barrier, and
-    the GUI stutters. Measured on 2 cores: one training thread trains as fast as two for these
-    small networks (~9,000 images/s either way when the machine is quiet). torch's count is kept
+    the GUI stutters (on 2 cores, all-core training measured p99 event-loop gaps of ~50-110 ms;
+    one thread ~35-42 ms, but ~6,000 images/s instead of ~9,000-11,000). torch's count is kept
     per OS thread once set there, so this leaves the GUI thread's count alone; a QThread starts
     with whatever the process last set, so the worker always sets its own."""
     import os
