@@ -280,3 +280,30 @@ def test_controller_refuses_a_second_run(qtbot, folder, controller):
     controller.start(job)
     with pytest.raises(ConvvizError, match="already"):
         controller.start(job)
+
+
+def test_gui_thread_traces_on_one_torch_thread_while_the_worker_sets_its_own(
+        qtbot, folder, controller, monkeypatch):
+    import torch
+
+    from convviz.qt import training_worker
+
+    monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "2")
+    seen = []
+    real = training_worker._set_training_threads
+
+    def spy(device):
+        n = real(device)
+        seen.append((n, torch.get_num_threads()))  # read in the worker thread
+        return n
+
+    monkeypatch.setattr(training_worker, "_set_training_threads", spy)
+    before = torch.get_num_threads()
+    try:
+        dlg = _loaded_dialog(qtbot, folder)
+        with qtbot.waitSignal(controller.finished, timeout=WAIT):
+            controller.start(_job(dlg, epochs=1, batch=8))
+        assert seen == [(2, 2)]  # the worker trained on the count it asked for
+        assert torch.get_num_threads() == 1  # ...and the GUI thread kept its single thread
+    finally:
+        torch.set_num_threads(before)

@@ -3,7 +3,7 @@ talks to.
 
 The worker wraps convviz.core.training.train and turns its plain callbacks into signals:
 - `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) at most
-  ~30 times a second, so a fast loop never floods the event loop;
+  8 times a second, so a fast loop never floods the event loop;
 - `snapshot`: a CPU copy of the weights a few times a second, for the panels (they never touch
   the model being trained);
 - `epoch_done`: validation loss and accuracy after each epoch;
@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # torch loads only when training starts: the window shows fir
     from ..core.network import ConvNet
     from ..core.training import BatchReport, EpochReport, TrainConfig, TrainResult
 
-PROGRESS_INTERVAL = 1 / 30  # seconds between progress signals (loss points are batched)
+PROGRESS_INTERVAL = 1 / 8  # seconds between progress signals (loss points are batched): each
+# repaints the loss plot and its axes (~10 ms of GUI time, taken from training on a small CPU)
 SNAPSHOT_INTERVAL = 0.25  # seconds between weight snapshots: "a few times a second"
 
 
@@ -130,7 +131,7 @@ class TrainingWorker(QObject):
         self._step = 0
         self._seen = 0
         self._take_snapshot()  # the starting weights: panels show them at once
-        threads = _leave_a_core_for_the_gui(job.config.device)
+        _set_training_threads(job.config.device)  # this thread only: the GUI keeps its own
         try:
             result = train(job.model, job.X, job.y, job.config, on_batch=self._on_batch,
                            on_epoch=self._on_epoch, should_stop=self._should_stop)
@@ -140,11 +141,6 @@ class TrainingWorker(QObject):
         except Exception as e:  # a bug, but the window must live on and say what happened
             self._fail(f"training failed: {type(e).__name__}: {e}".split("\n")[0])
             return
-        finally:
-            if threads:
-                import torch
-
-                torch.set_num_threads(threads)
         self._flush(force=True)
         self._take_snapshot()
         self.outcome = TrainOutcome(job, result, self.last_snapshot)
@@ -207,24 +203,61 @@ class TrainingWorker(QObject):
         self.epoch_done.emit(rep)
 
 
-def _leave_a_core_for_the_gui(device: str) -> int:
-    """Training on the CPU with every core leaves the GUI thread (and the panels' traces)
-    fighting torch's worker threads, which spin while they wait for each other: both slow to a
-    crawl. One core fewer for torch keeps the window smooth. Returns the old count to restore
-    (0: nothing changed)."""
+def _set_training_threads(device: str) -> int:
+    """Set the training thread's torch thread count; returns it. CONVVIZ_TRAIN_THREADS=n: n.
+
+    On the CPU, one core is left for the GUI: torch's threads wait for each other at every op,
+    so a team that shares its cores with the GUI (or anything else) stalls at each barrier, and
+    the GUI stutters (on 2 cores, all-core training measured p99 event-loop gaps of ~50-110 ms;
+    one thread ~35-42 ms, but ~6,000 images/s instead of ~9,000-11,000). torch's count is kept
+    per OS thread once set there, so this leaves the GUI thread's count alone; a QThread starts
+    with whatever the process last set, so the worker always sets its own."""
     import os
 
     import torch
 
-    if os.environ.get("CONVVIZ_TRAIN_ALL_CORES") or device not in ("auto", "cpu"):
-        return 0
-    if device == "auto" and (torch.cuda.is_available() or torch.backends.mps.is_available()):
-        return 0
-    old = torch.get_num_threads()
-    if old < 2:
-        return 0
-    torch.set_num_threads(old - 1)
-    return old
+    wanted = os.environ.get("CONVVIZ_TRAIN_THREADS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        n = int(wanted)
+    elif os.environ.get("CONVVIZ_TRAIN_ALL_CORES") or not _on_cpu(device):
+        n = _cores()
+    else:
+        n = max(1, _cores() - 1)
+    torch.set_num_threads(n)
+    return n
+
+
+def _on_cpu(device: str) -> bool:
+    import torch
+
+    if device == "auto":
+        return not (torch.cuda.is_available() or torch.backends.mps.is_available())
+    return device == "cpu"
+
+
+def _cores() -> int:
+    import os
+
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) > 0:  # the user's choice for the whole process
+        return int(omp)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def use_one_torch_thread_here() -> None:
+    """Run this thread's torch work (the GUI's one-image traces) on one thread.
+
+    A single 28x28 image gains nothing from a second thread; with two, every small op waits at an
+    OpenMP barrier for a partner thread that the trainer's threads (or any other busy process)
+    keep off the core: a trace+panel refresh took 73 ms instead of 5 ms here (2 cores). Only
+    the calling thread changes (see `_set_training_threads`)."""
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
 
 
 class TrainingController(QObject):
@@ -250,6 +283,7 @@ class TrainingController(QObject):
         if self.is_running():
             raise ConvvizError("a training run is already going; stop it first")
         self.outcome = None
+        use_one_torch_thread_here()  # called on the GUI thread: its traces stay single-threaded
         thread = QThread()
         thread.setObjectName("convviz-training")
         worker = TrainingWorker(job)
