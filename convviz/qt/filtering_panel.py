@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
 from ..core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
-from .pooling_panel import map_names, trace_fits
+from .pooling_panel import map_names
 from .stepper_controls import CellGrid, StepperPanel, picker_row, selector, symmetric_levels
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
@@ -145,20 +145,9 @@ class FilteringPanel(StepperPanel):
             self._set_levels()
             self._show_step()
 
-    def show_trace(self, trace) -> None:
-        """New values: the same window position, the new drawing's numbers."""
-        if not trace_fits(self.spec, trace):
-            return
-        self.trace = trace
-        self._rebuild_stepper()
-
     def select(self, layer_name: str, map_index: int = 0, feature_index: int = 0) -> None:
         """Show feature `feature_index` of `layer_name` over input map `map_index`."""
-        names = [sl.name for sl in self._layers]
-        if layer_name not in names:
-            raise ValueError(f"no convolution layer named {layer_name!r} (this network has: "
-                             f"{', '.join(names) or 'none'})")
-        self.layer_combo.setCurrentIndex(names.index(layer_name))
+        self.select_layer(layer_name, "convolution")
         sl = self.layer
         if not 0 <= feature_index < sl.out_maps:
             raise ValueError(f"{layer_name} has {sl.out_maps} features, not {feature_index + 1}")

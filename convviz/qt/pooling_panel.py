@@ -30,15 +30,6 @@ def map_names(spec: NetworkSpec | None, n: int) -> list[str]:
     return [f"map {i + 1}" for i in range(n)]
 
 
-def trace_fits(spec: NetworkSpec | None, trace) -> bool:
-    """A trace belongs to `spec` (a trace from the previous network may still be on its way)."""
-    if spec is None or trace is None:
-        return False
-    shapes = spec.shapes()
-    return (len(trace.layers) == len(shapes) and all(
-        lt.name == s.name and lt.values.shape == s.shape for lt, s in zip(trace.layers, shapes)))
-
-
 class PoolingPanel(StepperPanel):
     """Pick a pooling layer and one of its input maps; step the window across it.
 
@@ -111,20 +102,9 @@ class PoolingPanel(StepperPanel):
     def show_weights(self, snapshot: dict) -> None:
         """Pooling has no weights; the next trace carries any change."""
 
-    def show_trace(self, trace) -> None:
-        """New values (the drawing or the weights changed): same window position, new numbers."""
-        if not trace_fits(self.spec, trace):
-            return
-        self.trace = trace
-        self._rebuild_stepper()
-
     def select(self, layer_name: str, map_index: int = 0, feature_index: int = 0) -> None:
         """Show `layer_name`'s input map `map_index` (raises ValueError for an unknown one)."""
-        names = [sl.name for sl in self._layers]
-        if layer_name not in names:
-            raise ValueError(f"no pooling layer named {layer_name!r} (this network has: "
-                             f"{', '.join(names) or 'none'})")
-        self.layer_combo.setCurrentIndex(names.index(layer_name))
+        self.select_layer(layer_name, "pooling")
         if not 0 <= map_index < self.map_combo.count():
             raise ValueError(f"{layer_name} has {self.map_combo.count()} input maps, not "
                              f"{map_index + 1}")

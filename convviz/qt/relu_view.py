@@ -11,8 +11,9 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..core.spec import NetworkSpec
-from .pooling_panel import map_names, trace_fits
-from .stepper_controls import CellGrid, help_label, picker_row, selector, symmetric_levels
+from .pooling_panel import map_names
+from .stepper_controls import (CellGrid, help_label, picker_row, selector, symmetric_levels,
+                               trace_fits)
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. Red frames mark the cells that change.")

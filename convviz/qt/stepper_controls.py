@@ -489,6 +489,15 @@ class StepperControls(QWidget):
             b.setEnabled(n > 1)
 
 
+def trace_fits(spec, trace) -> bool:
+    """A trace belongs to `spec` (a trace from the previous network may still be on its way)."""
+    if spec is None or trace is None:
+        return False
+    shapes = spec.shapes()
+    return (len(trace.layers) == len(shapes) and all(
+        lt.name == s.name and lt.values.shape == s.shape for lt, s in zip(trace.layers, shapes)))
+
+
 def picker_row(parent, pairs) -> QHBoxLayout:
     """The row of labelled drop-downs at the top of a deck panel: [(label or QLabel, combo)]."""
     row = QHBoxLayout()
@@ -542,6 +551,21 @@ class StepperPanel(QWidget):
         self.layout_.addWidget(self.notice, 1)
         self.layout_.addWidget(self.caption)
         self.layout_.addWidget(self.controls)
+
+    def show_trace(self, trace) -> None:
+        """New values (the drawing or the weights changed): same window position, new numbers."""
+        if not trace_fits(self.spec, trace):
+            return
+        self.trace = trace
+        self._rebuild_stepper()
+
+    def select_layer(self, layer_name: str, kind: str) -> None:
+        """Choose `layer_name` in the layer picker, or raise ValueError naming the choices."""
+        names = [sl.name for sl in self._layers]
+        if layer_name not in names:
+            raise ValueError(f"no {kind} layer named {layer_name!r} (this network has: "
+                             f"{', '.join(names) or 'none'})")
+        self.layer_combo.setCurrentIndex(names.index(layer_name))
 
     # ---- the API ------------------------------------------------------------------------
     @property
