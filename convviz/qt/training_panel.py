@@ -99,6 +99,7 @@ class TrainingPanel(QWidget):
         self.acc_plot = self.plots.addPlot(row=1, col=0)
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
+        self._x_steps = None
         self._build_plot_items()
 
         buttons = QHBoxLayout()
@@ -149,6 +150,8 @@ class TrainingPanel(QWidget):
     # ---- slots -----------------------------------------------------------------------------
     def on_started(self) -> None:
         self.history.clear()
+        self._x_steps = None  # the x range is set from the first progress report
+        self.loss_plot.enableAutoRange(axis="x")
         self._redraw()
         self.bar.setRange(0, 0)  # busy until the first batch says how many there are
         self.status.setText("Preparing the data...")
@@ -165,7 +168,13 @@ class TrainingPanel(QWidget):
             f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}  ·  loss "
             f"{p.loss:.3f}  ·  {p.images_per_second:,.0f} images/s  ·  about "
             f"{_format_seconds(p.seconds_left)} left")
-        self._redraw()
+        if self._x_steps != p.steps:
+            # the whole run's width from the start: the axes stay put instead of being laid out
+            # again with every batch (most of the plot's cost while training)
+            self._x_steps = p.steps
+            self.loss_plot.setXRange(0, p.steps, padding=0.02)
+            self.loss_plot.disableAutoRange(axis="x")
+        self._redraw(epochs=False)
 
     def on_epoch(self, rep) -> None:
         self.history.add_epoch(rep.val_loss, rep.val_accuracy)
@@ -219,14 +228,15 @@ class TrainingPanel(QWidget):
         self.keep_requested.emit()
         self.status.setText("The network now uses what it learned.")
 
-    def _redraw(self) -> None:
+    def _redraw(self, epochs: bool = True) -> None:
         h = self.history
         steps = np.asarray(h.steps, np.float64)
         self.raw_curve.setData(steps, np.asarray(h.losses, np.float64))
         self.smooth_curve.setData(steps, np.asarray(h.smoothed, np.float64))
-        es = np.asarray(h.epoch_steps, np.float64)
-        self.val_curve.setData(es, np.asarray(h.val_loss, np.float64))
-        self.acc_curve.setData(es, 100 * np.asarray(h.val_accuracy, np.float64))
+        if epochs:  # the per-epoch curves change once an epoch, not with every batch
+            es = np.asarray(h.epoch_steps, np.float64)
+            self.val_curve.setData(es, np.asarray(h.val_loss, np.float64))
+            self.acc_curve.setData(es, 100 * np.asarray(h.val_accuracy, np.float64))
 
 
 # ---- the deck's backprop table ----------------------------------------------------------------
