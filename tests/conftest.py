@@ -1,9 +1,40 @@
 import os
 import tempfile
 
+import pytest
+
 # Before any QApplication exists: tests run without a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("CONVVIZ_SETTINGS_ORG", "convviz-tests")
 # Never touch the person's own saved layout or last-trained network; tests that look at
 # settings point this at their own folder.
 os.environ.setdefault("CONVVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="convviz-tests-"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own settings folder (layout, preset, last-trained network)."""
+    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """make(name="shapes", restore=True) -> a shown MainWindow with its network loaded in
+    place; closing it at the end of the test leaves the saved settings alone."""
+    from convviz.qt.main_window import MainWindow  # Qt only for the tests that ask for it
+    from convviz.qt.session import Session
+
+    made = []
+
+    def make(name="shapes", restore=True):
+        w = MainWindow(Session(name), restore=restore)
+        qtbot.addWidget(w)
+        w.resize(1500, 950)
+        w.show()
+        w.start(background=False)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.persist = False

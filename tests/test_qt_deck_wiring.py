@@ -2,7 +2,6 @@
 the Architecture panel applies a new network, and refusing impossible ones."""
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -10,35 +9,10 @@ from convviz.core.knobs import knobs_from_spec
 from convviz.core.presets import preset
 from convviz.core.spec import MaxPool
 from convviz.qt.deck_wiring import UNTRAINED
-from convviz.qt.main_window import MainWindow
-from convviz.qt.session import Session
 from test_qt_main_window import drag, window_with
 
 DECK = {"filtering": "Filtering", "pooling": "Pooling", "relu": "ReLU",
         "architecture": "Architecture"}
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
-@pytest.fixture
-def make_window(qtbot):
-    made = []
-
-    def make(name="shapes"):
-        w = MainWindow(Session(name), restore=False)
-        qtbot.addWidget(w)
-        w.resize(1500, 950)
-        w.show()
-        w.start(background=False)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.persist = False
 
 
 def test_deck_panels_are_docks_in_the_view_menu(make_window):

@@ -11,11 +11,6 @@ from convviz.qt.mosaic import colour_indices, nice_level
 from convviz.qt.mosaic_view import TABLE
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 def triangle(n: int) -> np.ndarray:
     ink = np.full((n, n), 0.0, np.float32)
     for r in range(4, n - 4):

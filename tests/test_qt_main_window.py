@@ -7,31 +7,6 @@ from PySide6.QtCore import QPoint, Qt
 
 from convviz.core.presets import preset
 from convviz.qt.main_window import MainWindow
-from convviz.qt.session import Session
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    # every test gets its own settings file, never the person's real one
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
-@pytest.fixture
-def make_window(qtbot):
-    made = []
-
-    def make(name="shapes", restore=True):
-        w = MainWindow(Session(name), restore=restore)
-        qtbot.addWidget(w)
-        w.resize(1500, 950)
-        w.show()
-        w.start(background=False)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.persist = False
 
 
 def window_with(make_window, name="shapes"):

@@ -6,11 +6,6 @@ import sys
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 def test_window_shows_before_torch_and_pyqtgraph_load(tmp_path):
     code = """
 import sys

@@ -7,16 +7,10 @@ from PySide6.QtCore import QRect
 
 from convviz.core.presets import preset
 from convviz.qt.tour_steps import CANVAS, DECK_X, STEPS, TRAIN_MENU
-from test_qt_deck_wiring import make_window  # noqa: F401 (fixture)
 from test_qt_main_window import drag, window_with
 
 ORDER = ["picture", "filtering", "convolution", "pooling", "relu", "stacking", "fully connected",
          "learning"]
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
 
 
 def in_front(w, key) -> bool:

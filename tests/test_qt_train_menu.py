@@ -19,11 +19,6 @@ WAIT = 60_000  # ms: generous, CI machines are slow
 CLASSES = ("O", "X", "plus")  # the folder's subfolders, in the order a scan lists them
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("shapes") / "data"
@@ -32,15 +27,12 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture
-def make_window(qtbot):
+def make_window(make_window):
+    """The shared window, made safe for training runs."""
     made = []
 
     def make():
-        w = MainWindow(Session("shapes"), restore=False)
-        qtbot.addWidget(w)
-        w.resize(1500, 950)
-        w.show()
-        w.start(background=False)
+        w = make_window("shapes", restore=False)
         # pytest-qt closes the window after each test, maybe mid-run: never a modal question
         w.training_tools.ask_keep = lambda: "discard"
         made.append(w)
@@ -48,7 +40,6 @@ def make_window(qtbot):
 
     yield make
     for w in made:
-        w.persist = False
         w.training.stop_and_wait()  # never leave a thread running: that aborts the process
 
 

@@ -11,11 +11,6 @@ from convviz.qt.main_window import SCROLL_WIDER_THAN
 from convviz.qt.votes_panel import VotesPanel
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture
 def shown_panel(qtbot):
     net = build(preset("shapes"), seed=0)
