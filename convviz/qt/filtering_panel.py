@@ -157,11 +157,6 @@ class FilteringPanel(StepperPanel):
         self.map_combo.setCurrentIndex(map_index)
 
     @property
-    def layer(self) -> StepLayer | None:
-        i = self.layer_combo.currentIndex()
-        return self._layers[i] if 0 <= i < len(self._layers) else None
-
-    @property
     def feature_index(self) -> int:
         return max(0, self.feature_combo.currentIndex())
 

@@ -567,6 +567,12 @@ class StepperPanel(QWidget):
                              f"{', '.join(names) or 'none'})")
         self.layer_combo.setCurrentIndex(names.index(layer_name))
 
+    @property
+    def layer(self):
+        """The StepLayer chosen in the layer picker, or None when the network has none."""
+        i = self.layer_combo.currentIndex()
+        return self._layers[i] if 0 <= i < len(self._layers) else None
+
     # ---- the API ------------------------------------------------------------------------
     @property
     def current_step(self) -> int:
