@@ -224,9 +224,10 @@ def test_a_loss_that_turns_nan_stops_with_a_message(qtbot, folder, controller):
         assert np.array_equal(v.cpu().numpy(), before[k].cpu().numpy())
 
 
-def test_running_out_of_memory_says_so(qtbot, folder, controller, monkeypatch):
+def test_running_out_of_memory_says_so(qtbot, folder, monkeypatch):
     import torch
 
+    controller = TrainingController(in_process=False)  # the fault is patched into this process
     job = _job(_loaded_dialog(qtbot, folder), epochs=1)
 
     def oom(*a, **k):
@@ -240,6 +241,7 @@ def test_running_out_of_memory_says_so(qtbot, folder, controller, monkeypatch):
         controller.start(job)
     assert "ran out of memory" in failed.args[0] and "batch size" in failed.args[0]
     qtbot.waitUntil(lambda: "Training failed" in panel.status.text(), timeout=WAIT)
+    assert controller.wait(WAIT)
 
 
 def test_error_table_follows_the_deck():
@@ -282,28 +284,72 @@ def test_controller_refuses_a_second_run(qtbot, folder, controller):
         controller.start(job)
 
 
-def test_gui_thread_traces_on_one_torch_thread_while_the_worker_sets_its_own(
+def test_gui_thread_traces_on_one_torch_thread_while_the_trainer_sets_its_own(
         qtbot, folder, controller, monkeypatch):
     import torch
 
-    from convviz.qt import training_worker
-
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "2")
-    seen = []
-    real = training_worker._set_training_threads
-
-    def spy(device):
-        n = real(device)
-        seen.append((n, torch.get_num_threads()))  # read in the worker thread
-        return n
-
-    monkeypatch.setattr(training_worker, "_set_training_threads", spy)
     before = torch.get_num_threads()
+    places = []
+    controller.started_on.connect(places.append)
     try:
         dlg = _loaded_dialog(qtbot, folder)
         with qtbot.waitSignal(controller.finished, timeout=WAIT):
             controller.start(_job(dlg, epochs=1, batch=8))
-        assert seen == [(2, 2)]  # the worker trained on the count it asked for
+        assert places == ["CPU (2 threads)"]  # the trainer trained on the count asked for
+        assert controller.outcome.result.device == "CPU (2 threads)"
         assert torch.get_num_threads() == 1  # ...and the GUI thread kept its single thread
     finally:
         torch.set_num_threads(before)
+
+
+def test_training_runs_in_a_warm_process_that_the_next_run_reuses(qtbot, folder, controller):
+    import os
+
+    from convviz.core import train_process
+
+    assert controller.in_process  # the default
+    controller.prepare()  # what opening the Train dialog does
+    dlg = _loaded_dialog(qtbot, folder)
+    pids = []
+    for _ in range(2):
+        with qtbot.waitSignal(controller.finished, timeout=WAIT):
+            controller.start(_job(dlg, epochs=1, batch=8))
+        pids.append(controller._worker.trainer.process.pid)
+        assert controller.outcome.status == "done"
+    assert pids[0] == pids[1] != os.getpid()
+    assert len(train_process._idle) == 1 and train_process._idle[0].alive()
+
+
+def test_a_trainer_process_that_dies_is_reported_and_replaced(qtbot, folder, controller):
+    job = _job(_loaded_dialog(qtbot, folder), epochs=500, batch=4)
+    before = {k: v.clone() for k, v in job.model.state_dict().items()}
+    snaps = []
+    controller.snapshot.connect(snaps.append)
+    with qtbot.waitSignal(controller.failed, timeout=WAIT) as failed:
+        controller.start(job)
+        qtbot.waitUntil(lambda: len(snaps) >= 2, timeout=WAIT)
+        controller._worker.trainer.process.kill()  # as if it crashed, or the OS killed it
+    assert failed.args[0].startswith("the training process stopped unexpectedly")
+    qtbot.waitUntil(lambda: not controller.is_running(), timeout=WAIT)
+    outcome = controller.outcome
+    assert outcome.status == "failed" and outcome.snapshot is not None
+    # the job's model holds the last weights the process sent, not the starting ones
+    state = job.model.state_dict()
+    np.testing.assert_array_equal(outcome.snapshot["layers.0.weight"],
+                                  state["layers.0.weight"].numpy())
+    assert any(not np.array_equal(before[k].numpy(), state[k].numpy()) for k in state)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT):  # a fresh process trains
+        controller.start(_job(_loaded_dialog(qtbot, folder), epochs=1, batch=8))
+    assert controller.outcome.status == "done"
+
+
+def test_training_in_a_thread_when_asked(qtbot, folder, monkeypatch):
+    monkeypatch.setenv("CONVVIZ_TRAIN_IN", "thread")
+    controller = TrainingController()
+    assert not controller.in_process
+    job = _job(_loaded_dialog(qtbot, folder), epochs=2, batch=8)
+    with qtbot.waitSignal(controller.model_ready, timeout=WAIT):
+        controller.start(job)
+    assert controller.wait(WAIT) and controller._worker.trainer is None
+    assert controller.outcome.status == "done" and controller.outcome.result.val_accuracy > 0.5

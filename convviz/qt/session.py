@@ -144,6 +144,9 @@ class Session(QObject):
         """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained.
         A model with a different spec re-lays-out every panel."""
         self._generation += 1  # any load still running is now stale
+        from convviz.core.train_process import use_one_torch_thread_here
+
+        use_one_torch_thread_here()  # before this thread's first op: see that function
         model.eval()
         try:
             device = resolve_device(self.device_name)

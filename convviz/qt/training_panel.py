@@ -73,6 +73,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.history = LossHistory()
         self.controller: TrainingController | None = None
+        self.device = ""  # where the current run trains, once it says
         self.status = QLabel("Not training. Use Train > Train on folder... to start.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -141,6 +142,7 @@ class TrainingPanel(QWidget):
     def attach(self, controller: TrainingController) -> None:
         self.controller = controller
         controller.started.connect(self.on_started)
+        controller.started_on.connect(self.on_started_on)
         controller.progress.connect(self.on_progress)
         controller.epoch_done.connect(self.on_epoch)
         controller.paused.connect(self.on_paused)
@@ -159,6 +161,11 @@ class TrainingPanel(QWidget):
         self.pause_button.setEnabled(True)
         self.stop_button.setEnabled(True)
         self.keep_button.hide()
+
+    def on_started_on(self, device: str) -> None:
+        self.device = device
+        if self.bar.maximum() == 0:  # no batch yet
+            self.status.setText(f"Preparing the data on {device}...")
 
     def on_progress(self, p: TrainProgress) -> None:
         self.history.add_batches(p.losses)

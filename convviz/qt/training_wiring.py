@@ -195,6 +195,7 @@ class TrainingTools(QObject):
         if self.controller.is_running():
             self.window.show_error("a training run is already going; stop it first")
             return
+        self.controller.prepare()  # the trainer process starts while the person chooses
         dialog = TrainDialog(self.window, current_model=self.session.model, samples=samples,
                              network=network)
         try:

@@ -1,43 +1,49 @@
 """Training off the GUI thread: a worker QObject moved to a QThread, and the controller the window
 talks to.
 
-The worker wraps convviz.core.training.train and turns its plain callbacks into signals:
+By default the training itself runs in a trainer process (convviz.core.train_process says why)
+and the worker thread only relays its messages as signals; with `in_process=True` (or
+CONVVIZ_TRAIN_IN=thread, or when no process can be started) the worker thread trains. The
+signals are the same either way:
+- `started_on`: where it trains, e.g. "CPU (2 threads)";
 - `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) at most
   8 times a second, so a fast loop never floods the event loop;
 - `snapshot`: a CPU copy of the weights a few times a second, for the panels (they never touch
   the model being trained);
 - `epoch_done`: validation loss and accuracy after each epoch;
 - `finished`: a TrainOutcome, whatever the ending (done, stopped, diverged); `failed`: one line.
+The job's model ends with the weights training ended on (the last good ones after a fault).
 
-Pause, resume and stop are thread-safe flags (threading.Event) that `should_stop` checks before
-every batch; while paused the worker waits inside that callback. The window closes cleanly with
-`request_stop()` then `wait()`: never a thread abort, never a blocking queued connection.
+Pause, resume and stop are events that the loop checks before every batch; while paused it waits
+there. The window closes cleanly with `request_stop()` then `wait()`: never a thread abort, never a
+blocking queued connection.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from ..core import train_process
 from ..core.errors import ConvvizError
+from ..core.train_process import TrainProgress, use_one_torch_thread_here  # noqa: F401
 
 if TYPE_CHECKING:  # torch loads only when training starts: the window shows first
     from ..core.network import ConvNet
-    from ..core.training import BatchReport, EpochReport, TrainConfig, TrainResult
+    from ..core.training import TrainConfig, TrainResult
 
-PROGRESS_INTERVAL = 1 / 8  # seconds between progress signals (loss points are batched): each
-# repaints the loss plot and its axes (~10 ms of GUI time, taken from training on a small CPU)
-SNAPSHOT_INTERVAL = 0.25  # seconds between weight snapshots: "a few times a second"
+STOP_GRACE_S = 10.0  # a trainer process that ignores a stop this long is ended by force
 
 
 @dataclass
 class TrainJob:
-    """Everything one training run needs; the model is trained in place (pass a copy)."""
+    """Everything one training run needs; the model ends with the trained weights."""
 
     model: ConvNet
     X: np.ndarray  # (N, C, H, W) float32 in the model's value range
@@ -50,20 +56,6 @@ class TrainJob:
     @property
     def classes(self) -> tuple[str, ...]:
         return self.model.spec.classes
-
-
-@dataclass
-class TrainProgress:
-    epoch: int  # 1-based
-    epochs: int
-    batch: int  # 1-based within the epoch
-    batches: int
-    step: int  # batches done in all
-    steps: int
-    loss: float
-    images_per_second: float  # over time spent training (pauses excluded)
-    seconds_left: float
-    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) since last
 
 
 @dataclass
@@ -82,7 +74,12 @@ class TrainOutcome:
         return "failed" if self.result is None else self.result.status
 
 
+def train_in_process_by_default() -> bool:
+    return os.environ.get("CONVVIZ_TRAIN_IN", "process") != "thread"
+
+
 class TrainingWorker(QObject):
+    started_on = Signal(str)
     progress = Signal(object)  # TrainProgress
     epoch_done = Signal(object)  # EpochReport
     snapshot = Signal(object)  # dict[str, np.ndarray]
@@ -90,18 +87,17 @@ class TrainingWorker(QObject):
     finished = Signal(object)  # TrainOutcome
     failed = Signal(str)
 
-    def __init__(self, job: TrainJob):
+    def __init__(self, job: TrainJob, trainer: train_process.TrainerProcess | None = None):
         super().__init__()
         self.job = job
-        self._stop = threading.Event()
-        self._running = threading.Event()  # cleared while paused
-        self._running.set()
+        self.trainer = trainer  # None: train in this worker's thread
+        if trainer is not None:
+            self._stop, self._running = trainer.stop, trainer.running
+        else:
+            self._stop, self._running = threading.Event(), threading.Event()
+            self._running.set()
         self.last_snapshot: dict[str, np.ndarray] | None = None
         self.outcome: TrainOutcome | None = None
-        from ..core.training import split_indices
-
-        n_train = len(split_indices(np.asarray(job.y), job.config.val_split, job.config.seed)[0])
-        self._n_train = n_train
 
     # ---- called from any thread ------------------------------------------------------------
     def request_stop(self) -> None:
@@ -121,143 +117,86 @@ class TrainingWorker(QObject):
     # ---- the worker thread -----------------------------------------------------------------
     @Slot()
     def run(self) -> None:
-        from ..core.training import train
+        if self.trainer is None:
+            self._train_here()
+        else:
+            self._relay()
 
+    def _train_here(self) -> None:
         job = self.job
-        self._t0 = time.perf_counter()
-        self._paused_for = 0.0
-        self._last_progress = self._last_snap = 0.0
-        self._pending: list[tuple[int, float]] = []
-        self._step = 0
-        self._seen = 0
-        self._take_snapshot()  # the starting weights: panels show them at once
-        _set_training_threads(job.config.device)  # this thread only: the GUI keeps its own
+        import torch
+
+        torch.set_num_threads(train_process.training_threads(job.config.device, False))
+        train_process.JobRunner(job.model, job.X, job.y, job.config, self._receive,
+                                self._stop, self._running).run()
+
+    def _relay(self) -> None:
+        """Send the job to the trainer process and turn its messages into signals."""
+        trainer, job = self.trainer, self.job
+        ending = None
         try:
-            result = train(job.model, job.X, job.y, job.config, on_batch=self._on_batch,
-                           on_epoch=self._on_epoch, should_stop=self._should_stop)
-        except ConvvizError as e:
-            self._fail(str(e))
+            trainer.submit(job.model, job.X, job.y, job.config)
+            stop_seen = None
+            while ending is None:
+                msg = trainer.recv(0.1)
+                if msg is not None:
+                    if msg[0] in ("finished", "failed"):
+                        ending = msg
+                    else:
+                        self._receive(*msg)
+                elif not trainer.alive():
+                    raise EOFError
+                elif self._stop.is_set():
+                    stop_seen = stop_seen or time.monotonic()
+                    if time.monotonic() - stop_seen > STOP_GRACE_S:
+                        trainer.kill()
+                        ending = ("failed", ("training did not stop when asked; its process "
+                                             "was ended", self.last_snapshot))
+        except (EOFError, OSError):  # the process died: a crash, or killed
+            ending = ("failed", (f"the training process stopped unexpectedly (exit code "
+                                 f"{trainer.process.exitcode})", self.last_snapshot))
+        except Exception as e:  # noqa: BLE001 - e.g. the job could not be sent
+            ending = ("failed", (f"training could not start: {e}".split("\n")[0],
+                                 self.last_snapshot))
+        finally:  # back to the pool before anyone hears of the ending: a next run reuses it
+            train_process.release(trainer, healthy=ending is not None and trainer.alive())
+        self._receive(*ending)
+
+    def _receive(self, kind: str, payload) -> None:
+        """One message from the loop (any thread): a signal, or the ending."""
+        if kind == "snapshot":
+            self.last_snapshot = payload
+            self.snapshot.emit(payload)
+        elif kind == "progress":
+            self.progress.emit(payload)
+        elif kind == "epoch":
+            self.epoch_done.emit(payload)
+        elif kind == "paused":
+            self.paused.emit(payload)
+        elif kind == "started":
+            self.started_on.emit(payload)
+        elif kind in ("finished", "failed"):
+            first, weights = payload
+            if weights is not None:
+                self.last_snapshot = weights
+                self._load_into_model(weights)
+            if kind == "finished":
+                self.outcome = TrainOutcome(self.job, first, self.last_snapshot)
+            else:
+                self.outcome = TrainOutcome(self.job, None, self.last_snapshot, first)
+                self.failed.emit(first)
+            self.finished.emit(self.outcome)
+
+    def _load_into_model(self, weights: dict[str, np.ndarray]) -> None:
+        """The job's model ends as training left it (in a thread it already is)."""
+        if self.trainer is None:
             return
-        except Exception as e:  # a bug, but the window must live on and say what happened
-            self._fail(f"training failed: {type(e).__name__}: {e}".split("\n")[0])
-            return
-        self._flush(force=True)
-        self._take_snapshot()
-        self.outcome = TrainOutcome(job, result, self.last_snapshot)
-        self.finished.emit(self.outcome)
+        import torch
 
-    def _fail(self, message: str) -> None:
-        self._flush(force=True)
-        self.outcome = TrainOutcome(self.job, None, self.last_snapshot, message)
-        self.failed.emit(message)
-        self.finished.emit(self.outcome)
-
-    def _take_snapshot(self) -> None:
-        try:
-            snap = self.job.model.snapshot()
-        except Exception:  # noqa: BLE001 - e.g. a device fault: keep the last good snapshot
-            return
-        if all(np.isfinite(v).all() for v in snap.values()):
-            self.last_snapshot = snap
-            self.snapshot.emit(snap)
-        self._last_snap = time.perf_counter()
-
-    def _should_stop(self) -> bool:
-        if not self._running.is_set() and not self._stop.is_set():
-            self._flush(force=True)
-            self.paused.emit(True)
-            t = time.perf_counter()
-            while not self._running.wait(0.05):
-                pass
-            self._paused_for += time.perf_counter() - t
-            self.paused.emit(False)
-        return self._stop.is_set()
-
-    def _on_batch(self, rep: BatchReport) -> None:
-        bs = self.job.config.batch_size
-        self._seen += min(bs, self._n_train - (rep.batch - 1) * bs)
-        self._step += 1
-        self._pending.append((self._step, rep.loss))
-        self._last = rep
-        now = time.perf_counter()
-        if now - self._last_snap >= SNAPSHOT_INTERVAL:
-            self._take_snapshot()
-        if now - self._last_progress >= PROGRESS_INTERVAL or rep.batch == rep.batches:
-            self._flush()
-
-    def _flush(self, force: bool = False) -> None:
-        if not self._pending:
-            return
-        rep = self._last
-        now = time.perf_counter()
-        active = max(now - self._t0 - self._paused_for, 1e-9)
-        steps = rep.batches * self.job.config.epochs
-        left = active / self._step * (steps - self._step)
-        self.progress.emit(TrainProgress(
-            rep.epoch, self.job.config.epochs, rep.batch, rep.batches, self._step, steps,
-            rep.loss, self._seen / active, left, self._pending))
-        self._pending = []
-        self._last_progress = now
-
-    def _on_epoch(self, rep: EpochReport) -> None:
-        self.epoch_done.emit(rep)
-
-
-def _set_training_threads(device: str) -> int:
-    """Set the training thread's torch thread count; returns it. CONVVIZ_TRAIN_THREADS=n: n.
-
-    On the CPU, one core is left for the GUI: torch's threads wait for each other at every op,
-    so a team that shares its cores with the GUI (or anything else) stalls at each barrier, and
-    the GUI stutters (on 2 cores, all-core training measured p99 event-loop gaps of ~50-110 ms;
-    one thread ~35-42 ms, but ~6,000 images/s instead of ~9,000-11,000). torch's count is kept
-    per OS thread once set there, so this leaves the GUI thread's count alone; a QThread starts
-    with whatever the process last set, so the worker always sets its own."""
-    import os
-
-    import torch
-
-    wanted = os.environ.get("CONVVIZ_TRAIN_THREADS", "")
-    if wanted.isdigit() and int(wanted) > 0:
-        n = int(wanted)
-    elif os.environ.get("CONVVIZ_TRAIN_ALL_CORES") or not _on_cpu(device):
-        n = _cores()
-    else:
-        n = max(1, _cores() - 1)
-    torch.set_num_threads(n)
-    return n
-
-
-def _on_cpu(device: str) -> bool:
-    import torch
-
-    if device == "auto":
-        return not (torch.cuda.is_available() or torch.backends.mps.is_available())
-    return device == "cpu"
-
-
-def _cores() -> int:
-    import os
-
-    omp = os.environ.get("OMP_NUM_THREADS", "")
-    if omp.isdigit() and int(omp) > 0:  # the user's choice for the whole process
-        return int(omp)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def use_one_torch_thread_here() -> None:
-    """Run this thread's torch work (the GUI's one-image traces) on one thread.
-
-    A single 28x28 image gains nothing from a second thread; with two, every small op waits at an
-    OpenMP barrier for a partner thread that the trainer's threads (or any other busy process)
-    keep off the core: a trace+panel refresh took 73 ms instead of 5 ms here (2 cores). Only
-    the calling thread changes (see `_set_training_threads`)."""
-    import torch
-
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
+        model = self.job.model
+        state = {k: torch.from_numpy(v) for k, v in weights.items()}
+        model.load_state_dict(state)
+        model.eval()
 
 
 class TrainingController(QObject):
@@ -265,6 +204,7 @@ class TrainingController(QObject):
     GUI thread) and, on close, calls `request_stop()` then `wait()`."""
 
     started = Signal()
+    started_on = Signal(str)  # where it trains: "CPU (2 threads)", "CUDA (...)"
     progress = Signal(object)  # TrainProgress
     epoch_done = Signal(object)  # EpochReport
     snapshot = Signal(object)  # dict[str, np.ndarray], CPU weights for the panels
@@ -273,8 +213,10 @@ class TrainingController(QObject):
     failed = Signal(str)  # one line: out of memory, bad settings...
     model_ready = Signal(object)  # TrainOutcome whose model the app should now use
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, in_process: bool | None = None):
         super().__init__(parent)
+        # in_process: None follows CONVVIZ_TRAIN_IN (a trainer process unless it says "thread")
+        self.in_process = train_in_process_by_default() if in_process is None else in_process
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self.outcome: TrainOutcome | None = None
@@ -282,13 +224,16 @@ class TrainingController(QObject):
     def start(self, job: TrainJob) -> None:
         if self.is_running():
             raise ConvvizError("a training run is already going; stop it first")
+        if self._thread is not None:
+            self._thread.wait()  # the last run has ended; its thread is a moment from quitting
         self.outcome = None
         use_one_torch_thread_here()  # called on the GUI thread: its traces stay single-threaded
         thread = QThread()
         thread.setObjectName("convviz-training")
-        worker = TrainingWorker(job)
+        worker = TrainingWorker(job, self._trainer())
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
+        worker.started_on.connect(self.started_on)
         worker.progress.connect(self.progress)
         worker.epoch_done.connect(self.epoch_done)
         worker.snapshot.connect(self.snapshot)
@@ -300,6 +245,23 @@ class TrainingController(QObject):
         self._thread, self._worker = thread, worker
         thread.start()
         self.started.emit()
+
+    def prepare(self) -> None:
+        """Start a trainer process now, so that a run starts at once (e.g. as the Train dialog
+        opens: torch imports while the person chooses)."""
+        if self.in_process:
+            try:
+                train_process.prepare()
+            except Exception:  # noqa: BLE001 - start() falls back to a thread
+                pass
+
+    def _trainer(self) -> train_process.TrainerProcess | None:
+        if not self.in_process:
+            return None
+        try:
+            return train_process.acquire()
+        except Exception:  # noqa: BLE001 - no process here (a sandbox...): train in a thread
+            return None
 
     def _on_finished(self, outcome: TrainOutcome) -> None:
         self.outcome = outcome
@@ -314,7 +276,8 @@ class TrainingController(QObject):
 
     # ---- control ---------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
+        """A run is going: started, and its ending not yet delivered."""
+        return self._thread is not None and self._thread.isRunning() and self.outcome is None
 
     def pause(self) -> None:
         if self._worker:

@@ -1,0 +1,326 @@
+"""Training with live reports, in a process of its own (or, as a fallback, in any thread).
+
+Why a process: the window and the training loop share nothing there. In one process they share
+the interpreter lock, and on a small CPU every repaint of the window holds up the loop's OpenMP
+team at its next barrier; worse, once two threads of one process have each run a multi-threaded
+torch op, libgomp counts more busy threads than cores and stops spinning between ops, and every
+op then pays for waking its threads (measured on 2 cores: the same loop at ~6,000 images/s in a
+second thread, ~10,000 in the main thread). A trainer process trains in its own main thread on
+every core, at a lower priority, so the window still gets a core the moment it needs one.
+
+`JobRunner` turns `training.train`'s plain callbacks into messages, `send(kind, payload)`:
+  ("started", description)        the device it trains on, e.g. "CPU (2 threads)"
+  ("snapshot", weights)           a CPU copy of every weight, a few times a second
+  ("progress", TrainProgress)     the newest batch plus every loss since the last, <= 8 Hz
+  ("epoch", EpochReport)          validation loss and accuracy after each epoch
+  ("paused", bool)
+  ("finished", (TrainResult, weights))   whatever the ending: done, stopped, diverged
+  ("failed", (message, weights))  one line; weights are the last good ones (or None)
+Pause, resume and stop are two events (`running` cleared while paused, `stop`), checked before
+every batch: threading.Event in a thread, multiprocessing.Event across processes.
+
+`TrainerProcess` is a warm child process that runs one job after another (torch imports once),
+and `acquire()`/`release()` keep one idle so that pressing Train starts at once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+PROGRESS_INTERVAL = 1 / 8  # seconds between progress messages (loss points come batched)
+SNAPSHOT_INTERVAL = 0.25  # seconds between weight snapshots: "a few times a second"
+TRAINER_NICE = 10  # the trainer yields to the window: a repaint never waits behind a batch
+
+
+@dataclass
+class TrainProgress:
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch
+    batches: int
+    step: int  # batches done in all
+    steps: int
+    loss: float
+    images_per_second: float  # over time spent training (pauses excluded)
+    seconds_left: float
+    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) since last
+
+
+Send = Callable[[str, object], None]
+
+
+class JobRunner:
+    """Runs `train()` on `model` (in place) and reports through `send`; never raises."""
+
+    def __init__(self, model, X: np.ndarray, y: np.ndarray, config, send: Send,
+                 stop, running):
+        from .training import split_indices
+
+        self.model, self.X, self.y, self.config = model, X, y, config
+        self.send, self.stop, self.running = send, stop, running
+        self.last_snapshot: dict[str, np.ndarray] | None = None
+        self._n_train = len(split_indices(np.asarray(y), config.val_split, config.seed)[0])
+
+    def run(self) -> None:
+        from .device import describe, resolve_device
+        from .errors import ConvvizError
+        from .training import train
+
+        self._t0 = time.perf_counter()
+        self._paused_for = 0.0
+        self._last_progress = self._last_snap = 0.0
+        self._pending: list[tuple[int, float]] = []
+        self._step = self._seen = 0
+        self._take_snapshot()  # the starting weights: panels show them at once
+        try:
+            self.send("started", describe(resolve_device(self.config.device)))
+            result = train(self.model, self.X, self.y, self.config, on_batch=self._on_batch,
+                           on_epoch=lambda rep: self.send("epoch", rep),
+                           should_stop=self._should_stop)
+        except ConvvizError as e:
+            self._fail(str(e))
+            return
+        except Exception as e:  # a bug, but the window must live on and say what happened
+            self._fail(f"training failed: {type(e).__name__}: {e}".split("\n")[0])
+            return
+        self._flush()
+        self._take_snapshot()
+        self.send("finished", (result, self.last_snapshot))
+
+    def _fail(self, message: str) -> None:
+        self._flush()
+        self.send("failed", (message, self.last_snapshot))
+
+    def _take_snapshot(self) -> None:
+        try:
+            snap = self.model.snapshot()
+        except Exception:  # noqa: BLE001 - e.g. a device fault: keep the last good snapshot
+            return
+        if all(np.isfinite(v).all() for v in snap.values()):
+            self.last_snapshot = snap
+            self.send("snapshot", snap)
+        self._last_snap = time.perf_counter()
+
+    def _should_stop(self) -> bool:
+        if not self.running.is_set() and not self.stop.is_set():
+            self._flush()
+            self.send("paused", True)
+            t = time.perf_counter()
+            while not self.running.wait(0.05):
+                pass
+            self._paused_for += time.perf_counter() - t
+            self.send("paused", False)
+        return self.stop.is_set()
+
+    def _on_batch(self, rep) -> None:
+        bs = self.config.batch_size
+        self._seen += min(bs, self._n_train - (rep.batch - 1) * bs)
+        self._step += 1
+        self._pending.append((self._step, rep.loss))
+        self._last = rep
+        now = time.perf_counter()
+        if now - self._last_snap >= SNAPSHOT_INTERVAL:
+            self._take_snapshot()
+        if now - self._last_progress >= PROGRESS_INTERVAL or rep.batch == rep.batches:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        rep = self._last
+        now = time.perf_counter()
+        active = max(now - self._t0 - self._paused_for, 1e-9)
+        steps = rep.batches * self.config.epochs
+        left = active / self._step * (steps - self._step)
+        self.send("progress", TrainProgress(
+            rep.epoch, self.config.epochs, rep.batch, rep.batches, self._step, steps,
+            rep.loss, self._seen / active, left, self._pending))
+        self._pending = []
+        self._last_progress = now
+
+
+# ---- torch threads ------------------------------------------------------------------------
+
+def cores() -> int:
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) > 0:  # the user's choice for the whole process
+        return int(omp)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def training_threads(device: str, own_process: bool) -> int:
+    """How many torch threads training gets. CONVVIZ_TRAIN_THREADS=n: n.
+
+    A trainer process takes every core (it runs at a lower priority than the window). Training
+    in a thread of the window's process leaves one core to the window: torch's threads wait for
+    each other at every op, so a team that shares its cores with the window stalls at each
+    barrier and the window stutters."""
+    wanted = os.environ.get("CONVVIZ_TRAIN_THREADS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    if own_process or not _on_cpu(device):
+        return cores()
+    return max(1, cores() - 1)
+
+
+def _on_cpu(device: str) -> bool:
+    import torch
+
+    if device == "auto":
+        return not (torch.cuda.is_available() or torch.backends.mps.is_available())
+    return device == "cpu"
+
+
+def use_one_torch_thread_here() -> None:
+    """Run this thread's torch work (the window's one-image traces) on one thread.
+
+    A single 28x28 image gains nothing from a second thread, and a thread team of its own would
+    compete with training for the cores. Call it before the thread's first torch op: torch's
+    count is per thread but read lazily from the last count set anywhere, so `get_num_threads`
+    first fixes this thread's count, then it is set to 1 for this thread only."""
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+# ---- the trainer process ------------------------------------------------------------------
+
+def _serve(conn, stop, running) -> None:
+    """The trainer process's main loop: one job after another until "quit" or the pipe closes."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(TRAINER_NICE)
+        except OSError:
+            pass
+    import torch  # noqa: F401 - imported while the person still fills in the dialog
+
+    from .network import build
+    from .spec import NetworkSpec
+
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):  # the window went away
+            return
+        if msg[0] == "quit":
+            return
+        _, spec_json, weights, X, y, config, threads = msg
+
+        def send(kind, payload):
+            conn.send((kind, payload))
+
+        try:
+            torch.set_num_threads(threads)  # this process's only thread team
+            model = build(NetworkSpec.from_json(spec_json), seed=None)
+            model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        except Exception as e:  # noqa: BLE001 - reported, and the process lives on
+            send("failed", (f"training could not start: {e}".split("\n")[0], None))
+            continue
+        JobRunner(model, X, y, config, send, stop, running).run()
+        del model, X, y  # free the images before waiting for the next job
+
+
+class TrainerProcess:
+    """A child process that trains; talk to it with `submit` then `recv` until an ending."""
+
+    def __init__(self):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # never fork a process that runs Qt and OpenMP threads
+        self.conn, child = ctx.Pipe()
+        self.stop, self.running = ctx.Event(), ctx.Event()
+        self.running.set()
+        self.process = ctx.Process(target=_serve, args=(child, self.stop, self.running),
+                                   name="convviz-trainer", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def reset_controls(self) -> None:
+        self.stop.clear()
+        self.running.set()
+
+    def submit(self, model, X: np.ndarray, y: np.ndarray, config) -> None:
+        threads = training_threads(config.device, own_process=True)
+        self.conn.send(("job", model.spec.to_json(), model.snapshot(), np.ascontiguousarray(X),
+                        np.asarray(y), config, threads))
+
+    def recv(self, timeout: float):
+        """The next message, None if none came within `timeout` s; EOFError if the process
+        has gone. Skips the start-up "ready"."""
+        while self.conn.poll(timeout):
+            msg = self.conn.recv()
+            if msg[0] == "ready":
+                self.ready = True
+                continue
+            return msg
+        return None
+
+    def close(self, timeout: float = 2.0) -> None:
+        try:
+            self.conn.send(("quit", None))
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout)
+        self.conn.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+_idle: list[TrainerProcess] = []
+_lock = threading.Lock()
+
+
+def prepare() -> None:
+    """Start a trainer process now (torch imports while the person chooses settings)."""
+    with _lock:
+        if not any(p.alive() for p in _idle):
+            _idle.append(TrainerProcess())
+
+
+def acquire() -> TrainerProcess:
+    """An idle, live trainer process (started now if none is waiting)."""
+    with _lock:
+        while _idle:
+            p = _idle.pop()
+            if p.alive():
+                p.reset_controls()
+                return p
+    p = TrainerProcess()
+    return p
+
+
+def release(p: TrainerProcess, healthy: bool = True) -> None:
+    """Give a process back after its job ended; a broken one (or a second idle one) is closed."""
+    with _lock:
+        if healthy and p.alive() and not _idle:
+            _idle.append(p)
+            return
+    p.close() if p.alive() else p.conn.close()
+
+
+@atexit.register
+def _close_idle() -> None:
+    while _idle:
+        _idle.pop().close(0.5)

@@ -1,0 +1,130 @@
+"""Training in a trainer process, without Qt: the messages, pause and stop across processes,
+and the same weights as training in this process."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from convviz.core import train_process
+from convviz.core.network import build
+from convviz.core.presets import preset
+from convviz.core.shapes_data import make_arrays
+from convviz.core.train_process import JobRunner, TrainerProcess, TrainProgress
+from convviz.core.training import TrainConfig, train
+
+WAIT = 60.0  # s: a cold process imports torch first
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    p = TrainerProcess()
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    spec = preset("shapes")
+    X, y = make_arrays(spec.classes, 12, spec.input_size, seed=3, value_range=spec.value_range)
+    return spec, X, y
+
+
+def _messages_until_the_end(trainer, on_message=None):
+    got, t = [], time.monotonic()
+    while time.monotonic() - t < WAIT:
+        msg = trainer.recv(0.1)
+        if msg is None:
+            continue
+        got.append(msg)
+        if on_message is not None:
+            on_message(msg)
+        if msg[0] in ("finished", "failed"):
+            return got
+    raise AssertionError(f"no ending within {WAIT} s; got {[m[0] for m in got]}")
+
+
+def test_a_process_trains_exactly_as_this_process_does(trainer, data):
+    spec, X, y = data
+    config = TrainConfig(epochs=2, batch_size=16, val_split=0.25, device="cpu", seed=5)
+    model = build(spec, seed=1)
+    trainer.submit(model, X, y, config)
+    got = _messages_until_the_end(trainer)
+    kinds = [k for k, _ in got]
+    assert kinds[0] == "snapshot" and kinds[1] == "started" and kinds[-1] == "finished"
+    assert kinds.count("epoch") == 2
+    steps = [s for k, p in got if k == "progress" for s, _ in p.losses]
+    assert steps == list(range(1, 2 * 4 + 1))  # 54 training images / 16: 4 batches an epoch
+    result, weights = got[-1][1]
+    here = build(spec, seed=1)
+    expected = train(here, X, y, config)
+    assert result.status == "done" and result.val_accuracy == expected.val_accuracy
+    for k, v in here.state_dict().items():  # same seed, same data: the same weights
+        np.testing.assert_allclose(weights[k], v.numpy(), rtol=1e-5, atol=1e-6)
+    assert model.snapshot()["layers.0.weight"].tolist() != weights["layers.0.weight"].tolist()
+
+
+def test_pause_and_stop_reach_across_processes(trainer, data):
+    spec, X, y = data
+    trainer.reset_controls()
+    trainer.submit(build(spec, seed=0), X, y, TrainConfig(epochs=500, batch_size=4,
+                                                           val_split=0, device="cpu"))
+    events = []
+
+    def steer(msg):
+        events.append(msg[0] if msg[0] != "paused" else f"paused={msg[1]}")
+        if msg[0] == "progress" and "paused=True" not in events:
+            trainer.running.clear()  # pause
+        elif msg == ("paused", True):
+            trainer.stop.set()  # stop while paused: it must wake up to stop
+            trainer.running.set()
+
+    got = _messages_until_the_end(trainer, steer)
+    assert "paused=True" in events and "paused=False" in events
+    result, weights = got[-1][1]
+    assert result.status == "stopped" and len(result.epochs) < 500
+    assert weights is not None
+
+
+def test_a_job_that_cannot_start_fails_with_one_line_and_the_process_lives_on(trainer, data):
+    spec, X, y = data
+    trainer.reset_controls()
+    trainer.submit(build(spec), X, y[:5], TrainConfig(epochs=1, device="cpu"))  # 5 labels
+    got = _messages_until_the_end(trainer)
+    assert got[-1][0] == "failed"
+    message, _ = got[-1][1]
+    assert "as many labels as images" in message and "\n" not in message
+    assert trainer.alive()
+
+
+def test_the_runner_reports_the_same_in_a_thread(data):
+    spec, X, y = data
+    got = []
+    stop, running = threading.Event(), threading.Event()
+    running.set()
+    model = build(spec, seed=2)
+    JobRunner(model, X, y, TrainConfig(epochs=1, batch_size=8, val_split=0, device="cpu"),
+              lambda k, p: got.append((k, p)), stop, running).run()
+    assert got[-1][0] == "finished"
+    progress = [p for k, p in got if k == "progress"]
+    assert all(isinstance(p, TrainProgress) for p in progress)
+    assert progress[-1].step == progress[-1].steps == 9  # 72 images / 8
+    result, weights = got[-1][1]
+    np.testing.assert_array_equal(weights["layers.0.weight"], model.snapshot()["layers.0.weight"])
+
+
+def test_the_pool_keeps_one_warm_process_and_closes_the_rest():
+    first = train_process.acquire()
+    second = train_process.acquire()
+    try:
+        assert first.process.pid != second.process.pid
+        train_process.release(first)
+        train_process.release(second)  # a second idle one is not kept
+        assert train_process._idle == [first]
+        second.process.join(10)
+        assert not second.alive()
+        assert train_process.acquire() is first  # reused, controls reset
+        assert first.running.is_set() and not first.stop.is_set()
+    finally:
+        train_process.release(first)
