@@ -267,6 +267,31 @@ def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, contro
     assert view.table.item(len(job.classes), 3).text() == f"{end_total:.2f}"
 
 
+def test_loss_axis_stays_still_while_losses_fall_and_grows_for_a_higher_one(qtbot):
+    from convviz.qt.training_panel import TrainProgress, _round_up
+
+    assert [_round_up(x) for x in (0.07, 1.0, 1.1, 1.98, 2.6, 9.0)] == [0.08, 1, 1.5, 2, 3, 10]
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.on_started()
+    step = 0
+
+    def report(*losses):
+        nonlocal step
+        points = []
+        for v in losses:
+            step += 1
+            points.append((step, v))
+        panel.on_progress(TrainProgress(1, 1, step, 100, step, 100, losses[-1], 1.0, 1.0, points))
+        return panel.loss_plot.viewRange()[1]
+
+    first = report(1.79, 1.6)
+    assert first == pytest.approx([0, 2])  # 1.79 * 1.1 rounded up
+    assert report(1.2, 0.9, float("nan"), 0.4) == first  # falling losses: the axis stays
+    assert report(2.5) == pytest.approx([0, 3])  # a higher one raises the top
+    assert panel.raw_curve.getData()[0].size == 6  # every finite batch loss is drawn
+
+
 def test_loss_history_smooths_and_skips_non_finite():
     h = LossHistory()
     h.add_batches([(1, 1.0), (2, float("nan")), (3, 0.0)])

@@ -59,6 +59,17 @@ class LossHistory:
         self.val_accuracy.append(val_accuracy if val_accuracy is not None else float("nan"))
 
 
+def _round_up(x: float) -> float:
+    """The next of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten at or above x (> 0)."""
+    if x <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(x))
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * power >= x * (1 - 1e-12):
+            return float(m * power)
+    return float(10 * power)
+
+
 def _format_seconds(s: float) -> str:
     s = int(round(s))
     return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
@@ -101,6 +112,7 @@ class TrainingPanel(QWidget):
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
         self._x_steps = None
+        self._y_top = None  # the loss axis's top; it only ever grows during a run
         self._build_plot_items()
 
         buttons = QHBoxLayout()
@@ -153,7 +165,8 @@ class TrainingPanel(QWidget):
     def on_started(self) -> None:
         self.history.clear()
         self._x_steps = None  # the x range is set from the first progress report
-        self.loss_plot.enableAutoRange(axis="x")
+        self._y_top = None
+        self.loss_plot.enableAutoRange()
         self._redraw()
         self.bar.setRange(0, 0)  # busy until the first batch says how many there are
         self.status.setText("Preparing the data...")
@@ -181,11 +194,24 @@ class TrainingPanel(QWidget):
             self._x_steps = p.steps
             self.loss_plot.setXRange(0, p.steps, padding=0.02)
             self.loss_plot.disableAutoRange(axis="x")
+        self._fit_loss_axis([v for _, v in p.losses])
         self._redraw(epochs=False)
 
     def on_epoch(self, rep) -> None:
         self.history.add_epoch(rep.val_loss, rep.val_accuracy)
+        self._fit_loss_axis([rep.val_loss] if rep.val_loss is not None else [])
         self._redraw()
+
+    def _fit_loss_axis(self, losses) -> None:
+        """Keep the loss axis still: 0 to a round number above the highest loss so far, raised
+        only when a loss goes over it (losses mostly fall). An axis that rescales with every
+        batch re-lays-out and repaints the whole plot each time."""
+        finite = [v for v in losses if np.isfinite(v)]
+        if not finite or (self._y_top is not None and max(finite) <= self._y_top):
+            return
+        self._y_top = _round_up(max(finite) * 1.1)
+        self.loss_plot.setYRange(0, self._y_top, padding=0)
+        self.loss_plot.disableAutoRange(axis="y")
 
     def on_paused(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -262,15 +288,18 @@ def error_table(probabilities: np.ndarray, target: int):
 class BackpropView(QWidget):
     """For the drawing on the canvas and the class the person says it is: the right answer, the
     network's actual answer and the error for each class, and the total error, following the
-    weights as they are trained (the window feeds it snapshots; it runs its own CPU copy)."""
+    weights as they are trained. Fed either traces (`set_trace`: the window's session has already
+    run the network on the drawing) or weights and a drawing (`set_network`, `set_snapshot`,
+    `set_image`: it runs a CPU copy of its own)."""
 
     def __init__(self, parent: QWidget | None = None):
         from PySide6.QtWidgets import QComboBox, QTableWidget
 
         super().__init__(parent)
-        self._spec = None
+        self._classes: tuple[str, ...] = ()
         self._net = None  # a CPU ConvNet of its own, loaded from snapshots
         self._image: np.ndarray | None = None
+        self._probabilities: np.ndarray | None = None  # for _image under the newest weights
         self.target = QComboBox()
         self.target.setToolTip("What the drawing really is: the right answer")
         self.target.currentIndexChanged.connect(self._update)
@@ -299,13 +328,8 @@ class BackpropView(QWidget):
         """A new network (new classes): rebuild the private CPU copy."""
         from ..core.network import build
 
-        self._spec = spec
         self._net = build(spec, seed=0).eval()
-        self.target.blockSignals(True)
-        self.target.clear()
-        self.target.addItems(list(spec.classes))
-        self.target.blockSignals(False)
-        self.table.setRowCount(len(spec.classes) + 1)
+        self._set_classes(spec.classes)
         if snapshot is not None:
             self.set_snapshot(snapshot)
         else:
@@ -318,12 +342,33 @@ class BackpropView(QWidget):
             return
         state = {k: torch.from_numpy(np.asarray(v)) for k, v in snapshot.items()}
         self._net.load_state_dict(state)
+        self._probabilities = None
         self._update()
 
     def set_image(self, image: np.ndarray) -> None:
         """(H, W) in the network's value range, as the canvas gives it."""
         self._image = np.asarray(image, np.float32)
+        self._probabilities = None
         self._update()
+
+    def set_trace(self, trace) -> None:
+        """The network's answer for the drawing, already worked out (no forward pass here)."""
+        if tuple(trace.classes) != self._classes:
+            self._set_classes(trace.classes)
+        self._image = trace.input[0]
+        self._probabilities = np.asarray(trace.probabilities)
+        self._update()
+
+    def _set_classes(self, classes) -> None:
+        keep = self.target.currentText()  # the class the person picked, if it still exists
+        self._classes = tuple(classes)
+        self.target.blockSignals(True)
+        self.target.clear()
+        self.target.addItems(list(classes))
+        if keep in self._classes:
+            self.target.setCurrentIndex(self._classes.index(keep))
+        self.target.blockSignals(False)
+        self.table.setRowCount(len(classes) + 1)
 
     def set_target(self, index: int) -> None:
         self.target.setCurrentIndex(index)
@@ -331,9 +376,13 @@ class BackpropView(QWidget):
     # ---- output ----------------------------------------------------------------------------
     def current(self):
         """(right, actual, error, total) now, or None without a network and a drawing."""
-        if self._net is None or self._image is None or self.target.currentIndex() < 0:
+        if self._image is None or self.target.currentIndex() < 0:
             return None
-        return error_table(self._net.trace(self._image).probabilities, self.target.currentIndex())
+        if self._probabilities is None:
+            if self._net is None:
+                return None
+            self._probabilities = self._net.trace(self._image).probabilities
+        return error_table(self._probabilities, self.target.currentIndex())
 
     def _update(self) -> None:
         from PySide6.QtGui import QBrush, QColor
@@ -343,7 +392,7 @@ class BackpropView(QWidget):
         if rows is None:
             return
         right, actual, error, total = rows
-        classes = list(self._spec.classes)
+        classes = list(self._classes)
         t = self.target.currentIndex()
         for r, name in enumerate(classes + ["Total"]):
             values = ([name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]

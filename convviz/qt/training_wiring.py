@@ -49,54 +49,12 @@ def make_backprop_view(session) -> SessionBackprop:
 
 
 class SessionBackprop(BackpropView):
-    """The backprop table in a dock: it follows the session's network (rebuilt when the classes
-    or layers change) and the drawing on the canvas. While its dock is hidden it only remembers
-    the newest weights and drawing, and catches up when shown."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._waiting_weights = None
-        self._waiting_image = None
-        self._session_spec = None
-
-    def follow(self, spec) -> None:
-        """The session's spec for the weights that come next."""
-        self._session_spec = spec
-
-    def show_weights(self, snapshot) -> None:
-        if not self.isVisible():
-            self._waiting_weights = snapshot
-            return
-        self._waiting_weights = None
-        if self._session_spec is not None and self._session_spec != self._spec:
-            keep = self.target.currentText()  # the class the person picked, if it still exists
-            self._image = None  # drawn for the old network (maybe another size): a trace follows
-            self.set_network(self._session_spec, snapshot)
-            if keep in self._spec.classes:
-                self.set_target(self._spec.classes.index(keep))
-        else:
-            self.set_snapshot(snapshot)
+    """The backprop table in a dock: it reads the session's traces (the window's own forward
+    pass on the drawing, with the newest weights), so it costs no network run of its own; while
+    its dock is hidden the window holds back the traces and hands it the newest when shown."""
 
     def show_trace(self, trace) -> None:
-        image = trace.input[0]  # (H, W): the drawing just traced, in the network's value range
-        if not self.isVisible():
-            self._waiting_image = image
-            return
-        self._waiting_image = None
-        self.set_image(image)
-
-    def catch_up(self, visible: bool) -> None:
-        if not visible:
-            return
-        if self._waiting_weights is not None:
-            self.show_weights(self._waiting_weights)
-        if self._waiting_image is not None:
-            self.show_trace(_Drawing(self._waiting_image))
-
-
-class _Drawing:  # the one field of a Trace that show_trace reads
-    def __init__(self, image):
-        self.input = image[None]
+        self.set_trace(trace)
 
 
 # ---- the wiring ------------------------------------------------------------------------------
@@ -125,9 +83,6 @@ class TrainingTools(QObject):
         c.finished.connect(self._on_finished)
         c.failed.connect(self._on_failed)
         c.model_ready.connect(self._adopt)
-        self.session.model_changed.connect(self.backprop.follow)
-        self.backprop.follow(self.session.spec)
-        window.docks["backprop"].visibilityChanged.connect(self.backprop.catch_up)
         _fill_dock(window.docks["training"], self.panel)
         self._make_actions(window.train_menu)
         window.close_guards.append(self.may_close)
