@@ -1,3 +1,4 @@
 from convviz.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a trainer process (spawn) imports it
+    raise SystemExit(main())

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from . import theme
 from .training_worker import TrainingController, TrainOutcome, TrainProgress
@@ -57,6 +57,15 @@ class LossHistory:
         self.epoch_steps.append(self.steps[-1] if self.steps else 0)
         self.val_loss.append(val_loss)
         self.val_accuracy.append(val_accuracy if val_accuracy is not None else float("nan"))
+
+
+def _set_bar_value(bar: QProgressBar, value: int) -> None:
+    """QProgressBar.setValue repaints at once, outside the frame's one paint (~2 ms a call
+    here); this lets the change wait for the next paint with everything else."""
+    bar.setUpdatesEnabled(False)
+    bar.setValue(value)
+    bar.setUpdatesEnabled(True)
+    bar.update()
 
 
 def _round_up(x: float) -> float:
@@ -130,7 +139,12 @@ class TrainingPanel(QWidget):
         p = self.loss_plot
         p.setTitle("Loss (cross-entropy): lower is better", size="10pt")
         p.setLabel("left", "loss")
-        p.showGrid(x=True, y=True, alpha=0.25)
+        # horizontal lines only: a vertical grid is drawn by the x axis over the whole plot, so
+        # every new loss point repainted that axis too (~1 ms an update)
+        p.showGrid(x=False, y=True, alpha=0.25)
+        for name in ("left", "bottom"):  # redrawn from a pixmap, not tick by tick, as the
+            # curves change under them (the y axis's grid spans the whole plot)
+            p.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         p.addLegend(offset=(-10, 10), labelTextSize="9pt")
         self.raw_curve = p.plot([], [], pen=LOSS_PEN, name="each batch")
         self.smooth_curve = p.plot([], [], pen=SMOOTH_PEN, name="trend")
@@ -169,7 +183,7 @@ class TrainingPanel(QWidget):
         self.loss_plot.enableAutoRange()
         self._redraw()
         self.bar.setRange(0, 0)  # busy until the first batch says how many there are
-        self.status.setText("Preparing the data...")
+        self.status.setText("Starting the trainer...")
         self.pause_button.setText("Pause")
         self.pause_button.setEnabled(True)
         self.stop_button.setEnabled(True)
@@ -183,7 +197,7 @@ class TrainingPanel(QWidget):
     def on_progress(self, p: TrainProgress) -> None:
         self.history.add_batches(p.losses)
         self.bar.setRange(0, p.steps)
-        self.bar.setValue(p.step)
+        _set_bar_value(self.bar, p.step)
         self.status.setText(
             f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}  ·  loss "
             f"{p.loss:.3f}  ·  {p.images_per_second:,.0f} images/s  ·  about "
@@ -230,7 +244,8 @@ class TrainingPanel(QWidget):
             "no validation images"
         if r.status == "done":
             self.bar.setValue(self.bar.maximum())
-            text = f"Done: {len(r.epochs)} epochs in {_format_seconds(r.seconds)}, {acc}."
+            where = f" on {r.device}" if r.device else ""
+            text = f"Done: {len(r.epochs)} epochs in {_format_seconds(r.seconds)}{where}, {acc}."
         elif r.status == "diverged":
             text = f"Stopped: {r.message}."
         else:
