@@ -62,3 +62,25 @@ def test_qimage_decoder_loads_a_folder_like_pillow(tmp_path):
     assert a.paths == b.paths and (a.y == b.y).all()
     assert [s.path for s in b.skipped] == ["o/broken.png"]
     assert np.abs(a.X - b.X).mean() < 0.02
+
+
+def test_small_pictures_decode_on_one_thread_and_large_ones_on_two(tmp_path):
+    from PIL import Image
+
+    from convviz.qt.folder_decode import decode_threads
+
+    def folder(name, side, n=5):
+        paths = []
+        for i in range(n):
+            p = tmp_path / f"{name}{i}.png"
+            Image.new("L", (side, side), 255).save(p)
+            paths.append(str(p))
+        return paths
+
+    small, large = folder("s", 28), folder("l", 512)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    assert decode_threads(small) == 1
+    assert decode_threads(large) == 2
+    assert decode_threads(small + large[:1]) == 2  # any large picture among those sampled
+    assert decode_threads([str(broken)]) == 1 and decode_threads([]) == 1
