@@ -128,3 +128,15 @@ def test_the_pool_keeps_one_warm_process_and_closes_the_rest():
         assert first.running.is_set() and not first.stop.is_set()
     finally:
         train_process.release(first)
+
+
+@pytest.mark.parametrize("cores, in_process, in_thread", [
+    (1, 1, 1), (2, 2, 1), (3, 3, 2), (4, 3, 3), (16, 15, 15)])
+def test_training_threads_leave_the_window_a_core_where_that_pays(monkeypatch, cores, in_process,
+                                                                    in_thread):
+    monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
+    monkeypatch.setattr(train_process, "cores", lambda: cores)
+    assert train_process.training_threads("cpu", own_process=True) == in_process
+    assert train_process.training_threads("cpu", own_process=False) == in_thread
+    monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "5")
+    assert train_process.training_threads("cpu", own_process=True) == 5

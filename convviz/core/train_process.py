@@ -161,16 +161,23 @@ def cores() -> int:
 def training_threads(device: str, own_process: bool) -> int:
     """How many torch threads training gets. CONVVIZ_TRAIN_THREADS=n: n.
 
-    A trainer process takes every core (it runs at a lower priority than the window). Training
-    in a thread of the window's process leaves one core to the window: torch's threads wait for
-    each other at every op, so a team that shares its cores with the window stalls at each
-    barrier and the window stutters."""
+    Torch's threads wait for each other at every op, so when the window takes a core from one of
+    them, the whole team waits: each millisecond of window work costs the run about one
+    millisecond of every thread. With 4 or more cores the trainer leaves one core to the window
+    (one thread fewer costs little on a small network). On fewer cores a trainer process takes
+    them all: one of two threads is only ~0.65x of two, and it runs at a lower priority than
+    the window, so the window still gets a core the moment it needs one. Training in a thread
+    of the window's process always leaves one core to the window: there it also shares
+    Python's lock with every repaint."""
     wanted = os.environ.get("CONVVIZ_TRAIN_THREADS", "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
-    if own_process or not _on_cpu(device):
-        return cores()
-    return max(1, cores() - 1)
+    n = cores()
+    if not _on_cpu(device):
+        return n
+    if own_process and n < 4:
+        return n
+    return max(1, n - 1)
 
 
 def _on_cpu(device: str) -> bool:

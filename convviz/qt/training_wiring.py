@@ -3,14 +3,16 @@
 - Train > Train on folder... / Train on sample shapes open the TrainDialog; Pause/Resume and
   Stop press the Training panel's buttons and are enabled only while a run goes.
 - While training, every panel shows the network as it is now: the session gets a copy of the
-  network being trained (made before the thread starts) and the worker's weight snapshots are
-  loaded into that copy a few times a second. The training thread's own model is read only once
-  the thread has ended.
+  network being trained (made before the run starts) and the trainer's weight snapshots are
+  loaded into that copy a few times a second. The job's own model is read only once the run
+  has ended (it then holds the weights training ended on).
+- Opening the Train dialog starts the trainer process (convviz.core.train_process), so torch is
+  loaded by the time the person presses Train.
 - The ending: a finished run (or one that diverged, with its last good weights) becomes the
   app's model and is remembered for next time; a stopped run puts the earlier network back until
   the person presses "Keep what it learned"; a failed run puts it back and says why in one line.
 - Closing during a run asks Keep / Discard / Cancel (`TrainingTools.ask_keep`, replaceable in
-  tests), then stops the thread within a batch and waits for it: never an abort.
+  tests), then stops the run within a batch and waits for it: never an abort.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ class TrainingTools(QObject):
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def start(self, job: TrainJob) -> None:
-        """Train `job` (its model is trained in place, in the thread); the panels follow a copy."""
+        """Train `job` (its model ends with the trained weights); the panels follow a copy."""
         s = self.session
         self._before = (s.model, s.source) if s.model is not None else None
         self._display = copy.deepcopy(job.model)  # before the thread starts: no sharing
