@@ -118,12 +118,11 @@ def draw_demo(canvas, preset: str) -> None:
     larger ones (drawn with the brush, as a person would)."""
     import numpy as np
 
+    from convviz.core.presets import deck_x
+
     n = canvas.size
     if preset == "xo":
-        ink = np.zeros((n, n), np.float32)
-        for i in range(1, n - 1):
-            ink[i, i] = ink[i, n - 1 - i] = 1.0
-        canvas.set_ink(ink)
+        canvas.set_ink((deck_x() > 0).astype(np.float32))  # ink 0..1, as a brush lays it
         return
     k = n / 28.0
     canvas.brush.size, canvas.brush.softness = 2.4 * k, 0.35

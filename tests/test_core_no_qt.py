@@ -28,7 +28,6 @@ SCRIPT = textwrap.dedent(r'''
     else:
         raise SystemExit("the blocker did not block")
 
-    import numpy as np
     import convviz.core
     names = sorted(m.name for m in pkgutil.iter_modules(convviz.core.__path__))
     for name in names:
@@ -37,9 +36,9 @@ SCRIPT = textwrap.dedent(r'''
 
     from convviz.core.bundled import preset_model
     model = preset_model("xo")
-    x = -np.ones((9, 9), np.float32)
-    for i in range(1, 8):
-        x[i, i] = x[i, 8 - i] = 1
+    from convviz.core.presets import deck_x
+
+    x = deck_x()
     t = model.trace(x)
     assert len(t.layers) == 5 and t.classes[t.winner] == "X"
 

@@ -138,6 +138,12 @@ def test_padding_cells_are_marked_zeros():
     assert not middle.on_padding.any()
 
 
+def test_the_cores_deck_x_is_the_decks_picture():
+    from convviz.core.presets import deck_x
+
+    np.testing.assert_array_equal(deck_x(), DECK_X)
+
+
 def test_deck_numbers_on_the_x():
     net = build(preset("xo"))
     trace, snap = net.trace(DECK_X), net.snapshot()

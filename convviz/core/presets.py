@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .errors import SpecError
 from .spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 
@@ -25,6 +27,15 @@ XO_FEATURES = (
 XO_FEATURE_NAMES = ("diagonal down", "crossing", "diagonal up")
 
 SHAPE_CLASSES = ("X", "O", "square", "triangle", "plus", "check")
+
+
+def deck_x() -> np.ndarray:
+    """The deck's X on the xo network's 9x9 grid, in its value range: ink (1) on both diagonals
+    from one pixel in from the corners, background (-1) everywhere else. (9, 9) float32."""
+    x = np.full((9, 9), -1.0, np.float32)
+    for i in range(1, 8):
+        x[i, i] = x[i, 8 - i] = 1.0
+    return x
 
 
 def xo() -> NetworkSpec:

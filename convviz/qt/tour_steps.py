@@ -13,12 +13,9 @@ from typing import Callable
 
 import numpy as np
 
-from convviz.core.presets import preset
+from convviz.core.presets import deck_x, preset
 
-# The lesson's X on the 9x9 grid, in the xo network's value range (1 = ink, -1 = background).
-DECK_X = np.full((9, 9), -1.0, np.float32)
-for _i in range(1, 8):
-    DECK_X[_i, _i] = DECK_X[_i, 8 - _i] = 1.0
+DECK_X = deck_x()  # the lesson's X in the xo network's value range (1 = ink, -1 = background)
 
 CANVAS, TRAIN_MENU = "canvas", "train_menu"  # targets that are not docks
 CROSSING = 1  # the xo network's crossing feature (diagonal down, crossing, diagonal up)
