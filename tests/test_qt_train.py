@@ -268,7 +268,8 @@ def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, contro
 
 
 def test_loss_axis_stays_still_while_losses_fall_and_grows_for_a_higher_one(qtbot):
-    from convviz.qt.training_panel import TrainProgress, _round_up
+    from convviz.core.train_process import TrainProgress
+    from convviz.qt.training_panel import _round_up
 
     assert [_round_up(x) for x in (0.07, 1.0, 1.1, 1.98, 2.6, 9.0)] == [0.08, 1, 1.5, 2, 3, 10]
     panel = TrainingPanel()

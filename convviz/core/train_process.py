@@ -235,7 +235,10 @@ def _serve(conn, stop, running) -> None:
         except Exception as e:  # noqa: BLE001 - reported, and the process lives on
             send("failed", (f"training could not start: {e}".split("\n")[0], None))
             continue
-        JobRunner(model, X, y, config, send, stop, running).run()
+        try:
+            JobRunner(model, X, y, config, send, stop, running).run()
+        except (BrokenPipeError, EOFError, OSError):  # the window went away mid-run
+            return
         del model, X, y  # free the images before waiting for the next job
 
 

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QProgressBar,
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from . import theme
-from .training_worker import TrainingController, TrainOutcome, TrainProgress
+from ..core.train_process import TrainProgress
+from .training_worker import TrainingController, TrainOutcome
 
 theme.configure_pyqtgraph()
 

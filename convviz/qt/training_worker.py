@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..core import train_process
 from ..core.errors import ConvvizError
-from ..core.train_process import TrainProgress, use_one_torch_thread_here  # noqa: F401
+from ..core.train_process import use_one_torch_thread_here
 
 if TYPE_CHECKING:  # torch loads only when training starts: the window shows first
     from ..core.network import ConvNet

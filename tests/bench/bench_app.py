@@ -54,7 +54,7 @@ def move_event(view, x, y):
 
 
 def press(view, x, y):
-    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtCore import QEvent, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import math
 import statistics
 import os
 import sys
@@ -147,8 +146,6 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 5
     from convviz.core.training import TrainConfig
     from convviz.qt.main_window import MainWindow
     from convviz.qt.session import Session
-
-    import torch
 
     spec = preset("shapes")
     X, y = make_arrays(spec.classes, per_class, spec.input_size, seed=0,
