@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.presets import XO_FEATURE_NAMES
 from ..core.spec import NetworkSpec
@@ -66,9 +66,11 @@ class PoolingPanel(StepperPanel):
         self.output_grid = CellGrid("Pooled map", self)
         self.output_grid.setToolTip("The smaller map: one cell per window position, filled in "
                                     "as the window moves")
+        # the close-up only as tall as it needs: its title then sits right above its cells
+        self.window_grid.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         middle = QVBoxLayout()
         middle.addStretch(1)
-        middle.addWidget(self.window_grid, 3)
+        middle.addWidget(self.window_grid)
         middle.addWidget(self.max_label, 0, Qt.AlignmentFlag.AlignHCenter)
         middle.addStretch(1)
         grids = QWidget(self)
@@ -77,6 +79,7 @@ class PoolingPanel(StepperPanel):
         row.addWidget(self.input_grid, 5)
         row.addLayout(middle, 2)
         row.addWidget(self.output_grid, 4)
+        self._row = row  # widths follow the maps' columns (see _share_width)
 
         self.assemble(top, HELP, grids)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
@@ -148,8 +151,16 @@ class PoolingPanel(StepperPanel):
             over = max((ho - 1) * sl.layer.stride + sl.layer.window - values.shape[0],
                        (wo - 1) * sl.layer.stride + sl.layer.window - values.shape[1], 0)
             self.input_grid.set_values(values, levels, margin=over)
+            self._share_width(values.shape[1] + 2 * over, sl.layer.window, wo)
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
         self._refresh()
+
+    def _share_width(self, in_cols: int, window: int, out_cols: int) -> None:
+        """Width in proportion to columns, so the input map's cells are about as big as the
+        pooled map's (equal shares drew a 7x7 map with cells half the size of a 4x4 one)."""
+        middle = max(window + 1, (in_cols + out_cols) // 4)  # room for the close-up and max
+        for i, stretch in enumerate((in_cols, middle, out_cols)):
+            self._row.setStretch(i, stretch)
 
     def _refresh(self) -> None:
         ready = self.stepper is not None

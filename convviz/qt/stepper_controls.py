@@ -114,6 +114,8 @@ class CellGrid(QWidget):
         """`margin` rings of extra cells around the map: zero padding when `margin_zero`,
         else empty room for a window that hangs over the edge."""
         v = np.asarray(values, np.float32)
+        if v.shape != self._values.shape or int(margin) != self._margin:
+            self.updateGeometry()  # the size hint follows the map's shape
         self._values = v
         self._texts: list[list[str]] | None = None  # made when first painted with numbers
         self._base = None
@@ -201,21 +203,23 @@ class CellGrid(QWidget):
             p.end()
 
     def _paint_base(self, p: QPainter) -> None:
-        if self._title:
-            f = QFont(self.font())
-            f.setBold(True)
-            f.setPixelSize(15)
-            p.setFont(f)
-            p.setPen(self.palette().windowText().color())
-            p.drawText(QRectF(0, 0, self.width(), 22), Qt.AlignmentFlag.AlignCenter, self._title)
-        if self._image is None:
-            return
         rows, cols = self._values.shape
         cell = self.cell_size()
         o = self._origin(cell)
         m = self._margin
         full = QRectF(o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell,
                       (rows + 2 * m) * cell)
+        if self._title:  # right above the cells: in a tall panel it stays with them
+            f = QFont(self.font())
+            f.setBold(True)
+            f.setPixelSize(15)
+            p.setFont(f)
+            p.setPen(self.palette().windowText().color())
+            top = max(0.0, full.top() - self._title_height()) if self._image is not None else 0.0
+            p.drawText(QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
+                       self._title)
+        if self._image is None:
+            return
         area = QRectF(o.x(), o.y(), cols * cell, rows * cell)
         show_text = cell >= self.MIN_TEXT_CELL
         font = QFont(self.font())
