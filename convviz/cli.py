@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen Windows build's trainer process starts here
     args = _parser().parse_args(argv)
     try:
         if args.command is None:

@@ -184,7 +184,7 @@ def test_stop_mid_epoch_keeps_the_choice_to_the_person(qtbot, folder, controller
     outcome = controller.outcome
     assert outcome.status == "stopped" and len(outcome.result.epochs) < 50
     assert adopted == []  # a stopped run is not used unless the person says so
-    assert panel.keep_button.isVisible() or not panel.isVisible()
+    assert not panel.keep_button.isHidden()
     with qtbot.waitSignal(controller.model_ready, timeout=WAIT):
         panel.keep_button.click()
 
@@ -319,6 +319,7 @@ def test_gui_thread_traces_on_one_torch_thread_while_the_trainer_sets_its_own(
     places = []
     controller.started_on.connect(places.append)
     try:
+        torch.set_num_threads(2)  # as if the window had traced on two threads so far
         dlg = _loaded_dialog(qtbot, folder)
         with qtbot.waitSignal(controller.finished, timeout=WAIT):
             controller.start(_job(dlg, epochs=1, batch=8))
@@ -356,7 +357,7 @@ def test_a_trainer_process_that_dies_is_reported_and_replaced(qtbot, folder, con
         controller.start(job)
         qtbot.waitUntil(lambda: len(snaps) >= 2, timeout=WAIT)
         controller._worker.trainer.process.kill()  # as if it crashed, or the OS killed it
-    assert failed.args[0].startswith("the training process stopped unexpectedly")
+    assert failed.args[0] == "the training process stopped unexpectedly (exit code -9)"
     qtbot.waitUntil(lambda: not controller.is_running(), timeout=WAIT)
     outcome = controller.outcome
     assert outcome.status == "failed" and outcome.snapshot is not None
@@ -368,6 +369,63 @@ def test_a_trainer_process_that_dies_is_reported_and_replaced(qtbot, folder, con
     with qtbot.waitSignal(controller.finished, timeout=WAIT):  # a fresh process trains
         controller.start(_job(_loaded_dialog(qtbot, folder), epochs=1, batch=8))
     assert controller.outcome.status == "done"
+
+
+def test_stopping_while_the_trainer_still_starts_returns_at_once(qtbot, folder):
+    from convviz.core import train_process
+
+    train_process._close_idle()  # no warm process: the next one must import torch first
+    controller = TrainingController()
+    job = _job(_loaded_dialog(qtbot, folder), epochs=5, batch=8)
+    before = job.model.snapshot()
+    controller.start(job)
+    t = time.perf_counter()
+    outcome = controller.stop_and_wait()  # closing the window straight after pressing Train
+    assert time.perf_counter() - t < 1.0  # not after torch has loaded
+    assert outcome.status == "stopped" and outcome.result.epochs == []
+    for k, v in job.model.snapshot().items():
+        np.testing.assert_array_equal(v, before[k])
+    assert len(train_process._idle) == 1  # the process starting up is kept for the next run
+
+
+def test_a_finished_run_cannot_steer_the_next_run_on_the_same_process(qtbot, folder):
+    first, second = TrainingController(), TrainingController()
+    dlg = _loaded_dialog(qtbot, folder)
+    with qtbot.waitSignal(first.finished, timeout=WAIT):
+        first.start(_job(dlg, epochs=1, batch=8))
+    assert first.wait(WAIT)
+    steps = []
+    second.progress.connect(lambda p: steps.append(p.step))
+    second.start(_job(_loaded_dialog(qtbot, folder), epochs=300, batch=4))
+    try:
+        assert second._worker.trainer is first._worker.trainer  # the pooled process, reused
+        qtbot.waitUntil(lambda: len(steps) > 0, timeout=WAIT)
+        first.pause()
+        first.request_stop()  # e.g. a stale button of another window
+        held = steps[-1]
+        qtbot.waitUntil(lambda: steps[-1] > held + 20, timeout=WAIT)
+        assert second.is_running() and not second.is_paused()
+    finally:
+        outcome = second.stop_and_wait()
+    assert outcome.status == "stopped"
+
+
+def test_a_trainer_that_dies_while_starting_leaves_training_to_a_thread(qtbot, folder,
+                                                                       monkeypatch):
+    from convviz.core import train_process
+
+    monkeypatch.setattr(train_process, "unusable", False)  # restored after the test
+    train_process._close_idle()
+    controller = TrainingController()
+    job = _job(_loaded_dialog(qtbot, folder), epochs=2, batch=8)
+    with qtbot.waitSignal(controller.model_ready, timeout=WAIT):
+        controller.start(job)
+        controller._worker.trainer.process.kill()  # e.g. a broken install: it never listens
+    assert controller.wait(WAIT) and controller._worker.trainer is None  # trained here
+    assert controller.outcome.status == "done"
+    assert train_process.unusable  # later runs go straight to a thread
+    with pytest.raises(RuntimeError):
+        train_process.acquire()
 
 
 def test_training_in_a_thread_when_asked(qtbot, folder, monkeypatch):

@@ -14,6 +14,7 @@ from convviz.core.shapes_data import make_arrays
 from convviz.core.train_process import JobRunner, TrainerProcess, TrainProgress
 from convviz.core.training import TrainConfig, train
 
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 WAIT = 60.0  # s: a cold process imports torch first
 
 
@@ -45,10 +46,13 @@ def _messages_until_the_end(trainer, on_message=None):
     raise AssertionError(f"no ending within {WAIT} s; got {[m[0] for m in got]}")
 
 
-def test_a_process_trains_exactly_as_this_process_does(trainer, data):
+def test_a_process_trains_exactly_as_this_process_does(trainer, data, monkeypatch):
+    import torch
+
     spec, X, y = data
     config = TrainConfig(epochs=2, batch_size=16, val_split=0.25, device="cpu", seed=5)
     model = build(spec, seed=1)
+    monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "1")  # both sides on one thread: same sums
     trainer.submit(model, X, y, config)
     got = _messages_until_the_end(trainer)
     kinds = [k for k, _ in got]
@@ -58,7 +62,12 @@ def test_a_process_trains_exactly_as_this_process_does(trainer, data):
     assert steps == list(range(1, 2 * 4 + 1))  # 54 training images / 16: 4 batches an epoch
     result, weights = got[-1][1]
     here = build(spec, seed=1)
-    expected = train(here, X, y, config)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        expected = train(here, X, y, config)
+    finally:
+        torch.set_num_threads(threads)
     assert result.status == "done" and result.val_accuracy == expected.val_accuracy
     for k, v in here.state_dict().items():  # same seed, same data: the same weights
         np.testing.assert_allclose(weights[k], v.numpy(), rtol=1e-5, atol=1e-6)
@@ -98,6 +107,67 @@ def test_a_job_that_cannot_start_fails_with_one_line_and_the_process_lives_on(tr
     assert trainer.alive()
 
 
+def test_a_job_with_no_images_fails_in_one_line_without_raising(trainer, data):
+    spec, X, y = data
+    got = []
+    stop, running = threading.Event(), threading.Event()
+    running.set()
+    JobRunner(build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"),
+              lambda k, p: got.append((k, p)), stop, running).run()  # must not raise
+    assert got[-1][0] == "failed" and "\n" not in got[-1][1][0]
+    trainer.reset_controls()
+    trainer.submit(build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"))
+    ending = _messages_until_the_end(trainer)[-1]
+    assert ending[0] == "failed" and ending[1][0] == got[-1][1][0]
+    assert trainer.alive()
+
+
+def test_a_paused_trainer_whose_window_dies_ends_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "window.py"
+    script.write_text(f"""
+import os, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from convviz.core.network import build
+from convviz.core.presets import preset
+from convviz.core.shapes_data import make_arrays
+from convviz.core.train_process import TrainerProcess
+from convviz.core.training import TrainConfig
+
+if __name__ == "__main__":
+    spec = preset("shapes")
+    X, y = make_arrays(spec.classes, 4, 28, seed=0, value_range=spec.value_range)
+    p = TrainerProcess()
+    p.submit(build(spec), X, y, TrainConfig(epochs=10000, batch_size=4, device="cpu"))
+    while True:
+        msg = p.recv(1.0)
+        if msg and msg[0] == "progress":
+            p.running.clear()  # pause
+        if msg == ("paused", True):
+            print(p.process.pid, flush=True)
+            os._exit(0)  # the window dies without a word
+""")
+    window = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    pid = int(window.stdout.readline())  # the trainer's, printed just before the window dies
+    window.wait(30)
+    window.stdout.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{pid}/stat").read().split()[2] == "Z":  # ended, not yet reaped
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError("the paused trainer outlived its window")
+
+
 def test_the_runner_reports_the_same_in_a_thread(data):
     spec, X, y = data
     got = []
@@ -112,6 +182,19 @@ def test_the_runner_reports_the_same_in_a_thread(data):
     assert progress[-1].step == progress[-1].steps == 9  # 72 images / 8
     result, weights = got[-1][1]
     np.testing.assert_array_equal(weights["layers.0.weight"], model.snapshot()["layers.0.weight"])
+
+
+def test_the_pool_forgets_a_dead_idle_process():
+    train_process.prepare()
+    dead = train_process._idle[0]
+    dead.kill()
+    train_process.prepare()  # a fresh one instead of the dead
+    assert len(train_process._idle) == 1 and train_process._idle[0] is not dead
+    fresh = train_process._idle[0]
+    other = train_process.TrainerProcess()
+    train_process.release(other)  # the pool has its idle one: this one is closed
+    other.process.join(10)
+    assert train_process._idle == [fresh] and not other.alive()
 
 
 def test_the_pool_keeps_one_warm_process_and_closes_the_rest():

@@ -60,18 +60,16 @@ class JobRunner:
     """Runs `train()` on `model` (in place) and reports through `send`; never raises."""
 
     def __init__(self, model, X: np.ndarray, y: np.ndarray, config, send: Send,
-                 stop, running):
-        from .training import split_indices
-
+                 stop, running, caller_alive: Callable[[], bool] = lambda: True):
         self.model, self.X, self.y, self.config = model, X, y, config
         self.send, self.stop, self.running = send, stop, running
+        self.caller_alive = caller_alive  # a paused run ends if whoever waits for it is gone
         self.last_snapshot: dict[str, np.ndarray] | None = None
-        self._n_train = len(split_indices(np.asarray(y), config.val_split, config.seed)[0])
 
     def run(self) -> None:
         from .device import describe, resolve_device
         from .errors import ConvvizError
-        from .training import train
+        from .training import split_indices, train
 
         self._t0 = time.perf_counter()
         self._paused_for = 0.0
@@ -80,6 +78,8 @@ class JobRunner:
         self._step = self._seen = 0
         self._take_snapshot()  # the starting weights: panels show them at once
         try:
+            cfg = self.config
+            self._n_train = len(split_indices(np.asarray(self.y), cfg.val_split, cfg.seed)[0])
             self.send("started", describe(resolve_device(self.config.device)))
             result = train(self.model, self.X, self.y, self.config, on_batch=self._on_batch,
                            on_epoch=lambda rep: self.send("epoch", rep),
@@ -114,7 +114,9 @@ class JobRunner:
             self.send("paused", True)
             t = time.perf_counter()
             while not self.running.wait(0.05):
-                pass
+                if not self.caller_alive():
+                    self.stop.set()
+                    break
             self._paused_for += time.perf_counter() - t
             self.send("paused", False)
         return self.stop.is_set()
@@ -210,12 +212,12 @@ def _serve(conn, stop, running) -> None:
             os.nice(TRAINER_NICE)
         except OSError:
             pass
-    import torch  # noqa: F401 - imported while the person still fills in the dialog
+    import multiprocessing as mp
 
-    from .network import build
-    from .spec import NetworkSpec
+    import torch  # imported while the person still fills in the dialog
 
     conn.send(("ready", os.getpid()))
+    parent = mp.parent_process()
     while True:
         try:
             msg = conn.recv()
@@ -223,23 +225,33 @@ def _serve(conn, stop, running) -> None:
             return
         if msg[0] == "quit":
             return
-        _, spec_json, weights, X, y, config, threads = msg
-
-        def send(kind, payload):
-            conn.send((kind, payload))
-
         try:
-            torch.set_num_threads(threads)  # this process's only thread team
-            model = build(NetworkSpec.from_json(spec_json), seed=None)
-            model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-        except Exception as e:  # noqa: BLE001 - reported, and the process lives on
-            send("failed", (f"training could not start: {e}".split("\n")[0], None))
-            continue
-        try:
-            JobRunner(model, X, y, config, send, stop, running).run()
+            _run_job(conn, stop, running, *msg[1:], caller_alive=parent.is_alive)
         except (BrokenPipeError, EOFError, OSError):  # the window went away mid-run
             return
-        del model, X, y  # free the images before waiting for the next job
+        del msg  # the images go now, not when the next job comes
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # an idle trainer keeps no GPU memory from the window
+
+
+def _run_job(conn, stop, running, spec_json, weights, X, y, config, threads,
+             caller_alive) -> None:
+    import torch
+
+    from .network import build
+    from .spec import NetworkSpec
+
+    def send(kind, payload):
+        conn.send((kind, payload))
+
+    try:
+        torch.set_num_threads(threads)  # this process's only thread team
+        model = build(NetworkSpec.from_json(spec_json), seed=None)
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    except Exception as e:  # noqa: BLE001 - reported, and the process lives on
+        send("failed", (f"training could not start: {e}".split("\n")[0], None))
+        return
+    JobRunner(model, X, y, config, send, stop, running, caller_alive).run()
 
 
 class TrainerProcess:
@@ -302,32 +314,53 @@ _idle: list[TrainerProcess] = []
 _lock = threading.Lock()
 
 
+def _drop_dead() -> None:
+    """Close idle processes that have died (call with _lock held)."""
+    for p in [p for p in _idle if not p.alive()]:
+        _idle.remove(p)
+        p.conn.close()
+
+
 def prepare() -> None:
     """Start a trainer process now (torch imports while the person chooses settings)."""
+    if unusable:
+        return
     with _lock:
-        if not any(p.alive() for p in _idle):
+        _drop_dead()
+        if not _idle:
             _idle.append(TrainerProcess())
 
 
 def acquire() -> TrainerProcess:
-    """An idle, live trainer process (started now if none is waiting)."""
+    """An idle, live trainer process (started now if none is waiting). Raises RuntimeError
+    once trainer processes have proved unusable here (see `mark_unusable`)."""
+    if unusable:
+        raise RuntimeError("trainer processes do not start here")
     with _lock:
-        while _idle:
+        _drop_dead()
+        if _idle:
             p = _idle.pop()
-            if p.alive():
-                p.reset_controls()
-                return p
-    p = TrainerProcess()
-    return p
+            p.reset_controls()
+            return p
+    return TrainerProcess()
 
 
 def release(p: TrainerProcess, healthy: bool = True) -> None:
     """Give a process back after its job ended; a broken one (or a second idle one) is closed."""
     with _lock:
+        _drop_dead()
         if healthy and p.alive() and not _idle:
             _idle.append(p)
             return
     p.close() if p.alive() else p.conn.close()
+
+
+unusable = False  # a trainer died before it was ready: train in threads from then on
+
+
+def mark_unusable() -> None:
+    global unusable
+    unusable = True
 
 
 @atexit.register

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # torch loads only when training starts: the window shows fir
     from ..core.network import ConvNet
     from ..core.training import TrainConfig, TrainResult
 
-STOP_GRACE_S = 10.0  # a trainer process that ignores a stop this long is ended by force
+STOP_GRACE_S = 30.0  # a stopped trainer process silent this long is ended by force
 
 
 @dataclass
@@ -72,6 +72,12 @@ class TrainOutcome:
     @property
     def status(self) -> str:
         return "failed" if self.result is None else self.result.status
+
+
+def _stopped_before_start():
+    from ..core.training import TrainResult
+
+    return TrainResult(status="stopped", message="stopped before training began")
 
 
 def train_in_process_by_default() -> bool:
@@ -124,43 +130,94 @@ class TrainingWorker(QObject):
 
     def _train_here(self) -> None:
         job = self.job
-        import torch
+        try:
+            import torch
 
-        torch.set_num_threads(train_process.training_threads(job.config.device, False))
-        train_process.JobRunner(job.model, job.X, job.y, job.config, self._receive,
-                                self._stop, self._running).run()
+            torch.set_num_threads(train_process.training_threads(job.config.device, False))
+            train_process.JobRunner(job.model, job.X, job.y, job.config, self._receive,
+                                    self._stop, self._running).run()
+        except Exception as e:  # noqa: BLE001 - the ending must come, or the thread never quits
+            if self.outcome is None:
+                self._receive("failed", (f"training failed: {type(e).__name__}: {e}"
+                                         .split("\n")[0], self.last_snapshot))
 
     def _relay(self) -> None:
         """Send the job to the trainer process and turn its messages into signals."""
         trainer, job = self.trainer, self.job
-        ending = None
+        ending, from_trainer = None, False
         try:
-            trainer.submit(job.model, job.X, job.y, job.config)
-            stop_seen = None
+            state = self._wait_until_ready()
+            if state == "stopped":  # stopped (or the window closed) while torch loaded
+                ending = ("finished", (_stopped_before_start(), None))
+                from_trainer = True  # no job was sent: the process is idle for sure
+            elif state == "dead":  # this machine cannot run trainer processes: train here,
+                train_process.mark_unusable()  # now and from now on
+                self._train_here_instead()
+                return
+            else:
+                trainer.submit(job.model, job.X, job.y, job.config)
+            quiet_since = None  # a stopped run that sends nothing this long is ended by force
             while ending is None:
                 msg = trainer.recv(0.1)
                 if msg is not None:
+                    quiet_since = None
                     if msg[0] in ("finished", "failed"):
-                        ending = msg
+                        ending, from_trainer = msg, True
                     else:
                         self._receive(*msg)
                 elif not trainer.alive():
                     raise EOFError
                 elif self._stop.is_set():
-                    stop_seen = stop_seen or time.monotonic()
-                    if time.monotonic() - stop_seen > STOP_GRACE_S:
+                    quiet_since = quiet_since or time.monotonic()
+                    if time.monotonic() - quiet_since > STOP_GRACE_S:
                         trainer.kill()
                         ending = ("failed", ("training did not stop when asked; its process "
                                              "was ended", self.last_snapshot))
         except (EOFError, OSError):  # the process died: a crash, or killed
+            trainer.process.join(1)  # reaped, so that its exit code is known
             ending = ("failed", (f"the training process stopped unexpectedly (exit code "
                                  f"{trainer.process.exitcode})", self.last_snapshot))
         except Exception as e:  # noqa: BLE001 - e.g. the job could not be sent
             ending = ("failed", (f"training could not start: {e}".split("\n")[0],
                                  self.last_snapshot))
-        finally:  # back to the pool before anyone hears of the ending: a next run reuses it
-            train_process.release(trainer, healthy=ending is not None and trainer.alive())
+        finally:
+            self._detach()
+            # back to the pool before anyone hears of the ending, so a next run reuses it;
+            # only a process that said how its job ended is idle for sure
+            train_process.release(trainer, healthy=from_trainer and trainer.alive())
         self._receive(*ending)
+
+    def _wait_until_ready(self) -> str:
+        """"ready" once the trainer has imported torch, "stopped" if a stop came first, "dead"
+        if the process ended (sending a job before it listens would block this thread)."""
+        trainer = self.trainer
+        while not trainer.ready:
+            if self._stop.is_set():
+                return "stopped"
+            try:
+                if trainer.conn.poll(0.1):
+                    trainer.ready = trainer.conn.recv()[0] == "ready"
+                elif not trainer.alive():
+                    return "dead"
+            except (EOFError, OSError):
+                return "dead"
+        return "ready"
+
+    def _detach(self) -> None:
+        """Stop steering the pooled process: its events serve its next job, maybe another
+        window's. Pause and stop requests from now on land on private events."""
+        stop, running = threading.Event(), threading.Event()
+        if self._stop.is_set():
+            stop.set()
+        if self._running.is_set():
+            running.set()
+        self._stop, self._running = stop, running
+
+    def _train_here_instead(self) -> None:
+        self._detach()
+        train_process.release(self.trainer, healthy=False)
+        self.trainer = None
+        self._train_here()
 
     def _receive(self, kind: str, payload) -> None:
         """One message from the loop (any thread): a signal, or the ending."""
