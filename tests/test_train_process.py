@@ -223,3 +223,12 @@ def test_training_threads_leave_the_window_a_core_where_that_pays(monkeypatch, c
     assert train_process.training_threads("cpu", own_process=False) == in_thread
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "5")
     assert train_process.training_threads("cpu", own_process=True) == 5
+
+
+def test_without_a_lower_priority_the_trainer_leaves_the_window_a_core(monkeypatch):
+    import os
+
+    monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
+    monkeypatch.setattr(train_process, "cores", lambda: 2)
+    monkeypatch.delattr(os, "nice")  # as on Windows
+    assert train_process.training_threads("cpu", own_process=True) == 1

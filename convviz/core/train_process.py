@@ -177,7 +177,7 @@ def training_threads(device: str, own_process: bool) -> int:
     n = cores()
     if not _on_cpu(device):
         return n
-    if own_process and n < 4:
+    if own_process and n < 4 and hasattr(os, "nice"):  # (no nice on Windows: leave a core)
         return n
     return max(1, n - 1)
 
