@@ -230,8 +230,24 @@ def _serve(conn, stop, running) -> None:
         except (BrokenPipeError, EOFError, OSError):  # the window went away mid-run
             return
         del msg  # the images go now, not when the next job comes
+        _give_memory_back()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()  # an idle trainer keeps no GPU memory from the window
+
+
+def _give_memory_back() -> None:
+    """An idle trainer should hold about what torch itself needs, not the last job's images:
+    collect the job's reference cycles, then let glibc hand freed heap pages back (its mmap
+    threshold grows as a run frees big blocks, so they end up in the heap)."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        pass
 
 
 def _run_job(conn, stop, running, spec_json, weights, X, y, config, threads,
