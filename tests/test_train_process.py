@@ -74,6 +74,28 @@ def test_a_process_trains_exactly_as_this_process_does(trainer, data, monkeypatc
     assert model.snapshot()["layers.0.weight"].tolist() != weights["layers.0.weight"].tolist()
 
 
+def test_snapshots_travel_with_progress_reports_a_few_times_a_second(trainer, data):
+    spec, X, y = data
+    trainer.reset_controls()
+    trainer.submit(build(spec), X, y, TrainConfig(epochs=1000, batch_size=4, val_split=0,
+                                                  device="cpu"))
+    t0 = time.monotonic()
+    kinds, times = [], []
+
+    def stop_after_two_seconds(msg):
+        kinds.append(msg[0])
+        times.append(time.monotonic())
+        if msg[0] == "progress" and time.monotonic() - t0 > 2.0:
+            trainer.stop.set()
+
+    _messages_until_the_end(trainer, stop_after_two_seconds)
+    snaps = [i for i, k in enumerate(kinds) if k == "snapshot"][1:-1]  # not the first, last
+    assert len(snaps) >= 4
+    assert all(kinds[i + 1] == "progress" for i in snaps)  # one repaint in the window for both
+    gaps = np.diff([times[i] for i in snaps])
+    assert 0.15 < np.median(gaps) < 0.6  # about 4 a second, never a flood
+
+
 def test_pause_and_stop_reach_across_processes(trainer, data):
     spec, X, y = data
     trainer.reset_controls()

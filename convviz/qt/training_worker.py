@@ -6,8 +6,8 @@ and the worker thread only relays its messages as signals; with `in_process=True
 CONVVIZ_TRAIN_IN=thread, or when no process can be started) the worker thread trains. The
 signals are the same either way:
 - `started_on`: where it trains, e.g. "CPU (2 threads)";
-- `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) at most
-  8 times a second, so a fast loop never floods the event loop;
+- `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) 4 times
+  a second, so a fast loop never floods the event loop;
 - `snapshot`: a CPU copy of the weights a few times a second, for the panels (they never touch
   the model being trained);
 - `epoch_done`: validation loss and accuracy after each epoch;
