@@ -188,6 +188,24 @@ def _decode_chunk(decoder: Decoder, chunk, size: int):
     return ok_pos, images, failed
 
 
+def _decoded(decoder: Decoder, chunks, size: int, threads: int):
+    """Each chunk's (positions, images, failures), as chunks finish. One thread: right here, in
+    order (a pool of one only adds a hand-over per chunk: 26,000 against 12,000-18,000 small
+    PNGs a second measured). An early stop (cancel, error) drops the chunks not yet begun."""
+    if threads <= 1:
+        for c in chunks:
+            yield _decode_chunk(decoder, c, size)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(_decode_chunk, decoder, c, size) for c in chunks]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
 def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None = None,
                 threads: int = 2, progress: Progress | None = None,
                 should_cancel: Callable[[], bool] | None = None,
@@ -206,24 +224,16 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
     done = 0
     if progress:
         progress(0, total)
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        futures = [pool.submit(_decode_chunk, decoder, c, size) for c in chunks]
-        try:
-            for fut in as_completed(futures):
-                if should_cancel and should_cancel():
-                    raise LoadCancelled()
-                ok_pos, images, failed = fut.result()
-                if ok_pos:
-                    gray[ok_pos] = np.stack(images)
-                    good[ok_pos] = True
-                reasons.update(failed)
-                done += len(ok_pos) + len(failed)
-                if progress:
-                    progress(done, total)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    for ok_pos, images, failed in _decoded(decoder, chunks, size, threads):
+        if should_cancel and should_cancel():
+            raise LoadCancelled()
+        if ok_pos:
+            gray[ok_pos] = np.stack(images)
+            good[ok_pos] = True
+        reasons.update(failed)
+        done += len(ok_pos) + len(failed)
+        if progress:
+            progress(done, total)
     cut = len(os.path.join(str(listing.root), ""))  # paths all start with root/ (list_folder)
     skipped = list(listing.skipped) + [
         Skipped(files[i][0][cut:], reasons[i]) for i in sorted(reasons)]
