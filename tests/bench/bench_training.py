@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+from dataclasses import replace
 import statistics
 import os
 import sys
@@ -170,7 +171,9 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 5
     app.processEvents()
     window.session.canvas.set_input(X[0, 0])  # a drawing for every panel to follow
 
-    bare_loop(copy.deepcopy(start), X[:512], y[:512], 1, batch_size, 3e-3)  # warm up
+    # warm both up alike: one short pass each (torch's first ops, the trainer's first job)
+    bare_loop(copy.deepcopy(start), X[:512], y[:512], 1, batch_size, 3e-3)
+    app_run(app, window, copy.deepcopy(start), X[:512], y[:512], replace(config, epochs=1))
     rates_bare, rates_app = [], []
     ticks_all, counts = [], {}
     thread_counts = sorted({1, cores()})
