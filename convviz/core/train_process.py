@@ -60,7 +60,8 @@ Send = Callable[[str, object], None]
 
 
 class JobRunner:
-    """Runs `train()` on `model` (in place) and reports through `send`; never raises."""
+    """Runs `train()` on `model` (in place) and reports through `send`. Raises only what `send`
+    raises (a closed pipe: nobody is listening any more)."""
 
     def __init__(self, model, X: np.ndarray, y: np.ndarray, config, send: Send,
                  stop, running, caller_alive: Callable[[], bool] = lambda: True):

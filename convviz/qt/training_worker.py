@@ -152,7 +152,9 @@ class TrainingWorker(QObject):
                 from_trainer = True  # no job was sent: the process is idle for sure
             elif state == "dead":  # this machine cannot run trainer processes: train here,
                 train_process.mark_unusable()  # now and from now on
-                self._train_here_instead()
+                self._detach()
+                self.trainer = None  # (the process is closed on the way out, below)
+                self._train_here()
                 return
             else:
                 trainer.submit(job.model, job.X, job.y, job.config)
@@ -188,8 +190,9 @@ class TrainingWorker(QObject):
         self._receive(*ending)
 
     def _wait_until_ready(self) -> str:
-        """"ready" once the trainer has imported torch, "stopped" if a stop came first, "dead"
-        if the process ended (sending a job before it listens would block this thread)."""
+        """Wait for the trainer to import torch: returns "ready", or "stopped" if a stop came
+        first, or "dead" if the process ended. (A job sent before it listens would block this
+        thread in the pipe, beyond the reach of a stop.)"""
         trainer = self.trainer
         while not trainer.ready:
             if self._stop.is_set():
@@ -212,12 +215,6 @@ class TrainingWorker(QObject):
         if self._running.is_set():
             running.set()
         self._stop, self._running = stop, running
-
-    def _train_here_instead(self) -> None:
-        self._detach()
-        train_process.release(self.trainer, healthy=False)
-        self.trainer = None
-        self._train_here()
 
     def _receive(self, kind: str, payload) -> None:
         """One message from the loop (any thread): a signal, or the ending."""
