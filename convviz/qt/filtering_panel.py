@@ -209,20 +209,12 @@ class FilteringPanel(StepperPanel):
                                                  "zero padding" if p else ""))
         self.output_grid.set_title(f"Output map (feature {st.feature + 1})")
 
-    def _refresh(self) -> None:
-        ready = self.stepper is not None
-        self.grids.setVisible(ready)
-        self.notice.setVisible(not ready)
-        if not ready:
-            if self.spec is not None and not self._layers:
-                self.notice.setText("This network has no convolution layer.")
-            elif self.trace is not None and self.snapshot is None:
-                self.notice.setText("Waiting for the network's weights…")
-            else:
-                self.notice.setText("Draw something to watch the features at work.")
-            self.caption.setText("")
-            return
-        self._show_step()
+    def _waiting_text(self) -> str:
+        if self.spec is not None and not self._layers:
+            return "This network has no convolution layer."
+        if self.trace is not None and self.snapshot is None:
+            return "Waiting for the network's weights…"
+        return "Draw something to watch the features at work."
 
     def _show_step(self) -> None:
         if self.stepper is None:

@@ -162,17 +162,10 @@ class PoolingPanel(StepperPanel):
         for i, stretch in enumerate((in_cols, middle, out_cols)):
             self._row.setStretch(i, stretch)
 
-    def _refresh(self) -> None:
-        ready = self.stepper is not None
-        self.grids.setVisible(ready)
-        self.notice.setVisible(not ready)
-        if not ready:
-            self.notice.setText("This network has no pooling layer." if self.spec is not None
-                                and not self._layers else
-                                "Draw something to watch the pooling window at work.")
-            self.caption.setText("")
-            return
-        self._show_step()
+    def _waiting_text(self) -> str:
+        if self.spec is not None and not self._layers:
+            return "This network has no pooling layer."
+        return "Draw something to watch the pooling window at work."
 
     def _show_step(self) -> None:
         if self.stepper is None:

@@ -608,5 +608,19 @@ class StepperPanel(QWidget):
         self._show_step()
         self.step_changed.emit(i)
 
+    def _refresh(self) -> None:
+        """The grids and the current step, or, with nothing to step through, why not."""
+        ready = self.stepper is not None
+        self.grids.setVisible(ready)
+        self.notice.setVisible(not ready)
+        if not ready:
+            self.notice.setText(self._waiting_text())
+            self.caption.setText("")
+            return
+        self._show_step()
+
+    def _waiting_text(self) -> str:  # pragma: no cover - each panel says it its own way
+        raise NotImplementedError
+
     def _show_step(self) -> None:  # pragma: no cover - each panel draws its own step
         raise NotImplementedError
