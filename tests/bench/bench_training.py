@@ -17,23 +17,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-from dataclasses import replace
-import statistics
 import os
-import sys
+import statistics
 import tempfile
 import time
+from dataclasses import replace
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("CONVVIZ_SETTINGS_ORG", "convviz-bench")
-os.environ.setdefault("CONVVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="convviz-bench-"))
-
-
-def pct(values, q):
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+from benchlib import pct  # sets up the path, Qt offscreen and separate settings
 
 
 # ---- 1 + 2: training with the app vs a bare loop --------------------------------------------
