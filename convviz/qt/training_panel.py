@@ -94,7 +94,6 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.history = LossHistory()
         self.controller: TrainingController | None = None
-        self.device = ""  # where the current run trains, once it says
         self.status = QLabel("Not training. Use Train > Train on folder... to start.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -191,7 +190,6 @@ class TrainingPanel(QWidget):
         self.keep_button.hide()
 
     def on_started_on(self, device: str) -> None:
-        self.device = device
         if self.bar.maximum() == 0:  # no batch yet
             self.status.setText(f"Preparing the data on {device}...")
 
