@@ -91,13 +91,30 @@ def test_kernels_follow_new_weights(qtbot, make_window):
     w, _ = window_with(make_window)
     snap = {k: v.copy() for k, v in w.session.snapshot.items()}
     snap["layers.0.weight"][2, 0] = np.arange(25, dtype=np.float32).reshape(5, 5) / 25
+    traces = w.session.trace_count
     w.session.apply_snapshot(snap)
     np.testing.assert_array_equal(w.panels["kernels"].kernel_values("conv1", 2),
                                   snap["layers.0.weight"][2, 0])
-    w.session.flush()  # the maps follow the new weights too
+    # the drawing is traced under the new weights at once (no event-loop turn in between), so
+    # the panels repaint once for weights and maps together
+    assert w.session.trace_count == traces + 1
     np.testing.assert_allclose(w.session.trace.layer("conv1").values,
                                w.session.model.trace(w.session.canvas.as_input())
                                .layer("conv1").values)
+
+
+def test_vote_reasons_follow_new_weights_and_their_trace_together(qtbot, make_window):
+    from convviz.core.network import vote_contributions
+
+    w, view = window_with(make_window, "xo")
+    drag(qtbot, view, [(1, 1), (7, 7)])
+    w.session.flush()
+    snap = {k: v * 1.5 for k, v in w.session.snapshot.items()}
+    w.session.apply_snapshot(snap)
+    trace = w.session.trace
+    pick, vals = w.panels["votes"].contributions
+    contrib, _ = vote_contributions(trace, snap, trace.winner)
+    np.testing.assert_allclose(vals, contrib[pick], rtol=1e-6)
 
 
 def test_undo_redo_from_the_edit_menu(qtbot, make_window):

@@ -5,7 +5,8 @@ the window is on screen (so pyqtgraph and friends never slow the start), and cal
 Session. The panel then receives plain calls, each optional (define only what it needs):
 
     set_model(spec, snapshot)   the architecture changed (snapshot may be None while loading)
-    show_weights(snapshot)      new weights: {state_dict key: numpy array}, a CPU copy
+    show_weights(snapshot)      new weights: {state_dict key: numpy array}, a CPU copy; a
+                                show_trace of the drawing under these weights always follows
     show_trace(trace)           the network's reading of the newest drawing (core Trace)
 
 Anything else (starting training, changing the spec) it does through the Session it was given.

@@ -173,7 +173,9 @@ class Session(QObject):
         state = {k: torch.from_numpy(v) for k, v in snapshot.items()}
         self.model.load_state_dict(state)
         self._publish_weights(snapshot)
-        self.request_trace()
+        # the trace now, not at the next frame: panels then repaint once for weights and trace
+        # together (a few times a second while training, ~1 ms a trace)
+        self.refresh()
 
     def _publish_weights(self, snapshot: dict) -> None:
         self.snapshot = snapshot

@@ -151,9 +151,9 @@ class VotesPanel(QWidget):
         self._fit_labels()
 
     def show_weights(self, snapshot) -> None:
+        # the "why" needs weights and a trace from the same network; the session's next trace,
+        # which always follows new weights, redraws it (not the old trace with the new weights)
         self.snapshot = snapshot
-        if self._trace is not None:
-            self.show_trace(self._trace)
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
