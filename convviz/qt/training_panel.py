@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QProgressBar,
 
 from . import theme
 from ..core.train_process import TrainProgress
+from .live_text import LiveText
 from .training_worker import TrainingController, TrainOutcome
 
 theme.configure_pyqtgraph()
@@ -94,9 +95,8 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.history = LossHistory()
         self.controller: TrainingController | None = None
-        self.status = QLabel("Not training. Use Train > Train on folder... to start.")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # changes with every progress report: a LiveText, not a QLabel (see live_text.py)
+        self.status = LiveText("Not training. Use Train > Train on folder... to start.")
         self.bar = QProgressBar()
         self.bar.setTextVisible(True)
         self.pause_button = QPushButton("Pause")

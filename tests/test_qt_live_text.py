@@ -1,0 +1,72 @@
+"""LiveText: wraps like a word-wrapped QLabel, but a new text of the same height lays nothing out."""
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+
+from convviz.qt.live_text import LiveText
+
+SHORT = "Epoch 1 of 3, batch 10 of 300  ·  loss 1.234  ·  9,000 images/s"
+LONG = SHORT + "  ·  about 1 min 20 s left, and some more words that need another line or two"
+
+
+class LayoutRequests(QObject):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def shown(qtbot, width: int):
+    box = QWidget()
+    qtbot.addWidget(box)
+    text = LiveText(SHORT)
+    below = QLabel("below")
+    lay = QVBoxLayout(box)
+    lay.addWidget(text)
+    lay.addWidget(below, 1)
+    box.resize(width, 300)
+    box.show()
+    qtbot.waitExposed(box)
+    QApplication.processEvents()
+    return box, text, below
+
+
+def test_text_gets_every_line_it_needs_at_any_width(qtbot):
+    for width in (160, 300, 900):
+        box, text, below = shown(qtbot, width)
+        text.setText(LONG)
+        QApplication.processEvents()
+        need = text.heightForWidth(text.width())
+        assert text.height() >= need
+        assert below.geometry().top() >= text.geometry().top() + need  # nothing drawn over it
+        assert text.text() == LONG
+
+
+def test_new_numbers_on_as_many_lines_lay_nothing_out(qtbot):
+    box, text, _ = shown(qtbot, 900)
+    watch = LayoutRequests()
+    box.installEventFilter(watch)
+    for i in range(20):  # progress reports: the same words, new numbers
+        text.setText(SHORT.replace("10 of", f"{i + 11} of"))
+        QApplication.processEvents()
+    assert watch.count == 0
+    before = text.height()
+    text.setText(LONG + LONG)  # now it needs more lines: the layout must run
+    QApplication.processEvents()
+    assert watch.count >= 1 and text.height() > before
+
+
+def test_a_qlabel_would_lay_out_every_time(qtbot):
+    """Why LiveText exists: the same updates through a QLabel ask for a layout each time."""
+    box, _, below = shown(qtbot, 900)
+    watch = LayoutRequests()
+    box.installEventFilter(watch)
+    below.setWordWrap(True)
+    for i in range(5):
+        below.setText(SHORT.replace("10 of", f"{i + 11} of"))
+        QApplication.processEvents()
+    assert watch.count >= 5
