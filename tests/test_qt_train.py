@@ -4,6 +4,7 @@ import math
 import time
 
 import numpy as np
+from PySide6.QtWidgets import QApplication
 import pytest
 from convviz.qt.train_dialog import TrainDialog
 from convviz.qt.training_panel import BackpropView, LossHistory, TrainingPanel, error_table
@@ -293,12 +294,38 @@ def test_loss_axis_stays_still_while_losses_fall_and_grows_for_a_higher_one(qtbo
     assert panel.raw_curve.getData()[0].size == 6  # every finite batch loss is drawn
 
 
+def test_a_long_run_draws_about_two_points_a_pixel_and_keeps_every_peak(qtbot):
+    from convviz.core.train_process import TrainProgress
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(500, 450)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.on_started()
+    rng = np.random.default_rng(0)
+    steps = 20_000
+    losses = 2.0 * np.exp(-np.arange(steps) / 4000) + rng.uniform(0, 0.3, steps)
+    losses[12_345] = 2.9  # one bad batch late in the run
+    points = list(zip(range(1, steps + 1), losses.tolist()))
+    panel.on_progress(TrainProgress(3, 3, 100, 100, steps, steps, losses[-1], 1.0, 0.0, points))
+    QApplication.processEvents()
+    x, y = panel.raw_curve.curve.getData()  # what is drawn
+    pixels = panel.loss_plot.vb.width()
+    assert len(x) <= 2.5 * pixels  # not all 20,000
+    assert y.max() == pytest.approx(2.9) and y.min() == pytest.approx(losses.min())
+    assert len(panel.history.losses) == steps  # while every loss is kept
+
+
 def test_loss_history_smooths_and_skips_non_finite():
     h = LossHistory()
     h.add_batches([(1, 1.0), (2, float("nan")), (3, 0.0)])
-    assert h.steps == [1, 3] and h.smoothed == pytest.approx([1.0, 0.9])
+    assert list(h.steps) == [1, 3] and list(h.smoothed) == pytest.approx([1.0, 0.9])
     h.add_epoch(0.5, 0.75)
     assert h.epoch_steps == [3] and h.val_accuracy == [0.75]
+    h.add_batches([(k, 2.0) for k in range(4, 1004)])  # grows past its first capacity
+    assert len(h.losses) == 1002 and h.steps[-1] == 1003 and h.losses[1] == 0.0
+    assert h.smoothed[-1] == pytest.approx(2.0) and h.smoothed[2] == pytest.approx(1.01)
 
 
 def test_controller_refuses_a_second_run(qtbot, folder, controller):
