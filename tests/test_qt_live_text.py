@@ -70,3 +70,16 @@ def test_a_qlabel_would_lay_out_every_time(qtbot):
         below.setText(SHORT.replace("10 of", f"{i + 11} of"))
         QApplication.processEvents()
     assert watch.count >= 5
+
+
+def test_rich_text_wraps_and_reads_as_plain_text(qtbot):
+    box, text, _ = shown(qtbot, 200)
+    html = "<b>Why plus?</b> " + " ".join(["each value times its weight"] * 4)
+    text.setText(html)
+    QApplication.processEvents()
+    assert text.text() == html and text.accessibleName().startswith("Why plus? each value")
+    assert text.height() >= text.heightForWidth(text.width()) > 3 * text.fontMetrics().height()
+    assert text.height_for(html, 2000) < text.height_for(html, 200)  # wider: fewer lines
+    picture = text.grab().toImage()
+    assert any(picture.pixelColor(x, y) != picture.pixelColor(0, 0)  # it drew something
+               for x in range(0, picture.width(), 3) for y in range(0, picture.height(), 3))

@@ -86,3 +86,32 @@ def test_panel_fits_a_narrow_dock_without_scroll_bars(qtbot, shown_panel):
     panel, net, trace = shown_panel
     # wider than this at its narrowest, the window would wrap it in a scroll area
     assert panel.minimumSizeHint().width() <= SCROLL_WIDER_THAN
+
+
+def test_a_new_winner_lays_nothing_out(qtbot, shown_panel):
+    """The headline and the "why" text change with every frame while someone draws: they must
+    repaint themselves only, not ask the panel (and so the main window) for a new layout."""
+    from PySide6.QtCore import QEvent, QObject
+
+    panel, net, trace = shown_panel
+    QApplication.processEvents()
+
+    class Watch(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() == QEvent.Type.LayoutRequest:
+                Watch.count += 1
+            return False
+
+    watch = Watch()
+    panel.installEventFilter(watch)
+    texts = set()
+    for k in range(len(net.spec.classes)):
+        trace.votes[:] = -1
+        trace.votes[k] = 1 + 0.1 * k
+        panel.show_trace(trace)
+        QApplication.processEvents()
+        texts.add((panel.verdict.text(), panel.why_label.text()))
+    assert len(texts) == len(net.spec.classes)  # the texts did change every time
+    assert Watch.count == 0

@@ -1,62 +1,121 @@
-"""A word-wrapped text that changes a few times a second (training progress) cheaply.
+"""A word-wrapped label whose text changes many times a second, cheaply.
 
 A QLabel asks for a new layout on every setText: its parent's layout, the dock's and the main
-window's all run again, and the label paints twice. While training that was the largest single
-cost of a progress update (~2 ms of the window's thread). `LiveText` repaints only itself, and
-asks for a new layout only when the text needs a different number of lines at its width.
+window's all run again, and the label then paints a second time. For text that follows every
+frame (the verdict while someone draws, the progress line while training) that was the largest
+single cost of an update: ~2 ms of the window's thread each time.
+
+`LiveText` is a QLabel (so style sheets, fonts, colours and alignment apply as to any label) that
+keeps and paints its text itself: a new text repaints only the label, and asks for a new layout
+only when it needs a different height at the label's width. Plain text or simple rich text
+(`<b>`...), chosen per text as QLabel does. Not selectable with the mouse.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import (QAbstractTextDocumentLayout, QFontMetrics, QPainter, QPalette,
+                           QTextDocument)
+from PySide6.QtGui import Qt as GuiQt  # QtGui's Qt namespace has mightBeRichText
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
 
-
-class LiveText(QWidget):
-    """Shows `setText(text)`, wrapped at word boundaries; `text()` reads it back."""
+class LiveText(QLabel):
+    """Shows `setText(text)` wrapped at word boundaries; `text()` reads it back."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
-        self._text = text
+        self._text = ""
+        self._doc: QTextDocument | None = None  # laid-out rich text, None for plain text
         # (not Fixed vertically: a layout caps a Fixed item at its size hint, whatever
         # heightForWidth says; a stretch-free item in a layout gets no more than it asks for)
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
+        self.setText(text)
 
     def text(self) -> str:
         return self._text
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name, a drop-in
+    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name: a drop-in
         if text == self._text:
             return
         height_before = self.heightForWidth(self.width())
         self._text = text
+        self._doc = _document(text)
+        self.setAccessibleName(self._doc.toPlainText() if self._doc else text)
         if self.heightForWidth(self.width()) != height_before:
-            self.updateGeometry()  # one line more or less: the panel lays out again
+            self.updateGeometry()  # a line more or fewer: the panel lays out again
         self.update()
 
-    def _bounds(self, width: int) -> QRect:
+    def height_for(self, text: str, width: int) -> int:
+        """The height `text` would need at `width` (e.g. to fix the height for the longest of
+        the texts a label will show)."""
+        mw, mh = self._margins()
+        return self._text_height(text, _document(text), width - mw) + mh
+
+    # ---- size ------------------------------------------------------------------------------
+    def _flags(self) -> int:
+        return int(self.alignment().value) | int(Qt.TextFlag.TextWordWrap.value)
+
+    def _text_height(self, text: str, doc: QTextDocument | None, width: int) -> int:
+        width = max(width, 1)
+        if doc is not None:
+            doc.setDefaultFont(self.font())
+            doc.setTextWidth(width)
+            return int(doc.size().height() + 0.999)
         fm = QFontMetrics(self.font())
-        return fm.boundingRect(QRect(0, 0, max(width, 1), 100_000), FLAGS, self._text or " ")
+        return fm.boundingRect(QRect(0, 0, width, 1_000_000), self._flags(), text or " ").height()
+
+    def _margins(self) -> tuple[int, int]:
+        m = self.contentsMargins()
+        return m.left() + m.right(), m.top() + m.bottom()
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._bounds(width).height()
+        mw, mh = self._margins()
+        return self._text_height(self._text, self._doc, width - mw) + mh
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        # one line as wide as the text; the layout then asks heightForWidth for its width
-        return QSize(min(self._bounds(100_000).width(), 400), self.heightForWidth(400))
+        # as wide as one line of the text (up to 400 px); the layout asks heightForWidth next
+        fm = QFontMetrics(self.font())
+        mw, _ = self._margins()
+        width = min(fm.horizontalAdvance(self._doc.toPlainText() if self._doc else self._text),
+                    400) + mw
+        return QSize(width, self.heightForWidth(width))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(40, QFontMetrics(self.font()).height())
+        mw, mh = self._margins()
+        return QSize(40 + mw, QFontMetrics(self.font()).height() + mh)
 
+    # ---- drawing ---------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
-        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        p.drawText(self.rect(), FLAGS, self._text)
+        r = self.contentsRect()
+        colour = self.palette().color(self.foregroundRole())
+        if self._doc is None:
+            p.setPen(colour)
+            p.drawText(r, self._flags(), self._text)
+            return
+        height = self._text_height(self._text, self._doc, r.width())
+        top = r.top()
+        if self.alignment() & Qt.AlignmentFlag.AlignVCenter:
+            top += (r.height() - height) // 2
+        elif self.alignment() & Qt.AlignmentFlag.AlignBottom:
+            top += r.height() - height
+        p.translate(r.left(), top)
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette.setColor(QPalette.ColorRole.Text, colour)
+        self._doc.documentLayout().draw(p, ctx)
+
+
+def _document(text: str) -> QTextDocument | None:
+    """Rich text laid out by a QTextDocument (as QLabel decides it); None for plain text."""
+    if not GuiQt.mightBeRichText(text):
+        return None
+    doc = QTextDocument()
+    doc.setDocumentMargin(0)
+    doc.setHtml(text)
+    return doc

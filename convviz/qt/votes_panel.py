@@ -5,16 +5,14 @@ against the winner (input value x its weight, from convviz.core.network.vote_con
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from . import settings, theme
 from .bar_chart import BarChart, Bars
+from .live_text import LiveText
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
 RAW, PROBABILITIES = "raw", "probabilities"
@@ -52,19 +50,11 @@ def why_text(name: str, count: int, bias: float, total: float) -> str:
             f"{bias:+.2f} make {total:+.2f}.")
 
 
-def _fit_height(label: QLabel, texts: list[str], extra: int = 0) -> None:
-    """Fix a word-wrapping label's height to the tallest of `texts` at its current width."""
+def _fit_height(label: LiveText, texts: list[str], extra: int = 0) -> None:
+    """Fix a label's height to the tallest of `texts` at its current width."""
     label.ensurePolished()  # the style sheet's font
-    width = max(label.contentsRect().width(), 40)
-    doc = QTextDocument()
-    doc.setDefaultFont(label.font())
-    doc.setDocumentMargin(0)
-    doc.setTextWidth(width)
-    height = 0
-    for t in texts:
-        doc.setHtml(t) if "<" in t else doc.setPlainText(t)
-        height = max(height, math.ceil(doc.size().height()))
-    height += extra
+    width = max(label.width(), 40)
+    height = max(label.height_for(t, width) for t in texts) + extra
     if height != label.height():
         label.setFixedHeight(height)
 
@@ -92,9 +82,8 @@ class VotesPanel(QWidget):
         # the headline has the whole width to itself and wraps when the dock is narrow; its
         # height is fixed for the longest possible verdict (see _fit_labels), so the panel does
         # not re-lay-out as the winner changes while someone draws
-        self.verdict = QLabel("")
+        self.verdict = LiveText("")  # changes with every frame: see live_text.py
         self.verdict.setObjectName("title")
-        self.verdict.setWordWrap(True)
         self.verdict.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         self.verdict.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.raw_button.setToolTip("Show the raw votes (the last layer's outputs)")
@@ -111,9 +100,8 @@ class VotesPanel(QWidget):
         top.addLayout(buttons)
 
         self.view = BarChart()  # the votes, one bar per class
-        self.why_label = QLabel("")
+        self.why_label = LiveText("")
         self.why_label.setObjectName("hint")
-        self.why_label.setWordWrap(True)
         # fixed height (see _fit_labels): text that changes every frame must not re-lay-out (and
         # so repaint) the whole panel
         self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
