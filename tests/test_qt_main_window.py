@@ -234,8 +234,14 @@ def test_status_bar_names_model_classes_device_and_update_time(qtbot, make_windo
     drag(qtbot, view, [(5, 5), (6, 6)])
     w.session.flush()
     assert "X, O, square, triangle, plus, check" in w.classes_label.text()
-    assert w.device_label.text().lower().startswith("device: cpu")
+    assert w.device_label.text().lower().startswith("classifying on: cpu")
     assert w.update_label.text().endswith(" ms") and "—" not in w.update_label.text()
+    # the figure fits whole however large it gets, at a size that never changes (so a new
+    # figure four times a second lays nothing out)
+    label, size = w.update_label, w.update_label.size()
+    for ms in (0.4, 12.5, 999.9):
+        label.setText(f"Last update: {ms:.1f} ms")
+        assert label.sizeHint().width() <= label.width() and label.size() == size
 
 
 def test_opening_an_image_puts_it_on_the_grid(qtbot, make_window, tmp_path):

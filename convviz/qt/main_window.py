@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
 
         s = self.session
         s.model_changed.connect(self._on_model_changed)
-        s.device_changed.connect(lambda d: self.device_label.setText(f"Device: {d}"))
+        s.device_changed.connect(lambda d: self.device_label.setText(f"Classifying on: {d}"))
         s.weights_changed.connect(self._on_weights_ready)
         s.updated.connect(self._show_update_time)
         s.failed.connect(self.show_error)
@@ -356,11 +356,19 @@ class MainWindow(QMainWindow):
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
         self.model_label, self.classes_label = QLabel(), QLabel()
-        self.device_label = QLabel("Device: loading…")
+        self.device_label = QLabel("Classifying on: loading…")
+        self.device_label.setToolTip("Where the network reads your drawing. A training run "
+                                     "says where it trains in the Training panel.")
         self.update_label = QLabel("Last update: —")
         self._status_time = 0.0
         for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
             bar.addPermanentWidget(lab)
+        # new figures 4 times a second: at a fixed size (room for the longest) a new text only
+        # repaints the label instead of laying out the whole window again
+        self.update_label.setText("Last update: 8888.8 ms")
+        self.update_label.ensurePolished()
+        self.update_label.setFixedSize(self.update_label.sizeHint())
+        self.update_label.setText("Last update: —")
 
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
