@@ -340,3 +340,39 @@ def test_repaint_and_signals_thousands_of_times(qtbot, make_window):
             s.weights_changed.emit(s.snapshot)
             w.repaint()
     assert w.isVisible() and s.trace is trace
+
+
+def test_stacked_docks_show_whole_tab_titles_on_a_small_screen(qtbot, make_window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    from convviz.qt.session import Session
+
+    w = MainWindow(Session("xo"), restore=False)
+    qtbot.addWidget(w)
+    w.persist = False
+    w.resize(1024, 700)  # a projector; before it shows: the docks take their share
+    w.show()
+    w.start(background=False)
+    qtbot.waitExposed(w)
+
+    def bars():
+        return w.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+
+    def titles_whole():
+        for bar in bars():
+            for i in range(bar.count()):
+                if bar.isTabVisible(i):  # a tab wide enough for its whole title
+                    width = bar.fontMetrics().horizontalAdvance(bar.tabText(i))
+                    assert bar.tabRect(i).width() >= width, bar.tabText(i)
+
+    assert bars()
+    titles_whole()
+    w.reset_layout()  # new tab bars: the same
+    qtbot.wait(50)
+    titles_whole()
+    # a dock stacked onto another by hand makes a new tab bar too
+    w.tabifyDockWidget(w.docks["votes"], w.docks["kernels"])
+    w.docks["kernels"].dockLocationChanged.emit(Qt.DockWidgetArea.LeftDockWidgetArea)
+    qtbot.wait(50)
+    titles_whole()

@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
         self._places[key] = _DockPlace(area, visible, tabify_with)
         self._place_dock(key)
+        dock.dockLocationChanged.connect(self.whole_tab_titles)  # dragged onto another dock
         toggle = dock.toggleViewAction()
         toggle.setText(title)
         self.view_menu.insertAction(self._view_separator, toggle)
@@ -170,6 +171,16 @@ class MainWindow(QMainWindow):
         else:
             self.addDockWidget(AREAS[place.area], dock)
         dock.setVisible(place.visible)
+        self.whole_tab_titles()
+
+    def whole_tab_titles(self) -> None:
+        """Tabs of docks stacked together show their whole titles and scroll when they do not
+        fit: Qt's default cuts every title short instead ("F…", "P…" on a laptop screen)."""
+        from PySide6.QtWidgets import QTabBar
+
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
 
     def _tab_root(self, key: str) -> str:
         """The dock a chain of `tabify_with` ends at (the first tab of the group)."""
@@ -489,6 +500,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+            self.whole_tab_titles()
         else:
             self.reset_layout()
 

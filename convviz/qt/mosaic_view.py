@@ -141,9 +141,12 @@ class MosaicView(QWidget):
         for v in self.layers.values():
             if not v.visible or v.rect is None:
                 continue
+            # up to the legend, cut short with "…" if the panel is too narrow for all of it
+            width = self.width() - self._legend_width() - v.rect.left()
             title_rect = QRectF(v.rect.left(), v.rect.top() - metrics.height() - 4,
-                                self.width(), metrics.height())
-            p.drawText(title_rect, Qt.AlignLeft | Qt.AlignBottom, v.title)
+                                width, metrics.height())
+            p.drawText(title_rect, Qt.AlignLeft | Qt.AlignBottom,
+                       metrics.elidedText(v.title, Qt.ElideRight, width))
             if v.image is not None:
                 p.drawImage(v.rect, v.image)
         self._paint_legend(p, metrics)

@@ -22,7 +22,7 @@ import os
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea, QTabBar
+from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea
 
 from convviz.core.errors import ConvvizError
 
@@ -185,9 +185,7 @@ class TrainingTools(QObject):
         dock.raise_()
         if key == "training" and first and not dock.isFloating():
             w.resizeDocks([dock], [TRAINING_HEIGHT], Qt.Orientation.Vertical)
-        # a seventh tab would elide every title ("Feature m..."): scroll the tabs instead
-        for bar in w.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            bar.setElideMode(Qt.TextElideMode.ElideNone)
+        w.whole_tab_titles()  # the training tab may have made a new tab bar
 
     def _on_started(self) -> None:
         self._set_running(True)
