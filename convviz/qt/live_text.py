@@ -61,8 +61,11 @@ class LiveText(QLabel):
     def _text_height(self, text: str, doc: QTextDocument | None, width: int) -> int:
         width = max(width, 1)
         if doc is not None:
-            doc.setDefaultFont(self.font())
-            doc.setTextWidth(width)
+            font = self.font()
+            if doc.defaultFont() != font:
+                doc.setDefaultFont(font)
+            if doc.textWidth() != width:  # a new width lays the document out again
+                doc.setTextWidth(width)
             return int(doc.size().height() + 0.999)
         fm = QFontMetrics(self.font())
         return fm.boundingRect(QRect(0, 0, width, 1_000_000), self._flags(), text or " ").height()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
-                               QMessageBox, QScrollArea, QWidget)
+                               QMessageBox, QScrollArea, QTabBar, QWidget)
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
@@ -176,8 +176,6 @@ class MainWindow(QMainWindow):
     def whole_tab_titles(self) -> None:
         """Tabs of docks stacked together show their whole titles and scroll when they do not
         fit: Qt's default cuts every title short instead ("F…", "P…" on a laptop screen)."""
-        from PySide6.QtWidgets import QTabBar
-
         for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
             bar.setElideMode(Qt.TextElideMode.ElideNone)
             bar.setUsesScrollButtons(True)
