@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from . import theme
@@ -51,6 +51,8 @@ class KernelsPanel(QWidget):
         self.box.invertY(True)
         self.box.setMouseEnabled(False, False)
         self.box.setMenuEnabled(False)
+        self.box.sigResized.connect(self._on_resized)
+        self._font = QFont()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 0)
         lay.addWidget(self.hint)
@@ -65,30 +67,74 @@ class KernelsPanel(QWidget):
         self.layers.clear()
         shapes = {s.name: s for s in spec.shapes()}
         in_ch = spec.channels
-        y = 0.0
-        font = QFont()
-        font.setPointSize(theme.BASE_POINT_SIZE)
+        self._font = QFont()
+        self._font.setPointSize(theme.BASE_POINT_SIZE)
         for name, key in conv_weight_keys(spec):
             f, size = shapes[name].shape[0], _kernel_size(spec, name)
             layout = MosaicLayout(f * in_ch, size, size, min(f, MAX_COLS) if in_ch == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
-            title.setFont(font)
+            title.setFont(self._font)
             image = pg.ImageItem(np.full(layout.shape, np.nan, np.float32), levels=(-1, 1),
                                  lut=theme.DIVERGING_LUT)
             self.box.addItem(image)
             self.box.addItem(title)
-            # every layer spans the panel's width: a tile plus its gap is width/cols units
-            s = (MAX_COLS / layout.cols) / (size + 1)
-            rows, cols = layout.shape
-            title.setPos(0, y + LABEL_GAP - 0.08)
-            image.setRect(QRectF(0, y + LABEL_GAP, cols * s, rows * s))
             self.layers[name] = dict(key=key, layout=layout, image=image, title=title,
                                      shape=(f, in_ch, size), level=1.0)
-            y += LABEL_GAP + rows * s + 0.3
             in_ch = f
-        self.box.setRange(QRectF(0, 0, MAX_COLS, max(y, 1.0)), padding=0.02)
+        self._arrange()
         if snapshot is not None:
             self.show_weights(snapshot)
+
+    def _arrange(self) -> None:
+        """Place the layers top to bottom, each under its title. Every layer spans the panel's
+        width (a tile plus its gap is width/cols units); a title gets the room its text needs
+        at the panel's size, so on a small panel titles do not run into the tiles above (and
+        if the panel is too short even for that, the titles give way to the tiles)."""
+        width_px, height_px = max(self.box.width(), 1.0), max(self.box.height(), 1.0)
+        text_h = QFontMetrics(self._font).height() + 6  # TextItem's margin
+        tiles = [(e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["shape"][2] + 1))
+                 for e in self.layers.values()]
+        content = sum(rows * s + 0.3 for (rows, _), s in tiles)  # units, without titles
+        n = len(tiles)
+        titles = n * text_h < 0.5 * height_px
+        gap = LABEL_GAP
+        for _ in range(4):  # the scale depends on the total height, which depends on the gap
+            units_px = min(width_px / MAX_COLS, height_px / (n * gap + content)) / 1.04
+            gap = max(LABEL_GAP, text_h / units_px) if titles else 0.4
+        y = 0.0
+        for e, ((rows, cols), s) in zip(self.layers.values(), tiles):
+            e["title"].setVisible(titles)
+            e["title"].setPos(0, y + gap - 0.08)
+            e["image"].setRect(QRectF(0, y + gap, cols * s, rows * s))
+            y += gap + rows * s + 0.3
+        self._arranged_at = (width_px, height_px)
+        self.box.setRange(QRectF(0, 0, MAX_COLS, max(y, 1.0)), padding=0.02)
+        for e in self.layers.values():
+            self._set_title(e)
+
+    def _title_room(self) -> int:
+        """Pixels from the titles' left edge (the tiles' left) to the panel's right edge."""
+        left = self.box.mapFromView(QPointF(0, 0)).x()
+        return int(self.box.width() - max(left, 0.0)) - 8
+
+    def _set_title(self, e: dict) -> None:
+        name = next(n for n, v in self.layers.items() if v is e)
+        f, c, k = e["shape"]
+        level = e["level"]
+        full = (f"{name}   {f} features × {c} input{'s' if c > 1 else ''} × {k}×{k}   "
+                f"scale ±{level:.2g}")
+        short = f"{name}  {f}×{c}×{k}×{k}  ±{level:.2g}"
+        fm = QFontMetrics(self._font)
+        room = self._title_room()
+        text = full if fm.horizontalAdvance(full) <= room else \
+            fm.elidedText(short, Qt.TextElideMode.ElideRight, room)
+        e["title"].setToolTip(full)
+        e["title"].setText(text)
+
+    def _on_resized(self) -> None:
+        if self.layers and getattr(self, "_arranged_at", None) != (
+                max(self.box.width(), 1.0), max(self.box.height(), 1.0)):
+            self._arrange()
 
     def show_weights(self, snapshot) -> None:
         for name, e in self.layers.items():
@@ -97,9 +143,7 @@ class KernelsPanel(QWidget):
             e["level"] = level
             e["image"].setImage(e["layout"].compose(kernel_grid(w)), levels=(-level, level),
                                 autoLevels=False)
-            f, c, k = e["shape"]
-            e["title"].setText(f"{name}   {f} features × {c} input{'s' if c > 1 else ''} × "
-                               f"{k}×{k}   scale ±{level:.2g}")
+            self._set_title(e)
 
     def kernel_values(self, layer: str, feature: int, channel: int = 0) -> np.ndarray:
         """The weights the panel currently shows for one feature and input map."""

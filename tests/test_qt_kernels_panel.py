@@ -1,0 +1,40 @@
+"""The kernels panel at any size: titles never run into the tiles above them or off the panel."""
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from convviz.core.network import build
+from convviz.core.presets import preset
+from convviz.qt.kernels_panel import KernelsPanel
+
+
+def scene_rect(item):
+    return item.mapRectToScene(item.boundingRect())
+
+
+@pytest.mark.parametrize("size", [(480, 420), (250, 650), (650, 250), (200, 160)])
+def test_titles_fit_and_never_cover_tiles(qtbot, size):
+    net = build(preset("shapes"), seed=0)
+    panel = KernelsPanel()
+    qtbot.addWidget(panel)
+    panel.set_model(net.spec, net.snapshot())
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    QApplication.processEvents()
+    view = panel.box.mapRectToScene(panel.box.boundingRect())
+    entries = list(panel.layers.values())
+    tiles = [scene_rect(e["image"]) for e in entries]
+    assert all(t.height() > 0 for t in tiles)
+    shown = [e["title"] for e in entries if e["title"].isVisible()]
+    if size == (200, 160):  # too short for titles: the tiles get the room
+        assert not shown
+        return
+    assert len(shown) == len(entries)
+    for i, title in enumerate(shown):
+        r = scene_rect(title)
+        assert r.right() <= view.right() + 1  # the whole text is on the panel
+        assert r.bottom() <= tiles[i].top() + 1  # above its own tiles
+        if i:
+            assert r.top() >= tiles[i - 1].bottom() - 1  # below the layer above
+        assert title.toolTip().startswith(f"conv{i + 1}   ")  # the long form, always there
