@@ -83,3 +83,25 @@ def test_rich_text_wraps_and_reads_as_plain_text(qtbot):
     picture = text.grab().toImage()
     assert any(picture.pixelColor(x, y) != picture.pixelColor(0, 0)  # it drew something
                for x in range(0, picture.width(), 3) for y in range(0, picture.height(), 3))
+
+
+def test_height_follows_the_width_after_texts_changed_at_another_width(qtbot):
+    """The layout remembers heights for widths it has seen; a text that kept its height at the
+    wide width still gets the height it needs when the panel is narrowed again."""
+    box, text, below = shown(qtbot, 260)
+    for width in (900, 260, 900):
+        box.resize(width, 300)
+        QApplication.processEvents()
+    text.setText(SHORT.replace("9,000", "12,345") + "  ·  about 20 min 34 s left")
+    QApplication.processEvents()
+    box.resize(260, 300)
+    QApplication.processEvents()
+    assert text.height() >= text.heightForWidth(text.width())
+    assert below.geometry().top() >= text.geometry().bottom()
+
+
+def test_copy_puts_the_plain_text_on_the_clipboard(qtbot):
+    box, text, below = shown(qtbot, 400)
+    text.setText("<b>Training failed:</b> the cpu device ran out of memory")
+    text.copy()
+    assert QApplication.clipboard().text() == "Training failed: the cpu device ran out of memory"

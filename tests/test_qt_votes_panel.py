@@ -115,3 +115,12 @@ def test_a_new_winner_lays_nothing_out(qtbot, shown_panel):
         texts.add((panel.verdict.text(), panel.why_label.text()))
     assert len(texts) == len(net.spec.classes)  # the texts did change every time
     assert Watch.count == 0
+
+
+def test_class_names_read_as_written_in_the_why_text(qtbot):
+    from convviz.qt.votes_panel import why_text
+    from convviz.qt.live_text import LiveText
+
+    label = LiveText(why_text("R&D <draft>", 64, 0.5, 1.25))
+    qtbot.addWidget(label)
+    assert label.plain_text().startswith("Why R&D <draft>? The inputs")

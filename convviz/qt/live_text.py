@@ -5,10 +5,12 @@ window's all run again, and the label then paints a second time. For text that f
 frame (the verdict while someone draws, the progress line while training) that was the largest
 single cost of an update: ~2 ms of the window's thread each time.
 
-`LiveText` is a QLabel (so style sheets, fonts, colours and alignment apply as to any label) that
+`LiveText` is a QLabel (so style sheets, fonts and text colours apply as to any label) that
 keeps and paints its text itself: a new text repaints only the label, and asks for a new layout
 only when it needs a different height at the label's width. Plain text or simple rich text
-(`<b>`...), chosen per text as QLabel does. Not selectable with the mouse.
+(`<b>`...), chosen per text as QLabel does. Right-click copies the text (it cannot be selected).
+Not supported, as nothing here needs them: frames, style-sheet backgrounds and borders,
+margin/indent, and horizontal alignment of rich text (always left).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class LiveText(QLabel):
         height_before = self.heightForWidth(self.width())
         self._text = text
         self._doc = _document(text)
-        self.setAccessibleName(self._doc.toPlainText() if self._doc else text)
+        self.setAccessibleName(self.plain_text())
         if self.heightForWidth(self.width()) != height_before:
             self.updateGeometry()  # a line more or fewer: the panel lays out again
         self.update()
@@ -92,6 +94,30 @@ class LiveText(QLabel):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         mw, mh = self._margins()
         return QSize(40 + mw, QFontMetrics(self.font()).height() + mh)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        # the layout keeps heights it was told for other widths; a text that kept its height
+        # at the old width may need another at this one
+        if (self.minimumHeight() != self.maximumHeight()
+                and self.height() != self.heightForWidth(self.width())):
+            self.updateGeometry()
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        menu.addAction("Copy", self.copy)
+        menu.exec(event.globalPos())
+
+    def copy(self) -> None:
+        """The text, as plain text, to the clipboard (e.g. an error message to look up)."""
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.plain_text())
+
+    def plain_text(self) -> str:
+        return self._doc.toPlainText() if self._doc is not None else self._text
 
     # ---- drawing ---------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802

@@ -5,6 +5,8 @@ against the winner (input value x its weight, from convviz.core.network.vote_con
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy,
@@ -45,6 +47,7 @@ def verdict_text(name: str, probability: float) -> str:
 
 
 def why_text(name: str, count: int, bias: float, total: float) -> str:
+    name = html.escape(name)  # a class is a folder's name: "a<b" or "R&D" must read as such
     return (f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
             f"against it (blue), each value × its weight. All {count} votes plus the bias "
             f"{bias:+.2f} make {total:+.2f}.")
