@@ -98,9 +98,9 @@ class LiveText(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         # the layout keeps heights it was told for other widths; a text that kept its height
-        # at the old width may need another at this one
+        # at the old width may need more at this one
         if (self.minimumHeight() != self.maximumHeight()
-                and self.height() != self.heightForWidth(self.width())):
+                and self.height() < self.heightForWidth(self.width())):
             self.updateGeometry()
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
