@@ -124,3 +124,25 @@ def test_class_names_read_as_written_in_the_why_text(qtbot):
     label = LiveText(why_text("R&D <draft>", 64, 0.5, 1.25))
     qtbot.addWidget(label)
     assert label.plain_text().startswith("Why R&D <draft>? The inputs")
+
+
+@pytest.mark.parametrize("row_px, words", [(30, True), (12, True), (6, False)])
+def test_squeezed_bar_rows_keep_their_labels_down_to_a_small_text(qtbot, row_px, words):
+    from PySide6.QtGui import QColor
+
+    from convviz.qt.bar_chart import PAD, BarChart, Bars
+
+    chart = BarChart()
+    qtbot.addWidget(chart)
+    names = ["X", "O", "square", "triangle", "plus", "check"]
+    chart.show_bars(Bars(names, np.linspace(-1, 1, 6).astype(np.float32), [theme.RAISED] * 6,
+                         span=(-1.0, 1.0)))
+    chart.resize(300, 2 * PAD + 6 * row_px)
+    chart.show()
+    qtbot.waitExposed(chart)
+    picture = chart.grab().toImage()
+    background = QColor(theme.PANEL)
+    # the label column: left of the bars (labels are right-aligned against the axis)
+    inked = sum(picture.pixelColor(x, y) != background
+                for x in range(PAD, PAD + 20) for y in range(PAD, picture.height() - PAD))
+    assert (inked > 20) == words

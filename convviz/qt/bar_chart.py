@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from . import theme
 
 PAD = 10  # pixels around the chart and between its parts
+SMALLEST_TEXT_PX = 10  # rows lower than this show bars without words
 
 
 @dataclass
@@ -92,7 +93,21 @@ class BarChart(QWidget):
         row = (h - 2 * PAD) / n
         bar_h = row * 0.66
         metrics = QFontMetricsF(self.font())
-        words = row >= metrics.height() * 0.9  # squeezed below a text line: bars only
+        if row < metrics.height() * 0.9 and row >= SMALLEST_TEXT_PX:
+            # rows squeezed below a text line (a small screen): smaller words, not none
+            small = QFont(self.font())
+            small.setPixelSize(int(row / 1.15))
+            p.setFont(small)
+            metrics = QFontMetricsF(small)
+            label_w = min(max((metrics.horizontalAdvance(t) for t in b.labels), default=0.0),
+                          w * 0.45)
+            text_w = self.text_room(texts) * metrics.height() / QFontMetricsF(self.font()).height()
+            text_w += PAD / 2 if any(texts) else 0
+            left = PAD + label_w + PAD
+            right = max(left + 20.0, w - PAD - text_w)
+            scale = (right - left) / max(hi - lo, 1e-12)
+            zero = left + (0.0 - lo) * scale
+        words = row >= metrics.height() * 0.9  # squeezed below even that: bars only
         muted = QColor(theme.TEXT)
         for i, v in enumerate(b.values):
             mid = PAD + (i + 0.5) * row
