@@ -126,8 +126,9 @@ class KernelsPanel(QWidget):
         short = f"{name}  {f}×{c}×{k}×{k}  ±{level:.2g}"
         fm = QFontMetrics(self._font)
         room = self._title_room()
-        text = full if fm.horizontalAdvance(full) <= room else \
-            fm.elidedText(short, Qt.TextElideMode.ElideRight, room)
+        tiny = f"{name}  ±{level:.2g}"  # the scale matters more than the shape
+        fits = [t for t in (full, short, tiny) if fm.horizontalAdvance(t) <= room]
+        text = fits[0] if fits else fm.elidedText(tiny, Qt.TextElideMode.ElideRight, room)
         e["title"].setToolTip(full)
         e["title"].setText(text)
 
