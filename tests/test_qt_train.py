@@ -253,14 +253,23 @@ def test_error_table_follows_the_deck():
 
 
 def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, controller):
+    import copy
+
+    import torch
+
     job = _job(_loaded_dialog(qtbot, folder), epochs=8, batch=8)
     view = BackpropView()
     qtbot.addWidget(view)
-    view.set_network(job.model.spec, job.model.snapshot())
-    view.set_image(job.X[-1, 0])
+    shown = copy.deepcopy(job.model)  # the window's copy of the network, as the session keeps
+
+    def show(snapshot):  # what the session does with each snapshot: load it, trace the drawing
+        shown.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.items()})
+        view.set_trace(shown.trace(job.X[-1, 0]))
+
+    show(job.model.snapshot())
     view.set_target(int(job.y[-1]))
     start_total = view.current()[3]
-    controller.snapshot.connect(view.set_snapshot)
+    controller.snapshot.connect(show)
     with qtbot.waitSignal(controller.finished, timeout=WAIT):
         controller.start(job)
     end_total = view.current()[3]

@@ -335,18 +335,15 @@ def error_table(probabilities: np.ndarray, target: int):
 class BackpropView(QWidget):
     """For the drawing on the canvas and the class the person says it is: the right answer, the
     network's actual answer and the error for each class, and the total error, following the
-    weights as they are trained. Fed either traces (`set_trace`: the window's session has already
-    run the network on the drawing) or weights and a drawing (`set_network`, `set_snapshot`,
-    `set_image`: it runs a CPU copy of its own)."""
+    weights as they are trained. Fed traces (`set_trace`): the network's reading of the drawing,
+    already worked out by whoever shows it (the window's session), so no forward pass here."""
 
     def __init__(self, parent: QWidget | None = None):
         from PySide6.QtWidgets import QComboBox, QTableWidget
 
         super().__init__(parent)
         self._classes: tuple[str, ...] = ()
-        self._net = None  # a CPU ConvNet of its own, loaded from snapshots
-        self._image: np.ndarray | None = None
-        self._probabilities: np.ndarray | None = None  # for _image under the newest weights
+        self._probabilities: np.ndarray | None = None  # the newest trace's, one per class
         self.target = QComboBox()
         self.target.setToolTip("What the drawing really is: the right answer")
         self.target.currentIndexChanged.connect(self._update)
@@ -371,38 +368,10 @@ class BackpropView(QWidget):
         lay.addWidget(self.explain)
 
     # ---- inputs ----------------------------------------------------------------------------
-    def set_network(self, spec, snapshot: dict | None = None) -> None:
-        """A new network (new classes): rebuild the private CPU copy."""
-        from ..core.network import build
-
-        self._net = build(spec, seed=0).eval()
-        self._set_classes(spec.classes)
-        if snapshot is not None:
-            self.set_snapshot(snapshot)
-        else:
-            self._update()
-
-    def set_snapshot(self, snapshot: dict) -> None:
-        import torch
-
-        if self._net is None:
-            return
-        state = {k: torch.from_numpy(np.asarray(v)) for k, v in snapshot.items()}
-        self._net.load_state_dict(state)
-        self._probabilities = None
-        self._update()
-
-    def set_image(self, image: np.ndarray) -> None:
-        """(H, W) in the network's value range, as the canvas gives it."""
-        self._image = np.asarray(image, np.float32)
-        self._probabilities = None
-        self._update()
-
     def set_trace(self, trace) -> None:
         """The network's answer for the drawing, already worked out (no forward pass here)."""
         if tuple(trace.classes) != self._classes:
             self._set_classes(trace.classes)
-        self._image = trace.input[0]
         self._probabilities = np.asarray(trace.probabilities)
         self._update()
 
@@ -422,13 +391,9 @@ class BackpropView(QWidget):
 
     # ---- output ----------------------------------------------------------------------------
     def current(self):
-        """(right, actual, error, total) now, or None without a network and a drawing."""
-        if self._image is None or self.target.currentIndex() < 0:
+        """(right, actual, error, total) now, or None before the first trace."""
+        if self._probabilities is None or self.target.currentIndex() < 0:
             return None
-        if self._probabilities is None:
-            if self._net is None:
-                return None
-            self._probabilities = self._net.trace(self._image).probabilities
         return error_table(self._probabilities, self.target.currentIndex())
 
     def _update(self) -> None:
