@@ -228,7 +228,7 @@ def test_a_loss_that_turns_nan_stops_with_a_message(qtbot, folder, controller):
 def test_running_out_of_memory_says_so(qtbot, folder, monkeypatch):
     import torch
 
-    controller = TrainingController(in_process=False)  # the fault is patched into this process
+    controller = TrainingController(own_process=False)  # the fault is patched into this process
     job = _job(_loaded_dialog(qtbot, folder), epochs=1)
 
     def oom(*a, **k):
@@ -371,7 +371,7 @@ def test_training_runs_in_a_warm_process_that_the_next_run_reuses(qtbot, folder,
 
     from convviz.core import train_process
 
-    assert controller.in_process  # the default
+    assert controller.own_process  # the default
     controller.prepare()  # what opening the Train dialog does
     dlg = _loaded_dialog(qtbot, folder)
     pids = []
@@ -467,7 +467,7 @@ def test_a_trainer_that_dies_while_starting_leaves_training_to_a_thread(qtbot, f
 def test_training_in_a_thread_when_asked(qtbot, folder, monkeypatch):
     monkeypatch.setenv("CONVVIZ_TRAIN_IN", "thread")
     controller = TrainingController()
-    assert not controller.in_process
+    assert not controller.own_process
     job = _job(_loaded_dialog(qtbot, folder), epochs=2, batch=8)
     with qtbot.waitSignal(controller.model_ready, timeout=WAIT):
         controller.start(job)

@@ -336,7 +336,7 @@ def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_win
 
     monkeypatch.setenv("CONVVIZ_TRAIN_IN", "thread")  # the fault is patched into this process
     w = make_window()
-    assert not w.training.in_process
+    assert not w.training.own_process
     before = {k: v.copy() for k, v in w.session.snapshot.items()}
     shown = []
     monkeypatch.setattr(w, "show_error", shown.append)

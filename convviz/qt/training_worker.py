@@ -2,7 +2,7 @@
 talks to.
 
 By default the training itself runs in a trainer process (convviz.core.train_process says why)
-and the worker thread only relays its messages as signals; with `in_process=True` (or
+and the worker thread only relays its messages as signals; with `own_process=False` (or
 CONVVIZ_TRAIN_IN=thread, or when no process can be started) the worker thread trains. The
 signals are the same either way:
 - `started_on`: where it trains, e.g. "CPU (2 threads)";
@@ -80,7 +80,7 @@ def _stopped_before_start():
     return TrainResult(status="stopped", message="stopped before training began")
 
 
-def train_in_process_by_default() -> bool:
+def train_in_own_process_by_default() -> bool:
     return os.environ.get("CONVVIZ_TRAIN_IN", "process") != "thread"
 
 
@@ -267,10 +267,12 @@ class TrainingController(QObject):
     failed = Signal(str)  # one line: out of memory, bad settings...
     model_ready = Signal(object)  # TrainOutcome whose model the app should now use
 
-    def __init__(self, parent: QObject | None = None, in_process: bool | None = None):
+    def __init__(self, parent: QObject | None = None, own_process: bool | None = None):
         super().__init__(parent)
-        # in_process: None follows CONVVIZ_TRAIN_IN (a trainer process unless it says "thread")
-        self.in_process = train_in_process_by_default() if in_process is None else in_process
+        # own_process: train in a trainer process; None follows CONVVIZ_TRAIN_IN (a trainer
+        # process unless it says "thread")
+        self.own_process = (train_in_own_process_by_default() if own_process is None
+                            else own_process)
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self.outcome: TrainOutcome | None = None
@@ -303,14 +305,14 @@ class TrainingController(QObject):
     def prepare(self) -> None:
         """Start a trainer process now, so that a run starts at once (e.g. as the Train dialog
         opens: torch imports while the person chooses)."""
-        if self.in_process:
+        if self.own_process:
             try:
                 train_process.prepare()
             except Exception:  # noqa: BLE001 - start() falls back to a thread
                 pass
 
     def _trainer(self) -> train_process.TrainerProcess | None:
-        if not self.in_process:
+        if not self.own_process:
             return None
         try:
             return train_process.acquire()
