@@ -515,10 +515,11 @@ def picker_row(parent, pairs) -> QHBoxLayout:
 
 
 def help_label(text: str, parent) -> QLabel:
-    """A panel's short explanation: wrapped, grey (an explanation, not a control)."""
+    """A panel's short explanation: wrapped, in the theme's muted hint colour (an explanation,
+    not a control)."""
     label = QLabel(text, parent)
     label.setWordWrap(True)
-    label.setStyleSheet("color: gray;")
+    label.setObjectName("hint")
     return label
 
 
