@@ -65,13 +65,13 @@ class MosaicLayout:
         return picture[r0:r0 + self.h, c0:c0 + self.w]
 
 
-def nice_level(m: float) -> float:
-    """Round a colour-scale half-width up to 1, 2 or 5 times a power of ten, so the scale does
-    not flicker with every small change of the drawing."""
+def nice_level(m: float, steps=(1, 2, 5)) -> float:
+    """Round a colour-scale half-width (or an axis's top) up to one of `steps` times a power of
+    ten, so the scale does not flicker with every small change of the drawing."""
     if m <= 0 or not math.isfinite(m):
         return 1.0
     p = 10 ** math.floor(math.log10(m))
-    for step in (1, 2, 5, 10):
+    for step in (*steps, 10):
         if m <= step * p * (1 + 1e-9):
             return step * p
     return 10 * p

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QHBoxLayout, QLabel, QProgressBar,
 from . import theme
 from ..core.train_process import TrainProgress
 from .live_text import LiveText
+from .mosaic import nice_level
 from .training_worker import TrainingController, TrainOutcome
 
 theme.configure_pyqtgraph()
@@ -102,14 +103,9 @@ def _set_bar_value(bar: QProgressBar, value: int) -> None:
 
 
 def _round_up(x: float) -> float:
-    """The next of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten at or above x (> 0)."""
-    if x <= 0:
-        return 1.0
-    power = 10.0 ** np.floor(np.log10(x))
-    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if m * power >= x * (1 - 1e-12):
-            return float(m * power)
-    return float(10 * power)
+    """The next of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten at or above x (> 0): finer
+    steps than the colour scales', so the loss fills most of the plot's height."""
+    return float(nice_level(x, steps=(1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)))
 
 
 def _format_seconds(s: float) -> str:
