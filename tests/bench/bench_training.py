@@ -26,12 +26,10 @@ from dataclasses import replace
 
 from benchlib import pct  # sets up the path, Qt offscreen and separate settings
 
+from convviz.core.train_process import cores  # the count the app's trainer goes by
+
 
 # ---- 1 + 2: training with the app vs a bare loop --------------------------------------------
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
 
 def bare_loop(model, X, y, epochs: int, batch_size: int, lr: float, seed: int = 0,
               threads: int = 0) -> float:
