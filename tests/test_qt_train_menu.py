@@ -215,8 +215,8 @@ def test_pause_resume_and_stop_from_the_menu(qtbot, make_window, folder):
     tools.pause_action.trigger()
     qtbot.waitUntil(lambda: len(steps) > held, timeout=WAIT)
     assert tools.pause_action.text() == "Pause training"
-    # stop while it runs (progress comes 8 times a second, so an epoch of a few batches may pass
-    # between two reports: the stop lands before the next batch, wherever that is)
+    # stop while it runs (progress comes 2 to 4 times a second, so an epoch of a few batches may
+    # pass between two reports: the stop lands before the next batch, wherever that is)
     qtbot.waitUntil(lambda: len(steps) > held + 1, timeout=WAIT)
     with qtbot.waitSignal(w.training.finished, timeout=WAIT):
         tools.stop_action.trigger()

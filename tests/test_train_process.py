@@ -74,26 +74,31 @@ def test_a_process_trains_exactly_as_this_process_does(trainer, data, monkeypatc
     assert model.snapshot()["layers.0.weight"].tolist() != weights["layers.0.weight"].tolist()
 
 
-def test_snapshots_travel_with_progress_reports_a_few_times_a_second(trainer, data):
+@pytest.mark.parametrize("interval", [0.25, 0.5])
+def test_snapshots_travel_with_progress_reports_at_the_live_interval(trainer, data, monkeypatch,
+                                                                     interval):
     spec, X, y = data
+    monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", str(interval))  # read here, sent with the job
     trainer.reset_controls()
     trainer.submit(build(spec), X, y, TrainConfig(epochs=1000, batch_size=4, val_split=0,
                                                   device="cpu"))
     t0 = time.monotonic()
     kinds, times = [], []
 
-    def stop_after_two_seconds(msg):
+    def stop_after_a_while(msg):
         kinds.append(msg[0])
         times.append(time.monotonic())
-        if msg[0] == "progress" and time.monotonic() - t0 > 2.0:
+        if msg[0] == "progress" and time.monotonic() - t0 > 8 * interval:
             trainer.stop.set()
 
-    _messages_until_the_end(trainer, stop_after_two_seconds)
+    _messages_until_the_end(trainer, stop_after_a_while)
     snaps = [i for i, k in enumerate(kinds) if k == "snapshot"][1:-1]  # not the first, last
     assert len(snaps) >= 4
     assert all(kinds[i + 1] == "progress" for i in snaps)  # one repaint in the window for both
     gaps = np.diff([times[i] for i in snaps])
-    assert 0.15 < np.median(gaps) < 0.6  # about 4 a second, never a flood
+    # (epochs here are a few ms long: each one's end may send an update sooner, never before
+    # 0.9 of the interval since the last snapshot)
+    assert 0.8 * interval < np.median(gaps) < 1.6 * interval
 
 
 def test_pause_and_stop_reach_across_processes(trainer, data):
@@ -254,3 +259,39 @@ def test_without_a_lower_priority_the_trainer_leaves_the_window_a_core(monkeypat
     monkeypatch.setattr(train_process, "cores", lambda: 2)
     monkeypatch.delattr(os, "nice")  # as on Windows
     assert train_process.training_threads("cpu", own_process=True) == 1
+
+
+@pytest.mark.parametrize("cores, in_process, in_thread", [
+    (1, "shared", "shared"), (2, "shared", "fast"), (3, "shared", "fast"), (4, "fast", "fast"),
+    (16, "fast", "fast")])
+def test_live_updates_slow_down_only_where_the_window_shares_every_core(monkeypatch, cores,
+                                                                        in_process, in_thread):
+    monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
+    monkeypatch.delenv("CONVVIZ_LIVE_INTERVAL", raising=False)
+    monkeypatch.setattr(train_process, "cores", lambda: cores)
+    rate = {"fast": train_process.FAST_INTERVAL, "shared": train_process.SHARED_INTERVAL}
+    assert train_process.live_interval("cpu", own_process=True) == rate[in_process]
+    assert train_process.live_interval("cpu", own_process=False) == rate[in_thread]
+    # on a GPU the trainer's threads mostly wait for it: the window has room
+    assert train_process.live_interval("cuda", own_process=True) == rate["fast"]
+    monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "1")  # the person left cores free
+    assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
+                                                                        else "shared"]
+    monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", "0.1")
+    assert train_process.live_interval("cpu", own_process=True) == 0.1
+    monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", "often")  # not a number: ignored
+    assert train_process.live_interval("cpu", own_process=True) in rate.values()
+
+
+def test_the_runner_sends_updates_at_its_interval_and_at_every_epochs_end(data):
+    spec, X, y = data  # 72 images, 9 batches of 8 an epoch
+    for interval, most in ((1e9, 3), (0.0, 27)):
+        got = []
+        stop, running = threading.Event(), threading.Event()
+        running.set()
+        JobRunner(build(spec, seed=2), X, y,
+                  TrainConfig(epochs=3, batch_size=8, val_split=0, device="cpu"),
+                  lambda k, p: got.append((k, p)), stop, running, interval=interval).run()
+        progress = [p for k, p in got if k == "progress"]
+        assert len(progress) == most  # never less often than each epoch's end
+        assert sum(len(p.losses) for p in progress) == 27  # every batch's loss, once

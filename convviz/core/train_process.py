@@ -10,8 +10,9 @@ every core, at a lower priority, so the window still gets a core the moment it n
 
 `JobRunner` turns `training.train`'s plain callbacks into messages, `send(kind, payload)`:
   ("started", description)        the device it trains on, e.g. "CPU (2 threads)"
-  ("snapshot", weights)           a CPU copy of every weight, 4 Hz, just before a progress
-  ("progress", TrainProgress)     the newest batch plus every loss since the last, 4 Hz
+  ("snapshot", weights)           a CPU copy of every weight, just before a progress
+  ("progress", TrainProgress)     the newest batch plus every loss since the last
+                                  (both every `live_interval()` seconds, and at each epoch's end)
   ("epoch", EpochReport)          validation loss and accuracy after each epoch
   ("paused", bool)
   ("finished", (TrainResult, weights))   whatever the ending: done, stopped, diverged
@@ -34,11 +35,10 @@ from typing import Callable
 
 import numpy as np
 
-PROGRESS_INTERVAL = 0.25  # seconds between progress messages (loss points come batched)
-SNAPSHOT_INTERVAL = 0.25  # seconds between weight snapshots: "a few times a second"
-# Both at 4 Hz and sent together: on 2 cores each repaint of the window costs the trainer about
-# twice its time (see training_threads), and one repaint for both beats two (measured: progress
+# Snapshots and progress go out together, so the window repaints once for both (measured: progress
 # at 8 Hz apart from the snapshots, 0.80-0.85x of a bare loop; together at 4 Hz, 0.88-0.98x).
+FAST_INTERVAL = 0.25  # s between live updates when the window has a core to itself
+SHARED_INTERVAL = 0.5  # ... and when it shares every core with the trainer (see live_interval)
 TRAINER_NICE = 10  # the trainer yields to the window: a repaint never waits behind a batch
 
 
@@ -64,9 +64,11 @@ class JobRunner:
     raises (a closed pipe: nobody is listening any more)."""
 
     def __init__(self, model, X: np.ndarray, y: np.ndarray, config, send: Send,
-                 stop, running, caller_alive: Callable[[], bool] = lambda: True):
+                 stop, running, caller_alive: Callable[[], bool] = lambda: True,
+                 interval: float = FAST_INTERVAL):
         self.model, self.X, self.y, self.config = model, X, y, config
         self.send, self.stop, self.running = send, stop, running
+        self.interval = interval  # seconds between live updates (snapshot + progress)
         self.caller_alive = caller_alive  # a paused run ends if whoever waits for it is gone
         self.last_snapshot: dict[str, np.ndarray] | None = None
 
@@ -132,10 +134,10 @@ class JobRunner:
         self._pending.append((self._step, rep.loss))
         self._last = rep
         now = time.perf_counter()
-        if now - self._last_progress >= PROGRESS_INTERVAL or rep.batch == rep.batches:
+        if now - self._last_progress >= self.interval or rep.batch == rep.batches:
             # a snapshot goes out only with a progress report (and just before it): the window
             # then repaints once for both
-            if now - self._last_snap >= 0.9 * SNAPSHOT_INTERVAL:
+            if now - self._last_snap >= 0.9 * self.interval:
                 self._take_snapshot()
             self._flush()
 
@@ -186,6 +188,28 @@ def training_threads(device: str, own_process: bool) -> int:
     if own_process and n < 4 and hasattr(os, "nice"):  # (no nice on Windows: leave a core)
         return n
     return max(1, n - 1)
+
+
+def live_interval(device: str, own_process: bool) -> float:
+    """Seconds between the trainer's live updates (new weights for the panels, loss points).
+
+    Each update costs the window ~8 ms of CPU on a 2-core machine (new weights, a trace of the
+    drawing, a repaint of every panel on screen). Where the window has a core of its own (a
+    trainer that leaves one, see training_threads, or one that trains on a GPU) that is free:
+    4 updates a second. Where the trainer's threads take every core, each millisecond of window
+    work stops the whole thread team for about a millisecond, so 4 a second cost ~4% of the
+    training speed; 2 a second halve that (measured on 2 cores: 1.04x the speed at 2 a second
+    than at 4, median of 14 back-to-back pairs) and still show the features form.
+    CONVVIZ_LIVE_INTERVAL=seconds overrides it."""
+    wanted = os.environ.get("CONVVIZ_LIVE_INTERVAL", "")
+    try:
+        if float(wanted) > 0:
+            return float(wanted)
+    except ValueError:
+        pass
+    shares_cores = (_on_cpu(device)
+                    and training_threads(device, own_process) >= cores())
+    return SHARED_INTERVAL if shares_cores else FAST_INTERVAL
 
 
 def _on_cpu(device: str) -> bool:
@@ -256,7 +280,7 @@ def _give_memory_back() -> None:
         pass
 
 
-def _run_job(conn, stop, running, spec_json, weights, X, y, config, threads,
+def _run_job(conn, stop, running, spec_json, weights, X, y, config, threads, interval,
              caller_alive) -> None:
     import torch
 
@@ -273,7 +297,7 @@ def _run_job(conn, stop, running, spec_json, weights, X, y, config, threads,
     except Exception as e:  # noqa: BLE001 - reported, and the process lives on
         send("failed", (f"training could not start: {e}".split("\n")[0], None))
         return
-    JobRunner(model, X, y, config, send, stop, running, caller_alive).run()
+    JobRunner(model, X, y, config, send, stop, running, caller_alive, interval).run()
 
 
 class TrainerProcess:
@@ -301,8 +325,9 @@ class TrainerProcess:
 
     def submit(self, model, X: np.ndarray, y: np.ndarray, config) -> None:
         threads = training_threads(config.device, own_process=True)
+        interval = live_interval(config.device, own_process=True)
         self.conn.send(("job", model.spec.to_json(), model.snapshot(), np.ascontiguousarray(X),
-                        np.asarray(y), config, threads))
+                        np.asarray(y), config, threads, interval))
 
     def recv(self, timeout: float):
         """The next message, None if none came within `timeout` s; EOFError if the process

@@ -134,8 +134,9 @@ class TrainingWorker(QObject):
             import torch
 
             torch.set_num_threads(train_process.training_threads(job.config.device, False))
-            train_process.JobRunner(job.model, job.X, job.y, job.config, self._receive,
-                                    self._stop, self._running).run()
+            train_process.JobRunner(
+                job.model, job.X, job.y, job.config, self._receive, self._stop, self._running,
+                interval=train_process.live_interval(job.config.device, False)).run()
         except Exception as e:  # noqa: BLE001 - the ending must come, or the thread never quits
             if self.outcome is None:
                 self._receive("failed", (f"training failed: {type(e).__name__}: {e}"
