@@ -295,3 +295,23 @@ def test_the_runner_sends_updates_at_its_interval_and_at_every_epochs_end(data):
         progress = [p for k, p in got if k == "progress"]
         assert len(progress) == most  # never less often than each epoch's end
         assert sum(len(p.losses) for p in progress) == 27  # every batch's loss, once
+
+
+def test_the_images_cross_to_the_trainer_without_a_copy_of_them_all(trainer, data):
+    import tracemalloc
+
+    spec, _, _ = data
+    X = np.random.default_rng(0).random((20000, 1, 28, 28), dtype=np.float32)  # 63 MB
+    y = np.zeros(len(X), np.int64)
+    trainer.reset_controls()
+    trainer.stop.set()  # stops before its first batch: only the sending matters here
+    tracemalloc.start()
+    try:
+        trainer.submit(build(spec), X, y, TrainConfig(epochs=1, device="cpu"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 8  # pickled whole, it was a second copy: more than X.nbytes
+    got = _messages_until_the_end(trainer)
+    assert got[-1][0] == "finished" and got[-1][1][0].status == "stopped"
+    trainer.reset_controls()
