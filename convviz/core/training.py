@@ -153,8 +153,10 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
         yt = torch.as_tensor(y, dtype=torch.int64).to(device)
     except torch.OutOfMemoryError:
         raise ConvvizError(f"the {device.type} device ran out of memory holding the images") from None
-    x_tr, y_tr = xt[tr_idx], yt[tr_idx]
-    x_va, y_va = xt[va_idx], yt[va_idx]
+    # batches are gathered from all the images by index: a copy of the training split would
+    # double the memory the images take (0.3 GB more for 100,000 of 28x28)
+    tr = torch.as_tensor(tr_idx, dtype=torch.int64).to(device)  # (n_train,)
+    x_va, y_va = xt[va_idx], yt[va_idx]  # the smaller split, evaluated whole each epoch
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr)
     last_good = [p.detach().clone() for p in params]
@@ -168,7 +170,7 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
     waited = 0.0  # seconds spent paused inside should_stop: not training time
     try:
         for epoch in range(1, cfg.epochs + 1):
-            order = torch.randperm(len(tr_idx), generator=gen).to(device)
+            order = tr[torch.randperm(len(tr_idx), generator=gen).to(device)]  # image indices
             running, count = 0.0, 0
             for b in range(batches):
                 if should_stop is not None:
@@ -179,7 +181,7 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
                         result.status, result.message = "stopped", f"stopped in epoch {epoch}"
                         break
                 sel = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-                xb, yb = x_tr[sel], y_tr[sel]
+                xb, yb = xt[sel], yt[sel]
                 if cfg.augment:
                     xb = augment_batch(xb, background, gen)
                 loss = F.cross_entropy(model(xb), yb)
