@@ -268,12 +268,17 @@ def test_live_updates_slow_down_only_where_the_window_shares_every_core(monkeypa
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
     monkeypatch.delenv("CONVVIZ_LIVE_INTERVAL", raising=False)
     monkeypatch.setattr(train_process, "cores", lambda: cores)
+    monkeypatch.setattr(train_process, "_cores_here", lambda: cores)
     rate = {"fast": train_process.FAST_INTERVAL, "shared": train_process.SHARED_INTERVAL}
     assert train_process.live_interval("cpu", own_process=True) == rate[in_process]
     assert train_process.live_interval("cpu", own_process=False) == rate[in_thread]
     # on a GPU the trainer's threads mostly wait for it: the window has room
     assert train_process.live_interval("cuda", own_process=True) == rate["fast"]
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "1")  # the person left cores free
+    assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
+                                                                        else "shared"]
+    monkeypatch.delenv("CONVVIZ_TRAIN_THREADS")
+    monkeypatch.setattr(train_process, "cores", lambda: 1)  # OMP_NUM_THREADS=1 on this machine
     assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
                                                                         else "shared"]
     monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", "0.1")
@@ -314,3 +319,30 @@ def test_the_images_cross_to_the_trainer_without_a_copy_of_them_all(trainer, dat
     got = _messages_until_the_end(trainer)
     assert got[-1][0] == "finished" and got[-1][1][0].status == "stopped"
     trainer.reset_controls()
+
+
+def test_an_array_crosses_the_pipe_in_pieces_and_comes_out_whole(monkeypatch):
+    import multiprocessing as mp
+
+    monkeypatch.setattr(train_process, "CHUNK_BYTES", 1000)
+    a, b = mp.Pipe()
+    rng = np.random.default_rng(1)
+    for X in (rng.random((37, 1, 28, 28), dtype=np.float32),  # 117 pieces, the last one short
+              np.empty((0, 1, 28, 28), np.float32),  # nothing to send
+              rng.integers(0, 255, (5, 3, 9, 9), dtype=np.uint8)):
+        sender = threading.Thread(target=train_process._send_array, args=(a, X))
+        sender.start()
+        got = train_process._recv_array(b, X.shape, X.dtype.str)
+        sender.join()
+        assert got.dtype == X.dtype and np.array_equal(got, X)
+        assert not b.poll(0)  # every piece taken, nothing left over for the next message
+
+
+def test_images_that_cannot_be_sent_fail_before_the_trainer_waits_for_them(trainer, data):
+    spec, X, y = data
+    trainer.reset_controls()
+    with pytest.raises(TypeError):
+        trainer.submit(build(spec), X.astype(object), y, TrainConfig(epochs=1, device="cpu"))
+    trainer.submit(build(spec), X, y, TrainConfig(epochs=1, val_split=0, device="cpu"))
+    got = _messages_until_the_end(trainer)  # the trainer was not left waiting for bytes
+    assert got[-1][0] == "finished" and got[-1][1][0].status == "done"

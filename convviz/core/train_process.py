@@ -12,7 +12,8 @@ every core, at a lower priority, so the window still gets a core the moment it n
   ("started", description)        the device it trains on, e.g. "CPU (2 threads)"
   ("snapshot", weights)           a CPU copy of every weight, just before a progress
   ("progress", TrainProgress)     the newest batch plus every loss since the last
-                                  (both every `live_interval()` seconds, and at each epoch's end)
+                                  (both every `live_interval()` seconds; progress also at each
+                                  epoch's end, with a snapshot if 0.9 of the interval has passed)
   ("epoch", EpochReport)          validation loss and accuracy after each epoch
   ("paused", bool)
   ("finished", (TrainResult, weights))   whatever the ending: done, stopped, diverged
@@ -163,10 +164,7 @@ def cores() -> int:
     omp = os.environ.get("OMP_NUM_THREADS", "")
     if omp.isdigit() and int(omp) > 0:  # the user's choice for the whole process
         return int(omp)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return _cores_here()
 
 
 def training_threads(device: str, own_process: bool) -> int:
@@ -209,8 +207,17 @@ def live_interval(device: str, own_process: bool) -> float:
     except ValueError:
         pass
     shares_cores = (_on_cpu(device)
-                    and training_threads(device, own_process) >= cores())
+                    and training_threads(device, own_process) >= _cores_here())
     return SHARED_INTERVAL if shares_cores else FAST_INTERVAL
+
+
+def _cores_here() -> int:
+    """The cores this process may run on, whatever OMP_NUM_THREADS says (with 1 there, a
+    trainer on one thread leaves the window a core)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _on_cpu(device: str) -> bool:
@@ -263,7 +270,7 @@ def _serve(conn, stop, running) -> None:
                      caller_alive=parent.is_alive)
         except (BrokenPipeError, EOFError, OSError):  # the window went away mid-run
             return
-        del msg, X  # the images go now, not when the next job comes
+        del msg, X, y, weights, config  # the job's data goes now, not when the next one comes
         _give_memory_back()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()  # an idle trainer keeps no GPU memory from the window
@@ -273,9 +280,14 @@ def _send_array(conn, a: np.ndarray) -> None:
     """Write a C-contiguous array's bytes into the pipe in CHUNK_BYTES pieces. Pickling it
     whole would first copy all of it into one bytes object: 0.3 GB more for 100,000 images of
     28x28, in the window and again in the trainer."""
-    view = memoryview(a.reshape(-1).view(np.uint8))  # its bytes, not a copy
+    view = _bytes_of(a)
     for start in range(0, len(view), CHUNK_BYTES):
         conn.send_bytes(view[start:start + CHUNK_BYTES])
+
+
+def _bytes_of(a: np.ndarray) -> memoryview:
+    """A C-contiguous array's bytes, not a copy; TypeError for arrays of Python objects."""
+    return memoryview(a.reshape(-1).view(np.uint8))
 
 
 def _recv_array(conn, shape: tuple, dtype: str) -> np.ndarray:
@@ -350,6 +362,7 @@ class TrainerProcess:
         threads = training_threads(config.device, own_process=True)
         interval = live_interval(config.device, own_process=True)
         X = np.ascontiguousarray(X)
+        _bytes_of(X)  # an array that cannot go as bytes fails here, before the trainer waits
         self.conn.send(("job", model.spec.to_json(), model.snapshot(), (X.shape, X.dtype.str),
                         np.asarray(y), config, threads, interval))
         _send_array(self.conn, X)

@@ -6,10 +6,10 @@ and the worker thread only relays its messages as signals; with `own_process=Fal
 CONVVIZ_TRAIN_IN=thread, or when no process can be started) the worker thread trains. The
 signals are the same either way:
 - `started_on`: where it trains, e.g. "CPU (2 threads)";
-- `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) 4 times
-  a second, so a fast loop never floods the event loop;
-- `snapshot`: a CPU copy of the weights a few times a second, for the panels (they never touch
-  the model being trained);
+- `progress`: TrainProgress (the newest batch, plus every batch loss since the last one) 2 or 4
+  times a second (train_process.live_interval), so a fast loop never floods the event loop;
+- `snapshot`: a CPU copy of the weights, just before a progress report, for the panels (they
+  never touch the model being trained);
 - `epoch_done`: validation loss and accuracy after each epoch;
 - `finished`: a TrainOutcome, whatever the ending (done, stopped, diverged); `failed`: one line.
 The job's model ends with the weights training ended on (the last good ones after a fault).
