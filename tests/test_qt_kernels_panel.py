@@ -38,3 +38,26 @@ def test_titles_fit_and_never_cover_tiles(qtbot, size):
         if i:
             assert r.top() >= tiles[i - 1].bottom() - 1  # below the layer above
         assert title.toolTip().startswith(f"conv{i + 1}   ")  # the long form, always there
+
+
+def test_titles_follow_the_weights_scale_and_keep_their_text_when_it_holds(qtbot):
+    net = build(preset("shapes"), seed=0)
+    panel = KernelsPanel()
+    qtbot.addWidget(panel)
+    panel.set_model(net.spec, net.snapshot())
+    panel.resize(480, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    title = panel.layers["conv1"]["title"]
+    key = panel.layers["conv1"]["key"]
+    bigger = {k: v * 3 for k, v in net.snapshot().items()}
+    panel.show_weights(bigger)
+    level = float(abs(bigger[key]).max())
+    assert f"±{level:.2g}" in title.toPlainText() and f"±{level:.2g}" in title.toolTip()
+    texts = []
+    set_text = title.setText
+    title.setText = lambda text: (texts.append(text), set_text(text))
+    panel.show_weights({k: v * 1.0001 for k, v in bigger.items()})  # the same scale, rounded
+    assert texts == []  # the same words: the item is not laid out again
+    panel.show_weights(net.snapshot())
+    assert f"±{float(abs(net.snapshot()[key]).max()):.2g}" in title.toPlainText()

@@ -78,8 +78,9 @@ class KernelsPanel(QWidget):
                                  lut=theme.DIVERGING_LUT)
             self.box.addItem(image)
             self.box.addItem(title)
-            self.layers[name] = dict(key=key, layout=layout, image=image, title=title,
-                                     shape=(f, in_ch, size), level=1.0)
+            self.layers[name] = dict(name=name, key=key, layout=layout, image=image,
+                                     title=title, shape=(f, in_ch, size), level=1.0,
+                                     title_text=None)
             in_ch = f
         self._arrange()
         if snapshot is not None:
@@ -118,7 +119,7 @@ class KernelsPanel(QWidget):
         return int(self.box.width() - max(left, 0.0)) - 8
 
     def _set_title(self, e: dict) -> None:
-        name = next(n for n, v in self.layers.items() if v is e)
+        name = e["name"]
         f, c, k = e["shape"]
         level = e["level"]
         full = (f"{name}   {f} features × {c} input{'s' if c > 1 else ''} × {k}×{k}   "
@@ -129,8 +130,10 @@ class KernelsPanel(QWidget):
         tiny = f"{name}  ±{level:.2g}"  # the scale matters more than the shape
         fits = [t for t in (full, short, tiny) if fm.horizontalAdvance(t) <= room]
         text = fits[0] if fits else fm.elidedText(tiny, Qt.TextElideMode.ElideRight, room)
-        e["title"].setToolTip(full)
-        e["title"].setText(text)
+        if (text, full) != e["title_text"]:  # a new text lays the item out again: only if new
+            e["title_text"] = (text, full)  # (the scale often rounds the same from one
+            e["title"].setToolTip(full)  # snapshot to the next)
+            e["title"].setText(text)
 
     def _on_resized(self) -> None:
         if self.layers and getattr(self, "_arranged_at", None) != (
