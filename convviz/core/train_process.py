@@ -200,12 +200,12 @@ def live_interval(device: str, own_process: bool) -> float:
     training speed; 2 a second halve that (measured on 2 cores: 1.04x the speed at 2 a second
     than at 4, median of 14 back-to-back pairs) and still show the features form.
     CONVVIZ_LIVE_INTERVAL=seconds overrides it."""
-    wanted = os.environ.get("CONVVIZ_LIVE_INTERVAL", "")
     try:
-        if float(wanted) > 0:
-            return float(wanted)
-    except ValueError:
-        pass
+        wanted = float(os.environ.get("CONVVIZ_LIVE_INTERVAL", ""))
+    except ValueError:  # unset, or not a number
+        wanted = 0.0
+    if wanted > 0:
+        return wanted
     shares_cores = (_on_cpu(device)
                     and training_threads(device, own_process) >= _cores_here())
     return SHARED_INTERVAL if shares_cores else FAST_INTERVAL
@@ -293,7 +293,7 @@ def _bytes_of(a: np.ndarray) -> memoryview:
 def _recv_array(conn, shape: tuple, dtype: str) -> np.ndarray:
     """The other end of _send_array: the pieces land straight in the new array."""
     a = np.empty(shape, np.dtype(dtype))
-    view = memoryview(a.reshape(-1).view(np.uint8))
+    view = _bytes_of(a)
     got = 0
     while got < len(view):
         got += conn.recv_bytes_into(view, got)
