@@ -55,18 +55,12 @@ class BarChart(QWidget):
     def show_bars(self, bars: Bars) -> None:
         if bars.labels != self.bars.labels:
             metrics = QFontMetricsF(self.font())
-            self._label_width = max((metrics.horizontalAdvance(t) for t in bars.labels),
-                                    default=0.0)
+            self._label_width = _widest(metrics, bars.labels)
         if len(bars.values) and len(bars.values) != self.rows:
             self.rows = len(bars.values)
             self.updateGeometry()
         self.bars = bars
         self.update()
-
-    def text_room(self, texts: list[str]) -> float:
-        """Pixels the widest of `texts` needs after a bar."""
-        metrics = QFontMetricsF(self.font())
-        return max((metrics.horizontalAdvance(t) for t in texts), default=0.0)
 
     # ---- painting --------------------------------------------------------------------------
     def paintEvent(self, event):  # noqa: N802
@@ -78,35 +72,29 @@ class BarChart(QWidget):
             p.end()
             return
         w, h = self.width(), self.height()
-        label_w = min(self._label_width, w * 0.45)
+        row = (h - 2 * PAD) / n
+        bar_h = row * 0.66
+        metrics = QFontMetricsF(self.font())
+        label_w = self._label_width
+        if SMALLEST_TEXT_PX <= row < metrics.height() * 0.9:
+            # rows squeezed below a text line (a small screen): smaller words, not none
+            small = QFont(self.font())
+            small.setPixelSize(int(row / 1.15))
+            p.setFont(small)
+            metrics = QFontMetricsF(small)
+            label_w = _widest(metrics, b.labels)
+        label_w = min(label_w, w * 0.45)
         texts = b.texts
-        text_w = self.text_room(texts)
+        text_w = _widest(metrics, texts)
         if b.short_texts and text_w > w / 3:
             texts = b.short_texts
-            text_w = self.text_room(texts)
+            text_w = _widest(metrics, texts)
         text_w += PAD / 2 if any(texts) else 0
         left = PAD + label_w + PAD
         right = max(left + 20.0, w - PAD - text_w)
         lo, hi = b.span
         scale = (right - left) / max(hi - lo, 1e-12)
         zero = left + (0.0 - lo) * scale
-        row = (h - 2 * PAD) / n
-        bar_h = row * 0.66
-        metrics = QFontMetricsF(self.font())
-        if row < metrics.height() * 0.9 and row >= SMALLEST_TEXT_PX:
-            # rows squeezed below a text line (a small screen): smaller words, not none
-            small = QFont(self.font())
-            small.setPixelSize(int(row / 1.15))
-            p.setFont(small)
-            metrics = QFontMetricsF(small)
-            label_w = min(max((metrics.horizontalAdvance(t) for t in b.labels), default=0.0),
-                          w * 0.45)
-            text_w = self.text_room(texts) * metrics.height() / QFontMetricsF(self.font()).height()
-            text_w += PAD / 2 if any(texts) else 0
-            left = PAD + label_w + PAD
-            right = max(left + 20.0, w - PAD - text_w)
-            scale = (right - left) / max(hi - lo, 1e-12)
-            zero = left + (0.0 - lo) * scale
         words = row >= metrics.height() * 0.9  # squeezed below even that: bars only
         muted = QColor(theme.TEXT)
         for i, v in enumerate(b.values):
@@ -128,3 +116,8 @@ class BarChart(QWidget):
         p.setPen(QPen(QColor(theme.MUTED), 1))
         p.drawLine(int(round(zero)), PAD, int(round(zero)), h - PAD)
         p.end()
+
+
+def _widest(metrics: QFontMetricsF, texts: list[str]) -> float:
+    """Pixels the widest of `texts` takes in `metrics`' font."""
+    return max((metrics.horizontalAdvance(t) for t in texts), default=0.0)
