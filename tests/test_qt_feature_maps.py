@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from convviz.core.bundled import preset_model
+from convviz.core.numbers import deck_number
 from convviz.qt.feature_maps_panel import PER_LAYER, SHARED, FeatureMapsPanel
 from convviz.qt.mosaic import colour_indices, nice_level
 from convviz.qt.mosaic_view import TABLE
@@ -121,7 +122,7 @@ def test_hover_reads_and_click_enlarges_the_map_under_the_mouse(qtbot):
     pos = QPoint(int(layer.rect.left() + (c0 + 4.5) * px), int(layer.rect.top() + (r0 + 3.5) * px))
     assert panel.view.locate(QPointF(pos)) == ("pool1", 2, 3, 4)
     qtbot.mouseMove(panel.view, pos)
-    assert f"{trace.layer('pool1').values[2, 3, 4]:+.3f}" in panel.readout.text()
+    assert f"=  {deck_number(trace.layer('pool1').values[2, 3, 4])}" in panel.readout.text()
     qtbot.mouseClick(panel.view, Qt.LeftButton, pos=pos)
     assert panel.selected == ("pool1", 2) and panel.detail_view.isVisible()
     gap = QPointF(layer.rect.left() + (c0 - 0.5) * px, layer.rect.top() + (r0 + 3.5) * px)

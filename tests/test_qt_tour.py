@@ -128,3 +128,35 @@ def test_tour_waits_for_a_network_loading_in_the_background(qtbot, make_window):
     f = w.panels["filtering"]
     assert (f.layer.name, f.feature_index, f.current_step) == ("conv1", 1, 24)
     tour.end()
+
+
+def test_the_backprop_step_brings_the_backprop_panel_to_the_front(make_window):
+    w = make_window("shapes")
+    tour = w.start_tour()
+    tour.go(len(STEPS) - 2)
+    assert in_front(w, "votes")
+    tour.go(len(STEPS) - 1)  # learning: backpropagation
+    assert in_front(w, "backprop") and not in_front(w, "architecture")
+    tour.end()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (900, 560)])
+def test_the_first_step_shows_all_its_words_or_scrolls(make_window, qtbot, size):
+    """The first thing a class sees: at a projector's 1024x768 the whole text shows (it was
+    measured before its 16 px font applied and lost its last line); in a window too low for
+    it, it scrolls, and the card stays inside the window."""
+    w = make_window("shapes")
+    w.resize(*size)
+    qtbot.wait(10)
+    tour = w.start_tour()
+    qtbot.wait(10)
+    card, body = tour.card, tour.card.body
+    viewport = card.scroll.viewport()
+    needed = body.heightForWidth(viewport.width())
+    assert w.rect().contains(card.geometry())
+    if size == (1024, 768):
+        assert needed <= viewport.height() and card.scroll.verticalScrollBar().maximum() == 0
+    else:
+        assert needed > viewport.height()
+        assert card.scroll.verticalScrollBar().maximum() >= needed - viewport.height() - 2
+    tour.end()

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .numbers import deck_number  # noqa: F401 - one formatter for every panel, there
+
 from .spec import Conv, MaxPool, NetworkSpec, conv_out, pool_out
 
 if TYPE_CHECKING:  # network imports torch; the stepper only needs the trace's arrays
@@ -287,10 +289,3 @@ class Playhead:
         return self.current >= self.n_steps - 1
 
 
-def deck_number(v: float) -> str:
-    """Two decimals cut (not rounded), as the deck prints them: 7/9 -> 0.77, -1/9 -> -0.11.
-    A hair of tolerance keeps float32's 0.9999999 printing as 1.00."""
-    if not np.isfinite(v):
-        return ""
-    t = np.trunc(v * 100 + np.copysign(1e-4, v)) / 100
-    return f"{t + 0.0:.2f}"  # + 0.0 turns -0.00 into 0.00

@@ -15,16 +15,20 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QAction, QActionGroup, QFont
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QSplitter, QToolButton,
+from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
+from PySide6.QtWidgets import (QHBoxLayout, QMenu, QSplitter, QToolButton,
                                QVBoxLayout, QWidget)
 
+from ..core.numbers import deck_number
 from . import settings, theme
+from .live_text import LiveText
 from .mosaic import MosaicLayout, nice_level
 from .mosaic_view import MosaicLayer, MosaicView
 
 MAX_COLS = 8  # conv2 of `shapes` has 16 maps: two rows of eight
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
+NUMBER_FILL = 0.86  # a printed value may take this share of its cell's width, no more
+MIN_NUMBER_PT = 7.0
 KIND_WORDS = {"conv": "after convolution", "relu": "after ReLU", "pool": "after pooling"}
 COLOUR_SCALE = "panels/feature_maps/colour_scale"  # settings key: PER_LAYER or SHARED
 PER_LAYER, SHARED = "per layer", "shared"
@@ -67,14 +71,20 @@ class FeatureMapsPanel(QWidget):
             self.scale_actions[mode] = act
         self.scale_button.setMenu(scale_menu)
         self._label_scale_button()
-        self.readout = QLabel("Hover over a map to read its values; click to enlarge it.")
+        # the read-out wraps on its own line under the buttons: in a narrow dock a read-out
+        # beside them was cut ("Hover over a map to read its values; clic")
+        self.readout = LiveText("Hover over a map to read its values; click to enlarge it.")
         self.readout.setObjectName("hint")
-        self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        top = QHBoxLayout()
-        top.setContentsMargins(8, 6, 8, 0)
-        top.addWidget(self.layer_button)
-        top.addWidget(self.scale_button)
-        top.addWidget(self.readout, 1)
+        self.readout.setContentsMargins(8, 0, 8, 0)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(8, 6, 8, 0)
+        buttons.addWidget(self.layer_button)
+        buttons.addWidget(self.scale_button)
+        buttons.addStretch(1)
+        top = QVBoxLayout()
+        top.setSpacing(2)
+        top.addLayout(buttons)
+        top.addWidget(self.readout)
 
         self.view = MosaicView()
         self.view.hovered.connect(self._hover)
@@ -91,6 +101,7 @@ class FeatureMapsPanel(QWidget):
                                          lut=theme.DIVERGING_LUT)
         self.detail_box.addItem(self.detail_image)
         self.detail_numbers: list[pg.TextItem] = []
+        self.detail_box.sigResized.connect(self._detail_resized)  # numbers follow the cell size
         self.detail_view.hide()
 
         split = QSplitter(Qt.Vertical)
@@ -202,7 +213,7 @@ class FeatureMapsPanel(QWidget):
             return
         value = self._trace.layer(name).values[i, r, c]
         self.readout.setText(f"{name}  ·  map {i + 1}  ·  row {r + 1}, column {c + 1}  ="
-                             f"  {value:+.3f}")
+                             f"  {deck_number(value)}")
 
     def select_map(self, layer: str, index: int) -> None:
         """Show one map large under the mosaics, with its values printed when small."""
@@ -221,10 +232,10 @@ class FeatureMapsPanel(QWidget):
         self.detail_image.setImage(values, levels=(-level, level), autoLevels=False)
         self.detail_box.setRange(QRectF(0, 0, w, h), padding=0.02)
         # values printed in the cells when the map is small and the cells are big enough
-        cell_px = self.detail_box.width() / max(w, 1)
-        numbers = h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX and cell_px >= 30
-        font = QFont()
-        font.setPointSizeF(max(7.0, min(theme.BASE_POINT_SIZE, cell_px * 0.22)))
+        fit = detail_number_font(values, self.detail_cell_px()) \
+            if h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX else None
+        numbers = fit is not None
+        font, decimals = fit if fit else (None, 2)
         while numbers and len(self.detail_numbers) < h * w:
             t = pg.TextItem("", anchor=(0.5, 0.5))
             self.detail_box.addItem(t)
@@ -238,6 +249,35 @@ class FeatureMapsPanel(QWidget):
                 t.setFont(font)
                 # dark text on the bright (large) values, light text on the dark ones
                 t.setColor(theme.CANVAS_BG if abs(v) > 0.55 * level else theme.TEXT)
-                text = f"{v:.2f}" if cell_px >= 48 else f"{v:.1f}"
-                t.setText(text.replace("-0.0", "0.0") if float(text) == 0 else text)
+                t.setText(deck_number(v, decimals))
                 t.setPos(c + 0.5, r + 0.5)
+
+    def detail_cell_px(self) -> float:
+        """The side of one cell of the enlarged map on screen: the box keeps the map square,
+        so the shorter of its two sides decides (the width alone overstated it)."""
+        if self.selected is None or self._trace is None:
+            return 0.0
+        h, w = self._trace.layer(self.selected[0]).values.shape[-2:]
+        return min(self.detail_box.width() / max(w, 1), self.detail_box.height() / max(h, 1))
+
+    def _detail_resized(self, *_):
+        if self.selected is not None and self._trace is not None and self.detail_view.isVisible():
+            self._show_detail()
+
+
+def detail_number_font(values: np.ndarray, cell_px: float) -> tuple[QFont, int] | None:
+    """The font and decimals that print every value of `values` inside a cell of `cell_px`:
+    two decimals (the deck's) at up to the window's type size, else one, else a smaller font
+    down to MIN_NUMBER_PT; None when even that does not fit (colours only)."""
+    room = cell_px * NUMBER_FILL
+    for decimals in (2, 1):
+        texts = {deck_number(v, decimals) for v in np.ravel(values)} or {"0"}
+        font = QFont()
+        size = min(float(theme.BASE_POINT_SIZE), cell_px * 0.3)
+        while size >= MIN_NUMBER_PT:
+            font.setPointSizeF(size)
+            fm = QFontMetricsF(font)
+            if max(fm.horizontalAdvance(t) for t in texts) <= room:
+                return font, decimals
+            size -= 0.5
+    return None

@@ -148,3 +148,41 @@ def _document(text: str) -> QTextDocument | None:
     doc.setDocumentMargin(0)
     doc.setHtml(text)
     return doc
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that, when the label is narrower than its text, ends in "…"
+    and says the whole text in its tooltip (a QLabel cuts it mid-word with no sign)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name: a drop-in
+        super().setText(text)
+        self._retip()
+
+    def displayed_text(self) -> str:
+        """The text as painted: whole, or cut with "…" to the label's width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             max(0, self.contentsRect().width()))
+
+    def _retip(self) -> None:
+        self.setToolTip(self.text() if self.displayed_text() != self.text() else "")
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - a few letters and the "…"
+        fm = QFontMetrics(self.font())
+        m = self.contentsMargins()
+        return QSize(min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("Classes…"))
+                     + m.left() + m.right(), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._retip()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(self.contentsRect(), int(self.alignment().value) | int(
+            Qt.AlignmentFlag.AlignVCenter.value), self.displayed_text())

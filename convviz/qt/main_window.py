@@ -43,7 +43,9 @@ DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
 STATUS_INTERVAL_S = 0.25
 # A dock tab bar is at least two scroll arrows + 75 px wide; slim arrows keep a tab group from
 # widening the smallest layout (which must fit an 800 px screen).
-TAB_ARROWS_STYLE = "QTabBar QToolButton { min-width: 16px; max-width: 22px; padding: 0px; }"
+# (exactly the 16 px Qt leaves for each arrow, no border: a wider arrow hung off the window)
+TAB_ARROWS_STYLE = ("QTabBar QToolButton { min-width: 16px; max-width: 16px; padding: 0px; "
+                    "border: none; }")
 SCROLL_WIDER_THAN = 240  # px: a panel needing more than this at its narrowest gets scroll bars
 
 
@@ -364,14 +366,16 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
-        self.model_label, self.classes_label = QLabel(), QLabel()
+        from .live_text import ElidedLabel  # ten class names do not fit a projector's width
+
+        self.model_label, self.classes_label = QLabel(), ElidedLabel()
         self.device_label = QLabel("Classifying on: loading…")
         self.device_label.setToolTip("Where the network reads your drawing. A training run "
                                      "says where it trains in the Training panel.")
         self.update_label = QLabel("Last update: —")
         self._status_time = 0.0
         for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
-            bar.addPermanentWidget(lab)
+            bar.addPermanentWidget(lab, 1 if lab is self.classes_label else 0)
         # new figures 4 times a second: at a fixed size (room for the longest) a new text only
         # repaints the label instead of laying out the whole window again
         self.update_label.setText("Last update: 8888.8 ms")

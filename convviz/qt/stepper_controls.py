@@ -17,9 +17,11 @@ import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QStyleOptionComboBox, QStylePainter, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from ..core.stepper import Playhead, deck_number
+from ..core.numbers import deck_number
+from ..core.stepper import Playhead
 
 # Diverging colours: negative blue, zero near white, positive orange (readable when projected,
 # and distinguishable for red-green colour blindness). Stops at -1, -0.5, 0, 0.5, 1.
@@ -32,16 +34,58 @@ _LUMA = (_LUT @ np.array([0.299, 0.587, 0.114])) / 255.0  # (256,) to pick black
 WINDOW_COLOR = QColor(20, 20, 20)
 WINNER_COLOR = QColor(0, 168, 84)
 MARK_COLOR = QColor(200, 30, 45)
-EMPTY_COLOR = QColor(226, 226, 226)  # opaque: cheaper to fill than a blend
+# Not filled in yet: darker than every value colour (the palest, near zero, is almost white),
+# so a filled cell stands out from an empty one whatever its value. Opaque: cheaper to fill.
+EMPTY_COLOR = QColor(40, 45, 54)
+EMPTY_HATCH = QColor(255, 255, 255, 45)  # off-map cells: a light hatch on the dark empty colour
+OUTLINE_BELOW_PX = 20  # cells smaller than this: marked cells get one outline around them all
 PADDING_COLOR = QColor(205, 205, 205)
 GRID_COLOR = QColor(165, 165, 165)
+
+
+class ElidingCombo(QComboBox):
+    """A drop-down that may be narrower than its items: the chosen item is cut with "…" (a
+    plain QComboBox cuts it mid-word with no sign), and the tooltip says it whole."""
+
+    def __init__(self, tip: str, parent=None):
+        super().__init__(parent)
+        self._tip = tip
+        # the tooltip follows the chosen item, also while the panel fills the list with
+        # signals blocked (the model's own signals still arrive)
+        self.currentIndexChanged.connect(self._retip)
+        self.model().rowsInserted.connect(self._retip)
+        self.model().rowsRemoved.connect(self._retip)
+        self.model().modelReset.connect(self._retip)
+        self._retip()
+
+    def _field(self):
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        return opt, self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                                QStyle.SubControl.SC_ComboBoxEditField, self)
+
+    def displayed_text(self) -> str:
+        """The chosen item as painted: whole, or cut with "…" to the room there is."""
+        _opt, field = self._field()
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight,
+                                             max(0, field.width()))
+
+    def _retip(self, *_):
+        text = self.currentText()
+        self.setToolTip(f"{self._tip}\n{text}" if text else self._tip)
+
+    def paintEvent(self, event):  # noqa: N802 (Qt's name)
+        p = QStylePainter(self)
+        opt, _field = self._field()
+        opt.currentText = self.displayed_text()
+        p.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        p.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
 
 
 def selector(tip: str, parent=None) -> QComboBox:
     """A drop-down that may be narrower than its longest item (the panels share a dock area
     with others and must fit a projector's width); the open list still shows whole items."""
-    combo = QComboBox(parent)
-    combo.setToolTip(tip)
+    combo = ElidingCombo(tip, parent)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(8)
     combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -239,7 +283,7 @@ class CellGrid(QWidget):
                                    Qt.AlignmentFlag.AlignCenter, "0")
         p.fillRect(area, EMPTY_COLOR)
         if self.nan_hatched and np.isnan(self._values).any():  # NaN = off the map
-            p.fillRect(area, QBrush(QColor(0, 0, 0, 60), Qt.BrushStyle.BDiagPattern))
+            p.fillRect(area, QBrush(EMPTY_HATCH, Qt.BrushStyle.BDiagPattern))
         p.drawImage(area, self._image)  # nearest-neighbour scaling: crisp cells
         if self._hatched is not None:
             for r, c in zip(*np.nonzero(self._hatched)):
@@ -294,7 +338,12 @@ class CellGrid(QWidget):
     def _paint_marks(self, p: QPainter, o: QPointF, cell: float, rows: int, cols: int) -> None:
         thick = max(3.0, min(5.0, cell / 9))
         p.setBrush(Qt.BrushStyle.NoBrush)
-        if self._marked is not None:
+        if self._marked is not None and cell < OUTLINE_BELOW_PX:
+            # a frame in every small cell would cover its colour (a 28x28 map turned red):
+            # one thin line around each group of marked cells leaves the colours visible
+            p.setPen(QPen(MARK_COLOR, 2))
+            p.drawLines(self._outline(o, cell))
+        elif self._marked is not None:
             p.setPen(QPen(MARK_COLOR, thick))
             for r, c in zip(*np.nonzero(self._marked)):
                 p.drawRect(self._cell_rect(o, cell, int(r), int(c)).adjusted(
@@ -313,6 +362,18 @@ class CellGrid(QWidget):
             self._double_outline(p, rect, thick, dashed)
         if self._current is not None:
             self._double_outline(p, self._cell_rect(o, cell, *self._current), thick, False)
+
+    def _outline(self, o: QPointF, cell: float) -> list[QLineF]:
+        """The edges between marked and unmarked cells (and the map's edge)."""
+        m = np.pad(self._marked, 1)
+        lines = []
+        for r, c in zip(*np.nonzero(m[1:, 1:-1] != m[:-1, 1:-1])):  # top edge of row r
+            y = o.y() + r * cell
+            lines.append(QLineF(o.x() + c * cell, y, o.x() + (c + 1) * cell, y))
+        for r, c in zip(*np.nonzero(m[1:-1, 1:] != m[1:-1, :-1])):  # left edge of column c
+            x = o.x() + c * cell
+            lines.append(QLineF(x, o.y() + r * cell, x, o.y() + (r + 1) * cell))
+        return lines
 
     def _window_rects(self, o, cell, rows, cols):
         if self._window is None:
@@ -346,7 +407,13 @@ class StepperControls(QWidget):
     step_changed = Signal(int)
     playing_changed = Signal(bool)
 
-    SPEEDS = (0.5, 1, 2, 3, 5, 8, 12, 20, 30, 60)  # steps per second; 60 = full speed
+    SPEEDS = (0.5, 1, 2, 3, 5, 8, 12, 20, 30, 40, 60)  # steps per second; 60 = full speed
+    # Until the person moves the speed slider, playing a whole map takes at most about this
+    # long: 3 windows a second (slow enough to follow the arithmetic) for the deck's small
+    # maps, faster for big ones (784 windows of a 28x28 map: 40 a second, 20 s instead of 4.4
+    # minutes). A speed the person chose is kept.
+    DEFAULT_SPEED = 3
+    WHOLE_MAP_S = 20
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -378,13 +445,14 @@ class StepperControls(QWidget):
         self.scrub.setToolTip("Drag to move the window to any position")
         self.scrub.valueChanged.connect(self.seek)
         self.step_label = QLabel(self)
-        self.step_label.setMinimumWidth(90)
         self.speed = QSlider(Qt.Orientation.Horizontal, self)
         self.speed.setRange(0, len(self.SPEEDS) - 1)
         self.speed.setMinimumWidth(60)  # narrow docks squeeze the speed, not the buttons
         self.speed.setMaximumWidth(110)
         self.speed.setToolTip("How fast the window moves while playing")
         self.speed.valueChanged.connect(self._speed_changed)
+        self.speed_chosen = False  # the person moved the slider: keep their speed
+        self.speed.actionTriggered.connect(lambda _action: setattr(self, "speed_chosen", True))
         self.speed_label = QLabel(self)
         self.speed_label.setMinimumWidth(64)
 
@@ -398,8 +466,8 @@ class StepperControls(QWidget):
         row.addWidget(QLabel("Speed", self))
         row.addWidget(self.speed)
         row.addWidget(self.speed_label)
-        self.speed.setValue(3)
-        self._speed_changed(3)
+        self.speed.setValue(self.SPEEDS.index(self.DEFAULT_SPEED))
+        self._speed_changed(self.speed.value())
         self._sync()
 
     # ---- state --------------------------------------------------------------------------
@@ -419,15 +487,27 @@ class StepperControls(QWidget):
         """A new layer or map: the number of windows changes; the step is kept if it exists."""
         before = self.playhead.current
         self.playhead.resize(n)
+        if not self.speed_chosen:
+            self.set_speed(self.default_speed(n), chosen=False)
+        # room for the longest count this map can show, so "Window 17 of 784" is never cut
+        fm = self.step_label.fontMetrics()
+        self.step_label.setMinimumWidth(fm.horizontalAdvance(f"Window {n} of {n}") + 4)
         if not n:
             self.pause()
         self._sync()
         if self.playhead.current != before:
             self.step_changed.emit(self.playhead.current)
 
-    def set_speed(self, steps_per_second: float) -> None:
+    @classmethod
+    def default_speed(cls, n: int) -> float:
+        """The slowest speed (from the default up) that plays `n` windows in WHOLE_MAP_S."""
+        return next((s for s in cls.SPEEDS if s >= cls.DEFAULT_SPEED and n / s <= cls.WHOLE_MAP_S),
+                    cls.SPEEDS[-1])
+
+    def set_speed(self, steps_per_second: float, chosen: bool = True) -> None:
         i = int(np.argmin([abs(s - steps_per_second) for s in self.SPEEDS]))
         self.speed.setValue(i)
+        self.speed_chosen = self.speed_chosen or chosen
 
     # ---- moves --------------------------------------------------------------------------
     def seek(self, i: int) -> None:
@@ -509,8 +589,7 @@ def picker_row(parent, pairs) -> QHBoxLayout:
         if i:
             row.addSpacing(12)
         row.addWidget(label if isinstance(label, QLabel) else QLabel(label, parent))
-        row.addWidget(combo)
-    row.addStretch(1)
+        row.addWidget(combo)  # (expanding: the drop-downs share the row's width)
     return row
 
 

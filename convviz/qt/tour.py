@@ -19,14 +19,15 @@ import math
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from . import theme
 from .tour_steps import CANVAS, STEPS, TRAIN_MENU, TourStep, xo_loaded
 
 FLASH_MS, FLASH_TICK_MS = 1600, 40  # the frame pulses this long after a step opens
 FRAME_PX = 5
+CARD_GAP = 44  # px between the card and the canvas's bottom edge
 
 
 class Highlight(QWidget):
@@ -40,6 +41,7 @@ class Highlight(QWidget):
         self.target: QWidget | None = None
         self.menu_rect: QRect | None = None  # for a menu title: a rectangle, not a widget
         self.strength = 1.0
+        self.stopped = False
         self._flash_left = 0
         self._timer = QTimer(self)
         self._timer.setInterval(FLASH_TICK_MS)
@@ -67,12 +69,22 @@ class Highlight(QWidget):
             return None
         return QRect(t.mapTo(window, t.rect().topLeft()), t.size())
 
+    def stop(self) -> None:
+        """Hide for good: a move or resize after the tour must not bring the frame back."""
+        self.stopped = True
+        self._timer.stop()
+        if self.target is not None:
+            self.target.removeEventFilter(self)
+        self.parentWidget().removeEventFilter(self)
+        self.hide()
+
     def follow(self) -> None:
         rect = self.target_rect()
-        if rect is None:
+        if rect is None or self.stopped:
             self.hide()
             return
-        self.setGeometry(rect.adjusted(-2, -2, 2, 2))
+        # (within the window: a frame round the menu bar's Train title reached above it)
+        self.setGeometry(rect.adjusted(-2, -2, 2, 2).intersected(self.parentWidget().rect()))
         self.show()
         self.raise_()
 
@@ -122,6 +134,15 @@ class TourCard(QFrame):
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.RichText)
         self.body.setStyleSheet(f"color: {theme.TEXT}; font-size: 16px;")
+        # the text scrolls when the window is too low for all of it (a 1024x768 projector)
+        self.scroll = QScrollArea(self)
+        self.scroll.setObjectName("tourText")
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setStyleSheet("#tourText, #tourText > QWidget > QWidget "
+                                  "{ background: transparent; }")
+        self.scroll.setWidget(self.body)
         self.restore_box = QCheckBox("At the end, go back to my network and drawing", self)
         self.restore_box.setChecked(True)
         self.restore_box.hide()
@@ -139,33 +160,45 @@ class TourCard(QFrame):
         col.setSpacing(8)
         col.addWidget(self.counter)
         col.addWidget(self.title)
-        col.addWidget(self.body, 1)
+        col.addWidget(self.scroll, 1)
         col.addWidget(self.restore_box)
         col.addLayout(buttons)
         self.setFixedWidth(self.WIDTH)
 
-    def show_step(self, step: TourStep, index: int, count: int) -> None:
+    def show_step(self, step: TourStep, index: int, count: int, restore: bool = False,
+                  max_height: int = 10_000) -> None:
+        """Fill in the step; `restore`: show the "go back" check box; the card is as tall as
+        its words need, up to `max_height` (then the words scroll)."""
         self.counter.setText(f"GUIDED TOUR  ·  STEP {index + 1} OF {count}")
         self.title.setText(step.title)
         self.body.setText(step.body)
+        self.restore_box.setVisible(restore)
         self.back_button.setEnabled(index > 0)
         last = index == count - 1
         self.next_button.setText("Finish" if last else "Next  ▶")
         self.end_button.setVisible(not last)
-        # the wrapped text decides the height at this width
-        self.setFixedHeight(max(self.layout().totalHeightForWidth(self.WIDTH),
-                                self.layout().totalMinimumSize().height()))
+        self.fit(max_height)
+
+    def fit(self, max_height: int) -> None:
+        """Height for the words at this width (with the fonts the style sheet gives them: the
+        first step was measured before they applied, and its last line was cut)."""
+        for w in (self, self.title, self.body, self.counter):
+            w.ensurePolished()
+        m = self.layout().contentsMargins()
+        inner = self.WIDTH - m.left() - m.right()
+        others = self.layout().totalMinimumSize().height() - self.scroll.minimumSizeHint().height()
+        need = others + self.body.heightForWidth(inner) + 2
+        self.setFixedHeight(max(min(need, max_height), others + 3 * self.body.fontMetrics().height()))
 
     def place(self, avoid: QRect | None = None) -> None:
         """At the bottom of the window, on the side away from `avoid` (the highlighted area):
         the card never hides what its words are about."""
         window = self.parentWidget()
-        self.adjustSize()
-        bottom = window.centralWidget().geometry().bottom() - self.height() - 44
+        bottom = window.centralWidget().geometry().bottom() - self.height() - CARD_GAP
         centre = window.width() / 2 if avoid is None else avoid.center().x()
         left_side = centre > window.width() / 2
         x = 12 if left_side else window.width() - self.width() - 12
-        self.move(max(0, x), max(40, bottom))
+        self.move(max(0, x), max(window.menuBar().height() + 4, bottom))
         self.raise_()
 
 
@@ -211,15 +244,24 @@ class GuidedTour(QObject):
         self.index = i
         if step.uses_xo:
             self._remember_before()
-        self.card.show_step(step, i, len(self.steps))
-        self.card.restore_box.setVisible(self.before is not None)
+        self.card.show_step(step, i, len(self.steps), restore=self.before is not None,
+                            max_height=self._room())
         self._point_at(step)
         self.card.place(self.highlight.target_rect())
         self.pending = step.setup is not None and not step.setup(self.window)
         self.step_changed.emit(i)
 
+    def _room(self) -> int:
+        """The card's greatest height: from under the menu bar to the canvas's bottom."""
+        w = self.window
+        return max(160, w.centralWidget().geometry().bottom() - CARD_GAP - w.menuBar().height()
+                   - 4)
+
     def _point_at(self, step: TourStep) -> None:
         w = self.window
+        if step.front in w.docks:  # (the last step left Architecture, the one before, in front)
+            w.docks[step.front].show()
+            w.docks[step.front].raise_()
         if step.target == CANVAS:
             self.highlight.point_at(w.centralWidget())
         elif step.target == TRAIN_MENU:
@@ -239,6 +281,7 @@ class GuidedTour(QObject):
 
     def eventFilter(self, obj, event):  # noqa: N802
         if event.type() == QEvent.Resize and self.card.isVisible():
+            self.card.fit(self._room())
             self.card.place(self.highlight.target_rect())
         return False
 
@@ -256,7 +299,7 @@ class GuidedTour(QObject):
         if pooling is not None:
             pooling.pause()
         self.card.hide()
-        self.highlight.hide()
+        self.highlight.stop()
         self.window.session.trace_changed.disconnect(self._retry_setup)
         self.window.removeEventFilter(self)
         if self.before is not None and self.card.restore_box.isChecked() and \

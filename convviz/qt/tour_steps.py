@@ -28,6 +28,7 @@ class TourStep:
     target: str  # a dock key, CANVAS or TRAIN_MENU: what the step points at
     setup: Callable[[object], bool] | None = None
     uses_xo: bool = False  # the step shows the xo network with the lesson's X on the canvas
+    front: str | None = None  # a dock brought to the front too (the target is a menu)
 
 
 # ---- setups ----------------------------------------------------------------------------------
@@ -152,6 +153,6 @@ STEPS: list[TourStep] = [
         "the network pictures whose answers are known and measures <b>error = right answer − "
         "actual answer</b>. Each feature pixel and voting weight is then moved a little in the "
         "direction that makes the error smaller, again and again. Start it from the "
-        "<b>Train</b> menu.",
-        TRAIN_MENU),
+        "<b>Train</b> menu; the Backprop panel shows the error for your drawing.",
+        TRAIN_MENU, front="backprop"),
 ]

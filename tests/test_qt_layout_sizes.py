@@ -1,0 +1,144 @@
+"""Every text readable at every common screen size: the guard of issue 19's readability list.
+
+The window is built at 1024x768 (a classroom projector), 1366x768, 1600x1000 (the default) and
+1920x1080, for each preset and for a 10-class network (as a folder run leaves it); View > Reset
+layout is used at each size, then every dock is brought to the front in turn, the Help window
+and each step of the guided tour are shown, and `layout_audit.audit` lists any label, button,
+tab, drop-down or table cell whose text is cut without an ellipsis and a tooltip, or any widget
+outside the window. HiDPI (device pixel ratio 2) runs the same check in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QApplication
+
+from layout_audit import audit
+
+SIZES = [(1024, 768), (1366, 768), (1600, 1000), (1920, 1080)]
+# Docks and dialogs owned by other work on issue 19 (the 10-class votes, the confusion matrix,
+# the backprop and training tables): checked apart, in an xfail test, and reported there.
+OTHERS = ("votes", "results", "training", "backprop")
+
+
+def settle(rounds: int = 4) -> None:
+    for _ in range(rounds):
+        QApplication.processEvents()
+
+
+def ten_class_model():
+    """A network as Train on folder leaves it after a 10-class folder (weights untrained)."""
+    from convviz.core.network import build
+    from convviz.core.presets import preset
+
+    return build(preset("shapes").with_classes([f"digit {i}" for i in range(10)]), seed=0)
+
+
+def window_problems(w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS,
+                    only=None) -> list[str]:
+    """Every size: Reset layout, every dock in front in turn, the Help window (and the tour)."""
+    from convviz.qt.help_dialog import HelpDialog
+
+    found = []
+
+    def look(top, what):
+        found.extend(f"{where} {size[0]}x{size[1]} {what}: {p}"
+                     for p in audit(top, skip_docks=skip if only is None else ()))
+
+    for size in sizes:
+        w.resize(*size)
+        w.reset_layout()
+        settle()
+        if w.size() != QSize(*size):
+            found.append(f"{where}: Reset layout at {size[0]}x{size[1]} made the window "
+                         f"{w.width()}x{w.height()}")
+        for key, dock in w.docks.items():
+            if only is not None and key not in only:
+                continue
+            dock.show()
+            dock.raise_()
+            settle()
+            look(w, f"with {key} in front")
+        w.reset_layout()
+        settle()
+        if only is None:
+            help_window = HelpDialog.show_guide(w)
+            settle()
+            look(help_window, "Help")
+            help_window.close()
+        if tour:
+            t = w.start_tour()
+            for i in range(len(t.steps)):
+                t.go(i)
+                settle()
+                look(w, f"tour step {i + 1}")
+            t.end()
+            settle()
+    return found
+
+
+@pytest.mark.parametrize("name", ["xo", "shapes", "lenet5"])
+def test_every_text_is_whole_at_every_size(make_window, name):
+    w = make_window(name)
+    problems = window_problems(w, name, tour=name == "shapes")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_ten_class_network_fits_too(make_window):
+    w = make_window("shapes")
+    w.session.set_model(ten_class_model(), source="trained on a 10-class folder")
+    settle()
+    problems = window_problems(w, "10 classes")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(reason="votes, results, backprop and training panels: their 10-class layout "
+                          "is another helper's part of issue 19 (votes_panel, training_panel, "
+                          "training_results)", strict=False)
+def test_the_training_and_votes_docks_fit_too(make_window):
+    w = make_window("shapes")
+    w.session.set_model(ten_class_model(), source="trained on a 10-class folder")
+    problems = [p for p in window_problems(w, "10 classes", only=OTHERS)
+                if any(f"/{k}/" in p or f" {k} " in p for k in OTHERS)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_train_dialog_fits(make_window):
+    """Train on sample shapes and Train on folder: every label and button whole."""
+    from convviz.qt.train_dialog import TrainDialog
+
+    w = make_window("shapes")
+    problems = []
+    for samples in (True, False):
+        d = TrainDialog(w, current_model=w.session.model, samples=samples)
+        d.show()
+        settle()
+        problems += [f"Train dialog (samples={samples}): {p}" for p in audit(d)]
+        d.reject()
+        d.deleteLater()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.skipif(os.environ.get("CONVVIZ_LAYOUT_HIDPI") != "1",
+                    reason="run by test_hidpi_layout in a process with QT_SCALE_FACTOR=2")
+def test_hidpi_inner(make_window):
+    w = make_window("shapes")
+    assert w.devicePixelRatioF() == 2
+    problems = window_problems(w, "hidpi", sizes=[(1024, 768), (1600, 1000)], tour=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_hidpi_layout():
+    """Device pixel ratio 2 (a HiDPI laptop or projector): the same check, in a fresh process
+    (the scale factor is read once, when Qt starts)."""
+    env = dict(os.environ, QT_SCALE_FACTOR="2", CONVVIZ_LAYOUT_HIDPI="1",
+               QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        f"{__file__}::test_hidpi_inner"], env=env, capture_output=True,
+                       text=True, timeout=300, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert r.returncode == 0 and " passed" in r.stdout, r.stdout[-6000:] + r.stderr[-2000:]
