@@ -57,7 +57,9 @@ class ArchitecturePanel(QWidget):
         self.blocks = _spin(1, MAX_BLOCKS, "How many filtering → ReLU → pooling blocks", self)
         self.features_row = QHBoxLayout()
         self.feature_spins: list[QSpinBox] = []
-        self.size = _spin(1, 15, "Each feature is this many pixels wide and high", self)
+        # two digits always type ("29" became "2" when the top was 15); a size that does not
+        # fit the maps is refused below with the reason, like every other knob
+        self.size = _spin(1, 99, "Each feature is this many pixels wide and high", self)
         self.stride = _spin(1, 8, "How far a feature moves between two positions", self)
         self.padding = _spin(0, 8, "Rings of zeros added around each map before filtering, so "
                                    "features can reach the edges", self)
@@ -258,6 +260,7 @@ class ArchitecturePanel(QWidget):
         for i, cells in enumerate(rows):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a narrow dock cuts the "How" column with "…"
                 if i == refused_row:
                     item.setForeground(REFUSED)
                     item.setFont(bold)

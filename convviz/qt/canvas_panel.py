@@ -93,6 +93,9 @@ class CanvasPanel(QWidget):
 
         self.caption = QLabel(alignment=Qt.AlignCenter)
         self.caption.setObjectName("hint")
+        # wraps: unwrapped, its longest text made the canvas at least 649 px wide, which left
+        # the docks beside it ~190 px on a 1024 px projector
+        self.caption.setWordWrap(True)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

@@ -47,18 +47,22 @@ STATUS_INTERVAL_S = 0.25
 TAB_ARROWS_STYLE = ("QTabBar QToolButton { min-width: 16px; max-width: 16px; padding: 0px; "
                     "border: none; }")
 SCROLL_WIDER_THAN = 240  # px: a panel needing more than this at its narrowest gets scroll bars
+# px: a panel needing more height than this scrolls instead of making its dock (and the whole
+# window) taller; a column of docks on a 768 px projector must fit below the menu bar
+SCROLL_TALLER_THAN = 220
 
 
 class SidewaysScroll(QScrollArea):
-    """Holds a wide panel in a dock: it scrolls sideways when the dock is narrower than the
-    panel's minimum, and its height always fits the dock. (A plain resizable scroll area sizes
+    """Holds a large panel in a dock: it scrolls when the dock is narrower or lower than the
+    panel's minimum, and otherwise fills the dock exactly. (A plain resizable scroll area sizes
     a panel with wrapped text by its preferred height for the width, which can push the
-    panel's bottom row, the stepper controls, out of sight.)"""
+    panel's bottom row, the stepper controls, out of sight.) The dock asks for no more than
+    SCROLL_TALLER_THAN px of height, so Reset layout fits a 1024x768 screen."""
 
     def __init__(self, widget: QWidget):
         super().__init__()
         self.setFrameShape(QFrame.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.setWidgetResizable(False)
         self.setWidget(widget)
 
@@ -70,11 +74,24 @@ class SidewaysScroll(QScrollArea):
                      max(vp.height(), w.minimumSizeHint().height()))
         return super().viewportEvent(event)
 
-    def minimumSizeHint(self):  # noqa: N802 - tall enough for the panel, narrow as asked
+    def minimumSizeHint(self):  # noqa: N802 - the panel's height up to a cap, narrow as asked
         hint = super().minimumSizeHint()
         if self.widget() is not None:
-            hint.setHeight(max(hint.height(), self.widget().minimumSizeHint().height()))
+            hint.setHeight(max(hint.height(), min(SCROLL_TALLER_THAN,
+                                                  self.widget().minimumSizeHint().height())))
         return hint
+
+
+def default_dock_widths(window_width: int) -> tuple[int, int]:
+    """The left and right dock columns' widths after Reset layout: shares of the window (420
+    and 680 px from 1800 px up), never narrower than 240 and 360 px (the votes' names, the
+    steppers' controls); the canvas keeps the rest (about 380 px of a 1024 px projector,
+    where fixed 420 + 680 px docks squeezed it, or it them)."""
+    left = int(min(420, max(240, 0.26 * window_width - 16)))
+    right = int(min(680, max(360, 0.42 * window_width - 50)))
+    return left, right
+
+
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp)"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
@@ -196,9 +213,11 @@ class MainWindow(QMainWindow):
         docstring for the calls a panel may define."""
         key = key or title.lower().replace(" ", "_")
         dock = self.docks.get(key) or self._make_dock(key, title, area, visible, tabify_with)
-        if widget.minimumSizeHint().width() > SCROLL_WIDER_THAN:
-            # a wide panel scrolls sideways in a narrow dock instead of widening the window
-            # (a tab group is as wide as its widest tab's minimum)
+        least = widget.minimumSizeHint()
+        if least.width() > SCROLL_WIDER_THAN or least.height() > SCROLL_TALLER_THAN:
+            # a large panel scrolls in a small dock instead of growing the window past the
+            # screen (a tab group is as wide as its widest tab's minimum, a column of docks as
+            # tall as their minimums together)
             dock.setWidget(SidewaysScroll(widget))
         else:
             dock.setWidget(widget)
@@ -273,10 +292,11 @@ class MainWindow(QMainWindow):
             self.removeDockWidget(dock)
         for key in self.docks:
             self._place_dock(key)
+        left, right = default_dock_widths(self.width())
         self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "left"][:1],
-                         [420], Qt.Horizontal)
+                         [left], Qt.Horizontal)
         self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "right"][:1],
-                         [680], Qt.Horizontal)
+                         [right], Qt.Horizontal)
 
     # ---- menus -----------------------------------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:

@@ -52,11 +52,13 @@ class ReluView(QWidget):
         row.addWidget(self.after_grid, 1)
         self.caption = QLabel(self)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setWordWrap(True)  # "77 of 784 cells ..." is wider than a narrow dock
         f = QFont(self.caption.font())
         f.setPixelSize(17)
         self.caption.setFont(f)
         self.notice = QLabel(self)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice.setWordWrap(True)
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 6, 6, 6)
         col.addLayout(top)

@@ -72,9 +72,12 @@ class ElidingCombo(QComboBox):
 
     def _retip(self, *_):
         text = self.currentText()
-        self.setToolTip(f"{self._tip}\n{text}" if text else self._tip)
+        tip = f"{self._tip}\n{text}" if text else self._tip
+        if tip != self.toolTip():
+            self.setToolTip(tip)
 
     def paintEvent(self, event):  # noqa: N802 (Qt's name)
+        self._retip()  # (items set with signals blocked announce nothing)
         p = QStylePainter(self)
         opt, _field = self._field()
         opt.currentText = self.displayed_text()
