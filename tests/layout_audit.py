@@ -181,6 +181,27 @@ def dock_of(w: QWidget) -> str:
     return ""
 
 
+TEXTUAL = (QLabel, QAbstractButton, QComboBox)
+
+
+def _overlaps(parent: QWidget) -> list[str]:
+    """Text-bearing children of one parent drawn over each other (a layout squeezed below its
+    minimum puts them on top of one another)."""
+    kids = [k for k in parent.children() if isinstance(k, TEXTUAL) and not k.isWindow()
+            and _on_screen(k)]
+    out = []
+    for i, a in enumerate(kids):
+        for b in kids[i + 1:]:
+            if a.geometry().adjusted(1, 1, -1, -1).intersects(b.geometry().adjusted(1, 1, -1, -1)):
+                out.append(f"{_name(a, _text(a))} overlaps {_name(b, _text(b))}")
+    return out
+
+
+def _text(w) -> str:
+    t = w.currentText() if isinstance(w, QComboBox) else w.text()
+    return str(t)
+
+
 def audit(top: QWidget, skip_docks=()) -> list[str]:
     """Problems of the visible widgets under `top`, leaving out those in the docks named in
     `skip_docks` (checked apart: another piece of work owns them)."""
@@ -200,6 +221,7 @@ def audit(top: QWidget, skip_docks=()) -> list[str]:
         elif isinstance(w, QTableWidget):
             found.extend(_table_problems(w))
         found.append(_outside(w, top))
+        problems += [p for p in _overlaps(w)]
         text = w.text() if hasattr(w, "text") and callable(w.text) else ""
         problems += [f"{_name(w, str(text))}: {p}" for p in found if p]
     return problems

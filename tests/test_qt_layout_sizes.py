@@ -91,6 +91,14 @@ def test_every_text_is_whole_at_every_size(make_window, name):
     assert not problems, "\n".join(problems)
 
 
+def test_a_small_window_keeps_its_size_and_its_words(make_window):
+    """Smaller than any projector: the window takes the size asked (its docks scroll) and no
+    text is drawn over other text."""
+    w = make_window("shapes")
+    problems = window_problems(w, "small", sizes=[(900, 600)])
+    assert not problems, "\n".join(problems)
+
+
 def test_a_ten_class_network_fits_too(make_window):
     w = make_window("shapes")
     w.session.set_model(ten_class_model(), source="trained on a 10-class folder")

@@ -65,14 +65,23 @@ class SidewaysScroll(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.setWidgetResizable(False)
         self.setWidget(widget)
+        widget.installEventFilter(self)  # its minimum grows (a longer step count): refit
+
+    def _fit(self) -> None:
+        w = self.widget()
+        if w is not None:
+            vp, least = self.viewport().size(), w.minimumSizeHint()
+            w.resize(max(vp.width(), least.width()), max(vp.height(), least.height()))
 
     def viewportEvent(self, event):  # noqa: N802 - Qt's name
-        w = self.widget()
-        if event.type() == QEvent.Resize and w is not None:
-            vp = self.viewport().size()
-            w.resize(max(vp.width(), w.minimumSizeHint().width()),
-                     max(vp.height(), w.minimumSizeHint().height()))
+        if event.type() == QEvent.Resize:
+            self._fit()
         return super().viewportEvent(event)
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if obj is self.widget() and event.type() == QEvent.LayoutRequest:
+            self._fit()
+        return False
 
     def minimumSizeHint(self):  # noqa: N802 - the panel's height up to a cap, narrow as asked
         hint = super().minimumSizeHint()
