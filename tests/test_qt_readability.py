@@ -153,3 +153,30 @@ def test_a_two_digit_feature_size_can_be_typed(qtbot):
     qtbot.keyClicks(panel.size, "29")
     qtbot.keyClick(panel.size, Qt.Key.Key_Tab)
     assert panel.size.value() == 29  # it became 2, silently
+
+
+def test_a_grid_title_wider_than_its_grid_is_elided_and_said_in_the_tooltip(qtbot):
+    """The filtering heading lost both ends ("ut map with 2 rings of zero padd")."""
+    title = "Input map with 2 rings of zero padding"
+    grid = sc.CellGrid(title)
+    qtbot.addWidget(grid)
+    grid.set_values(np.zeros((28, 28), np.float32), margin=2, margin_zero=True)
+    grid.resize(150, 170)
+    shown = grid.shown_title()
+    assert shown.endswith("…") and grid.toolTip() == title
+    assert QFontMetricsF(grid.title_font()).horizontalAdvance(shown) <= grid.width() - 4
+    grid.resize(600, 600)
+    assert grid.shown_title() == title and grid.toolTip() == ""
+
+
+def test_the_canvas_toolbar_is_never_squeezed_below_its_widest_group(qtbot):
+    """The flow layout claimed its groups' minimum widths but placed them at their size hints:
+    a narrow canvas cut the last "Trickier cases" button."""
+    from convviz.qt.canvas_model import CanvasModel
+    from convviz.qt.canvas_panel import CanvasPanel
+
+    panel = CanvasPanel(CanvasModel(28))
+    qtbot.addWidget(panel)
+    bar = panel.layout().itemAt(0).widget()
+    widest = max(bar.layout().itemAt(i).sizeHint().width() for i in range(bar.layout().count()))
+    assert panel.minimumSizeHint().width() >= widest

@@ -43,8 +43,8 @@ class FlowLayout(QLayout):
 
     def minimumSize(self):
         size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
+        for item in self._items:  # items are placed at their size hints, never squeezed
+            size = size.expandedTo(item.sizeHint())
         m = self.contentsMargins()
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
 

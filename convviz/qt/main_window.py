@@ -90,13 +90,31 @@ class SidewaysScroll(QScrollArea):
                                                   self.widget().minimumSizeHint().height())))
         return hint
 
+DEFAULT_WINDOW = (1600, 980)
+
+
+def fit_screen(window: QWidget, size: tuple[int, int]) -> tuple[int, int]:
+    """`size`, made no larger than the screen's free area (less the window frame's room). The
+    offscreen platform's pretend 800x800 screen is left out: nobody looks at it, and tests and
+    screenshots set their own sizes."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = window.screen()
+    if screen is None or QGuiApplication.platformName() == "offscreen":
+        return size
+    free = screen.availableGeometry()
+    return min(size[0], free.width()), min(size[1], free.height() - FRAME_ROOM)
+
+
+FRAME_ROOM = 30  # px: a title bar the window manager adds above the window
+
 
 def default_dock_widths(window_width: int) -> tuple[int, int]:
     """The left and right dock columns' widths after Reset layout: shares of the window (420
-    and 680 px from 1800 px up), never narrower than 240 and 360 px (the votes' names, the
+    and 680 px from 1800 px up), never narrower than 270 and 360 px (the votes' names, the
     steppers' controls); the canvas keeps the rest (about 380 px of a 1024 px projector,
     where fixed 420 + 680 px docks squeezed it, or it them)."""
-    left = int(min(420, max(240, 0.26 * window_width - 16)))
+    left = int(min(420, max(270, 0.26 * window_width - 16)))
     right = int(min(680, max(360, 0.42 * window_width - 50)))
     return left, right
 
@@ -158,7 +176,8 @@ class MainWindow(QMainWindow):
 
         for entry in panel_registry.PANELS:
             self._make_dock(entry.key, entry.title, entry.area, entry.visible, entry.tabify_with)
-        self.resize(1600, 980)
+        self.resize(*fit_screen(self, DEFAULT_WINDOW))
+        self._layout_pending = True  # the default layout, made for the size the window shows at
         if restore:
             self._restore_window(store)
 
@@ -296,6 +315,9 @@ class MainWindow(QMainWindow):
         self.session.load_preset(self.session.preset_name, background=background)
 
     def reset_layout(self) -> None:
+        """The default layout, sized for the window as it is now. (Large panels scroll in their
+        docks, so no column of docks is taller than a 768 px projector.)"""
+        self._layout_pending = False
         for dock in self.docks.values():
             dock.setFloating(False)
             self.removeDockWidget(dock)
@@ -306,6 +328,11 @@ class MainWindow(QMainWindow):
                          [left], Qt.Horizontal)
         self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "right"][:1],
                          [right], Qt.Horizontal)
+        left_column = [d for k, d in self.docks.items() if self._places[k].area == "left"
+                       and self._places[k].tabify_with is None and self._places[k].visible]
+        if len(left_column) == 2:  # the votes over the kernels: the votes get the larger part
+            self.resizeDocks(left_column, [int(self.height() * 0.62), int(self.height() * 0.38)],
+                             Qt.Vertical)
 
     # ---- menus -----------------------------------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
@@ -532,8 +559,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
             self.whole_tab_titles()
-        else:
-            self.reset_layout()
+            self._layout_pending = False
 
     def save_settings(self) -> None:
         store = settings.app_settings()
@@ -545,6 +571,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event):
         super().showEvent(event)
+        if self._layout_pending:  # no saved layout: the default one, for the size shown at
+            self.reset_layout()
         rate = self.screen().refreshRate() if self.screen() else 0
         if rate >= 30:  # one trace per frame of this screen
             self.session.frame_ms = 1000.0 / rate

@@ -16,7 +16,7 @@ from .stepper_controls import (CellGrid, help_label, picker_row, selector, symme
                                trace_fits)
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
-        "everything else stays as it is. Red frames mark the cells that change.")
+        "everything else stays as it is. A red line surrounds the cells that change.")
 
 
 class ReluView(QWidget):

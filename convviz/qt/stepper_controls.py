@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap, QRegion
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen,
+                           QPixmap, QRegion)
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
                                QStyleOptionComboBox, QStylePainter, QToolButton, QVBoxLayout,
                                QWidget)
@@ -135,6 +136,7 @@ class CellGrid(QWidget):
                  nan_hatched: bool = False):
         super().__init__(parent)
         self._title = title
+        self._tip_title = ""  # the tooltip shown_title() set (a tooltip set by others is kept)
         self.nan_hatched = nan_hatched  # NaN cells lie off the map (else: not filled in yet)
         self.max_cell = max_cell
         self._values = np.zeros((0, 0), np.float32)
@@ -257,14 +259,11 @@ class CellGrid(QWidget):
         full = QRectF(o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell,
                       (rows + 2 * m) * cell)
         if self._title:  # right above the cells: in a tall panel it stays with them
-            f = QFont(self.font())
-            f.setBold(True)
-            f.setPixelSize(15)
-            p.setFont(f)
+            p.setFont(self.title_font())
             p.setPen(self.palette().windowText().color())
             top = max(0.0, full.top() - self._title_height()) if self._image is not None else 0.0
             p.drawText(QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
-                       self._title)
+                       self.shown_title())
         if self._image is None:
             return
         area = QRectF(o.x(), o.y(), cols * cell, rows * cell)
@@ -321,6 +320,28 @@ class CellGrid(QWidget):
                              else QColor(20, 20, 20))
                     p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter,
                                text)
+
+    def title_font(self) -> QFont:
+        """The title's font: bold 15 px, smaller (down to 11 px) when the grid is narrow."""
+        f = QFont(self.font())
+        f.setBold(True)
+        for px in range(15, 10, -1):
+            f.setPixelSize(px)
+            if QFontMetricsF(f).horizontalAdvance(self._title) <= self.width() - 4:
+                break
+        return f
+
+    def shown_title(self) -> str:
+        """The title as painted: whole, or cut with "…" (then the tooltip says it whole): a
+        centred title wider than the grid lost both its ends ("ut map with 2 rings of zero
+        padd")."""
+        fm = QFontMetricsF(self.title_font())
+        shown = fm.elidedText(self._title, Qt.TextElideMode.ElideRight, max(0, self.width() - 4))
+        tip = self._title if shown != self._title else ""
+        if self.toolTip() in ("", self._tip_title) and tip != self._tip_title:
+            self.setToolTip(tip)
+            self._tip_title = tip
+        return shown
 
     def texts(self) -> list[list[str]]:
         if self._texts is None:

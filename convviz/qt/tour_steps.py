@@ -128,7 +128,7 @@ STEPS: list[TourStep] = [
     TourStep(
         "ReLU: negatives become zero",
         "A rectified linear unit turns every negative number into 0 and leaves the others as "
-        "they are; the red frames mark the cells it changes. That keeps the numbers tame as "
+        "they are; red lines surround the cells it changes. That keeps the numbers tame as "
         "they pass through layer after layer. (In the network it sits right after filtering; "
         "the lesson simply introduces it after pooling.)",
         "relu", setup_relu, uses_xo=True),
