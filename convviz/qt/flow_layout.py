@@ -3,8 +3,8 @@ so the canvas toolbar fits a 1024-pixel projector as well as a wide monitor."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QLayout, QSizePolicy, QWidget
 
 
 class FlowLayout(QLayout):
@@ -62,3 +62,74 @@ class FlowLayout(QLayout):
             x += hint.width() + gap * 3  # groups sit a little apart
             row_h = max(row_h, hint.height())
         return y + row_h - rect.y() + m.bottom()
+
+
+class WrapRow(QWidget):
+    """Widgets side by side while the width allows, else one under the other: a stepper's
+    controls or a panel's drop-downs in a narrow dock (a 1024 px projector) stack instead of
+    making the dock scroll sideways. Each widget keeps its whole minimum width either way.
+    (It places its widgets itself: a box layout inside reported no height-for-width to the
+    panel around it, which then gave the row no height at all.)"""
+
+    def __init__(self, widgets, spacing: int = 12, parent=None):
+        super().__init__(parent)
+        self.parts = list(widgets)
+        self.spacing = spacing
+        for w in self.parts:
+            w.setParent(self)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def one_row_width(self) -> int:
+        return sum(w.minimumSizeHint().width() for w in self.parts) \
+            + self.spacing * (len(self.parts) - 1)
+
+    def _height(self, w: QWidget) -> int:
+        return max(w.minimumSizeHint().height(), w.sizeHint().height())
+
+    def stacked(self, width: int) -> bool:
+        return width < self.one_row_width()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        hs = [self._height(w) for w in self.parts]
+        if self.stacked(width):
+            return sum(hs) + self.spacing // 2 * (len(hs) - 1)
+        return max(hs, default=0)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - the widest part; stacked height
+        return QSize(max((w.minimumSizeHint().width() for w in self.parts), default=0),
+                     self.heightForWidth(0))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - one row
+        width = sum(w.sizeHint().width() for w in self.parts) + self.spacing * (len(self.parts) - 1)
+        return QSize(width, self.heightForWidth(max(width, self.one_row_width())))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.place()
+
+    def place(self) -> None:
+        width = self.width()
+        if self.stacked(width):
+            y = 0
+            for w in self.parts:
+                h = self._height(w)
+                w.setGeometry(0, y, min(width, w.maximumWidth()), h)
+                y += h + self.spacing // 2
+            return
+        extra = (width - self.one_row_width()) / max(len(self.parts), 1)
+        x, row_h = 0, self.heightForWidth(width)
+        for w in self.parts:
+            wide = int(min(w.maximumWidth(), w.minimumSizeHint().width() + extra))
+            w.setGeometry(x, (row_h - self._height(w)) // 2, wide, self._height(w))
+            x += wide + self.spacing
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a part's minimum changed
+            self.updateGeometry()
+            self.place()
+        return super().event(event)

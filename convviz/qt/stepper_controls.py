@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSli
 
 from ..core.numbers import deck_number
 from ..core.stepper import Playhead
+from .flow_layout import WrapRow
 
 # Diverging colours: negative blue, zero near white, positive orange (readable when projected,
 # and distinguishable for red-green colour blindness). Stops at -1, -0.5, 0, 0.5, 1.
@@ -480,16 +481,26 @@ class StepperControls(QWidget):
         self.speed_label = QLabel(self)
         self.speed_label.setMinimumWidth(64)
 
-        row = QHBoxLayout(self)
-        row.setContentsMargins(4, 2, 4, 2)
+        # two groups: the transport and the speed, side by side or (a narrow dock) stacked
+        transport, pace = QWidget(self), QWidget(self)
+        row = QHBoxLayout(transport)
+        row.setContentsMargins(0, 0, 0, 0)
         for w in (self.first_button, self.back_button, self.play_button, self.forward_button,
                   self.end_button):
             row.addWidget(w)
         row.addWidget(self.step_label)
         row.addWidget(self.scrub, 1)
-        row.addWidget(QLabel("Speed", self))
-        row.addWidget(self.speed)
+        row = QHBoxLayout(pace)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Speed", pace))
+        row.addWidget(self.speed, 1)
         row.addWidget(self.speed_label)
+        pace.setMaximumWidth(260)
+        self.setStyleSheet("QToolButton { padding: 2px 4px; }")  # five buttons fit 360 px
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(4, 2, 4, 2)
+        self.groups = WrapRow([transport, pace], parent=self)
+        outer.addWidget(self.groups)
         self.speed.setValue(self.SPEEDS.index(self.DEFAULT_SPEED))
         self._speed_changed(self.speed.value())
         self._sync()
@@ -607,13 +618,18 @@ def trace_fits(spec, trace) -> bool:
 
 
 def picker_row(parent, pairs) -> QHBoxLayout:
-    """The row of labelled drop-downs at the top of a deck panel: [(label or QLabel, combo)]."""
+    """The row of labelled drop-downs at the top of a deck panel: [(label or QLabel, combo)];
+    in a narrow dock the pairs stack (see WrapRow)."""
+    boxes = []
+    for label, combo in pairs:
+        box = QWidget(parent)
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(label if isinstance(label, QLabel) else QLabel(label, box))
+        lay.addWidget(combo, 1)  # (expanding: the drop-downs share the row's width)
+        boxes.append(box)
     row = QHBoxLayout()
-    for i, (label, combo) in enumerate(pairs):
-        if i:
-            row.addSpacing(12)
-        row.addWidget(label if isinstance(label, QLabel) else QLabel(label, parent))
-        row.addWidget(combo)  # (expanding: the drop-downs share the row's width)
+    row.addWidget(WrapRow(boxes, parent=parent))
     return row
 
 
