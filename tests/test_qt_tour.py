@@ -154,9 +154,10 @@ def test_the_first_step_shows_all_its_words_or_scrolls(make_window, qtbot):
     assert w.rect().contains(card.geometry())
     assert body.heightForWidth(viewport.width()) <= viewport.height()
     assert card.scroll.verticalScrollBar().maximum() == 0
-    card.fit(200)  # a window too low for the words
+    whole = card.height()
+    card.fit(200)  # a window too low for the words (the card keeps three lines at least)
     qtbot.wait(10)
-    assert card.height() == 200
+    assert card.height() < whole
     bar = card.scroll.verticalScrollBar()
     assert bar.maximum() > 0 and bar.maximum() + viewport.height() >= body.heightForWidth(
         viewport.width())
