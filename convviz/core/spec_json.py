@@ -1,8 +1,9 @@
 """JSON from strangers, read within bounds, and the typed fields a network description is made of.
 
 `loads_bounded` checks the size of the text before `json.loads` sees it and its nesting depth
-with a flat scan (no recursion), refuses NaN and Infinity, and turns every failure into the
-caller's error class with one line. The field readers below refuse a wrong type or a number out
+with a flat scan (no recursion), and turns every failure into the caller's error class with one
+line. NaN and Infinity (and 1e309, which Python reads as infinity) get through the parser, so
+that the field they stand in can be named when the field readers below refuse them. The field readers below refuse a wrong type or a number out
 of range with the field named, so that a mutated description never reaches arithmetic.
 """
 
@@ -37,13 +38,9 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def _no_constant(name):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def loads_bounded(text, what: str, error=ValueError, max_bytes: int = MAX_SPEC_JSON_BYTES):
-    """json.loads(text) for text from a file: at most `max_bytes` long and MAX_JSON_DEPTH deep,
-    no NaN or Infinity. Raises `error` with one line starting with `what`."""
+    """json.loads(text) for text from a file: at most `max_bytes` long and MAX_JSON_DEPTH deep.
+    Raises `error` with one line starting with `what`."""
     if isinstance(text, (bytes, bytearray)):
         if len(text) > max_bytes:
             raise error(f"{what} is {len(text):,} bytes; the limit is {max_bytes:,}")
@@ -59,10 +56,10 @@ def loads_bounded(text, what: str, error=ValueError, max_bytes: int = MAX_SPEC_J
     if depth > MAX_JSON_DEPTH:
         raise error(f"{what} is nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text)  # NaN, Infinity, 1e309: refused by the field readers below
     except json.JSONDecodeError as e:
         raise error(f"{what} is not valid JSON: {e.msg} at line {e.lineno}") from None
-    except (ValueError, RecursionError) as e:  # a 5,000-digit number, NaN, Infinity
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number
         reason = (str(e).splitlines() or [type(e).__name__])[0][:120]
         raise error(f"{what} is not valid JSON: {reason}") from None
 

@@ -20,6 +20,7 @@ it declares before it is inflated.
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +108,7 @@ def _safetensors(path: Path) -> Declared:
         if not ok:
             raise WeightsError(f"{path}: the file is damaged (tensor {name[:80]!r} is described "
                                f"wrongly or lies past the end)")
-        t = Tensor(_SAFETENSORS_DTYPES.get(dtype, dtype), tuple(shape))
+        t = Tensor(_dtype_name(dtype), tuple(shape))
         if t.dtype in ITEM_BYTES and t.nbytes != end - begin:
             raise WeightsError(f"{path}: the file is damaged (tensor {name[:80]!r} has "
                                f"{end - begin:,} bytes for {t.nbytes:,})")
@@ -126,6 +127,14 @@ def _safetensors(path: Path) -> Declared:
         return out
 
     return Declared(".safetensors", meta, tensors, read)
+
+
+def _dtype_name(dtype: str) -> str:
+    """safetensors' F32, I64, U8, BOOL ... as torch names them: float32, int64, uint8, bool."""
+    if dtype in _SAFETENSORS_DTYPES:
+        return _SAFETENSORS_DTYPES[dtype]
+    m = re.fullmatch(r"([IUF])(\d+)", dtype)
+    return {"I": "int", "U": "uint", "F": "float"}[m[1]] + m[2] if m else dtype.lower()[:20]
 
 
 def _from_little_endian(buf: bytes, t: Tensor) -> torch.Tensor:
