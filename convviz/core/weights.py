@@ -149,6 +149,19 @@ def _spec_of(path: Path, meta: dict[str, str]) -> NetworkSpec:
         raise WeightsError(f"{path}: its network description is invalid: {e}") from None
 
 
+def judge_metadata(path, meta) -> tuple[NetworkSpec, dict]:
+    """(the network the metadata describes, its training summary): every value's type checked,
+    the description judged against the resource budget, nothing built. Raises WeightsError."""
+    path = Path(path)
+    meta = _checked_metadata(path, meta)
+    spec = _spec_of(path, meta)
+    try:
+        summary = _decoded(path, meta, "summary", {})
+    except WeightsError:
+        summary = {}  # a summary is for people to read; the weights are fine without it
+    return spec, summary
+
+
 def _check_declared(path: Path, declared: Declared, want: dict[str, tuple]) -> None:
     """Names, shapes and dtypes the file declares against what the network needs: before any
     tensor is read."""
@@ -190,8 +203,7 @@ def _open_checked(path) -> tuple[Path, Declared, NetworkSpec]:
     except Exception as e:  # torch raises many types for damaged files
         raise WeightsError(f"{path}: the file is damaged or not weights "
                            f"({type(e).__name__})") from None
-    meta = _checked_metadata(path, declared.metadata)
-    spec = _spec_of(path, meta)
+    spec, _ = judge_metadata(path, declared.metadata)
     _check_declared(path, declared, state_shapes(spec))
     return path, declared, spec
 
@@ -222,12 +234,7 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
 
     Returns (model in eval mode on `device`, {"summary": ..., "convviz_version": ...})."""
     state, meta = read_weights(path)
-    path = Path(path)
-    spec = _spec_of(path, meta)
-    try:
-        summary = _decoded(path, meta, "summary", {})
-    except WeightsError:
-        summary = {}  # a summary is for people to read; the weights are fine without it
+    spec, summary = judge_metadata(path, meta)
     model = ConvNet(spec)
     check_fits(model, state, path)
     model.load_state_dict(state)
