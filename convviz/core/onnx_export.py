@@ -115,7 +115,8 @@ def read_onnx_declared(path: Path):
     try:
         proto = onnx.load_model_from_string(data)
     except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
-        raise WeightsError(f"{path}: the ONNX file is damaged or truncated ({type(e).__name__})") from None
+        raise WeightsError(f"{path}: the ONNX file is damaged or truncated "
+                           f"({type(e).__name__})") from None
     del data
     for init in proto.graph.initializer:
         if init.data_location == onnx.TensorProto.EXTERNAL or len(init.external_data):

@@ -3,8 +3,8 @@
 `loads_bounded` checks the size of the text before `json.loads` sees it and its nesting depth
 with a flat scan (no recursion), and turns every failure into the caller's error class with one
 line. NaN and Infinity (and 1e309, which Python reads as infinity) get through the parser, so
-that the field they stand in can be named when the field readers below refuse them. The field readers below refuse a wrong type or a number out
-of range with the field named, so that a mutated description never reaches arithmetic.
+that the field readers below can refuse them naming the field. Those readers refuse a wrong
+type or a number out of range, so that a mutated description never reaches arithmetic.
 """
 
 from __future__ import annotations

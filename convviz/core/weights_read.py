@@ -171,7 +171,7 @@ def _pt(path: Path) -> Declared:
         declared = sum(m.file_size for m in storages)
         if declared > implied:
             raise WeightsError(f"{path}: its storages declare {declared:,} bytes where the "
-                               f"network's weights take {implied:,}")
+                               f"network's weights take {implied:,} bytes")
         return _pt_load(path)
 
     return Declared(".pt", meta, tensors, read)

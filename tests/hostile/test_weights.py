@@ -202,3 +202,24 @@ print(sum(p.numel() for p in m.parameters()), len(t.votes))
     assert outcome.returncode == 0, outcome.stderr[-2000:]
     params, votes = map(int, outcome.stdout.split())
     assert 60_000_000 < params < 64_000_000 and votes == 1000
+
+
+def test_the_app_forgets_remembered_weights_it_refuses_and_says_so_once(qtbot, tmp_path):
+    # a value range of +-1e308 used to be accepted (every vote NaN) and reopened at every start
+    from convviz.qt import settings
+    from convviz.qt.main_window import MainWindow
+    from convviz.qt.session import Session
+
+    text = json.dumps(crafted.spec_dict()).replace('"value_range": [-1.0, 1.0]',
+                                                   '"value_range": [-1e308, 1e308]')
+    bad = crafted.safetensors_file(tmp_path / "nan-votes.safetensors", spec_json=text)
+    settings.app_settings().setValue(settings.WEIGHTS, str(bad))
+    window = MainWindow(Session("shapes"))
+    qtbot.addWidget(window)
+    window.persist = False
+    window.show()
+    window.start(background=False)
+    qtbot.waitUntil(lambda: not settings.app_settings().contains(settings.WEIGHTS), timeout=5000)
+    message = window.statusBar().currentMessage()
+    assert "nan-votes.safetensors" in message and "value range" in message, message
+    assert window.session.spec.value_range == (-1.0, 1.0)
