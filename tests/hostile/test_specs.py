@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from convviz.core.errors import SpecError, WeightsError
 from convviz.core.limits import MAX_CLASSES, MAX_SPEC_JSON_BYTES
 from convviz.core.presets import PRESETS, preset
-from convviz.core.spec import NetworkSpec
+from convviz.core.spec import Conv, Flatten, NetworkSpec
 
 from . import crafted
 from .harness import assert_refused, convviz_cli
@@ -229,3 +229,16 @@ def test_any_safetensors_header_is_declared_tensors_or_a_weights_error(tmp_path_
     except WeightsError:
         pass
     os.remove(path)
+
+
+def test_training_refuses_a_batch_over_the_budget_before_making_it():
+    from convviz.core.network import build
+    from convviz.core.training import TrainConfig, train
+
+    # 1024x1024 inputs, one feature at full size: fine for one image, not for 512 at once
+    spec = NetworkSpec("big", 1024, 1, (-1.0, 1.0), (Conv(1, 3, padding=1), Flatten()),
+                       ("a", "b"))
+    model = build(spec)
+    x, y = np.zeros((2, 1, 1024, 1024), np.float32), np.array([0, 1])
+    with pytest.raises(SpecError, match=r"batches of 512.*batch size of \d+ or less"):
+        train(model, x, y, TrainConfig(epochs=1, batch_size=512, device="cpu"))
