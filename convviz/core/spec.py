@@ -186,7 +186,7 @@ _OPTIONAL = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
 
 def _layer_from_dict(i: int, d) -> Layer:
     kind = d.get("kind") if isinstance(d, dict) else d
-    if not isinstance(kind, str) or kind not in _KINDS:
+    if not isinstance(d, dict) or not isinstance(kind, str) or kind not in _KINDS:
         raise SpecError(f"layer {i + 1}: unknown kind {show(kind)} (expected one of "
                         f"{', '.join(_KINDS)})")
     kind_cls = _KINDS[d["kind"]]

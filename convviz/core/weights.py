@@ -155,6 +155,8 @@ def judge_metadata(path, meta) -> tuple[NetworkSpec, dict]:
     path = Path(path)
     meta = _checked_metadata(path, meta)
     spec = _spec_of(path, meta)
+    for key in ("classes", "value_range"):  # repeated from the spec for other tools: typed too
+        _decoded(path, meta, key)
     try:
         summary = _decoded(path, meta, "summary", {})
     except WeightsError:

@@ -165,8 +165,11 @@ _LAYER_KEYS = ["kind", "features", "size", "stride", "padding", "divide", "bias"
 def mutated_specs(draw):
     d = json.loads(json.dumps(preset(draw(st.sampled_from(sorted(PRESETS)))).to_dict()))
     for _ in range(draw(st.integers(1, 4))):
-        where = draw(st.sampled_from(["top", "layer", "drop"]))
-        if where == "top":
+        where = draw(st.sampled_from(["top", "layer", "drop", "whole layer"]))
+        if where == "whole layer" and isinstance(d.get("layers"), list) and d["layers"]:
+            d["layers"][draw(st.integers(0, len(d["layers"]) - 1))] = draw(
+                st.one_of(_json, st.sampled_from(sorted(["conv", "pool", "fc", "relu"]))))
+        elif where == "top":
             d[draw(st.sampled_from(_FIELDS))] = draw(_json)
         elif where == "drop":
             d.pop(draw(st.sampled_from(_FIELDS)), None)
