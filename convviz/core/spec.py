@@ -21,8 +21,7 @@ from typing import Union
 from .budget import Tally, check_description
 from .errors import SpecError
 from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
-from .spec_json import _show as show
-from .spec_json import finite, flag, listed, loads_bounded, text_field, whole
+from .spec_json import finite, flag, listed, loads_bounded, show, text_field, whole
 
 
 @dataclass(frozen=True)

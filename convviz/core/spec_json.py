@@ -69,33 +69,33 @@ def whole(v, what: str, error, lo: int = 0, hi: int = MAX_LAYER_NUMBER) -> int:
     """A whole number in lo..hi: an int, or a float with no fraction (5.0); never a bool, NaN,
     an infinity or a string."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise error(f"{what} must be a whole number, got {_show(v)}")
+        raise error(f"{what} must be a whole number, got {show(v)}")
     if isinstance(v, float) and not (math.isfinite(v) and v == int(v)):
-        raise error(f"{what} must be a whole number, got {_show(v)}")
+        raise error(f"{what} must be a whole number, got {show(v)}")
     if not lo <= v <= hi:
-        raise error(f"{what} must be between {lo:,} and {hi:,}, got {_show(v)}")
+        raise error(f"{what} must be between {lo:,} and {hi:,}, got {show(v)}")
     return int(v)
 
 
 def finite(v, what: str, error, bound: float = MAX_VALUE_MAGNITUDE) -> float:
     """A finite number of magnitude at most `bound`."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise error(f"{what} must be a number, got {_show(v)}")
+        raise error(f"{what} must be a number, got {show(v)}")
     if not (math.isfinite(v) and abs(v) <= bound):
         raise error(f"{what} must be a finite number between {-bound:g} and {bound:g}, got "
-                    f"{_show(v)}")
+                    f"{show(v)}")
     return float(v)
 
 
 def flag(v, what: str, error) -> bool:
     if not isinstance(v, bool):
-        raise error(f"{what} must be true or false, got {_show(v)}")
+        raise error(f"{what} must be true or false, got {show(v)}")
     return v
 
 
 def text_field(v, what: str, error, max_chars: int = MAX_CLASS_NAME_CHARS) -> str:
     if not isinstance(v, str):
-        raise error(f"{what} must be text, got {_show(v)}")
+        raise error(f"{what} must be text, got {show(v)}")
     if len(v) > max_chars:
         raise error(f"{what} is {len(v):,} characters long; the limit is {max_chars:,}")
     return v
@@ -104,13 +104,13 @@ def text_field(v, what: str, error, max_chars: int = MAX_CLASS_NAME_CHARS) -> st
 def listed(v, what: str, error, max_items: int) -> list:
     """A JSON list (or tuple) of at most `max_items` items."""
     if not isinstance(v, (list, tuple)):
-        raise error(f"{what} must be a list, got {_show(v)}")
+        raise error(f"{what} must be a list, got {show(v)}")
     if len(v) > max_items:
         raise error(f"{what} has {len(v):,} items; the limit is {max_items:,}")
     return list(v)
 
 
-def _show(v) -> str:
+def show(v) -> str:
     """A short picture of a value for a message: never a megabyte of it."""
     if isinstance(v, (dict, list, tuple)):
         return f"a {'list' if not isinstance(v, dict) else 'JSON object'} ({len(v)} items)"

@@ -120,8 +120,8 @@ def _safetensors(path: Path) -> Declared:
             for name, t in tensors.items():
                 start, count = spans[name]
                 f.seek(start)
-                buf = f.read(count)
-                if len(buf) != count:
+                buf = bytearray(count)  # writable: float32 data becomes the tensor, uncopied
+                if f.readinto(buf) != count:
                     raise WeightsError(f"{path}: the file is damaged or truncated")
                 out[name] = _from_little_endian(buf, t)
         return out
@@ -137,13 +137,13 @@ def _dtype_name(dtype: str) -> str:
     return {"I": "int", "U": "uint", "F": "float"}[m[1]] + m[2] if m else dtype.lower()[:20]
 
 
-def _from_little_endian(buf: bytes, t: Tensor) -> torch.Tensor:
+def _from_little_endian(buf: bytearray, t: Tensor) -> torch.Tensor:
     """Raw little-endian bytes of one of WEIGHT_DTYPES -> a float32 tensor of t's shape."""
     if t.dtype == "bfloat16":  # the top half of a float32
         a = (np.frombuffer(buf, "<u2").astype(np.uint32) << 16).view(np.float32)
     else:
         a = np.frombuffer(buf, {"float32": "<f4", "float64": "<f8", "float16": "<f2"}[t.dtype])
-    return torch.from_numpy(a.astype(np.float32).reshape(t.shape))
+    return torch.from_numpy(a.astype(np.float32, copy=False).reshape(t.shape))
 
 
 # ---- .pt (torch's zip format) ------------------------------------------------------------------
