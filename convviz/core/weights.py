@@ -7,6 +7,11 @@ with its class names. Formats, chosen by suffix:
   torch.load(weights_only=True), so a file that tries to run code is refused, never executed.
 - .onnx: for other runtimes (see onnx_export.py); the same metadata in the model's properties.
 
+Opening goes in two steps (weights_read.py): what the file declares (metadata; each tensor's
+name, type and shape), judged here against the resource budget and the network it describes,
+and only then the tensors themselves. Nothing is built and no tensor read for a file that asks
+too much.
+
 Writes are atomic: the bytes go to a temporary file in the same folder, which replaces the
 target only once complete, so a failure never leaves a partial file or harms an existing one.
 """
