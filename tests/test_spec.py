@@ -273,3 +273,14 @@ def test_state_shapes_are_what_the_built_network_holds():
     for spec in specs:
         built = {k: tuple(v.shape) for k, v in build(spec).state_dict().items()}
         assert state_shapes(spec) == built
+
+
+def test_read_spec_refuses_folders_and_pipes_without_blocking(tmp_path):
+    import os
+
+    from convviz.core.spec import read_spec
+
+    os.mkfifo(tmp_path / "pipe.json")
+    for name in ("pipe.json", "."):
+        with pytest.raises(SpecError, match="not a file"):
+            read_spec(tmp_path / name)

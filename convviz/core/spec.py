@@ -154,6 +154,8 @@ class NetworkSpec:
 def read_spec(path) -> NetworkSpec:
     """A spec from a JSON file, its size judged before it is read."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would block the read
+        raise SpecError(f"{path}: cannot read it (not a file)")
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
@@ -161,8 +163,6 @@ def read_spec(path) -> NetworkSpec:
                 raise SpecError(f"{path}: a network description of {size:,} bytes; the limit is "
                                 f"{MAX_SPEC_JSON_BYTES:,}")
             text = f.read(MAX_SPEC_JSON_BYTES + 1)
-    except IsADirectoryError:
-        raise SpecError(f"{path}: cannot read it (it is a folder)") from None
     except OSError as e:
         raise SpecError(f"{path}: cannot read it ({e.strerror or e})") from None
     try:
