@@ -421,3 +421,17 @@ def test_judge_metadata_builds_nothing_and_types_every_value():
         weights.judge_metadata("w", dict(meta, classes='{"a": 1}'))
     with pytest.raises(WeightsError, match="'summary' is int, not text"):
         weights.judge_metadata("w", dict(meta, summary=5))
+
+
+def test_a_file_without_read_permission_is_one_line(tmp_path, monkeypatch):
+    # chmod 0 does not stop root (the tests may run as root): refuse the open itself instead
+    path = save_model(_trained_looking("xo"), tmp_path / "locked.safetensors")
+    real_open = open
+
+    def no_permission(f, *a, **k):
+        if str(f) == str(path):
+            raise PermissionError(13, "Permission denied", str(f))
+        return real_open(f, *a, **k)
+
+    monkeypatch.setattr("builtins.open", no_permission)
+    _one_line_refusal(path, "no permission")
