@@ -112,14 +112,10 @@ def cmd_shapes(args) -> int:
 
 def _spec_for_training(args, classes):
     from .core.presets import DEFAULT_PRESET, preset
-    from .core.spec import NetworkSpec
+    from .core.spec import read_spec
 
     if args.spec:
-        try:
-            text = Path(args.spec).read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConvvizError(f"{args.spec}: cannot read it ({e.strerror or e})") from None
-        spec = NetworkSpec.from_json(text)
+        spec = read_spec(args.spec)  # size, depth and budget judged before anything is built
     else:
         spec = preset(args.preset or DEFAULT_PRESET)
     return spec.with_classes(classes).validate()

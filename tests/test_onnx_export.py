@@ -89,3 +89,29 @@ def test_export_leaves_the_model_where_it_was(tmp_path):
     assert model.training  # the export used a copy in eval mode
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
+
+
+def test_read_onnx_refuses_external_data_without_opening_it(tmp_path, monkeypatch):
+    from onnx import external_data_helper, helper, numpy_helper
+
+    from convviz.core.weights import metadata_for
+
+    model = _trained_looking("xo")
+    (tmp_path / "numbers.bin").write_bytes(bytes(4 * 27))
+    inits = [numpy_helper.from_array(v.numpy(), k) for k, v in model.state_dict().items()]
+    external_data_helper.set_external_data(inits[0], "numbers.bin", 0, 4 * 27)
+    inits[0].ClearField("raw_data")
+    inits[0].data_location = onnx.TensorProto.EXTERNAL
+    proto = helper.make_model(helper.make_graph([], "g", [], [], initializer=inits))
+    for k, v in metadata_for(model).items():
+        p = proto.metadata_props.add()
+        p.key, p.value = k, v
+    (tmp_path / "m.onnx").write_bytes(proto.SerializeToString())
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda f, *a, **k: opened.append(str(f))
+                        or real_open(f, *a, **k))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WeightsError, match=r"layers\.0\.weight.*another file.*numbers\.bin"):
+        read_onnx(tmp_path / "m.onnx")
+    assert not any("numbers.bin" in f for f in opened)

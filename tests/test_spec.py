@@ -214,3 +214,73 @@ def test_json_defaults_and_whole_floats():
                                               {"kind": "flatten"}))
     assert spec.channels == 1 and spec.value_range == (-1.0, 1.0)
     assert spec.layers[0] == Conv(2, 3)
+
+
+# ---- the budget and bounded JSON ------------------------------------------------------------
+def test_json_depth_counts_brackets_outside_strings_only():
+    from convviz.core.spec_json import json_depth
+
+    assert json_depth('{"a": "]]]][[[[", "b": [[1]], "c": "\\"[["}') == 3
+    assert json_depth("[" * 5000 + "]" * 5000) == 5000
+    assert json_depth("") == 0
+
+
+def test_too_deep_or_too_long_json_is_refused_before_parsing(monkeypatch):
+    import convviz.core.spec_json as sj
+
+    assert "nested 40 levels" in _refused("[" * 40 + "]" * 40)
+    monkeypatch.setattr(sj, "MAX_SPEC_JSON_BYTES", 100)
+    with pytest.raises(SpecError, match="the limit is 100"):
+        sj.loads_bounded("[" + "1," * 100 + "1]", "spec", SpecError, max_bytes=100)
+
+
+def test_a_budget_refusal_names_the_layer_where_it_runs_over():
+    msg = _refused(_spec([Conv(8, 3), Flatten(), Dense(200_000)], size=28))
+    assert msg.startswith("layer 3 (fc1)") and "parameters" in msg and "100,000,000" in msg
+    msg = _refused(_spec([Conv(512, 3, padding=1), ReLU(), Flatten()], size=100))
+    assert msg.startswith("layer 1 (conv1)") and "values" in msg
+
+
+def test_the_knobs_mark_the_layer_where_the_budget_runs_out():
+    from convviz.core.knobs import Knobs, check
+
+    r = check(preset("shapes"), Knobs((8, 16), 5, 1, 2, 2, 2, (200_000,)))
+    assert not r.ok and "parameters" in r.error and r.failed_at is not None
+
+
+def test_read_spec_judges_the_file_before_reading_it(tmp_path):
+    from convviz.core.spec import read_spec
+
+    (tmp_path / "s.json").write_text(preset("lenet5").to_json())
+    assert read_spec(tmp_path / "s.json") == preset("lenet5")
+    with pytest.raises(SpecError, match="cannot read it"):
+        read_spec(tmp_path / "missing.json")
+    (tmp_path / "latin1.json").write_bytes(b'{"name": "caf\xe9"}')
+    with pytest.raises(SpecError, match="not UTF-8"):
+        read_spec(tmp_path / "latin1.json")
+    with open(tmp_path / "huge.json", "wb") as f:
+        f.truncate(20 * 1024 ** 2)  # sparse: nothing of it is written, nor read
+    with pytest.raises(SpecError, match="bytes; the limit is"):
+        read_spec(tmp_path / "huge.json")
+
+
+def test_state_shapes_are_what_the_built_network_holds():
+    from convviz.core.network import build, state_shapes
+
+    specs = [preset(n) for n in PRESETS] + [NetworkSpec(
+        "t", 9, 3, (0.0, 1.0), (Conv(4, 3, bias=False), Conv(2, 3), MaxPool(2, 2), Flatten(),
+                                Dense(5), ReLU()), ("a", "b", "c"))]
+    for spec in specs:
+        built = {k: tuple(v.shape) for k, v in build(spec).state_dict().items()}
+        assert state_shapes(spec) == built
+
+
+def test_read_spec_refuses_folders_and_pipes_without_blocking(tmp_path):
+    import os
+
+    from convviz.core.spec import read_spec
+
+    os.mkfifo(tmp_path / "pipe.json")
+    for name in ("pipe.json", "."):
+        with pytest.raises(SpecError, match="not a file"):
+            read_spec(tmp_path / name)

@@ -363,3 +363,75 @@ def test_read_weights_gives_state_and_metadata(tmp_path):
     state, meta = read_weights(tmp_path / "m.pt")
     assert set(state) == set(model.state_dict())
     assert meta["format"] == weights.MAGIC and json.loads(meta["summary"]) == {"k": 1}
+
+
+# ---- reading in two steps ---------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_other_float_types_are_read_as_float32(tmp_path, dtype):
+    from safetensors.torch import save_file
+
+    model = _trained_looking("xo")
+    state = {k: v.to(dtype).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp_path / "w.safetensors"), metadata=weights.metadata_for(model))
+    got, _ = read_weights(tmp_path / "w.safetensors")
+    for k, v in state.items():
+        assert got[k].dtype == torch.float32
+        assert torch.equal(got[k], v.float())
+
+
+def test_a_header_over_the_limit_is_refused_before_it_is_parsed(tmp_path):
+    from convviz.core.limits import MAX_WEIGHTS_HEADER_BYTES
+
+    path = tmp_path / "big.safetensors"
+    n = MAX_WEIGHTS_HEADER_BYTES + 8
+    with open(path, "wb") as f:
+        f.write(n.to_bytes(8, "little") + b"{")
+        f.truncate(8 + n)  # sparse: the "header" is never written, nor read
+    _one_line_refusal(path, "header", "limit")
+
+
+def test_tensors_are_not_read_when_the_file_does_not_fit_its_description(tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    from convviz.core import weights_read
+
+    model = _trained_looking("xo")
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    state["layers.4.weight"] = torch.zeros(2, 40)
+    save_file(state, str(tmp_path / "w.safetensors"), metadata=weights.metadata_for(model))
+    monkeypatch.setattr(weights_read, "_from_little_endian",
+                        lambda *a: pytest.fail("a tensor was read"))
+    _one_line_refusal(tmp_path / "w.safetensors", "2x40")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_the_old_pt_format_still_opens(tmp_path):
+    model = _trained_looking("xo")
+    torch.save({"state_dict": model.state_dict(), "metadata": weights.metadata_for(model)},
+               tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    again, _ = load_model(tmp_path / "old.pt")
+    np.testing.assert_array_equal(_outputs(again), _outputs(model))
+
+
+def test_judge_metadata_builds_nothing_and_types_every_value():
+    meta = weights.metadata_for(_trained_looking("xo"), {"epochs": 2})
+    spec, summary = weights.judge_metadata("w", meta)
+    assert spec == preset("xo") and summary == {"epochs": 2}
+    with pytest.raises(WeightsError, match="'classes' is a JSON dict"):
+        weights.judge_metadata("w", dict(meta, classes='{"a": 1}'))
+    with pytest.raises(WeightsError, match="'summary' is int, not text"):
+        weights.judge_metadata("w", dict(meta, summary=5))
+
+
+def test_a_file_without_read_permission_is_one_line(tmp_path, monkeypatch):
+    # chmod 0 does not stop root (the tests may run as root): refuse the open itself instead
+    path = save_model(_trained_looking("xo"), tmp_path / "locked.safetensors")
+    real_open = open
+
+    def no_permission(f, *a, **k):
+        if str(f) == str(path):
+            raise PermissionError(13, "Permission denied", str(f))
+        return real_open(f, *a, **k)
+
+    monkeypatch.setattr("builtins.open", no_permission)
+    _one_line_refusal(path, "no permission")

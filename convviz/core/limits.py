@@ -13,5 +13,26 @@ from __future__ import annotations
 # --- labelled folders -----------------------------------------------------------------------
 
 # --- network descriptions and weights files -------------------------------------------------
+# Chosen so that every preset and the bundled weights are far inside, and an AlexNet-sized
+# teaching network (227x227x3 input, 62 million parameters, 1.4 million layer outputs per image)
+# still fits; what lies past them would take gigabytes before anything could be shown.
+MAX_PARAMETERS = 100_000_000  # learned numbers in the whole network (400 MB as float32)
+MAX_ACTIVATION_VALUES = 4_000_000  # every layer's output for one image, summed (16 MB)
+# Training keeps each layer's output and its gradient, and ReLU/pooling their masks: about this
+# many times the one-image figure, per image of a batch.
+TRAINING_ACTIVATION_FACTOR = 3
+MAX_TRAINING_BYTES = 4 * 1024 ** 3  # what one training batch's layer outputs may take
+MAX_INPUT_SIZE = 1024  # pixels per side of the (square) input
+MAX_INPUT_CHANNELS = 4  # grey, grey + alpha, RGB, RGBA
+MAX_LAYERS = 256  # hidden layers in a description (AlexNet has about 20)
+MAX_LAYER_NUMBER = 1_000_000  # any one size, stride, padding, features or neurons number
+MAX_CLASSES = 10_000
+MAX_CLASS_NAME_CHARS = 255  # a folder name is at most 255 bytes on common file systems
+MAX_VALUE_MAGNITUDE = 1e6  # both ends of the value range, and every hand-made feature value
+MAX_SPEC_JSON_BYTES = 16 * 1024 ** 2  # a network description or one metadata value, as text
+MAX_JSON_DEPTH = 32  # nesting of lists and objects (a description needs 6)
+MAX_WEIGHTS_HEADER_BYTES = 64 * 1024 ** 2  # safetensors header, .pt pickle, model file metadata
+# Tensor types a weights file may hold; all become float32 when read.
+WEIGHT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
 # --- outputs, the trainer's pipe and the window ---------------------------------------------

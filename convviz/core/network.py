@@ -186,6 +186,24 @@ def vote_contributions(trace: Trace, snapshot: dict[str, np.ndarray], cls: int):
     return x * w, float(b)
 
 
+def state_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
+    """What `ConvNet(spec).state_dict()` holds, key by key, worked out from the spec alone: a
+    weights file is compared with it before any of its tensors is read or the network built."""
+    shapes = spec.shapes()
+    want: dict[str, tuple[int, ...]] = {}
+    ch = spec.channels
+    for i, (layer, s) in enumerate(zip(spec.layers + (None,), shapes)):
+        if isinstance(layer, Conv):
+            want[f"layers.{i}.weight"] = (layer.features, ch, layer.size, layer.size)
+            if layer.bias:
+                want[f"layers.{i}.bias"] = (layer.features,)
+        elif isinstance(layer, Dense) or layer is None:  # None: the votes
+            want[f"layers.{i}.weight"] = (s.shape[0], ch)
+            want[f"layers.{i}.bias"] = (s.shape[0],)
+        ch = s.shape[0]
+    return want
+
+
 def build(spec: NetworkSpec, seed: int | None = 0) -> ConvNet:
     """A fresh, untrained network; the same seed gives the same starting weights."""
     if seed is None:

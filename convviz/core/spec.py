@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Union
 
+from .budget import Tally, check_description
 from .errors import SpecError
+from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
+from .spec_json import finite, flag, listed, loads_bounded, show, text_field, whole
 
 
 @dataclass(frozen=True)
@@ -117,37 +122,53 @@ class NetworkSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "NetworkSpec":
-        try:
-            layers = tuple(_layer_from_dict(i, ld) for i, ld in enumerate(d["layers"]))
-            spec = cls(
-                name=str(d.get("name", "custom")),
-                input_size=_int(d["input_size"], "input_size"),
-                channels=_int(d.get("channels", 1), "channels"),
-                value_range=tuple(float(v) for v in d.get("value_range", (-1.0, 1.0))),
-                layers=layers,
-                classes=tuple(str(c) for c in d["classes"]),
-            )
-        except KeyError as e:
-            raise SpecError(f"spec is missing the field {e.args[0]!r}") from None
-        except (TypeError, ValueError) as e:
-            raise SpecError(f"spec is malformed: {e}") from None
+        """A checked spec from decoded JSON: any other shape of data is a SpecError naming the
+        field, never another exception."""
+        if not isinstance(d, dict):
+            raise SpecError("spec must be a JSON object")
+        for key in ("input_size", "layers", "classes"):
+            if key not in d:
+                raise SpecError(f"spec is missing the field {key!r}")
+        value_range = listed(d.get("value_range", [-1.0, 1.0]), "value range", SpecError, 2)
+        if len(value_range) != 2:
+            raise SpecError(f"value range must be two numbers (background, ink), got "
+                            f"{len(value_range)}")
+        layers = listed(d["layers"], "layers", SpecError, MAX_LAYERS)
+        spec = cls(
+            name=text_field(d.get("name", "custom"), "the network's name", SpecError),
+            input_size=whole(d["input_size"], "input_size", SpecError, lo=-MAX_LAYER_NUMBER),
+            channels=whole(d.get("channels", 1), "channels", SpecError, lo=-MAX_LAYER_NUMBER),
+            value_range=tuple(finite(v, "value range", SpecError) for v in value_range),
+            layers=tuple(_layer_from_dict(i, ld) for i, ld in enumerate(layers)),
+            classes=tuple(text_field(c, f"class name {i + 1}", SpecError) for i, c in
+                          enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))),
+        )
         return spec.validate()
 
     @classmethod
-    def from_json(cls, text: str) -> "NetworkSpec":
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpecError(f"spec is not valid JSON: {e.msg} at line {e.lineno}") from None
-        if not isinstance(d, dict):
-            raise SpecError("spec must be a JSON object")
-        return cls.from_dict(d)
+    def from_json(cls, text) -> "NetworkSpec":
+        """A checked spec from JSON text (str or bytes), its size and depth judged first."""
+        return cls.from_dict(loads_bounded(text, "spec", SpecError))
 
 
-def _int(v, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
-        raise SpecError(f"{what} must be a whole number, got {v!r}")
-    return int(v)
+def read_spec(path) -> NetworkSpec:
+    """A spec from a JSON file, its size judged before it is read."""
+    path = Path(path)
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would block the read
+        raise SpecError(f"{path}: cannot read it (not a file)")
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_SPEC_JSON_BYTES:
+                raise SpecError(f"{path}: a network description of {size:,} bytes; the limit is "
+                                f"{MAX_SPEC_JSON_BYTES:,}")
+            text = f.read(MAX_SPEC_JSON_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read it ({e.strerror or e})") from None
+    try:
+        return NetworkSpec.from_json(text)
+    except SpecError as e:
+        raise SpecError(f"{path}: {e}") from None
 
 
 def _layer_to_dict(layer: Layer) -> dict:
@@ -157,31 +178,46 @@ def _layer_to_dict(layer: Layer) -> dict:
     return d
 
 
-def _layer_from_dict(i: int, d: dict) -> Layer:
-    if not isinstance(d, dict) or d.get("kind") not in _KINDS:
-        raise SpecError(f"layer {i + 1}: unknown kind {d.get('kind') if isinstance(d, dict) else d!r}"
-                        f" (expected one of {', '.join(_KINDS)})")
+_REQUIRED = {Conv: ("features", "size"), MaxPool: ("window", "stride"), Dense: ("neurons",),
+             ReLU: (), Flatten: ()}
+_OPTIONAL = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
+
+
+def _layer_from_dict(i: int, d) -> Layer:
+    kind = d.get("kind") if isinstance(d, dict) else d
+    if not isinstance(d, dict) or not isinstance(kind, str) or kind not in _KINDS:
+        raise SpecError(f"layer {i + 1}: unknown kind {show(kind)} (expected one of "
+                        f"{', '.join(_KINDS)})")
     kind_cls = _KINDS[d["kind"]]
-    args = {k: v for k, v in d.items() if k != "kind"}
-    try:
-        if kind_cls is Conv:
-            for k in ("features", "size", "stride", "padding"):
-                if k in args:
-                    args[k] = _int(args[k], f"layer {i + 1} ({d['kind']}) {k}")
-            if args.get("fixed") is not None:
-                args["fixed"] = _to_tuple(args["fixed"])
-        elif kind_cls is MaxPool:
-            for k in ("window", "stride"):
-                args[k] = _int(args[k], f"layer {i + 1} (pool) {k}")
-        elif kind_cls is Dense:
-            args["neurons"] = _int(args["neurons"], f"layer {i + 1} (fc) neurons")
-        return kind_cls(**args)
-    except TypeError as e:
-        raise SpecError(f"layer {i + 1} ({d['kind']}): {e}") from None
+    where = f"layer {i + 1} ({d['kind']})"
+    allowed = _REQUIRED[kind_cls] + _OPTIONAL.get(kind_cls, ())
+    for k in d:
+        if k != "kind" and k not in allowed:
+            raise SpecError(f"{where}: unknown field {show(k)}")
+    for k in _REQUIRED[kind_cls]:
+        if k not in d:
+            raise SpecError(f"{where} is missing the field {k!r}")
+    args = {}
+    for k, v in d.items():
+        if k in ("divide", "bias"):
+            args[k] = flag(v, f"{where} {k}", SpecError)
+        elif k == "fixed":
+            args[k] = None if v is None else _fixed(v, where)
+        elif k != "kind":
+            args[k] = whole(v, f"{where} {k}", SpecError, lo=-MAX_LAYER_NUMBER)
+    return kind_cls(**args)
 
 
-def _to_tuple(x):
-    return tuple(_to_tuple(v) for v in x) if isinstance(x, (list, tuple)) else float(x)
+def _fixed(v, where: str) -> tuple:
+    """Hand-made features [feature][row][col] as nested tuples of finite numbers; the sizes
+    are compared with the layer's in layer_shapes."""
+    grids = listed(v, f"{where} fixed", SpecError, MAX_LAYER_NUMBER)
+    return tuple(tuple(tuple(finite(x, f"{where} fixed value", SpecError)
+                             for x in listed(row, f"{where} fixed row", SpecError,
+                                             MAX_LAYER_NUMBER))
+                       for row in listed(g, f"{where} fixed feature", SpecError,
+                                         MAX_LAYER_NUMBER))
+                 for g in grids)
 
 
 def conv_out(w: int, f: int, s: int, p: int) -> float:
@@ -199,17 +235,13 @@ def pool_out(w: int, f: int, s: int) -> int:
 
 
 def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
-    if spec.input_size < 1 or spec.channels < 1:
-        raise SpecError(f"input must be at least 1x1 with 1 channel, got {spec.input_size}x"
-                        f"{spec.input_size}x{spec.channels}")
-    lo, hi = spec.value_range
-    if not lo < hi:
-        raise SpecError(f"value range must go from low to high, got {lo}..{hi}")
+    check_description(spec)  # the resource budget's first half: before any arithmetic
     if len(spec.classes) < 2:
         raise SpecError(f"a classifier needs at least 2 classes, got {len(spec.classes)}")
     if len(set(spec.classes)) != len(spec.classes):
         raise SpecError("class names must be different from each other")
 
+    tally = Tally()
     out: list[LayerShape] = []
     shape: tuple[int, ...] = (spec.channels, spec.input_size, spec.input_size)
     counts: dict[str, int] = {}
@@ -217,6 +249,9 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
         name = f"{layer.kind}{counts[layer.kind]}"
         where = f"layer {i + 1} ({name})"
+        for number in _REQUIRED.get(type(layer), ()) + ("stride", "padding") * isinstance(
+                layer, Conv):  # a spec made in Python gets the same checks as one from JSON
+            whole(getattr(layer, number), f"{where} {number}", SpecError, lo=-MAX_LAYER_NUMBER)
         params = 0
         if isinstance(layer, Conv):
             if len(shape) != 3:
@@ -269,11 +304,13 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
             pass
         else:  # pragma: no cover - the dataclasses above are the only layers
             raise SpecError(f"{where}: unknown layer {layer!r}")
+        tally.add(where, shape, params)  # the budget's second half: before the next layer
         out.append(LayerShape(name, layer.kind, shape, params))
 
     if len(shape) != 1:
         raise SpecError(f"the last layer gives maps {shape}; end with a flatten layer before the "
                         f"votes")
     n = len(spec.classes)
+    tally.add("the votes", (n,), shape[0] * n + n)
     out.append(LayerShape("votes", "votes", (n,), shape[0] * n + n))
     return out

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .budget import check_training
 from .device import describe, resolve_device
 from .errors import ConvvizError, DataError
 from .network import ConvNet
@@ -138,6 +139,7 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
     finite loss. The model stays on the training device.
     """
     cfg = config.check()
+    check_training(model.spec, cfg.batch_size)  # the batch's layer outputs, before any is made
     n_classes = len(model.spec.classes)
     if len(x) != len(y) or len(x) == 0:
         raise DataError(f"need as many labels as images, got {len(x)} images, {len(y)} labels")

@@ -7,6 +7,11 @@ with its class names. Formats, chosen by suffix:
   torch.load(weights_only=True), so a file that tries to run code is refused, never executed.
 - .onnx: for other runtimes (see onnx_export.py); the same metadata in the model's properties.
 
+Opening goes in two steps (weights_read.py): what the file declares (metadata; each tensor's
+name, type and shape), judged here against the resource budget and the network it describes,
+and only then the tensors themselves. Nothing is built and no tensor read for a file that asks
+too much.
+
 Writes are atomic: the bytes go to a temporary file in the same folder, which replaces the
 target only once complete, so a failure never leaves a partial file or harms an existing one.
 """
@@ -24,8 +29,11 @@ import torch
 
 from .. import __version__
 from .errors import ConvvizError, SpecError, WeightsError
-from .network import ConvNet
+from .limits import WEIGHT_DTYPES
+from .network import ConvNet, state_shapes
 from .spec import NetworkSpec
+from .spec_json import loads_bounded
+from .weights_read import Declared, open_weights
 
 FORMATS = (".safetensors", ".pt", ".onnx")
 MAGIC = "convviz-weights"
@@ -97,10 +105,10 @@ def save_model(model: ConvNet, path, summary: dict | None = None) -> Path:
 def _sniff(path: Path) -> str:
     with open(path, "rb") as f:
         head = f.read(16)
+        size = os.fstat(f.fileno()).st_size
     # safetensors first: its 8-byte little-endian header length may itself start with b"PK" or
     # 0x80 (a 1664-byte header is 80 06 00 ...), which would otherwise look like a torch file
-    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") + 8 <= \
-            path.stat().st_size:
+    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") + 8 <= size:
         return ".safetensors"
     if head[:2] == b"PK":
         return ".pt"  # torch's zip format
@@ -111,49 +119,121 @@ def _sniff(path: Path) -> str:
     return path.suffix.lower()
 
 
-def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """(state dict, metadata) from any format convviz writes, executing nothing."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such file")
-    kind = _sniff(path)
+# The metadata keys convviz writes, and what each must decode to (safetensors keeps every value
+# as a string; JSON inside it). Other keys are kept as they are, unread.
+_META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict}
+
+
+def _checked_metadata(path: Path, meta) -> dict[str, str]:
+    if not isinstance(meta, dict) or meta.get("format") != MAGIC or "spec" not in meta:
+        raise WeightsError(f"{path}: holds no convviz network description; it was not written "
+                           f"by convviz or comes from another program")
+    for k, v in meta.items():
+        if not (isinstance(k, str) and isinstance(v, str)):
+            raise WeightsError(f"{path}: its metadata {str(k)[:40]!r} is "
+                               f"{type(v).__name__}, not text")
+    return meta
+
+
+def _decoded(path: Path, meta: dict[str, str], key: str, default=None):
+    """A metadata value's JSON, of the type _META_JSON names; one line when it is not."""
+    if key not in meta:
+        return default
+    value = loads_bounded(meta[key], f"{path}: its metadata {key!r}", WeightsError)
+    if not isinstance(value, _META_JSON[key]):
+        raise WeightsError(f"{path}: its metadata {key!r} is a JSON {type(value).__name__}, not "
+                           f"a {'list' if _META_JSON[key] is list else 'JSON object'}")
+    return value
+
+
+def _spec_of(path: Path, meta: dict[str, str]) -> NetworkSpec:
+    """The network the metadata describes, judged against the budget (nothing built yet)."""
     try:
-        if kind == ".safetensors":
-            from safetensors import safe_open
+        return NetworkSpec.from_dict(_decoded(path, meta, "spec"))
+    except SpecError as e:
+        raise WeightsError(f"{path}: its network description is invalid: {e}") from None
 
-            with safe_open(str(path), framework="pt") as f:
-                meta = f.metadata() or {}
-                state = {k: f.get_tensor(k) for k in f.keys()}
-        elif kind == ".pt":
-            # a file object, not the path: torch.load hands any path ending in .safetensors to
-            # safetensors, whatever the content
-            with open(path, "rb") as f:
-                obj = torch.load(f, map_location="cpu", weights_only=True)
-            if not (isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict)):
-                raise WeightsError(f"{path}: a PyTorch file, but not one convviz wrote (no "
-                                   f"state_dict with metadata)")
-            state, meta = obj["state_dict"], obj.get("metadata") or {}
-        elif kind == ".onnx":
-            from .onnx_export import read_onnx
 
-            state, meta = read_onnx(path)
-        else:
-            raise WeightsError(f"{path}: not a weights file convviz can read (expected "
-                               f"{', '.join(FORMATS)})")
+def judge_metadata(path, meta) -> tuple[NetworkSpec, dict]:
+    """(the network the metadata describes, its training summary): every value's type checked,
+    the description judged against the resource budget, nothing built. Raises WeightsError."""
+    path = Path(path)
+    meta = _checked_metadata(path, meta)
+    spec = _spec_of(path, meta)
+    for key in ("classes", "value_range"):  # repeated from the spec for other tools: typed too
+        _decoded(path, meta, key)
+    try:
+        summary = _decoded(path, meta, "summary", {})
+    except WeightsError:
+        summary = {}  # a summary is for people to read; the weights are fine without it
+    return spec, summary
+
+
+def _check_declared(path: Path, declared: Declared, want: dict[str, tuple]) -> None:
+    """Names, shapes and dtypes the file declares against what the network needs: before any
+    tensor is read."""
+    have = declared.tensors
+    for k in want:
+        if k not in have:
+            raise WeightsError(f"{path}: does not fit the network: {k} is missing")
+        if want[k] != have[k].shape:
+            raise WeightsError(f"{path}: does not fit the network: {k} is "
+                               f"{'x'.join(map(str, have[k].shape))} in the file but the network "
+                               f"needs {'x'.join(map(str, want[k]))}")
+    extra = sorted(set(have) - set(want))
+    if extra:
+        raise WeightsError(f"{path}: does not fit the network: unexpected tensor {extra[0][:80]}")
+    for k, t in have.items():
+        if t.dtype not in WEIGHT_DTYPES:
+            raise WeightsError(f"{path}: {k} holds {t.dtype[:20]} numbers; convviz reads "
+                               f"{', '.join(WEIGHT_DTYPES)}")
+
+
+def _open_checked(path) -> tuple[Path, Declared, NetworkSpec]:
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise WeightsError(f"{path}: no such file" if not path.exists() else
+                               f"{path}: not a file (a folder or a device)")
+        declared = open_weights(path, _sniff(path))
     except WeightsError:
         raise
+    except PermissionError:
+        raise WeightsError(f"{path}: cannot read it (no permission)") from None
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
     except pickle.UnpicklingError:
         raise WeightsError(f"{path}: refused: it holds Python objects other than plain weights "
                            f"(possibly code); nothing in it was run") from None
     except (zipfile.BadZipFile, EOFError):
         raise WeightsError(f"{path}: the file is damaged or truncated") from None
-    except Exception as e:  # safetensors and torch raise many types for damaged files
+    except Exception as e:  # torch raises many types for damaged files
         raise WeightsError(f"{path}: the file is damaged or not weights "
                            f"({type(e).__name__})") from None
-    if not isinstance(meta, dict) or meta.get("format") != MAGIC or "spec" not in meta:
-        raise WeightsError(f"{path}: holds no convviz network description; it was not written "
-                           f"by convviz or comes from another program")
-    return state, meta
+    spec, _ = judge_metadata(path, declared.metadata)
+    _check_declared(path, declared, state_shapes(spec))
+    return path, declared, spec
+
+
+def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(state dict as float32, metadata) from any format convviz writes, executing nothing.
+
+    The network description in the metadata is judged against the resource budget and the
+    tensors the file declares are compared with it before any of them is read."""
+    path, declared, _ = _open_checked(path)
+    try:
+        state = declared.read()
+    except WeightsError:
+        raise
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
+    except Exception as e:
+        raise WeightsError(f"{path}: the file is damaged or not weights "
+                           f"({type(e).__name__})") from None
+    for k, v in state.items():
+        if not torch.isfinite(v).all():
+            raise WeightsError(f"{path}: {k} holds values that are not finite")
+    return state, declared.metadata
 
 
 def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
@@ -161,17 +241,10 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
 
     Returns (model in eval mode on `device`, {"summary": ..., "convviz_version": ...})."""
     state, meta = read_weights(path)
-    try:
-        spec = NetworkSpec.from_json(meta["spec"])
-    except SpecError as e:
-        raise WeightsError(f"{path}: its network description is invalid: {e}") from None
+    spec, summary = judge_metadata(path, meta)
     model = ConvNet(spec)
     check_fits(model, state, path)
-    model.load_state_dict({k: v.float() for k, v in state.items()})
-    try:
-        summary = json.loads(meta.get("summary", "{}"))
-    except json.JSONDecodeError:
-        summary = {}
+    model.load_state_dict(state)
     return model.to(device).eval(), {"summary": summary,
                                      "convviz_version": meta.get("convviz_version", "?")}
 

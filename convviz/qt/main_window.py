@@ -500,8 +500,9 @@ class MainWindow(QMainWindow):
             self.session.load_weights(path)
         except (ConvvizError, OSError) as e:
             message = f"could not open {os.path.basename(path)}: {e}"
-            if quiet:
-                self.statusBar().showMessage(message, 8000)
+            if quiet:  # the remembered file: forget it, so it is not refused at every start
+                settings.app_settings().remove(settings.WEIGHTS)
+                self.statusBar().showMessage(message + " (forgotten)", 8000)
             else:
                 self.show_error(message)
             return False
