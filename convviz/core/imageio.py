@@ -74,6 +74,11 @@ def fitted(width: int, height: int, size: int) -> tuple[int, int]:
     return max(1, round(width * size / n)), max(1, round(height * size / n))
 
 
+# Reductions made by the decoder or by whole-pixel averaging keep at least this many times the
+# final size: the last, exact area-averaging step then matches a direct one to within rounding
+# (reducing to just above the final size and averaging again blurred thin strokes).
+OVERSAMPLE = 4
+
 _pillow_ready = False
 
 
@@ -131,13 +136,14 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
     (a transparent background behaves like paper). With `fit`, a picture larger than needed for
     a fit x fit square is decoded reduced: a JPEG by its decoder (1/2 to 1/8, `draft`), any
     picture by whole-pixel box averaging (`reduce`) before it is converted, so that no array
-    made after the decoder's own is larger than about 2 fit x 2 fit, whatever the aspect ratio.
+    made after the decoder's own is larger than 8 fit x 8 fit (OVERSAMPLE), whatever the aspect
+    ratio.
     """
     im = open_image(path)
     try:
         with im:
             if fit and im.format == "JPEG":
-                im.draft(im.mode, fitted(*im.size, fit))
+                im.draft(im.mode, fitted(*im.size, OVERSAMPLE * fit))
             im.load()
             return _gray(im, fit, path)
     except DataError:
@@ -151,8 +157,9 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
 
 
 def _reduced(im, fit):
-    """Box-average by a whole factor so the longer side stays at least `fit` (Pillow's reduce)."""
-    factor = max(1, max(im.size) // fit) if fit else 1
+    """Box-average by a whole factor so the longer side stays at least OVERSAMPLE x `fit`
+    (Pillow's reduce): under 2 x OVERSAMPLE x fit after it."""
+    factor = max(1, max(im.size) // (OVERSAMPLE * fit)) if fit else 1
     return im.reduce(factor) if factor > 1 else im
 
 

@@ -15,16 +15,22 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
+from ..core import limits
 from ..core.errors import ConvvizError, DataError
 from ..core.folders import LoadCancelled, list_folder, load_folder
-from ..core.imageio import ink_from_gray
+from ..core.imageio import (FORMAT_NAMES, OVERSAMPLE, check_pixels, check_regular_file, fitted,
+                            ink_from_gray)
 
 _F = QImage.Format
 _SMOOTH = Qt.TransformationMode.SmoothTransformation
 _FIT = Qt.AspectRatioMode.KeepAspectRatio
+_SCALED = QImageIOHandler.ImageOption.ScaledSize
+# Qt's names for the formats convviz reads (limits.IMAGE_FORMATS): anything else Qt recognises
+# (SVG, XPM, TGA, ICO, ...) is refused, whatever the file's suffix says
+_QT_FORMATS = {name.lower() for name in limits.IMAGE_FORMATS}
 
 
 def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
@@ -35,11 +41,43 @@ def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
     return rows.view(dtype) if dtype is not np.uint8 else rows
 
 
-def qimage_decode(path: str, size: int) -> np.ndarray:
-    img = QImage(path)
+def _reader(path: str) -> tuple[QImageReader, QBuffer | None]:
+    """A reader for a file Qt can name; a path holding bytes that are not UTF-8 (which a QString
+    cannot carry) is read here and handed over in memory, so such files load as in the CLI."""
+    check_regular_file(path, limits.IMAGE_MAX_FILE_BYTES, "an image")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as f:
+            buffer = QBuffer()
+            buffer.setData(QByteArray(f.read(limits.IMAGE_MAX_FILE_BYTES)))
+        return QImageReader(buffer), buffer
+    return QImageReader(path), None
+
+
+def read_image(path: str, size: int) -> QImage:
+    """Decode only the listed formats, recognised by content; the size checked from the header;
+    a JPEG decoded straight at the size needed (its decoder's own 1/2..1/8 scaling)."""
+    reader, _buffer = _reader(path)  # _buffer: kept alive while the reader reads
+    reader.setDecideFormatFromContent(True)  # the content decides, never the suffix
+    fmt = bytes(reader.format().data()).decode("ascii", "replace")
+    if fmt not in _QT_FORMATS:
+        raise DataError(f"not an image convviz can read (it reads {FORMAT_NAMES}, recognised by "
+                        f"their content)")
+    dims = reader.size()
+    if dims.isValid():
+        check_pixels(path, dims.width(), dims.height())
+        big = OVERSAMPLE * size  # as imageio: the last averaging step is ours, from 4x
+        if max(dims.width(), dims.height()) > big and reader.supportsOption(_SCALED):
+            reader.setScaledSize(QSize(*fitted(dims.width(), dims.height(), big)))
+    img = reader.read()
     if img.isNull():
-        raise DataError("not a readable image")
-    gray = _gray_fitted(img, size)  # (h, w), the longer side == size
+        raise DataError(f"not a readable image ({reader.errorString()})")
+    return img
+
+
+def qimage_decode(path: str, size: int) -> np.ndarray:
+    gray = _gray_fitted(read_image(path, size), size)  # (h, w), the longer side == size
     h, w = gray.shape
     if h == w == size:
         return gray  # the loader applies the polarity rule to all images at once: cheaper
@@ -126,7 +164,7 @@ class FolderLoader(QObject):
     def _run(self, root, size, value_range, cancel: threading.Event) -> None:
         # a plain Python thread: it only emits signals, which Qt queues to the GUI thread
         try:
-            listing = list_folder(root)
+            listing = list_folder(root, should_cancel=cancel.is_set)
             threads = self.threads or decode_threads([path for path, _ in listing.files])
             data = load_folder(root, size, value_range, decoder=qimage_decode, threads=threads,
                                progress=self.progress.emit, should_cancel=cancel.is_set,
