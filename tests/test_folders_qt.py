@@ -50,7 +50,7 @@ def test_qimage_and_pillow_decoders_agree(tmp_path, size):
 def test_qimage_decoder_refuses_a_corrupt_file(tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\ngarbage")
-    with pytest.raises(DataError, match="not a readable image"):
+    with pytest.raises(DataError, match="not an image convviz can read"):  # Pillow says why
         qimage_decode(str(bad), 28)
 
 

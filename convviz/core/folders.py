@@ -159,7 +159,8 @@ class _Walk:
                         raise LoadCancelled()
         except OSError as e:
             if path == str(self.root):
-                raise DataError(f"cannot read the folder {shown(path)}: {e.strerror or e}") from None
+                raise DataError(f"cannot read the folder {shown(path)}: "
+                                f"{e.strerror or e}") from None
             self.skipped.append(Skipped(self.rel(path), f"cannot read the folder "
                                         f"({e.strerror or e})"))
             return None

@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
 from ..core import limits
 from ..core.errors import ConvvizError, DataError
-from ..core.folders import LoadCancelled, list_folder, load_folder
+from ..core.folders import LoadCancelled, list_folder, load_folder, pillow_decode
 from ..core.imageio import (FORMAT_NAMES, OVERSAMPLE, check_pixels, check_regular_file, fitted,
                             ink_from_gray)
 
@@ -31,6 +31,11 @@ _SCALED = QImageIOHandler.ImageOption.ScaledSize
 # Qt's names for the formats convviz reads (limits.IMAGE_FORMATS): anything else Qt recognises
 # (SVG, XPM, TGA, ICO, ...) is refused, whatever the file's suffix says
 _QT_FORMATS = {name.lower() for name in limits.IMAGE_FORMATS}
+# Qt refuses to decode a picture larger than this (its own default: 256 MB): at convviz's pixel
+# limit and 4 bytes a pixel, so a 16-bit RGBA picture (8 bytes a pixel) is left to Pillow, which
+# reads it as 8-bit.
+QImageReader.setAllocationLimit(min(QImageReader.allocationLimit(),
+                                    limits.IMAGE_MAX_PIXELS * 4 // 2 ** 20))
 
 
 def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
@@ -70,14 +75,16 @@ def read_image(path: str, size: int) -> QImage:
         big = OVERSAMPLE * size  # as imageio: the last averaging step is ours, from 4x
         if max(dims.width(), dims.height()) > big and reader.supportsOption(_SCALED):
             reader.setScaledSize(QSize(*fitted(dims.width(), dims.height(), big)))
-    img = reader.read()
-    if img.isNull():
-        raise DataError(f"not a readable image ({reader.errorString()})")
-    return img
+    return reader.read()  # null when Qt cannot decode it
 
 
 def qimage_decode(path: str, size: int) -> np.ndarray:
-    gray = _gray_fitted(read_image(path, size), size)  # (h, w), the longer side == size
+    img = read_image(path, size)
+    if img.isNull():
+        # a listed format Qt cannot decode (a damaged file, a TIFF flavour, a picture over Qt's
+        # allocation limit): Pillow's answer, so the app takes what the CLI takes, or says why not
+        return pillow_decode(path, size)
+    gray = _gray_fitted(img, size)  # (h, w), the longer side == size
     h, w = gray.shape
     if h == w == size:
         return gray  # the loader applies the polarity rule to all images at once: cheaper
