@@ -249,6 +249,8 @@ def load_grid_text(path) -> np.ndarray:
         if not line or line.startswith("#"):
             continue
         words = line.replace(",", " ").split()
+        if not words:  # separators only: a blank line
+            continue
         if len(words) > side:
             raise DataError(f"{name}: line {n} holds {len(words)} numbers, over convviz's limit "
                             f"of {side} a row")
