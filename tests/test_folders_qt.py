@@ -84,3 +84,24 @@ def test_small_pictures_decode_on_one_thread_and_large_ones_on_two(tmp_path):
     assert decode_threads(large) == 2
     assert decode_threads(small + large[:1]) == 2  # any large picture among those sampled
     assert decode_threads([str(broken)]) == 1 and decode_threads([]) == 1
+
+
+def test_the_apps_cancel_reaches_the_listing(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    import convviz.qt.folder_decode as fd
+    from convviz.core.folders import LoadCancelled
+
+    asked = []
+
+    def listing(root, should_cancel=None):
+        asked.append(should_cancel())
+        raise LoadCancelled()
+
+    monkeypatch.setattr(fd, "list_folder", listing)
+    loader = fd.FolderLoader()
+    cancel = threading.Event()
+    cancel.set()  # Cancel pressed while the folder is being listed
+    with qtbot.waitSignal(loader.cancelled, timeout=1000):
+        loader._run(tmp_path, 28, (0.0, 1.0), cancel)
+    assert asked == [True]
