@@ -73,13 +73,24 @@ def test_two_link_loops_in_bounded_memory(tmp_path):
     assert "{'o': 3, 'x': 3}" in out
 
 
-def test_folders_nested_1500_deep_are_one_line(tmp_path):
+@pytest.fixture
+def deep_folder(tmp_path):
+    """A labelled folder whose class 'x' holds folders nested 1,500 deep. Made and removed one
+    level at a time: Path.mkdir(parents=True) and shutil.rmtree (pytest's clean-up) recurse."""
     root = make_folder(tmp_path / "data", per_class=3)
-    deep = str(root / "x")
-    for _ in range(1500):  # one level at a time: Path.mkdir(parents=True) recurses
-        deep = os.path.join(deep, "d")
-        os.mkdir(deep)
-    draw("x").save(os.path.join(deep, "deep.png"))
+    levels = [str(root / "x")]
+    for _ in range(1500):
+        levels.append(os.path.join(levels[-1], "d"))
+        os.mkdir(levels[-1])
+    draw("x").save(os.path.join(levels[-1], "deep.png"))
+    yield root
+    os.remove(os.path.join(levels[-1], "deep.png"))
+    for level in reversed(levels[1:]):
+        os.rmdir(level)
+
+
+def test_folders_nested_1500_deep_are_one_line(tmp_path, deep_folder):
+    root = deep_folder
     out = convviz_cli("train", root, "--out", tmp_path / "m.safetensors", "--epochs", "1",
                       cwd=tmp_path, timeout=60)
     assert_refused(out, "'x'", f"nested more than {limits.FOLDER_MAX_DEPTH} deep")
