@@ -181,10 +181,10 @@ def _gray(im, fit, path) -> np.ndarray:
         im = _reduced(im if mode in ("RGBA", "LA") else im.convert("RGBA"), fit)
         im = im.convert("RGBA")
         white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(white, im)
+        im = Image.alpha_composite(white, im).convert("L")
     else:
-        im = _reduced(im.convert("L"), fit)
-    return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+        im = _reduced(im if mode == "L" else im.convert("L"), fit)  # no copy of what is gray
+    return np.asarray(im, dtype=np.float32) / 255.0
 
 
 def ink_from_gray(gray: np.ndarray) -> np.ndarray:
