@@ -88,7 +88,7 @@ class LabelledImages:
     def report(self, max_skipped: int = 20) -> str:
         """A plain-text scan report: classes, images per class, files skipped and why."""
         counts = self.counts()
-        width = max(len(c) for c in self.classes)
+        width = min(max(len(c) for c in self.classes), 40)  # long names overflow, not all
         lines = [f"{len(self.y)} images in {len(self.classes)} classes from {shown(self.root)}"]
         lines += [f"  {c:<{width}}  {n:>7}" for c, n in counts.items()]
         if self.skipped:

@@ -44,6 +44,13 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path):
         assert f"{name}: a link to outside the chosen folder: not followed" in out, name
 
 
+def test_a_fifo_named_png_is_skipped_not_waited_on(tmp_path):
+    root = make_folder(tmp_path / "data", per_class=3)
+    os.mkfifo(root / "x" / "pipe.png")  # opening it would wait for a writer for ever
+    out = _loaded(tmp_path, root, timeout=30)
+    assert "{'o': 3, 'x': 3}" in out and "x/pipe.png: not a file" in out
+
+
 def test_links_inside_the_folder_are_followed(tmp_path):
     root = make_folder(tmp_path / "data", per_class=3)
     store = root / ".store"  # hidden: not a class, reached only through the link
