@@ -12,6 +12,7 @@ only fights for the GIL, so `decode_threads` picks one. QImage is safe to use of
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -137,6 +138,8 @@ def decode_threads(paths: list[str], sample: int = 16) -> int:
     picks = paths[::max(1, len(paths) // sample)][:sample]
     areas = []
     for path in picks:
+        if not os.path.isfile(path):  # Qt would open a FIFO and wait for a writer for ever
+            continue
         size = QImageReader(path).size()  # from the header; invalid (-1) for unreadable files
         if size.isValid():
             areas.append(size.width() * size.height())

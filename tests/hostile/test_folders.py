@@ -49,6 +49,16 @@ def test_a_fifo_named_png_is_skipped_not_waited_on(tmp_path):
     os.mkfifo(root / "x" / "pipe.png")  # opening it would wait for a writer for ever
     out = _loaded(tmp_path, root, timeout=30)
     assert "{'o': 3, 'x': 3}" in out and "x/pipe.png: not a file" in out
+    # the app's loader: it samples headers to choose its threads, then decodes with Qt
+    code = (f"from convviz.core.folders import list_folder, load_folder\n"
+            f"from convviz.qt.folder_decode import decode_threads, qimage_decode\n"
+            f"listing = list_folder({str(root)!r})\n"
+            f"print(decode_threads([p for p, _ in listing.files], sample=99))\n"
+            f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, listing=listing)\n"
+            f"print(d.counts(), [s.path + ': ' + s.reason for s in d.skipped])\n")
+    app = python_snippet(code, cwd=tmp_path, timeout=30)
+    assert app.returncode == 0 and not app.timed_out, app.stderr[-2000:]
+    assert "{'o': 3, 'x': 3} ['x/pipe.png: not a file']" in app.stdout
 
 
 def test_links_inside_the_folder_are_followed(tmp_path):
