@@ -242,3 +242,12 @@ def test_large_pictures_are_reduced_like_direct_area_averaging(tmp_path):
     reduced = load_image(tmp_path / "big.png", 28, (0.0, 1.0))
     direct = fit_square(ink_from_gray(big.astype(np.float32) / 255), 28)
     assert np.abs(reduced - direct).max() < 0.02
+
+
+def test_16bit_big_endian_tiff(tmp_path):
+    ink = np.where(_ink_mask(), 65535, 0).astype(">u2")
+    Image.frombuffer("I;16B", (SIZE, SIZE), ink.tobytes(), "raw", "I;16B", 0, 1).save(
+        tmp_path / "b.tif")
+    with Image.open(tmp_path / "b.tif") as check:
+        assert check.mode == "I;16B"
+    _check_ink_high(tmp_path / "b.tif")

@@ -167,9 +167,11 @@ def _gray(im, fit, path) -> np.ndarray:
     Image = _pillow()
     mode = im.mode
     if mode.startswith("I;16") or mode == "I":
+        if mode != "I":
+            im = im.convert("I")  # reduce and getextrema take I, not every I;16 flavour
         hi = im.getextrema()[1]  # the whole picture's brightest, before reducing
         top = 65535.0 if hi > 255 or mode.startswith("I;16") else 255.0
-        im = _reduced(im if mode == "I" else im.convert("I"), fit)  # reduce takes I, not I;16
+        im = _reduced(im, fit)
         return np.clip(np.asarray(im, dtype=np.float64) / top, 0, 1).astype(np.float32)
     if mode == "F":
         a = np.asarray(_reduced(im, fit), dtype=np.float32)  # box sums carry NaN/inf along
