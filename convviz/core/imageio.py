@@ -85,7 +85,9 @@ _pillow_ready = False
 def _pillow():
     """Pillow, imported on first use (only readers pay for it). convviz checks the pixel count
     itself, lower than Pillow's decompression-bomb limit, so Pillow's warning about it is noise
-    on the terminal; above twice its limit Pillow still refuses (DecompressionBombError)."""
+    on the terminal; above twice its limit Pillow still refuses (DecompressionBombError). So are
+    its warnings about damaged metadata (a cut TIFF printed a dozen lines before the one error):
+    the picture is decoded or refused in one line all the same."""
     global _pillow_ready
     from PIL import Image
 
@@ -93,6 +95,7 @@ def _pillow():
         import warnings
 
         warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
         _pillow_ready = True
     return Image
 

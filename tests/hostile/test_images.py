@@ -181,6 +181,15 @@ def test_a_picture_at_the_pixel_limit_decodes_well_under_the_bound(tmp_path):
     assert out.returncode == 0 and "(28, 28)" in out.stdout, out.stderr[-2000:]
 
 
+def test_a_cut_tiff_is_one_line_without_pillows_warnings(tmp_path):
+    whole = tmp_path / "whole.tif"
+    Image.fromarray(np.zeros((40, 50), np.uint8)).save(whole)
+    (tmp_path / "cut.tif").write_bytes(whole.read_bytes()[:60])  # "Corrupt EXIF data" x 12
+    out = convviz_cli("predict", WEIGHTS, tmp_path / "cut.tif", cwd=tmp_path)
+    assert_refused(out, "cut.tif")
+    assert "Warning" not in out.stderr
+
+
 def test_nan_pixels_are_refused(tmp_path):
     a = np.zeros((28, 28), np.float32)
     a[10, 10] = np.nan
