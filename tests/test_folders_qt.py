@@ -50,7 +50,7 @@ def test_qimage_and_pillow_decoders_agree(tmp_path, size):
 def test_qimage_decoder_refuses_a_corrupt_file(tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\ngarbage")
-    with pytest.raises(DataError, match="not a readable image"):
+    with pytest.raises(DataError, match="not an image convviz can read"):  # Pillow says why
         qimage_decode(str(bad), 28)
 
 
@@ -84,3 +84,39 @@ def test_small_pictures_decode_on_one_thread_and_large_ones_on_two(tmp_path):
     assert decode_threads(large) == 2
     assert decode_threads(small + large[:1]) == 2  # any large picture among those sampled
     assert decode_threads([str(broken)]) == 1 and decode_threads([]) == 1
+
+
+def test_the_apps_cancel_reaches_the_listing(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    import convviz.qt.folder_decode as fd
+    from convviz.core.folders import LoadCancelled
+
+    asked = []
+
+    def listing(root, should_cancel=None):
+        asked.append(should_cancel())
+        raise LoadCancelled()
+
+    monkeypatch.setattr(fd, "list_folder", listing)
+    loader = fd.FolderLoader()
+    cancel = threading.Event()
+    cancel.set()  # Cancel pressed while the folder is being listed
+    with qtbot.waitSignal(loader.cancelled, timeout=1000):
+        loader._run(tmp_path, 28, (0.0, 1.0), cancel)
+    assert asked == [True]
+
+
+def test_the_qt_decoder_goes_by_content_not_suffix(tmp_path):
+    pic = draw("x")
+    pic.save(tmp_path / "png.jpg", format="PNG")  # listed formats under another suffix: read
+    pic.convert("RGB").save(tmp_path / "jpeg.tif", format="JPEG")
+    for name in ("png.jpg", "jpeg.tif"):
+        assert qimage_decode(str(tmp_path / name), 28).shape == (28, 28)
+    (tmp_path / "svg.jpg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" '
+                                      'height="8"><rect width="8" height="8"/></svg>')
+    (tmp_path / "xpm.tif").write_text('/* XPM */\nstatic char *x[] = {"1 1 1 1", "a c #fff", '
+                                      '"a"};\n')
+    for name in ("svg.jpg", "xpm.tif"):  # formats Qt reads but convviz does not list
+        with pytest.raises(DataError, match="not an image convviz can read"):
+            qimage_decode(str(tmp_path / name), 28)

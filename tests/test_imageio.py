@@ -185,3 +185,69 @@ def test_grid_must_fit_the_model(tmp_path):
     (tmp_path / "big.txt").write_text("2 0\n0 0\n")
     with pytest.raises(DataError, match=r"values must lie in -1\.\.1, found 0\.\.2"):
         load_input(tmp_path / "big.txt", 2)
+
+
+# ---- hostile shapes and names (the process-level cases are in tests/hostile/) ---------------
+def test_fit_square_scales_before_it_pads():
+    thin = np.ones((20000, 1), np.float32)  # padded first, this was a 20000 x 20000 array
+    out = fit_square(thin, 28)
+    assert out.shape == (28, 28)
+    assert out[:, 13].min() > 0.0  # one centred column of ink, the rest background
+    assert np.delete(out, 13, axis=1).max() == 0.0
+    wide = fit_square(np.ones((3, 300), np.float32), 30)
+    assert wide.shape == (30, 30) and wide[:, 0].sum() == pytest.approx(wide[14, 0])
+
+
+def test_shown_names_are_one_printable_line():
+    from convviz.core.imageio import shown
+
+    assert shown("plain/name.png") == "plain/name.png"
+    assert shown("caf\udce9.png") == "caf\\xe9.png"  # a Latin-1 byte, as os.listdir gives it
+    assert shown(b"caf\xe9") == "caf\\xe9"
+    assert shown("a\nb\tc") == "a\\nb\\tc"
+    assert shown("\ud800x") == "\\ud800x"  # a lone surrogate that is not from the file system
+
+
+def test_only_listed_formats_are_decoded_whatever_the_suffix(tmp_path):
+    pic = Image.fromarray(np.where(_ink_mask(), 255, 0).astype(np.uint8), "L")
+    pic.save(tmp_path / "png.jpg", format="PNG")  # a listed format under another suffix: read
+    _check_ink_high(tmp_path / "png.jpg")
+    pic.save(tmp_path / "pgm.png", format="PPM")  # Pillow reads it; convviz does not list it
+    (tmp_path / "eps.png").write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n")
+    for name in ("pgm.png", "eps.png"):
+        with pytest.raises(DataError, match="not an image convviz can read"):
+            load_image(tmp_path / name, SIZE)
+
+
+def test_pixel_and_file_limits_are_checked_from_the_header(tmp_path, monkeypatch):
+    from convviz.core import limits
+
+    Image.new("L", (300, 200)).save(tmp_path / "a.png")
+    monkeypatch.setattr(limits, "IMAGE_MAX_PIXELS", 300 * 200 - 1)
+    with pytest.raises(DataError, match=r"300x200 pixels, over convviz's limit of 0\.059999"):
+        load_image(tmp_path / "a.png", SIZE)
+    monkeypatch.setattr(limits, "IMAGE_MAX_PIXELS", 300 * 200)
+    assert load_image(tmp_path / "a.png", SIZE).shape == (SIZE, SIZE)
+    monkeypatch.setattr(limits, "IMAGE_MAX_FILE_BYTES", 10)
+    with pytest.raises(DataError, match="over convviz's limit of 0 MB for an image"):
+        load_image(tmp_path / "a.png", SIZE)
+    with pytest.raises(DataError, match="not a file"):
+        load_image(tmp_path, SIZE)
+
+
+def test_large_pictures_are_reduced_like_direct_area_averaging(tmp_path):
+    rng = np.random.default_rng(1)
+    big = (rng.random((900, 1200)) > 0.7).astype(np.uint8) * 255
+    Image.fromarray(big).save(tmp_path / "big.png")
+    reduced = load_image(tmp_path / "big.png", 28, (0.0, 1.0))
+    direct = fit_square(ink_from_gray(big.astype(np.float32) / 255), 28)
+    assert np.abs(reduced - direct).max() < 0.02
+
+
+def test_16bit_big_endian_tiff(tmp_path):
+    ink = np.where(_ink_mask(), 65535, 0).astype(">u2")
+    Image.frombuffer("I;16B", (SIZE, SIZE), ink.tobytes(), "raw", "I;16B", 0, 1).save(
+        tmp_path / "b.tif")
+    with Image.open(tmp_path / "b.tif") as check:
+        assert check.mode == "I;16B"
+    _check_ink_high(tmp_path / "b.tif")

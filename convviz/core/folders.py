@@ -32,8 +32,10 @@ from typing import Callable
 
 import numpy as np
 
+from . import limits
 from .errors import ConvvizError, DataError
-from .imageio import IMAGE_SUFFIXES, decode_gray, fit_square, ink_from_gray, to_range
+from .imageio import (IMAGE_SUFFIXES, decode_gray, fit_square, ink_from_gray, shown,
+                      to_range)
 
 Decoder = Callable[[str, int], np.ndarray]  # (path, size) -> (size, size) gray or ink, 0..1
 Progress = Callable[[int, int], None]  # (images done, images in all)
@@ -86,8 +88,8 @@ class LabelledImages:
     def report(self, max_skipped: int = 20) -> str:
         """A plain-text scan report: classes, images per class, files skipped and why."""
         counts = self.counts()
-        width = max(len(c) for c in self.classes)
-        lines = [f"{len(self.y)} images in {len(self.classes)} classes from {self.root}"]
+        width = min(max(len(c) for c in self.classes), 40)  # long names overflow, not all
+        lines = [f"{len(self.y)} images in {len(self.classes)} classes from {shown(self.root)}"]
         lines += [f"  {c:<{width}}  {n:>7}" for c, n in counts.items()]
         if self.skipped:
             lines.append(f"{len(self.skipped)} files skipped:")
@@ -105,51 +107,134 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name in ("__MACOSX", "Thumbs.db", "desktop.ini")
 
 
-def list_folder(root) -> FolderListing:
-    """Walk a labelled folder without decoding anything. Raises DataError with one line."""
+def _inside(real_root: str, target: str) -> bool:
+    return os.path.commonpath([real_root, target]) == real_root
+
+
+class _Walk:
+    """Lists a labelled folder without ever leaving it or going round in circles.
+
+    A link is followed only when its target resolves inside the chosen folder; every folder is
+    listed once, known by (device, inode), so a link back up (a loop) or a second link to the same
+    folder adds nothing. Depth (limits.FOLDER_MAX_DEPTH), the number of entries seen
+    (limits.FOLDER_MAX_FILES) and the cancel flag are checked as the walk goes: a folder of
+    millions of files is refused before it is sorted, and Cancel stops the walk within a few
+    thousand entries."""
+
+    def __init__(self, root: Path, should_cancel):
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.cut = len(os.path.join(str(root), ""))
+        self.should_cancel = should_cancel or (lambda: False)
+        self.visited: set[tuple[int, int]] = set()
+        self.seen = 0
+        self.skipped: list[Skipped] = []
+
+    def rel(self, path: str) -> str:
+        return shown(path[self.cut:])
+
+    def scan(self, path: str) -> list[os.DirEntry] | None:
+        """The entries of one folder in name order; None (and a skipped entry) for a folder
+        already listed or unreadable."""
+        if self.should_cancel():
+            raise LoadCancelled()
+        try:
+            st = os.stat(path)
+            key = (st.st_dev, st.st_ino)
+            if key in self.visited:
+                self.skipped.append(Skipped(self.rel(path), "a folder already listed (reached "
+                                            "again through a link): not listed twice"))
+                return None
+            self.visited.add(key)
+            entries = []
+            with os.scandir(path) as it:
+                for e in it:
+                    entries.append(e)
+                    self.seen += 1
+                    if self.seen > limits.FOLDER_MAX_FILES:
+                        raise DataError(f"{shown(self.root)}: more than "
+                                        f"{limits.FOLDER_MAX_FILES:,} files and folders "
+                                        f"(convviz's limit for a labelled folder)")
+                    if self.seen % 4096 == 0 and self.should_cancel():
+                        raise LoadCancelled()
+        except OSError as e:
+            if path == str(self.root):
+                raise DataError(f"cannot read the folder {shown(path)}: "
+                                f"{e.strerror or e}") from None
+            self.skipped.append(Skipped(self.rel(path), f"cannot read the folder "
+                                        f"({e.strerror or e})"))
+            return None
+        entries.sort(key=lambda e: e.name)
+        return entries
+
+    def leads_outside(self, e: os.DirEntry) -> bool:
+        if e.is_symlink() and not _inside(self.real_root, os.path.realpath(e.path)):
+            self.skipped.append(Skipped(self.rel(e.path), "a link to outside the chosen folder: "
+                                        "not followed"))
+            return True
+        return False
+
+    def class_files(self, top: str, ci: int, name: str, files: list) -> None:
+        """Every image file under one class folder, depth first, in name order."""
+        stack = [(top, 0)]
+        while stack:
+            path, depth = stack.pop()
+            entries = self.scan(path)
+            if entries is None:
+                continue
+            subdirs = []
+            for e in entries:
+                if _hidden(e.name) or self.leads_outside(e):
+                    continue
+                try:
+                    is_dir = e.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    subdirs.append(e.path)
+                elif os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES:
+                    files.append((e.path, ci))
+                else:
+                    self.skipped.append(Skipped(self.rel(e.path), "not an image type"))
+            if subdirs and depth >= limits.FOLDER_MAX_DEPTH:
+                raise DataError(f"class folder '{name}' holds folders nested more than "
+                                f"{limits.FOLDER_MAX_DEPTH} deep (convviz's limit)")
+            stack.extend((d, depth + 1) for d in reversed(subdirs))
+
+
+def list_folder(root, should_cancel: Callable[[], bool] | None = None) -> FolderListing:
+    """Walk a labelled folder without decoding anything. Raises DataError with one line, or
+    LoadCancelled once `should_cancel()` says so."""
     root = Path(root).expanduser()
     if not root.exists():
-        raise DataError(f"folder not found: {root}")
+        raise DataError(f"folder not found: {shown(root)}")
     if not root.is_dir():
-        raise DataError(f"not a folder: {root}")
-    try:
-        with os.scandir(root) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as e:
-        raise DataError(f"cannot read the folder {root}: {e.strerror or e}") from None
-    skipped: list[Skipped] = []
+        raise DataError(f"not a folder: {shown(root)}")
+    walk = _Walk(root, should_cancel)
+    entries = walk.scan(str(root))
     class_dirs = []
     for e in entries:
-        if _hidden(e.name):
+        if _hidden(e.name) or walk.leads_outside(e):
             continue
         if e.is_dir():
             class_dirs.append(e)
         else:
-            skipped.append(Skipped(e.name, "not inside a class folder"))
+            walk.skipped.append(Skipped(shown(e.name), "not inside a class folder"))
     if not class_dirs:
-        raise DataError(f"no class folders in {root}: put each class's images in a subfolder "
-                        f"named after the class")
+        raise DataError(f"no class folders in {shown(root)}: put each class's images in a "
+                        f"subfolder named after the class")
     if len(class_dirs) == 1:
-        raise DataError(f"only one class folder ({class_dirs[0].name!r}) in {root}: a "
-                        f"classifier needs at least two")
-    classes = tuple(e.name for e in class_dirs)
+        raise DataError(f"only one class folder ('{shown(class_dirs[0].name)}') in "
+                        f"{shown(root)}: a classifier needs at least two")
+    classes = tuple(shown(e.name) for e in class_dirs)  # a name is shown the same everywhere
     files: list[tuple[str, int]] = []
     for ci, d in enumerate(class_dirs):
         before = len(files)
-        for dirpath, dirnames, filenames in os.walk(d.path, followlinks=True):
-            dirnames[:] = sorted(n for n in dirnames if not _hidden(n))
-            for name in sorted(filenames):
-                if _hidden(name):
-                    continue
-                full = os.path.join(dirpath, name)
-                if os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
-                    files.append((full, ci))
-                else:
-                    skipped.append(Skipped(os.path.relpath(full, root), "not an image type"))
+        walk.class_files(d.path, ci, classes[ci], files)
         if len(files) == before:
-            raise DataError(f"class folder {d.name!r} has no images (png, jpg, bmp, gif, webp "
-                            f"or tif)")
-    return FolderListing(root, classes, files, skipped)
+            raise DataError(f"class folder '{classes[ci]}' has no images (png, jpg, bmp, gif, "
+                            f"webp or tif)")
+    return FolderListing(root, classes, files, walk.skipped)
 
 
 # ---- decoding ------------------------------------------------------------------------------
@@ -157,7 +242,7 @@ def list_folder(root) -> FolderListing:
 def pillow_decode(path: str, size: int) -> np.ndarray:
     """Pillow decoder: exactly what the app does with one picture (imageio.load_image), as ink
     0..1: 8/16-bit, palette and alpha handled, light backgrounds inverted, padded to a square."""
-    return fit_square(ink_from_gray(decode_gray(path)), size)
+    return fit_square(ink_from_gray(decode_gray(path, fit=size)), size)
 
 
 def to_ink(gray: np.ndarray) -> np.ndarray:
@@ -170,34 +255,37 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     return np.where((border > 0.5)[..., None, None], 1.0 - g, g)
 
 
-def _decode_chunk(decoder: Decoder, chunk, size: int):
-    """Decode a list of (position, path); returns positions, images, and failures."""
+def _decode_chunk(decoder: Decoder, chunk, size: int, should_cancel=None):
+    """Decode a list of (position, path); returns positions, images, and failures. Stops early
+    once `should_cancel()` says so: Cancel waits for one picture, never for a whole chunk."""
     ok_pos, images, failed = [], [], []
     for pos, path in chunk:
+        if should_cancel and should_cancel():
+            break
         try:
             g = np.asarray(decoder(path, size), dtype=np.float32)
             if g.shape != (size, size) or not np.isfinite(g).all():
                 raise DataError(f"decoder gave {g.shape} instead of {size}x{size}")
         except ConvvizError as e:  # imageio's messages start with the path: the list has it
-            failed.append((pos, str(e).removeprefix(f"{path}: ")))
+            failed.append((pos, str(e).removeprefix(f"{shown(path)}: ")))
         except Exception as e:  # a decoder's own fault: still this one file, never fatal
-            failed.append((pos, f"cannot decode: {type(e).__name__}: {e}".split("\n")[0]))
+            failed.append((pos, shown(f"cannot decode: {type(e).__name__}: {e}".split("\n")[0])))
         else:
             ok_pos.append(pos)
             images.append(g)
     return ok_pos, images, failed
 
 
-def _decoded(decoder: Decoder, chunks, size: int, threads: int):
+def _decoded(decoder: Decoder, chunks, size: int, threads: int, should_cancel=None):
     """Each chunk's (positions, images, failures), as chunks finish. One thread: right here, in
     order (a pool of one only adds a hand-over per chunk: 26,000 against 12,000-18,000 small
     PNGs a second measured). An early stop (cancel, error) drops the chunks not yet begun."""
     if threads <= 1:
         for c in chunks:
-            yield _decode_chunk(decoder, c, size)
+            yield _decode_chunk(decoder, c, size, should_cancel)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(_decode_chunk, decoder, c, size) for c in chunks]
+        futures = [pool.submit(_decode_chunk, decoder, c, size, should_cancel) for c in chunks]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
@@ -212,11 +300,17 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
                 listing: FolderListing | None = None) -> LabelledImages:
     """Decode a labelled folder into arrays. Raises DataError (unusable folder) or
     LoadCancelled. `listing` reuses an earlier `list_folder` result."""
-    listing = listing or list_folder(root)
+    listing = listing or list_folder(root, should_cancel)
     decoder = decoder or pillow_decode
     files = listing.files
     total = len(files)
-    gray = np.empty((total, size, size), np.float32)
+    need = total * size * size * 4
+    if need > limits.FOLDER_MAX_DECODED_BYTES:
+        raise DataError(f"{shown(listing.root)}: {total:,} images of {size}x{size} take "
+                        f"{need / 2 ** 30:.1f} GB decoded, over convviz's limit of "
+                        f"{limits.FOLDER_MAX_DECODED_BYTES / 2 ** 30:g} GB")
+    # one array for the whole run: decoded in place, then the usable images moved to the front
+    X = np.empty((total, 1, size, size), np.float32)
     good = np.zeros(total, bool)
     reasons: dict[int, str] = {}
     chunks = [[(i, files[i][0]) for i in range(s, min(s + CHUNK, total))]
@@ -224,11 +318,11 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
     done = 0
     if progress:
         progress(0, total)
-    for ok_pos, images, failed in _decoded(decoder, chunks, size, threads):
+    for ok_pos, images, failed in _decoded(decoder, chunks, size, threads, should_cancel):
         if should_cancel and should_cancel():
             raise LoadCancelled()
         if ok_pos:
-            gray[ok_pos] = np.stack(images)
+            X[ok_pos, 0] = np.stack(images)
             good[ok_pos] = True
         reasons.update(failed)
         done += len(ok_pos) + len(failed)
@@ -236,20 +330,22 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
             progress(done, total)
     cut = len(os.path.join(str(listing.root), ""))  # paths all start with root/ (list_folder)
     skipped = list(listing.skipped) + [
-        Skipped(files[i][0][cut:], reasons[i]) for i in sorted(reasons)]
+        Skipped(shown(files[i][0][cut:]), reasons[i]) for i in sorted(reasons)]
     labels = np.fromiter((c for _, c in files), np.int64, total)
     if not good.any():
-        raise DataError(f"no readable images in {listing.root} ({total} files tried, e.g. "
-                        f"{skipped[-1].path}: {skipped[-1].reason})")
+        raise DataError(f"no readable images in {shown(listing.root)} ({total} files tried, "
+                        f"e.g. {skipped[-1].path}: {skipped[-1].reason})")
     keep = np.flatnonzero(good)
     y = labels[keep]
     counts = np.bincount(y, minlength=len(listing.classes))
     empty = [c for c, n in zip(listing.classes, counts) if n == 0]
     if empty:
-        raise DataError(f"class folder {empty[0]!r} has no usable image (every file in it was "
+        raise DataError(f"class folder '{empty[0]}' has no usable image (every file in it was "
                         f"skipped)")
-    X = np.empty((len(keep), 1, size, size), np.float32)  # (N, 1, size, size)
-    for s in range(0, len(keep), 4096):  # in blocks: no second full-size temporary
-        X[s:s + 4096, 0] = to_range(to_ink(gray[keep[s:s + 4096]]), value_range)
-    paths = [files[i][0][cut:] for i in keep]
+    for s in range(0, len(keep), 4096):  # keep[j] >= j: each block reads at or after it writes
+        block = keep[s:s + 4096]
+        X[s:s + len(block), 0] = to_range(to_ink(X[block, 0]), value_range)
+    if len(keep) < total:
+        X = X[:len(keep)].copy() if len(keep) < total // 2 else X[:len(keep)]
+    paths = [shown(files[i][0][cut:]) for i in keep]
     return LabelledImages(listing.root, listing.classes, X, y, paths, skipped)

@@ -7,48 +7,189 @@ paper, is inverted first, so dark-on-light and light-on-dark pictures both work.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
 
+from . import limits
 from .errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP and TIFF"  # limits.IMAGE_FORMATS, for messages
 
 
 def is_image_path(path) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
-def decode_gray(path) -> np.ndarray:
-    """Decode any image Pillow reads into a float32 (H, W) array, 0 = black .. 1 = white.
+def shown(path) -> str:
+    """A path or file name as one line of text a person can read: bytes that are not UTF-8 (kept
+    by Python as surrogates, and used as they are to open the file) shown as \\xNN, control
+    characters such as a newline escaped. The CLI and the app show names the same way."""
+    s = os.fsdecode(path) if isinstance(path, bytes) else str(path)
+    try:
+        s = s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that did not come from the file system
+        s = s.encode("utf-8", "backslashreplace").decode("utf-8")
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in s)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2 ** 20:,.0f} MB"
+
+
+def check_regular_file(path, max_bytes: int, what: str) -> int:
+    """Stat before reading: a missing file, a folder, a device or FIFO (which would block or
+    never end) and a file over `max_bytes` are refused in one line. Returns the size."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{shown(path)}: no such file") from None
+    except OSError as e:
+        raise DataError(f"{shown(path)}: cannot read it ({e.strerror or e})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{shown(path)}: not a file")
+    if st.st_size > max_bytes:
+        raise DataError(f"{shown(path)}: the file is {_mb(st.st_size)}, over convviz's limit of "
+                        f"{_mb(max_bytes)} for {what}")
+    return st.st_size
+
+
+def check_pixels(path, width: int, height: int) -> None:
+    """The picture's size as its header states it, before anything that size is decoded."""
+    if width < 1 or height < 1:
+        raise DataError(f"{shown(path)}: the picture is {width}x{height} pixels (empty)")
+    if width * height > limits.IMAGE_MAX_PIXELS:
+        raise DataError(f"{shown(path)}: the picture is {width}x{height} pixels, over convviz's "
+                        f"limit of {limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels")
+
+
+def fitted(width: int, height: int, size: int) -> tuple[int, int]:
+    """(width, height) scaled so the longer side is `size`, the aspect kept (at least 1 pixel)."""
+    n = max(width, height)
+    return max(1, round(width * size / n)), max(1, round(height * size / n))
+
+
+# Reductions made by the decoder or by whole-pixel averaging keep at least this many times the
+# final size: the last, exact area-averaging step then matches a direct one to within rounding
+# (reducing to just above the final size and averaging again blurred thin strokes).
+OVERSAMPLE = 4
+
+_pillow_ready = False
+
+
+def _pillow():
+    """Pillow, imported on first use (only readers pay for it). convviz checks the pixel count
+    itself, lower than Pillow's decompression-bomb limit, so Pillow's warning about it is noise
+    on the terminal; above twice its limit Pillow still refuses (DecompressionBombError). So are
+    its warnings about damaged metadata (a cut TIFF printed a dozen lines before the one error):
+    the picture is decoded or refused in one line all the same."""
+    global _pillow_ready
+    from PIL import Image
+
+    if not _pillow_ready:
+        import warnings
+
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        _pillow_ready = True
+    return Image
+
+
+def open_image(path):
+    """A Pillow image of the listed formats only, recognised by content, its size checked from
+    the header; nothing decoded yet. Never a format whose plugin runs a program (EPS: Ghostscript).
+    """
+    Image = _pillow()
+    from PIL import UnidentifiedImageError
+
+    check_regular_file(path, limits.IMAGE_MAX_FILE_BYTES, "an image")
+    try:
+        im = Image.open(path, formats=limits.IMAGE_FORMATS)
+    except UnidentifiedImageError:
+        raise DataError(f"{shown(path)}: not an image convviz can read (it reads {FORMAT_NAMES}, "
+                        f"recognised by their content)") from None
+    except Image.DecompressionBombError:
+        raise DataError(f"{shown(path)}: the picture is over convviz's limit of "
+                        f"{limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels") from None
+    except FileNotFoundError:
+        raise DataError(f"{shown(path)}: no such file") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise DataError(f"{shown(path)}: the image is damaged ({_one_line(e)})") from None
+    try:
+        check_pixels(path, *im.size)
+    except DataError:
+        im.close()
+        raise
+    return im
+
+
+def _one_line(e) -> str:
+    return shown(str(e).split("\n")[0])[:200]
+
+
+def decode_gray(path, fit: int | None = None) -> np.ndarray:
+    """Decode a picture into a float32 (H, W) array, 0 = black .. 1 = white.
 
     8- and 16-bit, palette and transparent images are handled; transparency is laid over white
-    (a transparent background behaves like paper).
+    (a transparent background behaves like paper). With `fit`, a picture larger than needed for
+    a fit x fit square is decoded reduced: a JPEG by its decoder (1/2 to 1/8, `draft`), any
+    picture by whole-pixel box averaging (`reduce`) before it is converted, so that no array
+    made after the decoder's own is larger than 8 fit x 8 fit (OVERSAMPLE), whatever the aspect
+    ratio.
     """
-    from PIL import Image, UnidentifiedImageError  # imported here: only readers pay for Pillow
-
+    im = open_image(path)
     try:
-        with Image.open(path) as im:
+        with im:
+            if fit and im.format == "JPEG":
+                im.draft(im.mode, fitted(*im.size, OVERSAMPLE * fit))
             im.load()
-            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                a = np.asarray(im, dtype=np.float64)
-                top = 65535.0 if a.max() > 255 or im.mode.startswith("I;16") else 255.0
-                return np.clip(a / top, 0, 1).astype(np.float32)
-            if im.mode == "F":
-                a = np.asarray(im, dtype=np.float32)
-                return np.clip(a / (255.0 if a.max() > 1 else 1.0), 0, 1)
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                im = im.convert("RGBA")
-                white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(white, im)
-            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+            return _gray(im, fit, path)
+    except DataError:
+        raise
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnidentifiedImageError:
-        raise DataError(f"{path}: not an image convviz can read") from None
-    except (OSError, ValueError, SyntaxError) as e:  # truncated or corrupt data
-        raise DataError(f"{path}: the image is damaged ({e})") from None
+        raise DataError(f"{shown(path)}: no such file") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as e:  # truncated or corrupt data
+        raise DataError(f"{shown(path)}: the image is damaged ({_one_line(e)})") from None
+    except MemoryError:
+        raise DataError(f"{shown(path)}: not enough memory to decode the picture") from None
+
+
+def _reduced(im, fit):
+    """Box-average by a whole factor so the longer side stays at least OVERSAMPLE x `fit`
+    (Pillow's reduce): under 2 x OVERSAMPLE x fit after it."""
+    factor = max(1, max(im.size) // (OVERSAMPLE * fit)) if fit else 1
+    return im.reduce(factor) if factor > 1 else im
+
+
+def _gray(im, fit, path) -> np.ndarray:
+    Image = _pillow()
+    mode = im.mode
+    if mode.startswith("I;16") or mode == "I":
+        if mode != "I":
+            im = im.convert("I")  # reduce and getextrema take I, not every I;16 flavour
+        hi = im.getextrema()[1]  # the whole picture's brightest, before reducing
+        top = 65535.0 if hi > 255 or mode.startswith("I;16") else 255.0
+        im = _reduced(im, fit)
+        return np.clip(np.asarray(im, dtype=np.float64) / top, 0, 1).astype(np.float32)
+    if mode == "F":
+        a = np.asarray(_reduced(im, fit), dtype=np.float32)  # box sums carry NaN/inf along
+        if not np.isfinite(a).all():
+            raise DataError(f"{shown(path)}: the picture holds pixels that are not finite "
+                            f"numbers (NaN or infinity)")
+        return np.clip(a / (255.0 if a.max() > 1 else 1.0), 0, 1)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
+        im = _reduced(im if mode in ("RGBA", "LA") else im.convert("RGBA"), fit)
+        im = im.convert("RGBA")
+        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, im).convert("L")
+    else:
+        im = _reduced(im if mode == "L" else im.convert("L"), fit)  # no copy of what is gray
+    return np.asarray(im, dtype=np.float32) / 255.0
 
 
 def ink_from_gray(gray: np.ndarray) -> np.ndarray:
@@ -59,20 +200,24 @@ def ink_from_gray(gray: np.ndarray) -> np.ndarray:
 
 
 def fit_square(ink: np.ndarray, size: int) -> np.ndarray:
-    """Pad a (H, W) ink array to a square with background (0) and resample to size x size:
-    area averaging when shrinking (thin strokes fade instead of vanishing), bilinear when
-    growing."""
-    from PIL import Image
-
+    """Resample a (H, W) ink array so its longer side is `size`, the aspect kept, then pad it to
+    a size x size square with background (0), centred: area averaging when shrinking (thin
+    strokes fade instead of vanishing), bilinear when growing. Scaling before padding keeps
+    every array here at most size x size beyond the input (padding a 1 x 20000 picture to a
+    square first took 1.6 GB)."""
     h, w = ink.shape
     n = max(h, w)
-    sq = np.zeros((n, n), dtype=np.float32)
-    sq[(n - h) // 2:(n - h) // 2 + h, (n - w) // 2:(n - w) // 2 + w] = ink
-    if n == size:
-        return sq
-    method = Image.Resampling.BOX if n > size else Image.Resampling.BILINEAR
-    out = Image.fromarray(sq, mode="F").resize((size, size), method)
-    return np.clip(np.asarray(out, dtype=np.float32), 0, 1)
+    fw, fh = fitted(w, h, size)
+    if (fh, fw) != (h, w):
+        Image = _pillow()
+        method = Image.Resampling.BOX if n > size else Image.Resampling.BILINEAR
+        small = Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32))
+        small = small.resize((fw, fh), method)
+        ink = np.clip(np.asarray(small, dtype=np.float32), 0, 1)
+    out = np.zeros((size, size), dtype=np.float32)
+    top, left = (size - fh) // 2, (size - fw) // 2
+    out[top:top + fh, left:left + fw] = ink
+    return out
 
 
 def to_range(ink: np.ndarray, value_range) -> np.ndarray:
@@ -82,34 +227,55 @@ def to_range(ink: np.ndarray, value_range) -> np.ndarray:
 
 def load_image(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
     """An image file -> (size, size) float32 in `value_range`, ink high."""
-    return to_range(fit_square(ink_from_gray(decode_gray(path)), size), value_range)
+    return to_range(fit_square(ink_from_gray(decode_gray(path, fit=size)), size), value_range)
 
 
 def load_grid_text(path) -> np.ndarray:
-    """A text file of whitespace-separated numbers, one row a line, like the deck's grids."""
+    """A text file of whitespace-separated numbers, one row a line, like the deck's grids.
+
+    Bounded before reading (limits.GRID_MAX_FILE_BYTES, then at most GRID_MAX_SIDE rows and
+    numbers a row, checked line by line); every number finite as float32."""
+    check_regular_file(path, limits.GRID_MAX_FILE_BYTES, "a number grid")
+    name = shown(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        with open(path, "rb") as f:
+            data = f.read(limits.GRID_MAX_FILE_BYTES + 1)  # the file may have grown since
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read it as text ({e.__class__.__name__})") from None
+        raise DataError(f"{name}: cannot read it as text ({e.__class__.__name__})") from None
+    if len(data) > limits.GRID_MAX_FILE_BYTES:
+        raise DataError(f"{name}: the file is over convviz's limit of "
+                        f"{_mb(limits.GRID_MAX_FILE_BYTES)} for a number grid")
+    side = limits.GRID_MAX_SIDE
+    top = float(np.finfo(np.float32).max)
     rows = []
     for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
+        line = line.strip()
+        if not line or line.startswith("#"):
             continue
+        words = line.replace(",", " ").split()
+        if not words:  # separators only: a blank line
+            continue
+        if len(words) > side:
+            raise DataError(f"{name}: line {n} holds {len(words)} numbers, over convviz's limit "
+                            f"of {side} a row")
+        if len(rows) == side:
+            raise DataError(f"{name}: more than {side} rows of numbers (convviz's limit)")
         try:
-            rows.append([float(v) for v in line.replace(",", " ").split()])
+            row = np.array([float(v) for v in words], dtype=np.float64)
         except ValueError:
-            raise DataError(f"{path}: line {n} holds something that is not a number") from None
+            raise DataError(f"{name}: line {n} holds something that is not a number") from None
+        if not (np.abs(row) <= top).all():  # NaN, infinity, or infinite once made float32
+            raise DataError(f"{name}: line {n} holds a value that is not finite (or too large "
+                            f"for 32-bit floats)")
+        rows.append(row)
     if not rows:
-        raise DataError(f"{path}: no numbers in the file")
+        raise DataError(f"{name}: no numbers in the file")
     widths = {len(r) for r in rows}
     if len(widths) != 1:
-        raise DataError(f"{path}: rows have different lengths ({', '.join(map(str, sorted(widths)))})")
-    a = np.array(rows, dtype=np.float32)
-    if not np.isfinite(a).all():
-        raise DataError(f"{path}: the grid holds a value that is not finite")
-    return a
+        lengths = ", ".join(map(str, sorted(widths)))
+        raise DataError(f"{name}: rows have different lengths ({lengths})")
+    return np.array(rows, dtype=np.float32)
 
 
 def load_input(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
@@ -118,11 +284,11 @@ def load_input(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
         return load_image(path, size, value_range)
     grid = load_grid_text(path)
     if grid.shape != (size, size):
-        raise DataError(f"{path}: the grid is {grid.shape[0]}x{grid.shape[1]} but the model takes "
-                        f"{size}x{size}")
+        raise DataError(f"{shown(path)}: the grid is {grid.shape[0]}x{grid.shape[1]} but the "
+                        f"model takes {size}x{size}")
     lo, hi = value_range
     if grid.min() < lo - 1e-6 or grid.max() > hi + 1e-6:
-        raise DataError(f"{path}: values must lie in {lo:g}..{hi:g}, found {grid.min():g}.."
+        raise DataError(f"{shown(path)}: values must lie in {lo:g}..{hi:g}, found {grid.min():g}.."
                         f"{grid.max():g}")
     return grid
 

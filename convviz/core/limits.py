@@ -10,7 +10,27 @@ from __future__ import annotations
 
 # --- images (imageio, folders) --------------------------------------------------------------
 
+# The raster formats convviz decodes, recognised by their content (never by the file's suffix).
+# Every other format is refused before a decoder sees it: Pillow's EPS plugin runs Ghostscript.
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
+# Largest picture accepted, width x height as its header states it (40 MP: 8000 x 5000, more
+# than a phone camera's 12 to 48 MP after JPEG's own 1/2..1/8 reduction). Decoded at full size
+# it is at most 4 bytes a pixel (160 MB); it is reduced before anything else is made of it.
+IMAGE_MAX_PIXELS = 40_000_000
+# Largest image file read at all (some decoders read the whole file into memory first).
+IMAGE_MAX_FILE_BYTES = 256 * 1024 * 1024
+# A number grid (trace's text INPUT): file size, and rows or numbers a row.
+GRID_MAX_FILE_BYTES = 16 * 1024 * 1024
+GRID_MAX_SIDE = 1024
+
 # --- labelled folders -----------------------------------------------------------------------
+
+# Folders inside a class folder, counted from the class folder (0).
+FOLDER_MAX_DEPTH = 32
+# Files and folders seen while listing (images and skipped files together).
+FOLDER_MAX_FILES = 1_000_000
+# The decoded images of one folder, (N, size, size) float32: N x size^2 x 4 bytes.
+FOLDER_MAX_DECODED_BYTES = 2 * 1024 ** 3
 
 # --- network descriptions and weights files -------------------------------------------------
 # Chosen so that every preset and the bundled weights are far inside, and an AlexNet-sized

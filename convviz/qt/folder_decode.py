@@ -12,19 +12,31 @@ only fights for the GIL, so `decode_threads` picks one. QImage is safe to use of
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
+from ..core import limits
 from ..core.errors import ConvvizError, DataError
-from ..core.folders import LoadCancelled, list_folder, load_folder
-from ..core.imageio import ink_from_gray
+from ..core.folders import LoadCancelled, list_folder, load_folder, pillow_decode
+from ..core.imageio import (FORMAT_NAMES, OVERSAMPLE, check_pixels, check_regular_file, fitted,
+                            ink_from_gray)
 
 _F = QImage.Format
 _SMOOTH = Qt.TransformationMode.SmoothTransformation
 _FIT = Qt.AspectRatioMode.KeepAspectRatio
+_SCALED = QImageIOHandler.ImageOption.ScaledSize
+# Qt's names for the formats convviz reads (limits.IMAGE_FORMATS): anything else Qt recognises
+# (SVG, XPM, TGA, ICO, ...) is refused, whatever the file's suffix says
+_QT_FORMATS = {name.lower() for name in limits.IMAGE_FORMATS}
+# Qt refuses to decode a picture larger than this (its own default: 256 MB): at convviz's pixel
+# limit and 4 bytes a pixel, so a 16-bit RGBA picture (8 bytes a pixel) is left to Pillow, which
+# reads it as 8-bit.
+QImageReader.setAllocationLimit(min(QImageReader.allocationLimit(),
+                                    limits.IMAGE_MAX_PIXELS * 4 // 2 ** 20))
 
 
 def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
@@ -35,10 +47,47 @@ def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
     return rows.view(dtype) if dtype is not np.uint8 else rows
 
 
+def _reader(path: str) -> tuple[QImageReader, QBuffer | None]:
+    """A reader for a file Qt can name; a path holding bytes that are not UTF-8 (which a QString
+    cannot carry) is read here and handed over in memory, so such files load as in the CLI."""
+    check_regular_file(path, limits.IMAGE_MAX_FILE_BYTES, "an image")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as f:
+            buffer = QBuffer()
+            buffer.setData(QByteArray(f.read(limits.IMAGE_MAX_FILE_BYTES)))
+        return QImageReader(buffer), buffer
+    return QImageReader(path), None
+
+
+def read_image(path: str, size: int) -> QImage:
+    """Decode only the listed formats, recognised by content; the size checked from the header;
+    a JPEG decoded straight at the size needed (its decoder's own 1/2..1/8 scaling)."""
+    reader, _buffer = _reader(path)  # _buffer: kept alive while the reader reads
+    # Qt takes the handler the suffix names only if that handler accepts the content (each checks
+    # its format's signature), else the one whose signature matches: format(), asked before
+    # read(), is the content's format (an SVG named .jpg says "svg"). Cheaper than
+    # setDecideFormatFromContent, which probes every handler for every file (36 us against 25).
+    fmt = bytes(reader.format().data()).decode("ascii", "replace")
+    if fmt not in _QT_FORMATS:
+        raise DataError(f"not an image convviz can read (it reads {FORMAT_NAMES}, recognised by "
+                        f"their content)")
+    dims = reader.size()
+    if dims.isValid():
+        check_pixels(path, dims.width(), dims.height())
+        big = OVERSAMPLE * size  # as imageio: the last averaging step is ours, from 4x
+        if max(dims.width(), dims.height()) > big and reader.supportsOption(_SCALED):
+            reader.setScaledSize(QSize(*fitted(dims.width(), dims.height(), big)))
+    return reader.read()  # null when Qt cannot decode it
+
+
 def qimage_decode(path: str, size: int) -> np.ndarray:
-    img = QImage(path)
+    img = read_image(path, size)
     if img.isNull():
-        raise DataError("not a readable image")
+        # a listed format Qt cannot decode (a damaged file, a TIFF flavour, a picture over Qt's
+        # allocation limit): Pillow's answer, so the app takes what the CLI takes, or says why not
+        return pillow_decode(path, size)
     gray = _gray_fitted(img, size)  # (h, w), the longer side == size
     h, w = gray.shape
     if h == w == size:
@@ -89,6 +138,8 @@ def decode_threads(paths: list[str], sample: int = 16) -> int:
     picks = paths[::max(1, len(paths) // sample)][:sample]
     areas = []
     for path in picks:
+        if not os.path.isfile(path):  # Qt would open a FIFO and wait for a writer for ever
+            continue
         size = QImageReader(path).size()  # from the header; invalid (-1) for unreadable files
         if size.isValid():
             areas.append(size.width() * size.height())
@@ -126,7 +177,7 @@ class FolderLoader(QObject):
     def _run(self, root, size, value_range, cancel: threading.Event) -> None:
         # a plain Python thread: it only emits signals, which Qt queues to the GUI thread
         try:
-            listing = list_folder(root)
+            listing = list_folder(root, should_cancel=cancel.is_set)
             threads = self.threads or decode_threads([path for path, _ in listing.files])
             data = load_folder(root, size, value_range, decoder=qimage_decode, threads=threads,
                                progress=self.progress.emit, should_cancel=cancel.is_set,
