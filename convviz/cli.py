@@ -177,7 +177,17 @@ def cmd_train(args) -> int:
     print(scan.report(), file=sys.stderr)
     spec = _spec_for_training(args, scan.classes)
     model = build(spec, seed=args.seed)
-    print(f"training {spec.name} on {describe(device)}", file=sys.stderr)
+    where = describe(device)
+    if device.type == "cpu":  # the count is chosen as it trains (core/threads.py) unless forced
+        import torch
+
+        from .core.threads import forced_threads
+
+        n = forced_threads(args.threads)
+        where = (f"CPU ({n} thread{'s' if n != 1 else ''}, forced)" if n else
+                 f"CPU (up to {torch.get_num_threads()} threads, the fastest count chosen as it "
+                 f"trains)")
+    print(f"training {spec.name} on {where}", file=sys.stderr)
     progress = _Progress()
     result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
                    on_epoch=progress.epoch)
