@@ -242,3 +242,14 @@ def test_the_command_line_takes_threads_and_says_how_many(tmp_path, capsys, monk
                  "--threads", "-2"]) != 0
     assert "threads must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "n.pt").exists()
+
+
+def test_the_trainer_priority_can_be_set_for_measuring(monkeypatch):
+    from convviz.core.train_process import TRAINER_NICE, trainer_nice
+
+    monkeypatch.delenv("CONVVIZ_TRAINER_NICE", raising=False)
+    assert trainer_nice() == TRAINER_NICE
+    for text, want in (("0", 0), ("5", 5), ("40", 19), ("-3", TRAINER_NICE),
+                       ("low", TRAINER_NICE)):
+        monkeypatch.setenv("CONVVIZ_TRAINER_NICE", text)
+        assert trainer_nice() == want

@@ -245,6 +245,14 @@ def use_one_torch_thread_here() -> None:
         torch.set_num_threads(1)
 
 
+def trainer_nice() -> int:
+    """How much the trainer lowers its priority: TRAINER_NICE, or CONVVIZ_TRAINER_NICE=n (0 to
+    19). Measured by tests/bench/bench_busy.py both ways: next to other programs at the normal
+    priority a lower one gives them most of a shared core."""
+    wanted = os.environ.get("CONVVIZ_TRAINER_NICE", "")
+    return min(int(wanted), 19) if wanted.isdigit() else TRAINER_NICE
+
+
 def _with_forced_threads(config):
     """A count forced here (CONVVIZ_TRAIN_THREADS) travels in the job: a warm trainer process
     started before it was set would not see it."""
@@ -262,7 +270,7 @@ def _serve(conn, stop, running) -> None:
     """The trainer process's main loop: one job after another until "quit" or the pipe closes."""
     if hasattr(os, "nice"):
         try:
-            os.nice(TRAINER_NICE)
+            os.nice(trainer_nice())
         except OSError:
             pass
     import multiprocessing as mp

@@ -7,6 +7,7 @@ no validation split), each in a process of its own:
   cli      `python -m convviz train FOLDER ...` (its "trained at N images/s" line)
   trainer  the app's trainer process (convviz.core.train_process.TrainerProcess, at its lower
            priority, its threads chosen as it trains), fed a job as the window feeds it
+  trainer-nice0  the same at the normal priority (CONVVIZ_TRAINER_NICE=0)
   bare     the plainest PyTorch loop at torch's default thread count
 under each load, measured side by side in one run (the loads take turns, round by round):
   idle     nothing else
@@ -33,7 +34,8 @@ import time
 import benchlib  # noqa: F401 - the repository on the path
 
 HERE = os.path.abspath(__file__)
-KINDS = ("cli", "trainer", "bare")
+KINDS = ("cli", "trainer", "trainer-nice0", "bare")
+CONVVIZ_KINDS = KINDS[:3]
 LOADS = ("idle", "busy", "torch", "two")
 BATCH, LR = 64, 3e-3
 
@@ -219,7 +221,10 @@ def main():
     if a.load_torch:
         load_torch(a.data)
     if a.worker:
+        if a.worker == "trainer-nice0":
+            os.environ["CONVVIZ_TRAINER_NICE"] = "0"  # read by the trainer process it starts
         print(json.dumps({"cli": worker_cli, "trainer": worker_trainer,
+                          "trainer-nice0": worker_trainer,
                           "bare": worker_bare}[a.worker](a.data, a.epochs)))
         return
     if a.quick:
@@ -243,7 +248,7 @@ def main():
                           f"(threads {th})", flush=True)
         med = {key: statistics.median(v) for key, v in rates.items()}
         print(f"(measured in {time.perf_counter() - t0:.0f} s)")
-        print(f"{'images/s (threads at the end)':<32}" + "".join(f"{ld:>20}" for ld in LOADS))
+        print(f"{'images/s, x idle (threads at the end)':<32}" + "".join(f"{ld:>20}" for ld in LOADS))
         for kind in KINDS:
             print(f"{kind:<32}" + "".join(
                 f"{med[kind, ld]:>9,.0f} {med[kind, ld] / med[kind, 'idle']:4.2f}x "
@@ -251,7 +256,7 @@ def main():
         print("targets: busy >= 0.70x idle, torch >= 0.50x idle, two >= 1.00x idle (both "
               "together), and convviz >= the bare loop under the same load:")
         goal = {"busy": 0.7, "torch": 0.5, "two": 1.0}
-        for kind in ("cli", "trainer"):
+        for kind in CONVVIZ_KINDS:
             for load, g in goal.items():
                 vs_idle = med[kind, load] / med[kind, "idle"]
                 vs_bare = med[kind, load] / med["bare", load]
