@@ -179,6 +179,7 @@ def test_training_uses_and_reports_the_forced_count(small, monkeypatch):
                   TrainConfig(epochs=1, batch_size=4, val_split=0, device="cpu"),
                   on_batch=lambda rep: seen.append(rep.threads), max_threads=2)
         assert r.threads == 1 and set(seen) == {1}
+        assert torch.get_num_threads() == before  # the caller's count, as it was
     finally:
         torch.set_num_threads(before)
 

@@ -180,6 +180,15 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
     config.threads (or CONVVIZ_TRAIN_THREADS) if set, else chosen while training between 1 and
     `max_threads` (default: torch's count now).
     """
+    before = torch.get_num_threads()
+    try:
+        return _train(model, x, y, config, on_batch, on_epoch, should_stop, max_threads)
+    finally:  # the caller's thread count as it was (the chooser changes it while it trains)
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def _train(model, x, y, config, on_batch, on_epoch, should_stop, max_threads) -> TrainResult:
     cfg = config.check()
     n_classes = len(model.spec.classes)
     if len(x) != len(y) or len(x) == 0:
