@@ -177,16 +177,16 @@ def cmd_train(args) -> int:
     print(scan.report(), file=sys.stderr)
     spec = _spec_for_training(args, scan.classes)
     model = build(spec, seed=args.seed)
-    where = describe(device)
+    from .core.threads import forced_threads
+
+    where, forced = describe(device), forced_threads(args.threads)
     if device.type == "cpu":  # the count is chosen as it trains (core/threads.py) unless forced
         import torch
 
-        from .core.threads import forced_threads
-
-        n = forced_threads(args.threads)
-        where = (f"CPU ({n} thread{'s' if n != 1 else ''}, forced)" if n else
-                 f"CPU (up to {torch.get_num_threads()} threads, the fastest count chosen as it "
-                 f"trains)")
+        most = torch.get_num_threads()
+        where = (f"CPU ({forced} thread{'s' if forced != 1 else ''}, forced)" if forced else
+                 f"CPU (up to {most} threads, the fastest count chosen as it trains)" if most > 1
+                 else "CPU (1 thread)")
     print(f"training {spec.name} on {where}", file=sys.stderr)
     progress = _Progress()
     result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
@@ -199,7 +199,7 @@ def cmd_train(args) -> int:
     if result.threads:
         print(f"trained at {result.images_per_second:,.0f} images/s on {result.threads} CPU "
               f"thread{'s' if result.threads != 1 else ''}"
-              f"{' (forced)' if args.threads else ''}", file=sys.stderr)
+              f"{' (forced)' if forced else ''}", file=sys.stderr)
     return 0 if result.status != "diverged" else EXIT_ERROR
 
 
