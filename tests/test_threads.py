@@ -140,6 +140,8 @@ def test_forced_threads_the_option_then_the_environment(monkeypatch):
     monkeypatch.setenv(FORCE_ENV, "2")
     assert forced_threads() == 2
     assert forced_threads(5) == 5  # --threads wins over the environment
+    monkeypatch.setenv(FORCE_ENV, "100000")  # not a hundred thousand threads
+    assert forced_threads() == threads_mod.MAX_THREADS
     for junk in ("0", "-1", "two", ""):
         monkeypatch.setenv(FORCE_ENV, junk)
         assert forced_threads() is None
@@ -242,6 +244,9 @@ def test_the_command_line_takes_threads_and_says_how_many(tmp_path, capsys, monk
     assert main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "n.pt"),
                  "--threads", "-2"]) != 0
     assert "threads must be at least 1" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "n.pt"),
+                 "--threads", "100000"]) != 0
+    assert "threads must be at most 256, got 100000" in capsys.readouterr().err
     assert not (tmp_path / "n.pt").exists()
 
 

@@ -27,6 +27,7 @@ from collections import deque
 from typing import Callable
 
 FORCE_ENV = "CONVVIZ_TRAIN_THREADS"
+MAX_THREADS = 256  # a forced count above this is refused (--threads) or cut to it (environment)
 TRIAL_BATCHES = 3  # timed batches per candidate count (the median counts)
 RECHECK_S = 20.0  # s of training between two trials even when nothing seems to change
 JUMP = 1.5  # the batch time moved by this factor from the trial's figure: time them again
@@ -41,7 +42,7 @@ def forced_threads(asked: int = 0) -> int | None:
         return int(asked)
     wanted = os.environ.get(FORCE_ENV, "")
     if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
+        return min(int(wanted), MAX_THREADS)
     return None
 
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import ConvvizError
+from .threads import MAX_THREADS
 
 
 @dataclass
@@ -34,4 +35,6 @@ class TrainConfig:
             raise ConvvizError(f"validation split must be in 0..1 (exclusive), got {self.val_split}")
         if self.threads < 0:
             raise ConvvizError(f"threads must be at least 1 (or 0 to choose), got {self.threads}")
+        if self.threads > MAX_THREADS:
+            raise ConvvizError(f"threads must be at most {MAX_THREADS}, got {self.threads}")
         return self
