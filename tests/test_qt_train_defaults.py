@@ -1,5 +1,6 @@
 """One set of training defaults: `convviz train` and the app's Train dialog, each left at its
-defaults on the same folder, train the same network (issue 19, item 5)."""
+defaults on the same folder, train the same network (issue 19, item 5); and what the training
+panel says about a run: its threads, the epoch it kept."""
 
 import threading
 
@@ -63,3 +64,25 @@ def test_the_command_line_and_the_app_train_the_same_network(qtbot, tmp_path, mo
     assert summary["val_accuracy"] == result.val_accuracy
     printed = capsys.readouterr().out
     assert f"final validation accuracy: {result.val_accuracy:.2%}" in printed
+
+
+def test_the_training_panel_says_the_threads_and_the_epoch_it_kept(qtbot):
+    from convviz.core.train_process import TrainProgress
+    from convviz.core.training import EpochReport, TrainResult
+    from convviz.qt.training_panel import TrainingPanel
+    from convviz.qt.training_worker import TrainOutcome
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.on_started()
+    panel.on_progress(TrainProgress(1, 8, 3, 10, 3, 80, 1.2, 5000.0, 9.0, [(3, 1.2)], threads=1))
+    assert "5,000 images/s  ·  1 thread  ·" in panel.status.text()
+    panel.on_progress(TrainProgress(1, 8, 4, 10, 4, 80, 1.1, 5000.0, 9.0, [(4, 1.1)], threads=2))
+    assert "2 threads" in panel.status.text()
+    panel.on_progress(TrainProgress(1, 8, 5, 10, 5, 80, 1.0, 9e4, 1.0, [(5, 1.0)]))  # a GPU
+    assert "thread" not in panel.status.text()
+    epochs = [EpochReport(e, 1.0, 0.5, acc) for e, acc in enumerate((0.9, 0.97, 0.95), 1)]
+    result = TrainResult(epochs=epochs, val_accuracy=0.97, best_epoch=2, last_val_accuracy=0.95)
+    panel.on_finished(TrainOutcome(None, result, None))
+    text = panel.status.text()
+    assert "validation accuracy 97.0% (kept epoch 2, the best; the last had 95.0%)" in text
