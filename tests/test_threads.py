@@ -259,3 +259,17 @@ def test_the_trainer_priority_can_be_set_for_measuring(monkeypatch):
                        ("low", TRAINER_NICE)):
         monkeypatch.setenv("CONVVIZ_TRAINER_NICE", text)
         assert trainer_nice() == want
+
+
+def test_the_command_lines_progress_line_says_the_threads(capsys):
+    from convviz.cli import _Progress
+    from convviz.core.training import BatchReport
+
+    p = _Progress()
+    p.tty = True  # the line that rewrites itself on a terminal
+    p.batch(BatchReport(1, 3, 10, 0.5, 4000.0, 12.0, threads=1))
+    assert "4,000 img/s  1 thread  12s left" in capsys.readouterr().err
+    p.batch(BatchReport(1, 4, 10, 0.5, 4000.0, 12.0, threads=2))
+    assert "2 threads" in capsys.readouterr().err
+    p.batch(BatchReport(1, 5, 10, 0.5, 4000.0, 12.0))  # a GPU: no thread count
+    assert "thread" not in capsys.readouterr().err
