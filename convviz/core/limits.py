@@ -15,3 +15,26 @@ from __future__ import annotations
 # --- network descriptions and weights files -------------------------------------------------
 
 # --- outputs, the trainer's pipe and the window ---------------------------------------------
+# Numbers typed on the command line: each is checked before it is used (cli.check_numbers).
+SEED_MAX = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit
+SHAPES_SIZE_RANGE = (5, 512)  # `shapes --size`: a 512x512 drawing is far above any network here
+SHAPES_PER_CLASS_MAX = 100_000  # `shapes --per-class`: 600,000 files
+EPOCHS_MAX = 100_000
+BATCH_SIZE_MAX = 65_536
+VAL_SPLIT_MAX = 0.99  # the share of images held back: some must be left to train on
+LR_MAX = 10.0  # Adam above this diverges at once; a typo like 3e3 for 3e-3 is said as such
+# A run that diverges or is stopped never replaces a file at --out: its weights go next to it,
+# NAME.diverged.EXT or NAME.stopped.EXT (cli.cmd_train).
+# The trainer's pipe: every message is a length-prefixed frame; none is read past these sizes.
+PIPE_HEADER_MAX_BYTES = 64 << 20  # a job header, a progress report (the losses since the last)
+PIPE_SLACK_BYTES = 64 << 20  # beyond the weights and the validation arrays a run can send
+PIPE_IMAGES_MAX_BYTES = 16 << 30  # the images a job may announce before any arrive
+# The window: nothing in it grows with the square of the number of classes.
+MATRIX_TABLE_MAX_CLASSES = 30  # up to this many a confusion table, one cell per pair; above it
+# a picture of the matrix (at most MATRIX_IMAGE_MAX_PX pixels a side) and the top confusions
+MATRIX_IMAGE_MAX_PX = 512
+TOP_CONFUSIONS = 50
+VOTES_MAX_BARS = 12  # the votes chart shows the strongest this many classes of a larger model
+NAME_SHOWN_CHARS = 80  # a class name longer than this is cut (with "…") before it is measured
+# or drawn; its full text is in the tooltip, up to NAME_TOOLTIP_CHARS
+NAME_TOOLTIP_CHARS = 2_000
