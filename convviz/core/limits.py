@@ -25,10 +25,16 @@ VAL_SPLIT_MAX = 0.99  # the share of images held back: some must be left to trai
 LR_MAX = 10.0  # Adam above this diverges at once; a typo like 3e3 for 3e-3 is said as such
 # A run that diverges or is stopped never replaces a file at --out: its weights go next to it,
 # NAME.diverged.EXT or NAME.stopped.EXT (cli.cmd_train).
-# The trainer's pipe: every message is a length-prefixed frame; none is read past these sizes.
-PIPE_HEADER_MAX_BYTES = 64 << 20  # a job header, a progress report (the losses since the last)
-PIPE_SLACK_BYTES = 64 << 20  # beyond the weights and the validation arrays a run can send
-PIPE_IMAGES_MAX_BYTES = 16 << 30  # the images a job may announce before any arrive
+# The trainer's pipe: every message is a length-prefixed frame, and none is read past its bound
+# (train_process.read_message): a job (the network's weights, at most 400 MB by the parameter
+# limit, and the labels); the images a job announces (above any labelled folder's decoded
+# images); and from the trainer, the job's own weights twice and its labels plus this slack.
+PIPE_JOB_MAX_BYTES = 1 << 30
+PIPE_IMAGES_MAX_BYTES = 4 << 30
+PIPE_SLACK_BYTES = 64 << 20
+# The counts of every (true, said) pair are kept as a table up to this many classes (8 MB);
+# above it only the validation answers are kept, and the window counts what it shows from them.
+CONFUSION_TABLE_MAX_CLASSES = 1_000
 # The window: nothing in it grows with the square of the number of classes.
 MATRIX_TABLE_MAX_CLASSES = 30  # up to this many a confusion table, one cell per pair; above it
 # a picture of the matrix (at most MATRIX_IMAGE_MAX_PX pixels a side) and the top confusions

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .device import describe, resolve_device
 from .errors import ConvvizError, DataError
+from .limits import CONFUSION_TABLE_MAX_CLASSES
 from .network import ConvNet
 
 
@@ -67,7 +68,8 @@ class TrainResult:
     status: str = "done"  # done | stopped | diverged
     message: str = ""
     val_accuracy: float | None = None
-    confusion: np.ndarray | None = None  # (classes, classes): row = true, column = said
+    confusion: np.ndarray | None = None  # (classes, classes): row = true, column = said; None
+    # above CONFUSION_TABLE_MAX_CLASSES (count from val_indices and val_predicted then)
     val_indices: np.ndarray | None = None  # into the X given to train()
     val_predicted: np.ndarray | None = None
     images_per_second: float = 0.0
@@ -226,8 +228,10 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
         _, pred = evaluate(model, x_va, y_va)
         truth = y_va.cpu().numpy()
         result.val_accuracy = float((pred == truth).mean())
-        conf = np.zeros((n_classes, n_classes), dtype=np.int64)
-        np.add.at(conf, (truth, pred), 1)
-        result.confusion, result.val_indices, result.val_predicted = conf, va_idx, pred
+        if n_classes <= CONFUSION_TABLE_MAX_CLASSES:  # n^2 counts: 10,000 classes would be 800 MB
+            conf = np.zeros((n_classes, n_classes), dtype=np.int64)
+            np.add.at(conf, (truth, pred), 1)
+            result.confusion = conf
+        result.val_indices, result.val_predicted = va_idx, pred
     model.eval()
     return result
