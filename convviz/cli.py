@@ -108,7 +108,7 @@ def main(argv=None) -> int:
         return EXIT_ERROR
 
 
-# The numbers each command takes, with their ranges: (low, high), None for no bound. Checked
+# The numbers each command takes, with their ranges (low, high), both ends allowed. Checked
 # before anything runs, so `--seed -1` or `--per-class -5` is one line, not a traceback or a
 # report of "-30 images" (limits.py holds the bounds).
 def _number_ranges():
