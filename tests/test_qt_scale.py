@@ -158,3 +158,36 @@ def test_ten_class_votes_keep_names_and_values_at_the_windows_size(qtbot, make_w
     # every label and value written, at three quarters of a line or more (bar_chart.paintEvent
     # writes full-size words from 0.9 of a line, smaller ones down to SMALLEST_TEXT_PX)
     assert row >= max(SMALLEST_TEXT_PX, 0.75 * line), (row, line)
+
+
+def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot, monkeypatch):
+    """The window's side of the trainer's pipe: a message of no known kind ends the run with
+    one line (the `failed` signal), and the controller trains again at once."""
+    import threading
+
+    from convviz.core import train_process
+    from convviz.core.shapes_data import make_arrays
+    from convviz.qt.training_worker import TrainingController
+
+    from test_train_process import _FakeTrainer  # (pytest puts tests/ on the path)
+
+    spec = preset("shapes")
+    X, y = make_arrays(spec.classes, 4, spec.input_size, seed=1, value_range=spec.value_range)
+    model = build(spec, seed=0)
+    fake = _FakeTrainer(model, len(y))
+    fake.submit = lambda *a: threading.Thread(
+        target=fake.trainer_end.send, args=(("dance", 1),)).start()
+    monkeypatch.setattr(train_process, "acquire", lambda: fake)
+    controller = TrainingController(own_process=True)
+    failures = []
+    controller.failed.connect(failures.append)
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(TrainJob(model, X, y, TrainConfig(epochs=1, device="cpu")))
+    assert len(failures) == 1 and "trainer's pipe" in failures[0] and "\n" not in failures[0]
+    assert fake.process.killed and not controller.is_running()
+    controller.own_process = False  # the next run (here in a thread) trains as usual
+    with qtbot.waitSignal(controller.finished, timeout=60_000) as ending:
+        controller.start(TrainJob(build(spec, seed=0), X, y, TrainConfig(epochs=1,
+                                                                          device="cpu")))
+    assert ending.args[0].status == "done"
+    controller.wait()
