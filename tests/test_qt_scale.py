@@ -191,3 +191,14 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
                                                                           device="cpu")))
     assert ending.args[0].status == "done"
     controller.wait()
+    # a bad frame where the trainer should say it is ready: the same one line, nothing waits
+    fake = _FakeTrainer(model, len(y))
+    fake.ready = False
+    fake.trainer_end.send_bytes(b"x" * 100)
+    monkeypatch.setattr(train_process, "acquire", lambda: fake)
+    controller.own_process = True
+    failures.clear()
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(TrainJob(model, X, y, TrainConfig(epochs=1, device="cpu")))
+    assert len(failures) == 1 and "trainer's pipe" in failures[0] and not train_process.unusable
+    controller.wait()

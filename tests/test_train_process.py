@@ -375,6 +375,8 @@ class _NoProcess:
     def kill(self):
         self.killed = True
 
+    terminate = kill
+
     def join(self, timeout=None):
         pass
 
