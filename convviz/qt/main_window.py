@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         s.updated.connect(self._show_update_time)
         s.failed.connect(self.show_error)
         s.network_changed.connect(self._on_network_changed)
+        s.trace_changed.connect(self._say_when_blank)
+        self._blank = None  # whether the last trace read a blank canvas
         s.lock_changed.connect(self._on_lock_changed)
         self.jobs.busy.connect(self._show_busy)
         self.jobs.progress.connect(self._show_progress)
@@ -437,6 +439,18 @@ class MainWindow(QMainWindow):
         showing = s.source if s.model is not None else s.preset_name
         for name, a in self.preset_actions.items():
             a.setChecked(name == showing and s.spec.name == name)
+
+    def _say_when_blank(self, trace) -> None:
+        """A blank canvas is not classified: say so once, as it becomes blank."""
+        from .canvas_model import is_blank
+        from .votes_panel import NOTHING_DRAWN
+
+        blank = is_blank(trace.input, self.session.spec.value_range)
+        if blank and self._blank is not True:
+            self.statusBar().showMessage(NOTHING_DRAWN, 6000)
+        elif not blank and self._blank and self.statusBar().currentMessage() == NOTHING_DRAWN:
+            self.statusBar().clearMessage()
+        self._blank = blank
 
     def _on_lock_changed(self, reason: str) -> None:
         """While a run trains the network, nothing may switch it: the switches say why."""

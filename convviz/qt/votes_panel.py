@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QPushButton, QSizePoli
 
 from . import settings, theme
 from .bar_chart import BarChart, Bars
+from .canvas_model import is_blank
 from .live_text import LiveText
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
@@ -40,6 +41,9 @@ def input_names(spec, xo_names=None) -> list[str]:
             names.append(f"{label} ({r + 1},{col + 1})")
         return names
     return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
+
+
+NOTHING_DRAWN = "Nothing to classify yet: draw something"
 
 
 def verdict_text(name: str, probability: float) -> str:
@@ -157,6 +161,12 @@ class VotesPanel(QWidget):
         values = trace.probabilities if self.mode == PROBABILITIES else trace.votes
         win = trace.winner
         self.shown_values = np.asarray(values, np.float32)
+        if is_blank(trace.input, self.spec.value_range):  # never "plus (89% sure)" for nothing
+            self._show_bars(self.shown_values, -1)
+            self.verdict.setText(NOTHING_DRAWN)
+            self.why_view.show_bars(Bars())
+            self.why_label.setText("")
+            return
         self._show_bars(self.shown_values, win)
         prob = float(trace.probabilities[win])
         self.verdict.setText(verdict_text(trace.classes[win], prob))
@@ -176,7 +186,7 @@ class VotesPanel(QWidget):
             return
         longest = [verdict_text(c, 1.0) for c in self.spec.classes]
         whys = [why_text(c, 9999, -88.88, -888.88) for c in self.spec.classes]
-        _fit_height(self.verdict, longest + [self.verdict.text()])
+        _fit_height(self.verdict, longest + [NOTHING_DRAWN, self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
 
     # ---- drawing ---------------------------------------------------------------------------
