@@ -89,3 +89,19 @@ def test_export_leaves_the_model_where_it_was(tmp_path):
     assert model.training  # the export used a copy in eval mode
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
+
+
+def test_an_exported_file_gets_the_mode_of_any_new_file(tmp_path):
+    import os
+
+    from convviz.core.weights import save_model
+
+    old = os.umask(0o022)
+    try:
+        for name in ("a.onnx", "a.safetensors"):
+            save_model(build(preset("xo"), seed=0), tmp_path / name)
+        modes = {name: (tmp_path / name).stat().st_mode & 0o777
+                 for name in ("a.onnx", "a.safetensors")}
+    finally:
+        os.umask(old)
+    assert modes == {"a.onnx": 0o644, "a.safetensors": 0o644}
