@@ -169,3 +169,32 @@ def test_closing_waits_for_every_thread(qtbot, window, monkeypatch, tmp_path):
     window.persist = False
     assert window.close()
     assert not job.thread.is_alive()  # waited for, not left running after the window went
+
+
+def test_onnx_is_written_by_a_process_of_its_own(qtbot, window, monkeypatch, tmp_path):
+    """torch's ONNX exporter holds the GIL for whole seconds: a thread would still freeze the
+    window, so the file is written by another process."""
+    import os
+
+    from convviz.core.weights import load_model
+
+    def not_here(*_a, **_k):
+        raise AssertionError("ONNX written in the window's process")
+
+    monkeypatch.setattr("convviz.core.weights.save_model", not_here)  # the child has its own
+    out = tmp_path / "xo.onnx"
+    monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(out), ""))
+    window.export_weights()
+    qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=120_000)
+    model, _meta = load_model(out)
+    assert model.spec == window.session.spec
+    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -206,12 +206,16 @@ class Session(QObject):
         copy is taken here (training may change the network meanwhile), the writing there."""
         import copy
 
+        from convviz.core.export_process import IN_OWN_PROCESS, save_model_in_own_process
         from convviz.core.weights import save_model
 
         if self.model is None:
             raise RuntimeError("the network is still loading")
-        model = copy.deepcopy(self.model)
         summary = dict(self.summary, source=self.source, preset=self.preset_name)
+        if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
+            snapshot_model = copy.deepcopy(self.model).cpu()
+            return lambda _job: save_model_in_own_process(snapshot_model, path, summary)
+        model = copy.deepcopy(self.model)
         return lambda _job: save_model(model, path, summary=summary)
 
     def export_weights(self, path: str) -> None:
