@@ -446,8 +446,8 @@ class MainWindow(QMainWindow):
         from .votes_panel import NOTHING_DRAWN
 
         blank = is_blank(trace.input, self.session.spec.value_range)
-        if blank and self._blank is not True:
-            self.statusBar().showMessage(NOTHING_DRAWN, 6000)
+        if blank and self._blank is not True and not self.statusBar().currentMessage():
+            self.statusBar().showMessage(NOTHING_DRAWN, 6000)  # never over a message that matters
         elif not blank and self._blank and self.statusBar().currentMessage() == NOTHING_DRAWN:
             self.statusBar().clearMessage()
         self._blank = blank
