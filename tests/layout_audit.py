@@ -8,12 +8,21 @@ the widget's class, object name, text, the room it had and what it needed.
 
 from __future__ import annotations
 
+from PySide6 import QtGui
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QTextDocument
-from PySide6 import QtGui
-from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QComboBox, QLabel,
-                               QStyle, QStyleOptionComboBox, QTableWidget, QTabBar, QToolButton,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QComboBox,
+    QLabel,
+    QStyle,
+    QStyleOptionComboBox,
+    QTabBar,
+    QTableWidget,
+    QToolButton,
+    QWidget,
+)
 
 SLACK = 1  # px: rounding in the style's own arithmetic
 ELLIPSIS = "…"
@@ -44,7 +53,7 @@ def _plain(text: str) -> str:
 
 
 def _always_wraps(lab: QLabel) -> bool:
-    from convviz.qt.live_text import LiveText
+    from convviz.qt.widgets.live_text import LiveText
 
     return isinstance(lab, LiveText)
 

@@ -5,8 +5,13 @@ import pytest
 import torch
 
 import convviz.core.bundled as bundled
-from convviz.core.bundled import (RECIPES, bundled_path, held_out_accuracy, preset_model,
-                                  resources_dir)
+from convviz.core.bundled import (
+    RECIPES,
+    bundled_path,
+    held_out_accuracy,
+    preset_model,
+    resources_dir,
+)
 from convviz.core.network import build
 from convviz.core.presets import PRESETS, preset
 from convviz.core.shapes_data import make_arrays

@@ -6,12 +6,11 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from test_folders_helpers import draw, make_folder
 
 from convviz.core.errors import DataError
-from convviz.core.folders import (LoadCancelled, list_folder, load_folder, pillow_decode,
-                                  to_ink)
+from convviz.core.folders import LoadCancelled, list_folder, load_folder, pillow_decode, to_ink
 from convviz.core.imageio import ink_from_gray, load_image
-from test_folders_helpers import draw, make_folder
 
 
 def test_core_module_imports_no_qt():

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 from PIL import Image
+from test_folders_helpers import draw, make_folder
 
 from convviz.core.errors import DataError
 from convviz.core.folders import load_folder, pillow_decode
 from convviz.core.imageio import ink_from_gray
-from convviz.qt.folder_decode import qimage_decode
-from test_folders_helpers import draw, make_folder
+from convviz.qt.training.folder_decode import qimage_decode
 
 
 def _variants(tmp_path):
@@ -67,7 +67,7 @@ def test_qimage_decoder_loads_a_folder_like_pillow(tmp_path):
 def test_small_pictures_decode_on_one_thread_and_large_ones_on_two(tmp_path):
     from PIL import Image
 
-    from convviz.qt.folder_decode import decode_threads
+    from convviz.qt.training.folder_decode import decode_threads
 
     def folder(name, side, n=5):
         paths = []
@@ -89,7 +89,7 @@ def test_small_pictures_decode_on_one_thread_and_large_ones_on_two(tmp_path):
 def test_the_apps_cancel_reaches_the_listing(qtbot, tmp_path, monkeypatch):
     import threading
 
-    import convviz.qt.folder_decode as fd
+    import convviz.qt.training.folder_decode as fd
     from convviz.core.folders import LoadCancelled
 
     asked = []

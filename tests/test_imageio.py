@@ -5,8 +5,16 @@ import pytest
 from PIL import Image
 
 from convviz.core.errors import DataError
-from convviz.core.imageio import (decode_gray, fit_square, ink_from_gray, load_grid_text,
-                                  load_image, load_input, save_png, to_range)
+from convviz.core.imageio import (
+    decode_gray,
+    fit_square,
+    ink_from_gray,
+    load_grid_text,
+    load_image,
+    load_input,
+    save_png,
+    to_range,
+)
 
 SIZE = 16
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from convviz.core.errors import SpecError
-from convviz.core.knobs import (Knobs, apply_knobs, check, is_plain, knobs_from_spec,
-                                parse_neurons)
+from convviz.core.knobs import Knobs, apply_knobs, check, is_plain, knobs_from_spec, parse_neurons
 from convviz.core.presets import PRESETS, preset
 from convviz.core.spec import Conv, Dense, Flatten, MaxPool, ReLU, conv_out, pool_out
 

@@ -4,7 +4,7 @@ import pytest
 
 from convviz.core.knobs import Knobs, check, knobs_from_spec
 from convviz.core.presets import preset
-from convviz.qt.architecture_panel import ArchitecturePanel
+from convviz.qt.panels.architecture import ArchitecturePanel
 
 
 @pytest.fixture

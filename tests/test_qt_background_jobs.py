@@ -174,7 +174,6 @@ def test_closing_waits_for_every_thread(qtbot, window, monkeypatch, tmp_path):
 def test_onnx_is_written_by_a_process_of_its_own(qtbot, window, monkeypatch, tmp_path):
     """torch's ONNX exporter holds the GIL for whole seconds: a thread would still freeze the
     window, so the file is written by another process."""
-    import os
 
     from convviz.core.weights import load_model
 

@@ -4,12 +4,12 @@ the Architecture panel applies a new network, and refusing impossible ones."""
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from test_qt_main_window import drag, window_with
 
 from convviz.core.knobs import knobs_from_spec
 from convviz.core.presets import preset
 from convviz.core.spec import MaxPool
-from convviz.qt.deck_wiring import UNTRAINED
-from test_qt_main_window import drag, window_with
+from convviz.qt.deck.architecture_wiring import UNTRAINED
 
 DECK = {"filtering": "Filtering", "pooling": "Pooling", "relu": "ReLU",
         "architecture": "Architecture"}

@@ -6,10 +6,10 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from convviz.core.bundled import preset_model
+from convviz.core.mosaic import colour_indices, nice_level
 from convviz.core.numbers import deck_number
-from convviz.qt.feature_maps_panel import PER_LAYER, SHARED, FeatureMapsPanel
-from convviz.qt.mosaic import colour_indices, nice_level
-from convviz.qt.mosaic_view import TABLE
+from convviz.qt.panels.feature_maps import PER_LAYER, SHARED, FeatureMapsPanel
+from convviz.qt.widgets.mosaic_view import TABLE
 
 
 def triangle(n: int) -> np.ndarray:

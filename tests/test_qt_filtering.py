@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from test_stepper import DECK_X, drawings, numpy_conv_cell, odd_spec
 
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.stepper import deck_number, steppable_layers
-from convviz.qt.filtering_panel import FilteringPanel
-from test_stepper import DECK_X, drawings, numpy_conv_cell, odd_spec
+from convviz.qt.panels.filtering import FilteringPanel
 
 
 def sum_text(v):

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QApplication
 
 from convviz.core.network import build
 from convviz.core.presets import preset
-from convviz.qt.kernels_panel import KernelsPanel
+from convviz.qt.panels.kernels import KernelsPanel
 
 
 def scene_rect(item):

@@ -15,10 +15,9 @@ import subprocess
 import sys
 
 import pytest
+from layout_audit import audit
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication
-
-from layout_audit import audit
 
 SIZES = [(1024, 768), (1366, 768), (1600, 1000), (1920, 1080)]
 # Docks owned by other work on issue 19 (the 10-class votes, the confusion matrix, the backprop
@@ -43,7 +42,7 @@ def window_problems(w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS,
                     only=None) -> list[str]:
     """Every size: Reset layout, every dock in front in turn (or those in `only`, checking
     only them), the Help window (and the tour). Docks in `skip` are not checked."""
-    from convviz.qt.help_dialog import HelpDialog
+    from convviz.qt.deck.help_dialog import HelpDialog
 
     found = []
 
@@ -127,7 +126,7 @@ def test_the_training_and_votes_docks_fit_too(make_window):
 
 def test_the_train_dialog_fits(make_window):
     """Train on sample shapes and Train on folder: every label and button whole."""
-    from convviz.qt.train_dialog import TrainDialog
+    from convviz.qt.training.dialog import TrainDialog
 
     w = make_window("shapes")
     problems = []

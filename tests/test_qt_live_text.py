@@ -3,7 +3,7 @@
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from convviz.qt.live_text import LiveText
+from convviz.qt.widgets.live_text import LiveText
 
 SHORT = "Epoch 1 of 3, batch 10 of 300  ·  loss 1.234  ·  9,000 images/s"
 LONG = SHORT + "  ·  about 1 min 20 s left, and some more words that need another line or two"

@@ -7,13 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from test_qt_train_menu import WAIT, fill_folder, start_long_run, through_dialog
 
 from convviz.core.presets import preset
 from convviz.core.shapes_data import write_folder
 from convviz.qt.main_window import MainWindow
 from convviz.qt.session import Session
-
-from test_qt_train_menu import WAIT, fill_folder, start_long_run, through_dialog
 
 CLASSES = ("O", "X", "plus")
 

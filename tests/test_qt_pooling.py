@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
+from test_stepper import DECK_X, drawings, odd_spec
 
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.spec import Conv, Flatten, NetworkSpec
 from convviz.core.stepper import steppable_layers
-from convviz.qt.pooling_panel import PoolingPanel
-from convviz.qt.stepper_controls import CellGrid
-from test_stepper import DECK_X, drawings, odd_spec
+from convviz.qt.panels.pooling import PoolingPanel
+from convviz.qt.widgets.stepper_controls import CellGrid
 
 
 def make_panel(qtbot, spec, image=None, seed=0):

@@ -6,13 +6,13 @@ a feature size of two digits."""
 import numpy as np
 import pytest
 from PySide6.QtGui import QFontMetricsF
+from test_stepper import drawings
 
 from convviz.core.bundled import preset_model
 from convviz.core.network import build
 from convviz.core.numbers import deck_number
 from convviz.core.presets import deck_x, preset
-from convviz.qt import stepper_controls as sc
-from test_stepper import drawings
+from convviz.qt.widgets import stepper_controls as sc
 
 
 def test_one_formatter_cuts_like_the_deck():
@@ -24,7 +24,7 @@ def test_one_formatter_cuts_like_the_deck():
 
 def test_the_enlarged_map_and_its_readout_write_values_as_the_steppers_do(qtbot):
     """5/9 read 0.56 in the enlarged map and 0.55 in the steppers; -7/9, -0.78 and -0.77."""
-    from convviz.qt.feature_maps_panel import FeatureMapsPanel
+    from convviz.qt.panels.feature_maps import FeatureMapsPanel
 
     net = preset_model("xo")
     panel = FeatureMapsPanel()
@@ -49,7 +49,7 @@ def test_the_enlarged_map_and_its_readout_write_values_as_the_steppers_do(qtbot)
 def test_the_enlarged_numbers_stay_inside_their_cells(qtbot, size):
     """The cell size came from the box's width alone: a wide, low box printed numbers over
     their neighbours."""
-    from convviz.qt.feature_maps_panel import FeatureMapsPanel
+    from convviz.qt.panels.feature_maps import FeatureMapsPanel
 
     net = preset_model("xo")
     panel = FeatureMapsPanel()
@@ -88,7 +88,7 @@ def test_relu_on_a_28x28_map_shows_the_change(qtbot):
     """Frames in every negative cell of a 28x28 map painted them red in Before and After
     alike; an outline round the changed cells leaves their colours (blue before, neutral
     after) to show the change."""
-    from convviz.qt.relu_view import ReluView
+    from convviz.qt.panels.relu import ReluView
 
     net = build(preset("shapes"), seed=0)
     view = ReluView()
@@ -144,7 +144,7 @@ def test_the_step_counter_has_room_for_its_longest_text(qtbot):
 def test_a_two_digit_feature_size_can_be_typed(qtbot):
     from PySide6.QtCore import Qt
 
-    from convviz.qt.architecture_panel import ArchitecturePanel
+    from convviz.qt.panels.architecture import ArchitecturePanel
 
     panel = ArchitecturePanel()
     qtbot.addWidget(panel)
@@ -172,8 +172,8 @@ def test_a_grid_title_wider_than_its_grid_is_elided_and_said_in_the_tooltip(qtbo
 def test_the_canvas_toolbar_is_never_squeezed_below_its_widest_group(qtbot):
     """The flow layout claimed its groups' minimum widths but placed them at their size hints:
     a narrow canvas cut the last "Trickier cases" button."""
-    from convviz.qt.canvas_model import CanvasModel
-    from convviz.qt.canvas_panel import CanvasPanel
+    from convviz.core.canvas_model import CanvasModel
+    from convviz.qt.panels.canvas import CanvasPanel
 
     panel = CanvasPanel(CanvasModel(28))
     qtbot.addWidget(panel)

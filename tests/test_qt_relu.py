@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from test_stepper import DECK_X, drawings
 
 from convviz.core.network import build
 from convviz.core.presets import preset
-from convviz.qt.relu_view import ReluView
-from test_stepper import DECK_X, drawings
+from convviz.qt.panels.relu import ReluView
 
 
 def test_before_after_and_marks_follow_the_trace(qtbot):

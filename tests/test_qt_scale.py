@@ -10,16 +10,22 @@ import pytest
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication, QWidget
 
-from convviz.core.limits import (MATRIX_IMAGE_MAX_PX, MATRIX_TABLE_MAX_CLASSES, MAX_CLASS_NAME_CHARS,
-                                 NAME_SHOWN_CHARS, TOP_CONFUSIONS, VOTES_MAX_BARS)
+from convviz.core.limits import (
+    MATRIX_IMAGE_MAX_PX,
+    MATRIX_TABLE_MAX_CLASSES,
+    MAX_CLASS_NAME_CHARS,
+    NAME_SHOWN_CHARS,
+    TOP_CONFUSIONS,
+    VOTES_MAX_BARS,
+)
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.training import EpochReport, TrainConfig, TrainResult
 from convviz.qt import theme
-from convviz.qt.bar_chart import PAD, SMALLEST_TEXT_PX
-from convviz.qt.training_results import TrainingResults
-from convviz.qt.training_worker import TrainJob, TrainOutcome
-from convviz.qt.votes_panel import VotesPanel
+from convviz.qt.panels.votes import VotesPanel
+from convviz.qt.training.results import TrainingResults
+from convviz.qt.training.worker import TrainJob, TrainOutcome
+from convviz.qt.widgets.bar_chart import PAD, SMALLEST_TEXT_PX
 
 MANY = 10_000
 # characters in a name: the longest a network description allows (longer ones are refused
@@ -167,11 +173,11 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
     one line (the `failed` signal), and the controller trains again at once."""
     import threading
 
+    from test_train_process import _FakeTrainer  # (pytest puts tests/ on the path)
+
     from convviz.core import train_process
     from convviz.core.shapes_data import make_arrays
-    from convviz.qt.training_worker import TrainingController
-
-    from test_train_process import _FakeTrainer  # (pytest puts tests/ on the path)
+    from convviz.qt.training.worker import TrainingController
 
     spec = preset("shapes")
     X, y = make_arrays(spec.classes, 4, spec.input_size, seed=1, value_range=spec.value_range)

@@ -4,10 +4,10 @@ ending gives the person's network and drawing back (or leaves the xo network, an
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
+from test_qt_main_window import drag, window_with
 
 from convviz.core.presets import preset
-from convviz.qt.tour_steps import CANVAS, DECK_X, STEPS, TRAIN_MENU
-from test_qt_main_window import drag, window_with
+from convviz.qt.deck.tour_steps import CANVAS, DECK_X, STEPS, TRAIN_MENU
 
 ORDER = ["picture", "filtering", "convolution", "pooling", "relu", "stacking", "fully connected",
          "learning"]

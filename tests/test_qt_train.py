@@ -4,13 +4,16 @@ import math
 import time
 
 import numpy as np
-from PySide6.QtWidgets import QApplication
 import pytest
-from convviz.qt.train_dialog import TrainDialog
-from convviz.qt.training_panel import BackpropView, LossHistory, TrainingPanel, error_table
-from convviz.qt.training_results import TrainingResults, mistakes
-from convviz.qt.training_worker import TrainingController, TrainJob
+from PySide6.QtWidgets import QApplication
 from test_folders_helpers import make_folder
+
+from convviz.core.loss_history import LossHistory
+from convviz.core.mistakes import mistakes
+from convviz.qt.training.dialog import TrainDialog
+from convviz.qt.training.panel import BackpropView, TrainingPanel, error_table
+from convviz.qt.training.results import TrainingResults
+from convviz.qt.training.worker import TrainingController, TrainJob
 
 WAIT = 30_000  # ms: generous, CI machines are slow
 
@@ -73,7 +76,7 @@ def test_dialog_refuses_unusable_folders_with_one_line(qtbot, tmp_path, make, me
 
 
 def test_folder_loading_can_be_cancelled(qtbot, tmp_path, monkeypatch):
-    import convviz.qt.folder_decode as fd
+    import convviz.qt.training.folder_decode as fd
 
     root = make_folder(tmp_path / "d", per_class=200)
     real = fd.qimage_decode
@@ -279,7 +282,7 @@ def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, contro
 
 def test_loss_axis_stays_still_while_losses_fall_and_grows_for_a_higher_one(qtbot):
     from convviz.core.train_process import TrainProgress
-    from convviz.qt.training_panel import _round_up
+    from convviz.qt.training.panel import _round_up
 
     assert [_round_up(x) for x in (0.07, 1.0, 1.1, 1.98, 2.6, 9.0)] == [0.08, 1, 1.5, 2, 3, 10]
     panel = TrainingPanel()

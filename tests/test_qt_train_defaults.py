@@ -11,7 +11,7 @@ from convviz.core.shapes_data import write_folder
 from convviz.core.train_process import JobRunner
 from convviz.core.training import TrainConfig
 from convviz.core.weights import load_model
-from convviz.qt.train_dialog import TrainDialog
+from convviz.qt.training.dialog import TrainDialog
 
 WAIT = 30_000  # ms
 
@@ -69,8 +69,8 @@ def test_the_command_line_and_the_app_train_the_same_network(qtbot, tmp_path, mo
 def test_the_training_panel_says_the_threads_and_the_epoch_it_kept(qtbot):
     from convviz.core.train_process import TrainProgress
     from convviz.core.training import EpochReport, TrainResult
-    from convviz.qt.training_panel import TrainingPanel
-    from convviz.qt.training_worker import TrainOutcome
+    from convviz.qt.training.panel import TrainingPanel
+    from convviz.qt.training.worker import TrainOutcome
 
     panel = TrainingPanel()
     qtbot.addWidget(panel)

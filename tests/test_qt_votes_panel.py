@@ -8,7 +8,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.qt import theme
 from convviz.qt.main_window import SCROLL_WIDER_THAN
-from convviz.qt.votes_panel import VotesPanel
+from convviz.qt.panels.votes import VotesPanel
 
 
 @pytest.fixture
@@ -118,8 +118,8 @@ def test_a_new_winner_lays_nothing_out(qtbot, shown_panel):
 
 
 def test_class_names_read_as_written_in_the_why_text(qtbot):
-    from convviz.qt.votes_panel import why_text
-    from convviz.qt.live_text import LiveText
+    from convviz.qt.panels.votes import why_text
+    from convviz.qt.widgets.live_text import LiveText
 
     label = LiveText(why_text("R&D <draft>", 64, 0.5, 1.25))
     qtbot.addWidget(label)
@@ -130,7 +130,7 @@ def test_class_names_read_as_written_in_the_why_text(qtbot):
 def test_squeezed_bar_rows_keep_their_labels_down_to_a_small_text(qtbot, row_px, words):
     from PySide6.QtGui import QColor
 
-    from convviz.qt.bar_chart import PAD, BarChart, Bars
+    from convviz.qt.widgets.bar_chart import PAD, BarChart, Bars
 
     chart = BarChart()
     qtbot.addWidget(chart)

@@ -6,8 +6,7 @@ import pytest
 
 from convviz.core.errors import SpecError
 from convviz.core.presets import PRESETS, preset
-from convviz.core.spec import (Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU, conv_out,
-                               pool_out)
+from convviz.core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU, conv_out, pool_out
 
 
 def _spec(layers, size=9, classes=("a", "b"), channels=1):

@@ -9,8 +9,14 @@ import pytest
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.spec import Conv, Flatten, MaxPool, NetworkSpec, ReLU
-from convviz.core.stepper import (ConvStepper, Playhead, PoolStepper, deck_number, find_layer,
-                                  steppable_layers)
+from convviz.core.stepper import (
+    ConvStepper,
+    Playhead,
+    PoolStepper,
+    deck_number,
+    find_layer,
+    steppable_layers,
+)
 
 DECK_X = np.array([
     [-1, -1, -1, -1, -1, -1, -1, -1, -1], [-1, 1, -1, -1, -1, -1, -1, 1, -1],

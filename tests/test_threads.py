@@ -4,7 +4,7 @@ timings), the fastest kept; a forced count always wins."""
 import pytest
 
 from convviz.core import threads as threads_mod
-from convviz.core.threads import (FORCE_ENV, RECENT, ThreadChooser, candidates, forced_threads)
+from convviz.core.threads import FORCE_ENV, RECENT, ThreadChooser, candidates, forced_threads
 
 IMAGES = 64
 

@@ -12,7 +12,7 @@ from convviz.core.errors import ConvvizError, DataError
 from convviz.core.network import build
 from convviz.core.presets import SHAPE_CLASSES, preset
 from convviz.core.shapes_data import make_arrays
-from convviz.core.training import (TrainConfig, augment_batch, evaluate, split_indices, train)
+from convviz.core.training import TrainConfig, augment_batch, evaluate, split_indices, train
 
 
 @pytest.fixture(scope="module")

@@ -27,15 +27,25 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QScrollArea, QTabBar, QToolButton,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QTabBar,
+    QToolButton,
+    QWidget,
+)
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
 from . import panel_registry, settings
-from .canvas_panel import CanvasPanel
+from .panels.canvas import CanvasPanel
 from .session import Session
 
 AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
@@ -447,7 +457,7 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
-        from .live_text import ElidedLabel  # ten class names do not fit a projector's width
+        from .widgets.live_text import ElidedLabel  # ten class names do not fit a projector's width
 
         self.model_label, self.classes_label = QLabel(), ElidedLabel()
         self.device_label = QLabel("Classifying on: loading…")
@@ -502,8 +512,8 @@ class MainWindow(QMainWindow):
 
     def _say_when_blank(self, trace) -> None:
         """A blank canvas is not classified: say so once, as it becomes blank."""
-        from .canvas_model import is_blank
-        from .votes_panel import NOTHING_DRAWN
+        from ..core.canvas_model import is_blank
+        from .panels.votes import NOTHING_DRAWN
 
         blank = is_blank(trace.input, self.session.spec.value_range)
         if blank and self._blank is not True and not self.statusBar().currentMessage():
@@ -628,13 +638,13 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "convviz", message)
 
     def show_guide(self) -> None:
-        from .help_dialog import HelpDialog
+        from .deck.help_dialog import HelpDialog
 
         HelpDialog.show_guide(self)
 
     def start_tour(self):
         """Open the guided tour (or bring back the one already open); returns its controller."""
-        from .tour import GuidedTour
+        from .deck.tour import GuidedTour
 
         if self.tour is None:
             self.tour = GuidedTour(self)
@@ -646,7 +656,7 @@ class MainWindow(QMainWindow):
         self.tour = None
 
     def show_about(self) -> None:
-        from .help_text import about_html
+        from .deck.help_text import about_html
 
         QMessageBox.about(self, "About convviz", about_html())
 

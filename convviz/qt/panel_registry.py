@@ -31,33 +31,33 @@ class PanelEntry:
 
 
 PANELS: list[PanelEntry] = [
-    PanelEntry("votes", "Votes", "convviz.qt.votes_panel:VotesPanel", "left"),
-    PanelEntry("kernels", "Features (kernels)", "convviz.qt.kernels_panel:KernelsPanel", "left"),
-    PanelEntry("feature_maps", "Feature maps", "convviz.qt.feature_maps_panel:FeatureMapsPanel",
+    PanelEntry("votes", "Votes", "convviz.qt.panels.votes:VotesPanel", "left"),
+    PanelEntry("kernels", "Features (kernels)", "convviz.qt.panels.kernels:KernelsPanel", "left"),
+    PanelEntry("feature_maps", "Feature maps", "convviz.qt.panels.feature_maps:FeatureMapsPanel",
                "right"),
     # The deck's step-by-step views and the architecture: tabs behind the feature maps, so the
     # first look stays calm. One tab group only: Qt 6.11 paints a stale copy of the first
     # group's tab bar once a second group exists.
-    PanelEntry("filtering", "Filtering", "convviz.qt.filtering_panel:FilteringPanel", "right",
+    PanelEntry("filtering", "Filtering", "convviz.qt.panels.filtering:FilteringPanel", "right",
                tabify_with="feature_maps"),
-    PanelEntry("pooling", "Pooling", "convviz.qt.pooling_panel:PoolingPanel", "right",
+    PanelEntry("pooling", "Pooling", "convviz.qt.panels.pooling:PoolingPanel", "right",
                tabify_with="filtering"),
-    PanelEntry("relu", "ReLU", "convviz.qt.relu_view:ReluView", "right", tabify_with="pooling"),
-    PanelEntry("architecture", "Architecture", "convviz.qt.architecture_panel:ArchitecturePanel",
+    PanelEntry("relu", "ReLU", "convviz.qt.panels.relu:ReluView", "right", tabify_with="pooling"),
+    PanelEntry("architecture", "Architecture", "convviz.qt.panels.architecture:ArchitecturePanel",
                "right", tabify_with="relu"),
     # Training: the backprop table and (once a run ends) the results as tabs of the one group;
     # the loss plot below that group while a run goes, so the canvas keeps its size.
-    PanelEntry("backprop", "Backprop", "convviz.qt.training_wiring:make_backprop_view", "right",
+    PanelEntry("backprop", "Backprop", "convviz.qt.training.wiring:make_backprop_view", "right",
                tabify_with="architecture"),
-    PanelEntry("results", "Results", "convviz.qt.training_wiring:make_results", "right",
+    PanelEntry("results", "Results", "convviz.qt.training.wiring:make_results", "right",
                visible=False, tabify_with="backprop"),
-    PanelEntry("training", "Training", "convviz.qt.training_wiring:make_training_panel", "right",
+    PanelEntry("training", "Training", "convviz.qt.training.wiring:make_training_panel", "right",
                visible=False),
 ]
 
 EXTENSIONS: list[str] = [
-    "convviz.qt.deck_wiring:connect_architecture",  # Apply builds the network; Train asks
-    "convviz.qt.training_wiring:connect_training",  # the Train menu, the run, closing mid-run
+    "convviz.qt.deck.architecture_wiring:connect_architecture",  # Apply builds the network; Train asks
+    "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
 ]
 
 

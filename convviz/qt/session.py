@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QTimer, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import preset as preset_spec
 from convviz.core.spec import NetworkSpec
 
+from ..core.canvas_model import CanvasModel
 from .background import BackgroundJobs
-from .canvas_model import CanvasModel
 
 FRAME_MS = 16.0  # one 60 Hz frame; refined from the screen's refresh rate when there is one
 

@@ -61,10 +61,10 @@ def bench_latency(events: int):
     from PySide6.QtWidgets import QApplication
 
     from convviz.app import _application
-    from convviz.qt.canvas_model import CanvasModel
-    from convviz.qt.canvas_widget import CanvasWidget
+    from convviz.core.canvas_model import CanvasModel
     from convviz.qt.main_window import MainWindow
     from convviz.qt.session import Session
+    from convviz.qt.widgets.canvas_widget import CanvasWidget
 
     app = _application()
     w = MainWindow(Session("shapes"), restore=False)
@@ -277,7 +277,7 @@ def bench_stalls(tmp: str):
         lambda: w.session.ready and idle())
     folder = os.path.join(tmp, "folder")
     write_folder(folder, per_class=300, seed=1)
-    from convviz.qt.folder_decode import FolderLoader
+    from convviz.qt.training.folder_decode import FolderLoader
 
     loader = FolderLoader()
     got = []

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from convviz.core.network import build  # noqa: E402
 from convviz.core.presets import preset  # noqa: E402
-from convviz.qt.filtering_panel import FilteringPanel  # noqa: E402
-from convviz.qt.pooling_panel import PoolingPanel  # noqa: E402
+from convviz.qt.panels.filtering import FilteringPanel  # noqa: E402
+from convviz.qt.panels.pooling import PoolingPanel  # noqa: E402
 
 STEPS = 200
 

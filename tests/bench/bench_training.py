@@ -28,7 +28,6 @@ from benchlib import pct  # sets up the path, Qt offscreen and separate settings
 
 from convviz.core.train_process import cores  # the count the app's trainer goes by
 
-
 # ---- 1 + 2: training with the app vs a bare loop --------------------------------------------
 
 def bare_loop(model, X, y, epochs: int, batch_size: int, lr: float, seed: int = 0,
@@ -67,7 +66,7 @@ def app_run(app, window, model, X, y, config, probe: bool = False):
     leave it off."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from convviz.qt.training_worker import TrainJob
+    from convviz.qt.training.worker import TrainJob
 
     controller, tools = window.training, window.training_tools
     counts = {"snapshots": 0, "progress": 0}
@@ -251,7 +250,7 @@ def bench_folder(per_class: int):
 
     from convviz.core.folders import list_folder, load_folder, pillow_decode
     from convviz.core.shapes_data import write_folder
-    from convviz.qt.folder_decode import decode_threads, qimage_decode
+    from convviz.qt.training.folder_decode import decode_threads, qimage_decode
 
     with tempfile.TemporaryDirectory(prefix="convviz-bench-folder-") as root:
         t = time.perf_counter()

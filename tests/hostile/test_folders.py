@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_folders_helpers import draw, make_folder
 
 from convviz.core import limits
 from convviz.core.errors import DataError
 from convviz.core.folders import LoadCancelled, list_folder, load_folder, pillow_decode
-from test_folders_helpers import draw, make_folder
 
 from .harness import assert_refused, convviz_cli, python_snippet
 
@@ -51,7 +51,7 @@ def test_a_fifo_named_png_is_skipped_not_waited_on(tmp_path):
     assert "{'o': 3, 'x': 3}" in out and "x/pipe.png: not a file" in out
     # the app's loader: it samples headers to choose its threads, then decodes with Qt
     code = (f"from convviz.core.folders import list_folder, load_folder\n"
-            f"from convviz.qt.folder_decode import decode_threads, qimage_decode\n"
+            f"from convviz.qt.training.folder_decode import decode_threads, qimage_decode\n"
             f"listing = list_folder({str(root)!r})\n"
             f"print(decode_threads([p for p, _ in listing.files], sample=99))\n"
             f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, listing=listing)\n"
@@ -184,7 +184,7 @@ def latin1_folder(tmp_path) -> Path:
 
 
 def test_non_utf8_names_load_the_same_in_the_cli_and_the_app(latin1_folder):
-    from convviz.qt.folder_decode import qimage_decode
+    from convviz.qt.training.folder_decode import qimage_decode
 
     cli = load_folder(latin1_folder, 28)
     app = load_folder(latin1_folder, 28, decoder=qimage_decode, threads=1)

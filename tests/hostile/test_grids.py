@@ -18,7 +18,6 @@ from convviz.core.imageio import load_grid_text
 
 from .harness import assert_refused, convviz_cli
 
-
 # ---- in a bounded process ---------------------------------------------------------------------
 
 def test_a_huge_grid_file_is_refused_before_it_is_read(tmp_path):

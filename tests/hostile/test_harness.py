@@ -4,7 +4,7 @@ prints a traceback, is caught."""
 
 import pytest
 
-from .harness import assert_no_secret, assert_refused, convviz_cli, python_snippet, SECRET
+from .harness import SECRET, assert_no_secret, assert_refused, convviz_cli, python_snippet
 
 
 def test_a_memory_hog_is_stopped_by_the_limit(tmp_path):

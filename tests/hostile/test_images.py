@@ -129,7 +129,7 @@ def test_app_folder_decoder_skips_postscript_and_other_formats(tmp_path, marker,
     (root / "o" / "pixmap.png").write_text(
         '/* XPM */\nstatic char *x[] = {"2 2 1 1", "a c #ffffff", "aa", "aa"};\n')
     code = (f"from convviz.core.folders import load_folder\n"
-            f"from convviz.qt.folder_decode import qimage_decode\n"
+            f"from convviz.qt.training.folder_decode import qimage_decode\n"
             f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, threads=1)\n"
             f"print(d.counts())\n"
             f"for s in d.skipped: print(s.path + ': ' + s.reason)\n")

@@ -12,9 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
-import numpy as np
 import pytest
 
 from convviz.core.network import build
@@ -22,7 +20,7 @@ from convviz.core.presets import preset
 from convviz.core.shapes_data import write_folder
 from convviz.core.weights import save_model
 
-from .harness import Outcome, _env, _limit, assert_refused, convviz_cli, python_snippet
+from .harness import Outcome, _env, _limit, assert_refused, python_snippet
 
 RUN_SEVERAL = """
 import contextlib, io, json, sys, traceback

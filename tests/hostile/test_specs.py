@@ -137,7 +137,7 @@ def test_training_budget_names_a_batch_size_that_fits():
 
 # ---- the architecture editor ------------------------------------------------------------------
 def test_the_architecture_editor_refuses_a_network_over_the_budget(qtbot):
-    from convviz.qt.architecture_panel import ArchitecturePanel
+    from convviz.qt.panels.architecture import ArchitecturePanel
 
     panel = ArchitecturePanel()
     qtbot.addWidget(panel)

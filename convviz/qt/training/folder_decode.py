@@ -19,11 +19,17 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
-from ..core import limits
-from ..core.errors import ConvvizError, DataError
-from ..core.folders import LoadCancelled, list_folder, load_folder, pillow_decode
-from ..core.imageio import (FORMAT_NAMES, OVERSAMPLE, check_pixels, check_regular_file, fitted,
-                            ink_from_gray)
+from ...core import limits
+from ...core.errors import ConvvizError, DataError
+from ...core.folders import LoadCancelled, list_folder, load_folder, pillow_decode
+from ...core.imageio import (
+    FORMAT_NAMES,
+    OVERSAMPLE,
+    check_pixels,
+    check_regular_file,
+    fitted,
+    ink_from_gray,
+)
 
 _F = QImage.Format
 _SMOOTH = Qt.TransformationMode.SmoothTransformation

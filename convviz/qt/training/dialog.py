@@ -15,16 +15,31 @@ import copy
 from dataclasses import dataclass
 
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.errors import ConvvizError
-from ..core.presets import PRESETS, preset
-from ..core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
+from ...core.errors import ConvvizError
+from ...core.presets import PRESETS, preset
+from ...core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 from .folder_decode import FolderLoader
-from .training_worker import TrainJob
+from .worker import TrainJob
 
 CURRENT, CUSTOM, GIVEN = "current", "custom", "given"
 
@@ -169,8 +184,8 @@ class TrainDialog(QDialog):
         return box
 
     def _training_box(self) -> QGroupBox:
-        from ..core.device import available_devices
-        from ..core.training import TrainConfig
+        from ...core.device import available_devices
+        from ...core.training import TrainConfig
 
         d = TrainConfig()
         box = QGroupBox("Training")
@@ -215,7 +230,7 @@ class TrainDialog(QDialog):
     # ---- network ---------------------------------------------------------------------------
     def classes(self) -> tuple[str, ...] | None:
         if self.samples:
-            from ..core.shapes_data import shape_names
+            from ...core.shapes_data import shape_names
 
             names = shape_names()
             if self.network.currentData() in (CURRENT, GIVEN) and not self._spec_error:
@@ -326,7 +341,7 @@ class TrainDialog(QDialog):
             self.message.clear()
 
     def config(self):
-        from ..core.training import TrainConfig
+        from ...core.training import TrainConfig
 
         # what the dialog does not show (seed, threads, keep_best...) keeps TrainConfig's
         # defaults: the command line's defaults too
@@ -342,7 +357,7 @@ class TrainDialog(QDialog):
         return self._job
 
     def _make_job(self) -> TrainJob:
-        from ..core.network import build
+        from ...core.network import build
 
         classes = self.classes()
         if classes is None:
@@ -354,7 +369,7 @@ class TrainDialog(QDialog):
         else:
             model = build(spec, seed=self.config().seed)  # the command line's start too
         if self.samples:
-            from ..core.shapes_data import make_arrays
+            from ...core.shapes_data import make_arrays
 
             X, y = make_arrays(classes, self.per_class.value(), spec.input_size, seed=0,
                                value_range=spec.value_range)

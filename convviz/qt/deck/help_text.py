@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from convviz import __version__
 
-from . import theme
+from .. import theme
 
 # (title, paragraph) in teaching order: picture, filtering, convolution, pooling, ReLU, stacking,
 # fully connected votes, learning

@@ -16,8 +16,13 @@ margin/indent, and horizontal alignment of rich text (always left).
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import (QAbstractTextDocumentLayout, QFontMetrics, QPainter, QPalette,
-                           QTextDocument)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtGui import Qt as GuiQt  # QtGui's Qt namespace has mightBeRichText
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 

@@ -15,14 +15,33 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen,
-                           QPixmap, QRegion)
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
-                               QStyleOptionComboBox, QStylePainter, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPen,
+    QPixmap,
+    QRegion,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.numbers import deck_number
-from ..core.stepper import Playhead
+from ...core.numbers import deck_number
+from ...core.stepper import Playhead
 from .flow_layout import WrapRow
 
 # Diverging colours: negative blue, zero near white, positive orange (readable when projected,

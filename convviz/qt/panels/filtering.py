@@ -11,10 +11,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..core.spec import NetworkSpec
-from ..core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
-from .pooling_panel import map_names
-from .stepper_controls import CellGrid, StepperPanel, picker_row, selector, symmetric_levels
+from ...core.spec import NetworkSpec
+from ...core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
+from ..widgets.stepper_controls import (
+    CellGrid,
+    StepperPanel,
+    picker_row,
+    selector,
+    symmetric_levels,
+)
+from .pooling import map_names
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "

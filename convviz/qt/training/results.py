@@ -10,40 +10,29 @@ confusions, both counted from the validation answers themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QHeaderView, QLabel, QListWidget, QListWidgetItem, QSplitter,
-                               QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.limits import MATRIX_IMAGE_MAX_PX, MATRIX_TABLE_MAX_CLASSES, TOP_CONFUSIONS
-from .bar_chart import name_tooltip, short_name
-from .training_worker import TrainOutcome
+from ...core.limits import MATRIX_IMAGE_MAX_PX, MATRIX_TABLE_MAX_CLASSES, TOP_CONFUSIONS
+from ...core.mistakes import Mistake, mistakes
+from ..widgets.bar_chart import name_tooltip, short_name
+from .worker import TrainOutcome
 
 MAX_GALLERY = 300  # thumbnails beyond this tell little more and cost memory
 THUMB = 72  # pixels
-
-
-@dataclass
-class Mistake:
-    index: int  # into the job's X
-    truth: int
-    said: int
-    path: str | None
-
-
-def mistakes(outcome: TrainOutcome) -> list[Mistake]:
-    r = outcome.result
-    if r is None or r.val_indices is None:
-        return []
-    truth = np.asarray(outcome.job.y)[r.val_indices]
-    wrong = np.flatnonzero(truth != r.val_predicted)
-    paths = outcome.job.paths
-    return [Mistake(int(r.val_indices[i]), int(truth[i]), int(r.val_predicted[i]),
-                    paths[r.val_indices[i]] if paths else None) for i in wrong]
 
 
 def to_qimage(image: np.ndarray, value_range) -> QImage:

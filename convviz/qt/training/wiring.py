@@ -31,10 +31,10 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea
 
 from convviz.core.errors import ConvvizError
 
-from . import settings
-from .training_panel import BackpropView, TrainingPanel
-from .training_results import TrainingResults
-from .training_worker import TrainingController, TrainJob, TrainOutcome
+from .. import settings
+from .panel import BackpropView, TrainingPanel
+from .results import TrainingResults
+from .worker import TrainingController, TrainJob, TrainOutcome
 
 KEEP, DISCARD, CANCEL = "keep", "discard", "cancel"
 LOCKED = "training is running: stop it to switch the network, preset or weights"
@@ -155,7 +155,7 @@ class TrainingTools(QObject):
         self._train(samples=set(spec.classes) <= set(shape_names()), network=spec)
 
     def _train(self, samples: bool, network=None) -> None:
-        from .train_dialog import TrainDialog
+        from .dialog import TrainDialog
 
         if self.controller.is_running():
             self.window.show_error("a training run is already going; stop it first")

@@ -19,10 +19,18 @@ import math
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from . import theme
+from .. import theme
 from .tour_steps import CANVAS, STEPS, TRAIN_MENU, TourStep, xo_loaded
 
 FLASH_MS, FLASH_TICK_MS = 1600, 40  # the frame pulses this long after a step opens

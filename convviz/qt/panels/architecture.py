@@ -10,14 +10,32 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.errors import SpecError
-from ..core.knobs import MAX_BLOCKS, KnobCheck, Knobs, check, is_plain, knobs_from_spec, \
-    parse_neurons
-from ..core.spec import NetworkSpec
+from ...core.errors import SpecError
+from ...core.knobs import (
+    MAX_BLOCKS,
+    KnobCheck,
+    Knobs,
+    check,
+    is_plain,
+    knobs_from_spec,
+    parse_neurons,
+)
+from ...core.spec import NetworkSpec
 
 KIND_WORDS = {"conv": "filtering", "relu": "ReLU", "pool": "max pooling", "flatten": "flatten",
               "fc": "fully connected", "votes": "votes"}
@@ -47,7 +65,7 @@ class ArchitecturePanel(QWidget):
 
     def __init__(self, session=None, parent=None):
         """`session` (optional): show its network at once. Applying and training are wired by
-        the main window (convviz.qt.deck_wiring), which knows how to build and train."""
+        the main window (convviz.qt.deck.architecture_wiring), which knows how to build and train."""
         super().__init__(parent)
         self.base: NetworkSpec | None = None
         self.result: KnobCheck | None = None

@@ -9,12 +9,19 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .canvas_model import CanvasModel
-from .canvas_widget import CanvasWidget
-from .flow_layout import FlowLayout
+from ...core.canvas_model import CanvasModel
+from ..widgets.canvas_widget import CanvasWidget
+from ..widgets.flow_layout import FlowLayout
 
 ROTATE_DEGREES = 10.0
 SCALE_STEP = 1.2

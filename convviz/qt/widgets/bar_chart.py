@@ -15,8 +15,8 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..core.limits import NAME_SHOWN_CHARS, NAME_TOOLTIP_CHARS
-from . import theme
+from ...core.limits import NAME_SHOWN_CHARS, NAME_TOOLTIP_CHARS
+from .. import theme
 
 PAD = 10  # pixels around the chart and between its parts
 SMALLEST_TEXT_PX = 10  # rows lower than this show bars without words

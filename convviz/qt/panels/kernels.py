@@ -14,8 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from . import theme
-from .mosaic import MosaicLayout
+from ...core.mosaic import MosaicLayout
+from .. import theme
 
 MAX_COLS = 16
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units

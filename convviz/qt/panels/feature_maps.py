@@ -1,8 +1,8 @@
 """Feature maps: every layer's maps after convolution, ReLU and pooling, as the network reads the
 current drawing.
 
-One view (mosaic_view.py) holds one mosaic picture per layer (all its maps, see mosaic.py), stacked
-top to bottom in network order with the same column for the same map, so a map can be followed
+One view (widgets/mosaic_view.py) holds one mosaic picture per layer (all its maps, see
+core/mosaic.py), stacked top to bottom in network order with the same column for the same map, so a map can be followed
 through convolution -> ReLU -> pooling. Colours are diverging: blue below zero, orange above,
 dark at zero. By default each layer has its own symmetric scale (written in its title), so early
 layers with small values stay readable next to late ones reaching +-20, while the maps within a
@@ -16,14 +16,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
-from PySide6.QtWidgets import (QHBoxLayout, QMenu, QSplitter, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
-from ..core.numbers import deck_number
-from . import settings, theme
-from .live_text import LiveText
-from .mosaic import MosaicLayout, nice_level
-from .mosaic_view import MosaicLayer, MosaicView
+from ...core.mosaic import MosaicLayout, nice_level
+from ...core.numbers import deck_number
+from .. import settings, theme
+from ..widgets.live_text import LiveText
+from ..widgets.mosaic_view import MosaicLayer, MosaicView
 
 MAX_COLS = 8  # conv2 of `shapes` has 16 maps: two rows of eight
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)

@@ -9,41 +9,24 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from . import settings, theme
-from ..core.limits import VOTES_MAX_BARS
-from .bar_chart import BarChart, Bars, name_tooltip, short_name
-from .canvas_model import is_blank
-from .live_text import LiveText
+from ...core.canvas_model import is_blank
+from ...core.limits import VOTES_MAX_BARS
+from ...core.vote_inputs import input_names
+from .. import settings, theme
+from ..widgets.bar_chart import BarChart, Bars, name_tooltip, short_name
+from ..widgets.live_text import LiveText
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
 RAW, PROBABILITIES = "raw", "probabilities"
-
-def input_names(spec, xo_names=None) -> list[str]:
-    """A readable name for every input of the vote layer: a map cell (after flatten) or a
-    neuron of the hidden layer before."""
-    shapes = spec.shapes()
-    last = len(shapes) - 1
-    # walk back over ReLUs to the layer that made the values
-    j = last - 1
-    while j > 0 and shapes[j].kind == "relu":
-        j -= 1
-    src = shapes[j]
-    if src.kind == "flatten" and j > 0 and len(shapes[j - 1].shape) == 3:
-        c, h, w = shapes[j - 1].shape
-        maps = shapes[j - 1].name
-        names = []
-        for k in range(c * h * w):
-            m, rc = divmod(k, h * w)
-            r, col = divmod(rc, w)
-            label = xo_names[m] if xo_names and m < len(xo_names) else f"{maps} map {m + 1}"
-            names.append(f"{label} ({r + 1},{col + 1})")
-        return names
-    return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
-
-
 NOTHING_DRAWN = "Nothing to classify yet: draw something"
 
 

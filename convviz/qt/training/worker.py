@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from ..core import train_process
-from ..core.errors import ConvvizError
-from ..core.train_process import use_one_torch_thread_here
+from ...core import train_process
+from ...core.errors import ConvvizError
+from ...core.train_process import use_one_torch_thread_here
 
 if TYPE_CHECKING:  # torch loads only when training starts: the window shows first
-    from ..core.network import ConvNet
-    from ..core.training import TrainConfig, TrainResult
+    from ...core.network import ConvNet
+    from ...core.training import TrainConfig, TrainResult
 
 STOP_GRACE_S = 30.0  # a stopped trainer process silent this long is ended by force
 
@@ -75,7 +75,7 @@ class TrainOutcome:
 
 
 def _stopped_before_start():
-    from ..core.training import TrainResult
+    from ...core.training import TrainResult
 
     return TrainResult(status="stopped", message="stopped before training began")
 

@@ -10,10 +10,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..core.spec import NetworkSpec
-from .pooling_panel import map_names
-from .stepper_controls import (CellGrid, help_label, picker_row, selector, symmetric_levels,
-                               trace_fits)
+from ...core.spec import NetworkSpec
+from ..widgets.stepper_controls import (
+    CellGrid,
+    help_label,
+    picker_row,
+    selector,
+    symmetric_levels,
+    trace_fits,
+)
+from .pooling import map_names
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. A red line surrounds the cells that change.")

@@ -1,6 +1,6 @@
 """Every layer's feature maps in one widget painted by QPainter: per layer a title and one mosaic
-picture (see mosaic.py), stacked top to bottom with the same column for the same map, and a
-colour legend on the right.
+picture (see convviz/core/mosaic.py), stacked top to bottom with the same column for the same
+map, and a colour legend on the right.
 
 The pictures are coloured in numpy (one gather and one lookup per layer) and drawn scaled
 without smoothing, so a repaint is a handful of drawImage calls (a pyqtgraph scene of image and
@@ -16,8 +16,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from . import theme
-from .mosaic import MosaicLayout, colour_table, colourise, gather_index
+from ...core.mosaic import MosaicLayout, colour_table, colourise, gather_index
+from .. import theme
 
 PAD = 10  # pixels around the maps
 GAP_PX = 8  # between one layer's maps and the next layer's title

@@ -12,10 +12,16 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..core.presets import XO_FEATURE_NAMES
-from ..core.spec import NetworkSpec
-from ..core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
-from .stepper_controls import CellGrid, StepperPanel, picker_row, selector, symmetric_levels
+from ...core.presets import XO_FEATURE_NAMES
+from ...core.spec import NetworkSpec
+from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
+from ..widgets.stepper_controls import (
+    CellGrid,
+    StepperPanel,
+    picker_row,
+    selector,
+    symmetric_levels,
+)
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
         "slides across the map, jumping by the stride; from each position only the largest "
