@@ -97,11 +97,11 @@ def test_train_now_asks_the_window_or_says_where_to_look(qtbot, make_window):
     arch = w.panels["architecture"]
     arch.blocks.setValue(1)
     arch.apply_button.click()
-    del w.request_training  # as before the training tools were installed
+    w.services.request_training = None  # as before the training tools were installed
     arch.train_button.click()
     assert "No training tools" in w.statusBar().currentMessage()
     asked = []
-    w.request_training = asked.append  # what the training tools install
+    w.services.request_training = asked.append  # what the training tools install
     arch.neurons.setText("32")
     arch.apply_button.click()
     arch.train_button.click()

@@ -30,18 +30,18 @@ def make_window(make_window):
 
     def make():
         w = make_window("shapes", restore=False)
-        w.training_tools.ask_keep = lambda: "discard"
+        w.services.training.ask_keep = lambda: "discard"
         made.append(w)
         return w
 
     yield make
     for w in made:
-        w.training.stop_and_wait()
+        w.services.training.controller.stop_and_wait()
 
 
 def short_run(qtbot, w, folder):
-    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
-        through_dialog(qtbot, w, w.training_tools.folder_action,
+    with qtbot.waitSignal(w.services.training.controller.finished, timeout=WAIT):
+        through_dialog(qtbot, w, w.services.training.folder_action,
                        fill_folder(qtbot, folder, epochs=2, batch=6))
     qtbot.waitUntil(lambda: w.session.spec.classes == CLASSES, timeout=WAIT)
 
@@ -64,8 +64,8 @@ def test_while_training_the_network_cannot_be_switched(qtbot, make_window, folde
     assert w.session.model is training_copy and w.session.spec.classes == CLASSES
     assert w.preset_actions["xo"].isChecked() is False
     assert len(errors) == 2 and all("training is running" in e for e in errors)
-    w.training_tools.stop()
-    qtbot.waitUntil(lambda: not w.training.is_running(), timeout=WAIT)
+    w.services.training.stop()
+    qtbot.waitUntil(lambda: not w.services.training.controller.is_running(), timeout=WAIT)
     qtbot.waitUntil(lambda: w.preset_actions["xo"].isEnabled(), timeout=WAIT)
     assert w.open_weights_action.isEnabled() and not w.lock_note.isVisible()
     w.choose_preset("xo")
@@ -74,15 +74,15 @@ def test_while_training_the_network_cannot_be_switched(qtbot, make_window, folde
 
 def test_results_belong_to_the_network_in_use(qtbot, make_window, folder):
     w = make_window()
-    results = w.training_tools.results
+    results = w.services.training.results
     assert "No training results for this network (shapes)" in results.summary.text()
     short_run(qtbot, w, folder)
     assert results.confusion.rowCount() == 3 and "Validation accuracy" in results.summary.text()
     # a new run: the last run's matrix must not pass for this one's
     start_long_run(qtbot, w, folder)
     assert results.confusion.rowCount() == 0 and "when the run ends" in results.summary.text()
-    w.training_tools.stop()
-    qtbot.waitUntil(lambda: not w.training.is_running(), timeout=WAIT)
+    w.services.training.stop()
+    qtbot.waitUntil(lambda: not w.services.training.controller.is_running(), timeout=WAIT)
     # stopped: the network from before is back, and with it its own results
     qtbot.waitUntil(lambda: results.confusion.rowCount() == 3, timeout=WAIT)
     w.choose_preset("xo")
@@ -107,7 +107,7 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
     monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName", save_as)
     w.export_weights()
     assert asked["name"] == "marks.safetensors"
-    matrix = [[int(w.training_tools.results.confusion.item(i, j).text()) for j in range(3)]
+    matrix = [[int(w.services.training.results.confusion.item(i, j).text()) for j in range(3)]
               for i in range(3)]
     # `convviz trace --json` on the exported file names it too
     pic = tmp_path / "blank.txt"
@@ -125,7 +125,7 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
     again.start(background=False)
     qtbot.waitUntil(lambda: again.session.spec.name == "marks", timeout=WAIT)
     assert again.windowTitle() == "convviz — marks"
-    results = again.training_tools.results
+    results = again.services.training.results
     assert "Validation accuracy" in results.summary.text()
     assert [[int(results.confusion.item(i, j).text()) for j in range(3)]
             for i in range(3)] == matrix

@@ -93,7 +93,7 @@ def watched(argv=None, preset=None):
     atexit.register(lambda: open(sys.argv[1], "w").write("torn down"))
     def first(_trace):
         w.session.trace_changed.disconnect(first)
-        w.training.prepare()  # an idle trainer process, as after the Train dialog
+        w.services.training.controller.prepare()  # an idle trainer process, as after the Train dialog
         import multiprocessing
         print(*[p.pid for p in multiprocessing.active_children()], flush=True)
         QTimer.singleShot(100, w.close)

@@ -34,13 +34,13 @@ def make_window(make_window):
     def make():
         w = make_window("shapes", restore=False)
         # pytest-qt closes the window after each test, maybe mid-run: never a modal question
-        w.training_tools.ask_keep = lambda: "discard"
+        w.services.training.ask_keep = lambda: "discard"
         made.append(w)
         return w
 
     yield make
     for w in made:
-        w.training.stop_and_wait()  # never leave a thread running: that aborts the process
+        w.services.training.controller.stop_and_wait()  # never leave a thread running: that aborts the process
 
 
 def weights_equal(a: dict, b: dict) -> bool:
@@ -90,14 +90,14 @@ def fill_folder(qtbot, folder, epochs=2, batch=8, val=25, network=None):
 
 def start_long_run(qtbot, w, folder):
     """A run far longer than the test: 300 epochs of 4-image batches."""
-    tools = w.training_tools
+    tools = w.services.training
     through_dialog(qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=300, batch=4))
     qtbot.waitUntil(lambda: len(tools.panel.history.losses) > 3, timeout=WAIT)
 
 
 def test_train_menu_items_shortcuts_and_when_they_work(make_window):
     w = make_window()
-    tools = w.training_tools
+    tools = w.services.training
     texts = [a.text() for a in w.train_menu.actions() if not a.isSeparator()]
     assert texts[1:] == ["Train on folder…", "Train on sample shapes", "Pause training",
                          "Stop training"]  # [0] is the placeholder, hidden now
@@ -120,20 +120,20 @@ def test_train_menu_items_shortcuts_and_when_they_work(make_window):
 def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder, tmp_path,
                                                       monkeypatch):
     w = make_window()
-    tools, s = w.training_tools, w.session
+    tools, s = w.services.training, w.session
     snaps = []
-    w.training.snapshot.connect(snaps.append)
+    w.services.training.controller.snapshot.connect(snaps.append)
     report, report_shown = through_dialog(qtbot, w, tools.folder_action,
                                           fill_folder(qtbot, folder, epochs=8, batch=6))
     assert report_shown and "36 images in 3 classes" in report
     # the run: the Training dock in front, the Stop/Pause items on, the panels on a copy
-    assert w.training.is_running() or w.training.outcome is not None
+    assert w.services.training.controller.is_running() or w.services.training.controller.outcome is not None
     assert w.docks["training"].isVisible()
-    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
+    with qtbot.waitSignal(w.services.training.controller.finished, timeout=WAIT):
         qtbot.waitUntil(lambda: len(tools.panel.history.losses) > 0, timeout=WAIT)
-        if w.training.is_running():
+        if w.services.training.controller.is_running():
             assert tools.stop_action.isEnabled() and not tools.folder_action.isEnabled()
-    outcome = w.training.outcome
+    outcome = w.services.training.controller.outcome
     r = outcome.result
     assert r.status == "done" and r.val_accuracy is not None
     # live loss points, one per batch, all plotted
@@ -183,7 +183,7 @@ def test_panels_follow_the_network_while_it_trains(qtbot, make_window, folder):
     s = w.session
     before = s.model
     snaps = []
-    w.training.snapshot.connect(snaps.append)
+    w.services.training.controller.snapshot.connect(snaps.append)
     start_long_run(qtbot, w, folder)
     qtbot.waitUntil(lambda: len(snaps) >= 3, timeout=WAIT)
     # the session shows a copy of the network in training, with the newest snapshot
@@ -198,13 +198,13 @@ def test_panels_follow_the_network_while_it_trains(qtbot, make_window, folder):
 
 def test_pause_resume_and_stop_from_the_menu(qtbot, make_window, folder):
     w = make_window()
-    tools, s = w.training_tools, w.session
+    tools, s = w.services.training, w.session
     before, before_weights = s.model, dict(s.snapshot)
     steps = []
-    w.training.progress.connect(lambda p: steps.append(p))
+    w.services.training.controller.progress.connect(lambda p: steps.append(p))
     start_long_run(qtbot, w, folder)
     assert tools.pause_action.isEnabled() and tools.stop_action.isEnabled()
-    with qtbot.waitSignal(w.training.paused, timeout=WAIT,
+    with qtbot.waitSignal(w.services.training.controller.paused, timeout=WAIT,
                           check_params_cb=lambda paused: paused):
         tools.pause_action.trigger()
     assert tools.pause_action.text() == "Resume training"
@@ -218,16 +218,16 @@ def test_pause_resume_and_stop_from_the_menu(qtbot, make_window, folder):
     # stop while it runs (progress comes 2 to 4 times a second, so an epoch of a few batches may
     # pass between two reports: the stop lands before the next batch, wherever that is)
     qtbot.waitUntil(lambda: len(steps) > held + 1, timeout=WAIT)
-    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
+    with qtbot.waitSignal(w.services.training.controller.finished, timeout=WAIT):
         tools.stop_action.trigger()
-    outcome = w.training.outcome
+    outcome = w.services.training.controller.outcome
     assert outcome.status == "stopped" and len(outcome.result.epochs) < 300
     assert outcome.result.message.startswith("stopped in epoch")
     assert not tools.stop_action.isEnabled() and tools.folder_action.isEnabled()
     # a stopped run is not used unless the person says so: the earlier network is back
     assert s.model is before and weights_equal(s.snapshot, before_weights)
     assert tools.panel.keep_button.isEnabled()
-    with qtbot.waitSignal(w.training.model_ready, timeout=WAIT):
+    with qtbot.waitSignal(w.services.training.controller.model_ready, timeout=WAIT):
         tools.panel.keep_button.click()
     assert s.model is outcome.model and s.spec.classes == CLASSES
 
@@ -236,15 +236,15 @@ def test_closing_mid_run_and_keeping_what_it_learned(qtbot, make_window, folder)
     w = make_window()
     start_long_run(qtbot, w, folder)
     answers = iter(["cancel", "keep"])
-    w.training_tools.ask_keep = lambda: next(answers)
+    w.services.training.ask_keep = lambda: next(answers)
     assert not w.close()  # Cancel: the window stays open and training goes on
-    assert w.isVisible() and w.training.is_running()
-    n = len(w.training_tools.panel.history.losses)
-    qtbot.waitUntil(lambda: len(w.training_tools.panel.history.losses) > n, timeout=WAIT)
-    w.training.pause()  # closing while paused must work too
+    assert w.isVisible() and w.services.training.controller.is_running()
+    n = len(w.services.training.panel.history.losses)
+    qtbot.waitUntil(lambda: len(w.services.training.panel.history.losses) > n, timeout=WAIT)
+    w.services.training.controller.pause()  # closing while paused must work too
     assert w.close()  # Keep
-    assert not w.training.is_running()
-    last = w.training.last_snapshot
+    assert not w.services.training.controller.is_running()
+    last = w.services.training.controller.last_snapshot
     assert weights_equal(w.session.snapshot, last)
     assert w.session.spec.classes == CLASSES
     qtbot.wait(50)  # the run's late "finished" signal changes nothing
@@ -264,9 +264,9 @@ def test_closing_mid_run_and_discarding(qtbot, make_window, folder):
     before = {k: v.copy() for k, v in w.session.snapshot.items()}
     start_long_run(qtbot, w, folder)
     asked = []
-    w.training_tools.ask_keep = lambda: asked.append(1) or "discard"
+    w.services.training.ask_keep = lambda: asked.append(1) or "discard"
     assert w.close()
-    assert asked == [1] and not w.training.is_running()
+    assert asked == [1] and not w.services.training.controller.is_running()
     assert w.session.spec == preset("shapes")  # the network from before, layout and all
     assert weights_equal(w.session.snapshot, before)
     qtbot.wait(50)
@@ -275,7 +275,7 @@ def test_closing_mid_run_and_discarding(qtbot, make_window, folder):
 
 def test_train_on_sample_shapes_from_the_menu(qtbot, make_window):
     w = make_window()
-    tools = w.training_tools
+    tools = w.services.training
 
     def fill(dlg):
         assert dlg.samples and dlg.network.currentData() == "current"
@@ -283,7 +283,7 @@ def test_train_on_sample_shapes_from_the_menu(qtbot, make_window):
         dlg.epochs.setValue(2)
         dlg.batch.setValue(8)
 
-    with qtbot.waitSignal(w.training.model_ready, timeout=WAIT) as ready:
+    with qtbot.waitSignal(w.services.training.controller.model_ready, timeout=WAIT) as ready:
         through_dialog(qtbot, w, tools.samples_action, fill)
     outcome = ready.args[0]
     assert outcome.job.source == "sample shapes" and len(outcome.job.y) == 36
@@ -306,9 +306,9 @@ def test_train_it_now_opens_the_dialog_with_that_network(qtbot, make_window):
         dlg.reject()
 
     QTimer.singleShot(0, look)
-    arch.train_button.click()  # deck_wiring calls window.request_training(spec)
+    arch.train_button.click()  # architecture_wiring calls window.services.request_training(spec)
     assert seen == {"choice": GIVEN, "samples": True, "spec": spec}
-    assert not w.training.is_running()  # cancelled: nothing started
+    assert not w.services.training.controller.is_running()  # cancelled: nothing started
 
 
 def test_a_nan_loss_says_so_and_keeps_the_last_good_weights(qtbot, make_window, folder,
@@ -324,8 +324,8 @@ def test_a_nan_loss_says_so_and_keeps_the_last_good_weights(qtbot, make_window, 
     X = np.zeros((20, 1, 28, 28), np.float32)
     X[:, 0, 0, 0] = np.nan
     y = np.arange(20) % 6
-    with qtbot.waitSignal(w.training.model_ready, timeout=WAIT):
-        w.training_tools.start(TrainJob(model, X, y, TrainConfig(epochs=2, batch_size=4)))
+    with qtbot.waitSignal(w.services.training.controller.model_ready, timeout=WAIT):
+        w.services.training.start(TrainJob(model, X, y, TrainConfig(epochs=2, batch_size=4)))
     assert len(shown) == 1 and "\n" not in shown[0] and "loss became nan" in shown[0]
     assert weights_equal(w.session.snapshot, start)
 
@@ -336,7 +336,7 @@ def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_win
 
     monkeypatch.setenv("CONVVIZ_TRAIN_IN", "thread")  # the fault is patched into this process
     w = make_window()
-    assert not w.training.own_process
+    assert not w.services.training.controller.own_process
     before = {k: v.copy() for k, v in w.session.snapshot.items()}
     shown = []
     monkeypatch.setattr(w, "show_error", shown.append)
@@ -350,11 +350,11 @@ def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_win
 
     monkeypatch.setattr(model, "forward", oom)
     X = np.zeros((20, 1, 28, 28), np.float32)
-    with qtbot.waitSignal(w.training.finished, timeout=WAIT):
-        w.training_tools.start(TrainJob(model, X, np.arange(20) % 6, TrainConfig(epochs=1)))
+    with qtbot.waitSignal(w.services.training.controller.finished, timeout=WAIT):
+        w.services.training.start(TrainJob(model, X, np.arange(20) % 6, TrainConfig(epochs=1)))
     assert len(shown) == 1 and "ran out of memory" in shown[0] and "\n" not in shown[0]
     assert weights_equal(w.session.snapshot, before)
-    assert w.training_tools.folder_action.isEnabled()
+    assert w.services.training.folder_action.isEnabled()
 
 
 def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_window):

@@ -7,8 +7,10 @@ Plugging in (for panels and tools written elsewhere):
 - A dock: add a line to `panel_registry.PANELS` (built lazily, after the window shows), or at
   run time call `window.add_panel(title, widget, area="right", key=None, tabify_with=None)`,
   which makes the dock, puts its toggle in the View menu, includes it in the saved layout and
-  View > Reset layout, and wires the widget's optional `set_model(spec, snapshot)`,
-  `show_weights(snapshot)` and `show_trace(trace)` to the session.
+  View > Reset layout, and wires the widget's `set_model(spec, snapshot)`,
+  `show_weights(snapshot)` and `show_trace(trace)` to the session: the widget must keep
+  panel_contract.Panel (all three), or PanelContractError says what is wrong.
+- What an extension installs for others: `window.services` (panel_contract.Services).
 - Menu items: `window.train_menu` (the Train menu) and `window.view_menu` are plain QMenus.
 - Closing: `window.close_guards` is a list of callables asked first, in order; one returning
   False keeps the window open (e.g. the person cancelled a question). Then `window.closing` is
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
@@ -45,6 +48,7 @@ from convviz.core.errors import ConvvizError
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
 from . import panel_registry, settings
+from .panel_contract import Panel, Services, check_panel
 from .panels.canvas import CanvasPanel
 from .session import Session
 
@@ -87,17 +91,17 @@ class SidewaysScroll(QScrollArea):
             vp, least = self.viewport().size(), w.minimumSizeHint()
             w.resize(max(vp.width(), least.width()), max(vp.height(), least.height()))
 
-    def viewportEvent(self, event):  # noqa: N802 - Qt's name
+    def viewportEvent(self, event):
         if event.type() == QEvent.Resize:
             self._fit()
         return super().viewportEvent(event)
 
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+    def eventFilter(self, obj, event):
         if obj is self.widget() and event.type() == QEvent.LayoutRequest:
             self._fit()
         return False
 
-    def minimumSizeHint(self):  # noqa: N802 - the panel's height up to a cap, narrow as asked
+    def minimumSizeHint(self):
         hint = super().minimumSizeHint()
         if self.widget() is not None:
             hint.setHeight(max(hint.height(), min(SCROLL_TALLER_THAN,
@@ -175,6 +179,7 @@ class MainWindow(QMainWindow):
         self._background = True  # load networks in a thread (tests load them in place)
         self.persist = True  # False: closing leaves the saved settings alone (screenshots)
         self.close_guards: list = []  # callables -> bool, asked before closing; False refuses
+        self.services = Services()  # what the extensions install for each other
 
         self.setWindowTitle("convviz")
         self.setStyleSheet(TAB_ARROWS_STYLE)
@@ -261,9 +266,10 @@ class MainWindow(QMainWindow):
 
     def add_panel(self, title: str, widget: QWidget, area: str = "right", key: str | None = None,
                   visible: bool = True, tabify_with: str | None = None) -> QDockWidget:
-        """Put `widget` in a dock (made if new) and connect it to the session. See the module
-        docstring for the calls a panel may define."""
+        """Put `widget` in a dock (made if new) and connect it to the session: it must keep
+        panel_contract.Panel (PanelContractError otherwise)."""
         key = key or title.lower().replace(" ", "_")
+        panel = check_panel(widget, key)  # a panel that breaks the contract fails here, loudly
         dock = self.docks.get(key) or self._make_dock(key, title, area, visible, tabify_with)
         least = widget.minimumSizeHint()
         if least.width() > SCROLL_WIDER_THAN or least.height() > SCROLL_TALLER_THAN:
@@ -274,43 +280,43 @@ class MainWindow(QMainWindow):
         else:
             dock.setWidget(widget)
         self.panels[key] = widget
-        self._connect_panel(widget, dock)
+        self._connect_panel(panel, dock)
         return dock
 
-    def _connect_panel(self, widget, dock: QDockWidget) -> None:
+    def _connect_panel(self, panel: Panel, dock: QDockWidget) -> None:
         """Session -> panel. A panel nobody can see (a tab behind another, a closed dock) gets
         only the newest weights and trace once it is shown, so hidden panels cost nothing while
         the person draws or the network trains."""
         s = self.session
-        pending: dict = {}  # "show_weights" / "show_trace" -> newest argument, while hidden
+        # the newest argument of each held-back call, in the order they are made when shown:
+        # weights before the trace
+        pending: dict[Callable, object] = {}
 
-        def deliver(name, arg):
+        def deliver(call: Callable, arg) -> None:
             # a tab behind another stays "visible" to Qt, but nothing of it is on screen
-            if self.isVisible() and (not widget.isVisible() or dock.visibleRegion().isEmpty()):
-                pending[name] = arg
+            if self.isVisible() and (not panel.isVisible() or dock.visibleRegion().isEmpty()):
+                pending[call] = arg
             else:
-                getattr(widget, name)(arg)
+                call(arg)
 
-        def on_shown(visible: bool):
+        def on_shown(visible: bool) -> None:
             if visible:
-                for name in ("show_weights", "show_trace"):  # weights before the trace
-                    if name in pending:
-                        getattr(widget, name)(pending.pop(name))
+                for call in (panel.show_weights, panel.show_trace):
+                    if call in pending:
+                        call(pending.pop(call))
+
+        def set_model(spec) -> None:
+            pending.clear()  # the session sends the new network's weights and trace next
+            panel.set_model(spec, s.snapshot)
 
         dock.visibilityChanged.connect(on_shown)
-        if hasattr(widget, "set_model"):
-            def set_model(spec):
-                pending.clear()  # the session sends the new network's weights and trace next
-                widget.set_model(spec, s.snapshot)
-            s.model_changed.connect(set_model)
-        if hasattr(widget, "show_weights"):
-            s.weights_changed.connect(lambda snap: deliver("show_weights", snap))
-            if s.snapshot is not None:
-                widget.show_weights(s.snapshot)
-        if hasattr(widget, "show_trace"):
-            s.trace_changed.connect(lambda trace: deliver("show_trace", trace))
-            if s.trace is not None:
-                widget.show_trace(s.trace)
+        s.model_changed.connect(set_model)
+        s.weights_changed.connect(lambda snap: deliver(panel.show_weights, snap))
+        s.trace_changed.connect(lambda trace: deliver(panel.show_trace, trace))
+        if s.snapshot is not None:
+            panel.show_weights(s.snapshot)
+        if s.trace is not None:
+            panel.show_trace(s.trace)
 
     def build_panels(self) -> None:
         """Make every registered panel that is still a placeholder, then run the extensions."""

@@ -2,16 +2,12 @@
 
 To add a panel, append a PanelEntry: the factory is a "module:Class" string, imported only after
 the window is on screen (so pyqtgraph and friends never slow the start), and called with the
-Session. The panel then receives plain calls, each optional (define only what it needs):
-
-    set_model(spec, snapshot)   the architecture changed (snapshot may be None while loading)
-    show_weights(snapshot)      new weights: {state_dict key: numpy array}, a CPU copy; a
-                                show_trace of the drawing under these weights always follows
-    show_trace(trace)           the network's reading of the newest drawing (core Trace)
-
-Anything else (starting training, changing the spec) it does through the Session it was given.
+Session. The panel must keep panel_contract.Panel (set_model, show_weights, show_trace), checked
+when the window docks it; anything else (starting training, changing the spec) it does through
+the Session it was given.
 EXTENSIONS are "module:function" strings called with the MainWindow once every panel exists,
-e.g. to put actions into `window.train_menu`.
+e.g. to put actions into `window.train_menu`; what one installs for another goes in
+`window.services` (panel_contract.Services).
 """
 
 from __future__ import annotations

@@ -297,7 +297,7 @@ def watched(argv=None, preset=None):
     app, w = launch(argv, preset)
     def first(_trace):
         w.session.trace_changed.disconnect(first)
-        w.training.prepare()
+        w.services.training.controller.prepare()
         def close():
             print(time.time(), flush=True)
             w.close()

@@ -68,7 +68,8 @@ def app_run(app, window, model, X, y, config, probe: bool = False):
 
     from convviz.qt.training.worker import TrainJob
 
-    controller, tools = window.training, window.training_tools
+    tools = window.services.training
+    controller = tools.controller
     counts = {"snapshots": 0, "progress": 0}
     first_batch = []
     marks = []  # (window's CPU seconds, time) at each progress report, once it is handled

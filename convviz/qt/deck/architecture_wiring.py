@@ -2,8 +2,9 @@
 
 - apply_requested(spec): build the new, untrained network (convviz.core.network.build) and make
   it the session's model; every panel lays itself out again through Session.model_changed.
-- train_requested(spec): training lives elsewhere. If the window has a `request_training(spec)`
-  method (the training tools add it), it is called; otherwise the status bar says where to look.
+- train_requested(spec): training lives elsewhere. If the training tools are installed
+  (window.services.request_training), they are asked; otherwise the status bar says where to
+  look.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def apply_spec(window, spec) -> bool:
 
 def ask_for_training(window, spec) -> None:
     """Hand the new network to the training tools, when they are installed."""
-    request = getattr(window, "request_training", None)
-    if callable(request):
+    request = window.services.request_training
+    if request is not None:
         request(spec)
     else:
         window.statusBar().showMessage("No training tools are installed yet: see the Train "

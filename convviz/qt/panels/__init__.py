@@ -1,4 +1,4 @@
 """One module per dock of the main window, named after the dock: votes, kernels, feature_maps,
 filtering, pooling, relu, architecture; and canvas, the drawing in the centre. Each panel
-receives the calls of panels.contract.Panel and nothing else; panels do not import each other
+keeps the contract of qt.panel_contract.Panel; panels do not import each other
 (what two share lives in qt.widgets or convviz.core)."""

@@ -170,6 +170,9 @@ class FeatureMapsPanel(QWidget):
             self.view.set_visible(name, name not in self.hidden)
 
     # ---- values ----------------------------------------------------------------------------
+    def show_weights(self, snapshot) -> None:
+        pass  # the maps come with the trace that always follows new weights
+
     def show_trace(self, trace) -> None:
         self._trace = trace
         shown = [self.layers[n] for n in self.visible_layers()]

@@ -140,6 +140,9 @@ class KernelsPanel(QWidget):
                 max(self.box.width(), 1.0), max(self.box.height(), 1.0)):
             self._arrange()
 
+    def show_trace(self, trace) -> None:
+        pass  # kernels are weights: the drawing does not change them
+
     def show_weights(self, snapshot) -> None:
         for name, e in self.layers.items():
             w = np.asarray(snapshot[e["key"]], np.float32)  # (F, C, k, k)

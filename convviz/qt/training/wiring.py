@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea
 from convviz.core.errors import ConvvizError
 
 from .. import settings
+from ..panel_contract import FedElsewhere
 from .panel import BackpropView, TrainingPanel
 from .results import TrainingResults
 from .worker import TrainingController, TrainJob, TrainOutcome
@@ -44,19 +45,27 @@ SHORTCUTS = {"folder": "Ctrl+T", "samples": "Ctrl+Shift+T", "pause": "Ctrl+P", "
 
 
 # ---- the docks (PanelEntry factories, called with the Session) -------------------------------
+class SessionTrainingPanel(FedElsewhere, TrainingPanel):
+    """The Training dock: fed by the TrainingController, not by the session."""
+
+
+class SessionResults(FedElsewhere, TrainingResults):
+    """The Results dock: fed by the finished run, not by the session."""
+
+
 def make_training_panel(_session) -> TrainingPanel:
-    return TrainingPanel()
+    return SessionTrainingPanel()
 
 
 def make_results(_session) -> TrainingResults:
-    return TrainingResults()
+    return SessionResults()
 
 
 def make_backprop_view(session) -> SessionBackprop:
     return SessionBackprop()
 
 
-class SessionBackprop(BackpropView):
+class SessionBackprop(FedElsewhere, BackpropView):
     """The backprop table in a dock: it reads the session's traces (the window's own forward
     pass on the drawing, with the newest weights), so it costs no network run of its own; while
     its dock is hidden the window holds back the traces and hands it the newest when shown."""
@@ -268,7 +277,7 @@ class TrainingTools(QObject):
 
     def remember(self, model) -> None:
         """Save the trained network next to the settings, to reopen it at the next start."""
-        if not getattr(self.window, "persist", True):
+        if not self.window.persist:
             return  # screenshots and the like leave the person's files alone
         from convviz.core.weights import save_model
 
@@ -372,6 +381,5 @@ def connect_training(window) -> None:
     if not all(key in window.panels for key in ("training", "results", "backprop")):
         return
     tools = TrainingTools(window)
-    window.training_tools = tools
-    window.training = tools.controller
-    window.request_training = tools.request_training
+    window.services.training = tools
+    window.services.request_training = tools.request_training
