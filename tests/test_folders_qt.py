@@ -87,7 +87,6 @@ def test_small_pictures_decode_on_one_thread_and_large_ones_on_two(tmp_path):
 
 
 def test_the_apps_cancel_reaches_the_listing(qtbot, tmp_path, monkeypatch):
-    import threading
 
     import convviz.qt.training.folder_decode as fd
     from convviz.core.folders import LoadCancelled
@@ -95,15 +94,14 @@ def test_the_apps_cancel_reaches_the_listing(qtbot, tmp_path, monkeypatch):
     asked = []
 
     def listing(root, should_cancel=None):
+        loader.cancel()  # Cancel pressed while the folder is being listed
         asked.append(should_cancel())
         raise LoadCancelled()
 
     monkeypatch.setattr(fd, "list_folder", listing)
     loader = fd.FolderLoader()
-    cancel = threading.Event()
-    cancel.set()  # Cancel pressed while the folder is being listed
     with qtbot.waitSignal(loader.cancelled, timeout=1000):
-        loader._run(tmp_path, 28, (0.0, 1.0), cancel)
+        loader.start(tmp_path, 28, (0.0, 1.0))
     assert asked == [True]
 
 

@@ -34,6 +34,17 @@ def test_the_newest_request_of_a_kind_wins(qtbot):
     assert sorted(got) == ["other kind", "second"] and first.cancelled()
 
 
+def test_a_cancelled_job_says_so_instead_of_delivering(qtbot):
+    jobs = BackgroundJobs()
+    release, got, said = threading.Event(), [], []
+    job = jobs.submit("scan", lambda _job: release.wait(WAIT / 1000) and "late", got.append,
+                      cancelled=lambda: said.append("cancelled"))
+    jobs.cancel("scan")
+    release.set()
+    qtbot.waitUntil(lambda: bool(said), timeout=WAIT)
+    assert said == ["cancelled"] and got == [] and job.cancelled()
+
+
 def test_a_failure_is_one_line_and_busy_says_what_runs(qtbot):
     jobs = BackgroundJobs()
     busy, failures = [], []

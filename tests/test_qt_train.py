@@ -172,6 +172,27 @@ def test_pause_holds_training_and_resume_continues(qtbot, folder, controller):
     assert controller.outcome.status == "stopped"
 
 
+def test_pause_follows_the_run_not_the_button_text(qtbot, folder, controller):
+    """The button's words are only a label: relabelled (a translation), it still toggles."""
+    job = _job(_loaded_dialog(qtbot, folder), epochs=200, batch=4)
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.attach(controller)
+    steps = []
+    controller.progress.connect(lambda p: steps.append(p.step))
+    controller.start(job)
+    qtbot.waitUntil(lambda: len(steps) > 0, timeout=WAIT)
+    panel.pause_button.setText("Halt")
+    panel.pause_button.click()
+    assert controller.is_paused() and panel.pause_button.text() == "Resume"
+    panel.pause_button.setText("Weiter")
+    panel.pause_button.click()
+    assert not controller.is_paused() and panel.pause_button.text() == "Pause"
+    with qtbot.waitSignal(controller.finished, timeout=WAIT):
+        panel.stop_button.click()
+    assert controller.outcome.status == "stopped"
+
+
 def test_stop_mid_epoch_keeps_the_choice_to_the_person(qtbot, folder, controller):
     job = _job(_loaded_dialog(qtbot, folder), epochs=50, batch=4)
     panel = TrainingPanel()

@@ -2,12 +2,14 @@
 pattern every such job in the window uses (opening weights or images, exporting, building a
 preset's network).
 
-    jobs.submit(kind, work, done, failed=None, text="Exporting…", cancellable=False)
+    jobs.submit(kind, work, done, failed=None, text="Exporting…", cancellable=False,
+                cancelled=None)
 
 `work(job)` runs on a thread of its own and returns a result; `done(result)` then runs on the
 window's thread, or `failed(message)` with one line (ConvvizError's text, or the exception's
 type and first line). Newest request wins: submitting a job of a kind already running cancels
-the older one (its `job.cancelled()` turns true, its result is dropped). A job may report
+the older one (its `job.cancelled()` turns true, its result is dropped; `cancelled()`, when
+given, runs instead once its thread has ended). A job may report
 `job.progress(done, total)`. `busy(text, cancellable)` tells the window what runs ("" when
 nothing does), for its status bar. `shutdown()` cancels everything and waits for every thread:
 the window calls it when it closes, so no thread outlives it.
@@ -36,6 +38,7 @@ class Job:
     cancellable: bool
     done: Callable[[Any], None]
     failed: Callable[[str], None] | None
+    on_cancelled: Callable[[], None] | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
@@ -71,11 +74,11 @@ class BackgroundJobs(QObject):
     # ---- asking ----------------------------------------------------------------------------
     def submit(self, kind: str, work: Callable[[Job], Any], done: Callable[[Any], None],
                failed: Callable[[str], None] | None = None, text: str = "",
-               cancellable: bool = True) -> Job:
+               cancellable: bool = True, cancelled: Callable[[], None] | None = None) -> Job:
         for older in self._jobs:
             if older.kind == kind:
                 older.cancel()  # newest wins: its result will be dropped
-        job = Job(kind, text, cancellable, done, failed)
+        job = Job(kind, text, cancellable, done, failed, cancelled)
         job.progress = lambda d, t: self.progress.emit(int(d), int(t))  # type: ignore[method-assign]
         if self.inline:
             self._deliver(job, *self._run(job, work))
@@ -140,6 +143,8 @@ class BackgroundJobs(QObject):
             self._jobs.remove(job)
         self._announce()
         if job.cancelled():
+            if job.on_cancelled is not None:
+                job.on_cancelled()
             return
         if error is None:
             job.done(result)

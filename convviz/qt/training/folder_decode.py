@@ -13,7 +13,6 @@ only fights for the GIL, so `decode_threads` picks one. QImage is safe to use of
 from __future__ import annotations
 
 import os
-import threading
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize, Qt, Signal
@@ -21,7 +20,7 @@ from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
 from ...core import limits
 from ...core.errors import ConvvizError, DataError
-from ...core.folders import LoadCancelled, list_folder, load_folder, pillow_decode
+from ...core.folders import LabelledImages, list_folder, load_folder, pillow_decode
 from ...core.imageio import (
     FORMAT_NAMES,
     OVERSAMPLE,
@@ -30,6 +29,7 @@ from ...core.imageio import (
     fitted,
     ink_from_gray,
 )
+from ..background import BackgroundJobs, Job, one_line
 
 _F = QImage.Format
 _SMOOTH = Qt.TransformationMode.SmoothTransformation
@@ -155,11 +155,12 @@ def decode_threads(paths: list[str], sample: int = 16) -> int:
 
 
 class FolderLoader(QObject):
-    """Loads a labelled folder on a thread of its own, with progress and cancel.
+    """Loads a labelled folder off the window's thread, with progress and cancel: one job of
+    BackgroundJobs (qt/background.py), the pattern every background job of the window follows.
 
     Signals arrive on the GUI thread: `progress(done, total)`, then one of `loaded(images)`
-    (LabelledImages), `failed(message)` or `cancelled()`. Call `cancel()` and `wait()` before the
-    owner goes away.
+    (LabelledImages), `failed(message)` or `cancelled()`. A new `start` cancels the load still
+    running (newest wins). Call `cancel()` and `wait()` before the owner goes away.
     """
 
     progress = Signal(int, int)
@@ -170,46 +171,33 @@ class FolderLoader(QObject):
     def __init__(self, parent: QObject | None = None, threads: int | None = None):
         super().__init__(parent)
         self.threads = threads  # None: decode_threads() chooses from the pictures' size
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.jobs = BackgroundJobs(self)
+        self.jobs.progress.connect(self.progress)
 
     def start(self, root, size: int, value_range) -> None:
-        self.cancel()
-        self.wait()
-        self._cancel = threading.Event()
-        cancel = self._cancel
-        self._thread = threading.Thread(target=self._run, args=(root, size, value_range, cancel),
-                                        name="convviz-folder-loader", daemon=True)
-        self._thread.start()
+        self.jobs.submit("folder", lambda job: self.load(job, root, size, value_range),
+                         self.loaded.emit, self.failed.emit, cancelled=self.cancelled.emit)
 
-    def _run(self, root, size, value_range, cancel: threading.Event) -> None:
-        # a plain Python thread: it only emits signals, which Qt queues to the GUI thread
+    def load(self, job: Job, root, size: int, value_range) -> LabelledImages:
+        """The job itself, on its thread."""
         try:
-            listing = list_folder(root, should_cancel=cancel.is_set)
+            listing = list_folder(root, should_cancel=job.cancelled)
             threads = self.threads or decode_threads([path for path, _ in listing.files])
-            data = load_folder(root, size, value_range, decoder=qimage_decode, threads=threads,
-                               progress=self.progress.emit, should_cancel=cancel.is_set,
+            return load_folder(root, size, value_range, decoder=qimage_decode, threads=threads,
+                               progress=job.progress, should_cancel=job.cancelled,
                                listing=listing)
-        except LoadCancelled:
-            self.cancelled.emit()
-        except ConvvizError as e:
-            if not cancel.is_set():
-                self.failed.emit(str(e))
-        except Exception as e:  # noqa: BLE001 - say it in one line, never crash the dialog
-            self.failed.emit(f"cannot load the folder: {type(e).__name__}: {e}".split("\n")[0])
-        else:
-            if cancel.is_set():
-                self.cancelled.emit()
-            else:
-                self.loaded.emit(data)
+        except ConvvizError:
+            raise
+        except Exception as e:  # say it in one line, never crash the dialog
+            raise DataError(f"cannot load the folder: {one_line(e)}") from e
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self.jobs.cancel()
 
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return bool(self.jobs.running())
 
     def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.is_running()
+        """Cancel any load and wait for its thread (at most `timeout` seconds): True when none
+        is left."""
+        return self.jobs.shutdown(timeout)

@@ -79,8 +79,8 @@ class TrainingPanel(QWidget):
         for b in (self.pause_button, self.stop_button, self.keep_button):
             b.setEnabled(False)
         self.keep_button.hide()
-        self.pause_button.clicked.connect(self._toggle_pause)
-        self.stop_button.clicked.connect(self._stop)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.request_stop)
         self.keep_button.clicked.connect(self._keep)
 
         self.plots = pg.GraphicsLayoutWidget()
@@ -157,7 +157,7 @@ class TrainingPanel(QWidget):
         self._redraw()
         self.bar.setRange(0, 0)  # busy until the first batch says how many there are
         self.status.setText("Starting the trainer...")
-        self.pause_button.setText("Pause")
+        self._show_paused(False)
         self.pause_button.setEnabled(True)
         self.stop_button.setEnabled(True)
         self.keep_button.hide()
@@ -200,8 +200,12 @@ class TrainingPanel(QWidget):
         self.loss_plot.setYRange(0, self._y_top, padding=0)
         self.loss_plot.disableAutoRange(axis="y")
 
-    def on_paused(self, paused: bool) -> None:
+    def _show_paused(self, paused: bool) -> None:
+        """The button says what it will do: the state itself is the controller's."""
         self.pause_button.setText("Resume" if paused else "Pause")
+
+    def on_paused(self, paused: bool) -> None:
+        self._show_paused(paused)
         if paused:
             self.status.setText("Paused. " + self.status.text().split("  ·  ")[0])
 
@@ -230,18 +234,18 @@ class TrainingPanel(QWidget):
             self.keep_button.setEnabled(True)
         self.status.setText(text)
 
-    def _toggle_pause(self) -> None:
+    def toggle_pause(self) -> None:
+        """Pause a running run, resume a paused one (the button and Train > Pause)."""
         c = self.controller
-        if c is None:
+        if c is None or not c.is_running():
             return
-        if self.pause_button.text() == "Pause":
-            c.pause()
-            self.pause_button.setText("Resume")
-        else:
+        if c.is_paused():
             c.resume()
-            self.pause_button.setText("Pause")
+        else:
+            c.pause()
+        self._show_paused(c.is_paused())
 
-    def _stop(self) -> None:
+    def request_stop(self) -> None:
         if self.controller:
             self.controller.request_stop()
             self.stop_button.setEnabled(False)

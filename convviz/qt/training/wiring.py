@@ -137,15 +137,15 @@ class TrainingTools(QObject):
             self.pause_action.setText("Pause training")
 
     def toggle_pause(self) -> None:
-        self.panel.pause_button.click()  # the panel's button keeps its text in step
+        self.panel.toggle_pause()
         self._show_paused(self.controller.is_paused())
 
     def _show_paused(self, paused: bool) -> None:
         self.pause_action.setText("Resume training" if paused else "Pause training")
 
     def stop(self) -> None:
-        if self.panel.stop_button.isEnabled():
-            self.panel.stop_button.click()
+        if self.controller.is_running():
+            self.panel.request_stop()
             self.pause_action.setEnabled(False)
             self.stop_action.setEnabled(False)
 

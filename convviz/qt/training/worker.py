@@ -84,14 +84,22 @@ def train_in_own_process_by_default() -> bool:
     return os.environ.get("CONVVIZ_TRAIN_IN", "process") != "thread"
 
 
-class TrainingWorker(QObject):
-    started_on = Signal(str)
+class RunSignals(QObject):
+    """What a run tells, declared once: the worker emits these on its thread, the controller
+    relays them to the window's thread under the same names."""
+
+    started_on = Signal(str)  # where it trains: "CPU (2 threads)", "CUDA (...)"
     progress = Signal(object)  # TrainProgress
     epoch_done = Signal(object)  # EpochReport
-    snapshot = Signal(object)  # dict[str, np.ndarray]
+    snapshot = Signal(object)  # dict[str, np.ndarray], CPU weights for the panels
     paused = Signal(bool)
-    finished = Signal(object)  # TrainOutcome
-    failed = Signal(str)
+    finished = Signal(object)  # TrainOutcome, whatever the ending
+    failed = Signal(str)  # one line: out of memory, bad settings...
+
+    RELAYED = ("started_on", "progress", "epoch_done", "snapshot", "paused", "failed")
+
+
+class TrainingWorker(RunSignals):
 
     def __init__(self, job: TrainJob, trainer: train_process.TrainerProcess | None = None):
         super().__init__()
@@ -255,18 +263,15 @@ class TrainingWorker(QObject):
         model.eval()
 
 
-class TrainingController(QObject):
+class TrainingController(RunSignals):
     """Owns the worker and its thread. The window connects to these signals (they arrive on the
-    GUI thread) and, on close, calls `request_stop()` then `wait()`."""
+    GUI thread) and, on close, calls `request_stop()` then `wait()`.
+
+    Training keeps its own worker rather than BackgroundJobs (qt/background.py): a run is one
+    long job that streams six kinds of reports, pauses and resumes, and relays a trainer
+    process; BackgroundJobs is for short jobs that end with one result, newest wins."""
 
     started = Signal()
-    started_on = Signal(str)  # where it trains: "CPU (2 threads)", "CUDA (...)"
-    progress = Signal(object)  # TrainProgress
-    epoch_done = Signal(object)  # EpochReport
-    snapshot = Signal(object)  # dict[str, np.ndarray], CPU weights for the panels
-    paused = Signal(bool)
-    finished = Signal(object)  # TrainOutcome, whatever the ending
-    failed = Signal(str)  # one line: out of memory, bad settings...
     model_ready = Signal(object)  # TrainOutcome whose model the app should now use
 
     def __init__(self, parent: QObject | None = None, own_process: bool | None = None):
@@ -291,12 +296,8 @@ class TrainingController(QObject):
         worker = TrainingWorker(job, self._trainer())
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.started_on.connect(self.started_on)
-        worker.progress.connect(self.progress)
-        worker.epoch_done.connect(self.epoch_done)
-        worker.snapshot.connect(self.snapshot)
-        worker.paused.connect(self.paused)
-        worker.failed.connect(self.failed)
+        for name in RunSignals.RELAYED:
+            getattr(worker, name).connect(getattr(self, name))
         worker.finished.connect(self._on_finished)
         # direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
