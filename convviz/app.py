@@ -11,8 +11,6 @@ import os
 import sys
 import time
 
-DEFAULT_SIZE = (1600, 1000)
-
 
 def _quiet_qt_messages() -> None:
     """Keep Qt's platform chatter that means nothing to a person (the offscreen plugin warns
@@ -122,7 +120,9 @@ def leave_now(status: int) -> None:
 # ---- screenshots ---------------------------------------------------------------------------
 def _parse_size(size) -> tuple[int, int]:
     if size is None:
-        return DEFAULT_SIZE
+        from convviz.qt.settings import DEFAULT_WINDOW
+
+        return DEFAULT_WINDOW
     if isinstance(size, (tuple, list)):
         w, h = size
     else:

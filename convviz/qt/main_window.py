@@ -45,9 +45,10 @@ from PySide6.QtWidgets import (
 )
 
 from convviz.core.errors import ConvvizError
+from convviz.core.imageio import IMAGE_SUFFIXES
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
-from . import panel_registry, settings
+from . import panel_registry, settings, theme
 from .panel_contract import Panel, Services, check_panel
 from .panels.canvas import CanvasPanel
 from .session import Session
@@ -108,9 +109,6 @@ class SidewaysScroll(QScrollArea):
                                                   self.widget().minimumSizeHint().height())))
         return hint
 
-DEFAULT_WINDOW = (1600, 980)
-
-
 def fit_screen(window: QWidget, size: tuple[int, int]) -> tuple[int, int]:
     """`size`, made no larger than the screen's free area (less the window frame's room). The
     offscreen platform's pretend 800x800 screen is left out: nobody looks at it, and tests and
@@ -137,7 +135,8 @@ def default_dock_widths(window_width: int) -> tuple[int, int]:
     return left, right
 
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp)"
+# the open-file dialog offers exactly what the decoder reads: one list, in core.imageio
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))})"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
 
@@ -198,7 +197,7 @@ class MainWindow(QMainWindow):
 
         for entry in panel_registry.PANELS:
             self._make_dock(entry.key, entry.title, entry.area, entry.visible, entry.tabify_with)
-        self.resize(*fit_screen(self, DEFAULT_WINDOW))
+        self.resize(*fit_screen(self, settings.DEFAULT_WINDOW))
         self._layout_pending = True  # the default layout, made for the size the window shows at
         if restore:
             self._restore_window(store)
@@ -320,6 +319,7 @@ class MainWindow(QMainWindow):
 
     def build_panels(self) -> None:
         """Make every registered panel that is still a placeholder, then run the extensions."""
+        theme.configure_pyqtgraph()  # once, before the panels that plot
         for entry in panel_registry.PANELS:
             if entry.key not in self.panels:
                 widget = panel_registry.resolve(entry.factory)(self.session)

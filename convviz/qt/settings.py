@@ -13,6 +13,10 @@ from PySide6.QtCore import QSettings
 
 APP_NAME = "convviz"
 
+# the window's size before anything is remembered, and --screenshot's without --size (a laptop
+# screen fits it after fit_screen; the README's pictures are taken at it)
+DEFAULT_WINDOW = (1600, 1000)
+
 # keys, in one place so a typo cannot silently lose a setting
 GEOMETRY = "window/geometry"
 STATE = "window/state"
@@ -23,6 +27,26 @@ BRUSH_SIZE = "canvas/brush_size"
 BRUSH_SOFTNESS = "canvas/brush_softness"
 SHOWN_LAYERS = "panels/feature_maps/hidden_layers"
 VOTE_MODE = "panels/votes/mode"
+COLOUR_SCALE = "panels/feature_maps/colour_scale"
+
+
+def remembered(key: str, default: str) -> str:
+    """A remembered word (a mode, a preset), or `default`."""
+    value = app_settings().value(key, default)
+    return value if isinstance(value, str) else default
+
+
+def remembered_list(key: str) -> list[str]:
+    """A remembered list of names. An ini file cannot tell a one-item list from a word, so a
+    single name comes back as that name, never as its letters."""
+    value = app_settings().value(key, [])
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value or []]
+
+
+def remember(key: str, value) -> None:
+    app_settings().setValue(key, value)
 
 
 def app_settings() -> QSettings:

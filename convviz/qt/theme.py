@@ -50,20 +50,17 @@ def _lut(stops, n: int = 256) -> np.ndarray:
 DIVERGING_LUT = _lut(_DIVERGING)
 
 
-def diverging_colormap():
-    """The same diverging scale as a pyqtgraph ColorMap (for colour bars)."""
-    import pyqtgraph as pg
-
-    return pg.ColorMap([p for p, _ in _DIVERGING], [QColor(c) for _, c in _DIVERGING])
-
-
-def symmetric_level(values, floor: float = 1e-6) -> float:
-    """The half-width of a colour scale centred on zero that covers every value."""
-    m = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
-    return max(m, floor)
+# the training panel's loss plot: raw batch losses faint, their trend, validation, accuracy
+LOSS_RAW = (150, 170, 200, 110)
+LOSS_TREND = (90, 160, 255)
+LOSS_VALIDATION = (255, 150, 60)
+ACCURACY = (70, 200, 120)
 
 
 def configure_pyqtgraph() -> None:
+    """pyqtgraph's look, once: the window calls this before it makes the panels that plot (not
+    at start: pyqtgraph loads after the window shows). What a panel's pictures need to be right
+    (row-major images) each panel says itself, so a panel made alone is right too."""
     import pyqtgraph as pg
 
     pg.setConfigOptions(imageAxisOrder="row-major", background=PANEL, foreground=TEXT,

@@ -29,11 +29,9 @@ DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (th
 NUMBER_FILL = 0.86  # a printed value may take this share of its cell's width, no more
 MIN_NUMBER_PT = 7.0
 KIND_WORDS = {"conv": "after convolution", "relu": "after ReLU", "pool": "after pooling"}
-COLOUR_SCALE = "panels/feature_maps/colour_scale"  # settings key: PER_LAYER or SHARED
 PER_LAYER, SHARED = "per layer", "shared"
 SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 
-theme.configure_pyqtgraph()
 
 
 class FeatureMapsPanel(QWidget):
@@ -42,10 +40,10 @@ class FeatureMapsPanel(QWidget):
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.layers: dict[str, MosaicLayer] = {}  # the view's, by name in network order
-        self.hidden: set[str] = set(settings.app_settings().value(settings.SHOWN_LAYERS, []) or [])
+        self.hidden: set[str] = set(settings.remembered_list(settings.SHOWN_LAYERS))
         self.level = 1.0  # the scale shared by all layers shown (used in SHARED mode)
         self._legend = 1.0  # what the colour bar shows now
-        scale = settings.app_settings().value(COLOUR_SCALE, PER_LAYER)
+        scale = settings.remembered(settings.COLOUR_SCALE, PER_LAYER)  # PER_LAYER or SHARED
         self.colour_scale = scale if scale in SCALE_WORDS else PER_LAYER
         self.selected: tuple[str, int] | None = None
         self._trace = None
@@ -90,6 +88,7 @@ class FeatureMapsPanel(QWidget):
         self.view.clicked.connect(self.select_map)
 
         self.detail_view = pg.GraphicsLayoutWidget()
+        self.detail_view.setBackground(theme.PANEL)
         self.detail_title = self.detail_view.addLabel("", row=0, col=0, color=theme.TEXT)
         self.detail_box = self.detail_view.addViewBox(row=1, col=0)
         self.detail_box.setAspectLocked(True)
@@ -97,7 +96,7 @@ class FeatureMapsPanel(QWidget):
         self.detail_box.setMouseEnabled(False, False)
         self.detail_box.setMenuEnabled(False)
         self.detail_image = pg.ImageItem(np.zeros((1, 1), np.float32), levels=(-1, 1),
-                                         lut=theme.DIVERGING_LUT)
+                                         lut=theme.DIVERGING_LUT, axisOrder="row-major")
         self.detail_box.addItem(self.detail_image)
         self.detail_numbers: list[pg.TextItem] = []
         self.detail_box.sigResized.connect(self._detail_resized)  # numbers follow the cell size
@@ -140,7 +139,7 @@ class FeatureMapsPanel(QWidget):
     def show_layer(self, name: str, on: bool = True) -> None:
         """Choose whether a layer's maps are shown (remembered between runs)."""
         (self.hidden.discard if on else self.hidden.add)(name)
-        settings.app_settings().setValue(settings.SHOWN_LAYERS, sorted(self.hidden))
+        settings.remember(settings.SHOWN_LAYERS, sorted(self.hidden))
         self._relayout()
         if self._trace is not None:
             self.show_trace(self._trace)
@@ -151,7 +150,7 @@ class FeatureMapsPanel(QWidget):
         if mode not in SCALE_WORDS:
             raise ValueError(f"colour scale must be {PER_LAYER!r} or {SHARED!r}, not {mode!r}")
         self.colour_scale = mode
-        settings.app_settings().setValue(COLOUR_SCALE, mode)
+        settings.remember(settings.COLOUR_SCALE, mode)
         self.scale_actions[mode].setChecked(True)
         self._label_scale_button()
         self._legend = None  # relabel the legend

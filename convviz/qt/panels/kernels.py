@@ -20,7 +20,6 @@ from .. import theme
 MAX_COLS = 16
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 
-theme.configure_pyqtgraph()
 
 
 def conv_weight_keys(spec) -> list[tuple[str, str]]:
@@ -46,6 +45,7 @@ class KernelsPanel(QWidget):
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(theme.PANEL)
         self.box = self.view.addViewBox()
         self.box.setAspectLocked(True)
         self.box.invertY(True)
@@ -75,7 +75,7 @@ class KernelsPanel(QWidget):
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
             title.setFont(self._font)
             image = pg.ImageItem(np.full(layout.shape, np.nan, np.float32), levels=(-1, 1),
-                                 lut=theme.DIVERGING_LUT)
+                                 lut=theme.DIVERGING_LUT, axisOrder="row-major")
             self.box.addItem(image)
             self.box.addItem(title)
             self.layers[name] = dict(name=name, key=key, layout=layout, image=image,

@@ -59,7 +59,7 @@ class VotesPanel(QWidget):
         self.snapshot = None
         self._trace = None
         self._tip_for = None  # the class whose full name the verdict's tooltip holds
-        self.mode = settings.app_settings().value(settings.VOTE_MODE, RAW)
+        self.mode = settings.remembered(settings.VOTE_MODE, RAW)
         self.names: list[str] = []
         self.class_names: list[str] = []  # each cut to NAME_SHOWN_CHARS (see bar_chart.short_name)
 
@@ -140,7 +140,7 @@ class VotesPanel(QWidget):
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
-        settings.app_settings().setValue(settings.VOTE_MODE, mode)
+        settings.remember(settings.VOTE_MODE, mode)
         if self._trace is not None:
             self.show_trace(self._trace)
 

@@ -28,12 +28,10 @@ from .. import theme
 from ..widgets.live_text import LiveText
 from .worker import TrainingController, TrainOutcome
 
-theme.configure_pyqtgraph()
-
-LOSS_PEN = pg.mkPen((150, 170, 200, 110), width=1)
-SMOOTH_PEN = pg.mkPen((90, 160, 255), width=2.5)
-VAL_PEN = pg.mkPen((255, 150, 60), width=2)
-ACC_PEN = pg.mkPen((70, 200, 120), width=2)
+LOSS_PEN = pg.mkPen(theme.LOSS_RAW, width=1)
+SMOOTH_PEN = pg.mkPen(theme.LOSS_TREND, width=2.5)
+VAL_PEN = pg.mkPen(theme.LOSS_VALIDATION, width=2)
+ACC_PEN = pg.mkPen(theme.ACCURACY, width=2)
 
 
 def _set_bar_value(bar: QProgressBar, value: int) -> None:

@@ -13,10 +13,9 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.canvas_model import CanvasModel
+from ...core.imageio import is_image_path
 from .. import theme
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff",
-                  ".webp")
 GRID_MIN_CELL_PX = 7  # below this grid lines would hide the drawing
 
 
@@ -138,7 +137,7 @@ class CanvasWidget(QWidget):
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
         for url in urls:
             path = url.toLocalFile()
-            if path.lower().endswith(IMAGE_SUFFIXES):
+            if is_image_path(path):  # the suffixes the decoder reads (core.imageio)
                 return path
         return None
 
