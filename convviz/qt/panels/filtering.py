@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ...core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
 from ..widgets.stepper_controls import (
@@ -20,7 +21,6 @@ from ..widgets.stepper_controls import (
     selector,
     symmetric_levels,
 )
-from .pooling import map_names
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.presets import XO_FEATURE_NAMES
+from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
 from ..widgets.stepper_controls import (
@@ -27,13 +27,6 @@ HELP = ("Max pooling shrinks a map while keeping its strongest responses. A smal
         "slides across the map, jumping by the stride; from each position only the largest "
         "value survives and becomes one cell of the smaller map. A window that hangs over the "
         "edge still counts, using only the cells that are there.")
-
-
-def map_names(spec: NetworkSpec | None, n: int) -> list[str]:
-    """Names for the maps of a layer: the deck's feature names for the xo network's maps."""
-    if spec is not None and spec.name == "xo" and n == len(XO_FEATURE_NAMES):
-        return [f"{i + 1}: {name}" for i, name in enumerate(XO_FEATURE_NAMES)]
-    return [f"map {i + 1}" for i in range(n)]
 
 
 class PoolingPanel(StepperPanel):

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ..widgets.stepper_controls import (
     CellGrid,
@@ -19,7 +20,6 @@ from ..widgets.stepper_controls import (
     symmetric_levels,
     trace_fits,
 )
-from .pooling import map_names
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. A red line surrounds the cells that change.")

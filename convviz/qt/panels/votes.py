@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...core.canvas_model import is_blank
 from ...core.limits import VOTES_MAX_BARS
-from ...core.vote_inputs import input_names
+from ...core.names import input_names
 from .. import settings, theme
 from ..widgets.bar_chart import BarChart, Bars, name_tooltip, short_name
 from ..widgets.live_text import LiveText

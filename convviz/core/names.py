@@ -1,7 +1,18 @@
-"""A readable name for every input of the vote layer (a map cell after flatten, or a neuron of
-the hidden layer before): the Votes panel's "which inputs pushed hardest" lists these. No Qt."""
+"""Readable names the panels show: every input of the vote layer (a map cell after flatten, or
+a neuron of the hidden layer before), for the Votes panel's "which inputs pushed hardest"; and a
+layer's maps (the deck's feature names for the xo network), for the stepper panels. No Qt."""
 
 from __future__ import annotations
+
+from .presets import XO_FEATURE_NAMES
+from .spec import NetworkSpec
+
+
+def map_names(spec: NetworkSpec | None, n: int) -> list[str]:
+    """Names for the maps of a layer: the deck's feature names for the xo network's maps."""
+    if spec is not None and spec.name == "xo" and n == len(XO_FEATURE_NAMES):
+        return [f"{i + 1}: {name}" for i, name in enumerate(XO_FEATURE_NAMES)]
+    return [f"map {i + 1}" for i in range(n)]
 
 
 def input_names(spec, xo_names=None) -> list[str]:
