@@ -7,6 +7,8 @@ made (pyqtgraph) and the network built (torch, in a loader thread).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import sys
 import time
@@ -110,10 +112,8 @@ def leave_now(status: int) -> None:
     for child in multiprocessing.active_children():  # the idle trainer processes
         child.terminate()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(status)
 
 
@@ -150,10 +150,30 @@ def draw_demo(canvas, preset: str) -> None:
     canvas.brush.size, canvas.brush.softness = 2.4 * k, 0.35
     pts = [(14, 4.5), (23.5, 22), (4.5, 22), (14, 4.5)]
     canvas.begin_stroke(pts[0][0] * k, pts[0][1] * k)
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
         for t in np.linspace(0, 1, 12)[1:]:
             canvas.stroke_to((x0 + (x1 - x0) * t) * k, (y0 + (y1 - y0) * t) * k)
     canvas.end_stroke()
+
+
+def _bring_forward(window, panel: str, width: int) -> bool:
+    """The dock `panel` in front with half the window's width, a stepper half way across its
+    map; False when there is no such dock."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    if panel not in window.docks:
+        return False
+    dock = window.docks[panel]
+    dock.show()
+    dock.raise_()
+    if not dock.isFloating():  # give the chosen panel room: half the window's width
+        window.resizeDocks([dock], [width // 2], Qt.Horizontal)
+    QApplication.processEvents()
+    shown = window.panels[panel]
+    if hasattr(shown, "seek") and getattr(shown, "n_steps", 0):  # the stepper panels
+        shown.seek(shown.n_steps // 2)  # mid-animation: the middle window of the map
+    return True
 
 
 def screenshot(out, preset=None, size=None, panel=None) -> int:
@@ -165,7 +185,8 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         width, height = _parse_size(size)
-        from convviz.core.presets import DEFAULT_PRESET, preset as preset_spec
+        from convviz.core.presets import DEFAULT_PRESET
+        from convviz.core.presets import preset as preset_spec
 
         name = preset or DEFAULT_PRESET
         preset_spec(name)  # an unknown name fails here, with the choices
@@ -187,25 +208,13 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
     draw_demo(window.session.canvas, name)
     maps = window.panels.get("feature_maps")
     if maps is not None and maps.layers:
-        maps.select_map(list(maps.layers)[0], 0)
+        maps.select_map(next(iter(maps.layers)), 0)
     window.session.flush()
-    if panel is not None:
-        if panel not in window.docks:
-            window.close()
-            print(f"convviz: error: no panel called {panel!r} (choose from "
-                  f"{', '.join(window.docks)})", file=sys.stderr)
-            return 2
-        dock = window.docks[panel]
-        dock.show()
-        dock.raise_()
-        if not dock.isFloating():  # give the chosen panel room: half the window's width
-            from PySide6.QtCore import Qt
-
-            window.resizeDocks([dock], [width // 2], Qt.Horizontal)
-        QApplication.processEvents()
-        shown = window.panels[panel]
-        if hasattr(shown, "seek") and getattr(shown, "n_steps", 0):
-            shown.seek(shown.n_steps // 2)  # mid-animation: the middle window of the map
+    if panel is not None and not _bring_forward(window, panel, width):
+        window.close()
+        print(f"convviz: error: no panel called {panel!r} (choose from "
+              f"{', '.join(window.docks)})", file=sys.stderr)
+        return 2
     deadline = time.perf_counter() + 0.6  # let layouts settle and every panel repaint
     while time.perf_counter() < deadline:
         QApplication.processEvents()

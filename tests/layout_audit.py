@@ -60,7 +60,7 @@ def _always_wraps(lab: QLabel) -> bool:
 
 def _label_problem(lab: QLabel) -> str | None:
     text = lab.text()
-    if not text or lab.pixmap() is not None and not lab.pixmap().isNull():
+    if not text or (lab.pixmap() is not None and not lab.pixmap().isNull()):
         return None
     if hasattr(lab, "displayed_text"):  # an eliding label: what it paints must fit
         shown = lab.displayed_text()
@@ -101,8 +101,8 @@ def _label_problem(lab: QLabel) -> str | None:
 
 def _button_problem(b: QAbstractButton) -> str | None:
     text = b.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
-    if not text or isinstance(b, QToolButton) and \
-            b.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly:
+    if not text or (isinstance(b, QToolButton) and \
+            b.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly):
         return None
     need = b.sizeHint().width()
     if need > b.width() + SLACK and not _elided_with_tip(text, b.toolTip(), ""):
@@ -215,7 +215,7 @@ def audit(top: QWidget, skip_docks=()) -> list[str]:
     """Problems of the visible widgets under `top`, leaving out those in the docks named in
     `skip_docks` (checked apart: another piece of work owns them)."""
     problems = []
-    for w in [top] + top.findChildren(QWidget):
+    for w in [top, *top.findChildren(QWidget)]:
         if w.window() is not top or not _on_screen(w) or dock_of(w) in skip_docks:
             continue
         found = []

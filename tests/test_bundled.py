@@ -48,7 +48,7 @@ def test_bundled_shapes_model_on_freshly_drawn_shapes():
     acc = float((pred == y).mean())
     assert acc >= 0.97, f"bundled shapes: {acc:.3f} on {len(y)} fresh drawings"
     per_class = [float((pred[y == c] == c).mean()) for c in range(len(spec.classes))]
-    assert min(per_class) >= 0.9, dict(zip(spec.classes, per_class))
+    assert min(per_class) >= 0.9, dict(zip(spec.classes, per_class, strict=True))
 
 
 @pytest.mark.parametrize("name,least", [("lenet5", 0.97), ("xo", 0.85)])

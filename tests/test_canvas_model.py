@@ -108,7 +108,7 @@ def test_rotate_turns_clockwise_and_back():
     ink[13:15, 14:26] = 1  # a bar from the centre to the right
     c.set_ink(ink)
     c.rotate(20)
-    y, x = _centroid(c.ink)
+    y, _x = _centroid(c.ink)
     assert y > 14.5  # clockwise on screen: the right-hand end goes down
     c.undo()
     c.rotate(-20)

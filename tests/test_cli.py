@@ -123,7 +123,7 @@ def _check_trace_json(out, model, x):
     assert out["model"] == model.spec.name and out["classes"] == list(model.spec.classes)
     assert [layer["name"] for layer in out["layers"]] == model.names
     assert [layer["kind"] for layer in out["layers"]] == model.kinds
-    for layer, lt in zip(out["layers"], t.layers):
+    for layer, lt in zip(out["layers"], t.layers, strict=True):
         values = np.array(layer["values"], dtype=np.float32)
         assert layer["shape"] == list(lt.values.shape) == list(values.shape)
         if lt.values.ndim == 3:  # nested [channel][row][col]
@@ -183,7 +183,7 @@ def test_export_and_predict_with_the_exports(work, capsys):
     rows = json.loads(capsys.readouterr().out)
     want = json.loads(work["predict"].stdout)
     assert [r["class"] for r in rows] == [r["class"] for r in want]
-    for r, w in zip(rows, want):
+    for r, w in zip(rows, want, strict=True):
         np.testing.assert_allclose(list(r["votes"].values()), list(w["votes"].values()),
                                    atol=1e-5)
     ort = pytest.importorskip("onnxruntime")

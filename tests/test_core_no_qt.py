@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(r'''
 
     sys.meta_path.insert(0, NoQt())
     try:
-        import PySide6  # noqa: F401
+        import PySide6  # noqa: F401 - only whether it imports
     except ImportError:
         pass
     else:

@@ -72,7 +72,7 @@ def test_cuda_trace_and_training_match_the_cpu(name):
     cpu = build(spec, seed=1)
     gpu = build(spec, seed=1).to("cuda")
     t_cpu, t_gpu = cpu.trace(image), gpu.trace(image)
-    for i, (a, b) in enumerate(zip(t_cpu.layers, t_gpu.layers)):
+    for i, (a, b) in enumerate(zip(t_cpu.layers, t_gpu.layers, strict=True)):
         assert a.name == b.name and a.values.shape == b.values.shape
         np.testing.assert_allclose(b.values, a.values, atol=1e-4, rtol=1e-4, err_msg=a.name)
         if a.kind == "pool":  # ties (all-zero windows after ReLU) may pick another pixel, but

@@ -1,5 +1,6 @@
 """Labelled folders: listing, decoding, polarity, and every way a folder can be unusable."""
 
+import itertools
 import subprocess
 import sys
 
@@ -51,7 +52,7 @@ def test_to_ink_is_imageios_rule_for_a_stack_and_idempotent():
     stack = rng.random((6, 7, 7)).astype(np.float32)
     stack[:3, 0] = 0.95  # light top rows: these three are inverted
     ink = to_ink(stack)
-    for g, i in zip(stack, ink):
+    for g, i in zip(stack, ink, strict=True):
         np.testing.assert_array_equal(i, ink_from_gray(g))
     np.testing.assert_array_equal(to_ink(ink), ink)
 
@@ -62,7 +63,7 @@ def test_folder_images_are_what_the_app_makes_of_each_picture(tmp_path):
     wide[5:15, 5:35] = 255
     Image.fromarray(255 - wide).save(tmp_path / "x" / "wide.png")
     data = load_folder(tmp_path, 28, (-1.0, 1.0))
-    for x, rel in zip(data.X, data.paths):
+    for x, rel in zip(data.X, data.paths, strict=True):
         np.testing.assert_allclose(x[0], load_image(tmp_path / rel, 28, (-1.0, 1.0)), atol=1e-6)
     wide_x = data.X[data.paths.index("x/wide.png"), 0]
     assert (wide_x[:6] == -1).all() and (wide_x[-6:] == -1).all()  # background bands
@@ -91,13 +92,13 @@ def test_sixteen_bit_palette_and_rgba_are_decoded(tmp_path):
     Image.fromarray(pic).save(tmp_path / "a" / "eight.png")
     Image.fromarray(pic.astype(np.uint16) * 257).save(tmp_path / "a" / "sixteen.png")
     Image.fromarray(pic).convert("P").save(tmp_path / "a" / "palette.png")
-    rgba = np.zeros(pic.shape + (4,), np.uint8)  # black ink on a transparent background
+    rgba = np.zeros((*pic.shape, 4), np.uint8)  # black ink on a transparent background
     rgba[..., 3] = pic
     Image.fromarray(rgba, "RGBA").save(tmp_path / "b" / "alpha.png")
     with Image.open(tmp_path / "a" / "sixteen.png") as im:
         assert im.mode.startswith("I")  # really a 16-bit file
     data = load_folder(tmp_path, 28)
-    X = {p: x[0] for p, x in zip(data.paths, data.X)}
+    X = {p: x[0] for p, x in zip(data.paths, data.X, strict=True)}
     ref = X["a/eight.png"]
     for name in ("a/sixteen.png", "a/palette.png", "b/alpha.png"):
         assert np.abs(X[name] - ref).max() < 0.02, name
@@ -199,7 +200,7 @@ def test_progress_reaches_the_total_and_cancel_stops(tmp_path):
     seen = []
     load_folder(tmp_path, 28, progress=lambda d, t: seen.append((d, t)))
     assert seen[0] == (0, 300) and seen[-1] == (300, 300)
-    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
 
     calls = []
 

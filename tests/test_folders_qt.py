@@ -25,7 +25,7 @@ def _variants(tmp_path):
     ]:
         img.save(tmp_path / name, **({"lossless": True} if name.endswith("webp") else {}))
         files[name] = tmp_path / name
-    rgba = np.zeros(pic.shape + (4,), np.uint8)
+    rgba = np.zeros((*pic.shape, 4), np.uint8)
     rgba[..., 3] = pic  # black ink on a transparent background
     Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
     files["alpha.png"] = tmp_path / "alpha.png"
@@ -40,7 +40,7 @@ def test_qimage_and_pillow_decoders_agree(tmp_path, size):
         a = pillow_decode(str(path), size)
         b = ink_from_gray(qimage_decode(str(path), size))  # gray or ink: the loader's rule
         assert b.shape == (size, size) and b.dtype == np.float32, name
-        assert 0.0 <= b.min() and b.max() <= 1.0, name
+        assert b.min() >= 0.0 and b.max() <= 1.0, name
         # the two libraries filter slightly differently when shrinking (most at 64 -> 9); the
         # picture and its overall brightness are the same
         assert np.abs(a - b).mean() < (0.06 if size < 20 else 0.03), name

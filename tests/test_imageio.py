@@ -113,7 +113,7 @@ def test_resizing_keeps_the_aspect_and_thin_strokes(tmp_path):
     assert rows.argmax() in (4, 5) and rows.max() > 2  # the line survives shrinking by 4
     assert a[0].max() == 0 and a[-1].max() == 0       # padded with background, not stretched
     small = fit_square(np.ones((2, 2), np.float32), 8)  # growing: bilinear, stays in 0..1
-    assert small.shape == (8, 8) and 0 <= small.min() and small.max() <= 1
+    assert small.shape == (8, 8) and small.min() >= 0 and small.max() <= 1
 
 
 def test_value_range_mapping():

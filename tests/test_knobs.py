@@ -78,7 +78,7 @@ def test_refusal_names_the_layer_and_the_numbers():
     result = check(base, Knobs((3, 6), 3, 1, 0, 4, 4))  # 9->7->2, then 2->0: feature too big
     assert not result.ok and "conv2" in result.error and result.failed_at == 3
     assert [r.shape.shape for r in result.rows] == [(3, 7, 7), (3, 7, 7), (3, 2, 2)]
-    assert "(9 - 3 + 2·0)/1 + 1 = 7" == result.rows[0].formula
+    assert result.rows[0].formula == "(9 - 3 + 2·0)/1 + 1 = 7"
     assert result.rows[2].formula == "(7 - 4)/4 + 1 = 1.75 → 2"
 
 

@@ -84,7 +84,7 @@ def reference_trace(model, image):
     sd = {k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()}
     x = np.asarray(image, dtype=np.float64).reshape(model.spec.channels, *np.shape(image)[-2:])
     outs, winners = [], []
-    layers = list(model.spec.layers) + [Dense(len(model.spec.classes))]  # the implicit votes
+    layers = [*model.spec.layers, Dense(len(model.spec.classes))]  # the implicit votes
     for i, layer in enumerate(layers):
         win = None
         if isinstance(layer, Conv):
@@ -146,7 +146,7 @@ def test_every_layer_matches_the_reference(case):
     model = _randomised(spec, seed=len(case))
     rng = np.random.default_rng(len(case))
     names = [s for s in spec.shapes()]
-    for trial in range(2):
+    for _trial in range(2):
         shape = (spec.input_size,) * 2 if spec.channels == 1 else (spec.channels,) + (
             spec.input_size,) * 2
         image = rng.uniform(-1, 1, shape).astype(np.float32)
@@ -155,7 +155,7 @@ def test_every_layer_matches_the_reference(case):
         assert [lt.name for lt in trace.layers] == [s.name for s in names]
         assert [lt.kind for lt in trace.layers] == [s.kind for s in names]
         assert trace.input.shape == (spec.channels, spec.input_size, spec.input_size)
-        for lt, s, ref, ref_win in zip(trace.layers, names, want, want_winners):
+        for lt, s, ref, ref_win in zip(trace.layers, names, want, want_winners, strict=True):
             assert lt.values.dtype == np.float32
             assert lt.values.shape == s.shape == ref.shape, lt.name
             np.testing.assert_allclose(lt.values, ref, rtol=1e-5, atol=1e-5, err_msg=lt.name)
@@ -224,7 +224,7 @@ def test_preset_matches_reference_too():
     model = _randomised(preset("shapes"), seed=2)  # the full default network, once
     x = np.random.default_rng(1).uniform(-1, 1, (28, 28)).astype(np.float32)
     want, _ = reference_trace(model, x)
-    for lt, ref in zip(model.trace(x).layers, want):
+    for lt, ref in zip(model.trace(x).layers, want, strict=True):
         np.testing.assert_allclose(lt.values, ref, rtol=1e-4, atol=1e-4, err_msg=lt.name)
 
 

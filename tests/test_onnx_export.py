@@ -1,4 +1,5 @@
-"""ONNX export: onnxruntime gives torch's votes within 1e-5; writes are atomic and self-contained."""
+"""ONNX export: onnxruntime gives torch's votes within 1e-5; writes are atomic and
+self-contained."""
 
 import json
 
@@ -9,11 +10,11 @@ import torch
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from convviz.core.errors import WeightsError  # noqa: E402
-from convviz.core.network import build  # noqa: E402
-from convviz.core.onnx_export import export_onnx, read_onnx  # noqa: E402
-from convviz.core.presets import preset  # noqa: E402
-from convviz.core.spec import NetworkSpec  # noqa: E402
+from convviz.core.errors import WeightsError  # noqa: E402 - after the importorskips
+from convviz.core.network import build  # noqa: E402 - after the importorskips
+from convviz.core.onnx_export import export_onnx, read_onnx  # noqa: E402 - after the importorskips
+from convviz.core.presets import preset  # noqa: E402 - after the importorskips
+from convviz.core.spec import NetworkSpec  # noqa: E402 - after the importorskips
 
 
 def _trained_looking(name):

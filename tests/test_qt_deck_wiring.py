@@ -59,7 +59,7 @@ def test_a_mouse_stroke_reaches_the_deck_panels(qtbot, make_window):
     np.testing.assert_allclose(filtering.output_grid.values, expected.layer("conv1").values[3],
                                rtol=1e-4, atol=1e-5)
     look_at("relu")
-    before, after = w.panels["relu"].before_after()
+    _before, after = w.panels["relu"].before_after()
     np.testing.assert_allclose(after, expected.layer("relu1").values[0], rtol=1e-5, atol=1e-6)
 
 

@@ -51,7 +51,7 @@ def check_values(panel, trace):
 
 @pytest.mark.parametrize("name", ["shapes", "lenet5"])
 def test_per_layer_scale_is_the_default_and_fits_each_layer(qtbot, name):
-    panel, net, trace = make_panel(qtbot, name)
+    panel, _net, trace = make_panel(qtbot, name)
     assert panel.colour_scale == PER_LAYER
     panel.show_trace(trace)
     check_values(panel, trace)
@@ -65,7 +65,7 @@ def test_per_layer_scale_is_the_default_and_fits_each_layer(qtbot, name):
 
 
 def test_shared_scale_puts_every_layer_on_one_scale_and_is_remembered(qtbot):
-    panel, net, trace = make_panel(qtbot)
+    panel, _net, trace = make_panel(qtbot)
     panel.set_colour_scale(SHARED)
     panel.show_trace(trace)
     check_values(panel, trace)
@@ -86,7 +86,7 @@ def test_shared_scale_puts_every_layer_on_one_scale_and_is_remembered(qtbot):
 
 @pytest.mark.parametrize("mode", [PER_LAYER, SHARED])
 def test_enlarged_map_uses_its_layers_scale(qtbot, mode):
-    panel, net, trace = make_panel(qtbot)
+    panel, _net, trace = make_panel(qtbot)
     panel.set_colour_scale(mode)
     panel.show_trace(trace)
     for layer in ("conv1", "relu2"):
@@ -97,7 +97,7 @@ def test_enlarged_map_uses_its_layers_scale(qtbot, mode):
 
 
 def test_deck_maps_in_minus_one_to_one_look_alike_either_way(qtbot):
-    panel, net, trace = make_panel(qtbot, "xo")
+    panel, _net, trace = make_panel(qtbot, "xo")
     for mode in (PER_LAYER, SHARED):
         panel.set_colour_scale(mode)
         panel.show_trace(trace)
@@ -112,7 +112,7 @@ def test_zero_is_the_neutral_colour_and_the_ends_are_the_extremes():
 
 
 def test_hover_reads_and_click_enlarges_the_map_under_the_mouse(qtbot):
-    panel, net, trace = make_panel(qtbot)
+    panel, _net, trace = make_panel(qtbot)
     panel.show()
     panel.show_trace(trace)
     qtbot.waitExposed(panel)
@@ -130,7 +130,7 @@ def test_hover_reads_and_click_enlarges_the_map_under_the_mouse(qtbot):
 
 
 def test_hiding_a_layer_gives_the_others_its_room(qtbot):
-    panel, net, trace = make_panel(qtbot)
+    panel, _net, trace = make_panel(qtbot)
     panel.resize(1000, 500)  # a wide, low dock: the height limits the maps' size
     panel.show()
     panel.show_trace(trace)
@@ -143,7 +143,7 @@ def test_hiding_a_layer_gives_the_others_its_room(qtbot):
 
 def test_many_thousand_repaints_and_mouse_moves(qtbot):
     """PySide6 6.12 leaked on overridden paint/mouse calls and aborted after a few thousand."""
-    panel, net, trace = make_panel(qtbot)
+    panel, _net, trace = make_panel(qtbot)
     panel.show()
     panel.show_trace(trace)
     layer = panel.layers["conv1"]

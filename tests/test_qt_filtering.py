@@ -12,7 +12,7 @@ from convviz.qt.panels.filtering import FilteringPanel
 
 def sum_text(v):
     """Sums print like the deck says them: whole ones as integers ("sum 9")."""
-    return str(int(round(v))) if abs(v - round(v)) < 1e-6 else deck_number(v)
+    return str(round(v)) if abs(v - round(v)) < 1e-6 else deck_number(v)
 
 
 def make_panel(qtbot, spec, image=None, seed=0):
@@ -69,7 +69,7 @@ def test_steps_match_numpy_and_the_trace(qtbot, spec):
 
 
 def test_the_deck_numbers_on_the_x(qtbot):
-    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     panel.select("conv1", 0, 0)  # diagonal down, top-left
     assert panel.current_step == 0
     assert "7" in panel.caption.text() and "÷ 9" in panel.caption.text()
@@ -86,7 +86,7 @@ def test_the_deck_numbers_on_the_x(qtbot):
 
 
 def test_padding_is_shown_as_zeros(qtbot):
-    net, panel = make_panel(qtbot, preset("shapes"), np.ones((28, 28), np.float32))
+    _net, panel = make_panel(qtbot, preset("shapes"), np.ones((28, 28), np.float32))
     panel.select("conv1", 0, 2)
     assert panel.input_grid._margin == 2 and panel.input_grid._margin_zero
     assert panel.patch_grid._hatched[:2].all() and panel.patch_grid._hatched[:, :2].all()
@@ -139,7 +139,7 @@ def test_new_weights_are_shown(qtbot):
 
 
 def test_several_input_maps_offer_a_map_selector(qtbot):
-    net, panel = make_panel(qtbot, preset("lenet5"), np.zeros((32, 32), np.float32))
+    _net, panel = make_panel(qtbot, preset("lenet5"), np.zeros((32, 32), np.float32))
     panel.select("conv2", 5, 15)
     assert panel.map_combo.isVisibleTo(panel) and panel.map_combo.count() == 6
     assert panel.feature_combo.count() == 16
@@ -150,7 +150,7 @@ def test_several_input_maps_offer_a_map_selector(qtbot):
 
 
 def test_screenshot_mid_animation_on_the_deck_x(qtbot):
-    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     panel.show()
     panel.select("conv1", 0, 1)
     panel.controls.set_speed(60)

@@ -15,7 +15,7 @@ class _Drop:
         self._data = QMimeData()
         self._data.setUrls([QUrl.fromLocalFile(path)])
 
-    def mimeData(self):  # noqa: N802 - Qt's name, read by the widget
+    def mimeData(self):  # Qt's name, read by the widget
         return self._data
 
 

@@ -1,4 +1,5 @@
-"""LiveText: wraps like a word-wrapped QLabel, but a new text of the same height lays nothing out."""
+"""LiveText: wraps like a word-wrapped QLabel, but a new text of the same height lays nothing
+out."""
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
@@ -14,7 +15,7 @@ class LayoutRequests(QObject):
         super().__init__()
         self.count = 0
 
-    def eventFilter(self, obj, event):  # noqa: N802
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.LayoutRequest:
             self.count += 1
         return False
@@ -37,7 +38,7 @@ def shown(qtbot, width: int):
 
 def test_text_gets_every_line_it_needs_at_any_width(qtbot):
     for width in (160, 300, 900):
-        box, text, below = shown(qtbot, width)
+        _box, text, below = shown(qtbot, width)
         text.setText(LONG)
         QApplication.processEvents()
         need = text.heightForWidth(text.width())
@@ -73,7 +74,7 @@ def test_a_qlabel_would_lay_out_every_time(qtbot):
 
 
 def test_rich_text_wraps_and_reads_as_plain_text(qtbot):
-    box, text, _ = shown(qtbot, 200)
+    _box, text, _ = shown(qtbot, 200)
     html = "<b>Why plus?</b> " + " ".join(["each value times its weight"] * 4)
     text.setText(html)
     QApplication.processEvents()
@@ -101,7 +102,7 @@ def test_height_follows_the_width_after_texts_changed_at_another_width(qtbot):
 
 
 def test_copy_puts_the_plain_text_on_the_clipboard(qtbot):
-    box, text, below = shown(qtbot, 400)
+    _box, text, _below = shown(qtbot, 400)
     text.setText("<b>Training failed:</b> the cpu device ran out of memory")
     text.copy()
     assert QApplication.clipboard().text() == "Training failed: the cpu device ran out of memory"

@@ -275,7 +275,7 @@ def test_bad_files_get_a_one_line_message(qtbot, make_window, tmp_path, monkeypa
 
 
 def test_tracing_is_coalesced_to_the_newest_drawing(qtbot, make_window):
-    w, view = window_with(make_window)
+    w, _view = window_with(make_window)
     s = w.session
     s.flush()
     start = s.trace_count

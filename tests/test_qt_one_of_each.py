@@ -43,3 +43,34 @@ def test_importing_the_panels_that_plot_leaves_pyqtgraph_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
     assert out.stdout.strip() == "col-major"  # pyqtgraph's own default: nobody configured it
+
+
+def test_status_lines_go_through_one_place_with_named_durations(qtbot, make_window):
+    from pathlib import Path
+
+    from convviz.qt import main_window
+
+    w = make_window()
+    shown = []
+    w.statusBar().showMessage = lambda text, ms: shown.append((text, ms))
+    w.tell("Saved x.safetensors", note=True)
+    w.tell("could not keep a copy")
+    assert shown == [("Saved x.safetensors", main_window.STATUS_NOTE_MS),
+                     ("could not keep a copy", main_window.STATUS_MESSAGE_MS)]
+    qt = Path(main_window.__file__).parent
+    callers = [str(f.relative_to(qt)) for f in qt.rglob("*.py") if "showMessage(" in f.read_text()]
+    assert callers == ["main_window.py"]
+
+
+def test_the_train_dialogs_custom_network_comes_from_the_one_knobs_model():
+    from convviz.core.knobs import knobs_from_spec
+    from convviz.core.spec import Conv, Dense, Flatten, MaxPool, ReLU
+    from convviz.qt.training import dialog
+
+    spec = dialog.custom_spec(28, 2, 8, 5, 64, ("a", "b"))
+    assert spec.layers == (Conv(8, 5, padding=2), ReLU(), MaxPool(2, 2),
+                           Conv(16, 5, padding=2), ReLU(), MaxPool(2, 2),
+                           Flatten(), Dense(64), ReLU())
+    knobs = knobs_from_spec(spec)
+    assert knobs.features == (8, 16) and knobs.fc_neurons == (64,)
+    assert not hasattr(dialog, "Knobs") or dialog.Knobs.__module__ == "convviz.core.knobs"

@@ -66,7 +66,7 @@ def test_steps_show_the_true_maximum_and_the_trace(qtbot, spec):
 
 
 def test_stepping_back_restores_the_previous_state(qtbot):
-    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     seen = []
     panel.step_changed.connect(seen.append)
     states = [shown_state(panel)]
@@ -80,7 +80,7 @@ def test_stepping_back_restores_the_previous_state(qtbot):
 
 
 def test_overhanging_window_is_drawn_as_such(qtbot):
-    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     panel.jump_to_end()  # 7x7 -> 4x4: the last window covers one real cell
     assert panel.input_grid._window == (6, 6, 2)
     assert panel.input_grid._margin == 1  # room drawn for the part beyond the edge
@@ -112,7 +112,7 @@ def test_a_new_drawing_mid_animation_is_followed(qtbot):
 
 
 def test_play_stops_at_the_end_and_restarts_from_the_start(qtbot):
-    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     panel.controls.set_speed(60)
     panel.play()
     qtbot.waitUntil(lambda: not panel.controls.is_playing, timeout=3000)
@@ -135,7 +135,7 @@ def test_a_new_network_rebuilds_the_selectors(qtbot):
     assert panel.stepper is None
     panel.show_trace(xo.trace(DECK_X))
     assert panel.grids.isVisibleTo(panel) and panel.n_steps == 16
-    with pytest.raises(ValueError, match="no pooling layer named 'pool2'.*pool1"):
+    with pytest.raises(ValueError, match=r"no pooling layer named 'pool2'.*pool1"):
         panel.select("pool2")
     with pytest.raises(ValueError, match="3 input maps"):
         panel.select("pool1", 3)
@@ -143,7 +143,7 @@ def test_a_new_network_rebuilds_the_selectors(qtbot):
 
 def test_network_without_pooling_says_so(qtbot):
     spec = NetworkSpec("flat", 6, 1, (0.0, 1.0), (Conv(2, 3), Flatten()), ("a", "b"))
-    net, panel = make_panel(qtbot, spec, np.zeros((6, 6), np.float32))
+    _net, panel = make_panel(qtbot, spec, np.zeros((6, 6), np.float32))
     assert "no pooling layer" in panel.notice.text() and panel.n_steps == 0
     panel.play()
     panel.step_forward()
@@ -163,7 +163,7 @@ def test_many_thousand_repaints_do_not_leak_or_crash(qtbot):
 
 
 def test_screenshot_mid_animation_on_the_deck_x(qtbot):
-    net, panel = make_panel(qtbot, preset("xo"), DECK_X)
+    _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     panel.resize(1100, 600)
     panel.show()
     panel.controls.set_speed(60)

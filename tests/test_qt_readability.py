@@ -73,9 +73,9 @@ def _red_share(grid) -> float:
     img = grid.grab().toImage()
     cell = grid.cell_size()
     o = grid._origin(cell)
-    rows, cols = grid.values.shape
+    _rows, _cols = grid.values.shape
     red = total = 0
-    for r, c in zip(*np.nonzero(grid._marked)):
+    for r, c in zip(*np.nonzero(grid._marked), strict=True):
         for y in range(int(o.y() + r * cell), int(o.y() + (r + 1) * cell)):
             for x in range(int(o.x() + c * cell), int(o.x() + (c + 1) * cell)):
                 q = img.pixelColor(x, y)

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,8 @@ def watched(argv=None, preset=None):
     atexit.register(lambda: open(sys.argv[1], "w").write("torn down"))
     def first(_trace):
         w.session.trace_changed.disconnect(first)
-        w.services.training.controller.prepare()  # an idle trainer process, as after the Train dialog
+        # an idle trainer process, as after the Train dialog
+        w.services.training.controller.prepare()
         import multiprocessing
         print(*[p.pid for p in multiprocessing.active_children()], flush=True)
         QTimer.singleShot(100, w.close)
@@ -113,7 +115,8 @@ sys.exit(A.run_app(preset="xo"))
     trainer = int(run.stdout.split()[0])
     for _ in range(100):  # the idle trainer was told to end (a zombie until init reaps it)
         try:
-            state = open(f"/proc/{trainer}/status").read().split("State:")[1].split()[0]
+            status = Path(f"/proc/{trainer}/status").read_text()
+            state = status.split("State:")[1].split()[0]
         except (FileNotFoundError, IndexError):
             break
         if state == "Z":

@@ -43,7 +43,7 @@ def check_step(w, tour, i):
 
 def test_the_steps_follow_the_lesson():
     assert len(STEPS) == len(ORDER)
-    for step, word in zip(STEPS, ORDER):
+    for step, word in zip(STEPS, ORDER, strict=True):
         assert word in (step.title + step.body).lower()
     assert "right answer − actual answer" in STEPS[-1].body and STEPS[-1].target == TRAIN_MENU
 

@@ -270,7 +270,7 @@ def test_running_out_of_memory_says_so(qtbot, folder, monkeypatch):
 
 
 def test_error_table_follows_the_deck():
-    right, actual, error, total = error_table(np.array([0.92, 0.51]), 0)
+    right, _actual, error, total = error_table(np.array([0.92, 0.51]), 0)
     assert right.tolist() == [1, 0]
     np.testing.assert_allclose(error, [0.08, 0.51])
     assert total == pytest.approx(0.59)
@@ -340,7 +340,7 @@ def test_a_long_run_draws_about_two_points_a_pixel_and_keeps_every_peak(qtbot):
     steps = 20_000
     losses = 2.0 * np.exp(-np.arange(steps) / 4000) + rng.uniform(0, 0.3, steps)
     losses[12_345] = 2.9  # one bad batch late in the run
-    points = list(zip(range(1, steps + 1), losses.tolist()))
+    points = list(zip(range(1, steps + 1), losses.tolist(), strict=True))
     panel.on_progress(TrainProgress(3, 3, 100, 100, steps, steps, losses[-1], 1.0, 0.0, points))
     QApplication.processEvents()
     x, y = panel.raw_curve.curve.getData()  # what is drawn

@@ -40,7 +40,8 @@ def make_window(make_window):
 
     yield make
     for w in made:
-        w.services.training.controller.stop_and_wait()  # never leave a thread running: that aborts the process
+        # never leave a thread running: that aborts the process
+        w.services.training.controller.stop_and_wait()
 
 
 def weights_equal(a: dict, b: dict) -> bool:
@@ -58,7 +59,7 @@ def through_dialog(qtbot, w, action, fill):
             seen["result"] = fill(dlg)
             assert dlg.train_button.isEnabled()
             dlg.train_button.click()
-        except BaseException as e:  # noqa: BLE001 - reported after exec() returns
+        except BaseException as e:  # reported after exec() returns
             seen["error"] = e
         finally:
             if dlg.isVisible():
@@ -127,7 +128,8 @@ def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder
                                           fill_folder(qtbot, folder, epochs=8, batch=6))
     assert report_shown and "36 images in 3 classes" in report
     # the run: the Training dock in front, the Stop/Pause items on, the panels on a copy
-    assert w.services.training.controller.is_running() or w.services.training.controller.outcome is not None
+    controller = w.services.training.controller
+    assert controller.is_running() or controller.outcome is not None
     assert w.docks["training"].isVisible()
     with qtbot.waitSignal(w.services.training.controller.finished, timeout=WAIT):
         qtbot.waitUntil(lambda: len(tools.panel.history.losses) > 0, timeout=WAIT)
@@ -371,7 +373,7 @@ def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_wind
     assert [view.target.itemText(i) for i in range(view.target.count())] == list(s.spec.classes)
     for target in (0, 4):
         view.set_target(target)
-        right, actual, error, total = error_table(s.model.trace(c.as_input()).probabilities,
+        _right, _actual, error, total = error_table(s.model.trace(c.as_input()).probabilities,
                                                   target)
         assert view.table.item(target, 1).text() == "1"
         assert view.table.item(len(s.spec.classes), 3).text() == f"{total:.2f}"

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QApplication
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.qt import theme
-from convviz.qt.main_window import SCROLL_WIDER_THAN
+from convviz.qt.docks import SCROLL_WIDER_THAN
 from convviz.qt.panels.votes import VotesPanel
 
 
@@ -65,7 +65,7 @@ def test_headline_height_does_not_follow_every_frame(qtbot, shown_panel):
 
 
 def test_bars_follow_the_trace_and_survive_thousands_of_repaints(qtbot, shown_panel):
-    panel, net, trace = shown_panel
+    panel, _net, trace = shown_panel
     np.testing.assert_allclose(panel.bar_values(), trace.votes)
     assert panel.bar_texts[trace.winner].endswith("◀ winner")
     panel.set_mode("probabilities")
@@ -83,7 +83,7 @@ def test_bars_follow_the_trace_and_survive_thousands_of_repaints(qtbot, shown_pa
 
 
 def test_panel_fits_a_narrow_dock_without_scroll_bars(qtbot, shown_panel):
-    panel, net, trace = shown_panel
+    panel, _net, _trace = shown_panel
     # wider than this at its narrowest, the window would wrap it in a scroll area
     assert panel.minimumSizeHint().width() <= SCROLL_WIDER_THAN
 
@@ -99,7 +99,7 @@ def test_a_new_winner_lays_nothing_out(qtbot, shown_panel):
     class Watch(QObject):
         count = 0
 
-        def eventFilter(self, obj, event):  # noqa: N802
+        def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.LayoutRequest:
                 Watch.count += 1
             return False

@@ -88,7 +88,7 @@ def test_written_folder_loads_as_a_labelled_folder(tmp_path):
     assert sorted(data.classes) == ["O", "X"] and len(data.y) == 4
     x, y = make_arrays(("X", "O"), 2, 28, seed=1)
     order = {c: i for i, c in enumerate(("X", "O"))}
-    for img, label in zip(data.X, data.y):
+    for img, label in zip(data.X, data.y, strict=True):
         same = x[y == order[data.classes[label]]]
         assert min(np.abs(img - s).max() for s in same) < 0.02
 

@@ -1,4 +1,5 @@
-"""Network specs: shape arithmetic, refusals that name the layer and the numbers, JSON round trips."""
+"""Network specs: shape arithmetic, refusals that name the layer and the numbers, JSON round
+trips."""
 
 import json
 

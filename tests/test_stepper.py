@@ -212,10 +212,10 @@ def test_playhead_moves_and_clamps():
 
 def test_unknown_layer_and_bad_step_are_clear():
     net = build(preset("xo"))
-    with pytest.raises(ValueError, match="no pool layer named 'pool9'.*pool1"):
+    with pytest.raises(ValueError, match=r"no pool layer named 'pool9'.*pool1"):
         find_layer(net.spec, "pool", "pool9")
     st = PoolStepper(np.zeros((4, 4)), 2, 2)
-    with pytest.raises(IndexError, match="outside 0..3"):
+    with pytest.raises(IndexError, match=r"outside 0\.\.3"):
         st.step(4)
 
 

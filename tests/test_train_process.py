@@ -3,6 +3,7 @@ and the same weights as training in this process."""
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,7 +187,7 @@ if __name__ == "__main__":
             os.kill(pid, 0)
         except ProcessLookupError:
             break
-        if open(f"/proc/{pid}/stat").read().split()[2] == "Z":  # ended, not yet reaped
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":  # ended, not yet reaped
             break
         time.sleep(0.2)
     else:
@@ -206,7 +207,7 @@ def test_the_runner_reports_the_same_in_a_thread(data):
     progress = [p for k, p in got if k == "progress"]
     assert all(isinstance(p, TrainProgress) for p in progress)
     assert progress[-1].step == progress[-1].steps == 9  # 72 images / 8
-    result, weights = got[-1][1]
+    _result, weights = got[-1][1]
     np.testing.assert_array_equal(weights["layers.0.weight"], model.snapshot()["layers.0.weight"])
 
 
@@ -295,7 +296,8 @@ def test_the_runner_sends_updates_at_its_interval_and_at_every_epochs_end(data):
         running.set()
         JobRunner(build(spec, seed=2), X, y,
                   TrainConfig(epochs=3, batch_size=8, val_split=0, device="cpu"),
-                  lambda k, p: got.append((k, p)), stop, running, interval=interval).run()
+                  lambda k, p, got=got: got.append((k, p)), stop, running,
+                  interval=interval).run()
         progress = [p for k, p in got if k == "progress"]
         assert len(progress) == most  # never less often than each epoch's end
         assert sum(len(p.losses) for p in progress) == 27  # every batch's loss, once
@@ -399,7 +401,7 @@ def _bad_frames(spec):
 
 
 def test_a_bad_frame_from_the_trainer_ends_the_run_in_one_line(data, monkeypatch):
-    spec, X, y = data
+    spec, _X, y = data
     cases, model = _bad_frames(spec)
     for words, send in cases.items():
         fake = _FakeTrainer(model, len(y))
@@ -423,7 +425,7 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_in_one_line(data, monkeypatch
 def test_the_limit_on_the_trainers_frames_follows_the_job(data):
     from convviz.core import limits
 
-    spec, X, y = data
+    spec, _X, y = data
     model = build(spec, seed=0)
     fake = _FakeTrainer(model, len(y))
     weights = sum(v.nbytes for v in model.snapshot().values())

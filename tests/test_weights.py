@@ -31,8 +31,8 @@ def _trained_looking(name="shapes", classes=None, seed=3):
 
 def _outputs(model, n=5, seed=0):
     size = model.spec.input_size
-    x = torch.from_numpy(np.random.default_rng(seed).uniform(-1, 1, (n, model.spec.channels,
-                                                                      size, size)).astype(np.float32))
+    shape = (n, model.spec.channels, size, size)
+    x = torch.from_numpy(np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32))
     with torch.inference_mode():
         return model(x).numpy()
 

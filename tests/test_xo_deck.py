@@ -163,7 +163,8 @@ def test_every_map_matches_the_deck_within_its_printing(deck_trace, layer):
     assert got.shape == want.shape == ((3, 7, 7) if layer != "pool1" else (3, 4, 4))
     diff = np.abs(got - want)
     worst = np.unravel_index(diff.argmax(), diff.shape)
-    assert diff.max() < 0.01, f"{layer} map {worst[0]} at {worst[1:]}: {got[worst]} vs {want[worst]}"
+    assert diff.max() < 0.01, \
+        f"{layer} map {worst[0]} at {worst[1:]}: {got[worst]} vs {want[worst]}"
 
 
 @pytest.mark.parametrize("layer", ["conv1", "relu1", "pool1"])

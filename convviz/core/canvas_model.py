@@ -10,8 +10,8 @@ change, so a Qt view (or a test) can follow the drawing.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -57,7 +57,8 @@ class LossHistory:
         for step, loss in points:
             if not math.isfinite(loss):
                 continue  # a NaN is reported in words; it would wreck the plot's range
-            self._ema = loss if self._ema is None else SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+            ema = self._ema
+            self._ema = loss if ema is None else SMOOTHING * ema + (1 - SMOOTHING) * loss
             steps.append(step)
             losses.append(loss)
             smoothed.append(self._ema)

@@ -22,9 +22,11 @@ With `inline=True` (tests and screenshots that want results at once) jobs run in
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -128,15 +130,14 @@ class BackgroundJobs(QObject):
     def _run(job: Job, work) -> tuple[Any, str | None]:
         try:
             return work(job), None
-        except Exception as e:  # noqa: BLE001 - said in one line, never a crash
+        except Exception as e:  # said in one line, never a crash
             return None, one_line(e)
 
     def _in_thread(self, job: Job, work) -> None:
         result, error = self._run(job, work)
-        try:
+        # RuntimeError: the owner was deleted while this job ran, nobody to tell
+        with contextlib.suppress(RuntimeError):
             self._ended.emit(job, result, error)
-        except RuntimeError:  # the owner was deleted while this job ran: nobody to tell
-            pass
 
     def _deliver(self, job: Job, result, error) -> None:
         if job in self._jobs:

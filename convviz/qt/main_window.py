@@ -12,6 +12,8 @@ Plugging in (for panels and tools written elsewhere):
   panel_contract.Panel (all three), or PanelContractError says what is wrong.
 - What an extension installs for others: `window.services` (panel_contract.Services).
 - Menu items: `window.train_menu` (the Train menu) and `window.view_menu` are plain QMenus.
+- The status bar: `window.tell(text, note=False)`, for as long as STATUS_NOTE_MS or
+  STATUS_MESSAGE_MS say.
 - Closing: `window.close_guards` is a list of callables asked first, in order; one returning
   False keeps the window open (e.g. the person cancelled a question). Then `window.closing` is
   emitted before the window goes (stop worker threads there and wait() for them); the window's
@@ -25,21 +27,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QScrollArea,
-    QTabBar,
     QToolButton,
     QWidget,
 )
@@ -49,106 +46,26 @@ from convviz.core.imageio import IMAGE_SUFFIXES
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
 from . import panel_registry, settings, theme
-from .panel_contract import Panel, Services, check_panel
+from .docks import TAB_ARROWS_STYLE, DockedPanels, DockPlace, fit_screen
+from .panel_contract import Services
 from .panels.canvas import CanvasPanel
 from .session import Session
 
-AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
-         "top": Qt.TopDockWidgetArea, "bottom": Qt.BottomDockWidgetArea}
 PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes (28×28)",
                  "lenet5": "LeNet-5 (32×32)"}
 DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
            ("mps", "MPS (Apple GPU)")]
 STATUS_INTERVAL_S = 0.25
-# A dock tab bar is at least two scroll arrows + 75 px wide; slim arrows keep a tab group from
-# widening the smallest layout (which must fit an 800 px screen).
-# (exactly the 16 px Qt leaves for each arrow, no border: a wider arrow hung off the window)
-TAB_ARROWS_STYLE = ("QTabBar QToolButton { min-width: 16px; max-width: 16px; padding: 0px; "
-                    "border: none; }")
-SCROLL_WIDER_THAN = 240  # px: a panel needing more than this at its narrowest gets scroll bars
-# px: a panel needing more height than this scrolls instead of making its dock (and the whole
-# window) taller; a column of docks on a 768 px projector must fit below the menu bar
-SCROLL_TALLER_THAN = 220
-
-
-class SidewaysScroll(QScrollArea):
-    """Holds a large panel in a dock: it scrolls when the dock is narrower or lower than the
-    panel's minimum, and otherwise fills the dock exactly. (A plain resizable scroll area sizes
-    a panel with wrapped text by its preferred height for the width, which can push the
-    panel's bottom row, the stepper controls, out of sight.) The dock asks for no more than
-    SCROLL_TALLER_THAN px of height, so Reset layout fits a 1024x768 screen."""
-
-    def __init__(self, widget: QWidget):
-        super().__init__()
-        self.setFrameShape(QFrame.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
-        self.setWidgetResizable(False)
-        self.setWidget(widget)
-        widget.installEventFilter(self)  # its minimum grows (a longer step count): refit
-
-    def _fit(self) -> None:
-        w = self.widget()
-        if w is not None:
-            vp, least = self.viewport().size(), w.minimumSizeHint()
-            w.resize(max(vp.width(), least.width()), max(vp.height(), least.height()))
-
-    def viewportEvent(self, event):
-        if event.type() == QEvent.Resize:
-            self._fit()
-        return super().viewportEvent(event)
-
-    def eventFilter(self, obj, event):
-        if obj is self.widget() and event.type() == QEvent.LayoutRequest:
-            self._fit()
-        return False
-
-    def minimumSizeHint(self):
-        hint = super().minimumSizeHint()
-        if self.widget() is not None:
-            hint.setHeight(max(hint.height(), min(SCROLL_TALLER_THAN,
-                                                  self.widget().minimumSizeHint().height())))
-        return hint
-
-def fit_screen(window: QWidget, size: tuple[int, int]) -> tuple[int, int]:
-    """`size`, made no larger than the screen's free area (less the window frame's room). The
-    offscreen platform's pretend 800x800 screen is left out: nobody looks at it, and tests and
-    screenshots set their own sizes."""
-    from PySide6.QtGui import QGuiApplication
-
-    screen = window.screen()
-    if screen is None or QGuiApplication.platformName() == "offscreen":
-        return size
-    free = screen.availableGeometry()
-    return min(size[0], free.width()), min(size[1], free.height() - FRAME_ROOM)
-
-
-FRAME_ROOM = 30  # px: a title bar the window manager adds above the window
-
-
-def default_dock_widths(window_width: int) -> tuple[int, int]:
-    """The left and right dock columns' widths after Reset layout: shares of the window (420
-    and 680 px from 1800 px up), never narrower than 270 and 360 px (the votes' names, the
-    steppers' controls); the canvas keeps the rest (about 380 px of a 1024 px projector,
-    where fixed 420 + 680 px docks squeezed it, or it them)."""
-    left = int(min(420, max(270, 0.26 * window_width - 16)))
-    right = int(min(680, max(360, 0.42 * window_width - 50)))
-    return left, right
-
-
+# how long a status-bar line stays: a passing note, and a sentence that matters (time to read it)
+STATUS_NOTE_MS = 6000
+STATUS_MESSAGE_MS = 10_000
 # the open-file dialog offers exactly what the decoder reads: one list, in core.imageio
 IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))})"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
 
 
-@dataclass
-class _DockPlace:
-    area: str
-    visible: bool
-    tabify_with: str | None
-
-
-class MainWindow(QMainWindow):
+class MainWindow(DockedPanels, QMainWindow):
     closing = Signal()
 
     def __init__(self, session: Session | None = None, lazy: bool = False, restore: bool = True,
@@ -170,7 +87,7 @@ class MainWindow(QMainWindow):
         self.session.device_name = str(store.value(settings.DEVICE, "auto"))
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
-        self._places: dict[str, _DockPlace] = {}
+        self._places: dict[str, DockPlace] = {}
         self.jobs = self.session.jobs  # opening, exporting, building: off this thread
         self._started = False
         self._extended = False  # the registry's EXTENSIONS have run
@@ -219,104 +136,6 @@ class MainWindow(QMainWindow):
         if not lazy:
             self.build_panels()
 
-    # ---- docks -----------------------------------------------------------------------------
-    def _make_dock(self, key, title, area="right", visible=True, tabify_with=None) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(key)
-        dock.setFeatures(QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetMovable
-                         | QDockWidget.DockWidgetFloatable)
-        waiting = QLabel("Loading…", alignment=Qt.AlignCenter)
-        waiting.setObjectName("hint")
-        dock.setWidget(waiting)
-        self.docks[key] = dock
-        self._places[key] = _DockPlace(area, visible, tabify_with)
-        self._place_dock(key)
-        dock.dockLocationChanged.connect(self.whole_tab_titles)  # dragged onto another dock
-        toggle = dock.toggleViewAction()
-        toggle.setText(title)
-        self.view_menu.insertAction(self._view_separator, toggle)
-        return dock
-
-    def _place_dock(self, key: str) -> None:
-        dock, place = self.docks[key], self._places[key]
-        dock.setFloating(False)
-        if place.tabify_with in self.docks:
-            self.tabifyDockWidget(self.docks[place.tabify_with], dock)
-            self.docks[self._tab_root(key)].raise_()  # the group's first tab stays in front
-        else:
-            self.addDockWidget(AREAS[place.area], dock)
-        dock.setVisible(place.visible)
-        self.whole_tab_titles()
-
-    def whole_tab_titles(self) -> None:
-        """Tabs of docks stacked together show their whole titles and scroll when they do not
-        fit: Qt's default cuts every title short instead ("F…", "P…" on a laptop screen)."""
-        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            bar.setElideMode(Qt.TextElideMode.ElideNone)
-            bar.setUsesScrollButtons(True)
-
-    def _tab_root(self, key: str) -> str:
-        """The dock a chain of `tabify_with` ends at (the first tab of the group)."""
-        seen = set()
-        while key not in seen and self._places[key].tabify_with in self.docks:
-            seen.add(key)
-            key = self._places[key].tabify_with
-        return key
-
-    def add_panel(self, title: str, widget: QWidget, area: str = "right", key: str | None = None,
-                  visible: bool = True, tabify_with: str | None = None) -> QDockWidget:
-        """Put `widget` in a dock (made if new) and connect it to the session: it must keep
-        panel_contract.Panel (PanelContractError otherwise)."""
-        key = key or title.lower().replace(" ", "_")
-        panel = check_panel(widget, key)  # a panel that breaks the contract fails here, loudly
-        dock = self.docks.get(key) or self._make_dock(key, title, area, visible, tabify_with)
-        least = widget.minimumSizeHint()
-        if least.width() > SCROLL_WIDER_THAN or least.height() > SCROLL_TALLER_THAN:
-            # a large panel scrolls in a small dock instead of growing the window past the
-            # screen (a tab group is as wide as its widest tab's minimum, a column of docks as
-            # tall as their minimums together)
-            dock.setWidget(SidewaysScroll(widget))
-        else:
-            dock.setWidget(widget)
-        self.panels[key] = widget
-        self._connect_panel(panel, dock)
-        return dock
-
-    def _connect_panel(self, panel: Panel, dock: QDockWidget) -> None:
-        """Session -> panel. A panel nobody can see (a tab behind another, a closed dock) gets
-        only the newest weights and trace once it is shown, so hidden panels cost nothing while
-        the person draws or the network trains."""
-        s = self.session
-        # the newest argument of each held-back call, in the order they are made when shown:
-        # weights before the trace
-        pending: dict[Callable, object] = {}
-
-        def deliver(call: Callable, arg) -> None:
-            # a tab behind another stays "visible" to Qt, but nothing of it is on screen
-            if self.isVisible() and (not panel.isVisible() or dock.visibleRegion().isEmpty()):
-                pending[call] = arg
-            else:
-                call(arg)
-
-        def on_shown(visible: bool) -> None:
-            if visible:
-                for call in (panel.show_weights, panel.show_trace):
-                    if call in pending:
-                        call(pending.pop(call))
-
-        def set_model(spec) -> None:
-            pending.clear()  # the session sends the new network's weights and trace next
-            panel.set_model(spec, s.snapshot)
-
-        dock.visibilityChanged.connect(on_shown)
-        s.model_changed.connect(set_model)
-        s.weights_changed.connect(lambda snap: deliver(panel.show_weights, snap))
-        s.trace_changed.connect(lambda trace: deliver(panel.show_trace, trace))
-        if s.snapshot is not None:
-            panel.show_weights(s.snapshot)
-        if s.trace is not None:
-            panel.show_trace(s.trace)
-
     def build_panels(self) -> None:
         """Make every registered panel that is still a placeholder, then run the extensions."""
         theme.configure_pyqtgraph()  # once, before the panels that plot
@@ -344,26 +163,6 @@ class MainWindow(QMainWindow):
         self.jobs.inline = not background
         self.build_panels()
         self.session.load_preset(self.session.preset_name, background=background)
-
-    def reset_layout(self) -> None:
-        """The default layout, sized for the window as it is now. (Large panels scroll in their
-        docks, so no column of docks is taller than a 768 px projector.)"""
-        self._layout_pending = False
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            self.removeDockWidget(dock)
-        for key in self.docks:
-            self._place_dock(key)
-        left, right = default_dock_widths(self.width())
-        self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "left"][:1],
-                         [left], Qt.Horizontal)
-        self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "right"][:1],
-                         [right], Qt.Horizontal)
-        left_column = [d for k, d in self.docks.items() if self._places[k].area == "left"
-                       and self._places[k].tabify_with is None and self._places[k].visible]
-        if len(left_column) == 2:  # the votes over the kernels: the votes get the larger part
-            self.resizeDocks(left_column, [int(self.height() * 0.62), int(self.height() * 0.38)],
-                             Qt.Vertical)
 
     # ---- menus -----------------------------------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
@@ -523,7 +322,7 @@ class MainWindow(QMainWindow):
 
         blank = is_blank(trace.input, self.session.spec.value_range)
         if blank and self._blank is not True and not self.statusBar().currentMessage():
-            self.statusBar().showMessage(NOTHING_DRAWN, 6000)  # never over a message that matters
+            self.tell(NOTHING_DRAWN, note=True)  # never over a message that matters
         elif not blank and self._blank and self.statusBar().currentMessage() == NOTHING_DRAWN:
             self.statusBar().clearMessage()
         self._blank = blank
@@ -537,7 +336,7 @@ class MainWindow(QMainWindow):
             a.setEnabled(not reason)
             a.setToolTip(reason or a.text())
         if reason:
-            self.statusBar().showMessage(reason[:1].upper() + reason[1:], 8000)
+            self.tell(reason[:1].upper() + reason[1:])
 
     def _on_weights_ready(self, _snapshot) -> None:
         from .session import available_devices  # torch is imported by now
@@ -611,7 +410,7 @@ class MainWindow(QMainWindow):
             message = f"could not open {os.path.basename(path)}: {message}"
             if quiet:  # the remembered file: forget it, so it is not refused at every start
                 settings.app_settings().remove(settings.WEIGHTS)
-                self.statusBar().showMessage(message + " (forgotten)", 8000)
+                self.tell(message + " (forgotten)")
             else:
                 self.show_error(message)
 
@@ -623,7 +422,7 @@ class MainWindow(QMainWindow):
                          text=f"Opening {os.path.basename(path)}…")
 
     def export_weights(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, "Export weights",
+        path, _chosen = QFileDialog.getSaveFileName(self, "Export weights",
                                                    f"{_file_name(self.session.spec.name)}"
                                                    ".safetensors", EXPORT_FILTERS)
         if not path:
@@ -635,11 +434,16 @@ class MainWindow(QMainWindow):
             return
         self.jobs.submit(
             f"export {os.path.abspath(path)}", work,
-            lambda _path: self.statusBar().showMessage(f"Saved {path}", 6000),
+            lambda _path: self.tell(f"Saved {path}", note=True),
             lambda message: self.show_error(f"could not export the weights: {message}"),
             text=f"Exporting {os.path.basename(path)}…", cancellable=False)
 
     # ---- messages and help -----------------------------------------------------------------
+    def tell(self, text: str, note: bool = False) -> None:
+        """A line in the status bar: a passing `note` for STATUS_NOTE_MS, anything that matters
+        for STATUS_MESSAGE_MS (panels and extensions say things through this, not the bar)."""
+        self.statusBar().showMessage(text, STATUS_NOTE_MS if note else STATUS_MESSAGE_MS)
+
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "convviz", message)
 

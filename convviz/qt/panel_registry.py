@@ -52,7 +52,8 @@ PANELS: list[PanelEntry] = [
 ]
 
 EXTENSIONS: list[str] = [
-    "convviz.qt.deck.architecture_wiring:connect_architecture",  # Apply builds the network; Train asks
+    # Apply builds the network; Train asks the training tools
+    "convviz.qt.deck.architecture_wiring:connect_architecture",
     "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
 ]
 

@@ -73,7 +73,8 @@ QWidget {{ color: {TEXT}; }}
 QMainWindow::separator {{ background: {WINDOW}; width: 6px; height: 6px; }}
 QMainWindow::separator:hover {{ background: {BORDER}; }}
 QDockWidget {{ titlebar-close-icon: none; font-weight: 600; }}
-QDockWidget::title {{ background: {SURFACE}; padding: 7px 10px; border-bottom: 1px solid {BORDER}; }}
+QDockWidget::title {{ background: {SURFACE}; padding: 7px 10px;
+    border-bottom: 1px solid {BORDER}; }}
 QDockWidget > QWidget {{ background: {PANEL}; }}
 QMenuBar {{ background: {WINDOW}; padding: 2px; }}
 QMenuBar::item {{ padding: 5px 12px; border-radius: 4px; }}

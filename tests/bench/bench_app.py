@@ -241,7 +241,9 @@ def bench_stalls(tmp: str):
     w._background = True
     app.processEvents()
     probe, rows = StallProbe(), []
-    idle = lambda: not w.jobs.running()  # noqa: E731
+
+    def idle():
+        return not w.jobs.running()
 
     def row(name, start, done=idle):
         stall, took = probe.measure(start, done)

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-import benchlib  # noqa: F401 - the repository on the path
+import benchlib
 
 HERE = os.path.abspath(__file__)
 KINDS = ("cli", "trainer", "trainer-nice0", "bare")
@@ -256,7 +256,8 @@ def main():
                           f"(threads {th})", flush=True)
         med = {key: statistics.median(v) for key, v in rates.items()}
         print(f"(measured in {time.perf_counter() - t0:.0f} s)")
-        print(f"{'images/s, x idle (threads at the end)':<32}" + "".join(f"{ld:>20}" for ld in LOADS))
+        heads = "".join(f"{ld:>20}" for ld in LOADS)
+        print(f"{'images/s, x idle (threads at the end)':<32}" + heads)
         for kind in KINDS:
             print(f"{kind:<32}" + "".join(
                 f"{med[kind, ld]:>9,.0f} {med[kind, ld] / med[kind, 'idle']:4.2f}x "

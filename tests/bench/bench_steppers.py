@@ -13,13 +13,13 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
-import numpy as np  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtWidgets import QApplication
 
-from convviz.core.network import build  # noqa: E402
-from convviz.core.presets import preset  # noqa: E402
-from convviz.qt.panels.filtering import FilteringPanel  # noqa: E402
-from convviz.qt.panels.pooling import PoolingPanel  # noqa: E402
+from convviz.core.network import build
+from convviz.core.presets import preset
+from convviz.qt.panels.filtering import FilteringPanel
+from convviz.qt.panels.pooling import PoolingPanel
 
 STEPS = 200
 
@@ -52,7 +52,8 @@ def new_drawing_ms(panel, net, n=20):
 
 def fmt(times):
     times = sorted(times)
-    return (f"median {statistics.median(times):6.2f} ms   p95 {times[int(0.95 * len(times)) - 1]:6.2f}"
+    p95 = times[int(0.95 * len(times)) - 1]
+    return (f"median {statistics.median(times):6.2f} ms   p95 {p95:6.2f}"
             f" ms   max {times[-1]:6.2f} ms")
 
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from convviz.core.bundled import preset_model  # noqa: E402
-from convviz.core.device import available_devices, describe  # noqa: E402
-from convviz.core.presets import PRESETS  # noqa: E402
+from convviz.core.bundled import preset_model
+from convviz.core.device import available_devices, describe
+from convviz.core.presets import PRESETS
 
 
 def _time(fn, runs: int, warmup: int) -> list[float]:

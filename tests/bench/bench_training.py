@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import os
 import statistics
 import tempfile
@@ -205,14 +206,14 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 2
           f"threads; one-epoch trials: " + ", ".join(f"{th}: {r:,.0f}" for th, r in trial.items())
           + f"), app {statistics.median(rates_app):,.0f} images/s")
     print("   pairs (bare / app): " + "; ".join(f"{b:,.0f} / {a:,.0f}"
-                                              for b, a in zip(rates_bare, rates_app)))
+                                              for b, a in zip(rates_bare, rates_app, strict=True)))
     print(f"   last app run showed {counts['snapshots']} weight snapshots and "
           f"{counts['progress']} progress updates; the window's process used "
           f"{counts['gui_cores_training']:.3f} cores while it trained (from the first report "
           f"to the last), {counts['gui_cores']:.2f} over the whole run (start and end included)")
     print(f"   from Train to the first batch: {counts['first_batch_s']:.2f} s (trainer process "
           f"started as the dialog opened); panels on screen: {', '.join(counts['visible'])}")
-    gaps = [(b - a) * 1e3 for t in ticks_all for a, b in zip(t, t[1:])]
+    gaps = [(b - a) * 1e3 for t in ticks_all for a, b in itertools.pairwise(t)]
     print(f"2. event loop during training: 16 ms timer gaps median {pct(gaps, 50):.1f} ms, "
           f"p99 {pct(gaps, 99):.1f} ms, max {max(gaps):.1f} ms over {len(gaps)} ticks "
           f"(target p99 < 50 ms; 3 runs of their own, at {statistics.median(probe_rates):,.0f} "

@@ -136,7 +136,7 @@ def test_the_file_count_limit_is_one_line(tmp_path, monkeypatch):
 def test_the_decoded_size_is_checked_before_allocating(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "FOLDER_MAX_DECODED_BYTES", 10 * 28 * 28 * 4)
     root = make_folder(tmp_path / "data", per_class=6)
-    with pytest.raises(DataError, match="12 images of 28x28 take .* over convviz's limit"):
+    with pytest.raises(DataError, match=r"12 images of 28x28 take .* over convviz's limit"):
         load_folder(root, 28)
     assert load_folder(root, 9).X.shape == (12, 1, 9, 9)
 

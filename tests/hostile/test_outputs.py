@@ -100,7 +100,7 @@ BAD_NUMBERS = [
 
 def test_every_number_on_the_command_line_is_checked_in_one_line(tmp_path, folder):
     cases = [[str(folder) if a == "F" else a for a in argv] for argv, _ in BAD_NUMBERS]
-    for (argv, option), got in zip(BAD_NUMBERS, _several(cases, tmp_path)):
+    for (argv, option), got in zip(BAD_NUMBERS, _several(cases, tmp_path), strict=True):
         line = assert_refused(got, option)
         assert line.startswith("convviz: error:"), (argv, line)
     assert not any((tmp_path / f"o{i}").exists() for i in range(1, 8))  # nothing written
@@ -129,7 +129,7 @@ def test_a_diverged_run_never_replaces_the_file_at_out(tmp_path, folder):
                    tmp_path, prelude=DIVERGE_ON_THIRD_BATCH)
     assert good.read_bytes() == b"the weights of a good earlier run"
     assert not fresh.exists()  # --out holds only a run that finished, even where it was empty
-    for result, out in zip(got, (good, fresh)):
+    for result, out in zip(got, (good, fresh), strict=True):
         aside = out.with_name(f"{out.stem}.diverged{out.suffix}")
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         warning = [ln for ln in result.stderr.splitlines() if "warning" in ln]
@@ -138,7 +138,7 @@ def test_a_diverged_run_never_replaces_the_file_at_out(tmp_path, folder):
         assert aside.exists() and "saved" not in result.stdout
     from convviz.core.weights import load_model
 
-    model, info = load_model(tmp_path / "good.diverged.safetensors")  # the last good weights
+    _model, info = load_model(tmp_path / "good.diverged.safetensors")  # the last good weights
     assert info["summary"]["status"] == "diverged"
 
 
@@ -184,7 +184,7 @@ def test_a_full_disk_is_one_line_for_every_command_that_writes(tmp_path, folder,
                     ["export", weights, "--to", outs[2]],
                     ["export", weights, "--to", outs[3]]],
                    tmp_path, prelude=FULL_DISK.format(limit=64), timeout=120)
-    for out, result in zip(outs, got):
+    for out, result in zip(outs, got, strict=True):
         # EFBIG ("File too large") is what RLIMIT_FSIZE gives; torch's .pt writer words it its
         # own way, in one line too
         _refused_after_its_report(result, "cannot write" if out.suffix == ".pt" else "too large")
@@ -244,7 +244,7 @@ def test_json_is_json_when_the_votes_are_not_finite(tmp_path, weights):
                     ["predict", huge, image]], tmp_path)
     for result in got[:2]:
         assert result.returncode == 0, result.stderr
-        data = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+        json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"bare {c}"))
         assert len(result.lines) == 1 and "not finite" in result.lines[0], result.stderr
     rows = json.loads(got[0].stdout)
     assert rows[0]["class"] is None and "not finite" in rows[0]["message"]

@@ -77,7 +77,7 @@ def test_a_bad_frame_ends_its_run_in_one_line_and_the_next_run_trains(tmp_path):
         kind, line, alive_after = results[name]
         assert kind == "failed" and not alive_after, (name, results[name])
         assert_refused_line(line, "training ended", "trainer's pipe", words)
-    kind, result, _ = results["good run after"]
+    kind, _result, _ = results["good run after"]
     assert kind == "finished", results["good run after"]
 
 

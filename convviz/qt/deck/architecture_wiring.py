@@ -24,8 +24,8 @@ def apply_spec(window, spec) -> bool:
         window.show_error(f"could not build the network: {e}")
         return False
     window.session.set_model(model, source=UNTRAINED)
-    window.statusBar().showMessage("A new, untrained network: its votes are guesses until it "
-                                   "is trained.", 8000)
+    window.tell("A new, untrained network: its votes are guesses until it "
+                                   "is trained.")
     return True
 
 
@@ -35,8 +35,8 @@ def ask_for_training(window, spec) -> None:
     if request is not None:
         request(spec)
     else:
-        window.statusBar().showMessage("No training tools are installed yet: see the Train "
-                                       "menu.", 8000)
+        window.tell("No training tools are installed yet: see the Train "
+                                       "menu.")
 
 
 def connect_architecture(window) -> None:

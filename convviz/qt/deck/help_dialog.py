@@ -8,7 +8,7 @@ from .help_text import guide_html
 
 
 class HelpDialog(QDialog):
-    _open: "HelpDialog | None" = None
+    _open: HelpDialog | None = None
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -24,7 +24,7 @@ class HelpDialog(QDialog):
         lay.addWidget(buttons)
 
     @classmethod
-    def show_guide(cls, parent) -> "HelpDialog":
+    def show_guide(cls, parent) -> HelpDialog:
         """One guide window, raised when asked for again (not modal: draw while reading)."""
         if cls._open is None or cls._open.parent() is not parent:
             cls._open = cls(parent)

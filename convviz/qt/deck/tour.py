@@ -96,7 +96,7 @@ class Highlight(QWidget):
         self.show()
         self.raise_()
 
-    def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj, event):  # Qt's name
         if event.type() in (QEvent.Move, QEvent.Resize, QEvent.Show, QEvent.Hide):
             QTimer.singleShot(0, self.follow)  # after the layout has settled
         return False
@@ -111,7 +111,7 @@ class Highlight(QWidget):
             self.strength = 0.55 + 0.45 * math.cos(phase)
         self.update()
 
-    def paintEvent(self, event):  # noqa: N802
+    def paintEvent(self, event):
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         colour = QColor(theme.ACCENT)
@@ -196,7 +196,8 @@ class TourCard(QFrame):
         inner = self.WIDTH - m.left() - m.right()
         others = self.layout().totalMinimumSize().height() - self.scroll.minimumSizeHint().height()
         need = others + self.body.heightForWidth(inner) + 2
-        self.setFixedHeight(max(min(need, max_height), others + 3 * self.body.fontMetrics().height()))
+        least = others + 3 * self.body.fontMetrics().height()
+        self.setFixedHeight(max(min(need, max_height), least))
 
     def place(self, avoid: QRect | None = None) -> None:
         """At the bottom of the window, on the side away from `avoid` (the highlighted area):
@@ -287,7 +288,7 @@ class GuidedTour(QObject):
         if self.pending and 0 <= self.index < len(self.steps):
             self.pending = not self.steps[self.index].setup(self.window)
 
-    def eventFilter(self, obj, event):  # noqa: N802
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Resize and self.card.isVisible():
             self.card.fit(self._room())
             self.card.place(self.highlight.target_rect())
@@ -314,9 +315,9 @@ class GuidedTour(QObject):
                 xo_loaded(self.window):  # (not if the person picked another network meanwhile)
             self._give_back()
         elif self.before is not None:
-            self.window.statusBar().showMessage(
+            self.window.tell(
                 "The tour left the X-or-O network and the lesson's X loaded; the Model menu "
-                "switches networks.", 10000)
+                "switches networks.")
         self.card.deleteLater()
         self.highlight.deleteLater()
         self.ended.emit()
@@ -332,5 +333,4 @@ class GuidedTour(QObject):
             s.load_preset(preset_name, background=self.window.background)
         if ink.shape == s.canvas.ink.shape and not np.array_equal(ink, s.canvas.ink):
             s.canvas.set_ink(ink)
-        self.window.statusBar().showMessage("Tour ended: your network and drawing are back.",
-                                            6000)
+        self.window.tell("Tour ended: your network and drawing are back.", note=True)

@@ -8,8 +8,8 @@ trace). Setups only select and play: they never change the person's saved settin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -65,13 +65,38 @@ class ArchitecturePanel(QWidget):
 
     def __init__(self, session=None, parent=None):
         """`session` (optional): show its network at once. Applying and training are wired by
-        the main window (convviz.qt.deck.architecture_wiring), which knows how to build and train."""
+        the main window (convviz.qt.deck.architecture_wiring), which knows how to build and
+        train."""
         super().__init__(parent)
         self.base: NetworkSpec | None = None
         self.result: KnobCheck | None = None
         self._applied: NetworkSpec | None = None
         self._updating = False
 
+        col = QVBoxLayout(self)
+        col.addLayout(self._make_knobs())
+        col.addWidget(self._make_note())
+        col.addWidget(self._make_table(), 1)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        col.addWidget(self.status)
+        col.addLayout(self._make_buttons())
+        col.addWidget(self._make_offer())
+
+        for s in (self.size, self.stride, self.padding, self.pool_window, self.pool_stride):
+            s.valueChanged.connect(self.recheck)
+        self.blocks.valueChanged.connect(self._blocks_changed)
+        self.neurons.textChanged.connect(self.recheck)
+        self.apply_button.clicked.connect(self.apply)
+        self.reset_button.clicked.connect(self.reset)
+        self.train_button.clicked.connect(self._train_now)
+        self.later_button.clicked.connect(self.offer.hide)
+        self.recheck()
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
+
+    # ---- building ------------------------------------------------------------------------
+    def _make_knobs(self) -> QFormLayout:
         self.blocks = _spin(1, MAX_BLOCKS, "How many filtering → ReLU → pooling blocks", self)
         self.features_row = QHBoxLayout()
         self.feature_spins: list[QSpinBox] = []
@@ -96,7 +121,15 @@ class ArchitecturePanel(QWidget):
         form.addRow("Pooling window", self.pool_window)
         form.addRow("Pooling stride", self.pool_stride)
         form.addRow("Fully connected neurons", self.neurons)
+        return form
 
+    def _make_note(self) -> QLabel:
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setObjectName("hint")  # the theme's muted text
+        return self.note
+
+    def _make_table(self) -> QTableWidget:
         self.table = QTableWidget(0, 4, self)
         self.table.setHorizontalHeaderLabels(["Layer", "Output", "Parameters", "How"])
         self.table.verticalHeader().setVisible(False)
@@ -104,11 +137,9 @@ class ArchitecturePanel(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.status = QLabel(self)
-        self.status.setWordWrap(True)
-        self.note = QLabel(self)
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: gray;")
+        return self.table
+
+    def _make_buttons(self) -> QHBoxLayout:
         self.apply_button = QPushButton("Apply: make this network", self)
         self.apply_button.setToolTip("Build a new, untrained network with these layers")
         self.reset_button = QPushButton("Reset", self)
@@ -117,8 +148,10 @@ class ArchitecturePanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.reset_button)
         buttons.addWidget(self.apply_button)
+        return buttons
 
-        # after applying: a non-blocking offer to train the new network
+    def _make_offer(self) -> QFrame:
+        """After applying: a non-blocking offer to train the new network."""
         self.offer = QFrame(self)
         self.offer.setFrameShape(QFrame.Shape.StyledPanel)
         self.offer_text = QLabel("A new, untrained network was made: its votes are guesses "
@@ -131,26 +164,7 @@ class ArchitecturePanel(QWidget):
         offer_row.addWidget(self.later_button)
         offer_row.addWidget(self.train_button)
         self.offer.hide()
-
-        col = QVBoxLayout(self)
-        col.addLayout(form)
-        col.addWidget(self.note)
-        col.addWidget(self.table, 1)
-        col.addWidget(self.status)
-        col.addLayout(buttons)
-        col.addWidget(self.offer)
-
-        for s in (self.size, self.stride, self.padding, self.pool_window, self.pool_stride):
-            s.valueChanged.connect(self.recheck)
-        self.blocks.valueChanged.connect(self._blocks_changed)
-        self.neurons.textChanged.connect(self.recheck)
-        self.apply_button.clicked.connect(self.apply)
-        self.reset_button.clicked.connect(self.reset)
-        self.train_button.clicked.connect(self._train_now)
-        self.later_button.clicked.connect(self.offer.hide)
-        self.recheck()
-        if session is not None:
-            self.set_model(session.spec, session.snapshot)
+        return self.offer
 
     # ---- the interface ------------------------------------------------------------------
     def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:

@@ -158,5 +158,5 @@ class CanvasPanel(QWidget):
                if empty else "left button draws  ·  right button erases"))
 
     def set_brush(self, size: float, softness: float) -> None:
-        self.size_slider.setValue(int(round(size)))
-        self.soft_slider.setValue(int(round(softness * 100)))
+        self.size_slider.setValue(round(size))
+        self.soft_slider.setValue(round(softness * 100))

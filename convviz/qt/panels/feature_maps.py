@@ -2,12 +2,13 @@
 current drawing.
 
 One view (widgets/mosaic_view.py) holds one mosaic picture per layer (all its maps, see
-core/mosaic.py), stacked top to bottom in network order with the same column for the same map, so a map can be followed
-through convolution -> ReLU -> pooling. Colours are diverging: blue below zero, orange above,
-dark at zero. By default each layer has its own symmetric scale (written in its title), so early
-layers with small values stay readable next to late ones reaching +-20, while the maps within a
-layer stay comparable; the toolbar switches to one scale shared by all layers (legend on the
-right). Hover reads a cell's value; a click shows that map large underneath, on its layer's scale.
+core/mosaic.py), stacked top to bottom in network order with the same column for the same map, so a
+map can be followed through convolution -> ReLU -> pooling. Colours are diverging: blue below zero,
+orange above, dark at zero. By default each layer has its own symmetric scale (written in its
+title), so early layers with small values stay readable next to late ones reaching +-20, while the
+maps within a layer stay comparable; the toolbar switches to one scale shared by all layers (legend
+on the right). Hover reads a cell's value; a click shows that map large underneath, on its layer's
+scale.
 """
 
 from __future__ import annotations
@@ -48,6 +49,28 @@ class FeatureMapsPanel(QWidget):
         self.selected: tuple[str, int] | None = None
         self._trace = None
 
+        top = self._make_toolbar()
+
+        self.view = MosaicView()
+        self.view.hovered.connect(self._hover)
+        self.view.clicked.connect(self.select_map)
+
+        self._make_detail()
+
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.detail_view)
+        split.setSizes([560, 340])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
+
+    # ---- building --------------------------------------------------------------------------
+    def _make_toolbar(self) -> QVBoxLayout:
+        """The Layers and colour-scale buttons, and the read-out under them."""
         self.layer_button = QToolButton(text="Layers ▾", popupMode=QToolButton.InstantPopup)
         self.layer_menu = QMenu(self)
         self.layer_button.setMenu(self.layer_menu)
@@ -82,11 +105,10 @@ class FeatureMapsPanel(QWidget):
         top.setSpacing(2)
         top.addLayout(buttons)
         top.addWidget(self.readout)
+        return top
 
-        self.view = MosaicView()
-        self.view.hovered.connect(self._hover)
-        self.view.clicked.connect(self.select_map)
-
+    def _make_detail(self) -> None:
+        """The clicked map, large, with its numbers (hidden until a click)."""
         self.detail_view = pg.GraphicsLayoutWidget()
         self.detail_view.setBackground(theme.PANEL)
         self.detail_title = self.detail_view.addLabel("", row=0, col=0, color=theme.TEXT)
@@ -101,17 +123,6 @@ class FeatureMapsPanel(QWidget):
         self.detail_numbers: list[pg.TextItem] = []
         self.detail_box.sigResized.connect(self._detail_resized)  # numbers follow the cell size
         self.detail_view.hide()
-
-        split = QSplitter(Qt.Vertical)
-        split.addWidget(self.view)
-        split.addWidget(self.detail_view)
-        split.setSizes([560, 340])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(top)
-        lay.addWidget(split, 1)
-        if session is not None:
-            self.set_model(session.spec, session.snapshot)
 
     # ---- layout ----------------------------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:

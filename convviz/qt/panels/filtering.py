@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
-from ...core.stepper import ConvStepper, StepLayer, conv_divisor, deck_number, steppable_layers
+from ...core.stepper import ConvStepper, StepLayer, deck_number, steppable_layers
 from ..widgets.stepper_controls import (
     CellGrid,
     StepperPanel,
@@ -194,11 +194,8 @@ class FilteringPanel(StepperPanel):
         if sl is None or self.trace is None or self.snapshot is None:
             self.stepper = None
         else:
-            inputs = self.trace.input_of(sl.index)  # (C, H, W)
-            self.stepper = ConvStepper(
-                inputs, self.snapshot[f"layers.{sl.index}.weight"],
-                self.snapshot.get(f"layers.{sl.index}.bias"), sl.layer.stride, sl.layer.padding,
-                conv_divisor(sl.in_maps, sl.layer), self.feature_index, self.map_index)
+            self.stepper = ConvStepper.from_trace(self.spec, self.trace, self.snapshot,
+                                                  sl.name, self.feature_index, self.map_index)
             self._set_levels()
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
         self._refresh()
@@ -243,7 +240,7 @@ class FilteringPanel(StepperPanel):
         n = s.size * s.size
 
         def dn(v: float) -> str:  # whole sums as the deck says them ("sum 9"), else 2 decimals
-            return str(int(round(v))) if abs(v - round(v)) < 1e-6 else deck_number(v)
+            return str(round(v)) if abs(v - round(v)) < 1e-6 else deck_number(v)
 
         if s.n_maps > 1:
             text = (f"This map's {n} products add up to <b>{dn(s.map_sum)}</b>. "

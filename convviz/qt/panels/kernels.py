@@ -103,7 +103,7 @@ class KernelsPanel(QWidget):
             units_px = min(width_px / MAX_COLS, height_px / (n * gap + content)) / 1.04
             gap = max(LABEL_GAP, text_h / units_px) if titles else 0.4
         y = 0.0
-        for e, ((rows, cols), s) in zip(self.layers.values(), tiles):
+        for e, ((rows, cols), s) in zip(self.layers.values(), tiles, strict=True):
             e["title"].setVisible(titles)
             e["title"].setPos(0, y + gap - 0.08)
             e["image"].setRect(QRectF(0, y + gap, cols * s, rows * s))
@@ -144,7 +144,7 @@ class KernelsPanel(QWidget):
         pass  # kernels are weights: the drawing does not change them
 
     def show_weights(self, snapshot) -> None:
-        for name, e in self.layers.items():
+        for _name, e in self.layers.items():
             w = np.asarray(snapshot[e["key"]], np.float32)  # (F, C, k, k)
             level = max(float(np.abs(w).max()), 1e-6)
             e["level"] = level

@@ -100,7 +100,8 @@ class VotesPanel(QWidget):
         # so repaint) the whole panel
         self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)  # the strongest votes for and against the winner
+        # the strongest votes for and against the winner
+        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)
         self.bar_texts: list[str] = []
 
         lay = QVBoxLayout(self)
@@ -167,7 +168,7 @@ class VotesPanel(QWidget):
             self._show_why(trace, win)
 
     # ---- headline --------------------------------------------------------------------------
-    def resizeEvent(self, event):  # noqa: N802
+    def resizeEvent(self, event):
         super().resizeEvent(event)
         self._fit_labels()
 
@@ -182,7 +183,7 @@ class VotesPanel(QWidget):
         names = sorted(self.class_names, key=len)[-3:]
         longest = [verdict_text(c, 1.0) for c in names]
         whys = [why_text(c, 9999, -88.88, -888.88) for c in names]
-        _fit_height(self.verdict, longest + [NOTHING_DRAWN, self.verdict.text()])
+        _fit_height(self.verdict, [*longest, NOTHING_DRAWN, self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
 
     # ---- drawing ---------------------------------------------------------------------------

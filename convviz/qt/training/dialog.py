@@ -12,7 +12,6 @@ report before anything is trained. `job()` then gives the TrainJob for TrainingC
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -36,34 +35,25 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import ConvvizError
+from ...core.knobs import Knobs, apply_knobs
 from ...core.presets import PRESETS, preset
-from ...core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
+from ...core.spec import NetworkSpec
 from .folder_decode import FolderLoader
 from .worker import TrainJob
 
 CURRENT, CUSTOM, GIVEN = "current", "custom", "given"
 
 
-@dataclass
-class Knobs:
-    """The architecture knobs of a custom network."""
-
-    input_size: int = 28
-    blocks: int = 2  # convolution, ReLU, 2x2 pooling
-    features: int = 8  # in the first block; each later block doubles it
-    feature_size: int = 5
-    hidden: int = 64  # neurons in one hidden layer before the votes; 0 for none
-
-    def spec(self, classes) -> NetworkSpec:
-        layers = []
-        for b in range(self.blocks):
-            layers += [Conv(self.features * 2 ** b, self.feature_size,
-                            padding=self.feature_size // 2), ReLU(), MaxPool(2, 2)]
-        layers.append(Flatten())
-        if self.hidden:
-            layers += [Dense(self.hidden), ReLU()]
-        return NetworkSpec("custom", self.input_size, 1, (-1.0, 1.0), tuple(layers),
-                           tuple(classes)).validate()
+def custom_spec(input_size: int, blocks: int, features: int, feature_size: int, hidden: int,
+                classes) -> NetworkSpec:
+    """The dialog's custom network, through the one knobs model (convviz.core.knobs): `blocks`
+    of convolution, ReLU and 2x2 pooling, `features` in the first block and twice as many in
+    each next one, same-size padding, and one hidden layer of `hidden` neurons (0: none)."""
+    knobs = Knobs(features=tuple(features * 2 ** b for b in range(blocks)),
+                  feature_size=feature_size, stride=1, padding=feature_size // 2,
+                  pool_window=2, pool_stride=2, fc_neurons=(hidden,) if hidden else ())
+    base = NetworkSpec("custom", input_size, 1, (-1.0, 1.0), (), tuple(classes))
+    return apply_knobs(base, knobs).validate()
 
 
 class TrainDialog(QDialog):
@@ -248,8 +238,9 @@ class TrainDialog(QDialog):
         if choice == GIVEN:
             return self.given_spec
         if choice == CUSTOM:
-            return Knobs(self.k_size.value(), self.k_blocks.value(), self.k_features.value(),
-                         int(self.k_fsize.currentText()), self.k_hidden.value()).spec(("a", "b"))
+            return custom_spec(self.k_size.value(), self.k_blocks.value(),
+                               self.k_features.value(), int(self.k_fsize.currentText()),
+                               self.k_hidden.value(), ("a", "b"))
         return preset(choice)
 
     def _network_changed(self) -> None:

@@ -50,7 +50,7 @@ def _round_up(x: float) -> float:
 
 
 def _format_seconds(s: float) -> str:
-    s = int(round(s))
+    s = round(s)
     return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
 
 
@@ -356,15 +356,15 @@ class BackpropView(QWidget):
         right, actual, error, total = rows
         classes = list(self._classes)
         t = self.target.currentIndex()
-        for r, name in enumerate(classes + ["Total"]):
+        for r, name in enumerate([*classes, "Total"]):
             values = ([name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]
                       if r < len(classes) else ["Total", "", "", f"{total:.2f}"])
             for c, text in enumerate(values):
                 item = self.table.item(r, c)
                 if item is None:
                     item = QTableWidgetItem()
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c else
-                                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+                    left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c else left)
                     self.table.setItem(r, c, item)
                 item.setText(text)
                 bold = r == t or r == len(classes)

@@ -61,7 +61,7 @@ class ConfusionMatrixView(QTableWidget):
         self.setRowCount(n)
         self.setColumnCount(n)
         for k, c in enumerate(classes):  # "said ..." is in the caption: narrow
-            for header, text, put in ((self.horizontalHeaderItem, short_name(c),
+            for _header, text, put in ((self.horizontalHeaderItem, short_name(c),
                                        self.setHorizontalHeaderItem),
                                       (self.verticalHeaderItem, f"is {short_name(c)}",
                                        self.setVerticalHeaderItem)):
@@ -135,7 +135,7 @@ class ConfusionOverview(QWidget):
             + (f" of about {n / side:.0f} classes each" if side < n else "")
             + f"; below, the {len(order)} most common confusions of {len(pairs):,}.")
 
-    def resizeEvent(self, event):  # noqa: N802
+    def resizeEvent(self, event):
         super().resizeEvent(event)
         self._fit_picture()
 
@@ -161,7 +161,10 @@ def matrix_picture(truth: np.ndarray, said: np.ndarray, n: int) -> QImage:
     np.add.at(right, (rows[ok], cols[ok]), 1)
     np.add.at(wrong, (rows[~ok], cols[~ok]), 1)
     top = max(float(right.max(initial=0)), float(wrong.max(initial=0)), 1.0)
-    level = lambda a: np.log1p(a) / np.log1p(top)  # noqa: E731
+
+    def level(a):
+        return np.log1p(a) / np.log1p(top)
+
     rgba = np.zeros((side, side, 4), np.uint8)
     rgba[..., 3] = 255
     g, r = level(right), level(wrong)

@@ -216,8 +216,8 @@ class TrainingTools(QObject):
     def _on_started(self) -> None:
         self._set_running(True)
         self.show_dock("training")
-        self.window.statusBar().showMessage("Training: every panel follows the network as it "
-                                            "learns.", 6000)
+        self.window.tell("Training: every panel follows the network as it "
+                                            "learns.", note=True)
 
     def _on_snapshot(self, snapshot) -> None:
         # only into the copy made for this run: the person may have opened another network
@@ -252,8 +252,8 @@ class TrainingTools(QObject):
             self.show_dock("results")
         r = outcome.result
         acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
-        self.window.statusBar().showMessage(f"Now using the network trained on "
-                                            f"{_short(job.source)}{acc}.", 10000)
+        self.window.tell(f"Now using the network trained on "
+                                            f"{_short(job.source)}{acc}.")
         self.remember(outcome.model)
 
     def _put_back(self) -> None:
@@ -288,7 +288,7 @@ class TrainingTools(QObject):
             save_model(model, path, summary=dict(self.session.summary,
                                                  source=self.session.source))
         except (ConvvizError, OSError) as e:
-            self.window.statusBar().showMessage(f"could not keep a copy for next time: {e}", 8000)
+            self.window.tell(f"could not keep a copy for next time: {e}")
             return
         store.setValue(settings.WEIGHTS, path)
 

@@ -66,10 +66,10 @@ class BarChart(QWidget):
         font.setPointSize(theme.BASE_POINT_SIZE)
         self.setFont(font)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(380, 2 * PAD + 56 * self.rows)  # roomy: the votes dock asks for height
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         line = QFontMetricsF(self.font()).height()
         # readable rows: three quarters of a line each, where paintEvent still writes every
         # label and value (a little smaller); otherwise squeezed rows show bars only
@@ -90,7 +90,7 @@ class BarChart(QWidget):
     def _note_height(self) -> float:
         return QFontMetricsF(self.font()).height() if self.bars.note else 0.0
 
-    def event(self, e):  # noqa: D401 - a row's tooltip (a class's full name) on hover
+    def event(self, e):  # a row's tooltip (a class's full name) on hover
         if e.type() == QEvent.Type.ToolTip and self.bars.tooltips and len(self.bars.values):
             row = int((e.pos().y() - PAD) // max(self.row_height(), 1e-6))
             if 0 <= row < len(self.bars.tooltips) and self.bars.tooltips[row]:
@@ -113,7 +113,7 @@ class BarChart(QWidget):
         self.update()
 
     # ---- painting --------------------------------------------------------------------------
-    def paintEvent(self, event):  # noqa: N802
+    def paintEvent(self, event):
         b = self.bars
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(theme.PANEL))
@@ -165,7 +165,7 @@ class BarChart(QWidget):
         p.setPen(QPen(QColor(theme.BORDER), 1))  # the axis between labels and bars
         p.drawLine(int(left - PAD / 2), PAD, int(left - PAD / 2), int(bottom))
         p.setPen(QPen(QColor(theme.MUTED), 1))
-        p.drawLine(int(round(zero)), PAD, int(round(zero)), int(bottom))
+        p.drawLine(round(zero), PAD, round(zero), int(bottom))
         if b.note:
             p.setFont(self.font())
             p.drawText(QRectF(PAD, bottom, w - 2 * PAD, h - PAD - bottom),

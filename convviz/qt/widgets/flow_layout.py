@@ -91,24 +91,24 @@ class WrapRow(QWidget):
     def stacked(self, width: int) -> bool:
         return width < self.one_row_width()
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+    def hasHeightForWidth(self) -> bool:  # Qt's name
         return True
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
+    def heightForWidth(self, width: int) -> int:
         hs = [self._height(w) for w in self.parts]
         if self.stacked(width):
             return sum(hs) + self.spacing // 2 * (len(hs) - 1)
         return max(hs, default=0)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - the widest part; stacked height
+    def minimumSizeHint(self) -> QSize:  # the widest part; stacked height
         return QSize(max((w.minimumSizeHint().width() for w in self.parts), default=0),
                      self.heightForWidth(0))
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - one row
+    def sizeHint(self) -> QSize:  # one row
         width = sum(w.sizeHint().width() for w in self.parts) + self.spacing * (len(self.parts) - 1)
         return QSize(width, self.heightForWidth(max(width, self.one_row_width())))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.place()
 

@@ -44,7 +44,7 @@ class LiveText(QLabel):
     def text(self) -> str:
         return self._text
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name: a drop-in
+    def setText(self, text: str) -> None:  # QLabel's name: a drop-in
         if text == self._text:
             return
         height_before = self.heightForWidth(self.width())
@@ -81,14 +81,14 @@ class LiveText(QLabel):
         m = self.contentsMargins()
         return m.left() + m.right(), m.top() + m.bottom()
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
+    def hasHeightForWidth(self) -> bool:
         return True
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
+    def heightForWidth(self, width: int) -> int:
         mw, mh = self._margins()
         return self._text_height(self._text, self._doc, width - mw) + mh
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         # as wide as one line of the text (up to 400 px); the layout asks heightForWidth next
         fm = QFontMetrics(self.font())
         mw, _ = self._margins()
@@ -96,11 +96,11 @@ class LiveText(QLabel):
                     400) + mw
         return QSize(width, self.heightForWidth(width))
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         mw, mh = self._margins()
         return QSize(40 + mw, QFontMetrics(self.font()).height() + mh)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         # the layout keeps heights it was told for other widths; a text that kept its height
         # at the old width may need more at this one
@@ -108,7 +108,7 @@ class LiveText(QLabel):
                 and self.height() < self.heightForWidth(self.width())):
             self.updateGeometry()
 
-    def contextMenuEvent(self, event) -> None:  # noqa: N802
+    def contextMenuEvent(self, event) -> None:
         from PySide6.QtWidgets import QMenu
 
         menu = QMenu(self)
@@ -125,7 +125,7 @@ class LiveText(QLabel):
         return self._doc.toPlainText() if self._doc is not None else self._text
 
     # ---- drawing ---------------------------------------------------------------------------
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         r = self.contentsRect()
         colour = self.palette().color(self.foregroundRole())
@@ -164,7 +164,7 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name: a drop-in
+    def setText(self, text: str) -> None:  # QLabel's name: a drop-in
         super().setText(text)
         self._retip()
 
@@ -176,17 +176,17 @@ class ElidedLabel(QLabel):
     def _retip(self) -> None:
         self.setToolTip(self.text() if self.displayed_text() != self.text() else "")
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - a few letters and the "…"
+    def minimumSizeHint(self) -> QSize:  # a few letters and the "…"
         fm = QFontMetrics(self.font())
         m = self.contentsMargins()
         return QSize(min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("Classes…"))
                      + m.left() + m.right(), super().minimumSizeHint().height())
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._retip()
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setPen(self.palette().color(self.foregroundRole()))
         p.drawText(self.contentsRect(), int(self.alignment().value) | int(

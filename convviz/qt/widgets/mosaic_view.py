@@ -59,7 +59,7 @@ class MosaicView(QWidget):
         self.setAttribute(Qt.WA_OpaquePaintEvent)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(560, 520)
 
     # ---- contents --------------------------------------------------------------------------
@@ -117,7 +117,7 @@ class MosaicView(QWidget):
             y += title_h + (rows + 1) * px + GAP_PX
         self._left = left
 
-    def resizeEvent(self, event):  # noqa: N802
+    def resizeEvent(self, event):
         self._place()
         super().resizeEvent(event)
 
@@ -132,7 +132,7 @@ class MosaicView(QWidget):
         return None
 
     # ---- painting and the mouse ------------------------------------------------------------
-    def paintEvent(self, event):  # noqa: N802
+    def paintEvent(self, event):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(theme.PANEL))
         p.setRenderHint(QPainter.SmoothPixmapTransform, False)  # sharp cells
@@ -168,12 +168,12 @@ class MosaicView(QWidget):
             p.drawText(QRectF(bar.right() + 6, y - metrics.height() / 2, 200, metrics.height()),
                        Qt.AlignLeft | Qt.AlignVCenter, label)
 
-    def mouseMoveEvent(self, event):  # noqa: N802
+    def mouseMoveEvent(self, event):
         hit = self.locate(event.position())
         if hit is not None:
             self.hovered.emit(*hit)
 
-    def mousePressEvent(self, event):  # noqa: N802
+    def mousePressEvent(self, event):
         hit = self.locate(event.position())
         if hit is not None and event.button() == Qt.LeftButton:
             self.clicked.emit(hit[0], hit[1])

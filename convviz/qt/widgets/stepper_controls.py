@@ -62,6 +62,11 @@ EMPTY_HATCH = QColor(255, 255, 255, 45)  # off-map cells: a light hatch on the d
 OUTLINE_BELOW_PX = 20  # cells smaller than this: marked cells get one outline around them all
 PADDING_COLOR = QColor(205, 205, 205)
 GRID_COLOR = QColor(165, 165, 165)
+PADDING_HATCH = QColor(0, 0, 0, 30)
+PADDING_TEXT = QColor(90, 90, 90)
+FRAME_COLOR = QColor(110, 110, 110)
+LIGHT_TEXT = QColor(255, 255, 255)  # numbers on dark cells
+DARK_TEXT = QColor(20, 20, 20)  # and on light ones
 
 
 class ElidingCombo(QComboBox):
@@ -97,7 +102,7 @@ class ElidingCombo(QComboBox):
         if tip != self.toolTip():
             self.setToolTip(tip)
 
-    def paintEvent(self, event):  # noqa: N802 (Qt's name)
+    def paintEvent(self, event):  # Qt's name
         self._retip()  # (items set with signals blocked announce nothing)
         p = QStylePainter(self)
         opt, _field = self._field()
@@ -129,7 +134,7 @@ def cell_texts(values: np.ndarray) -> list[list[str]]:
     whole = finite.size and np.all(np.abs(finite - np.round(finite)) < 1e-6) \
         and np.all(np.abs(finite) < 1e4)
     if whole:
-        return [["" if v != v else str(int(round(v))) for v in row] for row in values.tolist()]
+        return [["" if v != v else str(round(v)) for v in row] for row in values.tolist()]
     return [[deck_number(v) for v in row] for row in values.tolist()]
 
 
@@ -190,7 +195,7 @@ class CellGrid(QWidget):
         self._base = None
         self._margin, self._margin_zero = int(margin), bool(margin_zero)
         self._idx = colour_indices(v, levels or symmetric_levels(v))
-        rgba = np.empty(v.shape + (4,), np.uint8)
+        rgba = np.empty((*v.shape, 4), np.uint8)
         rgba[..., :3] = _LUT[self._idx]
         rgba[..., 3] = np.where(np.isnan(v), 0, 255)
         self._rgba = np.ascontiguousarray(rgba)  # QImage borrows this buffer: keep it alive
@@ -245,11 +250,11 @@ class CellGrid(QWidget):
         return QSize(side, side + self._title_height())
 
     # ---- painting -----------------------------------------------------------------------
-    def resizeEvent(self, event):  # noqa: N802
+    def resizeEvent(self, event):
         self._base = None
         super().resizeEvent(event)
 
-    def paintEvent(self, event):  # noqa: N802 (Qt's name)
+    def paintEvent(self, event):  # Qt's name
         # The cells, grid and numbers change only with the values: they are drawn once into a
         # pixmap, so a step (which moves only the marks) costs one drawPixmap plus the marks.
         dpr = self.devicePixelRatioF()
@@ -279,11 +284,7 @@ class CellGrid(QWidget):
         full = QRectF(o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell,
                       (rows + 2 * m) * cell)
         if self._title:  # right above the cells: in a tall panel it stays with them
-            p.setFont(self.title_font())
-            p.setPen(self.palette().windowText().color())
-            top = max(0.0, full.top() - self._title_height()) if self._image is not None else 0.0
-            p.drawText(QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
-                       self.shown_title())
+            self._paint_title(p, full)
         if self._image is None:
             return
         area = QRectF(o.x(), o.y(), cols * cell, rows * cell)
@@ -291,55 +292,71 @@ class CellGrid(QWidget):
         font = QFont(self.font())
         font.setPixelSize(self._text_pixels(cell))
         p.setFont(font)
-
-        if m and self._margin_zero:  # zero padding: grey hatched ring of zeros
-            p.fillRect(full, PADDING_COLOR)
-            p.fillRect(full, QBrush(QColor(0, 0, 0, 30), Qt.BrushStyle.BDiagPattern))
-            if show_text:
-                p.setPen(QColor(90, 90, 90))
-                for r in range(-m, rows + m):
-                    for c in range(-m, cols + m):
-                        if 0 <= r < rows and 0 <= c < cols:
-                            continue
-                        p.drawText(self._cell_rect(o, cell, r, c),
-                                   Qt.AlignmentFlag.AlignCenter, "0")
+        padded = bool(m and self._margin_zero)
+        if padded:
+            self._paint_padding(p, o, cell, full, show_text)
         p.fillRect(area, EMPTY_COLOR)
         if self.nan_hatched and np.isnan(self._values).any():  # NaN = off the map
             p.fillRect(area, QBrush(EMPTY_HATCH, Qt.BrushStyle.BDiagPattern))
         p.drawImage(area, self._image)  # nearest-neighbour scaling: crisp cells
         if self._hatched is not None:
-            for r, c in zip(*np.nonzero(self._hatched)):
+            for r, c in zip(*np.nonzero(self._hatched), strict=True):
                 rect = self._cell_rect(o, cell, int(r), int(c))
                 p.fillRect(rect, PADDING_COLOR)
-                p.fillRect(rect, QBrush(QColor(0, 0, 0, 30), Qt.BrushStyle.BDiagPattern))
-
+                p.fillRect(rect, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
         if cell >= 6:  # grid lines (over the padding too, but not over empty room)
-            g = full if (m and self._margin_zero) else area
-            n_c, n_r = round(g.width() / cell), round(g.height() / cell)
-            p.setPen(QPen(GRID_COLOR, 1))  # opaque: translucent lines cost 10x more to draw
-            lines = [QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
-                     for c in range(n_c + 1)]
-            lines += [QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
-                      for r in range(n_r + 1)]
-            p.drawLines(lines)
-        p.setPen(QPen(QColor(110, 110, 110), 1))
+            self._paint_grid_lines(p, full if padded else area, cell)
+        p.setPen(QPen(FRAME_COLOR, 1))
         p.drawRect(area)
-
         if show_text:
-            bold = QFont(font)
-            bold.setBold(True)
-            idx, texts = self._idx, self.texts()
-            for r in range(rows):
-                for c in range(cols):
-                    text = texts[r][c]
-                    if not text:  # NaN: not filled in yet
-                        continue
-                    is_win = self._winner == (r, c)
-                    p.setFont(bold if is_win else font)
-                    p.setPen(QColor(255, 255, 255) if _LUMA[idx[r, c]] < 0.55
-                             else QColor(20, 20, 20))
-                    p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter,
-                               text)
+            self._paint_numbers(p, o, cell, font)
+
+    def _paint_title(self, p: QPainter, full: QRectF) -> None:
+        p.setFont(self.title_font())
+        p.setPen(self.palette().windowText().color())
+        top = max(0.0, full.top() - self._title_height()) if self._image is not None else 0.0
+        p.drawText(QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
+                   self.shown_title())
+
+    def _paint_padding(self, p: QPainter, o, cell: float, full: QRectF, show_text: bool) -> None:
+        """Zero padding: a grey hatched ring of zeros around the map."""
+        rows, cols = self._values.shape
+        m = self._margin
+        p.fillRect(full, PADDING_COLOR)
+        p.fillRect(full, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
+        if not show_text:
+            return
+        p.setPen(PADDING_TEXT)
+        for r in range(-m, rows + m):
+            for c in range(-m, cols + m):
+                if 0 <= r < rows and 0 <= c < cols:
+                    continue
+                p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, "0")
+
+    @staticmethod
+    def _paint_grid_lines(p: QPainter, g: QRectF, cell: float) -> None:
+        n_c, n_r = round(g.width() / cell), round(g.height() / cell)
+        p.setPen(QPen(GRID_COLOR, 1))  # opaque: translucent lines cost 10x more to draw
+        lines = [QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
+                 for c in range(n_c + 1)]
+        lines += [QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
+                  for r in range(n_r + 1)]
+        p.drawLines(lines)
+
+    def _paint_numbers(self, p: QPainter, o, cell: float, font: QFont) -> None:
+        """Each cell's value, white on dark cells and dark on light ones; the winner bold."""
+        bold = QFont(font)
+        bold.setBold(True)
+        idx, texts = self._idx, self.texts()
+        rows, cols = self._values.shape
+        for r in range(rows):
+            for c in range(cols):
+                text = texts[r][c]
+                if not text:  # NaN: not filled in yet
+                    continue
+                p.setFont(bold if self._winner == (r, c) else font)
+                p.setPen(LIGHT_TEXT if _LUMA[idx[r, c]] < 0.55 else DARK_TEXT)
+                p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, text)
 
     def title_font(self) -> QFont:
         """The title's font: bold 15 px, smaller (down to 11 px) when the grid is narrow."""
@@ -389,7 +406,7 @@ class CellGrid(QWidget):
             p.drawLines(self._outline(o, cell))
         elif self._marked is not None:
             p.setPen(QPen(MARK_COLOR, thick))
-            for r, c in zip(*np.nonzero(self._marked)):
+            for r, c in zip(*np.nonzero(self._marked), strict=True):
                 p.drawRect(self._cell_rect(o, cell, int(r), int(c)).adjusted(
                     thick / 2, thick / 2, -thick / 2, -thick / 2))
         if self._winner is not None:
@@ -411,10 +428,11 @@ class CellGrid(QWidget):
         """The edges between marked and unmarked cells (and the map's edge)."""
         m = np.pad(self._marked, 1)
         lines = []
-        for r, c in zip(*np.nonzero(m[1:, 1:-1] != m[:-1, 1:-1])):  # top edge of row r
+        for r, c in zip(*np.nonzero(m[1:, 1:-1] != m[:-1, 1:-1]), strict=True):  # top edge of row r
             y = o.y() + r * cell
             lines.append(QLineF(o.x() + c * cell, y, o.x() + (c + 1) * cell, y))
-        for r, c in zip(*np.nonzero(m[1:-1, 1:] != m[1:-1, :-1])):  # left edge of column c
+        # left edge of column c
+        for r, c in zip(*np.nonzero(m[1:-1, 1:] != m[1:-1, :-1]), strict=True):
             x = o.x() + c * cell
             lines.append(QLineF(x, o.y() + r * cell, x, o.y() + (r + 1) * cell))
         return lines
@@ -607,7 +625,7 @@ class StepperControls(QWidget):
 
     def _speed_changed(self, i: int) -> None:
         sps = self.SPEEDS[i]
-        self.timer.setInterval(int(round(1000 / sps)))
+        self.timer.setInterval(round(1000 / sps))
         self.speed_label.setText("full" if sps >= 60 else f"{sps:g} / s")
 
     def _sync(self) -> None:
@@ -633,7 +651,8 @@ def trace_fits(spec, trace) -> bool:
         return False
     shapes = spec.shapes()
     return (len(trace.layers) == len(shapes) and all(
-        lt.name == s.name and lt.values.shape == s.shape for lt, s in zip(trace.layers, shapes)))
+        lt.name == s.name and lt.values.shape == s.shape
+        for lt, s in zip(trace.layers, shapes, strict=True)))
 
 
 def picker_row(parent, pairs) -> QHBoxLayout:
