@@ -74,3 +74,15 @@ def test_the_train_dialogs_custom_network_comes_from_the_one_knobs_model():
     knobs = knobs_from_spec(spec)
     assert knobs.features == (8, 16) and knobs.fc_neurons == (64,)
     assert not hasattr(dialog, "Knobs") or dialog.Knobs.__module__ == "convviz.core.knobs"
+
+
+def test_the_guide_and_the_tour_follow_the_one_outline_of_the_lesson():
+    from convviz.qt.deck.help_text import GUIDE, guide_html
+    from convviz.qt.deck.lesson import OUTLINE
+    from convviz.qt.deck.tour_steps import STEPS
+
+    assert [step.title for step in STEPS] == [title for _, title in OUTLINE]
+    assert list(GUIDE) == [key for key, _ in OUTLINE]
+    html = guide_html()
+    places = [html.index(f"{i}. {title}") for i, (_, title) in enumerate(OUTLINE, 1)]
+    assert places == sorted(places)

@@ -15,6 +15,8 @@ import numpy as np
 
 from convviz.core.presets import deck_x, preset
 
+from .lesson import TITLES
+
 DECK_X = deck_x()  # the lesson's X in the xo network's value range (1 = ink, -1 = background)
 
 CANVAS, TRAIN_MENU = "canvas", "train_menu"  # targets that are not docks
@@ -96,44 +98,44 @@ def setup_deck_x(window) -> bool:
     return show_deck_x(window)
 
 
-# ---- the words -------------------------------------------------------------------------------
+# ---- the words (titles from the lesson's one outline, lesson.OUTLINE) -------------------------
 STEPS: list[TourStep] = [
     TourStep(
-        "A picture is a grid of numbers",
+        TITLES["picture"],
         "To the network the canvas is only a 9 × 9 table of numbers: <b>+1</b> where there is "
         "ink, <b>−1</b> where there is none. Here is the classroom X. A program that compared "
         "such tables cell by cell would call two X's different as soon as one moved by a "
         "single pixel. Try the ◀ ▶ ⟲ buttons above the canvas, then come back with Ctrl+Z.",
         CANVAS, setup_deck_x, uses_xo=True),
     TourStep(
-        "Filtering: does this small piece match here?",
+        TITLES["filtering"],
         "A <i>feature</i> is a tiny picture; this one is the 3 × 3 crossing. Place it on a "
         "patch, multiply each pair of numbers lying on top of each other, add the nine products "
         "and divide by nine. At the centre of the X every pair agrees, so the score is "
         "<b>1</b>, a perfect match. Use the step buttons to send the feature elsewhere.",
         "filtering", setup_filtering, uses_xo=True),
     TourStep(
-        "A convolution layer: every feature, everywhere",
+        TITLES["convolution"],
         "Scoring one feature at every position gives a new grid, a <i>feature map</i>, bright "
         "wherever the drawing looks like the feature. A convolution layer does this for each "
         "of its features (here two diagonals and the crossing) and stacks the maps. Click any "
         "map to see it large with its numbers.",
         "feature_maps", setup_feature_maps, uses_xo=True),
     TourStep(
-        "Pooling: keep the strongest match nearby",
+        TITLES["pooling"],
         "A 2 × 2 window hops across each map two cells at a time and keeps only its largest "
         "value, so the 7 × 7 maps become 4 × 4. A good match still counts when it sits a cell "
         "to one side: a first step towards not caring exactly where something is drawn.",
         "pooling", setup_pooling, uses_xo=True),
     TourStep(
-        "ReLU: negatives become zero",
+        TITLES["relu"],
         "A rectified linear unit turns every negative number into 0 and leaves the others as "
         "they are; red lines surround the cells it changes. That keeps the numbers tame as "
         "they pass through layer after layer. (In the network it sits right after filtering; "
         "the lesson simply introduces it after pooling.)",
         "relu", setup_relu, uses_xo=True),
     TourStep(
-        "Stacking layers",
+        TITLES["stacking"],
         "Every layer takes a stack of maps and hands on a stack of maps, so the layers fit "
         "together like bricks: filter, ReLU, pool, and again. Deeper blocks combine the simple "
         "features of earlier ones into larger patterns. This panel lists each layer and the "
@@ -141,14 +143,14 @@ STEPS: list[TourStep] = [
         "if you want that new, untrained network).",
         "architecture"),
     TourStep(
-        "Fully connected: every value votes",
+        TITLES["votes"],
         "At the end the last maps are laid out as one long list, and each value casts a "
         "weighted vote for every answer. The answer with the largest total wins. This panel "
         "shows the totals and the values that pushed hardest for and against the winner. "
         "Such layers can be stacked too, as hidden layers.",
         "votes"),
     TourStep(
-        "Learning: backpropagation",
+        TITLES["learning"],
         "Apart from the classroom features, nobody chose these weights by hand. Training shows "
         "the network pictures whose answers are known and measures <b>error = right answer − "
         "actual answer</b>. Each feature pixel and voting weight is then moved a little in the "
