@@ -86,3 +86,17 @@ def test_the_guide_and_the_tour_follow_the_one_outline_of_the_lesson():
     html = guide_html()
     places = [html.index(f"{i}. {title}") for i, (_, title) in enumerate(OUTLINE, 1)]
     assert places == sorted(places)
+
+
+def test_one_colour_pipeline_values_to_indices_to_a_theme_lut():
+    import numpy as np
+
+    from convviz.core.mosaic import colour_indices
+    from convviz.qt import theme
+    from convviz.qt.widgets import stepper_controls as sc
+
+    assert sc._LUT is theme.DECK_CELLS_LUT  # the cells' palette lives in the theme
+    v = np.array([[-2.0, -0.5, 0.0], [0.25, 1.0, 2.0]], np.float32)
+    np.testing.assert_array_equal(sc.colour_indices(v, (-2.0, 2.0)),
+                                  colour_indices(v, 2.0).reshape(v.shape))
+    assert sc.colour_indices(np.array([[np.nan]]), (-1.0, 1.0))[0, 0] == 128  # off the map

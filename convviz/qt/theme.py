@@ -49,6 +49,22 @@ def _lut(stops, n: int = 256) -> np.ndarray:
 
 DIVERGING_LUT = _lut(_DIVERGING)
 
+# The step-by-step panels' cells, in the deck's light style: negative blue, zero near white,
+# positive orange (readable when projected, and distinguishable for red-green colour blindness)
+_DECK_CELLS = [
+    (0.00, "#2166ac"),
+    (0.25, "#92c5de"),
+    (0.50, "#f7f7f7"),
+    (0.75, "#f4a582"),
+    (1.00, "#d6601f"),
+]
+DECK_CELLS_LUT = _lut(_DECK_CELLS)
+
+
+def luma(lut: np.ndarray) -> np.ndarray:
+    """(n,) brightness 0..1 of each colour of a LUT: to pick black or white text over it."""
+    return (lut[:, :3] @ np.array([0.299, 0.587, 0.114])) / 255.0
+
 
 # the training panel's loss plot: raw batch losses faint, their trend, validation, accuracy
 LOSS_RAW = (150, 170, 200, 110)

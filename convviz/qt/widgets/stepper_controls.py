@@ -40,17 +40,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.mosaic import colour_indices as mosaic_colour_indices
 from ...core.numbers import deck_number
 from ...core.stepper import Playhead
+from .. import theme
 from .flow_layout import WrapRow
 
-# Diverging colours: negative blue, zero near white, positive orange (readable when projected,
-# and distinguishable for red-green colour blindness). Stops at -1, -0.5, 0, 0.5, 1.
-_STOPS = np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130],
-                   [214, 96, 31]], np.float64)
-_LUT = np.stack([np.interp(np.linspace(0, 4, 256), np.arange(5), _STOPS[:, c])
-                 for c in range(3)], axis=1).astype(np.uint8)  # (256, 3)
-_LUMA = (_LUT @ np.array([0.299, 0.587, 0.114])) / 255.0  # (256,) to pick black or white text
+# the one colour pipeline: values -> 0..255 (core.mosaic.colour_indices) -> a theme LUT
+_LUT = theme.DECK_CELLS_LUT
+_LUMA = theme.luma(_LUT)
 
 WINDOW_COLOR = QColor(20, 20, 20)
 WINNER_COLOR = QColor(0, 168, 84)
@@ -122,9 +120,11 @@ def selector(tip: str, parent=None) -> QComboBox:
 
 
 def colour_indices(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
-    lo, hi = levels
-    t = (np.nan_to_num(values, nan=0.0) - lo) / ((hi - lo) or 1.0)
-    return np.clip((t * 255).round(), 0, 255).astype(np.intp)
+    """LUT indices of a map on its symmetric scale (symmetric_levels): the mosaic's mapping
+    (core.mosaic.colour_indices), with NaN (off the map) as zero."""
+    level = max(abs(levels[0]), abs(levels[1])) or 1.0
+    v = np.nan_to_num(np.asarray(values, np.float32), nan=0.0)
+    return mosaic_colour_indices(v, level).reshape(v.shape).astype(np.intp)
 
 
 def cell_texts(values: np.ndarray) -> list[list[str]]:
