@@ -93,7 +93,7 @@ def test_one_colour_pipeline_values_to_indices_to_a_theme_lut():
 
     from convviz.core.mosaic import colour_indices
     from convviz.qt import theme
-    from convviz.qt.widgets import stepper_controls as sc
+    from convviz.qt.widgets import cell_grid as sc
 
     assert sc._LUT is theme.DECK_CELLS_LUT  # the cells' palette lives in the theme
     v = np.array([[-2.0, -0.5, 0.0], [0.25, 1.0, 2.0]], np.float32)

@@ -9,7 +9,7 @@ from convviz.core.presets import preset
 from convviz.core.spec import Conv, Flatten, NetworkSpec
 from convviz.core.stepper import steppable_layers
 from convviz.qt.panels.pooling import PoolingPanel
-from convviz.qt.widgets.stepper_controls import CellGrid
+from convviz.qt.widgets.cell_grid import CellGrid
 
 
 def make_panel(qtbot, spec, image=None, seed=0):

@@ -12,6 +12,7 @@ from convviz.core.bundled import preset_model
 from convviz.core.network import build
 from convviz.core.numbers import deck_number
 from convviz.core.presets import deck_x, preset
+from convviz.qt.widgets import cell_grid as cg
 from convviz.qt.widgets import stepper_controls as sc
 
 
@@ -19,7 +20,7 @@ def test_one_formatter_cuts_like_the_deck():
     assert deck_number(5 / 9) == "0.55" and deck_number(-7 / 9) == "-0.77"
     assert deck_number(7 / 9, 1) == "0.7" and deck_number(-1e-9) == "0.00"
     assert deck_number(0.9999999) == "1.00" and deck_number(float("nan")) == ""
-    assert sc.cell_texts(np.array([[5 / 9, -7 / 9]]))[0] == ["0.55", "-0.77"]
+    assert cg.cell_texts(np.array([[5 / 9, -7 / 9]]))[0] == ["0.55", "-0.77"]
 
 
 def test_the_enlarged_map_and_its_readout_write_values_as_the_steppers_do(qtbot):
@@ -40,7 +41,7 @@ def test_the_enlarged_map_and_its_readout_write_values_as_the_steppers_do(qtbot)
     shown = [t.toPlainText() for t in panel.detail_numbers if t.isVisible()]
     assert shown == [deck_number(v) for v in values.ravel()]
     assert any(abs(v - 5 / 9) < 1e-6 for v in values.ravel())  # the case the issue names
-    assert shown == [t for row in sc.cell_texts(values) for t in row]
+    assert shown == [t for row in cg.cell_texts(values) for t in row]
     panel._hover("conv1", 0, 0, 0)
     assert panel.readout.text().endswith(f"=  {deck_number(values[0, 0])}")
 
@@ -112,8 +113,8 @@ def test_relu_on_a_28x28_map_shows_the_change(qtbot):
 
 def test_filled_cells_stand_out_from_empty_ones():
     """Empty (not yet filled) cells were light grey, like a filled value near zero."""
-    empty = np.array(sc.EMPTY_COLOR.getRgb()[:3]) @ np.array([0.299, 0.587, 0.114]) / 255
-    assert np.min(np.abs(sc._LUMA - empty)) > 0.15
+    empty = np.array(cg.EMPTY_COLOR.getRgb()[:3]) @ np.array([0.299, 0.587, 0.114]) / 255
+    assert np.min(np.abs(cg._LUMA - empty)) > 0.15
 
 
 def test_playing_a_whole_map_takes_at_most_about_twenty_seconds(qtbot):
@@ -158,7 +159,7 @@ def test_a_two_digit_feature_size_can_be_typed(qtbot):
 def test_a_grid_title_wider_than_its_grid_is_elided_and_said_in_the_tooltip(qtbot):
     """The filtering heading lost both ends ("ut map with 2 rings of zero padd")."""
     title = "Input map with 2 rings of zero padding"
-    grid = sc.CellGrid(title)
+    grid = cg.CellGrid(title)
     qtbot.addWidget(grid)
     grid.set_values(np.zeros((28, 28), np.float32), margin=2, margin_zero=True)
     grid.resize(150, 170)

@@ -14,12 +14,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ...core.stepper import ConvStepper, StepLayer, deck_number, steppable_layers
+from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import (
-    CellGrid,
     StepperPanel,
     picker_row,
     selector,
-    symmetric_levels,
 )
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "

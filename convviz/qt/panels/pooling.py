@@ -15,12 +15,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
+from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import (
-    CellGrid,
     StepperPanel,
     picker_row,
     selector,
-    symmetric_levels,
 )
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "

@@ -12,12 +12,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
+from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import (
-    CellGrid,
     help_label,
     picker_row,
     selector,
-    symmetric_levels,
     trace_fits,
 )
 

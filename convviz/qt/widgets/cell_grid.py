@@ -1,0 +1,387 @@
+"""CellGrid: a map drawn as square cells in the deck's style, values printed in the cells when
+they are big enough to read on a projector, with overlays (the window, the winning cell, the cell
+just written, marked cells) and optional rings around the map (zero padding, or room for a window
+hanging over the edge). The step-by-step panels (filtering, pooling, ReLU) are made of these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPen,
+    QPixmap,
+    QRegion,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ...core.mosaic import colour_indices as mosaic_colour_indices
+from ...core.numbers import deck_number
+from .. import theme
+
+# the one colour pipeline: values -> 0..255 (core.mosaic.colour_indices) -> a theme LUT
+_LUT = theme.DECK_CELLS_LUT
+_LUMA = theme.luma(_LUT)
+
+WINDOW_COLOR = QColor(20, 20, 20)
+WINNER_COLOR = QColor(0, 168, 84)
+MARK_COLOR = QColor(200, 30, 45)
+# Not filled in yet: darker than every value colour (the palest, near zero, is almost white),
+# so a filled cell stands out from an empty one whatever its value. Opaque: cheaper to fill.
+EMPTY_COLOR = QColor(40, 45, 54)
+EMPTY_HATCH = QColor(255, 255, 255, 45)  # off-map cells: a light hatch on the dark empty colour
+OUTLINE_BELOW_PX = 20  # cells smaller than this: marked cells get one outline around them all
+PADDING_COLOR = QColor(205, 205, 205)
+GRID_COLOR = QColor(165, 165, 165)
+PADDING_HATCH = QColor(0, 0, 0, 30)
+PADDING_TEXT = QColor(90, 90, 90)
+FRAME_COLOR = QColor(110, 110, 110)
+LIGHT_TEXT = QColor(255, 255, 255)  # numbers on dark cells
+DARK_TEXT = QColor(20, 20, 20)  # and on light ones
+
+
+def colour_indices(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    """LUT indices of a map on its symmetric scale (symmetric_levels): the mosaic's mapping
+    (core.mosaic.colour_indices), with NaN (off the map) as zero."""
+    level = max(abs(levels[0]), abs(levels[1])) or 1.0
+    v = np.nan_to_num(np.asarray(values, np.float32), nan=0.0)
+    return mosaic_colour_indices(v, level).reshape(v.shape).astype(np.intp)
+
+
+def cell_texts(values: np.ndarray) -> list[list[str]]:
+    """What the cells print: a grid of whole numbers as they are (the deck's 1 and -1),
+    otherwise two decimals cut as the deck does (7/9 -> 0.77); NaN prints nothing."""
+    finite = values[np.isfinite(values)]
+    whole = finite.size and np.all(np.abs(finite - np.round(finite)) < 1e-6) \
+        and np.all(np.abs(finite) < 1e4)
+    if whole:
+        return [["" if v != v else str(round(v)) for v in row] for row in values.tolist()]
+    return [[deck_number(v) for v in row] for row in values.tolist()]
+
+
+def symmetric_levels(*arrays) -> tuple[float, float]:
+    """(-a, a) with a the largest magnitude: zero is always the neutral middle colour."""
+    a = max((float(np.nanmax(np.abs(x))) for x in arrays if x.size and np.isfinite(x).any()),
+            default=1.0)
+    a = a if a > 1e-12 else 1.0
+    return (-a, a)
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool((a == b).all())
+
+
+class CellGrid(QWidget):
+    """One map as square cells. `values` (H, W): NaN cells are drawn empty (not filled yet)."""
+
+    MIN_TEXT_CELL = 26  # px: smaller cells show colour only
+
+    def __init__(self, title: str = "", parent=None, max_cell: int = 64,
+                 nan_hatched: bool = False):
+        super().__init__(parent)
+        self._title = title
+        self._tip_title = ""  # the tooltip shown_title() set (a tooltip set by others is kept)
+        self.nan_hatched = nan_hatched  # NaN cells lie off the map (else: not filled in yet)
+        self.max_cell = max_cell
+        self._values = np.zeros((0, 0), np.float32)
+        self._idx = np.zeros((0, 0), np.intp)
+        self._image: QImage | None = None
+        self._margin, self._margin_zero = 0, False
+        self._window: tuple[int, int, int] | None = None
+        self._winner: tuple[int, int] | None = None
+        self._current: tuple[int, int] | None = None
+        self._marked: np.ndarray | None = None
+        self._hatched: np.ndarray | None = None
+        self._base: QPixmap | None = None  # cells, grid and numbers, drawn once per values
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(90, 90)
+
+    # ---- data ---------------------------------------------------------------------------
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self._base = None
+        self.update()
+
+    def set_values(self, values: np.ndarray, levels: tuple[float, float] | None = None,
+                   margin: int = 0, margin_zero: bool = False) -> None:
+        """`margin` rings of extra cells around the map: zero padding when `margin_zero`,
+        else empty room for a window that hangs over the edge."""
+        v = np.asarray(values, np.float32)
+        if v.shape != self._values.shape or int(margin) != self._margin:
+            self.updateGeometry()  # the size hint follows the map's shape
+        self._values = v
+        self._texts: list[list[str]] | None = None  # made when first painted with numbers
+        self._base = None
+        self._margin, self._margin_zero = int(margin), bool(margin_zero)
+        self._idx = colour_indices(v, levels or symmetric_levels(v))
+        rgba = np.empty((*v.shape, 4), np.uint8)
+        rgba[..., :3] = _LUT[self._idx]
+        rgba[..., 3] = np.where(np.isnan(v), 0, 255)
+        self._rgba = np.ascontiguousarray(rgba)  # QImage borrows this buffer: keep it alive
+        h, w = v.shape
+        # premultiplied ARGB is the format the raster painter blits fastest (a copy: the
+        # numpy buffer may go)
+        self._image = QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888) \
+            .convertToFormat(QImage.Format.Format_ARGB32_Premultiplied) if v.size else None
+        self.update()
+
+    def set_marks(self, window=None, winner=None, current=None, marked=None,
+                  hatched=None) -> None:
+        """window (top, left, size) in map cells (may reach outside); winner / current (r, c);
+        marked: (H, W) bool cells drawn with a red frame; hatched: (H, W) bool cells drawn
+        hatched (e.g. a patch's cells on the zero padding)."""
+        self._window, self._winner, self._current = window, winner, current
+        self._marked = None if marked is None else np.asarray(marked, bool)
+        hatched = None if hatched is None else np.asarray(hatched, bool)
+        if not _same(hatched, self._hatched):  # hatching is part of the cached cells
+            self._base = None
+        self._hatched = hatched
+        self.update()
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._values
+
+    # ---- geometry -----------------------------------------------------------------------
+    def _title_height(self) -> int:
+        return 24 if self._title else 0
+
+    def cell_size(self) -> float:
+        rows, cols = self._values.shape
+        n_r, n_c = rows + 2 * self._margin, cols + 2 * self._margin
+        if not n_r or not n_c:
+            return 0.0
+        avail_w, avail_h = self.width() - 4, self.height() - self._title_height() - 4
+        return float(max(1, min(self.max_cell, int(min(avail_w / n_c, avail_h / n_r)))))
+
+    def _origin(self, cell: float) -> QPointF:
+        rows, cols = self._values.shape
+        m = self._margin
+        gw, gh = (cols + 2 * m) * cell, (rows + 2 * m) * cell
+        x = (self.width() - gw) / 2 + m * cell
+        y = self._title_height() + (self.height() - self._title_height() - gh) / 2 + m * cell
+        return QPointF(round(x), round(y))
+
+    def sizeHint(self) -> QSize:
+        rows, cols = self._values.shape if self._values.size else (5, 5)
+        n = max(rows, cols) + 2 * self._margin
+        side = int(min(self.max_cell, max(12, 360 // max(n, 1))) * n) + 4
+        return QSize(side, side + self._title_height())
+
+    # ---- painting -----------------------------------------------------------------------
+    def resizeEvent(self, event):
+        self._base = None
+        super().resizeEvent(event)
+
+    def paintEvent(self, event):  # Qt's name
+        # The cells, grid and numbers change only with the values: they are drawn once into a
+        # pixmap, so a step (which moves only the marks) costs one drawPixmap plus the marks.
+        dpr = self.devicePixelRatioF()
+        if self._base is None:
+            self._base = QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
+            self._base.setDevicePixelRatio(dpr)
+            self._base.fill(Qt.GlobalColor.transparent)
+            bp = QPainter(self._base)
+            try:
+                self._paint_base(bp)
+            finally:
+                bp.end()
+        p = QPainter(self)
+        try:
+            p.drawPixmap(0, 0, self._base)
+            if self._image is not None:
+                cell = self.cell_size()
+                self._paint_marks(p, self._origin(cell), cell, *self._values.shape)
+        finally:
+            p.end()
+
+    def _paint_base(self, p: QPainter) -> None:
+        rows, cols = self._values.shape
+        cell = self.cell_size()
+        o = self._origin(cell)
+        m = self._margin
+        full = QRectF(o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell,
+                      (rows + 2 * m) * cell)
+        if self._title:  # right above the cells: in a tall panel it stays with them
+            self._paint_title(p, full)
+        if self._image is None:
+            return
+        area = QRectF(o.x(), o.y(), cols * cell, rows * cell)
+        show_text = cell >= self.MIN_TEXT_CELL
+        font = QFont(self.font())
+        font.setPixelSize(self._text_pixels(cell))
+        p.setFont(font)
+        padded = bool(m and self._margin_zero)
+        if padded:
+            self._paint_padding(p, o, cell, full, show_text)
+        p.fillRect(area, EMPTY_COLOR)
+        if self.nan_hatched and np.isnan(self._values).any():  # NaN = off the map
+            p.fillRect(area, QBrush(EMPTY_HATCH, Qt.BrushStyle.BDiagPattern))
+        p.drawImage(area, self._image)  # nearest-neighbour scaling: crisp cells
+        if self._hatched is not None:
+            for r, c in zip(*np.nonzero(self._hatched), strict=True):
+                rect = self._cell_rect(o, cell, int(r), int(c))
+                p.fillRect(rect, PADDING_COLOR)
+                p.fillRect(rect, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
+        if cell >= 6:  # grid lines (over the padding too, but not over empty room)
+            self._paint_grid_lines(p, full if padded else area, cell)
+        p.setPen(QPen(FRAME_COLOR, 1))
+        p.drawRect(area)
+        if show_text:
+            self._paint_numbers(p, o, cell, font)
+
+    def _paint_title(self, p: QPainter, full: QRectF) -> None:
+        p.setFont(self.title_font())
+        p.setPen(self.palette().windowText().color())
+        top = max(0.0, full.top() - self._title_height()) if self._image is not None else 0.0
+        p.drawText(QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
+                   self.shown_title())
+
+    def _paint_padding(self, p: QPainter, o, cell: float, full: QRectF, show_text: bool) -> None:
+        """Zero padding: a grey hatched ring of zeros around the map."""
+        rows, cols = self._values.shape
+        m = self._margin
+        p.fillRect(full, PADDING_COLOR)
+        p.fillRect(full, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
+        if not show_text:
+            return
+        p.setPen(PADDING_TEXT)
+        for r in range(-m, rows + m):
+            for c in range(-m, cols + m):
+                if 0 <= r < rows and 0 <= c < cols:
+                    continue
+                p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, "0")
+
+    @staticmethod
+    def _paint_grid_lines(p: QPainter, g: QRectF, cell: float) -> None:
+        n_c, n_r = round(g.width() / cell), round(g.height() / cell)
+        p.setPen(QPen(GRID_COLOR, 1))  # opaque: translucent lines cost 10x more to draw
+        lines = [QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
+                 for c in range(n_c + 1)]
+        lines += [QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
+                  for r in range(n_r + 1)]
+        p.drawLines(lines)
+
+    def _paint_numbers(self, p: QPainter, o, cell: float, font: QFont) -> None:
+        """Each cell's value, white on dark cells and dark on light ones; the winner bold."""
+        bold = QFont(font)
+        bold.setBold(True)
+        idx, texts = self._idx, self.texts()
+        rows, cols = self._values.shape
+        for r in range(rows):
+            for c in range(cols):
+                text = texts[r][c]
+                if not text:  # NaN: not filled in yet
+                    continue
+                p.setFont(bold if self._winner == (r, c) else font)
+                p.setPen(LIGHT_TEXT if _LUMA[idx[r, c]] < 0.55 else DARK_TEXT)
+                p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, text)
+
+    def title_font(self) -> QFont:
+        """The title's font: bold 15 px, smaller (down to 11 px) when the grid is narrow."""
+        f = QFont(self.font())
+        f.setBold(True)
+        for px in range(15, 10, -1):
+            f.setPixelSize(px)
+            if QFontMetricsF(f).horizontalAdvance(self._title) <= self.width() - 4:
+                break
+        return f
+
+    def shown_title(self) -> str:
+        """The title as painted: whole, or cut with "…" (then the tooltip says it whole): a
+        centred title wider than the grid lost both its ends ("ut map with 2 rings of zero
+        padd")."""
+        fm = QFontMetricsF(self.title_font())
+        shown = fm.elidedText(self._title, Qt.TextElideMode.ElideRight, max(0, self.width() - 4))
+        tip = self._title if shown != self._title else ""
+        if self.toolTip() in ("", self._tip_title) and tip != self._tip_title:
+            self.setToolTip(tip)
+            self._tip_title = tip
+        return shown
+
+    def texts(self) -> list[list[str]]:
+        if self._texts is None:
+            self._texts = cell_texts(self._values)
+        return self._texts
+
+    def _text_pixels(self, cell: float) -> int:
+        """As large as fits: about 40% of the cell, less for long numbers like -0.11."""
+        if cell < self.MIN_TEXT_CELL:
+            return 8
+        longest = max((len(t) for row in self.texts() for t in row), default=1)
+        return max(8, int(min(cell * 0.4, cell * 0.8 / (0.6 * max(longest, 1)))))
+
+    def _cell_rect(self, o: QPointF, cell: float, r: int, c: int, h: int = 1,
+                   w: int = 1) -> QRectF:
+        return QRectF(o.x() + c * cell, o.y() + r * cell, w * cell, h * cell)
+
+    def _paint_marks(self, p: QPainter, o: QPointF, cell: float, rows: int, cols: int) -> None:
+        thick = max(3.0, min(5.0, cell / 9))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        if self._marked is not None and cell < OUTLINE_BELOW_PX:
+            # a frame in every small cell would cover its colour (a 28x28 map turned red):
+            # one thin line around each group of marked cells leaves the colours visible
+            p.setPen(QPen(MARK_COLOR, 2))
+            p.drawLines(self._outline(o, cell))
+        elif self._marked is not None:
+            p.setPen(QPen(MARK_COLOR, thick))
+            for r, c in zip(*np.nonzero(self._marked), strict=True):
+                p.drawRect(self._cell_rect(o, cell, int(r), int(c)).adjusted(
+                    thick / 2, thick / 2, -thick / 2, -thick / 2))
+        if self._winner is not None:
+            p.setPen(QPen(WINNER_COLOR, thick))
+            p.drawRect(self._cell_rect(o, cell, *self._winner).adjusted(
+                thick * 0.5, thick * 0.5, -thick * 0.5, -thick * 0.5))
+        for rect, dashed in self._window_rects(o, cell, rows, cols):
+            if dashed:  # the part hanging over the edge: hatched, outlined in dashes
+                p.save()
+                p.setClipRegion(QRegion(rect.toRect()).subtracted(
+                    QRegion(QRectF(o.x(), o.y(), cols * cell, rows * cell).toRect())))
+                p.fillRect(rect, QBrush(QColor(20, 20, 20, 90), Qt.BrushStyle.BDiagPattern))
+                p.restore()
+            self._double_outline(p, rect, thick, dashed)
+        if self._current is not None:
+            self._double_outline(p, self._cell_rect(o, cell, *self._current), thick, False)
+
+    def _outline(self, o: QPointF, cell: float) -> list[QLineF]:
+        """The edges between marked and unmarked cells (and the map's edge)."""
+        m = np.pad(self._marked, 1)
+        lines = []
+        for r, c in zip(*np.nonzero(m[1:, 1:-1] != m[:-1, 1:-1]), strict=True):  # top edge of row r
+            y = o.y() + r * cell
+            lines.append(QLineF(o.x() + c * cell, y, o.x() + (c + 1) * cell, y))
+        # left edge of column c
+        for r, c in zip(*np.nonzero(m[1:-1, 1:] != m[1:-1, :-1]), strict=True):
+            x = o.x() + c * cell
+            lines.append(QLineF(x, o.y() + r * cell, x, o.y() + (r + 1) * cell))
+        return lines
+
+    def _window_rects(self, o, cell, rows, cols):
+        if self._window is None:
+            return []
+        top, left, k = self._window
+        whole = self._cell_rect(o, cell, top, left, k, k)
+        inside = whole.intersected(QRectF(o.x(), o.y(), cols * cell, rows * cell)) \
+            if not self._margin_zero else whole
+        if inside == whole:
+            return [(whole, False)]
+        return [(whole, True), (inside, False)]
+
+    @staticmethod
+    def _double_outline(p: QPainter, rect: QRectF, thick: float, dashed: bool) -> None:
+        """A dark line with a white line inside it: visible on every cell colour."""
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        h = thick / 2  # drawn just outside the cells, so the numbers stay readable
+        p.setPen(QPen(WINDOW_COLOR, thick, style))
+        p.drawRect(rect.adjusted(-h, -h, h, h))
+        if not dashed:
+            p.setPen(QPen(QColor(255, 255, 255), 1.5))
+            p.drawRect(rect)
