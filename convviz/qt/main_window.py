@@ -97,6 +97,25 @@ class MainWindow(DockedPanels, QMainWindow):
         self.close_guards: list = []  # callables -> bool, asked before closing; False refuses
         self.services = Services()  # what the extensions install for each other
 
+        self._make_frame(store)
+        self._make_menus()
+        self._make_status_bar()
+
+        for entry in panel_registry.PANELS:
+            self._make_dock(entry.key, entry.title, entry.area, entry.visible, entry.tabify_with)
+        self.resize(*fit_screen(self, settings.DEFAULT_WINDOW))
+        self._layout_pending = True  # the default layout, made for the size the window shows at
+        if restore:
+            self._restore_window(store)
+
+        self._blank = None  # whether the last trace read a blank canvas
+        self._listen()
+        self._on_model_changed(self.session.spec)
+        if not lazy:
+            self.build_panels()
+
+    def _make_frame(self, store) -> None:
+        """The window itself: title, dock behaviour, and the canvas in the centre."""
         self.setWindowTitle("convviz")
         self.setStyleSheet(TAB_ARROWS_STYLE)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
@@ -109,16 +128,9 @@ class MainWindow(DockedPanels, QMainWindow):
                                     float(store.value(settings.BRUSH_SOFTNESS, 0.3)))
         self.canvas_panel.brush_changed.connect(self._save_brush)
         self.setCentralWidget(self.canvas_panel)
-        self._make_menus()
-        self._make_status_bar()
 
-        for entry in panel_registry.PANELS:
-            self._make_dock(entry.key, entry.title, entry.area, entry.visible, entry.tabify_with)
-        self.resize(*fit_screen(self, settings.DEFAULT_WINDOW))
-        self._layout_pending = True  # the default layout, made for the size the window shows at
-        if restore:
-            self._restore_window(store)
-
+    def _listen(self) -> None:
+        """The session's and the background jobs' news, shown in the window's own parts."""
         s = self.session
         s.model_changed.connect(self._on_model_changed)
         s.device_changed.connect(lambda d: self.device_label.setText(f"Classifying on: {d}"))
@@ -127,14 +139,10 @@ class MainWindow(DockedPanels, QMainWindow):
         s.failed.connect(self.show_error)
         s.network_changed.connect(self._on_network_changed)
         s.trace_changed.connect(self._say_when_blank)
-        self._blank = None  # whether the last trace read a blank canvas
         s.lock_changed.connect(self._on_lock_changed)
         self.jobs.busy.connect(self._show_busy)
         self.jobs.progress.connect(self._show_progress)
         self.jobs.failed.connect(self.show_error)
-        self._on_model_changed(s.spec)
-        if not lazy:
-            self.build_panels()
 
     def build_panels(self) -> None:
         """Make every registered panel that is still a placeholder, then run the extensions."""
@@ -177,7 +185,27 @@ class MainWindow(DockedPanels, QMainWindow):
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
-        m = bar.addMenu("&File")
+        self._make_file_menu(bar.addMenu("&File"))
+        self._make_edit_menu(bar.addMenu("&Edit"))
+        self._make_model_menu(bar.addMenu("&Model"))
+        self.train_menu = bar.addMenu("&Train")
+        self._train_placeholder = self.train_menu.addAction("No training tools installed")
+        self._train_placeholder.setEnabled(False)
+        self.train_menu.aboutToShow.connect(self._tidy_train_menu)
+
+        self.view_menu = bar.addMenu("&View")
+        self._view_separator = self.view_menu.addSeparator()
+        self._action(self.view_menu, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
+        self._action(self.view_menu, "Full screen", self.toggle_full_screen,
+                     QKeySequence.FullScreen)
+
+        m = bar.addMenu("&Help")
+        self._action(m, "How convviz works", self.show_guide, QKeySequence.HelpContents)
+        self._action(m, "Guided tour", self.start_tour, None,
+                     "Walk through the app in the order of the lesson, panel by panel")
+        self._action(m, "About convviz", self.show_about)
+
+    def _make_file_menu(self, m) -> None:
         self._action(m, "Open image…", self.choose_image, QKeySequence.Open,
                      "Put a picture on the canvas, scaled to the grid")
         self.open_weights_action = self._action(
@@ -189,7 +217,7 @@ class MainWindow(DockedPanels, QMainWindow):
         m.addSeparator()
         self._action(m, "Quit", self.close, QKeySequence.Quit)
 
-        m = bar.addMenu("&Edit")
+    def _make_edit_menu(self, m) -> None:
         acts = self.canvas_panel.actions
         m.addActions([acts["undo"], acts["redo"]])
         m.addSeparator()
@@ -200,7 +228,8 @@ class MainWindow(DockedPanels, QMainWindow):
             tricky.addAction(acts[key])
         self.addActions(list(acts.values()))  # shortcuts work wherever the focus is
 
-        m = bar.addMenu("&Model")
+    def _make_model_menu(self, m) -> None:
+        """Presets and devices; a greyed note at the top while training locks the network."""
         m.setToolTipsVisible(True)  # a switch that is off says why
         self.model_menu = m
         self.lock_note = m.addAction("")  # "Training is running: ..." while the network is locked
@@ -227,23 +256,6 @@ class MainWindow(DockedPanels, QMainWindow):
             a.setEnabled(name in ("auto", "cpu"))  # the rest once torch has looked
             group.addAction(a)
             self.device_actions[name] = a
-
-        self.train_menu = bar.addMenu("&Train")
-        self._train_placeholder = self.train_menu.addAction("No training tools installed")
-        self._train_placeholder.setEnabled(False)
-        self.train_menu.aboutToShow.connect(self._tidy_train_menu)
-
-        self.view_menu = bar.addMenu("&View")
-        self._view_separator = self.view_menu.addSeparator()
-        self._action(self.view_menu, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
-        self._action(self.view_menu, "Full screen", self.toggle_full_screen,
-                     QKeySequence.FullScreen)
-
-        m = bar.addMenu("&Help")
-        self._action(m, "How convviz works", self.show_guide, QKeySequence.HelpContents)
-        self._action(m, "Guided tour", self.start_tour, None,
-                     "Walk through the app in the order of the lesson, panel by panel")
-        self._action(m, "About convviz", self.show_about)
 
     def _tidy_train_menu(self) -> None:
         self._train_placeholder.setVisible(len(self.train_menu.actions()) == 1)
