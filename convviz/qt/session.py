@@ -116,10 +116,6 @@ class Session(QObject):
                          text=f"Building the {name} network…", cancellable=False)
         return True
 
-    def wait_for_loaders(self) -> None:
-        """Block until background loads have ended and delivered (tests, screenshots)."""
-        self.jobs.wait("network")
-
     # ---- the lock: a training run owns the network -----------------------------------------
     def lock(self, reason: str) -> None:
         """From now on only `set_model(..., owner=True)` may replace the network; everything
@@ -190,11 +186,6 @@ class Session(QObject):
         self.spec = spec
         self.canvas.resize(spec.input_size, spec.value_range)
         self.model_changed.emit(spec)
-
-    def load_weights(self, path: str) -> bool:
-        """Open a weights file (.safetensors, .pt, .onnx) here and now; raises ConvvizError on
-        bad files. (The window opens files with `weights_job`, off its thread.)"""
-        return self.use_loaded(weights_job(path)(None), path)
 
     def use_loaded(self, loaded, path: str) -> bool:
         """Adopt what `weights_job(path)` returned."""
