@@ -100,3 +100,16 @@ def test_one_colour_pipeline_values_to_indices_to_a_theme_lut():
     np.testing.assert_array_equal(sc.colour_indices(v, (-2.0, 2.0)),
                                   colour_indices(v, 2.0).reshape(v.shape))
     assert sc.colour_indices(np.array([[np.nan]]), (-1.0, 1.0))[0, 0] == 128  # off the map
+
+
+def test_type_sizes_set_by_hand_are_named_in_the_theme():
+    import re
+    from pathlib import Path
+
+    from convviz.qt import theme
+
+    qt = Path(theme.__file__).parent
+    inline = [f"{f.relative_to(qt)}: {m.group(0)}" for f in qt.rglob("*.py") if f.name != "theme.py"
+              for m in re.finditer(r"font-size: ?\d+|setPixelSize\(\d+\)|setPointSize\(\d+\)",
+                                   f.read_text())]
+    assert inline == []

@@ -26,6 +26,13 @@ CANVAS_INK = "#f7f3e8"
 GRID = "#2b323c"
 
 BASE_POINT_SIZE = 11  # readable from the back of a classroom
+# type sizes in pixels, for text a widget sizes itself (everything else follows BASE_POINT_SIZE)
+SIGN_PX = 30  # the big operators between the step panels' grids (× = →)
+FIGURE_PX = 20  # a step panel's headline number (pooling's largest value)
+FIGURE_INLINE_PX = 24  # the same, inside a sentence (filtering's sum)
+CAPTION_PX = 17  # what a step panel's caption says about the current step
+TOUR_TITLE_PX = 20
+TOUR_BODY_PX = 16
 
 # (position in 0..1, colour): -max .. 0 .. +max
 _DIVERGING = [

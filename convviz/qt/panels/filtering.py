@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ...core.stepper import ConvStepper, StepLayer, deck_number, steppable_layers
+from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import (
     StepperPanel,
@@ -41,7 +42,7 @@ def snapshot_fits(spec: NetworkSpec | None, snapshot: dict | None) -> bool:
 
 def _op_label(text: str, parent) -> QLabel:
     lab = QLabel(text, parent)
-    lab.setStyleSheet("font-size: 30px; font-weight: bold;")
+    lab.setStyleSheet(f"font-size: {theme.SIGN_PX}px; font-weight: bold;")
     lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
     return lab
 
@@ -252,8 +253,8 @@ class FilteringPanel(StepperPanel):
             text += f" + bias {dn(s.bias)}"
         if s.n_maps > 1 or s.divisor != 1 or s.bias != 0:
             text += " ="
-        text += (f" <b style='font-size:24px'>{deck_number(s.value)}</b> → output cell "
-                 f"(row {s.out_row + 1}, column {s.out_col + 1})")
+        value = f"<b style='font-size:{theme.FIGURE_INLINE_PX}px'>{deck_number(s.value)}</b>"
+        text += f" {value} → output cell (row {s.out_row + 1}, column {s.out_col + 1})"
         pad = int(s.on_padding.sum())
         if pad:
             text += f"<br><i>{pad} of the patch's cells lie on the zero padding (zeros).</i>"

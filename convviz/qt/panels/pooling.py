@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
 from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
+from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import (
     StepperPanel,
@@ -60,7 +61,7 @@ class PoolingPanel(StepperPanel):
         self.window_grid = CellGrid("Window", self, max_cell=70, nan_hatched=True)
         self.window_grid.setToolTip("The cells under the window, close up")
         self.max_label = QLabel(self)
-        self.max_label.setStyleSheet("font-size: 20px;")
+        self.max_label.setStyleSheet(f"font-size: {theme.FIGURE_PX}px;")
         self.output_grid = CellGrid("Pooled map", self)
         self.output_grid.setToolTip("The smaller map: one cell per window position, filled in "
                                     "as the window moves")

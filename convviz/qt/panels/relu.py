@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.names import map_names
 from ...core.spec import NetworkSpec
+from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import (
     help_label,
@@ -48,7 +49,7 @@ class ReluView(QWidget):
         self.after_grid = CellGrid("After", self)
         self.after_grid.setToolTip("The same map with every negative value set to 0")
         arrow = QLabel("→", self)
-        arrow.setStyleSheet("font-size: 30px; font-weight: bold;")
+        arrow.setStyleSheet(f"font-size: {theme.SIGN_PX}px; font-weight: bold;")
         self.grids = QWidget(self)
         row = QHBoxLayout(self.grids)
         row.setContentsMargins(0, 0, 0, 0)
@@ -59,7 +60,7 @@ class ReluView(QWidget):
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setWordWrap(True)  # "77 of 784 cells ..." is wider than a narrow dock
         f = QFont(self.caption.font())
-        f.setPixelSize(17)
+        f.setPixelSize(theme.CAPTION_PX)
         self.caption.setFont(f)
         self.notice = QLabel(self)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)

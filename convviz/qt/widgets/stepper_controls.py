@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.stepper import Playhead
+from .. import theme
 from .flow_layout import WrapRow
 
 
@@ -320,7 +321,7 @@ class StepperPanel(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         f = QFont(self.caption.font())
-        f.setPixelSize(17)
+        f.setPixelSize(theme.CAPTION_PX)
         self.caption.setFont(f)
         self.caption.setMinimumHeight(48)
         self.notice = QLabel(self)  # shown instead of the grids when there is nothing to step
