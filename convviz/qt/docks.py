@@ -88,9 +88,16 @@ def default_dock_widths(window_width: int) -> tuple[int, int]:
     and 680 px from 1800 px up), never narrower than 270 and 360 px (the votes' names, the
     steppers' controls); the canvas keeps the rest (about 380 px of a 1024 px projector,
     where fixed 420 + 680 px docks squeezed it, or it them)."""
-    left = int(min(420, max(270, 0.26 * window_width - 16)))
-    right = int(min(680, max(360, 0.42 * window_width - 50)))
+    left = int(min(LEFT_DOCK_PX[1], max(LEFT_DOCK_PX[0], 0.26 * window_width - 16)))
+    right = int(min(RIGHT_DOCK_PX[1], max(RIGHT_DOCK_PX[0], 0.42 * window_width - 50)))
     return left, right
+
+
+# the dock columns' (narrowest, widest) widths after Reset layout, and how the left column's
+# two docks share its height (votes above, kernels below)
+LEFT_DOCK_PX = (270, 420)
+RIGHT_DOCK_PX = (360, 680)
+LEFT_COLUMN_SHARES = (0.62, 0.38)
 
 
 @dataclass
@@ -217,6 +224,6 @@ class DockedPanels:
         left_column = [d for k, d in self.docks.items() if self._places[k].area == "left"
                        and self._places[k].tabify_with is None and self._places[k].visible]
         if len(left_column) == 2:  # the votes over the kernels: the votes get the larger part
-            self.resizeDocks(left_column, [int(self.height() * 0.62), int(self.height() * 0.38)],
+            self.resizeDocks(left_column, [int(self.height() * s) for s in LEFT_COLUMN_SHARES],
                              Qt.Vertical)
 
