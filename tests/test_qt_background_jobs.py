@@ -104,12 +104,13 @@ def test_opening_an_image_leaves_the_window_free(qtbot, window, monkeypatch, tmp
     window.open_image(str(tmp_path / "huge.png"))  # returns while the picture decodes
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
     assert calls[0] != threading.get_ident()
-    assert window.busy_label.isVisibleTo(window) and "huge.png" in window.busy_label.text()
-    assert window.busy_cancel.isVisibleTo(window)
+    busy = window.status_line.busy_label
+    assert busy.isVisibleTo(window) and "huge.png" in busy.text()
+    assert window.status_line.busy_cancel.isVisibleTo(window)
     assert window.session.canvas.ink.max() == 0  # not yet
     go.set()
     qtbot.waitUntil(lambda: window.session.canvas.ink.min() == 1, timeout=WAIT)
-    assert not window.busy_label.isVisibleTo(window)
+    assert not window.status_line.busy_label.isVisibleTo(window)
 
 
 def test_cancel_drops_the_image(qtbot, window, monkeypatch, tmp_path):
@@ -117,11 +118,12 @@ def test_cancel_drops_the_image(qtbot, window, monkeypatch, tmp_path):
                          lambda path, size, vr: np.full((size, size), vr[1], np.float32))
     window.open_image(str(tmp_path / "huge.png"))
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
-    window.busy_cancel.click()
+    window.status_line.busy_cancel.click()
     go.set()
     window.jobs.shutdown()
     qtbot.wait(50)
-    assert window.session.canvas.ink.max() == 0 and not window.busy_label.isVisibleTo(window)
+    assert window.session.canvas.ink.max() == 0
+    assert not window.status_line.busy_label.isVisibleTo(window)
 
 
 def test_exporting_leaves_the_window_free(qtbot, window, monkeypatch, tmp_path):
@@ -132,7 +134,7 @@ def test_exporting_leaves_the_window_free(qtbot, window, monkeypatch, tmp_path):
     window.export_weights()
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
     assert calls[0] != threading.get_ident() and "Exporting xo.safetensors" in \
-        window.busy_label.text()
+        window.status_line.busy_label.text()
     go.set()
     qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=WAIT)
 

@@ -225,7 +225,7 @@ def test_switching_presets_resizes_canvas_and_rebuilds_panels(qtbot, make_window
         assert set(w.panels["kernels"].layers) == {
             s.name for s in preset(name).shapes() if s.kind == "conv"}
         assert w.windowTitle() == f"convviz — {name}"
-        assert w.model_label.text() == f"Model: {name} ({size}×{size})"
+        assert w.status_line.model_label.text() == f"Model: {name} ({size}×{size})"
     assert w.session.canvas.ink.any()  # the drawing came along, resampled
 
 
@@ -233,12 +233,13 @@ def test_status_bar_names_model_classes_device_and_update_time(qtbot, make_windo
     w, view = window_with(make_window)
     drag(qtbot, view, [(5, 5), (6, 6)])
     w.session.flush()
-    assert "X, O, square, triangle, plus, check" in w.classes_label.text()
-    assert w.device_label.text().lower().startswith("classifying on: cpu")
-    assert w.update_label.text().endswith(" ms") and "—" not in w.update_label.text()
+    assert "X, O, square, triangle, plus, check" in w.status_line.classes_label.text()
+    assert w.status_line.device_label.text().lower().startswith("classifying on: cpu")
+    update = w.status_line.update_label.text()
+    assert update.endswith(" ms") and "—" not in update
     # the figure fits whole however large it gets, at a size that never changes (so a new
     # figure four times a second lays nothing out)
-    label, size = w.update_label, w.update_label.size()
+    label, size = w.status_line.update_label, w.status_line.update_label.size()
     for ms in (0.4, 12.5, 999.9):
         label.setText(f"Last update: {ms:.1f} ms")
         assert label.sizeHint().width() <= label.width() and label.size() == size

@@ -96,7 +96,8 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
     w.persist = True  # the trained network is kept for next time, as in the app
     short_run(qtbot, w, folder)
     assert w.session.spec.name == "marks"
-    assert w.windowTitle() == "convviz — marks" and w.model_label.text().startswith("Model: marks")
+    assert w.windowTitle() == "convviz — marks"
+    assert w.status_line.model_label.text().startswith("Model: marks")
     assert not any(a.isChecked() for a in w.preset_actions.values())  # not the shapes preset
     asked = {}
 

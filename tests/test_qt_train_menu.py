@@ -151,7 +151,7 @@ def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder
     assert r.confusion.sum() == 9 and "Validation accuracy" in tools.results.summary.text()
     # the trained network is the app's model, with the folder's classes
     assert s.model is outcome.model and s.spec.classes == CLASSES
-    assert w.classes_label.text() == "Classes: " + ", ".join(CLASSES)
+    assert w.status_line.classes_label.text() == "Classes: " + ", ".join(CLASSES)
     assert "trained on folder data" in w.statusBar().currentMessage()
     assert not tools.stop_action.isEnabled() and tools.folder_action.isEnabled()
     # it classifies the canvas: the votes panel shows the new classes and the core's votes

@@ -26,18 +26,14 @@ Plugging in (for panels and tools written elsewhere):
 from __future__ import annotations
 
 import os
-import time
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QToolButton,
     QWidget,
 )
 
@@ -50,12 +46,12 @@ from .docks import TAB_ARROWS_STYLE, DockedPanels, DockPlace, fit_screen
 from .panel_contract import Services
 from .panels.canvas import CanvasPanel
 from .session import Session
+from .status_line import StatusLine
 
 PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes (28×28)",
                  "lenet5": "LeNet-5 (32×32)"}
 DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
            ("mps", "MPS (Apple GPU)")]
-STATUS_INTERVAL_S = 0.25
 # how long a status-bar line stays: a passing note, and a sentence that matters (time to read it)
 STATUS_NOTE_MS = 6000
 STATUS_MESSAGE_MS = 10_000
@@ -99,7 +95,7 @@ class MainWindow(DockedPanels, QMainWindow):
 
         self._make_frame(store)
         self._make_menus()
-        self._make_status_bar()
+        self.status_line = StatusLine(self.statusBar(), self.jobs)
 
         for entry in panel_registry.PANELS:
             self._make_dock(entry.key, entry.title, entry.area, entry.visible, entry.tabify_with)
@@ -133,15 +129,13 @@ class MainWindow(DockedPanels, QMainWindow):
         """The session's and the background jobs' news, shown in the window's own parts."""
         s = self.session
         s.model_changed.connect(self._on_model_changed)
-        s.device_changed.connect(lambda d: self.device_label.setText(f"Classifying on: {d}"))
+        s.device_changed.connect(self.status_line.show_device)
         s.weights_changed.connect(self._on_weights_ready)
-        s.updated.connect(self._show_update_time)
+        s.updated.connect(self.status_line.show_update_time)
         s.failed.connect(self.show_error)
         s.network_changed.connect(self._on_network_changed)
         s.trace_changed.connect(self._say_when_blank)
         s.lock_changed.connect(self._on_lock_changed)
-        self.jobs.busy.connect(self._show_busy)
-        self.jobs.progress.connect(self._show_progress)
         self.jobs.failed.connect(self.show_error)
 
     def build_panels(self) -> None:
@@ -265,58 +259,9 @@ class MainWindow(DockedPanels, QMainWindow):
         store.setValue(settings.BRUSH_SIZE, self.session.canvas.brush.size)
         store.setValue(settings.BRUSH_SOFTNESS, self.session.canvas.brush.softness)
 
-    def _show_update_time(self, ms: float) -> None:
-        # a few times a second is readable; every frame would only cost repaints
-        now = time.perf_counter()
-        if now - self._status_time >= STATUS_INTERVAL_S or self.update_label.text().endswith("—"):
-            self._status_time = now
-            self.update_label.setText(f"Last update: {ms:.1f} ms")
-
-    def _make_status_bar(self) -> None:
-        bar = self.statusBar()
-        from .widgets.live_text import ElidedLabel  # ten class names do not fit a projector's width
-
-        self.model_label, self.classes_label = QLabel(), ElidedLabel()
-        self.device_label = QLabel("Classifying on: loading…")
-        self.device_label.setToolTip("Where the network reads your drawing. A training run "
-                                     "says where it trains in the Training panel.")
-        self.update_label = QLabel("Last update: —")
-        self._status_time = 0.0
-        # what runs in the background: its name, a busy bar and Cancel (hidden when idle)
-        self.busy_label, self.busy_bar = QLabel(), QProgressBar()
-        self.busy_bar.setRange(0, 0)  # busy until a job reports how far it is
-        self.busy_bar.setMaximumWidth(120)
-        self.busy_cancel = QToolButton(text="Cancel")
-        self.busy_cancel.clicked.connect(lambda: self.jobs.cancel())
-        for w in (self.busy_label, self.busy_bar, self.busy_cancel):
-            bar.addWidget(w)
-            w.setVisible(False)
-        for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
-            bar.addPermanentWidget(lab, 1 if lab is self.classes_label else 0)
-        # new figures 4 times a second: at a fixed size (room for the longest) a new text only
-        # repaints the label instead of laying out the whole window again
-        self.update_label.setText("Last update: 8888.8 ms")
-        self.update_label.ensurePolished()
-        self.update_label.setFixedSize(self.update_label.sizeHint())
-        self.update_label.setText("Last update: —")
-
-    def _show_busy(self, text: str, cancellable: bool) -> None:
-        self.busy_label.setText(text)
-        self.busy_bar.setRange(0, 0)
-        for w in (self.busy_label, self.busy_bar):
-            w.setVisible(bool(text))
-        self.busy_cancel.setVisible(bool(text) and cancellable)
-
-    def _show_progress(self, done: int, total: int) -> None:
-        if total > 0:
-            self.busy_bar.setRange(0, total)
-            self.busy_bar.setValue(done)
-
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
-        n = spec.input_size
-        self.model_label.setText(f"Model: {spec.name} ({n}×{n})")
-        self.classes_label.setText("Classes: " + ", ".join(spec.classes))
+        self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")
         self._on_network_changed()
 

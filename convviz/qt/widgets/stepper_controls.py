@@ -108,6 +108,29 @@ class StepperControls(QWidget):
         self.playhead = Playhead(0)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
+        self._make_buttons()
+        self.scrub = QSlider(Qt.Orientation.Horizontal, self)
+        self.scrub.setToolTip("Drag to move the window to any position")
+        self.scrub.valueChanged.connect(self.seek)
+        self.step_label = QLabel(self)
+        self.speed = QSlider(Qt.Orientation.Horizontal, self)
+        self.speed.setRange(0, len(self.SPEEDS) - 1)
+        self.speed.setMinimumWidth(60)  # narrow docks squeeze the speed, not the buttons
+        self.speed.setMaximumWidth(110)
+        self.speed.setToolTip("How fast the window moves while playing")
+        self.speed.valueChanged.connect(self._speed_changed)
+        self.speed_chosen = False  # the person moved the slider: keep their speed
+        self.speed.actionTriggered.connect(lambda _action: setattr(self, "speed_chosen", True))
+        self.speed_label = QLabel(self)
+        self.speed_label.setMinimumWidth(64)
+
+        self._lay_out()
+        self.speed.setValue(self.SPEEDS.index(self.DEFAULT_SPEED))
+        self._speed_changed(self.speed.value())
+        self._sync()
+
+    def _make_buttons(self) -> None:
+        """First, back, play, forward, last: the transport's five buttons."""
         st = self.style()
 
         def button(icon, tip, slot):
@@ -129,21 +152,8 @@ class StepperControls(QWidget):
                                      self.step_forward)
         self.end_button = button(SP.SP_MediaSkipForward, "Jump to the last window (the whole "
                                  "output map filled in)", self.jump_to_end)
-        self.scrub = QSlider(Qt.Orientation.Horizontal, self)
-        self.scrub.setToolTip("Drag to move the window to any position")
-        self.scrub.valueChanged.connect(self.seek)
-        self.step_label = QLabel(self)
-        self.speed = QSlider(Qt.Orientation.Horizontal, self)
-        self.speed.setRange(0, len(self.SPEEDS) - 1)
-        self.speed.setMinimumWidth(60)  # narrow docks squeeze the speed, not the buttons
-        self.speed.setMaximumWidth(110)
-        self.speed.setToolTip("How fast the window moves while playing")
-        self.speed.valueChanged.connect(self._speed_changed)
-        self.speed_chosen = False  # the person moved the slider: keep their speed
-        self.speed.actionTriggered.connect(lambda _action: setattr(self, "speed_chosen", True))
-        self.speed_label = QLabel(self)
-        self.speed_label.setMinimumWidth(64)
 
+    def _lay_out(self) -> None:
         # two groups: the transport and the speed, side by side or (a narrow dock) stacked
         transport, pace = QWidget(self), QWidget(self)
         row = QHBoxLayout(transport)
@@ -164,9 +174,6 @@ class StepperControls(QWidget):
         outer.setContentsMargins(4, 2, 4, 2)
         self.groups = WrapRow([transport, pace], parent=self)
         outer.addWidget(self.groups)
-        self.speed.setValue(self.SPEEDS.index(self.DEFAULT_SPEED))
-        self._speed_changed(self.speed.value())
-        self._sync()
 
     # ---- state --------------------------------------------------------------------------
     @property
