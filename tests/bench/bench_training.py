@@ -122,7 +122,7 @@ def app_run(app, window, model, X, y, config, probe: bool = False):
 def _trainer_ready() -> bool:
     from convviz.core import train_process
 
-    idle = train_process._idle
+    idle = train_process.POOL.idle
     if idle and not idle[0].ready:
         idle[0].recv(0)  # takes in its "ready" message
     return bool(idle) and idle[0].ready
