@@ -161,10 +161,8 @@ def _spec_for_training(args, classes):
     from .core.presets import DEFAULT_PRESET, preset
     from .core.spec import read_spec
 
-    if args.spec:
-        spec = read_spec(args.spec)  # size, depth and budget judged before anything is built
-    else:
-        spec = preset(args.preset or DEFAULT_PRESET)
+    # (a spec file's size, depth and budget are judged before anything is built)
+    spec = read_spec(args.spec) if args.spec else preset(args.preset or DEFAULT_PRESET)
     return spec.with_classes(classes).validate()
 
 
@@ -306,8 +304,8 @@ def cmd_predict(args) -> int:
         t = model.trace(load_input(path, spec.input_size, spec.value_range))
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
         row = {"path": path, "class": spec.classes[t.winner] if finite else None,
-               "votes": dict(zip(spec.classes, map(float, t.votes))),
-               "probabilities": dict(zip(spec.classes, map(float, t.probabilities)))}
+               "votes": dict(zip(spec.classes, map(float, t.votes), strict=True)),
+               "probabilities": dict(zip(spec.classes, map(float, t.probabilities), strict=True))}
         rows.append(row if finite else row | {"message": NOT_FINITE})
     if args.json:
         print(json_text(rows, indent=2))
@@ -379,9 +377,9 @@ def cmd_trace(args) -> int:
                 print(f" map {c + 1}:\n{_grid_text(m)}")
         else:
             print("  " + " ".join(f"{v:.2f}" for v in lt.values))
-    print("\nvotes:        " + "  ".join(f"{c} {v:+.3f}" for c, v in zip(spec.classes, t.votes)))
-    print("probabilities: " + "  ".join(f"{c} {v:.1%}" for c, v in
-                                         zip(spec.classes, t.probabilities)))
+    pairs = list(zip(spec.classes, t.votes, t.probabilities, strict=True))  # one per class
+    print("\nvotes:        " + "  ".join(f"{c} {v:+.3f}" for c, v, _ in pairs))
+    print("probabilities: " + "  ".join(f"{c} {p:.1%}" for c, _, p in pairs))
     print(f"answer: {spec.classes[t.winner]}" if np.isfinite(t.votes).all() else
           f"answer: none ({NOT_FINITE.split(':')[0]})")
     return 0
@@ -402,7 +400,8 @@ def cmd_bundle(args) -> int:
     names = args.preset or list(RECIPES)
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
-        raise ConvvizError(f"no bundle recipe for {unknown[0]!r} (choose from {', '.join(RECIPES)})")
+        raise ConvvizError(f"no bundle recipe for {unknown[0]!r} "
+                           f"(choose from {', '.join(RECIPES)})")
     make_all(args.out or resources_dir(), names)
     return 0
 

@@ -146,7 +146,8 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
     try:
         with im:
             if fit and im.format == "JPEG":
-                im.draft(im.mode, fitted(*im.size, OVERSAMPLE * fit))
+                width, height = im.size
+                im.draft(im.mode, fitted(width, height, OVERSAMPLE * fit))
             im.load()
             return _gray(im, fit, path)
     except DataError:
@@ -248,7 +249,7 @@ def load_grid_text(path) -> np.ndarray:
                         f"{_mb(limits.GRID_MAX_FILE_BYTES)} for a number grid")
     side = limits.GRID_MAX_SIDE
     top = float(np.finfo(np.float32).max)
-    rows = []
+    rows: list[np.ndarray] = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):

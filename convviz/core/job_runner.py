@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,7 +23,17 @@ from .errors import ConvvizError
 from .train_reports import BatchReport
 from .trainer_cores import FAST_INTERVAL
 from .trainer_messages import (
-    Epoch, Failed, Finished, Message, Paused, Progress, Snapshot, Started, TrainProgress, Weights)
+    Epoch,
+    Failed,
+    Finished,
+    Message,
+    Paused,
+    Progress,
+    Snapshot,
+    Started,
+    TrainProgress,
+    Weights,
+)
 
 Send = Callable[[Message], None]
 
@@ -79,7 +90,7 @@ class JobRunner:
         except ConvvizError as e:
             self._fail(str(e))
             return
-        except Exception as e:  # a bug, but the window must live on and say what happened
+        except Exception as e:  # noqa: BLE001 - a bug, but the window must live on and say what happened
             self._fail(f"training failed: {type(e).__name__}: {e}".split("\n")[0])
             return
         self._flush()

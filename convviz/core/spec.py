@@ -16,7 +16,6 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Union
 
 from .budget import Tally, check_description
 from .errors import SpecError
@@ -74,7 +73,7 @@ class Dense:
     kind: str = field(default="fc", init=False)
 
 
-Layer = Union[Conv, ReLU, MaxPool, Flatten, Dense]
+Layer = Conv | ReLU | MaxPool | Flatten | Dense
 _KINDS = {"conv": Conv, "relu": ReLU, "pool": MaxPool, "flatten": Flatten, "fc": Dense}
 
 
@@ -102,10 +101,10 @@ class NetworkSpec:
         """Every layer's output shape, the implicit vote layer last. Raises SpecError."""
         return layer_shapes(self)
 
-    def with_classes(self, classes) -> "NetworkSpec":
+    def with_classes(self, classes) -> NetworkSpec:
         return replace(self, classes=tuple(str(c) for c in classes))
 
-    def validate(self) -> "NetworkSpec":
+    def validate(self) -> NetworkSpec:
         self.shapes()
         return self
 
@@ -121,7 +120,7 @@ class NetworkSpec:
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NetworkSpec":
+    def from_dict(cls, d: dict) -> NetworkSpec:
         """A checked spec from decoded JSON: any other shape of data is a SpecError naming the
         field, never another exception."""
         if not isinstance(d, dict):
@@ -138,7 +137,8 @@ class NetworkSpec:
             name=text_field(d.get("name", "custom"), "the network's name", SpecError),
             input_size=whole(d["input_size"], "input_size", SpecError, lo=-MAX_LAYER_NUMBER),
             channels=whole(d.get("channels", 1), "channels", SpecError, lo=-MAX_LAYER_NUMBER),
-            value_range=tuple(finite(v, "value range", SpecError) for v in value_range),
+            value_range=(finite(value_range[0], "value range", SpecError),
+                         finite(value_range[1], "value range", SpecError)),
             layers=tuple(_layer_from_dict(i, ld) for i, ld in enumerate(layers)),
             classes=tuple(text_field(c, f"class name {i + 1}", SpecError) for i, c in
                           enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))),
@@ -146,7 +146,7 @@ class NetworkSpec:
         return spec.validate()
 
     @classmethod
-    def from_json(cls, text) -> "NetworkSpec":
+    def from_json(cls, text) -> NetworkSpec:
         """A checked spec from JSON text (str or bytes), its size and depth judged first."""
         return cls.from_dict(loads_bounded(text, "spec", SpecError))
 
@@ -178,9 +178,10 @@ def _layer_to_dict(layer: Layer) -> dict:
     return d
 
 
-_REQUIRED = {Conv: ("features", "size"), MaxPool: ("window", "stride"), Dense: ("neurons",),
-             ReLU: (), Flatten: ()}
-_OPTIONAL = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
+_REQUIRED: dict[type, tuple[str, ...]] = {
+    Conv: ("features", "size"), MaxPool: ("window", "stride"), Dense: ("neurons",), ReLU: (),
+    Flatten: ()}
+_OPTIONAL: dict[type, tuple[str, ...]] = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
 
 
 def _layer_from_dict(i: int, d) -> Layer:
@@ -197,7 +198,7 @@ def _layer_from_dict(i: int, d) -> Layer:
     for k in _REQUIRED[kind_cls]:
         if k not in d:
             raise SpecError(f"{where} is missing the field {k!r}")
-    args = {}
+    args: dict[str, object] = {}
     for k, v in d.items():
         if k in ("divide", "bias"):
             args[k] = flag(v, f"{where} {k}", SpecError)

@@ -19,11 +19,8 @@ def split_indices(y: np.ndarray, val_split: float, seed: int):
     train, val = [], []
     for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
-        k = int(round(len(idx) * val_split))
-        if val_split > 0 and len(idx) >= 2:
-            k = min(max(k, 1), len(idx) - 1)
-        else:
-            k = 0
+        k = round(len(idx) * val_split)
+        k = min(max(k, 1), len(idx) - 1) if val_split > 0 and len(idx) >= 2 else 0
         val.append(idx[:k])
         train.append(idx[k:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))

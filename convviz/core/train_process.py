@@ -17,6 +17,7 @@ core/trainer_cores.py. `TrainerProcess` is a warm child process that runs one jo
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 from typing import Any
@@ -26,13 +27,23 @@ import numpy as np
 from . import limits
 from .job_runner import JobRunner, Send
 from .trainer_cores import (
-    live_interval, trainer_nice, training_threads, use_one_torch_thread_here,
-    with_forced_threads)
-from .trainer_messages import (
-    Broken, Failed, Job, Message, Quit, Ready, TrainProgress)
+    live_interval,
+    trainer_nice,
+    training_threads,
+    use_one_torch_thread_here,
+    with_forced_threads,
+)
+from .trainer_messages import Broken, Failed, Job, Message, Quit, Ready, TrainProgress
 from .trainer_pipe import (
-    PipeError, bytes_of, check_from_trainer, check_job, read_message, read_object, recv_array,
-    send_array)
+    PipeError,
+    bytes_of,
+    check_from_trainer,
+    check_job,
+    read_message,
+    read_object,
+    recv_array,
+    send_array,
+)
 
 __all__ = [  # (what the window reads from here; each lives in the module named above)
     "JobRunner", "PipeError", "Send", "TrainProgress", "TrainerPool", "TrainerProcess",
@@ -43,10 +54,8 @@ __all__ = [  # (what the window reads from here; each lives in the module named 
 def _serve(conn: Any, stop: Any, running: Any) -> None:
     """The trainer process's main loop: one job after another until Quit or the pipe closes."""
     if hasattr(os, "nice"):
-        try:
+        with contextlib.suppress(OSError):
             os.nice(trainer_nice())
-        except OSError:
-            pass
     import multiprocessing as mp
 
     import torch  # imported while the person still fills in the dialog
@@ -178,10 +187,8 @@ class TrainerProcess:
         return None
 
     def close(self, timeout: float = 2.0) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.conn.send(Quit())
-        except (OSError, ValueError):
-            pass
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()

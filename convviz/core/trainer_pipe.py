@@ -16,8 +16,20 @@ import numpy as np
 from . import limits
 from .errors import ConvvizError
 from .trainer_messages import (
-    FROM_TRAINER, Broken, Epoch, Failed, Finished, Job, Message, Paused, Progress, Ready,
-    Snapshot, Started, TrainProgress)
+    FROM_TRAINER,
+    Broken,
+    Epoch,
+    Failed,
+    Finished,
+    Job,
+    Message,
+    Paused,
+    Progress,
+    Ready,
+    Snapshot,
+    Started,
+    TrainProgress,
+)
 
 CHUNK_BYTES = 16 << 20  # the images cross the pipe in pieces this size (see send_array)
 

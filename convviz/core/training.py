@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -106,7 +106,7 @@ class _Run:
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.tr_idx, self.va_idx = split_indices(np.asarray(y), cfg.val_split, cfg.seed)
         self._place_images(x, y)
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
         self.opt = torch.optim.Adam(self.params, lr=cfg.lr)
         self.last_good = [p.detach().clone() for p in self.params]
         self.background = model.spec.value_range[0]
