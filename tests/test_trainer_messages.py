@@ -13,7 +13,15 @@ from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
 from convviz.core.train_reports import TrainResult
 from convviz.core.trainer_messages import (
-    Epoch, Failed, Finished, Paused, Progress, Snapshot, Started, TrainProgress)
+    Epoch,
+    Failed,
+    Finished,
+    Paused,
+    Progress,
+    Snapshot,
+    Started,
+    TrainProgress,
+)
 from convviz.core.trainer_pipe import PipeError, check_from_trainer, read_message
 from convviz.core.training import TrainConfig
 
