@@ -182,9 +182,6 @@ class ConvNet(nn.Module):
             at += v.numel()
         return out
 
-    def conv_indices(self) -> list[int]:
-        return [i for i, k in enumerate(self.kinds) if k == "conv"]
-
 
 def vote_contributions(trace: Trace, snapshot: dict[str, np.ndarray], cls: int):
     """The deck's "every value gets a vote": for class `cls`, each input of the vote layer times
