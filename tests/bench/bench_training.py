@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from benchlib import pct  # sets up the path, Qt offscreen and separate settings
 
-from convviz.core.train_process import cores  # the count the app's trainer goes by
+from convviz.core.trainer_cores import cores  # the count the app's trainer goes by
 
 
 # ---- 1 + 2: training with the app vs a bare loop --------------------------------------------
