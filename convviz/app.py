@@ -190,7 +190,7 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
 
         name = preset or DEFAULT_PRESET
         preset_spec(name)  # an unknown name fails here, with the choices
-    except Exception as e:  # ValueError or SpecError: one line each
+    except Exception as e:  # noqa: BLE001 - ValueError or SpecError: one line each
         print(f"convviz: error: {e}", file=sys.stderr)
         return 2
     _application()

@@ -59,7 +59,7 @@ def through_dialog(qtbot, w, action, fill):
             seen["result"] = fill(dlg)
             assert dlg.train_button.isEnabled()
             dlg.train_button.click()
-        except BaseException as e:  # reported after exec() returns
+        except BaseException as e:  # noqa: BLE001 - reported after exec() returns
             seen["error"] = e
         finally:
             if dlg.isVisible():

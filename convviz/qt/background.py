@@ -130,7 +130,7 @@ class BackgroundJobs(QObject):
     def _run(job: Job, work) -> tuple[Any, str | None]:
         try:
             return work(job), None
-        except Exception as e:  # said in one line, never a crash
+        except Exception as e:  # noqa: BLE001 - said in one line, never a crash
             return None, one_line(e)
 
     def _in_thread(self, job: Job, work) -> None:

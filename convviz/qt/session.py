@@ -253,7 +253,7 @@ class Session(QObject):
         self._last_start = t0 = time.perf_counter()
         try:
             trace = self.model.trace(self.canvas.as_input())
-        except Exception as e:  # a bad model must not take the app down mid-stroke
+        except Exception as e:  # noqa: BLE001 - a bad model must not take the app down mid-stroke
             self.failed.emit(f"could not classify the drawing: {e}")
             return
         self.trace = trace

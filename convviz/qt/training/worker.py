@@ -146,7 +146,7 @@ class TrainingWorker(RunSignals):
             train_process.JobRunner(
                 job.model, job.X, job.y, job.config, self._receive, self._stop, self._running,
                 interval=train_process.live_interval(job.config.device, False)).run()
-        except Exception as e:  # the ending must come, or the thread never quits
+        except Exception as e:  # noqa: BLE001 - the ending must come, or the thread never quits
             if self.outcome is None:
                 self._receive("failed", (f"training failed: {type(e).__name__}: {e}"
                                          .split("\n")[0], self.last_snapshot))
@@ -189,7 +189,7 @@ class TrainingWorker(RunSignals):
             trainer.process.join(1)  # reaped, so that its exit code is known
             ending = ("failed", (f"the training process stopped unexpectedly (exit code "
                                  f"{trainer.process.exitcode})", self.last_snapshot))
-        except Exception as e:  # e.g. the job could not be sent
+        except Exception as e:  # noqa: BLE001 - e.g. the job could not be sent
             ending = ("failed", (f"training could not start: {e}".split("\n")[0],
                                  self.last_snapshot))
         finally:
@@ -318,7 +318,7 @@ class TrainingController(RunSignals):
             return None
         try:
             return train_process.acquire()
-        except Exception:  # no process here (a sandbox...): train in a thread
+        except Exception:  # noqa: BLE001 - no process here (a sandbox...): train in a thread
             return None
 
     def _on_finished(self, outcome: TrainOutcome) -> None:
