@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from convviz.core.errors import ConvvizError
-from convviz.core.imageio import IMAGE_SUFFIXES
+from convviz.core.imageio import IMAGE_FILTER  # exactly what the decoder reads
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
 from . import panel_registry, settings, theme
@@ -55,8 +55,6 @@ DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
 # how long a status-bar line stays: a passing note, and a sentence that matters (time to read it)
 STATUS_NOTE_MS = 6000
 STATUS_MESSAGE_MS = 10_000
-# the open-file dialog offers exactly what the decoder reads: one list, in core.imageio
-IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))})"
 WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
 EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
 
