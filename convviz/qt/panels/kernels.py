@@ -40,6 +40,7 @@ class KernelsPanel(QWidget):
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.layers: dict[str, dict] = {}
+        self._arranged_at: tuple[float, float] | None = None  # the box size last laid out for
         self.hint = QLabel("Each column is one feature; each row, the input map it reads. "
                            "Orange: positive weight, blue: negative.")
         self.hint.setObjectName("hint")
@@ -136,7 +137,7 @@ class KernelsPanel(QWidget):
             e["title"].setText(text)
 
     def _on_resized(self) -> None:
-        if self.layers and getattr(self, "_arranged_at", None) != (
+        if self.layers and self._arranged_at != (
                 max(self.box.width(), 1.0), max(self.box.height(), 1.0)):
             self._arrange()
 
