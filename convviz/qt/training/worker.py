@@ -97,8 +97,6 @@ class RunSignals(QObject):
     finished = Signal(object)  # TrainOutcome, whatever the ending
     failed = Signal(str)  # one line: out of memory, bad settings...
 
-    RELAYED = ("started_on", "progress", "epoch_done", "snapshot", "paused", "failed")
-
 
 class TrainingWorker(RunSignals):
 
@@ -297,8 +295,10 @@ class TrainingController(RunSignals):
         worker = TrainingWorker(job, self._trainer())
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        for name in RunSignals.RELAYED:
-            getattr(worker, name).connect(getattr(self, name))
+        for theirs, mine in ((worker.started_on, self.started_on), (worker.progress, self.progress),
+                             (worker.epoch_done, self.epoch_done), (worker.snapshot, self.snapshot),
+                             (worker.paused, self.paused), (worker.failed, self.failed)):
+            theirs.connect(mine)  # (finished goes through _on_finished)
         worker.finished.connect(self._on_finished)
         # direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)

@@ -120,7 +120,7 @@ class StepperControls(QWidget):
         self.speed.setToolTip("How fast the window moves while playing")
         self.speed.valueChanged.connect(self._speed_changed)
         self.speed_chosen = False  # the person moved the slider: keep their speed
-        self.speed.actionTriggered.connect(lambda _action: setattr(self, "speed_chosen", True))
+        self.speed.actionTriggered.connect(self._speed_chosen_by_hand)
         self.speed_label = QLabel(self)
         self.speed_label.setMinimumWidth(64)
 
@@ -174,6 +174,9 @@ class StepperControls(QWidget):
         outer.setContentsMargins(4, 2, 4, 2)
         self.groups = WrapRow([transport, pace], parent=self)
         outer.addWidget(self.groups)
+
+    def _speed_chosen_by_hand(self, _action) -> None:
+        self.speed_chosen = True
 
     # ---- state --------------------------------------------------------------------------
     @property
