@@ -113,3 +113,12 @@ def test_type_sizes_set_by_hand_are_named_in_the_theme():
               for m in re.finditer(r"font-size: ?\d+|setPixelSize\(\d+\)|setPointSize\(\d+\)",
                                    f.read_text())]
     assert inline == []
+
+
+def test_a_runs_signals_are_declared_once():
+    from convviz.qt.training.worker import RunSignals, TrainingController, TrainingWorker
+
+    names = ("started_on", "progress", "epoch_done", "snapshot", "paused", "finished", "failed")
+    for name in names:
+        assert name in vars(RunSignals)
+        assert name not in vars(TrainingWorker) and name not in vars(TrainingController)
