@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("weights", metavar="WEIGHTS")
     e.add_argument("--to", required=True, metavar="OUT", help=".safetensors, .pt or .onnx")
 
+    from .explain_cli import add_parser as add_explain
+
+    add_explain(sub)  # convviz explain: where the network looked (explain_cli.py)
+
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
@@ -259,5 +263,11 @@ def cmd_bundle(args) -> int:
     return 0
 
 
-COMMANDS = {"shapes": cmd_shapes, "train": cmd_train, "predict": cmd_predict,
+def cmd_explain(args) -> int:
+    from .explain_cli import cmd_explain as run
+
+    return run(args)
+
+
+COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "train": cmd_train, "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}
