@@ -186,22 +186,28 @@ def _load_weights(path):
 
 def cmd_predict(args) -> int:
     from .core.imageio import load_input
+    from .core.unsure import judge
 
     model = _load_weights(args.weights)
     spec = model.spec
     rows = []
     for path in args.images:
-        t = model.trace(load_input(path, spec.input_size, spec.value_range))
+        image = load_input(path, spec.input_size, spec.value_range)
+        t = model.trace(image)
+        unsure, reason = judge(t.votes, image, spec.value_range,
+                               getattr(model, "calibration", None))
         rows.append({"path": path, "class": spec.classes[t.winner],
                      "votes": dict(zip(spec.classes, map(float, t.votes))),
-                     "probabilities": dict(zip(spec.classes, map(float, t.probabilities)))})
+                     "probabilities": dict(zip(spec.classes, map(float, t.probabilities))),
+                     "unsure": unsure, "reason": reason})
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for r in rows:
             p = r["probabilities"][r["class"]]
             votes = "  ".join(f"{c} {v:+.2f}" for c, v in r["votes"].items())
-            print(f"{r['path']}: {r['class']} ({p:.0%})   votes: {votes}")
+            unsure = f"   unsure: {r['reason']}" if r["unsure"] else ""
+            print(f"{r['path']}: {r['class']} ({p:.0%})   votes: {votes}{unsure}")
     return 0
 
 

@@ -74,6 +74,7 @@ class TrainResult:
     images_per_second: float = 0.0
     seconds: float = 0.0
     device: str = ""
+    calibration: object = None  # unsure.Calibration from the held-out part (None without one)
 
     def summary(self) -> dict:
         """Plain data, for weights metadata."""
@@ -231,5 +232,8 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
         conf = np.zeros((n_classes, n_classes), dtype=np.int64)
         np.add.at(conf, (truth, pred), 1)
         result.confusion, result.val_indices, result.val_predicted = conf, va_idx, pred
+        from .unsure import calibrate_model  # when a drawing is unlike these: stored with weights
+
+        result.calibration = model.calibration = calibrate_model(model, x_va)
     model.eval()
     return result

@@ -48,6 +48,9 @@ def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
         "classes": json.dumps(list(model.spec.classes)),
         "value_range": json.dumps(list(model.spec.value_range)),
         "summary": json.dumps(summary or {}),
+        # optional (older files lack it): when a drawing counts as unsure, see unsure.py
+        **({"unsure": json.dumps(model.calibration.to_dict())}
+           if getattr(model, "calibration", None) is not None else {}),
     }
 
 
@@ -121,7 +124,8 @@ def _sniff(path: Path) -> str:
 
 # The metadata keys convviz writes, and what each must decode to (safetensors keeps every value
 # as a string; JSON inside it). Other keys are kept as they are, unread.
-_META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict}
+_META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict,
+              "unsure": dict}
 
 
 def _checked_metadata(path: Path, meta) -> dict[str, str]:
@@ -245,8 +249,20 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
     model = ConvNet(spec)
     check_fits(model, state, path)
     model.load_state_dict(state)
+    model.calibration = _calibration(path, meta)
     return model.to(device).eval(), {"summary": summary,
                                      "convviz_version": meta.get("convviz_version", "?")}
+
+
+def _calibration(path, meta: dict):
+    """The optional "unsure" thresholds; None (the default is used) when absent or malformed."""
+    from .unsure import Calibration
+
+    try:
+        d = _decoded(Path(path), meta, "unsure")
+    except WeightsError:
+        return None
+    return None if d is None else Calibration.from_dict(d)
 
 
 def check_fits(model: ConvNet, state: dict, path="weights") -> None:
