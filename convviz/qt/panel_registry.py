@@ -51,6 +51,8 @@ PANELS: list[PanelEntry] = [
                tabify_with="architecture"),
     PanelEntry("results", "Results", "convviz.qt.training_wiring:make_results", "right",
                visible=False, tabify_with="backprop"),
+    PanelEntry("why", "Where it looked", "convviz.qt.why_panel:WhyPanel", "right",
+               tabify_with="backprop"),  # where it looked and fool it: see why_panel.py
     PanelEntry("training", "Training", "convviz.qt.training_wiring:make_training_panel", "right",
                visible=False),
 ]

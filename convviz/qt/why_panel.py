@@ -1,0 +1,346 @@
+"""Where it looked, and Fool it: a panel over the person's own drawing.
+
+Grad-CAM and saliency take one forward and one backward pass (about a millisecond on the bundled
+networks), so they follow every trace while the panel is on screen. Covering up runs the network
+once per patch position: it waits until the pen lifts and the drawing has settled, then runs in
+a QThread the way the session's preset loader does (a generation number: a newer drawing makes
+an older job stop early and its result is dropped; newest drawing wins).
+
+Fool it runs its steps on the window's thread (at most DEFAULT_MAX_STEPS forward and backward
+passes, tens of milliseconds here), then plays them back one by one, and puts the fooled drawing
+on the canvas as one undo step, so the canvas's Undo brings the original back.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from convviz.core.heatmap import overlay_rgb
+
+METHODS = {  # key -> (name in the app, what it shows, in the app's words)
+    "occlusion": ("Covering up",
+                  "A blank square is slid over your drawing, one position at a time, and the "
+                  "network reads each covered-up copy. Where covering hides something the class "
+                  "needs, its vote drops: those places glow orange. Blue means covering that "
+                  "spot made the vote rise. It runs once the pen lifts."),
+    "gradcam": ("Grad-CAM",
+                "Backprop asks how much the class's vote would change if each feature map of "
+                "one convolution layer grew. Maps that help the vote get a positive weight; "
+                "adding up the maps times their weights, and keeping what is above zero, shows "
+                "where the features that speak for the class lit up, scaled up to your canvas."),
+    "saliency": ("Saliency",
+                 "Backprop all the way to the pixels: how much would the class's vote change "
+                 "if this one pixel were a little darker or lighter? Bright pixels are the "
+                 "ones the vote is most sensitive to right now: the network's sharpest focus, "
+                 "often speckled, because single pixels matter little on their own."),
+}
+SETTLE_MS = 150  # covering up starts when no change came for this long and the pen is up
+STEP_MS = 70  # one step of Fool it shown this long: slow enough to watch
+ANSWER = "the answer"  # the class chooser's first entry: explain whatever the network says
+_RUNNING: set = set()  # jobs still running; kept here so none is destroyed mid-run
+
+
+class MapView(QWidget):
+    """An (H, W, 3) uint8 picture scaled to fit, square, whole pixels kept sharp."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rgb = None
+        self._image = None
+        self.setMinimumSize(120, 120)
+
+    def set_rgb(self, rgb) -> None:
+        self.rgb = np.ascontiguousarray(rgb, np.uint8)
+        h, w, _ = self.rgb.shape
+        self._image = QImage(self.rgb.data, w, h, 3 * w, QImage.Format_RGB888)
+        self.update()
+
+    def paintEvent(self, event):  # noqa: N802
+        if self._image is None:
+            return
+        side = min(self.width(), self.height())
+        p = QPainter(self)
+        p.drawImage(QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side),
+                    self._image)
+        p.end()
+
+
+class _OcclusionJob(QThread):
+    done = Signal(object, int)  # Explanation (None when stopped), generation
+    failed = Signal(str, int)
+
+    def __init__(self, model, image, cls, patch, generation, current):
+        super().__init__()
+        self.args, self.generation, self.current = (model, image, cls, patch), generation, current
+
+    def run(self):
+        from convviz.core.explain import occlusion
+
+        model, image, cls, patch = self.args
+        try:
+            e = occlusion(model, image, cls, patch,
+                          should_stop=lambda: self.current() != self.generation)
+        except Exception as e:  # one line in the panel; the app keeps running
+            self.failed.emit(str(e), self.generation)
+            return
+        self.done.emit(e, self.generation)
+
+
+def _combo(tip: str) -> QComboBox:
+    c = QComboBox()
+    c.setToolTip(tip)
+    return c
+
+
+class WhyPanel(QWidget):
+    def __init__(self, session=None, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.spec = None
+        self.explanation = None  # the core Explanation shown
+        self.fool_result = None
+        self._trace = None
+        self._generation = 0
+        self._worker_model = None  # a copy of the network for covering-up jobs
+        self._steps: list = []
+
+        self.method_box = _combo("How to find where the network looked")
+        for key, (name, _) in METHODS.items():
+            self.method_box.addItem(name, key)
+        self.class_box = _combo("The class whose vote is explained")
+        self.layer_box = _combo("Grad-CAM: the convolution layer whose maps are weighed")
+        self.patch_box = QSpinBox()
+        self.patch_box.setToolTip("Covering up: the side of the blank square, in pixels")
+        self.patch_box.setPrefix("patch ")
+        controls = QHBoxLayout()
+        for w in (self.method_box, self.class_box, self.layer_box, self.patch_box):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        self.about = QLabel(METHODS["occlusion"][1])
+        self.about.setObjectName("hint")
+        self.about.setWordWrap(True)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.view = MapView()
+
+        self.fool_box = _combo("Fool it: the class to push the drawing towards")
+        self.fool_button = QPushButton("Fool it")
+        self.fool_button.setToolTip("Nudge the drawing in small gradient steps until the "
+                                    "network says the chosen class")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Bring back the drawing before it was fooled")
+        self.undo_button.setEnabled(False)  # until a fooled drawing is on the canvas
+        fool_row = QHBoxLayout()
+        for w in (QLabel("Fool it into saying"), self.fool_box, self.fool_button,
+                  self.undo_button):
+            fool_row.addWidget(w)
+        fool_row.addStretch(1)
+        self.fool_status = QLabel("")
+        self.fool_status.setWordWrap(True)
+        self.original_view, self.fooled_view = MapView(), MapView()
+        pair = QHBoxLayout()
+        pair.addWidget(self.original_view)
+        pair.addWidget(self.fooled_view)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.addLayout(controls)
+        lay.addWidget(self.about)
+        lay.addWidget(self.status)
+        lay.addWidget(self.view, 3)
+        lay.addLayout(fool_row)
+        lay.addWidget(self.fool_status)
+        lay.addLayout(pair, 2)
+
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self._start_occlusion)
+        self._player = QTimer(self, interval=STEP_MS)
+        self._player.timeout.connect(self._play_step)
+        self.method_box.currentIndexChanged.connect(self._settings_changed)
+        self.class_box.currentIndexChanged.connect(self._settings_changed)
+        self.layer_box.currentIndexChanged.connect(self._settings_changed)
+        self.patch_box.valueChanged.connect(self._settings_changed)
+        self.fool_button.clicked.connect(self.fool_it)
+        self.undo_button.clicked.connect(self.undo_fool)
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
+
+    # ---- plain calls from the session ------------------------------------------------------
+    def set_model(self, spec, snapshot=None) -> None:
+        from convviz.core.explain import default_patch
+
+        self.spec, self._trace, self.explanation, self._worker_model = spec, None, None, None
+        self._generation += 1
+        for box in (self.method_box, self.class_box, self.layer_box, self.patch_box):
+            box.blockSignals(True)
+        self.class_box.clear()
+        self.class_box.addItem(ANSWER, None)
+        self.fool_box.clear()
+        for c in spec.classes:
+            self.class_box.addItem(c, c)
+            self.fool_box.addItem(c, c)
+        self.layer_box.clear()
+        for s in spec.shapes():
+            if s.kind == "conv":
+                self.layer_box.addItem(s.name, s.name)
+        self.layer_box.setCurrentIndex(self.layer_box.count() - 1)  # the last, by default
+        self.patch_box.setRange(1, spec.input_size)
+        self.patch_box.setValue(default_patch(spec.input_size)[0])
+        for box in (self.method_box, self.class_box, self.layer_box, self.patch_box):
+            box.blockSignals(False)
+        self._show_controls()
+        self.status.setText("Waiting for the network…")
+
+    def show_weights(self, snapshot) -> None:
+        self._worker_model = None  # covering-up jobs copy the new weights when they next run
+
+    def show_trace(self, trace) -> None:
+        self._trace = trace
+        if self.method == "occlusion":
+            self._generation += 1  # a job on an older drawing stops and is dropped
+            self._settle.start()
+            if self.explanation is None:
+                self.status.setText("Covering up runs once the pen lifts…")
+            return
+        self._explain_now(trace)
+
+    # ---- where it looked -------------------------------------------------------------------
+    @property
+    def method(self) -> str:
+        return self.method_box.currentData()
+
+    def _settings_changed(self, *_):
+        self._show_controls()
+        self.explanation = None
+        if self._trace is not None:
+            self.show_trace(self._trace)
+
+    def _show_controls(self) -> None:
+        self.layer_box.setVisible(self.method == "gradcam")
+        self.patch_box.setVisible(self.method == "occlusion")
+        self.about.setText(METHODS[self.method][1])
+
+    def _explain_now(self, trace) -> None:
+        from convviz.core.explain import explain
+
+        model = self.session.model if self.session is not None else None
+        if model is None:
+            return
+        layer = self.layer_box.currentData() if self.method == "gradcam" else None
+        try:
+            e = explain(model, trace.input, self.method, self.class_box.currentData(), layer)
+        except Exception as err:  # e.g. a network with no convolution: said, not raised
+            self.status.setText(f"Cannot explain this: {err}")
+            return
+        self._show(e, trace.input)
+
+    def _start_occlusion(self) -> None:
+        s = self.session
+        if s is None or s.model is None or self._trace is None:
+            return
+        if s.canvas.drawing:  # the pen is still down: wait for it to lift
+            self._settle.start()
+            return
+        if self._worker_model is None:
+            self._worker_model = copy.deepcopy(s.model)  # jobs never touch the live network
+        trace = self._trace
+        job = _OcclusionJob(self._worker_model, trace.input, self.class_box.currentData(),
+                            self.patch_box.value(), self._generation, lambda: self._generation)
+        job.done.connect(lambda e, g, image=trace.input: self._occlusion_done(e, g, image))
+        job.failed.connect(self._occlusion_failed)
+        job.finished.connect(lambda: (_RUNNING.discard(job), job.deleteLater()))
+        _RUNNING.add(job)
+        self.status.setText("Covering up, one patch at a time…")
+        job.start()
+
+    def _occlusion_done(self, e, generation: int, image) -> None:
+        if e is not None and generation == self._generation and self.method == "occlusion":
+            self._show(e, image)
+
+    def _occlusion_failed(self, message: str, generation: int) -> None:
+        if generation == self._generation:
+            self.status.setText(f"Cannot explain this: {message}")
+
+    def _show(self, e, image) -> None:
+        self.explanation = e
+        lo, hi = self.spec.value_range
+        ink = (np.asarray(image).reshape(-1, *e.map.shape).mean(0) - lo) / (hi - lo)
+        self.view.set_rgb(overlay_rgb(ink, e.map))
+        where = f" at {e.layer}" if e.layer else f", patch {e.patch}" if e.patch else ""
+        self.status.setText(f"{METHODS[e.method][0]}{where}: where the vote for "
+                            f"<b>{_escape(e.class_name)}</b> ({e.vote:+.2f}) comes from")
+
+    @staticmethod
+    def wait_for_jobs(ms: int = 30000) -> None:
+        """Block until covering-up jobs end (tests, closing the window)."""
+        for job in list(_RUNNING):
+            job.wait(ms)
+
+    # ---- fool it ---------------------------------------------------------------------------
+    def fool_it(self) -> None:
+        from convviz.core.fool import fool
+
+        s = self.session
+        if s is None or s.model is None:
+            return
+        if self._player.isActive():  # a run still playing: finish it first (one undo step each)
+            self._player.stop()
+            self._steps = []
+            self._fool_finished(self.fool_result)
+        original = s.canvas.as_input()  # (H, W)
+        try:
+            r = fool(s.model, original, self.fool_box.currentData())
+        except Exception as err:
+            self.fool_status.setText(f"Cannot fool it: {err}")
+            return
+        self.fool_result = r
+        self._steps = [st for st in r.steps if st.image is not None]
+        self.original_view.set_rgb(overlay_rgb(self._ink(r.original), np.zeros(original.shape)))
+        self._player.start()
+        self._play_step()
+
+    def _ink(self, image) -> np.ndarray:
+        lo, hi = self.spec.value_range
+        return (np.asarray(image).reshape(-1, *np.shape(image)[-2:]).mean(0) - lo) / (hi - lo)
+
+    def _play_step(self) -> None:
+        r = self.fool_result
+        if not self._steps:
+            self._player.stop()
+            return self._fool_finished(r)
+        st = self._steps.pop(0)
+        changed = np.abs(st.image - r.original).max(0)
+        self.fooled_view.set_rgb(overlay_rgb(self._ink(st.image), changed))
+        self.fool_status.setText(f"step {st.number}: it says {_escape(self.spec.classes[st.said])}")
+
+    def _fool_finished(self, r) -> None:
+        self.fooled_view.set_rgb(overlay_rgb(self._ink(r.final), r.changed))
+        said = f"it now says <b>{_escape(r.target_name)}</b>" if r.fooled else (
+            f"it still does not say {_escape(r.target_name)} after {len(r.steps) - 1} steps")
+        self.fool_status.setText(
+            f"{said}: {r.changed_pixels} pixels changed, by {r.mean_change:.2f} on average "
+            f"and {r.largest_change:.2f} at most. Left: the original; right: the changes.")
+        self.session.canvas.set_input(r.final[0])  # one undo step: Undo brings the original
+        self.undo_button.setEnabled(True)
+
+    def undo_fool(self) -> None:
+        """Put the drawing from before the last Fool it back (the canvas's own undo step)."""
+        if self.undo_button.isEnabled() and self.session is not None:
+            self.session.canvas.undo()
+        self.undo_button.setEnabled(False)
+
+    @property
+    def fool_playing(self) -> bool:
+        return self._player.isActive()
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text))

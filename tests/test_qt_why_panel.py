@@ -1,0 +1,122 @@
+"""The "Where it looked" panel with a live session: draw, and see what it explains; fool it and
+undo."""
+
+import numpy as np
+import pytest
+
+from convviz.core.explain import explain
+from convviz.core.shapes_data import render_shape
+from convviz.qt.session import Session
+from convviz.qt.why_panel import METHODS, WhyPanel
+
+
+@pytest.fixture
+def live(qtbot):
+    session = Session("shapes")
+    session.load_preset("shapes", background=False)
+    panel = WhyPanel(session)
+    qtbot.addWidget(panel)
+    session.trace_changed.connect(panel.show_trace)
+    panel.resize(600, 800)
+    panel.show()
+    yield session, panel
+    WhyPanel.wait_for_jobs()
+
+
+def draw_x(session):
+    c = session.canvas
+    c.begin_stroke(4, 4)
+    c.stroke_to(23, 23)
+    c.end_stroke()
+    c.begin_stroke(23, 4)
+    c.stroke_to(4, 23)
+    c.end_stroke()
+    session.flush()
+
+
+def pick(panel, method):
+    panel.method_box.setCurrentIndex(list(METHODS).index(method))
+
+
+@pytest.mark.parametrize("method", ["gradcam", "saliency"])
+def test_gradient_methods_follow_each_trace(live, method):
+    session, panel = live
+    pick(panel, method)
+    draw_x(session)
+    e = panel.explanation
+    assert e is not None and e.method == method and e.class_name == "X"
+    want = explain(session.model, session.trace.input, method)
+    np.testing.assert_allclose(e.map, want.map, rtol=1e-5, atol=1e-6)
+    assert "<b>X</b>" in panel.status.text() and panel.view.rgb.shape == (28, 28, 3)
+    assert panel.about.text() == METHODS[method][1]
+    assert panel.layer_box.isVisible() == (method == "gradcam")
+    assert panel.layer_box.currentText() == "conv2"
+
+
+def test_choosing_a_class_and_a_layer(live):
+    session, panel = live
+    pick(panel, "gradcam")
+    draw_x(session)
+    panel.class_box.setCurrentText("O")
+    panel.layer_box.setCurrentText("conv1")
+    e = panel.explanation
+    assert (e.class_name, e.layer) == ("O", "conv1")
+    assert "at conv1" in panel.status.text() and "<b>O</b>" in panel.status.text()
+
+
+def test_covering_up_runs_after_the_stroke_off_the_window_thread(live, qtbot):
+    session, panel = live
+    pick(panel, "occlusion")
+    c = session.canvas
+    c.begin_stroke(4, 4)
+    c.stroke_to(23, 23)
+    session.flush()
+    qtbot.wait(400)  # the pen is still down: nothing runs yet
+    assert panel.explanation is None and "once the pen lifts" in panel.status.text()
+    c.stroke_to(23, 4)
+    c.end_stroke()
+    session.flush()
+    qtbot.waitUntil(lambda: panel.explanation is not None, timeout=10000)
+    e = panel.explanation
+    want = explain(session.model, session.trace.input, "occlusion", patch=panel.patch_box.value())
+    np.testing.assert_allclose(e.map, want.map, rtol=1e-4, atol=1e-5)
+    assert e.patch == 4 and panel.patch_box.isVisible()
+
+
+def test_newest_drawing_wins(live, qtbot):
+    session, panel = live
+    pick(panel, "occlusion")
+    shown = []
+    original_show = panel._show
+    panel._show = lambda e, image: (shown.append(e.class_name), original_show(e, image))
+    traces = {}
+    for name in ("O", "plus"):
+        traces[name] = session.model.trace(render_shape(name, 28, np.random.default_rng(0)) * 2 - 1)
+    panel.show_trace(traces["O"])
+    panel._start_occlusion()  # a job on the O is running...
+    panel.show_trace(traces["plus"])  # ...when the plus arrives
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    WhyPanel.wait_for_jobs()
+    qtbot.wait(300)
+    assert shown == ["plus"]  # the O's result, if it came at all, was dropped
+
+
+def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
+    session, panel = live
+    draw_x(session)
+    before = session.canvas.ink.copy()
+    panel.fool_box.setCurrentText("square")
+    shown = []
+    panel.fool_status.setText("")
+    panel._player.timeout.connect(lambda: shown.append(panel.fool_status.text()))
+    panel.fool_button.click()
+    qtbot.waitUntil(lambda: not panel.fool_playing, timeout=20000)
+    r = panel.fool_result
+    assert r.fooled and len(shown) >= 2  # the steps were shown one by one
+    session.flush()
+    assert session.trace.classes[session.trace.winner] == "square"
+    assert f"{r.changed_pixels} pixels changed" in panel.fool_status.text()
+    assert panel.undo_button.isEnabled()
+    panel.undo_button.click()
+    np.testing.assert_array_equal(session.canvas.ink, before)
+    assert not panel.undo_button.isEnabled()
