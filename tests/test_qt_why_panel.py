@@ -120,3 +120,26 @@ def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
     panel.undo_button.click()
     np.testing.assert_array_equal(session.canvas.ink, before)
     assert not panel.undo_button.isEnabled()
+
+
+def test_votes_panel_says_when_it_is_unsure(qtbot):
+    from convviz.core.unsure import Calibration
+    from convviz.qt.votes_panel import VotesPanel
+
+    session = Session("shapes")
+    session.load_preset("shapes", background=False)
+    panel = VotesPanel(session)
+    qtbot.addWidget(panel)
+    trace = session.model.trace(render_shape("X", 28, np.random.default_rng(0)) * 2 - 1)
+    panel.show_trace(trace)
+    assert not panel.unsure and panel.verdict.text().startswith("It looks like")
+    trace.votes[:] = 0.0
+    trace.votes[2] = 0.5  # six nearly equal votes: no clear answer
+    panel.show_trace(trace)
+    assert panel.unsure and panel.verdict.text().startswith("Not sure: maybe  square")
+    assert "default threshold" in panel.verdict.toolTip()
+    # with a calibration from training, its thresholds and its reasons
+    session.model.calibration = Calibration(0.9, 30.0, (0.0, 1.0), 120)
+    trace.votes[2] = 20.0
+    panel.show_trace(trace)
+    assert panel.unsure and "weak overall" in panel.verdict.toolTip()

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 QUANTILE = 0.01  # share of held-out drawings that would be flagged by each sign
-DEFAULT_MIN_PROBABILITY = 0.6
+DEFAULT_MIN_PROBABILITY = 0.5  # without calibration: less than even odds on its best guess
 BLANK_TOLERANCE = 1e-3  # of the value range: a drawing this close to background is blank
 INK_LEVEL = 0.5  # a pixel is ink when it is past the middle of the value range
 

@@ -46,6 +46,10 @@ def verdict_text(name: str, probability: float) -> str:
     return f"It looks like  {name}   ({probability:.0%} sure)"
 
 
+def unsure_text(name: str, probability: float) -> str:
+    return f"Not sure: maybe  {name}   ({probability:.0%})"
+
+
 def why_text(name: str, count: int, bias: float, total: float) -> str:
     name = html.escape(name)  # a class is a folder's name: "a<b" or "R&D" must read as such
     return (f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
@@ -72,6 +76,8 @@ class VotesPanel(QWidget):
         self._trace = None
         self.mode = settings.app_settings().value(settings.VOTE_MODE, RAW)
         self.names: list[str] = []
+        self._session = session  # its model's "unsure" calibration, when it has one
+        self.unsure = False
 
         self.raw_button = QPushButton("Votes", checkable=True)
         self.prob_button = QPushButton("Probabilities", checkable=True)
@@ -162,6 +168,20 @@ class VotesPanel(QWidget):
         self.verdict.setText(verdict_text(trace.classes[win], prob))
         if self.snapshot is not None:
             self._show_why(trace, win)
+        self._mark_unsure(trace, win, prob)
+
+    def _mark_unsure(self, trace, win: int, prob: float) -> None:
+        """A drawing unlike the held-out ones says so instead of naming a class with
+        confidence (core/unsure.py); the reason is the headline's tooltip."""
+        from convviz.core.unsure import judge
+
+        model = getattr(self._session, "model", None)
+        unsure, reason = judge(trace.votes, trace.input, self.spec.value_range,
+                               getattr(model, "calibration", None))
+        self.unsure = unsure
+        self.verdict.setToolTip(reason)
+        if unsure and not reason.startswith("nothing drawn"):  # a blank canvas says so itself
+            self.verdict.setText(unsure_text(trace.classes[win], prob))
 
     # ---- headline --------------------------------------------------------------------------
     def resizeEvent(self, event):  # noqa: N802
@@ -174,7 +194,7 @@ class VotesPanel(QWidget):
         nothing is ever cut off and the height does not change while someone draws."""
         if self.spec is None:
             return
-        longest = [verdict_text(c, 1.0) for c in self.spec.classes]
+        longest = [f(c, 1.0) for c in self.spec.classes for f in (verdict_text, unsure_text)]
         whys = [why_text(c, 9999, -88.88, -888.88) for c in self.spec.classes]
         _fit_height(self.verdict, longest + [self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
