@@ -75,7 +75,46 @@ def main() -> int:
           f"{DEFAULT_MAX_STEPS} steps; median {statistics.median(steps):.0f} steps, median "
           f"{statistics.median(changed):.0f} changed pixels of {x[0].size}; "
           f"{secs / len(x) * 1000:.0f} ms a drawing")
+    unsure_figures(model)
     return 0
+
+
+def unsure_figures(model) -> None:
+    """Calibrate on one set of fresh drawings, then count what is flagged among other fresh
+    drawings and among things that are not shapes at all."""
+    from convviz.core.shapes_data import render_strokes
+    from convviz.core.unsure import calibrate, judge
+
+    def votes(x):
+        with torch.inference_mode():
+            return model(torch.tensor(x).reshape(len(x), 1, 28, 28)).numpy()
+
+    vr = model.spec.value_range
+    cal_x, _ = make_arrays(model.spec.classes, 100, 28, seed=999)
+    cal = calibrate(votes(cal_x), cal_x, vr)
+    rng = np.random.default_rng(0)
+    fresh, _ = make_arrays(model.spec.classes, 100, 28, seed=31337)
+
+    def scribbles(k):
+        return np.array([render_strokes([list(map(tuple, rng.uniform(3, 25, (k, 2))))], 28,
+                                        rng.uniform(1, 2.5)) * 2 - 1 for _ in range(100)])
+
+    sets = {"other fresh shapes": fresh[:, 0],
+            "uniform noise": rng.uniform(-1, 1, (100, 28, 28)),
+            "sparse dots (10% ink)": np.where(rng.uniform(0, 1, (100, 28, 28)) < 0.1, 1.0, -1.0),
+            "3-point scribbles": scribbles(3), "6-point scribbles": scribbles(6),
+            "one dot": np.array([render_strokes([[tuple(c), tuple(c + 0.1)]], 28, 3) * 2 - 1
+                                 for c in rng.uniform(5, 23, (100, 2))]),
+            "filled canvas": np.ones((10, 28, 28))}
+    print(f"\nunsure on shapes, calibrated on {cal.held_out} fresh drawings "
+          f"(min probability {cal.min_probability:.3f}, min log-sum-exp "
+          f"{cal.min_logsumexp:.2f}, ink {cal.ink_share[0]:.0%}..{cal.ink_share[1]:.0%}):")
+    for name, x in sets.items():
+        x = x.astype(np.float32)
+        v = votes(x)
+        flagged = np.mean([judge(vi, xi, vr, cal)[0] for vi, xi in zip(v, x)])
+        plain = np.mean([judge(vi, xi, vr, None)[0] for vi, xi in zip(v, x)])
+        print(f"  {name}: {flagged:.0%} flagged (without calibration: {plain:.0%})")
 
 
 if __name__ == "__main__":
