@@ -143,3 +143,25 @@ def test_votes_panel_says_when_it_is_unsure(qtbot):
     trace.votes[2] = 20.0
     panel.show_trace(trace)
     assert panel.unsure and "weak overall" in panel.verdict.toolTip()
+
+
+def test_the_apps_training_keeps_the_unsure_calibration(qtbot, tmp_path):
+    from convviz.core.unsure import Calibration
+    from convviz.qt.train_dialog import TrainDialog
+    from convviz.qt.training_worker import TrainingController
+    from test_folders_helpers import make_folder
+
+    folder = make_folder(tmp_path / "data", per_class=20, classes=("o", "x"))
+    dlg = TrainDialog(None, folder=str(folder))
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.images is not None, timeout=30000)
+    dlg.epochs.setValue(1)
+    controller = TrainingController()
+    try:
+        with qtbot.waitSignal(controller.model_ready, timeout=60000) as ready:
+            controller.start(dlg.job())
+        cal = ready.args[0].model.calibration
+        assert isinstance(cal, Calibration) and cal.held_out > 0
+    finally:
+        controller.request_stop()
+        assert controller.wait(30000)
