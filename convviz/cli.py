@@ -44,14 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     g = t.add_mutually_exclusive_group()
     g.add_argument("--preset", default=None, help="layers to use (default: shapes)")
     g.add_argument("--spec", metavar="SPEC.json", help="layers from a JSON network description")
-    t.add_argument("--epochs", type=int, default=8, metavar="N")
-    t.add_argument("--batch-size", type=int, default=64, metavar="B")
-    t.add_argument("--lr", type=float, default=3e-3, metavar="X")
-    t.add_argument("--val-split", type=float, default=0.2, metavar="F")
-    t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    t.add_argument("--seed", type=int, default=0, metavar="S")
-    t.add_argument("--augment", action="store_true",
-                   help="shift, rotate and scale the images a little while training")
+    d = _train_defaults()  # the app's Train dialog reads the same ones
+    t.add_argument("--epochs", type=int, default=d.epochs, metavar="N")
+    t.add_argument("--batch-size", type=int, default=d.batch_size, metavar="B")
+    t.add_argument("--lr", type=float, default=d.lr, metavar="X")
+    t.add_argument("--val-split", type=float, default=d.val_split, metavar="F")
+    t.add_argument("--device", default=d.device, choices=("auto", "cpu", "cuda", "mps"))
+    t.add_argument("--seed", type=int, default=d.seed, metavar="S")
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
+                   help="shift, rotate and scale the images a little while training "
+                        f"(default: {'on' if d.augment else 'off'})")
+    t.add_argument("--threads", type=int, default=d.threads, metavar="N",
+                   help="CPU threads (default: the fastest count, chosen as it trains)")
 
     pr = sub.add_parser("predict", help="classify images with trained weights")
     pr.add_argument("weights", metavar="WEIGHTS")
@@ -77,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
     return p
+
+
+def _train_defaults():
+    """The one set of training defaults (no torch import: the parser is built for every run)."""
+    from .core.train_config import TrainConfig
+
+    return TrainConfig()
 
 
 def main(argv=None) -> int:
@@ -133,8 +144,9 @@ class _Progress:
 
     def batch(self, r):
         if self.tty:
+            threads = f"  {r.threads} thread{'s' if r.threads != 1 else ''}" if r.threads else ""
             print(f"\r  epoch {r.epoch} batch {r.batch}/{r.batches}  loss {r.loss:.3f}  "
-                  f"{r.images_per_second:,.0f} img/s  {r.seconds_left:.0f}s left   ",
+                  f"{r.images_per_second:,.0f} img/s{threads}  {r.seconds_left:.0f}s left   ",
                   end="", file=sys.stderr, flush=True)
 
     def epoch(self, e):
@@ -154,8 +166,9 @@ def cmd_train(args) -> int:
     from .core.training import TrainConfig, train
     from .core.weights import assert_writable, save_model
 
-    config = TrainConfig(args.epochs, args.batch_size, args.lr, args.val_split, args.seed,
-                         args.device, args.augment).check()
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         val_split=args.val_split, seed=args.seed, device=args.device,
+                         augment=args.augment, threads=args.threads).check()
     assert_writable(args.out)
     device = resolve_device(args.device)
     probe = _spec_for_training(args, ("a", "b")) if args.spec else preset(args.preset or
@@ -164,17 +177,44 @@ def cmd_train(args) -> int:
     print(scan.report(), file=sys.stderr)
     spec = _spec_for_training(args, scan.classes)
     model = build(spec, seed=args.seed)
-    print(f"training {spec.name} on {describe(device)}", file=sys.stderr)
+    from .core.threads import forced_threads
+
+    where, forced = describe(device), forced_threads(args.threads)
+    if device.type == "cpu":  # the count is chosen as it trains (core/threads.py) unless forced
+        import torch
+
+        most = torch.get_num_threads()
+        where = (f"CPU ({forced} thread{'s' if forced != 1 else ''}, forced)" if forced else
+                 f"CPU (up to {most} threads, the fastest count chosen as it trains)" if most > 1
+                 else "CPU (1 thread)")
+    print(f"training {spec.name} on {where}", file=sys.stderr)
     progress = _Progress()
     result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
                    on_epoch=progress.epoch)
     if result.status == "diverged":
         print(f"convviz: warning: {result.message}", file=sys.stderr)
     save_model(model, args.out, result.summary() | {"folder": str(args.folder)})
-    acc = "n/a (no validation split)" if result.val_accuracy is None else f"{result.val_accuracy:.2%}"
     print(f"saved {args.out}")
-    print(f"final validation accuracy: {acc}")
+    print(f"final validation accuracy: {_accuracy_words(result)}")
+    if result.threads:
+        print(f"trained at {result.images_per_second:,.0f} images/s on {result.threads} CPU "
+              f"thread{'s' if result.threads != 1 else ''}"
+              f"{' (forced)' if forced else ''}", file=sys.stderr)
     return 0 if result.status != "diverged" else EXIT_ERROR
+
+
+def _accuracy_words(result) -> str:
+    """The kept weights' accuracy, and the last epoch's when the kept ones are an earlier
+    epoch's: "98.90% (best: epoch 6 of 8; last epoch 98.50%)"."""
+    if result.val_accuracy is None:
+        return "n/a (no validation split)"
+    words = f"{result.val_accuracy:.2%}"
+    if result.best_epoch is not None:
+        words += f" (best: epoch {result.best_epoch} of {len(result.epochs)}"
+        if result.best_epoch != len(result.epochs) and result.last_val_accuracy is not None:
+            words += f"; last epoch {result.last_val_accuracy:.2%}"
+        words += ")"
+    return words
 
 
 def _load_weights(path):

@@ -2,6 +2,7 @@
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -152,7 +153,7 @@ def test_training_matches_a_plain_loop_over_the_training_split(shapes_data):
 
     (x, y), _ = shapes_data
     cfg = TrainConfig(epochs=2, batch_size=16, lr=3e-3, val_split=0.25, seed=5, augment=False,
-                      device="cpu")
+                      device="cpu", keep_best=False, threads=1)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the same sums in the same order on both sides
     try:
@@ -235,3 +236,139 @@ def test_augment_keeps_the_background_and_the_shape_size():
     ink_before = (torch.as_tensor(x) + 1).sum((1, 2, 3))
     ink_after = (moved + 1).sum((1, 2, 3))
     assert torch.all((ink_after / ink_before - 1).abs() < 0.45)  # scale 0.85..1.15 -> area
+
+
+# ---- the best epoch is kept ------------------------------------------------------------------
+
+def _epoch_snapshots(model):
+    snaps = {}
+    return snaps, lambda rep: snaps.__setitem__(rep.epoch, (rep, model.snapshot()))
+
+
+def test_a_finished_run_keeps_its_best_validation_epoch_and_reports_the_last(shapes_data):
+    (x, y), _ = shapes_data
+    x, y = x[::3], y[::3]
+    cfg = TrainConfig(epochs=5, batch_size=16, lr=3e-3, val_split=0.3, device="cpu",
+                      augment=False, threads=1)
+    model = build(preset("shapes"), seed=1)
+    snaps, on_epoch = _epoch_snapshots(model)
+    result = train(model, x, y, cfg, on_epoch=on_epoch)
+    reps = [rep for rep, _ in snaps.values()]
+    best = max(reps, key=lambda r: (r.val_accuracy, -r.val_loss)).epoch
+    assert best != 5, "this data and seed were chosen for a best epoch before the last"
+    assert result.best_epoch == best and result.status == "done"
+    end = model.snapshot()
+    assert all(np.array_equal(end[k], snaps[best][1][k]) for k in end)
+    assert result.val_accuracy == snaps[best][0].val_accuracy  # the kept weights' figure ...
+    assert result.last_val_accuracy == snaps[5][0].val_accuracy  # ... and the last epoch's
+    assert result.summary()["best_epoch"] == best
+    assert result.confusion.sum() == len(result.val_indices)
+    # asked not to, it ends with the last epoch's weights
+    model = build(preset("shapes"), seed=1)
+    snaps, on_epoch = _epoch_snapshots(model)
+    result = train(model, x, y, replace(cfg, keep_best=False), on_epoch=on_epoch)
+    end = model.snapshot()
+    assert result.best_epoch is None
+    assert all(np.array_equal(end[k], snaps[5][1][k]) for k in end)
+
+
+def test_a_stopped_run_keeps_the_weights_it_stopped_with(shapes_data):
+    (x, y), _ = shapes_data
+    model = build(preset("shapes"), seed=1)
+    batches = []
+    result = train(model, x, y, TrainConfig(epochs=3, batch_size=16, val_split=0.3, device="cpu",
+                                            threads=1),
+                   on_batch=lambda r: batches.append(model.snapshot()),
+                   should_stop=lambda: len(batches) >= 20)
+    assert result.status == "stopped" and result.best_epoch is None
+    end = model.snapshot()
+    assert all(np.array_equal(end[k], batches[-1][k]) for k in end)
+
+
+# ---- the GPU's way of reading losses, run on the CPU -------------------------------------------
+
+def _run(x, y, cfg, read_every, monkeypatch):
+    from convviz.core import training
+
+    monkeypatch.setattr(training, "_loss_read_every", lambda device: read_every)
+    model = build(preset("shapes"), seed=1)
+    reports = []
+    result = train(model, x, y, cfg, on_batch=lambda r: reports.append((r.epoch, r.batch,
+                                                                         r.batches, r.loss)))
+    return result, reports, model.snapshot()
+
+
+def test_losses_read_every_few_batches_give_the_same_points_and_weights(shapes_data,
+                                                                         monkeypatch):
+    (x, y), _ = shapes_data
+    cfg = TrainConfig(epochs=2, batch_size=16, val_split=0.25, device="cpu", threads=1)
+    r1, rep1, w1 = _run(x, y, cfg, 1, monkeypatch)
+    r4, rep4, w4 = _run(x, y, cfg, 4, monkeypatch)
+    assert rep1 == rep4 and len(rep1) == 2 * rep1[0][2]  # every batch, in order, same loss
+    assert all(np.array_equal(w1[k], w4[k]) for k in w1)
+    assert [e.train_loss for e in r1.epochs] == [e.train_loss for e in r4.epochs]
+
+
+def test_losses_read_late_still_keep_the_last_weights_that_gave_a_finite_loss(shapes_data,
+                                                                              monkeypatch):
+    (x, y), _ = shapes_data
+    x = x.copy()
+    x[5, 0, 10, 10] = np.nan  # one poisoned image: its batch's loss is NaN
+    cfg = TrainConfig(epochs=2, batch_size=32, val_split=0, device="cpu", threads=1)
+    r1, rep1, w1 = _run(x, y, cfg, 1, monkeypatch)
+    r8, rep8, w8 = _run(x, y, cfg, 8, monkeypatch)
+    assert r1.status == r8.status == "diverged" and r1.message == r8.message
+    assert rep1 == rep8 and all(math.isfinite(r[3]) for r in rep8)  # the NaN is not plotted
+    assert all(np.array_equal(w1[k], w8[k]) for k in w1)
+    assert _all_finite_snapshot(w8)
+
+
+def _all_finite_snapshot(snap):
+    return all(np.isfinite(v).all() for v in snap.values())
+
+
+# ---- on a GPU (skipped without one) ----------------------------------------------------------
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@cuda
+def test_images_too_many_for_the_gpu_go_through_pinned_memory_with_the_same_result(
+        shapes_data, monkeypatch):
+    from convviz.core import training
+
+    (x, y), _ = shapes_data
+    cfg = TrainConfig(epochs=2, batch_size=16, val_split=0.25, device="cuda", augment=False)
+    on_device = build(preset("shapes"), seed=1)
+    r_dev = train(on_device, x, y, cfg)
+    monkeypatch.setattr(training, "DEVICE_SHARE", 0.0)  # nothing fits: staged from the host
+    staged = build(preset("shapes"), seed=1)
+    r_host = train(staged, x, y, cfg)
+    assert r_host.status == r_dev.status == "done"
+    a, b = on_device.snapshot(), staged.snapshot()
+    for k in a:  # the same batches; cuDNN's backward may still sum in another order
+        np.testing.assert_allclose(b[k], a[k], atol=1e-4, rtol=1e-4, err_msg=k)
+    assert abs(r_host.val_accuracy - r_dev.val_accuracy) <= 0.02
+
+
+@cuda
+def test_the_gpu_loop_waits_for_the_device_only_every_few_batches(shapes_data):
+    import warnings
+
+    from convviz.core.training import GPU_LOSS_READ_EVERY
+
+    (x, y), _ = shapes_data
+    cfg = TrainConfig(epochs=1, batch_size=4, val_split=0, device="cuda")
+    model = build(preset("shapes"), seed=1).cuda()
+    train(model, x[:64], y[:64], replace(cfg, epochs=1))  # warm: first-use work is not counted
+    batches = math.ceil(len(x) / cfg.batch_size)
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train(model, x, y, cfg)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message).lower()]
+    # the loss reads, the per-epoch order, setting up and the end: far fewer than one a batch
+    assert len(syncs) <= batches / GPU_LOSS_READ_EVERY + 12, len(syncs)

@@ -86,8 +86,10 @@ def make_bundle(name: str, out_dir, log=print) -> float:
     torch.use_deterministic_algorithms(True, warn_only=True)
     x, y = make_arrays(spec.classes, r.per_class, spec.input_size, r.seed, spec.value_range)
     model = build(spec, seed=r.seed)
+    # a fixed thread count: one chosen by timing could change the sums' order from run to run
     res = train(model, x, y, TrainConfig(epochs=r.epochs, lr=r.lr, seed=r.seed, device="cpu",
-                                         augment=True, val_split=0.1),
+                                         augment=True, val_split=0.1,
+                                         threads=torch.get_num_threads()),
                 on_epoch=lambda e: log(f"  {name} epoch {e.epoch}: loss {e.train_loss:.3f}, "
                                        f"validation {e.val_accuracy:.1%}"))
     acc = held_out_accuracy(model, seed=r.test_seed)

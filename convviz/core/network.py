@@ -169,8 +169,15 @@ class ConvNet(nn.Module):
         return Trace(inp.reshape(self.spec.channels, *inp.shape[-2:]), layers, self.spec.classes)
 
     def snapshot(self) -> dict[str, np.ndarray]:
-        """A CPU copy of every weight, for panels that must not touch a model being trained."""
-        return {k: v.detach().float().cpu().numpy().copy() for k, v in self.state_dict().items()}
+        """A CPU copy of every weight, for panels that must not touch a model being trained.
+        One copy for all of them: on a GPU each copy waits for the device."""
+        state = self.state_dict()
+        flat = torch.cat([v.detach().float().reshape(-1) for v in state.values()]).cpu().numpy()
+        out, at = {}, 0
+        for k, v in state.items():
+            out[k] = flat[at:at + v.numel()].reshape(tuple(v.shape))
+            at += v.numel()
+        return out
 
     def conv_indices(self) -> list[int]:
         return [i for i, k in enumerate(self.kinds) if k == "conv"]

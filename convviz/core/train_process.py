@@ -56,6 +56,7 @@ class TrainProgress:
     images_per_second: float  # over time spent training (pauses excluded)
     seconds_left: float
     losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss) since last
+    threads: int = 0  # CPU torch threads training uses now (0 on a GPU); see core/threads.py
 
 
 Send = Callable[[str, object], None]
@@ -153,7 +154,7 @@ class JobRunner:
         left = active / self._step * (steps - self._step)
         self.send("progress", TrainProgress(
             rep.epoch, self.config.epochs, rep.batch, rep.batches, self._step, steps,
-            rep.loss, self._seen / active, left, self._pending))
+            rep.loss, self._seen / active, left, self._pending, rep.threads))
         self._pending = []
         self._last_progress = now
 
@@ -168,7 +169,8 @@ def cores() -> int:
 
 
 def training_threads(device: str, own_process: bool) -> int:
-    """How many torch threads training gets. CONVVIZ_TRAIN_THREADS=n: n.
+    """The most torch threads training may use (threads.ThreadChooser picks the fastest count
+    up to it as it trains). CONVVIZ_TRAIN_THREADS=n: exactly n.
 
     Torch's threads wait for each other at every op, so when the window takes a core from one of
     them, the whole team waits: each millisecond of window work costs the run about one
@@ -178,9 +180,11 @@ def training_threads(device: str, own_process: bool) -> int:
     the window, so the window still gets a core the moment it needs one. Training in a thread
     of the window's process always leaves one core to the window: there it also shares
     Python's lock with every repaint."""
-    wanted = os.environ.get("CONVVIZ_TRAIN_THREADS", "")
-    if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
+    from .threads import forced_threads
+
+    forced = forced_threads()
+    if forced:
+        return forced
     n = cores()
     if not _on_cpu(device):
         return n
@@ -241,13 +245,32 @@ def use_one_torch_thread_here() -> None:
         torch.set_num_threads(1)
 
 
+def trainer_nice() -> int:
+    """How much the trainer lowers its priority: TRAINER_NICE, or CONVVIZ_TRAINER_NICE=n (0 to
+    19). Measured by tests/bench/bench_busy.py both ways: next to other programs at the normal
+    priority a lower one gives them most of a shared core."""
+    wanted = os.environ.get("CONVVIZ_TRAINER_NICE", "")
+    return min(int(wanted), 19) if wanted.isdigit() else TRAINER_NICE
+
+
+def _with_forced_threads(config):
+    """A count forced here (CONVVIZ_TRAIN_THREADS) travels in the job: a warm trainer process
+    started before it was set would not see it."""
+    import dataclasses
+
+    from .threads import forced_threads
+
+    forced = forced_threads(config.threads)
+    return dataclasses.replace(config, threads=forced) if forced else config
+
+
 # ---- the trainer process ------------------------------------------------------------------
 
 def _serve(conn, stop, running) -> None:
     """The trainer process's main loop: one job after another until "quit" or the pipe closes."""
     if hasattr(os, "nice"):
         try:
-            os.nice(TRAINER_NICE)
+            os.nice(trainer_nice())
         except OSError:
             pass
     import multiprocessing as mp
@@ -326,7 +349,8 @@ def _run_job(conn, stop, running, spec_json, weights, X, y, config, threads, int
         conn.send((kind, payload))
 
     try:
-        torch.set_num_threads(threads)  # this process's only thread team
+        torch.set_num_threads(threads)  # this process's only thread team, at its most: the
+        # training loop chooses how many of them to use (core/threads.py)
         model = build(NetworkSpec.from_json(spec_json), seed=None)
         model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     except Exception as e:  # noqa: BLE001 - reported, and the process lives on
@@ -361,6 +385,7 @@ class TrainerProcess:
     def submit(self, model, X: np.ndarray, y: np.ndarray, config) -> None:
         threads = training_threads(config.device, own_process=True)
         interval = live_interval(config.device, own_process=True)
+        config = _with_forced_threads(config)
         X = np.ascontiguousarray(X)
         _bytes_of(X)  # an array that cannot go as bytes fails here, before the trainer waits
         self.conn.send(("job", model.spec.to_json(), model.snapshot(), (X.shape, X.dtype.str),

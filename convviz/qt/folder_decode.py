@@ -122,7 +122,9 @@ def _gray_fitted(img: QImage, size: int) -> np.ndarray:
         small = img.convertToFormat(_F.Format_Grayscale8).scaled(size, size, _FIT, _SMOOTH)
     if small.format() != _F.Format_Grayscale8:
         small = small.convertToFormat(_F.Format_Grayscale8)
-    return np.multiply(_rows(small, 1, np.uint8), np.float32(1 / 255), dtype=np.float32)
+    # divided, as Pillow's path does, not multiplied by 1/255 (one ulp apart on some values):
+    # the app and `convviz train` then read a folder into the very same numbers
+    return np.divide(_rows(small, 1, np.uint8), np.float32(255), dtype=np.float32)
 
 
 SMALL_PICTURE = 128 * 128  # pixels: up to this, one decoding thread is as fast or faster

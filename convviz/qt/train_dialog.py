@@ -190,7 +190,7 @@ class TrainDialog(QDialog):
         self.val.setToolTip("Share of each class held back to check the network on images it "
                             "never trained on")
         self.augment = QCheckBox("Trickier cases: shift, rotate and resize each image a little")
-        self.augment.setChecked(True)
+        self.augment.setChecked(d.augment)
         self.device = QComboBox()
         self.device.addItem("Automatic (fastest present)", "auto")
         for dev in available_devices():
@@ -328,6 +328,8 @@ class TrainDialog(QDialog):
     def config(self):
         from ..core.training import TrainConfig
 
+        # what the dialog does not show (seed, threads, keep_best...) keeps TrainConfig's
+        # defaults: the command line's defaults too
         return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value(),
                            lr=self.lr.value(), val_split=self.val.value() / 100,
                            device=self.device.currentData(), augment=self.augment.isChecked())
@@ -350,7 +352,7 @@ class TrainDialog(QDialog):
         if self.network.currentData() == CURRENT and cur.spec.classes == spec.classes:
             model = copy.deepcopy(cur).cpu()  # keep learning from where it is
         else:
-            model = build(spec, seed=0)
+            model = build(spec, seed=self.config().seed)  # the command line's start too
         if self.samples:
             from ..core.shapes_data import make_arrays
 

@@ -229,7 +229,8 @@ class TrainingPanel(QWidget):
         _set_bar_value(self.bar, p.step)
         self.status.setText(
             f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}  ·  loss "
-            f"{p.loss:.3f}  ·  {p.images_per_second:,.0f} images/s  ·  about "
+            f"{p.loss:.3f}  ·  {p.images_per_second:,.0f} images/s{_threads_words(p.threads)}"
+            f"  ·  about "
             f"{_format_seconds(p.seconds_left)} left")
         if self._x_steps != p.steps:
             # the whole run's width from the start: the axes stay put instead of being laid out
@@ -271,6 +272,9 @@ class TrainingPanel(QWidget):
             return
         acc = f"validation accuracy {r.val_accuracy:.1%}" if r.val_accuracy is not None else \
             "no validation images"
+        if r.best_epoch not in (None, len(r.epochs)):  # an earlier epoch's weights were kept
+            acc += (f" (kept epoch {r.best_epoch}, the best; the last had "
+                    f"{r.last_val_accuracy:.1%})")
         if r.status == "done":
             self.bar.setValue(self.bar.maximum())
             where = f" on {r.device}" if r.device else ""
@@ -313,6 +317,11 @@ class TrainingPanel(QWidget):
             es = np.asarray(h.epoch_steps, np.float64)
             self.val_curve.setData(es, np.asarray(h.val_loss, np.float64))
             self.acc_curve.setData(es, 100 * np.asarray(h.val_accuracy, np.float64))
+
+
+def _threads_words(threads: int) -> str:
+    """ "  ·  2 threads" on the CPU (the count the trainer chose or was given), "" on a GPU."""
+    return f"  ·  {threads} thread{'s' if threads != 1 else ''}" if threads else ""
 
 
 # ---- the deck's backprop table ----------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""How many torch threads training uses: the count that trains fastest on this machine right now.
+
+Torch's threads wait for each other at the end of every op. On an idle machine every core helps;
+once anything else takes a core (a busy program, a notebook training, a second convviz), the
+thread that lost its core holds up the whole team at every op, and with OpenMP's spinning waits
+another PyTorch program makes it far worse (measured on 2 cores, the `shapes` network: 2 threads
+fell from about 6,000 to 850 images/s next to another 2-thread PyTorch program, where 1 thread
+kept 4,700). No fixed count is right for both, so `ThreadChooser` times a few batches at each
+candidate count when training starts, keeps the fastest, and times them again every
+`RECHECK_S` seconds or as soon as the batch time jumps (the machine got busier or quieter).
+
+OpenMP's waiting policy (OMP_WAIT_POLICY) is read once, when the OpenMP runtime loads with torch,
+so it cannot follow the machine: it is left at the runtime's default. PASSIVE waits help a team
+of 2 threads next to another PyTorch program (850 -> 3,100 images/s) but one thread does better
+still (4,700), which the chooser finds by itself, and passive waits slow every op of an idle run.
+
+A forced count (`--threads N`, TrainConfig.threads, CONVVIZ_TRAIN_THREADS=n) is used as it is.
+This module imports no torch until a count is set, and no Qt.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections import deque
+from typing import Callable
+
+FORCE_ENV = "CONVVIZ_TRAIN_THREADS"
+MAX_THREADS = 256  # a forced count above this is refused (--threads) or cut to it (environment)
+TRIAL_BATCHES = 3  # timed batches per candidate count (the median counts)
+RECHECK_S = 20.0  # s of training between two trials even when nothing seems to change
+JUMP = 1.5  # the batch time moved by this factor from the trial's figure: time them again
+RECENT = 5  # batches whose median is compared with the trial's figure
+MIN_GAP_S = 2.0  # s at least between two trials started by a jump (no trial storms)
+
+
+def forced_threads(asked: int = 0) -> int | None:
+    """The count the person forced, or None to let the chooser decide. `asked` (from
+    `--threads` / TrainConfig.threads) wins over the environment variable."""
+    if asked and asked > 0:
+        return int(asked)
+    wanted = os.environ.get(FORCE_ENV, "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return min(int(wanted), MAX_THREADS)
+    return None
+
+
+def candidates(most: int) -> list[int]:
+    """The counts worth timing, fewest first: `most`, then halving down to 1 (16 cores: 1, 2,
+    4, 8, 16). Counts in between differ little from their neighbours."""
+    counts, n = set(), max(1, most)
+    while True:
+        counts.add(n)
+        if n == 1:
+            return sorted(counts)
+        n //= 2
+
+
+def _set_torch_threads(n: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+class ThreadChooser:
+    """Times training batches and sets the thread count that trains fastest.
+
+    The loop calls `batch_started()` before each batch and `batch_done(images)` after it (only
+    the batch itself: not the callbacks, not validation). `threads` is the count in use.
+    `set_threads` and `clock` are there for tests (mocked timings)."""
+
+    def __init__(self, most: int, forced: int | None = None, *,
+                 set_threads: Callable[[int], None] = _set_torch_threads,
+                 clock: Callable[[], float] = time.perf_counter,
+                 trial_batches: int = TRIAL_BATCHES, recheck_s: float = RECHECK_S,
+                 jump: float = JUMP):
+        self.forced = forced
+        self.counts = [forced] if forced else candidates(most)
+        self._set, self._clock = set_threads, clock
+        self.trial_batches, self.recheck_s, self.jump = trial_batches, recheck_s, jump
+        self.trials = 0  # how many times the candidates were timed (a report, and for tests)
+        self.timings: dict[int, float] = {}  # count -> s per image, from the latest trial
+        self._queue: list[int] = []
+        self._samples: list[float] = []
+        self._warm_up = False
+        self._recent: deque[float] = deque(maxlen=RECENT)
+        self._baseline = 0.0
+        self._t = 0.0
+        self._checked_at = clock()
+        self.threads = self.counts[-1]  # the most: what an idle machine wants
+        self._set(self.threads)
+        if len(self.counts) > 1:
+            self._start_trial()
+
+    @property
+    def choosing(self) -> bool:
+        return bool(self._queue)
+
+    def describe(self) -> str:
+        n = self.threads
+        how = "forced" if self.forced else "chosen" if len(self.counts) > 1 else "one core"
+        return f"{n} thread{'s' if n != 1 else ''} ({how})"
+
+    def batch_started(self) -> None:
+        self._t = self._clock()
+
+    def batch_done(self, images: int) -> None:
+        if len(self.counts) == 1 or images <= 0:
+            return
+        now = self._clock()
+        per_image = (now - self._t) / images
+        if self._queue:
+            self._trial_step(per_image, now)
+            return
+        self._recent.append(per_image)
+        if now - self._checked_at >= self.recheck_s:
+            self._start_trial()
+        elif len(self._recent) == RECENT and now - self._checked_at >= MIN_GAP_S:
+            typical = statistics.median(self._recent)
+            if not self._baseline / self.jump <= typical <= self._baseline * self.jump:
+                self._start_trial()
+
+    # ---- the trial: each candidate for a few batches, the current one first --------------------
+    def _start_trial(self) -> None:
+        self.trials += 1
+        # the current count first: it needs no switch, so no warm-up batch
+        self._queue = [self.threads] + [c for c in self.counts if c != self.threads]
+        self._samples, self._warm_up = [], False
+        self.timings = {}
+
+    def _trial_step(self, per_image: float, now: float) -> None:
+        if self._warm_up:  # the first batch after a switch also starts the new thread team
+            self._warm_up = False
+            return
+        self._samples.append(per_image)
+        if len(self._samples) < self.trial_batches:
+            return
+        self.timings[self._queue.pop(0)] = statistics.median(self._samples)
+        self._samples = []
+        if self._queue:
+            self._switch(self._queue[0])
+            self._warm_up = True
+            return
+        best = min(self.timings, key=self.timings.get)
+        self._switch(best)
+        self._baseline = self.timings[best]
+        self._recent.clear()
+        self._checked_at = now
+
+    def _switch(self, n: int) -> None:
+        if n != self.threads:
+            self.threads = n
+            self._set(n)
