@@ -51,6 +51,8 @@ def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
         # optional (older files lack it): when a drawing counts as unsure, see unsure.py
         **({"unsure": json.dumps(model.calibration.to_dict())}
            if getattr(model, "calibration", None) is not None else {}),
+        # optional: the what-if edits made by hand (whatif.py), so an edited network says so
+        **({"edited": json.dumps(list(model.edits))} if getattr(model, "edits", None) else {}),
     }
 
 
@@ -125,7 +127,7 @@ def _sniff(path: Path) -> str:
 # The metadata keys convviz writes, and what each must decode to (safetensors keeps every value
 # as a string; JSON inside it). Other keys are kept as they are, unread.
 _META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict,
-              "unsure": dict}
+              "unsure": dict, "edited": list}
 
 
 def _checked_metadata(path: Path, meta) -> dict[str, str]:
@@ -250,6 +252,7 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
     check_fits(model, state, path)
     model.load_state_dict(state)
     model.calibration = _calibration(path, meta)
+    model.edits = _edits(path, meta)
     return model.to(device).eval(), {"summary": summary,
                                      "convviz_version": meta.get("convviz_version", "?")}
 
@@ -263,6 +266,15 @@ def _calibration(path, meta: dict):
     except WeightsError:
         return None
     return None if d is None else Calibration.from_dict(d)
+
+
+def _edits(path, meta: dict) -> list[str]:
+    """The optional list of hand edits, as short texts; [] when absent or malformed."""
+    try:
+        edits = _decoded(Path(path), meta, "edited", [])
+    except WeightsError:
+        return ["edited (the list of edits is unreadable)"] if "edited" in meta else []
+    return [str(e)[:200] for e in edits[:1000]]
 
 
 def check_fits(model: ConvNet, state: dict, path="weights") -> None:
