@@ -165,3 +165,30 @@ def test_the_apps_training_keeps_the_unsure_calibration(qtbot, tmp_path):
     finally:
         controller.request_stop()
         assert controller.wait(30000)
+
+
+def test_what_if_switches_off_a_map_and_every_panel_follows(live, tmp_path):
+    from convviz.core.weights import load_model
+
+    session, panel = live
+    draw_x(session)
+    w = panel.whatif
+    assert w.status.text() == "The network is as trained." and not w.undo_button.isEnabled()
+    weights_seen = []
+    session.weights_changed.connect(weights_seen.append)
+    w.layer_box.setCurrentText("conv1")
+    assert w.unit_box.maximum() == 8
+    w.unit_box.setValue(4)
+    w.off_button.click()
+    assert weights_seen and (weights_seen[-1]["layers.0.weight"][3] == 0).all()
+    assert (session.trace.layer("conv1").values[3] == 0).all()
+    assert "conv1 map 4 switched off" in w.status.text() and "Votes moved: X" in w.status.text()
+    session.export_weights(str(tmp_path / "edited.safetensors"))
+    assert load_model(tmp_path / "edited.safetensors")[0].edits == ["conv1 map 4 switched off"]
+    w.layer_box.setCurrentText("fc1")
+    w.unit_box.setValue(64)
+    w.off_button.click()
+    assert session.trace.layer("fc1").values[63] == 0
+    w.reset_button.click()
+    assert session.model.edits == [] and w.status.text() == "The network is as trained."
+    assert not (session.trace.layer("conv1").values[3] == 0).all()

@@ -157,6 +157,12 @@ class WhyPanel(QWidget):
         lay.addLayout(fool_row)
         lay.addWidget(self.fool_status)
         lay.addLayout(pair, 2)
+        self.whatif = None
+        if session is not None:
+            from .whatif_controls import WhatIfControls
+
+            self.whatif = WhatIfControls(session)
+            lay.addWidget(self.whatif)
 
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._start_occlusion)
@@ -196,6 +202,8 @@ class WhyPanel(QWidget):
             box.blockSignals(False)
         self._show_controls()
         self.status.setText("Waiting for the network…")
+        if getattr(self, "whatif", None) is not None:
+            self.whatif.set_model()
 
     def show_weights(self, snapshot) -> None:
         self._worker_model = None  # covering-up jobs copy the new weights when they next run
