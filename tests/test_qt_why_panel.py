@@ -105,21 +105,21 @@ def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
     session, panel = live
     draw_x(session)
     before = session.canvas.ink.copy()
-    panel.fool_box.setCurrentText("square")
+    panel.fool.fool_box.setCurrentText("square")
     shown = []
-    panel.fool_status.setText("")
-    panel._player.timeout.connect(lambda: shown.append(panel.fool_status.text()))
-    panel.fool_button.click()
-    qtbot.waitUntil(lambda: not panel.fool_playing, timeout=20000)
-    r = panel.fool_result
+    panel.fool.fool_status.setText("")
+    panel.fool._player.timeout.connect(lambda: shown.append(panel.fool.fool_status.text()))
+    panel.fool.fool_button.click()
+    qtbot.waitUntil(lambda: not panel.fool.fool_playing, timeout=20000)
+    r = panel.fool.fool_result
     assert r.fooled and len(shown) >= 2  # the steps were shown one by one
     session.flush()
     assert session.trace.classes[session.trace.winner] == "square"
-    assert f"{r.changed_pixels} pixels changed" in panel.fool_status.text()
-    assert panel.undo_button.isEnabled()
-    panel.undo_button.click()
+    assert f"{r.changed_pixels} pixels changed" in panel.fool.fool_status.text()
+    assert panel.fool.undo_button.isEnabled()
+    panel.fool.undo_button.click()
     np.testing.assert_array_equal(session.canvas.ink, before)
-    assert not panel.undo_button.isEnabled()
+    assert not panel.fool.undo_button.isEnabled()
 
 
 def test_votes_panel_says_when_it_is_unsure(qtbot):

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from convviz.core.bundled import preset_model
 from convviz.core.imageio import save_png
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays, render_shape
 from convviz.core.training import TrainConfig, train
-from convviz.core.unsure import DEFAULT, QUANTILE, Calibration, calibrate, judge
+from convviz.core.unsure import QUANTILE, Calibration, calibrate, judge
 from convviz.core.weights import load_model, metadata_for, save_model
 
 ROOT = Path(__file__).resolve().parents[1]

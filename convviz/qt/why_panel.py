@@ -1,14 +1,11 @@
-"""Where it looked, and Fool it: a panel over the person's own drawing.
+"""Where it looked: a panel over the person's own drawing, with Fool it (fool_controls.py) and
+What if (whatif_controls.py) under it.
 
 Grad-CAM and saliency take one forward and one backward pass (about a millisecond on the bundled
 networks), so they follow every trace while the panel is on screen. Covering up runs the network
 once per patch position: it waits until the pen lifts and the drawing has settled, then runs in
 a QThread the way the session's preset loader does (a generation number: a newer drawing makes
 an older job stop early and its result is dropped; newest drawing wins).
-
-Fool it runs its steps on the window's thread (at most DEFAULT_MAX_STEPS forward and backward
-passes, tens of milliseconds here), then plays them back one by one, and puts the fooled drawing
-on the canvas as one undo step, so the canvas's Undo brings the original back.
 """
 
 from __future__ import annotations
@@ -16,12 +13,12 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QThread, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from convviz.core.heatmap import overlay_rgb
+
+from .map_view import MapView
 
 METHODS = {  # key -> (name in the app, what it shows, in the app's words)
     "occlusion": ("Covering up",
@@ -41,34 +38,8 @@ METHODS = {  # key -> (name in the app, what it shows, in the app's words)
                  "often speckled, because single pixels matter little on their own."),
 }
 SETTLE_MS = 150  # covering up starts when no change came for this long and the pen is up
-STEP_MS = 70  # one step of Fool it shown this long: slow enough to watch
 ANSWER = "the answer"  # the class chooser's first entry: explain whatever the network says
 _RUNNING: set = set()  # jobs still running; kept here so none is destroyed mid-run
-
-
-class MapView(QWidget):
-    """An (H, W, 3) uint8 picture scaled to fit, square, whole pixels kept sharp."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rgb = None
-        self._image = None
-        self.setMinimumSize(120, 120)
-
-    def set_rgb(self, rgb) -> None:
-        self.rgb = np.ascontiguousarray(rgb, np.uint8)
-        h, w, _ = self.rgb.shape
-        self._image = QImage(self.rgb.data, w, h, 3 * w, QImage.Format_RGB888)
-        self.update()
-
-    def paintEvent(self, event):  # noqa: N802
-        if self._image is None:
-            return
-        side = min(self.width(), self.height())
-        p = QPainter(self)
-        p.drawImage(QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side),
-                    self._image)
-        p.end()
 
 
 class _OcclusionJob(QThread):
@@ -104,11 +75,9 @@ class WhyPanel(QWidget):
         self.session = session
         self.spec = None
         self.explanation = None  # the core Explanation shown
-        self.fool_result = None
         self._trace = None
         self._generation = 0
         self._worker_model = None  # a copy of the network for covering-up jobs
-        self._steps: list = []
 
         self.method_box = _combo("How to find where the network looked")
         for key, (name, _) in METHODS.items():
@@ -129,24 +98,6 @@ class WhyPanel(QWidget):
         self.status.setWordWrap(True)
         self.view = MapView()
 
-        self.fool_box = _combo("Fool it: the class to push the drawing towards")
-        self.fool_button = QPushButton("Fool it")
-        self.fool_button.setToolTip("Nudge the drawing in small gradient steps until the "
-                                    "network says the chosen class")
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Bring back the drawing before it was fooled")
-        self.undo_button.setEnabled(False)  # until a fooled drawing is on the canvas
-        fool_row = QHBoxLayout()
-        for w in (QLabel("Fool it into saying"), self.fool_box, self.fool_button,
-                  self.undo_button):
-            fool_row.addWidget(w)
-        fool_row.addStretch(1)
-        self.fool_status = QLabel("")
-        self.fool_status.setWordWrap(True)
-        self.original_view, self.fooled_view = MapView(), MapView()
-        pair = QHBoxLayout()
-        pair.addWidget(self.original_view)
-        pair.addWidget(self.fooled_view)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -154,26 +105,21 @@ class WhyPanel(QWidget):
         lay.addWidget(self.about)
         lay.addWidget(self.status)
         lay.addWidget(self.view, 3)
-        lay.addLayout(fool_row)
-        lay.addWidget(self.fool_status)
-        lay.addLayout(pair, 2)
-        self.whatif = None
-        if session is not None:
+        self.fool = self.whatif = None
+        if session is not None:  # both change the session's drawing or network
+            from .fool_controls import FoolControls
             from .whatif_controls import WhatIfControls
 
-            self.whatif = WhatIfControls(session)
+            self.fool, self.whatif = FoolControls(session), WhatIfControls(session)
+            lay.addWidget(self.fool, 2)
             lay.addWidget(self.whatif)
 
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._start_occlusion)
-        self._player = QTimer(self, interval=STEP_MS)
-        self._player.timeout.connect(self._play_step)
         self.method_box.currentIndexChanged.connect(self._settings_changed)
         self.class_box.currentIndexChanged.connect(self._settings_changed)
         self.layer_box.currentIndexChanged.connect(self._settings_changed)
         self.patch_box.valueChanged.connect(self._settings_changed)
-        self.fool_button.clicked.connect(self.fool_it)
-        self.undo_button.clicked.connect(self.undo_fool)
         if session is not None:
             self.set_model(session.spec, session.snapshot)
 
@@ -187,10 +133,8 @@ class WhyPanel(QWidget):
             box.blockSignals(True)
         self.class_box.clear()
         self.class_box.addItem(ANSWER, None)
-        self.fool_box.clear()
         for c in spec.classes:
             self.class_box.addItem(c, c)
-            self.fool_box.addItem(c, c)
         self.layer_box.clear()
         for s in spec.shapes():
             if s.kind == "conv":
@@ -202,8 +146,9 @@ class WhyPanel(QWidget):
             box.blockSignals(False)
         self._show_controls()
         self.status.setText("Waiting for the network…")
-        if getattr(self, "whatif", None) is not None:
-            self.whatif.set_model()
+        for part in (getattr(self, "fool", None), getattr(self, "whatif", None)):
+            if part is not None:
+                part.set_model()
 
     def show_weights(self, snapshot) -> None:
         self._worker_model = None  # covering-up jobs copy the new weights when they next run
@@ -244,7 +189,7 @@ class WhyPanel(QWidget):
         try:
             e = explain(model, trace.input, self.method, self.class_box.currentData(), layer)
         except Exception as err:  # e.g. a network with no convolution: said, not raised
-            self.status.setText(f"Cannot explain this: {err}")
+            self.status.setText(f"Cannot explain this: {_escape(err)}")
             return
         self._show(e, trace.input)
 
@@ -273,7 +218,7 @@ class WhyPanel(QWidget):
 
     def _occlusion_failed(self, message: str, generation: int) -> None:
         if generation == self._generation:
-            self.status.setText(f"Cannot explain this: {message}")
+            self.status.setText(f"Cannot explain this: {_escape(message)}")
 
     def _show(self, e, image) -> None:
         self.explanation = e
@@ -289,64 +234,6 @@ class WhyPanel(QWidget):
         """Block until covering-up jobs end (tests, closing the window)."""
         for job in list(_RUNNING):
             job.wait(ms)
-
-    # ---- fool it ---------------------------------------------------------------------------
-    def fool_it(self) -> None:
-        from convviz.core.fool import fool
-
-        s = self.session
-        if s is None or s.model is None:
-            return
-        if self._player.isActive():  # a run still playing: finish it first (one undo step each)
-            self._player.stop()
-            self._steps = []
-            self._fool_finished(self.fool_result)
-        original = s.canvas.as_input()  # (H, W)
-        try:
-            r = fool(s.model, original, self.fool_box.currentData())
-        except Exception as err:
-            self.fool_status.setText(f"Cannot fool it: {err}")
-            return
-        self.fool_result = r
-        self._steps = [st for st in r.steps if st.image is not None]
-        self.original_view.set_rgb(overlay_rgb(self._ink(r.original), np.zeros(original.shape)))
-        self._player.start()
-        self._play_step()
-
-    def _ink(self, image) -> np.ndarray:
-        lo, hi = self.spec.value_range
-        return (np.asarray(image).reshape(-1, *np.shape(image)[-2:]).mean(0) - lo) / (hi - lo)
-
-    def _play_step(self) -> None:
-        r = self.fool_result
-        if not self._steps:
-            self._player.stop()
-            return self._fool_finished(r)
-        st = self._steps.pop(0)
-        changed = np.abs(st.image - r.original).max(0)
-        self.fooled_view.set_rgb(overlay_rgb(self._ink(st.image), changed))
-        self.fool_status.setText(f"step {st.number}: it says {_escape(self.spec.classes[st.said])}")
-
-    def _fool_finished(self, r) -> None:
-        self.fooled_view.set_rgb(overlay_rgb(self._ink(r.final), r.changed))
-        said = f"it now says <b>{_escape(r.target_name)}</b>" if r.fooled else (
-            f"it still does not say {_escape(r.target_name)} after {len(r.steps) - 1} steps")
-        self.fool_status.setText(
-            f"{said}: {r.changed_pixels} pixels changed, by {r.mean_change:.2f} on average "
-            f"and {r.largest_change:.2f} at most. Left: the original; right: the changes.")
-        self.session.canvas.set_input(r.final[0])  # one undo step: Undo brings the original
-        self.undo_button.setEnabled(True)
-
-    def undo_fool(self) -> None:
-        """Put the drawing from before the last Fool it back (the canvas's own undo step)."""
-        if self.undo_button.isEnabled() and self.session is not None:
-            self.session.canvas.undo()
-        self.undo_button.setEnabled(False)
-
-    @property
-    def fool_playing(self) -> bool:
-        return self._player.isActive()
-
 
 def _escape(text: str) -> str:
     import html
