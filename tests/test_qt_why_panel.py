@@ -192,3 +192,20 @@ def test_what_if_switches_off_a_map_and_every_panel_follows(live, tmp_path):
     w.reset_button.click()
     assert session.model.edits == [] and w.status.text() == "The network is as trained."
     assert not (session.trace.layer("conv1").values[3] == 0).all()
+
+
+def test_the_map_can_be_laid_over_the_canvas(make_window, qtbot):
+    window = make_window("shapes")
+    panel, canvas_view = window.panels["why"], window.canvas_panel.view
+    pick(panel, "gradcam")
+    draw_x(window.session)
+    panel.show_trace(window.session.trace)  # as if its tab were in front
+    assert canvas_view._overlay is None  # off until asked for
+    panel.on_canvas.setChecked(True)
+    img = canvas_view._overlay
+    assert img is not None and img.width() == 28 and img.height() == 28
+    alpha = [img.pixelColor(x, y).alpha() for y in range(28) for x in range(28)]
+    assert max(alpha) > 150 and min(alpha) == 0  # strong where it looked, clear elsewhere
+    canvas_view.grab()  # paints with the overlay without trouble
+    panel.on_canvas.setChecked(False)
+    assert canvas_view._overlay is None

@@ -32,6 +32,15 @@ def overlay_rgb(ink: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.round(base * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8)
 
 
+def overlay_rgba(m: np.ndarray) -> np.ndarray:
+    """(H, W) map -> (H, W, 4) uint8 colours whose opacity follows the map: to lay over a
+    drawing that is painted separately (the app's canvas)."""
+    n = normalised(m)[..., None]  # (H, W, 1)
+    rgb = np.where(n >= 0, HOT, COLD)  # (H, W, 3)
+    alpha = np.abs(n) * STRENGTH * 255.0
+    return np.concatenate([rgb, alpha], axis=2).round().clip(0, 255).astype(np.uint8)
+
+
 def enlarged(rgb: np.ndarray, at_least: int = 256) -> np.ndarray:
     """Whole-pixel enlargement (nearest) so that a 28x28 map is big enough to see."""
     k = max(1, -(-at_least // max(rgb.shape[0], 1)))

@@ -60,6 +60,7 @@ PANELS: list[PanelEntry] = [
 EXTENSIONS: list[str] = [
     "convviz.qt.deck_wiring:connect_architecture",  # Apply builds the network; Train asks
     "convviz.qt.training_wiring:connect_training",  # the Train menu, the run, closing mid-run
+    "convviz.qt.why_panel:connect_canvas_overlay",  # where it looked, over the canvas
 ]
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from PySide6.QtCore import QThread, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QThread, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
+                               QWidget)
 
-from convviz.core.heatmap import overlay_rgb
+from convviz.core.heatmap import overlay_rgb, overlay_rgba
 
 from .map_view import MapView
 
@@ -70,6 +71,8 @@ def _combo(tip: str) -> QComboBox:
 
 
 class WhyPanel(QWidget):
+    overlay_changed = Signal(object)  # (n, n, 4) uint8 for the canvas, or None: see EXTENSIONS
+
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.session = session
@@ -87,8 +90,11 @@ class WhyPanel(QWidget):
         self.patch_box = QSpinBox()
         self.patch_box.setToolTip("Covering up: the side of the blank square, in pixels")
         self.patch_box.setPrefix("patch ")
+        self.on_canvas = QCheckBox("On the canvas")
+        self.on_canvas.setToolTip("Lay the map over your drawing on the canvas too")
         controls = QHBoxLayout()
-        for w in (self.method_box, self.class_box, self.layer_box, self.patch_box):
+        for w in (self.method_box, self.class_box, self.layer_box, self.patch_box,
+                  self.on_canvas):
             controls.addWidget(w)
         controls.addStretch(1)
         self.about = QLabel(METHODS["occlusion"][1])
@@ -120,8 +126,12 @@ class WhyPanel(QWidget):
         self.class_box.currentIndexChanged.connect(self._settings_changed)
         self.layer_box.currentIndexChanged.connect(self._settings_changed)
         self.patch_box.valueChanged.connect(self._settings_changed)
+        self.on_canvas.toggled.connect(lambda _: self._send_overlay())
         if session is not None:
             self.set_model(session.spec, session.snapshot)
+        app = QCoreApplication.instance()
+        if app is not None:  # a covering-up job still running as the app quits is waited for
+            app.aboutToQuit.connect(WhyPanel.wait_for_jobs)
 
     # ---- plain calls from the session ------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
@@ -146,6 +156,7 @@ class WhyPanel(QWidget):
             box.blockSignals(False)
         self._show_controls()
         self.status.setText("Waiting for the network…")
+        self._send_overlay()  # the old network's map no longer fits
         for part in (getattr(self, "fool", None), getattr(self, "whatif", None)):
             if part is not None:
                 part.set_model()
@@ -171,6 +182,7 @@ class WhyPanel(QWidget):
     def _settings_changed(self, *_):
         self._show_controls()
         self.explanation = None
+        self._send_overlay()
         if self._trace is not None:
             self.show_trace(self._trace)
 
@@ -225,9 +237,15 @@ class WhyPanel(QWidget):
         lo, hi = self.spec.value_range
         ink = (np.asarray(image).reshape(-1, *e.map.shape).mean(0) - lo) / (hi - lo)
         self.view.set_rgb(overlay_rgb(ink, e.map))
+        self._send_overlay()
         where = f" at {e.layer}" if e.layer else f", patch {e.patch}" if e.patch else ""
         self.status.setText(f"{METHODS[e.method][0]}{where}: where the vote for "
                             f"<b>{_escape(e.class_name)}</b> ({e.vote:+.2f}) comes from")
+
+    def _send_overlay(self) -> None:
+        e = self.explanation
+        on = self.on_canvas.isChecked() and e is not None
+        self.overlay_changed.emit(overlay_rgba(e.map) if on else None)
 
     @staticmethod
     def wait_for_jobs(ms: int = 30000) -> None:
@@ -239,3 +257,10 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(str(text))
+
+
+def connect_canvas_overlay(window) -> None:
+    """EXTENSIONS entry: the panel's map, when asked for, drawn over the window's canvas."""
+    panel = window.panels.get("why")
+    if panel is not None:
+        panel.overlay_changed.connect(window.canvas_panel.view.set_overlay)
