@@ -209,3 +209,22 @@ def test_the_map_can_be_laid_over_the_canvas(make_window, qtbot):
     canvas_view.grab()  # paints with the overlay without trouble
     panel.on_canvas.setChecked(False)
     assert canvas_view._overlay is None
+
+
+def test_clicking_a_vote_bar_or_a_feature_map_chooses_what_is_explained(make_window, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    window = make_window("shapes")
+    panel = window.panels["why"]
+    pick(panel, "gradcam")
+    draw_x(window.session)
+    chart = window.panels["votes"].view
+    row = (chart.height() - 20) / 6
+    qtbot.mouseClick(chart, Qt.LeftButton, pos=QPoint(chart.width() // 2, int(10 + 2.5 * row)))
+    assert panel.class_box.currentText() == "square"  # the third bar
+    panel.show_trace(window.session.trace)
+    assert panel.explanation.class_name == "square"
+    window.panels["feature_maps"].view.clicked.emit("pool1", 2)
+    assert panel.layer_box.currentText() == "conv1"
+    window.panels["feature_maps"].view.clicked.emit("relu2", 0)
+    assert panel.layer_box.currentText() == "conv2"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -35,6 +35,8 @@ class Bars:
 
 
 class BarChart(QWidget):
+    row_clicked = Signal(int)  # the row under a left click (a class, in the votes)
+
     def __init__(self, rows: int = 6, parent=None):
         super().__init__(parent)
         self.rows = rows  # rows expected, for the size hint before the first bars arrive
@@ -61,6 +63,14 @@ class BarChart(QWidget):
             self.updateGeometry()
         self.bars = bars
         self.update()
+
+    def mousePressEvent(self, event):  # noqa: N802
+        n = len(self.bars.values)
+        if n and event.button() == Qt.LeftButton:
+            i = int((event.position().y() - PAD) // ((self.height() - 2 * PAD) / n))
+            if 0 <= i < n:
+                self.row_clicked.emit(i)
+        super().mousePressEvent(event)
 
     # ---- painting --------------------------------------------------------------------------
     def paintEvent(self, event):  # noqa: N802

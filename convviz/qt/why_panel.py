@@ -242,6 +242,17 @@ class WhyPanel(QWidget):
         self.status.setText(f"{METHODS[e.method][0]}{where}: where the vote for "
                             f"<b>{_escape(e.class_name)}</b> ({e.vote:+.2f}) comes from")
 
+    def choose_layer(self, name: str) -> None:
+        """Grad-CAM at the convolution that made layer `name` (a conv, or the ReLU or pooling
+        after it)."""
+        conv = None
+        for s in self.spec.shapes():
+            conv = s.name if s.kind == "conv" else conv
+            if s.name == name:
+                break
+        if conv is not None and self.layer_box.findText(conv) >= 0:
+            self.layer_box.setCurrentText(conv)
+
     def _send_overlay(self) -> None:
         e = self.explanation
         on = self.on_canvas.isChecked() and e is not None
@@ -260,7 +271,16 @@ def _escape(text: str) -> str:
 
 
 def connect_canvas_overlay(window) -> None:
-    """EXTENSIONS entry: the panel's map, when asked for, drawn over the window's canvas."""
+    """EXTENSIONS entry: the panel's map, when asked for, drawn over the window's canvas; a
+    click on a class's vote bar explains that class; a click on a map in the feature maps
+    makes its convolution the one Grad-CAM weighs."""
     panel = window.panels.get("why")
-    if panel is not None:
-        panel.overlay_changed.connect(window.canvas_panel.view.set_overlay)
+    if panel is None:
+        return
+    panel.overlay_changed.connect(window.canvas_panel.view.set_overlay)
+    votes = window.panels.get("votes")
+    if votes is not None and hasattr(votes.view, "row_clicked"):
+        votes.view.row_clicked.connect(lambda i: panel.class_box.setCurrentIndex(i + 1))
+    maps = window.panels.get("feature_maps")
+    if maps is not None and hasattr(maps, "view") and hasattr(maps.view, "clicked"):
+        maps.view.clicked.connect(lambda layer, _index: panel.choose_layer(layer))
