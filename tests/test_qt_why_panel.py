@@ -228,3 +228,29 @@ def test_clicking_a_vote_bar_or_a_feature_map_chooses_what_is_explained(make_win
     assert panel.layer_box.currentText() == "conv1"
     window.panels["feature_maps"].view.clicked.emit("relu2", 0)
     assert panel.layer_box.currentText() == "conv2"
+
+
+def test_drawing_a_feature_by_hand(live, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    session, panel = live
+    draw_x(session)
+    editor = panel.whatif.kernel_editor
+    editor.layer_box.setCurrentText("conv1")
+    editor.feature_box.setValue(2)
+    np.testing.assert_array_equal(editor.grid.values, session.snapshot["layers.0.weight"][1, 0])
+    assert not editor.channel_box.isVisible()  # conv1 reads one map
+    editor.grid.resize(100, 100)
+    editor.value_box.setValue(0.5)
+    qtbot.mouseClick(editor.grid, Qt.LeftButton, pos=QPoint(10, 10))  # top-left cell: +0.5
+    qtbot.mouseClick(editor.grid, Qt.RightButton, pos=QPoint(90, 90))  # bottom-right: -0.5
+    assert editor.grid.values[0, 0] == 0.5 and editor.grid.values[4, 4] == -0.5
+    editor.apply_button.click()
+    w = session.snapshot["layers.0.weight"][1, 0]
+    assert w[0, 0] == 0.5 and w[4, 4] == -0.5
+    assert session.model.edits == ["conv1 feature 2 drawn by hand"]
+    assert "drawn by hand" in panel.whatif.status.text()
+    editor.layer_box.setCurrentText("conv2")
+    assert editor.channel_box.isVisible() and editor.channel_box.maximum() == 8
+    panel.whatif.undo_button.click()
+    assert session.model.edits == [] and session.snapshot["layers.0.weight"][1, 0, 0, 0] != 0.5

@@ -1,5 +1,5 @@
-"""What if: switch off a feature map or a neuron of the live network, watch every panel follow,
-undo one edit or reset them all. A row of controls inside the "Where it looked" panel.
+"""What if: switch off a feature map or a neuron of the live network, or draw a feature by hand
+(kernel_editor.py); watch every panel follow; undo one edit or reset them all. A row of controls inside the "Where it looked" panel.
 
 The edits change the session's network itself (core/whatif.py); the session is then given the
 edited weights (`apply_snapshot`), so every panel redraws as it does for new weights, and this
@@ -11,7 +11,10 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from .kernel_editor import KernelEditor
 
 
 class WhatIfControls(QWidget):
@@ -38,11 +41,15 @@ class WhatIfControls(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(row)
+        self.kernel_editor = KernelEditor()  # draw a feature by hand
+        lay.addWidget(self.kernel_editor)
         lay.addWidget(self.status)
         self.layer_box.currentIndexChanged.connect(self._layer_chosen)
         self.off_button.clicked.connect(self.switch_off)
         self.undo_button.clicked.connect(lambda: self._apply(lambda e: e.undo()))
         self.reset_button.clicked.connect(lambda: self._apply(lambda e: e.reset()))
+        self.kernel_editor.apply_kernel.connect(
+            lambda layer, f, values: self._apply(lambda e: e.set_kernel(layer, f, values)))
         self.set_model()
 
     def edits(self):
@@ -65,6 +72,7 @@ class WhatIfControls(QWidget):
                 self.layer_box.addItem(s.name, s.shape[0])
         self.layer_box.blockSignals(False)
         self._layer_chosen()
+        self.show_weights(self.session.snapshot)
         self._show_state()
 
     def _layer_chosen(self, *_) -> None:
@@ -86,7 +94,13 @@ class WhatIfControls(QWidget):
             self.status.setText(html.escape(f"Cannot edit: {err}"))
             return
         s.apply_snapshot(s.model.snapshot())  # every panel follows, the drawing re-traced
+        self.show_weights(s.snapshot)
         self._show_state(before)
+
+    def show_weights(self, snapshot) -> None:
+        """New weights (training, an edit, a file): the kernel editor shows them."""
+        if snapshot is not None:
+            self.kernel_editor.set_network(self.session.spec, snapshot)
 
     def _show_state(self, before=None) -> None:
         model = self.session.model

@@ -163,6 +163,8 @@ class WhyPanel(QWidget):
 
     def show_weights(self, snapshot) -> None:
         self._worker_model = None  # covering-up jobs copy the new weights when they next run
+        if self.whatif is not None:
+            self.whatif.show_weights(snapshot)
 
     def show_trace(self, trace) -> None:
         self._trace = trace
