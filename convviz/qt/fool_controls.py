@@ -47,6 +47,8 @@ class FoolControls(QWidget):
         pair = QHBoxLayout()
         pair.addWidget(self.original_view)
         pair.addWidget(self.fooled_view)
+        for view in (self.original_view, self.fooled_view):
+            view.hide()  # until there is a run to show
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(row)
@@ -86,6 +88,8 @@ class FoolControls(QWidget):
         self.fool_result = r
         self._steps = [st for st in r.steps if st.image is not None]
         self.original_view.set_rgb(overlay_rgb(self._ink(r.original), np.zeros(original.shape)))
+        self.original_view.show()
+        self.fooled_view.show()
         self._player.start()
         self._play_step()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QPushButton, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QWidget)
 
 from . import theme
 
@@ -83,12 +83,13 @@ class KernelEditor(QWidget):
         self.value_box = QDoubleSpinBox()
         self.value_box.setRange(0.0, 100.0)
         self.value_box.setValue(1.0)
+        self.value_box.setPrefix("paint ±")
         self.value_box.setToolTip("What a click paints: +value (left) or -value (right)")
         self.grid = KernelPaint()
         self.apply_button = QPushButton("Apply feature")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (self.layer_box, self.feature_box, self.channel_box, self.value_box, self.grid,
+        for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box, self.value_box, self.grid,
                   self.apply_button):
             row.addWidget(w)
         row.addStretch(1)
