@@ -80,7 +80,7 @@ def cmd_explain(args) -> int:
         out = {"method": e.method, "class": e.class_name, "class_index": e.cls,
                "vote": _number(e.vote), "layer": e.layer, "patch": e.patch, "stride": e.stride,
                "shape": list(e.map.shape), "map": _grid(e.map)}
-        print(json.dumps(out))
+        print(json.dumps(out, allow_nan=False))  # never NaN or Infinity: not JSON
     else:
         where = f" at {e.layer}" if e.layer else ""
         print(f"{args.method}{where} for {e.class_name}: wrote {args.out}")

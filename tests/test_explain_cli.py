@@ -97,3 +97,12 @@ def test_mistakes_are_one_line(work, key, words):
     for w in words:
         assert w in lines[0]
     assert p.stdout == ""
+
+
+def test_non_finite_numbers_become_null():
+    from convviz.explain_cli import _grid, _number
+
+    grid = _grid(np.array([[np.nan, 1.5], [np.inf, -np.inf]], np.float32))
+    assert grid == [[None, 1.5], [None, None]]
+    assert _number(float("nan")) is None and _number(2.0) == 2.0
+    json.dumps({"map": grid}, allow_nan=False)  # valid JSON
