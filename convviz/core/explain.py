@@ -187,8 +187,8 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
         xb = x.repeat(len(part), 1, 1, 1)  # (p, C, H, W)
         for k, (r, q) in enumerate(part):
             xb[k, :, r:r + patch, q:q + patch] = background
-        drops.append(base - model(xb)[:, c].double())  # (p,)
-    drop = torch.cat(drops).cpu().numpy()  # (P,)
+        drops.append(model(xb)[:, c].float().cpu())  # (p,); no float64 on every device (MPS)
+    drop = base - torch.cat(drops).numpy().astype(np.float64)  # (P,)
     total = np.zeros((n, n), np.float64)
     count = np.zeros((n, n), np.float64)
     for (r, q), d in zip(starts, drop):
