@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import signal
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__
 from .core.errors import ConvvizError
@@ -96,6 +100,7 @@ def main(argv=None) -> int:
     multiprocessing.freeze_support()  # a frozen Windows build's trainer process starts here
     args = _parser().parse_args(argv)
     try:
+        check_numbers(args)
         if args.command is None:
             from .app import run_app, screenshot  # Qt only when a window is wanted
 
@@ -112,13 +117,44 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_ERROR
+    except OSError as e:  # a write that failed (full disk, read-only folder): one line, always
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"convviz: error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+# The numbers each command takes, with their ranges (low, high), both ends allowed. Checked
+# before anything runs, so `--seed -1` or `--per-class -5` is one line, not a traceback or a
+# report of "-30 images" (limits.py holds the bounds).
+def _number_ranges():
+    from .core import limits
+
+    lo_size, hi_size = limits.SHAPES_SIZE_RANGE
+    return {
+        "shapes": {"per_class": (1, limits.SHAPES_PER_CLASS_MAX), "seed": (0, limits.SEED_MAX),
+                   "size": (lo_size, hi_size)},
+        "train": {"epochs": (1, limits.EPOCHS_MAX), "batch_size": (1, limits.BATCH_SIZE_MAX),
+                  "lr": (0.0, limits.LR_MAX), "val_split": (0.0, limits.VAL_SPLIT_MAX),
+                  "seed": (0, limits.SEED_MAX)},
+    }
+
+
+def check_numbers(args) -> None:
+    """Every number on the command line finite and in its range, or one line naming it."""
+    for name, (lo, hi) in _number_ranges().get(args.command, {}).items():
+        value = getattr(args, name)
+        option = "--" + name.replace("_", "-")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConvvizError(f"{option} must be a finite number, got {value}")
+        if name == "lr" and value <= lo:  # a learning rate of 0 learns nothing
+            raise ConvvizError(f"{option} must be above 0, got {value:g}")
+        if not lo <= value <= hi:
+            raise ConvvizError(f"{option} must be between {lo:g} and {hi:g}, got {value:g}")
 
 
 def cmd_shapes(args) -> int:
     from .core.shapes_data import write_folder
 
-    if args.size < 5:
-        raise ConvvizError(f"--size must be at least 5 pixels, got {args.size}")
     counts = write_folder(args.out_dir, args.per_class, args.seed, args.size)
     print(f"wrote {sum(counts.values())} images of {len(counts)} classes "
           f"({', '.join(counts)}) to {args.out_dir}")
@@ -189,18 +225,55 @@ def cmd_train(args) -> int:
                  else "CPU (1 thread)")
     print(f"training {spec.name} on {where}", file=sys.stderr)
     progress = _Progress()
-    result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
-                   on_epoch=progress.epoch)
-    if result.status == "diverged":
-        print(f"convviz: warning: {result.message}", file=sys.stderr)
-    save_model(model, args.out, result.summary() | {"folder": str(args.folder)})
-    print(f"saved {args.out}")
-    print(f"final validation accuracy: {_accuracy_words(result)}")
+    with _FirstCtrlCStops() as stop_requested:
+        result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
+                       on_epoch=progress.epoch, should_stop=stop_requested)
+    out = _out_path(args.out, result.status)
+    save_model(model, out, result.summary() | {"folder": str(args.folder)})
     if result.threads:
         print(f"trained at {result.images_per_second:,.0f} images/s on {result.threads} CPU "
               f"thread{'s' if result.threads != 1 else ''}"
               f"{' (forced)' if forced else ''}", file=sys.stderr)
-    return 0 if result.status != "diverged" else EXIT_ERROR
+    if result.status != "done":
+        # a run that diverged or was stopped never replaces what is at --out: its weights go
+        # beside it, and the exit status says it did not finish
+        print(f"convviz: warning: training {result.status} ({result.message}); its weights "
+              f"went to {out}, not {args.out}", file=sys.stderr)
+        return 130 if result.status == "stopped" else EXIT_ERROR
+    print(f"saved {out}")
+    print(f"final validation accuracy: {_accuracy_words(result)}")
+    return 0
+
+
+def _out_path(out, status: str) -> Path:
+    """--out for a finished run; NAME.diverged.EXT or NAME.stopped.EXT beside it otherwise."""
+    out = Path(out)
+    return out if status == "done" else out.with_name(f"{out.stem}.{status}{out.suffix}")
+
+
+class _FirstCtrlCStops:
+    """While training: the first Ctrl-C stops the run after its batch (what it learned is
+    kept, beside --out); a second one interrupts at once."""
+
+    def __enter__(self):
+        self.requested = False
+        try:
+            self.old = signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread (called from a test's thread): no handler
+            self.old = None
+        return lambda: self.requested
+
+    def _on_sigint(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nconvviz: stopping after this batch (Ctrl-C again to quit at once)",
+              file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+        return False
 
 
 def _accuracy_words(result) -> str:
@@ -224,6 +297,9 @@ def _load_weights(path):
     return model
 
 
+NOT_FINITE = "the network's votes are not finite numbers (NaN or infinity): no answer"
+
+
 def cmd_predict(args) -> int:
     from .core.imageio import load_input
     from .core.unsure import judge
@@ -234,21 +310,50 @@ def cmd_predict(args) -> int:
     for path in args.images:
         image = load_input(path, spec.input_size, spec.value_range)
         t = model.trace(image)
+        finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
         unsure, reason = judge(t.votes, image, spec.value_range,
                                getattr(model, "calibration", None))
-        rows.append({"path": path, "class": spec.classes[t.winner],
-                     "votes": dict(zip(spec.classes, map(float, t.votes))),
-                     "probabilities": dict(zip(spec.classes, map(float, t.probabilities))),
-                     "unsure": unsure, "reason": reason})
+        row = {"path": path, "class": spec.classes[t.winner] if finite else None,
+               "votes": dict(zip(spec.classes, map(float, t.votes))),
+               "probabilities": dict(zip(spec.classes, map(float, t.probabilities))),
+               "unsure": unsure, "reason": reason}
+        rows.append(row if finite else row | {"message": NOT_FINITE})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json_text(rows, indent=2))
     else:
         for r in rows:
-            p = r["probabilities"][r["class"]]
             votes = "  ".join(f"{c} {v:+.2f}" for c, v in r["votes"].items())
-            unsure = f"   unsure: {r['reason']}" if r["unsure"] else ""
-            print(f"{r['path']}: {r['class']} ({p:.0%})   votes: {votes}{unsure}")
+            answer = (f"{r['class']} ({r['probabilities'][r['class']]:.0%})" if r["class"]
+                      is not None else f"no answer ({NOT_FINITE.split(':')[0]})")
+            unsure = f"   unsure: {r['reason']}" if r["unsure"] and r["class"] is not None else ""
+            print(f"{r['path']}: {answer}   votes: {votes}{unsure}")
     return 0
+
+
+def json_text(data, **dumps_args) -> str:
+    """JSON that every reader accepts: NaN and infinity (which json.dumps writes as bare NaN,
+    Infinity) become null, and one warning line on stderr says how many there were."""
+    try:
+        return json.dumps(data, allow_nan=False, **dumps_args)
+    except ValueError:
+        pass
+    count = 0
+
+    def clean(v):
+        nonlocal count
+        if isinstance(v, float) and not math.isfinite(v):
+            count += 1
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    text = json.dumps(clean(data), allow_nan=False, **dumps_args)
+    print(f"convviz: warning: {count} values were not finite numbers (NaN or infinity); "
+          f"they are null in the JSON", file=sys.stderr)
+    return text
 
 
 def _grid_text(a) -> str:
@@ -272,7 +377,9 @@ def cmd_trace(args) -> int:
                "layers": [{"name": lt.name, "kind": lt.kind, "shape": list(lt.values.shape),
                            "values": lt.values.tolist()} for lt in t.layers],
                "votes": t.votes.tolist(), "probabilities": t.probabilities.tolist()}
-        print(json.dumps(out))
+        if not np.isfinite(t.votes).all():
+            out["message"] = NOT_FINITE
+        print(json_text(out))
         return 0
     print(f"{spec.name}: input {'x'.join(map(str, t.input.shape))}")
     for lt in t.layers:
@@ -285,7 +392,8 @@ def cmd_trace(args) -> int:
     print("\nvotes:        " + "  ".join(f"{c} {v:+.3f}" for c, v in zip(spec.classes, t.votes)))
     print("probabilities: " + "  ".join(f"{c} {v:.1%}" for c, v in
                                          zip(spec.classes, t.probabilities)))
-    print(f"answer: {spec.classes[t.winner]}")
+    print(f"answer: {spec.classes[t.winner]}" if np.isfinite(t.votes).all() else
+          f"answer: none ({NOT_FINITE.split(':')[0]})")
     return 0
 
 

@@ -228,7 +228,7 @@ def test_errors_are_one_line_without_traceback(work, tmp_path, capsys):
                                   "the folder"),
         "unknown out format": (("train", data, "--out", d / "m.h5"), "unknown weights format"),
         "bad epochs": (("train", data, "--out", d / "m.pt", "--epochs", 0),
-                       "epochs must be at least 1"),
+                       "--epochs must be between 1 and"),
     }
     problems = []
 

@@ -346,3 +346,86 @@ def test_images_that_cannot_be_sent_fail_before_the_trainer_waits_for_them(train
     trainer.submit(build(spec), X, y, TrainConfig(epochs=1, val_split=0, device="cpu"))
     got = _messages_until_the_end(trainer)  # the trainer was not left waiting for bytes
     assert got[-1][0] == "finished" and got[-1][1][0].status == "done"
+
+
+# ---- the pipe, read by the window: a bad frame ends the run with one line -----------------
+
+class _FakeTrainer(train_process.TrainerProcess):
+    """A TrainerProcess whose "process" is this test: it writes the trainer's end of the pipe."""
+
+    def __init__(self, model, labels):
+        import multiprocessing as mp
+
+        self.conn, self.trainer_end = mp.Pipe()
+        self.process = _NoProcess()
+        self.stop, self.running = threading.Event(), threading.Event()
+        self.ready = True
+        self._expect(model, labels)
+
+
+class _NoProcess:
+    exitcode = None
+
+    def __init__(self):
+        self.killed = False
+
+    def is_alive(self):
+        return not self.killed
+
+    def kill(self):
+        self.killed = True
+
+    terminate = kill
+
+    def join(self, timeout=None):
+        pass
+
+
+def _bad_frames(spec):
+    import pickle
+
+    model = build(spec, seed=0)
+    good = model.snapshot()
+    shrunk = {k: v[..., :1] for k, v in good.items()}
+    return {
+        "longer than its limit": lambda fake: fake.trainer_end.send_bytes(
+            b"x" * (fake.frame_limit + 1)),
+        "no known kind": lambda fake: fake.trainer_end.send(("dance", 1)),
+        "cannot be read": lambda fake: fake.trainer_end.send_bytes(b"not a pickle"),
+        "does not hold": lambda fake: fake.trainer_end.send(("snapshot", shrunk)),
+        "does not hold ": lambda fake: fake.trainer_end.send(("finished", ("done", good))),
+        "no known kind ": lambda fake: fake.trainer_end.send_bytes(pickle.dumps([1, 2])),
+    }, model
+
+
+def test_a_bad_frame_from_the_trainer_ends_the_run_in_one_line(data, monkeypatch):
+    spec, X, y = data
+    cases, model = _bad_frames(spec)
+    for words, send in cases.items():
+        fake = _FakeTrainer(model, len(y))
+        if "limit" in words:
+            fake.frame_limit = 4096  # (the real one is at least 64 MB: too much for a test)
+        sender = threading.Thread(target=send, args=(fake,))
+        sender.start()
+        kind, (line, weights) = fake.recv(5)
+        sender.join()
+        assert kind == "failed" and weights is None, words
+        assert line.startswith("training ended: the trainer's pipe") and words.strip() in line
+        assert "\n" not in line and fake.process.killed, words  # a fresh process next time
+    fake = _FakeTrainer(model, len(y))  # and the good messages still pass
+    sender = threading.Thread(target=lambda: [fake.trainer_end.send(("snapshot", model.snapshot())),
+                                              fake.trainer_end.send(("paused", True))])
+    sender.start()
+    assert fake.recv(5)[0] == "snapshot" and fake.recv(5) == ("paused", True)
+    sender.join()
+
+
+def test_the_limit_on_the_trainers_frames_follows_the_job(data):
+    from convviz.core import limits
+
+    spec, X, y = data
+    model = build(spec, seed=0)
+    fake = _FakeTrainer(model, len(y))
+    weights = sum(v.nbytes for v in model.snapshot().values())
+    assert fake.frame_limit == (2 * weights + 16 * len(y) + 8 * len(spec.classes) ** 2
+                                + limits.PIPE_SLACK_BYTES)

@@ -50,6 +50,8 @@ def test_judge_gives_each_reason():
     unsure, why = judge([10.0, 0, 0], np.ones((8, 8)), RANGE, cal)
     assert unsure and "100% of it is ink" in why
     assert judge([10.0, 0, 0], drawing, RANGE, cal)[0] is False
+    assert judge([np.nan, 0, 0], drawing, RANGE, cal) == (
+        True, "its votes are not finite numbers (NaN or infinity)")
     # no calibration: the default threshold, said so
     unsure, why = judge([1.0, 0.9, 0.0], drawing, RANGE, None)
     assert unsure and "default" in why

@@ -77,8 +77,9 @@ class Trace:
     @property
     def probabilities(self) -> np.ndarray:
         v = self.votes.astype(np.float64)
-        e = np.exp(v - v.max())
-        return (e / e.sum()).astype(np.float32)
+        with np.errstate(invalid="ignore", over="ignore"):  # votes not finite: NaN, said by callers
+            e = np.exp(v - v.max())
+            return (e / e.sum()).astype(np.float32)
 
     @property
     def winner(self) -> int:

@@ -46,7 +46,10 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
     cpu = copy.deepcopy(model).to("cpu").eval()
     spec = cpu.spec
     example = torch.zeros(2, spec.channels, spec.input_size, spec.input_size)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:  # a read-only folder, a full disk, a name too long: one line, as for any write
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
     os.close(fd)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \

@@ -28,13 +28,18 @@ and `acquire()`/`release()` keep one idle so that pressing Train starts at once.
 from __future__ import annotations
 
 import atexit
+import math
 import os
+import pickle
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+
+from . import limits
+from .errors import ConvvizError
 
 # Snapshots and progress go out together, so the window repaints once for both (measured: progress
 # at 8 Hz apart from the snapshots, 0.80-0.85x of a bare loop; together at 4 Hz, 0.88-0.98x).
@@ -281,11 +286,14 @@ def _serve(conn, stop, running) -> None:
     parent = mp.parent_process()
     while True:
         try:
-            msg = conn.recv()
+            msg = read_message(conn, limits.PIPE_JOB_MAX_BYTES)
             if msg[0] == "quit":
                 return
-            spec_json, weights, (shape, dtype), y, config, threads, interval = msg[1:]
+            spec_json, weights, (shape, dtype), y, config, threads, interval = _job(msg)
             X = _recv_array(conn, shape, dtype)  # the images follow the job, in pieces
+        except PipeError as e:  # out of step with the window: say so, and end this process
+            conn.send(("broken", str(e)))  # (the window starts a fresh one for the next run)
+            return
         except (EOFError, OSError):  # the window went away
             return
         try:
@@ -314,13 +322,72 @@ def _bytes_of(a: np.ndarray) -> memoryview:
 
 
 def _recv_array(conn, shape: tuple, dtype: str) -> np.ndarray:
-    """The other end of _send_array: the pieces land straight in the new array."""
+    """The other end of _send_array: the pieces are copied into the new array as they come
+    (recv_bytes_into would read a whole frame first too, however long it claimed to be)."""
     a = np.empty(shape, np.dtype(dtype))
     view = _bytes_of(a)
     got = 0
     while got < len(view):
-        got += conn.recv_bytes_into(view, got)
+        piece = read_frame(conn, min(CHUNK_BYTES, len(view) - got))
+        if not piece:
+            raise PipeError("the trainer's pipe: an empty piece of the images")
+        view[got:got + len(piece)] = piece
+        got += len(piece)
     return a
+
+
+# ---- the pipe's frames ---------------------------------------------------------------------
+
+class PipeError(ConvvizError):
+    """A frame on the trainer's pipe that breaks the protocol: too long, not a known message,
+    or not the payload its kind carries. The run ends with this one line."""
+
+
+FROM_TRAINER = ("ready", "started", "snapshot", "progress", "epoch", "paused", "finished",
+                "failed", "broken")  # "broken": the trainer read a bad frame and is ending
+
+
+def read_frame(conn, max_bytes: int) -> bytes:
+    """One frame's bytes; PipeError without reading it if it claims more than max_bytes."""
+    try:
+        return conn.recv_bytes(max_bytes)
+    except OSError as e:
+        if "bad message length" not in str(e):
+            raise  # the other end went away: EOFError/OSError as before
+        raise PipeError(f"the trainer's pipe: a message longer than its limit of "
+                        f"{max_bytes / 2**20:,.0f} MB") from None
+
+
+def read_message(conn, max_bytes: int) -> tuple:
+    """One (kind, ...) message of at most max_bytes."""
+    data = read_frame(conn, max_bytes)
+    try:
+        msg = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - bytes that are no message at all
+        raise PipeError("the trainer's pipe: a message that cannot be read") from None
+    if not (isinstance(msg, tuple) and msg and isinstance(msg[0], str)):
+        raise PipeError("the trainer's pipe: a message of no known kind")
+    return msg
+
+
+def _job(msg: tuple) -> tuple:
+    """A job message's fields, checked before any of its images are awaited."""
+    if msg[0] != "job" or len(msg) != 8:
+        raise PipeError(f"the trainer's pipe: expected a job, got {str(msg[0])[:40]!r}")
+    spec_json, weights, header, y, config, threads, interval = msg[1:]
+    try:
+        shape, dtype = header
+        shape = tuple(int(n) for n in shape)
+        ok = np.dtype(dtype) == np.float32 and len(shape) == 4 and min(shape) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:  # (labels that do not match the images are training's to refuse)
+        raise PipeError(f"the trainer's pipe: images announced as {str(header)[:60]}")
+    size = 4 * math.prod(shape)
+    if size > limits.PIPE_IMAGES_MAX_BYTES:
+        raise PipeError(f"the trainer's pipe: {size / 2**30:,.1f} GB of images announced, above "
+                        f"the limit of {limits.PIPE_IMAGES_MAX_BYTES / 2**30:,.0f} GB")
+    return spec_json, weights, (shape, dtype), y, config, threads, interval
 
 
 def _give_memory_back() -> None:
@@ -374,6 +441,8 @@ class TrainerProcess:
         self.process.start()
         child.close()
         self.ready = False
+        self.frame_limit = limits.PIPE_SLACK_BYTES  # set for each job by submit
+        self.weight_shapes: dict[str, tuple] = {}
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -388,20 +457,71 @@ class TrainerProcess:
         config = _with_forced_threads(config)
         X = np.ascontiguousarray(X)
         _bytes_of(X)  # an array that cannot go as bytes fails here, before the trainer waits
+        self._expect(model, len(y))
         self.conn.send(("job", model.spec.to_json(), model.snapshot(), (X.shape, X.dtype.str),
                         np.asarray(y), config, threads, interval))
         _send_array(self.conn, X)
 
+    def _expect(self, model, labels: int) -> None:
+        """What the trainer may send back for this job: its weights (shapes as here), twice in
+        an ending, and per validation image an index and an answer, plus a little."""
+        snap = model.snapshot()
+        self.weight_shapes = {k: tuple(v.shape) for k, v in snap.items()}
+        classes = len(model.spec.classes)
+        table = 8 * classes ** 2 if classes <= limits.CONFUSION_TABLE_MAX_CLASSES else 0
+        self.frame_limit = (2 * sum(v.nbytes for v in snap.values()) + 16 * labels + table
+                            + limits.PIPE_SLACK_BYTES)
+
     def recv(self, timeout: float):
         """The next message, None if none came within `timeout` s; EOFError if the process
-        has gone. Skips the start-up "ready"."""
+        has gone. Skips the start-up "ready". A frame that breaks the protocol (too long, of
+        no known kind, not the payload its kind carries) ends the run: the process is ended
+        and the ending is ("failed", (one line, None))."""
         while self.conn.poll(timeout):
-            msg = self.conn.recv()
+            try:
+                msg = read_message(self.conn, self.frame_limit)
+                self._check(msg)
+            except PipeError as e:
+                self.kill()  # out of step with it: a next run gets a fresh process
+                return ("failed", (f"training ended: {e}", None))
             if msg[0] == "ready":
                 self.ready = True
                 continue
+            if msg[0] == "broken":  # the trainer read a bad frame and is ending itself
+                self.process.join(5)
+                return ("failed", (f"training ended: {msg[1]}", None))
             return msg
         return None
+
+    def _check(self, msg: tuple) -> None:
+        """PipeError unless msg is a message the trainer sends, with the payload of its kind."""
+        from .training import EpochReport, TrainResult
+
+        kind = msg[0]
+        payload = msg[1] if len(msg) == 2 else None
+        if kind not in FROM_TRAINER or len(msg) != 2:
+            raise PipeError(f"the trainer's pipe: a message of no known kind ({kind[:40]!r})")
+        ok = {"ready": lambda p: isinstance(p, int),
+              "started": lambda p: isinstance(p, str),
+              "broken": lambda p: isinstance(p, str),
+              "paused": lambda p: isinstance(p, bool),
+              "snapshot": self._weights_fit,
+              "progress": lambda p: isinstance(p, TrainProgress),
+              "epoch": lambda p: isinstance(p, EpochReport),
+              "finished": lambda p: (isinstance(p, tuple) and len(p) == 2 and
+                                     isinstance(p[0], TrainResult) and
+                                     (p[1] is None or self._weights_fit(p[1]))),
+              "failed": lambda p: (isinstance(p, tuple) and len(p) == 2 and
+                                   isinstance(p[0], str) and
+                                   (p[1] is None or self._weights_fit(p[1])))}[kind](payload)
+        if not ok:
+            raise PipeError(f"the trainer's pipe: a {kind!r} message that does not hold what "
+                            f"that kind carries")
+
+    def _weights_fit(self, w) -> bool:
+        return (isinstance(w, dict) and w.keys() == self.weight_shapes.keys() and
+                all(isinstance(v, np.ndarray) and v.dtype == np.float32 and
+                    tuple(v.shape) == self.weight_shapes[k] for k, v in w.items()))
 
     def close(self, timeout: float = 2.0) -> None:
         try:

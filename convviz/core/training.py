@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from .budget import check_training
 from .device import describe, resolve_device
 from .errors import ConvvizError, DataError
+from .limits import CONFUSION_TABLE_MAX_CLASSES
 from .network import ConvNet
 from .threads import ThreadChooser, forced_threads
 from .train_config import TrainConfig  # noqa: F401 - the defaults live there, torch-free
@@ -61,7 +62,8 @@ class TrainResult:
     val_accuracy: float | None = None  # of the weights kept (the best epoch's, see keep_best)
     best_epoch: int | None = None  # the epoch whose weights were kept (None: the last weights)
     last_val_accuracy: float | None = None  # the last epoch's, for comparison
-    confusion: np.ndarray | None = None  # (classes, classes): row = true, column = said
+    confusion: np.ndarray | None = None  # (classes, classes): row = true, column = said; None
+    # above CONFUSION_TABLE_MAX_CLASSES (count from val_indices and val_predicted then)
     val_indices: np.ndarray | None = None  # into the X given to train()
     val_predicted: np.ndarray | None = None
     images_per_second: float = 0.0
@@ -338,9 +340,11 @@ def _train(model, x, y, config, on_batch, on_epoch, should_stop, max_threads) ->
         _, pred = evaluate(model, x_va, y_va)
         truth = y_va.cpu().numpy()
         result.val_accuracy = float((pred == truth).mean())
-        conf = np.zeros((n_classes, n_classes), dtype=np.int64)
-        np.add.at(conf, (truth, pred), 1)
-        result.confusion, result.val_indices, result.val_predicted = conf, va_idx, pred
+        if n_classes <= CONFUSION_TABLE_MAX_CLASSES:  # n^2 counts: 10,000 classes would be 800 MB
+            conf = np.zeros((n_classes, n_classes), dtype=np.int64)
+            np.add.at(conf, (truth, pred), 1)
+            result.confusion = conf
+        result.val_indices, result.val_predicted = va_idx, pred
         from .unsure import calibrate_model  # when a drawing is unlike these: stored with weights
 
         result.calibration = model.calibration = calibrate_model(model, x_va)

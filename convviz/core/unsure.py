@@ -103,6 +103,8 @@ def judge(votes, image, value_range, cal: Calibration | None) -> tuple[bool, str
     if np.abs(image - lo).max() <= BLANK_TOLERANCE * abs(hi - lo):
         return True, "nothing drawn: the input is blank"
     votes = np.asarray(votes, np.float64)
+    if not np.isfinite(votes).all():
+        return True, "its votes are not finite numbers (NaN or infinity)"
     lse = float(_logsumexp(votes))
     prob = float(np.exp(votes.max() - lse))
     basis = (f"the lowest {QUANTILE:.0%} of {cal.held_out} held-out drawings" if cal.held_out

@@ -11,14 +11,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ..core.limits import NAME_SHOWN_CHARS, NAME_TOOLTIP_CHARS
 from . import theme
 
 PAD = 10  # pixels around the chart and between its parts
 SMALLEST_TEXT_PX = 10  # rows lower than this show bars without words
+
+
+def short_name(name: str) -> str:
+    """A class name cut to NAME_SHOWN_CHARS characters (with "…") before anything measures or
+    draws it: Qt's text layout takes time in the length of the text, and a name of a million
+    characters never finished laying out."""
+    n = NAME_SHOWN_CHARS
+    return name if len(name) <= n else name[:n - 1] + "…"
+
+
+def name_tooltip(name: str) -> str:
+    """The full name for a tooltip (itself cut, far later, at NAME_TOOLTIP_CHARS)."""
+    n = NAME_TOOLTIP_CHARS
+    return name if len(name) <= n else name[:n - 1] + f"… ({len(name):,} characters)"
 
 
 @dataclass
@@ -32,14 +47,19 @@ class Bars:
     # than a third of the width (a narrow dock), so the bars keep room
     text_colours: list[str] = field(default_factory=list)
     span: tuple[float, float] = (0.0, 1.0)  # value range the bar area covers (0 inside it)
+    tooltips: list[str] = field(default_factory=list)  # per row, on hover (e.g. a full name)
+    note: str = ""  # one line under the bars (e.g. "the strongest 12 of 10,000 classes")
 
 
 class BarChart(QWidget):
     row_clicked = Signal(int)  # the row under a left click (a class, in the votes)
 
-    def __init__(self, rows: int = 6, parent=None):
+    def __init__(self, rows: int = 6, parent=None, readable_rows: bool = False):
         super().__init__(parent)
         self.rows = rows  # rows expected, for the size hint before the first bars arrive
+        # readable_rows: never squeezed below a line of text per row (the votes: a chart of
+        # class names must keep them); otherwise rows may shrink to bars only
+        self.readable_rows = readable_rows
         self.bars = Bars()
         self._label_width = 0.0  # widest label, measured once per set of labels
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -52,14 +72,44 @@ class BarChart(QWidget):
         return QSize(380, 2 * PAD + 56 * self.rows)  # roomy: the votes dock asks for height
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(160, 2 * PAD + 8 * self.rows)  # squeezed rows still show the bars
+        line = QFontMetricsF(self.font()).height()
+        # readable rows: three quarters of a line each, where paintEvent still writes every
+        # label and value (a little smaller); otherwise squeezed rows show bars only
+        row = max(SMALLEST_TEXT_PX + 2, 0.75 * line) if self.readable_rows else 5
+        note = line if self.bars.note else 0
+        return QSize(160, int(2 * PAD + self.rows * row + note) + 1)
+
+    def row_height(self) -> float:
+        """Pixels each row gets at the current size."""
+        n = max(len(self.bars.values), 1)
+        return (self.height() - 2 * PAD - self._note_height()) / n
+
+    def shows_words(self) -> bool:
+        """Whether rows are tall enough for their labels and values (at full size or smaller,
+        see paintEvent)."""
+        return self.row_height() >= SMALLEST_TEXT_PX
+
+    def _note_height(self) -> float:
+        return QFontMetricsF(self.font()).height() if self.bars.note else 0.0
+
+    def event(self, e):  # noqa: D401 - a row's tooltip (a class's full name) on hover
+        if e.type() == QEvent.Type.ToolTip and self.bars.tooltips and len(self.bars.values):
+            row = int((e.pos().y() - PAD) // max(self.row_height(), 1e-6))
+            if 0 <= row < len(self.bars.tooltips) and self.bars.tooltips[row]:
+                QToolTip.showText(e.globalPos(), self.bars.tooltips[row], self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(e)
 
     def show_bars(self, bars: Bars) -> None:
         if bars.labels != self.bars.labels:
             metrics = QFontMetricsF(self.font())
             self._label_width = _widest(metrics, bars.labels)
-        if len(bars.values) and len(bars.values) != self.rows:
-            self.rows = len(bars.values)
+        if (len(bars.values) and len(bars.values) != self.rows) or bool(bars.note) != bool(
+                self.bars.note):
+            self.rows = len(bars.values) or self.rows
+            self.bars = bars
             self.updateGeometry()
         self.bars = bars
         self.update()
@@ -67,7 +117,7 @@ class BarChart(QWidget):
     def mousePressEvent(self, event):  # noqa: N802
         n = len(self.bars.values)
         if n and event.button() == Qt.LeftButton:
-            i = int((event.position().y() - PAD) // ((self.height() - 2 * PAD) / n))
+            i = int((event.position().y() - PAD) // max(self.row_height(), 1e-6))
             if 0 <= i < n:
                 self.row_clicked.emit(i)
         super().mousePressEvent(event)
@@ -82,7 +132,7 @@ class BarChart(QWidget):
             p.end()
             return
         w, h = self.width(), self.height()
-        row = (h - 2 * PAD) / n
+        row = self.row_height()
         bar_h = row * 0.66
         metrics = QFontMetricsF(self.font())
         label_w = self._label_width
@@ -121,10 +171,16 @@ class BarChart(QWidget):
                 p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
                 p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
                            Qt.AlignLeft | Qt.AlignVCenter, texts[i])
+        bottom = h - PAD - self._note_height()
         p.setPen(QPen(QColor(theme.BORDER), 1))  # the axis between labels and bars
-        p.drawLine(int(left - PAD / 2), PAD, int(left - PAD / 2), h - PAD)
+        p.drawLine(int(left - PAD / 2), PAD, int(left - PAD / 2), int(bottom))
         p.setPen(QPen(QColor(theme.MUTED), 1))
-        p.drawLine(int(round(zero)), PAD, int(round(zero)), h - PAD)
+        p.drawLine(int(round(zero)), PAD, int(round(zero)), int(bottom))
+        if b.note:
+            p.setFont(self.font())
+            p.drawText(QRectF(PAD, bottom, w - 2 * PAD, h - PAD - bottom),
+                       Qt.AlignLeft | Qt.AlignVCenter,
+                       QFontMetricsF(self.font()).elidedText(b.note, Qt.ElideRight, w - 2 * PAD))
         p.end()
 
 

@@ -202,7 +202,7 @@ class TrainingTools(QObject):
     def _on_finished(self, outcome: TrainOutcome) -> None:
         self._set_running(False)
         self.results.show_outcome(outcome)
-        if outcome.result is not None and outcome.result.confusion is not None:
+        if outcome.result is not None and outcome.result.val_indices is not None:
             self.show_dock("results")
         if self._settled:
             return

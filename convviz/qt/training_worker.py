@@ -199,8 +199,9 @@ class TrainingWorker(QObject):
             if self._stop.is_set():
                 return "stopped"
             try:
-                if trainer.conn.poll(0.1):
-                    trainer.ready = trainer.conn.recv()[0] == "ready"
+                if trainer.conn.poll(0.1):  # (a bad frame: PipeError, the run ends in one line)
+                    trainer.ready = train_process.read_message(
+                        trainer.conn, train_process.limits.PIPE_SLACK_BYTES)[0] == "ready"
                 elif not trainer.alive():
                     return "dead"
             except (EOFError, OSError):

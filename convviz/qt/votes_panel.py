@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QPushButton, QSizePoli
                                QVBoxLayout, QWidget)
 
 from . import settings, theme
-from .bar_chart import BarChart, Bars
+from ..core.limits import VOTES_MAX_BARS
+from .bar_chart import BarChart, Bars, name_tooltip, short_name
 from .live_text import LiveText
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
@@ -74,8 +75,10 @@ class VotesPanel(QWidget):
         self.spec = None
         self.snapshot = None
         self._trace = None
+        self._tip_for = None  # the class whose full name the verdict's tooltip holds
         self.mode = settings.app_settings().value(settings.VOTE_MODE, RAW)
         self.names: list[str] = []
+        self.class_names: list[str] = []  # each cut to NAME_SHOWN_CHARS (see bar_chart.short_name)
         self._session = session  # its model's "unsure" calibration, when it has one
         self.unsure = False
 
@@ -108,7 +111,8 @@ class VotesPanel(QWidget):
         top.addWidget(self.verdict)
         top.addLayout(buttons)
 
-        self.view = BarChart()  # the votes, one bar per class
+        self.view = BarChart(readable_rows=True)  # the votes: a bar per class (the strongest
+        # VOTES_MAX_BARS of more), never squeezed below a line of text a row
         self.why_label = LiveText("")
         self.why_label.setObjectName("hint")
         # fixed height (see _fit_labels): text that changes every frame must not re-lay-out (and
@@ -132,14 +136,15 @@ class VotesPanel(QWidget):
 
     # ---- plain calls from the session ------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
-        self.spec, self.snapshot, self._trace = spec, snapshot, None
+        self.spec, self.snapshot, self._trace, self._tip_for = spec, snapshot, None, None
         xo = None
         if spec.name == "xo":
             from convviz.core.presets import XO_FEATURE_NAMES as xo
         self.names = input_names(spec, xo)
-        n = len(spec.classes)
+        self.class_names = [short_name(c) for c in spec.classes]
+        n = min(len(spec.classes), VOTES_MAX_BARS)
         # a paint before the first trace shows empty bars for the new network's classes
-        self.view.show_bars(Bars(list(spec.classes), np.zeros(n, np.float32),
+        self.view.show_bars(Bars(self.class_names[:n], np.zeros(n, np.float32),
                                  [theme.RAISED] * n, span=(0.0, 1.0)))
         self.why_view.show_bars(Bars())
         self.bar_texts = []
@@ -165,23 +170,27 @@ class VotesPanel(QWidget):
         self.shown_values = np.asarray(values, np.float32)
         self._show_bars(self.shown_values, win)
         prob = float(trace.probabilities[win])
-        self.verdict.setText(verdict_text(trace.classes[win], prob))
+        self.verdict.setText(verdict_text(self.class_names[win], prob))
+        if self._tip_for != win:  # the whole name on hover, set only when the winner changes
+            self._tip_for = win
+            self.verdict.setToolTip(name_tooltip(trace.classes[win]))
         if self.snapshot is not None:
             self._show_why(trace, win)
         self._mark_unsure(trace, win, prob)
 
     def _mark_unsure(self, trace, win: int, prob: float) -> None:
         """A drawing unlike the held-out ones says so instead of naming a class with
-        confidence (core/unsure.py); the reason is the headline's tooltip."""
+        confidence (core/unsure.py); the reason is then the headline's tooltip."""
         from convviz.core.unsure import judge
 
         model = getattr(self._session, "model", None)
         unsure, reason = judge(trace.votes, trace.input, self.spec.value_range,
                                getattr(model, "calibration", None))
         self.unsure = unsure
-        self.verdict.setToolTip(reason)
         if unsure and not reason.startswith("nothing drawn"):  # a blank canvas says so itself
-            self.verdict.setText(unsure_text(trace.classes[win], prob))
+            self.verdict.setText(unsure_text(self.class_names[win], prob))
+            self.verdict.setToolTip(f"Not sure: {reason}")
+            self._tip_for = None  # the class's full name comes back once it is sure again
 
     # ---- headline --------------------------------------------------------------------------
     def resizeEvent(self, event):  # noqa: N802
@@ -194,18 +203,26 @@ class VotesPanel(QWidget):
         nothing is ever cut off and the height does not change while someone draws."""
         if self.spec is None:
             return
-        longest = [f(c, 1.0) for c in self.spec.classes for f in (verdict_text, unsure_text)]
-        whys = [why_text(c, 9999, -88.88, -888.88) for c in self.spec.classes]
+        # the few longest names (by characters) stand for all: measuring 10,000 would take
+        # as long as a second at every resize
+        names = sorted(self.class_names, key=len)[-3:]
+        longest = [f(c, 1.0) for c in names for f in (verdict_text, unsure_text)]
+        whys = [why_text(c, 9999, -88.88, -888.88) for c in names]
         _fit_height(self.verdict, longest + [self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
 
     # ---- drawing ---------------------------------------------------------------------------
     def _show_bars(self, values: np.ndarray, win: int) -> None:
+        rows, note = self._rows_shown(values, win)
+        self.rows_shown = rows  # bar i is class rows_shown[i] (a click on a bar names it)
+        values, win = values[rows], int(np.flatnonzero(rows == win)[0])
         n = len(values)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
         else:
-            lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
+            finite = values[np.isfinite(values)]
+            lo = min(0.0, float(finite.min())) if len(finite) else 0.0
+            hi = max(0.0, float(finite.max())) if len(finite) else 1.0
             span = max(hi - lo, 1e-6)
             lo, hi = lo - 0.05 * span, hi + 0.05 * span
         fmt = "{:.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
@@ -214,11 +231,26 @@ class VotesPanel(QWidget):
         texts = [t + ("  ◀ winner" if i == win else "") for i, t in enumerate(short)]
         self.bar_texts = texts
         self.view.show_bars(Bars(
-            labels=list(self.spec.classes), values=values,
+            labels=[self.class_names[i] for i in rows], values=values,
             colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
             texts=texts, short_texts=short, text_colours=[theme.ACCENT if i == win else theme.MUTED
                                        for i in range(n)],
-            span=(lo, hi)))
+            span=(lo, hi), note=note,
+            tooltips=[name_tooltip(self.spec.classes[i]) if len(self.spec.classes[i])
+                      > len(self.class_names[i]) else "" for i in rows]))
+
+    def _rows_shown(self, values: np.ndarray, win: int) -> tuple[np.ndarray, str]:
+        """Which classes get a bar: all of them up to VOTES_MAX_BARS, in their order; of more,
+        the strongest VOTES_MAX_BARS (the winner first), so that 10,000 classes stay readable."""
+        n = len(values)
+        if n <= VOTES_MAX_BARS:
+            return np.arange(n), ""
+        key = np.nan_to_num(values.astype(np.float64), nan=-np.inf)
+        top = np.argpartition(-key, VOTES_MAX_BARS - 1)[:VOTES_MAX_BARS]
+        top = top[np.argsort(-key[top], kind="stable")]
+        if win not in top:
+            top = np.concatenate([[win], top[:-1]])
+        return top, f"the strongest {VOTES_MAX_BARS} of {n:,} classes"
 
     def _show_why(self, trace, win: int) -> None:
         from convviz.core.network import vote_contributions
@@ -234,7 +266,7 @@ class VotesPanel(QWidget):
             labels=[self.names[j] for j in pick], values=vals,
             colours=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in vals],
             span=(-m * 1.05, m * 1.05)))
-        self.why_label.setText(why_text(trace.classes[win], len(contrib), bias,
+        self.why_label.setText(why_text(self.class_names[win], len(contrib), bias,
                                         float(contrib.sum() + bias)))
 
     def bar_values(self) -> np.ndarray:

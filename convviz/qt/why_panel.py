@@ -282,7 +282,11 @@ def connect_canvas_overlay(window) -> None:
     panel.overlay_changed.connect(window.canvas_panel.view.set_overlay)
     votes = window.panels.get("votes")
     if votes is not None and hasattr(votes.view, "row_clicked"):
-        votes.view.row_clicked.connect(lambda i: panel.class_box.setCurrentIndex(i + 1))
+        def explain_row(i: int) -> None:  # bar i is a class; of many classes, not class i
+            shown = getattr(votes, "rows_shown", None)
+            panel.class_box.setCurrentIndex(int(shown[i] if shown is not None else i) + 1)
+
+        votes.view.row_clicked.connect(explain_row)
     maps = window.panels.get("feature_maps")
     if maps is not None and hasattr(maps, "view") and hasattr(maps.view, "clicked"):
         maps.view.clicked.connect(lambda layer, _index: panel.choose_layer(layer))
