@@ -254,3 +254,23 @@ def test_drawing_a_feature_by_hand(live, qtbot):
     assert editor.channel_box.isVisible() and editor.channel_box.maximum() == 8
     panel.whatif.undo_button.click()
     assert session.model.edits == [] and session.snapshot["layers.0.weight"][1, 0, 0, 0] != 0.5
+
+
+def test_clicking_a_bar_of_a_many_class_network_explains_that_bars_class(make_window, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    from convviz.core.network import build
+    from convviz.core.presets import preset
+
+    window = make_window("shapes")
+    classes = [f"class {i}" for i in range(20)]  # more than the votes chart shows
+    window.session.set_model(build(preset("shapes").with_classes(classes), seed=1))
+    draw_x(window.session)
+    votes, panel = window.panels["votes"], window.panels["why"]
+    votes.show_trace(window.session.trace)
+    chart = votes.view
+    assert len(chart.bars.values) < 20
+    qtbot.mouseClick(chart, Qt.LeftButton,
+                     pos=QPoint(chart.width() // 2, int(10 + 2.5 * chart.row_height())))
+    assert panel.class_box.currentText() == chart.bars.labels[2]
+    assert panel.class_box.currentText() == classes[int(votes.rows_shown[2])]
