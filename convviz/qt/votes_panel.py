@@ -189,7 +189,7 @@ class VotesPanel(QWidget):
         self.unsure = unsure
         if unsure and not reason.startswith("nothing drawn"):  # a blank canvas says so itself
             self.verdict.setText(unsure_text(self.class_names[win], prob))
-            self.verdict.setToolTip(f"Not sure: {reason}")
+            self.verdict.setToolTip(f"{name_tooltip(trace.classes[win])}\nNot sure: {reason}")
             self._tip_for = None  # the class's full name comes back once it is sure again
 
     # ---- headline --------------------------------------------------------------------------
