@@ -10,6 +10,7 @@ an older job stop early and its result is dropped; newest drawing wins).
 
 from __future__ import annotations
 
+import atexit
 import copy
 
 import numpy as np
@@ -290,3 +291,8 @@ def connect_canvas_overlay(window) -> None:
     maps = window.panels.get("feature_maps")
     if maps is not None and hasattr(maps, "view") and hasattr(maps.view, "clicked"):
         maps.view.clicked.connect(lambda layer, _index: panel.choose_layer(layer))
+
+
+# a job still running as Python exits (a script, a test run: no aboutToQuit) is waited for;
+# destroying a running QThread would abort the process
+atexit.register(WhyPanel.wait_for_jobs)

@@ -1,11 +1,12 @@
 """What each "where it looked" method costs per update, next to the trace's cost, and how often
 "fool it" flips the bundled `shapes` network's answer.
 
-    python3 tests/bench/bench_explain.py [--runs 50] [--drawings 60] [--threads 1]
+    python3 tests/bench/bench_explain.py [--runs 50] [--drawings 60] [--threads 1] [--no-app]
 
 Prints a markdown table (median and 95th percentile, milliseconds, per preset, CPU) and, for
 fool it, the fraction flipped within the step limit, the median number of steps and of changed
 pixels. The target is the class after the network's answer (not the runner-up): a fixed choice.
+Then what "unsure" flags, and what the app's "Where it looked" tab adds to one update.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--drawings", type=int, default=60)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-app", action="store_true", help="skip the Qt panel figures")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     print(f"CPU, {a.threads} thread(s), {a.runs} runs\n")
@@ -76,7 +78,55 @@ def main() -> int:
           f"{statistics.median(changed):.0f} changed pixels of {x[0].size}; "
           f"{secs / len(x) * 1000:.0f} ms a drawing")
     unsure_figures(model)
+    if not a.no_app:
+        app_figures(a.runs)
     return 0
+
+
+def app_figures(runs: int) -> None:
+    """What the "Where it looked" tab adds to an update in the app (offscreen Qt): the
+    session's trace plus every listener, with the tab listening and each method chosen."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from convviz.qt.session import Session
+    from convviz.qt.why_panel import METHODS as PANEL_METHODS, WhyPanel
+
+    app = QApplication.instance() or QApplication([])
+    print("\napp update (session.refresh: trace + listeners), ms, median (p95):")
+    for name in PRESETS:
+        session = Session(name)
+        session.load_preset(name, background=False)
+        x, _ = make_arrays(("X",), 1, session.spec.input_size, seed=0)
+        session.canvas.set_input(x[0, 0])
+        alone = []
+        for _ in range(runs):
+            session.refresh()
+            alone.append(session.last_update_ms)
+        panel = WhyPanel(session)
+        session.trace_changed.connect(panel.show_trace)
+        cells = [f"trace alone {statistics.median(alone):.2f} ({pct(alone):.2f})"]
+        for i, method in enumerate(PANEL_METHODS):
+            panel.method_box.setCurrentIndex(i)
+            t = []
+            for _ in range(runs):
+                session.refresh()
+                t.append(session.last_update_ms)
+            cells.append(f"{method} {statistics.median(t):.2f} ({pct(t):.2f})")
+        session.trace_changed.disconnect(panel.show_trace)
+        panel._settle.stop()  # no covering-up run left to start
+        panel.wait_for_jobs()
+        app.processEvents()
+        print(f"  {name}: " + ", ".join(cells))
+    print("  (covering up only schedules its run here; the run itself, off the window's "
+          "thread, costs the occlusion column above)")
+
+
+def pct(t, q=0.95):
+    t = sorted(t)
+    return t[int(q * (len(t) - 1))]
 
 
 def unsure_figures(model) -> None:
