@@ -105,7 +105,6 @@ class WhyPanel(QWidget):
         self.status.setWordWrap(True)
         self.view = MapView()
 
-
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.addLayout(controls)
