@@ -274,3 +274,23 @@ def test_clicking_a_bar_of_a_many_class_network_explains_that_bars_class(make_wi
                      pos=QPoint(chart.width() // 2, int(10 + 2.5 * chart.row_height())))
     assert panel.class_box.currentText() == chart.bars.labels[2]
     assert panel.class_box.currentText() == classes[int(votes.rows_shown[2])]
+
+
+def test_screenshot_can_bring_the_tab_to_the_front(qtbot, tmp_path, monkeypatch):
+    """`convviz --screenshot --panel why`: the tab is in front, its covering-up map shown. (Its
+    dock comes before the hidden Results dock in the tab group: after it, Qt left the tab
+    behind the feature maps.)"""
+    import convviz.app as app_module
+    from convviz.qt.main_window import MainWindow
+
+    seen = {}
+    grab = MainWindow.grab
+
+    def spy(window):
+        WhyPanel.wait_for_jobs()
+        seen.update(hidden=window.docks["why"].visibleRegion().isEmpty())
+        return grab(window)
+
+    monkeypatch.setattr(MainWindow, "grab", spy)
+    assert app_module.screenshot(str(tmp_path / "why.png"), panel="why") == 0
+    assert seen == {"hidden": False}

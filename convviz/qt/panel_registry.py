@@ -49,10 +49,11 @@ PANELS: list[PanelEntry] = [
     # the loss plot below that group while a run goes, so the canvas keeps its size.
     PanelEntry("backprop", "Backprop", "convviz.qt.training_wiring:make_backprop_view", "right",
                tabify_with="architecture"),
+    PanelEntry("why", "Where it looked", "convviz.qt.why_panel:WhyPanel", "right",
+               tabify_with="backprop"),  # where it looked, fool it, what if: why_panel.py
+    # (before the hidden Results dock: a tab added after a hidden one could not be raised)
     PanelEntry("results", "Results", "convviz.qt.training_wiring:make_results", "right",
                visible=False, tabify_with="backprop"),
-    PanelEntry("why", "Where it looked", "convviz.qt.why_panel:WhyPanel", "right",
-               tabify_with="backprop"),  # where it looked and fool it: see why_panel.py
     PanelEntry("training", "Training", "convviz.qt.training_wiring:make_training_panel", "right",
                visible=False),
 ]

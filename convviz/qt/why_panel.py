@@ -117,7 +117,7 @@ class WhyPanel(QWidget):
             from .whatif_controls import WhatIfControls
 
             self.fool, self.whatif = FoolControls(session), WhatIfControls(session)
-            lay.addWidget(self.fool, 2)
+            lay.addWidget(self.fool)
             lay.addWidget(self.whatif)
 
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
