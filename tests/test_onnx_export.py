@@ -115,3 +115,19 @@ def test_read_onnx_refuses_external_data_without_opening_it(tmp_path, monkeypatc
     with pytest.raises(WeightsError, match=r"layers\.0\.weight.*another file.*numbers\.bin"):
         read_onnx(tmp_path / "m.onnx")
     assert not any("numbers.bin" in f for f in opened)
+
+
+def test_an_exported_file_gets_the_mode_of_any_new_file(tmp_path):
+    import os
+
+    from convviz.core.weights import save_model
+
+    old = os.umask(0o022)
+    try:
+        for name in ("a.onnx", "a.safetensors"):
+            save_model(build(preset("xo"), seed=0), tmp_path / name)
+        modes = {name: (tmp_path / name).stat().st_mode & 0o777
+                 for name in ("a.onnx", "a.safetensors")}
+    finally:
+        os.umask(old)
+    assert modes == {"a.onnx": 0o644, "a.safetensors": 0o644}

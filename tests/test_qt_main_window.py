@@ -376,3 +376,26 @@ def test_stacked_docks_show_whole_tab_titles_on_a_small_screen(qtbot, make_windo
     w.docks["kernels"].dockLocationChanged.emit(Qt.DockWidgetArea.LeftDockWidgetArea)
     qtbot.wait(50)
     titles_whole()
+
+
+def test_a_blank_canvas_is_not_classified(qtbot, make_window):
+    from convviz.qt.votes_panel import NOTHING_DRAWN
+
+    w = make_window("shapes")
+    s, votes = w.session, w.panels["votes"]
+    s.canvas.clear()
+    s.refresh()
+    assert votes.verdict.text() == NOTHING_DRAWN and "sure" not in votes.verdict.text()
+    assert not any("winner" in t for t in votes.bar_texts)
+    assert w.statusBar().currentMessage() == NOTHING_DRAWN
+    s.canvas.brush.size, s.canvas.brush.softness = 1.0, 0.0
+    s.canvas.begin_stroke(14.5, 14.5)  # one stray dot is still nothing to classify
+    s.canvas.end_stroke()
+    s.refresh()
+    assert votes.verdict.text() == NOTHING_DRAWN
+    for i in range(4, 24):  # a real drawing is
+        s.canvas.begin_stroke(i + 0.5, i + 0.5)
+        s.canvas.end_stroke()
+    s.refresh()
+    assert "sure" in votes.verdict.text() and any("winner" in t for t in votes.bar_texts)
+    assert w.statusBar().currentMessage() != NOTHING_DRAWN

@@ -74,3 +74,50 @@ def test_screenshot_of_a_stepper_shows_it_half_way(qapp, tmp_path, monkeypatch):
     assert app_module.screenshot(str(out), preset="xo", panel="pooling") == 0
     assert QImage(str(out)).width() == 1600
     assert seen == {"step": 8, "steps": 16, "hidden": False}  # 7x7 pooled 2/2: 16 windows
+
+
+def test_quitting_saves_then_leaves_without_the_interpreters_teardown(tmp_path):
+    """Quitting took seconds: after the window had gone, Python unloaded torch object by object
+    and joined the idle trainer process while it unloaded torch too. Now the window saves and
+    stops every thread as it closes, and the process then ends at once."""
+    import os
+    import time
+
+    code = """
+import atexit, os, sys
+from PySide6.QtCore import QTimer
+import convviz.app as A
+launch = A.launch
+def watched(argv=None, preset=None):
+    app, w = launch(argv, preset)
+    atexit.register(lambda: open(sys.argv[1], "w").write("torn down"))
+    def first(_trace):
+        w.session.trace_changed.disconnect(first)
+        w.training.prepare()  # an idle trainer process, as after the Train dialog
+        import multiprocessing
+        print(*[p.pid for p in multiprocessing.active_children()], flush=True)
+        QTimer.singleShot(100, w.close)
+    w.session.trace_changed.connect(first)
+    return app, w
+A.launch = watched
+sys.exit(A.run_app(preset="xo"))
+"""
+    marker = tmp_path / "marker"
+    run = subprocess.run([sys.executable, "-c", code, str(marker)], capture_output=True,
+                         text=True, timeout=120, env=dict(os.environ, CONVVIZ_SETTINGS_DIR=str(
+                             tmp_path / "settings")))
+    assert run.returncode == 0, run.stderr
+    assert not marker.exists()  # no teardown ran after the window went
+    saved = (tmp_path / "settings" / "convviz-tests-convviz.ini").read_text()
+    assert "preset=xo" in saved  # the settings were saved first
+    trainer = int(run.stdout.split()[0])
+    for _ in range(100):  # the idle trainer was told to end (a zombie until init reaps it)
+        try:
+            state = open(f"/proc/{trainer}/status").read().split("State:")[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            break
+        if state == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the trainer process outlived the app")

@@ -16,6 +16,16 @@ from typing import Callable
 import numpy as np
 
 UNDO_LIMIT = 200  # grids are tiny (32x32 floats = 4 KiB), so whole copies are cheap
+# Below this share of the grid's full ink there is nothing to classify (a blank canvas, a stray
+# dot): about 3 full cells of a 28x28 grid. A network still names a class for it, often "sure".
+BLANK_INK_SHARE = 0.004
+
+
+def is_blank(values: np.ndarray, value_range) -> bool:
+    """True when `values` (in the network's value range, background low) hold almost no ink."""
+    lo, hi = value_range
+    ink = np.clip((np.asarray(values, np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    return float(ink.mean()) < BLANK_INK_SHARE if ink.size else True
 
 
 @dataclass

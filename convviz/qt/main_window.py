@@ -12,7 +12,10 @@ Plugging in (for panels and tools written elsewhere):
 - Menu items: `window.train_menu` (the Train menu) and `window.view_menu` are plain QMenus.
 - Closing: `window.close_guards` is a list of callables asked first, in order; one returning
   False keeps the window open (e.g. the person cancelled a question). Then `window.closing` is
-  emitted before the window goes (stop worker threads there and wait() for them).
+  emitted before the window goes (stop worker threads there and wait() for them); the window's
+  own background jobs (`window.jobs`, see background.py) are cancelled and waited for last.
+- Slow work (opening files, exporting, building networks) goes through `window.jobs.submit`:
+  off the window's thread, newest request wins, shown in the status bar with Cancel.
 - The session: `window.session` (see session.py): set_model(), apply_snapshot(), canvas, ...
 """
 
@@ -25,7 +28,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
-                               QMessageBox, QScrollArea, QTabBar, QWidget)
+                               QMessageBox, QProgressBar, QScrollArea, QTabBar, QToolButton,
+                               QWidget)
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
@@ -141,8 +145,11 @@ class MainWindow(QMainWindow):
         `preset`: open with this network instead of the one remembered from last time."""
         super().__init__()
         store = settings.app_settings()
-        if preset is not None:
+        if preset is not None and restore:
             store.remove(settings.WEIGHTS)  # asked for a preset: not last time's weights file
+        # a preset named on the command line wins over the network remembered from last time
+        self._pending_weights = ("" if preset is not None
+                                 else str(store.value(settings.WEIGHTS, "") or ""))
         preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
         if preset not in PRESETS:
             preset = DEFAULT_PRESET
@@ -151,7 +158,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
         self._places: dict[str, _DockPlace] = {}
-        self._pending_weights = str(store.value(settings.WEIGHTS, "") or "")
+        self.jobs = self.session.jobs  # opening, exporting, building: off this thread
         self._started = False
         self._extended = False  # the registry's EXTENSIONS have run
         self.tour = None  # the guided tour's controller while one is open
@@ -187,6 +194,13 @@ class MainWindow(QMainWindow):
         s.weights_changed.connect(self._on_weights_ready)
         s.updated.connect(self._show_update_time)
         s.failed.connect(self.show_error)
+        s.network_changed.connect(self._on_network_changed)
+        s.trace_changed.connect(self._say_when_blank)
+        self._blank = None  # whether the last trace read a blank canvas
+        s.lock_changed.connect(self._on_lock_changed)
+        self.jobs.busy.connect(self._show_busy)
+        self.jobs.progress.connect(self._show_progress)
+        self.jobs.failed.connect(self.show_error)
         self._on_model_changed(s.spec)
         if not lazy:
             self.build_panels()
@@ -311,6 +325,7 @@ class MainWindow(QMainWindow):
             return
         self._started = True
         self._background = background
+        self.jobs.inline = not background
         self.build_panels()
         self.session.load_preset(self.session.preset_name, background=background)
 
@@ -350,8 +365,10 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&File")
         self._action(m, "Open image…", self.choose_image, QKeySequence.Open,
                      "Put a picture on the canvas, scaled to the grid")
-        self._action(m, "Open weights…", self.choose_weights, "Ctrl+Shift+O",
-                     "Load a trained network (.safetensors, .pt, .onnx)")
+        self.open_weights_action = self._action(
+            m, "Open weights…", self.choose_weights, "Ctrl+Shift+O",
+            "Load a trained network (.safetensors, .pt, .onnx)")
+        m.setToolTipsVisible(True)
         self._action(m, "Export weights…", self.export_weights, "Ctrl+E",
                      "Save the network's weights")
         m.addSeparator()
@@ -369,9 +386,17 @@ class MainWindow(QMainWindow):
         self.addActions(list(acts.values()))  # shortcuts work wherever the focus is
 
         m = bar.addMenu("&Model")
+        m.setToolTipsVisible(True)  # a switch that is off says why
+        self.model_menu = m
+        self.lock_note = m.addAction("")  # "Training is running: ..." while the network is locked
+        self.lock_note.setEnabled(False)
+        self.lock_note.setVisible(False)
         m.addSection("Preset")
         self.preset_actions = {}
         group = QActionGroup(self)
+        # none checked while the network is not a preset's (one trained or opened from a file)
+        group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self._preset_group = group
         for name in PRESETS:
             a = self._action(m, PRESET_TITLES.get(name, name), lambda _=False, n=name:
                              self.choose_preset(n))
@@ -430,6 +455,15 @@ class MainWindow(QMainWindow):
                                      "says where it trains in the Training panel.")
         self.update_label = QLabel("Last update: —")
         self._status_time = 0.0
+        # what runs in the background: its name, a busy bar and Cancel (hidden when idle)
+        self.busy_label, self.busy_bar = QLabel(), QProgressBar()
+        self.busy_bar.setRange(0, 0)  # busy until a job reports how far it is
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_cancel = QToolButton(text="Cancel")
+        self.busy_cancel.clicked.connect(lambda: self.jobs.cancel())
+        for w in (self.busy_label, self.busy_bar, self.busy_cancel):
+            bar.addWidget(w)
+            w.setVisible(False)
         for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
             bar.addPermanentWidget(lab, 1 if lab is self.classes_label else 0)
         # new figures 4 times a second: at a fixed size (room for the longest) a new text only
@@ -439,14 +473,55 @@ class MainWindow(QMainWindow):
         self.update_label.setFixedSize(self.update_label.sizeHint())
         self.update_label.setText("Last update: —")
 
+    def _show_busy(self, text: str, cancellable: bool) -> None:
+        self.busy_label.setText(text)
+        self.busy_bar.setRange(0, 0)
+        for w in (self.busy_label, self.busy_bar):
+            w.setVisible(bool(text))
+        self.busy_cancel.setVisible(bool(text) and cancellable)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.busy_bar.setRange(0, total)
+            self.busy_bar.setValue(done)
+
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
         n = spec.input_size
         self.model_label.setText(f"Model: {spec.name} ({n}×{n})")
         self.classes_label.setText("Classes: " + ", ".join(spec.classes))
         self.setWindowTitle(f"convviz — {spec.name}")
-        if spec.name in self.preset_actions:
-            self.preset_actions[spec.name].setChecked(True)
+        self._on_network_changed()
+
+    def _on_network_changed(self) -> None:
+        """The Model menu checks a preset only while that preset's own network is in use."""
+        s = self.session
+        showing = s.source if s.model is not None else s.preset_name
+        for name, a in self.preset_actions.items():
+            a.setChecked(name == showing and s.spec.name == name)
+
+    def _say_when_blank(self, trace) -> None:
+        """A blank canvas is not classified: say so once, as it becomes blank."""
+        from .canvas_model import is_blank
+        from .votes_panel import NOTHING_DRAWN
+
+        blank = is_blank(trace.input, self.session.spec.value_range)
+        if blank and self._blank is not True and not self.statusBar().currentMessage():
+            self.statusBar().showMessage(NOTHING_DRAWN, 6000)  # never over a message that matters
+        elif not blank and self._blank and self.statusBar().currentMessage() == NOTHING_DRAWN:
+            self.statusBar().clearMessage()
+        self._blank = blank
+
+    def _on_lock_changed(self, reason: str) -> None:
+        """While a run trains the network, nothing may switch it: the switches say why."""
+        self.lock_note.setText(reason[:1].upper() + reason[1:] if reason else "")
+        self.lock_note.setVisible(bool(reason))
+        switches = [*self.preset_actions.values(), self.open_weights_action]
+        for a in switches:
+            a.setEnabled(not reason)
+            a.setToolTip(reason or a.text())
+        if reason:
+            self.statusBar().showMessage(reason[:1].upper() + reason[1:], 8000)
 
     def _on_weights_ready(self, _snapshot) -> None:
         from .session import available_devices  # torch is imported by now
@@ -462,10 +537,12 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, lambda: self.open_weights(path, quiet=True))
 
     def choose_preset(self, name: str) -> None:
+        if not self.session.load_preset(name, background=self._background):
+            self._on_network_changed()  # refused (a run goes): the menu shows what is in use
+            return
         self._pending_weights = ""
         settings.app_settings().setValue(settings.PRESET, name)
         settings.app_settings().remove(settings.WEIGHTS)
-        self.session.load_preset(name, background=self._background)
 
     def choose_device(self, name: str) -> None:
         try:
@@ -482,45 +559,69 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def open_image(self, path: str) -> None:
+        """Put a picture on the canvas; decoding (seconds for a huge picture) runs in the
+        background, and the newest picture asked for wins."""
         from convviz.core.imageio import load_image
 
         c = self.session.canvas
-        try:
-            c.set_input(load_image(path, c.size, c.value_range))
-        except ConvvizError as e:
-            self.show_error(str(e))
+        size, value_range = c.size, tuple(c.value_range)
+
+        def done(values):
+            if (c.size, tuple(c.value_range)) != (size, value_range):
+                self.open_image(path)  # the network changed meanwhile: read it for the new grid
+                return
+            c.set_input(values)
+
+        self.jobs.submit("image", lambda _job: load_image(path, size, value_range), done,
+                         lambda message: self.show_error(
+                             f"could not open {os.path.basename(path)}: {message}"),
+                         text=f"Opening {os.path.basename(path)}…")
 
     def choose_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open weights", "", WEIGHTS_FILTER)
         if path:
             self.open_weights(path)
 
-    def open_weights(self, path: str, quiet: bool = False) -> bool:
-        try:
-            self.session.load_weights(path)
-        except (ConvvizError, OSError) as e:
-            message = f"could not open {os.path.basename(path)}: {e}"
+    def open_weights(self, path: str, quiet: bool = False) -> None:
+        """Open a weights file in the background; it becomes the network when read (unless a
+        later choice came first). `quiet`: a problem goes to the status bar, not a dialog."""
+        from .session import weights_job
+
+        if self.session.locked_reason:
+            self.show_error(self.session.locked_reason)
+            return
+
+        def failed(message):
+            message = f"could not open {os.path.basename(path)}: {message}"
             if quiet:  # the remembered file: forget it, so it is not refused at every start
                 settings.app_settings().remove(settings.WEIGHTS)
                 self.statusBar().showMessage(message + " (forgotten)", 8000)
             else:
                 self.show_error(message)
-            return False
-        settings.app_settings().setValue(settings.WEIGHTS, os.path.abspath(path))
-        return True
+
+        def done(loaded):
+            if self.session.use_loaded(loaded, path):
+                settings.app_settings().setValue(settings.WEIGHTS, os.path.abspath(path))
+
+        self.jobs.submit("network", weights_job(path), done, failed,
+                         text=f"Opening {os.path.basename(path)}…")
 
     def export_weights(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(self, "Export weights",
-                                                   f"{self.session.spec.name}.safetensors",
-                                                   EXPORT_FILTERS)
+                                                   f"{_file_name(self.session.spec.name)}"
+                                                   ".safetensors", EXPORT_FILTERS)
         if not path:
             return
         try:
-            self.session.export_weights(path)
-        except (ConvvizError, OSError, RuntimeError) as e:
+            work = self.session.export_job(path)
+        except (ConvvizError, RuntimeError) as e:
             self.show_error(f"could not export the weights: {e}")
             return
-        self.statusBar().showMessage(f"Saved {path}", 6000)
+        self.jobs.submit(
+            f"export {os.path.abspath(path)}", work,
+            lambda _path: self.statusBar().showMessage(f"Saved {path}", 6000),
+            lambda message: self.show_error(f"could not export the weights: {message}"),
+            text=f"Exporting {os.path.basename(path)}…", cancellable=False)
 
     # ---- messages and help -----------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -585,5 +686,12 @@ class MainWindow(QMainWindow):
         self.closing.emit()
         if self.persist:
             self.save_settings()
-        self.session.wait_for_loaders()
+        # no thread outlives the window; an export under way finishes writing its file
+        self.jobs.shutdown()
         super().closeEvent(event)
+
+
+def _file_name(name: str) -> str:
+    """A network's name as a file name: path separators and the like become "-"."""
+    safe = "".join(ch if ch.isalnum() or ch in " ._-" else "-" for ch in name).strip(" .")
+    return safe[:80] or "network"

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal
+from PySide6.QtCore import QObject, QTimer, Qt, Signal
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import preset as preset_spec
 from convviz.core.spec import NetworkSpec
 
+from .background import BackgroundJobs
 from .canvas_model import CanvasModel
 
 FRAME_MS = 16.0  # one 60 Hz frame; refined from the screen's refresh rate when there is one
@@ -49,23 +50,13 @@ def resolve_device(name: str):
     return resolve(name)
 
 
-class _PresetLoader(QThread):
-    """Imports torch and builds a preset's network away from the GUI thread."""
+def weights_job(path: str):
+    """The work of opening a weights file: returns (model, metadata), for a background job."""
+    def work(_job):
+        from convviz.core.weights import load_model
 
-    loaded = Signal(object, int)  # model, generation
-    failed = Signal(str, int)
-
-    def __init__(self, name: str, generation: int, parent=None):
-        super().__init__(parent)
-        self.name, self.generation = name, generation
-
-    def run(self):
-        try:
-            model = load_preset_model(self.name)
-        except Exception as e:  # shown in a dialog as one line; the app keeps running
-            self.failed.emit(f"could not load the {self.name!r} network: {e}", self.generation)
-            return
-        self.loaded.emit(model, self.generation)
+        return load_model(path)
+    return work
 
 
 class Session(QObject):
@@ -75,6 +66,8 @@ class Session(QObject):
     device_changed = Signal(str)  # a readable description of the device in use
     updated = Signal(float)  # milliseconds the last update took
     failed = Signal(str)
+    network_changed = Signal()  # a new network (or the same one from a new source) is in use
+    lock_changed = Signal(str)  # why the network cannot be switched now ("" when it can)
 
     def __init__(self, preset_name: str = "shapes", parent=None):
         super().__init__(parent)
@@ -92,8 +85,9 @@ class Session(QObject):
         self.trace_count = 0
         self._dirty = False
         self._last_start = -1e9
-        self._generation = 0
-        self._loaders: list[_PresetLoader] = []
+        self.summary: dict = {}  # the network's training summary (from its file or its run)
+        self.locked_reason = ""  # set while the network must not be switched (a run goes)
+        self.jobs = BackgroundJobs(self)  # every slow load runs here: newest request wins
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.PreciseTimer)
@@ -104,46 +98,55 @@ class Session(QObject):
     def ready(self) -> bool:
         return self.model is not None
 
-    def load_preset(self, name: str, background: bool = True) -> None:
+    def load_preset(self, name: str, background: bool = True) -> bool:
         """Switch to a preset: the spec (canvas size, panel layouts) changes at once; the
-        network follows when built (in a loader thread when `background`)."""
+        network follows when built (in a background job when `background`). Refused (False,
+        `failed` says why) while the network is locked."""
         spec = preset_spec(name)  # raises SpecError for an unknown name
+        if self._refused():
+            return False
         self.preset_name = name
-        self._generation += 1
         self.model, self.snapshot, self.trace = None, None, None
         self._set_spec(spec)
-        if not background:
-            self.set_model(load_preset_model(name), source=name)
-            return
-        loader = _PresetLoader(name, self._generation, self)
-        loader.loaded.connect(self._on_loaded)
-        loader.failed.connect(self._on_load_failed)
-        loader.finished.connect(lambda: self._forget_loader(loader))
-        self._loaders.append(loader)
-        loader.start()
+        self.jobs.inline = not background
+        self.jobs.submit("network", lambda _job: load_preset_model(name),
+                         lambda model: self.set_model(model, source=name),
+                         lambda message: self.failed.emit(
+                             f"could not load the {name!r} network: {message}"),
+                         text=f"Building the {name} network…", cancellable=False)
+        return True
 
-    def _forget_loader(self, loader) -> None:
-        if loader in self._loaders:
-            self._loaders.remove(loader)
-        loader.deleteLater()
+    def wait_for_loaders(self) -> None:
+        """Block until background loads have ended and delivered (tests, screenshots)."""
+        self.jobs.wait("network")
 
-    def _on_loaded(self, model, generation: int) -> None:
-        if generation == self._generation:  # a later choice wins over a slow earlier one
-            self.set_model(model, source=self.preset_name)
+    # ---- the lock: a training run owns the network -----------------------------------------
+    def lock(self, reason: str) -> None:
+        """From now on only `set_model(..., owner=True)` may replace the network; everything
+        else is refused with `reason` (e.g. "training is running: stop it first")."""
+        self.locked_reason = reason
+        self.lock_changed.emit(reason)
 
-    def _on_load_failed(self, message: str, generation: int) -> None:
-        if generation == self._generation:
-            self.failed.emit(message)
+    def unlock(self) -> None:
+        self.locked_reason = ""
+        self.lock_changed.emit("")
 
-    def wait_for_loaders(self, ms: int = 30000) -> None:
-        """Block until background loads finish (window close, tests, screenshots)."""
-        for loader in list(self._loaders):
-            loader.wait(ms)
+    def _refused(self) -> bool:
+        if self.locked_reason:
+            self.failed.emit(self.locked_reason)
+            return True
+        return False
 
-    def set_model(self, model, source: str = "") -> None:
-        """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained.
-        A model with a different spec re-lays-out every panel."""
-        self._generation += 1  # any load still running is now stale
+    def set_model(self, model, source: str = "", summary: dict | None = None,
+                  owner: bool = False) -> bool:
+        """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained;
+        `summary` is its training summary (kept with it: the Results panel reads it). A model
+        with a different spec re-lays-out every panel. While locked only the `owner` (the
+        training run) may; anyone else is refused (False, `failed` says why)."""
+        if not owner and self._refused():
+            return False
+        for job in self.jobs.running("network"):
+            job.cancel()  # a slower load still running is now stale
         from convviz.core.train_process import use_one_torch_thread_here
 
         use_one_torch_thread_here()  # before this thread's first op: see that function
@@ -155,7 +158,7 @@ class Session(QObject):
             device = resolve_device("auto")
         model.to(device)
         snapshot = model.snapshot()
-        self.model, self.source = model, source
+        self.model, self.source, self.summary = model, source, dict(summary or {})
         # the new weights first: panels laying out on model_changed read session.snapshot
         self.snapshot = snapshot
         if model.spec != self.spec:
@@ -163,7 +166,9 @@ class Session(QObject):
             self._set_spec(model.spec)
         self._publish_weights(snapshot)
         self.device_changed.emit(self.device_description())
+        self.network_changed.emit()
         self.request_trace()
+        return True
 
     def apply_snapshot(self, snapshot: dict) -> None:
         """Load weights given as a snapshot (e.g. from a training thread) into the network the
@@ -186,19 +191,36 @@ class Session(QObject):
         self.canvas.resize(spec.input_size, spec.value_range)
         self.model_changed.emit(spec)
 
-    def load_weights(self, path: str) -> None:
-        """Open a weights file (.safetensors, .pt, .onnx); raises ConvvizError on bad files."""
-        from convviz.core.weights import load_model
+    def load_weights(self, path: str) -> bool:
+        """Open a weights file (.safetensors, .pt, .onnx) here and now; raises ConvvizError on
+        bad files. (The window opens files with `weights_job`, off its thread.)"""
+        return self.use_loaded(weights_job(path)(None), path)
 
-        model, _meta = load_model(path)
-        self.set_model(model, source=str(path))
+    def use_loaded(self, loaded, path: str) -> bool:
+        """Adopt what `weights_job(path)` returned."""
+        model, meta = loaded
+        return self.set_model(model, source=str(path), summary=meta.get("summary"))
 
-    def export_weights(self, path: str) -> None:
+    def export_job(self, path: str):
+        """The work of exporting the network as it is now to `path`, for a background job: the
+        copy is taken here (training may change the network meanwhile), the writing there."""
+        import copy
+
+        from convviz.core.export_process import IN_OWN_PROCESS, save_model_in_own_process
         from convviz.core.weights import save_model
 
         if self.model is None:
             raise RuntimeError("the network is still loading")
-        save_model(self.model, path, summary={"source": self.source, "preset": self.preset_name})
+        summary = dict(self.summary, source=self.source, preset=self.preset_name)
+        if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
+            snapshot_model = copy.deepcopy(self.model).cpu()
+            return lambda _job: save_model_in_own_process(snapshot_model, path, summary)
+        model = copy.deepcopy(self.model)
+        return lambda _job: save_model(model, path, summary=summary)
+
+    def export_weights(self, path: str) -> None:
+        """Export here and now (the window uses `export_job` in the background)."""
+        self.export_job(path)(None)
 
     # ---- the device ------------------------------------------------------------------------
     def set_device(self, name: str) -> None:

@@ -236,6 +236,36 @@ class TrainingResults(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(split, 1)
 
+    def _clear(self, text: str) -> None:
+        self.summary.setText(text)
+        self.confusion.setRowCount(0)
+        self.confusion.setColumnCount(0)
+        self.gallery.clear()
+        self.gallery_title.setText("Validation images it got wrong")
+
+    def show_waiting(self, name: str) -> None:
+        """A run is going: nothing of an earlier run may look like its results."""
+        self._clear(f"Training {name}: its results appear here when the run ends.")
+
+    def show_saved(self, saved: dict | None, spec) -> None:
+        """The results kept with a network opened from a file (the images are not kept)."""
+        if not isinstance(saved, dict) or "val_accuracy" not in saved:
+            self._clear(f"No training results for this network ({spec.name}).")
+            return
+        try:
+            acc, n_val = float(saved["val_accuracy"]), int(saved.get("val_images", 0))
+            wrong = int(saved.get("val_wrong", 0))
+            confusion = np.asarray(saved.get("confusion", []), dtype=np.int64)
+        except (TypeError, ValueError):  # a file from elsewhere with a summary of its own
+            self._clear(f"No readable training results for this network ({spec.name}).")
+            return
+        self._clear(f"<b>Validation accuracy {acc:.1%}</b> when {spec.name} was trained: "
+                    f"{n_val - wrong} of {n_val} held-back images right, {wrong} wrong.")
+        if confusion.shape == (len(spec.classes),) * 2:
+            self.confusion.set_matrix(confusion, spec.classes)
+        self.gallery_title.setText("The images it got wrong are shown only in the session "
+                                   "that trained it.")
+
     def show_outcome(self, outcome: TrainOutcome) -> None:
         r = outcome.result
         classes = outcome.job.classes

@@ -11,6 +11,10 @@
 - The ending: a finished run (or one that diverged, with its last good weights) becomes the
   app's model and is remembered for next time; a stopped run puts the earlier network back until
   the person presses "Keep what it learned"; a failed run puts it back and says why in one line.
+- While a run goes the session is locked: nothing else may switch the network (the Model menu
+  says why). A network trained on a folder is named after the folder (its spec's name, saved in
+  its weights); its results are saved with it, so the Results panel always describes the
+  network in use, also after a restart.
 - Closing during a run asks Keep / Discard / Cancel (`TrainingTools.ask_keep`, replaceable in
   tests), then stops the run within a batch and waits for it: never an abort.
 """
@@ -18,6 +22,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 
 from PySide6.QtCore import QObject, Qt
@@ -32,6 +37,7 @@ from .training_results import TrainingResults
 from .training_worker import TrainingController, TrainJob, TrainOutcome
 
 KEEP, DISCARD, CANCEL = "keep", "discard", "cancel"
+LOCKED = "training is running: stop it to switch the network, preset or weights"
 REMEMBERED = "last-trained.safetensors"  # next to the settings file: reopened at the next start
 TRAINING_HEIGHT = 480  # px: the loss plots under the feature maps, both still readable
 SHORTCUTS = {"folder": "Ctrl+T", "samples": "Ctrl+Shift+T", "pause": "Ctrl+P", "stop": "Ctrl+."}
@@ -89,6 +95,8 @@ class TrainingTools(QObject):
         self._make_actions(window.train_menu)
         window.close_guards.append(self.may_close)
         window.closing.connect(self._stop_for_good)
+        self.session.network_changed.connect(self._show_results_of_network)
+        self._show_results_of_network()
 
     # ---- menu ------------------------------------------------------------------------------
     def _make_actions(self, menu) -> None:
@@ -170,11 +178,20 @@ class TrainingTools(QObject):
     def start(self, job: TrainJob) -> None:
         """Train `job` (its model ends with the trained weights); the panels follow a copy."""
         s = self.session
-        self._before = (s.model, s.source) if s.model is not None else None
+        name = trained_name(job)
+        if name != job.model.spec.name:  # the run's network is named now, so its copy is too
+            job.model.spec = dataclasses.replace(job.model.spec, name=name)
+        self._before = (s.model, s.source, s.summary) if s.model is not None else None
         self._display = copy.deepcopy(job.model)  # before the thread starts: no sharing
         self._settled = False
-        s.set_model(self._display, source=f"training on {job.source}")
-        self.controller.start(job)
+        s.lock(LOCKED)
+        s.set_model(self._display, source=f"training on {job.source}", owner=True)
+        try:
+            self.controller.start(job)
+        except BaseException:
+            s.unlock()
+            self._put_back()
+            raise
 
     def show_dock(self, key: str) -> None:
         """Show a dock (back in its place or tab group) and bring it to the front."""
@@ -201,9 +218,7 @@ class TrainingTools(QObject):
     # ---- the ending ------------------------------------------------------------------------
     def _on_finished(self, outcome: TrainOutcome) -> None:
         self._set_running(False)
-        self.results.show_outcome(outcome)
-        if outcome.result is not None and outcome.result.val_indices is not None:
-            self.show_dock("results")
+        self.session.unlock()
         if self._settled:
             return
         if outcome.status == "diverged":
@@ -220,8 +235,12 @@ class TrainingTools(QObject):
         if self._settled:
             return
         job = outcome.job
-        self.session.set_model(outcome.model, source=f"trained on {job.source}")
+        self.session.unlock()  # a run's ending, or "Keep what it learned" after it
+        self.session.set_model(outcome.model, source=f"trained on {job.source}",
+                               summary=results_summary(outcome))
         self._display = None
+        if outcome.result.val_indices is not None:  # a validation split: results to show
+            self.show_dock("results")
         r = outcome.result
         acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
         self.window.statusBar().showMessage(f"Now using the network trained on "
@@ -231,9 +250,21 @@ class TrainingTools(QObject):
     def _put_back(self) -> None:
         """The network from before the run, if the session still shows this run's copy."""
         if self._before is not None and self.session.model is self._display:
-            model, source = self._before
-            self.session.set_model(model, source=source)
+            model, source, summary = self._before
+            self.session.set_model(model, source=source, summary=summary, owner=True)
         self._display = None
+        self.session.unlock()
+
+    def _show_results_of_network(self) -> None:
+        """The Results panel describes the network in use: this run's outcome while it is the
+        trained network, the results saved with a network opened from a file, or nothing."""
+        s, outcome = self.session, self.controller.outcome
+        if s.model is not None and s.model is self._display:
+            self.results.show_waiting(s.spec.name)
+        elif outcome is not None and outcome.result is not None and s.model is outcome.model:
+            self.results.show_outcome(outcome)
+        else:
+            self.results.show_saved(s.summary.get("results"), s.spec)
 
     def remember(self, model) -> None:
         """Save the trained network next to the settings, to reopen it at the next start."""
@@ -245,7 +276,8 @@ class TrainingTools(QObject):
         path = os.path.join(os.path.dirname(store.fileName()), REMEMBERED)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            save_model(model, path, summary={"source": self.session.source})
+            save_model(model, path, summary=dict(self.session.summary,
+                                                 source=self.session.source))
         except (ConvvizError, OSError) as e:
             self.window.statusBar().showMessage(f"could not keep a copy for next time: {e}", 8000)
             return
@@ -297,6 +329,36 @@ def _fill_dock(dock, panel) -> None:
     if isinstance(holder, QScrollArea) and holder.widget() is panel:
         dock.setWidget(holder.takeWidget())
         holder.deleteLater()
+
+
+def trained_name(job: TrainJob) -> str:
+    """A network trained on a folder is named after the folder ("digits"), not after the preset
+    it started from; one trained on the sample shapes keeps its name."""
+    kind, _, path = job.source.partition(" ")
+    if kind != "folder":
+        return job.model.spec.name
+    from convviz.core.presets import PRESETS
+
+    name = os.path.basename(os.path.normpath(path)) or "trained"
+    return f"{name} (trained)" if name in PRESETS else name
+
+
+MAX_SAVED_CONFUSION = 100  # classes: a bigger matrix is not kept with the weights (10,000² cells)
+
+
+def results_summary(outcome: TrainOutcome) -> dict:
+    """What the Results panel shows, as plain JSON kept with the weights (their summary)."""
+    r = outcome.result
+    saved = {"status": r.status, "epochs": len(r.epochs), "device": str(r.device),
+             "images_per_second": float(r.images_per_second), "source": outcome.job.source}
+    if r.val_accuracy is not None:
+        saved["val_accuracy"] = float(r.val_accuracy)
+    if r.confusion is not None:
+        saved["val_images"] = int(r.confusion.sum())
+        saved["val_wrong"] = int(r.confusion.sum() - r.confusion.trace())
+        if len(r.confusion) <= MAX_SAVED_CONFUSION:
+            saved["confusion"] = r.confusion.astype(int).tolist()
+    return {"results": saved}
 
 
 def _short(source: str) -> str:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QPushButton, QSizePoli
 from . import settings, theme
 from ..core.limits import VOTES_MAX_BARS
 from .bar_chart import BarChart, Bars, name_tooltip, short_name
+from .canvas_model import is_blank
 from .live_text import LiveText
 
 TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
@@ -41,6 +42,9 @@ def input_names(spec, xo_names=None) -> list[str]:
             names.append(f"{label} ({r + 1},{col + 1})")
         return names
     return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
+
+
+NOTHING_DRAWN = "Nothing to classify yet: draw something"
 
 
 def verdict_text(name: str, probability: float) -> str:
@@ -168,6 +172,14 @@ class VotesPanel(QWidget):
         values = trace.probabilities if self.mode == PROBABILITIES else trace.votes
         win = trace.winner
         self.shown_values = np.asarray(values, np.float32)
+        if is_blank(trace.input, self.spec.value_range):  # never "plus (89% sure)" for nothing
+            self._show_bars(self.shown_values, -1)
+            self.verdict.setText(NOTHING_DRAWN)
+            self.verdict.setToolTip("")
+            self._tip_for = None
+            self.why_view.show_bars(Bars())
+            self.why_label.setText("")
+            return
         self._show_bars(self.shown_values, win)
         prob = float(trace.probabilities[win])
         self.verdict.setText(verdict_text(self.class_names[win], prob))
@@ -208,14 +220,16 @@ class VotesPanel(QWidget):
         names = sorted(self.class_names, key=len)[-3:]
         longest = [f(c, 1.0) for c in names for f in (verdict_text, unsure_text)]
         whys = [why_text(c, 9999, -88.88, -888.88) for c in names]
-        _fit_height(self.verdict, longest + [self.verdict.text()])
+        _fit_height(self.verdict, longest + [NOTHING_DRAWN, self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
 
     # ---- drawing ---------------------------------------------------------------------------
     def _show_bars(self, values: np.ndarray, win: int) -> None:
+        """win: the winner's class index, or -1 for no winner (a blank canvas)."""
         rows, note = self._rows_shown(values, win)
         self.rows_shown = rows  # bar i is class rows_shown[i] (a click on a bar names it)
-        values, win = values[rows], int(np.flatnonzero(rows == win)[0])
+        at = np.flatnonzero(rows == win)
+        values, win = values[rows], (int(at[0]) if len(at) else -1)
         n = len(values)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
@@ -248,7 +262,7 @@ class VotesPanel(QWidget):
         key = np.nan_to_num(values.astype(np.float64), nan=-np.inf)
         top = np.argpartition(-key, VOTES_MAX_BARS - 1)[:VOTES_MAX_BARS]
         top = top[np.argsort(-key[top], kind="stable")]
-        if win not in top:
+        if win >= 0 and win not in top:
             top = np.concatenate([[win], top[:-1]])
         return top, f"the strongest {VOTES_MAX_BARS} of {n:,} classes"
 

@@ -8,9 +8,12 @@ With the shapes preset and every panel open:
    trace (no panels);
 2. updates per second during a continuous scripted stroke (mouse moves every 2 ms);
 3. start-up: process start -> window shown, and -> first classification, against the time
-   `import torch` alone takes.
+   `import torch` alone takes;
+4. stalls: the longest the event loop went without running (a 5 ms probe timer) while the
+   window exports ONNX, opens weights, opens and drops a very large image, builds a preset's
+   network, scans a labelled folder; and how long quitting takes (close -> process gone).
 Targets on a 2-core CPU: panels add no more than 2x the floor; 60 updates per second; the window
-shows in under half the time of `import torch`.
+shows in under half the time of `import torch`; no stall over 100 ms. (`--stalls-only` runs 4.)
 """
 
 from __future__ import annotations
@@ -179,12 +182,166 @@ def bench_startup(runs: int = 3):
     return statistics.median(shown), statistics.median(classified), statistics.median(torch_s)
 
 
+class StallProbe:
+    """Ticks every `interval_ms` on the window's event loop; the longest gap between two ticks
+    (less the interval) is the longest the window could not answer."""
+
+    def __init__(self, interval_ms: int = 5):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.interval = interval_ms
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.worst = max(self.worst, (now - self.last) * 1e3 - self.interval)
+        self.last = now
+
+    def measure(self, start, done, timeout_s: float = 120.0):
+        """Run `start()` from the event loop, then the loop until `done()`: (worst stall ms,
+        seconds the operation took)."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.timeout.connect(lambda: (done() or time.perf_counter() > deadline) and loop.quit())
+        self.worst, self.last = 0.0, time.perf_counter()
+        deadline = time.perf_counter() + timeout_s
+        self.timer.start(self.interval)
+        t0 = time.perf_counter()
+        QTimer.singleShot(0, start)
+        QTimer.singleShot(1, lambda: poll.start(2))
+        loop.exec()
+        poll.stop()
+        self.timer.stop()
+        return max(0.0, self.worst), time.perf_counter() - t0
+
+
+def bench_stalls(tmp: str):
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    import convviz.qt.main_window as mw
+    from convviz.app import _application
+    from convviz.core.shapes_data import write_folder
+    from convviz.qt.main_window import MainWindow
+    from convviz.qt.session import Session
+
+    app = _application()
+    w = MainWindow(Session("shapes"), restore=False)
+    w.persist = False
+    w.resize(1600, 1000)
+    w.show()
+    w.start(background=False)
+    w.jobs.inline = False  # from here on as in the app: slow work in the background
+    w._background = True
+    app.processEvents()
+    probe, rows = StallProbe(), []
+    idle = lambda: not w.jobs.running()  # noqa: E731
+
+    def row(name, start, done=idle):
+        stall, took = probe.measure(start, done)
+        rows.append((name, stall, took))
+
+    row("idle (nothing running)", lambda: None, lambda: True)
+    weights = os.path.join(tmp, "shapes.safetensors")
+    w.session.export_weights(weights)
+    for ext in ("onnx", "safetensors"):
+        out = os.path.join(tmp, f"out.{ext}")
+        mw.QFileDialog.getSaveFileName = lambda *a, o=out, **k: (o, "")
+        row(f"export .{ext}", w.export_weights)
+    row("open weights (.safetensors)", lambda: w.open_weights(weights))
+    row("open weights (.onnx)", lambda: w.open_weights(os.path.join(tmp, "out.onnx")))
+    big = os.path.join(tmp, "huge.png")
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((6000, 6000)) > 0.5).astype(np.uint8) * 255).save(big)
+    row("open a 6000x6000 image", lambda: w.open_image(big))
+    view = w.canvas_panel.view
+
+    def drop():
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(big)])
+        pos = QPointF(view.width() / 2, view.height() / 2)
+        view.dropEvent(QDropEvent(pos, Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier))
+    big2 = os.path.join(tmp, "huge2.png")  # another file: nothing cached from the first
+    os.link(big, big2)
+    big = big2
+    row("drop a 6000x6000 image", drop)
+    row("choose preset lenet5", lambda: w.choose_preset("lenet5"),
+        lambda: w.session.ready and idle())
+    row("choose preset shapes", lambda: w.choose_preset("shapes"),
+        lambda: w.session.ready and idle())
+    folder = os.path.join(tmp, "folder")
+    write_folder(folder, per_class=300, seed=1)
+    from convviz.qt.folder_decode import FolderLoader
+
+    loader = FolderLoader()
+    got = []
+    loader.loaded.connect(got.append)
+    row("scan a labelled folder (1800 images)", lambda: loader.start(folder, 28, (-1.0, 1.0)),
+        lambda: bool(got))
+    w.close()
+    return rows
+
+
+QUIT_CHILD = r"""
+import sys, time
+from PySide6.QtCore import QTimer
+import convviz.app as A
+launch = A.launch
+def watched(argv=None, preset=None):
+    app, w = launch(argv, preset)
+    def first(_trace):
+        w.session.trace_changed.disconnect(first)
+        w.training.prepare()
+        def close():
+            print(time.time(), flush=True)
+            w.close()
+        QTimer.singleShot(1500, close)
+    w.session.trace_changed.connect(first)
+    return app, w
+A.launch = watched
+A.run_app()
+"""
+
+
+def bench_quit(runs: int = 3) -> float:
+    """Seconds from the window's close to the process having ended (an idle trainer waiting,
+    as after the Train dialog)."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    took = []
+    for _ in range(runs):
+        p = subprocess.run([sys.executable, "-c", QUIT_CHILD], env=env, capture_output=True,
+                           text=True, check=True)
+        took.append(time.time() - float(p.stdout.split()[0]))
+    return statistics.median(took)
+
+
+def print_stalls():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = bench_stalls(tmp)
+    print("longest event-loop stall during each operation (target < 100 ms):")
+    for name, stall, took in rows:
+        print(f"  {name:<40} stall {stall:7.1f} ms   operation {took * 1e3:7.0f} ms")
+    print(f"quit: window closed -> process gone {bench_quit() * 1e3:6.0f} ms (median of 3)")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=300)
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--startup-runs", type=int, default=3)
+    p.add_argument("--stalls-only", action="store_true")
     args = p.parse_args(argv)
+    if args.stalls_only:
+        print_stalls()
+        return
 
     print(f"convviz app benchmark  (cpus: {os.cpu_count()}, platform: "
           f"{os.environ.get('QT_QPA_PLATFORM')}, preset: shapes, every panel open)")
@@ -203,6 +360,7 @@ def main(argv=None):
           f"{classified * 1e3:6.0f} ms after process start")
     print(f"`python -c 'import torch'`: {torch_s * 1e3:6.0f} ms; window/torch = "
           f"{shown / torch_s:.2f} (target < 0.5)")
+    print_stalls()
 
 
 if __name__ == "__main__":
