@@ -14,13 +14,14 @@ from convviz.qt.why_panel import METHODS, WhyPanel
 def live(qtbot):
     session = Session("shapes")
     session.load_preset("shapes", background=False)
+    session.jobs.inline = False  # covering up in a thread of its own, as in the app
     panel = WhyPanel(session)
     qtbot.addWidget(panel)
     session.trace_changed.connect(panel.show_trace)
     panel.resize(600, 800)
     panel.show()
     yield session, panel
-    WhyPanel.wait_for_jobs()
+    panel.wait_for_jobs()
 
 
 def draw_x(session):
@@ -96,7 +97,7 @@ def test_newest_drawing_wins(live, qtbot):
     panel._start_occlusion()  # a job on the O is running...
     panel.show_trace(traces["plus"])  # ...when the plus arrives
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
-    WhyPanel.wait_for_jobs()
+    panel.wait_for_jobs()
     qtbot.wait(300)
     assert shown == ["plus"]  # the O's result, if it came at all, was dropped
 
@@ -287,7 +288,7 @@ def test_screenshot_can_bring_the_tab_to_the_front(qtbot, tmp_path, monkeypatch)
     grab = MainWindow.grab
 
     def spy(window):
-        WhyPanel.wait_for_jobs()
+        window.panels["why"].wait_for_jobs()
         seen.update(hidden=window.docks["why"].visibleRegion().isEmpty())
         return grab(window)
 

@@ -3,18 +3,18 @@ What if (whatif_controls.py) under it.
 
 Grad-CAM and saliency take one forward and one backward pass (about a millisecond on the bundled
 networks), so they follow every trace while the panel is on screen. Covering up runs the network
-once per patch position: it waits until the pen lifts and the drawing has settled, then runs in
-a QThread the way the session's preset loader does (a generation number: a newer drawing makes
-an older job stop early and its result is dropped; newest drawing wins).
+once per patch position: it waits until the pen lifts and the drawing has settled, then runs as
+a job of the session's BackgroundJobs (background.py), the window's one pattern for slow work: a
+newer drawing cancels the older job at once (it stops between batches and its result is
+dropped), so the newest drawing wins.
 """
 
 from __future__ import annotations
 
-import atexit
 import copy
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QThread, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
                                QWidget)
 
@@ -41,28 +41,7 @@ METHODS = {  # key -> (name in the app, what it shows, in the app's words)
 }
 SETTLE_MS = 150  # covering up starts when no change came for this long and the pen is up
 ANSWER = "the answer"  # the class chooser's first entry: explain whatever the network says
-_RUNNING: set = set()  # jobs still running; kept here so none is destroyed mid-run
-
-
-class _OcclusionJob(QThread):
-    done = Signal(object, int)  # Explanation (None when stopped), generation
-    failed = Signal(str, int)
-
-    def __init__(self, model, image, cls, patch, generation, current):
-        super().__init__()
-        self.args, self.generation, self.current = (model, image, cls, patch), generation, current
-
-    def run(self):
-        from convviz.core.explain import occlusion
-
-        model, image, cls, patch = self.args
-        try:
-            e = occlusion(model, image, cls, patch,
-                          should_stop=lambda: self.current() != self.generation)
-        except Exception as e:  # one line in the panel; the app keeps running
-            self.failed.emit(str(e), self.generation)
-            return
-        self.done.emit(e, self.generation)
+JOB = "occlusion"  # the kind of the covering-up job among the session's jobs
 
 
 def _combo(tip: str) -> QComboBox:
@@ -80,7 +59,6 @@ class WhyPanel(QWidget):
         self.spec = None
         self.explanation = None  # the core Explanation shown
         self._trace = None
-        self._generation = 0
         self._worker_model = None  # a copy of the network for covering-up jobs
 
         self.method_box = _combo("How to find where the network looked")
@@ -129,16 +107,13 @@ class WhyPanel(QWidget):
         self.on_canvas.toggled.connect(lambda _: self._send_overlay())
         if session is not None:
             self.set_model(session.spec, session.snapshot)
-        app = QCoreApplication.instance()
-        if app is not None:  # a covering-up job still running as the app quits is waited for
-            app.aboutToQuit.connect(WhyPanel.wait_for_jobs)
 
     # ---- plain calls from the session ------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
         from convviz.core.explain import default_patch
 
         self.spec, self._trace, self.explanation, self._worker_model = spec, None, None, None
-        self._generation += 1
+        self._cancel_job()
         for box in (self.method_box, self.class_box, self.layer_box, self.patch_box):
             box.blockSignals(True)
         self.class_box.clear()
@@ -169,7 +144,7 @@ class WhyPanel(QWidget):
     def show_trace(self, trace) -> None:
         self._trace = trace
         if self.method == "occlusion":
-            self._generation += 1  # a job on an older drawing stops and is dropped
+            self._cancel_job()  # a job on an older drawing stops and is dropped
             self._settle.start()
             if self.explanation is None:
                 self.status.setText("Covering up runs once the pen lifts…")
@@ -217,22 +192,27 @@ class WhyPanel(QWidget):
         if self._worker_model is None:
             self._worker_model = copy.deepcopy(s.model)  # jobs never touch the live network
         trace = self._trace
-        job = _OcclusionJob(self._worker_model, trace.input, self.class_box.currentData(),
-                            self.patch_box.value(), self._generation, lambda: self._generation)
-        job.done.connect(lambda e, g, image=trace.input: self._occlusion_done(e, g, image))
-        job.failed.connect(self._occlusion_failed)
-        job.finished.connect(lambda: (_RUNNING.discard(job), job.deleteLater()))
-        _RUNNING.add(job)
-        self.status.setText("Covering up, one patch at a time…")
-        job.start()
+        model, cls, patch = self._worker_model, self.class_box.currentData(), self.patch_box.value()
 
-    def _occlusion_done(self, e, generation: int, image) -> None:
-        if e is not None and generation == self._generation and self.method == "occlusion":
+        def work(job):  # on the job's thread
+            from convviz.core.explain import occlusion
+
+            return occlusion(model, trace.input, cls, patch, should_stop=job.cancelled)
+
+        self.status.setText("Covering up, one patch at a time…")
+        s.jobs.submit(JOB, work, lambda e: self._occlusion_done(e, trace.input),
+                      self._occlusion_failed, text="Covering up the drawing…", cancellable=True)
+
+    def _occlusion_done(self, e, image) -> None:
+        if e is not None and self.method == "occlusion":
             self._show(e, image)
 
-    def _occlusion_failed(self, message: str, generation: int) -> None:
-        if generation == self._generation:
-            self.status.setText(f"Cannot explain this: {_escape(message)}")
+    def _occlusion_failed(self, message: str) -> None:
+        self.status.setText(f"Cannot explain this: {_escape(message)}")
+
+    def _cancel_job(self) -> None:
+        if self.session is not None and self.session.jobs.running(JOB):  # else: no busy signal
+            self.session.jobs.cancel(JOB)
 
     def _show(self, e, image) -> None:
         self.explanation = e
@@ -260,11 +240,11 @@ class WhyPanel(QWidget):
         on = self.on_canvas.isChecked() and e is not None
         self.overlay_changed.emit(overlay_rgba(e.map) if on else None)
 
-    @staticmethod
-    def wait_for_jobs(ms: int = 30000) -> None:
-        """Block until covering-up jobs end (tests, closing the window)."""
-        for job in list(_RUNNING):
-            job.wait(ms)
+    def wait_for_jobs(self) -> None:
+        """Block until a covering-up job has ended and delivered (tests, benchmarks)."""
+        if self.session is not None:
+            self.session.jobs.wait(JOB)
+
 
 def _escape(text: str) -> str:
     import html
@@ -290,8 +270,3 @@ def connect_canvas_overlay(window) -> None:
     maps = window.panels.get("feature_maps")
     if maps is not None and hasattr(maps, "view") and hasattr(maps.view, "clicked"):
         maps.view.clicked.connect(lambda layer, _index: panel.choose_layer(layer))
-
-
-# a job still running as Python exits (a script, a test run: no aboutToQuit) is waited for;
-# destroying a running QThread would abort the process
-atexit.register(WhyPanel.wait_for_jobs)
