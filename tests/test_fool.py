@@ -1,4 +1,5 @@
-"""Fool it: small gradient steps change the bundled `shapes` network's answer on generated drawings."""
+"""Fool it: small gradient steps change the bundled `shapes` network's answer on generated
+drawings."""
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ def test_fool_reports_steps_and_changes_honestly(shapes):
 def test_fool_stops_when_told_and_refuses_bad_settings(shapes):
     image = np.full((28, 28), -1.0, np.float32)
     r = fool(shapes, image, 0, should_stop=lambda: True)
-    assert len(r.steps) == 1 and not r.fooled or r.steps[0].said == 0
+    assert (len(r.steps) == 1 and not r.fooled) or r.steps[0].said == 0
     with pytest.raises(DataError, match="step limit"):
         fool(shapes, image, 0, max_steps=100_000)
     with pytest.raises(DataError, match="step must be"):

@@ -147,10 +147,11 @@ def test_votes_panel_says_when_it_is_unsure(qtbot):
 
 
 def test_the_apps_training_keeps_the_unsure_calibration(qtbot, tmp_path):
+    from test_folders_helpers import make_folder
+
     from convviz.core.unsure import Calibration
     from convviz.qt.train_dialog import TrainDialog
     from convviz.qt.training_worker import TrainingController
-    from test_folders_helpers import make_folder
 
     folder = make_folder(tmp_path / "data", per_class=20, classes=("o", "x"))
     dlg = TrainDialog(None, folder=str(folder))

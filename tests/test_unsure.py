@@ -34,7 +34,8 @@ def test_calibrate_takes_the_held_out_quantiles():
     assert cal.min_logsumexp == pytest.approx(np.quantile(lse, QUANTILE))
     share = (images.reshape(500, -1) > 0).mean(1)
     assert cal.ink_share == (share.min(), share.max()) and cal.held_out == 500
-    assert np.mean([judge(v, im, RANGE, cal)[0] for v, im in zip(votes, images)]) <= 2 * QUANTILE
+    flagged = [judge(v, im, RANGE, cal)[0] for v, im in zip(votes, images, strict=True)]
+    assert np.mean(flagged) <= 2 * QUANTILE
 
 
 def test_judge_gives_each_reason():

@@ -3,8 +3,8 @@
 - occlusion ("covering up"): a blank patch (the background value) slides over the input; each
   pixel gets the mean drop of the class's vote over the patch positions that covered it.
 - Grad-CAM (Selvaraju et al.): the gradient of the class's vote with respect to one convolution
-  layer's maps (after its ReLU when it has one), averaged over each map, weighs that map; the weighted sum, negatives cut off
-  (ReLU), is scaled up to the input's size (bilinear).
+  layer's maps (after its ReLU when it has one), averaged over each map, weighs that map; the
+  weighted sum, negatives cut off (ReLU), is scaled up to the input's size (bilinear).
 - saliency (Simonyan et al.): how strongly the vote moves per unit change of each input pixel,
   |d vote / d pixel|, the largest over the channels.
 
@@ -121,6 +121,7 @@ def gradcam(model: ConvNet, image, cls=None, layer=None) -> Explanation:
                 act = x  # (1, K, h, w)
         votes = x[0]
         c = resolve_class(model, cls, int(votes.argmax()))
+        assert act is not None  # target is one of model.layers
         (grad,) = torch.autograd.grad(votes[c], act)  # (1, K, h, w)
     weights = grad[0].mean(dim=(1, 2))  # (K,): how much each map matters to the class
     cam = torch.relu((weights[:, None, None] * act[0].detach()).sum(0))  # (h, w)
@@ -174,7 +175,8 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
     votes = model(x)[0]
     c = resolve_class(model, cls, int(votes.argmax()))
     base = float(votes[c])
-    starts = [(r, q) for r in patch_starts(n, patch, stride) for q in patch_starts(n, patch, stride)]
+    side = patch_starts(n, patch, stride)
+    starts = [(r, q) for r in side for q in side]
     # a batch's every layer output together stays under EXPLAIN_BATCH_VALUES numbers
     per_image = sum(math.prod(s.shape) for s in spec.shapes()) + spec.channels * n * n
     batch = max(1, EXPLAIN_BATCH_VALUES // per_image)
@@ -191,7 +193,7 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
     drop = base - torch.cat(drops).numpy().astype(np.float64)  # (P,)
     total = np.zeros((n, n), np.float64)
     count = np.zeros((n, n), np.float64)
-    for (r, q), d in zip(starts, drop):
+    for (r, q), d in zip(starts, drop, strict=True):
         total[r:r + patch, q:q + patch] += d
         count[r:r + patch, q:q + patch] += 1
     return Explanation("occlusion", (total / count).astype(np.float32), c, spec.classes[c], base,
@@ -203,7 +205,9 @@ def explain(model: ConvNet, image, method: str, cls=None, layer=None, patch=None
     if method == "occlusion":
         if layer is not None:
             raise DataError("--layer is for Grad-CAM; occlusion covers the input itself")
-        return occlusion(model, image, cls, patch, stride)
+        e = occlusion(model, image, cls, patch, stride)
+        assert e is not None  # None only when asked to stop
+        return e
     if method == "gradcam":
         return gradcam(model, image, cls, layer)
     if method == "saliency":

@@ -347,6 +347,7 @@ def _train(model, x, y, config, on_batch, on_epoch, should_stop, max_threads) ->
         result.val_indices, result.val_predicted = va_idx, pred
         from .unsure import calibrate_model  # when a drawing is unlike these: stored with weights
 
-        result.calibration = model.calibration = calibrate_model(model, x_va)
+        result.calibration = calibrate_model(model, x_va)
+        setattr(model, "calibration", result.calibration)  # noqa: B010 - saved with the weights
     model.eval()
     return result

@@ -40,7 +40,7 @@ class Calibration:
         return d
 
     @classmethod
-    def from_dict(cls, d) -> "Calibration | None":
+    def from_dict(cls, d) -> Calibration | None:
         """A checked calibration, or None for anything malformed (it only adds a warning, so a
         file with a damaged one still opens, with the default)."""
         try:
@@ -124,4 +124,5 @@ def judge(votes, image, value_range, cal: Calibration | None) -> tuple[bool, str
     if cal.held_out:
         return False, (f"its largest probability ({prob:.0%}), votes and ink are like those of "
                        f"{cal.held_out} held-out drawings")
-    return False, f"its largest probability {prob:.0%} is at least {cal.min_probability:.0%}, {basis}"
+    return False, (f"its largest probability {prob:.0%} is at least {cal.min_probability:.0%}, "
+                   f"{basis}")

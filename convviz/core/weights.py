@@ -24,6 +24,7 @@ import pickle
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -41,6 +42,9 @@ MAGIC = "convviz-weights"
 
 def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
     """Every value a string (safetensors requires it): JSON for structured data."""
+    # optional extras a network may carry (attributes set by training, a file, what-if edits)
+    calibration: Any = getattr(model, "calibration", None)
+    edits: Any = getattr(model, "edits", None)
     return {
         "format": MAGIC,
         "convviz_version": __version__,
@@ -49,10 +53,9 @@ def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
         "value_range": json.dumps(list(model.spec.value_range)),
         "summary": json.dumps(summary or {}),
         # optional (older files lack it): when a drawing counts as unsure, see unsure.py
-        **({"unsure": json.dumps(model.calibration.to_dict())}
-           if getattr(model, "calibration", None) is not None else {}),
+        **({"unsure": json.dumps(calibration.to_dict())} if calibration is not None else {}),
         # optional: the what-if edits made by hand (whatif.py), so an edited network says so
-        **({"edited": json.dumps(list(model.edits))} if getattr(model, "edits", None) else {}),
+        **({"edited": json.dumps(list(edits))} if edits else {}),
     }
 
 
@@ -251,8 +254,9 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
     model = ConvNet(spec)
     check_fits(model, state, path)
     model.load_state_dict(state)
-    model.calibration = _calibration(path, meta)
-    model.edits = _edits(path, meta)
+    # optional extras, kept on the network so that saving it again keeps them
+    setattr(model, "calibration", _calibration(path, meta))  # noqa: B010
+    setattr(model, "edits", _edits(path, meta))  # noqa: B010
     return model.to(device).eval(), {"summary": summary,
                                      "convviz_version": meta.get("convviz_version", "?")}
 

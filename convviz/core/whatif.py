@@ -13,6 +13,8 @@ Shapes: F = features, C = input maps, k = kernel side, n = neurons.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -24,13 +26,13 @@ from .network import ConvNet
 class Edits:
     def __init__(self, model: ConvNet):
         self.model = model
-        self._undo: list[tuple[str, dict[str, torch.Tensor]]] = []  # (description, saved rows)
-        model.edits = list(getattr(model, "edits", None) or [])  # earlier edits, from a file
-        self._inherited = list(model.edits)
+        self._undo: list[tuple[str, dict[str, Any]]] = []  # (description, saved rows)
+        self._inherited = list(getattr(model, "edits", None) or [])  # earlier edits, from a file
+        self._mark()
 
     # ---- which layer -----------------------------------------------------------------------
     def _layer(self, name: str, kinds: tuple[str, ...]) -> int:
-        names = [n for n, k in zip(self.model.names, self.model.kinds) if k in kinds]
+        names = [n for n, k in zip(self.model.names, self.model.kinds, strict=True) if k in kinds]
         if name not in names:
             raise SpecError(f"no layer {str(name)[:60]!r} to edit here (choose from "
                             f"{', '.join(names) or 'none'})")
@@ -44,7 +46,7 @@ class Edits:
 
     # ---- edits -----------------------------------------------------------------------------
     def _change(self, i: int, unit: int, what: str, new_weight) -> None:
-        layer = self.model.layers[i]
+        layer: Any = self.model.layers[i]
         count = layer.weight.shape[0]
         if not 0 <= unit < count:
             raise DataError(f"{self.model.names[i]} has {count} {what}s (1..{count}), "
@@ -59,7 +61,7 @@ class Edits:
         label = (f"{self.model.names[i]} {what} {unit + 1} "
                  f"{'switched off' if new_weight is _zero else 'drawn by hand'}")
         self._undo.append((label, {"index": (i, unit), **saved}))
-        self.model.edits = self._inherited + [d for d, _ in self._undo]
+        self._mark()
 
     def switch_off(self, layer: str, unit: int) -> None:
         """Zero map `unit` (0-based) of a convolution, or neuron `unit` of a hidden fc layer."""
@@ -72,7 +74,7 @@ class Edits:
         """Feature `feature` (0-based) of a convolution layer becomes `values` (C, k, k), or
         (k, k) for a layer reading one map."""
         i = self._layer(layer, ("conv",))
-        w = self.model.layers[i].weight  # (F, C, k, k)
+        w: Any = self.model.layers[i].weight  # (F, C, k, k)
         v = np.asarray(values, dtype=np.float64)
         if v.ndim == 2:
             v = v[None]
@@ -88,19 +90,23 @@ class Edits:
     # ---- undo ------------------------------------------------------------------------------
     @property
     def edited(self) -> bool:
-        return bool(self.model.edits)
+        return bool(self._inherited or self._undo)
+
+    def _mark(self) -> None:
+        """What the network says was done to it (saved with its weights as "edited")."""
+        setattr(self.model, "edits", self._inherited + [d for d, _ in self._undo])  # noqa: B010
 
     def undo(self) -> bool:
         if not self._undo:
             return False
         _, saved = self._undo.pop()
         i, unit = saved["index"]
-        layer = self.model.layers[i]
+        layer: Any = self.model.layers[i]
         with torch.no_grad():
             layer.weight[unit] = saved["weight"]
             if "bias" in saved:
                 layer.bias[unit] = saved["bias"]
-        self.model.edits = self._inherited + [d for d, _ in self._undo]
+        self._mark()
         return True
 
     def reset(self) -> None:

@@ -9,8 +9,15 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from . import theme
 
@@ -27,7 +34,7 @@ class KernelPaint(QWidget):
         self.setMinimumSize(90, 90)
         self.setToolTip("Left button paints +value, right button -value")
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(110, 110)
 
     def set_values(self, values) -> None:
@@ -51,9 +58,9 @@ class KernelPaint(QWidget):
             self.update()
             self.changed.emit()
 
-    mousePressEvent = mouseMoveEvent = _paint_at  # noqa: N815
+    mousePressEvent = mouseMoveEvent = _paint_at
 
-    def paintEvent(self, event):  # noqa: N802
+    def paintEvent(self, event):
         k = self.values.shape[0]
         side = min(self.width(), self.height())
         cell = side / k
@@ -89,8 +96,8 @@ class KernelEditor(QWidget):
         self.apply_button = QPushButton("Apply feature")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box, self.value_box, self.grid,
-                  self.apply_button):
+        for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box,
+                  self.value_box, self.grid, self.apply_button):
             row.addWidget(w)
         row.addStretch(1)
         self.layer_box.currentIndexChanged.connect(self._load)

@@ -24,7 +24,7 @@ class MapView(QWidget):
         self._image = QImage(self.rgb.data, w, h, 3 * w, QImage.Format_RGB888)
         self.update()
 
-    def paintEvent(self, event):  # noqa: N802
+    def paintEvent(self, event):
         if self._image is None:
             return
         side = min(self.width(), self.height())

@@ -1,5 +1,6 @@
 """What if: switch off a feature map or a neuron of the live network, or draw a feature by hand
-(kernel_editor.py); watch every panel follow; undo one edit or reset them all. A row of controls inside the "Where it looked" panel.
+(kernel_editor.py); watch every panel follow; undo one edit or reset them all. Rows of controls
+inside the "Where it looked" panel.
 
 The edits change the session's network itself (core/whatif.py); the session is then given the
 edited weights (`apply_snapshot`), so every panel redraws as it does for new weights, and this
@@ -11,10 +12,20 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from .bar_chart import short_name
 from .kernel_editor import KernelEditor
+
+MOVED_SHOWN = 6  # the votes that moved most are listed (a network may have thousands)
 
 
 class WhatIfControls(QWidget):
@@ -87,6 +98,9 @@ class WhatIfControls(QWidget):
         edits = self.edits()
         if edits is None:
             return
+        if s.locked_reason:  # a training run owns the network: its next weights would win
+            self.status.setText(html.escape(f"Cannot edit: {s.locked_reason}"))
+            return
         before = None if s.trace is None else s.trace.votes.copy()
         try:
             change(edits)
@@ -113,7 +127,8 @@ class WhatIfControls(QWidget):
         text = "<b>Edited:</b> " + html.escape("; ".join(done))
         t = self.session.trace
         if before is not None and t is not None and len(before) == len(t.votes):
-            moved = np.asarray(t.votes) - before
+            moved = np.asarray(t.votes, np.float64) - before
+            most = np.argsort(-np.abs(np.nan_to_num(moved)), kind="stable")[:MOVED_SHOWN]
             text += "<br>Votes moved: " + ", ".join(
-                f"{html.escape(c)} {d:+.2f}" for c, d in zip(t.classes, moved))
+                f"{html.escape(short_name(t.classes[i]))} {moved[i]:+.2f}" for i in most)
         self.status.setText(text)

@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from convviz.core.bundled import preset_model  # noqa: E402
-from convviz.core.explain import METHODS, explain  # noqa: E402
-from convviz.core.fool import DEFAULT_MAX_STEPS, fool  # noqa: E402
-from convviz.core.presets import PRESETS  # noqa: E402
-from convviz.core.shapes_data import make_arrays  # noqa: E402
+from convviz.core.bundled import preset_model
+from convviz.core.explain import METHODS, explain
+from convviz.core.fool import DEFAULT_MAX_STEPS, fool
+from convviz.core.presets import PRESETS
+from convviz.core.shapes_data import make_arrays
 
 
 def _ms(fn, runs: int) -> list[float]:
@@ -56,8 +56,9 @@ def main() -> int:
                            model.spec.input_size, seed=0)
         image = x[0, 0]
         cells = []
-        for fn in [lambda: model.trace(image)] + [
-                (lambda m=m: explain(model, image, m)) for m in METHODS]:
+        for fn in [lambda model=model, image=image: model.trace(image)] + [
+                (lambda m=m, model=model, image=image: explain(model, image, m))
+                for m in METHODS]:
             t = _ms(fn, a.runs)
             cells.append(f"{statistics.median(t):.2f} (p95 {t[int(0.95 * (len(t) - 1))]:.2f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
@@ -92,7 +93,8 @@ def app_figures(runs: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from convviz.qt.session import Session
-    from convviz.qt.why_panel import METHODS as PANEL_METHODS, WhyPanel
+    from convviz.qt.why_panel import METHODS as PANEL_METHODS
+    from convviz.qt.why_panel import WhyPanel
 
     app = QApplication.instance() or QApplication([])
     print("\napp update (session.refresh: trace + listeners), ms, median (p95):")
@@ -162,8 +164,8 @@ def unsure_figures(model) -> None:
     for name, x in sets.items():
         x = x.astype(np.float32)
         v = votes(x)
-        flagged = np.mean([judge(vi, xi, vr, cal)[0] for vi, xi in zip(v, x)])
-        plain = np.mean([judge(vi, xi, vr, None)[0] for vi, xi in zip(v, x)])
+        flagged = np.mean([judge(vi, xi, vr, cal)[0] for vi, xi in zip(v, x, strict=True)])
+        plain = np.mean([judge(vi, xi, vr, None)[0] for vi, xi in zip(v, x, strict=True)])
         print(f"  {name}: {flagged:.0%} flagged (without calibration: {plain:.0%})")
 
 
