@@ -184,7 +184,11 @@ def test_what_if_switches_off_a_map_and_every_panel_follows(live, tmp_path):
     w.off_button.click()
     assert weights_seen and (weights_seen[-1]["layers.0.weight"][3] == 0).all()
     assert (session.trace.layer("conv1").values[3] == 0).all()
-    assert "conv1 map 4 switched off" in w.status.text() and "Votes moved: X" in w.status.text()
+    text = w.status.text()
+    assert "conv1 map 4 switched off" in text
+    moved = [float(part.rsplit(" ", 1)[1]) for part in text.split("Votes moved: ")[1].split(", ")]
+    assert len(moved) == 6 and moved[0] != 0  # every class here, the largest change first
+    assert [abs(m) for m in moved] == sorted((abs(m) for m in moved), reverse=True)
     session.export_weights(str(tmp_path / "edited.safetensors"))
     assert load_model(tmp_path / "edited.safetensors")[0].edits == ["conv1 map 4 switched off"]
     w.layer_box.setCurrentText("fc1")
