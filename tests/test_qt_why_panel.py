@@ -300,3 +300,15 @@ def test_screenshot_can_bring_the_tab_to_the_front(qtbot, tmp_path, monkeypatch)
     monkeypatch.setattr(MainWindow, "grab", spy)
     assert app_module.screenshot(str(tmp_path / "why.png"), panel="why") == 0
     assert seen == {"hidden": False}
+
+
+def test_what_if_waits_while_training_owns_the_network(live):
+    session, panel = live
+    draw_x(session)
+    session.lock("training is running: stop it first")
+    panel.whatif.off_button.click()
+    assert panel.whatif.status.text() == "Cannot edit: training is running: stop it first"
+    assert not getattr(session.model, "edits", None)
+    session.unlock()
+    panel.whatif.off_button.click()
+    assert session.model.edits == ["conv1 map 1 switched off"]
