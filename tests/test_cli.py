@@ -268,3 +268,18 @@ def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.strip().startswith("convviz: error:") and "display" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_train_options_map_onto_the_one_train_config():
+    """`convviz train` builds its TrainConfig from the options named like its fields (issue 12):
+    at the defaults it is TrainConfig(), and each option lands in its field."""
+    from convviz.cli import _parser, train_config
+    from convviz.core.train_config import TrainConfig
+
+    base = ["train", "FOLDER", "--out", "w.safetensors"]
+    assert train_config(_parser().parse_args(base)) == TrainConfig()
+    args = _parser().parse_args([*base, "--epochs", "3", "--batch-size", "7", "--lr", "0.01",
+                                 "--val-split", "0.3", "--seed", "9", "--device", "cpu",
+                                 "--no-augment", "--threads", "2"])
+    assert train_config(args) == TrainConfig(epochs=3, batch_size=7, lr=0.01, val_split=0.3,
+                                             seed=9, device="cpu", augment=False, threads=2)

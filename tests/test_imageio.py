@@ -251,3 +251,18 @@ def test_16bit_big_endian_tiff(tmp_path):
     with Image.open(tmp_path / "b.tif") as check:
         assert check.mode == "I;16B"
     _check_ink_high(tmp_path / "b.tif")
+
+
+def test_one_list_of_image_suffixes_agrees_with_the_decoded_formats_and_pillow():
+    """Folders, the Open dialog and drag-and-drop read one list (issue 12): every suffix in it is,
+    for Pillow too, a format convviz decodes, and every such format has a suffix."""
+    from PIL import Image
+
+    from convviz.core import limits
+    from convviz.core.imageio import IMAGE_FILTER, IMAGE_SUFFIXES, is_image_path
+
+    Image.init()
+    pillow = Image.registered_extensions()
+    assert {pillow[s] for s in IMAGE_SUFFIXES} == set(limits.IMAGE_FORMATS)
+    assert all(f"*{s}" in IMAGE_FILTER for s in IMAGE_SUFFIXES)
+    assert is_image_path("A.JPEG") and not is_image_path("a.ppm") and not is_image_path("a.eps")

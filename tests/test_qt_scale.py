@@ -202,5 +202,5 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
     failures.clear()
     with qtbot.waitSignal(controller.finished, timeout=30_000):
         controller.start(TrainJob(model, X, y, TrainConfig(epochs=1, device="cpu")))
-    assert len(failures) == 1 and "trainer's pipe" in failures[0] and not train_process.unusable
+    assert len(failures) == 1 and "trainer's pipe" in failures[0] and not train_process.POOL.unusable
     controller.wait()

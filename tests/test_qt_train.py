@@ -381,7 +381,7 @@ def test_training_runs_in_a_warm_process_that_the_next_run_reuses(qtbot, folder,
         pids.append(controller._worker.trainer.process.pid)
         assert controller.outcome.status == "done"
     assert pids[0] == pids[1] != os.getpid()
-    assert len(train_process._idle) == 1 and train_process._idle[0].alive()
+    assert len(train_process.POOL.idle) == 1 and train_process.POOL.idle[0].alive()
 
 
 def test_a_trainer_process_that_dies_is_reported_and_replaced(qtbot, folder, controller):
@@ -410,7 +410,7 @@ def test_a_trainer_process_that_dies_is_reported_and_replaced(qtbot, folder, con
 def test_stopping_while_the_trainer_still_starts_returns_at_once(qtbot, folder):
     from convviz.core import train_process
 
-    train_process._close_idle()  # no warm process: the next one must import torch first
+    train_process.POOL.close_idle()  # no warm process: the next one must import torch first
     controller = TrainingController()
     job = _job(_loaded_dialog(qtbot, folder), epochs=5, batch=8)
     before = job.model.snapshot()
@@ -421,7 +421,7 @@ def test_stopping_while_the_trainer_still_starts_returns_at_once(qtbot, folder):
     assert outcome.status == "stopped" and outcome.result.epochs == []
     for k, v in job.model.snapshot().items():
         np.testing.assert_array_equal(v, before[k])
-    assert len(train_process._idle) == 1  # the process starting up is kept for the next run
+    assert len(train_process.POOL.idle) == 1  # the process starting up is kept for the next run
 
 
 def test_a_finished_run_cannot_steer_the_next_run_on_the_same_process(qtbot, folder):
@@ -450,8 +450,8 @@ def test_a_trainer_that_dies_while_starting_leaves_training_to_a_thread(qtbot, f
                                                                        monkeypatch):
     from convviz.core import train_process
 
-    monkeypatch.setattr(train_process, "unusable", False)  # restored after the test
-    train_process._close_idle()
+    monkeypatch.setattr(train_process.POOL, "unusable", False)  # restored after the test
+    train_process.POOL.close_idle()
     controller = TrainingController()
     job = _job(_loaded_dialog(qtbot, folder), epochs=2, batch=8)
     with qtbot.waitSignal(controller.model_ready, timeout=WAIT):
@@ -459,7 +459,7 @@ def test_a_trainer_that_dies_while_starting_leaves_training_to_a_thread(qtbot, f
         controller._worker.trainer.process.kill()  # e.g. a broken install: it never listens
     assert controller.wait(WAIT) and controller._worker.trainer is None  # trained here
     assert controller.outcome.status == "done"
-    assert train_process.unusable  # later runs go straight to a thread
+    assert train_process.POOL.unusable  # later runs go straight to a thread
     with pytest.raises(RuntimeError):
         train_process.acquire()
 

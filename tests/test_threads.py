@@ -215,14 +215,14 @@ def test_training_times_the_counts_it_may_use(small, monkeypatch):
 
 
 def test_a_forced_count_travels_to_a_trainer_process_started_before(monkeypatch):
-    from convviz.core.train_process import _with_forced_threads
+    from convviz.core.trainer_cores import with_forced_threads
     from convviz.core.training import TrainConfig
 
     monkeypatch.delenv(FORCE_ENV, raising=False)
-    assert _with_forced_threads(TrainConfig()).threads == 0  # left to the trainer's chooser
+    assert with_forced_threads(TrainConfig()).threads == 0  # left to the trainer's chooser
     monkeypatch.setenv(FORCE_ENV, "1")
-    assert _with_forced_threads(TrainConfig()).threads == 1
-    assert _with_forced_threads(TrainConfig(threads=2)).threads == 2
+    assert with_forced_threads(TrainConfig()).threads == 1
+    assert with_forced_threads(TrainConfig(threads=2)).threads == 2
 
 
 def test_the_command_line_takes_threads_and_says_how_many(tmp_path, capsys, monkeypatch):
@@ -251,7 +251,7 @@ def test_the_command_line_takes_threads_and_says_how_many(tmp_path, capsys, monk
 
 
 def test_the_trainer_priority_can_be_set_for_measuring(monkeypatch):
-    from convviz.core.train_process import TRAINER_NICE, trainer_nice
+    from convviz.core.trainer_cores import TRAINER_NICE, trainer_nice
 
     monkeypatch.delenv("CONVVIZ_TRAINER_NICE", raising=False)
     assert trainer_nice() == TRAINER_NICE

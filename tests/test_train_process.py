@@ -7,11 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from convviz.core import train_process
+from convviz.core import train_process, trainer_cores, trainer_pipe
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
 from convviz.core.train_process import JobRunner, TrainerProcess, TrainProgress
+from convviz.core.trainer_messages import Finished, Paused, Snapshot
 from convviz.core.training import TrainConfig, train
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -111,7 +112,7 @@ def test_pause_and_stop_reach_across_processes(trainer, data):
         events.append(msg[0] if msg[0] != "paused" else f"paused={msg[1]}")
         if msg[0] == "progress" and "paused=True" not in events:
             trainer.running.clear()  # pause
-        elif msg == ("paused", True):
+        elif msg == Paused(True):
             trainer.stop.set()  # stop while paused: it must wake up to stop
             trainer.running.set()
 
@@ -161,6 +162,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
 from convviz.core.train_process import TrainerProcess
+from convviz.core.trainer_messages import Paused
 from convviz.core.training import TrainConfig
 
 if __name__ == "__main__":
@@ -172,7 +174,7 @@ if __name__ == "__main__":
         msg = p.recv(1.0)
         if msg and msg[0] == "progress":
             p.running.clear()  # pause
-        if msg == ("paused", True):
+        if msg == Paused(True):
             print(p.process.pid, flush=True)
             os._exit(0)  # the window dies without a word
 """)
@@ -212,15 +214,15 @@ def test_the_runner_reports_the_same_in_a_thread(data):
 
 def test_the_pool_forgets_a_dead_idle_process():
     train_process.prepare()
-    dead = train_process._idle[0]
+    dead = train_process.POOL.idle[0]
     dead.kill()
     train_process.prepare()  # a fresh one instead of the dead
-    assert len(train_process._idle) == 1 and train_process._idle[0] is not dead
-    fresh = train_process._idle[0]
+    assert len(train_process.POOL.idle) == 1 and train_process.POOL.idle[0] is not dead
+    fresh = train_process.POOL.idle[0]
     other = train_process.TrainerProcess()
     train_process.release(other)  # the pool has its idle one: this one is closed
     other.process.join(10)
-    assert train_process._idle == [fresh] and not other.alive()
+    assert train_process.POOL.idle == [fresh] and not other.alive()
 
 
 def test_the_pool_keeps_one_warm_process_and_closes_the_rest():
@@ -230,7 +232,7 @@ def test_the_pool_keeps_one_warm_process_and_closes_the_rest():
         assert first.process.pid != second.process.pid
         train_process.release(first)
         train_process.release(second)  # a second idle one is not kept
-        assert train_process._idle == [first]
+        assert train_process.POOL.idle == [first]
         second.process.join(10)
         assert not second.alive()
         assert train_process.acquire() is first  # reused, controls reset
@@ -244,7 +246,7 @@ def test_the_pool_keeps_one_warm_process_and_closes_the_rest():
 def test_training_threads_leave_the_window_a_core_where_that_pays(monkeypatch, cores, in_process,
                                                                     in_thread):
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
-    monkeypatch.setattr(train_process, "cores", lambda: cores)
+    monkeypatch.setattr(trainer_cores, "cores", lambda: cores)
     assert train_process.training_threads("cpu", own_process=True) == in_process
     assert train_process.training_threads("cpu", own_process=False) == in_thread
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "5")
@@ -255,7 +257,7 @@ def test_without_a_lower_priority_the_trainer_leaves_the_window_a_core(monkeypat
     import os
 
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
-    monkeypatch.setattr(train_process, "cores", lambda: 2)
+    monkeypatch.setattr(trainer_cores, "cores", lambda: 2)
     monkeypatch.delattr(os, "nice")  # as on Windows
     assert train_process.training_threads("cpu", own_process=True) == 1
 
@@ -267,9 +269,9 @@ def test_live_updates_slow_down_only_where_the_window_shares_every_core(monkeypa
                                                                         in_process, in_thread):
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
     monkeypatch.delenv("CONVVIZ_LIVE_INTERVAL", raising=False)
-    monkeypatch.setattr(train_process, "cores", lambda: cores)
-    monkeypatch.setattr(train_process, "_cores_here", lambda: cores)
-    rate = {"fast": train_process.FAST_INTERVAL, "shared": train_process.SHARED_INTERVAL}
+    monkeypatch.setattr(trainer_cores, "cores", lambda: cores)
+    monkeypatch.setattr(trainer_cores, "_cores_here", lambda: cores)
+    rate = {"fast": trainer_cores.FAST_INTERVAL, "shared": trainer_cores.SHARED_INTERVAL}
     assert train_process.live_interval("cpu", own_process=True) == rate[in_process]
     assert train_process.live_interval("cpu", own_process=False) == rate[in_thread]
     # on a GPU the trainer's threads mostly wait for it: the window has room
@@ -278,7 +280,7 @@ def test_live_updates_slow_down_only_where_the_window_shares_every_core(monkeypa
     assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
                                                                         else "shared"]
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS")
-    monkeypatch.setattr(train_process, "cores", lambda: 1)  # OMP_NUM_THREADS=1 on this machine
+    monkeypatch.setattr(trainer_cores, "cores", lambda: 1)  # OMP_NUM_THREADS=1 on this machine
     assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
                                                                         else "shared"]
     monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", "0.1")
@@ -324,15 +326,15 @@ def test_the_images_cross_to_the_trainer_without_a_copy_of_them_all(trainer, dat
 def test_an_array_crosses_the_pipe_in_pieces_and_comes_out_whole(monkeypatch):
     import multiprocessing as mp
 
-    monkeypatch.setattr(train_process, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(trainer_pipe, "CHUNK_BYTES", 1000)
     a, b = mp.Pipe()
     rng = np.random.default_rng(1)
     for X in (rng.random((37, 1, 28, 28), dtype=np.float32),  # 117 pieces, the last one short
               np.empty((0, 1, 28, 28), np.float32),  # nothing to send
               rng.integers(0, 255, (5, 3, 9, 9), dtype=np.uint8)):
-        sender = threading.Thread(target=train_process._send_array, args=(a, X))
+        sender = threading.Thread(target=trainer_pipe.send_array, args=(a, X))
         sender.start()
-        got = train_process._recv_array(b, X.shape, X.dtype.str)
+        got = trainer_pipe.recv_array(b, X.shape, X.dtype.str)
         sender.join()
         assert got.dtype == X.dtype and np.array_equal(got, X)
         assert not b.poll(0)  # every piece taken, nothing left over for the next message
@@ -392,8 +394,8 @@ def _bad_frames(spec):
             b"x" * (fake.frame_limit + 1)),
         "no known kind": lambda fake: fake.trainer_end.send(("dance", 1)),
         "cannot be read": lambda fake: fake.trainer_end.send_bytes(b"not a pickle"),
-        "does not hold": lambda fake: fake.trainer_end.send(("snapshot", shrunk)),
-        "does not hold ": lambda fake: fake.trainer_end.send(("finished", ("done", good))),
+        "does not hold": lambda fake: fake.trainer_end.send(Snapshot(shrunk)),
+        "does not hold ": lambda fake: fake.trainer_end.send(Finished("done", good)),
         "no known kind ": lambda fake: fake.trainer_end.send_bytes(pickle.dumps([1, 2])),
     }, model
 
@@ -413,10 +415,10 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_in_one_line(data, monkeypatch
         assert line.startswith("training ended: the trainer's pipe") and words.strip() in line
         assert "\n" not in line and fake.process.killed, words  # a fresh process next time
     fake = _FakeTrainer(model, len(y))  # and the good messages still pass
-    sender = threading.Thread(target=lambda: [fake.trainer_end.send(("snapshot", model.snapshot())),
-                                              fake.trainer_end.send(("paused", True))])
+    sender = threading.Thread(target=lambda: [fake.trainer_end.send(Snapshot(model.snapshot())),
+                                              fake.trainer_end.send(Paused(True))])
     sender.start()
-    assert fake.recv(5)[0] == "snapshot" and fake.recv(5) == ("paused", True)
+    assert fake.recv(5)[0] == "snapshot" and fake.recv(5) == Paused(True)
     sender.join()
 
 

@@ -372,3 +372,33 @@ def test_the_gpu_loop_waits_for_the_device_only_every_few_batches(shapes_data):
     syncs = [w for w in caught if "synchroniz" in str(w.message).lower()]
     # the loss reads, the per-epoch order, setting up and the end: far fewer than one a batch
     assert len(syncs) <= batches / GPU_LOSS_READ_EVERY + 12, len(syncs)
+
+
+def test_each_batch_report_carries_the_runs_own_counts(shapes_data):
+    """The loop counts steps, images seen, the split and pauses once; a caller (the trainer's
+    progress reports, the command line) reads them instead of counting again (issue 12)."""
+    (X, y), _ = shapes_data
+    X, y = X[:90], y[:90]
+    reports, asked = [], [0]
+
+    def pause_a_little():
+        asked[0] += 1
+        if asked[0] == 3:  # a paused caller waits inside should_stop: not training time
+            import time
+
+            time.sleep(0.2)
+        return False
+
+    cfg = TrainConfig(epochs=2, batch_size=16, val_split=0.2, device="cpu", augment=False)
+    train(build(preset("shapes"), seed=0), X, y, cfg, on_batch=reports.append,
+          should_stop=pause_a_little)
+    n_train = len(split_indices(y, 0.2, 0)[0])
+    batches = math.ceil(n_train / 16)
+    assert [r.step for r in reports] == list(range(1, 2 * batches + 1))
+    assert {r.steps for r in reports} == {2 * batches} and {r.epochs for r in reports} == {2}
+    assert {(r.train_images, r.val_images) for r in reports} == {(n_train, 90 - n_train)}
+    assert [r.seen for r in reports[:batches]] == [min(16 * k, n_train)
+                                                    for k in range(1, batches + 1)]
+    assert reports[-1].seen == 2 * n_train
+    assert reports[0].paused_seconds < 0.2 <= reports[2].paused_seconds
+    assert reports[-1].seconds_left == 0 and all(r.images_per_second > 0 for r in reports)

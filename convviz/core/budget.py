@@ -13,10 +13,19 @@ from __future__ import annotations
 import math
 
 from .errors import SpecError
-from .limits import (MAX_ACTIVATION_VALUES, MAX_CLASS_NAME_CHARS, MAX_CLASSES,
-                     MAX_INPUT_CHANNELS, MAX_INPUT_SIZE, MAX_LAYER_NUMBER, MAX_LAYERS,
-                     MAX_PARAMETERS, MAX_TRAINING_BYTES, MAX_VALUE_MAGNITUDE,
-                     TRAINING_ACTIVATION_FACTOR)
+from .limits import (
+    MAX_ACTIVATION_VALUES,
+    MAX_CLASS_NAME_CHARS,
+    MAX_CLASSES,
+    MAX_INPUT_CHANNELS,
+    MAX_INPUT_SIZE,
+    MAX_LAYER_NUMBER,
+    MAX_LAYERS,
+    MAX_PARAMETERS,
+    MAX_TRAINING_BYTES,
+    MAX_VALUE_MAGNITUDE,
+    TRAINING_ACTIVATION_FACTOR,
+)
 from .spec_json import finite, text_field, whole
 
 FLOAT_BYTES = 4  # the network computes in float32

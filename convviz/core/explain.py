@@ -59,7 +59,7 @@ def resolve_class(model: ConvNet, cls, winner: int) -> int:
 
 def conv_layer(model: ConvNet, layer=None) -> int:
     """The index in model.layers of a convolution layer given by name (None: the last one)."""
-    convs = model.conv_indices()
+    convs = [i for i, kind in enumerate(model.kinds) if kind == "conv"]
     if not convs:
         raise SpecError(f"the network {model.spec.name!r} has no convolution layer")
     if layer is None:

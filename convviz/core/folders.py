@@ -25,17 +25,16 @@ convviz.qt.folder_decode. This module imports no Qt.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from . import limits
 from .errors import ConvvizError, DataError
-from .imageio import (IMAGE_SUFFIXES, decode_gray, fit_square, ink_from_gray, shown,
-                      to_range)
+from .imageio import IMAGE_SUFFIXES, decode_gray, fit_square, ink_from_gray, shown, to_range
 
 Decoder = Callable[[str, int], np.ndarray]  # (path, size) -> (size, size) gray or ink, 0..1
 Progress = Callable[[int, int], None]  # (images done, images in all)
@@ -67,7 +66,7 @@ class FolderListing:
 
     def counts(self) -> dict[str, int]:
         n = np.bincount([c for _, c in self.files], minlength=len(self.classes))
-        return dict(zip(self.classes, (int(v) for v in n)))
+        return dict(zip(self.classes, (int(v) for v in n), strict=True))
 
 
 @dataclass
@@ -83,7 +82,7 @@ class LabelledImages:
 
     def counts(self) -> dict[str, int]:
         n = np.bincount(self.y, minlength=len(self.classes))
-        return dict(zip(self.classes, (int(v) for v in n)))
+        return dict(zip(self.classes, (int(v) for v in n), strict=True))
 
     def report(self, max_skipped: int = 20) -> str:
         """A plain-text scan report: classes, images per class, files skipped and why."""
@@ -211,7 +210,7 @@ def list_folder(root, should_cancel: Callable[[], bool] | None = None) -> Folder
     if not root.is_dir():
         raise DataError(f"not a folder: {shown(root)}")
     walk = _Walk(root, should_cancel)
-    entries = walk.scan(str(root))
+    entries = walk.scan(str(root)) or []  # (the first folder is never one already listed)
     class_dirs = []
     for e in entries:
         if _hidden(e.name) or walk.leads_outside(e):
@@ -268,7 +267,7 @@ def _decode_chunk(decoder: Decoder, chunk, size: int, should_cancel=None):
                 raise DataError(f"decoder gave {g.shape} instead of {size}x{size}")
         except ConvvizError as e:  # imageio's messages start with the path: the list has it
             failed.append((pos, str(e).removeprefix(f"{shown(path)}: ")))
-        except Exception as e:  # a decoder's own fault: still this one file, never fatal
+        except Exception as e:  # noqa: BLE001 - a decoder's own fault: still this one file, never fatal
             failed.append((pos, shown(f"cannot decode: {type(e).__name__}: {e}".split("\n")[0])))
         else:
             ok_pos.append(pos)
@@ -338,7 +337,7 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
     keep = np.flatnonzero(good)
     y = labels[keep]
     counts = np.bincount(y, minlength=len(listing.classes))
-    empty = [c for c, n in zip(listing.classes, counts) if n == 0]
+    empty = [c for c, n in zip(listing.classes, counts, strict=True) if n == 0]
     if empty:
         raise DataError(f"class folder '{empty[0]}' has no usable image (every file in it was "
                         f"skipped)")

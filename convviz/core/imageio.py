@@ -16,7 +16,13 @@ import numpy as np
 from . import limits
 from .errors import DataError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+# The file suffixes of each format convviz decodes (limits.IMAGE_FORMATS; the content decides,
+# the suffix only picks the files to try): folders list these files, and the app's Open dialog
+# and drag-and-drop take them. One list for all (tests check it against Pillow's own table).
+SUFFIXES_OF_FORMAT = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "BMP": (".bmp",),
+                      "GIF": (".gif",), "WEBP": (".webp",), "TIFF": (".tif", ".tiff")}
+IMAGE_SUFFIXES = tuple(s for f in limits.IMAGE_FORMATS for s in SUFFIXES_OF_FORMAT[f])
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"  # a file dialog's
 FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP and TIFF"  # limits.IMAGE_FORMATS, for messages
 
 
@@ -146,7 +152,8 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
     try:
         with im:
             if fit and im.format == "JPEG":
-                im.draft(im.mode, fitted(*im.size, OVERSAMPLE * fit))
+                width, height = im.size
+                im.draft(im.mode, fitted(width, height, OVERSAMPLE * fit))
             im.load()
             return _gray(im, fit, path)
     except DataError:
@@ -248,7 +255,7 @@ def load_grid_text(path) -> np.ndarray:
                         f"{_mb(limits.GRID_MAX_FILE_BYTES)} for a number grid")
     side = limits.GRID_MAX_SIDE
     top = float(np.finfo(np.float32).max)
-    rows = []
+    rows: list[np.ndarray] = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):

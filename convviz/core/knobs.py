@@ -34,7 +34,7 @@ class Knobs:
     def blocks(self) -> int:
         return len(self.features)
 
-    def with_blocks(self, n: int) -> "Knobs":
+    def with_blocks(self, n: int) -> Knobs:
         """Fewer blocks drop the last ones; each new block doubles the previous one's features."""
         n = max(1, min(MAX_BLOCKS, int(n)))
         feats = list(self.features[:n]) or [8]
@@ -128,7 +128,7 @@ def check(base: NetworkSpec, knobs: Knobs) -> KnobCheck:
         error = str(e)
     good: list[LayerShape] = []
     for k in range(1, len(spec.layers) + 1):
-        head = replace(spec, layers=spec.layers[:k] + (Flatten(),))
+        head = replace(spec, layers=(*spec.layers[:k], Flatten()))
         try:
             good = head.shapes()[:k]
         except SpecError as e:
@@ -138,8 +138,8 @@ def check(base: NetworkSpec, knobs: Knobs) -> KnobCheck:
 
 def _rows(spec: NetworkSpec, shapes: list[LayerShape]) -> list[LayerRow]:
     rows, w = [], spec.input_size
-    layers = list(spec.layers) + [None]  # None: the votes
-    for layer, s in zip(layers, shapes):
+    layers = [*spec.layers, None]  # None: the votes
+    for layer, s in zip(layers, shapes, strict=False):
         formula = ""
         if isinstance(layer, Conv):
             o = conv_out(w, layer.size, layer.stride, layer.padding)

@@ -65,9 +65,9 @@ BATCH_SIZE_MAX = 65_536
 VAL_SPLIT_MAX = 0.99  # the share of images held back: some must be left to train on
 LR_MAX = 10.0  # Adam above this diverges at once; a typo like 3e3 for 3e-3 is said as such
 # A run that diverges or is stopped never replaces a file at --out: its weights go next to it,
-# NAME.diverged.EXT or NAME.stopped.EXT (cli.cmd_train).
+# NAME.diverged.EXT or NAME.stopped.EXT (cli_train.cmd_train).
 # The trainer's pipe: every message is a length-prefixed frame, and none is read past its bound
-# (train_process.read_message): a job (the network's weights, at most 400 MB by the parameter
+# (trainer_pipe.read_frame): a job (the network's weights, at most 400 MB by the parameter
 # limit, and the labels); the images a job announces (above any labelled folder's decoded
 # images); and from the trainer, the job's own weights twice and its labels plus this slack.
 PIPE_JOB_MAX_BYTES = 1 << 30

@@ -47,8 +47,9 @@ class Pool(nn.Module):
 
     def forward(self, x, return_indices: bool = False):
         # ceil_mode: a window hanging over the edge still counts (7x7 -> 4x4 in the deck)
-        return F.max_pool2d(x, self.window, self.stride, ceil_mode=True,
-                            return_indices=return_indices)
+        if return_indices:  # (two calls: torch's overloads tell the two results apart)
+            return F.max_pool2d(x, self.window, self.stride, ceil_mode=True, return_indices=True)
+        return F.max_pool2d(x, self.window, self.stride, ceil_mode=True)
 
 
 class Flat(nn.Module):
@@ -106,8 +107,9 @@ class ConvNet(nn.Module):
         self.names = [s.name for s in shapes]
         self.kinds = [s.kind for s in shapes]
         mods: list[nn.Module] = []
-        ch, flat = spec.channels, None
-        for layer, s in zip(spec.layers, shapes):
+        ch, flat = spec.channels, 0  # flat: the width after the last layer (validate: a
+        # Flatten comes before any fully connected layer)
+        for layer, s in zip(spec.layers, shapes, strict=False):
             if isinstance(layer, Conv):
                 mods.append(DeckConv(ch, layer))
             elif isinstance(layer, ReLU):
@@ -180,9 +182,6 @@ class ConvNet(nn.Module):
             at += v.numel()
         return out
 
-    def conv_indices(self) -> list[int]:
-        return [i for i, k in enumerate(self.kinds) if k == "conv"]
-
 
 def vote_contributions(trace: Trace, snapshot: dict[str, np.ndarray], cls: int):
     """The deck's "every value gets a vote": for class `cls`, each input of the vote layer times
@@ -200,7 +199,7 @@ def state_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
     shapes = spec.shapes()
     want: dict[str, tuple[int, ...]] = {}
     ch = spec.channels
-    for i, (layer, s) in enumerate(zip(spec.layers + (None,), shapes)):
+    for i, (layer, s) in enumerate(zip((*spec.layers, None), shapes, strict=True)):
         if isinstance(layer, Conv):
             want[f"layers.{i}.weight"] = (layer.features, ch, layer.size, layer.size)
             if layer.bias:

@@ -12,8 +12,8 @@ no partial file and keeps an existing file intact. The weights are stored inside
 
 from __future__ import annotations
 
-import copy
 import contextlib
+import copy
 import io
 import json
 import logging
@@ -59,6 +59,8 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
                 cpu, (example,), dynamo=True, input_names=["input"], output_names=["votes"],
                 dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}},
                 opset_version=OPSET, optimize=True, verbose=False)
+        if program is None:  # (only the legacy exporter returns nothing)
+            raise RuntimeError("torch's ONNX exporter returned no program")
         # the same keys as weights.metadata_for, so read_onnx gives back what save_model wrote
         props = {"spec": spec.to_json(), "classes": json.dumps(list(spec.classes))}
         props.update({str(k): str(v) for k, v in (metadata or {}).items()})
@@ -120,7 +122,7 @@ def read_onnx_declared(path: Path):
         data = f.read()
     try:
         proto = onnx.load_model_from_string(data)
-    except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
+    except Exception as e:  # noqa: BLE001 - onnx raises DecodeError and friends for a file that is not ONNX
         raise WeightsError(f"{path}: the ONNX file is damaged or truncated "
                            f"({type(e).__name__})") from None
     del data

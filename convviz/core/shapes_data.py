@@ -8,6 +8,7 @@ so no drawing library is needed and the result is the same on every machine for 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def render_strokes(strokes, size: int, width: float) -> np.ndarray:
     px, py = xs.ravel(), ys.ravel()
     d = np.full(px.shape, np.inf)
     for line in strokes:
-        for a, b in zip(line[:-1], line[1:]):
+        for a, b in itertools.pairwise(line):
             d = np.minimum(d, _segment_distance(px, py, a, b))
     # coverage falls from 1 to 0 across one pixel at the stroke's edge: anti-aliasing
     ink = np.clip(width / 2 + 0.5 - d, 0.0, 1.0)
@@ -75,7 +76,8 @@ def render_shape(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
         if name == "O" or np.allclose(line[0], line[-1]):  # keep closed shapes closed
             pts[-1] = pts[0]
         x, y = pts[:, 0] * aspect, pts[:, 1] / aspect
-        strokes.append(list(zip(cx + scale * (cos * x - sin * y), cy + scale * (sin * x + cos * y))))
+        xs, ys = cx + scale * (cos * x - sin * y), cy + scale * (sin * x + cos * y)
+        strokes.append(list(zip(xs, ys, strict=True)))
     width = rng.uniform(0.9, 2.6) * max(size / 28, 0.5) + (0.4 if size < 16 else 0.0)
     return render_strokes(strokes, size, width)
 

@@ -16,7 +16,6 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Union
 
 from .budget import Tally, check_description
 from .errors import SpecError
@@ -74,7 +73,7 @@ class Dense:
     kind: str = field(default="fc", init=False)
 
 
-Layer = Union[Conv, ReLU, MaxPool, Flatten, Dense]
+Layer = Conv | ReLU | MaxPool | Flatten | Dense
 _KINDS = {"conv": Conv, "relu": ReLU, "pool": MaxPool, "flatten": Flatten, "fc": Dense}
 
 
@@ -102,10 +101,10 @@ class NetworkSpec:
         """Every layer's output shape, the implicit vote layer last. Raises SpecError."""
         return layer_shapes(self)
 
-    def with_classes(self, classes) -> "NetworkSpec":
+    def with_classes(self, classes) -> NetworkSpec:
         return replace(self, classes=tuple(str(c) for c in classes))
 
-    def validate(self) -> "NetworkSpec":
+    def validate(self) -> NetworkSpec:
         self.shapes()
         return self
 
@@ -121,7 +120,7 @@ class NetworkSpec:
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NetworkSpec":
+    def from_dict(cls, d: dict) -> NetworkSpec:
         """A checked spec from decoded JSON: any other shape of data is a SpecError naming the
         field, never another exception."""
         if not isinstance(d, dict):
@@ -138,7 +137,8 @@ class NetworkSpec:
             name=text_field(d.get("name", "custom"), "the network's name", SpecError),
             input_size=whole(d["input_size"], "input_size", SpecError, lo=-MAX_LAYER_NUMBER),
             channels=whole(d.get("channels", 1), "channels", SpecError, lo=-MAX_LAYER_NUMBER),
-            value_range=tuple(finite(v, "value range", SpecError) for v in value_range),
+            value_range=(finite(value_range[0], "value range", SpecError),
+                         finite(value_range[1], "value range", SpecError)),
             layers=tuple(_layer_from_dict(i, ld) for i, ld in enumerate(layers)),
             classes=tuple(text_field(c, f"class name {i + 1}", SpecError) for i, c in
                           enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))),
@@ -146,7 +146,7 @@ class NetworkSpec:
         return spec.validate()
 
     @classmethod
-    def from_json(cls, text) -> "NetworkSpec":
+    def from_json(cls, text) -> NetworkSpec:
         """A checked spec from JSON text (str or bytes), its size and depth judged first."""
         return cls.from_dict(loads_bounded(text, "spec", SpecError))
 
@@ -178,9 +178,10 @@ def _layer_to_dict(layer: Layer) -> dict:
     return d
 
 
-_REQUIRED = {Conv: ("features", "size"), MaxPool: ("window", "stride"), Dense: ("neurons",),
-             ReLU: (), Flatten: ()}
-_OPTIONAL = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
+_REQUIRED: dict[type, tuple[str, ...]] = {
+    Conv: ("features", "size"), MaxPool: ("window", "stride"), Dense: ("neurons",), ReLU: (),
+    Flatten: ()}
+_OPTIONAL: dict[type, tuple[str, ...]] = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
 
 
 def _layer_from_dict(i: int, d) -> Layer:
@@ -197,7 +198,7 @@ def _layer_from_dict(i: int, d) -> Layer:
     for k in _REQUIRED[kind_cls]:
         if k not in d:
             raise SpecError(f"{where} is missing the field {k!r}")
-    args = {}
+    args: dict[str, object] = {}
     for k, v in d.items():
         if k in ("divide", "bias"):
             args[k] = flag(v, f"{where} {k}", SpecError)
@@ -252,58 +253,7 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
         for number in _REQUIRED.get(type(layer), ()) + ("stride", "padding") * isinstance(
                 layer, Conv):  # a spec made in Python gets the same checks as one from JSON
             whole(getattr(layer, number), f"{where} {number}", SpecError, lo=-MAX_LAYER_NUMBER)
-        params = 0
-        if isinstance(layer, Conv):
-            if len(shape) != 3:
-                raise SpecError(f"{where}: convolution needs maps, but its input is flat {shape}")
-            c, w = shape[0], shape[1]
-            if layer.features < 1 or layer.size < 1 or layer.stride < 1 or layer.padding < 0:
-                raise SpecError(f"{where}: features, size and stride must be at least 1 and "
-                                f"padding at least 0 (got {layer.features}, {layer.size}, "
-                                f"{layer.stride}, {layer.padding})")
-            if layer.size > w + 2 * layer.padding:
-                raise SpecError(f"{where}: a {layer.size}x{layer.size} feature does not fit in a "
-                                f"{w}x{w} input with padding {layer.padding}")
-            o = conv_out(w, layer.size, layer.stride, layer.padding)
-            if o != int(o):
-                raise SpecError(f"{where}: (W - F + 2P)/S + 1 = ({w} - {layer.size} + 2*"
-                                f"{layer.padding})/{layer.stride} + 1 = {o:.3g} is not a whole "
-                                f"number")
-            if layer.fixed is not None:
-                fx = layer.fixed
-                ok = (len(fx) == layer.features and c == 1 and all(
-                    len(r) == layer.size and all(len(q) == layer.size for q in r) for r in fx))
-                if not ok:
-                    raise SpecError(f"{where}: fixed features must be {layer.features} grids of "
-                                    f"{layer.size}x{layer.size} on a 1-channel input")
-            shape = (layer.features, int(o), int(o))
-            params = layer.features * c * layer.size ** 2 + (layer.features if layer.bias else 0)
-        elif isinstance(layer, MaxPool):
-            if len(shape) != 3:
-                raise SpecError(f"{where}: pooling needs maps, but its input is flat {shape}")
-            w = shape[1]
-            if layer.window < 1 or layer.stride < 1:
-                raise SpecError(f"{where}: window and stride must be at least 1 (got "
-                                f"{layer.window}, {layer.stride})")
-            if layer.window > w:
-                raise SpecError(f"{where}: a {layer.window}x{layer.window} window is larger than "
-                                f"its {w}x{w} input")
-            o = pool_out(w, layer.window, layer.stride)
-            shape = (shape[0], o, o)
-        elif isinstance(layer, Flatten):
-            shape = (math.prod(shape),)
-        elif isinstance(layer, Dense):
-            if len(shape) != 1:
-                raise SpecError(f"{where}: a fully connected layer needs a flat input; add a "
-                                f"flatten layer before it")
-            if layer.neurons < 1:
-                raise SpecError(f"{where}: needs at least 1 neuron, got {layer.neurons}")
-            params = shape[0] * layer.neurons + layer.neurons
-            shape = (layer.neurons,)
-        elif isinstance(layer, ReLU):
-            pass
-        else:  # pragma: no cover - the dataclasses above are the only layers
-            raise SpecError(f"{where}: unknown layer {layer!r}")
+        shape, params = _layer_out(layer, shape, where)
         tally.add(where, shape, params)  # the budget's second half: before the next layer
         out.append(LayerShape(name, layer.kind, shape, params))
 
@@ -314,3 +264,68 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
     tally.add("the votes", (n,), shape[0] * n + n)
     out.append(LayerShape("votes", "votes", (n,), shape[0] * n + n))
     return out
+
+
+Shape = tuple[int, ...]
+
+
+def _layer_out(layer: Layer, shape: Shape, where: str) -> tuple[Shape, int]:
+    """The shape one layer gives its input `shape`, and its parameter count; SpecError (naming
+    `where`) for a layer that cannot take that input."""
+    if isinstance(layer, Conv):
+        return _conv_out(layer, shape, where)
+    if isinstance(layer, MaxPool):
+        return _pool_out(layer, shape, where), 0
+    if isinstance(layer, Flatten):
+        return (math.prod(shape),), 0
+    if isinstance(layer, Dense):
+        if len(shape) != 1:
+            raise SpecError(f"{where}: a fully connected layer needs a flat input; add a "
+                            f"flatten layer before it")
+        if layer.neurons < 1:
+            raise SpecError(f"{where}: needs at least 1 neuron, got {layer.neurons}")
+        return (layer.neurons,), shape[0] * layer.neurons + layer.neurons
+    if isinstance(layer, ReLU):
+        return shape, 0
+    raise SpecError(f"{where}: unknown layer {layer!r}")  # (the dataclasses above are all)
+
+
+def _conv_out(layer: Conv, shape: Shape, where: str) -> tuple[Shape, int]:
+    if len(shape) != 3:
+        raise SpecError(f"{where}: convolution needs maps, but its input is flat {shape}")
+    c, w = shape[0], shape[1]
+    if layer.features < 1 or layer.size < 1 or layer.stride < 1 or layer.padding < 0:
+        raise SpecError(f"{where}: features, size and stride must be at least 1 and "
+                        f"padding at least 0 (got {layer.features}, {layer.size}, "
+                        f"{layer.stride}, {layer.padding})")
+    if layer.size > w + 2 * layer.padding:
+        raise SpecError(f"{where}: a {layer.size}x{layer.size} feature does not fit in a "
+                        f"{w}x{w} input with padding {layer.padding}")
+    o = conv_out(w, layer.size, layer.stride, layer.padding)
+    if o != int(o):
+        raise SpecError(f"{where}: (W - F + 2P)/S + 1 = ({w} - {layer.size} + 2*"
+                        f"{layer.padding})/{layer.stride} + 1 = {o:.3g} is not a whole "
+                        f"number")
+    if layer.fixed is not None:
+        fx = layer.fixed
+        ok = (len(fx) == layer.features and c == 1 and all(
+            len(r) == layer.size and all(len(q) == layer.size for q in r) for r in fx))
+        if not ok:
+            raise SpecError(f"{where}: fixed features must be {layer.features} grids of "
+                            f"{layer.size}x{layer.size} on a 1-channel input")
+    params = layer.features * c * layer.size ** 2 + (layer.features if layer.bias else 0)
+    return (layer.features, int(o), int(o)), params
+
+
+def _pool_out(layer: MaxPool, shape: Shape, where: str) -> Shape:
+    if len(shape) != 3:
+        raise SpecError(f"{where}: pooling needs maps, but its input is flat {shape}")
+    w = shape[1]
+    if layer.window < 1 or layer.stride < 1:
+        raise SpecError(f"{where}: window and stride must be at least 1 (got "
+                        f"{layer.window}, {layer.stride})")
+    if layer.window > w:
+        raise SpecError(f"{where}: a {layer.window}x{layer.window} window is larger than "
+                        f"its {w}x{w} input")
+    o = pool_out(w, layer.window, layer.stride)
+    return (shape[0], o, o)

@@ -15,8 +15,13 @@ import re
 
 import numpy as np
 
-from .limits import (MAX_CLASS_NAME_CHARS, MAX_JSON_DEPTH, MAX_LAYER_NUMBER, MAX_SPEC_JSON_BYTES,
-                     MAX_VALUE_MAGNITUDE)
+from .limits import (
+    MAX_CLASS_NAME_CHARS,
+    MAX_JSON_DEPTH,
+    MAX_LAYER_NUMBER,
+    MAX_SPEC_JSON_BYTES,
+    MAX_VALUE_MAGNITUDE,
+)
 
 # a JSON string, escapes included; brackets inside strings do not nest anything
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .numbers import deck_number  # noqa: F401 - one formatter for every panel, there
-
 from .spec import Conv, MaxPool, NetworkSpec, conv_out, pool_out
 
 if TYPE_CHECKING:  # network imports torch; the stepper only needs the trace's arrays
@@ -45,8 +44,8 @@ def steppable_layers(spec: NetworkSpec, kind: str) -> list[StepLayer]:
     shapes = spec.shapes()
     out: list[StepLayer] = []
     in_maps = spec.channels
-    for i, (layer, s) in enumerate(zip(spec.layers, shapes)):
-        if layer.kind == kind:
+    for i, (layer, s) in enumerate(zip(spec.layers, shapes, strict=False)):
+        if layer.kind == kind and isinstance(layer, (Conv, MaxPool)):
             out.append(StepLayer(i, s.name, layer, in_maps, s.shape[0]))
         if len(s.shape) == 3:
             in_maps = s.shape[0]
@@ -104,9 +103,10 @@ class PoolStepper:
         self.set_values(values)
 
     @classmethod
-    def from_trace(cls, spec: NetworkSpec, trace: "Trace", layer_name: str,
-                   map_index: int = 0) -> "PoolStepper":
+    def from_trace(cls, spec: NetworkSpec, trace: Trace, layer_name: str,
+                   map_index: int = 0) -> PoolStepper:
         sl = find_layer(spec, "pool", layer_name)
+        assert isinstance(sl.layer, MaxPool)  # (find_layer gives a layer of the kind asked)
         return cls(trace.input_of(sl.index)[map_index], sl.layer.window, sl.layer.stride)
 
     def set_values(self, values: np.ndarray) -> None:
@@ -185,9 +185,10 @@ class ConvStepper:
         self.set_inputs(inputs)
 
     @classmethod
-    def from_trace(cls, spec: NetworkSpec, trace: "Trace", snapshot: dict, layer_name: str,
-                   feature: int = 0, map_index: int = 0) -> "ConvStepper":
+    def from_trace(cls, spec: NetworkSpec, trace: Trace, snapshot: dict, layer_name: str,
+                   feature: int = 0, map_index: int = 0) -> ConvStepper:
         sl = find_layer(spec, "conv", layer_name)
+        assert isinstance(sl.layer, Conv)  # (find_layer gives a layer of the kind asked)
         w = snapshot[f"layers.{sl.index}.weight"]
         b = snapshot.get(f"layers.{sl.index}.bias")
         return cls(trace.input_of(sl.index), w, b, sl.layer.stride, sl.layer.padding,

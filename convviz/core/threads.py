@@ -24,7 +24,7 @@ import os
 import statistics
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 FORCE_ENV = "CONVVIZ_TRAIN_THREADS"
 MAX_THREADS = 256  # a forced count above this is refused (--threads) or cut to it (environment)
@@ -143,7 +143,7 @@ class ThreadChooser:
             self._switch(self._queue[0])
             self._warm_up = True
             return
-        best = min(self.timings, key=self.timings.get)
+        best = min(self.timings, key=self.timings.__getitem__)
         self._switch(best)
         self._baseline = self.timings[best]
         self._recent.clear()

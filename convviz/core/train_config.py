@@ -24,7 +24,7 @@ class TrainConfig:
     keep_best: bool = True  # end with the weights of the epoch with the best validation
     threads: int = 0  # CPU torch threads; 0: the fastest count, chosen as it trains (threads.py)
 
-    def check(self) -> "TrainConfig":
+    def check(self) -> TrainConfig:
         if self.epochs < 1:
             raise ConvvizError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:
@@ -32,7 +32,8 @@ class TrainConfig:
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConvvizError(f"learning rate must be a positive number, got {self.lr}")
         if not 0 <= self.val_split < 1:
-            raise ConvvizError(f"validation split must be in 0..1 (exclusive), got {self.val_split}")
+            raise ConvvizError(f"validation split must be in 0..1 (exclusive), "
+                               f"got {self.val_split}")
         if self.threads < 0:
             raise ConvvizError(f"threads must be at least 1 (or 0 to choose), got {self.threads}")
         if self.threads > MAX_THREADS:

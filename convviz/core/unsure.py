@@ -89,8 +89,9 @@ def calibrate_model(model, x_val, batch_size: int = 512) -> Calibration | None:
 
     if len(x_val) == 0:
         return None
+    device = next(model.parameters()).device  # x_val may sit on the host (many images)
     with torch.inference_mode():
-        votes = torch.cat([model(x_val[i:i + batch_size]).float().cpu()
+        votes = torch.cat([model(x_val[i:i + batch_size].to(device)).float().cpu()
                            for i in range(0, len(x_val), batch_size)]).numpy()
     return calibrate(votes, x_val.float().cpu().numpy(), model.spec.value_range)
 

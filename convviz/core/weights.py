@@ -81,7 +81,7 @@ def atomic_write(path, write) -> None:
         os.replace(tmp, path)
     except OSError as e:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
-    except Exception as e:  # safetensors and torch report a full disk as their own errors
+    except Exception as e:  # noqa: BLE001 - safetensors and torch report a full disk as their own errors
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise WeightsError(f"cannot write {path}: {reason}") from None
     finally:
@@ -216,7 +216,7 @@ def _open_checked(path) -> tuple[Path, Declared, NetworkSpec]:
                            f"(possibly code); nothing in it was run") from None
     except (zipfile.BadZipFile, EOFError):
         raise WeightsError(f"{path}: the file is damaged or truncated") from None
-    except Exception as e:  # torch raises many types for damaged files
+    except Exception as e:  # noqa: BLE001 - torch raises many types for damaged files
         raise WeightsError(f"{path}: the file is damaged or not weights "
                            f"({type(e).__name__})") from None
     spec, _ = judge_metadata(path, declared.metadata)
@@ -236,7 +236,7 @@ def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         raise
     except OSError as e:
         raise WeightsError(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - safetensors raises many types for damaged files
         raise WeightsError(f"{path}: the file is damaged or not weights "
                            f"({type(e).__name__})") from None
     for k, v in state.items():

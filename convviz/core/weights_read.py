@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -101,7 +101,7 @@ def _safetensors(path: Path) -> Declared:
         try:
             dtype, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
             ok = (isinstance(dtype, str) and isinstance(shape, list)
-                  and all(type(d) is int and 0 <= d for d in shape)
+                  and all(type(d) is int and d >= 0 for d in shape)
                   and type(begin) is int and type(end) is int and 0 <= begin <= end <= data_size)
         except (TypeError, KeyError, ValueError):
             ok = False

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from benchlib import pct  # sets up the path, Qt offscreen and separate settings
 
-from convviz.core.train_process import cores  # the count the app's trainer goes by
+from convviz.core.trainer_cores import cores  # the count the app's trainer goes by
 
 
 # ---- 1 + 2: training with the app vs a bare loop --------------------------------------------
@@ -122,7 +122,7 @@ def app_run(app, window, model, X, y, config, probe: bool = False):
 def _trainer_ready() -> bool:
     from convviz.core import train_process
 
-    idle = train_process._idle
+    idle = train_process.POOL.idle
     if idle and not idle[0].ready:
         idle[0].recv(0)  # takes in its "ready" message
     return bool(idle) and idle[0].ready

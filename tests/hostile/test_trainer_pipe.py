@@ -14,7 +14,8 @@ from .harness import assert_refused, python_snippet
 CASES = """
 import json, sys, time
 import numpy as np
-from convviz.core import train_process
+from convviz.core import train_process, trainer_pipe
+from convviz.core.trainer_messages import Job
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
@@ -40,7 +41,7 @@ def ready(p):
     return p
 
 def job(shape, labels):
-    return ("job", spec.to_json(), model.snapshot(), (shape, "<f4"), labels, config, 1, 0.5)
+    return Job(spec.to_json(), model.snapshot(), shape, "<f4", labels, config, 1, 0.5)
 
 results = {}
 def case(name, send):
@@ -61,7 +62,7 @@ case("frame too long", too_long)
 case("bad kind", lambda c: c.send(("dance", 1)))
 def good(c):
     c.send(job(X.shape, y))
-    train_process._send_array(c, X)
+    trainer_pipe.send_array(c, X)
 case("good run after", good)
 sys.stdout.write(json.dumps(results))
 """

@@ -1,0 +1,75 @@
+"""The messages of a training run are typed (one dataclass per kind, issue 12), and still read as
+the (kind, payload) pairs the window's worker unpacks."""
+
+import multiprocessing as mp
+import threading
+
+import numpy as np
+import pytest
+
+from convviz.core.job_runner import JobRunner
+from convviz.core.network import build
+from convviz.core.presets import preset
+from convviz.core.shapes_data import make_arrays
+from convviz.core.train_reports import TrainResult
+from convviz.core.trainer_messages import (
+    Epoch,
+    Failed,
+    Finished,
+    Paused,
+    Progress,
+    Snapshot,
+    Started,
+    TrainProgress,
+)
+from convviz.core.trainer_pipe import PipeError, check_from_trainer, read_message
+from convviz.core.training import TrainConfig
+
+
+def _run(receiver, epochs=2):
+    spec = preset("shapes")
+    X, y = make_arrays(spec.classes, 8, spec.input_size, seed=1, value_range=spec.value_range)
+    stop, running = threading.Event(), threading.Event()
+    running.set()
+    JobRunner(build(spec, seed=0), X, y, TrainConfig(epochs=epochs, batch_size=8, device="cpu"),
+              receiver, stop, running, interval=0.0).run()
+
+
+def test_a_run_sends_one_dataclass_per_kind_with_the_loops_own_counts():
+    got = []
+    _run(got.append)  # a one-argument receiver gets the messages themselves
+    kinds = {type(m) for m in got}
+    assert kinds == {Snapshot, Started, Progress, Epoch, Finished}
+    progress = [m.progress for m in got if isinstance(m, Progress)]
+    assert all(isinstance(p, TrainProgress) for p in progress)
+    assert [s for p in progress for s, _ in p.losses] == list(range(1, progress[-1].steps + 1))
+    assert progress[-1].step == progress[-1].steps and progress[-1].epochs == 2
+    end = got[-1]
+    assert isinstance(end, Finished) and isinstance(end.result, TrainResult)
+    kind, (result, weights) = end  # the pair the window's worker unpacks
+    assert kind == "finished" == end[0] and result is end.result and weights is end.weights
+
+
+def test_a_receiver_of_kind_and_payload_still_gets_pairs():
+    pairs = []
+    _run(lambda kind, payload: pairs.append((kind, payload)), epochs=1)
+    assert pairs[0][0] == "snapshot" and pairs[1] == ("started", pairs[1][1])
+    assert pairs[-1][0] == "finished" and isinstance(pairs[-1][1][0], TrainResult)
+    assert Paused(True) == Paused(True) and tuple(Paused(True)) == ("paused", True)
+    assert tuple(Failed("no")) == ("failed", ("no", None))
+
+
+def test_the_pipe_takes_only_typed_messages_holding_what_their_kind_carries():
+    a, b = mp.Pipe()
+    a.send(("paused", True))  # the old untyped pair: no known kind now
+    with pytest.raises(PipeError, match="no known kind"):
+        read_message(b, 4096)
+    a.send(Paused(True))
+    assert check_from_trainer(read_message(b, 4096), {}) == Paused(True)
+    shapes = {"w": (2, 2)}
+    good = {"w": np.zeros((2, 2), np.float32)}
+    assert check_from_trainer(Snapshot(good), shapes).weights is good
+    for bad in (Paused("yes"), Snapshot({"w": np.zeros((3, 2), np.float32)}),
+                Finished("done", good), Failed(3), Progress({"loss": 1.0})):
+        with pytest.raises(PipeError, match="does not hold"):
+            check_from_trainer(bad, shapes)
