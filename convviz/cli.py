@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("weights", metavar="WEIGHTS")
     e.add_argument("--to", required=True, metavar="OUT", help=".safetensors, .pt or .onnx")
 
+    from .explain_cli import add_parser as add_explain
+
+    add_explain(sub)  # convviz explain: where the network looked (explain_cli.py)
+
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
@@ -143,16 +147,21 @@ NOT_FINITE = "the network's votes are not finite numbers (NaN or infinity): no a
 
 def cmd_predict(args) -> int:
     from .core.imageio import load_input
+    from .core.unsure import judge
 
     model = _load_weights(args.weights)
     spec = model.spec
     rows = []
     for path in args.images:
-        t = model.trace(load_input(path, spec.input_size, spec.value_range))
+        image = load_input(path, spec.input_size, spec.value_range)
+        t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
+        unsure, reason = judge(t.votes, image, spec.value_range,
+                               getattr(model, "calibration", None))
         row = {"path": path, "class": spec.classes[t.winner] if finite else None,
                "votes": dict(zip(spec.classes, map(float, t.votes), strict=True)),
-               "probabilities": dict(zip(spec.classes, map(float, t.probabilities), strict=True))}
+               "probabilities": dict(zip(spec.classes, map(float, t.probabilities), strict=True)),
+               "unsure": unsure, "reason": reason}
         rows.append(row if finite else row | {"message": NOT_FINITE})
     if args.json:
         print(json_text(rows, indent=2))
@@ -161,7 +170,8 @@ def cmd_predict(args) -> int:
             votes = "  ".join(f"{c} {v:+.2f}" for c, v in r["votes"].items())
             answer = (f"{r['class']} ({r['probabilities'][r['class']]:.0%})" if r["class"]
                       is not None else f"no answer ({NOT_FINITE.split(':')[0]})")
-            print(f"{r['path']}: {answer}   votes: {votes}")
+            unsure = f"   unsure: {r['reason']}" if r["unsure"] and r["class"] is not None else ""
+            print(f"{r['path']}: {answer}   votes: {votes}{unsure}")
     return 0
 
 
@@ -255,5 +265,13 @@ def cmd_bundle(args) -> int:
 
 __all__ = ["COMMANDS", "_Progress", "check_numbers", "json_text", "main", "train_config"]
 
-COMMANDS = {"shapes": cmd_shapes, "train": cmd_train, "predict": cmd_predict,
+
+def cmd_explain(args) -> int:
+    from .explain_cli import cmd_explain as run
+
+    return run(args)
+
+
+COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "train": cmd_train,
+            "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

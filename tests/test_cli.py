@@ -110,7 +110,7 @@ def test_predict_json(work):
     classes = list(model.spec.classes)
     assert [r["path"] for r in rows] == work["images"]
     for r in rows:
-        assert set(r) == {"path", "class", "votes", "probabilities"}
+        assert set(r) == {"path", "class", "votes", "probabilities", "unsure", "reason"}
         assert list(r["votes"]) == classes and list(r["probabilities"]) == classes
         assert abs(sum(r["probabilities"].values()) - 1) < 1e-5
         assert r["class"] == max(r["votes"], key=r["votes"].get)

@@ -85,3 +85,15 @@ VOTES_MAX_BARS = 12  # the votes chart shows the strongest this many classes of 
 NAME_SHOWN_CHARS = 80  # a class name longer than this is cut (with "…") before it is measured
 # or drawn; its full text is in the tooltip, up to NAME_TOOLTIP_CHARS
 NAME_TOOLTIP_CHARS = 2_000
+
+# --- explanations and "fool it" (explain.py, fool.py) ---------------------------------------
+# Occlusion runs the network once per patch position: at most this many positions (a 256x256
+# input at patch 1, stride 1), refused before any is made.
+EXPLAIN_MAX_POSITIONS = 65_536
+# Covered-up copies run in batches whose layer outputs together hold at most this many numbers
+# (64 MB as float32), however large the network's input.
+EXPLAIN_BATCH_VALUES = 16_000_000
+# "Fool it": at most this many gradient steps, and the drawings kept to show them at most this
+# many numbers in all (32 MB); past that, every k-th step is kept.
+FOOL_MAX_STEPS = 500
+FOOL_KEPT_VALUES = 8_000_000

@@ -54,6 +54,7 @@ class TrainResult:
     seconds: float = 0.0
     device: str = ""
     threads: int = 0  # CPU torch threads at the end (0 on a GPU)
+    calibration: object = None  # unsure.Calibration from the held-out part (None without one)
 
     def summary(self) -> dict:
         """Plain data, for weights metadata."""

@@ -276,5 +276,9 @@ class _Run:
                 np.add.at(conf, (truth, pred), 1)
                 result.confusion = conf
             result.val_indices, result.val_predicted = self.va_idx, pred
+            from .unsure import calibrate_model  # when a drawing is unlike these: kept with weights
+
+            result.calibration = calibrate_model(model, self.x_va)
+            setattr(model, "calibration", result.calibration)  # noqa: B010 - saved with weights
         model.eval()
         return result

@@ -24,6 +24,7 @@ import pickle
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -41,6 +42,9 @@ MAGIC = "convviz-weights"
 
 def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
     """Every value a string (safetensors requires it): JSON for structured data."""
+    # optional extras a network may carry (attributes set by training, a file, what-if edits)
+    calibration: Any = getattr(model, "calibration", None)
+    edits: Any = getattr(model, "edits", None)
     return {
         "format": MAGIC,
         "convviz_version": __version__,
@@ -48,6 +52,10 @@ def metadata_for(model: ConvNet, summary: dict | None = None) -> dict[str, str]:
         "classes": json.dumps(list(model.spec.classes)),
         "value_range": json.dumps(list(model.spec.value_range)),
         "summary": json.dumps(summary or {}),
+        # optional (older files lack it): when a drawing counts as unsure, see unsure.py
+        **({"unsure": json.dumps(calibration.to_dict())} if calibration is not None else {}),
+        # optional: the what-if edits made by hand (whatif.py), so an edited network says so
+        **({"edited": json.dumps(list(edits))} if edits else {}),
     }
 
 
@@ -121,7 +129,8 @@ def _sniff(path: Path) -> str:
 
 # The metadata keys convviz writes, and what each must decode to (safetensors keeps every value
 # as a string; JSON inside it). Other keys are kept as they are, unread.
-_META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict}
+_META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict,
+              "unsure": dict, "edited": list}
 
 
 def _checked_metadata(path: Path, meta) -> dict[str, str]:
@@ -245,8 +254,31 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
     model = ConvNet(spec)
     check_fits(model, state, path)
     model.load_state_dict(state)
+    # optional extras, kept on the network so that saving it again keeps them
+    setattr(model, "calibration", _calibration(path, meta))  # noqa: B010
+    setattr(model, "edits", _edits(path, meta))  # noqa: B010
     return model.to(device).eval(), {"summary": summary,
                                      "convviz_version": meta.get("convviz_version", "?")}
+
+
+def _calibration(path, meta: dict):
+    """The optional "unsure" thresholds; None (the default is used) when absent or malformed."""
+    from .unsure import Calibration
+
+    try:
+        d = _decoded(Path(path), meta, "unsure")
+    except WeightsError:
+        return None
+    return None if d is None else Calibration.from_dict(d)
+
+
+def _edits(path, meta: dict) -> list[str]:
+    """The optional list of hand edits, as short texts; [] when absent or malformed."""
+    try:
+        edits = _decoded(Path(path), meta, "edited", [])
+    except WeightsError:
+        return ["edited (the list of edits is unreadable)"] if "edited" in meta else []
+    return [str(e)[:200] for e in edits[:1000]]
 
 
 def check_fits(model: ConvNet, state: dict, path="weights") -> None:

@@ -45,6 +45,9 @@ PANELS: list[PanelEntry] = [
     # the loss plot below that group while a run goes, so the canvas keeps its size.
     PanelEntry("backprop", "Backprop", "convviz.qt.training.wiring:make_backprop_view", "right",
                tabify_with="architecture"),
+    PanelEntry("why", "Where it looked", "convviz.qt.panels.why.panel:WhyPanel", "right",
+               tabify_with="backprop"),  # where it looked, fool it, what if: panels/why/
+    # (before the hidden Results dock: a tab added after a hidden one could not be raised)
     PanelEntry("results", "Results", "convviz.qt.training.wiring:make_results", "right",
                visible=False, tabify_with="backprop"),
     PanelEntry("training", "Training", "convviz.qt.training.wiring:make_training_panel", "right",
@@ -55,6 +58,7 @@ EXTENSIONS: list[str] = [
     # Apply builds the network; Train asks the training tools
     "convviz.qt.deck.architecture_wiring:connect_architecture",
     "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
+    "convviz.qt.panels.why.panel:connect_canvas_overlay",  # where it looked, over the canvas
 ]
 
 

@@ -34,6 +34,10 @@ def verdict_text(name: str, probability: float) -> str:
     return f"It looks like  {name}   ({probability:.0%} sure)"
 
 
+def unsure_text(name: str, probability: float) -> str:
+    return f"Not sure: maybe  {name}   ({probability:.0%})"
+
+
 def why_text(name: str, count: int, bias: float, total: float) -> str:
     name = html.escape(name)  # a class is a folder's name: "a<b" or "R&D" must read as such
     return (f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
@@ -62,6 +66,8 @@ class VotesPanel(QWidget):
         self.mode = settings.remembered(settings.VOTE_MODE, RAW)
         self.names: list[str] = []
         self.class_names: list[str] = []  # each cut to NAME_SHOWN_CHARS (see bar_chart.short_name)
+        self._session = session  # its model's "unsure" calibration, when it has one
+        self.unsure = False
 
         self.raw_button = QPushButton("Votes", checkable=True)
         self.prob_button = QPushButton("Probabilities", checkable=True)
@@ -166,6 +172,21 @@ class VotesPanel(QWidget):
             self.verdict.setToolTip(name_tooltip(trace.classes[win]))
         if self.snapshot is not None:
             self._show_why(trace, win)
+        self._mark_unsure(trace, win, prob)
+
+    def _mark_unsure(self, trace, win: int, prob: float) -> None:
+        """A drawing unlike the held-out ones says so instead of naming a class with
+        confidence (core/unsure.py); the reason is then the headline's tooltip."""
+        from convviz.core.unsure import judge
+
+        model = getattr(self._session, "model", None)
+        unsure, reason = judge(trace.votes, trace.input, self.spec.value_range,
+                               getattr(model, "calibration", None))
+        self.unsure = unsure
+        if unsure and not reason.startswith("nothing drawn"):  # a blank canvas says so itself
+            self.verdict.setText(unsure_text(self.class_names[win], prob))
+            self.verdict.setToolTip(f"{name_tooltip(trace.classes[win])}\nNot sure: {reason}")
+            self._tip_for = None  # the class's full name comes back once it is sure again
 
     # ---- headline --------------------------------------------------------------------------
     def resizeEvent(self, event):
@@ -181,7 +202,7 @@ class VotesPanel(QWidget):
         # the few longest names (by characters) stand for all: measuring 10,000 would take
         # as long as a second at every resize
         names = sorted(self.class_names, key=len)[-3:]
-        longest = [verdict_text(c, 1.0) for c in names]
+        longest = [f(c, 1.0) for c in names for f in (verdict_text, unsure_text)]
         whys = [why_text(c, 9999, -88.88, -888.88) for c in names]
         _fit_height(self.verdict, [*longest, NOTHING_DRAWN, self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
@@ -190,6 +211,7 @@ class VotesPanel(QWidget):
     def _show_bars(self, values: np.ndarray, win: int) -> None:
         """win: the winner's class index, or -1 for no winner (a blank canvas)."""
         rows, note = self._rows_shown(values, win)
+        self.rows_shown = rows  # bar i is class rows_shown[i] (a click on a bar names it)
         at = np.flatnonzero(rows == win)
         values, win = values[rows], (int(at[0]) if len(at) else -1)
         n = len(values)

@@ -245,6 +245,8 @@ class TrainingWorker(RunSignals):
                 self._load_into_model(weights)
             if kind == "finished":
                 self.outcome = TrainOutcome(self.job, first, self.last_snapshot)
+                # the "unsure" thresholds from the held-out part travel with the result
+                self.job.model.calibration = getattr(first, "calibration", None)
             else:
                 self.outcome = TrainOutcome(self.job, None, self.last_snapshot, first)
                 self.failed.emit(first)

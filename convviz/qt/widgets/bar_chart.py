@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -52,6 +52,8 @@ class Bars:
 
 
 class BarChart(QWidget):
+    row_clicked = Signal(int)  # the row under a left click (a class, in the votes)
+
     def __init__(self, rows: int = 6, parent=None, readable_rows: bool = False):
         super().__init__(parent)
         self.rows = rows  # rows expected, for the size hint before the first bars arrive
@@ -111,6 +113,14 @@ class BarChart(QWidget):
             self.updateGeometry()
         self.bars = bars
         self.update()
+
+    def mousePressEvent(self, event):
+        n = len(self.bars.values)
+        if n and event.button() == Qt.LeftButton:
+            i = int((event.position().y() - PAD) // max(self.row_height(), 1e-6))
+            if 0 <= i < n:
+                self.row_clicked.emit(i)
+        super().mousePressEvent(event)
 
     # ---- painting --------------------------------------------------------------------------
     def paintEvent(self, event):

@@ -39,6 +39,7 @@ class CanvasWidget(QWidget):
         self._pixels = None  # keeps the QImage's buffer alive while it is painted
         self._hover: QPointF | None = None
         self._grid: tuple[tuple, QPixmap] | None = None  # (key, lines + border), see _grid_pixmap
+        self._overlay: QImage | None = None  # see set_overlay
         self.setMouseTracking(True)
         self.setAcceptDrops(True)
         self.setMinimumSize(240, 240)
@@ -65,6 +66,17 @@ class CanvasWidget(QWidget):
         r = self.grid_rect()
         cell = r.width() / self.canvas.size
         return QPointF(r.left() + (col + 0.5) * cell, r.top() + (row + 0.5) * cell)
+
+    def set_overlay(self, rgba) -> None:
+        """Paint an (n, n, 4) uint8 RGBA picture over the cells (where the network looked), or
+        nothing (None). One of another size (an older network's) is not painted."""
+        if rgba is None:
+            self._overlay = None
+        else:
+            a = np.ascontiguousarray(rgba, np.uint8)
+            h, w, _ = a.shape
+            self._overlay = QImage(a.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
+        self.update()
 
     # ---- painting --------------------------------------------------------------------------
     def _grid_pixmap(self, r: QRectF, n: int) -> QPixmap:
@@ -100,6 +112,8 @@ class CanvasWidget(QWidget):
         p.fillRect(self.rect(), QColor(theme.PANEL))
         p.setRenderHint(QPainter.SmoothPixmapTransform, False)  # sharp cells
         p.drawImage(r, img)
+        if self._overlay is not None and self._overlay.width() == n:
+            p.drawImage(r, self._overlay)
         p.drawPixmap(int(r.left()) - 2, int(r.top()) - 2, self._grid_pixmap(r, n))
         if self._hover is not None and r.contains(self._hover):
             # the brush outline, so a person sees how much a dab will cover

@@ -1,0 +1,147 @@
+"""Draw a feature by hand, as the deck's were: one kernel of a convolution layer as a grid of
+cells. Left button paints +value, right button -value (drag to paint several); the value is
+typed in the box beside it, so typing an exact number is "set the value, click the cell".
+Apply puts the kernel into the live network as one what-if edit (core/whatif.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from .. import theme
+
+
+class KernelPaint(QWidget):
+    """A (k, k) grid of numbers, coloured on the app's diverging scale, painted with the mouse."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.values = np.zeros((3, 3))
+        self.paint_value = 1.0
+        self.setMinimumSize(90, 90)
+        self.setToolTip("Left button paints +value, right button -value")
+
+    def sizeHint(self) -> QSize:
+        return QSize(110, 110)
+
+    def set_values(self, values) -> None:
+        self.values = np.array(values, dtype=np.float64)
+        self.update()
+
+    def _cell_at(self, pos):
+        k = self.values.shape[0]
+        side = min(self.width(), self.height())
+        col, row = int(pos.x() * k // side), int(pos.y() * k // side)
+        return (row, col) if 0 <= row < k and 0 <= col < k else None
+
+    def _paint_at(self, event) -> None:
+        cell = self._cell_at(event.position())
+        buttons = event.buttons()
+        if cell is None or not buttons & (Qt.LeftButton | Qt.RightButton):
+            return
+        sign = 1.0 if buttons & Qt.LeftButton else -1.0
+        if self.values[cell] != sign * self.paint_value:
+            self.values[cell] = sign * self.paint_value
+            self.update()
+            self.changed.emit()
+
+    mousePressEvent = mouseMoveEvent = _paint_at
+
+    def paintEvent(self, event):
+        k = self.values.shape[0]
+        side = min(self.width(), self.height())
+        cell = side / k
+        level = theme.symmetric_level(self.values)
+        lut = theme.DIVERGING_LUT
+        p = QPainter(self)
+        for (r, c), v in np.ndenumerate(self.values):
+            i = int(np.clip((v / level + 1) / 2 * (len(lut) - 1), 0, len(lut) - 1))
+            p.fillRect(QRectF(c * cell, r * cell, cell - 1, cell - 1), QColor(*lut[i]))
+        p.end()
+
+
+class KernelEditor(QWidget):
+    """Layer, feature and input map choosers, the grid, the paint value and Apply."""
+
+    apply_kernel = Signal(str, int, object)  # layer, feature (0-based), (C, k, k) values
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.snapshot, self.spec, self._keys = None, None, {}
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("The convolution layer whose feature to draw")
+        self.feature_box = QSpinBox()
+        self.feature_box.setPrefix("feature ")
+        self.channel_box = QSpinBox()
+        self.channel_box.setPrefix("reading map ")
+        self.value_box = QDoubleSpinBox()
+        self.value_box.setRange(0.0, 100.0)
+        self.value_box.setValue(1.0)
+        self.value_box.setPrefix("paint ±")
+        self.value_box.setToolTip("What a click paints: +value (left) or -value (right)")
+        self.grid = KernelPaint()
+        self.apply_button = QPushButton("Apply feature")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box,
+                  self.value_box, self.grid, self.apply_button):
+            row.addWidget(w)
+        row.addStretch(1)
+        self.layer_box.currentIndexChanged.connect(self._load)
+        self.feature_box.valueChanged.connect(self._load)
+        self.channel_box.valueChanged.connect(self._load)
+        self.value_box.valueChanged.connect(lambda v: setattr(self.grid, "paint_value", v))
+        self.apply_button.clicked.connect(self._apply)
+
+    def set_network(self, spec, snapshot) -> None:
+        """The convolutions of `spec`, their kernels read from `snapshot` (a CPU copy)."""
+        self.spec, self.snapshot = spec, snapshot
+        shapes = spec.shapes()
+        self._keys = {s.name: f"layers.{i}.weight" for i, s in enumerate(shapes)
+                      if s.kind == "conv"}
+        current = self.layer_box.currentText()
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        self.layer_box.addItems(list(self._keys))
+        if current in self._keys:
+            self.layer_box.setCurrentText(current)
+        self.layer_box.blockSignals(False)
+        self._load()
+
+    def _kernel(self):
+        if self.snapshot is None or self.layer_box.currentText() not in self._keys:
+            return None
+        return self.snapshot[self._keys[self.layer_box.currentText()]]  # (F, C, k, k)
+
+    def _load(self, *_) -> None:
+        w = self._kernel()
+        if w is None:
+            return
+        for box, n in ((self.feature_box, w.shape[0]), (self.channel_box, w.shape[1])):
+            box.blockSignals(True)
+            box.setRange(1, n)
+            box.blockSignals(False)
+        self.channel_box.setVisible(w.shape[1] > 1)
+        self.grid.set_values(w[self.feature_box.value() - 1, self.channel_box.value() - 1])
+
+    def _apply(self) -> None:
+        w = self._kernel()
+        if w is None:
+            return
+        f = self.feature_box.value() - 1
+        kernel = np.array(w[f], dtype=np.float64)  # (C, k, k): the other input maps kept
+        kernel[self.channel_box.value() - 1] = self.grid.values
+        self.apply_kernel.emit(self.layer_box.currentText(), f, kernel)
