@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.mosaic import colour_indices
 from .. import theme
+from .cell_grid import symmetric_levels
 
 
 class KernelPaint(QWidget):
@@ -64,11 +66,12 @@ class KernelPaint(QWidget):
         k = self.values.shape[0]
         side = min(self.width(), self.height())
         cell = side / k
-        level = theme.symmetric_level(self.values)
+        # the one colour pipeline: values -> LUT indices (core.mosaic) -> the theme's LUT
+        level = symmetric_levels(self.values)[1]
+        idx = colour_indices(self.values, level).reshape(self.values.shape)
         lut = theme.DIVERGING_LUT
         p = QPainter(self)
-        for (r, c), v in np.ndenumerate(self.values):
-            i = int(np.clip((v / level + 1) / 2 * (len(lut) - 1), 0, len(lut) - 1))
+        for (r, c), i in np.ndenumerate(idx):
             p.fillRect(QRectF(c * cell, r * cell, cell - 1, cell - 1), QColor(*lut[i]))
         p.end()
 
