@@ -182,16 +182,7 @@ def _check_declared(path: Path, declared: Declared, want: dict[str, tuple]) -> N
     """Names, shapes and dtypes the file declares against what the network needs: before any
     tensor is read."""
     have = declared.tensors
-    for k in want:
-        if k not in have:
-            raise WeightsError(f"{path}: does not fit the network: {k} is missing")
-        if want[k] != have[k].shape:
-            raise WeightsError(f"{path}: does not fit the network: {k} is "
-                               f"{'x'.join(map(str, have[k].shape))} in the file but the network "
-                               f"needs {'x'.join(map(str, want[k]))}")
-    extra = sorted(set(have) - set(want))
-    if extra:
-        raise WeightsError(f"{path}: does not fit the network: unexpected tensor {extra[0][:80]}")
+    _check_shapes(path, want, {k: tuple(t.shape) for k, t in have.items()})
     for k, t in have.items():
         if t.dtype not in WEIGHT_DTYPES:
             raise WeightsError(f"{path}: {k} holds {t.dtype[:20]} numbers; convviz reads "
@@ -284,20 +275,25 @@ def _edits(path, meta: dict) -> list[str]:
 def check_fits(model: ConvNet, state: dict, path="weights") -> None:
     """Refuse, naming the first difference, weights that do not fit `model`."""
     want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    have = {k: tuple(v.shape) for k, v in state.items()}
-    for k in want:
-        if k not in have:
-            raise WeightsError(f"{path}: does not fit the network: {k} is missing")
-        if want[k] != have[k]:
-            raise WeightsError(f"{path}: does not fit the network: {k} is "
-                               f"{'x'.join(map(str, have[k]))} in the file but the network needs "
-                               f"{'x'.join(map(str, want[k]))}")
-    extra = sorted(set(have) - set(want))
-    if extra:
-        raise WeightsError(f"{path}: does not fit the network: unexpected tensor {extra[0]}")
+    _check_shapes(path, want, {k: tuple(v.shape) for k, v in state.items()})
     for k, v in state.items():
         if not torch.isfinite(v).all():
             raise WeightsError(f"{path}: {k} holds values that are not finite")
+
+def _check_shapes(path, want: dict[str, tuple], have: dict[str, tuple]) -> None:
+    """Tensor names and shapes in a file against what the network needs; the first difference
+    is named (a name from the file cut to 80 characters)."""
+    for k in want:
+        if k not in have:
+            raise WeightsError(f"{path}: does not fit the network: {k} is missing")
+        if want[k] != tuple(have[k]):
+            raise WeightsError(f"{path}: does not fit the network: {k} is "
+                               f"{'x'.join(map(str, have[k]))} in the file but the network "
+                               f"needs {'x'.join(map(str, want[k]))}")
+    extra = sorted(set(have) - set(want))
+    if extra:
+        raise WeightsError(f"{path}: does not fit the network: unexpected tensor {extra[0][:80]}")
+
 
 
 def load_into(model: ConvNet, path) -> dict:
