@@ -58,7 +58,7 @@ EXTENSIONS: list[str] = [
     # Apply builds the network; Train asks the training tools
     "convviz.qt.deck.architecture_wiring:connect_architecture",
     "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
-    "convviz.qt.panels.why.panel:connect_canvas_overlay",  # where it looked, over the canvas
+    "convviz.qt.why_wiring:connect_canvas_overlay",  # where it looked, over the canvas
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -57,8 +57,11 @@ def _fit_height(label: LiveText, texts: list[str], extra: int = 0) -> None:
 class VotesPanel(QWidget):
     """Shows `show_trace(trace)`; reads weights from `show_weights(snapshot)`."""
 
+    class_clicked = Signal(int)  # the class whose bar was clicked (its index among all classes)
+
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
+        self.rows_shown = np.arange(0)  # bar i is class rows_shown[i] (set with every trace)
         self.spec = None
         self.snapshot = None
         self._trace = None
@@ -100,6 +103,7 @@ class VotesPanel(QWidget):
 
         self.view = BarChart(readable_rows=True)  # the votes: a bar per class (the strongest
         # VOTES_MAX_BARS of more), never squeezed below a line of text a row
+        self.view.row_clicked.connect(self._on_row_clicked)
         self.why_label = LiveText("")
         self.why_label.setObjectName("hint")
         # fixed height (see _fit_labels): text that changes every frame must not re-lay-out (and
@@ -236,6 +240,10 @@ class VotesPanel(QWidget):
             span=(lo, hi), note=note,
             tooltips=[name_tooltip(self.spec.classes[i]) if len(self.spec.classes[i])
                       > len(self.class_names[i]) else "" for i in rows]))
+
+    def _on_row_clicked(self, row: int) -> None:
+        if 0 <= row < len(self.rows_shown):
+            self.class_clicked.emit(int(self.rows_shown[row]))
 
     def _rows_shown(self, values: np.ndarray, win: int) -> tuple[np.ndarray, str]:
         """Which classes get a bar: all of them up to VOTES_MAX_BARS, in their order; of more,

@@ -257,23 +257,3 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(str(text))
-
-
-def connect_canvas_overlay(window) -> None:
-    """EXTENSIONS entry: the panel's map, when asked for, drawn over the window's canvas; a
-    click on a class's vote bar explains that class; a click on a map in the feature maps
-    makes its convolution the one Grad-CAM weighs."""
-    panel = window.panels.get("why")
-    if panel is None:
-        return
-    panel.overlay_changed.connect(window.canvas_panel.view.set_overlay)
-    votes = window.panels.get("votes")
-    if votes is not None and hasattr(votes.view, "row_clicked"):
-        def explain_row(i: int) -> None:  # bar i is a class; of many classes, not class i
-            shown = getattr(votes, "rows_shown", None)
-            panel.class_box.setCurrentIndex(int(shown[i] if shown is not None else i) + 1)
-
-        votes.view.row_clicked.connect(explain_row)
-    maps = window.panels.get("feature_maps")
-    if maps is not None and hasattr(maps, "view") and hasattr(maps.view, "clicked"):
-        maps.view.clicked.connect(lambda layer, _index: panel.choose_layer(layer))
