@@ -38,3 +38,21 @@ def make_window(qtbot):
     yield make
     for w in made:
         w.persist = False
+
+
+@pytest.fixture
+def make_training_window(make_window):
+    """make() -> a shapes window made safe for training runs: pytest-qt closes the window after
+    each test, maybe mid-run, so it never asks a modal question, and every run is stopped and
+    waited for at the end (a running thread destroyed aborts the process)."""
+    made = []
+
+    def make():
+        w = make_window("shapes", restore=False)
+        w.services.training.ask_keep = lambda: "discard"
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.services.training.controller.stop_and_wait()

@@ -25,18 +25,9 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture
-def make_window(make_window):
-    made = []
-
-    def make():
-        w = make_window("shapes", restore=False)
-        w.services.training.ask_keep = lambda: "discard"
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.services.training.controller.stop_and_wait()
+def make_window(make_training_window):
+    """The shared window, made safe for training runs (conftest.make_training_window)."""
+    return make_training_window
 
 
 def short_run(qtbot, w, folder):

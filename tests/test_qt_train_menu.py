@@ -27,21 +27,9 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture
-def make_window(make_window):
-    """The shared window, made safe for training runs."""
-    made = []
-
-    def make():
-        w = make_window("shapes", restore=False)
-        # pytest-qt closes the window after each test, maybe mid-run: never a modal question
-        w.services.training.ask_keep = lambda: "discard"
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        # never leave a thread running: that aborts the process
-        w.services.training.controller.stop_and_wait()
+def make_window(make_training_window):
+    """The shared window, made safe for training runs (conftest.make_training_window)."""
+    return make_training_window
 
 
 def weights_equal(a: dict, b: dict) -> bool:

@@ -23,6 +23,7 @@ import warnings
 from pathlib import Path
 
 from .errors import WeightsError
+from .new_files import give_new_file_mode
 
 OPSET = 18
 
@@ -67,9 +68,7 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         for k, v in props.items():
             program.model.metadata_props[k] = v
         program.save(tmp, external_data=False)
-        umask = os.umask(0o022)  # mkstemp's file is private (0600): give the usual new-file mode
-        os.umask(umask)
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
+        give_new_file_mode(tmp, path)  # mkstemp's file is private (0600)
         os.replace(tmp, path)
     except BaseException as e:
         _remove(tmp)

@@ -32,6 +32,7 @@ from .. import __version__
 from .errors import ConvvizError, SpecError, WeightsError
 from .limits import WEIGHT_DTYPES
 from .network import ConvNet, state_shapes
+from .new_files import give_new_file_mode
 from .spec import NetworkSpec
 from .spec_json import loads_bounded
 from .weights_read import Declared, open_weights
@@ -74,10 +75,7 @@ def atomic_write(path, write) -> None:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); give it the mode a normal new file would get
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask)
+        give_new_file_mode(tmp, path)  # mkstemp's file is private (0600)
         os.replace(tmp, path)
     except OSError as e:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
