@@ -49,12 +49,11 @@ def test_the_command_line_and_the_app_train_the_same_network(qtbot, tmp_path, mo
         got = []
         stop, running = threading.Event(), threading.Event()
         running.set()
-        JobRunner(job.model, job.X, job.y, job.config, lambda kind, payload: got.append(
-            (kind, payload)), stop, running).run()
+        JobRunner(job.model, job.X, job.y, job.config, got.append, stop, running).run()
     finally:
         torch.set_num_threads(before)
-    kind, (result, weights) = got[-1]
-    assert kind == "finished" and result.status == "done"
+    result, weights = got[-1].result, got[-1].weights
+    assert got[-1].kind == "finished" and result.status == "done"
     assert job.classes == cli_model.spec.classes and job.model.spec == cli_model.spec
     want = cli_model.snapshot()
     assert weights.keys() == want.keys()

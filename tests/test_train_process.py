@@ -13,7 +13,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
 from convviz.core.train_process import JobRunner, TrainerProcess, TrainProgress
-from convviz.core.trainer_messages import Finished, Paused, Snapshot
+from convviz.core.trainer_messages import ENDINGS, Finished, Paused, Progress, Snapshot
 from convviz.core.training import TrainConfig, train
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -43,9 +43,9 @@ def _messages_until_the_end(trainer, on_message=None):
         got.append(msg)
         if on_message is not None:
             on_message(msg)
-        if msg[0] in ("finished", "failed"):
+        if isinstance(msg, ENDINGS):
             return got
-    raise AssertionError(f"no ending within {WAIT} s; got {[m[0] for m in got]}")
+    raise AssertionError(f"no ending within {WAIT} s; got {[m.kind for m in got]}")
 
 
 def test_a_process_trains_exactly_as_this_process_does(trainer, data, monkeypatch):
@@ -57,12 +57,12 @@ def test_a_process_trains_exactly_as_this_process_does(trainer, data, monkeypatc
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "1")  # both sides on one thread: same sums
     trainer.submit(model, X, y, config)
     got = _messages_until_the_end(trainer)
-    kinds = [k for k, _ in got]
+    kinds = [m.kind for m in got]
     assert kinds[0] == "snapshot" and kinds[1] == "started" and kinds[-1] == "finished"
     assert kinds.count("epoch") == 2
-    steps = [s for k, p in got if k == "progress" for s, _ in p.losses]
+    steps = [s for m in got if isinstance(m, Progress) for s, _ in m.progress.losses]
     assert steps == list(range(1, 2 * 4 + 1))  # 54 training images / 16: 4 batches an epoch
-    result, weights = got[-1][1]
+    result, weights = got[-1].result, got[-1].weights
     here = build(spec, seed=1)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -87,9 +87,9 @@ def test_snapshots_travel_with_progress_reports_at_the_live_interval(trainer, da
     kinds, times = [], []
 
     def stop_after_a_while(msg):
-        kinds.append(msg[0])
+        kinds.append(msg.kind)
         times.append(time.monotonic())
-        if msg[0] == "progress" and kinds.count("snapshot") >= 7:
+        if isinstance(msg, Progress) and kinds.count("snapshot") >= 7:
             trainer.stop.set()
 
     _messages_until_the_end(trainer, stop_after_a_while)
@@ -110,8 +110,8 @@ def test_pause_and_stop_reach_across_processes(trainer, data):
     events = []
 
     def steer(msg):
-        events.append(msg[0] if msg[0] != "paused" else f"paused={msg[1]}")
-        if msg[0] == "progress" and "paused=True" not in events:
+        events.append(f"paused={msg.paused}" if isinstance(msg, Paused) else msg.kind)
+        if isinstance(msg, Progress) and "paused=True" not in events:
             trainer.running.clear()  # pause
         elif msg == Paused(True):
             trainer.stop.set()  # stop while paused: it must wake up to stop
@@ -119,7 +119,7 @@ def test_pause_and_stop_reach_across_processes(trainer, data):
 
     got = _messages_until_the_end(trainer, steer)
     assert "paused=True" in events and "paused=False" in events
-    result, weights = got[-1][1]
+    result, weights = got[-1].result, got[-1].weights
     assert result.status == "stopped" and len(result.epochs) < 500
     assert weights is not None
 
@@ -129,8 +129,8 @@ def test_a_job_that_cannot_start_fails_with_one_line_and_the_process_lives_on(tr
     trainer.reset_controls()
     trainer.submit(build(spec), X, y[:5], TrainConfig(epochs=1, device="cpu"))  # 5 labels
     got = _messages_until_the_end(trainer)
-    assert got[-1][0] == "failed"
-    message, _ = got[-1][1]
+    assert got[-1].kind == "failed"
+    message = got[-1].message
     assert "as many labels as images" in message and "\n" not in message
     assert trainer.alive()
 
@@ -141,12 +141,12 @@ def test_a_job_with_no_images_fails_in_one_line_without_raising(trainer, data):
     stop, running = threading.Event(), threading.Event()
     running.set()
     JobRunner(build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"),
-              lambda k, p: got.append((k, p)), stop, running).run()  # must not raise
-    assert got[-1][0] == "failed" and "\n" not in got[-1][1][0]
+              got.append, stop, running).run()  # must not raise
+    assert got[-1].kind == "failed" and "\n" not in got[-1].message
     trainer.reset_controls()
     trainer.submit(build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"))
     ending = _messages_until_the_end(trainer)[-1]
-    assert ending[0] == "failed" and ending[1][0] == got[-1][1][0]
+    assert ending.kind == "failed" and ending.message == got[-1].message
     assert trainer.alive()
 
 
@@ -173,7 +173,7 @@ if __name__ == "__main__":
     p.submit(build(spec), X, y, TrainConfig(epochs=10000, batch_size=4, device="cpu"))
     while True:
         msg = p.recv(1.0)
-        if msg and msg[0] == "progress":
+        if msg and msg.kind == "progress":
             p.running.clear()  # pause
         if msg == Paused(True):
             print(p.process.pid, flush=True)
@@ -204,12 +204,12 @@ def test_the_runner_reports_the_same_in_a_thread(data):
     running.set()
     model = build(spec, seed=2)
     JobRunner(model, X, y, TrainConfig(epochs=1, batch_size=8, val_split=0, device="cpu"),
-              lambda k, p: got.append((k, p)), stop, running).run()
-    assert got[-1][0] == "finished"
-    progress = [p for k, p in got if k == "progress"]
+              got.append, stop, running).run()
+    assert got[-1].kind == "finished"
+    progress = [m.progress for m in got if isinstance(m, Progress)]
     assert all(isinstance(p, TrainProgress) for p in progress)
     assert progress[-1].step == progress[-1].steps == 9  # 72 images / 8
-    _result, weights = got[-1][1]
+    weights = got[-1].weights
     np.testing.assert_array_equal(weights["layers.0.weight"], model.snapshot()["layers.0.weight"])
 
 
@@ -298,9 +298,8 @@ def test_the_runner_sends_updates_at_its_interval_and_at_every_epochs_end(data):
         running.set()
         JobRunner(build(spec, seed=2), X, y,
                   TrainConfig(epochs=3, batch_size=8, val_split=0, device="cpu"),
-                  lambda k, p: got.append((k, p)),  # noqa: B023 - runs before the next turn
-                  stop, running, interval=interval).run()
-        progress = [p for k, p in got if k == "progress"]
+                  got.append, stop, running, interval=interval).run()
+        progress = [m.progress for m in got if isinstance(m, Progress)]
         assert len(progress) == most  # never less often than each epoch's end
         assert sum(len(p.losses) for p in progress) == 27  # every batch's loss, once
 
@@ -321,7 +320,7 @@ def test_the_images_cross_to_the_trainer_without_a_copy_of_them_all(trainer, dat
         tracemalloc.stop()
     assert peak < X.nbytes / 8  # pickled whole, it was a second copy: more than X.nbytes
     got = _messages_until_the_end(trainer)
-    assert got[-1][0] == "finished" and got[-1][1][0].status == "stopped"
+    assert got[-1].kind == "finished" and got[-1].result.status == "stopped"
     trainer.reset_controls()
 
 
@@ -349,7 +348,7 @@ def test_images_that_cannot_be_sent_fail_before_the_trainer_waits_for_them(train
         trainer.submit(build(spec), X.astype(object), y, TrainConfig(epochs=1, device="cpu"))
     trainer.submit(build(spec), X, y, TrainConfig(epochs=1, val_split=0, device="cpu"))
     got = _messages_until_the_end(trainer)  # the trainer was not left waiting for bytes
-    assert got[-1][0] == "finished" and got[-1][1][0].status == "done"
+    assert got[-1].kind == "finished" and got[-1].result.status == "done"
 
 
 # ---- the pipe, read by the window: a bad frame ends the run with one line -----------------
@@ -411,16 +410,17 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_in_one_line(data, monkeypatch
             fake.frame_limit = 4096  # (the real one is at least 64 MB: too much for a test)
         sender = threading.Thread(target=send, args=(fake,))
         sender.start()
-        kind, (line, weights) = fake.recv(5)
+        end = fake.recv(5)
         sender.join()
-        assert kind == "failed" and weights is None, words
+        line, weights = end.message, end.weights
+        assert end.kind == "failed" and weights is None, words
         assert line.startswith("training ended: the trainer's pipe") and words.strip() in line
         assert "\n" not in line and fake.process.killed, words  # a fresh process next time
     fake = _FakeTrainer(model, len(y))  # and the good messages still pass
     sender = threading.Thread(target=lambda: [fake.trainer_end.send(Snapshot(model.snapshot())),
                                               fake.trainer_end.send(Paused(True))])
     sender.start()
-    assert fake.recv(5)[0] == "snapshot" and fake.recv(5) == Paused(True)
+    assert isinstance(fake.recv(5), Snapshot) and fake.recv(5) == Paused(True)
     sender.join()
 
 

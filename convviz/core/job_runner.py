@@ -12,7 +12,6 @@ every batch: threading.Event in a thread, multiprocessing.Event across processes
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -46,29 +45,16 @@ class Flag(Protocol):
     def wait(self, timeout: float | None = ...) -> bool: ...
 
 
-def _one_argument(send: Callable[..., None]) -> Send:
-    """`send` as a one-message receiver. A receiver of (kind, payload), as the window's worker
-    had before the messages had types, still works: it gets each message unpacked."""
-    try:
-        params = [p for p in inspect.signature(send).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):  # no signature to read (some builtins): one argument
-        return send
-    if len(params) == 2:
-        return lambda msg: send(*msg)
-    return send
-
-
 class JobRunner:
     """Runs `train()` on `model` (in place) and reports through `send`, one Message at a time.
     Raises only what `send` raises (a closed pipe: nobody is listening any more)."""
 
     def __init__(self, model: Any, X: np.ndarray, y: np.ndarray, config: Any,
-                 send: Callable[..., None], stop: Flag, running: Flag,
+                 send: Send, stop: Flag, running: Flag,
                  caller_alive: Callable[[], bool] = lambda: True,
                  interval: float = FAST_INTERVAL):
         self.model, self.X, self.y, self.config = model, X, y, config
-        self.send = _one_argument(send)
+        self.send = send
         self.stop, self.running = stop, running
         self.interval = interval  # seconds between live updates (snapshot + progress)
         self.caller_alive = caller_alive  # a paused run ends if whoever waits for it is gone

@@ -12,17 +12,14 @@ From the run (`JobRunner`, in a trainer process or a thread of the window's) to 
   Broken(message)           the trainer read a bad frame and is ending
 From the window to a trainer process: Job (its images follow in pieces, see trainer_pipe), Quit.
 
-Each message still reads as the (kind, payload) pair these were before they had types:
-`msg[0]` is the kind, `kind, payload = msg` unpacks, and Finished/Failed's payload is
-(first, weights). The window's code reads them that way (qt training worker); new code should
-match on the class instead.
+Receivers branch on the message's class. `kind` is only the message's name in an error line
+(a bad frame on the trainer's pipe).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -49,22 +46,9 @@ class TrainProgress:
 
 
 class Message:
-    """A message's kind and payload, readable as the old (kind, payload) pair."""
+    """A message from a training run; receivers branch on its class."""
 
-    kind: ClassVar[str]
-
-    @property
-    def payload(self) -> Any:
-        raise NotImplementedError
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.kind, self.payload))
-
-    def __getitem__(self, i: int) -> Any:
-        return (self.kind, self.payload)[i]
-
-    def __len__(self) -> int:
-        return 2
+    kind: ClassVar[str]  # its name in an error line
 
 
 @dataclass
@@ -72,19 +56,11 @@ class Ready(Message):
     pid: int
     kind: ClassVar[str] = "ready"
 
-    @property
-    def payload(self) -> Any:
-        return self.pid
-
 
 @dataclass
 class Started(Message):
     device: str
     kind: ClassVar[str] = "started"
-
-    @property
-    def payload(self) -> Any:
-        return self.device
 
 
 @dataclass
@@ -92,19 +68,11 @@ class Snapshot(Message):
     weights: Weights
     kind: ClassVar[str] = "snapshot"
 
-    @property
-    def payload(self) -> Any:
-        return self.weights
-
 
 @dataclass
 class Progress(Message):
     progress: TrainProgress
     kind: ClassVar[str] = "progress"
-
-    @property
-    def payload(self) -> Any:
-        return self.progress
 
 
 @dataclass
@@ -112,19 +80,11 @@ class Epoch(Message):
     report: EpochReport
     kind: ClassVar[str] = "epoch"
 
-    @property
-    def payload(self) -> Any:
-        return self.report
-
 
 @dataclass
 class Paused(Message):
     paused: bool
     kind: ClassVar[str] = "paused"
-
-    @property
-    def payload(self) -> Any:
-        return self.paused
 
 
 @dataclass
@@ -133,10 +93,6 @@ class Finished(Message):
     weights: Weights | None
     kind: ClassVar[str] = "finished"
 
-    @property
-    def payload(self) -> tuple[TrainResult, Weights | None]:
-        return self.result, self.weights
-
 
 @dataclass
 class Failed(Message):
@@ -144,19 +100,11 @@ class Failed(Message):
     weights: Weights | None = None
     kind: ClassVar[str] = "failed"
 
-    @property
-    def payload(self) -> tuple[str, Weights | None]:
-        return self.message, self.weights
-
 
 @dataclass
 class Broken(Message):
     message: str
     kind: ClassVar[str] = "broken"
-
-    @property
-    def payload(self) -> Any:
-        return self.message
 
 
 FROM_TRAINER = (Ready, Started, Snapshot, Progress, Epoch, Paused, Finished, Failed, Broken)

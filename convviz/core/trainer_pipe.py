@@ -134,8 +134,10 @@ def check_from_trainer(msg: object, weight_shapes: dict[str, tuple]) -> Message:
 
     if isinstance(msg, Ready):
         ok = isinstance(msg.pid, int)
-    elif isinstance(msg, (Started, Broken)):
-        ok = isinstance(msg.payload, str)
+    elif isinstance(msg, Started):
+        ok = isinstance(msg.device, str)
+    elif isinstance(msg, Broken):
+        ok = isinstance(msg.message, str)
     elif isinstance(msg, Paused):
         ok = isinstance(msg.paused, bool)
     elif isinstance(msg, Snapshot):

@@ -87,6 +87,7 @@ def worker_trainer(data, epochs):
     from convviz.core.network import build
     from convviz.core.presets import preset
     from convviz.core.train_process import TrainerProcess
+    from convviz.core.trainer_messages import Failed, Finished, Progress
     from convviz.core.training import TrainConfig
 
     X, y = _arrays(data)
@@ -100,12 +101,12 @@ def worker_trainer(data, epochs):
             msg = p.recv(60)
             if msg is None:
                 raise RuntimeError("the trainer went quiet")
-            if msg[0] == "progress":
-                threads = msg[1].threads
-            if msg[0] == "failed":
-                raise RuntimeError(msg[1][0])
-            if msg[0] == "finished":
-                r = msg[1][0]
+            if isinstance(msg, Progress):
+                threads = msg.progress.threads
+            if isinstance(msg, Failed):
+                raise RuntimeError(msg.message)
+            if isinstance(msg, Finished):
+                r = msg.result
                 return {"ips": r.images_per_second, "threads": r.threads or threads}
     finally:
         p.close()

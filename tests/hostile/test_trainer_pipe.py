@@ -15,7 +15,7 @@ CASES = """
 import json, sys, time
 import numpy as np
 from convviz.core import train_process, trainer_pipe
-from convviz.core.trainer_messages import Job
+from convviz.core.trainer_messages import ENDINGS, Job, Ready
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
@@ -30,14 +30,14 @@ def ending(p):
     t = time.monotonic()
     while time.monotonic() - t < 60:
         msg = p.recv(0.1)
-        if msg is not None and msg[0] in ("finished", "failed"):
+        if isinstance(msg, ENDINGS):
             return msg
-    return ("timeout", None)
+    return None
 
 def ready(p):
     while not p.ready:
         if p.conn.poll(0.1):
-            p.ready = p.conn.recv()[0] == "ready"
+            p.ready = isinstance(p.conn.recv(), Ready)
     return p
 
 def job(shape, labels):
@@ -48,10 +48,11 @@ def case(name, send):
     p = ready(train_process.acquire())
     getattr(p, "_expect", lambda *a: None)(model, len(y))  # (the bounds for its answers)
     send(p.conn)
-    kind, payload = ending(p)
+    end = ending(p)
+    kind = end.kind if end is not None else "timeout"
     alive_after = p.alive()
     train_process.release(p, healthy=kind == "finished" and p.alive())
-    first = payload[0] if isinstance(payload, tuple) else payload
+    first = getattr(end, "message", None) or getattr(end, "result", None)
     results[name] = [kind, first if isinstance(first, str) else type(first).__name__, alive_after]
 
 case("huge header", lambda c: c.send(job((10**7, 1, 1000, 1000), np.zeros(10**7, np.int64))))

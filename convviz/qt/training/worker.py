@@ -34,6 +34,18 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from ...core import train_process
 from ...core.errors import ConvvizError
 from ...core.train_process import use_one_torch_thread_here
+from ...core.trainer_messages import (
+    ENDINGS,
+    Epoch,
+    Failed,
+    Finished,
+    Message,
+    Paused,
+    Progress,
+    Ready,
+    Snapshot,
+    Started,
+)
 
 if TYPE_CHECKING:  # torch loads only when training starts: the window shows first
     from ...core.network import ConvNet
@@ -146,17 +158,18 @@ class TrainingWorker(RunSignals):
                 interval=train_process.live_interval(job.config.device, False)).run()
         except Exception as e:  # noqa: BLE001 - the ending must come, or the thread never quits
             if self.outcome is None:
-                self._receive("failed", (f"training failed: {type(e).__name__}: {e}"
-                                         .split("\n")[0], self.last_snapshot))
+                self._receive(Failed(f"training failed: {type(e).__name__}: {e}"
+                                     .split("\n")[0], self.last_snapshot))
 
     def _relay(self) -> None:
         """Send the job to the trainer process and turn its messages into signals."""
         trainer, job = self.trainer, self.job
-        ending, from_trainer = None, False
+        ending: Message | None = None
+        from_trainer = False
         try:
             state = self._wait_until_ready()
             if state == "stopped":  # stopped (or the window closed) while torch loaded
-                ending = ("finished", (_stopped_before_start(), None))
+                ending = Finished(_stopped_before_start(), None)
                 from_trainer = True  # no job was sent: the process is idle for sure
             elif state == "dead":  # this machine cannot run trainer processes: train here,
                 train_process.mark_unusable()  # now and from now on
@@ -171,31 +184,31 @@ class TrainingWorker(RunSignals):
                 msg = trainer.recv(0.1)
                 if msg is not None:
                     quiet_since = None
-                    if msg[0] in ("finished", "failed"):
+                    if isinstance(msg, ENDINGS):
                         ending, from_trainer = msg, True
                     else:
-                        self._receive(*msg)
+                        self._receive(msg)
                 elif not trainer.alive():
                     raise EOFError
                 elif self._stop.is_set():
                     quiet_since = quiet_since or time.monotonic()
                     if time.monotonic() - quiet_since > STOP_GRACE_S:
                         trainer.kill()
-                        ending = ("failed", ("training did not stop when asked; its process "
-                                             "was ended", self.last_snapshot))
+                        ending = Failed("training did not stop when asked; its process was "
+                                        "ended", self.last_snapshot)
         except (EOFError, OSError):  # the process died: a crash, or killed
             trainer.process.join(1)  # reaped, so that its exit code is known
-            ending = ("failed", (f"the training process stopped unexpectedly (exit code "
-                                 f"{trainer.process.exitcode})", self.last_snapshot))
+            ending = Failed(f"the training process stopped unexpectedly (exit code "
+                            f"{trainer.process.exitcode})", self.last_snapshot)
         except Exception as e:  # noqa: BLE001 - e.g. the job could not be sent
-            ending = ("failed", (f"training could not start: {e}".split("\n")[0],
-                                 self.last_snapshot))
+            ending = Failed(f"training could not start: {e}".split("\n")[0],
+                            self.last_snapshot)
         finally:
             self._detach()
             # back to the pool before anyone hears of the ending, so a next run reuses it;
             # only a process that said how its job ended is idle for sure
             train_process.release(trainer, healthy=from_trainer and trainer.alive())
-        self._receive(*ending)
+        self._receive(ending)
 
     def _wait_until_ready(self) -> str:
         """Wait for the trainer to import torch: returns "ready", or "stopped" if a stop came
@@ -207,8 +220,8 @@ class TrainingWorker(RunSignals):
                 return "stopped"
             try:
                 if trainer.conn.poll(0.1):  # (a bad frame: PipeError, the run ends in one line)
-                    trainer.ready = train_process.read_message(
-                        trainer.conn, train_process.limits.PIPE_SLACK_BYTES)[0] == "ready"
+                    trainer.ready = isinstance(train_process.read_message(
+                        trainer.conn, train_process.limits.PIPE_SLACK_BYTES), Ready)
                 elif not trainer.alive():
                     return "dead"
             except (EOFError, OSError):
@@ -225,31 +238,30 @@ class TrainingWorker(RunSignals):
             running.set()
         self._stop, self._running = stop, running
 
-    def _receive(self, kind: str, payload) -> None:
+    def _receive(self, msg: Message) -> None:
         """One message from the loop (any thread): a signal, or the ending."""
-        if kind == "snapshot":
-            self.last_snapshot = payload
-            self.snapshot.emit(payload)
-        elif kind == "progress":
-            self.progress.emit(payload)
-        elif kind == "epoch":
-            self.epoch_done.emit(payload)
-        elif kind == "paused":
-            self.paused.emit(payload)
-        elif kind == "started":
-            self.started_on.emit(payload)
-        elif kind in ("finished", "failed"):
-            first, weights = payload
-            if weights is not None:
-                self.last_snapshot = weights
-                self._load_into_model(weights)
-            if kind == "finished":
-                self.outcome = TrainOutcome(self.job, first, self.last_snapshot)
+        if isinstance(msg, Snapshot):
+            self.last_snapshot = msg.weights
+            self.snapshot.emit(msg.weights)
+        elif isinstance(msg, Progress):
+            self.progress.emit(msg.progress)
+        elif isinstance(msg, Epoch):
+            self.epoch_done.emit(msg.report)
+        elif isinstance(msg, Paused):
+            self.paused.emit(msg.paused)
+        elif isinstance(msg, Started):
+            self.started_on.emit(msg.device)
+        elif isinstance(msg, ENDINGS):
+            if msg.weights is not None:
+                self.last_snapshot = msg.weights
+                self._load_into_model(msg.weights)
+            if isinstance(msg, Finished):
+                self.outcome = TrainOutcome(self.job, msg.result, self.last_snapshot)
                 # the "unsure" thresholds from the held-out part travel with the result
-                self.job.model.calibration = getattr(first, "calibration", None)
+                self.job.model.calibration = getattr(msg.result, "calibration", None)
             else:
-                self.outcome = TrainOutcome(self.job, None, self.last_snapshot, first)
-                self.failed.emit(first)
+                self.outcome = TrainOutcome(self.job, None, self.last_snapshot, msg.message)
+                self.failed.emit(msg.message)
             self.finished.emit(self.outcome)
 
     def _load_into_model(self, weights: dict[str, np.ndarray]) -> None:
