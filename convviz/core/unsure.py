@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .canvas_model import is_blank
+
 QUANTILE = 0.01  # share of held-out drawings that would be flagged by each sign
 DEFAULT_MIN_PROBABILITY = 0.5  # without calibration: less than even odds on its best guess
-BLANK_TOLERANCE = 1e-3  # of the value range: a drawing this close to background is blank
 INK_LEVEL = 0.5  # a pixel is ink when it is past the middle of the value range
 
 
@@ -99,9 +100,8 @@ def calibrate_model(model, x_val, batch_size: int = 512) -> Calibration | None:
 def judge(votes, image, value_range, cal: Calibration | None) -> tuple[bool, str]:
     """(unsure, reason): the reason is one sentence a person can read, also when sure."""
     cal = cal or DEFAULT
-    lo, hi = value_range
     image = np.asarray(image, np.float32)
-    if np.abs(image - lo).max() <= BLANK_TOLERANCE * abs(hi - lo):
+    if is_blank(image, value_range):  # (one definition of blank, the canvas's)
         return True, "nothing drawn: the input is blank"
     votes = np.asarray(votes, np.float64)
     if not np.isfinite(votes).all():
