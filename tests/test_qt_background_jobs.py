@@ -129,7 +129,7 @@ def test_cancel_drops_the_image(qtbot, window, monkeypatch, tmp_path):
 def test_exporting_leaves_the_window_free(qtbot, window, monkeypatch, tmp_path):
     out = tmp_path / "xo.safetensors"
     go, calls = blocking(monkeypatch, "convviz.core.weights.save_model", lambda *a, **k: out)
-    monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(out), ""))
     window.export_weights()
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
@@ -195,7 +195,7 @@ def test_onnx_is_written_by_a_process_of_its_own(qtbot, window, monkeypatch, tmp
 
     monkeypatch.setattr("convviz.core.weights.save_model", not_here)  # the child has its own
     out = tmp_path / "xo.onnx"
-    monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(out), ""))
     window.export_weights()
     qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=120_000)

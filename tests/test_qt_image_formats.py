@@ -6,8 +6,8 @@ import re
 from PySide6.QtCore import QMimeData, QUrl
 
 from convviz.core.imageio import IMAGE_SUFFIXES
-from convviz.qt.main_window import IMAGE_FILTER
 from convviz.qt.widgets.canvas_widget import CanvasWidget
+from convviz.qt.window_files import IMAGE_FILTER
 
 
 class _Drop:

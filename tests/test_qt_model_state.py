@@ -96,7 +96,7 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
         asked["name"] = name
         return str(tmp_path / "out.safetensors"), ""
 
-    monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName", save_as)
+    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName", save_as)
     w.export_weights()
     assert asked["name"] == "marks.safetensors"
     matrix = [[int(w.services.training.results.confusion.item(i, j).text()) for j in range(3)]

@@ -160,7 +160,7 @@ def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder
     from convviz.core.weights import load_model
 
     out = tmp_path / "trained.safetensors"
-    monkeypatch.setattr("convviz.qt.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(out), ""))
     w.export_weights()
     again, _meta = load_model(out)

@@ -1,6 +1,8 @@
 """The main window: the drawing canvas in the centre, every panel a dock around it.
 
-It only assembles; the state lives in the Session, the drawing in its CanvasModel.
+It only assembles; the state lives in the Session, the drawing in its CanvasModel. Its halves
+by role: the menus and the Model menu's state (window_menus), opening and exporting files
+(window_files), placing and wiring the docks (docks).
 
 Plugging in (for panels and tools written elsewhere):
 
@@ -25,20 +27,9 @@ Plugging in (for panels and tools written elsewhere):
 
 from __future__ import annotations
 
-import os
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QMainWindow,
-    QMessageBox,
-    QWidget,
-)
-
-from convviz.core.errors import ConvvizError
-from convviz.core.imageio import IMAGE_FILTER  # exactly what the decoder reads
 from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
 from . import panel_registry, settings, theme
@@ -47,19 +38,15 @@ from .panel_contract import Services
 from .panels.canvas import CanvasPanel
 from .session import Session
 from .status_line import StatusLine
+from .window_files import WindowFiles
+from .window_menus import WindowMenus
 
-PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes (28×28)",
-                 "lenet5": "LeNet-5 (32×32)"}
-DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
-           ("mps", "MPS (Apple GPU)")]
 # how long a status-bar line stays: a passing note, and a sentence that matters (time to read it)
 STATUS_NOTE_MS = 6000
 STATUS_MESSAGE_MS = 10_000
-WEIGHTS_FILTER = "Weights (*.safetensors *.pt *.onnx);;All files (*)"
-EXPORT_FILTERS = "Safetensors (*.safetensors);;PyTorch (*.pt);;ONNX (*.onnx)"
 
 
-class MainWindow(DockedPanels, QMainWindow):
+class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
     closing = Signal()
 
     def __init__(self, session: Session | None = None, lazy: bool = False, restore: bool = True,
@@ -164,94 +151,6 @@ class MainWindow(DockedPanels, QMainWindow):
         self.build_panels()
         self.session.load_preset(self.session.preset_name, background=background)
 
-    # ---- menus -----------------------------------------------------------------------------
-    def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setStatusTip(tip)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        return a
-
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        self._make_file_menu(bar.addMenu("&File"))
-        self._make_edit_menu(bar.addMenu("&Edit"))
-        self._make_model_menu(bar.addMenu("&Model"))
-        self.train_menu = bar.addMenu("&Train")
-        self._train_placeholder = self.train_menu.addAction("No training tools installed")
-        self._train_placeholder.setEnabled(False)
-        self.train_menu.aboutToShow.connect(self._tidy_train_menu)
-
-        self.view_menu = bar.addMenu("&View")
-        self._view_separator = self.view_menu.addSeparator()
-        self._action(self.view_menu, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
-        self._action(self.view_menu, "Full screen", self.toggle_full_screen,
-                     QKeySequence.FullScreen)
-
-        m = bar.addMenu("&Help")
-        self._action(m, "How convviz works", self.show_guide, QKeySequence.HelpContents)
-        self._action(m, "Guided tour", self.start_tour, None,
-                     "Walk through the app in the order of the lesson, panel by panel")
-        self._action(m, "About convviz", self.show_about)
-
-    def _make_file_menu(self, m) -> None:
-        self._action(m, "Open image…", self.choose_image, QKeySequence.Open,
-                     "Put a picture on the canvas, scaled to the grid")
-        self.open_weights_action = self._action(
-            m, "Open weights…", self.choose_weights, "Ctrl+Shift+O",
-            "Load a trained network (.safetensors, .pt, .onnx)")
-        m.setToolTipsVisible(True)
-        self._action(m, "Export weights…", self.export_weights, "Ctrl+E",
-                     "Save the network's weights")
-        m.addSeparator()
-        self._action(m, "Quit", self.close, QKeySequence.Quit)
-
-    def _make_edit_menu(self, m) -> None:
-        acts = self.canvas_panel.actions
-        m.addActions([acts["undo"], acts["redo"]])
-        m.addSeparator()
-        m.addAction(acts["clear"])
-        tricky = m.addMenu("Trickier cases")
-        for key in ("shift_left", "shift_right", "shift_up", "shift_down", "rotate_left",
-                    "rotate_right", "scale_up", "scale_down", "thicken", "thin"):
-            tricky.addAction(acts[key])
-        self.addActions(list(acts.values()))  # shortcuts work wherever the focus is
-
-    def _make_model_menu(self, m) -> None:
-        """Presets and devices; a greyed note at the top while training locks the network."""
-        m.setToolTipsVisible(True)  # a switch that is off says why
-        self.model_menu = m
-        self.lock_note = m.addAction("")  # "Training is running: ..." while the network is locked
-        self.lock_note.setEnabled(False)
-        self.lock_note.setVisible(False)
-        m.addSection("Preset")
-        self.preset_actions = {}
-        group = QActionGroup(self)
-        # none checked while the network is not a preset's (one trained or opened from a file)
-        group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        self._preset_group = group
-        for name in PRESETS:
-            a = self._action(m, PRESET_TITLES.get(name, name), lambda _=False, n=name:
-                             self.choose_preset(n))
-            a.setCheckable(True)
-            group.addAction(a)
-            self.preset_actions[name] = a
-        m.addSection("Device")
-        self.device_actions = {}
-        group = QActionGroup(self)
-        for name, title in DEVICES:
-            a = self._action(m, title, lambda _=False, n=name: self.choose_device(n))
-            a.setCheckable(True)
-            a.setEnabled(name in ("auto", "cpu"))  # the rest once torch has looked
-            group.addAction(a)
-            self.device_actions[name] = a
-
-    def _tidy_train_menu(self) -> None:
-        self._train_placeholder.setVisible(len(self.train_menu.actions()) == 1)
-
     def _save_brush(self) -> None:
         store = settings.app_settings()
         store.setValue(settings.BRUSH_SIZE, self.session.canvas.brush.size)
@@ -262,13 +161,6 @@ class MainWindow(DockedPanels, QMainWindow):
         self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")
         self._on_network_changed()
-
-    def _on_network_changed(self) -> None:
-        """The Model menu checks a preset only while that preset's own network is in use."""
-        s = self.session
-        showing = s.source if s.model is not None else s.preset_name
-        for name, a in self.preset_actions.items():
-            a.setChecked(name == showing and s.spec.name == name)
 
     def _say_when_blank(self, trace) -> None:
         """A blank canvas is not classified: say so once, as it becomes blank."""
@@ -281,117 +173,6 @@ class MainWindow(DockedPanels, QMainWindow):
         elif not blank and self._blank and self.statusBar().currentMessage() == NOTHING_DRAWN:
             self.statusBar().clearMessage()
         self._blank = blank
-
-    def _on_lock_changed(self, reason: str) -> None:
-        """While a run trains the network, nothing may switch it: the switches say why."""
-        self.lock_note.setText(reason[:1].upper() + reason[1:] if reason else "")
-        self.lock_note.setVisible(bool(reason))
-        switches = [*self.preset_actions.values(), self.open_weights_action]
-        for a in switches:
-            a.setEnabled(not reason)
-            a.setToolTip(reason or a.text())
-        if reason:
-            self.tell(reason[:1].upper() + reason[1:])
-
-    def _on_weights_ready(self, _snapshot) -> None:
-        from .session import available_devices  # torch is imported by now
-
-        present = set(available_devices())
-        for name, a in self.device_actions.items():
-            a.setEnabled(name == "auto" or name in present)
-        self.device_actions.get(self.session.device_name, self.device_actions["auto"]) \
-            .setChecked(True)
-        if self._pending_weights:
-            path, self._pending_weights = self._pending_weights, ""
-            if os.path.exists(path):
-                QTimer.singleShot(0, lambda: self.open_weights(path, quiet=True))
-
-    def choose_preset(self, name: str) -> None:
-        if not self.session.load_preset(name, background=self._background):
-            self._on_network_changed()  # refused (a run goes): the menu shows what is in use
-            return
-        self._pending_weights = ""
-        settings.app_settings().setValue(settings.PRESET, name)
-        settings.app_settings().remove(settings.WEIGHTS)
-
-    def choose_device(self, name: str) -> None:
-        try:
-            self.session.set_device(name)
-        except (ConvvizError, RuntimeError) as e:
-            self.show_error(str(e))
-            return
-        settings.app_settings().setValue(settings.DEVICE, name)
-
-    # ---- files -----------------------------------------------------------------------------
-    def choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
-        if path:
-            self.open_image(path)
-
-    def open_image(self, path: str) -> None:
-        """Put a picture on the canvas; decoding (seconds for a huge picture) runs in the
-        background, and the newest picture asked for wins."""
-        from convviz.core.imageio import load_image
-
-        c = self.session.canvas
-        size, value_range = c.size, tuple(c.value_range)
-
-        def done(values):
-            if (c.size, tuple(c.value_range)) != (size, value_range):
-                self.open_image(path)  # the network changed meanwhile: read it for the new grid
-                return
-            c.set_input(values)
-
-        self.jobs.submit("image", lambda _job: load_image(path, size, value_range), done,
-                         lambda message: self.show_error(
-                             f"could not open {os.path.basename(path)}: {message}"),
-                         text=f"Opening {os.path.basename(path)}…")
-
-    def choose_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open weights", "", WEIGHTS_FILTER)
-        if path:
-            self.open_weights(path)
-
-    def open_weights(self, path: str, quiet: bool = False) -> None:
-        """Open a weights file in the background; it becomes the network when read (unless a
-        later choice came first). `quiet`: a problem goes to the status bar, not a dialog."""
-        from .session import weights_job
-
-        if self.session.locked_reason:
-            self.show_error(self.session.locked_reason)
-            return
-
-        def failed(message):
-            message = f"could not open {os.path.basename(path)}: {message}"
-            if quiet:  # the remembered file: forget it, so it is not refused at every start
-                settings.app_settings().remove(settings.WEIGHTS)
-                self.tell(message + " (forgotten)")
-            else:
-                self.show_error(message)
-
-        def done(loaded):
-            if self.session.use_loaded(loaded, path):
-                settings.app_settings().setValue(settings.WEIGHTS, os.path.abspath(path))
-
-        self.jobs.submit("network", weights_job(path), done, failed,
-                         text=f"Opening {os.path.basename(path)}…")
-
-    def export_weights(self) -> None:
-        path, _chosen = QFileDialog.getSaveFileName(self, "Export weights",
-                                                   f"{_file_name(self.session.spec.name)}"
-                                                   ".safetensors", EXPORT_FILTERS)
-        if not path:
-            return
-        try:
-            work = self.session.export_job(path)
-        except (ConvvizError, RuntimeError) as e:
-            self.show_error(f"could not export the weights: {e}")
-            return
-        self.jobs.submit(
-            f"export {os.path.abspath(path)}", work,
-            lambda _path: self.tell(f"Saved {path}", note=True),
-            lambda message: self.show_error(f"could not export the weights: {message}"),
-            text=f"Exporting {os.path.basename(path)}…", cancellable=False)
 
     # ---- messages and help -----------------------------------------------------------------
     def tell(self, text: str, note: bool = False) -> None:
@@ -465,8 +246,3 @@ class MainWindow(DockedPanels, QMainWindow):
         self.jobs.shutdown()
         super().closeEvent(event)
 
-
-def _file_name(name: str) -> str:
-    """A network's name as a file name: path separators and the like become "-"."""
-    safe = "".join(ch if ch.isalnum() or ch in " ._-" else "-" for ch in name).strip(" .")
-    return safe[:80] or "network"

@@ -225,7 +225,7 @@ def bench_stalls(tmp: str):
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
-    import convviz.qt.main_window as mw
+    import convviz.qt.window_files as files
     from convviz.app import _application
     from convviz.core.shapes_data import write_folder
     from convviz.qt.main_window import MainWindow
@@ -254,7 +254,7 @@ def bench_stalls(tmp: str):
     w.session.export_weights(weights)
     for ext in ("onnx", "safetensors"):
         out = os.path.join(tmp, f"out.{ext}")
-        mw.QFileDialog.getSaveFileName = lambda *a, o=out, **k: (o, "")
+        files.QFileDialog.getSaveFileName = lambda *a, o=out, **k: (o, "")
         row(f"export .{ext}", w.export_weights)
     row("open weights (.safetensors)", lambda: w.open_weights(weights))
     row("open weights (.onnx)", lambda: w.open_weights(os.path.join(tmp, "out.onnx")))
