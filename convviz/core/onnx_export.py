@@ -104,7 +104,6 @@ def read_onnx_declared(path: Path):
     import numpy as np
     import torch
 
-    from .limits import MAX_PARAMETERS, MAX_WEIGHTS_HEADER_BYTES
     from .weights_read import Declared, Tensor
 
     try:
@@ -112,25 +111,8 @@ def read_onnx_declared(path: Path):
         from onnx import numpy_helper
     except ImportError:
         raise WeightsError("opening ONNX files needs the package onnx: pip install onnx") from None
-    most = MAX_PARAMETERS * 8 + MAX_WEIGHTS_HEADER_BYTES
-    with open(path, "rb") as f:  # read here, not by onnx: any path, and one size judged first
-        size = os.fstat(f.fileno()).st_size
-        if size > most:
-            raise WeightsError(f"{path}: {size:,} bytes, more than any network convviz can "
-                               f"open ({most:,})")
-        data = f.read()
-    try:
-        proto = onnx.load_model_from_string(data)
-    except Exception as e:  # noqa: BLE001 - onnx raises DecodeError and friends for a file that is not ONNX
-        raise WeightsError(f"{path}: the ONNX file is damaged or truncated "
-                           f"({type(e).__name__})") from None
-    del data
-    for init in proto.graph.initializer:
-        if init.data_location == onnx.TensorProto.EXTERNAL or len(init.external_data):
-            where = next((e.value for e in init.external_data if e.key == "location"), "?")
-            raise WeightsError(f"{path}: refused: its initializer {init.name[:80]!r} keeps its "
-                               f"numbers in another file ({where[:80]!r}); convviz reads only "
-                               f"what is inside the model file")
+    proto = _parse_onnx(path, onnx)
+    _refuse_external_data(path, proto, onnx)
     inits = {i.name: i for i in proto.graph.initializer if i.name.startswith("layers.")}
     tensors = {name: Tensor(_ONNX_DTYPES.get(i.data_type, onnx.TensorProto.DataType.Name(
         i.data_type).lower() if i.data_type in onnx.TensorProto.DataType.values() else "unknown"),
@@ -152,6 +134,34 @@ def read_onnx_declared(path: Path):
         return out
 
     return Declared(".onnx", meta, tensors, read)
+
+
+def _parse_onnx(path: Path, onnx):
+    """The file's ModelProto, its size judged before it is read (here, not by onnx: any path)."""
+    from .limits import MAX_PARAMETERS, MAX_WEIGHTS_HEADER_BYTES
+
+    most = MAX_PARAMETERS * 8 + MAX_WEIGHTS_HEADER_BYTES
+    with open(path, "rb") as f:  # read here, not by onnx: any path, and one size judged first
+        size = os.fstat(f.fileno()).st_size
+        if size > most:
+            raise WeightsError(f"{path}: {size:,} bytes, more than any network convviz can "
+                               f"open ({most:,})")
+        data = f.read()
+    try:
+        return onnx.load_model_from_string(data)
+    except Exception as e:  # noqa: BLE001 - onnx raises DecodeError and friends for a file that is not ONNX
+        raise WeightsError(f"{path}: the ONNX file is damaged or truncated "
+                           f"({type(e).__name__})") from None
+
+
+def _refuse_external_data(path: Path, proto, onnx) -> None:
+    """WeightsError naming the first initializer that keeps its numbers in another file."""
+    for init in proto.graph.initializer:
+        if init.data_location == onnx.TensorProto.EXTERNAL or len(init.external_data):
+            where = next((e.value for e in init.external_data if e.key == "location"), "?")
+            raise WeightsError(f"{path}: refused: its initializer {init.name[:80]!r} keeps its "
+                               f"numbers in another file ({where[:80]!r}); convviz reads only "
+                               f"what is inside the model file")
 
 
 @contextlib.contextmanager
