@@ -73,3 +73,11 @@ def test_the_pipe_takes_only_typed_messages_holding_what_their_kind_carries():
                 Finished("done", good), Failed(3), Progress({"loss": 1.0})):
         with pytest.raises(PipeError, match="does not hold"):
             check_from_trainer(bad, shapes)
+
+
+def test_each_message_is_named_in_error_lines_by_its_class():
+    from convviz.core.trainer_messages import FROM_TRAINER
+
+    assert [m.kind for m in FROM_TRAINER] == [
+        "ready", "started", "snapshot", "progress", "epoch", "paused", "finished", "failed",
+        "broken"]

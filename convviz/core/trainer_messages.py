@@ -48,63 +48,58 @@ class TrainProgress:
 class Message:
     """A message from a training run; receivers branch on its class."""
 
-    kind: ClassVar[str]  # its name in an error line
+    kind: ClassVar[str]  # its name in an error line: the class's, in lower case
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.kind = cls.__name__.lower()
 
 
 @dataclass
 class Ready(Message):
     pid: int
-    kind: ClassVar[str] = "ready"
 
 
 @dataclass
 class Started(Message):
     device: str
-    kind: ClassVar[str] = "started"
 
 
 @dataclass
 class Snapshot(Message):
     weights: Weights
-    kind: ClassVar[str] = "snapshot"
 
 
 @dataclass
 class Progress(Message):
     progress: TrainProgress
-    kind: ClassVar[str] = "progress"
 
 
 @dataclass
 class Epoch(Message):
     report: EpochReport
-    kind: ClassVar[str] = "epoch"
 
 
 @dataclass
 class Paused(Message):
     paused: bool
-    kind: ClassVar[str] = "paused"
 
 
 @dataclass
 class Finished(Message):
     result: TrainResult
     weights: Weights | None
-    kind: ClassVar[str] = "finished"
 
 
 @dataclass
 class Failed(Message):
     message: str
     weights: Weights | None = None
-    kind: ClassVar[str] = "failed"
 
 
 @dataclass
 class Broken(Message):
     message: str
-    kind: ClassVar[str] = "broken"
 
 
 FROM_TRAINER = (Ready, Started, Snapshot, Progress, Epoch, Paused, Finished, Failed, Broken)
