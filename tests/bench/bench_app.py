@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import ROOT, pct  # sets up the path, Qt offscreen and separate settings
+from benchlib import ROOT, open_window, pct  # sets up the path, Qt offscreen and separate settings
 
 
 def path_point(i: int, n: int):
@@ -60,18 +60,10 @@ def press(view, x, y):
 def bench_latency(events: int):
     from PySide6.QtWidgets import QApplication
 
-    from convviz.app import _application
     from convviz.core.canvas_model import CanvasModel
-    from convviz.qt.main_window import MainWindow
-    from convviz.qt.session import Session
     from convviz.qt.widgets.canvas_widget import CanvasWidget
 
-    app = _application()
-    w = MainWindow(Session("shapes"), restore=False)
-    w.persist = False
-    w.resize(1600, 1000)
-    w.show()
-    w.start(background=False)
+    app, w = open_window()
     w.reset_layout()
     for d in w.docks.values():  # the Training and Results docks start hidden: open them too
         d.show()
@@ -226,17 +218,9 @@ def bench_stalls(tmp: str):
     from PySide6.QtGui import QDropEvent
 
     import convviz.qt.window_files as files
-    from convviz.app import _application
     from convviz.core.shapes_data import write_folder
-    from convviz.qt.main_window import MainWindow
-    from convviz.qt.session import Session
 
-    app = _application()
-    w = MainWindow(Session("shapes"), restore=False)
-    w.persist = False
-    w.resize(1600, 1000)
-    w.show()
-    w.start(background=False)
+    app, w = open_window()
     w.jobs.inline = False  # from here on as in the app: slow work in the background
     w._background = True
     app.processEvents()

@@ -25,7 +25,7 @@ import tempfile
 import time
 from dataclasses import replace
 
-from benchlib import pct  # sets up the path, Qt offscreen and separate settings
+from benchlib import open_window, pct  # sets up the path, Qt offscreen and separate settings
 
 from convviz.core.trainer_cores import cores  # the count the app's trainer goes by
 
@@ -138,13 +138,10 @@ def _cpu_seconds() -> float:
 
 
 def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 21):
-    from convviz.app import _application
     from convviz.core.network import build
     from convviz.core.presets import preset
     from convviz.core.shapes_data import make_arrays
     from convviz.core.training import TrainConfig
-    from convviz.qt.main_window import MainWindow
-    from convviz.qt.session import Session
 
     spec = preset("shapes")
     X, y = make_arrays(spec.classes, per_class, spec.input_size, seed=0,
@@ -160,12 +157,7 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 2
           "counts); the app trains in its trainer process (every core, at a lower priority than "
           "the window, which traces on one torch thread)")
 
-    app = _application()
-    window = MainWindow(Session("shapes"), restore=False)
-    window.persist = False
-    window.resize(1600, 1000)
-    window.show()
-    window.start(background=False)
+    app, window = open_window()
     app.processEvents()
     window.session.canvas.set_input(X[0, 0])  # a drawing for every panel to follow
 
