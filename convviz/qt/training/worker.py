@@ -256,11 +256,8 @@ class TrainingWorker(RunSignals):
         """The job's model ends as training left it (in a thread it already is)."""
         if self.trainer is None:
             return
-        import torch
-
         model = self.job.model
-        state = {k: torch.from_numpy(v) for k, v in weights.items()}
-        model.load_state_dict(state)
+        model.load_snapshot(weights)
         model.eval()
 
 

@@ -281,16 +281,6 @@ class StepperControls(QWidget):
             b.setEnabled(n > 1)
 
 
-def trace_fits(spec, trace) -> bool:
-    """A trace belongs to `spec` (a trace from the previous network may still be on its way)."""
-    if spec is None or trace is None:
-        return False
-    shapes = spec.shapes()
-    return (len(trace.layers) == len(shapes) and all(
-        lt.name == s.name and lt.values.shape == s.shape
-        for lt, s in zip(trace.layers, shapes, strict=True)))
-
-
 def picker_row(parent, pairs) -> QHBoxLayout:
     """The row of labelled drop-downs at the top of a deck panel: [(label or QLabel, combo)];
     in a narrow dock the pairs stack (see WrapRow)."""
@@ -352,8 +342,8 @@ class StepperPanel(QWidget):
 
     def show_trace(self, trace) -> None:
         """New values (the drawing or the weights changed): same window position, new numbers."""
-        if not trace_fits(self.spec, trace):
-            return
+        if trace is None or not trace.made_by(self.spec):
+            return  # a trace of the previous network, still on its way
         self.trace = trace
         self._rebuild_stepper()
 
