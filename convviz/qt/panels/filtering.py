@@ -17,11 +17,8 @@ from ...core.spec import NetworkSpec
 from ...core.stepper import ConvStepper, StepLayer, deck_number, steppable_layers
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
-from ..widgets.stepper_controls import (
-    StepperPanel,
-    picker_row,
-    selector,
-)
+from ..widgets.stepper_controls import selector
+from ..widgets.stepper_panel import StepperPanel, picker_row
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "

@@ -18,11 +18,8 @@ from ...core.spec import NetworkSpec
 from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
-from ..widgets.stepper_controls import (
-    StepperPanel,
-    picker_row,
-    selector,
-)
+from ..widgets.stepper_controls import selector
+from ..widgets.stepper_panel import StepperPanel, picker_row
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
         "slides across the map, jumping by the stride; from each position only the largest "

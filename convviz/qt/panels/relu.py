@@ -15,11 +15,8 @@ from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
-from ..widgets.stepper_controls import (
-    help_label,
-    picker_row,
-    selector,
-)
+from ..widgets.stepper_controls import selector
+from ..widgets.stepper_panel import help_label, picker_row
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. A red line surrounds the cells that change.")
