@@ -57,7 +57,7 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     network: `network_id` of the spec that made them; layer_names: the network's layers by
     index, the votes last (the names the spec gives them)."""
 
-    __slots__ = ("_keys", "_offsets", "_shapes", "flat", "layer_names", "network")
+    __slots__ = ("_index", "_keys", "_offsets", "_shapes", "flat", "layer_names", "network")
 
     def __init__(self, network: str, layer_names: tuple[str, ...], keys: tuple[str, ...],
                  shapes: tuple[tuple[int, ...], ...], flat: np.ndarray):
@@ -78,6 +78,7 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
         self.network = str(network)
         self.layer_names = tuple(str(n) for n in layer_names)
         self._keys, self._shapes, self._offsets, self.flat = keys, shapes, tuple(offsets), flat
+        self._index = {k: i for i, k in enumerate(keys)}
 
     # ---- made from -------------------------------------------------------------------------
     @classmethod
@@ -124,17 +125,17 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     def weight(self, layer: str) -> np.ndarray:
         """The weights of `layer` (e.g. (F, C, k, k) for a convolution); KeyError if none."""
         key = self._key(layer, "weight")
-        if key not in self._keys:
+        if key not in self._index:
             raise KeyError(f"layer {layer!r} has no weights")
         return self[key]
 
     def bias(self, layer: str) -> np.ndarray | None:
         """The biases of `layer`, or None for a layer without them."""
         key = self._key(layer, "bias")
-        return self[key] if key in self._keys else None
+        return self[key] if key in self._index else None
 
     def has_weights(self, layer: str) -> bool:
-        return layer in self.layer_names and self._key(layer, "weight") in self._keys
+        return layer in self.layer_names and self._key(layer, "weight") in self._index
 
     @property
     def weighted_layers(self) -> tuple[str, ...]:
@@ -143,9 +144,7 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
 
     # ---- as a mapping {state_dict key: array} (core code that talks to torch) ---------------
     def __getitem__(self, key: str) -> np.ndarray:
-        i = self._keys.index(key) if key in self._keys else -1
-        if i < 0:
-            raise KeyError(key)
+        i = self._index[key]  # (KeyError: no such key)
         at, shape = self._offsets[i], self._shapes[i]
         return self.flat[at:at + math.prod(shape)].reshape(shape)
 
