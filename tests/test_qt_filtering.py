@@ -130,7 +130,7 @@ def test_new_weights_are_shown(qtbot):
     net, panel = make_panel(qtbot, preset("shapes"), DECK_X.repeat(4, 0).repeat(4, 1)[:28, :28])
     panel.select("conv1", 0, 3)
     panel.seek(100)
-    snap = {k: v * 3 for k, v in net.snapshot().items()}
+    snap = net.snapshot().with_arrays({k: v * 3 for k, v in net.snapshot().items()})
     panel.show_weights(snap)
     assert panel.current_step == 100
     assert panel.feature_grid.values == pytest.approx(snap["layers.0.weight"][3, 0])
@@ -170,7 +170,7 @@ def test_weights_arriving_after_the_layout_are_used(qtbot):
     panel.set_model(net.spec, None)
     panel.show_trace(net.trace(DECK_X))
     assert panel.stepper is None and "Waiting" in panel.notice.text()
-    panel.show_weights({"layers.0.weight": np.zeros((2, 1, 3, 3), np.float32)})  # not xo's
+    panel.show_weights(build(preset("shapes"), seed=0).snapshot())  # not xo's
     assert panel.stepper is None
     snap = net.snapshot()
     panel.show_weights(snap)

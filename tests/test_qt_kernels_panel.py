@@ -49,15 +49,16 @@ def test_titles_follow_the_weights_scale_and_keep_their_text_when_it_holds(qtbot
     panel.show()
     qtbot.waitExposed(panel)
     title = panel.layers["conv1"]["title"]
-    key = panel.layers["conv1"]["key"]
-    bigger = {k: v * 3 for k, v in net.snapshot().items()}
+    snap = net.snapshot()
+    bigger = snap.with_arrays({k: v * 3 for k, v in snap.items()})
     panel.show_weights(bigger)
-    level = float(abs(bigger[key]).max())
+    level = float(abs(bigger.weight("conv1")).max())
     assert f"±{level:.2g}" in title.toPlainText() and f"±{level:.2g}" in title.toolTip()
     texts = []
     set_text = title.setText
     title.setText = lambda text: (texts.append(text), set_text(text))
-    panel.show_weights({k: v * 1.0001 for k, v in bigger.items()})  # the same scale, rounded
+    same_scale = snap.with_arrays({k: v * 1.0001 for k, v in bigger.items()})  # rounded alike
+    panel.show_weights(same_scale)
     assert texts == []  # the same words: the item is not laid out again
     panel.show_weights(net.snapshot())
-    assert f"±{float(abs(net.snapshot()[key]).max()):.2g}" in title.toPlainText()
+    assert f"±{float(abs(net.snapshot().weight('conv1')).max()):.2g}" in title.toPlainText()

@@ -89,7 +89,7 @@ def test_vote_reasons_are_value_times_weight(qtbot, make_window):
 
 def test_kernels_follow_new_weights(qtbot, make_window):
     w, _ = window_with(make_window)
-    snap = {k: v.copy() for k, v in w.session.snapshot.items()}
+    snap = w.session.snapshot.copy()
     snap["layers.0.weight"][2, 0] = np.arange(25, dtype=np.float32).reshape(5, 5) / 25
     traces = w.session.trace_count
     w.session.apply_snapshot(snap)
@@ -109,7 +109,7 @@ def test_vote_reasons_follow_new_weights_and_their_trace_together(qtbot, make_wi
     w, view = window_with(make_window, "xo")
     drag(qtbot, view, [(1, 1), (7, 7)])
     w.session.flush()
-    snap = {k: v * 1.5 for k, v in w.session.snapshot.items()}
+    snap = w.session.snapshot.with_arrays({k: v * 1.5 for k, v in w.session.snapshot.items()})
     w.session.apply_snapshot(snap)
     trace = w.session.trace
     pick, vals = w.panels["votes"].contributions

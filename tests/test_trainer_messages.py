@@ -11,6 +11,7 @@ from convviz.core.job_runner import JobRunner
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.shapes_data import make_arrays
+from convviz.core.snapshot import WeightsSnapshot
 from convviz.core.train_reports import TrainResult
 from convviz.core.trainer_messages import (
     Epoch,
@@ -67,12 +68,18 @@ def test_the_pipe_takes_only_typed_messages_holding_what_their_kind_carries():
     a.send(Paused(True))
     assert check_from_trainer(read_message(b, 4096), {}) == Paused(True)
     shapes = {"w": (2, 2)}
-    good = {"w": np.zeros((2, 2), np.float32)}
-    assert check_from_trainer(Snapshot(good), shapes).weights is good
-    for bad in (Paused("yes"), Snapshot({"w": np.zeros((3, 2), np.float32)}),
+
+    def snap(shape, network="net"):
+        return WeightsSnapshot(network, ("votes",), ("w",), (shape,),
+                               np.zeros(int(np.prod(shape)), np.float32))
+
+    good = snap((2, 2))
+    assert check_from_trainer(Snapshot(good), shapes, "net").weights is good
+    for bad in (Paused("yes"), Snapshot(snap((3, 2))), Snapshot({"w": np.zeros((2, 2))}),
+                Snapshot(snap((2, 2), "another net")),
                 Finished("done", good), Failed(3), Progress({"loss": 1.0})):
         with pytest.raises(PipeError, match="does not hold"):
-            check_from_trainer(bad, shapes)
+            check_from_trainer(bad, shapes, "net")
 
 
 def test_each_message_is_named_in_error_lines_by_its_class():

@@ -92,7 +92,7 @@ class JobRunner:
             snap = self.model.snapshot()
         except Exception:  # noqa: BLE001 - e.g. a device fault: keep the last good snapshot
             return
-        if all(np.isfinite(v).all() for v in snap.values()):
+        if snap.all_finite():
             self.last_snapshot = snap
             self.send(Snapshot(snap))
         self._last_snap = time.perf_counter()

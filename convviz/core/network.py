@@ -5,15 +5,19 @@ Shapes below use C = channels, H/W = rows/cols, N = batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .errors import DataError
+from .snapshot import WeightsSnapshot, network_id
 from .spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
+from .trace import (
+    LayerTrace,
+    Trace,
+    vote_contributions,  # noqa: F401 - it lived here; still importable from here
+)
 
 
 class DeckConv(nn.Conv2d):
@@ -55,46 +59,6 @@ class Pool(nn.Module):
 class Flat(nn.Module):
     def forward(self, x):  # (N, C, H, W) -> (N, C*H*W), channel-major like the trace
         return x.flatten(1)
-
-
-@dataclass
-class LayerTrace:
-    name: str  # conv1, relu1, pool1, flatten1, fc1, ..., votes
-    kind: str  # conv, relu, pool, flatten, fc, votes
-    values: np.ndarray  # float32, (C, H, W) for maps or (n,) for flat layers
-    winners: np.ndarray | None = None  # pool only: (C, Ho, Wo) flat index into the input map
-
-
-@dataclass
-class Trace:
-    input: np.ndarray  # (C, H, W) float32, as fed to the network
-    layers: list[LayerTrace]
-    classes: tuple[str, ...]
-
-    @property
-    def votes(self) -> np.ndarray:
-        return self.layers[-1].values
-
-    @property
-    def probabilities(self) -> np.ndarray:
-        v = self.votes.astype(np.float64)
-        with np.errstate(invalid="ignore", over="ignore"):  # votes not finite: NaN, said by callers
-            e = np.exp(v - v.max())
-            return (e / e.sum()).astype(np.float32)
-
-    @property
-    def winner(self) -> int:
-        return int(np.argmax(self.votes))
-
-    def layer(self, name: str) -> LayerTrace:
-        for lt in self.layers:
-            if lt.name == name:
-                return lt
-        raise KeyError(name)
-
-    def input_of(self, index: int) -> np.ndarray:
-        """The values that layer `index` received."""
-        return self.input if index == 0 else self.layers[index - 1].values
 
 
 class ConvNet(nn.Module):
@@ -169,28 +133,21 @@ class ConvNet(nn.Module):
             at += n
             layers.append(LayerTrace(self.names[i], self.kinds[i], vals, idx_cpu.get(i)))
         inp = np.asarray(image, dtype=np.float32)
-        return Trace(inp.reshape(self.spec.channels, *inp.shape[-2:]), layers, self.spec.classes)
+        return Trace(inp.reshape(self.spec.channels, *inp.shape[-2:]), layers, self.spec)
 
-    def snapshot(self) -> dict[str, np.ndarray]:
+    def snapshot(self) -> WeightsSnapshot:
         """A CPU copy of every weight, for panels that must not touch a model being trained.
         One copy for all of them: on a GPU each copy waits for the device."""
         state = self.state_dict()
         flat = torch.cat([v.detach().float().reshape(-1) for v in state.values()]).cpu().numpy()
-        out, at = {}, 0
-        for k, v in state.items():
-            out[k] = flat[at:at + v.numel()].reshape(tuple(v.shape))
-            at += v.numel()
-        return out
+        return WeightsSnapshot(network_id(self.spec), tuple(self.names), tuple(state),
+                               tuple(tuple(v.shape) for v in state.values()), flat)
 
-
-def vote_contributions(trace: Trace, snapshot: dict[str, np.ndarray], cls: int):
-    """The deck's "every value gets a vote": for class `cls`, each input of the vote layer times
-    its weight. Returns (contributions (n,), bias)."""
-    last = len(trace.layers) - 1
-    w = snapshot[f"layers.{last}.weight"][cls]  # (n,)
-    b = snapshot[f"layers.{last}.bias"][cls]
-    x = trace.input_of(last).reshape(-1)
-    return x * w, float(b)
+    def load_snapshot(self, snapshot: WeightsSnapshot) -> None:
+        """Take the weights of `snapshot` (of this network: ValueError otherwise)."""
+        if not snapshot.made_by(self.spec):
+            raise ValueError("these weights belong to another network")
+        self.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.items()})
 
 
 def state_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:

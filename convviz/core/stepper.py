@@ -23,8 +23,9 @@ import numpy as np
 from .numbers import deck_number  # noqa: F401 - one formatter for every panel, there
 from .spec import Conv, MaxPool, NetworkSpec, conv_out, pool_out
 
-if TYPE_CHECKING:  # network imports torch; the stepper only needs the trace's arrays
-    from .network import Trace
+if TYPE_CHECKING:
+    from .snapshot import WeightsSnapshot
+    from .trace import Trace
 
 
 # ---- which layers can be stepped ----------------------------------------------------------------
@@ -185,13 +186,12 @@ class ConvStepper:
         self.set_inputs(inputs)
 
     @classmethod
-    def from_trace(cls, spec: NetworkSpec, trace: Trace, snapshot: dict, layer_name: str,
-                   feature: int = 0, map_index: int = 0) -> ConvStepper:
+    def from_trace(cls, spec: NetworkSpec, trace: Trace, snapshot: WeightsSnapshot,
+                   layer_name: str, feature: int = 0, map_index: int = 0) -> ConvStepper:
         sl = find_layer(spec, "conv", layer_name)
         assert isinstance(sl.layer, Conv)  # (find_layer gives a layer of the kind asked)
-        w = snapshot[f"layers.{sl.index}.weight"]
-        b = snapshot.get(f"layers.{sl.index}.bias")
-        return cls(trace.input_of(sl.index), w, b, sl.layer.stride, sl.layer.padding,
+        return cls(trace.input_of(sl.index), snapshot.weight(layer_name),
+                   snapshot.bias(layer_name), sl.layer.stride, sl.layer.padding,
                    conv_divisor(sl.in_maps, sl.layer), feature, map_index)
 
     def set_weights(self, weight: np.ndarray, bias: np.ndarray | None) -> None:

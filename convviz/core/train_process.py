@@ -111,7 +111,7 @@ def _run_job(conn: Any, stop: Any, running: Any, job: Job, X: np.ndarray,
         torch.set_num_threads(job.threads)  # this process's only thread team, at its most:
         # the training loop chooses how many of them to use (core/threads.py)
         model = build(NetworkSpec.from_json(job.spec_json), seed=None)
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in job.weights.items()})
+        model.load_snapshot(job.weights)
     except Exception as e:  # noqa: BLE001 - reported, and the process lives on
         conn.send(Failed(f"training could not start: {e}".split("\n")[0], None))
         return
@@ -136,6 +136,7 @@ class TrainerProcess:
         self.ready = False
         self.frame_limit = limits.PIPE_SLACK_BYTES  # set for each job by submit
         self.weight_shapes: dict[str, tuple] = {}
+        self.network: str | None = None  # the identity of the job's network (its weights')
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -159,10 +160,10 @@ class TrainerProcess:
         """What the trainer may send back for this job: its weights (shapes as here), twice in
         an ending, and per validation image an index and an answer, plus a little."""
         snap = model.snapshot()
-        self.weight_shapes = {k: tuple(v.shape) for k, v in snap.items()}
+        self.weight_shapes, self.network = snap.shapes, snap.network
         classes = len(model.spec.classes)
         table = 8 * classes ** 2 if classes <= limits.CONFUSION_TABLE_MAX_CLASSES else 0
-        self.frame_limit = (2 * sum(v.nbytes for v in snap.values()) + 16 * labels + table
+        self.frame_limit = (2 * snap.nbytes + 16 * labels + table
                             + limits.PIPE_SLACK_BYTES)
 
     def recv(self, timeout: float) -> Message | None:
@@ -173,7 +174,7 @@ class TrainerProcess:
         while self.conn.poll(timeout):
             try:
                 msg = check_from_trainer(read_message(self.conn, self.frame_limit),
-                                         self.weight_shapes)
+                                         self.weight_shapes, self.network)
             except PipeError as e:
                 self.kill()  # out of step with it: a next run gets a fresh process
                 return Failed(f"training ended: {e}")

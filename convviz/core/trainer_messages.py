@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from .snapshot import WeightsSnapshot
+
 if TYPE_CHECKING:  # (torch-free here: the window imports this before torch is needed)
     from .train_config import TrainConfig
     from .train_reports import EpochReport, TrainResult
 
-Weights = dict[str, np.ndarray]
+Weights = WeightsSnapshot  # one flat float32 array, its keys and shapes, the network's identity
 
 
 @dataclass

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import limits
 from .errors import ConvvizError
+from .snapshot import WeightsSnapshot
 from .trainer_messages import (
     FROM_TRAINER,
     Broken,
@@ -118,9 +119,11 @@ def check_job(msg: object) -> Job:
     return msg
 
 
-def check_from_trainer(msg: object, weight_shapes: dict[str, tuple]) -> Message:
+def check_from_trainer(msg: object, weight_shapes: dict[str, tuple],
+                       network: str | None = None) -> Message:
     """PipeError unless msg is a message the trainer sends, with the payload of its kind
-    (weights: float32 arrays of the job's shapes)."""
+    (weights: a snapshot of the job's shapes, and of the job's network when `network` (its
+    identity) is given; unpickling a snapshot already checked that its parts agree)."""
     from .train_reports import EpochReport, TrainResult
 
     if not isinstance(msg, FROM_TRAINER):
@@ -128,9 +131,8 @@ def check_from_trainer(msg: object, weight_shapes: dict[str, tuple]) -> Message:
         raise PipeError(f"the trainer's pipe: a message of no known kind ({str(kind)[:40]!r})")
 
     def weights_fit(w: object) -> bool:
-        return (isinstance(w, dict) and w.keys() == weight_shapes.keys() and
-                all(isinstance(v, np.ndarray) and v.dtype == np.float32 and
-                    tuple(v.shape) == weight_shapes[k] for k, v in w.items()))
+        return (isinstance(w, WeightsSnapshot) and w.shapes == weight_shapes and
+                (network is None or w.network == network))
 
     if isinstance(msg, Ready):
         ok = isinstance(msg.pid, int)

@@ -6,9 +6,12 @@ one says so with an empty method): the window calls them directly, so a misspelt
 is refused when the window starts instead of silently never being called.
 
     set_model(spec, snapshot)   the architecture changed (snapshot None while loading)
-    show_weights(snapshot)      new weights: {state_dict key: numpy array}, a CPU copy; a
-                                show_trace of the drawing under these weights always follows
+    show_weights(snapshot)      new weights: a core WeightsSnapshot (a CPU copy, read by layer
+                                name); a show_trace of the drawing under these weights
+                                always follows
     show_trace(trace)           the network's reading of the newest drawing (core Trace)
+Both say which network made them (`made_by(spec)`): a panel ignores those of another network
+(the last one's, still on their way), it never compares shapes.
 
 Panels fed by something other than the session (training's docks, fed by its wiring) inherit
 `FedElsewhere`, which answers the three calls with nothing.
@@ -23,13 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # no torch and no training package at import time
-    import numpy as np
-
-    from ..core.network import Trace
+    from ..core.snapshot import WeightsSnapshot as Snapshot
     from ..core.spec import NetworkSpec
+    from ..core.trace import Trace
     from .training.wiring import TrainingTools
-
-    Snapshot = dict[str, np.ndarray]
 
 
 @runtime_checkable

@@ -3,7 +3,7 @@ latest trace; views listen to its signals.
 
 - model_changed(spec): the architecture (and so every panel's layout) changed. Emitted at once
   when a preset is chosen, before torch is even imported, so panels can lay themselves out.
-- weights_changed(snapshot): {state_dict key: np array}, a CPU copy; never the live model.
+- weights_changed(snapshot): a core WeightsSnapshot, a CPU copy; never the live model.
 - trace_changed(trace): the network's reading of the newest drawing.
 - updated(ms): how long the last update took (trace plus every listener), for the status bar.
 - failed(message): a one-line problem to show the person.
@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import preset as preset_spec
+from convviz.core.snapshot import WeightsSnapshot
 from convviz.core.spec import NetworkSpec
 
 from ..core.canvas_model import CanvasModel
@@ -61,7 +62,7 @@ def weights_job(path: str):
 
 class Session(QObject):
     model_changed = Signal(object)  # NetworkSpec
-    weights_changed = Signal(object)  # snapshot dict
+    weights_changed = Signal(object)  # WeightsSnapshot
     trace_changed = Signal(object)  # Trace
     device_changed = Signal(str)  # a readable description of the device in use
     updated = Signal(float)  # milliseconds the last update took
@@ -166,19 +167,16 @@ class Session(QObject):
         self.request_trace()
         return True
 
-    def apply_snapshot(self, snapshot: dict) -> None:
+    def apply_snapshot(self, snapshot: WeightsSnapshot) -> None:
         """Load weights given as a snapshot (e.g. from a training thread) into the network the
-        panels read, then refresh every view."""
-        import torch
-
-        state = {k: torch.from_numpy(v) for k, v in snapshot.items()}
-        self.model.load_state_dict(state)
+        panels read, then refresh every view. ValueError for weights of another network."""
+        self.model.load_snapshot(snapshot)
         self._publish_weights(snapshot)
         # the trace now, not at the next frame: panels then repaint once for weights and trace
         # together (a few times a second while training, ~1 ms a trace)
         self.refresh()
 
-    def _publish_weights(self, snapshot: dict) -> None:
+    def _publish_weights(self, snapshot: WeightsSnapshot) -> None:
         self.snapshot = snapshot
         self.weights_changed.emit(snapshot)
 

@@ -35,6 +35,7 @@ from ...core.knobs import (
     knobs_from_spec,
     parse_neurons,
 )
+from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 
 KIND_WORDS = {"conv": "filtering", "relu": "ReLU", "pool": "max pooling", "flatten": "flatten",
@@ -167,13 +168,13 @@ class ArchitecturePanel(QWidget):
         return self.offer
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+    def set_model(self, spec: NetworkSpec, snapshot: WeightsSnapshot | None = None) -> None:
         self.base = spec
         if spec != self._applied:
             self.offer.hide()
         self.reset()
 
-    def show_weights(self, snapshot: dict) -> None:
+    def show_weights(self, snapshot: WeightsSnapshot) -> None:
         """Nothing here depends on the weights."""
 
     def show_trace(self, trace) -> None:

@@ -41,6 +41,7 @@ class FeatureMapsPanel(QWidget):
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.layers: dict[str, MosaicLayer] = {}  # the view's, by name in network order
+        self.spec = None  # the network laid out: only its traces are shown
         self.hidden: set[str] = set(settings.remembered_list(settings.SHOWN_LAYERS))
         self.level = 1.0  # the scale shared by all layers shown (used in SHARED mode)
         self._legend = 1.0  # what the colour bar shows now
@@ -126,6 +127,7 @@ class FeatureMapsPanel(QWidget):
 
     # ---- layout ----------------------------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
+        self.spec = spec
         self.layer_menu.clear()
         self._trace = None
         self.selected = None
@@ -184,6 +186,8 @@ class FeatureMapsPanel(QWidget):
         pass  # the maps come with the trace that always follows new weights
 
     def show_trace(self, trace) -> None:
+        if not trace.made_by(self.spec):
+            return  # a trace of the last network, still on its way
         self._trace = trace
         shown = [self.layers[n] for n in self.visible_layers()]
         if not shown:

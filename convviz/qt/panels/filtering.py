@@ -12,32 +12,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.names import map_names
+from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 from ...core.stepper import ConvStepper, StepLayer, deck_number, steppable_layers
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
-from ..widgets.stepper_controls import (
-    StepperPanel,
-    picker_row,
-    selector,
-)
+from ..widgets.stepper_controls import selector
+from ..widgets.stepper_panel import StepperPanel, picker_row
 
 HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
         "under the feature by the feature's pixel on top of it, add all the products up, then "
         "scale (divide) or shift (add the bias) as the layer does. The result is one cell of the "
         "output map: large where the patch looks like the feature.")
-
-
-def snapshot_fits(spec: NetworkSpec | None, snapshot: dict | None) -> bool:
-    """`snapshot` holds weights of `spec`'s shapes for every convolution layer."""
-    if spec is None or snapshot is None:
-        return False
-    for sl in steppable_layers(spec, "conv"):
-        w = snapshot.get(f"layers.{sl.index}.weight")
-        c = sl.layer
-        if w is None or tuple(w.shape) != (sl.out_maps, sl.in_maps, c.size, c.size):
-            return False
-    return True
 
 
 def _op_label(text: str, parent) -> QLabel:
@@ -67,7 +53,7 @@ class FilteringPanel(StepperPanel):
         """`session` (optional): lay out for its network at once."""
         super().__init__(parent)
         self.spec: NetworkSpec | None = None
-        self.snapshot: dict | None = None
+        self.snapshot: WeightsSnapshot | None = None
         self.trace = None
         self.stepper: ConvStepper | None = None
         self._layers: list[StepLayer] = []
@@ -120,11 +106,11 @@ class FilteringPanel(StepperPanel):
             self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+    def set_model(self, spec: NetworkSpec, snapshot: WeightsSnapshot | None = None) -> None:
         """A new network: list its convolution layers. `snapshot` is a CPU copy of its weights
         (never the live model: training may be changing it), or None while it loads."""
         self.spec = spec
-        self.snapshot = snapshot if snapshot_fits(spec, snapshot) else None
+        self.snapshot = snapshot if snapshot is not None and snapshot.made_by(spec) else None
         self.trace = None
         self.stepper = None
         self._layers = steppable_layers(self.spec, "conv")
@@ -137,17 +123,16 @@ class FilteringPanel(StepperPanel):
         self.layer_combo.blockSignals(False)
         self._layer_changed()
 
-    def show_weights(self, snapshot: dict) -> None:
+    def show_weights(self, snapshot: WeightsSnapshot) -> None:
         """New weights (e.g. during training): the feature and products follow at once."""
-        if not snapshot_fits(self.spec, snapshot):
+        if not snapshot.made_by(self.spec):
             return  # weights of another network, still on their way
         self.snapshot = snapshot
         sl = self.layer
         if self.stepper is None:
             self._rebuild_stepper()  # the weights were the missing piece (network loading)
         elif sl is not None:
-            self.stepper.set_weights(snapshot[f"layers.{sl.index}.weight"],
-                                     snapshot.get(f"layers.{sl.index}.bias"))
+            self.stepper.set_weights(snapshot.weight(sl.name), snapshot.bias(sl.name))
             self._set_levels()
             self._show_step()
 

@@ -22,10 +22,9 @@ LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 
 
 
-def conv_weight_keys(spec) -> list[tuple[str, str]]:
-    """(layer name, state_dict key of its weight) for every convolution, in order."""
-    return [(s.name, f"layers.{i}.weight") for i, s in enumerate(spec.shapes())
-            if s.kind == "conv"]
+def conv_names(spec) -> list[str]:
+    """The name of every convolution, in order."""
+    return [s.name for s in spec.shapes() if s.kind == "conv"]
 
 
 def kernel_grid(weight: np.ndarray) -> np.ndarray:
@@ -40,6 +39,7 @@ class KernelsPanel(QWidget):
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.layers: dict[str, dict] = {}
+        self.spec = None  # the network laid out (its weights only are shown)
         self._arranged_at: tuple[float, float] | None = None  # the box size last laid out for
         self.hint = QLabel("Each column is one feature; each row, the input map it reads. "
                            "Orange: positive weight, blue: negative.")
@@ -70,7 +70,8 @@ class KernelsPanel(QWidget):
         in_ch = spec.channels
         self._font = QFont()
         self._font.setPointSize(theme.BASE_POINT_SIZE)
-        for name, key in conv_weight_keys(spec):
+        self.spec = spec
+        for name in conv_names(spec):
             f, size = shapes[name].shape[0], _kernel_size(spec, name)
             layout = MosaicLayout(f * in_ch, size, size, min(f, MAX_COLS) if in_ch == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
@@ -79,7 +80,7 @@ class KernelsPanel(QWidget):
                                  lut=theme.DIVERGING_LUT, axisOrder="row-major")
             self.box.addItem(image)
             self.box.addItem(title)
-            self.layers[name] = dict(name=name, key=key, layout=layout, image=image,
+            self.layers[name] = dict(name=name, layout=layout, image=image,
                                      title=title, shape=(f, in_ch, size), level=1.0,
                                      title_text=None)
             in_ch = f
@@ -145,8 +146,10 @@ class KernelsPanel(QWidget):
         pass  # kernels are weights: the drawing does not change them
 
     def show_weights(self, snapshot) -> None:
-        for _name, e in self.layers.items():
-            w = np.asarray(snapshot[e["key"]], np.float32)  # (F, C, k, k)
+        if not snapshot.made_by(self.spec):
+            return  # weights of the last network, still on their way
+        for name, e in self.layers.items():
+            w = np.asarray(snapshot.weight(name), np.float32)  # (F, C, k, k)
             level = max(float(np.abs(w).max()), 1e-6)
             e["level"] = level
             e["image"].setImage(e["layout"].compose(kernel_grid(w)), levels=(-level, level),

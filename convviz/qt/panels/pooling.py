@@ -13,15 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.names import map_names
+from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
-from ..widgets.stepper_controls import (
-    StepperPanel,
-    picker_row,
-    selector,
-)
+from ..widgets.stepper_controls import selector
+from ..widgets.stepper_panel import StepperPanel, picker_row
 
 HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
         "slides across the map, jumping by the stride; from each position only the largest "
@@ -88,7 +86,7 @@ class PoolingPanel(StepperPanel):
             self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+    def set_model(self, spec: NetworkSpec, snapshot: WeightsSnapshot | None = None) -> None:
         """A new network: list its pooling layers. The old trace no longer applies."""
         self.spec = spec
         self.trace = None
@@ -101,7 +99,7 @@ class PoolingPanel(StepperPanel):
         self.layer_combo.blockSignals(False)
         self._layer_changed()
 
-    def show_weights(self, snapshot: dict) -> None:
+    def show_weights(self, snapshot: WeightsSnapshot) -> None:
         """Pooling has no weights; the next trace carries any change."""
 
     def select(self, layer_name: str, map_index: int = 0, feature_index: int = 0) -> None:

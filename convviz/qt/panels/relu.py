@@ -11,15 +11,12 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.names import map_names
+from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
-from ..widgets.stepper_controls import (
-    help_label,
-    picker_row,
-    selector,
-    trace_fits,
-)
+from ..widgets.stepper_controls import selector
+from ..widgets.stepper_panel import help_label, picker_row
 
 HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
         "everything else stays as it is. A red line surrounds the cells that change.")
@@ -79,7 +76,7 @@ class ReluView(QWidget):
             self.set_model(session.spec, session.snapshot)
 
     # ---- the interface ------------------------------------------------------------------
-    def set_model(self, spec: NetworkSpec, snapshot: dict | None = None) -> None:
+    def set_model(self, spec: NetworkSpec, snapshot: WeightsSnapshot | None = None) -> None:
         """A new network: list its ReLU layers on maps (ReLU has no weights to read)."""
         self.spec, self.trace = spec, None
         self._layers = [(i, s.name, s.shape[0]) for i, s in enumerate(self.spec.shapes())
@@ -90,11 +87,11 @@ class ReluView(QWidget):
         self.layer_combo.blockSignals(False)
         self._layer_changed()
 
-    def show_weights(self, snapshot: dict) -> None:
+    def show_weights(self, snapshot: WeightsSnapshot) -> None:
         """ReLU has no weights; the next trace carries any change."""
 
     def show_trace(self, trace) -> None:
-        if trace_fits(self.spec, trace):
+        if trace is not None and trace.made_by(self.spec):  # (not one of the last network)
             self.trace = trace
             self._refresh()
 

@@ -156,6 +156,8 @@ class VotesPanel(QWidget):
             self.show_trace(self._trace)
 
     def show_trace(self, trace) -> None:
+        if not trace.made_by(self.spec):
+            return  # a trace of the last network, still on its way
         self._trace = trace
         values = trace.probabilities if self.mode == PROBABILITIES else trace.votes
         win = trace.winner
@@ -174,7 +176,7 @@ class VotesPanel(QWidget):
         if self._tip_for != win:  # the whole name on hover, set only when the winner changes
             self._tip_for = win
             self.verdict.setToolTip(name_tooltip(trace.classes[win]))
-        if self.snapshot is not None:
+        if self.snapshot is not None and self.snapshot.network == trace.network:
             self._show_why(trace, win)
         self._mark_unsure(trace, win, prob)
 
@@ -259,7 +261,7 @@ class VotesPanel(QWidget):
         return top, f"the strongest {VOTES_MAX_BARS} of {n:,} classes"
 
     def _show_why(self, trace, win: int) -> None:
-        from convviz.core.network import vote_contributions
+        from convviz.core.trace import vote_contributions
 
         contrib, bias = vote_contributions(trace, self.snapshot, win)
         order = np.argsort(contrib)

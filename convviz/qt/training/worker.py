@@ -49,6 +49,7 @@ from ...core.trainer_messages import (
 
 if TYPE_CHECKING:  # torch loads only when training starts: the window shows first
     from ...core.network import ConvNet
+    from ...core.snapshot import WeightsSnapshot
     from ...core.training import TrainConfig, TrainResult
 
 STOP_GRACE_S = 30.0  # a stopped trainer process silent this long is ended by force
@@ -75,7 +76,7 @@ class TrainJob:
 class TrainOutcome:
     job: TrainJob
     result: TrainResult | None  # None when training failed
-    snapshot: dict[str, np.ndarray] | None  # last good weights, CPU copy
+    snapshot: WeightsSnapshot | None  # last good weights, CPU copy
     error: str = ""
 
     @property
@@ -104,7 +105,7 @@ class RunSignals(QObject):
     started_on = Signal(str)  # where it trains: "CPU (2 threads)", "CUDA (...)"
     progress = Signal(object)  # TrainProgress
     epoch_done = Signal(object)  # EpochReport
-    snapshot = Signal(object)  # dict[str, np.ndarray], CPU weights for the panels
+    snapshot = Signal(object)  # WeightsSnapshot, CPU weights for the panels
     paused = Signal(bool)
     finished = Signal(object)  # TrainOutcome, whatever the ending
     failed = Signal(str)  # one line: out of memory, bad settings...
@@ -121,7 +122,7 @@ class TrainingWorker(RunSignals):
         else:
             self._stop, self._running = threading.Event(), threading.Event()
             self._running.set()
-        self.last_snapshot: dict[str, np.ndarray] | None = None
+        self.last_snapshot: WeightsSnapshot | None = None
         self.outcome: TrainOutcome | None = None
 
     # ---- called from any thread ------------------------------------------------------------
@@ -264,15 +265,12 @@ class TrainingWorker(RunSignals):
                 self.failed.emit(msg.message)
             self.finished.emit(self.outcome)
 
-    def _load_into_model(self, weights: dict[str, np.ndarray]) -> None:
+    def _load_into_model(self, weights: WeightsSnapshot) -> None:
         """The job's model ends as training left it (in a thread it already is)."""
         if self.trainer is None:
             return
-        import torch
-
         model = self.job.model
-        state = {k: torch.from_numpy(v) for k, v in weights.items()}
-        model.load_state_dict(state)
+        model.load_snapshot(weights)
         model.eval()
 
 
@@ -380,7 +378,7 @@ class TrainingController(RunSignals):
         return self._worker.outcome if self._worker else self.outcome
 
     @property
-    def last_snapshot(self) -> dict[str, np.ndarray] | None:
+    def last_snapshot(self) -> WeightsSnapshot | None:
         """The newest finite weights, CPU copy (readable while training or after)."""
         return self._worker.last_snapshot if self._worker else None
 

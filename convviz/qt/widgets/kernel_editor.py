@@ -83,7 +83,7 @@ class KernelEditor(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.snapshot, self.spec, self._keys = None, None, {}
+        self.snapshot, self.spec, self._convs = None, None, []
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("The convolution layer whose feature to draw")
         self.feature_box = QSpinBox()
@@ -112,22 +112,21 @@ class KernelEditor(QWidget):
     def set_network(self, spec, snapshot) -> None:
         """The convolutions of `spec`, their kernels read from `snapshot` (a CPU copy)."""
         self.spec, self.snapshot = spec, snapshot
-        shapes = spec.shapes()
-        self._keys = {s.name: f"layers.{i}.weight" for i, s in enumerate(shapes)
-                      if s.kind == "conv"}
+        self._convs = [s.name for s in spec.shapes() if s.kind == "conv"]
         current = self.layer_box.currentText()
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
-        self.layer_box.addItems(list(self._keys))
-        if current in self._keys:
+        self.layer_box.addItems(self._convs)
+        if current in self._convs:
             self.layer_box.setCurrentText(current)
         self.layer_box.blockSignals(False)
         self._load()
 
     def _kernel(self):
-        if self.snapshot is None or self.layer_box.currentText() not in self._keys:
+        name = self.layer_box.currentText()
+        if self.snapshot is None or name not in self._convs or not self.snapshot.made_by(self.spec):
             return None
-        return self.snapshot[self._keys[self.layer_box.currentText()]]  # (F, C, k, k)
+        return self.snapshot.weight(name)  # (F, C, k, k)
 
     def _load(self, *_) -> None:
         w = self._kernel()
