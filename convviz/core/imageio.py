@@ -301,7 +301,12 @@ def load_input(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
 
 
 def save_png(path, ink: np.ndarray) -> None:
-    """Write 0..1 ink as an 8-bit grayscale PNG, white ink on black like the deck."""
+    """Write 0..1 values as an 8-bit PNG: (H, W) grayscale, white ink on black like the deck, or
+    (3, H, W) RGB."""
     from PIL import Image
 
-    Image.fromarray(np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8), mode="L").save(path)
+    a = np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8)
+    if a.ndim == 3:
+        Image.fromarray(np.ascontiguousarray(a.transpose(1, 2, 0)), mode="RGB").save(path)
+    else:
+        Image.fromarray(a, mode="L").save(path)

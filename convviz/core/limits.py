@@ -60,6 +60,10 @@ WEIGHT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit
 SHAPES_SIZE_RANGE = (5, 512)  # `shapes --size`: a 512x512 drawing is far above any network here
 SHAPES_PER_CLASS_MAX = 100_000  # `shapes --per-class`: 600,000 files
+# `sounds --rows/--cols`, and any spectrogram made (sounds_data.spectrogram): frequency bands and
+# moments. A column's FFT is at most 2 x 512 samples, the whole picture under 1 MB.
+SOUNDS_SIZE_RANGE = (4, 512)
+SOUNDS_PER_CLASS_MAX = 100_000  # `sounds --per-class`: 400,000 files
 EPOCHS_MAX = 100_000
 BATCH_SIZE_MAX = 65_536
 VAL_SPLIT_MAX = 0.99  # the share of images held back: some must be left to train on

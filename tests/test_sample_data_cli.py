@@ -1,0 +1,56 @@
+"""`convviz shapes --colour`, `--rows/--cols` and `convviz sounds`, run in this process."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convviz.cli import main
+from convviz.core.shapes_data import make_arrays
+from convviz.core.sounds_data import SOUND_CLASSES
+from convviz.core.sounds_data import make_arrays as make_sounds
+
+
+def test_shapes_colour_writes_rgb_rectangles(tmp_path, capsys):
+    assert main(["shapes", str(tmp_path / "c"), "--colour", "--per-class", "2", "--rows", "12",
+                 "--cols", "20", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 12 images of 6 classes" in out and "12x20 pixels, colour (RGB)" in out
+    x, _ = make_arrays(("X",), 2, (12, 20), seed=4, value_range=(0.0, 1.0), colour=True)
+    with Image.open(tmp_path / "c" / "X" / "X_00001.png") as im:
+        assert im.mode == "RGB" and im.size == (20, 12)
+        rgb = np.asarray(im, np.float32).transpose(2, 0, 1) / 255
+    np.testing.assert_allclose(rgb, x[1], atol=0.5 / 255 + 1e-6)
+
+
+def test_shapes_gray_square_by_default(tmp_path, capsys):
+    assert main(["shapes", str(tmp_path / "g"), "--per-class", "1", "--size", "10",
+                 "--cols", "14"]) == 0
+    assert "10x14 pixels, grayscale" in capsys.readouterr().out
+    with Image.open(tmp_path / "g" / "O" / "O_00000.png") as im:
+        assert im.mode == "L" and im.size == (14, 10)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["shapes", "OUT", "--rows", "4"], "--rows must be between 5 and 512, got 4"),
+    (["shapes", "OUT", "--cols", "100000"], "--cols must be between"),
+    (["sounds", "OUT", "--rows", "1000"], "--rows must be between 4 and 512, got 1000"),
+    (["sounds", "OUT", "--per-class", "0"], "--per-class must be between 1"),
+])
+def test_bad_numbers_are_one_line(tmp_path, capsys, argv, words):
+    argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_sounds_writes_the_spectrograms(tmp_path, capsys):
+    assert main(["sounds", str(tmp_path / "s"), "--per-class", "2", "--rows", "16",
+                 "--cols", "24", "--seed", "9"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 8 spectrograms of 4 classes (rising, falling, steady, warbling)" in out
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == sorted(SOUND_CLASSES)
+    x, _ = make_sounds(per_class=2, rows=16, cols=24, seed=9)
+    with Image.open(tmp_path / "s" / "warbling" / "warbling_00000.png") as im:
+        assert im.mode == "L" and im.size == (24, 16)
+        np.testing.assert_allclose(np.asarray(im) / 255, x[6, 0], atol=0.5 / 255 + 1e-6)
