@@ -187,7 +187,7 @@ def cmd_predict(args) -> int:
     spec = model.spec
     rows = []
     for path in args.images:
-        image = load_input(path, spec.input_size, spec.value_range)
+        image = load_input(path, spec.input_size, spec.value_range, spec.channels)
         t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
         unsure, reason = judge(t.votes, image, spec.value_range,
@@ -249,7 +249,7 @@ def cmd_trace(args) -> int:
     else:
         model = _load_weights(args.weights)
     spec = model.spec
-    t = model.trace(load_input(args.input, spec.input_size, spec.value_range))
+    t = model.trace(load_input(args.input, spec.input_size, spec.value_range, spec.channels))
     if args.json:
         out = {"model": spec.name, "classes": list(spec.classes),
                "input": t.input.tolist(),

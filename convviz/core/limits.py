@@ -22,6 +22,10 @@ IMAGE_MAX_FILE_BYTES = 256 * 1024 * 1024
 # A number grid (trace's text INPUT): file size, and rows or numbers a row.
 GRID_MAX_FILE_BYTES = 16 * 1024 * 1024
 GRID_MAX_SIDE = 1024
+# A network taking several channels reads one grid a channel, separated by blank lines: at most
+# this many grids, and this many numbers in all (16 MB as float32; a 1024x1024x3 input fits).
+GRID_MAX_GRIDS = 64
+GRID_MAX_VALUES = 4_000_000
 
 # --- labelled folders -----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .imageio import save_png
+from .imageio import rows_cols, save_png
 
 _CIRCLE = [(0.72 * np.cos(t), 0.72 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 33)]
 
@@ -44,14 +44,6 @@ def _segment_distance(px, py, a, b):
     length2 = dx * dx + dy * dy
     t = np.clip(((px - ax) * dx + (py - ay) * dy) / max(length2, 1e-12), 0.0, 1.0)
     return np.hypot(px - (ax + t * dx), py - (ay + t * dy))
-
-
-def rows_cols(size) -> tuple[int, int]:
-    """One side (a square) or (rows, cols) -> (rows, cols)."""
-    if isinstance(size, (tuple, list)):
-        rows, cols = size
-        return int(rows), int(cols)
-    return int(size), int(size)
 
 
 def render_strokes(strokes, size, width: float) -> np.ndarray:
