@@ -142,8 +142,8 @@ def test_blank_line_separated_grids_are_channels(tmp_path):
 @pytest.mark.parametrize("text, channels, words", [
     (RGB_GRIDS, 2, "3 grids but the model takes 2 channels: give one grid a channel"),
     ("1 0\n0 1\n", 3, "1 grid but the model takes 3 channels: give one grid a channel"),
-    (RGB_GRIDS, 1, "3 grids separated by blank lines (one a channel) but the model takes 1 "
-                   "channel"),
+    (RGB_GRIDS, 1, "3 grids of 2x2 separated by blank lines (one a channel) but the model takes "
+                   "one 2x2 grid (1 channel)"),
     ("1 0\n0 1\n\n1 0 0\n0 1 0\n", 2, "grid 2 is 2x3 but grid 1 is 2x2"),
     ("1 0\n0 1\n\n1 0\n0 1 1\n", 2, "grid 2: rows have different lengths (2, 3)"),
 ])

@@ -366,7 +366,10 @@ def _one_grid(name: str, rows: list[np.ndarray], which: str = "") -> np.ndarray:
 def load_grid_text(path) -> np.ndarray:
     """One (H, W) float32 grid: every row of the file, blank lines ignored (the deck writes a
     grid with blank lines in it)."""
-    blocks = _grid_blocks(path)
+    return _joined(path, _grid_blocks(path))
+
+
+def _joined(path, blocks: list[list[np.ndarray]]) -> np.ndarray:
     rows = [r for b in blocks for r in b]
     if len(rows) > limits.GRID_MAX_SIDE:
         raise DataError(f"{shown(path)}: more than {limits.GRID_MAX_SIDE} rows of numbers "
@@ -400,11 +403,14 @@ def load_grid_input(path, rows: int, cols: int, channels: int) -> np.ndarray:
     name = shown(path)
     if channels == 1:
         blocks = _grid_blocks(path)
-        shapes = {(len(b), len(b[0])) for b in blocks}
-        if len(blocks) > 1 and shapes == {(rows, cols)}:  # C grids that each fit: channels
-            raise DataError(f"{name}: {len(blocks)} grids separated by blank lines (one a "
-                            f"channel) but the model takes 1 channel")
-        grid = load_grid_text(path)[None]
+        shapes = {(len(b), len(r)) for b in blocks for r in b}
+        joined = _joined(path, blocks)
+        if joined.shape != (rows, cols) and len(blocks) > 1 and len(shapes) == 1:
+            (h, w), = shapes  # several grids of one size: meant as channels
+            raise DataError(f"{name}: {len(blocks)} grids of {h}x{w} separated by blank lines "
+                            f"(one a channel) but the model takes one {rows}x{cols} grid "
+                            f"(1 channel)")
+        grid = joined[None]
     else:
         grid = load_grids_text(path)
         if len(grid) != channels:
