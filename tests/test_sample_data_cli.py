@@ -54,3 +54,33 @@ def test_sounds_writes_the_spectrograms(tmp_path, capsys):
     with Image.open(tmp_path / "s" / "warbling" / "warbling_00000.png") as im:
         assert im.mode == "L" and im.size == (24, 16)
         np.testing.assert_allclose(np.asarray(im) / 255, x[6, 0], atol=0.5 / 255 + 1e-6)
+
+
+def test_a_colour_folder_trains_a_three_channel_network_and_trace_takes_three_grids(
+        tmp_path, capsys):
+    import dataclasses
+    import json
+
+    from convviz.core.presets import preset
+
+    spec = dataclasses.replace(preset("shapes"), channels=3)
+    (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
+    data, weights = tmp_path / "data", tmp_path / "w.safetensors"
+    assert main(["shapes", str(data), "--colour", "--per-class", "3"]) == 0
+    assert main(["train", str(data), "--spec", str(tmp_path / "spec.json"), "--epochs", "1",
+                 "--out", str(weights)]) == 0
+    err = capsys.readouterr().err
+    assert "18 images in 6 classes from" in err and "loaded in colour (RGB)" in err
+    grids = np.zeros((3, 28, 28))
+    grids[1, 10:18, 10:18] = 1
+    text = "\n\n".join("\n".join(" ".join(f"{v:g}" for v in row) for row in g) for g in grids)
+    (tmp_path / "g.txt").write_text(text)
+    assert main(["trace", "--weights", str(weights), str(tmp_path / "g.txt"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert np.asarray(out["input"]).shape == (3, 28, 28)
+    np.testing.assert_array_equal(out["input"], grids)
+    (tmp_path / "two.txt").write_text("\n\n".join(text.split("\n\n")[:2]))
+    assert main(["trace", "--weights", str(weights), str(tmp_path / "two.txt")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 grids but the model takes 3 channels" in err
+    assert main(["predict", str(weights), str(data / "X" / "X_00000.png")]) == 0
