@@ -55,3 +55,19 @@ def test_a_colour_folder_loads_the_same_through_either_decoder(tmp_path):
     assert a.paths == b.paths and a.X.shape == (8, 3, 16, 24)
     np.testing.assert_allclose(a.X, b.X, atol=1e-6)  # no scaling needed: the same numbers
     assert "loaded in colour (RGB)" in b.report()
+
+
+def test_the_apps_folder_loader_loads_in_colour_when_asked(tmp_path, qtbot):
+    from convviz.qt.training.folder_decode import FolderLoader
+
+    write_folder(tmp_path, per_class=3, seed=1, size=12, classes=("O", "X"), colour=True)
+    loader = FolderLoader()
+    with qtbot.waitSignal(loader.loaded, timeout=20000) as got:
+        loader.start(tmp_path, (12, 12), (0.0, 1.0), 3)
+    images = got.args[0]
+    assert images.X.shape == (6, 3, 12, 12) and "loaded in colour (RGB)" in images.report()
+    with qtbot.waitSignal(loader.loaded, timeout=20000) as got:
+        loader.start(tmp_path, 12, (0.0, 1.0))  # a 1-channel network: grayscale, as before
+    assert got.args[0].X.shape == (6, 1, 12, 12)
+    assert "loaded in grayscale" in got.args[0].report()
+    assert loader.wait(5)
