@@ -2,7 +2,11 @@
 
 Convention everywhere in convviz: ink is the high end of the value range (1 in the deck, where
 the X is drawn in white on black). A picture with a light background, such as a pen drawing on
-paper, is inverted first, so dark-on-light and light-on-dark pictures both work.
+paper, is inverted first, so dark-on-light and light-on-dark pictures both work. That rule is for
+grayscale drawings: a network taking 3 channels gets the picture's colours as they show (RGB).
+
+Sizes are one side (a square) or (rows, cols): a picture is fitted inside, its aspect kept, and
+padded. A number grid gives one channel, or several separated by blank lines.
 """
 
 from __future__ import annotations
