@@ -71,3 +71,14 @@ def test_the_apps_folder_loader_loads_in_colour_when_asked(tmp_path, qtbot):
     assert got.args[0].X.shape == (6, 1, 12, 12)
     assert "loaded in grayscale" in got.args[0].report()
     assert loader.wait(5)
+
+
+@pytest.mark.parametrize("size", [(20, 36), (40, 12)])
+def test_qimage_and_pillow_agree_on_rectangles_in_grayscale(tmp_path, size):
+    from convviz.core.imageio import ink_from_gray
+
+    for name, path in _pictures(tmp_path).items():
+        a = pillow_decode(str(path), size)
+        b = ink_from_gray(qimage_decode(str(path), size))  # gray or ink: the loader's rule
+        assert a.shape == b.shape == size, name
+        assert np.abs(a - b).mean() < 0.03 and abs(a.mean() - b.mean()) < 0.02, name

@@ -154,7 +154,15 @@ def _gray_fitted(img: QImage, rows: int, cols: int) -> np.ndarray:
     if fmt in (_F.Format_Grayscale16, _F.Format_RGBX64, _F.Format_RGBA64):
         small = _scaled(img, _F.Format_Grayscale16, rows, cols)
         return _rows(small, 2, np.uint16).astype(np.float32) / 65535.0
-    if fmt == _F.Format_Grayscale8 and (img.height(), img.width()) == (rows, cols):
+    if fmt != _F.Format_Grayscale8:
+        # colour: Pillow's luma, in its integer arithmetic (ITU-R 601, rounded). Qt's own gray
+        # (11r + 16g + 5b) / 32 made a red picture 0.03 lighter than the CLI saw it
+        small = _scaled(img, _F.Format_RGB888, rows, cols)
+        px = _rows(small, 3, np.uint8).reshape(small.height(), small.width(), 3)
+        px = px.astype(np.uint32)
+        luma = (px[..., 0] * 19595 + px[..., 1] * 38470 + px[..., 2] * 7471 + 0x8000) >> 16
+        return np.divide(luma.astype(np.float32), np.float32(255), dtype=np.float32)
+    if (img.height(), img.width()) == (rows, cols):
         small = img  # already what the model takes (typical of prepared data sets): no copies
     else:
         small = _scaled(img, _F.Format_Grayscale8, rows, cols)
