@@ -39,6 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--per-class", type=int, default=200, metavar="N")
     s.add_argument("--seed", type=int, default=0, metavar="S")
     s.add_argument("--size", type=int, default=28, help="image side in pixels (default 28)")
+    s.add_argument("--rows", type=int, default=None, metavar="R",
+                   help="image height in pixels (default: --size)")
+    s.add_argument("--cols", type=int, default=None, metavar="C",
+                   help="image width in pixels (default: --size)")
+    s.add_argument("--colour", "--color", action="store_true",
+                   help="random ink and background colours (RGB), the same for every class")
+
+    so = sub.add_parser("sounds", help="write a labelled folder of generated sounds as "
+                                       "spectrograms (rising, falling, steady, warbling tones)")
+    so.add_argument("out_dir", metavar="OUT_DIR")
+    so.add_argument("--per-class", type=int, default=200, metavar="N")
+    so.add_argument("--seed", type=int, default=0, metavar="S")
+    so.add_argument("--rows", type=int, default=32, metavar="R",
+                    help="frequency bands, low at the bottom (default 32)")
+    so.add_argument("--cols", type=int, default=48, metavar="C",
+                    help="moments in time, left to right (default 48)")
 
     _add_train(sub.add_parser("train", help="train on a labelled folder (one subfolder per class)"))
 
@@ -106,7 +122,10 @@ def _number_ranges():
     lo_size, hi_size = limits.SHAPES_SIZE_RANGE
     return {
         "shapes": {"per_class": (1, limits.SHAPES_PER_CLASS_MAX), "seed": (0, limits.SEED_MAX),
-                   "size": (lo_size, hi_size)},
+                   "size": (lo_size, hi_size), "rows": (lo_size, hi_size),
+                   "cols": (lo_size, hi_size)},
+        "sounds": {"per_class": (1, limits.SOUNDS_PER_CLASS_MAX), "seed": (0, limits.SEED_MAX),
+                   "rows": limits.SOUNDS_SIZE_RANGE, "cols": limits.SOUNDS_SIZE_RANGE},
         "train": {"epochs": (1, limits.EPOCHS_MAX), "batch_size": (1, limits.BATCH_SIZE_MAX),
                   "lr": (0.0, limits.LR_MAX), "val_split": (0.0, limits.VAL_SPLIT_MAX),
                   "seed": (0, limits.SEED_MAX)},
@@ -117,6 +136,8 @@ def check_numbers(args) -> None:
     """Every number on the command line finite and in its range, or one line naming it."""
     for name, (lo, hi) in _number_ranges().get(args.command, {}).items():
         value = getattr(args, name)
+        if value is None:  # an option left out: its default is another option's value
+            continue
         option = "--" + name.replace("_", "-")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConvvizError(f"{option} must be a finite number, got {value}")
@@ -129,9 +150,22 @@ def check_numbers(args) -> None:
 def cmd_shapes(args) -> int:
     from .core.shapes_data import write_folder
 
-    counts = write_folder(args.out_dir, args.per_class, args.seed, args.size)
-    print(f"wrote {sum(counts.values())} images of {len(counts)} classes "
-          f"({', '.join(counts)}) to {args.out_dir}")
+    rows, cols = args.rows or args.size, args.cols or args.size
+    counts = write_folder(args.out_dir, args.per_class, args.seed, (rows, cols),
+                          colour=args.colour)
+    print(f"wrote {sum(counts.values())} images of {len(counts)} classes ({', '.join(counts)}) "
+          f"to {args.out_dir}: {rows}x{cols} pixels, "
+          f"{'colour (RGB)' if args.colour else 'grayscale'}")
+    return 0
+
+
+def cmd_sounds(args) -> int:
+    from .core.sounds_data import write_folder
+
+    counts = write_folder(args.out_dir, args.per_class, args.seed, args.rows, args.cols)
+    print(f"wrote {sum(counts.values())} spectrograms of {len(counts)} classes "
+          f"({', '.join(counts)}) to {args.out_dir}: {args.rows} frequency bands (low at the "
+          f"bottom) x {args.cols} moments, grayscale")
     return 0
 
 
@@ -153,7 +187,7 @@ def cmd_predict(args) -> int:
     spec = model.spec
     rows = []
     for path in args.images:
-        image = load_input(path, spec.input_size, spec.value_range)
+        image = load_input(path, spec.input_size, spec.value_range, spec.channels)
         t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
         unsure, reason = judge(t.votes, image, spec.value_range,
@@ -215,7 +249,7 @@ def cmd_trace(args) -> int:
     else:
         model = _load_weights(args.weights)
     spec = model.spec
-    t = model.trace(load_input(args.input, spec.input_size, spec.value_range))
+    t = model.trace(load_input(args.input, spec.input_size, spec.value_range, spec.channels))
     if args.json:
         out = {"model": spec.name, "classes": list(spec.classes),
                "input": t.input.tolist(),
@@ -272,6 +306,7 @@ def cmd_explain(args) -> int:
     return run(args)
 
 
-COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "train": cmd_train,
+COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
+            "train": cmd_train,
             "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

@@ -7,7 +7,7 @@ from PIL import Image
 from convviz.core.errors import DataError
 from convviz.core.imageio import (
     decode_gray,
-    fit_square,
+    fit_to,
     ink_from_gray,
     load_grid_text,
     load_image,
@@ -112,7 +112,7 @@ def test_resizing_keeps_the_aspect_and_thin_strokes(tmp_path):
     rows = a.sum(1)
     assert rows.argmax() in (4, 5) and rows.max() > 2  # the line survives shrinking by 4
     assert a[0].max() == 0 and a[-1].max() == 0       # padded with background, not stretched
-    small = fit_square(np.ones((2, 2), np.float32), 8)  # growing: bilinear, stays in 0..1
+    small = fit_to(np.ones((2, 2), np.float32), 8)  # growing: bilinear, stays in 0..1
     assert small.shape == (8, 8) and small.min() >= 0 and small.max() <= 1
 
 
@@ -196,13 +196,13 @@ def test_grid_must_fit_the_model(tmp_path):
 
 
 # ---- hostile shapes and names (the process-level cases are in tests/hostile/) ---------------
-def test_fit_square_scales_before_it_pads():
+def test_fit_to_scales_before_it_pads():
     thin = np.ones((20000, 1), np.float32)  # padded first, this was a 20000 x 20000 array
-    out = fit_square(thin, 28)
+    out = fit_to(thin, 28)
     assert out.shape == (28, 28)
     assert out[:, 13].min() > 0.0  # one centred column of ink, the rest background
     assert np.delete(out, 13, axis=1).max() == 0.0
-    wide = fit_square(np.ones((3, 300), np.float32), 30)
+    wide = fit_to(np.ones((3, 300), np.float32), 30)
     assert wide.shape == (30, 30) and wide[:, 0].sum() == pytest.approx(wide[14, 0])
 
 
@@ -248,7 +248,7 @@ def test_large_pictures_are_reduced_like_direct_area_averaging(tmp_path):
     big = (rng.random((900, 1200)) > 0.7).astype(np.uint8) * 255
     Image.fromarray(big).save(tmp_path / "big.png")
     reduced = load_image(tmp_path / "big.png", 28, (0.0, 1.0))
-    direct = fit_square(ink_from_gray(big.astype(np.float32) / 255), 28)
+    direct = fit_to(ink_from_gray(big.astype(np.float32) / 255), 28)
     assert np.abs(reduced - direct).max() < 0.02
 
 

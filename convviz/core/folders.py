@@ -9,14 +9,20 @@ Loading happens in two steps so the app can show a report before anything is tra
 1. `list_folder(root)` walks the tree (no decoding): class names, candidate files, and the files
    skipped with their reason (not an image type, outside any class folder). Hidden files and
    folders (dot names) are left out silently, like `ls` does.
-2. `load_folder(...)` decodes every candidate once, on a few threads, into one array: grayscale,
-   resized to the model's input, ink made the high end, mapped to the model's value range. A
+2. `load_folder(...)` decodes every candidate once, on a few threads, into one array: grayscale
+   with ink made the high end (or colour), resized to the model's input, mapped to the model's
+   value range. A
    corrupt file is skipped and listed, never fatal. Progress goes to a callback; a cancel flag is
    checked between small chunks.
 
-The decoder is pluggable: any callable `(path, size) -> (size, size) float array 0..1` that
-raises on an unreadable file. Its result may be plain gray or already ink: the light-background
-rule of convviz.core.imageio is applied afterwards, and it leaves ink unchanged. `pillow_decode`
+The model's input decides how pictures load: grayscale when it takes 1 channel, colour (RGB)
+when it takes 3, and the report says which; sizes are one side (a square) or (rows, cols).
+
+The decoder is pluggable: any callable `(path, (rows, cols)) -> (rows, cols) float array 0..1`
+for a grayscale load, called as `(path, (rows, cols), 3) -> (3, rows, cols)` RGB for a colour
+one, that raises on an unreadable file. A grayscale result may be plain gray or already ink: the
+light-background rule of convviz.core.imageio is applied afterwards, and it leaves ink unchanged.
+A colour result is the picture as it shows (no polarity rule: colour has no "ink"). `pillow_decode`
 (the default) is imageio's own pipeline, so a folder image becomes exactly what the app makes of
 the same picture opened alone; the Qt app passes the faster QImage decoder from
 convviz.qt.folder_decode. This module imports no Qt.
@@ -34,9 +40,20 @@ import numpy as np
 
 from . import limits
 from .errors import ConvvizError, DataError
-from .imageio import IMAGE_SUFFIXES, decode_gray, fit_square, ink_from_gray, shown, to_range
+from .imageio import (
+    COLOUR_CHANNELS,
+    IMAGE_SUFFIXES,
+    decode_gray,
+    decode_rgb,
+    fit_to,
+    ink_from_gray,
+    rows_cols,
+    shown,
+    to_range,
+)
 
-Decoder = Callable[[str, int], np.ndarray]  # (path, size) -> (size, size) gray or ink, 0..1
+# (path, (rows, cols)[, 3]) -> (rows, cols) gray or ink, or (3, rows, cols) RGB; 0..1
+Decoder = Callable[..., np.ndarray]
 Progress = Callable[[int, int], None]  # (images done, images in all)
 
 CHUNK = 128  # images per task: small enough for smooth progress and a quick cancel
@@ -75,7 +92,8 @@ class LabelledImages:
 
     root: Path
     classes: tuple[str, ...]
-    X: np.ndarray  # (N, 1, size, size) float32 in the model's value range, ink high
+    X: np.ndarray  # (N, C, rows, cols) float32 in the model's value range: C = 1 grayscale,
+    # ink high; C = 3 RGB
     y: np.ndarray  # (N,) int64 class indices
     paths: list[str]  # (N,) where each image came from, relative to root
     skipped: list[Skipped]
@@ -88,7 +106,9 @@ class LabelledImages:
         """A plain-text scan report: classes, images per class, files skipped and why."""
         counts = self.counts()
         width = min(max(len(c) for c in self.classes), 40)  # long names overflow, not all
-        lines = [f"{len(self.y)} images in {len(self.classes)} classes from {shown(self.root)}"]
+        how = "in colour (RGB)" if self.X.shape[1] == COLOUR_CHANNELS else "in grayscale"
+        lines = [f"{len(self.y)} images in {len(self.classes)} classes from {shown(self.root)}, "
+                 f"loaded {how}"]
         lines += [f"  {c:<{width}}  {n:>7}" for c, n in counts.items()]
         if self.skipped:
             lines.append(f"{len(self.skipped)} files skipped:")
@@ -238,10 +258,15 @@ def list_folder(root, should_cancel: Callable[[], bool] | None = None) -> Folder
 
 # ---- decoding ------------------------------------------------------------------------------
 
-def pillow_decode(path: str, size: int) -> np.ndarray:
-    """Pillow decoder: exactly what the app does with one picture (imageio.load_image), as ink
-    0..1: 8/16-bit, palette and alpha handled, light backgrounds inverted, padded to a square."""
-    return fit_square(ink_from_gray(decode_gray(path, fit=size)), size)
+def pillow_decode(path: str, size, channels: int = 1) -> np.ndarray:
+    """Pillow decoder: exactly what the app does with one picture (imageio.load_image), 0..1:
+    8/16-bit, palette and alpha handled. Grayscale: as ink, light backgrounds inverted, padded;
+    colour: (3, rows, cols) RGB, padded with black."""
+    rows, cols = rows_cols(size)
+    fit = max(rows, cols)
+    if channels == COLOUR_CHANNELS:
+        return fit_to(decode_rgb(path, fit=fit).transpose(2, 0, 1), (rows, cols))
+    return fit_to(ink_from_gray(decode_gray(path, fit=fit)), (rows, cols))
 
 
 def to_ink(gray: np.ndarray) -> np.ndarray:
@@ -254,17 +279,20 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     return np.where((border > 0.5)[..., None, None], 1.0 - g, g)
 
 
-def _decode_chunk(decoder: Decoder, chunk, size: int, should_cancel=None):
+def _decode_chunk(decoder: Decoder, chunk, size: tuple[int, int], channels: int,
+                  should_cancel=None):
     """Decode a list of (position, path); returns positions, images, and failures. Stops early
     once `should_cancel()` says so: Cancel waits for one picture, never for a whole chunk."""
     ok_pos, images, failed = [], [], []
+    shape = size if channels == 1 else (channels, *size)
     for pos, path in chunk:
         if should_cancel and should_cancel():
             break
         try:
-            g = np.asarray(decoder(path, size), dtype=np.float32)
-            if g.shape != (size, size) or not np.isfinite(g).all():
-                raise DataError(f"decoder gave {g.shape} instead of {size}x{size}")
+            g = decoder(path, size) if channels == 1 else decoder(path, size, channels)
+            g = np.asarray(g, dtype=np.float32)
+            if g.shape != shape or not np.isfinite(g).all():
+                raise DataError(f"decoder gave {g.shape} instead of {'x'.join(map(str, shape))}")
         except ConvvizError as e:  # imageio's messages start with the path: the list has it
             failed.append((pos, str(e).removeprefix(f"{shown(path)}: ")))
         except Exception as e:  # noqa: BLE001 - a decoder's own fault: still this one file, never fatal
@@ -275,16 +303,18 @@ def _decode_chunk(decoder: Decoder, chunk, size: int, should_cancel=None):
     return ok_pos, images, failed
 
 
-def _decoded(decoder: Decoder, chunks, size: int, threads: int, should_cancel=None):
+def _decoded(decoder: Decoder, chunks, size: tuple[int, int], channels: int, threads: int,
+             should_cancel=None):
     """Each chunk's (positions, images, failures), as chunks finish. One thread: right here, in
     order (a pool of one only adds a hand-over per chunk: 26,000 against 12,000-18,000 small
     PNGs a second measured). An early stop (cancel, error) drops the chunks not yet begun."""
     if threads <= 1:
         for c in chunks:
-            yield _decode_chunk(decoder, c, size, should_cancel)
+            yield _decode_chunk(decoder, c, size, channels, should_cancel)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(_decode_chunk, decoder, c, size, should_cancel) for c in chunks]
+        futures = [pool.submit(_decode_chunk, decoder, c, size, channels, should_cancel)
+                   for c in chunks]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
@@ -293,23 +323,29 @@ def _decoded(decoder: Decoder, chunks, size: int, threads: int, should_cancel=No
                 f.cancel()
 
 
-def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None = None,
+def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = None,
                 threads: int = 2, progress: Progress | None = None,
                 should_cancel: Callable[[], bool] | None = None,
-                listing: FolderListing | None = None) -> LabelledImages:
-    """Decode a labelled folder into arrays. Raises DataError (unusable folder) or
-    LoadCancelled. `listing` reuses an earlier `list_folder` result."""
+                listing: FolderListing | None = None, channels: int = 1) -> LabelledImages:
+    """Decode a labelled folder into arrays of (channels, rows, cols): `size` is one side or
+    (rows, cols); `channels` 1 (grayscale) or 3 (colour, RGB). Raises DataError (unusable folder)
+    or LoadCancelled. `listing` reuses an earlier `list_folder` result."""
+    if channels not in (1, COLOUR_CHANNELS):
+        raise DataError(f"a labelled folder loads as 1 channel (grayscale) or 3 (colour), but "
+                        f"the network takes {channels}")
+    rows, cols = rows_cols(size)
     listing = listing or list_folder(root, should_cancel)
     decoder = decoder or pillow_decode
     files = listing.files
     total = len(files)
-    need = total * size * size * 4
+    need = total * channels * rows * cols * 4
     if need > limits.FOLDER_MAX_DECODED_BYTES:
-        raise DataError(f"{shown(listing.root)}: {total:,} images of {size}x{size} take "
+        what = "colour " if channels == COLOUR_CHANNELS else ""
+        raise DataError(f"{shown(listing.root)}: {total:,} {what}images of {rows}x{cols} take "
                         f"{need / 2 ** 30:.1f} GB decoded, over convviz's limit of "
                         f"{limits.FOLDER_MAX_DECODED_BYTES / 2 ** 30:g} GB")
     # one array for the whole run: decoded in place, then the usable images moved to the front
-    X = np.empty((total, 1, size, size), np.float32)
+    X = np.empty((total, channels, rows, cols), np.float32)
     good = np.zeros(total, bool)
     reasons: dict[int, str] = {}
     chunks = [[(i, files[i][0]) for i in range(s, min(s + CHUNK, total))]
@@ -317,11 +353,12 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
     done = 0
     if progress:
         progress(0, total)
-    for ok_pos, images, failed in _decoded(decoder, chunks, size, threads, should_cancel):
+    for ok_pos, images, failed in _decoded(decoder, chunks, (rows, cols), channels, threads,
+                                           should_cancel):
         if should_cancel and should_cancel():
             raise LoadCancelled()
         if ok_pos:
-            X[ok_pos, 0] = np.stack(images)
+            X[ok_pos] = np.stack(images).reshape(len(ok_pos), channels, rows, cols)
             good[ok_pos] = True
         reasons.update(failed)
         done += len(ok_pos) + len(failed)
@@ -343,7 +380,10 @@ def load_folder(root, size: int, value_range=(0.0, 1.0), decoder: Decoder | None
                         f"skipped)")
     for s in range(0, len(keep), 4096):  # keep[j] >= j: each block reads at or after it writes
         block = keep[s:s + 4096]
-        X[s:s + len(block), 0] = to_range(to_ink(X[block, 0]), value_range)
+        if channels == 1:  # the polarity rule is for drawings; colour is taken as it shows
+            X[s:s + len(block)] = to_range(to_ink(X[block]), value_range)
+        else:
+            X[s:s + len(block)] = to_range(X[block], value_range)
     if len(keep) < total:
         X = X[:len(keep)].copy() if len(keep) < total // 2 else X[:len(keep)]
     paths = [shown(files[i][0][cut:]) for i in keep]

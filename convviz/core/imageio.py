@@ -2,7 +2,11 @@
 
 Convention everywhere in convviz: ink is the high end of the value range (1 in the deck, where
 the X is drawn in white on black). A picture with a light background, such as a pen drawing on
-paper, is inverted first, so dark-on-light and light-on-dark pictures both work.
+paper, is inverted first, so dark-on-light and light-on-dark pictures both work. That rule is for
+grayscale drawings: a network taking 3 channels gets the picture's colours as they show (RGB).
+
+Sizes are one side (a square) or (rows, cols): a picture is fitted inside, its aspect kept, and
+padded. A number grid gives one channel, or several separated by blank lines.
 """
 
 from __future__ import annotations
@@ -74,10 +78,21 @@ def check_pixels(path, width: int, height: int) -> None:
                         f"limit of {limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels")
 
 
-def fitted(width: int, height: int, size: int) -> tuple[int, int]:
-    """(width, height) scaled so the longer side is `size`, the aspect kept (at least 1 pixel)."""
-    n = max(width, height)
-    return max(1, round(width * size / n)), max(1, round(height * size / n))
+def rows_cols(size) -> tuple[int, int]:
+    """One side (a square) or (rows, cols) -> (rows, cols)."""
+    if isinstance(size, (tuple, list)):
+        rows, cols = size
+        return int(rows), int(cols)
+    return int(size), int(size)
+
+
+def fitted(width: int, height: int, size) -> tuple[int, int]:
+    """(width, height) scaled to fit inside `size` (one side, or (rows, cols)), the aspect kept:
+    the side that limits is exactly the box's, the other rounded (at least 1 pixel)."""
+    rows, cols = rows_cols(size)
+    if cols * height <= rows * width:  # the width limits
+        return cols, max(1, round(height * cols / width))
+    return max(1, round(width * rows / height)), rows
 
 
 # Reductions made by the decoder or by whole-pixel averaging keep at least this many times the
@@ -148,6 +163,18 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
     made after the decoder's own is larger than 8 fit x 8 fit (OVERSAMPLE), whatever the aspect
     ratio.
     """
+    return _decoded(path, fit, _gray)
+
+
+def decode_rgb(path, fit: int | None = None) -> np.ndarray:
+    """Decode a picture into a float32 (H, W, 3) RGB array, 0..1 a channel, reduced as
+    decode_gray does. A grayscale picture (8- or 16-bit) is repeated into all three channels; a
+    palette picture takes its palette's colours; transparency is laid over white, as in
+    decode_gray."""
+    return _decoded(path, fit, _rgb)
+
+
+def _decoded(path, fit, convert) -> np.ndarray:
     im = open_image(path)
     try:
         with im:
@@ -155,7 +182,7 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
                 width, height = im.size
                 im.draft(im.mode, fitted(width, height, OVERSAMPLE * fit))
             im.load()
-            return _gray(im, fit, path)
+            return convert(im, fit, path)
     except DataError:
         raise
     except FileNotFoundError:
@@ -166,6 +193,28 @@ def decode_gray(path, fit: int | None = None) -> np.ndarray:
         raise DataError(f"{shown(path)}: not enough memory to decode the picture") from None
 
 
+def _transparent(im) -> bool:
+    return im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+
+
+def _over_white(im, fit):
+    """A transparent picture reduced, then laid over white: RGBA."""
+    Image = _pillow()
+    im = _reduced(im if im.mode in ("RGBA", "LA") else im.convert("RGBA"), fit).convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), im)
+
+
+def _rgb(im, fit, path) -> np.ndarray:
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F", "L"):  # gray: the gray path's scaling
+        return np.repeat(_gray(im, fit, path)[..., None], 3, axis=2)
+    if _transparent(im):
+        im = _over_white(im, fit).convert("RGB")
+    else:
+        im = _reduced(im if mode == "RGB" else im.convert("RGB"), fit)
+    return np.asarray(im, dtype=np.float32) / 255.0
+
+
 def _reduced(im, fit):
     """Box-average by a whole factor so the longer side stays at least OVERSAMPLE x `fit`
     (Pillow's reduce): under 2 x OVERSAMPLE x fit after it."""
@@ -174,7 +223,6 @@ def _reduced(im, fit):
 
 
 def _gray(im, fit, path) -> np.ndarray:
-    Image = _pillow()
     mode = im.mode
     if mode.startswith("I;16") or mode == "I":
         if mode != "I":
@@ -189,11 +237,8 @@ def _gray(im, fit, path) -> np.ndarray:
             raise DataError(f"{shown(path)}: the picture holds pixels that are not finite "
                             f"numbers (NaN or infinity)")
         return np.clip(a / (255.0 if a.max() > 1 else 1.0), 0, 1)
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
-        im = _reduced(im if mode in ("RGBA", "LA") else im.convert("RGBA"), fit)
-        im = im.convert("RGBA")
-        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(white, im).convert("L")
+    if _transparent(im):
+        im = _over_white(im, fit).convert("L")
     else:
         im = _reduced(im if mode == "L" else im.convert("L"), fit)  # no copy of what is gray
     return np.asarray(im, dtype=np.float32) / 255.0
@@ -206,25 +251,28 @@ def ink_from_gray(gray: np.ndarray) -> np.ndarray:
     return 1.0 - g if border.mean() > 0.5 else g
 
 
-def fit_square(ink: np.ndarray, size: int) -> np.ndarray:
-    """Resample a (H, W) ink array so its longer side is `size`, the aspect kept, then pad it to
-    a size x size square with background (0), centred: area averaging when shrinking (thin
-    strokes fade instead of vanishing), bilinear when growing. Scaling before padding keeps
-    every array here at most size x size beyond the input (padding a 1 x 20000 picture to a
-    square first took 1.6 GB)."""
-    h, w = ink.shape
-    n = max(h, w)
-    fw, fh = fitted(w, h, size)
+def fit_to(ink: np.ndarray, size) -> np.ndarray:
+    """Resample a (H, W) or (C, H, W) array so it fits inside `size` (one side, or (rows, cols)),
+    the aspect kept, then pad it to the box with background (0), centred: area averaging when
+    shrinking (thin strokes fade instead of vanishing), bilinear when growing; every channel the
+    same way. Scaling before padding keeps every array here at most the box's size beyond the
+    input (padding a 1 x 20000 picture to a square first took 1.6 GB)."""
+    rows, cols = rows_cols(size)
+    a = np.asarray(ink, dtype=np.float32)
+    planes = a if a.ndim == 3 else a[None]
+    h, w = planes.shape[1:]
+    fw, fh = fitted(w, h, (rows, cols))
     if (fh, fw) != (h, w):
         Image = _pillow()
-        method = Image.Resampling.BOX if n > size else Image.Resampling.BILINEAR
-        small = Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32))
-        small = small.resize((fw, fh), method)
-        ink = np.clip(np.asarray(small, dtype=np.float32), 0, 1)
-    out = np.zeros((size, size), dtype=np.float32)
-    top, left = (size - fh) // 2, (size - fw) // 2
-    out[top:top + fh, left:left + fw] = ink
-    return out
+        shrink = fw < w or fh < h
+        method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+        planes = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(p)).resize(
+            (fw, fh), method), dtype=np.float32) for p in planes])
+        planes = np.clip(planes, 0, 1)
+    out = np.zeros((len(planes), rows, cols), dtype=np.float32)
+    top, left = (rows - fh) // 2, (cols - fw) // 2
+    out[:, top:top + fh, left:left + fw] = planes
+    return out if a.ndim == 3 else out[0]
 
 
 def to_range(ink: np.ndarray, value_range) -> np.ndarray:
@@ -232,16 +280,34 @@ def to_range(ink: np.ndarray, value_range) -> np.ndarray:
     return (lo + (hi - lo) * np.asarray(ink, dtype=np.float32)).astype(np.float32)
 
 
-def load_image(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
-    """An image file -> (size, size) float32 in `value_range`, ink high."""
-    return to_range(fit_square(ink_from_gray(decode_gray(path, fit=size)), size), value_range)
+COLOUR_CHANNELS = 3  # a picture loads as 1 channel (grayscale) or this many (RGB)
 
 
-def load_grid_text(path) -> np.ndarray:
-    """A text file of whitespace-separated numbers, one row a line, like the deck's grids.
+def load_image(path, size, value_range=(-1.0, 1.0), channels: int = 1) -> np.ndarray:
+    """An image file -> float32 in `value_range`, fitted into `size` (one side or (rows, cols))
+    and padded with 0 (black) before the mapping. One channel: (rows, cols) grayscale, ink high
+    (a light background inverted). Three: (3, rows, cols) RGB as the picture shows it, each
+    channel mapped the same way (a gray picture repeated in all three)."""
+    rows, cols = rows_cols(size)
+    fit = max(rows, cols)
+    if channels == 1:
+        return to_range(fit_to(ink_from_gray(decode_gray(path, fit=fit)), (rows, cols)),
+                        value_range)
+    if channels == COLOUR_CHANNELS:
+        rgb = decode_rgb(path, fit=fit).transpose(2, 0, 1)
+        return to_range(fit_to(rgb, (rows, cols)), value_range)
+    raise DataError(f"{shown(path)}: a picture loads as 1 channel (grayscale) or 3 (RGB) but the "
+                    f"model takes {channels}; give it a number grid per channel instead")
 
-    Bounded before reading (limits.GRID_MAX_FILE_BYTES, then at most GRID_MAX_SIDE rows and
-    numbers a row, checked line by line); every number finite as float32."""
+
+def _grid_blocks(path) -> list[list[np.ndarray]]:
+    """A text file of whitespace- or comma-separated numbers, one row a line, like the deck's
+    grids -> its blocks of rows (float64), a block ending at a blank line (or a line of
+    separators); comment lines (#) end nothing.
+
+    Bounded before reading (limits.GRID_MAX_FILE_BYTES), then as it is read: at most
+    GRID_MAX_SIDE numbers a row and rows a block, GRID_MAX_GRIDS blocks and GRID_MAX_VALUES
+    numbers in all; every number finite as float32."""
     check_regular_file(path, limits.GRID_MAX_FILE_BYTES, "a number grid")
     name = shown(path)
     try:
@@ -255,19 +321,31 @@ def load_grid_text(path) -> np.ndarray:
                         f"{_mb(limits.GRID_MAX_FILE_BYTES)} for a number grid")
     side = limits.GRID_MAX_SIDE
     top = float(np.finfo(np.float32).max)
-    rows: list[np.ndarray] = []
+    blocks: list[list[np.ndarray]] = []
+    current: list[np.ndarray] = []
+    values = 0
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
-        if not line or line.startswith("#"):
+        if line.startswith("#"):
             continue
         words = line.replace(",", " ").split()
-        if not words:  # separators only: a blank line
+        if not words:  # blank, or separators only: the end of a grid
+            current = []
             continue
         if len(words) > side:
             raise DataError(f"{name}: line {n} holds {len(words)} numbers, over convviz's limit "
                             f"of {side} a row")
-        if len(rows) == side:
+        if not current:
+            if len(blocks) == limits.GRID_MAX_GRIDS:
+                raise DataError(f"{name}: more than {limits.GRID_MAX_GRIDS} grids separated by "
+                                f"blank lines (convviz's limit)")
+            blocks.append(current)
+        if len(current) == side:
             raise DataError(f"{name}: more than {side} rows of numbers (convviz's limit)")
+        values += len(words)
+        if values > limits.GRID_MAX_VALUES:
+            raise DataError(f"{name}: more than {limits.GRID_MAX_VALUES:,} numbers (convviz's "
+                            f"limit for a number grid)")
         try:
             row = np.array([float(v) for v in words], dtype=np.float64)
         except ValueError:
@@ -275,24 +353,87 @@ def load_grid_text(path) -> np.ndarray:
         if not (np.abs(row) <= top).all():  # NaN, infinity, or infinite once made float32
             raise DataError(f"{name}: line {n} holds a value that is not finite (or too large "
                             f"for 32-bit floats)")
-        rows.append(row)
-    if not rows:
+        current.append(row)
+    if not blocks:
         raise DataError(f"{name}: no numbers in the file")
+    return blocks
+
+
+def _one_grid(name: str, rows: list[np.ndarray], which: str = "") -> np.ndarray:
     widths = {len(r) for r in rows}
     if len(widths) != 1:
         lengths = ", ".join(map(str, sorted(widths)))
-        raise DataError(f"{name}: rows have different lengths ({lengths})")
+        raise DataError(f"{name}: {which}rows have different lengths ({lengths})")
     return np.array(rows, dtype=np.float32)
 
 
-def load_input(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
-    """An image file or a number grid, checked against the model's input size."""
+def load_grid_text(path) -> np.ndarray:
+    """One (H, W) float32 grid: every row of the file, blank lines ignored (the deck writes a
+    grid with blank lines in it)."""
+    return _joined(path, _grid_blocks(path))
+
+
+def _joined(path, blocks: list[list[np.ndarray]]) -> np.ndarray:
+    rows = [r for b in blocks for r in b]
+    if len(rows) > limits.GRID_MAX_SIDE:
+        raise DataError(f"{shown(path)}: more than {limits.GRID_MAX_SIDE} rows of numbers "
+                        f"(convviz's limit)")
+    return _one_grid(shown(path), rows)
+
+
+def load_grids_text(path) -> np.ndarray:
+    """(C, H, W) float32: C grids of the same shape separated by blank lines, one a channel (in
+    the network's channel order: red, green, blue for a colour network)."""
+    name = shown(path)
+    blocks = _grid_blocks(path)
+    grids = [_one_grid(name, b, f"grid {i + 1}: " if len(blocks) > 1 else "")
+             for i, b in enumerate(blocks)]
+    for i, g in enumerate(grids[1:], 2):
+        if g.shape != grids[0].shape:
+            raise DataError(f"{name}: grid {i} is {g.shape[0]}x{g.shape[1]} but grid 1 is "
+                            f"{grids[0].shape[0]}x{grids[0].shape[1]}; every channel's grid "
+                            f"must be the same size")
+    return np.stack(grids)
+
+
+def _channels_word(n: int) -> str:
+    return f"{n} channel{'s' if n != 1 else ''}"
+
+
+def load_grid_input(path, rows: int, cols: int, channels: int) -> np.ndarray:
+    """A number grid for a network taking (channels, rows, cols): (rows, cols) for one channel,
+    where blank lines inside the grid are ignored as the deck writes them, else (channels, rows,
+    cols) from that many grids separated by blank lines."""
+    name = shown(path)
+    if channels == 1:
+        blocks = _grid_blocks(path)
+        shapes = {(len(b), len(r)) for b in blocks for r in b}
+        joined = _joined(path, blocks)
+        if joined.shape != (rows, cols) and len(blocks) > 1 and len(shapes) == 1:
+            (h, w), = shapes  # several grids of one size: meant as channels
+            raise DataError(f"{name}: {len(blocks)} grids of {h}x{w} separated by blank lines "
+                            f"(one a channel) but the model takes one {rows}x{cols} grid "
+                            f"(1 channel)")
+        grid = joined[None]
+    else:
+        grid = load_grids_text(path)
+        if len(grid) != channels:
+            raise DataError(f"{name}: {len(grid)} grid{'s' if len(grid) != 1 else ''} but the "
+                            f"model takes {_channels_word(channels)}: give one grid a channel, "
+                            f"in channel order, separated by blank lines")
+    if grid.shape[1:] != (rows, cols):
+        raise DataError(f"{name}: the grid is {grid.shape[1]}x{grid.shape[2]} but the model "
+                        f"takes {rows}x{cols}")
+    return grid[0] if channels == 1 else grid
+
+
+def load_input(path, size, value_range=(-1.0, 1.0), channels: int = 1) -> np.ndarray:
+    """An image file or a number grid, checked against the model's input: `size` one side (a
+    square) or (rows, cols). (rows, cols) for one channel, else (channels, rows, cols)."""
+    rows, cols = rows_cols(size)
     if is_image_path(path):
-        return load_image(path, size, value_range)
-    grid = load_grid_text(path)
-    if grid.shape != (size, size):
-        raise DataError(f"{shown(path)}: the grid is {grid.shape[0]}x{grid.shape[1]} but the "
-                        f"model takes {size}x{size}")
+        return load_image(path, (rows, cols), value_range, channels)
+    grid = load_grid_input(path, rows, cols, channels)
     lo, hi = value_range
     if grid.min() < lo - 1e-6 or grid.max() > hi + 1e-6:
         raise DataError(f"{shown(path)}: values must lie in {lo:g}..{hi:g}, found {grid.min():g}.."
@@ -301,7 +442,12 @@ def load_input(path, size: int, value_range=(-1.0, 1.0)) -> np.ndarray:
 
 
 def save_png(path, ink: np.ndarray) -> None:
-    """Write 0..1 ink as an 8-bit grayscale PNG, white ink on black like the deck."""
+    """Write 0..1 values as an 8-bit PNG: (H, W) grayscale, white ink on black like the deck, or
+    (3, H, W) RGB."""
     from PIL import Image
 
-    Image.fromarray(np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8), mode="L").save(path)
+    a = np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8)
+    if a.ndim == 3:
+        Image.fromarray(np.ascontiguousarray(a.transpose(1, 2, 0)), mode="RGB").save(path)
+    else:
+        Image.fromarray(a, mode="L").save(path)

@@ -22,6 +22,10 @@ IMAGE_MAX_FILE_BYTES = 256 * 1024 * 1024
 # A number grid (trace's text INPUT): file size, and rows or numbers a row.
 GRID_MAX_FILE_BYTES = 16 * 1024 * 1024
 GRID_MAX_SIDE = 1024
+# A network taking several channels reads one grid a channel, separated by blank lines: at most
+# this many grids, and this many numbers in all (16 MB as float32; a 1024x1024x3 input fits).
+GRID_MAX_GRIDS = 64
+GRID_MAX_VALUES = 4_000_000
 
 # --- labelled folders -----------------------------------------------------------------------
 
@@ -60,6 +64,10 @@ WEIGHT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit
 SHAPES_SIZE_RANGE = (5, 512)  # `shapes --size`: a 512x512 drawing is far above any network here
 SHAPES_PER_CLASS_MAX = 100_000  # `shapes --per-class`: 600,000 files
+# `sounds --rows/--cols`, and any spectrogram made (sounds_data.spectrogram): frequency bands and
+# moments. A column's FFT is at most 2 x 512 samples, the whole picture under 1 MB.
+SOUNDS_SIZE_RANGE = (4, 512)
+SOUNDS_PER_CLASS_MAX = 100_000  # `sounds --per-class`: 400,000 files
 EPOCHS_MAX = 100_000
 BATCH_SIZE_MAX = 65_536
 VAL_SPLIT_MAX = 0.99  # the share of images held back: some must be left to train on

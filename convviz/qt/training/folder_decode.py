@@ -1,7 +1,8 @@
 """A QImage decoder for labelled folders: the same contract and result as
-convviz.core.folders.pillow_decode, (path, size) -> (size, size) float32 ink 0..1, raising
-DataError on an unreadable file. Like imageio.load_image it lays transparency over white, turns a
-light background dark (ink high), keeps the aspect ratio and pads to a square with background.
+convviz.core.folders.pillow_decode, (path, (rows, cols)) -> (rows, cols) float32 ink 0..1, or
+(path, (rows, cols), 3) -> (3, rows, cols) RGB 0..1, raising DataError on an unreadable file.
+Like imageio.load_image it lays transparency over white, turns a light background dark (ink
+high; grayscale only), keeps the aspect ratio and pads to the input's box with background.
 
 QImage decodes small PNGs about 2.5x faster than Pillow, and PySide6 releases the GIL while it
 decodes and scales, so two loader threads really run side by side on large pictures (512x512:
@@ -22,12 +23,14 @@ from ...core import limits
 from ...core.errors import ConvvizError, DataError
 from ...core.folders import LabelledImages, list_folder, load_folder, pillow_decode
 from ...core.imageio import (
+    COLOUR_CHANNELS,
     FORMAT_NAMES,
     OVERSAMPLE,
     check_pixels,
     check_regular_file,
     fitted,
     ink_from_gray,
+    rows_cols,
 )
 from ..background import BackgroundJobs, Job, one_line
 
@@ -67,9 +70,10 @@ def _reader(path: str) -> tuple[QImageReader, QBuffer | None]:
     return QImageReader(path), None
 
 
-def read_image(path: str, size: int) -> QImage:
+def read_image(path: str, fit: int) -> QImage:
     """Decode only the listed formats, recognised by content; the size checked from the header;
-    a JPEG decoded straight at the size needed (its decoder's own 1/2..1/8 scaling)."""
+    a JPEG decoded straight at the size needed (its decoder's own 1/2..1/8 scaling). `fit`: the
+    longer side of the box the picture goes into."""
     reader, _buffer = _reader(path)  # _buffer: kept alive while the reader reads
     # Qt takes the handler the suffix names only if that handler accepts the content (each checks
     # its format's signature), else the one whose signature matches: format(), asked before
@@ -82,52 +86,86 @@ def read_image(path: str, size: int) -> QImage:
     dims = reader.size()
     if dims.isValid():
         check_pixels(path, dims.width(), dims.height())
-        big = OVERSAMPLE * size  # as imageio: the last averaging step is ours, from 4x
+        big = OVERSAMPLE * fit  # as imageio: the last averaging step is ours, from 4x
         if max(dims.width(), dims.height()) > big and reader.supportsOption(_SCALED):
             reader.setScaledSize(QSize(*fitted(dims.width(), dims.height(), big)))
     return reader.read()  # null when Qt cannot decode it
 
 
-def qimage_decode(path: str, size: int) -> np.ndarray:
-    img = read_image(path, size)
+def qimage_decode(path: str, size, channels: int = 1) -> np.ndarray:
+    rows, cols = rows_cols(size)
+    img = read_image(path, max(rows, cols))
     if img.isNull():
         # a listed format Qt cannot decode (a damaged file, a TIFF flavour, a picture over Qt's
         # allocation limit): Pillow's answer, so the app takes what the CLI takes, or says why not
-        return pillow_decode(path, size)
-    gray = _gray_fitted(img, size)  # (h, w), the longer side == size
+        return pillow_decode(path, (rows, cols), channels)
+    if channels == COLOUR_CHANNELS:
+        return _padded(_rgb_fitted(img, rows, cols), rows, cols)
+    gray = _gray_fitted(img, rows, cols)  # (h, w), fitted inside rows x cols
     h, w = gray.shape
-    if h == w == size:
+    if (h, w) == (rows, cols):
         return gray  # the loader applies the polarity rule to all images at once: cheaper
-    ink = ink_from_gray(gray)
-    out = np.zeros((size, size), np.float32)  # pad with background, centred like fit_square
-    top, left = (size - h) // 2, (size - w) // 2
-    out[top:top + h, left:left + w] = ink
+    return _padded(ink_from_gray(gray)[None], rows, cols)[0]
+
+
+def _padded(planes: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """(C, h, w) -> (C, rows, cols), centred on background (0), like imageio.fit_to."""
+    c, h, w = planes.shape
+    if (h, w) == (rows, cols):
+        return planes
+    out = np.zeros((c, rows, cols), np.float32)
+    top, left = (rows - h) // 2, (cols - w) // 2
+    out[:, top:top + h, left:left + w] = planes
     return out
 
 
-def _gray_fitted(img: QImage, size: int) -> np.ndarray:
-    """0..1 gray, scaled so the longer side is `size` (area averaging when shrinking)."""
+def _scaled(img: QImage, fmt, rows: int, cols: int) -> QImage:
+    small = img.convertToFormat(fmt).scaled(*fitted(img.width(), img.height(), (rows, cols)),
+                                            Qt.AspectRatioMode.IgnoreAspectRatio, _SMOOTH)
+    return small if small.format() == fmt else small.convertToFormat(fmt)
+
+
+def _rgb_fitted(img: QImage, rows: int, cols: int) -> np.ndarray:
+    """(3, h, w) 0..1 RGB fitted inside rows x cols; transparency laid over white."""
+    if img.hasAlphaChannel():
+        small = _scaled(img, _F.Format_ARGB32_Premultiplied, rows, cols)
+        px = _rows(small, 4, np.uint8).reshape(small.height(), small.width(), 4)
+        px = px.astype(np.float32)
+        bgr = px[..., :3] + (255.0 - px[..., 3:])  # premultiplied over white
+        rgb = bgr[..., ::-1]  # little-endian BGRA
+    else:
+        small = _scaled(img, _F.Format_RGB888, rows, cols)
+        rgb = _rows(small, 3, np.uint8).reshape(small.height(), small.width(), 3)
+    return np.clip(np.divide(np.asarray(rgb, np.float32), np.float32(255)).transpose(2, 0, 1),
+                   0.0, 1.0)
+
+
+def _gray_fitted(img: QImage, rows: int, cols: int) -> np.ndarray:
+    """0..1 gray, fitted inside rows x cols (area averaging when shrinking)."""
     fmt = img.format()
     if img.hasAlphaChannel():
         # premultiplied: scaling averages colour and coverage together, and compositing over
         # white is then just rgb + (1 - alpha)
-        small = img.convertToFormat(_F.Format_ARGB32_Premultiplied).scaled(
-            size, size, _FIT, _SMOOTH)
+        small = _scaled(img, _F.Format_ARGB32_Premultiplied, rows, cols)
         px = _rows(small, 4, np.uint8).reshape(small.height(), small.width(), 4)
         px = px.astype(np.float32)
         b, g, r, a = px[..., 0], px[..., 1], px[..., 2], px[..., 3]  # little-endian BGRA
         return np.clip((0.299 * r + 0.587 * g + 0.114 * b + (255.0 - a)) / 255.0, 0.0, 1.0)
     if fmt in (_F.Format_Grayscale16, _F.Format_RGBX64, _F.Format_RGBA64):
-        small = img.convertToFormat(_F.Format_Grayscale16).scaled(size, size, _FIT, _SMOOTH)
-        if small.format() != _F.Format_Grayscale16:
-            small = small.convertToFormat(_F.Format_Grayscale16)
+        small = _scaled(img, _F.Format_Grayscale16, rows, cols)
         return _rows(small, 2, np.uint16).astype(np.float32) / 65535.0
-    if fmt == _F.Format_Grayscale8 and img.width() == img.height() == size:
+    if fmt != _F.Format_Grayscale8:
+        # colour: Pillow's luma, in its integer arithmetic (ITU-R 601, rounded). Qt's own gray
+        # (11r + 16g + 5b) / 32 made a red picture 0.03 lighter than the CLI saw it
+        small = _scaled(img, _F.Format_RGB888, rows, cols)
+        px = _rows(small, 3, np.uint8).reshape(small.height(), small.width(), 3)
+        px = px.astype(np.uint32)
+        luma = (px[..., 0] * 19595 + px[..., 1] * 38470 + px[..., 2] * 7471 + 0x8000) >> 16
+        return np.divide(luma.astype(np.float32), np.float32(255), dtype=np.float32)
+    if (img.height(), img.width()) == (rows, cols):
         small = img  # already what the model takes (typical of prepared data sets): no copies
     else:
-        small = img.convertToFormat(_F.Format_Grayscale8).scaled(size, size, _FIT, _SMOOTH)
-    if small.format() != _F.Format_Grayscale8:
-        small = small.convertToFormat(_F.Format_Grayscale8)
+        small = _scaled(img, _F.Format_Grayscale8, rows, cols)
     # divided, as Pillow's path does, not multiplied by 1/255 (one ulp apart on some values):
     # the app and `convviz train` then read a folder into the very same numbers
     return np.divide(_rows(small, 1, np.uint8), np.float32(255), dtype=np.float32)
@@ -174,18 +212,19 @@ class FolderLoader(QObject):
         self.jobs = BackgroundJobs(self)
         self.jobs.progress.connect(self.progress)
 
-    def start(self, root, size: int, value_range) -> None:
-        self.jobs.submit("folder", lambda job: self.load(job, root, size, value_range),
+    def start(self, root, size, value_range, channels: int = 1) -> None:
+        """`size`: one side or (rows, cols); `channels`: 1 loads grayscale, 3 colour."""
+        self.jobs.submit("folder", lambda job: self.load(job, root, size, value_range, channels),
                          self.loaded.emit, self.failed.emit, cancelled=self.cancelled.emit)
 
-    def load(self, job: Job, root, size: int, value_range) -> LabelledImages:
+    def load(self, job: Job, root, size, value_range, channels: int = 1) -> LabelledImages:
         """The job itself, on its thread."""
         try:
             listing = list_folder(root, should_cancel=job.cancelled)
             threads = self.threads or decode_threads([path for path, _ in listing.files])
             return load_folder(root, size, value_range, decoder=qimage_decode, threads=threads,
                                progress=job.progress, should_cancel=job.cancelled,
-                               listing=listing)
+                               listing=listing, channels=channels)
         except ConvvizError:
             raise
         except Exception as e:  # say it in one line, never crash the dialog
