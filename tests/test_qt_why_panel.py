@@ -111,6 +111,7 @@ def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
     panel.fool.fool_status.setText("")
     panel.fool._player.timeout.connect(lambda: shown.append(panel.fool.fool_status.text()))
     panel.fool.fool_button.click()
+    panel.fool.wait_for_job()  # the steps, worked out off the window's thread
     qtbot.waitUntil(lambda: not panel.fool.fool_playing, timeout=20000)
     r = panel.fool.fool_result
     assert r.fooled and len(shown) >= 2  # the steps were shown one by one
@@ -312,3 +313,37 @@ def test_what_if_waits_while_training_owns_the_network(live):
     session.unlock()
     panel.whatif.off_button.click()
     assert session.model.edits == ["conv1 map 1 switched off"]
+
+
+def test_fool_it_works_out_its_steps_off_the_window_thread_newest_press_wins(live, qtbot,
+                                                                             monkeypatch):
+    import threading
+
+    import convviz.core.fool as core_fool
+
+    session, panel = live
+    draw_x(session)
+    real, seen = core_fool.fool, []
+
+    def recording(model, image, target, **kw):
+        seen.append((threading.current_thread() is threading.main_thread(), target,
+                     model is session.model))
+        return real(model, image, target, **kw)
+
+    monkeypatch.setattr(core_fool, "fool", recording)
+    results = []
+    monkeypatch.setattr(panel.fool, "_steps_ready", results.append)
+    panel.fool.fool_box.setCurrentText("O")
+    panel.fool.fool_button.click()
+    first = session.jobs.running("fool")
+    panel.fool.fool_box.setCurrentText("square")
+    panel.fool.fool_button.click()  # a newer press: the older run is cancelled and dropped
+    assert first and first[0].cancelled()
+    panel.fool.wait_for_job()
+    assert [t for _, t, _ in seen][-1] == "square"
+    assert all(not on_main and not live_model for on_main, _, live_model in seen)
+    assert [r.target_name for r in results] == ["square"]
+    panel.fool.fool_button.click()
+    session.jobs.cancel("fool")  # the window's Stop
+    panel.fool.wait_for_job()
+    assert len(results) == 1
