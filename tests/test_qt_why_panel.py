@@ -139,7 +139,7 @@ def test_votes_panel_says_when_it_is_unsure(qtbot):
     trace.votes[2] = 0.5  # six nearly equal votes: no clear answer
     panel.show_trace(trace)
     assert panel.unsure and panel.verdict.text().startswith("Not sure: maybe  square")
-    assert "default threshold" in panel.verdict.toolTip()
+    assert "held-out drawings" in panel.verdict.toolTip()  # the bundled calibration
     # with a calibration from training, its thresholds and its reasons
     session.model.calibration = Calibration(0.9, 30.0, (0.0, 1.0), 120)
     trace.votes[2] = 20.0

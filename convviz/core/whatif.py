@@ -102,7 +102,7 @@ class Edits:
         shapes = self.model.spec.shapes()
         feeding = shapes[-2]  # what the votes read
         if feeding.kind == "flatten":
-            c, h, w = shapes[-3].shape
+            _, h, w = shapes[-3].shape
             self.switch_off_shown(shapes[-3].name, j // (h * w))
         else:
             self.switch_off_shown(feeding.name, j)

@@ -1,7 +1,10 @@
 """Draw a feature by hand, as the deck's were: one kernel of a convolution layer as a grid of
 cells. Left button paints +value, right button -value (drag to paint several); the value is
 typed in the box beside it, so typing an exact number is "set the value, click the cell".
-Apply puts the kernel into the live network as one what-if edit (core/whatif.py).
+Apply puts the kernel into the live network as one what-if edit (core/whatif.py); Clear
+empties the grid to draw a feature from scratch. `KernelEditorDialog` is the same editor in a
+window of its own with large cells (a click on a kernel in the Kernels panel opens it), big
+enough to paint in front of a class.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -97,10 +102,12 @@ class KernelEditor(QWidget):
         self.value_box.setToolTip("What a click paints: +value (left) or -value (right)")
         self.grid = KernelPaint()
         self.apply_button = QPushButton("Apply feature")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("All cells 0: draw the feature from scratch")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box,
-                  self.value_box, self.grid, self.apply_button):
+                  self.value_box, self.grid, self.clear_button, self.apply_button):
             row.addWidget(w)
         row.addStretch(1)
         self.layer_box.currentIndexChanged.connect(self._load)
@@ -108,6 +115,16 @@ class KernelEditor(QWidget):
         self.channel_box.valueChanged.connect(self._load)
         self.value_box.valueChanged.connect(lambda v: setattr(self.grid, "paint_value", v))
         self.apply_button.clicked.connect(self._apply)
+        self.clear_button.clicked.connect(lambda: self.grid.set_values(
+            np.zeros_like(self.grid.values)))
+
+    def choose(self, layer: str, feature: int, channel: int = 0) -> None:
+        """Show feature `feature` (0-based) of `layer`, as it reads input map `channel`."""
+        self.layer_box.setCurrentText(layer)
+        self._load()
+        self.feature_box.setValue(feature + 1)
+        self.channel_box.setValue(channel + 1)
+        self._load()
 
     def set_network(self, spec, snapshot) -> None:
         """The convolutions of `spec`, their kernels read from `snapshot` (a CPU copy)."""
@@ -148,3 +165,21 @@ class KernelEditor(QWidget):
         kernel = np.array(w[f], dtype=np.float64)  # (C, k, k): the other input maps kept
         kernel[self.channel_box.value() - 1] = self.grid.values
         self.apply_kernel.emit(self.layer_box.currentText(), f, kernel)
+
+
+class KernelEditorDialog(QDialog):
+    """The editor in a window of its own, its cells large (see the module's docstring)."""
+
+    CELLS_PX = 300  # the grid's side: cells a class can see from the back of the room
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("What if: edit a feature")
+        self.editor = KernelEditor()
+        self.editor.grid.setMinimumSize(self.CELLS_PX, self.CELLS_PX)
+        self.status = QLabel("Left button paints +value, right button -value; Apply puts the "
+                             "feature into the network (Undo in Where it looked).")
+        self.status.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.editor)
+        lay.addWidget(self.status)

@@ -4,9 +4,9 @@ The steps (at most DEFAULT_MAX_STEPS forward and backward passes, tens of millis
 bundled networks, far more on a large one) run as a job of the session's BackgroundJobs
 (background.py), on a copy of the network: a newer press cancels the older run between steps and
 drops it (newest wins), and the window's Stop cancels it too. They then play back one every
-STEP_MS so a person can watch them; at the end the fooled drawing goes onto the canvas as one undo step, so Undo (here or
-the canvas's own) brings the original back. Left: the original; right: the drawing as it changes,
-the changed pixels tinted.
+STEP_MS so a person can watch them; at the end the fooled drawing goes onto the canvas as one
+undo step, so Undo (here or the canvas's own) brings the original back. Left: the original;
+right: the drawing as it changes, the changed pixels tinted.
 """
 
 from __future__ import annotations
