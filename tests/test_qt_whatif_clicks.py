@@ -96,3 +96,22 @@ def test_a_refused_click_edit_is_said_in_the_status_bar(make_window):
     window.panels["why"].whatif.switch_off_shown("pool2", 0)
     assert s.model.edits == []
     assert window.statusBar().currentMessage() == "Cannot edit: training is running: stop it first"
+
+
+def test_a_ghost_is_drawn_as_an_outline_where_the_old_vote_ended(qtbot):
+    from convviz.qt.widgets.bar_chart import BarChart, Bars
+
+    chart = BarChart()
+    qtbot.addWidget(chart)
+    chart.resize(400, 60)
+
+    def picture(ghosts):
+        chart.show_bars(Bars(labels=["a"], values=np.array([0.2], np.float32),
+                             colours=["#888888"], span=(0.0, 1.0), ghosts=ghosts))
+        return chart.grab().toImage()
+
+    plain, ghost = picture(None), picture(np.array([0.8], np.float32))
+    differs = [x for x in range(400) if plain.pixel(x, 30) != ghost.pixel(x, 30)]
+    # the outline's far end crosses the row's middle line where 0.8 of the span ends (its near
+    # end lies under the zero line), well past the bar itself (0.2)
+    assert differs and min(differs) > 0.6 * 400
