@@ -115,3 +115,26 @@ def test_a_ghost_is_drawn_as_an_outline_where_the_old_vote_ended(qtbot):
     # the outline's far end crosses the row's middle line where 0.8 of the span ends (its near
     # end lies under the zero line), well past the bar itself (0.2)
     assert differs and min(differs) > 0.6 * 400
+
+
+def test_a_bars_text_is_written_after_its_ghost(qtbot):
+    from PySide6.QtGui import QColor
+
+    from convviz.qt import theme
+    from convviz.qt.widgets.bar_chart import BarChart, Bars
+
+    chart = BarChart()
+    qtbot.addWidget(chart)
+    chart.resize(400, 60)
+    chart.show_bars(Bars(labels=["a"], values=np.array([0.2], np.float32),
+                         colours=["#888888"], texts=["+0.20 (-0.60)"], text_colours=["#ff0000"],
+                         span=(0.0, 1.0), ghosts=np.array([0.8], np.float32)))
+    image = chart.grab().toImage()
+    outline, red = QColor(theme.TEXT).rgb(), []
+    ghost = [x for x in range(400) for y in range(60) if image.pixel(x, y) == outline]
+    for x in range(400):
+        for y in range(60):
+            c = image.pixelColor(x, y)
+            if c.red() > 150 and c.green() < 80:
+                red.append(x)
+    assert ghost and red and min(red) > max(ghost)

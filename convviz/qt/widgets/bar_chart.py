@@ -174,6 +174,7 @@ class BarChart(QWidget):
                 p.setPen(QPen(QColor(theme.TEXT), 1, Qt.DashLine))
                 p.setBrush(Qt.NoBrush)
                 p.drawRect(QRectF(min(zero, g), mid - bar_h / 2, abs(g - zero), bar_h))
+                x1 = max(x1, g)  # the text goes after the outline too
             if words and texts and texts[i]:
                 p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
                 p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
