@@ -249,9 +249,10 @@ class VotesPanel(QWidget):
         ghosts = None if self.ghost_values is None else self.ghost_values[rows]
         n = len(values)
         if self.edited:
-            note = "; ".join(t for t in (f"Edited network ({self.edited}): dashed = before the "
-                                         "edit" if ghosts is not None else
-                                         f"Edited network ({self.edited})", note) if t)
+            # what the outline means first: a narrow dock cuts the end of the line
+            said = ("Edited network, dashed = before the edit: " if ghosts is not None
+                    else "Edited network: ")
+            note = "; ".join(t for t in (said + self.edited, note) if t)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
         else:
