@@ -138,3 +138,19 @@ def test_a_bars_text_is_written_after_its_ghost(qtbot):
             if c.red() > 150 and c.green() < 80:
                 red.append(x)
     assert ghost and red and min(red) > max(ghost)
+
+
+def test_raise_lower_mode_adds_the_value_once_per_click(qtbot):
+    from convviz.qt.widgets.kernel_editor import NUDGE, KernelEditor
+
+    ed = KernelEditor()
+    qtbot.addWidget(ed)
+    ed.grid.set_values(np.full((3, 3), 0.25))
+    ed.grid.resize(90, 90)
+    ed.mode_box.setCurrentIndex(ed.mode_box.findData(NUDGE))
+    ed.value_box.setValue(0.5)
+    for _ in range(2):
+        qtbot.mouseClick(ed.grid, Qt.LeftButton, pos=QPoint(15, 15))  # top-left: +0.5 twice
+    qtbot.mouseClick(ed.grid, Qt.RightButton, pos=QPoint(75, 75))  # bottom-right: -0.5
+    assert ed.grid.values[0, 0] == 1.25 and ed.grid.values[2, 2] == -0.25
+    assert ed.grid.values[1, 1] == 0.25

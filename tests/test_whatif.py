@@ -114,3 +114,9 @@ def test_unedited_votes_come_from_the_network_before_the_first_edit(shapes):
     np.testing.assert_allclose(e.unedited_votes(image), before, rtol=1e-5, atol=1e-6)
     e.reset()
     assert e.unedited_votes(image) is None
+
+
+def test_an_input_of_the_votes_read_from_a_flattened_map_switches_off_that_map():
+    xo = preset_model("xo")  # the votes read pool1 (3 maps of 4x4) flattened
+    Edits(xo).switch_off_vote_input(2 * 16 + 5)  # a cell of the third map
+    assert xo.edits == ["conv1 map 3 switched off"]
