@@ -347,3 +347,18 @@ def test_fool_it_works_out_its_steps_off_the_window_thread_newest_press_wins(liv
     session.jobs.cancel("fool")  # the window's Stop
     panel.fool.wait_for_job()
     assert len(results) == 1
+
+
+def test_covering_up_waits_while_the_panel_is_off_screen(live, qtbot):
+    session, panel = live
+    pick(panel, "occlusion")
+    panel.hide()  # another tab in front, or the window closed
+    submitted = []
+    real = session.jobs.submit
+    session.jobs.submit = lambda kind, *a, **k: (submitted.append(kind), real(kind, *a, **k))[1]
+    draw_x(session)
+    qtbot.wait(400)
+    assert submitted == [] and panel.explanation is None
+    panel.show()  # in front again: it runs for the drawing it has
+    qtbot.waitUntil(lambda: panel.explanation is not None, timeout=10000)
+    assert submitted == ["occlusion"]
