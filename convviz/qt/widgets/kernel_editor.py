@@ -127,12 +127,24 @@ class KernelEditor(QWidget):
         self.apply_button = QPushButton("Apply feature")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("All cells 0: draw the feature from scratch")
+        # the choosers on two lines left of the grid: on one line the tab outgrew a half-width
+        # dock at 1600 pixels and scrolled sideways
+        which, how = QHBoxLayout(), QHBoxLayout()
+        for line, widgets in ((which, (QLabel("Draw a feature"), self.layer_box,
+                                       self.feature_box, self.channel_box)),
+                              (how, (self.mode_box, self.value_box, self.clear_button,
+                                     self.apply_button))):
+            for w in widgets:
+                line.addWidget(w)
+            line.addStretch(1)
+        lines = QVBoxLayout()
+        lines.addLayout(which)
+        lines.addLayout(how)
+        lines.addStretch(1)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box,
-                  self.mode_box, self.value_box, self.grid, self.clear_button,
-                  self.apply_button):
-            row.addWidget(w)
+        row.addLayout(lines)
+        row.addWidget(self.grid)
         row.addStretch(1)
         self.layer_box.currentIndexChanged.connect(self._load)
         self.feature_box.valueChanged.connect(self._load)
