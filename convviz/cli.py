@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
+    b.add_argument("--calibrate-only", action="store_true",
+                   help="keep the shipped weights; only add the 'unsure' calibration")
     return p
 
 
@@ -293,6 +295,12 @@ def cmd_bundle(args) -> int:
     if unknown:
         raise ConvvizError(f"no bundle recipe for {unknown[0]!r} "
                            f"(choose from {', '.join(RECIPES)})")
+    if args.calibrate_only:
+        from .core.bundled import calibrate_bundle
+
+        for n in names:
+            calibrate_bundle(n, args.out or resources_dir())
+        return 0
     make_all(args.out or resources_dir(), names)
     return 0
 

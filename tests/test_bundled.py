@@ -74,3 +74,20 @@ def test_a_stale_or_damaged_bundled_file_is_ignored(tmp_path, monkeypatch):
     assert all(np.array_equal(v, fresh[k]) for k, v in model.snapshot().items())
     (tmp_path / "xo.safetensors").write_bytes(b"\x00" * 40)
     assert preset_model("xo").spec == preset("xo")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_bundled_files_carry_the_unsure_calibration(name):
+    model, _ = load_model(bundled_path(name))
+    assert model.calibration is not None and model.calibration.held_out > 0
+
+
+def test_calibrating_a_bundle_keeps_its_weights_and_summary(tmp_path):
+    cal = bundled.calibrate_bundle("xo", tmp_path, log=lambda _: None)
+    old, old_info = load_model(bundled_path("xo"))
+    new, new_info = load_model(tmp_path / "xo.safetensors")
+    assert new_info["summary"] == old_info["summary"]
+    assert all(np.array_equal(old.snapshot()[k], v) for k, v in new.snapshot().items())
+    # the training's own validation split: 10% of RECIPES["xo"]'s drawings
+    assert new.calibration.to_dict() == cal.to_dict()
+    assert cal.held_out == round(0.1 * RECIPES["xo"].per_class * len(preset("xo").classes))

@@ -111,6 +111,7 @@ def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
     panel.fool.fool_status.setText("")
     panel.fool._player.timeout.connect(lambda: shown.append(panel.fool.fool_status.text()))
     panel.fool.fool_button.click()
+    panel.fool.wait_for_job()  # the steps, worked out off the window's thread
     qtbot.waitUntil(lambda: not panel.fool.fool_playing, timeout=20000)
     r = panel.fool.fool_result
     assert r.fooled and len(shown) >= 2  # the steps were shown one by one
@@ -138,7 +139,7 @@ def test_votes_panel_says_when_it_is_unsure(qtbot):
     trace.votes[2] = 0.5  # six nearly equal votes: no clear answer
     panel.show_trace(trace)
     assert panel.unsure and panel.verdict.text().startswith("Not sure: maybe  square")
-    assert "default threshold" in panel.verdict.toolTip()
+    assert "held-out drawings" in panel.verdict.toolTip()  # the bundled calibration
     # with a calibration from training, its thresholds and its reasons
     session.model.calibration = Calibration(0.9, 30.0, (0.0, 1.0), 120)
     trace.votes[2] = 20.0
@@ -312,3 +313,52 @@ def test_what_if_waits_while_training_owns_the_network(live):
     session.unlock()
     panel.whatif.off_button.click()
     assert session.model.edits == ["conv1 map 1 switched off"]
+
+
+def test_fool_it_works_out_its_steps_off_the_window_thread_newest_press_wins(live, qtbot,
+                                                                             monkeypatch):
+    import threading
+
+    import convviz.core.fool as core_fool
+
+    session, panel = live
+    draw_x(session)
+    real, seen = core_fool.fool, []
+
+    def recording(model, image, target, **kw):
+        seen.append((threading.current_thread() is threading.main_thread(), target,
+                     model is session.model))
+        return real(model, image, target, **kw)
+
+    monkeypatch.setattr(core_fool, "fool", recording)
+    results = []
+    monkeypatch.setattr(panel.fool, "_steps_ready", results.append)
+    panel.fool.fool_box.setCurrentText("O")
+    panel.fool.fool_button.click()
+    first = session.jobs.running("fool")
+    panel.fool.fool_box.setCurrentText("square")
+    panel.fool.fool_button.click()  # a newer press: the older run is cancelled and dropped
+    assert first and first[0].cancelled()
+    panel.fool.wait_for_job()
+    assert [t for _, t, _ in seen][-1] == "square"
+    assert all(not on_main and not live_model for on_main, _, live_model in seen)
+    assert [r.target_name for r in results] == ["square"]
+    panel.fool.fool_button.click()
+    session.jobs.cancel("fool")  # the window's Stop
+    panel.fool.wait_for_job()
+    assert len(results) == 1
+
+
+def test_covering_up_waits_while_the_panel_is_off_screen(live, qtbot):
+    session, panel = live
+    pick(panel, "occlusion")
+    panel.hide()  # another tab in front, or the window closed
+    submitted = []
+    real = session.jobs.submit
+    session.jobs.submit = lambda kind, *a, **k: (submitted.append(kind), real(kind, *a, **k))[1]
+    draw_x(session)
+    qtbot.wait(400)
+    assert submitted == [] and panel.explanation is None
+    panel.show()  # in front again: it runs for the drawing it has
+    qtbot.waitUntil(lambda: panel.explanation is not None, timeout=10000)
+    assert submitted == ["occlusion"]

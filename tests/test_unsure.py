@@ -104,4 +104,4 @@ def test_predict_json_says_unsure_with_a_reason(tmp_path):
     assert p.returncode == 0, p.stderr
     blank, x = json.loads(p.stdout)
     assert blank["unsure"] is True and blank["reason"] == "nothing drawn: the input is blank"
-    assert x["unsure"] is False and x["class"] == "X" and "default" in x["reason"]
+    assert x["unsure"] is False and x["class"] == "X" and "held-out drawings" in x["reason"]

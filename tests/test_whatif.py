@@ -89,3 +89,34 @@ def test_a_hand_drawn_kernel_survives_export_and_reload(shapes, tmp_path, suffix
 def test_unedited_files_carry_no_mark(shapes, tmp_path):
     save_model(shapes, tmp_path / "plain.safetensors")
     assert load_model(tmp_path / "plain.safetensors")[0].edits == []
+
+
+def test_switching_off_where_a_panel_shows_it(shapes):
+    e = Edits(shapes)
+    assert [e.maker(n) for n in ("conv1", "relu1", "pool1", "conv2", "pool2", "relu3")] == \
+        ["conv1", "conv1", "conv1", "conv2", "conv2", "fc1"]
+    e.switch_off_shown("pool1", 2)  # the pooled map 3 is conv1's map 3
+    assert shapes.layers[0].weight[2].abs().sum() == 0
+    e.switch_off_vote_input(5)  # the votes read relu3: fc1's neuron 6
+    assert shapes.edits[-1] == "fc1 neuron 6 switched off"
+    with pytest.raises(SpecError):
+        e.maker("flatten0")
+
+
+def test_unedited_votes_come_from_the_network_before_the_first_edit(shapes):
+    image = np.random.default_rng(1).uniform(-1, 1, (28, 28)).astype(np.float32)
+    before = shapes.trace(image).votes
+    e = Edits(shapes)
+    assert e.unedited_votes(image) is None
+    e.switch_off("conv2", 0)
+    e.switch_off("fc1", 3)
+    assert not np.allclose(shapes.trace(image).votes, before)
+    np.testing.assert_allclose(e.unedited_votes(image), before, rtol=1e-5, atol=1e-6)
+    e.reset()
+    assert e.unedited_votes(image) is None
+
+
+def test_an_input_of_the_votes_read_from_a_flattened_map_switches_off_that_map():
+    xo = preset_model("xo")  # the votes read pool1 (3 maps of 4x4) flattened
+    Edits(xo).switch_off_vote_input(2 * 16 + 5)  # a cell of the third map
+    assert xo.edits == ["conv1 map 3 switched off"]

@@ -59,6 +59,7 @@ class BundleRecipe:
     lr: float
     seed: int = 7
     test_seed: int = 1234  # a different seed draws a held-out set the training never saw
+    val_split: float = 0.1  # the training's validation share: the "unsure" calibration's data
 
 
 RECIPES = {
@@ -88,7 +89,7 @@ def make_bundle(name: str, out_dir, log=print) -> float:
     model = build(spec, seed=r.seed)
     # a fixed thread count: one chosen by timing could change the sums' order from run to run
     res = train(model, x, y, TrainConfig(epochs=r.epochs, lr=r.lr, seed=r.seed, device="cpu",
-                                         augment=True, val_split=0.1,
+                                         augment=True, val_split=r.val_split,
                                          threads=torch.get_num_threads()),
                 on_epoch=lambda e: log(f"  {name} epoch {e.epoch}: loss {e.train_loss:.3f}, "
                                        f"validation {e.val_accuracy:.1%}"))
@@ -103,3 +104,25 @@ def make_bundle(name: str, out_dir, log=print) -> float:
 def make_all(out_dir, names=None, log=print) -> dict[str, float]:
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return {n: make_bundle(n, out_dir, log) for n in (names or RECIPES)}
+
+
+def calibrate_bundle(name: str, out_dir, log=print):
+    """Add the "unsure" calibration (core/unsure.py) to a shipped file without training again:
+    the same recipe's data and seed give the same validation split that `make_bundle`'s
+    training calibrates on, so the result is what a full rerun would store, while the weights
+    (and the accuracy figures in the README) stay exactly as they are."""
+    import torch
+
+    from .train_batches import split_indices
+    from .unsure import calibrate_model
+
+    r = RECIPES[name]
+    model, meta = load_model(bundled_path(name))
+    spec = model.spec
+    x, y = make_arrays(spec.classes, r.per_class, spec.input_size, r.seed, spec.value_range)
+    _, va_idx = split_indices(y, r.val_split, r.seed)  # make_bundle's split
+    model.calibration = calibrate_model(model, torch.as_tensor(x[va_idx]))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    save_model(model, Path(out_dir) / f"{name}.safetensors", meta["summary"])
+    log(f"{name}: calibrated on {len(va_idx)} held-out drawings")
+    return model.calibration

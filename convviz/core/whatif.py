@@ -9,10 +9,16 @@ Two edits, each undoable, all undone at once by `reset`:
 The network records what was done in `model.edits` (a list of short descriptions); saving it
 writes them to the weights' metadata ("edited"), so an exported network says it was edited.
 Shapes: F = features, C = input maps, k = kernel side, n = neurons.
+
+The panels switch units off where they show them (`switch_off_shown`: a map of a ReLU or pooling
+layer is its convolution's map; `switch_off_vote_input`: an input of the votes, as the votes
+panel's "why" bars show them), and compare with the network as it was before the first edit
+(`unedited_votes`).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -28,6 +34,7 @@ class Edits:
         self.model = model
         self._undo: list[tuple[str, dict[str, Any]]] = []  # (description, saved rows)
         self._inherited = list(getattr(model, "edits", None) or [])  # earlier edits, from a file
+        self._unedited: ConvNet | None = None  # a copy from before the first edit made here
         self._mark()
 
     # ---- which layer -----------------------------------------------------------------------
@@ -44,6 +51,18 @@ class Edits:
         shapes = self.model.spec.shapes()
         return [(s.name, s.shape[0]) for s in shapes[:-1] if s.kind in ("conv", "fc")]
 
+    def maker(self, name: str) -> str:
+        """The convolution or fully connected layer whose units make layer `name`'s (itself,
+        or the ReLU, pooling or flattening after it)."""
+        made = None
+        for s in self.model.spec.shapes():
+            made = s.name if s.kind in ("conv", "fc", "votes") else made
+            if s.name == name:
+                if made is None:
+                    break
+                return made
+        raise SpecError(f"no units of {str(name)[:60]!r} can be switched off")
+
     # ---- edits -----------------------------------------------------------------------------
     def _change(self, i: int, unit: int, what: str, new_weight) -> None:
         layer: Any = self.model.layers[i]
@@ -51,6 +70,8 @@ class Edits:
         if not 0 <= unit < count:
             raise DataError(f"{self.model.names[i]} has {count} {what}s (1..{count}), "
                             f"not {unit + 1}")
+        if not self._undo:  # the first edit here: keep the network as it was to compare with
+            self._unedited = copy.deepcopy(self.model).eval()
         saved = {"weight": layer.weight[unit].detach().clone()}
         if layer.bias is not None:
             saved["bias"] = layer.bias[unit].detach().clone()
@@ -69,6 +90,22 @@ class Edits:
         if i == len(self.model.layers) - 1:
             raise SpecError("the votes cannot be switched off; choose a hidden layer")
         self._change(i, unit, "map" if self.model.kinds[i] == "conv" else "neuron", _zero)
+
+    def switch_off_shown(self, layer: str, unit: int) -> None:
+        """Map (or neuron) `unit` as a panel shows layer `layer`: a ReLU's or a pooling's map
+        is its convolution's map."""
+        self.switch_off(self.maker(layer), unit)
+
+    def switch_off_vote_input(self, j: int) -> None:
+        """Input `j` of the votes layer (as the votes panel's "why" lists them): a hidden
+        neuron, or one cell of a flattened map, whose whole map is switched off."""
+        shapes = self.model.spec.shapes()
+        feeding = shapes[-2]  # what the votes read
+        if feeding.kind == "flatten":
+            _, h, w = shapes[-3].shape
+            self.switch_off_shown(shapes[-3].name, j // (h * w))
+        else:
+            self.switch_off_shown(feeding.name, j)
 
     def set_kernel(self, layer: str, feature: int, values) -> None:
         """Feature `feature` (0-based) of a convolution layer becomes `values` (C, k, k), or
@@ -106,8 +143,18 @@ class Edits:
             layer.weight[unit] = saved["weight"]
             if "bias" in saved:
                 layer.bias[unit] = saved["bias"]
+        if not self._undo:
+            self._unedited = None
         self._mark()
         return True
+
+    def unedited_votes(self, image) -> np.ndarray | None:
+        """(K,) the votes the network gave `image` before the edits made here; None when
+        nothing is edited (one forward pass of a kept copy)."""
+        if self._unedited is None:
+            return None
+        with torch.inference_mode():
+            return self._unedited(self._unedited.as_input(image))[0].float().cpu().numpy()
 
     def reset(self) -> None:
         """Undo every edit made here (edits that came with the file stay: they are its

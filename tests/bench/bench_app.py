@@ -318,6 +318,52 @@ def print_stalls():
     print(f"quit: window closed -> process gone {bench_quit() * 1e3:6.0f} ms (median of 3)")
 
 
+def print_why_costs(w, runs: int = 100) -> None:
+    """Each "Where it looked" method's cost per update, next to the trace's (issue 16): the
+    method alone on the drawing, and one app update (trace + every listener) with the tab in
+    front and that method chosen. Covering up only schedules its run in an update; its own
+    cost is paid off the window's thread once the pen lifts."""
+    from PySide6.QtWidgets import QApplication
+
+    from convviz.core.explain import explain
+    from convviz.qt.panels.why.panel import METHODS
+
+    s, panel = w.session, w.panels["why"]
+    image = s.trace.input
+
+    def ms(fn):
+        fn()
+        out = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(out), pct(out, 95)
+
+    def update():
+        s.refresh()
+        QApplication.processEvents()  # the panels' repaint
+
+    print("where it looked, per update (ms, median / p95):")
+    t, tp = ms(lambda: s.model.trace(image))
+    w.docks["why"].hide()
+    QApplication.processEvents()
+    base, base_p = ms(update)
+    print(f"  trace alone {t:6.2f} / {tp:6.2f}   app update, the tab closed (another in front) "
+          f"{base:6.2f} / {base_p:6.2f}")
+    w.docks["why"].show()
+    w.docks["why"].raise_()
+    QApplication.processEvents()
+    for i, method in enumerate(METHODS):
+        panel.method_box.setCurrentIndex(i)
+        own, own_p = ms(lambda m=method: explain(s.model, image, m))
+        up, up_p = ms(update)
+        panel._settle.stop()  # no covering-up run left to start
+        panel.wait_for_jobs()
+        print(f"  {method:<10} alone {own:6.2f} / {own_p:6.2f}   app update with the tab "
+              f"{up:6.2f} / {up_p:6.2f}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=300)
@@ -340,6 +386,7 @@ def main(argv=None):
     ups, mps, frame = bench_stroke(w, args.seconds)
     print(f"continuous stroke: {ups:5.1f} updates/s from {mps:5.0f} mouse moves/s "
           f"(frame {frame:.1f} ms; target 60)")
+    print_why_costs(w)
     w.close()
     shown, classified, torch_s = bench_startup(args.startup_runs)
     print(f"start-up: window shown {shown * 1e3:6.0f} ms, first classification "

@@ -8,14 +8,17 @@ orange above, dark at zero. By default each layer has its own symmetric scale (w
 title), so early layers with small values stay readable next to late ones reaching +-20, while the
 maps within a layer stay comparable; the toolbar switches to one scale shared by all layers (legend
 on the right). Hover reads a cell's value; a click shows that map large underneath, on its layer's
-scale.
+scale, or, with "Switch off" pressed, switches that map off (what if: `switch_off_clicked`, joined
+to the edits by qt/why_wiring.py); while the network is edited, the read-out line says so.
 """
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
@@ -35,8 +38,13 @@ SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 
 
 
+READOUT = "Hover over a map to read its values; click to enlarge it."
+
+
 class FeatureMapsPanel(QWidget):
     """Shows `show_trace(trace)`; lays itself out on `set_model(spec, snapshot)`."""
+
+    switch_off_clicked = Signal(str, int)  # layer, map (0-based) clicked in "Switch off" mode
 
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
@@ -49,12 +57,13 @@ class FeatureMapsPanel(QWidget):
         self.colour_scale = scale if scale in SCALE_WORDS else PER_LAYER
         self.selected: tuple[str, int] | None = None
         self._trace = None
+        self.edited = ""  # what the what-if edits changed, "" for the network as trained
 
         top = self._make_toolbar()
 
         self.view = MosaicView()
         self.view.hovered.connect(self._hover)
-        self.view.clicked.connect(self.select_map)
+        self.view.clicked.connect(self._map_clicked)
 
         self._make_detail()
 
@@ -94,13 +103,17 @@ class FeatureMapsPanel(QWidget):
         self._label_scale_button()
         # the read-out wraps on its own line under the buttons: in a narrow dock a read-out
         # beside them was cut ("Hover over a map to read its values; clic")
-        self.readout = LiveText("Hover over a map to read its values; click to enlarge it.")
+        self.readout = LiveText(READOUT)
         self.readout.setObjectName("hint")
         self.readout.setContentsMargins(8, 0, 8, 0)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(8, 6, 8, 0)
         buttons.addWidget(self.layer_button)
         buttons.addWidget(self.scale_button)
+        self.off_button = QToolButton(text="Switch off", checkable=True)
+        self.off_button.setToolTip("What if: while pressed, a click on a map switches it off "
+                                   "(zero) for every drawing; Undo in Where it looked")
+        buttons.addWidget(self.off_button)
         buttons.addStretch(1)
         top = QVBoxLayout()
         top.setSpacing(2)
@@ -229,7 +242,21 @@ class FeatureMapsPanel(QWidget):
             return
         value = self._trace.layer(name).values[i, r, c]
         self.readout.setText(f"{name}  ·  map {i + 1}  ·  row {r + 1}, column {c + 1}  ="
-                             f"  {deck_number(value)}")
+                             f"  {deck_number(value)}"
+                             + ("  ·  edited network" if self.edited else ""))
+
+    def _map_clicked(self, layer: str, index: int) -> None:
+        if self.off_button.isChecked():
+            self.switch_off_clicked.emit(layer, index)
+        else:
+            self.select_map(layer, index)
+
+    def set_edited(self, edited: str) -> None:
+        """What the what-if edits changed ("" when the network is as trained)."""
+        self.edited = edited
+        self.readout.setText(READOUT if not edited else
+                             f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
+                             f"{html.escape(edited)}")
 
     def select_map(self, layer: str, index: int) -> None:
         """Show one map large under the mosaics, with its values printed when small."""

@@ -4,13 +4,18 @@ A layer of F features over C input maps, k x k each, is one mosaic: one column p
 row per input map it reads (conv1 of `shapes`: a row of 8; conv2: 8 rows of 16). Each layer has
 its own symmetric colour scale (weights of different layers differ in size), written in its
 title; blue = negative weight, orange = positive. Updates whenever the weights change.
+
+A click on a kernel asks to edit it (`kernel_clicked`: what if, joined to the editor by
+qt/why_wiring.py); while the network is edited, the hint says so in the edit colour.
 """
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -33,16 +38,21 @@ def kernel_grid(weight: np.ndarray) -> np.ndarray:
     return weight.transpose(1, 0, 2, 3).reshape(c * f, k, k)
 
 
+HINT = ("Each column is one feature; each row, the input map it reads. Orange: positive "
+        "weight, blue: negative. Click a kernel to edit it.")
+
+
 class KernelsPanel(QWidget):
     """Shows `show_weights(snapshot)`; lays itself out on `set_model(spec, snapshot)`."""
+
+    kernel_clicked = Signal(str, int, int)  # layer, feature, input map (0-based): edit it
 
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.layers: dict[str, dict] = {}
         self.spec = None  # the network laid out (its weights only are shown)
         self._arranged_at: tuple[float, float] | None = None  # the box size last laid out for
-        self.hint = QLabel("Each column is one feature; each row, the input map it reads. "
-                           "Orange: positive weight, blue: negative.")
+        self.hint = QLabel(HINT)
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.view = pg.GraphicsLayoutWidget()
@@ -53,6 +63,7 @@ class KernelsPanel(QWidget):
         self.box.setMouseEnabled(False, False)
         self.box.setMenuEnabled(False)
         self.box.sigResized.connect(self._on_resized)
+        self.view.scene().sigMouseClicked.connect(self._on_click)
         self._font = QFont()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 0)
@@ -155,6 +166,27 @@ class KernelsPanel(QWidget):
             e["image"].setImage(e["layout"].compose(kernel_grid(w)), levels=(-level, level),
                                 autoLevels=False)
             self._set_title(e)
+
+    def kernel_at(self, scene_pos) -> tuple[str, int, int] | None:
+        """(layer, feature, input map) of the kernel under a scene position, or None."""
+        for name, e in self.layers.items():
+            at = e["image"].mapFromScene(scene_pos)  # picture pixels (x = column, y = row)
+            hit = e["layout"].locate(at.y(), at.x())
+            if hit is not None:
+                channel, feature = divmod(hit[0], e["shape"][0])  # row = input map
+                return name, feature, channel
+        return None
+
+    def _on_click(self, event) -> None:
+        hit = self.kernel_at(event.scenePos())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.kernel_clicked.emit(*hit)
+
+    def set_edited(self, edited: str) -> None:
+        """What the what-if edits changed ("" when the network is as trained)."""
+        self.hint.setText(HINT if not edited else
+                          f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
+                          f"{html.escape(edited)} (Undo in Where it looked). {HINT}")
 
     def kernel_values(self, layer: str, feature: int, channel: int = 0) -> np.ndarray:
         """The weights the panel currently shows for one feature and input map."""

@@ -1,6 +1,10 @@
 """Votes: one bar per class, the winner marked, as raw votes or as probabilities; and, under it,
 the deck's "every value gets a vote": which inputs of the last layer pushed hardest for and
 against the winner (input value x its weight, from convviz.core.network.vote_contributions).
+
+What if (joined by qt/why_wiring.py): a click on an input's "why" bar asks to switch it off
+(`input_clicked`); while the network is edited, each vote bar has a dashed outline where the
+unedited network's vote ended, and the change written beside it (`set_what_if`).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class VotesPanel(QWidget):
     """Shows `show_trace(trace)`; reads weights from `show_weights(snapshot)`."""
 
     class_clicked = Signal(int)  # the class whose bar was clicked (its index among all classes)
+    input_clicked = Signal(int)  # an input of the votes whose "why" bar was clicked: switch it off
 
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
@@ -71,6 +76,11 @@ class VotesPanel(QWidget):
         self.class_names: list[str] = []  # each cut to NAME_SHOWN_CHARS (see bar_chart.short_name)
         self._session = session  # its model's "unsure" calibration, when it has one
         self.unsure = False
+        # what if (set through qt/why_wiring.py): trace -> the votes before the edits, or None
+        self.reference = None
+        self.edited = ""  # what was edited, said under the bars ("" for the trained network)
+        self.ghost_values: np.ndarray | None = None  # the votes before the edit, as shown
+        self.contributions = None  # (inputs, values) of the "why" bars shown
 
         self.raw_button = QPushButton("Votes", checkable=True)
         self.prob_button = QPushButton("Probabilities", checkable=True)
@@ -112,6 +122,9 @@ class VotesPanel(QWidget):
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         # the strongest votes for and against the winner
         self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)
+        self.why_view.setToolTip("Click an input to switch it off for every drawing (what if; "
+                                 "Undo in Where it looked)")
+        self.why_view.row_clicked.connect(self._on_why_clicked)
         self.bar_texts: list[str] = []
 
         lay = QVBoxLayout(self)
@@ -155,6 +168,24 @@ class VotesPanel(QWidget):
         if self._trace is not None:
             self.show_trace(self._trace)
 
+    def set_what_if(self, reference, edited: str) -> None:
+        """`reference(trace)`: the votes the unedited network gives (None when not edited);
+        `edited`: what was changed, or "". The bars then show how the edit moved each vote."""
+        self.reference, self.edited = reference, edited
+        if self._trace is not None:
+            self.show_trace(self._trace)
+
+    def _ghosts(self, trace) -> np.ndarray | None:
+        """The unedited network's votes (or probabilities) for this drawing, as shown."""
+        before = self.reference(trace) if self.reference is not None and self.edited else None
+        if before is None or len(before) != len(trace.votes):
+            return None
+        before = np.asarray(before, np.float64)
+        if self.mode == PROBABILITIES:
+            e = np.exp(before - before.max())
+            before = e / e.sum()
+        return before.astype(np.float32)
+
     def show_trace(self, trace) -> None:
         if not trace.made_by(self.spec):
             return  # a trace of the last network, still on its way
@@ -162,6 +193,7 @@ class VotesPanel(QWidget):
         values = trace.probabilities if self.mode == PROBABILITIES else trace.votes
         win = trace.winner
         self.shown_values = np.asarray(values, np.float32)
+        self.ghost_values = self._ghosts(trace)
         if is_blank(trace.input, self.spec.value_range):  # never "plus (89% sure)" for nothing
             self._show_bars(self.shown_values, -1)
             self.verdict.setText(NOTHING_DRAWN)
@@ -220,17 +252,28 @@ class VotesPanel(QWidget):
         self.rows_shown = rows  # bar i is class rows_shown[i] (a click on a bar names it)
         at = np.flatnonzero(rows == win)
         values, win = values[rows], (int(at[0]) if len(at) else -1)
+        ghosts = None if self.ghost_values is None else self.ghost_values[rows]
         n = len(values)
+        if self.edited:
+            # what the outline means first: a narrow dock cuts the end of the line
+            said = ("Edited network, dashed = before the edit: " if ghosts is not None
+                    else "Edited network: ")
+            note = "; ".join(t for t in (said + self.edited, note) if t)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
         else:
-            finite = values[np.isfinite(values)]
+            both = values if ghosts is None else np.concatenate([values, ghosts])
+            finite = both[np.isfinite(both)]
             lo = min(0.0, float(finite.min())) if len(finite) else 0.0
             hi = max(0.0, float(finite.max())) if len(finite) else 1.0
             span = max(hi - lo, 1e-6)
             lo, hi = lo - 0.05 * span, hi + 0.05 * span
         fmt = "{:.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
         short = [fmt.format(v) for v in values]
+        if ghosts is not None:  # how the edit moved each vote, beside it
+            dfmt = "{:+.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
+            short = [f"{t} ({dfmt.format(v - g)})" if np.isfinite(v - g) else t
+                     for t, v, g in zip(short, values, ghosts, strict=True)]
         # the winner is also told in words, unless the dock is too narrow to keep the bars long
         texts = [t + ("  ◀ winner" if i == win else "") for i, t in enumerate(short)]
         self.bar_texts = texts
@@ -239,13 +282,18 @@ class VotesPanel(QWidget):
             colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
             texts=texts, short_texts=short, text_colours=[theme.ACCENT if i == win else theme.MUTED
                                        for i in range(n)],
-            span=(lo, hi), note=note,
+            span=(lo, hi), note=note, ghosts=ghosts,
             tooltips=[name_tooltip(self.spec.classes[i]) if len(self.spec.classes[i])
                       > len(self.class_names[i]) else "" for i in rows]))
 
     def _on_row_clicked(self, row: int) -> None:
         if 0 <= row < len(self.rows_shown):
             self.class_clicked.emit(int(self.rows_shown[row]))
+
+    def _on_why_clicked(self, row: int) -> None:
+        pick = self.contributions
+        if pick is not None and 0 <= row < len(pick[0]):
+            self.input_clicked.emit(int(pick[0][row]))
 
     def _rows_shown(self, values: np.ndarray, win: int) -> tuple[np.ndarray, str]:
         """Which classes get a bar: all of them up to VOTES_MAX_BARS, in their order; of more,

@@ -49,6 +49,8 @@ class Bars:
     span: tuple[float, float] = (0.0, 1.0)  # value range the bar area covers (0 inside it)
     tooltips: list[str] = field(default_factory=list)  # per row, on hover (e.g. a full name)
     note: str = ""  # one line under the bars (e.g. "the strongest 12 of 10,000 classes")
+    ghosts: np.ndarray | None = None  # per row, a value drawn as an outline (the vote before
+    # a what-if edit), or None
 
 
 class BarChart(QWidget):
@@ -167,6 +169,12 @@ class BarChart(QWidget):
             end = zero + float(v) * scale
             x0, x1 = min(zero, end), max(zero, end)
             p.fillRect(QRectF(x0, mid - bar_h / 2, x1 - x0, bar_h), QColor(b.colours[i]))
+            if b.ghosts is not None and np.isfinite(b.ghosts[i]):
+                g = zero + float(b.ghosts[i]) * scale
+                p.setPen(QPen(QColor(theme.TEXT), 1, Qt.DashLine))
+                p.setBrush(Qt.NoBrush)
+                p.drawRect(QRectF(min(zero, g), mid - bar_h / 2, abs(g - zero), bar_h))
+                x1 = max(x1, g)  # the text goes after the outline too
             if words and texts and texts[i]:
                 p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
                 p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),

@@ -1,7 +1,12 @@
 """Draw a feature by hand, as the deck's were: one kernel of a convolution layer as a grid of
 cells. Left button paints +value, right button -value (drag to paint several); the value is
-typed in the box beside it, so typing an exact number is "set the value, click the cell".
-Apply puts the kernel into the live network as one what-if edit (core/whatif.py).
+typed in the box beside it, so typing an exact number is "set the value, click the cell". In
+"raise / lower" mode each click adds the value (left) or takes it away (right) instead, once per
+cell entered, for gradual changes a class can follow.
+Apply puts the kernel into the live network as one what-if edit (core/whatif.py); Clear
+empties the grid to draw a feature from scratch. `KernelEditorDialog` is the same editor in a
+window of its own with large cells (a click on a kernel in the Kernels panel opens it), big
+enough to paint in front of a class.
 """
 
 from __future__ import annotations
@@ -11,17 +16,22 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
 from ...core.mosaic import colour_indices
 from .. import theme
 from .cell_grid import symmetric_levels
+
+SET, NUDGE = "set", "nudge"  # what a click does: set the cell to ±value, or add ±value to it
+PAINT_MODES = {SET: "paint ±value", NUDGE: "raise / lower"}
 
 
 class KernelPaint(QWidget):
@@ -33,6 +43,8 @@ class KernelPaint(QWidget):
         super().__init__(parent)
         self.values = np.zeros((3, 3))
         self.paint_value = 1.0
+        self.mode = SET
+        self._last_cell = None  # the cell the pen is on (raise / lower acts once per cell)
         self.setMinimumSize(90, 90)
         self.setToolTip("Left button paints +value, right button -value")
 
@@ -55,12 +67,23 @@ class KernelPaint(QWidget):
         if cell is None or not buttons & (Qt.LeftButton | Qt.RightButton):
             return
         sign = 1.0 if buttons & Qt.LeftButton else -1.0
-        if self.values[cell] != sign * self.paint_value:
-            self.values[cell] = sign * self.paint_value
+        if self.mode == NUDGE:
+            if cell == self._last_cell:
+                return
+            new = self.values[cell] + sign * self.paint_value
+        else:
+            new = sign * self.paint_value
+        self._last_cell = cell
+        if self.values[cell] != new:
+            self.values[cell] = new
             self.update()
             self.changed.emit()
 
-    mousePressEvent = mouseMoveEvent = _paint_at
+    def mousePressEvent(self, event):
+        self._last_cell = None  # a new click acts even on the cell of the last one
+        self._paint_at(event)
+
+    mouseMoveEvent = _paint_at
 
     def paintEvent(self, event):
         k = self.values.shape[0]
@@ -95,19 +118,51 @@ class KernelEditor(QWidget):
         self.value_box.setValue(1.0)
         self.value_box.setPrefix("paint ±")
         self.value_box.setToolTip("What a click paints: +value (left) or -value (right)")
+        self.mode_box = QComboBox()
+        for key, words in PAINT_MODES.items():
+            self.mode_box.addItem(words, key)
+        self.mode_box.setToolTip("A click sets the cell to ±value, or raises (left) / lowers "
+                                 "(right) it by the value")
         self.grid = KernelPaint()
         self.apply_button = QPushButton("Apply feature")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("All cells 0: draw the feature from scratch")
+        # the choosers on two lines left of the grid: on one line the tab outgrew a half-width
+        # dock at 1600 pixels and scrolled sideways
+        which, how = QHBoxLayout(), QHBoxLayout()
+        for line, widgets in ((which, (QLabel("Draw a feature"), self.layer_box,
+                                       self.feature_box, self.channel_box)),
+                              (how, (self.mode_box, self.value_box, self.clear_button,
+                                     self.apply_button))):
+            for w in widgets:
+                line.addWidget(w)
+            line.addStretch(1)
+        lines = QVBoxLayout()
+        lines.addLayout(which)
+        lines.addLayout(how)
+        lines.addStretch(1)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box,
-                  self.value_box, self.grid, self.apply_button):
-            row.addWidget(w)
+        row.addLayout(lines)
+        row.addWidget(self.grid)
         row.addStretch(1)
         self.layer_box.currentIndexChanged.connect(self._load)
         self.feature_box.valueChanged.connect(self._load)
         self.channel_box.valueChanged.connect(self._load)
         self.value_box.valueChanged.connect(lambda v: setattr(self.grid, "paint_value", v))
+        self.mode_box.currentIndexChanged.connect(
+            lambda _: setattr(self.grid, "mode", self.mode_box.currentData()))
         self.apply_button.clicked.connect(self._apply)
+        self.clear_button.clicked.connect(lambda: self.grid.set_values(
+            np.zeros_like(self.grid.values)))
+
+    def choose(self, layer: str, feature: int, channel: int = 0) -> None:
+        """Show feature `feature` (0-based) of `layer`, as it reads input map `channel`."""
+        self.layer_box.setCurrentText(layer)
+        self._load()
+        self.feature_box.setValue(feature + 1)
+        self.channel_box.setValue(channel + 1)
+        self._load()
 
     def set_network(self, spec, snapshot) -> None:
         """The convolutions of `spec`, their kernels read from `snapshot` (a CPU copy)."""
@@ -147,3 +202,21 @@ class KernelEditor(QWidget):
         kernel = np.array(w[f], dtype=np.float64)  # (C, k, k): the other input maps kept
         kernel[self.channel_box.value() - 1] = self.grid.values
         self.apply_kernel.emit(self.layer_box.currentText(), f, kernel)
+
+
+class KernelEditorDialog(QDialog):
+    """The editor in a window of its own, its cells large (see the module's docstring)."""
+
+    CELLS_PX = 300  # the grid's side: cells a class can see from the back of the room
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("What if: edit a feature")
+        self.editor = KernelEditor()
+        self.editor.grid.setMinimumSize(self.CELLS_PX, self.CELLS_PX)
+        self.status = QLabel("Left button paints +value, right button -value; Apply puts the "
+                             "feature into the network (Undo in Where it looked).")
+        self.status.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.editor)
+        lay.addWidget(self.status)

@@ -1,14 +1,17 @@
 """Fool it: pick a class, press, watch the drawing change step by step until the network says it.
 
-The steps run on the window's thread (at most DEFAULT_MAX_STEPS forward and backward passes,
-tens of milliseconds on the bundled networks), then play back one every STEP_MS so a person can
-watch them; at the end the fooled drawing goes onto the canvas as one undo step, so Undo (here or
-the canvas's own) brings the original back. Left: the original; right: the drawing as it changes,
-the changed pixels tinted.
+The steps (at most DEFAULT_MAX_STEPS forward and backward passes, tens of milliseconds on the
+bundled networks, far more on a large one) run as a job of the session's BackgroundJobs
+(background.py), on a copy of the network: a newer press cancels the older run between steps and
+drops it (newest wins), and the window's Stop cancels it too. They then play back one every
+STEP_MS so a person can watch them; at the end the fooled drawing goes onto the canvas as one
+undo step, so Undo (here or the canvas's own) brings the original back. Left: the original;
+right: the drawing as it changes, the changed pixels tinted.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 
 import numpy as np
@@ -20,6 +23,7 @@ from convviz.core.heatmap import overlay_rgb
 from ...widgets.map_view import MapView
 
 STEP_MS = 70  # one step shown this long: slow enough to watch
+JOB = "fool"  # the kind of the steps' job among the session's jobs
 
 
 class FoolControls(QWidget):
@@ -61,6 +65,8 @@ class FoolControls(QWidget):
         self.set_model()
 
     def set_model(self) -> None:
+        if self.session.jobs.running(JOB):  # steps for the old network are no longer wanted
+            self.session.jobs.cancel(JOB)
         self._player.stop()
         self._steps, self.fool_result = [], None
         self.spec = self.session.spec
@@ -70,8 +76,6 @@ class FoolControls(QWidget):
         self.undo_button.setEnabled(False)  # a new network: the old undo step is not ours
 
     def fool_it(self) -> None:
-        from convviz.core.fool import fool
-
         s = self.session
         if s is None or s.model is None:
             return
@@ -80,18 +84,34 @@ class FoolControls(QWidget):
             self._steps = []
             self._fool_finished(self.fool_result)
         original = s.canvas.as_input()  # (H, W)
-        try:
-            r = fool(s.model, original, self.fool_box.currentData())
-        except Exception as err:  # noqa: BLE001 - any failure is said in the panel, not raised
-            self.fool_status.setText(f"Cannot fool it: {_escape(err)}")
-            return
+        model, target = copy.deepcopy(s.model), self.fool_box.currentData()  # never the live one
+
+        def work(job):  # on the job's thread
+            from convviz.core.fool import fool
+
+            return fool(model, original, target, should_stop=job.cancelled)
+
+        self.fool_status.setText("Working out the steps…")
+        s.jobs.submit(JOB, work, self._steps_ready, self._fool_failed,
+                      text="Fooling the network…", cancellable=True)
+
+    def _fool_failed(self, message: str) -> None:
+        self.fool_status.setText(f"Cannot fool it: {_escape(message)}")
+
+    def _steps_ready(self, r) -> None:
+        """On the window's thread, once the job's steps are all known: play them."""
         self.fool_result = r
         self._steps = [st for st in r.steps if st.image is not None]
-        self.original_view.set_rgb(overlay_rgb(self._ink(r.original), np.zeros(original.shape)))
+        self.original_view.set_rgb(overlay_rgb(self._ink(r.original),
+                                               np.zeros(r.original.shape[-2:])))
         self.original_view.show()
         self.fooled_view.show()
         self._player.start()
         self._play_step()
+
+    def wait_for_job(self) -> None:
+        """Block until the steps' job has ended and delivered (tests, screenshots)."""
+        self.session.jobs.wait(JOB)
 
     def _ink(self, image) -> np.ndarray:
         lo, hi = self.spec.value_range

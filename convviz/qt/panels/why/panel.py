@@ -158,6 +158,11 @@ class WhyPanel(QWidget):
             return
         self._explain_now(trace)
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._trace is not None and self.method == "occlusion" and self.explanation is None:
+            self._settle.start()  # a run skipped while the panel was off screen
+
     # ---- where it looked -------------------------------------------------------------------
     @property
     def method(self) -> str:
@@ -193,6 +198,8 @@ class WhyPanel(QWidget):
         s = self.session
         if s is None or s.model is None or self._trace is None:
             return
+        if not self.isVisible():  # off screen (another tab in front, a closed window): the
+            return  # run waits until the panel shows again (showEvent)
         if s.canvas.drawing:  # the pen is still down: wait for it to lift
             self._settle.start()
             return
