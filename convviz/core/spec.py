@@ -1,8 +1,8 @@
 """A typed, JSON-serialisable description of a small CNN, and its shape arithmetic.
 
-A spec lists the input (rows, cols, channels, value range), then the hidden layers in order. The last
-layer, the class votes, is implicit: a fully connected layer with one neuron per class name. That
-way the same layers can be trained on any labelled folder: only `classes` changes.
+A spec lists the input (rows, cols, channels, value range), then the hidden layers in order. The
+last layer, the class votes, is implicit: a fully connected layer with one neuron per class name.
+That way the same layers can be trained on any labelled folder: only `classes` changes.
 
 Every spatial size follows the lesson's formula (W - F + 2P) / S + 1, for rows and for columns
 apart. Convolution refuses a fractional result; max pooling rounds up, because a window that
@@ -20,7 +20,6 @@ from pathlib import Path
 
 from .budget import Tally, check_description
 from .errors import SpecError
-from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
 from .layers import (
     Conv,
     Dense,
@@ -33,6 +32,7 @@ from .layers import (
     layer_to_dict,
     pool_out,
 )
+from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
 from .spec_json import finite, listed, loads_bounded, text_field, whole
 
 __all__ = ["Conv", "Dense", "Flatten", "Layer", "LayerShape", "MaxPool", "NetworkSpec", "ReLU",

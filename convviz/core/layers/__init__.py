@@ -19,6 +19,7 @@ from .registry import (
     layer_to_dict,
     pair,
     register,
+    square,
     unregister,
     words,
 )
@@ -27,4 +28,4 @@ from .sizes import conv_out, pool_out
 
 __all__ = ["Conv", "Dense", "Field", "Flatten", "LayerKind", "MaxPool", "ReLU", "Shape",
            "conv_out", "kind_named", "kind_names", "kind_of", "layer_from_dict", "layer_to_dict",
-           "pair", "pool_out", "register", "unregister", "words"]
+           "pair", "pool_out", "register", "square", "unregister", "words"]

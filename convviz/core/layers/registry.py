@@ -65,6 +65,15 @@ def per_dimension(what: str, error=SpecError, lo: int = -MAX_LAYER_NUMBER):
     return read
 
 
+def square(v, what: str) -> int:
+    """The one number of a square size, for code that shows square windows only so far (the
+    steppers); SpecError naming the size for a rectangular one."""
+    r, c = pair(v)
+    if r != c:
+        raise SpecError(f"the {what} is {r}x{c}; this view shows square ones only so far")
+    return r
+
+
 def number(what: str, lo: int = -MAX_LAYER_NUMBER):
     """A field reader for one whole number (its range is judged with the shapes, by the kind)."""
     return lambda v, where: whole(v, f"{where} {what}", SpecError, lo=lo)
@@ -114,7 +123,7 @@ class LayerKind:
         return self.layer_type(**args)
 
     def to_dict(self, layer) -> dict:
-        """The layer as JSON, in the order of its fields; an optional field left None is left out."""
+        """The layer as JSON, its fields in order; an optional field left None is left out."""
         d: dict[str, Any] = {}
         for f in self.fields:
             v = getattr(layer, f.name)
