@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from ..errors import SpecError
 from ..limits import MAX_LAYER_NUMBER
-from ..spec_json import flag, listed, show, whole
+from ..spec_json import flag, show, whole
 
 Shape = tuple[int, ...]
 DIMENSIONS = ("rows", "cols")
@@ -55,12 +55,11 @@ def per_dimension(what: str, error=SpecError, lo: int = -MAX_LAYER_NUMBER):
     two ([rows, cols]). An int stays an int, so an old file is written back as it was."""
     def read(v, where: str):
         if isinstance(v, (list, tuple)):
-            items = listed(v, f"{where} {what}", error, 2)
-            if len(items) != 2:
+            if len(v) != 2:
                 raise error(f"{where} {what} must be one whole number or two ([rows, cols]), got "
-                            f"{len(items)}")
+                            f"{len(v):,}")
             return tuple(whole(x, f"{where} {what} {d}", error, lo=lo)
-                         for x, d in zip(items, DIMENSIONS, strict=True))
+                         for x, d in zip(v, DIMENSIONS, strict=True))
         return whole(v, f"{where} {what}", error, lo=lo)
     return read
 
