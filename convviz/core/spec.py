@@ -101,8 +101,11 @@ class NetworkSpec:
 
     # ---- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"name": self.name, "input_shape": list(self.input_shape),
-                "channels": self.channels, "value_range": list(self.value_range),
+        # a square input keeps the older "input_size": n, so that a file written now reads
+        # byte for byte as before and older convviz versions can still open it
+        shape = ({"input_size": self.rows} if self.rows == self.cols else
+                 {"input_shape": list(self.input_shape)})
+        return {"name": self.name, **shape, "channels": self.channels, "value_range": list(self.value_range),
                 "layers": [layer_to_dict(layer) for layer in self.layers],
                 "classes": list(self.classes)}
 
