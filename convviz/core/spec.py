@@ -105,7 +105,8 @@ class NetworkSpec:
         # byte for byte as before and older convviz versions can still open it
         shape = ({"input_size": self.rows} if self.rows == self.cols else
                  {"input_shape": list(self.input_shape)})
-        return {"name": self.name, **shape, "channels": self.channels, "value_range": list(self.value_range),
+        return {"name": self.name, **shape, "channels": self.channels,
+                "value_range": list(self.value_range),
                 "layers": [layer_to_dict(layer) for layer in self.layers],
                 "classes": list(self.classes)}
 

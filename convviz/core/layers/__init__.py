@@ -12,6 +12,7 @@ from .registry import (
     Field,
     LayerKind,
     Shape,
+    description,
     kind_named,
     kind_names,
     kind_of,
@@ -27,5 +28,5 @@ from .relu import ReLU
 from .sizes import conv_out, pool_out
 
 __all__ = ["Conv", "Dense", "Field", "Flatten", "LayerKind", "MaxPool", "ReLU", "Shape",
-           "conv_out", "kind_named", "kind_names", "kind_of", "layer_from_dict", "layer_to_dict",
-           "pair", "pool_out", "register", "square", "unregister", "words"]
+           "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
+           "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]

@@ -223,3 +223,9 @@ def words(kind_name: str) -> tuple[str, str]:
     if kind is None:
         return kind_name, ""
     return kind.label, kind.after
+
+
+def description(kind_name: str) -> str:
+    """The kind's one sentence for a person ("" for the votes or an unknown name)."""
+    kind = kind_named(kind_name)
+    return kind.description if kind is not None else ""

@@ -35,7 +35,7 @@ from ...core.knobs import (
     knobs_from_spec,
     parse_neurons,
 )
-from ...core.layers import words  # each kind's words, declared with the kind
+from ...core.layers import description, words  # each kind's words, declared with the kind
 from ...core.spec import NetworkSpec
 
 REFUSED = QColor(200, 30, 45)
@@ -274,8 +274,10 @@ class ArchitecturePanel(QWidget):
     def _fill_table(self, r: KnobCheck) -> None:
         s = r.spec
         rows = [("input", f"{s.channels}×{s.rows}×{s.cols}", "", "")]
+        tips = {}  # row -> the kind's sentence, shown over the layer's name
         for row in r.rows:
             sh = row.shape
+            tips[len(rows)] = description(sh.kind)
             rows.append((f"{sh.name} ({words(sh.kind)[0]})",
                          "×".join(map(str, sh.shape)), f"{sh.params:,}" if sh.params else "",
                          row.formula))
@@ -292,6 +294,8 @@ class ArchitecturePanel(QWidget):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)  # a narrow dock cuts the "How" column with "…"
+                if j == 0 and tips.get(i):
+                    item.setToolTip(f"{text}: {tips[i]}")
                 if i == refused_row:
                     item.setForeground(REFUSED)
                     item.setFont(bold)
