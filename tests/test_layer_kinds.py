@@ -17,11 +17,21 @@ import torch
 from convviz.core.bundled import bundled_path
 from convviz.core.errors import SpecError
 from convviz.core.knobs import Knobs, check
-from convviz.core.layers import LayerKind, kind_names, register, unregister, words
+from convviz.core.layers import (
+    LayerKind,
+    kind_names,
+    kind_of,
+    layer_from_dict,
+    layer_to_dict,
+    register,
+    unregister,
+    words,
+)
 from convviz.core.layers.registry import Field, number
 from convviz.core.network import build, state_shapes
 from convviz.core.presets import PRESETS, preset
 from convviz.core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
+from convviz.core.spec_json import listed
 from convviz.core.weights import load_model, save_model
 
 
@@ -310,3 +320,95 @@ def test_knobs_table_reads_the_kinds_formulas():
     result = check(preset("xo"), Knobs((3,), 3, 1, 0, 2, 2))
     assert [r.formula for r in result.rows][:3] == ["(9 - 3 + 2·0)/1 + 1 = 7", "",
                                                     "(7 - 2)/2 + 1 = 3.5 → 4"]
+
+
+# ---- a toy composite kind: a block of layers whose input is added to its output ----------------
+@dataclass(frozen=True)
+class Block:
+    layers: tuple
+    kind: str = field(default="block", init=False)
+
+
+def _inner_layers(v, where):
+    return tuple(layer_from_dict(d, f"{where} layer {j + 1}")
+                 for j, d in enumerate(listed(v, f"{where} layers", SpecError, 8)))
+
+
+class _BlockModule(torch.nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.body = torch.nn.ModuleList(body)
+
+    def forward(self, x):
+        y = x
+        for m in self.body:
+            y = m(y)
+        return x + y
+
+
+class BlockKind(LayerKind):
+    """Every method recurses through the inner layers' own declarations."""
+
+    name = "block"
+    layer_type = Block
+    fields = (Field("layers", _inner_layers,
+                    write=lambda ls: [layer_to_dict(la) for la in ls]),)
+    label = "block"
+    description = "A run of layers whose input is added to their output."
+
+    def _walk(self, layer, shape):
+        """(kind, inner layer, its input shape) for each inner layer (out_shape checked them)."""
+        for inner in layer.layers:
+            kind = kind_of(inner)
+            yield kind, inner, shape
+            shape = kind.out_shape(inner, shape, "")
+
+    def out_shape(self, layer, shape, where):
+        out = shape
+        for j, inner in enumerate(layer.layers):
+            out = kind_of(inner).out_shape(inner, out, f"{where} layer {j + 1}")
+        if out != shape:
+            raise SpecError(f"{where}: the block gives {out}, not its input's {shape}")
+        return shape
+
+    def params(self, layer, shape):
+        return sum(kind.params(inner, s) for kind, inner, s in self._walk(layer, shape))
+
+    def state_shapes(self, layer, shape):
+        return {f"body.{j}.{suffix}": t
+                for j, (kind, inner, s) in enumerate(self._walk(layer, shape))
+                for suffix, t in kind.state_shapes(inner, s).items()}
+
+    def module(self, layer, shape):
+        return _BlockModule([kind.module(inner, s) for kind, inner, s in self._walk(layer, shape)])
+
+
+@pytest.fixture
+def block_kind():
+    register(BlockKind())
+    yield
+    unregister("block")
+
+
+def test_a_composite_kind_nests_json_shapes_weights_and_trace(block_kind, tmp_path):
+    text = json.dumps({"input_shape": [5, 8], "channels": 3, "classes": ["a", "b"], "layers": [
+        {"kind": "block", "layers": [{"kind": "conv", "features": 3, "size": [3, 1],
+                                      "padding": [1, 0]}, {"kind": "relu"}]},
+        {"kind": "flatten"}]})
+    spec = NetworkSpec.from_json(text)
+    assert spec.layers[0] == Block((Conv(3, (3, 1), padding=(1, 0)), ReLU()))
+    assert NetworkSpec.from_json(spec.to_json()) == spec
+    assert spec.shapes()[0].params == 3 * 3 * 3 * 1 + 3
+    assert state_shapes(spec) == {"layers.0.body.0.weight": (3, 3, 3, 1),
+                                  "layers.0.body.0.bias": (3,), "layers.2.weight": (2, 120),
+                                  "layers.2.bias": (2,)}
+    model = build(spec)
+    image = np.random.default_rng(0).uniform(-1, 1, (3, 5, 8)).astype(np.float32)
+    trace = model.trace(image)
+    assert trace.layers[0].values.shape == (3, 5, 8)
+    again, _ = load_model(save_model(model, tmp_path / "block.safetensors"))
+    np.testing.assert_array_equal(again.trace(image).votes, trace.votes)
+    with pytest.raises(SpecError, match=r"layer 1 \(block\) layer 2 \(pool\) is missing"):
+        NetworkSpec.from_json(text.replace('{"kind": "relu"}', '{"kind": "pool", "window": 2}'))
+    with pytest.raises(SpecError, match=r"layer 1 \(block1\) layer 1: cols: .*not a whole"):
+        NetworkSpec.from_json(text.replace('"padding": [1, 0]', '"stride": [1, 2]'))
