@@ -412,3 +412,16 @@ def test_a_composite_kind_nests_json_shapes_weights_and_trace(block_kind, tmp_pa
         NetworkSpec.from_json(text.replace('{"kind": "relu"}', '{"kind": "pool", "window": 2}'))
     with pytest.raises(SpecError, match=r"layer 1 \(block1\) layer 1: cols: .*not a whole"):
         NetworkSpec.from_json(text.replace('"padding": [1, 0]', '"stride": [1, 2]'))
+
+
+def test_a_rectangular_colour_network_trains():
+    from convviz.core.training import TrainConfig, train
+
+    spec = NetworkSpec("rect", (10, 14), 3, (0.0, 1.0),
+                       (Conv(4, (3, 5), padding=(1, 2)), ReLU(), MaxPool(2, 2), Flatten()),
+                       ("a", "b"))
+    model = build(spec)
+    before = model.state_dict()["layers.0.weight"].clone()
+    x = np.random.default_rng(0).uniform(0, 1, (40, 3, 10, 14)).astype(np.float32)
+    train(model, x, np.arange(40) % 2, TrainConfig(epochs=1, batch_size=8, device="cpu"))
+    assert not torch.equal(model.state_dict()["layers.0.weight"], before)
