@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from convviz.core.bundled import bundled_path
-from convviz.core.errors import SpecError
+from convviz.core.errors import DataError, SpecError
 from convviz.core.knobs import Knobs, check
 from convviz.core.layers import (
     LayerKind,
@@ -425,3 +425,17 @@ def test_a_rectangular_colour_network_trains():
     x = np.random.default_rng(0).uniform(0, 1, (40, 3, 10, 14)).astype(np.float32)
     train(model, x, np.arange(40) % 2, TrainConfig(epochs=1, batch_size=8, device="cpu"))
     assert not torch.equal(model.state_dict()["layers.0.weight"], before)
+
+
+def test_explanations_cover_a_rectangular_colour_input():
+    from convviz.core.explain import check_patch, explain
+
+    model = build(_rect_spec(), seed=5)
+    image = np.random.default_rng(2).uniform(-1, 1, (3, 11, 16)).astype(np.float32)
+    for method in ("occlusion", "gradcam", "saliency"):
+        assert explain(model, image, method).map.shape == (11, 16), method
+    occ = explain(model, image, "occlusion", patch=4, stride=4)
+    assert np.isfinite(occ.map).all()  # every pixel covered at least once, both dimensions
+    assert check_patch((11, 16), 4, 4) == 3 * 4  # rows 0, 4, 7; cols 0, 4, 8, 12
+    with pytest.raises(DataError, match=r"1\.\.11"):
+        check_patch((11, 16), 12, 1)
