@@ -7,10 +7,11 @@ shapes, its torch module, its trace entries and its words for the panels. The sp
 the shapes table, weights I/O and the panels ask the registry (`kind_of(layer)`,
 `kind_named(name)`); nothing else tells kinds apart.
 
-Adding a kind: a frozen dataclass for its numbers, a LayerKind subclass beside it, and
-`register(TheKind())` (see convviz/core/layers/__init__.py for the built-in ones). A composite
-kind (a block holding its own layers) calls `kind_of(inner)` for each inner layer in its own
-methods: every method takes the input shape and returns what it gives, so they recurse.
+Adding a kind: a frozen dataclass for its numbers (ending, as the built-ins do, with
+`kind: str = field(default="NAME", init=False)`: callers read `layer.kind`), a LayerKind subclass
+beside it, and `register(TheKind())` (see convviz/core/layers/__init__.py for the built-ins).
+A composite kind (a block holding its own layers) calls `kind_of(inner)` for each inner layer in
+its own methods: every method takes the input shape and returns what it gives, so they recurse.
 
 Torch is imported only inside `module` and `trace`: reading, checking and summarising a spec
 (`convviz summary`, the settings, the architecture editor) never needs it.
