@@ -81,3 +81,19 @@ def test_xo_keeps_its_features_while_they_fit(panel):
     assert panel.result.ok and panel.result.spec.layers[0].fixed is not None
     panel.feature_spins[0].setValue(4)
     assert panel.result.ok and panel.result.spec.layers[0].fixed is None
+
+
+def test_layer_names_read_their_kinds_declarations(panel):
+    from convviz.core.layers import kind_named
+
+    conv, pool = kind_named("conv"), kind_named("pool")
+    assert panel.table.item(1, 0).text() == f"conv1 ({conv.label})"
+    assert pool.description in panel.table.item(3, 0).toolTip()
+
+
+def test_a_rectangular_colour_network_shows_its_rows_and_cols(panel):
+    from convviz.core.spec import Conv, Flatten, NetworkSpec, ReLU
+
+    panel.set_model(NetworkSpec("rect", (12, 20), 3, (0.0, 1.0),
+                                (Conv(4, (3, 5)), ReLU(), Flatten()), ("a", "b")))
+    assert table(panel)[0][:2] == ["input", "3×12×20"]

@@ -41,15 +41,18 @@ def size_words(n_bytes: int) -> str:
 
 def check_description(spec) -> None:
     """The numbers a spec states outright: raises SpecError naming the first one out of bounds."""
-    whole(spec.input_size, "input_size", SpecError, lo=-MAX_LAYER_NUMBER)
+    shape = spec.input_shape
+    if not isinstance(shape, tuple) or len(shape) != 2:
+        raise SpecError(f"input_shape must be two numbers (rows, cols), got {shape!r}"[:160])
+    rows = whole(shape[0], "input_size rows", SpecError, lo=-MAX_LAYER_NUMBER)
+    cols = whole(shape[1], "input_size cols", SpecError, lo=-MAX_LAYER_NUMBER)
     whole(spec.channels, "channels", SpecError, lo=-MAX_LAYER_NUMBER)
-    if spec.input_size > MAX_INPUT_SIZE or spec.channels > MAX_INPUT_CHANNELS:
-        raise SpecError(f"input {spec.input_size}x{spec.input_size}x{spec.channels} is larger "
-                        f"than the limit of {MAX_INPUT_SIZE}x{MAX_INPUT_SIZE}x"
-                        f"{MAX_INPUT_CHANNELS}")
-    if spec.input_size < 1 or spec.channels < 1:
-        raise SpecError(f"input must be at least 1x1 with 1 channel, got {spec.input_size}x"
-                        f"{spec.input_size}x{spec.channels}")
+    if max(rows, cols) > MAX_INPUT_SIZE or spec.channels > MAX_INPUT_CHANNELS:  # per dimension
+        raise SpecError(f"input {rows}x{cols}x{spec.channels} is larger than the limit of "
+                        f"{MAX_INPUT_SIZE}x{MAX_INPUT_SIZE}x{MAX_INPUT_CHANNELS}")
+    if min(rows, cols) < 1 or spec.channels < 1:
+        raise SpecError(f"input must be at least 1x1 with 1 channel, got {rows}x{cols}x"
+                        f"{spec.channels}")
     text_field(spec.name, "the network's name", SpecError)
     vr = spec.value_range
     if not isinstance(vr, (tuple, list)) or len(vr) != 2:

@@ -44,7 +44,7 @@ def preset_model(name: str) -> ConvNet:
     if path.is_file():
         try:
             model, _ = load_model(path)
-            if model.spec.layers == spec.layers and model.spec.input_size == spec.input_size:
+            if model.spec.layers == spec.layers and model.spec.input_shape == spec.input_shape:
                 return model
         except ConvvizError:
             pass

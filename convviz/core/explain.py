@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import DataError, SpecError
+from .layers import pair
 from .limits import EXPLAIN_BATCH_VALUES, EXPLAIN_MAX_POSITIONS
 from .network import ConvNet
 
@@ -125,8 +126,8 @@ def gradcam(model: ConvNet, image, cls=None, layer=None) -> Explanation:
         (grad,) = torch.autograd.grad(votes[c], act)  # (1, K, h, w)
     weights = grad[0].mean(dim=(1, 2))  # (K,): how much each map matters to the class
     cam = torch.relu((weights[:, None, None] * act[0].detach()).sum(0))  # (h, w)
-    n = model.spec.input_size
-    up = F.interpolate(cam[None, None], size=(n, n), mode="bilinear", align_corners=False)
+    size = model.spec.input_shape
+    up = F.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)
     return Explanation("gradcam", up[0, 0].float().cpu().numpy(), c, model.spec.classes[c],
                        float(votes[c].detach()), layer=conv_name,
                        layer_map=cam.float().cpu().numpy())
@@ -148,13 +149,16 @@ def patch_starts(size: int, patch: int, stride: int) -> list[int]:
     return starts
 
 
-def check_patch(input_size: int, patch: int, stride: int) -> int:
-    """The number of patch positions; DataError before anything is allocated when too many."""
-    if not 1 <= patch <= input_size:
-        raise DataError(f"patch size must be 1..{input_size} (the input's side), got {patch}")
-    if not 1 <= stride <= input_size:
-        raise DataError(f"patch stride must be 1..{input_size}, got {stride}")
-    n = len(patch_starts(input_size, patch, stride)) ** 2
+def check_patch(input_size, patch: int, stride: int) -> int:
+    """The number of patch positions on an input of side `input_size` (or (rows, cols));
+    DataError before anything is allocated when too many."""
+    rows, cols = pair(input_size)
+    side = min(rows, cols)
+    if not 1 <= patch <= side:
+        raise DataError(f"patch size must be 1..{side} (the input's shorter side), got {patch}")
+    if not 1 <= stride <= side:
+        raise DataError(f"patch stride must be 1..{side}, got {stride}")
+    n = len(patch_starts(rows, patch, stride)) * len(patch_starts(cols, patch, stride))
     if n > EXPLAIN_MAX_POSITIONS:
         raise DataError(f"{n:,} patch positions is more than the {EXPLAIN_MAX_POSITIONS:,} "
                         f"allowed; use a larger patch or stride")
@@ -166,19 +170,19 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
               stride: int | None = None, should_stop=None) -> Explanation | None:
     """Returns None when `should_stop()` says a newer drawing made this one pointless."""
     spec = model.spec
-    n = spec.input_size
-    d_patch, d_stride = default_patch(n)
+    rows, cols = spec.input_shape
+    d_patch, d_stride = default_patch(min(rows, cols))
     patch = d_patch if patch is None else patch
     stride = d_stride if stride is None else stride
-    check_patch(n, patch, stride)
+    check_patch(spec.input_shape, patch, stride)
     x = model.as_input(image)  # (1, C, H, W)
     votes = model(x)[0]
     c = resolve_class(model, cls, int(votes.argmax()))
     base = float(votes[c])
-    side = patch_starts(n, patch, stride)
-    starts = [(r, q) for r in side for q in side]
+    starts = [(r, q) for r in patch_starts(rows, patch, stride)
+              for q in patch_starts(cols, patch, stride)]
     # a batch's every layer output together stays under EXPLAIN_BATCH_VALUES numbers
-    per_image = sum(math.prod(s.shape) for s in spec.shapes()) + spec.channels * n * n
+    per_image = sum(math.prod(s.shape) for s in spec.shapes()) + spec.channels * rows * cols
     batch = max(1, EXPLAIN_BATCH_VALUES // per_image)
     drops = []
     background = spec.value_range[0]
@@ -191,8 +195,8 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
             xb[k, :, r:r + patch, q:q + patch] = background
         drops.append(model(xb)[:, c].float().cpu())  # (p,); no float64 on every device (MPS)
     drop = base - torch.cat(drops).numpy().astype(np.float64)  # (P,)
-    total = np.zeros((n, n), np.float64)
-    count = np.zeros((n, n), np.float64)
+    total = np.zeros((rows, cols), np.float64)
+    count = np.zeros((rows, cols), np.float64)
     for (r, q), d in zip(starts, drop, strict=True):
         total[r:r + patch, q:q + patch] += d
         count[r:r + patch, q:q + patch] += 1

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, replace
 
 from .errors import SpecError
-from .spec import Conv, Dense, Flatten, LayerShape, MaxPool, NetworkSpec, ReLU, conv_out, pool_out
+from .layers import pair
+from .spec import Conv, Dense, Flatten, LayerShape, MaxPool, NetworkSpec, ReLU
 
 MAX_BLOCKS = 6
 
@@ -51,9 +52,11 @@ def knobs_from_spec(spec: NetworkSpec) -> Knobs:
     pools = [la for la in spec.layers if isinstance(la, MaxPool)]
     first = convs[0] if convs else Conv(8, 3)
     pool = pools[0] if pools else MaxPool(2, 2)
-    return Knobs(features=tuple(c.features for c in convs) or (8,), feature_size=first.size,
-                 stride=first.stride, padding=first.padding, pool_window=pool.window,
-                 pool_stride=pool.stride,
+    # the knobs are square: a rectangular layer reads as its rows (is_plain then says False)
+    return Knobs(features=tuple(c.features for c in convs) or (8,),
+                 feature_size=pair(first.size)[0], stride=pair(first.stride)[0],
+                 padding=pair(first.padding)[0], pool_window=pair(pool.window)[0],
+                 pool_stride=pair(pool.stride)[0],
                  fc_neurons=tuple(la.neurons for la in spec.layers if isinstance(la, Dense)))
 
 
@@ -137,21 +140,5 @@ def check(base: NetworkSpec, knobs: Knobs) -> KnobCheck:
 
 
 def _rows(spec: NetworkSpec, shapes: list[LayerShape]) -> list[LayerRow]:
-    rows, w = [], spec.input_size
-    layers = [*spec.layers, None]  # None: the votes
-    for layer, s in zip(layers, shapes, strict=False):
-        formula = ""
-        if isinstance(layer, Conv):
-            o = conv_out(w, layer.size, layer.stride, layer.padding)
-            formula = (f"({w} - {layer.size} + 2·{layer.padding})/{layer.stride} + 1 = "
-                       f"{o:g}")
-        elif isinstance(layer, MaxPool):
-            o = pool_out(w, layer.window, layer.stride)
-            raw = (w - layer.window) / layer.stride + 1
-            formula = f"({w} - {layer.window})/{layer.stride} + 1 = {raw:.3g}"
-            if raw != o:  # a window hanging over the edge still counts
-                formula += f" → {o}"
-        rows.append(LayerRow(s, formula))
-        if len(s.shape) == 3:
-            w = s.shape[1]
-    return rows
+    """The shapes table: each row's formula is the one its kind declares (LayerShape.formula)."""
+    return [LayerRow(s, s.formula) for s in shapes]

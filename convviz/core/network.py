@@ -7,58 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .errors import DataError
+from .layers import Dense, kind_of
+from .layers.modules import DeckConv, Flat, Pool  # noqa: F401  (importable from here, as before)
 from .snapshot import WeightsSnapshot, network_id
-from .spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
+from .spec import NetworkSpec
 from .trace import (
     LayerTrace,
     Trace,
     vote_contributions,  # noqa: F401 - it lived here; still importable from here
 )
-
-
-class DeckConv(nn.Conv2d):
-    """A convolution that can divide by the number of feature pixels, as the deck's filtering
-    does (multiply, add, divide), so a feature that matches perfectly scores exactly 1."""
-
-    def __init__(self, in_ch: int, layer: Conv):
-        super().__init__(in_ch, layer.features, layer.size, layer.stride, layer.padding,
-                         bias=layer.bias)
-        self.divisor = layer.divisor(in_ch)
-        if layer.fixed is not None:
-            w = torch.tensor(layer.fixed, dtype=torch.float32).unsqueeze(1)  # (F, 1, k, k)
-            with torch.no_grad():
-                self.weight.copy_(w)
-            self.weight.requires_grad_(False)  # hand-made features stay as the deck drew them
-
-    def forward(self, x):
-        y = super().forward(x)
-        if self.divisor != 1.0:
-            if self.bias is not None:  # divide the sum only; the bias is added after
-                b = self.bias.view(1, -1, 1, 1)
-                return (y - b) / self.divisor + b
-            return y / self.divisor
-        return y
-
-
-class Pool(nn.Module):
-    def __init__(self, layer: MaxPool):
-        super().__init__()
-        self.window, self.stride = layer.window, layer.stride
-
-    def forward(self, x, return_indices: bool = False):
-        # ceil_mode: a window hanging over the edge still counts (7x7 -> 4x4 in the deck)
-        if return_indices:  # (two calls: torch's overloads tell the two results apart)
-            return F.max_pool2d(x, self.window, self.stride, ceil_mode=True, return_indices=True)
-        return F.max_pool2d(x, self.window, self.stride, ceil_mode=True)
-
-
-class Flat(nn.Module):
-    def forward(self, x):  # (N, C, H, W) -> (N, C*H*W), channel-major like the trace
-        return x.flatten(1)
 
 
 class ConvNet(nn.Module):
@@ -70,22 +30,13 @@ class ConvNet(nn.Module):
         self.spec = spec
         self.names = [s.name for s in shapes]
         self.kinds = [s.kind for s in shapes]
+        layers = (*spec.layers, Dense(len(spec.classes)))  # the votes: fully connected
+        self._steps = [kind_of(layer) for layer in layers]  # each layer's declaration
         mods: list[nn.Module] = []
-        ch, flat = spec.channels, 0  # flat: the width after the last layer (validate: a
-        # Flatten comes before any fully connected layer)
-        for layer, s in zip(spec.layers, shapes, strict=False):
-            if isinstance(layer, Conv):
-                mods.append(DeckConv(ch, layer))
-            elif isinstance(layer, ReLU):
-                mods.append(nn.ReLU())
-            elif isinstance(layer, MaxPool):
-                mods.append(Pool(layer))
-            elif isinstance(layer, Flatten):
-                mods.append(Flat())
-            elif isinstance(layer, Dense):
-                mods.append(nn.Linear(flat, layer.neurons))
-            ch, flat = s.shape[0], s.shape[0]
-        mods.append(nn.Linear(flat, len(spec.classes)))  # the votes
+        shape: tuple[int, ...] = (spec.channels, spec.rows, spec.cols)
+        for layer, kind, s in zip(layers, self._steps, shapes, strict=True):
+            mods.append(kind.module(layer, shape))
+            shape = s.shape
         self.layers = nn.ModuleList(mods)
 
     @property
@@ -102,10 +53,11 @@ class ConvNet(nn.Module):
         x = torch.as_tensor(np.asarray(image, dtype=np.float32))
         if x.ndim == 2:
             x = x.unsqueeze(0)
-        c, n = self.spec.channels, self.spec.input_size
-        if tuple(x.shape) != (c, n, n):
+        want = (self.spec.channels, self.spec.rows, self.spec.cols)
+        if tuple(x.shape) != want:
             raise DataError(f"input is {'x'.join(map(str, x.shape))} but the model "
-                            f"{self.spec.name!r} takes {c}x{n}x{n}")
+                            f"{self.spec.name!r} takes {'x'.join(map(str, want))} (channels x "
+                            f"rows x cols)")
         return x.unsqueeze(0).to(self.device)
 
     @torch.inference_mode()
@@ -116,22 +68,19 @@ class ConvNet(nn.Module):
         GPU one transfer (one synchronisation) costs far less than one per layer.
         """
         x = self.as_input(image)
-        outs, winners = [], {}
-        for i, m in enumerate(self.layers):
-            if isinstance(m, Pool):
-                x, idx = m(x, return_indices=True)
-                winners[i] = idx[0]
-            else:
-                x = m(x)
+        outs, extras = [], []
+        for m, kind in zip(self.layers, self._steps, strict=True):
+            x, more = kind.trace(m, x)  # more: the kind's trace entries (pool: winners)
             outs.append(x[0])
+            extras.append({k: v[0] for k, v in more.items()})
         flat = torch.cat([o.reshape(-1) for o in outs]).float().cpu().numpy()
-        idx_cpu = {i: w.cpu().numpy().astype(np.int32) for i, w in winners.items()}
+        extras_cpu = [{k: _to_numpy(v) for k, v in more.items()} for more in extras]
         layers, at = [], 0
         for i, o in enumerate(outs):
             n = o.numel()
             vals = flat[at:at + n].reshape(tuple(o.shape))
             at += n
-            layers.append(LayerTrace(self.names[i], self.kinds[i], vals, idx_cpu.get(i)))
+            layers.append(LayerTrace(self.names[i], self.kinds[i], vals, **extras_cpu[i]))
         inp = np.asarray(image, dtype=np.float32)
         return Trace(inp.reshape(self.spec.channels, *inp.shape[-2:]), layers, self.spec)
 
@@ -155,17 +104,19 @@ def state_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
     weights file is compared with it before any of its tensors is read or the network built."""
     shapes = spec.shapes()
     want: dict[str, tuple[int, ...]] = {}
-    ch = spec.channels
-    for i, (layer, s) in enumerate(zip((*spec.layers, None), shapes, strict=True)):
-        if isinstance(layer, Conv):
-            want[f"layers.{i}.weight"] = (layer.features, ch, layer.size, layer.size)
-            if layer.bias:
-                want[f"layers.{i}.bias"] = (layer.features,)
-        elif isinstance(layer, Dense) or layer is None:  # None: the votes
-            want[f"layers.{i}.weight"] = (s.shape[0], ch)
-            want[f"layers.{i}.bias"] = (s.shape[0],)
-        ch = s.shape[0]
+    shape: tuple[int, ...] = (spec.channels, spec.rows, spec.cols)
+    layers = (*spec.layers, Dense(len(spec.classes)))  # the votes: fully connected
+    for i, (layer, s) in enumerate(zip(layers, shapes, strict=True)):
+        for suffix, tensor in kind_of(layer).state_shapes(layer, shape).items():
+            want[f"layers.{i}.{suffix}"] = tensor
+        shape = s.shape
     return want
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A trace entry on the CPU: indices as int32, values as float32."""
+    a = t.cpu().numpy()
+    return a.astype(np.int32 if np.issubdtype(a.dtype, np.integer) else np.float32)
 
 
 def build(spec: NetworkSpec, seed: int | None = 0) -> ConvNet:

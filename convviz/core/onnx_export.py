@@ -46,7 +46,7 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
     # A CPU copy in eval mode: the model the app shows (or trains) is never touched.
     cpu = copy.deepcopy(model).to("cpu").eval()
     spec = cpu.spec
-    example = torch.zeros(2, spec.channels, spec.input_size, spec.input_size)
+    example = torch.zeros(2, spec.channels, spec.rows, spec.cols)
     try:  # a read-only folder, a full disk, a name too long: one line, as for any write
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as e:

@@ -41,7 +41,7 @@ def deck_x() -> np.ndarray:
 def xo() -> NetworkSpec:
     fixed = tuple(tuple(tuple(float(v) for v in row) for row in f) for f in XO_FEATURES)
     return NetworkSpec(
-        name="xo", input_size=9, channels=1, value_range=(-1.0, 1.0),
+        name="xo", input_shape=(9, 9), channels=1, value_range=(-1.0, 1.0),
         layers=(Conv(3, 3, divide=True, bias=False, fixed=fixed), ReLU(), MaxPool(2, 2),
                 Flatten()),
         classes=("X", "O"),
@@ -50,7 +50,7 @@ def xo() -> NetworkSpec:
 
 def shapes() -> NetworkSpec:
     return NetworkSpec(
-        name="shapes", input_size=28, channels=1, value_range=(-1.0, 1.0),
+        name="shapes", input_shape=(28, 28), channels=1, value_range=(-1.0, 1.0),
         layers=(Conv(8, 5, padding=2), ReLU(), MaxPool(2, 2),      # 8 x 14 x 14
                 Conv(16, 5, padding=2), ReLU(), MaxPool(2, 2),     # 16 x 7 x 7
                 Flatten(), Dense(64), ReLU()),                     # 784 -> 64
@@ -60,7 +60,7 @@ def shapes() -> NetworkSpec:
 
 def lenet5() -> NetworkSpec:
     return NetworkSpec(
-        name="lenet5", input_size=32, channels=1, value_range=(-1.0, 1.0),
+        name="lenet5", input_shape=(32, 32), channels=1, value_range=(-1.0, 1.0),
         layers=(Conv(6, 5), ReLU(), MaxPool(2, 2),                 # 6 x 28 x 28 -> 6 x 14 x 14
                 Conv(16, 5), ReLU(), MaxPool(2, 2),                # 16 x 10 x 10 -> 16 x 5 x 5
                 Flatten(), Dense(120), ReLU(), Dense(84), ReLU()),

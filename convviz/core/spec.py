@@ -1,80 +1,45 @@
 """A typed, JSON-serialisable description of a small CNN, and its shape arithmetic.
 
-A spec lists the input (size, channels, value range), then the hidden layers in order. The last
-layer, the class votes, is implicit: a fully connected layer with one neuron per class name. That
-way the same layers can be trained on any labelled folder: only `classes` changes.
+A spec lists the input (rows, cols, channels, value range), then the hidden layers in order. The
+last layer, the class votes, is implicit: a fully connected layer with one neuron per class name.
+That way the same layers can be trained on any labelled folder: only `classes` changes.
 
-Every spatial size follows the lesson's formula (W - F + 2P) / S + 1. Convolution refuses a
-fractional result; max pooling rounds up, because a window that hangs over the edge still counts
-(the deck pools a 7x7 map to 4x4), exactly as torch's `ceil_mode=True` does.
+Every spatial size follows the lesson's formula (W - F + 2P) / S + 1, for rows and for columns
+apart. Convolution refuses a fractional result; max pooling rounds up, because a window that
+hangs over the edge still counts (the deck pools a 7x7 map to 4x4), exactly as torch's
+`ceil_mode=True` does. What each kind of layer does to a shape is declared once, by the kind
+(convviz/core/layers/); this module asks the registry and adds up the budget.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .budget import Tally, check_description
 from .errors import SpecError
+from .layers import (
+    Conv,
+    Dense,
+    Flatten,
+    MaxPool,
+    ReLU,
+    conv_out,
+    kind_of,
+    layer_from_dict,
+    layer_to_dict,
+    pool_out,
+)
 from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
-from .spec_json import finite, flag, listed, loads_bounded, show, text_field, whole
+from .spec_json import finite, listed, loads_bounded, text_field, whole
+
+__all__ = ["Conv", "Dense", "Flatten", "Layer", "LayerShape", "MaxPool", "NetworkSpec", "ReLU",
+           "conv_out", "layer_shapes", "pool_out", "read_spec"]
 
 
-@dataclass(frozen=True)
-class Conv:
-    """Convolution: `features` features of `size` x `size`, moved by `stride`, with `padding`
-    rings of zeros around the input.
-
-    `divide` follows the deck: after multiplying and adding, divide by the number of feature
-    pixels, so a perfect match gives 1. `fixed` holds hand-made features ([feature][row][col],
-    one input channel) that stay as they are during training (the deck's X/O features).
-    """
-
-    features: int
-    size: int
-    stride: int = 1
-    padding: int = 0
-    divide: bool = False
-    bias: bool = True
-    fixed: tuple | None = None
-    kind: str = field(default="conv", init=False)
-
-    def divisor(self, in_maps: int) -> float:
-        """What the sum is divided by: the number of feature pixels over all input maps when
-        the layer divides as the deck does, else 1."""
-        return float(in_maps * self.size * self.size) if self.divide else 1.0
-
-
-@dataclass(frozen=True)
-class ReLU:
-    kind: str = field(default="relu", init=False)
-
-
-@dataclass(frozen=True)
-class MaxPool:
-    window: int
-    stride: int
-    kind: str = field(default="pool", init=False)
-
-
-@dataclass(frozen=True)
-class Flatten:
-    kind: str = field(default="flatten", init=False)
-
-
-@dataclass(frozen=True)
-class Dense:
-    """A hidden fully connected layer of `neurons` neurons."""
-
-    neurons: int
-    kind: str = field(default="fc", init=False)
-
-
-Layer = Conv | ReLU | MaxPool | Flatten | Dense
-_KINDS = {"conv": Conv, "relu": ReLU, "pool": MaxPool, "flatten": Flatten, "fc": Dense}
+Layer = Conv | ReLU | MaxPool | Flatten | Dense  # the built-in kinds; others may be registered
 
 
 @dataclass(frozen=True)
@@ -85,16 +50,42 @@ class LayerShape:
     kind: str
     shape: tuple[int, ...]
     params: int
+    formula: str = ""  # how the size came about, numbers filled in: "(28 - 5 + 2·2)/1 + 1 = 28"
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
     name: str
-    input_size: int  # square input, rows == cols
+    input_shape: tuple[int, int]  # (rows, cols); a single number n is taken as (n, n)
     channels: int
     value_range: tuple[float, float]  # (background, ink)
     layers: tuple[Layer, ...]
     classes: tuple[str, ...]
+
+    def __post_init__(self):
+        shape = self.input_shape
+        if isinstance(shape, list):
+            shape = tuple(shape)
+        elif not isinstance(shape, tuple):  # a square input given by its side
+            shape = (shape, shape)
+        object.__setattr__(self, "input_shape", shape)
+
+    @property
+    def rows(self) -> int:
+        return self.input_shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.input_shape[1]
+
+    @property
+    def input_size(self) -> int:
+        """The side of a square input; SpecError for a rectangular one (code that still
+        assumes a square asks here, and a rectangular network is refused with this line)."""
+        if self.rows != self.cols:
+            raise SpecError(f"the network {self.name!r} takes {self.rows}x{self.cols} pictures; "
+                            f"this part of convviz handles only square ones so far")
+        return self.rows
 
     # ---- derived ---------------------------------------------------------------------------
     def shapes(self) -> list[LayerShape]:
@@ -110,11 +101,14 @@ class NetworkSpec:
 
     # ---- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["value_range"] = list(self.value_range)
-        d["classes"] = list(self.classes)
-        d["layers"] = [_layer_to_dict(layer) for layer in self.layers]
-        return d
+        # a square input keeps the older "input_size": n, so that a file written now reads
+        # byte for byte as before and older convviz versions can still open it
+        shape = ({"input_size": self.rows} if self.rows == self.cols else
+                 {"input_shape": list(self.input_shape)})
+        return {"name": self.name, **shape, "channels": self.channels,
+                "value_range": list(self.value_range),
+                "layers": [layer_to_dict(layer) for layer in self.layers],
+                "classes": list(self.classes)}
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), **kw)
@@ -125,7 +119,7 @@ class NetworkSpec:
         field, never another exception."""
         if not isinstance(d, dict):
             raise SpecError("spec must be a JSON object")
-        for key in ("input_size", "layers", "classes"):
+        for key in ("layers", "classes"):
             if key not in d:
                 raise SpecError(f"spec is missing the field {key!r}")
         value_range = listed(d.get("value_range", [-1.0, 1.0]), "value range", SpecError, 2)
@@ -135,11 +129,11 @@ class NetworkSpec:
         layers = listed(d["layers"], "layers", SpecError, MAX_LAYERS)
         spec = cls(
             name=text_field(d.get("name", "custom"), "the network's name", SpecError),
-            input_size=whole(d["input_size"], "input_size", SpecError, lo=-MAX_LAYER_NUMBER),
+            input_shape=_input_shape(d),
             channels=whole(d.get("channels", 1), "channels", SpecError, lo=-MAX_LAYER_NUMBER),
             value_range=(finite(value_range[0], "value range", SpecError),
                          finite(value_range[1], "value range", SpecError)),
-            layers=tuple(_layer_from_dict(i, ld) for i, ld in enumerate(layers)),
+            layers=tuple(layer_from_dict(ld, f"layer {i + 1}") for i, ld in enumerate(layers)),
             classes=tuple(text_field(c, f"class name {i + 1}", SpecError) for i, c in
                           enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))),
         )
@@ -171,68 +165,23 @@ def read_spec(path) -> NetworkSpec:
         raise SpecError(f"{path}: {e}") from None
 
 
-def _layer_to_dict(layer: Layer) -> dict:
-    d = asdict(layer)
-    if d.get("fixed") is None:
-        d.pop("fixed", None)
-    return d
-
-
-_REQUIRED: dict[type, tuple[str, ...]] = {
-    Conv: ("features", "size"), MaxPool: ("window", "stride"), Dense: ("neurons",), ReLU: (),
-    Flatten: ()}
-_OPTIONAL: dict[type, tuple[str, ...]] = {Conv: ("stride", "padding", "divide", "bias", "fixed")}
-
-
-def _layer_from_dict(i: int, d) -> Layer:
-    kind = d.get("kind") if isinstance(d, dict) else d
-    if not isinstance(d, dict) or not isinstance(kind, str) or kind not in _KINDS:
-        raise SpecError(f"layer {i + 1}: unknown kind {show(kind)} (expected one of "
-                        f"{', '.join(_KINDS)})")
-    kind_cls = _KINDS[d["kind"]]
-    where = f"layer {i + 1} ({d['kind']})"
-    allowed = _REQUIRED[kind_cls] + _OPTIONAL.get(kind_cls, ())
-    for k in d:
-        if k != "kind" and k not in allowed:
-            raise SpecError(f"{where}: unknown field {show(k)}")
-    for k in _REQUIRED[kind_cls]:
-        if k not in d:
-            raise SpecError(f"{where} is missing the field {k!r}")
-    args: dict[str, object] = {}
-    for k, v in d.items():
-        if k in ("divide", "bias"):
-            args[k] = flag(v, f"{where} {k}", SpecError)
-        elif k == "fixed":
-            args[k] = None if v is None else _fixed(v, where)
-        elif k != "kind":
-            args[k] = whole(v, f"{where} {k}", SpecError, lo=-MAX_LAYER_NUMBER)
-    return kind_cls(**args)
-
-
-def _fixed(v, where: str) -> tuple:
-    """Hand-made features [feature][row][col] as nested tuples of finite numbers; the sizes
-    are compared with the layer's in layer_shapes."""
-    grids = listed(v, f"{where} fixed", SpecError, MAX_LAYER_NUMBER)
-    return tuple(tuple(tuple(finite(x, f"{where} fixed value", SpecError)
-                             for x in listed(row, f"{where} fixed row", SpecError,
-                                             MAX_LAYER_NUMBER))
-                       for row in listed(g, f"{where} fixed feature", SpecError,
-                                         MAX_LAYER_NUMBER))
-                 for g in grids)
-
-
-def conv_out(w: int, f: int, s: int, p: int) -> float:
-    """(W - F + 2P) / S + 1, unrounded, so a caller can tell a fractional size."""
-    return (w - f + 2 * p) / s + 1
-
-
-def pool_out(w: int, f: int, s: int) -> int:
-    """Pooling size with windows hanging over the edge counted (torch ceil_mode=True): the last
-    window must still start inside the map."""
-    n = math.ceil((w - f) / s) + 1
-    if (n - 1) * s >= w:
-        n -= 1
-    return n
+def _input_shape(d: dict) -> tuple[int, int]:
+    """(rows, cols) from "input_shape": [rows, cols], or from the older "input_size": n (a
+    square input; weights files and specs written before rectangular inputs)."""
+    if "input_shape" in d and "input_size" in d:
+        raise SpecError("give the input as input_shape [rows, cols] or as input_size, not both")
+    if "input_size" in d:
+        n = whole(d["input_size"], "input_size", SpecError, lo=-MAX_LAYER_NUMBER)
+        return (n, n)
+    if "input_shape" not in d:
+        raise SpecError("spec is missing the field 'input_shape' ([rows, cols]; older files: "
+                        "'input_size')")
+    shape = listed(d["input_shape"], "input_shape", SpecError, 2)
+    if len(shape) != 2:
+        raise SpecError(f"input_shape must be two numbers [rows, cols], got {len(shape)}")
+    rows, cols = (whole(v, f"input_shape {dim}", SpecError, lo=-MAX_LAYER_NUMBER)
+                  for v, dim in zip(shape, ("rows", "cols"), strict=True))
+    return (rows, cols)
 
 
 def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
@@ -244,88 +193,29 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
 
     tally = Tally()
     out: list[LayerShape] = []
-    shape: tuple[int, ...] = (spec.channels, spec.input_size, spec.input_size)
+    shape: tuple[int, ...] = (spec.channels, spec.rows, spec.cols)
     counts: dict[str, int] = {}
     for i, layer in enumerate(spec.layers):
-        counts[layer.kind] = counts.get(layer.kind, 0) + 1
-        name = f"{layer.kind}{counts[layer.kind]}"
+        try:
+            kind = kind_of(layer)
+        except SpecError as e:
+            raise SpecError(f"layer {i + 1}: {e}") from None
+        counts[kind.name] = counts.get(kind.name, 0) + 1
+        name = f"{kind.name}{counts[kind.name]}"
         where = f"layer {i + 1} ({name})"
-        for number in _REQUIRED.get(type(layer), ()) + ("stride", "padding") * isinstance(
-                layer, Conv):  # a spec made in Python gets the same checks as one from JSON
-            whole(getattr(layer, number), f"{where} {number}", SpecError, lo=-MAX_LAYER_NUMBER)
-        shape, params = _layer_out(layer, shape, where)
-        tally.add(where, shape, params)  # the budget's second half: before the next layer
-        out.append(LayerShape(name, layer.kind, shape, params))
+        kind.check_fields(layer, where)  # a spec made in Python gets the checks JSON gets
+        new = kind.out_shape(layer, shape, where)
+        params = kind.params(layer, shape)
+        tally.add(where, new, params)  # the budget's second half: before the next layer
+        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape)))
+        shape = new
 
     if len(shape) != 1:
         raise SpecError(f"the last layer gives maps {shape}; end with a flatten layer before the "
                         f"votes")
     n = len(spec.classes)
-    tally.add("the votes", (n,), shape[0] * n + n)
-    out.append(LayerShape("votes", "votes", (n,), shape[0] * n + n))
+    votes = Dense(n)
+    params = kind_of(votes).params(votes, shape)
+    tally.add("the votes", (n,), params)
+    out.append(LayerShape("votes", "votes", (n,), params))
     return out
-
-
-Shape = tuple[int, ...]
-
-
-def _layer_out(layer: Layer, shape: Shape, where: str) -> tuple[Shape, int]:
-    """The shape one layer gives its input `shape`, and its parameter count; SpecError (naming
-    `where`) for a layer that cannot take that input."""
-    if isinstance(layer, Conv):
-        return _conv_out(layer, shape, where)
-    if isinstance(layer, MaxPool):
-        return _pool_out(layer, shape, where), 0
-    if isinstance(layer, Flatten):
-        return (math.prod(shape),), 0
-    if isinstance(layer, Dense):
-        if len(shape) != 1:
-            raise SpecError(f"{where}: a fully connected layer needs a flat input; add a "
-                            f"flatten layer before it")
-        if layer.neurons < 1:
-            raise SpecError(f"{where}: needs at least 1 neuron, got {layer.neurons}")
-        return (layer.neurons,), shape[0] * layer.neurons + layer.neurons
-    if isinstance(layer, ReLU):
-        return shape, 0
-    raise SpecError(f"{where}: unknown layer {layer!r}")  # (the dataclasses above are all)
-
-
-def _conv_out(layer: Conv, shape: Shape, where: str) -> tuple[Shape, int]:
-    if len(shape) != 3:
-        raise SpecError(f"{where}: convolution needs maps, but its input is flat {shape}")
-    c, w = shape[0], shape[1]
-    if layer.features < 1 or layer.size < 1 or layer.stride < 1 or layer.padding < 0:
-        raise SpecError(f"{where}: features, size and stride must be at least 1 and "
-                        f"padding at least 0 (got {layer.features}, {layer.size}, "
-                        f"{layer.stride}, {layer.padding})")
-    if layer.size > w + 2 * layer.padding:
-        raise SpecError(f"{where}: a {layer.size}x{layer.size} feature does not fit in a "
-                        f"{w}x{w} input with padding {layer.padding}")
-    o = conv_out(w, layer.size, layer.stride, layer.padding)
-    if o != int(o):
-        raise SpecError(f"{where}: (W - F + 2P)/S + 1 = ({w} - {layer.size} + 2*"
-                        f"{layer.padding})/{layer.stride} + 1 = {o:.3g} is not a whole "
-                        f"number")
-    if layer.fixed is not None:
-        fx = layer.fixed
-        ok = (len(fx) == layer.features and c == 1 and all(
-            len(r) == layer.size and all(len(q) == layer.size for q in r) for r in fx))
-        if not ok:
-            raise SpecError(f"{where}: fixed features must be {layer.features} grids of "
-                            f"{layer.size}x{layer.size} on a 1-channel input")
-    params = layer.features * c * layer.size ** 2 + (layer.features if layer.bias else 0)
-    return (layer.features, int(o), int(o)), params
-
-
-def _pool_out(layer: MaxPool, shape: Shape, where: str) -> Shape:
-    if len(shape) != 3:
-        raise SpecError(f"{where}: pooling needs maps, but its input is flat {shape}")
-    w = shape[1]
-    if layer.window < 1 or layer.stride < 1:
-        raise SpecError(f"{where}: window and stride must be at least 1 (got "
-                        f"{layer.window}, {layer.stride})")
-    if layer.window > w:
-        raise SpecError(f"{where}: a {layer.window}x{layer.window} window is larger than "
-                        f"its {w}x{w} input")
-    o = pool_out(w, layer.window, layer.stride)
-    return (shape[0], o, o)

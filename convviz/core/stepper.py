@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .layers import square
 from .numbers import deck_number  # noqa: F401 - one formatter for every panel, there
 from .spec import Conv, MaxPool, NetworkSpec, conv_out, pool_out
 
@@ -108,7 +109,8 @@ class PoolStepper:
                    map_index: int = 0) -> PoolStepper:
         sl = find_layer(spec, "pool", layer_name)
         assert isinstance(sl.layer, MaxPool)  # (find_layer gives a layer of the kind asked)
-        return cls(trace.input_of(sl.index)[map_index], sl.layer.window, sl.layer.stride)
+        return cls(trace.input_of(sl.index)[map_index], square(sl.layer.window, "pooling window"),
+                   square(sl.layer.stride, "pooling stride"))
 
     def set_values(self, values: np.ndarray) -> None:
         """A new drawing: same windows, new numbers (the current step stays meaningful)."""
@@ -191,7 +193,8 @@ class ConvStepper:
         sl = find_layer(spec, "conv", layer_name)
         assert isinstance(sl.layer, Conv)  # (find_layer gives a layer of the kind asked)
         return cls(trace.input_of(sl.index), snapshot.weight(layer_name),
-                   snapshot.bias(layer_name), sl.layer.stride, sl.layer.padding,
+                   snapshot.bias(layer_name), square(sl.layer.stride, "stride"),
+                   square(sl.layer.padding, "padding"),
                    conv_divisor(sl.in_maps, sl.layer), feature, map_index)
 
     def set_weights(self, weight: np.ndarray, bias: np.ndarray | None) -> None:

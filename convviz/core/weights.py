@@ -297,7 +297,7 @@ def _check_shapes(path, want: dict[str, tuple], have: dict[str, tuple]) -> None:
 def load_into(model: ConvNet, path) -> dict:
     """Fill an existing network, refusing a file made for another architecture."""
     other, info = load_model(path)
-    if other.spec.layers != model.spec.layers or other.spec.input_size != model.spec.input_size:
+    if other.spec.layers != model.spec.layers or other.spec.input_shape != model.spec.input_shape:
         raise WeightsError(f"{path}: made for another network ({other.spec.name}), not "
                            f"{model.spec.name}")
     model.load_state_dict(other.state_dict())

@@ -134,6 +134,20 @@ class Session(QObject):
             return True
         return False
 
+    def _window_can_draw(self, spec: NetworkSpec) -> bool:
+        """The canvas draws square, 1-channel pictures so far (rectangular and colour canvases:
+        issue 14): any other network is refused before anything changes, `failed` saying why."""
+        try:
+            spec.input_size  # noqa: B018 - SpecError for a rectangular input, naming its size
+        except ConvvizError as e:
+            self.failed.emit(str(e))
+            return False
+        if spec.channels != 1:
+            self.failed.emit(f"the network {spec.name!r} takes {spec.channels}-channel pictures; "
+                             f"the window draws 1-channel ones only so far")
+            return False
+        return True
+
     def set_model(self, model, source: str = "", summary: dict | None = None,
                   owner: bool = False) -> bool:
         """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained;
@@ -141,6 +155,8 @@ class Session(QObject):
         with a different spec re-lays-out every panel. While locked only the `owner` (the
         training run) may; anyone else is refused (False, `failed` says why)."""
         if not owner and self._refused():
+            return False
+        if not self._window_can_draw(model.spec):
             return False
         for job in self.jobs.running("network"):
             job.cancel()  # a slower load still running is now stale

@@ -47,8 +47,7 @@ class StatusLine(QObject):
         jobs.progress.connect(self._show_progress)
 
     def show_model(self, spec) -> None:
-        n = spec.input_size
-        self.model_label.setText(f"Model: {spec.name} ({n}×{n})")
+        self.model_label.setText(f"Model: {spec.name} ({spec.rows}×{spec.cols})")
         self.classes_label.setText("Classes: " + ", ".join(spec.classes))
 
     def show_device(self, device: str) -> None:

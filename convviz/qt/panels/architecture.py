@@ -35,11 +35,10 @@ from ...core.knobs import (
     knobs_from_spec,
     parse_neurons,
 )
+from ...core.layers import description, words  # each kind's words, declared with the kind
 from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 
-KIND_WORDS = {"conv": "filtering", "relu": "ReLU", "pool": "max pooling", "flatten": "flatten",
-              "fc": "fully connected", "votes": "votes"}
 REFUSED = QColor(200, 30, 45)
 
 
@@ -275,17 +274,19 @@ class ArchitecturePanel(QWidget):
 
     def _fill_table(self, r: KnobCheck) -> None:
         s = r.spec
-        rows = [("input", f"{s.channels}×{s.input_size}×{s.input_size}", "", "")]
+        rows = [("input", f"{s.channels}×{s.rows}×{s.cols}", "", "")]
+        tips = {}  # row -> the kind's sentence, shown over the layer's name
         for row in r.rows:
             sh = row.shape
-            rows.append((f"{sh.name} ({KIND_WORDS.get(sh.kind, sh.kind)})",
+            tips[len(rows)] = description(sh.kind)
+            rows.append((f"{sh.name} ({words(sh.kind)[0]})",
                          "×".join(map(str, sh.shape)), f"{sh.params:,}" if sh.params else "",
                          row.formula))
         refused_row = None
         if not r.ok:
             refused_row = len(rows)
             what = "the whole network" if r.failed_at is None else \
-                f"layer {r.failed_at + 1} ({KIND_WORDS[s.layers[r.failed_at].kind]})"
+                f"layer {r.failed_at + 1} ({words(s.layers[r.failed_at].kind)[0]})"
             rows.append((what, "refused", "", r.error))
         self.table.setRowCount(len(rows))
         bold = QFont(self.table.font())
@@ -294,6 +295,8 @@ class ArchitecturePanel(QWidget):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)  # a narrow dock cuts the "How" column with "…"
+                if j == 0 and tips.get(i):
+                    item.setToolTip(f"{text}: {tips[i]}")
                 if i == refused_row:
                     item.setForeground(REFUSED)
                     item.setFont(bold)

@@ -22,6 +22,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
+from ...core.layers import words  # each kind's words, declared with the kind
 from ...core.mosaic import MosaicLayout, nice_level
 from ...core.numbers import deck_number
 from .. import settings, theme
@@ -32,7 +33,6 @@ MAX_COLS = 8  # conv2 of `shapes` has 16 maps: two rows of eight
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
 NUMBER_FILL = 0.86  # a printed value may take this share of its cell's width, no more
 MIN_NUMBER_PT = 7.0
-KIND_WORDS = {"conv": "after convolution", "relu": "after ReLU", "pool": "after pooling"}
 PER_LAYER, SHARED = "per layer", "shared"
 SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 
@@ -151,10 +151,10 @@ class FeatureMapsPanel(QWidget):
         for s in spec.shapes():
             if len(s.shape) == 3:
                 c, h, w = s.shape
-                self.headings[s.name] = f"{s.name}   {c} × {h} × {w}   {KIND_WORDS.get(s.kind, '')}"
+                self.headings[s.name] = f"{s.name}   {c} × {h} × {w}   {words(s.kind)[1]}"
                 mosaics.append((s.name, self.headings[s.name],
                                 MosaicLayout(c, h, w, min(c, MAX_COLS))))
-                act = QAction(f"{s.name}  ({KIND_WORDS.get(s.kind, s.kind)})", self.layer_menu,
+                act = QAction(f"{s.name}  ({words(s.kind)[1] or s.kind})", self.layer_menu,
                               checkable=True, checked=s.name not in self.hidden)
                 act.toggled.connect(lambda on, n=s.name: self.show_layer(n, on))
                 self.layer_menu.addAction(act)

@@ -248,7 +248,7 @@ class TrainDialog(QDialog):
         try:
             spec = self.base_spec()
             params = sum(s.params for s in spec.shapes())
-            self.shape_label.setText(f"Takes {spec.input_size}x{spec.input_size} pictures; "
+            self.shape_label.setText(f"Takes {spec.rows}x{spec.cols} pictures; "
                                      f"{len(spec.layers)} layers before the votes, about "
                                      f"{params:,} weights.")
             self._spec_error = ""

@@ -132,8 +132,9 @@ class WhyPanel(QWidget):
             if s.kind == "conv":
                 self.layer_box.addItem(s.name, s.name)
         self.layer_box.setCurrentIndex(self.layer_box.count() - 1)  # the last, by default
-        self.patch_box.setRange(1, spec.input_size)
-        self.patch_box.setValue(default_patch(spec.input_size)[0])
+        side = min(spec.rows, spec.cols)  # a patch is square: it fits the shorter side
+        self.patch_box.setRange(1, side)
+        self.patch_box.setValue(default_patch(side)[0])
         for box in (self.method_box, self.class_box, self.layer_box, self.patch_box):
             box.blockSignals(False)
         self._show_controls()

@@ -1,0 +1,32 @@
+"""Layer kinds: the registry (registry.py) and one module per built-in kind.
+
+Importing this package registers the built-in kinds. A new kind is one new module here that
+defines its dataclass and LayerKind and calls `register`, plus one import line below.
+"""
+
+from .conv import Conv
+from .dense import Dense
+from .flatten import Flatten
+from .maxpool import MaxPool
+from .registry import (
+    Field,
+    LayerKind,
+    Shape,
+    description,
+    kind_named,
+    kind_names,
+    kind_of,
+    layer_from_dict,
+    layer_to_dict,
+    pair,
+    register,
+    square,
+    unregister,
+    words,
+)
+from .relu import ReLU
+from .sizes import conv_out, pool_out
+
+__all__ = ["Conv", "Dense", "Field", "Flatten", "LayerKind", "MaxPool", "ReLU", "Shape",
+           "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
+           "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]
