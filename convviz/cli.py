@@ -189,7 +189,7 @@ def cmd_predict(args) -> int:
     spec = model.spec
     rows = []
     for path in args.images:
-        image = load_input(path, spec.input_size, spec.value_range, spec.channels)
+        image = load_input(path, spec.input_shape, spec.value_range, spec.channels)
         t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
         unsure, reason = judge(t.votes, image, spec.value_range,
@@ -251,7 +251,7 @@ def cmd_trace(args) -> int:
     else:
         model = _load_weights(args.weights)
     spec = model.spec
-    t = model.trace(load_input(args.input, spec.input_size, spec.value_range, spec.channels))
+    t = model.trace(load_input(args.input, spec.input_shape, spec.value_range, spec.channels))
     if args.json:
         out = {"model": spec.name, "classes": list(spec.classes),
                "input": t.input.tolist(),

@@ -88,7 +88,7 @@ def cmd_train(args) -> int:
     device = resolve_device(args.device)
     probe = _spec_for_training(args, ("a", "b")) if args.spec else preset(args.preset or
                                                                           DEFAULT_PRESET)
-    scan = load_folder(args.folder, probe.input_size, probe.value_range, channels=probe.channels)
+    scan = load_folder(args.folder, probe.input_shape, probe.value_range, channels=probe.channels)
     print(scan.report(), file=sys.stderr)
     spec = _spec_for_training(args, scan.classes)
     model = build(spec, seed=args.seed)

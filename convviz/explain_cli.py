@@ -72,7 +72,7 @@ def cmd_explain(args) -> int:
         _check_out(args.out)  # before the work, not after it
     model, _ = load_model(args.weights)
     spec = model.spec
-    image = load_input(args.image, spec.input_size, spec.value_range, spec.channels)
+    image = load_input(args.image, spec.input_shape, spec.value_range, spec.channels)
     e = explain(model, image, args.method, args.cls, args.layer, args.patch, args.stride)
     if args.out:
         _write_picture(args.out, image, spec.value_range, e.map)

@@ -73,7 +73,7 @@ def held_out_accuracy(model: ConvNet, per_class: int = 300, seed: int = 1234) ->
     import torch
 
     spec = model.spec
-    x, y = make_arrays(spec.classes, per_class, spec.input_size, seed, spec.value_range)
+    x, y = make_arrays(spec.classes, per_class, spec.input_shape, seed, spec.value_range)
     _, pred = evaluate(model.cpu().eval(), torch.as_tensor(x), torch.as_tensor(y))
     return float((pred == y).mean())
 
@@ -85,7 +85,7 @@ def make_bundle(name: str, out_dir, log=print) -> float:
     r = RECIPES[name]
     spec = preset(name)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    x, y = make_arrays(spec.classes, r.per_class, spec.input_size, r.seed, spec.value_range)
+    x, y = make_arrays(spec.classes, r.per_class, spec.input_shape, r.seed, spec.value_range)
     model = build(spec, seed=r.seed)
     # a fixed thread count: one chosen by timing could change the sums' order from run to run
     res = train(model, x, y, TrainConfig(epochs=r.epochs, lr=r.lr, seed=r.seed, device="cpu",
@@ -119,7 +119,7 @@ def calibrate_bundle(name: str, out_dir, log=print):
     r = RECIPES[name]
     model, meta = load_model(bundled_path(name))
     spec = model.spec
-    x, y = make_arrays(spec.classes, r.per_class, spec.input_size, r.seed, spec.value_range)
+    x, y = make_arrays(spec.classes, r.per_class, spec.input_shape, r.seed, spec.value_range)
     _, va_idx = split_indices(y, r.val_split, r.seed)  # make_bundle's split
     model.calibration = calibrate_model(model, torch.as_tensor(x[va_idx]))
     Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -285,7 +285,7 @@ class TrainDialog(QDialog):
             spec = self.base_spec()
         except ConvvizError:
             return
-        key = (folder, spec.input_size, spec.channels, tuple(spec.value_range))
+        key = (folder, spec.input_shape, spec.channels, tuple(spec.value_range))
         if key == self._loaded_for:
             return
         self._loaded_for = key
@@ -294,7 +294,7 @@ class TrainDialog(QDialog):
         self.scan_bar.setRange(0, 0)
         self.scan_row.show()
         self.message.clear()
-        self.loader.start(folder, spec.input_size, spec.value_range, spec.channels)
+        self.loader.start(folder, spec.input_shape, spec.value_range, spec.channels)
         self._refresh()
 
     def _scan_progress(self, done: int, total: int) -> None:
@@ -362,7 +362,7 @@ class TrainDialog(QDialog):
         if self.samples:
             from ...core.shapes_data import make_arrays
 
-            X, y = make_arrays(classes, self.per_class.value(), spec.input_size, seed=0,
+            X, y = make_arrays(classes, self.per_class.value(), spec.input_shape, seed=0,
                                value_range=spec.value_range, colour=spec.channels == 3)
             return TrainJob(model, X, y, self.config().check(), "sample shapes")
         im = self.images
