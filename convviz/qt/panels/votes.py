@@ -111,7 +111,7 @@ class VotesPanel(QWidget):
         self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         # the strongest votes for and against the winner
-        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)
+        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS, readable_rows=True)
         self.bar_texts: list[str] = []
 
         lay = QVBoxLayout(self)
