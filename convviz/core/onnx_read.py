@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,7 @@ def _fields(buf: memoryview, start: int, end: int):
     """(field number, wire type, value) for each field of the message in buf[start:end]; the
     value of a length-delimited field is its (start, end), of a fixed-size field its bytes."""
     i = start
+    value: Any
     while i < end:
         tag, i = _varint(buf, i, end)
         number, wire = tag >> 3, tag & 7
