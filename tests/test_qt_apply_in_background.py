@@ -83,3 +83,19 @@ def test_a_failed_build_is_one_line_and_apply_can_be_tried_again(qtbot, make_win
     assert shown == ["could not build the network: not enough memory"]
     assert w.session.model is before and not arch.building and not arch.offer.isVisible()
     assert arch.apply_button.isEnabled() and "Apply to make this network" in arch.status.text()
+
+
+def test_apply_while_a_run_owns_the_network_builds_nothing_and_says_why(qtbot, make_window,
+                                                                       monkeypatch, slow_build):
+    calls, _release = slow_build
+    w, arch = _background_window(make_window)
+    shown = []
+    monkeypatch.setattr(w, "show_error", shown.append)
+    before = w.session.model
+    w.session.lock("training is running: stop it first")
+    arch.blocks.setValue(3)
+    arch.apply_button.click()
+    assert shown == ["training is running: stop it first"]
+    assert calls == [] and not w.jobs.running() and w.session.model is before
+    assert not arch.building and "Building" not in arch.status.text()  # not stuck "working"
+    assert not arch.offer.isVisible()

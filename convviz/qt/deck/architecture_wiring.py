@@ -31,10 +31,11 @@ def apply_spec(window, spec) -> bool:
     the newest request, Apply or a preset, wins) and make it the session's model; the panel
     says it is working until then. A failure is shown as one line. False when refused now."""
     panel, session = window.panels.get("architecture"), window.session
+    ended = panel.apply_ended if panel is not None else (lambda ok: None)
     if session.locked_reason:  # a run owns the network: say so, build nothing
+        ended(False)
         window.show_error(session.locked_reason)
         return False
-    ended = panel.apply_ended if panel is not None else (lambda ok: None)
 
     def done(model):
         if session.set_model(model, source=UNTRAINED):
