@@ -9,11 +9,15 @@ import convviz.core.network as network
 from convviz.qt.deck.architecture_wiring import UNTRAINED
 
 
+class _Calls(list):
+    copies: list
+
+
 @pytest.fixture
 def slow_build(monkeypatch):
     """network.build, recording the thread it ran on and waiting for `release` first."""
     real = network.build
-    calls, release = [], threading.Event()
+    calls, release = _Calls(), threading.Event()
 
     def build(spec, *a, **k):
         calls.append((spec, threading.current_thread()))
@@ -21,6 +25,15 @@ def slow_build(monkeypatch):
         return real(spec, *a, **k)
 
     monkeypatch.setattr(network, "build", build)
+    real_snapshot = network.ConvNet.snapshot
+    copies = []  # (the model copied, the thread it was copied on)
+
+    def snapshot(self):
+        copies.append((self, threading.current_thread()))
+        return real_snapshot(self)
+
+    monkeypatch.setattr(network.ConvNet, "snapshot", snapshot)
+    calls.copies = copies
     return calls, release
 
 
@@ -45,6 +58,9 @@ def test_apply_builds_off_the_window_thread_and_the_panel_says_so(qtbot, make_wi
     release.set()
     qtbot.waitUntil(lambda: w.session.spec == want and not arch.building, timeout=10000)
     assert calls[0][1] is not threading.main_thread()
+    # the panels' copy of the new weights was made there too, and only there
+    mine = [t for m, t in calls.copies if m is w.session.model]
+    assert mine and all(t is not threading.main_thread() for t in mine)
     assert w.session.model.spec == want and w.session.source == UNTRAINED
     assert arch.offer.isVisible() and "This is the current network" in arch.status.text()
     assert "untrained" in w.statusBar().currentMessage()

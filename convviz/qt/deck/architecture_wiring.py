@@ -16,14 +16,16 @@ UNTRAINED = "untrained (made in the Architecture panel)"
 
 def build_untrained(spec):
     """The work of Apply, on a background job's thread: building a big network (allocating and
-    initialising its weights) can take longer than a frame."""
+    initialising its weights) and copying its weights for the panels can take longer than a
+    frame. Returns (model, snapshot)."""
     from convviz.core.network import build  # torch: long imported by the time anyone applies
 
     try:
-        return build(spec)
+        model = build(spec)
     except (ValueError, RuntimeError) as e:  # torch's own complaints, said as ours
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ConvvizError(f"could not build the network: {first}") from None
+    return model, model.snapshot()  # the panels' copy of the weights, made here too
 
 
 def apply_spec(window, spec) -> bool:
@@ -37,8 +39,9 @@ def apply_spec(window, spec) -> bool:
         window.show_error(session.locked_reason)
         return False
 
-    def done(model):
-        if session.set_model(model, source=UNTRAINED):
+    def done(built):
+        model, snapshot = built
+        if session.set_model(model, source=UNTRAINED, snapshot=snapshot):
             window.tell("A new, untrained network: its votes are guesses until it is trained.")
         ended(session.model is model)
 
