@@ -1,6 +1,8 @@
 """Finds text a person cannot read whole: a label, button, tab, drop-down or table cell whose
 words are wider (or, wrapped, taller) than the room it has, unless it is elided with "…" and
-says the whole text in its tooltip; and widgets that lie outside the window or their dock.
+says the whole text in its tooltip; words a widget paints itself (a bar chart's labels and
+values, reported by its `painted_texts()`) that it left out or cut; and widgets that lie
+outside the window or their dock.
 
 `audit(top)` walks every visible widget under `top` and returns one line per problem, naming
 the widget's class, object name, text, the room it had and what it needed.
@@ -157,6 +159,19 @@ def _table_problems(t: QTableWidget) -> list[str]:
     return out
 
 
+def _painted_problems(w: QWidget) -> list[str]:
+    """A widget that paints its own words (the bar charts) says what it drew and what it had
+    no room for (`painted_texts()`): each left-out word, and each one cut without an ellipsis
+    and a tooltip saying it, is a problem."""
+    drawn, dropped = w.painted_texts()
+    out = [f"leaves out {len(dropped)} of its words ({', '.join(map(repr, dropped[:4]))}) "
+           f"at {w.width()}x{w.height()} px"] if dropped else []
+    for full, shown, tip in drawn:
+        if shown != full and not _elided_with_tip(shown, tip, full):
+            out.append(f"paints {full!r} as {shown!r} without an ellipsis and a tooltip")
+    return out
+
+
 def _scrolls(w: QWidget, top: QWidget) -> bool:
     """Inside a scroll area's viewport: out of sight there is only scrolled away."""
     p = w.parentWidget()
@@ -229,6 +244,8 @@ def audit(top: QWidget, skip_docks=()) -> list[str]:
             found.extend(_tab_problems(w))
         elif isinstance(w, QTableWidget):
             found.extend(_table_problems(w))
+        elif callable(getattr(w, "painted_texts", None)):
+            found.extend(_painted_problems(w))
         found.append(_outside(w, top))
         problems += [p for p in _overlaps(w)]
         text = w.text() if hasattr(w, "text") and callable(w.text) else ""

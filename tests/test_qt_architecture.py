@@ -58,6 +58,9 @@ def test_apply_emits_the_spec_and_offers_training(panel, qtbot):
     with qtbot.waitSignal(panel.apply_requested) as applied:
         panel.apply_button.click()
     assert applied.args == [want]
+    # built in the background: the panel says it works, and offers training once it is made
+    assert "Building" in panel.status.text() and not panel.offer.isVisibleTo(panel)
+    panel.apply_ended(True)
     assert panel.offer.isVisibleTo(panel)
     with qtbot.waitSignal(panel.train_requested) as train:
         panel.train_button.click()

@@ -85,83 +85,10 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
 
 def read_onnx(path) -> tuple[dict, dict[str, str]]:
     """(state dict of float32 torch tensors, metadata strings) from a file `export_onnx` wrote."""
+    from .onnx_read import read_onnx_declared
+
     declared = read_onnx_declared(Path(path))
     return declared.read(), declared.metadata
-
-
-# ONNX's numbers for the tensor types weights may hold (onnx.TensorProto's FLOAT, DOUBLE, ...)
-_ONNX_DTYPES = {1: "float32", 11: "float64", 10: "float16", 16: "bfloat16"}
-
-
-def read_onnx_declared(path: Path):
-    """The model's metadata and its layers.* initializers' names, types and shapes; `read()`
-    turns them into float32 tensors.
-
-    Nothing outside the file is ever read: an initializer that keeps its numbers in another
-    file (ONNX "external data", a path the model names) is refused, naming it. The exporter
-    keeps each parameter's name (layers.0.weight ...) on its initializer, so the network rebuilt
-    from the "spec" metadata can load them as they are."""
-    import numpy as np
-    import torch
-
-    from .weights_read import Declared, Tensor
-
-    try:
-        import onnx
-        from onnx import numpy_helper
-    except ImportError:
-        raise WeightsError("opening ONNX files needs the package onnx: pip install onnx") from None
-    proto = _parse_onnx(path, onnx)
-    _refuse_external_data(path, proto, onnx)
-    inits = {i.name: i for i in proto.graph.initializer if i.name.startswith("layers.")}
-    tensors = {name: Tensor(_ONNX_DTYPES.get(i.data_type, onnx.TensorProto.DataType.Name(
-        i.data_type).lower() if i.data_type in onnx.TensorProto.DataType.values() else "unknown"),
-        tuple(int(d) for d in i.dims)) for name, i in inits.items()}
-    meta = {p.key: p.value for p in proto.metadata_props}
-    if not tensors or "spec" not in meta:
-        raise WeightsError(f"{path}: an ONNX file, but not one convviz wrote (no network "
-                           f"description in its metadata)")
-
-    def read() -> dict:
-        out = {}
-        for name, i in inits.items():  # shapes and types were compared with the network's
-            t = tensors[name]
-            a = numpy_helper.to_array(i)
-            if a.size != int(np.prod(t.shape, dtype=np.int64)):
-                raise WeightsError(f"{path}: the file is damaged ({name} holds {a.size:,} "
-                                   f"numbers for {'x'.join(map(str, t.shape))})")
-            out[name] = torch.from_numpy(np.asarray(a, dtype=np.float32).reshape(t.shape).copy())
-        return out
-
-    return Declared(".onnx", meta, tensors, read)
-
-
-def _parse_onnx(path: Path, onnx):
-    """The file's ModelProto, its size judged before it is read (here, not by onnx: any path)."""
-    from .limits import MAX_PARAMETERS, MAX_WEIGHTS_HEADER_BYTES
-
-    most = MAX_PARAMETERS * 8 + MAX_WEIGHTS_HEADER_BYTES
-    with open(path, "rb") as f:  # read here, not by onnx: any path, and one size judged first
-        size = os.fstat(f.fileno()).st_size
-        if size > most:
-            raise WeightsError(f"{path}: {size:,} bytes, more than any network convviz can "
-                               f"open ({most:,})")
-        data = f.read()
-    try:
-        return onnx.load_model_from_string(data)
-    except Exception as e:  # noqa: BLE001 - onnx raises DecodeError and friends for a file that is not ONNX
-        raise WeightsError(f"{path}: the ONNX file is damaged or truncated "
-                           f"({type(e).__name__})") from None
-
-
-def _refuse_external_data(path: Path, proto, onnx) -> None:
-    """WeightsError naming the first initializer that keeps its numbers in another file."""
-    for init in proto.graph.initializer:
-        if init.data_location == onnx.TensorProto.EXTERNAL or len(init.external_data):
-            where = next((e.value for e in init.external_data if e.key == "location"), "?")
-            raise WeightsError(f"{path}: refused: its initializer {init.name[:80]!r} keeps its "
-                               f"numbers in another file ({where[:80]!r}); convviz reads only "
-                               f"what is inside the model file")
 
 
 @contextlib.contextmanager

@@ -14,7 +14,8 @@ it declares before it is inflated.
 - .pt: `torch.load(weights_only=True)` only, first onto the "meta" device (shapes and dtypes,
   no data read), then for real, after the zip members' declared sizes were compared with the
   tensors' sizes.
-- .onnx: onnx_export.read_onnx_declared (external data refused, nothing outside the file read).
+- .onnx: onnx_read.read_onnx_declared (protobuf read without the onnx package; external data
+  refused, nothing outside the file read).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def open_weights(path: Path, kind: str) -> Declared:
     if kind == ".pt":
         return _pt(path)
     if kind == ".onnx":
-        from .onnx_export import read_onnx_declared
+        from .onnx_read import read_onnx_declared
 
         return read_onnx_declared(path)
     raise WeightsError(f"{path}: not a weights file convviz can read (expected .safetensors, "

@@ -48,7 +48,13 @@ class SidewaysScroll(QScrollArea):
         w = self.widget()
         if w is not None:
             vp, least = self.viewport().size(), w.minimumSizeHint()
-            w.resize(max(vp.width(), least.width()), max(vp.height(), least.height()))
+            width = max(vp.width(), least.width())
+            lay = w.layout()
+            # wrapped text is taller in a narrower dock than the minimum hint (taken at another
+            # width) says: the least height at the width it gets, or its last lines are cut
+            need = lay.totalMinimumHeightForWidth(width) if lay is not None and \
+                lay.hasHeightForWidth() else -1
+            w.resize(width, max(vp.height(), least.height(), need))
 
     def viewportEvent(self, event):
         if event.type() == QEvent.Resize:

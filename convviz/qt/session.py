@@ -149,7 +149,7 @@ class Session(QObject):
         return True
 
     def set_model(self, model, source: str = "", summary: dict | None = None,
-                  owner: bool = False) -> bool:
+                  owner: bool = False, snapshot: dict | None = None) -> bool:
         """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained;
         `summary` is its training summary (kept with it: the Results panel reads it). A model
         with a different spec re-lays-out every panel. While locked only the `owner` (the
@@ -170,7 +170,8 @@ class Session(QObject):
             self.device_name = "auto"
             device = resolve_device("auto")
         model.to(device)
-        snapshot = model.snapshot()
+        # `snapshot`: the weights copied already, off this thread (a big network's copy is slow)
+        snapshot = model.snapshot() if snapshot is None else snapshot
         self.model, self.source, self.summary = model, source, dict(summary or {})
         # the new weights first: panels laying out on model_changed read session.snapshot
         self.snapshot = snapshot

@@ -11,7 +11,8 @@ With the shapes preset and every panel open:
    `import torch` alone takes;
 4. stalls: the longest the event loop went without running (a 5 ms probe timer) while the
    window exports ONNX, opens weights, opens and drops a very large image, builds a preset's
-   network, scans a labelled folder; and how long quitting takes (close -> process gone).
+   network, applies a big architecture, scans a labelled folder; and how long quitting takes
+   (close -> process gone).
 Targets on a 2-core CPU: panels add no more than 2x the floor; 60 updates per second; the window
 shows in under half the time of `import torch`; no stall over 100 ms. (`--stalls-only` runs 4.)
 """
@@ -261,6 +262,16 @@ def bench_stalls(tmp: str):
         lambda: w.session.ready and idle())
     row("choose preset shapes", lambda: w.choose_preset("shapes"),
         lambda: w.session.ready and idle())
+    arch = w.panels["architecture"]
+
+    def apply_big():  # 63 million parameters: building them takes ~0.2 s on this machine
+        arch.blocks.setValue(3)
+        for spin in arch.feature_spins:
+            spin.setValue(512)
+        arch.neurons.setText("4096, 4096")
+        arch.apply()
+    row("Architecture > Apply (63 M parameters)", apply_big,
+        lambda: not getattr(arch, "building", False) and idle())
     folder = os.path.join(tmp, "folder")
     write_folder(folder, per_class=300, seed=1)
     from convviz.qt.training.folder_decode import FolderLoader

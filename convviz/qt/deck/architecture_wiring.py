@@ -14,18 +14,45 @@ from convviz.core.errors import ConvvizError
 UNTRAINED = "untrained (made in the Architecture panel)"
 
 
-def apply_spec(window, spec) -> bool:
-    """Make `spec`'s untrained network the session's model; a failure is shown as one line."""
+def build_untrained(spec):
+    """The work of Apply, on a background job's thread: building a big network (allocating and
+    initialising its weights) and copying its weights for the panels can take longer than a
+    frame. Returns (model, snapshot)."""
     from convviz.core.network import build  # torch: long imported by the time anyone applies
 
     try:
         model = build(spec)
-    except (ConvvizError, ValueError, RuntimeError) as e:
-        window.show_error(f"could not build the network: {e}")
+    except (ValueError, RuntimeError) as e:  # torch's own complaints, said as ours
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ConvvizError(f"could not build the network: {first}") from None
+    return model, model.snapshot()  # the panels' copy of the weights, made here too
+
+
+def apply_spec(window, spec) -> bool:
+    """Build `spec`'s untrained network off the window's thread (the session's "network" job:
+    the newest request, Apply or a preset, wins) and make it the session's model; the panel
+    says it is working until then. A failure is shown as one line. False when refused now."""
+    panel, session = window.panels.get("architecture"), window.session
+    ended = panel.apply_ended if panel is not None else (lambda ok: None)
+    if session.locked_reason:  # a run owns the network: say so, build nothing
+        ended(False)
+        window.show_error(session.locked_reason)
         return False
-    window.session.set_model(model, source=UNTRAINED)
-    window.tell("A new, untrained network: its votes are guesses until it "
-                                   "is trained.")
+
+    def done(built):
+        model, snapshot = built
+        if session.set_model(model, source=UNTRAINED, snapshot=snapshot):
+            window.tell("A new, untrained network: its votes are guesses until it is trained.")
+        ended(session.model is model)
+
+    def failed(message):
+        ended(False)
+        window.show_error(message if message.startswith("could not build")
+                          else f"could not build the network: {message}")
+
+    session.jobs.submit("network", lambda _job: build_untrained(spec), done, failed,
+                        text="Building the new network…", cancellable=False,
+                        cancelled=lambda: ended(False))
     return True
 
 

@@ -56,7 +56,8 @@ class ArchitecturePanel(QWidget):
       set_model(spec, snapshot=None)  show this network (the spec is all it needs)
       show_weights(snapshot), show_trace(trace)  nothing to show here; kept for symmetry
       apply_requested(NetworkSpec)  the person applied a validated spec: build the new, untrained
-                                    network from it and rebuild the panels
+                                    network from it (off the window's thread) and rebuild the
+                                    panels, then call apply_ended(ok)
       train_requested(NetworkSpec)  the person then accepted the offer to train it
     """
 
@@ -71,6 +72,7 @@ class ArchitecturePanel(QWidget):
         self.base: NetworkSpec | None = None
         self.result: KnobCheck | None = None
         self._applied: NetworkSpec | None = None
+        self.building = False  # an applied network is being built in the background
         self._updating = False
 
         col = QVBoxLayout(self)
@@ -209,13 +211,24 @@ class ArchitecturePanel(QWidget):
                      self.pool_stride.value(), parse_neurons(self.neurons.text()))
 
     def apply(self) -> None:
-        """Emit apply_requested with the validated spec, then offer to train it."""
+        """Emit apply_requested with the validated spec; the window builds it in the background
+        and calls `apply_ended`, which offers to train it. Until then the panel says it is
+        working (Apply stays on: a newer request replaces this one)."""
         if self.result is None or not self.result.ok or not self.apply_button.isEnabled():
             return
         spec = self.result.spec
         self._applied = spec
+        self.building = True
+        self.offer.hide()
+        self._show_status("Building this network…", ok=True)
         self.apply_requested.emit(spec)
-        self.offer.show()
+
+    def apply_ended(self, ok: bool) -> None:
+        """The build asked for by `apply` has ended (`ok`: it is the session's network now)."""
+        self.building = False
+        if ok:
+            self.offer.show()
+        self.recheck()
 
     # ---- reactions ----------------------------------------------------------------------
     def _train_now(self) -> None:
@@ -267,6 +280,8 @@ class ArchitecturePanel(QWidget):
         else:
             self._show_status(f"Not possible: {r.error}", ok=False)
             self.apply_button.setEnabled(False)
+        if self.building:  # the knobs stay live (a newer Apply wins), the panel says it works
+            self._show_status("Building this network…", ok=True)
 
     def _show_status(self, text: str, ok: bool) -> None:
         self.status.setText(text)

@@ -121,7 +121,7 @@ class VotesPanel(QWidget):
         self.why_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         # the strongest votes for and against the winner
-        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS)
+        self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS, readable_rows=True)
         self.why_view.setToolTip("Click an input to switch it off for every drawing (what if; "
                                  "Undo in Where it looked)")
         self.why_view.row_clicked.connect(self._on_why_clicked)

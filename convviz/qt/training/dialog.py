@@ -169,6 +169,7 @@ class TrainDialog(QDialog):
                 self._network_changed)
         form.addRow(self.knobs_box)
         self.shape_label = QLabel()
+        self.shape_label.setWordWrap(True)  # "about 54,050 weights" ran past a 514 px dialog
         self.shape_label.setObjectName("hint")  # the theme's muted text
         form.addRow(self.shape_label)
         return box

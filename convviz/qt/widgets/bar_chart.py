@@ -94,11 +94,23 @@ class BarChart(QWidget):
     def _note_height(self) -> float:
         return QFontMetricsF(self.font()).height() if self.bars.note else 0.0
 
-    def event(self, e):  # a row's tooltip (a class's full name) on hover
-        if e.type() == QEvent.Type.ToolTip and self.bars.tooltips and len(self.bars.values):
+    def row_tooltip(self, i: int, plan: _Plan | None = None) -> str:
+        """Row i's tooltip: the one given, else its whole label when the label is cut short."""
+        b = self.bars
+        if i < len(b.tooltips) and b.tooltips[i]:
+            return b.tooltips[i]
+        if i < len(b.labels):
+            plan = plan or self._plan()
+            if plan.metrics.horizontalAdvance(b.labels[i]) > plan.label_w:
+                return b.labels[i]
+        return ""
+
+    def event(self, e):  # a row's tooltip (a class's full name, a cut label) on hover
+        if e.type() == QEvent.Type.ToolTip and len(self.bars.values):
             row = int((e.pos().y() - PAD) // max(self.row_height(), 1e-6))
-            if 0 <= row < len(self.bars.tooltips) and self.bars.tooltips[row]:
-                QToolTip.showText(e.globalPos(), self.bars.tooltips[row], self)
+            tip = self.row_tooltip(row) if 0 <= row < len(self.bars.values) else ""
+            if tip:
+                QToolTip.showText(e.globalPos(), tip, self)
             else:
                 QToolTip.hideText()
             return True
@@ -125,25 +137,18 @@ class BarChart(QWidget):
         super().mousePressEvent(event)
 
     # ---- painting --------------------------------------------------------------------------
-    def paintEvent(self, event):
-        b = self.bars
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor(theme.PANEL))
-        n = len(b.values)
-        if n == 0:
-            p.end()
-            return
-        w, h = self.width(), self.height()
+    def _plan(self) -> _Plan:
+        """Where the words and bars go at the current size (paintEvent draws this plan, and
+        painted_texts() reports it: one computation, so the report is what a paint shows)."""
+        b, w = self.bars, self.width()
         row = self.row_height()
-        bar_h = row * 0.66
-        metrics = QFontMetricsF(self.font())
+        font, metrics = self.font(), QFontMetricsF(self.font())
         label_w = self._label_width
         if SMALLEST_TEXT_PX <= row < metrics.height() * 0.9:
             # rows squeezed below a text line (a small screen): smaller words, not none
-            small = QFont(self.font())
-            small.setPixelSize(int(row / 1.15))
-            p.setFont(small)
-            metrics = QFontMetricsF(small)
+            font = QFont(self.font())
+            font.setPixelSize(int(row / 1.15))
+            metrics = QFontMetricsF(font)
             label_w = _widest(metrics, b.labels)
         label_w = min(label_w, w * 0.45)
         texts = b.texts
@@ -156,30 +161,70 @@ class BarChart(QWidget):
         right = max(left + 20.0, w - PAD - text_w)
         lo, hi = b.span
         scale = (right - left) / max(hi - lo, 1e-12)
-        zero = left + (0.0 - lo) * scale
         words = row >= metrics.height() * 0.9  # squeezed below even that: bars only
+        return _Plan(row, font, metrics, label_w, texts, left, left + (0.0 - lo) * scale, scale,
+                     words)
+
+    def painted_texts(self) -> tuple[list[tuple[str, str, str]], list[str]]:
+        """What a paint at the current size writes: ([(full text, text shown, its tooltip)],
+        [texts it has no room for and leaves out]), so a layout check can see inside the
+        chart. A value written past the right edge counts as left out."""
+        b = self.bars
+        if not len(b.values):
+            return [], []
+        plan, drawn, dropped = self._plan(), [], []
+        for i, v in enumerate(b.values):
+            tip = self.row_tooltip(i, plan)
+            if b.labels:
+                if plan.words:
+                    shown = plan.metrics.elidedText(b.labels[i], Qt.ElideRight, plan.label_w)
+                    drawn.append((b.labels[i], shown, tip))
+                else:
+                    dropped.append(b.labels[i])
+            if plan.texts and plan.texts[i]:
+                x = max(plan.zero + float(v) * plan.scale, plan.zero) + PAD / 2
+                fits = x + plan.metrics.horizontalAdvance(plan.texts[i]) <= self.width() + 1
+                if plan.words and fits:
+                    drawn.append((plan.texts[i], plan.texts[i], tip))
+                else:
+                    dropped.append(b.texts[i])
+        return drawn, dropped
+
+    def paintEvent(self, event):
+        b = self.bars
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(theme.PANEL))
+        if len(b.values) == 0:
+            p.end()
+            return
+        w, h = self.width(), self.height()
+        plan = self._plan()
+        row, metrics, texts, zero = plan.row, plan.metrics, plan.texts, plan.zero
+        p.setFont(plan.font)
+        bar_h = row * 0.66
         muted = QColor(theme.TEXT)
         for i, v in enumerate(b.values):
             mid = PAD + (i + 0.5) * row
-            if words and b.labels:
+            if plan.words and b.labels:
                 p.setPen(muted)
-                label = metrics.elidedText(b.labels[i], Qt.ElideRight, label_w)
-                p.drawText(QRectF(PAD, mid - row / 2, label_w, row),
+                label = metrics.elidedText(b.labels[i], Qt.ElideRight, plan.label_w)
+                p.drawText(QRectF(PAD, mid - row / 2, plan.label_w, row),
                            Qt.AlignRight | Qt.AlignVCenter, label)
-            end = zero + float(v) * scale
+            end = zero + float(v) * plan.scale
             x0, x1 = min(zero, end), max(zero, end)
             p.fillRect(QRectF(x0, mid - bar_h / 2, x1 - x0, bar_h), QColor(b.colours[i]))
             if b.ghosts is not None and np.isfinite(b.ghosts[i]):
-                g = zero + float(b.ghosts[i]) * scale
+                g = zero + float(b.ghosts[i]) * plan.scale
                 p.setPen(QPen(QColor(theme.TEXT), 1, Qt.DashLine))
                 p.setBrush(Qt.NoBrush)
                 p.drawRect(QRectF(min(zero, g), mid - bar_h / 2, abs(g - zero), bar_h))
                 x1 = max(x1, g)  # the text goes after the outline too
-            if words and texts and texts[i]:
+            if plan.words and texts and texts[i]:
                 p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
                 p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
                            Qt.AlignLeft | Qt.AlignVCenter, texts[i])
         bottom = h - PAD - self._note_height()
+        left = plan.left
         p.setPen(QPen(QColor(theme.BORDER), 1))  # the axis between labels and bars
         p.drawLine(int(left - PAD / 2), PAD, int(left - PAD / 2), int(bottom))
         p.setPen(QPen(QColor(theme.MUTED), 1))
@@ -190,6 +235,19 @@ class BarChart(QWidget):
                        Qt.AlignLeft | Qt.AlignVCenter,
                        QFontMetricsF(self.font()).elidedText(b.note, Qt.ElideRight, w - 2 * PAD))
         p.end()
+
+
+@dataclass
+class _Plan:
+    row: float  # pixels per row
+    font: QFont
+    metrics: QFontMetricsF
+    label_w: float
+    texts: list[str]  # the value texts used (full or short)
+    left: float  # x where the bar area starts
+    zero: float  # x of the value 0
+    scale: float  # pixels per unit of value
+    words: bool  # rows tall enough for labels and values
 
 
 def _widest(metrics: QFontMetricsF, texts: list[str]) -> float:
