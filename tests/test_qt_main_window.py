@@ -53,7 +53,7 @@ def test_panels_show_the_cores_trace_of_the_drawing(qtbot, make_window):
     np.testing.assert_allclose(votes.bar_values(), expected.votes, rtol=1e-5, atol=1e-6)
     votes.set_mode("probabilities")
     np.testing.assert_allclose(votes.bar_values(), expected.probabilities, rtol=1e-5, atol=1e-6)
-    assert votes.verdict.text().startswith(f"It looks like  {expected.classes[expected.winner]}")
+    assert votes.verdict.text().startswith(f"It looks like {expected.classes[expected.winner]}")
 
     maps = w.panels["feature_maps"]
     assert maps.visible_layers() == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]

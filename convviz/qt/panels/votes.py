@@ -35,7 +35,7 @@ NOTHING_DRAWN = "Nothing to classify yet: draw something"
 
 
 def verdict_text(name: str, probability: float) -> str:
-    return f"It looks like  {name}   ({probability:.0%} sure)"
+    return f"It looks like {name} ({probability:.0%} sure)"
 
 
 def unsure_text(name: str, probability: float) -> str:
