@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QComboBox,
     QLabel,
+    QScrollArea,
     QStyle,
     QStyleOptionComboBox,
     QTabBar,
@@ -172,6 +173,24 @@ def _painted_problems(w: QWidget) -> list[str]:
     return out
 
 
+def _sideways_problems(area: QScrollArea) -> list[str]:
+    """Wrapped text in a scroll area that scrolls sideways: the panel is wider than its dock,
+    so each wrapped line runs past the visible edge and reads cut mid-word (the Where it looked
+    tab at 1024x768 once did)."""
+    if area.widget() is None or area.horizontalScrollBar().maximum() <= 0:
+        return []
+    seen = area.viewport().width()
+    out = []
+    for lab in area.widget().findChildren(QLabel):
+        if not (lab.wordWrap() and _on_screen(lab) and _plain(lab.text()).strip()):
+            continue
+        right = lab.mapTo(area.viewport(), lab.rect().topRight()).x()
+        if right > seen:
+            out.append(f"{_name(lab, lab.text())} runs {right - seen} px past the edge of a "
+                       f"dock that scrolls sideways")
+    return out
+
+
 def _scrolls(w: QWidget, top: QWidget) -> bool:
     """Inside a scroll area's viewport: out of sight there is only scrolled away."""
     p = w.parentWidget()
@@ -226,9 +245,10 @@ def _text(w) -> str:
     return str(t)
 
 
-def audit(top: QWidget, skip_docks=()) -> list[str]:
+def audit(top: QWidget, skip_docks=(), sideways: bool = True) -> list[str]:
     """Problems of the visible widgets under `top`, leaving out those in the docks named in
-    `skip_docks` (checked apart: another piece of work owns them)."""
+    `skip_docks` (checked apart: another piece of work owns them). `sideways`: wrapped text in
+    a dock that scrolls sideways counts (from 1024x768 up; a smaller window may scroll)."""
     problems = []
     for w in [top, *top.findChildren(QWidget)]:
         if w.window() is not top or not _on_screen(w) or dock_of(w) in skip_docks:
@@ -244,6 +264,8 @@ def audit(top: QWidget, skip_docks=()) -> list[str]:
             found.extend(_tab_problems(w))
         elif isinstance(w, QTableWidget):
             found.extend(_table_problems(w))
+        elif isinstance(w, QScrollArea) and sideways:
+            found.extend(_sideways_problems(w))
         elif callable(getattr(w, "painted_texts", None)):
             found.extend(_painted_problems(w))
         found.append(_outside(w, top))

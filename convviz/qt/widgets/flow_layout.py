@@ -81,9 +81,13 @@ class WrapRow(QWidget):
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
 
+    def shown(self) -> list[QWidget]:
+        """The parts not hidden (a chooser hidden for the current method takes no room)."""
+        return [w for w in self.parts if not w.isHidden()]
+
     def one_row_width(self) -> int:
-        return sum(w.minimumSizeHint().width() for w in self.parts) \
-            + self.spacing * (len(self.parts) - 1)
+        parts = self.shown()
+        return sum(w.minimumSizeHint().width() for w in parts) + self.spacing * (len(parts) - 1)
 
     def _height(self, w: QWidget) -> int:
         return max(w.minimumSizeHint().height(), w.sizeHint().height())
@@ -95,17 +99,18 @@ class WrapRow(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        hs = [self._height(w) for w in self.parts]
+        hs = [self._height(w) for w in self.shown()]
         if self.stacked(width):
             return sum(hs) + self.spacing // 2 * (len(hs) - 1)
         return max(hs, default=0)
 
     def minimumSizeHint(self) -> QSize:  # the widest part; stacked height
-        return QSize(max((w.minimumSizeHint().width() for w in self.parts), default=0),
+        return QSize(max((w.minimumSizeHint().width() for w in self.shown()), default=0),
                      self.heightForWidth(0))
 
     def sizeHint(self) -> QSize:  # one row
-        width = sum(w.sizeHint().width() for w in self.parts) + self.spacing * (len(self.parts) - 1)
+        parts = self.shown()
+        width = sum(w.sizeHint().width() for w in parts) + self.spacing * (len(parts) - 1)
         return QSize(width, self.heightForWidth(max(width, self.one_row_width())))
 
     def resizeEvent(self, event) -> None:
@@ -116,14 +121,15 @@ class WrapRow(QWidget):
         width = self.width()
         if self.stacked(width):
             y = 0
-            for w in self.parts:
+            for w in self.shown():
                 h = self._height(w)
                 w.setGeometry(0, y, min(width, w.maximumWidth()), h)
                 y += h + self.spacing // 2
             return
-        extra = (width - self.one_row_width()) / max(len(self.parts), 1)
+        parts = self.shown()
+        extra = (width - self.one_row_width()) / max(len(parts), 1)
         x, row_h = 0, self.heightForWidth(width)
-        for w in self.parts:
+        for w in parts:
             wide = int(min(w.maximumWidth(), w.minimumSizeHint().width() + extra))
             w.setGeometry(x, (row_h - self._height(w)) // 2, wide, self._height(w))
             x += wide + self.spacing

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from ...core.mosaic import colour_indices
 from .. import theme
 from .cell_grid import symmetric_levels
+from .flow_layout import WrapRow
 
 SET, NUDGE = "set", "nudge"  # what a click does: set the cell to ±value, or add ±value to it
 PAINT_MODES = {SET: "paint ±value", NUDGE: "raise / lower"}
@@ -127,19 +128,14 @@ class KernelEditor(QWidget):
         self.apply_button = QPushButton("Apply feature")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("All cells 0: draw the feature from scratch")
-        # the choosers on two lines left of the grid: on one line the tab outgrew a half-width
-        # dock at 1600 pixels and scrolled sideways
-        which, how = QHBoxLayout(), QHBoxLayout()
-        for line, widgets in ((which, (QLabel("Draw a feature"), self.layer_box,
-                                       self.feature_box, self.channel_box)),
-                              (how, (self.mode_box, self.value_box, self.clear_button,
-                                     self.apply_button))):
-            for w in widgets:
-                line.addWidget(w)
-            line.addStretch(1)
+        # the choosers on two lines left of the grid, each stacking in a narrow dock (a
+        # 1024-pixel projector) rather than making the tab scroll sideways
+        which = WrapRow((QLabel("Draw a feature"), self.layer_box, self.feature_box,
+                         self.channel_box))
+        how = WrapRow((self.mode_box, self.value_box, self.clear_button, self.apply_button))
         lines = QVBoxLayout()
-        lines.addLayout(which)
-        lines.addLayout(how)
+        lines.addWidget(which)
+        lines.addWidget(how)
         lines.addStretch(1)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

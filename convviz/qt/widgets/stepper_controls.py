@@ -147,13 +147,16 @@ class StepperControls(QWidget):
                                  "output map filled in)", self.jump_to_end)
 
     def _lay_out(self) -> None:
-        # two groups: the transport and the speed, side by side or (a narrow dock) stacked
-        transport, pace = QWidget(self), QWidget(self)
+        # three groups: the buttons, where the window is, and the speed; side by side or (a
+        # narrow dock, a 1024-pixel projector) stacked, so the dock never scrolls sideways
+        transport, position, pace = QWidget(self), QWidget(self), QWidget(self)
         row = QHBoxLayout(transport)
         row.setContentsMargins(0, 0, 0, 0)
         for w in (self.first_button, self.back_button, self.play_button, self.forward_button,
                   self.end_button):
             row.addWidget(w)
+        row = QHBoxLayout(position)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.step_label)
         row.addWidget(self.scrub, 1)
         row = QHBoxLayout(pace)
@@ -165,7 +168,7 @@ class StepperControls(QWidget):
         self.setStyleSheet("QToolButton { padding: 2px 4px; }")  # five buttons fit 360 px
         outer = QHBoxLayout(self)
         outer.setContentsMargins(4, 2, 4, 2)
-        self.groups = WrapRow([transport, pace], parent=self)
+        self.groups = WrapRow([transport, position, pace], parent=self)
         outer.addWidget(self.groups)
 
     def _speed_chosen_by_hand(self, _action) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from convviz.core.heatmap import overlay_rgb
 
+from ...widgets.flow_layout import WrapRow
 from ...widgets.map_view import MapView
 
 STEP_MS = 70  # one step shown this long: slow enough to watch
@@ -40,11 +41,8 @@ class FoolControls(QWidget):
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Bring back the drawing before it was fooled")
         self.undo_button.setEnabled(False)  # until a fooled drawing is on the canvas
-        row = QHBoxLayout()
-        for w in (QLabel("Fool it into saying"), self.fool_box, self.fool_button,
-                  self.undo_button):
-            row.addWidget(w)
-        row.addStretch(1)
+        row = WrapRow((QLabel("Fool it into saying"), self.fool_box, self.fool_button,
+                       self.undo_button))  # stacks in a narrow dock
         self.fool_status = QLabel("")
         self.fool_status.setWordWrap(True)
         self.original_view, self.fooled_view = MapView(), MapView()
@@ -55,7 +53,7 @@ class FoolControls(QWidget):
             view.hide()  # until there is a run to show
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(row)
+        lay.addWidget(row)
         lay.addWidget(self.fool_status)
         lay.addLayout(pair, 1)
         self._player = QTimer(self, interval=STEP_MS)

@@ -18,7 +18,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from convviz.core.heatmap import overlay_rgb, overlay_rgba
 
+from ...widgets.flow_layout import WrapRow
 from ...widgets.map_view import MapView
 
 METHODS = {  # key -> (name in the app, what it shows, in the app's words)
@@ -78,11 +78,9 @@ class WhyPanel(QWidget):
         self.patch_box.setPrefix("patch ")
         self.on_canvas = QCheckBox("On the canvas")
         self.on_canvas.setToolTip("Lay the map over your drawing on the canvas too")
-        controls = QHBoxLayout()
-        for w in (self.method_box, self.class_box, self.layer_box, self.patch_box,
-                  self.on_canvas):
-            controls.addWidget(w)
-        controls.addStretch(1)
+        # side by side while the dock is wide enough, else stacked: never a sideways scroll
+        controls = WrapRow((self.method_box, self.class_box, self.layer_box, self.patch_box,
+                            self.on_canvas))
         self.about = QLabel(METHODS["occlusion"][1])
         self.about.setObjectName("hint")
         self.about.setWordWrap(True)
@@ -92,7 +90,7 @@ class WhyPanel(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
-        lay.addLayout(controls)
+        lay.addWidget(controls)
         lay.addWidget(self.about)
         lay.addWidget(self.status)
         lay.addWidget(self.view, 3)

@@ -20,7 +20,6 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...widgets.bar_chart import short_name
+from ...widgets.flow_layout import WrapRow
 from ...widgets.kernel_editor import KernelEditor, KernelEditorDialog
 
 MOVED_SHOWN = 6  # the votes that moved most are listed (a network may have thousands)
@@ -52,16 +52,13 @@ class WhatIfControls(QWidget):
         self.off_button.setToolTip("Zero this map or neuron for every drawing")
         self.undo_button = QPushButton("Undo edit")
         self.reset_button = QPushButton("Reset all")
-        row = QHBoxLayout()
-        for w in (QLabel("What if"), self.layer_box, self.unit_box, self.off_button,
-                  self.undo_button, self.reset_button):
-            row.addWidget(w)
-        row.addStretch(1)
+        row = WrapRow((QLabel("What if"), self.layer_box, self.unit_box, self.off_button,
+                       self.undo_button, self.reset_button))  # stacks in a narrow dock
         self.status = QLabel("")
         self.status.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(row)
+        lay.addWidget(row)
         self.kernel_editor = KernelEditor()  # draw a feature by hand
         lay.addWidget(self.kernel_editor)
         lay.addWidget(self.status)
