@@ -1,5 +1,9 @@
-"""After training: validation accuracy, the confusion matrix, and the validation images the
-network got wrong, each with what it said.
+"""After training: validation accuracy, the confusion matrix with each class's share right beside
+it, and the validation images the network got wrong, each with what it said.
+
+Results you can click: a cell of the matrix shows the images behind it in the gallery (a
+diagonal cell the ones it got right); clicking an image in the gallery emits `image_chosen`
+with the image, which the window puts on the canvas, so every panel explains that answer.
 
 `mistakes(outcome)` is the plain computation; the widgets only show it. Nothing here grows with
 the square of the number of classes: up to MATRIX_TABLE_MAX_CLASSES the matrix is a table, one
@@ -11,13 +15,15 @@ confusions, both counted from the validation answers themselves.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -29,37 +35,39 @@ from PySide6.QtWidgets import (
 from ...core.limits import MATRIX_IMAGE_MAX_PX, MATRIX_TABLE_MAX_CLASSES, TOP_CONFUSIONS
 from ...core.mistakes import Mistake, mistakes
 from ..widgets.bar_chart import name_tooltip, short_name
+from ..widgets.thumbnails import THUMB, to_qimage
 from .worker import TrainOutcome
 
 MAX_GALLERY = 300  # thumbnails beyond this tell little more and cost memory
-THUMB = 72  # pixels
-
-
-def to_qimage(image: np.ndarray, value_range) -> QImage:
-    """(H, W) in the value range -> an 8-bit grayscale QImage, ink white as in the deck."""
-    lo, hi = value_range
-    a = np.clip(np.nan_to_num((np.asarray(image, np.float32) - lo) / (hi - lo)), 0, 1)
-    a = np.ascontiguousarray(np.round(a * 255).astype(np.uint8))
-    h, w = a.shape
-    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
 class ConfusionMatrixView(QTableWidget):
-    """Rows: the true class; columns: what the network said. The diagonal is right."""
+    """Rows: the true class; columns: what the network said. The diagonal is right. A last
+    column, "right", is each class's share of images it called right (its accuracy)."""
+
+    cell_chosen = Signal(int, int)  # (true class, said class) of a clicked count
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.classes = 0
+        self.cellClicked.connect(self._clicked)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setToolTip("Each row is what the images really are; each column is what the "
-                        "network said. Numbers off the diagonal are mistakes.")
+                        "network said. Numbers off the diagonal are mistakes. Click a number "
+                        "to see its images.")
+
+    def _clicked(self, row: int, col: int) -> None:
+        if 0 <= row < self.classes and 0 <= col < self.classes:
+            self.cell_chosen.emit(row, col)
 
     def set_matrix(self, confusion: np.ndarray, classes) -> None:
         n = len(classes)
+        self.classes = n
         self.setRowCount(n)
-        self.setColumnCount(n)
+        self.setColumnCount(n + 1)
         for k, c in enumerate(classes):  # "said ..." is in the caption: narrow
             for _header, text, put in ((self.horizontalHeaderItem, short_name(c),
                                        self.setHorizontalHeaderItem),
@@ -86,6 +94,33 @@ class ConfusionMatrixView(QTableWidget):
                                 f"{short_name(classes[i])!r} were called "
                                 f"{short_name(classes[j])!r} ({s:.0%})")
                 self.setItem(i, j, item)
+        self._per_class_accuracy(confusion, classes)
+
+    def _per_class_accuracy(self, confusion: np.ndarray, classes) -> None:
+        """The last column: each class's images called right, as a share (recall)."""
+        n = len(classes)
+        head = QTableWidgetItem("right")
+        head.setToolTip("Each class's accuracy: the share of its images the network called "
+                        "right")
+        self.setHorizontalHeaderItem(n, head)
+        for i, acc in enumerate(per_class_accuracy(confusion)):
+            total = int(confusion[i].sum())
+            item = QTableWidgetItem("–" if total == 0 else f"{acc:.0%}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            f = item.font()
+            f.setItalic(True)
+            item.setFont(f)
+            item.setToolTip(f"{int(confusion[i, i])} of {total} images of "
+                            f"{short_name(classes[i])!r} called right")
+            self.setItem(i, n, item)
+
+
+def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """(n,) each class's share of its images called right; NaN for a class with none."""
+    confusion = np.asarray(confusion, np.float64)
+    totals = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(confusion) / totals, np.nan)
 
 
 class ConfusionOverview(QWidget):
@@ -176,10 +211,15 @@ def matrix_picture(truth: np.ndarray, said: np.ndarray, n: int) -> QImage:
 
 
 class MistakesGallery(QListWidget):
-    """Thumbnails of the validation images it got wrong, captioned 'is A, said B'."""
+    """Thumbnails of validation images (the ones it got wrong, or one matrix cell's), captioned
+    'is A, said B'; clicking one asks for it on the canvas (`image_chosen`)."""
+
+    image_chosen = Signal(int)  # index into the run's images
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.itemClicked.connect(
+            lambda item: self.image_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole))))
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB, THUMB))
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
@@ -198,14 +238,20 @@ class MistakesGallery(QListWidget):
                                    f"is {short_name(classes[m.truth])}\n"
                                    f"said {short_name(classes[m.said])}")
             item.setToolTip(f"{m.path or f'image {m.index}'}\nis {name_tooltip(classes[m.truth])}"
-                            f"\nsaid {name_tooltip(classes[m.said])}")
+                            f"\nsaid {name_tooltip(classes[m.said])}\nClick: open it on the "
+                            f"canvas")
             item.setData(Qt.ItemDataRole.UserRole, m.index)
             self.addItem(item)
 
 
 class TrainingResults(QWidget):
+    # an image of the run, (C, H, W) in the value range, and a caption ("is A, said B"): the
+    # window puts it on the canvas
+    image_chosen = Signal(object, str)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._run: _Run | None = None  # the finished run shown (None: no images to show)
         self.summary = QLabel("No training run yet.")
         self.summary.setWordWrap(True)
         self.summary.setMinimumHeight(40)
@@ -216,10 +262,20 @@ class TrainingResults(QWidget):
         self.matrix.addWidget(self.overview)
         self.gallery = MistakesGallery()
         self.gallery_title = QLabel("Validation images it got wrong")
+        self.gallery_title.setWordWrap(True)
+        self.all_mistakes = QPushButton("All mistakes")
+        self.all_mistakes.setToolTip("Back to every validation image it got wrong")
+        self.all_mistakes.hide()
+        self.all_mistakes.clicked.connect(self.show_all_mistakes)
+        self.confusion.cell_chosen.connect(self.show_cell)
+        self.gallery.image_chosen.connect(self._choose_image)
         lower = QWidget()
         gl = QVBoxLayout(lower)
         gl.setContentsMargins(0, 0, 0, 0)
-        gl.addWidget(self.gallery_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.gallery_title, 1)
+        title_row.addWidget(self.all_mistakes)
+        gl.addLayout(title_row)
         gl.addWidget(self.gallery, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.matrix)
@@ -234,6 +290,8 @@ class TrainingResults(QWidget):
         self.confusion.setColumnCount(0)
         self.gallery.clear()
         self.gallery_title.setText("Validation images it got wrong")
+        self.all_mistakes.hide()
+        self._run = None
 
     def show_waiting(self, name: str) -> None:
         """A run is going: nothing of an earlier run may look like its results."""
@@ -267,8 +325,7 @@ class TrainingResults(QWidget):
         if r.val_accuracy is None or r.val_indices is None:
             self.summary.setText("No validation images were held back, so there is nothing to "
                                  "score. Set a validation share above 0 to see the mistakes.")
-            self.confusion.setRowCount(0)
-            self.gallery.clear()
+            self._clear(self.summary.text())
             return
         found = mistakes(outcome)
         truth = np.asarray(outcome.job.y)[r.val_indices]
@@ -290,9 +347,66 @@ class TrainingResults(QWidget):
             self.confusion.setColumnCount(0)
             self.overview.set_pairs(truth, said, classes)
             self.matrix.setCurrentWidget(self.overview)
-        self.gallery.set_mistakes(found, outcome.job.X, classes, outcome.model.spec.value_range)
-        shown = min(len(found), MAX_GALLERY)
+        self._run = _Run(outcome.job.X, truth, said, np.asarray(r.val_indices), outcome.job.paths,
+                         classes, outcome.model.spec.value_range)
+        self.show_all_mistakes()
+
+    # ---- results you can click -------------------------------------------------------------
+    def show_all_mistakes(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        found = run.images(run.truth != run.said)
+        self.gallery.set_mistakes(found, run.X, run.classes, run.value_range)
+        self.all_mistakes.hide()
         self.gallery_title.setText(
             "No mistakes on the validation images." if not found else
-            f"Validation images it got wrong ({shown} of {len(found)} shown)"
-            if shown < len(found) else f"Validation images it got wrong ({len(found)})")
+            f"Validation images it got wrong{_count(found)}. Click one to open it on the "
+            f"canvas; click a number in the matrix for its images.")
+
+    def show_cell(self, truth: int, said: int) -> None:
+        """The validation images behind one cell of the matrix (right ones on the diagonal)."""
+        run = self._run
+        if run is None:
+            self.gallery_title.setText("The images behind the matrix are shown only in the "
+                                       "session that trained it.")
+            return
+        found = run.images((run.truth == truth) & (run.said == said))
+        self.gallery.set_mistakes(found, run.X, run.classes, run.value_range)
+        self.all_mistakes.show()
+        is_, said_ = short_name(run.classes[truth]), short_name(run.classes[said])
+        self.gallery_title.setText(
+            f"No validation image of {is_!r} was called {said_!r}." if not found else
+            f"Images of {is_!r} it called {said_!r}{_count(found)}. Click one to open it on "
+            f"the canvas.")
+
+    def _choose_image(self, index: int) -> None:
+        run = self._run
+        if run is None or not 0 <= index < len(run.X):
+            return
+        k = int(np.flatnonzero(run.indices == index)[0]) if index in run.indices else None
+        caption = (f"image {index}" if not run.paths else run.paths[index])
+        if k is not None:
+            caption += (f": is {short_name(run.classes[run.truth[k]])}, said "
+                        f"{short_name(run.classes[run.said[k]])}")
+        self.image_chosen.emit(np.asarray(run.X[index], np.float32), caption)
+
+
+def _count(found: list) -> str:
+    shown = min(len(found), MAX_GALLERY)
+    return f" ({shown} of {len(found)} shown)" if shown < len(found) else f" ({len(found)})"
+
+
+class _Run:
+    """What the clickable results need from a finished run: its images and the validation
+    answers (truth and said, in the order of `indices` into X)."""
+
+    def __init__(self, X, truth, said, indices, paths, classes, value_range):
+        self.X, self.truth, self.said, self.indices = X, truth, said, indices
+        self.paths, self.classes, self.value_range = paths, classes, value_range
+
+    def images(self, which: np.ndarray) -> list[Mistake]:
+        paths = self.paths
+        return [Mistake(int(self.indices[k]), int(self.truth[k]), int(self.said[k]),
+                        paths[self.indices[k]] if paths else None)
+                for k in np.flatnonzero(which)]
