@@ -125,9 +125,8 @@ class LearnedPanel(QWidget):
         for w in (self.start_box, self.make_button, self.stop_button):
             make.addWidget(w)
         make.addStretch(1)
-        for box in (self.layer_box, self.item_box, self.start_box):  # narrow docks: no scroll
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(8)
+        for box in (self.layer_box, self.item_box, self.start_box):  # short items: each
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # shown whole
         pictures = QGridLayout()
         pictures.addWidget(self.picture, 0, 0)
         pictures.addWidget(self.kernel, 0, 1)
@@ -155,8 +154,11 @@ class LearnedPanel(QWidget):
         self.layer_box.clear()
         for i, s in enumerate(spec.shapes()):
             if s.kind == "conv":
-                self.layer_box.addItem(f"{s.name} ({s.shape[0]} features)", i)
-        self.layer_box.addItem(f"classes ({len(spec.classes)})", CLASSES)
+                self.layer_box.addItem(s.name, i)
+                self.layer_box.setItemData(self.layer_box.count() - 1,
+                                           f"{s.name}: {s.shape[0]} features",
+                                           Qt.ItemDataRole.ToolTipRole)
+        self.layer_box.addItem(CLASSES, CLASSES)
         self.layer_box.blockSignals(False)
         self._fill_items()
 
