@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -87,8 +88,9 @@ class LearnedPanel(QWidget):
         self.layer_box.currentIndexChanged.connect(self._fill_items)
         self.item_box.currentIndexChanged.connect(self._show_target)
         self.start_box = QComboBox()
-        self.start_box.addItems(["from blank", "from the drawing"])
-        self.make_button = QPushButton("Make its picture")
+        self.start_box.addItems(["blank", "drawing"])
+        self.start_box.setToolTip("Start from a blank picture or from the drawing on the canvas")
+        self.make_button = QPushButton("Make picture")
         self.make_button.setToolTip("Change a picture step by step so that this feature (or "
                                     "class) responds as strongly as it can")
         self.make_button.clicked.connect(self.make_picture)
@@ -122,7 +124,7 @@ class LearnedPanel(QWidget):
         choose.addWidget(self.layer_box, 1)
         choose.addWidget(self.item_box, 1)
         make = QHBoxLayout()
-        for w in (self.start_box, self.make_button, self.stop_button):
+        for w in (QLabel("Start"), self.start_box, self.make_button, self.stop_button):
             make.addWidget(w)
         make.addStretch(1)
         for box in (self.layer_box, self.item_box, self.start_box):  # short items: each
@@ -135,7 +137,18 @@ class LearnedPanel(QWidget):
         pictures.addWidget(self.draw_button, 2, 0, Qt.AlignmentFlag.AlignLeft)
         pictures.setColumnStretch(0, 1)
         pictures.setColumnStretch(1, 1)
-        lay = QVBoxLayout(self)
+        # a short tab group (the Training dock open below it) scrolls instead of squeezing the
+        # pictures under their captions
+        inner = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        lay = QVBoxLayout(inner)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.addLayout(choose)
         lay.addLayout(make)
@@ -201,7 +214,7 @@ class LearnedPanel(QWidget):
         self.picture.set_rgb(BLANK)
         self.draw_button.setEnabled(False)
         self.picture_caption.setText("The picture it would like best: press "
-                                     "\u201cMake its picture\u201d")
+                                     "\u201cMake picture\u201d")
         self._show_kernel()
         self._show_top()
 

@@ -103,6 +103,8 @@ class ConfusionMatrixView(QTableWidget):
         head.setToolTip("Each class's accuracy: the share of its images the network called "
                         "right")
         self.setHorizontalHeaderItem(n, head)
+        # as wide as "100%": the matrix's columns share what is left
+        self.horizontalHeader().setSectionResizeMode(n, QHeaderView.ResizeMode.ResizeToContents)
         for i, acc in enumerate(per_class_accuracy(confusion)):
             total = int(confusion[i].sum())
             item = QTableWidgetItem("–" if total == 0 else f"{acc:.0%}")
