@@ -13,7 +13,8 @@ from convviz.core.receptive_field import receptive_field
 from convviz.core.shapes_data import write_folder
 from convviz.core.top_images import find_top_images
 from convviz.qt.panels.learned import NO_IMAGES
-from convviz.qt.training.results import TrainingResults, per_class_accuracy
+from convviz.qt.training.confusion import per_class_accuracy
+from convviz.qt.training.results import TrainingResults
 
 CLASSES = ("O", "X", "plus")
 

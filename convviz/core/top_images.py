@@ -96,8 +96,10 @@ def find_top_images(model, X: np.ndarray, y: np.ndarray, k: int = TOP_K,
         empty = (np.full((f, k), -np.inf, np.float32), np.full((f, k), -1, np.int64),
                  np.zeros((f, k), np.int64), np.zeros((f, k), np.int64))
         tops[i] = list(empty)
-    most = [np.full((n_classes, k), -np.inf, np.float32), np.full((n_classes, k), -1, np.int64)]
-    least = [np.full((n_classes, k), np.inf, np.float32), np.full((n_classes, k), -1, np.int64)]
+    most: list[np.ndarray] = [np.full((n_classes, k), -np.inf, np.float32),
+                              np.full((n_classes, k), -1, np.int64)]
+    least: list[np.ndarray] = [np.full((n_classes, k), np.inf, np.float32),
+                               np.full((n_classes, k), -1, np.int64)]
     seen, complete = 0, True
     device = model.device
     was_training = model.training
