@@ -7,9 +7,10 @@ with the image, which the window puts on the canvas, so every panel explains tha
 
 `mistakes(outcome)` is the plain computation; the widgets only show it (the matrix's views are
 in confusion.py). Nothing grows with the square of the number of classes: up to
-MATRIX_TABLE_MAX_CLASSES the matrix is a table, one cell per pair; above it (10,000 classes made a table of 10^8 cells and aborted the window) it
-is a picture of at most MATRIX_IMAGE_MAX_PX pixels a side, binned, and a list of the most common
-confusions, both counted from the validation answers themselves.
+MATRIX_TABLE_MAX_CLASSES the matrix is a table, one cell per pair; above it (10,000 classes
+made a table of 10^8 cells and aborted the window) it is a picture of at most
+MATRIX_IMAGE_MAX_PX pixels a side, binned, and a list of the most common confusions, both
+counted from the validation answers themselves.
 """
 
 from __future__ import annotations
