@@ -144,3 +144,16 @@ def test_a_cell_of_saved_results_says_its_images_are_not_kept(qtbot):
     results.confusion.cellClicked.emit(0, 1)
     assert "only in the session that trained it" in results.gallery_title.text()
     assert results.gallery.count() == 0
+
+
+def test_stop_keeps_the_best_picture_so_far(qtbot, make_window):
+    w = make_window("shapes")
+    panel = w.panels["learned"]
+    w.session.jobs.inline = False  # a real background job, as in the app
+    panel.choose(3, 5)
+    panel.make_button.click()
+    assert panel.stop_button.isEnabled() and not panel.make_button.isEnabled()
+    panel.stop_button.click()
+    w.session.jobs.wait()
+    assert "(stopped)" in panel.picture_caption.text() and panel.picture_image is not None
+    assert panel.make_button.isEnabled() and not panel.stop_button.isEnabled()

@@ -96,7 +96,7 @@ class LearnedPanel(QWidget):
         self.make_button.clicked.connect(self.make_picture)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self._stop.set)
+        self.stop_button.clicked.connect(self.stop_picture)
         self.draw_button = QPushButton("Onto the canvas")
         self.draw_button.setToolTip("Put the picture on the canvas: every panel reads it")
         self.draw_button.setEnabled(False)
@@ -209,7 +209,7 @@ class LearnedPanel(QWidget):
         self._show_target()
 
     def _show_target(self) -> None:
-        self._stop.set()  # a picture still being made is of the feature looked at before
+        self.stop_picture()  # a picture still being made is of the feature looked at before
         self.picture_image = None
         self.picture.set_rgb(BLANK)
         self.draw_button.setEnabled(False)
@@ -256,6 +256,10 @@ class LearnedPanel(QWidget):
         s.jobs.submit("learned-picture", work, lambda v: self._show_picture(v, target),
                       self._picture_failed, text="Making the picture it would like best…",
                       cancelled=self._picture_done)
+
+    def stop_picture(self) -> None:
+        """End the ascent now: the best picture so far is shown."""
+        self._stop.set()  # the running job's own event (each picture gets a new one)
 
     def _picture_done(self) -> None:
         self.stop_button.setEnabled(False)
