@@ -37,7 +37,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     randoms = torch.tensor(rng.uniform(-1, 1, (20, 1, 28, 28)).astype(np.float32))
     print(f"feature visualisation, {STEPS} steps, shapes network, 1 thread")
-    print("| target | seconds (median, max) | best / best random (min, median) |")
+    print("| target | seconds (median, max) | best / best random (min, median, max) |")
     print("|---|---|---|")
     groups = {"conv1 features": [Target(0, f) for f in range(8)],
               "conv2 features": [Target(3, f) for f in range(16)],
@@ -55,7 +55,7 @@ def main() -> None:
             elif v.value > 0:  # a feature nothing wakes is left out
                 rises.append(v.value / max(floor, 1e-3))
         print(f"| {name} | {statistics.median(times):.2f}, {max(times):.2f} | "
-              f"{min(rises):.1f}, {statistics.median(rises):.1f} |")
+              f"{min(rises):.1f}, {statistics.median(rises):.1f}, {max(rises):.1f} |")
     per_class = max(1, args.images // len(model.spec.classes))
     X, y = make_arrays(model.spec.classes, per_class, 28, seed=0)
     start = time.perf_counter()
