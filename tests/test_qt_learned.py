@@ -157,3 +157,25 @@ def test_stop_keeps_the_best_picture_so_far(qtbot, make_window):
     w.session.jobs.wait()
     assert "(stopped)" in panel.picture_caption.text() and panel.picture_image is not None
     assert panel.make_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_a_confusion_of_many_classes_shows_its_images_too(qtbot):
+    from test_qt_scale import _outcome
+
+    classes = [f"class {k}" for k in range(100)]  # above the table's limit: the overview
+    outcome = _outcome(classes, 2_000)
+    results = TrainingResults()
+    qtbot.addWidget(results)
+    results.show_outcome(outcome)
+    assert results.matrix.currentWidget() is results.overview
+    t, p = results.overview.pairs[0]  # the most common confusion
+    results.overview.top.cellClicked.emit(0, 1)
+    y, said = outcome.job.y, outcome.result.val_predicted
+    want = [int(i) for i in np.flatnonzero((y == t) & (said == p))]
+    got = [results.gallery.item(k).data(Qt.ItemDataRole.UserRole)
+           for k in range(results.gallery.count())]
+    assert got == want and str(len(want)) == results.overview.top.item(0, 2).text()
+    chosen = []
+    results.image_chosen.connect(lambda image, caption: chosen.append((image, caption)))
+    results.gallery.itemClicked.emit(results.gallery.item(0))
+    assert chosen[0][0].shape == (1, 28, 28) and f"is class {t}, said class {p}" in chosen[0][1]

@@ -106,10 +106,14 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
 
 class ConfusionOverview(QWidget):
     """The matrix of many classes: a picture (true class down, said across; green where right,
-    red where wrong, brighter for more images) and the most common confusions as a list."""
+    red where wrong, brighter for more images) and the most common confusions as a list; a
+    click on a confusion asks for its images."""
+
+    cell_chosen = Signal(int, int)  # (true class, said class) of a clicked confusion
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.pairs: list[tuple[int, int]] = []  # (true, said) of each row of the list
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
@@ -120,6 +124,10 @@ class ConfusionOverview(QWidget):
         self.top.setHorizontalHeaderLabels(["is", "said", "images"])
         self.top.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.top.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.top.setToolTip("Click a confusion to see its images")
+        self.top.cellClicked.connect(
+            lambda row, _col: self.cell_chosen.emit(*self.pairs[row])
+            if 0 <= row < len(self.pairs) else None)
         self.image: QImage | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -136,8 +144,8 @@ class ConfusionOverview(QWidget):
                                   return_counts=True)
         order = np.argsort(-counts, kind="stable")[:TOP_CONFUSIONS]
         self.top.setRowCount(len(order))
-        for row, k in enumerate(order):
-            t, p = divmod(int(pairs[k]), n)
+        self.pairs = [divmod(int(pairs[k]), n) for k in order]
+        for row, ((t, p), k) in enumerate(zip(self.pairs, order, strict=True)):
             for col, (text, tip) in enumerate(((short_name(classes[t]), name_tooltip(classes[t])),
                                                (short_name(classes[p]), name_tooltip(classes[p])),
                                                (str(int(counts[k])), ""))):

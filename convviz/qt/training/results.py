@@ -98,6 +98,7 @@ class TrainingResults(QWidget):
         self.all_mistakes.hide()
         self.all_mistakes.clicked.connect(self.show_all_mistakes)
         self.confusion.cell_chosen.connect(self.show_cell)
+        self.overview.cell_chosen.connect(self.show_cell)
         self.gallery.image_chosen.connect(self._choose_image)
         lower = QWidget()
         gl = QVBoxLayout(lower)
