@@ -105,3 +105,9 @@ EXPLAIN_BATCH_VALUES = 16_000_000
 # many numbers in all (32 MB); past that, every k-th step is kept.
 FOOL_MAX_STEPS = 500
 FOOL_KEPT_VALUES = 8_000_000
+
+# --- what it learned (top images, feature visualisation) ------------------------------------
+# The layer outputs of one batch of images while looking for each feature's top images: the
+# batch is sized from the network so that they stay under this (one image at a time if needed).
+TOP_IMAGES_BATCH_BYTES = 64 * 1024 ** 2
+TOP_IMAGES_BATCH_MAX = 256  # images a batch at most: past this a batch is no faster on a CPU

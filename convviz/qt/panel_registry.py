@@ -47,6 +47,8 @@ PANELS: list[PanelEntry] = [
                tabify_with="architecture"),
     PanelEntry("why", "Where it looked", "convviz.qt.panels.why.panel:WhyPanel", "right",
                tabify_with="backprop"),  # where it looked, fool it, what if: panels/why/
+    PanelEntry("learned", "What it learned", "convviz.qt.panels.learned:LearnedPanel", "right",
+               tabify_with="why"),  # each feature's favourite picture and top images
     # (before the hidden Results dock: a tab added after a hidden one could not be raised)
     PanelEntry("results", "Results", "convviz.qt.training.wiring:make_results", "right",
                visible=False, tabify_with="backprop"),
@@ -59,6 +61,7 @@ EXTENSIONS: list[str] = [
     "convviz.qt.deck.architecture_wiring:connect_architecture",
     "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
     "convviz.qt.why_wiring:connect_canvas_overlay",  # where it looked, over the canvas
+    "convviz.qt.learned_wiring:connect_learned",  # clicked results onto the canvas
 ]
 
 

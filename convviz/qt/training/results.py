@@ -1,185 +1,55 @@
-"""After training: validation accuracy, the confusion matrix, and the validation images the
-network got wrong, each with what it said.
+"""After training: validation accuracy, the confusion matrix with each class's share right beside
+it, and the validation images the network got wrong, each with what it said.
 
-`mistakes(outcome)` is the plain computation; the widgets only show it. Nothing here grows with
-the square of the number of classes: up to MATRIX_TABLE_MAX_CLASSES the matrix is a table, one
-cell per pair; above it (10,000 classes made a table of 10^8 cells and aborted the window) it
-is a picture of at most MATRIX_IMAGE_MAX_PX pixels a side, binned, and a list of the most common
-confusions, both counted from the validation answers themselves.
+Results you can click: a cell of the matrix shows the images behind it in the gallery (a
+diagonal cell the ones it got right); clicking an image in the gallery emits `image_chosen`
+with the image, which the window puts on the canvas, so every panel explains that answer.
+
+`mistakes(outcome)` is the plain computation; the widgets only show it (the matrix's views are
+in confusion.py). Nothing grows with the square of the number of classes: up to
+MATRIX_TABLE_MAX_CLASSES the matrix is a table, one cell per pair; above it (10,000 classes
+made a table of 10^8 cells and aborted the window) it is a picture of at most
+MATRIX_IMAGE_MAX_PX pixels a side, binned, and a list of the most common confusions, both
+counted from the validation answers themselves.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QHeaderView,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.limits import MATRIX_IMAGE_MAX_PX, MATRIX_TABLE_MAX_CLASSES, TOP_CONFUSIONS
+from ...core.limits import MATRIX_TABLE_MAX_CLASSES
 from ...core.mistakes import Mistake, mistakes
 from ..widgets.bar_chart import name_tooltip, short_name
+from ..widgets.thumbnails import THUMB, to_qimage
+from .confusion import ConfusionMatrixView, ConfusionOverview
 from .worker import TrainOutcome
 
 MAX_GALLERY = 300  # thumbnails beyond this tell little more and cost memory
-THUMB = 72  # pixels
-
-
-def to_qimage(image: np.ndarray, value_range) -> QImage:
-    """(H, W) in the value range -> an 8-bit grayscale QImage, ink white as in the deck."""
-    lo, hi = value_range
-    a = np.clip(np.nan_to_num((np.asarray(image, np.float32) - lo) / (hi - lo)), 0, 1)
-    a = np.ascontiguousarray(np.round(a * 255).astype(np.uint8))
-    h, w = a.shape
-    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-
-
-class ConfusionMatrixView(QTableWidget):
-    """Rows: the true class; columns: what the network said. The diagonal is right."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.setToolTip("Each row is what the images really are; each column is what the "
-                        "network said. Numbers off the diagonal are mistakes.")
-
-    def set_matrix(self, confusion: np.ndarray, classes) -> None:
-        n = len(classes)
-        self.setRowCount(n)
-        self.setColumnCount(n)
-        for k, c in enumerate(classes):  # "said ..." is in the caption: narrow
-            for _header, text, put in ((self.horizontalHeaderItem, short_name(c),
-                                       self.setHorizontalHeaderItem),
-                                      (self.verticalHeaderItem, f"is {short_name(c)}",
-                                       self.setVerticalHeaderItem)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(name_tooltip(c))
-                put(k, item)
-        totals = confusion.sum(axis=1, keepdims=True).clip(min=1)
-        share = confusion / totals
-        for i in range(n):
-            for j in range(n):
-                item = QTableWidgetItem(str(int(confusion[i, j])))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                s = float(share[i, j])
-                # green where right, red where wrong: a wash, readable on dark and light themes
-                rgb = (60, 185, 100) if i == j else (230, 70, 55)
-                item.setBackground(QBrush(QColor(*rgb, int(20 + 200 * s))))
-                f = item.font()
-                f.setBold(bool(confusion[i, j] > 0))
-                f.setPointSizeF(f.pointSizeF() * 1.2)
-                item.setFont(f)
-                item.setToolTip(f"{int(confusion[i, j])} of {int(totals[i, 0])} images of "
-                                f"{short_name(classes[i])!r} were called "
-                                f"{short_name(classes[j])!r} ({s:.0%})")
-                self.setItem(i, j, item)
-
-
-class ConfusionOverview(QWidget):
-    """The matrix of many classes: a picture (true class down, said across; green where right,
-    red where wrong, brighter for more images) and the most common confusions as a list."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
-        self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(120, 120)
-        self.picture.setToolTip("Each pixel is a block of classes: rows what the images are, "
-                                "columns what the network said; the diagonal is right.")
-        self.top = QTableWidget(0, 3)
-        self.top.setHorizontalHeaderLabels(["is", "said", "images"])
-        self.top.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.top.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.image: QImage | None = None
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.caption)
-        lay.addWidget(self.picture, 1)
-        lay.addWidget(self.top, 1)
-
-    def set_pairs(self, truth: np.ndarray, said: np.ndarray, classes) -> None:
-        n = len(classes)
-        self.image = matrix_picture(truth, said, n)
-        self._fit_picture()
-        wrong = truth != said
-        pairs, counts = np.unique(truth[wrong].astype(np.int64) * n + said[wrong],
-                                  return_counts=True)
-        order = np.argsort(-counts, kind="stable")[:TOP_CONFUSIONS]
-        self.top.setRowCount(len(order))
-        for row, k in enumerate(order):
-            t, p = divmod(int(pairs[k]), n)
-            for col, (text, tip) in enumerate(((short_name(classes[t]), name_tooltip(classes[t])),
-                                               (short_name(classes[p]), name_tooltip(classes[p])),
-                                               (str(int(counts[k])), ""))):
-                item = QTableWidgetItem(text)
-                item.setToolTip(tip)
-                self.top.setItem(row, col, item)
-        side = self.image.width()
-        self.caption.setText(
-            f"{n:,} classes: too many for a table. The picture shows the matrix in "
-            f"{side} x {side} blocks"
-            + (f" of about {n / side:.0f} classes each" if side < n else "")
-            + f"; below, the {len(order)} most common confusions of {len(pairs):,}.")
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._fit_picture()
-
-    def _fit_picture(self) -> None:
-        if self.image is None:
-            return
-        side = max(min(self.picture.width(), self.picture.height()), 1)
-        self.picture.setPixmap(QPixmap.fromImage(self.image).scaled(
-            side, side, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.FastTransformation))
-
-
-def matrix_picture(truth: np.ndarray, said: np.ndarray, n: int) -> QImage:
-    """The confusion matrix binned to at most MATRIX_IMAGE_MAX_PX pixels a side: green where the
-    images were right, red where wrong, brighter for more (on a log scale). Counted from the
-    (truth, said) pairs: memory and time follow the images, not n^2."""
-    side = min(n, MATRIX_IMAGE_MAX_PX)
-    rows = np.asarray(truth, np.int64) * side // n
-    cols = np.asarray(said, np.int64) * side // n
-    right = np.zeros((side, side), np.float32)
-    wrong = np.zeros((side, side), np.float32)
-    ok = np.asarray(truth) == np.asarray(said)
-    np.add.at(right, (rows[ok], cols[ok]), 1)
-    np.add.at(wrong, (rows[~ok], cols[~ok]), 1)
-    top = max(float(right.max(initial=0)), float(wrong.max(initial=0)), 1.0)
-
-    def level(a):
-        return np.log1p(a) / np.log1p(top)
-
-    rgba = np.zeros((side, side, 4), np.uint8)
-    rgba[..., 3] = 255
-    g, r = level(right), level(wrong)
-    rgba[..., 0] = np.round(40 + 190 * r).astype(np.uint8)
-    rgba[..., 1] = np.round(40 + 145 * g).astype(np.uint8)
-    rgba[..., 2] = 45
-    rgba = np.ascontiguousarray(rgba)
-    return QImage(rgba.data, side, side, 4 * side, QImage.Format.Format_RGBA8888).copy()
 
 
 class MistakesGallery(QListWidget):
-    """Thumbnails of the validation images it got wrong, captioned 'is A, said B'."""
+    """Thumbnails of validation images (the ones it got wrong, or one matrix cell's), captioned
+    'is A, said B'; clicking one asks for it on the canvas (`image_chosen`)."""
+
+    image_chosen = Signal(int)  # index into the run's images
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.itemClicked.connect(
+            lambda item: self.image_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole))))
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB, THUMB))
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
@@ -198,14 +68,20 @@ class MistakesGallery(QListWidget):
                                    f"is {short_name(classes[m.truth])}\n"
                                    f"said {short_name(classes[m.said])}")
             item.setToolTip(f"{m.path or f'image {m.index}'}\nis {name_tooltip(classes[m.truth])}"
-                            f"\nsaid {name_tooltip(classes[m.said])}")
+                            f"\nsaid {name_tooltip(classes[m.said])}\nClick: open it on the "
+                            f"canvas")
             item.setData(Qt.ItemDataRole.UserRole, m.index)
             self.addItem(item)
 
 
 class TrainingResults(QWidget):
+    # an image of the run, (C, H, W) in the value range, and a caption ("is A, said B"): the
+    # window puts it on the canvas
+    image_chosen = Signal(object, str)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._run: _Run | None = None  # the finished run shown (None: no images to show)
         self.summary = QLabel("No training run yet.")
         self.summary.setWordWrap(True)
         self.summary.setMinimumHeight(40)
@@ -216,10 +92,21 @@ class TrainingResults(QWidget):
         self.matrix.addWidget(self.overview)
         self.gallery = MistakesGallery()
         self.gallery_title = QLabel("Validation images it got wrong")
+        self.gallery_title.setWordWrap(True)
+        self.all_mistakes = QPushButton("All mistakes")
+        self.all_mistakes.setToolTip("Back to every validation image it got wrong")
+        self.all_mistakes.hide()
+        self.all_mistakes.clicked.connect(self.show_all_mistakes)
+        self.confusion.cell_chosen.connect(self.show_cell)
+        self.overview.cell_chosen.connect(self.show_cell)
+        self.gallery.image_chosen.connect(self._choose_image)
         lower = QWidget()
         gl = QVBoxLayout(lower)
         gl.setContentsMargins(0, 0, 0, 0)
-        gl.addWidget(self.gallery_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.gallery_title, 1)
+        title_row.addWidget(self.all_mistakes)
+        gl.addLayout(title_row)
         gl.addWidget(self.gallery, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.matrix)
@@ -234,6 +121,8 @@ class TrainingResults(QWidget):
         self.confusion.setColumnCount(0)
         self.gallery.clear()
         self.gallery_title.setText("Validation images it got wrong")
+        self.all_mistakes.hide()
+        self._run = None
 
     def show_waiting(self, name: str) -> None:
         """A run is going: nothing of an earlier run may look like its results."""
@@ -267,8 +156,7 @@ class TrainingResults(QWidget):
         if r.val_accuracy is None or r.val_indices is None:
             self.summary.setText("No validation images were held back, so there is nothing to "
                                  "score. Set a validation share above 0 to see the mistakes.")
-            self.confusion.setRowCount(0)
-            self.gallery.clear()
+            self._clear(self.summary.text())
             return
         found = mistakes(outcome)
         truth = np.asarray(outcome.job.y)[r.val_indices]
@@ -290,9 +178,66 @@ class TrainingResults(QWidget):
             self.confusion.setColumnCount(0)
             self.overview.set_pairs(truth, said, classes)
             self.matrix.setCurrentWidget(self.overview)
-        self.gallery.set_mistakes(found, outcome.job.X, classes, outcome.model.spec.value_range)
-        shown = min(len(found), MAX_GALLERY)
+        self._run = _Run(outcome.job.X, truth, said, np.asarray(r.val_indices), outcome.job.paths,
+                         classes, outcome.model.spec.value_range)
+        self.show_all_mistakes()
+
+    # ---- results you can click -------------------------------------------------------------
+    def show_all_mistakes(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        found = run.images(run.truth != run.said)
+        self.gallery.set_mistakes(found, run.X, run.classes, run.value_range)
+        self.all_mistakes.hide()
         self.gallery_title.setText(
             "No mistakes on the validation images." if not found else
-            f"Validation images it got wrong ({shown} of {len(found)} shown)"
-            if shown < len(found) else f"Validation images it got wrong ({len(found)})")
+            f"Validation images it got wrong{_count(found)}. Click one to open it on the "
+            f"canvas; click a number in the matrix for its images.")
+
+    def show_cell(self, truth: int, said: int) -> None:
+        """The validation images behind one cell of the matrix (right ones on the diagonal)."""
+        run = self._run
+        if run is None:
+            self.gallery_title.setText("The images behind the matrix are shown only in the "
+                                       "session that trained it.")
+            return
+        found = run.images((run.truth == truth) & (run.said == said))
+        self.gallery.set_mistakes(found, run.X, run.classes, run.value_range)
+        self.all_mistakes.show()
+        is_, said_ = short_name(run.classes[truth]), short_name(run.classes[said])
+        self.gallery_title.setText(
+            f"No validation image of {is_!r} was called {said_!r}." if not found else
+            f"Images of {is_!r} it called {said_!r}{_count(found)}. Click one to open it on "
+            f"the canvas.")
+
+    def _choose_image(self, index: int) -> None:
+        run = self._run
+        if run is None or not 0 <= index < len(run.X):
+            return
+        k = int(np.flatnonzero(run.indices == index)[0]) if index in run.indices else None
+        caption = (f"image {index}" if not run.paths else run.paths[index])
+        if k is not None:
+            caption += (f": is {short_name(run.classes[run.truth[k]])}, said "
+                        f"{short_name(run.classes[run.said[k]])}")
+        self.image_chosen.emit(np.asarray(run.X[index], np.float32), caption)
+
+
+def _count(found: list) -> str:
+    shown = min(len(found), MAX_GALLERY)
+    return f" ({shown} of {len(found)} shown)" if shown < len(found) else f" ({len(found)})"
+
+
+class _Run:
+    """What the clickable results need from a finished run: its images and the validation
+    answers (truth and said, in the order of `indices` into X)."""
+
+    def __init__(self, X, truth, said, indices, paths, classes, value_range):
+        self.X, self.truth, self.said, self.indices = X, truth, said, indices
+        self.paths, self.classes, self.value_range = paths, classes, value_range
+
+    def images(self, which: np.ndarray) -> list[Mistake]:
+        paths = self.paths
+        return [Mistake(int(self.indices[k]), int(self.truth[k]), int(self.said[k]),
+                        paths[self.indices[k]] if paths else None)
+                for k in np.flatnonzero(which)]
