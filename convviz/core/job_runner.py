@@ -8,6 +8,11 @@ excluded) are the training loop's own (BatchReport): nothing is counted twice.
 
 Pause, resume and stop are two events (`running` cleared while paused, `stop`), checked before
 every batch: threading.Event in a thread, multiprocessing.Event across processes.
+
+The training timeline (core/timeline.py): with `moments` (the default) the snapshots of the
+start, of every epoch's end (just before its Epoch report) and of a few batches of the first
+epoch (timeline.first_epoch_marks) go out marked `keep`; the window keeps them. They cost one
+CPU copy of the weights each (tests/bench/bench_timeline.py measures it).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import ConvvizError
-from .train_reports import BatchReport
+from .timeline import first_epoch_marks
+from .train_reports import BatchReport, EpochReport
 from .trainer_cores import FAST_INTERVAL
 from .trainer_messages import (
     Epoch,
@@ -52,7 +58,7 @@ class JobRunner:
     def __init__(self, model: Any, X: np.ndarray, y: np.ndarray, config: Any,
                  send: Send, stop: Flag, running: Flag,
                  caller_alive: Callable[[], bool] = lambda: True,
-                 interval: float = FAST_INTERVAL):
+                 interval: float = FAST_INTERVAL, moments: bool = True):
         self.model, self.X, self.y, self.config = model, X, y, config
         self.send = send
         self.stop, self.running = stop, running
@@ -62,17 +68,18 @@ class JobRunner:
         self._pending: list[tuple[int, float]] = []  # (step, loss) not yet sent
         self._last: BatchReport | None = None
         self._last_progress = self._last_snap = 0.0
+        self.moments = moments  # send the timeline's moments (see above)
+        self._marks: set[int] | None = None  # batches of the first epoch kept as moments
 
     def run(self) -> None:
         from .device import describe, resolve_device
         from .training import train
 
-        self._take_snapshot()  # the starting weights: panels show them at once
+        self._take_snapshot(keep=self.moments)  # the starting weights: panels show them at once
         try:
             self.send(Started(describe(resolve_device(self.config.device))))
             result = train(self.model, self.X, self.y, self.config, on_batch=self._on_batch,
-                           on_epoch=lambda rep: self.send(Epoch(rep)),
-                           should_stop=self._should_stop)
+                           on_epoch=self._on_epoch, should_stop=self._should_stop)
         except ConvvizError as e:
             self._fail(str(e))
             return
@@ -87,15 +94,22 @@ class JobRunner:
         self._flush()
         self.send(Failed(message, self.last_snapshot))
 
-    def _take_snapshot(self) -> None:
+    def _take_snapshot(self, keep: bool = False, epoch: int = 0, step: int = 0,
+                       end: bool = False) -> None:
         try:
             snap = self.model.snapshot()
         except Exception:  # noqa: BLE001 - e.g. a device fault: keep the last good snapshot
             return
         if snap.all_finite():
             self.last_snapshot = snap
-            self.send(Snapshot(snap))
+            self.send(Snapshot(snap, keep, epoch, step, end))
         self._last_snap = time.perf_counter()
+
+    def _on_epoch(self, rep: EpochReport) -> None:
+        if self.moments:  # the weights its validation judged, kept before its report
+            self._flush()
+            self._take_snapshot(True, rep.epoch, self._last.step if self._last else 0, True)
+        self.send(Epoch(rep))
 
     def _should_stop(self) -> bool:
         if not self.running.is_set() and not self.stop.is_set():
@@ -111,6 +125,13 @@ class JobRunner:
     def _on_batch(self, rep: BatchReport) -> None:
         self._pending.append((rep.step, rep.loss))
         self._last = rep
+        if self.moments and rep.epoch == 1:
+            if self._marks is None:
+                self._marks = first_epoch_marks(rep.batches)
+            if rep.batch in self._marks:  # a moment of the first epoch: with its progress
+                self._take_snapshot(True, 1, rep.step)
+                self._flush()
+                return
         now = time.perf_counter()
         if now - self._last_progress >= self.interval or rep.batch == rep.batches:
             # a snapshot goes out only with a progress report (and just before it): the window

@@ -2,7 +2,8 @@
 
 From the run (`JobRunner`, in a trainer process or a thread of the window's) to the window:
   Ready(pid)                the trainer process has imported torch and waits for a job
-  Snapshot(weights)         a CPU copy of every weight, just before a Progress
+  Snapshot(weights, keep..) a CPU copy of every weight, just before a Progress; `keep`: a
+                            moment for the timeline (the start, each epoch's end, a few more)
   Started(device)           the device it trains on, e.g. "CPU (2 threads)"
   Progress(progress)        the newest batch plus every loss since the last (TrainProgress)
   Epoch(report)             validation loss and accuracy after each epoch (EpochReport)
@@ -70,6 +71,12 @@ class Started(Message):
 @dataclass
 class Snapshot(Message):
     weights: Weights
+    # a moment for the training timeline (core/timeline.py): the window keeps these weights;
+    # epoch 0 is the start, `end` an epoch's end, else a moment within the first epoch
+    keep: bool = False
+    epoch: int = 0
+    step: int = 0
+    end: bool = False
 
 
 @dataclass

@@ -143,7 +143,8 @@ def check_from_trainer(msg: object, weight_shapes: dict[str, tuple],
     elif isinstance(msg, Paused):
         ok = isinstance(msg.paused, bool)
     elif isinstance(msg, Snapshot):
-        ok = weights_fit(msg.weights)
+        ok = (weights_fit(msg.weights) and type(msg.keep) is bool and type(msg.end) is bool
+              and type(msg.epoch) is int and type(msg.step) is int)
     elif isinstance(msg, Progress):
         ok = isinstance(msg.progress, TrainProgress)
     elif isinstance(msg, Epoch):
