@@ -15,7 +15,7 @@ from convviz.core.shapes_data import make_arrays
 from convviz.core.snapshot import WeightsSnapshot
 from convviz.core.timeline import Moment, Timeline, changes, first_epoch_marks
 from convviz.core.timeline_file import companion, load_timeline, save_timeline
-from convviz.core.trainer_messages import Epoch, Snapshot
+from convviz.core.trainer_messages import Epoch, Kept, Snapshot
 from convviz.core.trainer_pipe import PipeError, check_from_trainer
 from convviz.core.training import TrainConfig
 
@@ -36,7 +36,7 @@ def _run(moments=True, epochs=3):
 def _timeline(got) -> Timeline:
     t = Timeline()
     for m in got:
-        if isinstance(m, Snapshot) and m.keep:
+        if isinstance(m, Kept):
             t.add(Moment(m.weights, m.epoch, m.step, m.end))
         elif isinstance(m, Epoch):
             t.add_epoch_result(m.report.epoch, m.report.confusion, m.report.val_accuracy)
@@ -56,7 +56,7 @@ def test_first_epoch_marks_are_spread_evenly_without_the_epochs_end():
 
 def test_a_run_sends_the_start_a_few_first_epoch_moments_and_every_epochs_end(run):
     model, got = run
-    kept = [m for m in got if isinstance(m, Snapshot) and m.keep]
+    kept = [m for m in got if isinstance(m, Kept)]
     batches = 9  # 72 training images of 96 in batches of 8
     marks = sorted(first_epoch_marks(batches))
     assert [(m.epoch, m.step, m.end) for m in kept] == (
@@ -73,7 +73,9 @@ def test_a_run_sends_the_start_a_few_first_epoch_moments_and_every_epochs_end(ru
 
 def test_without_moments_nothing_is_marked_to_keep():
     _, got = _run(moments=False, epochs=1)
-    assert not [m for m in got if isinstance(m, Snapshot) and m.keep]
+    assert not [m for m in got if isinstance(m, Kept)]
+    assert [type(m) for m in _run(moments=True, epochs=1)[1]].count(Snapshot) == len(
+        [m for m in got if isinstance(m, Snapshot)])  # the live snapshots keep their rhythm
     assert [m.report.confusion.sum() for m in got if isinstance(m, Epoch)] == [24]
 
 
@@ -83,7 +85,7 @@ def test_the_timeline_keeps_confusions_with_epoch_ends_and_exact_weights(run):
     ends = [m for m in t.moments if m.end]
     assert [m.label for m in ends] == ["end of epoch 1", "end of epoch 2", "end of epoch 3"]
     assert t[0].label == "before training" and t[1].label == "epoch 1, step 1"
-    epoch1 = next(m for m in got if isinstance(m, Snapshot) and m.end)
+    epoch1 = next(m for m in got if isinstance(m, Kept) and m.end)
     assert np.array_equal(ends[0].snapshot.flat, epoch1.weights.flat)
     assert all(m.confusion is not None and m.val_accuracy is not None for m in ends)
     assert t[1].confusion is None
@@ -143,11 +145,12 @@ def test_the_companion_file_round_trips_every_moment_exactly(run, tmp_path):
     assert not companion(weights).exists()
 
 
-def test_the_pipe_refuses_a_snapshot_whose_moment_is_not_typed():
+def test_the_pipe_refuses_a_moment_that_is_not_typed():
     shapes = {"layers.0.weight": (250,)}
-    good = Snapshot(_snap(0), True, 1, 3, True)
+    good = Kept(_snap(0), 1, 3, True)
     assert check_from_trainer(good, shapes, "net") is good
-    for bad in (Snapshot(_snap(0), "yes"), Snapshot(_snap(0), True, 1.5),
-                Snapshot(_snap(0), True, 1, None), Snapshot(_snap(0), True, 1, 3, 1)):
+    for bad in (Kept(_snap(0), "1", 3), Kept(_snap(0), 1.5, 3), Kept(_snap(0), 1, None),
+                Kept(_snap(0), 1, 3, 1), Kept(_snap(0, size=3), 1, 3),
+                Kept(_snap(0, network="another"), 1, 3)):
         with pytest.raises(PipeError, match="does not hold"):
             check_from_trainer(bad, shapes, "net")

@@ -9,10 +9,10 @@ excluded) are the training loop's own (BatchReport): nothing is counted twice.
 Pause, resume and stop are two events (`running` cleared while paused, `stop`), checked before
 every batch: threading.Event in a thread, multiprocessing.Event across processes.
 
-The training timeline (core/timeline.py): with `moments` (the default) the snapshots of the
+The training timeline (core/timeline.py): with `moments` (the default) the weights of the
 start, of every epoch's end (just before its Epoch report) and of a few batches of the first
-epoch (timeline.first_epoch_marks) go out marked `keep`; the window keeps them. They cost one
-CPU copy of the weights each (tests/bench/bench_timeline.py measures it).
+epoch (timeline.first_epoch_marks) go out as Kept messages, apart from the live snapshots; the
+window keeps them. Each costs one CPU copy of the weights (tests/bench/bench_timeline.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .trainer_messages import (
     Epoch,
     Failed,
     Finished,
+    Kept,
     Message,
     Paused,
     Progress,
@@ -75,9 +76,11 @@ class JobRunner:
         from .device import describe, resolve_device
         from .training import train
 
-        self._take_snapshot(keep=self.moments)  # the starting weights: panels show them at once
+        self._take_snapshot()  # the starting weights: panels show them at once
         try:
             self.send(Started(describe(resolve_device(self.config.device))))
+            if self.moments and self.last_snapshot is not None:
+                self.send(Kept(self.last_snapshot, 0, 0))  # the timeline's start
             result = train(self.model, self.X, self.y, self.config, on_batch=self._on_batch,
                            on_epoch=self._on_epoch, should_stop=self._should_stop)
         except ConvvizError as e:
@@ -94,21 +97,28 @@ class JobRunner:
         self._flush()
         self.send(Failed(message, self.last_snapshot))
 
-    def _take_snapshot(self, keep: bool = False, epoch: int = 0, step: int = 0,
-                       end: bool = False) -> None:
+    def _take_snapshot(self) -> None:
         try:
             snap = self.model.snapshot()
         except Exception:  # noqa: BLE001 - e.g. a device fault: keep the last good snapshot
             return
         if snap.all_finite():
             self.last_snapshot = snap
-            self.send(Snapshot(snap, keep, epoch, step, end))
+            self.send(Snapshot(snap))
         self._last_snap = time.perf_counter()
+
+    def _keep(self, epoch: int, step: int, end: bool = False) -> None:
+        """A moment for the timeline: these weights, as they are now (finite ones only)."""
+        try:
+            snap = self.model.snapshot()
+        except Exception:  # noqa: BLE001 - a device fault: this moment is not kept
+            return
+        if snap.all_finite():
+            self.send(Kept(snap, epoch, step, end))
 
     def _on_epoch(self, rep: EpochReport) -> None:
         if self.moments:  # the weights its validation judged, kept before its report
-            self._flush()
-            self._take_snapshot(True, rep.epoch, self._last.step if self._last else 0, True)
+            self._keep(rep.epoch, self._last.step if self._last else 0, end=True)
         self.send(Epoch(rep))
 
     def _should_stop(self) -> bool:
@@ -128,10 +138,8 @@ class JobRunner:
         if self.moments and rep.epoch == 1:
             if self._marks is None:
                 self._marks = first_epoch_marks(rep.batches)
-            if rep.batch in self._marks:  # a moment of the first epoch: with its progress
-                self._take_snapshot(True, 1, rep.step)
-                self._flush()
-                return
+            if rep.batch in self._marks:
+                self._keep(1, rep.step)
         now = time.perf_counter()
         if now - self._last_progress >= self.interval or rep.batch == rep.batches:
             # a snapshot goes out only with a progress report (and just before it): the window
