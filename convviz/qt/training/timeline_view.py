@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QTableWidget,
     QTableWidgetItem,
@@ -91,6 +92,9 @@ class TimelineView(QWidget):
         lay.addWidget(self.confusion, 1)
         self.compare_box = self._make_compare()
         lay.addWidget(self.compare_box, 2)
+        lay.addStretch(0)  # (the words on top keep their height when the tables are hidden)
+        for label in (self.shown, self.validation):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         session.timeline_changed.connect(self.set_timeline)
         session.moment_changed.connect(self._say_which)
         self.set_timeline(session.timeline)
