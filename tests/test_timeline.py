@@ -154,3 +154,34 @@ def test_the_pipe_refuses_a_moment_that_is_not_typed():
                 Kept(_snap(0, network="another"), 1, 3)):
         with pytest.raises(PipeError, match="does not hold"):
             check_from_trainer(bad, shapes, "net")
+
+
+def test_the_command_line_lists_the_moments_and_exports_one(run, tmp_path, capsys):
+    from convviz.cli import main
+    from convviz.core.weights import load_model, save_model
+
+    model, got = run
+    t = _timeline(got)
+    weights = tmp_path / "net.safetensors"
+    save_model(model, weights)
+    save_timeline(t, weights)
+    assert main(["export", str(weights), "--moments"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == len(t) and listed[0].split() == ["0", "before", "training"]
+    assert "end of epoch 1  validation accuracy" in listed[_end_index(t, 1)]
+    i = _end_index(t, 1)
+    out = tmp_path / "epoch1.pt"
+    assert main(["export", str(weights), "--moment", str(i), "--to", str(out)]) == 0
+    back, info = load_model(out)
+    assert np.array_equal(back.snapshot().flat, t[i].snapshot.flat)
+    assert info["summary"]["moment"] == "end of epoch 1"
+    assert not companion(out).exists()  # one moment has no timeline of its own
+    whole = tmp_path / "copy.safetensors"  # a plain export carries the timeline along
+    assert main(["export", str(weights), "--to", str(whole)]) == 0
+    assert len(load_timeline(whole, model.snapshot())) == len(t)
+    assert main(["export", str(weights)]) != 0
+    assert "needs --to" in capsys.readouterr().err
+
+
+def _end_index(t, epoch):
+    return next(i for i, m in enumerate(t.moments) if m.end and m.epoch == epoch)
