@@ -262,7 +262,8 @@ def cmd_export(args) -> int:
                            f"does not exist; the app keeps one for a network it trains)")
     if args.moments:
         for i, m in enumerate(timeline.moments):
-            acc = f"  validation accuracy {m.val_accuracy:.1%}" if m.val_accuracy is not None else ""
+            acc = ("" if m.val_accuracy is None
+                   else f"  validation accuracy {m.val_accuracy:.1%}")
             print(f"{i:4d}  {m.label}{acc}")
         return 0
     summary = info["summary"]

@@ -55,7 +55,7 @@ def test_first_epoch_marks_are_spread_evenly_without_the_epochs_end():
 
 
 def test_a_run_sends_the_start_a_few_first_epoch_moments_and_every_epochs_end(run):
-    model, got = run
+    _model, got = run
     kept = [m for m in got if isinstance(m, Kept)]
     batches = 9  # 72 training images of 96 in batches of 8
     marks = sorted(first_epoch_marks(batches))

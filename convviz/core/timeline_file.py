@@ -120,7 +120,7 @@ def _moment(path: Path, i: int, info, snap: WeightsSnapshot, classes: int) -> Mo
     if not isinstance(info, dict):
         raise bad("not a JSON object")
     epoch, step, end = info.get("epoch"), info.get("step"), info.get("end", False)
-    if not (type(epoch) is int and type(step) is int and 0 <= epoch and 0 <= step
+    if not (type(epoch) is int and type(step) is int and epoch >= 0 and step >= 0
             and type(end) is bool):
         raise bad("epoch, step and end")
     acc = info.get("val_accuracy")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import struct
 
-import numpy as np
 import pytest
 
 from .harness import assert_refused, convviz_cli, python_snippet

@@ -141,7 +141,7 @@ class TimelineView(QWidget):
         box.hide()
         return box
 
-    # ---- the panel contract --------------------------------------------------------------------
+    # ---- the panel contract ----------------------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
         self._probe = None
 
@@ -227,7 +227,7 @@ class TimelineView(QWidget):
                 self.confusion.setItem(r, c, QTableWidgetItem(str(int(v))))
         self.confusion.show()
 
-    # ---- compare -----------------------------------------------------------------------------------
+    # ---- compare ---------------------------------------------------------------------------------
     def _compare_toggled(self, on: bool) -> None:
         self.compare_box.setVisible(on)
         if on:
@@ -279,7 +279,7 @@ class TimelineView(QWidget):
                 self.votes.setItem(r, c, QTableWidgetItem(text))
 
 
-# ---- the wiring: a training run fills the timeline -------------------------------------------------
+# ---- the wiring: a training run fills the timeline -----------------------------------------------
 class TimelineKeeper(QObject):
     """Keeps the moments of the newest training run, and gives the session that timeline
     whenever one of the run's networks (the copy panels follow, the trained one) is in use."""
