@@ -125,3 +125,24 @@ def test_weights_saved_with_their_timeline_open_again_with_it(qtbot, window, tmp
     np.testing.assert_array_equal(w.panels["kernels"].kernel_values("conv1", 0),
                                   t[i].snapshot.weight("conv1")[0, 0])
     np.testing.assert_array_equal(again[i].confusion, t[i].confusion)
+
+
+def test_a_moment_shown_while_training_keeps_the_new_weights_aside(make_window):
+    w = make_window("shapes", restore=False)
+    s, kernels = w.session, w.panels["kernels"]
+    start = s.snapshot
+    moment = start.with_arrays({k: v * 0.5 for k, v in start.items()})
+    newer = start.with_arrays({k: v * 2.0 for k, v in start.items()})
+    s.show_moment(moment, "epoch 1")
+    assert s.moment == "epoch 1" and s.snapshot is moment
+    s.apply_current(newer)  # a live snapshot from the run: aside, the panels keep the moment
+    assert s.snapshot is moment and s.current_weights() is newer
+    np.testing.assert_array_equal(kernels.kernel_values("conv1", 0),
+                                  moment.weight("conv1")[0, 0])
+    s.show_current()  # Latest: the newest current weights, not the ones before the moment
+    assert s.moment == "" and s.snapshot is newer
+    np.testing.assert_array_equal(kernels.kernel_values("conv1", 0), newer.weight("conv1")[0, 0])
+    s.show_moment(moment, "epoch 1")
+    s.set_model(s.model, source="again")  # the network set anew: its own weights, no moment
+    assert s.moment == "" and s.timeline is None
+    np.testing.assert_array_equal(s.snapshot.flat, newer.flat)

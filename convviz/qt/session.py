@@ -160,6 +160,8 @@ class Session(QObject):
         from convviz.core.train_process import use_one_torch_thread_here
 
         use_one_torch_thread_here()  # before this thread's first op: see that function
+        if self.moment and model is self.model:  # (e.g. the tour putting it back): the model
+            model.load_snapshot(self._current)  # holds the moment's weights; its own come back
         model.eval()
         try:
             device = resolve_device(self.device_name)
