@@ -94,6 +94,10 @@ def test_compare_puts_two_moments_side_by_side_with_the_difference(window):
     assert rows[s.spec.classes[top]][1] == f"{pb[top]:.0%}"
     view.layer.setCurrentText("votes")  # any weighted layer: the votes' (classes, inputs)
     assert view.images["A"].image.shape == a.snapshot.weight("votes").shape
+    view.scrub.setValue(_epoch_end(t, 1))  # comparing, the confusion table makes room
+    assert not view.confusion.isVisibleTo(view) and "accuracy" in view.validation.text()
+    view.compare.setChecked(False)
+    assert view.confusion.isVisibleTo(view) and not view.compare_box.isVisibleTo(view)
     view.latest.click()
 
 

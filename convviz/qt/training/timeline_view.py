@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -112,9 +113,9 @@ class TimelineView(QWidget):
         self.pictures = pg.GraphicsLayoutWidget()
         self.pictures.setBackground(theme.PANEL)
         self.images: dict[str, pg.ImageItem] = {}
-        for i, name in enumerate(("A", "B", "B − A")):
-            self.pictures.addLabel(name, row=0, col=i, color=theme.MUTED)
-            vb = self.pictures.addViewBox(row=1, col=i)
+        for i, name in enumerate(("A", "B", "B − A")):  # one above the other: mosaics are wide
+            self.pictures.addLabel(name, row=i, col=0, color=theme.MUTED)
+            vb = self.pictures.addViewBox(row=i, col=1)
             vb.setAspectLocked(True)
             vb.invertY(True)
             vb.setMouseEnabled(False, False)
@@ -122,17 +123,19 @@ class TimelineView(QWidget):
             self.images[name] = pg.ImageItem(lut=theme.DIVERGING_LUT, axisOrder="row-major")
             vb.addItem(self.images[name])
         self.votes = QTableWidget(0, 4)
-        self.votes.setHorizontalHeaderLabels(["class", "A", "B", "change"])
+        self.votes.setHorizontalHeaderLabels(["class", "A", "B", "B − A"])
         self.votes.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.votes.verticalHeader().hide()
+        self.votes.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         top = QHBoxLayout()
         top.addWidget(QLabel("B:"))
         top.addWidget(self.other, 1)
         top.addWidget(self.other_label)
         top.addWidget(self.layer)
         pics = QHBoxLayout()
-        pics.addWidget(self.pictures, 3)
-        pics.addWidget(self.votes, 2)
+        pics.addWidget(self.pictures, 1)
+        pics.addWidget(self.votes)
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
@@ -214,8 +217,8 @@ class TimelineView(QWidget):
         self.validation.setText(f"Validation accuracy at this moment: {acc:.0%}"
                                 if acc is not None else "")
         self.validation.setVisible(acc is not None)
-        if table is None or len(table) > MATRIX_TABLE_MAX_CLASSES:
-            self.confusion.hide()
+        if table is None or len(table) > MATRIX_TABLE_MAX_CLASSES or self.compare.isChecked():
+            self.confusion.hide()  # (comparing: the room goes to the two moments)
             return
         names = list(self.session.spec.classes)[:len(table)]
         self.confusion.setRowCount(len(table))
@@ -230,6 +233,7 @@ class TimelineView(QWidget):
     # ---- compare ---------------------------------------------------------------------------------
     def _compare_toggled(self, on: bool) -> None:
         self.compare_box.setVisible(on)
+        self._say_which(self.session.moment)  # the confusion table makes room, or comes back
         if on:
             if not self.session.moment:  # A: the moment at the slider, shown in the panels
                 self._scrubbed(self.scrub.value())
