@@ -288,6 +288,10 @@ class TrainingTools(QObject):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             save_model(model, path, summary=dict(self.session.summary,
                                                  source=self.session.source))
+            from convviz.core.timeline import Timeline
+            from convviz.core.timeline_file import save_timeline
+
+            save_timeline(self.session.timeline or Timeline(), path)  # replayable next time
         except (ConvvizError, OSError) as e:
             self.window.tell(f"could not keep a copy for next time: {e}")
             return
