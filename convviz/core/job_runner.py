@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import ConvvizError
-from .timeline import first_epoch_marks
+from .timeline import FirstEpochMoments
 from .train_reports import BatchReport, EpochReport
 from .trainer_cores import FAST_INTERVAL
 from .trainer_messages import (
@@ -70,7 +70,7 @@ class JobRunner:
         self._last: BatchReport | None = None
         self._last_progress = self._last_snap = 0.0
         self.moments = moments  # send the timeline's moments (see above)
-        self._marks: set[int] | None = None  # batches of the first epoch kept as moments
+        self._wanted = FirstEpochMoments()  # batches of the first epoch kept as moments
 
     def run(self) -> None:
         from .device import describe, resolve_device
@@ -135,11 +135,8 @@ class JobRunner:
     def _on_batch(self, rep: BatchReport) -> None:
         self._pending.append((rep.step, rep.loss))
         self._last = rep
-        if self.moments and rep.epoch == 1:
-            if self._marks is None:
-                self._marks = first_epoch_marks(rep.batches)
-            if rep.batch in self._marks:
-                self._keep(1, rep.step)
+        if self.moments and self._wanted(rep.epoch, rep.batch, rep.batches):
+            self._keep(1, rep.step)
         now = time.perf_counter()
         if now - self._last_progress >= self.interval or rep.batch == rep.batches:
             # a snapshot goes out only with a progress report (and just before it): the window

@@ -47,6 +47,47 @@ def first_epoch_marks(batches: int, moments: int = TIMELINE_FIRST_EPOCH_MOMENTS)
     return {round(k * batches / moments) for k in range(1, moments)} - {0, batches}
 
 
+class FirstEpochMoments:
+    """`wanted(epoch, batch, batches)`: is this batch kept as a moment (besides the start and
+    every epoch's end)? The one rule the trainer (job_runner) and `convviz train` follow."""
+
+    def __init__(self) -> None:
+        self._marks: set[int] | None = None
+
+    def __call__(self, epoch: int, batch: int, batches: int) -> bool:
+        if epoch != 1:
+            return False
+        if self._marks is None:
+            self._marks = first_epoch_marks(batches)
+        return batch in self._marks
+
+
+class Recorder:
+    """A timeline filled from `training.train`'s callbacks in the same process (`convviz
+    train`): call `start()`, then `batch(report)` and `epoch(report)` from the loop's."""
+
+    def __init__(self, model) -> None:
+        self.model, self.timeline, self.wanted = model, Timeline(), FirstEpochMoments()
+        self.step = 0
+
+    def _keep(self, epoch: int, end: bool = False) -> None:
+        snap = self.model.snapshot()
+        if snap.all_finite():
+            self.timeline.add(Moment(snap, epoch, self.step, end))
+
+    def start(self) -> None:
+        self._keep(0)
+
+    def batch(self, rep) -> None:
+        self.step = rep.step
+        if self.wanted(rep.epoch, rep.batch, rep.batches):
+            self._keep(1)
+
+    def epoch(self, rep) -> None:
+        self._keep(rep.epoch, end=True)
+        self.timeline.add_epoch_result(rep.epoch, rep.confusion, rep.val_accuracy)
+
+
 class Timeline:
     """The kept moments of one network's training, oldest first."""
 
