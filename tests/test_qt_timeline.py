@@ -150,3 +150,9 @@ def test_a_moment_shown_while_training_keeps_the_new_weights_aside(make_window):
     s.set_model(s.model, source="again")  # the network set anew: its own weights, no moment
     assert s.moment == "" and s.timeline is None
     np.testing.assert_array_equal(s.snapshot.flat, newer.flat)
+    import copy
+
+    old = s.model
+    s.show_moment(moment, "epoch 1")
+    s.set_model(copy.deepcopy(old), source="another")  # the network left keeps its own weights
+    np.testing.assert_array_equal(old.snapshot().flat, newer.flat)

@@ -160,8 +160,9 @@ class Session(QObject):
         from convviz.core.train_process import use_one_torch_thread_here
 
         use_one_torch_thread_here()  # before this thread's first op: see that function
-        if self.moment and model is self.model:  # (e.g. the tour putting it back): the model
-            model.load_snapshot(self._current)  # holds the moment's weights; its own come back
+        if self.moment and self.model is not None:  # the network in use holds a moment's
+            self.model.load_snapshot(self._current)  # weights: its own come back (it may be
+            # set again, e.g. by the tour, or kept: a finished run's outcome)
         model.eval()
         try:
             device = resolve_device(self.device_name)
