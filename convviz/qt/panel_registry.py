@@ -61,7 +61,7 @@ EXTENSIONS: list[str] = [
     # Apply builds the network; Train asks the training tools
     "convviz.qt.deck.architecture_wiring:connect_architecture",
     "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
-    "convviz.qt.training.timeline_view:connect_timeline",  # (after training: reads its tools)
+    "convviz.qt.training.timeline_wiring:connect_timeline",  # (after training: reads its tools)
     "convviz.qt.why_wiring:connect_canvas_overlay",  # where it looked, over the canvas
 ]
 

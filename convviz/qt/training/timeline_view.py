@@ -11,9 +11,7 @@ B − A (kernels as the Kernels panel lays them out), how much each layer moved,
 for the current drawing at A and at B with the change. B's votes come from a private copy of
 the network: the panels keep showing A.
 
-`connect_timeline` (an extension) fills the session's timeline from the training run's Kept
-messages and epoch reports, and hands it back to the session whenever the run's network is the
-one in use.
+timeline_wiring.py fills the session's timeline from a training run.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ import copy
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -281,52 +279,3 @@ class TimelineView(QWidget):
             for c, text in enumerate((names[i], f"{pa[i]:.0%}", f"{pb[i]:.0%}",
                                       f"{pb[i] - pa[i]:+.0%}")):
                 self.votes.setItem(r, c, QTableWidgetItem(text))
-
-
-# ---- the wiring: a training run fills the timeline -----------------------------------------------
-class TimelineKeeper(QObject):
-    """Keeps the moments of the newest training run, and gives the session that timeline
-    whenever one of the run's networks (the copy panels follow, the trained one) is in use."""
-
-    def __init__(self, window, view: TimelineView, controller):
-        super().__init__(window)  # lives as long as the window
-        self.session, self.view, self.dock = window.session, view, window.docks.get("timeline")
-        self.timeline: Timeline | None = None
-        self.models: list = []  # the run's networks (compared by identity)
-        controller.started.connect(self._started)
-        controller.moment.connect(self._kept)
-        controller.epoch_done.connect(self._epoch)
-        controller.finished.connect(self._finished)
-        self.session.network_changed.connect(self._network_changed)
-
-    def _started(self) -> None:
-        self.timeline, self.models = Timeline(), [self.session.model]
-        self.session.set_timeline(self.timeline)
-
-    def _kept(self, msg) -> None:
-        if self.timeline is not None and self.timeline.add(
-                Moment(msg.weights, msg.epoch, msg.step, msg.end)):
-            self.view.refresh()
-            if len(self.timeline) == 2 and self.dock is not None:
-                self.dock.show()  # there is something to replay
-
-    def _epoch(self, report) -> None:
-        if self.timeline is not None:
-            self.timeline.add_epoch_result(report.epoch, report.confusion, report.val_accuracy)
-
-    def _finished(self, outcome) -> None:
-        self.models.append(outcome.model)
-
-    def _network_changed(self) -> None:
-        s = self.session
-        if (self.timeline is not None and s.timeline is None
-                and any(s.model is m for m in self.models)):
-            s.set_timeline(self.timeline)
-
-
-def connect_timeline(window) -> None:
-    """The extension: the training run's moments go into the Timeline dock."""
-    view, tools = window.panels.get("timeline"), window.services.training
-    if view is None or tools is None:
-        return
-    TimelineKeeper(window, view, tools.controller)
