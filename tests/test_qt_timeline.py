@@ -55,6 +55,7 @@ def test_scrubbing_shows_epoch_1_in_every_panel_and_latest_comes_back(window):
     # the votes and maps are epoch 1's reading of the drawing
     np.testing.assert_array_equal(s.trace.votes, s.model.trace(s.canvas.as_input()).votes)
     assert "end of epoch 1" in view.shown.text()
+    assert "end of epoch 1" in w.statusBar().currentMessage()
     # its validation is shown: the accuracy and the confusion table of that epoch
     assert t[i].confusion is not None and t[i].confusion.sum() == 9
     assert view.confusion.isVisibleTo(view) and view.confusion.rowCount() == 3
@@ -64,6 +65,7 @@ def test_scrubbing_shows_epoch_1_in_every_panel_and_latest_comes_back(window):
     assert s.moment == "" and s.snapshot is current
     np.testing.assert_array_equal(kernels.kernel_values("conv1", 0), conv1_now[0, 0])
     assert view.shown.text().startswith("Showing the current weights")
+    assert "current weights" in w.statusBar().currentMessage()
 
 
 def test_compare_puts_two_moments_side_by_side_with_the_difference(window):

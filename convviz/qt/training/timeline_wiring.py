@@ -24,6 +24,10 @@ class TimelineKeeper(QObject):
         controller.epoch_done.connect(self._epoch)
         controller.finished.connect(self._finished)
         self.session.network_changed.connect(self._network_changed)
+        # said in the status bar too: the dock may be small or behind another
+        self.session.moment_changed.connect(lambda label: window.tell(
+            f"Every panel shows the network at {label}; Timeline > Latest goes back."
+            if label else "Every panel shows the current weights again.", note=not label))
 
     def _started(self) -> None:
         self.timeline, self.models = Timeline(), [self.session.model]
