@@ -70,9 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("input", metavar="INPUT", help="an image, or a text grid of numbers")
     tr.add_argument("--json", action="store_true", help="print JSON")
 
-    e = sub.add_parser("export", help="write weights in another format")
+    e = sub.add_parser("export", help="write weights in another format, or one moment of "
+                                      "their training timeline")
     e.add_argument("weights", metavar="WEIGHTS")
-    e.add_argument("--to", required=True, metavar="OUT", help=".safetensors, .pt or .onnx")
+    e.add_argument("--to", metavar="OUT", help=".safetensors, .pt or .onnx")
+    e.add_argument("--moment", type=int, metavar="N",
+                   help="the weights kept at moment N of the timeline saved beside WEIGHTS "
+                        "(WEIGHTS.timeline; --moments lists them)")
+    e.add_argument("--moments", action="store_true",
+                   help="list the moments of WEIGHTS' timeline and write nothing")
 
     from .explain_cli import add_parser as add_explain
 
@@ -279,10 +285,34 @@ def cmd_trace(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from .core.timeline import Timeline
+    from .core.timeline_file import companion, load_timeline, save_timeline
     from .core.weights import load_model, save_model
 
+    if not args.moments and not args.to:
+        raise ConvvizError("export needs --to OUT (or --moments to list the timeline)")
     model, info = load_model(args.weights)
-    save_model(model, args.to, info["summary"])
+    timeline = load_timeline(args.weights, model.snapshot())  # refused whole if damaged
+    if (args.moments or args.moment is not None) and not timeline:
+        raise ConvvizError(f"{args.weights} has no training timeline ({companion(args.weights)} "
+                           f"does not exist; the app keeps one for a network it trains)")
+    if args.moments:
+        for i, m in enumerate(timeline.moments):
+            acc = ("" if m.val_accuracy is None
+                   else f"  validation accuracy {m.val_accuracy:.1%}")
+            print(f"{i:4d}  {m.label}{acc}")
+        return 0
+    summary = info["summary"]
+    if args.moment is not None:
+        if not 0 <= args.moment < len(timeline):
+            raise ConvvizError(f"--moment must be between 0 and {len(timeline) - 1} (the moments "
+                               f"of {args.weights}'s timeline), got {args.moment}")
+        moment = timeline[args.moment]
+        model.load_snapshot(moment.snapshot)
+        summary = dict(summary, moment=moment.label)
+        timeline = Timeline()  # one moment's weights have no film of their own
+    save_model(model, args.to, summary)
+    save_timeline(timeline or Timeline(), args.to)  # (none: a stale one at OUT is removed)
     print(f"wrote {args.to}")
     return 0
 

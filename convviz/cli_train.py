@@ -104,11 +104,26 @@ def cmd_train(args) -> int:
                  else "CPU (1 thread)")
     print(f"training {spec.name} on {where}", file=sys.stderr)
     progress = _Progress()
+    from .core.timeline import Recorder
+    from .core.timeline_file import save_timeline
+
+    film = Recorder(model)  # the training timeline, saved beside the weights (README)
+    film.start()
+
+    def on_batch(r):
+        film.batch(r)
+        progress.batch(r)
+
+    def on_epoch(e):
+        film.epoch(e)
+        progress.epoch(e)
+
     with _FirstCtrlCStops() as stop_requested:
-        result = train(model, scan.X, scan.y, config, on_batch=progress.batch,
-                       on_epoch=progress.epoch, should_stop=stop_requested)
+        result = train(model, scan.X, scan.y, config, on_batch=on_batch, on_epoch=on_epoch,
+                       should_stop=stop_requested)
     out = _out_path(args.out, result.status)
     save_model(model, out, result.summary() | {"folder": str(args.folder)})
+    save_timeline(film.timeline, out)
     if result.threads:
         print(f"trained at {result.images_per_second:,.0f} images/s on {result.threads} CPU "
               f"thread{'s' if result.threads != 1 else ''}"

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from convviz.core.imageio import load_input
+from convviz.core.timeline_file import load_timeline
 from convviz.core.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,6 +103,12 @@ def test_train_reports_and_saves(work):
     assert set(model.spec.classes) == {"X", "O", "square", "triangle", "plus", "check"}
     assert info["summary"]["epochs"] == 2 and info["summary"]["folder"] == "data"
     assert info["summary"]["status"] == "done"
+    # its training timeline beside it: the start, the first epoch's extras, both epochs' ends
+    timeline = load_timeline(work["dir"] / "model.safetensors", model.snapshot())
+    assert [m.epoch for m in timeline.moments if m.end] == [1, 2]
+    assert [(m.epoch, m.step, m.end) for m in timeline.moments] == [  # 144 images, batches
+        (0, 0, False), (1, 1, False), (1, 2, False), (1, 3, True), (2, 6, True)]  # of 64
+    assert all(m.confusion is not None for m in timeline.moments if m.end)
 
 
 def test_predict_json(work):

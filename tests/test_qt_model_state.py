@@ -121,6 +121,11 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
     assert "Validation accuracy" in results.summary.text()
     assert [[int(results.confusion.item(i, j).text()) for j in range(3)]
             for i in range(3)] == matrix
+    # and its training timeline, to replay (issue 17)
+    kept = w.session.timeline
+    assert kept is not None and len(kept) > 2
+    qtbot.waitUntil(lambda: again.session.timeline is not None, timeout=WAIT)
+    assert [m.label for m in again.session.timeline.moments] == [m.label for m in kept.moments]
 
 
 def test_a_preset_on_the_command_line_wins_over_a_kept_network(qapp, tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ from convviz.core.trainer_messages import (
     Epoch,
     Failed,
     Finished,
+    Kept,
     Paused,
     Progress,
     Snapshot,
@@ -40,7 +41,7 @@ def test_a_run_sends_one_dataclass_per_kind_with_the_loops_own_counts():
     got = []
     _run(got.append)  # the receiver gets the messages themselves
     kinds = {type(m) for m in got}
-    assert kinds == {Snapshot, Started, Progress, Epoch, Finished}
+    assert kinds == {Snapshot, Started, Progress, Epoch, Finished, Kept}
     progress = [m.progress for m in got if isinstance(m, Progress)]
     assert all(isinstance(p, TrainProgress) for p in progress)
     assert [s for p in progress for s, _ in p.losses] == list(range(1, progress[-1].steps + 1))
@@ -87,4 +88,4 @@ def test_each_message_is_named_in_error_lines_by_its_class():
 
     assert [m.kind for m in FROM_TRAINER] == [
         "ready", "started", "snapshot", "progress", "epoch", "paused", "finished", "failed",
-        "broken"]
+        "broken", "kept"]

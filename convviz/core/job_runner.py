@@ -8,6 +8,11 @@ excluded) are the training loop's own (BatchReport): nothing is counted twice.
 
 Pause, resume and stop are two events (`running` cleared while paused, `stop`), checked before
 every batch: threading.Event in a thread, multiprocessing.Event across processes.
+
+The training timeline (core/timeline.py): with `moments` (the default) the weights of the
+start, of every epoch's end (just before its Epoch report) and of a few batches of the first
+epoch (timeline.first_epoch_marks) go out as Kept messages, apart from the live snapshots; the
+window keeps them. Each costs one CPU copy of the weights (tests/bench/bench_timeline.py).
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import ConvvizError
-from .train_reports import BatchReport
+from .timeline import FirstEpochMoments
+from .train_reports import BatchReport, EpochReport
 from .trainer_cores import FAST_INTERVAL
 from .trainer_messages import (
     Epoch,
     Failed,
     Finished,
+    Kept,
     Message,
     Paused,
     Progress,
@@ -52,7 +59,7 @@ class JobRunner:
     def __init__(self, model: Any, X: np.ndarray, y: np.ndarray, config: Any,
                  send: Send, stop: Flag, running: Flag,
                  caller_alive: Callable[[], bool] = lambda: True,
-                 interval: float = FAST_INTERVAL):
+                 interval: float = FAST_INTERVAL, moments: bool = True):
         self.model, self.X, self.y, self.config = model, X, y, config
         self.send = send
         self.stop, self.running = stop, running
@@ -62,6 +69,8 @@ class JobRunner:
         self._pending: list[tuple[int, float]] = []  # (step, loss) not yet sent
         self._last: BatchReport | None = None
         self._last_progress = self._last_snap = 0.0
+        self.moments = moments  # send the timeline's moments (see above)
+        self._wanted = FirstEpochMoments()  # batches of the first epoch kept as moments
 
     def run(self) -> None:
         from .device import describe, resolve_device
@@ -70,9 +79,10 @@ class JobRunner:
         self._take_snapshot()  # the starting weights: panels show them at once
         try:
             self.send(Started(describe(resolve_device(self.config.device))))
+            if self.moments and self.last_snapshot is not None:
+                self.send(Kept(self.last_snapshot, 0, 0))  # the timeline's start
             result = train(self.model, self.X, self.y, self.config, on_batch=self._on_batch,
-                           on_epoch=lambda rep: self.send(Epoch(rep)),
-                           should_stop=self._should_stop)
+                           on_epoch=self._on_epoch, should_stop=self._should_stop)
         except ConvvizError as e:
             self._fail(str(e))
             return
@@ -97,6 +107,20 @@ class JobRunner:
             self.send(Snapshot(snap))
         self._last_snap = time.perf_counter()
 
+    def _keep(self, epoch: int, step: int, end: bool = False) -> None:
+        """A moment for the timeline: these weights, as they are now (finite ones only)."""
+        try:
+            snap = self.model.snapshot()
+        except Exception:  # noqa: BLE001 - a device fault: this moment is not kept
+            return
+        if snap.all_finite():
+            self.send(Kept(snap, epoch, step, end))
+
+    def _on_epoch(self, rep: EpochReport) -> None:
+        if self.moments:  # the weights its validation judged, kept before its report
+            self._keep(rep.epoch, self._last.step if self._last else 0, end=True)
+        self.send(Epoch(rep))
+
     def _should_stop(self) -> bool:
         if not self.running.is_set() and not self.stop.is_set():
             self._flush()
@@ -111,6 +135,8 @@ class JobRunner:
     def _on_batch(self, rep: BatchReport) -> None:
         self._pending.append((rep.step, rep.loss))
         self._last = rep
+        if self.moments and self._wanted(rep.epoch, rep.batch, rep.batches):
+            self._keep(1, rep.step)
         now = time.perf_counter()
         if now - self._last_progress >= self.interval or rep.batch == rep.batches:
             # a snapshot goes out only with a progress report (and just before it): the window

@@ -94,6 +94,17 @@ NAME_SHOWN_CHARS = 80  # a class name longer than this is cut (with "…") befor
 # or drawn; its full text is in the tooltip, up to NAME_TOOLTIP_CHARS
 NAME_TOOLTIP_CHARS = 2_000
 
+# --- the training timeline (timeline.py, timeline_file.py) ----------------------------------
+# The weights kept while training, to replay afterwards: at most this many bytes of weights
+# (320 moments of the `shapes` network, 216 KB each) and this many moments, in memory and in a
+# timeline file (NAME.timeline beside the weights file), whose declared size is judged against
+# them before anything is read. A network whose weights leave room for fewer than 3 moments
+# keeps no timeline.
+TIMELINE_MAX_BYTES = 64 * 1024 ** 2
+TIMELINE_MAX_MOMENTS = 200
+# Moments kept in the first epoch, its end included (most change happens there): evenly spread.
+TIMELINE_FIRST_EPOCH_MOMENTS = 8
+
 # --- explanations and "fool it" (explain.py, fool.py) ---------------------------------------
 # Occlusion runs the network once per patch position: at most this many positions (a 256x256
 # input at patch 1, stride 1), refused before any is made.

@@ -36,6 +36,9 @@ class EpochReport:
     train_loss: float
     val_loss: float | None
     val_accuracy: float | None
+    # (classes, classes) counts of this epoch's validation, row = true, column = said; None
+    # without a validation split or above CONFUSION_TABLE_MAX_CLASSES (the timeline keeps it)
+    confusion: np.ndarray | None = None
 
 
 @dataclass
@@ -62,4 +65,5 @@ class TrainResult:
                 "best_epoch": self.best_epoch, "last_val_accuracy": self.last_val_accuracy,
                 "epochs": len(self.epochs), "device": self.device,
                 "images_per_second": round(self.images_per_second, 1),
-                "history": [asdict(e) for e in self.epochs]}
+                "history": [{k: v for k, v in asdict(e).items() if k != "confusion"}
+                            for e in self.epochs]}  # (the epochs' tables: the timeline's)

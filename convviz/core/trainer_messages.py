@@ -3,6 +3,7 @@
 From the run (`JobRunner`, in a trainer process or a thread of the window's) to the window:
   Ready(pid)                the trainer process has imported torch and waits for a job
   Snapshot(weights)         a CPU copy of every weight, just before a Progress
+  Kept(weights, epoch, ..)  a moment for the timeline: the start, each epoch's end, a few more
   Started(device)           the device it trains on, e.g. "CPU (2 threads)"
   Progress(progress)        the newest batch plus every loss since the last (TrainProgress)
   Epoch(report)             validation loss and accuracy after each epoch (EpochReport)
@@ -73,6 +74,18 @@ class Snapshot(Message):
 
 
 @dataclass
+class Kept(Message):
+    """A moment for the training timeline (core/timeline.py): the window keeps these weights.
+    Apart from Snapshot, whose rhythm is the window's repaints: epoch 0 is the start, `end`
+    an epoch's end (just before its Epoch), else a moment within the first epoch."""
+
+    weights: Weights
+    epoch: int
+    step: int  # batches done in all
+    end: bool = False
+
+
+@dataclass
 class Progress(Message):
     progress: TrainProgress
 
@@ -104,7 +117,8 @@ class Broken(Message):
     message: str
 
 
-FROM_TRAINER = (Ready, Started, Snapshot, Progress, Epoch, Paused, Finished, Failed, Broken)
+FROM_TRAINER = (Ready, Started, Snapshot, Progress, Epoch, Paused, Finished, Failed, Broken,
+                Kept)
 ENDINGS = (Finished, Failed)
 
 

@@ -23,6 +23,7 @@ from .trainer_messages import (
     Failed,
     Finished,
     Job,
+    Kept,
     Message,
     Paused,
     Progress,
@@ -144,6 +145,9 @@ def check_from_trainer(msg: object, weight_shapes: dict[str, tuple],
         ok = isinstance(msg.paused, bool)
     elif isinstance(msg, Snapshot):
         ok = weights_fit(msg.weights)
+    elif isinstance(msg, Kept):
+        ok = (weights_fit(msg.weights) and type(msg.end) is bool and type(msg.epoch) is int
+              and type(msg.step) is int)
     elif isinstance(msg, Progress):
         ok = isinstance(msg.progress, TrainProgress)
     elif isinstance(msg, Epoch):

@@ -77,6 +77,16 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
 
 
 
+def _confusion(classes: int, truth: np.ndarray, said: np.ndarray) -> np.ndarray | None:
+    """Counts of every (true, said) pair; None above CONFUSION_TABLE_MAX_CLASSES (n^2 counts:
+    10,000 classes would be 800 MB)."""
+    if classes > CONFUSION_TABLE_MAX_CLASSES:
+        return None
+    conf = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(conf, (truth, said), 1)
+    return conf
+
+
 def _check_inputs(model: ConvNet, x: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> None:
     check_training(model.spec, cfg.batch_size)  # the batch's layer outputs, before any is made
     n_classes = len(model.spec.classes)
@@ -240,17 +250,18 @@ class _Run:
             val_images=len(self.va_idx))
 
     def _validate(self, epoch: int) -> None:
-        val_loss = val_acc = None
+        val_loss = val_acc = conf = None
         if len(self.va_idx):
             val_loss, pred = evaluate(self.model, self.x_va, self.y_va)
             val_acc = float((pred == self.y_va.cpu().numpy()).mean())
+            conf = _confusion(len(self.model.spec.classes), self.y_va.cpu().numpy(), pred)
             score = (val_acc, -val_loss)
             if self.cfg.keep_best and (self.best_score is None or score > self.best_score):
                 self.best_score, self.result.best_epoch = score, epoch
                 self.best_state = {k: v.detach().clone()
                                    for k, v in self.model.state_dict().items()}
         rep = EpochReport(epoch, self.epoch_loss[0] / max(self.epoch_loss[1], 1), val_loss,
-                          val_acc)
+                          val_acc, conf)
         self.result.epochs.append(rep)
         if self.on_epoch is not None:
             self.on_epoch(rep)
@@ -270,11 +281,7 @@ class _Run:
             _, pred = evaluate(model, self.x_va, self.y_va)
             truth = self.y_va.cpu().numpy()
             result.val_accuracy = float((pred == truth).mean())
-            classes = len(model.spec.classes)
-            if classes <= CONFUSION_TABLE_MAX_CLASSES:  # n^2 counts: 10,000 would be 800 MB
-                conf = np.zeros((classes, classes), dtype=np.int64)
-                np.add.at(conf, (truth, pred), 1)
-                result.confusion = conf
+            result.confusion = _confusion(len(model.spec.classes), truth, pred)
             result.val_indices, result.val_predicted = self.va_idx, pred
             from .unsure import calibrate_model  # when a drawing is unlike these: kept with weights
 

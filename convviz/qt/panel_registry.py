@@ -54,12 +54,16 @@ PANELS: list[PanelEntry] = [
                visible=False, tabify_with="backprop"),
     PanelEntry("training", "Training", "convviz.qt.training.wiring:make_training_panel", "right",
                visible=False),
+    # the moments a run kept, to replay in every panel; shown once a run has kept two
+    PanelEntry("timeline", "Timeline", "convviz.qt.training.timeline_view:TimelineView", "right",
+               visible=False),
 ]
 
 EXTENSIONS: list[str] = [
     # Apply builds the network; Train asks the training tools
     "convviz.qt.deck.architecture_wiring:connect_architecture",
     "convviz.qt.training.wiring:connect_training",  # the Train menu, the run, closing mid-run
+    "convviz.qt.training.timeline_wiring:connect_timeline",  # (after training: reads its tools)
     "convviz.qt.why_wiring:connect_canvas_overlay",  # where it looked, over the canvas
     "convviz.qt.learned_wiring:connect_learned",  # clicked results onto the canvas
 ]

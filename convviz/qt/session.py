@@ -7,6 +7,8 @@ latest trace; views listen to its signals.
 - trace_changed(trace): the network's reading of the newest drawing.
 - updated(ms): how long the last update took (trace plus every listener), for the status bar.
 - failed(message): a one-line problem to show the person.
+- moment_changed(label): the panels show a kept moment of the training timeline (its label), or
+  the current weights again (""); timeline_changed(timeline): the network's timeline, or None.
 
 Tracing is coalesced: a change to the drawing only marks it dirty and starts a single-shot
 timer, so there is at most one trace per screen frame and never a backlog; the newest drawing
@@ -54,9 +56,15 @@ def resolve_device(name: str):
 def weights_job(path: str):
     """The work of opening a weights file: returns (model, metadata), for a background job."""
     def work(_job):
+        from convviz.core.timeline_file import load_timeline
         from convviz.core.weights import load_model
 
-        return load_model(path)
+        model, meta = load_model(path)
+        try:  # a damaged timeline costs the timeline, never the weights
+            meta["timeline"] = load_timeline(path, model.snapshot())
+        except ConvvizError as e:
+            meta["timeline_error"] = str(e)
+        return model, meta
     return work
 
 
@@ -69,6 +77,8 @@ class Session(QObject):
     failed = Signal(str)
     network_changed = Signal()  # a new network (or the same one from a new source) is in use
     lock_changed = Signal(str)  # why the network cannot be switched now ("" when it can)
+    moment_changed = Signal(str)  # the timeline moment panels show; "" for the current weights
+    timeline_changed = Signal(object)  # core Timeline of this network's training, or None
 
     def __init__(self, preset_name: str = "shapes", parent=None):
         super().__init__(parent)
@@ -88,6 +98,9 @@ class Session(QObject):
         self._last_start = -1e9
         self.summary: dict = {}  # the network's training summary (from its file or its run)
         self.locked_reason = ""  # set while the network must not be switched (a run goes)
+        self.timeline = None  # core Timeline of the network's training (saved with it), or None
+        self.moment = ""  # the label of the kept moment the panels show; "" for the current
+        self._current: WeightsSnapshot | None = None  # the current weights, while a moment shows
         self.jobs = BackgroundJobs(self)  # every slow load runs here: newest request wins
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -149,7 +162,7 @@ class Session(QObject):
         return True
 
     def set_model(self, model, source: str = "", summary: dict | None = None,
-                  owner: bool = False, snapshot: dict | None = None) -> bool:
+                  owner: bool = False, snapshot=None, timeline=None) -> bool:
         """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained;
         `summary` is its training summary (kept with it: the Results panel reads it). A model
         with a different spec re-lays-out every panel. While locked only the `owner` (the
@@ -163,6 +176,9 @@ class Session(QObject):
         from convviz.core.train_process import use_one_torch_thread_here
 
         use_one_torch_thread_here()  # before this thread's first op: see that function
+        if self.moment and self.model is not None:  # the network in use holds a moment's
+            self.model.load_snapshot(self._current)  # weights: its own come back (it may be
+            # set again, e.g. by the tour, or kept: a finished run's outcome)
         model.eval()
         try:
             device = resolve_device(self.device_name)
@@ -173,6 +189,10 @@ class Session(QObject):
         # `snapshot`: the weights copied already, off this thread (a big network's copy is slow)
         snapshot = model.snapshot() if snapshot is None else snapshot
         self.model, self.source, self.summary = model, source, dict(summary or {})
+        if self.moment:  # a new network: its own weights, never a moment of the last one
+            self.moment, self._current = "", None
+            self.moment_changed.emit("")
+        self.set_timeline(timeline)
         # the new weights first: panels laying out on model_changed read session.snapshot
         self.snapshot = snapshot
         if model.spec != self.spec:
@@ -203,9 +223,45 @@ class Session(QObject):
         self.model_changed.emit(spec)
 
     def use_loaded(self, loaded, path: str) -> bool:
-        """Adopt what `weights_job(path)` returned."""
+        """Adopt what `weights_job(path)` returned (with the timeline saved beside it)."""
         model, meta = loaded
-        return self.set_model(model, source=str(path), summary=meta.get("summary"))
+        if meta.get("timeline_error"):
+            self.failed.emit(f"opened the weights without their timeline: "
+                             f"{meta['timeline_error']}")
+        return self.set_model(model, source=str(path), summary=meta.get("summary"),
+                              timeline=meta.get("timeline"))
+
+    # ---- the training timeline: a kept moment in place of the current weights ---------------
+    def set_timeline(self, timeline) -> None:
+        self.timeline = timeline
+        self.timeline_changed.emit(timeline)
+
+    def show_moment(self, snapshot: WeightsSnapshot, label: str) -> None:
+        """Every panel shows these kept weights (labelled `label`) until `show_current`; the
+        current weights are kept aside (and are what export saves)."""
+        if not self.moment:
+            self._current = self.snapshot
+        self.moment = label
+        self.apply_snapshot(snapshot)
+        self.moment_changed.emit(label)
+
+    def show_current(self) -> None:
+        """Back from a kept moment to the current weights (nothing to do if already there)."""
+        if self.moment and self._current is not None:
+            current, self._current, self.moment = self._current, None, ""
+            self.apply_snapshot(current)
+            self.moment_changed.emit("")
+
+    def apply_current(self, snapshot: WeightsSnapshot) -> None:
+        """New current weights (a training run's): shown at once, or kept aside while the
+        panels show a moment."""
+        if self.moment:
+            self._current = snapshot
+        else:
+            self.apply_snapshot(snapshot)
+
+    def current_weights(self) -> WeightsSnapshot | None:
+        return self._current if self.moment else self.snapshot
 
     def export_job(self, path: str):
         """The work of exporting the network as it is now to `path`, for a background job: the
@@ -217,12 +273,21 @@ class Session(QObject):
 
         if self.model is None:
             raise RuntimeError("the network is still loading")
+        from convviz.core.timeline import Timeline
+        from convviz.core.timeline_file import save_timeline
+
         summary = dict(self.summary, source=self.source, preset=self.preset_name)
-        if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
-            snapshot_model = copy.deepcopy(self.model).cpu()
-            return lambda _job: save_model_in_own_process(snapshot_model, path, summary)
         model = copy.deepcopy(self.model)
-        return lambda _job: save_model(model, path, summary=summary)
+        if self.moment:  # the panels show a kept moment: the current weights are saved
+            model.load_snapshot(self._current)
+        timeline = Timeline()  # its moments as they are now (an empty one removes a stale file)
+        timeline.moments = list(self.timeline.moments) if self.timeline else []
+        if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
+            model = model.cpu()
+            return lambda _job: (save_model_in_own_process(model, path, summary),
+                                 save_timeline(timeline, path))
+        return lambda _job: (save_model(model, path, summary=summary),
+                             save_timeline(timeline, path))
 
     def export_weights(self, path: str) -> None:
         """Export here and now (the window uses `export_job` in the background)."""

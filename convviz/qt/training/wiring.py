@@ -170,6 +170,7 @@ class TrainingTools(QObject):
             self.window.show_error("a training run is already going; stop it first")
             return
         self.controller.prepare()  # the trainer process starts while the person chooses
+        self.session.show_current()  # a run starts from the current weights, not a moment
         dialog = TrainDialog(self.window, current_model=self.session.model, samples=samples,
                              network=network)
         try:
@@ -222,7 +223,7 @@ class TrainingTools(QObject):
     def _on_snapshot(self, snapshot) -> None:
         # only into the copy made for this run: the person may have opened another network
         if self._display is not None and self.session.model is self._display:
-            self.session.apply_snapshot(snapshot)
+            self.session.apply_current(snapshot)  # (kept aside while a moment is shown)
 
     # ---- the ending ------------------------------------------------------------------------
     def _on_finished(self, outcome: TrainOutcome) -> None:
@@ -287,6 +288,10 @@ class TrainingTools(QObject):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             save_model(model, path, summary=dict(self.session.summary,
                                                  source=self.session.source))
+            from convviz.core.timeline import Timeline
+            from convviz.core.timeline_file import save_timeline
+
+            save_timeline(self.session.timeline or Timeline(), path)  # replayable next time
         except (ConvvizError, OSError) as e:
             self.window.tell(f"could not keep a copy for next time: {e}")
             return

@@ -39,6 +39,7 @@ from ...core.trainer_messages import (
     Epoch,
     Failed,
     Finished,
+    Kept,
     Message,
     Paused,
     Progress,
@@ -106,6 +107,7 @@ class RunSignals(QObject):
     progress = Signal(object)  # TrainProgress
     epoch_done = Signal(object)  # EpochReport
     snapshot = Signal(object)  # WeightsSnapshot, CPU weights for the panels
+    moment = Signal(object)  # trainer_messages.Kept: a moment for the timeline
     paused = Signal(bool)
     finished = Signal(object)  # TrainOutcome, whatever the ending
     failed = Signal(str)  # one line: out of memory, bad settings...
@@ -244,6 +246,8 @@ class TrainingWorker(RunSignals):
         if isinstance(msg, Snapshot):
             self.last_snapshot = msg.weights
             self.snapshot.emit(msg.weights)
+        elif isinstance(msg, Kept):
+            self.moment.emit(msg)
         elif isinstance(msg, Progress):
             self.progress.emit(msg.progress)
         elif isinstance(msg, Epoch):
@@ -309,7 +313,8 @@ class TrainingController(RunSignals):
         thread.started.connect(worker.run)
         for theirs, mine in ((worker.started_on, self.started_on), (worker.progress, self.progress),
                              (worker.epoch_done, self.epoch_done), (worker.snapshot, self.snapshot),
-                             (worker.paused, self.paused), (worker.failed, self.failed)):
+                             (worker.paused, self.paused), (worker.failed, self.failed),
+                             (worker.moment, self.moment)):
             theirs.connect(mine)  # (finished goes through _on_finished)
         worker.finished.connect(self._on_finished)
         # direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close
