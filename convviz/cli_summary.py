@@ -8,10 +8,11 @@ file gets when it is opened (header, metadata and declared tensors judged agains
 describes), which import torch, but no tensor is read and nothing is built.
 
 JSON (stable keys): {"name", "input": {"channels", "rows", "cols"}, "classes": [...],
-"rows": [{"name", "kind", "label", "shape": [...], "params", "formula"}, ...] (the input first,
-the votes last, as in the table), "totals": {"params", "params_bytes", "activations",
-"activations_bytes"}}; bytes as float32, activations the numbers one image makes, the input
-included.
+"rows": [{"name", "kind", "label", "shape": [...], "params", "formula", "depth"}, ...] (the
+input first, the votes last, as in the table; depth 1 for a row inside a residual block, which
+comes before the block's own row, whose params include its inside's), "totals": {"params",
+"params_bytes", "activations", "activations_bytes"}}; bytes as float32, activations the numbers
+one image makes, the input included.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def as_dict(summary: Summary) -> dict:
             "input": {"channels": spec.channels, "rows": spec.rows, "cols": spec.cols},
             "classes": list(spec.classes),
             "rows": [{"name": r.name, "kind": r.kind, "label": r.label, "shape": list(r.shape),
-                      "params": r.params, "formula": r.formula} for r in summary.rows],
+                      "params": r.params, "formula": r.formula, "depth": r.depth}
+                     for r in summary.rows],
             "totals": {"params": summary.params, "params_bytes": summary.params_bytes,
                        "activations": summary.activations,
                        "activations_bytes": summary.activations_bytes}}
@@ -71,8 +73,8 @@ def as_dict(summary: Summary) -> dict:
 
 def table_text(summary: Summary, width: int = WIDTH) -> str:
     spec = summary.spec
-    cells = [(r.name, r.label if r.label != r.name else "", r.shape_text, r.params_text,
-              r.formula) for r in summary.rows]
+    cells = [("  " * r.depth + r.name, r.label if r.label != r.name else "", r.shape_text,
+              r.params_text, r.formula) for r in summary.rows]
     widths = [max(len(c[j]) for c in [HEADINGS, *cells]) for j in range(4)]
     start = sum(widths) + 2 * 4  # two spaces between columns
     room = width - start

@@ -18,7 +18,7 @@ from tests.hostile.crafted import alexnet_dict, safetensors_file
 from tests.hostile.harness import assert_refused, convviz_cli, python_snippet
 
 JSON_KEYS = {"name", "input", "classes", "rows", "totals"}
-ROW_KEYS = {"name", "kind", "label", "shape", "params", "formula"}
+ROW_KEYS = {"name", "kind", "label", "shape", "params", "formula", "depth"}
 TOTAL_KEYS = {"params", "params_bytes", "activations", "activations_bytes"}
 
 
@@ -164,3 +164,28 @@ def test_the_table_reads_on_a_terminal_without_unicode(tmp_path):
                          cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
     assert out.returncode == 0, out.stderr
     assert "(9 - 3 + 2*0)/1 + 1 = 7" in out.stdout and "3x7x7" in out.stdout
+
+
+def test_a_blocks_inside_rows_come_before_its_own_and_count_once():
+    """A composite kind's LayerShape.inside (the residual block's layers and skip path)."""
+    from dataclasses import dataclass
+
+    from convviz.core.spec import LayerShape
+    from convviz.core.summary import Summary
+
+    @dataclass(frozen=True)
+    class Block(LayerShape):
+        inside: tuple = ()
+
+    spec = preset("xo")
+    inner = (LayerShape("residual1.conv1", "conv", (3, 7, 7), 30, "(7 - 3 + 2·1)/1 + 1 = 7"),
+             LayerShape("residual1.skip", "residual.skip", (3, 7, 7), 0, "as it is"))
+    shapes = [spec.shapes()[0], Block("residual1", "residual", (3, 7, 7), 30, "", inner)]
+    rows = table_rows(spec, shapes)
+    assert [(r.name, r.depth) for r in rows] == [("input", 0), ("conv1", 0),
+                                                 ("residual1.conv1", 1), ("residual1.skip", 1),
+                                                 ("residual1", 0)]
+    s = Summary(spec, rows)
+    assert s.params == 27 + 30 and s.activations == 81 + 4 * 147  # conv1 has 27
+    text = table_text(s)
+    assert "\n  residual1.conv1 " in text and "\nresidual1 " in text

@@ -27,6 +27,7 @@ class SummaryRow:
     params: int
     formula: str  # how the size came about, numbers filled in; "" when nothing to show
     description: str  # the kind's one sentence ("" for the input and the votes)
+    depth: int = 0  # 1 for a row inside a block (a residual block's layers), 2 deeper, ...
 
     @property
     def title(self) -> str:
@@ -53,10 +54,18 @@ def input_row(spec: NetworkSpec) -> SummaryRow:
 
 def table_rows(spec: NetworkSpec, shapes: list[LayerShape]) -> list[SummaryRow]:
     """The input's row, then one row for each of `shapes` (all of spec.shapes(), or the layers
-    before a refused one, as the architecture editor has them)."""
-    return [input_row(spec)] + [
-        SummaryRow(s.name, s.kind, words(s.kind)[0], s.shape, s.params, s.formula,
-                   description(s.kind)) for s in shapes]
+    before a refused one, as the architecture editor has them); a block's inside rows (its
+    LayerShape.inside, where a kind has them) come before the block's own row, its sum."""
+    return [input_row(spec), *_rows(shapes, 0)]
+
+
+def _rows(shapes, depth: int) -> list[SummaryRow]:
+    out: list[SummaryRow] = []
+    for s in shapes:
+        out += _rows(getattr(s, "inside", ()), depth + 1)  # () for a kind without an inside
+        out.append(SummaryRow(s.name, s.kind, words(s.kind)[0], s.shape, s.params, s.formula,
+                              description(s.kind), depth))
+    return out
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,13 @@ class Summary:
 
     @property
     def params(self) -> int:
-        return sum(r.params for r in self.rows)
+        """A block's own row counts its inside's parameters: the top-level rows add up."""
+        return sum(r.params for r in self.rows if r.depth == 0)
 
     @property
     def activations(self) -> int:
-        """Every number one image makes, the input included: what a trace of it holds."""
+        """Every number one image makes, the input and a block's inside included: what a trace
+        of it holds."""
         return sum(r.values for r in self.rows)
 
     @property
