@@ -83,7 +83,8 @@ CASES = ([pytest.param(("preset", name), id=f"preset-{name}") for name in PRESET
 
 @pytest.fixture(params=CASES)
 def case(request) -> dict:
-    """{"spec": NetworkSpec, "dict": its JSON, "heavy": bool}."""
+    """{"spec": NetworkSpec, "dict": its JSON, "kind": the example's kind (None for a preset),
+    "heavy": bool}."""
     source, name = request.param
     if source == "preset":
         spec = preset(name)
@@ -94,7 +95,8 @@ def case(request) -> dict:
             pytest.skip(f"layer kind {missing[0]!r} is not registered yet")
         d = _example(name)
         spec = NetworkSpec.from_dict(d)
-    return {"spec": spec, "dict": d, "heavy": summarise(spec).params > HEAVY_PARAMETERS}
+    return {"spec": spec, "dict": d, "kind": None if source == "preset" else name,
+            "heavy": summarise(spec).params > HEAVY_PARAMETERS}
 
 
 def _out(capsys, argv) -> str:
@@ -107,21 +109,38 @@ def _out(capsys, argv) -> str:
     return out
 
 
-def _bad_spec(d: dict, spec: NetworkSpec) -> tuple[dict, list[str]]:
-    """`d` with its first top-level layer that has a size or a window made one column too
-    wide for its input; the words the refusal must name."""
-    rows = summarise(spec).rows  # rows[i] is the input of layer i
-    for i, la in enumerate(d["layers"]):
-        key = "size" if "size" in la else "window" if "window" in la else None
-        if key is None:
-            continue
-        _, _, cols = rows[i].shape
-        too_wide = cols + 2 * pair(la.get("padding", 0))[1] + 1
+# A field out of its range, for the kinds that have no size: (layer index, field, value).
+BAD_FIELDS = {"dropout": (3, "p", 1.5), "leakyrelu": (1, "slope", -1)}
+
+
+def _bad_specs(d: dict, spec: NetworkSpec, kind: str | None) -> list[tuple[dict, list[str]]]:
+    """Bad versions of `d` and the words each refusal must name. A size or window made one
+    column too wide for its input: the example's own kind's layer where it has one, else (a
+    preset) the last layer with a size or a window, so the arithmetic of every layer before it
+    is checked too. Plus the kind's field out of range (BAD_FIELDS)."""
+    rows = [r for r in summarise(spec).rows if r.depth == 0]  # rows[i]: the input of layer i
+    sized = [i for i, la in enumerate(d["layers"]) if "size" in la or "window" in la]
+    own = [i for i in sized if d["layers"][i]["kind"] == kind]
+    i = (own or sized[:1] if kind else sized[-1:])[0]
+    la = d["layers"][i]
+    key = "size" if "size" in la else "window"
+    _, _, cols = rows[i].shape
+    too_wide = cols + 2 * pair(la.get("padding", 0))[1] + 1
+    bad = json.loads(json.dumps(d))
+    bad["layers"][i][key] = [pair(la[key])[0], too_wide]  # the rows as they were
+    bad["layers"][i].pop("fixed", None)  # hand-made features would be refused first
+    out = [(bad, [f"layer {i + 1} ", "cols", f"{too_wide} > {cols}"])]
+    if kind == "residual":  # a layer inside the block: the block and the inner layer named
         bad = json.loads(json.dumps(d))
-        bad["layers"][i][key] = [pair(la[key])[0], too_wide]  # the rows as they were
-        bad["layers"][i].pop("fixed", None)  # hand-made features would be refused first
-        return bad, [f"layer {i + 1} ", "cols", f"{too_wide} > {cols}"]
-    raise AssertionError("no layer with a size or a window")
+        bad["layers"][2]["layers"][0]["size"] = [3, cols + 3]
+        out.append((bad, ["layer 3 ", "layer 1 ", "cols", f"{cols + 3} > {cols}"]))
+    if kind in BAD_FIELDS:
+        j, name, value = BAD_FIELDS[kind]
+        bad = json.loads(json.dumps(d))
+        assert bad["layers"][j]["kind"] == kind
+        bad["layers"][j][name] = value
+        out.append((bad, [f"layer {j + 1} ", name, str(value)]))
+    return out
 
 
 def test_summary_and_a_bad_spec_refused_naming_layer_dimension_numbers(case, capsys, tmp_path):
@@ -130,13 +149,13 @@ def test_summary_and_a_bad_spec_refused_naming_layer_dimension_numbers(case, cap
     text = _out(capsys, ["summary", "--spec", good])
     for row in summarise(case["spec"]).rows:
         assert f"\n{row.name} " in text or f"\n{row.name}\n" in text, (row.name, text)
-    bad, words = _bad_spec(case["dict"], case["spec"])
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(bad))
-    assert main(["summary", "--spec", str(path)]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("convviz: error: "), err
-    assert all(w in err for w in words), (words, err)
+    for bad, words in _bad_specs(case["dict"], case["spec"], case["kind"]):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad))
+        assert main(["summary", "--spec", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("convviz: error: "), err
+        assert all(w in err for w in words), (words, err)
 
 
 def _pictures(spec: NetworkSpec, folder) -> list[str]:
@@ -172,7 +191,8 @@ def test_train_predict_trace_export_round_trips(case, capsys, tmp_path):
     from convviz.core.weights import load_model
 
     model, _ = load_model(w)
-    names = [r.name for r in summarise(model.spec).rows[1:-1]]  # not the input, not the votes
+    # the trace's layers: the table's top-level rows but the input and the votes
+    names = [r.name for r in summarise(model.spec).rows[1:-1] if r.depth == 0]
     assert [la["name"] for la in trace["layers"]][:len(names)] == names
     np.testing.assert_allclose(trace["votes"], votes[0], rtol=0, atol=1e-6)
 
