@@ -61,9 +61,8 @@ def bench(name: str, device: torch.device, runs: int, warmup: int) -> dict:
     def trace():
         model.trace(image)  # ends with one copy to the CPU: already synchronised
 
-    t0 = time.perf_counter()
-    trace()
-    runs = max(10, min(runs, int(RUN_SECONDS / max(time.perf_counter() - t0, 1e-6))))
+    one = min(_time(trace, 3, 1))  # the quickest of three: one call may meet a busy machine
+    runs = max(10, min(runs, int(RUN_SECONDS * 1000 / max(one, 1e-3))))
     warmup = min(warmup, runs // 5)
     # interleave the two so that drift in the machine's load hits both alike
     f_all, t_all = [], []
