@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     from .explain_cli import add_parser as add_explain
 
     add_explain(sub)  # convviz explain: where the network looked (explain_cli.py)
+    from .cli_summary import add_parser as add_summary
+
+    add_summary(sub)  # convviz summary: the shapes table (cli_summary.py)
 
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
@@ -344,7 +347,13 @@ def cmd_explain(args) -> int:
     return run(args)
 
 
+def cmd_summary(args) -> int:
+    from .cli_summary import cmd_summary as run
+
+    return run(args)
+
+
 COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
-            "train": cmd_train,
+            "summary": cmd_summary, "train": cmd_train,
             "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

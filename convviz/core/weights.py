@@ -213,6 +213,13 @@ def _open_checked(path) -> tuple[Path, Declared, NetworkSpec]:
     return path, declared, spec
 
 
+def network_of(path) -> NetworkSpec:
+    """The network a weights file describes, with every check opening it makes (its header and
+    metadata judged, the tensors it declares compared with the network), no tensor read and
+    nothing built: `convviz summary --weights`."""
+    return _open_checked(path)[2]
+
+
 def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """(state dict as float32, metadata) from any format convviz writes, executing nothing.
 

@@ -1,7 +1,8 @@
 """Training and folder-loading speed. Prints figures; asserts nothing (not a timed test).
 
     python3 tests/bench/bench_training.py [--per-class 1000] [--epochs 3] [--rounds 21]
-                                          [--folder-per-class 1000]
+                                          [--folder-per-class 1000] [--preset NAME]
+                                          [--only core]
 
 1. Training images per second with the app showing live panels (the main window with every
    panel open, plus the training panel and the backprop view, fed weight snapshots a few times a
@@ -12,6 +13,10 @@
 3. Folder loading rate (convviz.core.folders with the QImage decoder) against a typical
    Pillow-per-image dataset (open, convert to gray, resize, to a tensor: what torchvision's
    ImageFolder with transforms does per item), one pass over the same folder. Target: 2x.
+4. `--preset NAME` (default tinyvgg where it exists, else shapes): images per second of
+   convviz's own training loop (core.training.train, what `convviz train` runs) on that preset
+   against the bare PyTorch loop of 1., on the same generated sample shapes (in colour for a
+   3-channel network). `--only core` runs this part alone.
 """
 
 from __future__ import annotations
@@ -281,6 +286,45 @@ def bench_folder(per_class: int):
               f"size) vs the Pillow dataset: {app_rate / base:.2f}x (target >= 2x)")
 
 
+# ---- 4: convviz's training loop on any preset vs a bare loop ------------------------------------
+
+def bench_core_training(name: str, per_class: int, epochs: int, batch_size: int, rounds: int):
+    from convviz.core.network import build
+    from convviz.core.presets import preset
+    from convviz.core.shapes_data import make_arrays, shape_names
+    from convviz.core.training import TrainConfig, train
+
+    spec = preset(name).with_classes(shape_names())  # the sample shapes, whatever the preset's
+    X, y = make_arrays(spec.classes, per_class, spec.input_shape, seed=0,
+                       value_range=spec.value_range, colour=spec.channels == 3)
+    start = build(spec, seed=0)
+    th = cores()
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=1e-3, val_split=0.0,
+                         device="cpu", augment=False, keep_best=False, threads=th)
+    print(f"4. {name}: {len(y)} images {spec.channels}x{spec.rows}x{spec.cols}; batch "
+          f"{batch_size}; {epochs} epoch(s); both loops on {th} torch threads, Adam, the data as "
+          f"one CPU tensor")
+    train(copy.deepcopy(start), X[:256], y[:256], replace(config, epochs=1))  # warm both up
+    bare_loop(copy.deepcopy(start), X[:256], y[:256], 1, batch_size, 1e-3, threads=th)
+    ratios, rates = [], []
+    for i in range(rounds):  # back-to-back pairs, which goes first alternating (as in 1.)
+        pair = {}
+        for which in (("bare", "core") if i % 2 == 0 else ("core", "bare")):
+            if which == "bare":
+                pair[which] = bare_loop(copy.deepcopy(start), X, y, epochs, batch_size, 1e-3,
+                                        threads=th)
+            else:
+                t = time.perf_counter()
+                train(copy.deepcopy(start), X, y, config)
+                pair[which] = len(y) * epochs / (time.perf_counter() - t)
+        rates.append(pair)
+        ratios.append(pair["core"] / pair["bare"])
+    print(f"   convviz's training loop vs bare PyTorch loop: {statistics.median(ratios):.2f}x "
+          f"(median of {rounds} pairs); medians: bare "
+          f"{statistics.median(r['bare'] for r in rates):,.0f} images/s, convviz "
+          f"{statistics.median(r['core'] for r in rates):,.0f} images/s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--per-class", type=int, default=1000, help="training images per class")
@@ -288,9 +332,16 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--folder-per-class", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=21, help="back-to-back pairs of training runs")
+    ap.add_argument("--preset", default=None, help="for 4. (default: tinyvgg, else shapes)")
+    ap.add_argument("--only", choices=("core",), help="run only part 4")
     a = ap.parse_args()
-    bench_folder(a.folder_per_class)
-    bench_training(a.per_class, a.epochs, a.batch, a.rounds)
+    from convviz.core.presets import PRESETS
+
+    name = a.preset or ("tinyvgg" if "tinyvgg" in PRESETS else "shapes")
+    if a.only != "core":
+        bench_folder(a.folder_per_class)
+        bench_training(a.per_class, a.epochs, a.batch, a.rounds)
+    bench_core_training(name, a.per_class, a.epochs, a.batch, a.rounds)
 
 
 if __name__ == "__main__":

@@ -35,9 +35,10 @@ from ...core.knobs import (
     knobs_from_spec,
     parse_neurons,
 )
-from ...core.layers import description, words  # each kind's words, declared with the kind
+from ...core.layers import words  # each kind's words, declared with the kind
 from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
+from ...core.summary import table_rows
 
 REFUSED = QColor(200, 30, 45)
 
@@ -289,14 +290,10 @@ class ArchitecturePanel(QWidget):
 
     def _fill_table(self, r: KnobCheck) -> None:
         s = r.spec
-        rows = [("input", f"{s.channels}×{s.rows}×{s.cols}", "", "")]
-        tips = {}  # row -> the kind's sentence, shown over the layer's name
-        for row in r.rows:
-            sh = row.shape
-            tips[len(rows)] = description(sh.kind)
-            rows.append((f"{sh.name} ({words(sh.kind)[0]})",
-                         "×".join(map(str, sh.shape)), f"{sh.params:,}" if sh.params else "",
-                         row.formula))
+        # the rows `convviz summary` prints too (core.summary), so the two never differ
+        table = table_rows(s, [row.shape for row in r.rows])
+        rows = [(t.title, t.shape_text, t.params_text, t.formula) for t in table]
+        tips = {i: t.description for i, t in enumerate(table)}  # shown over the layer's name
         refused_row = None
         if not r.ok:
             refused_row = len(rows)
