@@ -414,3 +414,20 @@ def test_the_architecture_editor_says_in_one_line_it_rebuilds_such_a_network():
     plain = NetworkSpec("p", 9, 1, (-1.0, 1.0), (Conv(3, 3), ReLU(), MaxPool(2, 2), Flatten()),
                         ("a", "b"))
     assert is_plain(plain)
+
+
+def test_torchs_batch_counter_is_not_kept_and_a_file_with_it_is_refused(tmp_path):
+    """convviz keeps no num_batches_tracked (an int64 counter used only when momentum is None):
+    a file carrying one, e.g. from torch's own BatchNorm2d, is refused in one line naming it."""
+    from convviz.core.errors import WeightsError
+    from convviz.core.weights import metadata_for
+
+    model = build(network("batchnorm"))
+    assert not any(k.endswith("num_batches_tracked") for k in model.state_dict())
+    state = {**model.state_dict(), "layers.1.num_batches_tracked": torch.tensor(7)}
+    path = tmp_path / "counter.pt"
+    torch.save({"state_dict": state, "metadata": metadata_for(model)}, path)
+    with pytest.raises(WeightsError) as e:
+        load_model(path)
+    assert "unexpected tensor layers.1.num_batches_tracked" in str(e.value)
+    assert "\n" not in str(e.value)
