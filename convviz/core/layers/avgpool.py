@@ -1,10 +1,11 @@
 """Average pooling: the mean of each window; a window hanging over the edge still counts.
 
 The sizes follow max pooling's rule (a window may hang over the bottom and right edges; none
-starts outside the map: torch's ceil_mode=True with no padding), so the shapes, the checks and
-the formula are max pooling's own (this kind inherits them). A window that hangs over the edge
-is averaged over the cells it covers inside the map: nothing outside is counted as a zero
-(torch's count_include_pad=False; with no padding torch divides by the cells inside either way).
+starts outside the map: torch's ceil_mode=True with no padding), so the fields, the shapes, the
+checks and the formula are max pooling's own (this kind inherits them). A window that hangs over
+the edge is averaged over the cells it covers inside the map: nothing outside counts as a zero
+(torch's count_include_pad=False; with no padding torch divides by the cells inside either way,
+and so does onnxruntime's AveragePool: the ONNX test checks it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .maxpool import MaxPoolKind
-from .registry import Field, Shape, per_dimension, register
+from .registry import Shape, register
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,10 @@ class AvgPoolKind(MaxPoolKind):
     name = "avgpool"
     # its numbers are max pooling's (window, stride): the inherited methods read only those
     layer_type = AvgPool  # type: ignore[assignment]
-    fields = (Field("window", per_dimension("window")), Field("stride", per_dimension("stride")))
     label = "average pooling"
     after = "after average pooling"
-    description = ("Replaces each window by the average of its values, so the maps shrink and a "
-                   "match spread over the window counts as much as one sharp peak.")
+    description = ("Replaces each window by the average of its values, so the maps shrink and "
+                   "every value in the window has its say, not only the largest.")
 
     def module(self, layer, shape: Shape):  # layer: an AvgPool
         from .more_modules import AvgPool as AvgPoolModule  # torch only when building
