@@ -56,12 +56,12 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
                 _quiet("torch.onnx"), _quiet("torch.export"), _quiet("onnxscript"):
             warnings.simplefilter("ignore")  # the exporter's chatter is not for the app's user
-            program = torch.onnx.export(
-                cpu, (example,), dynamo=True, input_names=["input"], output_names=["votes"],
-                dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}},
-                opset_version=OPSET, optimize=True, verbose=False)
-        if program is None:  # (only the legacy exporter returns nothing)
-            raise RuntimeError("torch's ONNX exporter returned no program")
+            program = _export(torch, cpu, example, optimize=True)
+            # the optimizer may fold one layer's numbers into another's (batch normalisation
+            # into the convolution before it, under the convolution's name): such a file could
+            # not be opened back, so it is made again unoptimised, every tensor under its name
+            if not set(cpu.state_dict()) <= set(program.model.graph.initializers):
+                program = _export(torch, cpu, example, optimize=False)
         # the same keys as weights.metadata_for, so read_onnx gives back what save_model wrote
         props = {"spec": spec.to_json(), "classes": json.dumps(list(spec.classes))}
         props.update({str(k): str(v) for k, v in (metadata or {}).items()})
@@ -81,6 +81,16 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         raise WeightsError(f"ONNX export of {spec.name!r} failed: {type(e).__name__}: "
                            f"{first}") from None
     return path
+
+
+def _export(torch, model, example, optimize: bool):
+    program = torch.onnx.export(
+        model, (example,), dynamo=True, input_names=["input"], output_names=["votes"],
+        dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}},
+        opset_version=OPSET, optimize=optimize, verbose=False)
+    if program is None:  # (only the legacy exporter returns nothing)
+        raise RuntimeError("torch's ONNX exporter returned no program")
+    return program
 
 
 def read_onnx(path) -> tuple[dict, dict[str, str]]:

@@ -277,6 +277,9 @@ class _Run:
             model.load_state_dict(self.best_state)  # the best validation epoch's weights
         else:
             result.best_epoch = None  # stopped or diverged: the weights it ended with are kept
+        # from here on the network as shown: calibrated without dropout, and on (never moving)
+        # batch normalisation's running statistics rather than the held-out images' own
+        model.eval()
         if len(self.va_idx):
             _, pred = evaluate(model, self.x_va, self.y_va)
             truth = self.y_va.cpu().numpy()

@@ -38,7 +38,7 @@ ITEM_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
 _SAFETENSORS_DTYPES = {"F32": "float32", "F64": "float64", "F16": "float16", "BF16": "bfloat16"}
 _TORCH_DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
                  torch.bfloat16: "bfloat16"}
-MAX_TENSORS = 2 * MAX_LAYERS + 2  # a weight and a bias per layer, and the votes
+MAX_TENSORS = 4 * MAX_LAYERS + 2  # per layer at most 4 (batch normalisation), and the votes
 _SMALL_MEMBER = 4096  # a .pt's version, byteorder and id records are a few bytes each
 
 

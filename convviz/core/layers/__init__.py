@@ -4,9 +4,13 @@ Importing this package registers the built-in kinds. A new kind is one new modul
 defines its dataclass and LayerKind and calls `register`, plus one import line below.
 """
 
+from .avgpool import AvgPool
+from .batchnorm import BatchNorm
 from .conv import Conv
 from .dense import Dense
+from .dropout import Dropout
 from .flatten import Flatten
+from .leakyrelu import LeakyReLU
 from .maxpool import MaxPool
 from .registry import (
     Field,
@@ -25,8 +29,11 @@ from .registry import (
     words,
 )
 from .relu import ReLU
+from .sigmoid import Sigmoid
 from .sizes import conv_out, pool_out
+from .tanh import Tanh
 
-__all__ = ["Conv", "Dense", "Field", "Flatten", "LayerKind", "MaxPool", "ReLU", "Shape",
+__all__ = ["AvgPool", "BatchNorm", "Conv", "Dense", "Dropout", "Field", "Flatten", "LayerKind",
+           "LeakyReLU", "MaxPool", "ReLU", "Shape", "Sigmoid", "Tanh",
            "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
            "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]
