@@ -44,9 +44,10 @@ def _p95(samples: list[float]) -> float:
 
 def bench(name: str, device: torch.device, runs: int, warmup: int) -> dict:
     model = preset_model(name).to(device).eval()
-    n = model.spec.input_size
-    image = np.random.default_rng(0).uniform(-1, 1, (n, n)).astype(np.float32)
-    x = torch.from_numpy(image)[None, None].to(device)
+    spec = model.spec
+    image = np.random.default_rng(0).uniform(-1, 1, (spec.channels, *spec.input_shape))
+    image = image.astype(np.float32)
+    x = torch.from_numpy(image)[None].to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def forward():
