@@ -28,7 +28,7 @@ BUNDLED = sorted(n for n, p in PRESETS.items() if p.weights == "bundled")  # not
 
 def test_resources_hold_weights_for_every_preset_that_ships_them():
     assert resources_dir().is_dir()
-    assert BUNDLED == sorted(RECIPES)
+    assert sorted(RECIPES) == BUNDLED
     for name in BUNDLED:
         assert bundled_path(name).is_file(), name
 

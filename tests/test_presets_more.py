@@ -137,8 +137,8 @@ rows = spec.shapes()
 first = kind_of(spec.layers[0]).state_shapes(spec.layers[0], (3, 227, 227))
 w, b = first["weight"], first["bias"]
 print(rows[0].shape, w[0] * w[1] * w[2] * w[3], b[0], rows[0].formula,
-      [r.shape for r in rows if r.kind in ("conv", "pool", "fc", "votes")], sum(r.params for r in rows),
-      "torch" in sys.modules)
+      [r.shape for r in rows if r.kind in ("conv", "pool", "fc", "votes")],
+      sum(r.params for r in rows), "torch" in sys.modules)
 """
 
 
@@ -167,7 +167,7 @@ def test_alexnet_builds_with_random_weights_and_traces():
 @pytest.mark.parametrize("name", ["tinyvgg", "spectrogram"])
 def test_bundled_weights_load_and_reach_their_accuracy(name):
     model = preset_model(name)
-    shipped, meta = load_model(bundled_path(name))
+    shipped, _ = load_model(bundled_path(name))
     for k, v in shipped.state_dict().items():
         np.testing.assert_array_equal(model.state_dict()[k].numpy(), v.numpy())
     assert model.spec == preset(name)
@@ -204,7 +204,7 @@ def test_trace_and_predict_take_any_preset(tmp_path, capsys):
     from convviz.core.imageio import save_png
     from convviz.core.sounds_data import make_arrays
 
-    x, y = make_arrays(per_class=1, seed=77)  # one spectrogram of each sound, in 0..1
+    x, _ = make_arrays(per_class=1, seed=77)  # one spectrogram of each sound, in 0..1
     paths = []
     for i, picture in enumerate(x[:, 0]):
         paths.append(tmp_path / f"sound{i}.png")

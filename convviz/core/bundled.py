@@ -15,8 +15,8 @@ import numpy as np
 from .errors import ConvvizError
 from .network import ConvNet, build
 from .presets import PRESETS, preset
-from .snapshot import state_key
 from .shapes_data import make_arrays
+from .snapshot import state_key
 from .training import TrainConfig, evaluate, train
 from .weights import load_model, save_model
 
@@ -167,8 +167,9 @@ def calibrate_bundle(name: str, out_dir, log=print):
     spec = model.spec
     x, y = sample_data(r.data, spec, r.per_class, r.seed)
     _, va_idx = split_indices(y, r.val_split, r.seed)  # make_bundle's split
-    model.calibration = calibrate_model(model, torch.as_tensor(x[va_idx]))
+    calibration = calibrate_model(model, torch.as_tensor(x[va_idx]))
+    setattr(model, "calibration", calibration)  # noqa: B010 - as training does: saved with it
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     save_model(model, Path(out_dir) / f"{name}.safetensors", meta["summary"])
     log(f"{name}: calibrated on {len(va_idx)} held-out drawings")
-    return model.calibration
+    return calibration

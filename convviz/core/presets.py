@@ -166,7 +166,8 @@ class Preset:
     help: str  # a few sentences for a person: what it is, where the lesson has it, what to see
     make: Callable[[], NetworkSpec]
     weights: str = "bundled"  # one of WEIGHT_SOURCES
-    hand_set: Callable[[], dict[str, dict[str, np.ndarray]]] | None = None  # weights "hand-set"
+    # the numbers of a "hand-set" preset: {layer name: {"weight"/"bias": array}}
+    hand_set: Callable[[], dict[str, dict[str, np.ndarray]]] | None = None
 
     def __call__(self) -> NetworkSpec:
         return self.make()
@@ -233,8 +234,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         "only: no trained weights ship with convviz (it works offline and AlexNet's were "
         "trained on ImageNet), so it is built with random weights. It has 10 placeholder "
         "classes instead of ImageNet's 1000, and leaves out the original's dropout and local "
-        "response normalisation. About 58 million parameters (233 MB as float32): look at the sizes with "
-        "`convviz summary --preset alexnet` before building it.")),
+        "response normalisation. About 58 million parameters (233 MB as float32): look at "
+        "the sizes with `convviz summary --preset alexnet` before building it.")),
     Preset("spectrogram", "Sounds as pictures (32×48 spectrogram)", make=spectrogram, help=(
         "The deck's 'beyond images' case: a sound turned into a picture, 32 frequency bands "
         "(rows, low at the bottom) by 48 moments (columns, left to right). Each of the first "
