@@ -233,3 +233,20 @@ def test_model_menu_greys_out_presets_the_window_cannot_show(make_window):
     w.session.lock("training is running: stop it first")
     w.session.unlock()  # the lock's end must not switch on what the window cannot show
     assert not w.preset_actions["tinyvgg"].isEnabled() and w.preset_actions["xo"].isEnabled()
+
+
+def test_help_guide_lists_every_preset_with_its_own_words():
+    from html import escape
+
+    from convviz.qt.deck.help_text import guide_html
+
+    html = guide_html()
+    for name, p in PRESETS.items():
+        assert escape(p.title) in html and escape(p.help) in html, name
+    assert html.count(escape(NOT_IN_WINDOW)) == len(NEW)
+
+
+def test_the_app_refuses_a_preset_its_window_cannot_show(capsys):
+    assert main(["--preset", "tinyvgg"]) == 1  # before any window or display is looked for
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'tinyvgg'" in err and "convviz summary/trace" in err
