@@ -1,8 +1,10 @@
 """The trained weights that ship in resources/, and how to make them again.
 
-`convviz bundle` (or `python -m convviz bundle`) regenerates them: it draws fresh sample shapes
-with a fixed seed, trains each preset on the CPU with a fixed seed, checks the result on a
-second, independently drawn set and writes resources/<preset>.safetensors.
+`convviz bundle` (or `python -m convviz bundle`) regenerates them: it generates fresh sample
+data with a fixed seed (the recipe's: shapes, shapes in colour, or sounds), trains each preset
+on the CPU with a fixed seed, checks the result on a second, independently generated set and
+writes resources/<preset>.safetensors. A "hand-set" preset's numbers are in presets.py instead,
+and an architecture-only one has none (see presets.py).
 """
 
 from __future__ import annotations
