@@ -231,8 +231,10 @@ def test_model_menu_greys_out_presets_the_window_cannot_show(make_window):
         assert (a.toolTip() == PRESETS[name].help) if shown else (
             NOT_IN_WINDOW in a.toolTip() and f"--preset {name}" in a.toolTip())
     w.session.lock("training is running: stop it first")
+    assert "training is running" in w.preset_actions["tinyvgg"].toolTip()
     w.session.unlock()  # the lock's end must not switch on what the window cannot show
     assert not w.preset_actions["tinyvgg"].isEnabled() and w.preset_actions["xo"].isEnabled()
+    assert NOT_IN_WINDOW in w.preset_actions["tinyvgg"].toolTip()
 
 
 def test_help_guide_lists_every_preset_with_its_own_words():

@@ -96,7 +96,7 @@ RECIPES = {
     "lenet5": BundleRecipe("lenet5", per_class=1500, epochs=12, lr=2e-3),
     # no augmentation for these two: its fill is one background value, while a colour picture
     # has its own background colour; and for a sound a shifted pitch is another sound
-    "tinyvgg": BundleRecipe("tinyvgg", per_class=700, epochs=10, lr=3e-3,
+    "tinyvgg": BundleRecipe("tinyvgg", per_class=1000, epochs=12, lr=3e-3,
                             data="colour shapes", augment=False, threads=1),
     "spectrogram": BundleRecipe("spectrogram", per_class=800, epochs=30, lr=3e-3,
                                 data="sounds", augment=False),

@@ -132,8 +132,8 @@ class WindowMenus:
         for name, a in self.preset_actions.items():
             declared = PRESETS[name]
             a.setEnabled(not reason and declared.in_window)
-            a.setToolTip(f"{NOT_IN_WINDOW} --preset {name}" if not declared.in_window else
-                         reason or declared.help)
+            a.setToolTip(reason or (declared.help if declared.in_window else
+                                    f"{NOT_IN_WINDOW} --preset {name}"))
         self.open_weights_action.setEnabled(not reason)
         self.open_weights_action.setToolTip(reason or self.open_weights_action.text())
         if reason:
