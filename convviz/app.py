@@ -44,13 +44,24 @@ def _application(argv=None):
     return app
 
 
+def window_preset(name: str) -> None:
+    """SpecError (one line) unless the window can open the preset `name`: it draws square
+    1-channel pictures only so far, and the others are for the command line."""
+    from convviz.core.errors import SpecError
+    from convviz.core.presets import NOT_IN_WINDOW, PRESETS
+    from convviz.core.presets import preset as preset_spec
+
+    preset_spec(name)  # an unknown name: SpecError with the choices
+    if not PRESETS[name].in_window:
+        raise SpecError(f"this version's window cannot show the preset {name!r} ({NOT_IN_WINDOW} "
+                        f"--preset {name})")
+
+
 def launch(argv=None, preset=None):
     """Create the application and show the main window at once; the panels and the network
     follow from the event loop. Returns (app, window)."""
     if preset is not None:
-        from convviz.core.presets import preset as preset_spec
-
-        preset_spec(preset)  # an unknown name: SpecError, one line, before any window
+        window_preset(preset)  # an unknown name or one the window cannot show: one line
     app = _application(argv)
     from convviz.qt.main_window import MainWindow
 
@@ -87,6 +98,8 @@ def _after_first_paint(widget, then, fallback_ms: int = 400) -> None:
 def run_app(argv=None, preset=None) -> int:
     """The desktop app; returns the exit status. `preset` opens that network (xo, shapes,
     lenet5) instead of last time's."""
+    if preset is not None:
+        window_preset(preset)  # before the display is looked for: the more useful line
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
         # Qt would abort the whole process; say what is wrong instead
@@ -190,6 +203,7 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
 
         name = preset or DEFAULT_PRESET
         preset_spec(name)  # an unknown name fails here, with the choices
+        window_preset(name)
     except Exception as e:  # noqa: BLE001 - ValueError or SpecError: one line each
         print(f"convviz: error: {e}", file=sys.stderr)
         return 2

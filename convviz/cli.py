@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"convviz {__version__}")
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="open the window, draw a demo shape, save a picture of it and exit")
-    p.add_argument("--preset", help="network to open the app with (xo, shapes, lenet5)")
+    p.add_argument("--preset", help="network to open the app with (one the window shows: "
+                                    "see `convviz presets`)")
     p.add_argument("--size", metavar="WxH", help="window size for --screenshot, e.g. 1600x1000")
     p.add_argument("--panel", metavar="NAME",
                    help="with --screenshot: bring this panel to the front (e.g. pooling, "
@@ -58,9 +59,14 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_train(sub.add_parser("train", help="train on a labelled folder (one subfolder per class)"))
 
-    pr = sub.add_parser("predict", help="classify images with trained weights")
-    pr.add_argument("weights", metavar="WEIGHTS")
-    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    ps = sub.add_parser("presets", help="the networks convviz knows by name, with their help")
+    ps.add_argument("name", nargs="?", metavar="NAME", help="only this one")
+
+    pr = sub.add_parser("predict", help="classify images with trained weights",
+                        usage="%(prog)s (WEIGHTS | --preset NAME) IMAGE [IMAGE ...] [--json]")
+    pr.add_argument("--preset", help="a preset with its own (bundled or hand-set) weights")
+    pr.add_argument("weights", metavar="WEIGHTS", nargs="?")
+    pr.add_argument("images", nargs="*", metavar="IMAGE")
     pr.add_argument("--json", action="store_true", help="print JSON")
 
     tr = sub.add_parser("trace", help="every layer's values for one input")
@@ -70,9 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("input", metavar="INPUT", help="an image, or a text grid of numbers")
     tr.add_argument("--json", action="store_true", help="print JSON")
 
-    e = sub.add_parser("export", help="write weights in another format, or one moment of "
-                                      "their training timeline")
-    e.add_argument("weights", metavar="WEIGHTS")
+    e = sub.add_parser("export", help="write weights in another format (a file's, a preset's "
+                                      "own, or one moment of their training timeline)")
+    g = e.add_mutually_exclusive_group(required=True)
+    g.add_argument("weights", metavar="WEIGHTS", nargs="?")
+    g.add_argument("--preset", help="a preset's own weights (bundled or hand-set)")
     e.add_argument("--to", metavar="OUT", help=".safetensors, .pt or .onnx")
     e.add_argument("--moment", type=int, metavar="N",
                    help="the weights kept at moment N of the timeline saved beside WEIGHTS "
@@ -190,14 +198,35 @@ def _load_weights(path):
 NOT_FINITE = "the network's votes are not finite numbers (NaN or infinity): no answer"
 
 
+def _preset_model(name: str):
+    """A preset's network with its own weights; a note on stderr when it has none (random)."""
+    from .core.bundled import preset_model
+    from .core.presets import PRESETS, preset
+
+    preset(name)  # an unknown name: one line with the choices
+    if PRESETS[name].weights == "none":
+        print(f"convviz: note: {name!r} is {PRESETS[name].weights_text}: its answers mean "
+              f"nothing", file=sys.stderr)
+    return preset_model(name)
+
+
 def cmd_predict(args) -> int:
     from .core.imageio import load_input
     from .core.unsure import judge
 
-    model = _load_weights(args.weights)
+    if args.preset:
+        images = [args.weights, *args.images] if args.weights else list(args.images)
+        if not images:
+            raise ConvvizError("predict: give at least one IMAGE")
+        model = _preset_model(args.preset)
+    else:
+        if not args.weights or not args.images:
+            raise ConvvizError("predict: give WEIGHTS (or --preset NAME) and at least one IMAGE")
+        images = list(args.images)
+        model = _load_weights(args.weights)
     spec = model.spec
     rows = []
-    for path in args.images:
+    for path in images:
         image = load_input(path, spec.input_shape, spec.value_range, spec.channels)
         t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
@@ -253,12 +282,7 @@ def _grid_text(a) -> str:
 def cmd_trace(args) -> int:
     from .core.imageio import load_input
 
-    if args.preset:
-        from .core.bundled import preset_model
-
-        model = preset_model(args.preset)
-    else:
-        model = _load_weights(args.weights)
+    model = _preset_model(args.preset) if args.preset else _load_weights(args.weights)
     spec = model.spec
     t = model.trace(load_input(args.input, spec.input_shape, spec.value_range, spec.channels))
     if args.json:
@@ -290,10 +314,29 @@ def cmd_trace(args) -> int:
 def cmd_export(args) -> int:
     from .core.timeline import Timeline
     from .core.timeline_file import companion, load_timeline, save_timeline
-    from .core.weights import load_model, save_model
+    from .core.weights import assert_writable, load_model, save_model
 
     if not args.moments and not args.to:
         raise ConvvizError("export needs --to OUT (or --moments to list the timeline)")
+    if args.preset:
+        if args.moments or args.moment is not None:
+            raise ConvvizError("a preset's weights have no training timeline: --moment and "
+                               "--moments go with a WEIGHTS file")
+        from .core.bundled import preset_model
+        from .core.presets import PRESETS, preset
+
+        preset(args.preset)  # an unknown name: one line with the choices
+        declared = PRESETS[args.preset]
+        if declared.weights == "none":
+            raise ConvvizError(f"the preset {args.preset!r} is {declared.weights_text}; "
+                               f"nothing to export (train it first: convviz train --preset "
+                               f"{args.preset} FOLDER --out WEIGHTS)")
+        assert_writable(args.to)
+        save_model(preset_model(args.preset), args.to,
+                   {"preset": args.preset, "weights": declared.weights_text})
+        save_timeline(Timeline(), args.to)  # (a stale one at OUT is removed)
+        print(f"wrote {args.to}")
+        return 0
     model, info = load_model(args.weights)
     timeline = load_timeline(args.weights, model.snapshot())  # refused whole if damaged
     if (args.moments or args.moment is not None) and not timeline:
@@ -317,6 +360,21 @@ def cmd_export(args) -> int:
     save_model(model, args.to, summary)
     save_timeline(timeline or Timeline(), args.to)  # (none: a stale one at OUT is removed)
     print(f"wrote {args.to}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    import textwrap
+
+    from .core.presets import NOT_IN_WINDOW, PRESETS, preset
+
+    names = [args.name] if args.name else list(PRESETS)
+    for name in names:
+        preset(name)  # an unknown name: one line with the choices
+        p = PRESETS[name]
+        print(f"{name}: {p.title}\n  weights: {p.weights_text}\n  window: "
+              f"{'yes' if p.in_window else NOT_IN_WINDOW}")
+        print(textwrap.fill(p.help, 92, initial_indent="  ", subsequent_indent="  ") + "\n")
     return 0
 
 
@@ -354,6 +412,6 @@ def cmd_summary(args) -> int:
 
 
 COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
-            "summary": cmd_summary, "train": cmd_train,
+            "summary": cmd_summary, "train": cmd_train, "presets": cmd_presets,
             "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

@@ -61,7 +61,8 @@ def test_training_on_an_absent_device_fails_before_touching_the_model(monkeypatc
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
-@pytest.mark.parametrize("name", sorted(PRESETS))
+# square grayscale presets: this test draws square sample shapes (the others' data differ)
+@pytest.mark.parametrize("name", sorted(n for n, p in PRESETS.items() if p.in_window))
 def test_cuda_trace_and_training_match_the_cpu(name):
     torch.backends.cudnn.allow_tf32 = False  # compare plain float32 with plain float32
     torch.backends.cuda.matmul.allow_tf32 = False

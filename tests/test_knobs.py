@@ -11,7 +11,9 @@ from convviz.core.presets import PRESETS, preset
 from convviz.core.spec import Conv, Dense, Flatten, MaxPool, ReLU, conv_out, pool_out
 
 
-@pytest.mark.parametrize("name", list(PRESETS))
+# the knobs describe plain stacks of square blocks, as the window's presets are; the lesson's
+# later presets (two convolutions a block, rectangular features) are for the command line so far
+@pytest.mark.parametrize("name", [n for n, p in PRESETS.items() if p.in_window])
 def test_presets_round_trip_through_knobs(name):
     spec = preset(name)
     assert is_plain(spec)

@@ -1,17 +1,21 @@
-"""The networks convviz knows by name.
+"""The networks convviz knows by name, each declared once: its layers, the words the Model menu,
+the help and `convviz presets` show, and where its weights come from.
 
-- xo: the deck's classroom network. A 9x9 picture in -1..1, the deck's three hand-made 3x3
-  features (fixed), filtering that divides by 9, ReLU, 2x2 max pooling with stride 2 (7x7 -> 4x4),
-  and a vote layer for X and O: 3 maps x 4 x 4 = 48 values, each with a vote.
-- shapes: what the app opens with. A 28x28 drawing and two convolution/ReLU/pooling blocks, small
-  enough to retrain in seconds on a laptop CPU, big enough to tell six drawn shapes apart.
-- lenet5: the LeNet-5 layout from the layer-design lesson: 32x32 input, 6 features of 5x5
-  (28x28), pooling to 14x14, 16 features of 5x5 (10x10), pooling to 5x5, then 120 and 84
-  neurons. The lesson says the first pooling has "a kernel size of 4", but (28 - 4)/2 + 1 = 13,
-  not the 14 it states; a 2x2 window with stride 2 gives 14, so that is what is used here.
+A preset is a `Preset`: `name`, `title` (the menu's line), `help` (a few sentences: what it is,
+where it comes from in the lesson, what to look at), `make` (its NetworkSpec) and `weights`:
+
+- "bundled": trained weights ship in resources/NAME.safetensors (`convviz bundle` makes them,
+  core/bundled.py holds the recipes);
+- "hand-set": the numbers are written out in this module (`hand_set`), as the lesson gives them;
+- "none": the architecture only (the network can be built with random weights and traced).
+
+Calling a Preset gives its spec, so `PRESETS[name]()` reads as it always has.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -68,7 +72,178 @@ def lenet5() -> NetworkSpec:
     )
 
 
-PRESETS = {"xo": xo, "shapes": shapes, "lenet5": lenet5}
+# ---- the lesson's later pages: colour, any input shape, a real network's sizes -------------------
+
+# The CS231n demo's numbers in its own style (small whole numbers: inputs 0..2, weights -1..1,
+# the first filter's bias 1, the second's 0). [filter][channel][row][col], channels R, G, B.
+CS231N_FILTERS = (
+    (((1, 0, -1), (0, 1, 0), (-1, 0, 1)),
+     ((0, 1, 0), (1, -1, 1), (0, 1, 0)),
+     ((-1, -1, 0), (0, 0, 0), (0, 1, 1))),
+    (((0, 1, 1), (-1, 0, 1), (-1, -1, 0)),
+     ((1, 0, 0), (0, -1, 0), (0, 0, 1)),
+     ((0, -1, 0), (1, 1, -1), (0, 1, 0))),
+)
+CS231N_BIASES = (1, 0)
+# An input in the demo's style: 3 channels of 5x5, values 0, 1 or 2 ([channel][row][col]).
+CS231N_INPUT = (
+    ((0, 1, 2, 0, 1), (2, 2, 0, 1, 0), (1, 0, 0, 2, 2), (0, 1, 1, 0, 2), (2, 0, 1, 1, 0)),
+    ((1, 0, 2, 2, 0), (0, 1, 1, 0, 2), (2, 2, 0, 1, 1), (1, 0, 2, 0, 0), (0, 2, 1, 2, 1)),
+    ((2, 1, 0, 0, 1), (1, 2, 2, 0, 0), (0, 0, 1, 2, 1), (2, 1, 0, 1, 2), (1, 1, 2, 0, 0)),
+)
+CS231N_CLASSES = ("map 1", "map 2")
+ALEXNET_CLASSES = tuple(f"class {i}" for i in range(1, 11))
+SOUND_CLASSES = ("rising", "falling", "steady", "warbling")  # core/sounds_data.py's order
+
+
+def cs231n() -> NetworkSpec:
+    return NetworkSpec(
+        name="cs231n", input_shape=(5, 5), channels=3, value_range=(0.0, 2.0),
+        layers=(Conv(2, 3, stride=2, padding=1), Flatten()),  # 5x5x3 -> 3x3x2 -> 18 values
+        classes=CS231N_CLASSES,
+    )
+
+
+def cs231n_weights() -> dict[str, dict[str, np.ndarray]]:
+    """The demo's filters and biases, and a head the demo does not have: "map 1" adds up the
+    first map's nine values and "map 2" the second's, so the votes say which filter answered
+    more strongly. {layer name: {"weight": ..., "bias": ...}}."""
+    votes = np.zeros((2, 18), np.float32)
+    votes[0, :9] = votes[1, 9:] = 1.0  # flatten keeps map 1's nine values first
+    return {"conv1": {"weight": np.asarray(CS231N_FILTERS, np.float32),
+                      "bias": np.asarray(CS231N_BIASES, np.float32)},
+            "votes": {"weight": votes, "bias": np.zeros(2, np.float32)}}
+
+
+def tinyvgg() -> NetworkSpec:
+    def block():  # CNN Explainer's Tiny VGG: two 3x3 convolutions (no padding), then pooling
+        return (Conv(10, 3), ReLU(), Conv(10, 3), ReLU(), MaxPool(2, 2))
+
+    return NetworkSpec(
+        # -1..1 (not CNN Explainer's 0..1): a centred input trains far faster without batch
+        # normalisation (measured: stuck at chance for 3 epochs on 0..1, see bundled.py)
+        name="tinyvgg", input_shape=(64, 64), channels=3, value_range=(-1.0, 1.0),
+        layers=(*block(), *block(), Flatten()),  # 64 -> 62 -> 60 -> 30 -> 28 -> 26 -> 13
+        classes=SHAPE_CLASSES,
+    )
+
+
+def alexnet() -> NetworkSpec:
+    return NetworkSpec(
+        name="alexnet", input_shape=(227, 227), channels=3, value_range=(0.0, 1.0),
+        layers=(Conv(96, 11, stride=4), ReLU(), MaxPool(3, 2),            # 55x55x96 -> 27
+                Conv(256, 5, padding=2), ReLU(), MaxPool(3, 2),           # 27x27x256 -> 13
+                Conv(384, 3, padding=1), ReLU(),                          # 13x13x384
+                Conv(384, 3, padding=1), ReLU(),
+                Conv(256, 3, padding=1), ReLU(), MaxPool(3, 2),           # 13x13x256 -> 6
+                Flatten(), Dense(4096), ReLU(), Dense(4096), ReLU()),     # 9216 -> 4096 -> 4096
+        classes=ALEXNET_CLASSES,
+    )
+
+
+def spectrogram() -> NetworkSpec:
+    return NetworkSpec(
+        # silence -1, the loudest band 1: centred, which trains far faster than 0..1 did
+        name="spectrogram", input_shape=(32, 48), channels=1, value_range=(-1.0, 1.0),
+        # each feature spans all 32 frequency bands and 3 moments, so it slides along time only
+        layers=(Conv(16, (32, 3)), ReLU(), MaxPool((1, 2), (1, 2)),       # 16 x 1 x 46 -> 23
+                Conv(16, (1, 3)), ReLU(), MaxPool((1, 2), (1, 2)),        # 16 x 1 x 21 -> 11
+                Flatten()),
+        classes=SOUND_CLASSES,
+    )
+
+
+# ---- the declarations ------------------------------------------------------------------------
+WEIGHT_SOURCES = ("bundled", "hand-set", "none")
+NOT_IN_WINDOW = ("shown in the window from a later version; use the command line: "
+                 "convviz summary/trace")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str  # the Model menu's line
+    help: str  # a few sentences for a person: what it is, where the lesson has it, what to see
+    make: Callable[[], NetworkSpec]
+    weights: str = "bundled"  # one of WEIGHT_SOURCES
+    # the numbers of a "hand-set" preset: {layer name: {"weight"/"bias": array}}
+    hand_set: Callable[[], dict[str, dict[str, np.ndarray]]] | None = None
+
+    def __call__(self) -> NetworkSpec:
+        return self.make()
+
+    @property
+    def in_window(self) -> bool:
+        """The window draws square 1-channel pictures so far (issue 14 widens it): the Model
+        menu offers only these; the others are for the command line."""
+        spec = self.make()
+        return spec.channels == 1 and spec.rows == spec.cols
+
+    @property
+    def weights_text(self) -> str:
+        return {"bundled": "trained weights ship with convviz",
+                "hand-set": "hand-set weights (the lesson's numbers)",
+                "none": "architecture only: no trained weights ship (random ones when built)"
+                }[self.weights]
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("xo", "X or O (9×9, the classroom example)", make=xo, help=(
+        "The deck's classroom network. A 9x9 picture in -1..1 goes through the deck's three "
+        "hand-made 3x3 features (diagonal down, crossing, diagonal up), which stay fixed; "
+        "filtering divides by 9 so a perfect match gives 1. Then ReLU, 2x2 max pooling with "
+        "stride 2 (7x7 becomes 4x4, a window hanging over the edge still counts) and a vote "
+        "for X and O from the 3 x 4 x 4 = 48 pooled values. Watch which pooled cells light up "
+        "for an X and which for an O.")),
+    Preset("shapes", "Shapes (28×28)", make=shapes, help=(
+        "What the app opens with: a 28x28 drawing, two blocks of convolution, ReLU and max "
+        "pooling (28 -> 14 -> 7), then 64 fully connected neurons and six votes (X, O, square, "
+        "triangle, plus, check). It is small enough to retrain in seconds on a laptop and "
+        "large enough to learn its own features. Compare its first-layer features with the "
+        "deck's hand-made ones.")),
+    Preset("lenet5", "LeNet-5 (32×32)", make=lenet5, help=(
+        "LeNet-5 from the lesson's list of famous networks: a 32x32 input, 6 features of 5x5 "
+        "(28x28), pooling to 14x14, 16 features of 5x5 (10x10), pooling to 5x5, then 120 and 84 "
+        "neurons before the votes. The lesson's first pooling has 'a kernel size of 4', but "
+        "(28 - 4)/2 + 1 = 13, not the 14 it states; a 2x2 window with stride 2 gives 14, so "
+        "that is what this preset uses. Trained here on the six sample shapes.")),
+    Preset("cs231n", "CS231n convolution demo (5×5×3)", make=cs231n, weights="hand-set",
+           hand_set=cs231n_weights, help=(
+        "The Stanford CS231n convolution demo the lesson sends you to: a 5x5 picture with 3 "
+        "colour channels, zero padding 1, two filters of 3x3x3 moved with stride 2, giving "
+        "(5 - 3 + 2*1)/2 + 1 = 3, so two 3x3 maps. Each filter has one 3x3 grid per input "
+        "channel, because a filter always spans the input's full depth. The weights are set "
+        "by hand in the demo's style (whole numbers -1..1, biases 1 and 0). The two votes "
+        "are not part of the demo: convviz needs a decision at the end, so 'map 1' adds up the "
+        "first map and 'map 2' the second. Trace one input and redo a cell with pencil and "
+        "paper.")),
+    Preset("tinyvgg", "Tiny VGG (64×64×3, CNN Explainer's layout)", make=tinyvgg, help=(
+        "The Tiny VGG layout that CNN Explainer draws, a small cousin of the lesson's VGGNet "
+        "with its stacks of small filters: a 64x64 colour picture, then twice (10 features of "
+        "3x3, ReLU, 10 features of 3x3, ReLU, 2x2 max pooling), then the votes. With no "
+        "padding each 3x3 convolution trims a pixel all round: 64, 62, 60, 30, 28, 26, 13. "
+        "Trained on the sample shapes drawn in random colours on random backgrounds, so the "
+        "colour never gives the class away: the features must find the outline in any "
+        "colour.")),
+    Preset("alexnet", "AlexNet (227×227×3, sizes only)", make=alexnet, weights="none", help=(
+        "AlexNet's layer sizes from the lesson: a 227x227x3 input, five convolutions (96 of "
+        "11x11 at stride 4, then 256 of 5x5, 384, 384 and 256 of 3x3) with 3x3 max pooling "
+        "at stride 2 after the first, second and fifth, then fully connected layers of 4096, "
+        "4096 and the votes. The first layer is the lesson's worked example: (227 - 11)/4 + 1 "
+        "= 55, so 55x55x96, with 96 x 11 x 11 x 3 = 34,848 weights (+96 biases). Architecture "
+        "only: no trained weights ship with convviz (it works offline and AlexNet's were "
+        "trained on ImageNet), so it is built with random weights. It has 10 placeholder "
+        "classes instead of ImageNet's 1000, and leaves out the original's dropout and local "
+        "response normalisation. About 58 million parameters (233 MB as float32): look at "
+        "the sizes with `convviz summary --preset alexnet` before building it.")),
+    Preset("spectrogram", "Sounds as pictures (32×48 spectrogram)", make=spectrogram, help=(
+        "The deck's 'beyond images' case: a sound turned into a picture, 32 frequency bands "
+        "(rows, low at the bottom) by 48 moments (columns, left to right). Each of the first "
+        "16 features is 32x3: it spans every frequency row, so it can only slide along time, "
+        "and it answers to the sound's spectrum over three moments. A second convolution and "
+        "pooling along time follow, then votes for rising, falling, steady and warbling tones. "
+        "Trained on generated sounds (`convviz sounds`).")),
+)}
 DEFAULT_PRESET = "shapes"
 
 

@@ -62,7 +62,7 @@ class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
         self._pending_weights = ("" if preset is not None
                                  else str(store.value(settings.WEIGHTS, "") or ""))
         preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
-        if preset not in PRESETS:
+        if preset not in PRESETS or not PRESETS[preset].in_window:
             preset = DEFAULT_PRESET
         self.session = session or Session(preset, parent=self)
         self.session.device_name = str(store.value(settings.DEVICE, "auto"))

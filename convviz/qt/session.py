@@ -117,7 +117,7 @@ class Session(QObject):
         network follows when built (in a background job when `background`). Refused (False,
         `failed` says why) while the network is locked."""
         spec = preset_spec(name)  # raises SpecError for an unknown name
-        if self._refused():
+        if self._refused() or not self._window_can_draw(spec):
             return False
         self.preset_name = name
         self.model, self.snapshot, self.trace = None, None, None

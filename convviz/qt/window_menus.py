@@ -15,12 +15,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from convviz.core.errors import ConvvizError
-from convviz.core.presets import PRESETS
+from convviz.core.presets import NOT_IN_WINDOW, PRESETS
 
 from . import settings
 
-PRESET_TITLES = {"xo": "X or O (9×9, the classroom example)", "shapes": "Shapes (28×28)",
-                 "lenet5": "LeNet-5 (32×32)"}
 DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
            ("mps", "MPS (Apple GPU)")]
 
@@ -96,10 +94,14 @@ class WindowMenus:
         # none checked while the network is not a preset's (one trained or opened from a file)
         group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
         self._preset_group = group
-        for name in PRESETS:
-            a = self._action(m, PRESET_TITLES.get(name, name), lambda _=False, n=name:
-                             self.choose_preset(n))
+        # every preset is listed; one the window cannot show yet (colour, rectangular) is
+        # greyed out with the reason and the command line to use, never offered as if it worked
+        for name, declared in PRESETS.items():
+            a = self._action(m, declared.title, lambda _=False, n=name: self.choose_preset(n))
             a.setCheckable(True)
+            a.setEnabled(declared.in_window)
+            a.setToolTip(declared.help if declared.in_window else
+                         f"{NOT_IN_WINDOW} --preset {name}")
             group.addAction(a)
             self.preset_actions[name] = a
         m.addSection("Device")
@@ -127,10 +129,13 @@ class WindowMenus:
         """While a run trains the network, nothing may switch it: the switches say why."""
         self.lock_note.setText(reason[:1].upper() + reason[1:] if reason else "")
         self.lock_note.setVisible(bool(reason))
-        switches = [*self.preset_actions.values(), self.open_weights_action]
-        for a in switches:
-            a.setEnabled(not reason)
-            a.setToolTip(reason or a.text())
+        for name, a in self.preset_actions.items():
+            declared = PRESETS[name]
+            a.setEnabled(not reason and declared.in_window)
+            a.setToolTip(reason or (declared.help if declared.in_window else
+                                    f"{NOT_IN_WINDOW} --preset {name}"))
+        self.open_weights_action.setEnabled(not reason)
+        self.open_weights_action.setToolTip(reason or self.open_weights_action.text())
         if reason:
             self.tell(reason[:1].upper() + reason[1:])
 

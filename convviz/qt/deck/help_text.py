@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from convviz import __version__
 
 from .. import theme
@@ -72,11 +74,22 @@ def guide_html() -> str:
     parts.append(
         f"<h3 style='color:{theme.ACCENT}'>Using the app</h3><p>Left button draws, right button "
         "erases; Ctrl+Z and Ctrl+Shift+Z undo and redo whole strokes. Drop a picture on the "
-        "canvas or use File ▸ Open image. Model ▸ Preset switches between the classroom X/O "
-        "network (9×9), the shapes network (28×28) and LeNet-5 (32×32). Every panel is a dock: "
-        "drag it, stack it, float it, close it; View brings it back, and View ▸ Reset layout "
-        "tidies up.</p>")
+        "canvas or use File ▸ Open image. Model ▸ Preset switches between the networks below. "
+        "Every panel is a dock: drag it, stack it, float it, close it; View brings it back, "
+        "and View ▸ Reset layout tidies up.</p>")
+    parts.append(presets_html())
     return "\n".join(parts)
+
+
+def presets_html() -> str:
+    """Every preset with its own help text (core/presets.py declares it, once)."""
+    from convviz.core.presets import NOT_IN_WINDOW, PRESETS
+
+    items = "".join(
+        f"<li><b>{escape(p.title)}</b>: {escape(p.help)}"
+        f"{'' if p.in_window else f' <i>({escape(NOT_IN_WINDOW)} --preset {p.name})</i>'}</li>"
+        for p in PRESETS.values())
+    return f"<h3 style='color:{theme.ACCENT}'>The networks (Model ▸ Preset)</h3><ul>{items}</ul>"
 
 
 def about_html() -> str:

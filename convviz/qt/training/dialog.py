@@ -141,8 +141,9 @@ class TrainDialog(QDialog):
                                  f"({self.given_spec.name})", GIVEN)
         if self.current_model is not None:
             self.network.addItem(f"The current network ({self.current_model.spec.name})", CURRENT)
-        for name in PRESETS:
-            self.network.addItem(f"Preset: {name}", name)
+        for name, declared in PRESETS.items():
+            if declared.in_window:  # the window could not show the others once trained
+                self.network.addItem(f"Preset: {name}", name)
         self.network.addItem("Custom: set the layers below", CUSTOM)
         self.network.setToolTip("The layers to train. The vote layer always gets one neuron "
                                 "per class of the data.")
