@@ -8,7 +8,8 @@ file gets when it is opened (header, metadata and declared tensors judged agains
 describes), which import torch, but no tensor is read and nothing is built.
 
 JSON (stable keys): {"name", "input": {"channels", "rows", "cols"}, "classes": [...],
-"rows": [{"name", "kind", "label", "shape": [...], "params", "formula", "depth"}, ...] (the
+"rows": [{"name", "kind", "label", "shape": [...], "params", "formula", "params_formula",
+"depth"}, ...] (the
 input first, the votes last, as in the table; depth 1 for a row inside a residual block, which
 comes before the block's own row, whose params include its inside's), "totals": {"params",
 "params_bytes", "activations", "activations_bytes"}}; bytes as float32, activations the numbers
@@ -27,7 +28,7 @@ WIDTH = 80  # a terminal's classic width: the table fits it
 MIN_FORMULA = 26  # narrower than this, the formulas go on lines of their own below each row
 HEADINGS = ("layer", "kind", "output", "parameters", "how")
 # for a terminal that cannot show them (an old Windows code page, PYTHONIOENCODING=ascii)
-PLAIN = str.maketrans({"×": "x", "·": "*", "→": "->", "…": "..."})
+PLAIN = str.maketrans({"×": "x", "·": "*", "→": "->", "…": "...", "\u00a0": " "})
 
 
 def add_parser(sub) -> None:
@@ -64,7 +65,8 @@ def as_dict(summary: Summary) -> dict:
             "input": {"channels": spec.channels, "rows": spec.rows, "cols": spec.cols},
             "classes": list(spec.classes),
             "rows": [{"name": r.name, "kind": r.kind, "label": r.label, "shape": list(r.shape),
-                      "params": r.params, "formula": r.formula, "depth": r.depth}
+                      "params": r.params, "formula": r.formula,
+                      "params_formula": r.params_formula, "depth": r.depth}
                      for r in summary.rows],
             "totals": {"params": summary.params, "params_bytes": summary.params_bytes,
                        "activations": summary.activations,
@@ -74,7 +76,7 @@ def as_dict(summary: Summary) -> dict:
 def table_text(summary: Summary, width: int = WIDTH) -> str:
     spec = summary.spec
     cells = [("  " * r.depth + r.name, r.label if r.label != r.name else "", r.shape_text,
-              r.params_text, r.formula) for r in summary.rows]
+              r.params_text, r.how) for r in summary.rows]
     widths = [max(len(c[j]) for c in [HEADINGS, *cells]) for j in range(4)]
     start = sum(widths) + 2 * 4  # two spaces between columns
     room = width - start

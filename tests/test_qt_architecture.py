@@ -26,7 +26,8 @@ def test_shows_the_current_network(panel):
     shapes = spec.shapes()
     assert rows[0][:2] == ["input", "1×28×28"]
     assert [r[1] for r in rows[1:]] == ["×".join(map(str, s.shape)) for s in shapes]
-    assert rows[1][2] == f"{shapes[0].params:,}" and rows[1][3] == "(28 - 5 + 2·2)/1 + 1 = 28"
+    assert rows[1][2] == f"{shapes[0].params:,}" and rows[1][3] == (
+        "(28 - 5 + 2·2)/1 + 1 = 28; 8·1·5·5 = 200 (+8\u00a0biases)")
     assert "This is the current network" in panel.status.text()
     assert not panel.apply_button.isEnabled()
     assert panel.knobs() == knobs_from_spec(spec)

@@ -18,7 +18,7 @@ from tests.hostile.crafted import alexnet_dict, safetensors_file
 from tests.hostile.harness import assert_refused, convviz_cli, python_snippet
 
 JSON_KEYS = {"name", "input", "classes", "rows", "totals"}
-ROW_KEYS = {"name", "kind", "label", "shape", "params", "formula", "depth"}
+ROW_KEYS = {"name", "kind", "label", "shape", "params", "formula", "params_formula", "depth"}
 TOTAL_KEYS = {"params", "params_bytes", "activations", "activations_bytes"}
 
 
@@ -80,7 +80,7 @@ def test_the_architecture_panel_shows_the_same_rows(qtbot):
     qtbot.addWidget(panel)
     spec = preset("lenet5")
     panel.set_model(spec)
-    want = [(r.title, r.shape_text, r.params_text, r.formula)
+    want = [(r.title, r.shape_text, r.params_text, r.how)
             for r in table_rows(spec, spec.shapes())]
     got = [tuple(panel.table.item(i, j).text() for j in range(4))
            for i in range(panel.table.rowCount())]
@@ -189,3 +189,12 @@ def test_a_blocks_inside_rows_come_before_its_own_and_count_once():
     assert s.params == 27 + 30 and s.activations == 81 + 4 * 147  # conv1 has 27
     text = table_text(s)
     assert "\n  residual1.conv1 " in text and "\nresidual1 " in text
+
+
+def test_the_parameters_are_counted_as_the_lesson_counts_alexnets_first_layer():
+    """The lesson: 96 filters of 11x11x3 share 96*11*11*3 = 34,848 weights, biases apart."""
+    rows = {r.name: r for r in summarise(preset("alexnet")).rows}
+    assert rows["conv1"].params == 34_848 + 96
+    assert rows["conv1"].params_formula == "96·3·11·11 = 34,848 (+96\u00a0biases)"
+    assert rows["relu1"].params_formula == "" and rows["pool1"].params_formula == ""
+    assert "34,848" in rows["conv1"].how and "= 55" in rows["conv1"].how

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .budget import Tally, check_description
@@ -51,6 +51,9 @@ class LayerShape:
     shape: tuple[int, ...]
     params: int
     formula: str = ""  # how the size came about, numbers filled in: "(28 - 5 + 2·2)/1 + 1 = 28"
+    # how the parameters add up: "8·1·5·5 = 200 (+8 biases)"; by keyword (a kind's own
+    # LayerShape subclass may add positional fields)
+    params_formula: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,8 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
         new = kind.out_shape(layer, shape, where)
         params = kind.params(layer, shape)
         tally.add(where, new, params)  # the budget's second half: before the next layer
-        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape)))
+        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape),
+                              params_formula=kind.params_formula(layer, shape)))
         shape = new
 
     if len(shape) != 1:
@@ -217,5 +221,6 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
     votes = Dense(n)
     params = kind_of(votes).params(votes, shape)
     tally.add("the votes", (n,), params)
-    out.append(LayerShape("votes", "votes", (n,), params))
+    out.append(LayerShape("votes", "votes", (n,), params,
+                          params_formula=kind_of(votes).params_formula(votes, shape)))
     return out

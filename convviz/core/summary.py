@@ -27,6 +27,7 @@ class SummaryRow:
     params: int
     formula: str  # how the size came about, numbers filled in; "" when nothing to show
     description: str  # the kind's one sentence ("" for the input and the votes)
+    params_formula: str = ""  # how the parameters add up ("" where nothing to show)
     depth: int = 0  # 1 for a row inside a block (a residual block's layers), 2 deeper, ...
 
     @property
@@ -41,6 +42,11 @@ class SummaryRow:
     @property
     def params_text(self) -> str:
         return f"{self.params:,}" if self.params else ""
+
+    @property
+    def how(self) -> str:
+        """The size's formula and the parameters' sum, as the table's last column shows them."""
+        return "; ".join(t for t in (self.formula, self.params_formula) if t)
 
     @property
     def values(self) -> int:
@@ -64,7 +70,7 @@ def _rows(shapes, depth: int) -> list[SummaryRow]:
     for s in shapes:
         out += _rows(getattr(s, "inside", ()), depth + 1)  # () for a kind without an inside
         out.append(SummaryRow(s.name, s.kind, words(s.kind)[0], s.shape, s.params, s.formula,
-                              description(s.kind), depth))
+                              description(s.kind), s.params_formula, depth))
     return out
 
 

@@ -155,6 +155,20 @@ class LayerKind:
         alone (a weights file is compared with these before any tensor is read)."""
         return {}
 
+    def params_formula(self, layer, shape: Shape) -> str:
+        """How the parameter count comes about, as the lesson counts AlexNet's first layer:
+        "96·3·11·11 = 34,848 (+96 biases)"; "" for a kind without a weight tensor of
+        two or more dimensions (the lesson's formula is for filters and neurons)."""
+        state = self.state_shapes(layer, shape)
+        weight = state.get("weight", ())
+        if len(weight) < 2:
+            return ""
+        text = f"{'·'.join(map(str, weight))} = {math.prod(weight):,}"
+        if "bias" in state:
+            # (a no-break space: a narrow table wraps before the parenthesis, not inside it)
+            text += f" (+{math.prod(state['bias']):,}\u00a0biases)"
+        return text
+
     def params(self, layer, shape: Shape) -> int:
         """Learnable numbers; by default every state tensor (a kind with buffers overrides)."""
         return sum(math.prod(s) for s in self.state_shapes(layer, shape).values())

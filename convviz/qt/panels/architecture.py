@@ -292,7 +292,7 @@ class ArchitecturePanel(QWidget):
         s = r.spec
         # the rows `convviz summary` prints too (core.summary), so the two never differ
         table = table_rows(s, [row.shape for row in r.rows])
-        rows = [(t.title, t.shape_text, t.params_text, t.formula) for t in table]
+        rows = [(t.title, t.shape_text, t.params_text, t.how) for t in table]
         tips = {i: t.description for i, t in enumerate(table)}  # shown over the layer's name
         refused_row = None
         if not r.ok:

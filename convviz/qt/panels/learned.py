@@ -220,13 +220,13 @@ class LearnedPanel(QWidget):
 
     def _show_kernel(self) -> None:
         layer, index = self.target()
-        key = f"layers.{layer}.weight"
-        if layer is None or self.snapshot is None or key not in self.snapshot:
+        name = None if layer is None or self.spec is None else self.spec.shapes()[layer].name
+        if name is None or self.snapshot is None or not self.snapshot.has_weights(name):
             self.kernel.set_rgb(BLANK)
             self.kernel_caption.setText("A class has no kernel: it adds up votes from the "
                                         "layer before it." if layer is None else "")
             return
-        weight = self.snapshot[key][index]
+        weight = self.snapshot.weight(name)[index]
         self.kernel.set_rgb(kernel_rgb(weight))
         inputs = f", mean of its {weight.shape[0]} input maps" if weight.shape[0] > 1 else ""
         self.kernel_caption.setText(f"Its kernel ({weight.shape[-2]}x{weight.shape[-1]}"

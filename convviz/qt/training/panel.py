@@ -83,7 +83,9 @@ class TrainingPanel(QWidget):
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(theme.PANEL)
-        self.plots.setMinimumHeight(220)
+        # the least height that keeps both plots readable; more would push the window past a
+        # 1024x768 screen once the Timeline dock shares the column with this one
+        self.plots.setMinimumHeight(150)
         self.loss_plot = self.plots.addPlot(row=0, col=0)
         self.acc_plot = self.plots.addPlot(row=1, col=0)
         self.plots.ci.layout.setRowStretchFactor(0, 3)
