@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_explain(sub)  # convviz explain: where the network looked (explain_cli.py)
 
+    from .cli_import import add_parser as add_import
+
+    add_import(sub)  # convviz import: a person's own model (cli_import.py)
+
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
@@ -90,7 +94,9 @@ def main(argv=None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # a frozen Windows build's trainer process starts here
-    args = _parser().parse_args(argv)
+    from .cli_import import join_negative
+
+    args = _parser().parse_args(join_negative(list(sys.argv[1:] if argv is None else argv)))
     try:
         check_numbers(args)
         if args.command is None:
@@ -314,7 +320,13 @@ def cmd_explain(args) -> int:
     return run(args)
 
 
-COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
+def cmd_import(args) -> int:
+    from .cli_import import cmd_import as run
+
+    return run(args)
+
+
+COMMANDS = {"explain": cmd_explain, "import": cmd_import, "shapes": cmd_shapes, "sounds": cmd_sounds,
             "train": cmd_train,
             "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

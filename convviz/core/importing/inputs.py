@@ -79,7 +79,7 @@ def normalisation(channels: int, value_range=None, mean=None, std=None):
     for v, option in ((m, "--mean"), (s, "--std")):
         if len(v) not in (1, channels):
             raise ModelRefused(f"{option} gives {len(v)} numbers for a {channels}-channel input "
-                               f"(give 1 or {channels})")
+                               f"(give {1 if channels == 1 else f'1 or {channels}'})")
     if (s == 0).any():
         raise ModelRefused("--std must not be 0")
     if len(set(m.tolist())) == 1 and len(set(s.tolist())) == 1:
@@ -88,7 +88,7 @@ def normalisation(channels: int, value_range=None, mean=None, std=None):
                                     f"{m[0]:g}, std {s[0]:g})")
     m, s = np.broadcast_to(m, channels), np.broadcast_to(s, channels)
     weight = np.zeros((channels, channels, 1, 1), np.float32)
-    weight[range(channels), range(channels)] = 1 / s
+    weight[range(channels), range(channels), 0, 0] = 1 / s
     layer = {"kind": "conv", "features": channels, "size": 1}
     return DEFAULT_RANGE, layer, {"weight": weight, "bias": (-m / s).astype(np.float32)}, (
         f"input values 0..1, normalised per channel by a first 1x1 convolution (mean "

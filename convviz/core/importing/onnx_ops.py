@@ -113,6 +113,11 @@ def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
     params = {"weight": weight}
     if len(node.input) > 2 and node.input[2]:
         params["bias"] = constant(graph, node, 2, "bias").reshape(features)
+    for dim, n, p, k, s in zip(("rows", "cols"), (h, w), pad, (kh, kw), strides, strict=True):
+        if (n + 2 * p - k) % s:  # torch leaves the last rows out; convviz's formula refuses
+            raise Problem(f"does not fit its input evenly ({dim}: ({n} - {k} + 2*{p})/{s} + 1 "
+                          f"is not whole; the model leaves the last {(n + 2 * p - k) % s} "
+                          f"out): not supported")
     out = [(n + 2 * p - k) // s + 1 for n, p, k, s in zip((h, w), pad, (kh, kw), strides,
                                                           strict=True)]
     layer = {"kind": "conv", "features": int(features), "size": _one((kh, kw), "size"),
