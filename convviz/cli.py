@@ -326,7 +326,7 @@ def cmd_import(args) -> int:
     return run(args)
 
 
-COMMANDS = {"explain": cmd_explain, "import": cmd_import, "shapes": cmd_shapes, "sounds": cmd_sounds,
-            "train": cmd_train,
+COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
+            "train": cmd_train, "import": cmd_import,
             "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

@@ -166,7 +166,7 @@ def network_parts(graph: OnnxGraph, steps, first=None, first_params=None):
     index or None)]): the last fully connected layer is the votes."""
     problems = Problems(graph.path)
     weighted = [i for i, (_, s) in enumerate(steps) if s.layer is not None]
-    if not weighted or steps[weighted[-1]][1].layer["kind"] != "fc":  # type: ignore[index]
+    if not weighted or steps[weighted[-1]][1].layer["kind"] != "fc":
         last = steps[weighted[-1]][0] if weighted else None
         problems.add(last, "ends the model; convviz's votes must come from a fully connected "
                            "layer (Gemm, or MatMul + Add) at the very end")

@@ -60,7 +60,7 @@ def constant(graph: OnnxGraph, node, index: int, what: str) -> np.ndarray:
 def _maps(shape: Shape, what: str) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise Problem(f"needs maps, but its input is flat {shape}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _one(values, what: str) -> int | tuple[int, int]:
