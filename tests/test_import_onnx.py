@@ -123,6 +123,28 @@ def test_a_convolution_that_leaves_the_last_rows_out_is_refused(tmp_path):
         import_model(path)
 
 
+class ViewFlatten(nn.Module):
+    """The tutorials' x.view(x.size(0), -1), exported for any batch size: the Reshape's target is
+    computed from the picture's Shape (Shape, Gather, Unsqueeze, Concat)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 4, 3), nn.Linear(4 * 6 * 6, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
+@pytest.mark.parametrize("dynamo", EXPORTERS)
+def test_a_variable_batch_size_and_the_view_that_flattens(tmp_path, dynamo):
+    kw = ({"dynamic_shapes": ({0: torch.export.Dim("batch")},)} if dynamo else
+          {"input_names": ["x"], "dynamic_axes": {"x": {0: "batch"}}})
+    path = export(ViewFlatten(), (2, 1, 8, 8), tmp_path / "view.onnx", dynamo, **kw)
+    imported = assert_same_votes(path, (1, 1, 8, 8))
+    assert [layer.kind for layer in imported.spec.layers] == ["conv", "relu", "flatten"]
+
+
 def test_pooling_that_rounds_down_to_another_size_is_refused_naming_both(tmp_path):
     # 7x7 pooled by 2: torch's default (floor) gives 3x3, convviz's pooling 4x4
     class Floor(nn.Module):

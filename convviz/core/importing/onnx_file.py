@@ -47,6 +47,11 @@ class OnnxGraph:
     def is_constant(self, name: str) -> bool:
         return name in self.constants
 
+    def know(self, name: str, value: np.ndarray) -> None:
+        """A value the importer worked out from the graph (a Reshape's computed target)."""
+        self.constants[name] = None
+        self._decoded[name] = value
+
     def value(self, name: str) -> np.ndarray:
         """A constant's numbers as float32 (whole numbers kept as int64); sizes were judged when
         the file was opened."""

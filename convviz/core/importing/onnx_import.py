@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+
 from ..layers import kind_named
 from ..snapshot import state_key
 from .onnx_file import ModelRefused, OnnxGraph
@@ -20,6 +22,9 @@ from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, Problem, Shape, Step, attribu
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
 WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Constant")
 CHANNELS_LAST = [0, 3, 1, 2]  # Transpose at the input of a TensorFlow converter's model
+# What an export with a variable batch size computes a Reshape's target with, from the picture's
+# own Shape: `x.view(x.size(0), -1)` becomes Shape -> Gather -> Unsqueeze -> Concat([that, -1])
+SHAPE_OPS = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Constant")
 
 
 class Problems:
@@ -46,11 +51,42 @@ class Problems:
                            f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}")
 
 
-def _static_checks(graph: OnnxGraph, problems: Problems) -> None:
+def shape_helpers(graph: OnnxGraph) -> set[int]:
+    """The nodes (by id) that only work out a Reshape's target from the batch size (SHAPE_OPS).
+    Such a target, [the batch, n...], is made known to the graph as [0, n...] (ONNX's "keep this
+    dimension"), so that the Reshape is judged like one with a stored target."""
+    producer = {o: n for n in graph.nodes for o in n.output}
+    helpers: set[int] = set()
+    for node in graph.nodes:
+        if node.op_type != "Reshape" or len(node.input) < 2 or graph.is_constant(node.input[1]):
+            continue
+        found: dict[int, object] = {}
+        stack, ok = [node.input[1]], True
+        while stack and ok:
+            n = producer.get(stack.pop())
+            if n is None or id(n) in found:
+                continue
+            ok = n.op_type in SHAPE_OPS
+            found[id(n)] = n
+            if n.op_type != "Shape":  # a Shape's input is the picture itself: not followed
+                stack.extend(i for i in n.input if i and not graph.is_constant(i))
+        concat = producer.get(node.input[1])
+        if not ok or concat is None or concat.op_type != "Concat" or len(concat.input) < 2 or \
+                not all(graph.is_constant(i) for i in concat.input[1:]):
+            continue
+        rest = [int(v) for i in concat.input[1:] for v in graph.value(i).reshape(-1)]
+        graph.know(node.input[1], np.array([0, *rest], np.int64))
+        helpers |= set(found)
+    return helpers
+
+
+def _static_checks(graph: OnnxGraph, problems: Problems, helpers: set[int]) -> None:
     """What is wrong whatever the shapes: operators convviz has no layer for, and settings
     (groups, dilations) it cannot follow; every node is looked at, so all of them are listed."""
     for node in graph.nodes:
         op = node.op_type
+        if id(node) in helpers:
+            continue
         if node.domain not in ("", "ai.onnx"):
             problems.add(node, f"is a custom operator from {node.domain[:60]!r}: not supported")
         elif op not in MAPPINGS and op not in WALK_OPS:
@@ -81,11 +117,12 @@ def walk(graph: OnnxGraph) -> tuple[Shape, list[tuple[object, Step]]]:
     """(input shape (C, H, W), [(node, step)] in order). Raises ModelRefused with every reason
     the file gives."""
     problems = Problems(graph.path)
-    _static_checks(graph, problems)
+    helpers = shape_helpers(graph)
+    _static_checks(graph, problems, helpers)
     problems.raise_any()
     consumers: dict[str, list] = defaultdict(list)
     for node in graph.nodes:
-        if node.op_type != "Constant":
+        if node.op_type != "Constant" and id(node) not in helpers:
             for name in dict.fromkeys(node.input):  # a node using a tensor twice counts once
                 consumers[name].append(node)
     current = graph.inputs[0].name
@@ -132,7 +169,7 @@ def walk(graph: OnnxGraph) -> tuple[Shape, list[tuple[object, Step]]]:
         current = node.output[0]
     problems.raise_any()
     for node in graph.nodes:
-        if node.op_type != "Constant" and id(node) not in visited:
+        if node.op_type != "Constant" and id(node) not in visited | helpers:
             problems.add(node, "is not on the path from the input to the output")
     problems.raise_any()
     return input_shape, steps
