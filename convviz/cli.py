@@ -178,10 +178,11 @@ def cmd_sounds(args) -> int:
 
 
 def _load_weights(path):
+    from .cli_import import foreign_onnx_model
     from .core.weights import load_model
 
-    model, _ = load_model(path)
-    return model
+    model = foreign_onnx_model(path)  # a model from another tool, imported with the defaults
+    return model if model is not None else load_model(path)[0]
 
 
 NOT_FINITE = "the network's votes are not finite numbers (NaN or infinity): no answer"

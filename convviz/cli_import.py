@@ -67,3 +67,26 @@ def cmd_import(args) -> int:
     print("\n".join(imported.report))
     print(f"wrote {args.to}")
     return 0
+
+
+def foreign_onnx_model(path):
+    """`predict` and `trace` given an .onnx model that convviz did not write: the network it
+    imports to with the defaults (values 0..1, class names from its metadata or numbered); for
+    others, `convviz import` it first. None for any other file (weights convviz wrote, which
+    load_model reads and judges as before)."""
+    from pathlib import Path
+
+    from .core.errors import WeightsError
+    from .core.importing import import_model
+    from .core.onnx_read import read_onnx_declared
+
+    path = Path(path)
+    if path.suffix.lower() != ".onnx" or not path.is_file():
+        return None
+    try:
+        read_onnx_declared(path)
+        return None  # convviz's own weights
+    except WeightsError as e:
+        if "not one convviz wrote" not in str(e):  # damaged, external data: load_model says so
+            return None
+    return import_model(path).model()

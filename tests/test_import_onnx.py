@@ -364,3 +364,23 @@ def test_convviz_import_refusals_are_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("convviz: error: ") and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_predict_and_trace_take_a_model_from_another_tool_directly(tmp_path, capsys):
+    from convviz.core.importing import import_model as imp
+    from convviz.core.weights import save_model
+
+    path = export(Colour(), (1, 3, 8, 8), tmp_path / "colour.onnx", False)
+    picture = tmp_path / "p.png"
+    from PIL import Image
+
+    Image.fromarray(np.full((8, 8, 3), 200, np.uint8)).save(picture)
+    assert main(["predict", str(path), str(picture), "--json"]) == 0
+    assert '"votes"' in capsys.readouterr().out
+    assert main(["trace", "--weights", str(path), str(picture)]) == 0
+    assert "conv1 (conv) 4x6x6" in capsys.readouterr().out
+    # convviz's own .onnx weights are still read as weights, with their class names
+    own = tmp_path / "own.onnx"
+    save_model(imp(path, classes=["r", "g", "b"]).model(), own)
+    assert main(["predict", str(own), str(picture)]) == 0
+    assert "votes: r " in capsys.readouterr().out
