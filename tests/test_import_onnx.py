@@ -196,6 +196,33 @@ def test_value_range_mean_and_std_and_per_channel_normalisation(tmp_path):
         import_model(path, mean=(0.1, 0.2), std=(1.0,))
 
 
+class Normalising(Colour):
+    """The model normalises its own input first (Sub and Div, or one Div by 255)."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return super().forward((x - self.mean) / self.std)
+
+
+@pytest.mark.parametrize("dynamo", EXPORTERS)
+def test_a_normalisation_written_in_the_model_is_folded_in(tmp_path, dynamo):
+    per = export(Normalising([0.5, 0.4, 0.3], [0.2, 0.3, 0.4]), (1, 3, 8, 8),
+                 tmp_path / "per.onnx", dynamo)
+    imported = assert_same_votes(per, (1, 3, 8, 8), final=torch.softmax)
+    assert imported.spec.layers[0].size == 1  # one a channel: a first 1x1 convolution
+    assert "folded" in "\n".join(imported.report)
+    # dividing by 255 itself: the model was fed 0..255, and convviz's range says where that went
+    scaled = export(Normalising([0.0], [255.0]), (1, 3, 8, 8), tmp_path / "255.onnx", dynamo)
+    imported = assert_same_votes(scaled, (1, 3, 8, 8), final=torch.softmax,
+                                 to_onnx_input=lambda x: x * 255)
+    assert imported.spec.value_range == pytest.approx((0.0, 1.0))
+    assert "0..255 assumed" in imported.report[0] and len(imported.spec.layers) == 3
+
+
 @pytest.mark.parametrize("dynamo", EXPORTERS)
 def test_a_channels_last_input_is_read_channels_first(tmp_path, dynamo):
     path = export(Colour(channels_last=True), (1, 8, 8, 3), tmp_path / "nhwc.onnx", dynamo)

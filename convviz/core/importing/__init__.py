@@ -64,8 +64,9 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     from .onnx_import import network_parts, walk
 
     graph = read_onnx_graph(path)
-    (channels, rows, cols), steps = walk(graph)
-    vrange, first, first_params, range_note = normalisation(channels, value_range, mean, std)
+    (channels, rows, cols), steps, in_graph = walk(graph)
+    vrange, first, first_params, range_note = normalisation(channels, value_range, mean, std,
+                                                            in_graph)
     layers, state, votes, placed = network_parts(graph, steps, first, first_params)
     names, source = class_names(votes.shape[0], classes, graph.metadata)
     d = {"name": path.stem[:80] or "imported", "input_shape": [rows, cols],

@@ -64,35 +64,53 @@ def _check_finite(values, option: str) -> None:
                            f"and {MAX_VALUE_MAGNITUDE:g}")
 
 
-def normalisation(channels: int, value_range=None, mean=None, std=None):
-    """(value range, first layer or None, its tensors, a line for the report)."""
+def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph=None):
+    """(value range, first layer or None, its tensors, a line for the report).
+
+    Everything is one linear map per channel from the picture p in 0..1 to what the model's
+    first layer gets: the person's options give the model's input x = alpha*p + beta, and the
+    arithmetic the file itself does on its input (in_graph: (scale, shift), e.g. a Sub and a Div
+    as TensorFlow converters write them) y = scale*x + shift. One map for every channel is a
+    value range; one a channel, a first 1x1 convolution (see the module's doc)."""
     if value_range is not None and (mean is not None or std is not None):
         raise ModelRefused("give either --range or --mean/--std, not both")
     if (mean is None) != (std is None):
         raise ModelRefused("--mean and --std go together")
+    scale, shift = (np.ones(channels), np.zeros(channels)) if in_graph is None else in_graph
+    folded = in_graph is not None and not (np.all(scale == 1) and np.all(shift == 0))
     if mean is None:
-        chosen = DEFAULT_RANGE if value_range is None else tuple(value_range)
-        said = ("assumed (say --range or --mean/--std if the model was trained otherwise)"
-                if value_range is None else "as given")
-        return chosen, None, {}, f"input values {chosen[0]:g}..{chosen[1]:g} {said}"
-    m, s = (np.asarray(v, np.float32) for v in (mean, std))
-    for v, option in ((m, "--mean"), (s, "--std")):
-        if len(v) not in (1, channels):
-            raise ModelRefused(f"{option} gives {len(v)} numbers for a {channels}-channel input "
-                               f"(give {1 if channels == 1 else f'1 or {channels}'})")
-    if (s == 0).any():
-        raise ModelRefused("--std must not be 0")
-    if len(set(m.tolist())) == 1 and len(set(s.tolist())) == 1:
-        lo, hi = float(-m[0] / s[0]), float((1 - m[0]) / s[0])
-        return (lo, hi), None, {}, (f"input values {lo:.4g}..{hi:.4g} (0..1 normalised by mean "
-                                    f"{m[0]:g}, std {s[0]:g})")
-    m, s = np.broadcast_to(m, channels), np.broadcast_to(s, channels)
+        guessed = value_range is None
+        if guessed:  # a file that divides its input by 255 itself was fed 0..255
+            value_range = (0.0, 255.0) if folded and np.all(np.abs(scale) <= 1 / 100) else \
+                DEFAULT_RANGE
+        alpha = np.full(channels, value_range[1] - value_range[0], np.float64)
+        beta = np.full(channels, value_range[0], np.float64)
+        said = (f"input values {value_range[0]:g}..{value_range[1]:g} "
+                + ("assumed (say --range or --mean/--std if the model was trained otherwise)"
+                   if guessed else "as given"))
+    else:
+        m, s = (np.asarray(v, np.float64) for v in (mean, std))
+        for v, option in ((m, "--mean"), (s, "--std")):
+            if len(v) not in (1, channels):
+                raise ModelRefused(f"{option} gives {len(v)} numbers for a {channels}-channel "
+                                   f"input (give {1 if channels == 1 else f'1 or {channels}'})")
+        if (s == 0).any():
+            raise ModelRefused("--std must not be 0")
+        alpha, beta = np.broadcast_to(1 / s, channels), np.broadcast_to(-m / s, channels)
+        said = (f"input values 0..1 normalised by mean {', '.join(f'{v:g}' for v in m)}, "
+                f"std {', '.join(f'{v:g}' for v in s)}")
+    if folded:
+        said += "; the model's own arithmetic on its input folded in"
+    a, b = scale * alpha, scale * beta + shift
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        lo, hi = float(b[0]), float(a[0] + b[0])
+        return (lo, hi), None, {}, f"{said}: value range {lo:.4g}..{hi:.4g}"
     weight = np.zeros((channels, channels, 1, 1), np.float32)
-    weight[range(channels), range(channels), 0, 0] = 1 / s
+    weight[range(channels), range(channels), 0, 0] = a
     layer = {"kind": "conv", "features": channels, "size": 1}
-    return DEFAULT_RANGE, layer, {"weight": weight, "bias": (-m / s).astype(np.float32)}, (
-        f"input values 0..1, normalised per channel by a first 1x1 convolution (mean "
-        f"{', '.join(f'{v:g}' for v in m)}; std {', '.join(f'{v:g}' for v in s)})")
+    return DEFAULT_RANGE, layer, {"weight": weight, "bias": b.astype(np.float32)}, (
+        f"{said}: one a channel, so a first 1x1 convolution gives each channel its own "
+        f"(value range 0..1)")
 
 
 def read_classes_file(path) -> list[str]:

@@ -20,7 +20,8 @@ from .onnx_file import ModelRefused, OnnxGraph
 from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, Problem, Shape, Step, attributes
 
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
-WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Constant")
+WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Sub", "Mul", "Div", "Constant")
+ARITHMETIC = ("Add", "Sub", "Mul", "Div")
 CHANNELS_LAST = [0, 3, 1, 2]  # Transpose at the input of a TensorFlow converter's model
 # What an export with a variable batch size computes a Reshape's target with, from the picture's
 # own Shape: `x.view(x.size(0), -1)` becomes Shape -> Gather -> Unsqueeze -> Concat([that, -1])
@@ -113,8 +114,9 @@ def _input_shape(graph: OnnxGraph) -> list[int | None]:
     return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims]
 
 
-def walk(graph: OnnxGraph) -> tuple[Shape, list[tuple[object, Step]]]:
-    """(input shape (C, H, W), [(node, step)] in order). Raises ModelRefused with every reason
+def walk(graph: OnnxGraph):
+    """(input shape (C, H, W), [(node, step)] in order, (scale, shift) per channel that the
+    model applies to its input before the first layer). Raises ModelRefused with every reason
     the file gives."""
     problems = Problems(graph.path)
     helpers = shape_helpers(graph)
@@ -144,6 +146,21 @@ def walk(graph: OnnxGraph) -> tuple[Shape, list[tuple[object, Step]]]:
         shape = tuple(dims[1:])  # type: ignore[arg-type]
     input_shape = shape
     visited = {id(users[0])} if channels_last else set()
+    scale, shift = np.ones(shape[0], np.float64), np.zeros(shape[0], np.float64)
+    while True:  # arithmetic on the picture before the first layer (Sub, Div, Mul, Add)
+        users = consumers.get(current, [])
+        if len(users) != 1 or users[0].op_type not in ARITHMETIC:
+            break
+        node = users[0]
+        c = _input_constant(graph, node, current, shape[0])
+        if c is None:
+            break
+        op = node.op_type
+        scale, shift = ((scale, shift + c) if op == "Add" else (scale, shift - c) if op == "Sub"
+                        else (scale * c, shift * c) if op == "Mul" else (scale / c, shift / c))
+        steps.append((node, Step(None, shape, "folded into the input's values")))
+        visited.add(id(node))
+        current = node.output[0]
     while True:
         users = consumers.get(current, [])
         if current in graph.outputs and not users:
@@ -172,7 +189,18 @@ def walk(graph: OnnxGraph) -> tuple[Shape, list[tuple[object, Step]]]:
         if node.op_type != "Constant" and id(node) not in visited | helpers:
             problems.add(node, "is not on the path from the input to the output")
     problems.raise_any()
-    return input_shape, steps
+    return input_shape, steps, (scale, shift)
+
+
+def _input_constant(graph: OnnxGraph, node, data: str, channels: int):
+    """The stored number (or one a channel) `node` applies to the picture, as float64 per
+    channel; None when it is not that (then the walk refuses it with a reason)."""
+    if len(node.input) != 2 or node.input[0] != data or not graph.is_constant(node.input[1]):
+        return None  # (c - x and c / x are not what a normalisation writes)
+    c = graph.value(node.input[1]).astype(np.float64).reshape(-1)
+    if c.size not in (1, channels) or (node.op_type == "Div" and (c == 0).any()):
+        return None
+    return np.broadcast_to(c, channels)
 
 
 def _dims_text(dims) -> str:
@@ -191,6 +219,9 @@ def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
                       "supported")
     if op == "Add":
         raise Problem("adds two paths or a constant; residual additions are not imported yet")
+    if op in ARITHMETIC:
+        raise Problem("does arithmetic inside the network; only on the input picture (a "
+                      "normalisation) is supported")
     if op == "MatMul":
         after = consumers.get(node.output[0], [])
         following = after[0] if len(after) == 1 and after[0].op_type == "Add" else None
