@@ -88,3 +88,41 @@ def test_too_many_parameters_and_too_large_a_file_are_refused_before_reading(tmp
     outcome, out = _import(tmp_path, big)
     assert_refused(outcome, "big.onnx", f"{IMPORT_MAX_FILE_BYTES:,} bytes")
     assert not out.exists()
+
+
+def test_a_keras_file_linking_to_another_file_or_holding_code_is_refused(tmp_path, secret, marker):
+    """A .keras weights file whose dense kernel is an HDF5 external link to the secret, and one
+    with a Lambda layer whose code would create the marker: one line each, nothing read or run."""
+    h5py = pytest.importorskip("h5py")
+    import io
+    import json
+    import zipfile
+
+    config = {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 4, 1]}},
+        {"class_name": "Flatten", "config": {"name": "flatten"}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]}}
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f["layers/dense/vars/0"] = h5py.ExternalLink(str(secret), "/numbers")
+        f["layers/dense/vars/1"] = np.zeros(2, np.float32)
+    folder = tmp_path / "input"
+    folder.mkdir()
+    linked = folder / "linked.keras"
+    with zipfile.ZipFile(linked, "w") as z:
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", buf.getvalue())
+    outcome, out = _import(tmp_path, linked, cwd=folder)
+    line = assert_refused(outcome, "linked.keras", "refused", "layers/dense/vars/0")
+    assert_no_secret(folder, out, text=outcome.stdout + line)
+    # a Lambda layer's code (Keras keeps it as marshalled Python bytecode): never run
+    config["config"]["layers"].insert(1, {"class_name": "Lambda", "config": {
+        "name": "evil", "function": {"class_name": "__lambda__", "config": {
+            "code": f"open({str(marker)!r}, 'w')"}}}})
+    code = folder / "code.keras"
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", buf.getvalue())
+    outcome, out = _import(tmp_path, code, cwd=folder)
+    assert_refused(outcome, "Lambda 'evil'", "Python code")
+    assert not marker.exists() and not out.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .onnx_file import ModelRefused
 __all__ = ["Imported", "ModelRefused", "import_model", "parse_numbers", "parse_range",
            "read_classes_file"]
 
-SUFFIXES = (".onnx",)
+SUFFIXES = (".onnx", ".keras")
 
 
 @dataclass
@@ -55,20 +56,31 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     value_range: (lo, hi); mean/std: one number or one a channel (inputs.py says how each is
     used); classes: the class names (else the file's metadata, else numbers)."""
     path = Path(path)
-    if path.suffix.lower() in (".keras", ".h5"):
-        raise ModelRefused(f"{path}: Keras models are not opened yet; convert it to ONNX "
-                           f"(tf2onnx) and import that")
-    if path.suffix.lower() not in SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix == ".h5":
+        raise ModelRefused(f"{path}: legacy Keras .h5 files are not opened yet; save the model "
+                           f"as .keras (Keras 3) and import that")
+    if suffix not in SUFFIXES:
         raise ModelRefused(f"{path}: convviz imports {', '.join(SUFFIXES)} models")
-    from .onnx_file import read_onnx_graph
-    from .onnx_import import network_parts, walk
+    from .onnx_import import network_parts
 
-    graph = read_onnx_graph(path)
-    (channels, rows, cols), steps, in_graph = walk(graph)
+    if suffix == ".keras":
+        from .keras_import import keras_steps
+
+        (channels, rows, cols), steps, in_graph = keras_steps(path)
+        graph: object = SimpleNamespace(path=path)
+        metadata: dict[str, str] = {}
+    else:
+        from .onnx_file import read_onnx_graph
+        from .onnx_import import walk
+
+        onnx_graph = read_onnx_graph(path)
+        (channels, rows, cols), steps, in_graph = walk(onnx_graph)
+        graph, metadata = onnx_graph, onnx_graph.metadata
     vrange, first, first_params, range_note = normalisation(channels, value_range, mean, std,
                                                             in_graph)
     layers, state, votes, placed = network_parts(graph, steps, first, first_params)
-    names, source = class_names(votes.shape[0], classes, graph.metadata)
+    names, source = class_names(votes.shape[0], classes, metadata)
     d = {"name": path.stem[:80] or "imported", "input_shape": [rows, cols],
          "channels": channels, "value_range": list(vrange), "layers": layers, "classes": names}
     from ..spec import NetworkSpec

@@ -229,7 +229,7 @@ def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
     return MAPPINGS[op](graph, node, shape)
 
 
-def network_parts(graph: OnnxGraph, steps, first=None, first_params=None):
+def network_parts(graph, steps, first=None, first_params=None):
     """(hidden layers as JSON, tensors by state_dict key, the votes' step, [(node, step, layer
     index or None)]): the last fully connected layer is the votes."""
     problems = Problems(graph.path)
