@@ -1,5 +1,5 @@
-"""`convviz import MODEL --to WEIGHTS`: a person's own model (ONNX, Keras) as a convviz weights file,
-with the report of what was mapped to what (core/importing does the work)."""
+"""`convviz import MODEL --to WEIGHTS`: a person's own model (ONNX, Keras) as a convviz weights
+file, with the report of what was mapped to what (core/importing does the work)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def join_negative(argv: list[str]) -> list[str]:
 def add_parser(sub) -> None:
     p = sub.add_parser("import", help="open your own model (.onnx, .keras) as a convviz network "
                                       "and save it as weights")
-    p.add_argument("model", metavar="MODEL", help="an .onnx file (from PyTorch or a converter) or a Keras 3 .keras file")
+    p.add_argument("model", metavar="MODEL",
+                   help="an .onnx file (from PyTorch or a converter) or a Keras 3 .keras file")
     p.add_argument("--to", required=True, metavar="WEIGHTS",
                    help=".safetensors, .pt or .onnx: the convviz weights file to write")
     norm = p.add_mutually_exclusive_group()
