@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_summary(sub)  # convviz summary: the shapes table (cli_summary.py)
 
+    from .cli_import import add_parser as add_import
+
+    add_import(sub)  # convviz import: a person's own model (cli_import.py)
+
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
@@ -107,7 +111,9 @@ def main(argv=None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # a frozen Windows build's trainer process starts here
-    args = _parser().parse_args(argv)
+    from .cli_import import join_negative
+
+    args = _parser().parse_args(join_negative(list(sys.argv[1:] if argv is None else argv)))
     try:
         check_numbers(args)
         if args.command is None:
@@ -189,10 +195,11 @@ def cmd_sounds(args) -> int:
 
 
 def _load_weights(path):
+    from .cli_import import foreign_onnx_model
     from .core.weights import load_model
 
-    model, _ = load_model(path)
-    return model
+    model = foreign_onnx_model(path)  # a model from another tool, imported with the defaults
+    return model if model is not None else load_model(path)[0]
 
 
 NOT_FINITE = "the network's votes are not finite numbers (NaN or infinity): no answer"
@@ -411,7 +418,14 @@ def cmd_summary(args) -> int:
     return run(args)
 
 
+def cmd_import(args) -> int:
+    from .cli_import import cmd_import as run
+
+    return run(args)
+
+
 COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
             "summary": cmd_summary, "train": cmd_train, "presets": cmd_presets,
+            "import": cmd_import,
             "predict": cmd_predict,
             "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}

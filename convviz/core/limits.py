@@ -122,3 +122,15 @@ FOOL_KEPT_VALUES = 8_000_000
 # batch is sized from the network so that they stay under this (one image at a time if needed).
 TOP_IMAGES_BATCH_BYTES = 64 * 1024 ** 2
 TOP_IMAGES_BATCH_MAX = 256  # images a batch at most: past this a batch is no faster on a CPU
+
+# --- a person's own model, imported (core/importing) ----------------------------------------
+# A model from another tool is opened whole into memory (protobuf reads the whole file), so its
+# size is judged before a byte is read: every parameter as float64 plus room for the graph.
+# "A few million" learned numbers: LeNet (60 thousand), a class's small CNN or ResNet-18 (11.7
+# million) fit; a 25-million VGG or ResNet-50 is refused before any tensor is decoded.
+IMPORT_MAX_PARAMETERS = 12_000_000
+IMPORT_MAX_FILE_BYTES = 8 * IMPORT_MAX_PARAMETERS + 16 * 1024 ** 2
+IMPORT_MAX_NODES = 4 * MAX_LAYERS  # operators in the graph (a layer is 1-3 of them)
+IMPORT_MIN_OPSET = 9  # older ONNX files spell several operators differently
+# --classes-file: one name a line, at most MAX_CLASSES of them
+IMPORT_CLASSES_FILE_MAX_BYTES = MAX_CLASSES * (MAX_CLASS_NAME_CHARS + 1)
