@@ -82,6 +82,23 @@ class VotesPanel(QWidget):
         self.ghost_values: np.ndarray | None = None  # the votes before the edit, as shown
         self.contributions = None  # (inputs, values) of the "why" bars shown
 
+        top = self._make_headline()
+        self._make_bars()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 3)
+        why = QVBoxLayout()
+        why.setContentsMargins(10, 0, 10, 0)
+        why.addWidget(self.why_label)
+        lay.addLayout(why)
+        lay.addWidget(self.why_view, 4)
+        if session is not None:
+            self.set_model(session.spec, session.snapshot)
+
+    def _make_headline(self) -> QVBoxLayout:
+        """The verdict and the Votes/Probabilities switch, above the bars."""
         self.raw_button = QPushButton("Votes", checkable=True)
         self.prob_button = QPushButton("Probabilities", checkable=True)
         group = QButtonGroup(self)
@@ -110,7 +127,10 @@ class VotesPanel(QWidget):
         top.setSpacing(4)
         top.addWidget(self.verdict)
         top.addLayout(buttons)
+        return top
 
+    def _make_bars(self) -> None:
+        """The votes' bars, and the "why" line and bars under them."""
         self.view = BarChart(readable_rows=True)  # the votes: a bar per class (the strongest
         # VOTES_MAX_BARS of more), never squeezed below a line of text a row
         self.view.row_clicked.connect(self._on_row_clicked)
@@ -126,18 +146,6 @@ class VotesPanel(QWidget):
                                  "Undo in Where it looked)")
         self.why_view.row_clicked.connect(self._on_why_clicked)
         self.bar_texts: list[str] = []
-
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(top)
-        lay.addWidget(self.view, 3)
-        why = QVBoxLayout()
-        why.setContentsMargins(10, 0, 10, 0)
-        why.addWidget(self.why_label)
-        lay.addLayout(why)
-        lay.addWidget(self.why_view, 4)
-        if session is not None:
-            self.set_model(session.spec, session.snapshot)
 
     # ---- plain calls from the session ------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
