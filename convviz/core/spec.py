@@ -14,7 +14,6 @@ hangs over the edge still counts (the deck pools a 7x7 map to 4x4), exactly as t
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from .layers import (
     pool_out,
 )
 from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
-from .spec_json import finite, listed, loads_bounded, text_field, whole
+from .spec_json import finite, listed, loads_bounded, read_bounded, text_field, whole
 
 __all__ = ["Conv", "Dense", "Flatten", "Layer", "LayerShape", "MaxPool", "NetworkSpec", "ReLU",
            "conv_out", "layer_shapes", "pool_out", "read_spec"]
@@ -153,15 +152,7 @@ def read_spec(path) -> NetworkSpec:
     path = Path(path)
     if path.exists() and not path.is_file():  # a folder, or a pipe that would block the read
         raise SpecError(f"{path}: cannot read it (not a file)")
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_SPEC_JSON_BYTES:
-                raise SpecError(f"{path}: a network description of {size:,} bytes; the limit is "
-                                f"{MAX_SPEC_JSON_BYTES:,}")
-            text = f.read(MAX_SPEC_JSON_BYTES + 1)
-    except OSError as e:
-        raise SpecError(f"{path}: cannot read it ({e.strerror or e})") from None
+    text = read_bounded(path, MAX_SPEC_JSON_BYTES, "a network description", SpecError)
     try:
         return NetworkSpec.from_json(text)
     except SpecError as e:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 
 import numpy as np
@@ -41,6 +42,20 @@ def json_depth(text: str) -> int:
             deepest = max(deepest, int(run.max()))
             level = int(run[-1])
     return deepest
+
+
+def read_bounded(path, limit: int, what: str, error) -> bytes:
+    """A small file's bytes (a network description, a class list), its size judged before a
+    byte is read; `error` (one line naming the file) when it is larger than `limit` bytes or
+    cannot be read. The caller checks first that `path` is a file where a pipe could block."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise error(f"{path}: {what} of {size:,} bytes; the limit is {limit:,}")
+            return f.read(limit + 1)
+    except OSError as e:
+        raise error(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
 
 
 def loads_bounded(text, what: str, error=ValueError, max_bytes: int = MAX_SPEC_JSON_BYTES):

@@ -13,7 +13,6 @@ after normalising, not before) and would change the features the filtering panel
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from ..limits import (
     MAX_CLASSES,
     MAX_VALUE_MAGNITUDE,
 )
-from ..spec_json import loads_bounded
+from ..spec_json import loads_bounded, read_bounded
 from .onnx_file import ModelRefused
 
 DEFAULT_RANGE = (0.0, 1.0)  # what torchvision's ToTensor gives: the most common by far
@@ -116,15 +115,7 @@ def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph
 def read_classes_file(path) -> list[str]:
     """One class name a line (blank lines skipped), the file's size judged first."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > IMPORT_CLASSES_FILE_MAX_BYTES:
-                raise ModelRefused(f"{path}: a class list of {size:,} bytes; the limit is "
-                                   f"{IMPORT_CLASSES_FILE_MAX_BYTES:,}")
-            data = f.read(IMPORT_CLASSES_FILE_MAX_BYTES + 1)
-    except OSError as e:
-        raise ModelRefused(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
+    data = read_bounded(path, IMPORT_CLASSES_FILE_MAX_BYTES, "a class list", ModelRefused)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
