@@ -66,6 +66,7 @@ RECIPES = {
     "xo": BundleRecipe("xo", per_class=600, epochs=12, lr=0.02),
     "shapes": BundleRecipe("shapes", per_class=1500, epochs=12, lr=3e-3),
     "lenet5": BundleRecipe("lenet5", per_class=1500, epochs=12, lr=2e-3),
+    "resnet": BundleRecipe("resnet", per_class=1000, epochs=10, lr=3e-3),
 }
 
 
@@ -73,7 +74,8 @@ def held_out_accuracy(model: ConvNet, per_class: int = 300, seed: int = 1234) ->
     import torch
 
     spec = model.spec
-    x, y = make_arrays(spec.classes, per_class, spec.input_shape, seed, spec.value_range)
+    x, y = make_arrays(spec.classes, per_class, spec.input_shape, seed, spec.value_range,
+                       colour=spec.channels == 3)
     _, pred = evaluate(model.cpu().eval(), torch.as_tensor(x), torch.as_tensor(y))
     return float((pred == y).mean())
 
@@ -85,7 +87,8 @@ def make_bundle(name: str, out_dir, log=print) -> float:
     r = RECIPES[name]
     spec = preset(name)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    x, y = make_arrays(spec.classes, r.per_class, spec.input_shape, r.seed, spec.value_range)
+    x, y = make_arrays(spec.classes, r.per_class, spec.input_shape, r.seed, spec.value_range,
+                       colour=spec.channels == 3)
     model = build(spec, seed=r.seed)
     # a fixed thread count: one chosen by timing could change the sums' order from run to run
     res = train(model, x, y, TrainConfig(epochs=r.epochs, lr=r.lr, seed=r.seed, device="cpu",
@@ -119,7 +122,8 @@ def calibrate_bundle(name: str, out_dir, log=print):
     r = RECIPES[name]
     model, meta = load_model(bundled_path(name))
     spec = model.spec
-    x, y = make_arrays(spec.classes, r.per_class, spec.input_shape, r.seed, spec.value_range)
+    x, y = make_arrays(spec.classes, r.per_class, spec.input_shape, r.seed, spec.value_range,
+                       colour=spec.channels == 3)
     _, va_idx = split_indices(y, r.val_split, r.seed)  # make_bundle's split
     model.calibration = calibrate_model(model, torch.as_tensor(x[va_idx]))
     Path(out_dir).mkdir(parents=True, exist_ok=True)

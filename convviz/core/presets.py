@@ -9,6 +9,7 @@
   (28x28), pooling to 14x14, 16 features of 5x5 (10x10), pooling to 5x5, then 120 and 84
   neurons. The lesson says the first pooling has "a kernel size of 4", but (28 - 4)/2 + 1 = 13,
   not the 14 it states; a 2x2 window with stride 2 gives 14, so that is what is used here.
+- resnet: see resnet() (PRESET_HELP["resnet"]).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SpecError
+from .layers import GlobalAvgPool, Residual
 from .spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 
 # The deck's features, 1 = ink, -1 = background; order: diagonal down, crossing, diagonal up.
@@ -68,7 +70,32 @@ def lenet5() -> NetworkSpec:
     )
 
 
-PRESETS = {"xo": xo, "shapes": shapes, "lenet5": lenet5}
+def resnet() -> NetworkSpec:
+    # Sizes halve with 4x4 features at stride 2, padding 1: (32 - 4 + 2)/2 + 1 = 16 is whole,
+    # where ResNet's own 3x3 at stride 2 gives 15.5 by the lesson's formula (torch floors it).
+    def block(features: int, stride: int = 1) -> Residual:
+        first = Conv(features, 3, padding=1) if stride == 1 else \
+            Conv(features, 4, stride=2, padding=1)
+        return Residual((first, ReLU(), Conv(features, 3, padding=1)))
+
+    return NetworkSpec(
+        name="resnet", input_shape=(32, 32), channels=3, value_range=(-1.0, 1.0),
+        layers=(Conv(8, 3, padding=1), ReLU(),                     # stem: 8 x 32 x 32
+                block(8), ReLU(),                                  # skip: the input as it is
+                block(16, stride=2), ReLU(),                       # 16 x 16 x 16, 1x1 skip
+                block(32, stride=2), ReLU(),                       # 32 x 8 x 8, 1x1 skip
+                GlobalAvgPool()),                                  # 32 values, then the votes
+        classes=SHAPE_CLASSES,
+    )
+
+
+PRESET_HELP = {  # (other presets are described in this module's docstring)
+    "resnet": "a small residual network on 32x32 colour shapes: a stem convolution, three "
+              "residual blocks (the second and third halve the size, with a 1x1 convolution "
+              "on the skip path), global average pooling and the votes",
+}
+
+PRESETS = {"xo": xo, "shapes": shapes, "lenet5": lenet5, "resnet": resnet}
 DEFAULT_PRESET = "shapes"
 
 

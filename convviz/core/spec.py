@@ -51,6 +51,17 @@ class LayerShape:
     shape: tuple[int, ...]
     params: int
     formula: str = ""  # how the size came about, numbers filled in: "(28 - 5 + 2·2)/1 + 1 = 28"
+    inside: tuple[LayerShape, ...] = ()  # a residual block's own rows (inside, skip path)
+
+
+def every_row(shapes) -> list[LayerShape]:
+    """The shapes table as a person reads it: a block's inside rows before the block's own row
+    (its sum). Parameter totals add the top-level rows only (a block's row holds its inside)."""
+    rows: list[LayerShape] = []
+    for s in shapes:
+        rows.extend(every_row(s.inside))
+        rows.append(s)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -206,8 +217,9 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
         kind.check_fields(layer, where)  # a spec made in Python gets the checks JSON gets
         new = kind.out_shape(layer, shape, where)
         params = kind.params(layer, shape)
-        tally.add(where, new, params)  # the budget's second half: before the next layer
-        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape)))
+        inside = kind.inside(layer, shape, name, where, tally)  # a block's rows, each budgeted
+        tally.add(where, new, 0 if inside else params)  # the budget's second half, layer by layer
+        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape), inside))
         shape = new
 
     if len(shape) != 1:

@@ -7,6 +7,7 @@ defines its dataclass and LayerKind and calls `register`, plus one import line b
 from .conv import Conv
 from .dense import Dense
 from .flatten import Flatten
+from .gap import GlobalAvgPool
 from .maxpool import MaxPool
 from .registry import (
     Field,
@@ -25,8 +26,9 @@ from .registry import (
     words,
 )
 from .relu import ReLU
+from .residual import Residual
 from .sizes import conv_out, pool_out
 
-__all__ = ["Conv", "Dense", "Field", "Flatten", "LayerKind", "MaxPool", "ReLU", "Shape",
+__all__ = ["Conv", "Dense", "Field", "Flatten", "GlobalAvgPool", "LayerKind", "MaxPool", "ReLU", "Residual", "Shape",
            "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
            "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]
