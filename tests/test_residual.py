@@ -34,7 +34,7 @@ def _jiggled(spec, seed=3):
     return model
 
 
-# ---- float64 reference ---------------------------------------------------------------------------
+# ---- float64 reference --------------------------------------------------------------------------
 def ref_conv(x, w, b, stride=1, pad=0):
     c, h, wd = x.shape
     f, _, kh, kw = w.shape
@@ -81,7 +81,7 @@ def test_reference_identity_and_projection_skip_and_gap():
     np.testing.assert_allclose(trace.votes, plain, atol=1e-6)
 
 
-# ---- shapes table and refusals --------------------------------------------------------------------
+# ---- shapes table and refusals ------------------------------------------------------------------
 def test_shapes_table_has_the_inside_the_skip_and_the_sum():
     rows = every_row(NET.shapes())
     table = [(r.name, r.kind, r.shape, r.params) for r in rows]
@@ -108,15 +108,16 @@ def test_shapes_table_has_the_inside_the_skip_and_the_sum():
 
 @pytest.mark.parametrize("layers, words_", [
     ([Residual((Conv(4, 3),))], "rows: the inside gives 6 from 8; a 1x1 skip convolution needs"),
-    ([Residual((Conv(4, 3, stride=2),))], "inner layer 1 (conv1): rows: (W - F + 2P)/S + 1 = (8 - 3 + 2*0)/2 + 1 = 3.5 is not"),
+    ([Residual((Conv(4, 3, stride=2),))],
+     "inner layer 1 (conv1): rows: (W - F + 2P)/S + 1 = (8 - 3 + 2*0)/2 + 1 = 3.5 is not"),
     ([Residual(())], "needs at least one layer inside"),
     ([GlobalAvgPool(), Residual((ReLU(),))], "a residual block needs maps"),
     ([GlobalAvgPool(), GlobalAvgPool()], "global average pooling needs maps"),
 ])
 def test_refusals_name_the_block_and_the_numbers(layers, words_):
+    tail = [] if isinstance(layers[-1], GlobalAvgPool) else [GlobalAvgPool()]
     with pytest.raises(SpecError, match="layer") as e:
-        spec_of(layers + ([GlobalAvgPool()] if not isinstance(layers[-1], GlobalAvgPool) else []))\
-            .shapes()
+        spec_of(layers + tail).shapes()
     assert words_ in str(e.value)
 
 
@@ -154,7 +155,7 @@ def test_json_round_trip_nested_and_unknown_fields():
         NetworkSpec.from_dict(d)
 
 
-# ---- torch, trace, weights ------------------------------------------------------------------------
+# ---- torch, trace, weights ----------------------------------------------------------------------
 def test_state_keys_are_nested_and_read_by_dotted_name():
     model = _jiggled(NET)
     assert state_shapes(NET) == {k: tuple(v.shape) for k, v in model.state_dict().items()}
@@ -220,5 +221,6 @@ def test_resnet_preset_layout():
     rows = {r.name: r for r in every_row(spec.shapes())}
     assert spec.channels == 3 and spec.input_shape == (32, 32)
     assert rows["residual1.skip"].params == 0  # the input as it is
-    assert rows["residual2"].shape == (16, 16, 16) and rows["residual2.skip"].params == 16 * 8 + 16
-    assert rows["residual3"].shape == (32, 8, 8) and rows["gap1"].shape == (32,)
+    assert rows["conv1"].shape == (8, 16, 16) and rows["residual1"].shape == (8, 16, 16)
+    assert rows["residual2"].shape == (16, 8, 8) and rows["residual2.skip"].params == 16 * 8 + 16
+    assert rows["residual3"].shape == (32, 4, 4) and rows["gap1"].shape == (32,)

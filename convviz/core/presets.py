@@ -80,19 +80,19 @@ def resnet() -> NetworkSpec:
 
     return NetworkSpec(
         name="resnet", input_shape=(32, 32), channels=3, value_range=(-1.0, 1.0),
-        layers=(Conv(8, 3, padding=1), ReLU(),                     # stem: 8 x 32 x 32
+        layers=(Conv(8, 4, stride=2, padding=1), ReLU(),           # stem: 8 x 16 x 16
                 block(8), ReLU(),                                  # skip: the input as it is
-                block(16, stride=2), ReLU(),                       # 16 x 16 x 16, 1x1 skip
-                block(32, stride=2), ReLU(),                       # 32 x 8 x 8, 1x1 skip
+                block(16, stride=2), ReLU(),                       # 16 x 8 x 8, 1x1 skip
+                block(32, stride=2), ReLU(),                       # 32 x 4 x 4, 1x1 skip
                 GlobalAvgPool()),                                  # 32 values, then the votes
         classes=SHAPE_CLASSES,
     )
 
 
 PRESET_HELP = {  # (other presets are described in this module's docstring)
-    "resnet": "a small residual network on 32x32 colour shapes: a stem convolution, three "
-              "residual blocks (the second and third halve the size, with a 1x1 convolution "
-              "on the skip path), global average pooling and the votes",
+    "resnet": "a small residual network on 32x32 colour shapes: a stem convolution that "
+              "halves the size, three residual blocks (the second and third halve it again, "
+              "with a 1x1 convolution on the skip path), global average pooling, the votes",
 }
 
 PRESETS = {"xo": xo, "shapes": shapes, "lenet5": lenet5, "resnet": resnet}

@@ -39,7 +39,7 @@ def part_prefixes(spec: NetworkSpec) -> tuple[tuple[str, str], ...]:
     ("residual1.skip", "layers.3.skip"). The residual kind says how its module names them."""
     from .layers import kind_of  # (torch-free; the kinds import spec_json, not this module)
 
-    out = []
+    out: list[tuple[str, str]] = []
     for i, (layer, s) in enumerate(zip(spec.layers, spec.shapes(), strict=False)):
         out.extend((f"{s.name}.{name}", state_key(i, key))
                    for name, key in kind_of(layer).part_keys(layer))

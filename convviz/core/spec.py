@@ -24,8 +24,10 @@ from .layers import (
     Conv,
     Dense,
     Flatten,
+    GlobalAvgPool,
     MaxPool,
     ReLU,
+    Residual,
     conv_out,
     kind_of,
     layer_from_dict,
@@ -39,7 +41,8 @@ __all__ = ["Conv", "Dense", "Flatten", "Layer", "LayerShape", "MaxPool", "Networ
            "conv_out", "layer_shapes", "pool_out", "read_spec"]
 
 
-Layer = Conv | ReLU | MaxPool | Flatten | Dense  # the built-in kinds; others may be registered
+# the built-in kinds; others may be registered
+Layer = Conv | ReLU | MaxPool | Flatten | Dense | GlobalAvgPool | Residual
 
 
 @dataclass(frozen=True)

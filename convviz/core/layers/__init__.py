@@ -29,6 +29,7 @@ from .relu import ReLU
 from .residual import Residual
 from .sizes import conv_out, pool_out
 
-__all__ = ["Conv", "Dense", "Field", "Flatten", "GlobalAvgPool", "LayerKind", "MaxPool", "ReLU", "Residual", "Shape",
+__all__ = ["Conv", "Dense", "Field", "Flatten", "LayerKind", "MaxPool", "ReLU", "Shape",
            "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
            "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]
+__all__ += ["GlobalAvgPool", "Residual"]  # gap.py, residual.py

@@ -17,6 +17,7 @@ sum (the block's own row, "residual1"). The block's own parameter count is the w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..errors import SpecError
 from ..limits import MAX_RESIDUAL_DEPTH, MAX_RESIDUAL_LAYERS
@@ -121,7 +122,8 @@ class ResidualKind(LayerKind):
     after = "after adding the skip path"
     description = ("A run of layers whose input is added back to their output (the skip "
                    "path; a 1x1 convolution when the shapes differ), as in ResNet.")
-    part_words = {SKIP: ("skip path", "the skip path (the block's input)")}
+    part_words: ClassVar[dict[str, tuple[str, str]]] = {
+        SKIP: ("skip path", "the skip path (the block's input)")}
 
     def out_shape(self, layer: Residual, shape: Shape, where: str) -> Shape:
         _check_size(layer, where)
