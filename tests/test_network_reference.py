@@ -202,11 +202,11 @@ def test_pool_winners_point_at_the_max_of_their_window(case):
 def test_preset_trace_equals_plain_forward(name):
     spec = preset(name)
     model = build(spec, seed=4)
-    n = spec.input_size
-    x = np.random.default_rng(0).uniform(-1, 1, (n, n)).astype(np.float32)
+    shape = (spec.channels, spec.rows, spec.cols)  # resnet: 3 channels
+    x = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
     trace = model.trace(x)
     with torch.inference_mode():
-        plain = model(torch.from_numpy(x)[None, None])[0].numpy()
+        plain = model(torch.from_numpy(x)[None])[0].numpy()
     np.testing.assert_allclose(trace.votes, plain, rtol=1e-6, atol=1e-6)
     assert trace.classes == spec.classes
     p = trace.probabilities

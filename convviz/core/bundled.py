@@ -66,7 +66,7 @@ RECIPES = {
     "xo": BundleRecipe("xo", per_class=600, epochs=12, lr=0.02),
     "shapes": BundleRecipe("shapes", per_class=1500, epochs=12, lr=3e-3),
     "lenet5": BundleRecipe("lenet5", per_class=1500, epochs=12, lr=2e-3),
-    "resnet": BundleRecipe("resnet", per_class=1000, epochs=8, lr=3e-3),
+    "resnet": BundleRecipe("resnet", per_class=800, epochs=8, lr=6e-3),
 }
 
 
