@@ -38,6 +38,7 @@ class ConvNet(nn.Module):
             mods.append(kind.module(layer, shape))
             shape = s.shape
         self.layers = nn.ModuleList(mods)
+        self._parts = part_prefixes(spec)  # weights inside blocks, by name (asked per snapshot)
 
     @property
     def device(self) -> torch.device:
@@ -94,7 +95,7 @@ class ConvNet(nn.Module):
         flat = torch.cat([v.detach().float().reshape(-1) for v in state.values()]).cpu().numpy()
         return WeightsSnapshot(network_id(self.spec), tuple(self.names), tuple(state),
                                tuple(tuple(v.shape) for v in state.values()), flat,
-                               part_prefixes(self.spec))
+                               self._parts)
 
     def load_snapshot(self, snapshot: WeightsSnapshot) -> None:
         """Take the weights of `snapshot` (of this network: ValueError otherwise)."""
