@@ -13,7 +13,7 @@ from .harness import assert_refused, convviz_cli
 
 
 def _spec(layers):
-    return {"name": "res", "input_size": 28, "channels": 1, "layers": layers + [{"kind": "gap"}],
+    return {"name": "res", "input_size": 28, "channels": 1, "layers": [*layers, {"kind": "gap"}],
             "classes": ["a", "b"]}
 
 
