@@ -124,8 +124,9 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
                                self.flat.copy(), self._parts)
 
     def __reduce__(self):  # pickled as its parts; unpickling checks them (the trainer's pipe)
+        parts = (self._parts,) if self._parts else ()  # only a network with blocks has any
         return (WeightsSnapshot, (self.network, self.layer_names, self._keys, self._shapes,
-                                  self.flat, self._parts))
+                                  self.flat, *parts))
 
     # ---- which network ---------------------------------------------------------------------
     def made_by(self, spec: NetworkSpec | None) -> bool:
