@@ -148,7 +148,8 @@ def test_summary_and_a_bad_spec_refused_naming_layer_dimension_numbers(case, cap
     good.write_text(json.dumps(case["dict"]))
     text = _out(capsys, ["summary", "--spec", good])
     for row in summarise(case["spec"]).rows:
-        assert f"\n{row.name} " in text or f"\n{row.name}\n" in text, (row.name, text)
+        name = "  " * row.depth + row.name  # a block's inside rows are indented under it
+        assert f"\n{name} " in text or f"\n{name}\n" in text, (row.name, text)
     for bad, words in _bad_specs(case["dict"], case["spec"], case["kind"]):
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(bad))

@@ -20,6 +20,10 @@ def test_presets_round_trip_through_knobs(name):
     assert apply_knobs(spec, knobs_from_spec(spec)) == spec
 
 
+def test_a_residual_network_is_not_plain():  # the knobs describe straight chains only
+    assert not is_plain(preset("resnet"))
+
+
 def hand_shapes(w, k: Knobs):
     """The lesson's arithmetic written out by hand, for comparison: None if impossible."""
     sizes = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from .errors import SpecError
 from .layers import pair
-from .spec import Conv, Dense, Flatten, LayerShape, MaxPool, NetworkSpec, ReLU
+from .spec import Conv, Dense, Flatten, LayerShape, MaxPool, NetworkSpec, ReLU, every_row
 
 MAX_BLOCKS = 6
 
@@ -115,8 +115,8 @@ class KnobCheck:
         return self.error is None
 
     @property
-    def total_params(self) -> int:
-        return sum(r.shape.params for r in self.rows)
+    def total_params(self) -> int:  # a block's inside rows are in its own row's count
+        return sum(r.shape.params for r in self.rows if "." not in r.shape.name)
 
 
 def check(base: NetworkSpec, knobs: Knobs) -> KnobCheck:
@@ -140,5 +140,6 @@ def check(base: NetworkSpec, knobs: Knobs) -> KnobCheck:
 
 
 def _rows(spec: NetworkSpec, shapes: list[LayerShape]) -> list[LayerRow]:
-    """The shapes table: each row's formula is the one its kind declares (LayerShape.formula)."""
-    return [LayerRow(s, s.formula) for s in shapes]
+    """The shapes table: each row's formula is the one its kind declares (LayerShape.formula);
+    a residual block's inside and skip path come before its own row (the sum)."""
+    return [LayerRow(s, s.formula) for s in every_row(shapes)]

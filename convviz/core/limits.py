@@ -59,6 +59,12 @@ MAX_WEIGHTS_HEADER_BYTES = 64 * 1024 ** 2  # safetensors header, .pt pickle, mod
 # Tensor types a weights file may hold; all become float32 when read.
 WEIGHT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
+# --- residual blocks (core/layers/residual.py) ----------------------------------------------
+# A block may hold blocks: at most this many levels (ResNet's own blocks are one level deep).
+MAX_RESIDUAL_DEPTH = 4
+# Layers inside one block, its nested blocks' layers included, counted before any is looked at.
+MAX_RESIDUAL_LAYERS = 256
+
 # --- outputs, the trainer's pipe and the window ---------------------------------------------
 # Numbers typed on the command line: each is checked before it is used (cli.check_numbers).
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit

@@ -12,7 +12,7 @@ from torch import nn
 from .errors import DataError
 from .layers import Dense, kind_of
 from .layers.modules import DeckConv, Flat, Pool  # noqa: F401  (importable from here, as before)
-from .snapshot import WeightsSnapshot, network_id
+from .snapshot import WeightsSnapshot, network_id, part_prefixes, state_key
 from .spec import NetworkSpec
 from .trace import (
     LayerTrace,
@@ -38,6 +38,7 @@ class ConvNet(nn.Module):
             mods.append(kind.module(layer, shape))
             shape = s.shape
         self.layers = nn.ModuleList(mods)
+        self._parts = part_prefixes(spec)  # weights inside blocks, by name (asked per snapshot)
 
     @property
     def device(self) -> torch.device:
@@ -72,15 +73,18 @@ class ConvNet(nn.Module):
         for m, kind in zip(self.layers, self._steps, strict=True):
             x, more = kind.trace(m, x)  # more: the kind's trace entries (pool: winners)
             outs.append(x[0])
-            extras.append({k: v[0] for k, v in more.items()})
+            # "parts": a block's inside and skip path, batch first (see LayerTrace.parts)
+            extras.append({k: v if k == "parts" else v[0] for k, v in more.items()})
         flat = torch.cat([o.reshape(-1) for o in outs]).float().cpu().numpy()
-        extras_cpu = [{k: _to_numpy(v) for k, v in more.items()} for more in extras]
         layers, at = [], 0
         for i, o in enumerate(outs):
             n = o.numel()
             vals = flat[at:at + n].reshape(tuple(o.shape))
             at += n
-            layers.append(LayerTrace(self.names[i], self.kinds[i], vals, **extras_cpu[i]))
+            more = dict(extras[i])
+            parts = _parts(self.names[i], more.pop("parts", ()))
+            more = {k: _to_numpy(v) for k, v in more.items()}
+            layers.append(LayerTrace(self.names[i], self.kinds[i], vals, **more, parts=parts))
         inp = np.asarray(image, dtype=np.float32)
         return Trace(inp.reshape(self.spec.channels, *inp.shape[-2:]), layers, self.spec)
 
@@ -90,7 +94,8 @@ class ConvNet(nn.Module):
         state = self.state_dict()
         flat = torch.cat([v.detach().float().reshape(-1) for v in state.values()]).cpu().numpy()
         return WeightsSnapshot(network_id(self.spec), tuple(self.names), tuple(state),
-                               tuple(tuple(v.shape) for v in state.values()), flat)
+                               tuple(tuple(v.shape) for v in state.values()), flat,
+                               self._parts)
 
     def load_snapshot(self, snapshot: WeightsSnapshot) -> None:
         """Take the weights of `snapshot` (of this network: ValueError otherwise)."""
@@ -108,9 +113,22 @@ def state_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
     layers = (*spec.layers, Dense(len(spec.classes)))  # the votes: fully connected
     for i, (layer, s) in enumerate(zip(layers, shapes, strict=True)):
         for suffix, tensor in kind_of(layer).state_shapes(layer, shape).items():
-            want[f"layers.{i}.{suffix}"] = tensor
+            want[state_key(i, suffix)] = tensor
         shape = s.shape
     return want
+
+
+def _parts(block: str, parts) -> tuple[LayerTrace, ...]:
+    """A block's parts (name inside it, kind, values, their own entries; batch first) as trace
+    entries named "block.name", nested blocks' parts included."""
+    out = []
+    for name, kind, values, more in parts:
+        full = f"{block}.{name}"
+        more = dict(more)
+        inner = _parts(full, more.pop("parts", ()))
+        out.append(LayerTrace(full, kind, _to_numpy(values[0]),
+                              **{k: _to_numpy(v[0]) for k, v in more.items()}, parts=inner))
+    return tuple(out)
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:

@@ -29,8 +29,21 @@ STATE_PREFIX = "layers"
 
 
 def state_key(index: int, param: str) -> str:
-    """The state_dict key of parameter `param` ("weight", "bias") of layer `index`."""
+    """The state_dict key of parameter `param` ("weight", "bias", or a block's own suffix such
+    as "inner.0.weight") of layer `index`."""
     return f"{STATE_PREFIX}.{index}.{param}"
+
+
+def part_prefixes(spec: NetworkSpec) -> tuple[tuple[str, str], ...]:
+    """(name, key prefix) of every layer inside a block: ("residual1.conv1", "layers.3.inner.0"),
+    ("residual1.skip", "layers.3.skip"). The residual kind says how its module names them."""
+    from .layers import kind_of  # (torch-free; the kinds import spec_json, not this module)
+
+    out: list[tuple[str, str]] = []
+    for i, (layer, s) in enumerate(zip(spec.layers, spec.shapes(), strict=False)):
+        out.extend((f"{s.name}.{name}", state_key(i, key))
+                   for name, key in kind_of(layer).part_keys(layer))
+    return tuple(out)
 
 
 def network_id(spec: NetworkSpec) -> str:
@@ -57,10 +70,12 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     network: `network_id` of the spec that made them; layer_names: the network's layers by
     index, the votes last (the names the spec gives them)."""
 
-    __slots__ = ("_index", "_keys", "_offsets", "_shapes", "flat", "layer_names", "network")
+    __slots__ = ("_index", "_keys", "_offsets", "_parts", "_shapes", "flat", "layer_names",
+                 "network")
 
     def __init__(self, network: str, layer_names: tuple[str, ...], keys: tuple[str, ...],
-                 shapes: tuple[tuple[int, ...], ...], flat: np.ndarray):
+                 shapes: tuple[tuple[int, ...], ...], flat: np.ndarray,
+                 parts: tuple[tuple[str, str], ...] = ()):
         keys, shapes = tuple(str(k) for k in keys), tuple(tuple(int(n) for n in s) for s in shapes)
         if not (isinstance(flat, np.ndarray) and flat.dtype == np.float32 and flat.ndim == 1):
             raise ValueError("a weights snapshot holds one flat float32 array")
@@ -79,6 +94,8 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
         self.layer_names = tuple(str(n) for n in layer_names)
         self._keys, self._shapes, self._offsets, self.flat = keys, shapes, tuple(offsets), flat
         self._index = {k: i for i, k in enumerate(keys)}
+        # layers inside blocks ("residual1.conv1") -> their key prefix (see part_prefixes)
+        self._parts = tuple((str(n), str(p)) for n, p in parts)
 
     # ---- made from -------------------------------------------------------------------------
     @classmethod
@@ -88,7 +105,7 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
         flat = (np.concatenate([a.reshape(-1) for a in arrays]) if arrays
                 else np.zeros(0, np.float32))
         return cls(network_id(spec), tuple(s.name for s in spec.shapes()), tuple(state),
-                   tuple(a.shape for a in arrays), flat)
+                   tuple(a.shape for a in arrays), flat, part_prefixes(spec))
 
     def with_arrays(self, state: Mapping[str, Any]) -> WeightsSnapshot:
         """The same network with other values: `state` has this snapshot's keys and shapes."""
@@ -99,15 +116,17 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
             raise ValueError("new weights must have the snapshot's shapes")
         flat = (np.concatenate([a.reshape(-1) for a in arrays]) if arrays
                 else np.zeros(0, np.float32))
-        return WeightsSnapshot(self.network, self.layer_names, self._keys, self._shapes, flat)
+        return WeightsSnapshot(self.network, self.layer_names, self._keys, self._shapes, flat,
+                               self._parts)
 
     def copy(self) -> WeightsSnapshot:
         return WeightsSnapshot(self.network, self.layer_names, self._keys, self._shapes,
-                               self.flat.copy())
+                               self.flat.copy(), self._parts)
 
     def __reduce__(self):  # pickled as its parts; unpickling checks them (the trainer's pipe)
+        parts = (self._parts,) if self._parts else ()  # only a network with blocks has any
         return (WeightsSnapshot, (self.network, self.layer_names, self._keys, self._shapes,
-                                  self.flat))
+                                  self.flat, *parts))
 
     # ---- which network ---------------------------------------------------------------------
     def made_by(self, spec: NetworkSpec | None) -> bool:
@@ -116,6 +135,9 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
 
     # ---- by layer name ---------------------------------------------------------------------
     def _key(self, layer: str, param: str) -> str:
+        for name, prefix in self._parts:  # a layer inside a block: "residual1.conv1"
+            if name == layer:
+                return f"{prefix}.{param}"
         try:
             return state_key(self.layer_names.index(layer), param)
         except ValueError:
@@ -135,7 +157,8 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
         return self[key] if key in self._index else None
 
     def has_weights(self, layer: str) -> bool:
-        return layer in self.layer_names and self._key(layer, "weight") in self._index
+        known = layer in self.layer_names or any(n == layer for n, _ in self._parts)
+        return known and self._key(layer, "weight") in self._index
 
     @property
     def weighted_layers(self) -> tuple[str, ...]:

@@ -23,8 +23,10 @@ from .layers import (
     Conv,
     Dense,
     Flatten,
+    GlobalAvgPool,
     MaxPool,
     ReLU,
+    Residual,
     conv_out,
     kind_of,
     layer_from_dict,
@@ -38,7 +40,8 @@ __all__ = ["Conv", "Dense", "Flatten", "Layer", "LayerShape", "MaxPool", "Networ
            "conv_out", "layer_shapes", "pool_out", "read_spec"]
 
 
-Layer = Conv | ReLU | MaxPool | Flatten | Dense  # the built-in kinds; others may be registered
+# the built-in kinds; others may be registered
+Layer = Conv | ReLU | MaxPool | Flatten | Dense | GlobalAvgPool | Residual
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,20 @@ class LayerShape:
     shape: tuple[int, ...]
     params: int
     formula: str = ""  # how the size came about, numbers filled in: "(28 - 5 + 2·2)/1 + 1 = 28"
+    inside: tuple[LayerShape, ...] = ()  # a residual block's own rows (inside, skip path)
     # how the parameters add up: "8·1·5·5 = 200 (+8 biases)"; by keyword (a kind's own
     # LayerShape subclass may add positional fields)
     params_formula: str = field(default="", kw_only=True)
+
+
+def every_row(shapes) -> list[LayerShape]:
+    """The shapes table as a person reads it: a block's inside rows before the block's own row
+    (its sum). Parameter totals add the top-level rows only (a block's row holds its inside)."""
+    rows: list[LayerShape] = []
+    for s in shapes:
+        rows.extend(every_row(s.inside))
+        rows.append(s)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -200,8 +214,9 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
         kind.check_fields(layer, where)  # a spec made in Python gets the checks JSON gets
         new = kind.out_shape(layer, shape, where)
         params = kind.params(layer, shape)
-        tally.add(where, new, params)  # the budget's second half: before the next layer
-        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape),
+        inside = kind.inside(layer, shape, name, where, tally)  # a block's rows, each budgeted
+        tally.add(where, new, 0 if inside else params)  # the budget's second half, layer by layer
+        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape), inside,
                               params_formula=kind.params_formula(layer, shape)))
         shape = new
 

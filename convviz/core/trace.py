@@ -24,6 +24,9 @@ class LayerTrace:
     kind: str  # conv, relu, pool, flatten, fc, votes
     values: np.ndarray  # float32, (C, H, W) for maps or (n,) for flat layers
     winners: np.ndarray | None = None  # pool only: (C, Ho, Wo) flat index into the input map
+    # a residual block (whose own values are the sum): its inside ("residual1.conv1", ...) then
+    # its skip path ("residual1.skip"); `Trace.layers` stays one entry per layer of the spec
+    parts: tuple[LayerTrace, ...] = ()
 
 
 @dataclass
@@ -63,8 +66,13 @@ class Trace:
     def winner(self) -> int:
         return int(np.argmax(self.votes))
 
+    def walk(self) -> list[LayerTrace]:
+        """Every entry in the order the values were made: a block's parts before its sum."""
+        return _walk(self.layers)
+
     def layer(self, name: str) -> LayerTrace:
-        for lt in self.layers:
+        """The entry named `name`, a block's parts ("residual1.conv1") included."""
+        for lt in self.walk():
             if lt.name == name:
                 return lt
         raise KeyError(name)
@@ -72,6 +80,14 @@ class Trace:
     def input_of(self, index: int) -> np.ndarray:
         """The values that layer `index` received."""
         return self.input if index == 0 else self.layers[index - 1].values
+
+
+def _walk(entries) -> list[LayerTrace]:
+    out: list[LayerTrace] = []
+    for lt in entries:
+        out.extend(_walk(lt.parts))
+        out.append(lt)
+    return out
 
 
 def vote_contributions(trace: Trace, snapshot: WeightsSnapshot, cls: int):

@@ -10,6 +10,7 @@ from .conv import Conv
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
+from .gap import GlobalAvgPool
 from .leakyrelu import LeakyReLU
 from .maxpool import MaxPool
 from .registry import (
@@ -29,6 +30,7 @@ from .registry import (
     words,
 )
 from .relu import ReLU
+from .residual import Residual
 from .sigmoid import Sigmoid
 from .sizes import conv_out, pool_out
 from .tanh import Tanh
@@ -37,3 +39,4 @@ __all__ = ["AvgPool", "BatchNorm", "Conv", "Dense", "Dropout", "Field", "Flatten
            "LeakyReLU", "MaxPool", "ReLU", "Shape", "Sigmoid", "Tanh",
            "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
            "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]
+__all__ += ["GlobalAvgPool", "Residual"]  # gap.py, residual.py

@@ -108,6 +108,9 @@ class LayerKind:
     label: ClassVar[str]  # a short name for the panels ("filtering", "max pooling")
     after: ClassVar[str] = ""  # a feature map's heading: "after convolution"; "" if none
     description: ClassVar[str]  # one sentence for a person
+    # a composite kind's rows that are no layer of their own (the residual block's "skip"):
+    # their table/trace kind is "NAME.PART", and these are their (label, after-words)
+    part_words: ClassVar[dict[str, tuple[str, str]]] = {}
 
     # ---- JSON ---------------------------------------------------------------------------------
     def from_dict(self, d: dict, where: str):
@@ -173,6 +176,16 @@ class LayerKind:
         """Learnable numbers; by default every state tensor (a kind with buffers overrides)."""
         return sum(math.prod(s) for s in self.state_shapes(layer, shape).values())
 
+    def inside(self, layer, shape: Shape, name: str, where: str, tally) -> tuple:
+        """A composite kind's own rows of the shapes table (LayerShape), named "name.inner",
+        each added to `tally` (the budget) as it is worked out; () for a plain kind."""
+        return ()
+
+    def part_keys(self, layer) -> tuple[tuple[str, str], ...]:
+        """A composite kind's (name inside it, state-key prefix inside it) pairs, for weights
+        read by name (core/snapshot.py); () for a plain kind."""
+        return ()
+
     # ---- torch --------------------------------------------------------------------------------
     def module(self, layer, shape: Shape):
         """The torch module for an input of `shape` (import torch inside: see the module doc)."""
@@ -233,10 +246,14 @@ def layer_to_dict(layer) -> dict:
 
 
 def words(kind_name: str) -> tuple[str, str]:
-    """(label, after-words) for a panel, "votes" and unknown names included."""
-    kind = kind_named(kind_name)
+    """(label, after-words) for a panel, "votes", a part ("residual.skip") and unknown names
+    included."""
+    base, _, part = kind_name.partition(".")
+    kind = kind_named(base)
     if kind is None:
         return kind_name, ""
+    if part:
+        return kind.part_words.get(part, (kind_name, ""))
     return kind.label, kind.after
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxL
 from ...core.layers import words  # each kind's words, declared with the kind
 from ...core.mosaic import MosaicLayout, nice_level
 from ...core.numbers import deck_number
+from ...core.spec import every_row
 from .. import settings, theme
 from ..widgets.live_text import LiveText
 from ..widgets.mosaic_view import MosaicLayer, MosaicView
@@ -148,7 +149,7 @@ class FeatureMapsPanel(QWidget):
         self._legend = None
         self.headings = {}
         mosaics = []
-        for s in spec.shapes():
+        for s in every_row(spec.shapes()):  # a residual block: its inside, skip path, sum
             if len(s.shape) == 3:
                 c, h, w = s.shape
                 self.headings[s.name] = f"{s.name}   {c} × {h} × {w}   {words(s.kind)[1]}"
