@@ -221,6 +221,6 @@ def test_resnet_preset_layout():
     rows = {r.name: r for r in every_row(spec.shapes())}
     assert spec.channels == 3 and spec.input_shape == (32, 32)
     assert rows["residual1.skip"].params == 0  # the input as it is
-    assert rows["conv1"].shape == (8, 16, 16) and rows["residual1"].shape == (8, 16, 16)
-    assert rows["residual2"].shape == (16, 8, 8) and rows["residual2.skip"].params == 16 * 8 + 16
+    assert rows["conv1"].shape == (16, 16, 16) and rows["residual1"].shape == (16, 16, 16)
+    assert rows["residual2"].shape == (32, 8, 8) and rows["residual2.skip"].params == 32 * 16 + 32
     assert rows["residual3"].shape == (32, 4, 4) and rows["gap1"].shape == (32,)

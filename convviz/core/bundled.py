@@ -100,6 +100,8 @@ RECIPES = {
                             data="colour shapes", augment=False, threads=1),
     "spectrogram": BundleRecipe("spectrogram", per_class=800, epochs=30, lr=3e-3,
                                 data="sounds", augment=False),
+    "resnet": BundleRecipe("resnet", per_class=1000, epochs=10, lr=3e-3, data="colour shapes",
+                           augment=False, threads=1),
 }
 
 

@@ -138,12 +138,15 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
 
 
 def build(spec: NetworkSpec, seed: int | None = 0) -> ConvNet:
-    """A fresh, untrained network; the same seed gives the same starting weights."""
+    """A fresh, untrained network, in eval mode as a loaded one is (`train()` switches to
+    training mode itself): batch normalisation then uses its running statistics and dropout
+    does nothing, so a forward pass gives what the trace and an export give. The same seed
+    gives the same starting weights."""
     if seed is None:
-        return ConvNet(spec)
+        return ConvNet(spec).eval()
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        return ConvNet(spec)
+        return ConvNet(spec).eval()
     finally:
         torch.random.set_rng_state(state)
