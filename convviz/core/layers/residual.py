@@ -168,7 +168,8 @@ class ResidualKind(LayerKind):
             inside = kind.inside(inner, s, full, w, tally)
             p = kind.params(inner, s)
             tally.add(w, new, 0 if inside else p)  # a nested block counted its own rows
-            rows.append(LayerShape(full, kind.name, new, p, kind.formula(inner, s), inside))
+            rows.append(LayerShape(full, kind.name, new, p, kind.formula(inner, s), inside,
+                                   params_formula=kind.params_formula(inner, s)))
         out = rows[-1].shape
         stride = _skip_stride(shape, out, where)
         if stride is None:
@@ -178,7 +179,10 @@ class ResidualKind(LayerKind):
             text = (f"1×1 convolution, {out[0]} features, stride {stride[0]}×{stride[1]}: "
                     f"{shape[1]}/{stride[0]} = {out[1]}, {shape[2]}/{stride[1]} = {out[2]}")
         tally.add(f"{where} skip path", out, p)
-        rows.append(LayerShape(f"{name}.{SKIP}", f"{self.name}.{SKIP}", out, p, text))
+        counted = "" if stride is None else (  # as the kinds count theirs (registry.py)
+            f"{out[0]}·{shape[0]}·1·1 = {out[0] * shape[0]:,} (+{out[0]:,}\u00a0biases)")
+        rows.append(LayerShape(f"{name}.{SKIP}", f"{self.name}.{SKIP}", out, p, text,
+                               params_formula=counted))
         return tuple(rows)
 
     def part_keys(self, layer: Residual) -> tuple[tuple[str, str], ...]:
