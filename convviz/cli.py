@@ -24,6 +24,19 @@ def _parser() -> argparse.ArgumentParser:
         prog="convviz",
         description="Watch a small convolutional neural network see, vote and learn. With no "
                     "command, opens the app.")
+    _add_app_options(p)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # (the order here is the order `convviz --help` lists the commands in)
+    _add_sample_data_commands(sub)
+    _add_train(sub.add_parser("train", help="train on a labelled folder (one subfolder per class)"))
+    _add_model_commands(sub)
+    _add_commands_of_their_own_modules(sub)
+    _add_bundle(sub)
+    return p
+
+
+def _add_app_options(p: argparse.ArgumentParser) -> None:
+    """The options with no command: they open the app (or take a screenshot of it)."""
     p.add_argument("--version", action="version", version=f"convviz {__version__}")
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="open the window, draw a demo shape, save a picture of it and exit")
@@ -33,8 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--panel", metavar="NAME",
                    help="with --screenshot: bring this panel to the front (e.g. pooling, "
                         "filtering, relu, architecture, backprop); a stepper stops half way")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+
+def _add_sample_data_commands(sub) -> None:
+    """`shapes` and `sounds`: labelled folders to train on, generated."""
     s = sub.add_parser("shapes", help="write a labelled folder of sample shapes")
     s.add_argument("out_dir", metavar="OUT_DIR")
     s.add_argument("--per-class", type=int, default=200, metavar="N")
@@ -57,8 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     so.add_argument("--cols", type=int, default=48, metavar="C",
                     help="moments in time, left to right (default 48)")
 
-    _add_train(sub.add_parser("train", help="train on a labelled folder (one subfolder per class)"))
 
+def _add_model_commands(sub) -> None:
+    """`presets`, `predict` and `trace`: the networks by name, and what they say about an input."""
     ps = sub.add_parser("presets", help="the networks convviz knows by name, with their help")
     ps.add_argument("name", nargs="?", metavar="NAME", help="only this one")
 
@@ -76,17 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("input", metavar="INPUT", help="an image, or a text grid of numbers")
     tr.add_argument("--json", action="store_true", help="print JSON")
 
-    e = sub.add_parser("export", help="write weights in another format (a file's, a preset's "
-                                      "own, or one moment of their training timeline)")
-    g = e.add_mutually_exclusive_group(required=True)
-    g.add_argument("weights", metavar="WEIGHTS", nargs="?")
-    g.add_argument("--preset", help="a preset's own weights (bundled or hand-set)")
-    e.add_argument("--to", metavar="OUT", help=".safetensors, .pt or .onnx")
-    e.add_argument("--moment", type=int, metavar="N",
-                   help="the weights kept at moment N of the timeline saved beside WEIGHTS "
-                        "(WEIGHTS.timeline; --moments lists them)")
-    e.add_argument("--moments", action="store_true",
-                   help="list the moments of WEIGHTS' timeline and write nothing")
+
+def _add_commands_of_their_own_modules(sub) -> None:
+    from .cli_export import add_parser as add_export
+
+    add_export(sub)  # convviz export: weights in another format (cli_export.py)
 
     from .explain_cli import add_parser as add_explain
 
@@ -99,12 +109,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_import(sub)  # convviz import: a person's own model (cli_import.py)
 
+
+def _add_bundle(sub) -> None:
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
     b.add_argument("--calibrate-only", action="store_true",
                    help="keep the shipped weights; only add the 'unsure' calibration")
-    return p
 
 
 def main(argv=None) -> int:
@@ -318,58 +329,6 @@ def cmd_trace(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    from .core.timeline import Timeline
-    from .core.timeline_file import companion, load_timeline, save_timeline
-    from .core.weights import assert_writable, load_model, save_model
-
-    if not args.moments and not args.to:
-        raise ConvvizError("export needs --to OUT (or --moments to list the timeline)")
-    if args.preset:
-        if args.moments or args.moment is not None:
-            raise ConvvizError("a preset's weights have no training timeline: --moment and "
-                               "--moments go with a WEIGHTS file")
-        from .core.bundled import preset_model
-        from .core.presets import PRESETS, preset
-
-        preset(args.preset)  # an unknown name: one line with the choices
-        declared = PRESETS[args.preset]
-        if declared.weights == "none":
-            raise ConvvizError(f"the preset {args.preset!r} is {declared.weights_text}; "
-                               f"nothing to export (train it first: convviz train --preset "
-                               f"{args.preset} FOLDER --out WEIGHTS)")
-        assert_writable(args.to)
-        save_model(preset_model(args.preset), args.to,
-                   {"preset": args.preset, "weights": declared.weights_text})
-        save_timeline(Timeline(), args.to)  # (a stale one at OUT is removed)
-        print(f"wrote {args.to}")
-        return 0
-    model, info = load_model(args.weights)
-    timeline = load_timeline(args.weights, model.snapshot())  # refused whole if damaged
-    if (args.moments or args.moment is not None) and not timeline:
-        raise ConvvizError(f"{args.weights} has no training timeline ({companion(args.weights)} "
-                           f"does not exist; the app keeps one for a network it trains)")
-    if args.moments:
-        for i, m in enumerate(timeline.moments):
-            acc = ("" if m.val_accuracy is None
-                   else f"  validation accuracy {m.val_accuracy:.1%}")
-            print(f"{i:4d}  {m.label}{acc}")
-        return 0
-    summary = info["summary"]
-    if args.moment is not None:
-        if not 0 <= args.moment < len(timeline):
-            raise ConvvizError(f"--moment must be between 0 and {len(timeline) - 1} (the moments "
-                               f"of {args.weights}'s timeline), got {args.moment}")
-        moment = timeline[args.moment]
-        model.load_snapshot(moment.snapshot)
-        summary = dict(summary, moment=moment.label)
-        timeline = Timeline()  # one moment's weights have no film of their own
-    save_model(model, args.to, summary)
-    save_timeline(timeline or Timeline(), args.to)  # (none: a stale one at OUT is removed)
-    print(f"wrote {args.to}")
-    return 0
-
-
 def cmd_presets(args) -> int:
     import textwrap
 
@@ -420,6 +379,12 @@ def cmd_summary(args) -> int:
 
 def cmd_import(args) -> int:
     from .cli_import import cmd_import as run
+
+    return run(args)
+
+
+def cmd_export(args) -> int:
+    from .cli_export import cmd_export as run
 
     return run(args)
 

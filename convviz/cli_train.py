@@ -96,12 +96,7 @@ def cmd_train(args) -> int:
 
     where, forced = describe(device), forced_threads(args.threads)
     if device.type == "cpu":  # the count is chosen as it trains (core/threads.py) unless forced
-        import torch
-
-        most = torch.get_num_threads()
-        where = (f"CPU ({forced} thread{'s' if forced != 1 else ''}, forced)" if forced else
-                 f"CPU (up to {most} threads, the fastest count chosen as it trains)" if most > 1
-                 else "CPU (1 thread)")
+        where = _cpu_threads_text(forced)
     print(f"training {spec.name} on {where}", file=sys.stderr)
     progress = _Progress()
     from .core.timeline import Recorder
@@ -137,6 +132,16 @@ def cmd_train(args) -> int:
     print(f"saved {out}")
     print(f"final validation accuracy: {_accuracy_words(result)}")
     return 0
+
+
+def _cpu_threads_text(forced) -> str:
+    """Where training runs on the CPU, in words: the thread count forced, or the most it may use."""
+    import torch
+
+    most = torch.get_num_threads()
+    return (f"CPU ({forced} thread{'s' if forced != 1 else ''}, forced)" if forced else
+            f"CPU (up to {most} threads, the fastest count chosen as it trains)" if most > 1
+            else "CPU (1 thread)")
 
 
 def _out_path(out, status: str) -> Path:

@@ -8,7 +8,8 @@ from PIL import Image
 from convviz.core import limits
 from convviz.core.errors import DataError
 from convviz.core.folders import load_folder, pillow_decode
-from convviz.core.imageio import decode_rgb, fit_to, load_grids_text, load_image, load_input
+from convviz.core.grid_text import load_grids_text
+from convviz.core.imageio import decode_rgb, fit_to, load_image, load_input
 from convviz.core.shapes_data import make_arrays, write_folder
 
 

@@ -5,11 +5,11 @@ import pytest
 from PIL import Image
 
 from convviz.core.errors import DataError
+from convviz.core.grid_text import load_grid_text
 from convviz.core.imageio import (
     decode_gray,
     fit_to,
     ink_from_gray,
-    load_grid_text,
     load_image,
     load_input,
     save_png,

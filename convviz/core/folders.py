@@ -323,6 +323,26 @@ def _decoded(decoder: Decoder, chunks, size: tuple[int, int], channels: int, thr
                 f.cancel()
 
 
+def _refuse_over_decoded_limit(root, total, channels, rows, cols) -> None:
+    """DataError when the decoded images would pass FOLDER_MAX_DECODED_BYTES (before allocating)."""
+    need = total * channels * rows * cols * 4
+    if need > limits.FOLDER_MAX_DECODED_BYTES:
+        what = "colour " if channels == COLOUR_CHANNELS else ""
+        raise DataError(f"{shown(root)}: {total:,} {what}images of {rows}x{cols} take "
+                        f"{need / 2 ** 30:.1f} GB decoded, over convviz's limit of "
+                        f"{limits.FOLDER_MAX_DECODED_BYTES / 2 ** 30:g} GB")
+
+
+def _move_usable_to_front(X, keep, channels, value_range) -> None:
+    """X[:len(keep)] = the usable images X[keep], in ink polarity and the network's value range."""
+    for s in range(0, len(keep), 4096):  # keep[j] >= j: each block reads at or after it writes
+        block = keep[s:s + 4096]
+        if channels == 1:  # the polarity rule is for drawings; colour is taken as it shows
+            X[s:s + len(block)] = to_range(to_ink(X[block]), value_range)
+        else:
+            X[s:s + len(block)] = to_range(X[block], value_range)
+
+
 def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = None,
                 threads: int = 2, progress: Progress | None = None,
                 should_cancel: Callable[[], bool] | None = None,
@@ -338,12 +358,7 @@ def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = No
     decoder = decoder or pillow_decode
     files = listing.files
     total = len(files)
-    need = total * channels * rows * cols * 4
-    if need > limits.FOLDER_MAX_DECODED_BYTES:
-        what = "colour " if channels == COLOUR_CHANNELS else ""
-        raise DataError(f"{shown(listing.root)}: {total:,} {what}images of {rows}x{cols} take "
-                        f"{need / 2 ** 30:.1f} GB decoded, over convviz's limit of "
-                        f"{limits.FOLDER_MAX_DECODED_BYTES / 2 ** 30:g} GB")
+    _refuse_over_decoded_limit(listing.root, total, channels, rows, cols)
     # one array for the whole run: decoded in place, then the usable images moved to the front
     X = np.empty((total, channels, rows, cols), np.float32)
     good = np.zeros(total, bool)
@@ -378,12 +393,7 @@ def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = No
     if empty:
         raise DataError(f"class folder '{empty[0]}' has no usable image (every file in it was "
                         f"skipped)")
-    for s in range(0, len(keep), 4096):  # keep[j] >= j: each block reads at or after it writes
-        block = keep[s:s + 4096]
-        if channels == 1:  # the polarity rule is for drawings; colour is taken as it shows
-            X[s:s + len(block)] = to_range(to_ink(X[block]), value_range)
-        else:
-            X[s:s + len(block)] = to_range(X[block], value_range)
+    _move_usable_to_front(X, keep, channels, value_range)
     if len(keep) < total:
         X = X[:len(keep)].copy() if len(keep) < total // 2 else X[:len(keep)]
     paths = [shown(files[i][0][cut:]) for i in keep]

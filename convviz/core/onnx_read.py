@@ -163,17 +163,10 @@ def _numbers(buf: memoryview, init: _Initializer) -> np.ndarray:
     return a.astype(np.float32)
 
 
-def read_onnx_declared(path: Path):
-    """The model's metadata and its layers.* initializers' names, types and shapes; `read()`
-    turns them into float32 tensors. The exporter keeps each parameter's name (layers.0.weight
-    ...) on its initializer, so the network rebuilt from the "spec" metadata loads them as they
-    are."""
-    import torch
-
+def _read_bounded(path: Path) -> memoryview:
+    """The whole file, its size judged first against the largest network convviz can open."""
     from .limits import MAX_PARAMETERS, MAX_WEIGHTS_HEADER_BYTES
-    from .weights_read import MAX_TENSORS, Declared, Tensor
 
-    path = Path(path)
     most = MAX_PARAMETERS * 8 + MAX_WEIGHTS_HEADER_BYTES
     with open(path, "rb") as f:  # any path, and one size judged first
         size = os.fstat(f.fileno()).st_size
@@ -181,6 +174,14 @@ def read_onnx_declared(path: Path):
             raise WeightsError(f"{path}: {size:,} bytes, more than any network convviz can "
                                f"open ({most:,})")
         buf = memoryview(f.read())
+    return buf
+
+
+def _metadata_and_layers(path: Path, buf: memoryview) -> tuple[dict, dict]:
+    """(metadata_props, {name: initializer} of the layers.* initializers); WeightsError for one
+    kept in another file, too many tensors, or a damaged file."""
+    from .weights_read import MAX_TENSORS
+
     try:
         meta, inits = {}, {}
         for number, wire, v in _fields(buf, 0, len(buf)):
@@ -204,6 +205,21 @@ def read_onnx_declared(path: Path):
                                                    f"tensors; a network has at most that many")
     except _Damaged:
         raise WeightsError(f"{path}: the ONNX file is damaged or truncated") from None
+    return meta, inits
+
+
+def read_onnx_declared(path: Path):
+    """The model's metadata and its layers.* initializers' names, types and shapes; `read()`
+    turns them into float32 tensors. The exporter keeps each parameter's name (layers.0.weight
+    ...) on its initializer, so the network rebuilt from the "spec" metadata loads them as they
+    are."""
+    import torch
+
+    from .weights_read import Declared, Tensor
+
+    path = Path(path)
+    buf = _read_bounded(path)
+    meta, inits = _metadata_and_layers(path, buf)
     if any(d < 0 for i in inits.values() for d in i.dims):
         raise WeightsError(f"{path}: the ONNX file is damaged (a negative dimension)")
     tensors = {name: Tensor(_READABLE[i.data_type][0] if i.data_type in _READABLE

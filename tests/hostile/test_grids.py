@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from convviz.core import limits
 from convviz.core.errors import DataError
-from convviz.core.imageio import load_grid_text
+from convviz.core.grid_text import load_grid_text
 
 from .harness import assert_refused, convviz_cli
 

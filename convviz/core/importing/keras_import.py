@@ -14,6 +14,7 @@ import io
 import math
 import re
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -183,14 +184,55 @@ def keras_steps(path: Path):
         return _steps(path, config, KerasWeights(path, h5))
 
 
+@dataclass
+class _Walk:
+    """What the layers read so far have made: the shape now, the steps (with their layers), the
+    input's folded-in scale and shift (a leading Rescaling), and the maps a Flatten laid out
+    channels last (for the next Dense)."""
+    shape: Shape
+    scale: np.ndarray
+    shift: np.ndarray
+    steps: list = field(default_factory=list)
+    flat_from: Shape | None = None
+
+
 def _steps(path: Path, config: dict, w: KerasWeights):
     problems = Problems(path)
+    layers = _sequential_layers(path, config)
+    input_shape = _input_shape(path, layers)
+    walk = _Walk(input_shape, np.ones(input_shape[0]), np.zeros(input_shape[0]))
+    body = [x for x in layers if x.get("class_name") != "InputLayer"]
+    _refuse_unknown_layers(problems, body)  # what no shape changes: before any number is read
+    seen: dict[str, int] = {}
+    for at, layer in enumerate(body):
+        cls, c = str(layer.get("class_name"))[:60], layer.get("config") or {}
+        node = SimpleNamespace(op_type=cls, name=str(c.get("name", cls))[:80])
+        name = _weights_name(cls, seen)
+        try:
+            out = _layer_steps(cls, c, name, w, walk, last=at == len(body) - 1)
+        except Problem as p:
+            problems.add(node, p.reason)
+            continue
+        for step in out:
+            if step is not None:
+                walk.steps.append((node, step))
+                walk.shape = step.shape
+    problems.raise_any()
+    return input_shape, walk.steps, (walk.scale, walk.shift)
+
+
+def _sequential_layers(path: Path, config: dict) -> list:
     if config.get("class_name") != "Sequential":
         raise ModelRefused(f"{path}: a {str(config.get('class_name'))[:40]} model; convviz "
                            f"imports Sequential Keras models so far")
     layers = (config.get("config") or {}).get("layers") or []
     if not isinstance(layers, list) or not layers or not all(isinstance(x, dict) for x in layers):
         raise ModelRefused(f"{path}: its config.json lists no layers")
+    return layers
+
+
+def _input_shape(path: Path, layers: list) -> Shape:
+    """(channels, rows, cols) of the model's input, from Keras's (batch, rows, cols, channels)."""
     first = layers[0].get("config", {})
     batch_shape = first.get("batch_shape") or first.get("batch_input_shape") or \
         (layers[1].get("build_config", {}).get("input_shape") if len(layers) > 1 else None)
@@ -198,13 +240,11 @@ def _steps(path: Path, config: dict, w: KerasWeights):
             and all(isinstance(d, int) and d > 0 for d in batch_shape[1:])):
         raise ModelRefused(f"{path}: its input is not one picture of a fixed size (batch, rows, "
                            f"cols, channels)")
-    shape: Shape = (batch_shape[3], batch_shape[1], batch_shape[2])
-    input_shape = shape
-    scale, shift = np.ones(shape[0]), np.zeros(shape[0])
-    steps: list = []
-    flat_from: Shape | None = None  # the maps a Flatten laid out channels last
-    body = [x for x in layers if x.get("class_name") != "InputLayer"]
-    for layer in body:  # what no shape changes: before any number is read
+    return (batch_shape[3], batch_shape[1], batch_shape[2])
+
+
+def _refuse_unknown_layers(problems: Problems, body: list) -> None:
+    for layer in body:
         cls, c = str(layer.get("class_name"))[:60], layer.get("config") or {}
         node = SimpleNamespace(op_type=cls, name=str(c.get("name", cls))[:80])
         if cls == "Lambda":
@@ -213,68 +253,63 @@ def _steps(path: Path, config: dict, w: KerasWeights):
         elif cls not in KNOWN:
             problems.add(node, "is not supported")
     problems.raise_any()
-    seen: dict[str, int] = {}
-    for at, layer in enumerate(body):
-        cls, c = str(layer.get("class_name"))[:60], layer.get("config") or {}
-        node = SimpleNamespace(op_type=cls, name=str(c.get("name", cls))[:80])
-        # the weights file names a layer by its class and place, not by its name: the first
-        # Conv2D is layers/conv2d, the second layers/conv2d_1 (Keras's saving_lib)
-        snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls))
-        k = seen[snake.lower()] = seen.get(snake.lower(), -1) + 1
-        name = snake.lower() + (f"_{k}" if k else "")
-        last = at == len(body) - 1
-        try:
-            if c.get("data_format", "channels_last") != "channels_last":
-                raise Problem("is channels first; convviz reads Keras models channels last")
-            out: list[Step | None] = []
-            if cls == "Lambda":
-                raise Problem("holds Python code (a Lambda layer); convviz never runs code "
-                              "from a file")
-            if cls == "Rescaling" and not steps:
-                sc, off = float(c.get("scale", 1.0)), float(c.get("offset", 0.0))
-                scale, shift = scale * sc, shift * sc + off
-                out.append(Step(None, shape, "folded into the input's values"))
-            elif cls == "Conv2D":
-                made = _conv(c, name, w, shape)
-                out += [made, _activation(c.get("activation"), made.shape, last)]
-            elif cls in ("MaxPooling2D", "AveragePooling2D"):
-                out.append(_pool("pool" if cls.startswith("Max") else "avgpool", c, shape))
-            elif cls == "GlobalAveragePooling2D" and not c.get("keepdims"):
-                out.append(Step({"kind": "gap"}, (shape[0],), "the average of each map"))
-            elif cls == "BatchNormalization":
-                out.append(_batch_norm(c, name, w, shape))
-            elif cls == "Flatten":
-                flat_from = shape if len(shape) == 3 else None
-                out.append(Step({"kind": "flatten"}, (math.prod(shape),),
-                                "channels-last order matched by the next Dense's weights"))
-            elif cls == "Dense":
-                made = _dense(c, name, w, shape, flat_from)
-                flat_from = None
-                out += [made, _activation(c.get("activation"), made.shape, last)]
-            elif cls == "Dropout":
-                p = float(c.get("rate", 0.5))
-                out.append(Step({"kind": "dropout", "p": p}, shape, f"p={p:g}")
-                           if kind_named("dropout") else
-                           Step(None, shape, "dropped (active only in training)"))
-            elif cls == "Activation":
-                out.append(_activation(c.get("activation"), shape, last))
-            elif cls == "ReLU" and not c.get("max_value") and not c.get("threshold") and \
-                    not c.get("negative_slope"):
-                out.append(Step({"kind": "relu"}, shape, "negative values become 0"))
-            elif cls == "LeakyReLU":
-                slope = float(c.get("negative_slope", c.get("alpha", 0.3)))
-                out.append(Step({"kind": "leakyrelu", "slope": slope}, shape, f"slope {slope:g}"))
-            else:
-                raise Problem("is not supported")
-        except Problem as p:
-            problems.add(node, p.reason)
-            continue
-        for step in out:
-            if step is not None:
-                steps.append((node, step))
-                shape = step.shape
-    problems.raise_any()
-    return input_shape, steps, (scale, shift)
+
+
+def _weights_name(cls: str, seen: dict[str, int]) -> str:
+    # the weights file names a layer by its class and place, not by its name: the first
+    # Conv2D is layers/conv2d, the second layers/conv2d_1 (Keras's saving_lib)
+    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls))
+    k = seen[snake.lower()] = seen.get(snake.lower(), -1) + 1
+    return snake.lower() + (f"_{k}" if k else "")
+
+
+def _layer_steps(cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk,
+                 last: bool) -> list[Step | None]:
+    """One Keras layer's steps from the shape the walk has reached (Problem: not importable)."""
+    shape = walk.shape
+    if c.get("data_format", "channels_last") != "channels_last":
+        raise Problem("is channels first; convviz reads Keras models channels last")
+    out: list[Step | None] = []
+    if cls == "Lambda":
+        raise Problem("holds Python code (a Lambda layer); convviz never runs code "
+                      "from a file")
+    if cls == "Rescaling" and not walk.steps:
+        sc, off = float(c.get("scale", 1.0)), float(c.get("offset", 0.0))
+        walk.scale, walk.shift = walk.scale * sc, walk.shift * sc + off
+        out.append(Step(None, shape, "folded into the input's values"))
+    elif cls == "Conv2D":
+        made = _conv(c, name, w, shape)
+        out += [made, _activation(c.get("activation"), made.shape, last)]
+    elif cls in ("MaxPooling2D", "AveragePooling2D"):
+        out.append(_pool("pool" if cls.startswith("Max") else "avgpool", c, shape))
+    elif cls == "GlobalAveragePooling2D" and not c.get("keepdims"):
+        out.append(Step({"kind": "gap"}, (shape[0],), "the average of each map"))
+    elif cls == "BatchNormalization":
+        out.append(_batch_norm(c, name, w, shape))
+    elif cls == "Flatten":
+        walk.flat_from = shape if len(shape) == 3 else None
+        out.append(Step({"kind": "flatten"}, (math.prod(shape),),
+                        "channels-last order matched by the next Dense's weights"))
+    elif cls == "Dense":
+        made = _dense(c, name, w, shape, walk.flat_from)
+        walk.flat_from = None
+        out += [made, _activation(c.get("activation"), made.shape, last)]
+    elif cls == "Dropout":
+        p = float(c.get("rate", 0.5))
+        out.append(Step({"kind": "dropout", "p": p}, shape, f"p={p:g}")
+                   if kind_named("dropout") else
+                   Step(None, shape, "dropped (active only in training)"))
+    elif cls == "Activation":
+        out.append(_activation(c.get("activation"), shape, last))
+    elif cls == "ReLU" and not c.get("max_value") and not c.get("threshold") and \
+            not c.get("negative_slope"):
+        out.append(Step({"kind": "relu"}, shape, "negative values become 0"))
+    elif cls == "LeakyReLU":
+        slope = float(c.get("negative_slope", c.get("alpha", 0.3)))
+        out.append(Step({"kind": "leakyrelu", "slope": slope}, shape, f"slope {slope:g}"))
+    else:
+        raise Problem("is not supported")
+    return out
 
 
 def _batch_norm(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:

@@ -122,11 +122,7 @@ def walk(graph: OnnxGraph):
     helpers = shape_helpers(graph)
     _static_checks(graph, problems, helpers)
     problems.raise_any()
-    consumers: dict[str, list] = defaultdict(list)
-    for node in graph.nodes:
-        if node.op_type != "Constant" and id(node) not in helpers:
-            for name in dict.fromkeys(node.input):  # a node using a tensor twice counts once
-                consumers[name].append(node)
+    consumers = _consumers(graph, helpers)
     current = graph.inputs[0].name
     dims = _input_shape(graph)
     steps: list[tuple[object, Step]] = []
@@ -146,6 +142,28 @@ def walk(graph: OnnxGraph):
         shape = tuple(dims[1:])  # type: ignore[arg-type]
     input_shape = shape
     visited = {id(users[0])} if channels_last else set()
+    current, scale, shift = _fold_input_arithmetic(graph, consumers, current, shape, steps,
+                                                   visited)
+    _follow_the_path(graph, consumers, current, shape, steps, visited, problems)
+    problems.raise_any()
+    _refuse_off_the_path(graph, visited | helpers, problems)
+    return input_shape, steps, (scale, shift)
+
+
+def _consumers(graph: OnnxGraph, helpers) -> dict[str, list]:
+    """Each tensor's name -> the nodes that read it (constants and shape helpers left out)."""
+    consumers: dict[str, list] = defaultdict(list)
+    for node in graph.nodes:
+        if node.op_type != "Constant" and id(node) not in helpers:
+            for name in dict.fromkeys(node.input):  # a node using a tensor twice counts once
+                consumers[name].append(node)
+    return consumers
+
+
+def _fold_input_arithmetic(graph: OnnxGraph, consumers, current: str, shape: Shape, steps: list,
+                           visited: set):
+    """(the tensor after them, scale, shift): the arithmetic on the picture before the first
+    layer, folded into the input's values; each one a step, marked visited."""
     scale, shift = np.ones(shape[0], np.float64), np.zeros(shape[0], np.float64)
     while True:  # arithmetic on the picture before the first layer (Sub, Div, Mul, Add)
         users = consumers.get(current, [])
@@ -161,6 +179,13 @@ def walk(graph: OnnxGraph):
         steps.append((node, Step(None, shape, "folded into the input's values")))
         visited.add(id(node))
         current = node.output[0]
+    return current, scale, shift
+
+
+def _follow_the_path(graph: OnnxGraph, consumers, current: str, shape: Shape, steps: list,
+                     visited: set, problems: Problems) -> None:
+    """The layers from `current` to the output, one step each, as long as the path does not
+    branch; the first that cannot be imported (or a branch) is added to `problems`."""
     while True:
         users = consumers.get(current, [])
         if current in graph.outputs and not users:
@@ -184,12 +209,13 @@ def walk(graph: OnnxGraph):
             visited.add(id(node))
         shape = step.shape
         current = node.output[0]
-    problems.raise_any()
+
+
+def _refuse_off_the_path(graph: OnnxGraph, reached, problems: Problems) -> None:
     for node in graph.nodes:
-        if node.op_type != "Constant" and id(node) not in visited | helpers:
+        if node.op_type != "Constant" and id(node) not in reached:
             problems.add(node, "is not on the path from the input to the output")
     problems.raise_any()
-    return input_shape, steps, (scale, shift)
 
 
 def _input_constant(graph: OnnxGraph, node, data: str, channels: int):
