@@ -53,8 +53,10 @@ def window_preset(name: str) -> None:
 
     preset_spec(name)  # an unknown name: SpecError with the choices
     if not PRESETS[name].in_window:
-        raise SpecError(f"this version's window cannot show the preset {name!r} ({NOT_IN_WINDOW} "
-                        f"--preset {name})")
+        raise SpecError(
+            f"this version's window cannot show the preset {name!r} ({NOT_IN_WINDOW} "
+            f"--preset {name})"
+        )
 
 
 def launch(argv=None, preset=None):
@@ -100,11 +102,17 @@ def run_app(argv=None, preset=None) -> int:
     lenet5) instead of last time's."""
     if preset is not None:
         window_preset(preset)  # before the display is looked for: the more useful line
-    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
         # Qt would abort the whole process; say what is wrong instead
-        print("convviz: error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY "
-              "are unset); `convviz --screenshot OUT.png` works without one", file=sys.stderr)
+        print(
+            "convviz: error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY "
+            "are unset); `convviz --screenshot OUT.png` works without one",
+            file=sys.stderr,
+        )
         return 1
     app, _window = launch(argv, preset)
     status = app.exec()
@@ -193,8 +201,9 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
     """Open the window, draw a demo shape, let every panel update, save the whole window as a
     picture, and return an exit status (problems print one line). `panel` (a dock's key, e.g.
     pooling or filtering) is brought to the front; a stepper stops half way across its map."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         width, height = _parse_size(size)
@@ -226,8 +235,10 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
     window.session.flush()
     if panel is not None and not _bring_forward(window, panel, width):
         window.close()
-        print(f"convviz: error: no panel called {panel!r} (choose from "
-              f"{', '.join(window.docks)})", file=sys.stderr)
+        print(
+            f"convviz: error: no panel called {panel!r} (choose from {', '.join(window.docks)})",
+            file=sys.stderr,
+        )
         return 2
     deadline = time.perf_counter() + 0.6  # let layouts settle and every panel repaint
     while time.perf_counter() < deadline:

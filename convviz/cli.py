@@ -23,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="convviz",
         description="Watch a small convolutional neural network see, vote and learn. With no "
-                    "command, opens the app.")
+        "command, opens the app.",
+    )
     _add_app_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     # (the order here is the order `convviz --help` lists the commands in)
@@ -38,14 +39,22 @@ def _parser() -> argparse.ArgumentParser:
 def _add_app_options(p: argparse.ArgumentParser) -> None:
     """The options with no command: they open the app (or take a screenshot of it)."""
     p.add_argument("--version", action="version", version=f"convviz {__version__}")
-    p.add_argument("--screenshot", metavar="OUT.png",
-                   help="open the window, draw a demo shape, save a picture of it and exit")
-    p.add_argument("--preset", help="network to open the app with (one the window shows: "
-                                    "see `convviz presets`)")
+    p.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="open the window, draw a demo shape, save a picture of it and exit",
+    )
+    p.add_argument(
+        "--preset",
+        help="network to open the app with (one the window shows: see `convviz presets`)",
+    )
     p.add_argument("--size", metavar="WxH", help="window size for --screenshot, e.g. 1600x1000")
-    p.add_argument("--panel", metavar="NAME",
-                   help="with --screenshot: bring this panel to the front (e.g. pooling, "
-                        "filtering, relu, architecture, backprop); a stepper stops half way")
+    p.add_argument(
+        "--panel",
+        metavar="NAME",
+        help="with --screenshot: bring this panel to the front (e.g. pooling, "
+        "filtering, relu, architecture, backprop); a stepper stops half way",
+    )
 
 
 def _add_sample_data_commands(sub) -> None:
@@ -55,22 +64,49 @@ def _add_sample_data_commands(sub) -> None:
     s.add_argument("--per-class", type=int, default=200, metavar="N")
     s.add_argument("--seed", type=int, default=0, metavar="S")
     s.add_argument("--size", type=int, default=28, help="image side in pixels (default 28)")
-    s.add_argument("--rows", type=int, default=None, metavar="R",
-                   help="image height in pixels (default: --size)")
-    s.add_argument("--cols", type=int, default=None, metavar="C",
-                   help="image width in pixels (default: --size)")
-    s.add_argument("--colour", "--color", action="store_true",
-                   help="random ink and background colours (RGB), the same for every class")
+    s.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        metavar="R",
+        help="image height in pixels (default: --size)",
+    )
+    s.add_argument(
+        "--cols",
+        type=int,
+        default=None,
+        metavar="C",
+        help="image width in pixels (default: --size)",
+    )
+    s.add_argument(
+        "--colour",
+        "--color",
+        action="store_true",
+        help="random ink and background colours (RGB), the same for every class",
+    )
 
-    so = sub.add_parser("sounds", help="write a labelled folder of generated sounds as "
-                                       "spectrograms (rising, falling, steady, warbling tones)")
+    so = sub.add_parser(
+        "sounds",
+        help="write a labelled folder of generated sounds as "
+        "spectrograms (rising, falling, steady, warbling tones)",
+    )
     so.add_argument("out_dir", metavar="OUT_DIR")
     so.add_argument("--per-class", type=int, default=200, metavar="N")
     so.add_argument("--seed", type=int, default=0, metavar="S")
-    so.add_argument("--rows", type=int, default=32, metavar="R",
-                    help="frequency bands, low at the bottom (default 32)")
-    so.add_argument("--cols", type=int, default=48, metavar="C",
-                    help="moments in time, left to right (default 48)")
+    so.add_argument(
+        "--rows",
+        type=int,
+        default=32,
+        metavar="R",
+        help="frequency bands, low at the bottom (default 32)",
+    )
+    so.add_argument(
+        "--cols",
+        type=int,
+        default=48,
+        metavar="C",
+        help="moments in time, left to right (default 48)",
+    )
 
 
 def _add_model_commands(sub) -> None:
@@ -78,8 +114,11 @@ def _add_model_commands(sub) -> None:
     ps = sub.add_parser("presets", help="the networks convviz knows by name, with their help")
     ps.add_argument("name", nargs="?", metavar="NAME", help="only this one")
 
-    pr = sub.add_parser("predict", help="classify images with trained weights",
-                        usage="%(prog)s (WEIGHTS | --preset NAME) IMAGE [IMAGE ...] [--json]")
+    pr = sub.add_parser(
+        "predict",
+        help="classify images with trained weights",
+        usage="%(prog)s (WEIGHTS | --preset NAME) IMAGE [IMAGE ...] [--json]",
+    )
     pr.add_argument("--preset", help="a preset with its own (bundled or hand-set) weights")
     pr.add_argument("weights", metavar="WEIGHTS", nargs="?")
     pr.add_argument("images", nargs="*", metavar="IMAGE")
@@ -114,8 +153,11 @@ def _add_bundle(sub) -> None:
     b = sub.add_parser("bundle", help="regenerate the bundled weights in resources/")
     b.add_argument("--out", default=None, metavar="DIR", help="default: the resources folder")
     b.add_argument("--preset", action="append", help="only this preset (repeatable)")
-    b.add_argument("--calibrate-only", action="store_true",
-                   help="keep the shipped weights; only add the 'unsure' calibration")
+    b.add_argument(
+        "--calibrate-only",
+        action="store_true",
+        help="keep the shipped weights; only add the 'unsure' calibration",
+    )
 
 
 def main(argv=None) -> int:
@@ -131,8 +173,9 @@ def main(argv=None) -> int:
             from .app import run_app, screenshot  # Qt only when a window is wanted
 
             if args.screenshot:
-                return screenshot(args.screenshot, preset=args.preset, size=args.size,
-                                  panel=args.panel)
+                return screenshot(
+                    args.screenshot, preset=args.preset, size=args.size, panel=args.panel
+                )
             return run_app(preset=args.preset)
         return COMMANDS[args.command](args)
     except ConvvizError as e:
@@ -157,14 +200,26 @@ def _number_ranges():
 
     lo_size, hi_size = limits.SHAPES_SIZE_RANGE
     return {
-        "shapes": {"per_class": (1, limits.SHAPES_PER_CLASS_MAX), "seed": (0, limits.SEED_MAX),
-                   "size": (lo_size, hi_size), "rows": (lo_size, hi_size),
-                   "cols": (lo_size, hi_size)},
-        "sounds": {"per_class": (1, limits.SOUNDS_PER_CLASS_MAX), "seed": (0, limits.SEED_MAX),
-                   "rows": limits.SOUNDS_SIZE_RANGE, "cols": limits.SOUNDS_SIZE_RANGE},
-        "train": {"epochs": (1, limits.EPOCHS_MAX), "batch_size": (1, limits.BATCH_SIZE_MAX),
-                  "lr": (0.0, limits.LR_MAX), "val_split": (0.0, limits.VAL_SPLIT_MAX),
-                  "seed": (0, limits.SEED_MAX)},
+        "shapes": {
+            "per_class": (1, limits.SHAPES_PER_CLASS_MAX),
+            "seed": (0, limits.SEED_MAX),
+            "size": (lo_size, hi_size),
+            "rows": (lo_size, hi_size),
+            "cols": (lo_size, hi_size),
+        },
+        "sounds": {
+            "per_class": (1, limits.SOUNDS_PER_CLASS_MAX),
+            "seed": (0, limits.SEED_MAX),
+            "rows": limits.SOUNDS_SIZE_RANGE,
+            "cols": limits.SOUNDS_SIZE_RANGE,
+        },
+        "train": {
+            "epochs": (1, limits.EPOCHS_MAX),
+            "batch_size": (1, limits.BATCH_SIZE_MAX),
+            "lr": (0.0, limits.LR_MAX),
+            "val_split": (0.0, limits.VAL_SPLIT_MAX),
+            "seed": (0, limits.SEED_MAX),
+        },
     }
 
 
@@ -187,11 +242,12 @@ def cmd_shapes(args) -> int:
     from .core.shapes_data import write_folder
 
     rows, cols = args.rows or args.size, args.cols or args.size
-    counts = write_folder(args.out_dir, args.per_class, args.seed, (rows, cols),
-                          colour=args.colour)
-    print(f"wrote {sum(counts.values())} images of {len(counts)} classes ({', '.join(counts)}) "
-          f"to {args.out_dir}: {rows}x{cols} pixels, "
-          f"{'colour (RGB)' if args.colour else 'grayscale'}")
+    counts = write_folder(args.out_dir, args.per_class, args.seed, (rows, cols), colour=args.colour)
+    print(
+        f"wrote {sum(counts.values())} images of {len(counts)} classes ({', '.join(counts)}) "
+        f"to {args.out_dir}: {rows}x{cols} pixels, "
+        f"{'colour (RGB)' if args.colour else 'grayscale'}"
+    )
     return 0
 
 
@@ -199,9 +255,11 @@ def cmd_sounds(args) -> int:
     from .core.sounds_data import write_folder
 
     counts = write_folder(args.out_dir, args.per_class, args.seed, args.rows, args.cols)
-    print(f"wrote {sum(counts.values())} spectrograms of {len(counts)} classes "
-          f"({', '.join(counts)}) to {args.out_dir}: {args.rows} frequency bands (low at the "
-          f"bottom) x {args.cols} moments, grayscale")
+    print(
+        f"wrote {sum(counts.values())} spectrograms of {len(counts)} classes "
+        f"({', '.join(counts)}) to {args.out_dir}: {args.rows} frequency bands (low at the "
+        f"bottom) x {args.cols} moments, grayscale"
+    )
     return 0
 
 
@@ -223,8 +281,10 @@ def _preset_model(name: str):
 
     preset(name)  # an unknown name: one line with the choices
     if PRESETS[name].weights == "none":
-        print(f"convviz: note: {name!r} is {PRESETS[name].weights_text}: its answers mean "
-              f"nothing", file=sys.stderr)
+        print(
+            f"convviz: note: {name!r} is {PRESETS[name].weights_text}: its answers mean nothing",
+            file=sys.stderr,
+        )
     return preset_model(name)
 
 
@@ -248,20 +308,28 @@ def cmd_predict(args) -> int:
         image = load_input(path, spec.input_shape, spec.value_range, spec.channels)
         t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
-        unsure, reason = judge(t.votes, image, spec.value_range,
-                               getattr(model, "calibration", None))
-        row = {"path": path, "class": spec.classes[t.winner] if finite else None,
-               "votes": dict(zip(spec.classes, map(float, t.votes), strict=True)),
-               "probabilities": dict(zip(spec.classes, map(float, t.probabilities), strict=True)),
-               "unsure": unsure, "reason": reason}
+        unsure, reason = judge(
+            t.votes, image, spec.value_range, getattr(model, "calibration", None)
+        )
+        row = {
+            "path": path,
+            "class": spec.classes[t.winner] if finite else None,
+            "votes": dict(zip(spec.classes, map(float, t.votes), strict=True)),
+            "probabilities": dict(zip(spec.classes, map(float, t.probabilities), strict=True)),
+            "unsure": unsure,
+            "reason": reason,
+        }
         rows.append(row if finite else row | {"message": NOT_FINITE})
     if args.json:
         print(json_text(rows, indent=2))
     else:
         for r in rows:
             votes = "  ".join(f"{c} {v:+.2f}" for c, v in r["votes"].items())
-            answer = (f"{r['class']} ({r['probabilities'][r['class']]:.0%})" if r["class"]
-                      is not None else f"no answer ({NOT_FINITE.split(':')[0]})")
+            answer = (
+                f"{r['class']} ({r['probabilities'][r['class']]:.0%})"
+                if r["class"] is not None
+                else f"no answer ({NOT_FINITE.split(':')[0]})"
+            )
             unsure = f"   unsure: {r['reason']}" if r["unsure"] and r["class"] is not None else ""
             print(f"{r['path']}: {answer}   votes: {votes}{unsure}")
     return 0
@@ -288,8 +356,11 @@ def json_text(data, **dumps_args) -> str:
         return v
 
     text = json.dumps(clean(data), allow_nan=False, **dumps_args)
-    print(f"convviz: warning: {count} values were not finite numbers (NaN or infinity); "
-          f"they are null in the JSON", file=sys.stderr)
+    print(
+        f"convviz: warning: {count} values were not finite numbers (NaN or infinity); "
+        f"they are null in the JSON",
+        file=sys.stderr,
+    )
     return text
 
 
@@ -304,11 +375,22 @@ def cmd_trace(args) -> int:
     spec = model.spec
     t = model.trace(load_input(args.input, spec.input_shape, spec.value_range, spec.channels))
     if args.json:
-        out = {"model": spec.name, "classes": list(spec.classes),
-               "input": t.input.tolist(),
-               "layers": [{"name": lt.name, "kind": lt.kind, "shape": list(lt.values.shape),
-                           "values": lt.values.tolist()} for lt in t.layers],
-               "votes": t.votes.tolist(), "probabilities": t.probabilities.tolist()}
+        out = {
+            "model": spec.name,
+            "classes": list(spec.classes),
+            "input": t.input.tolist(),
+            "layers": [
+                {
+                    "name": lt.name,
+                    "kind": lt.kind,
+                    "shape": list(lt.values.shape),
+                    "values": lt.values.tolist(),
+                }
+                for lt in t.layers
+            ],
+            "votes": t.votes.tolist(),
+            "probabilities": t.probabilities.tolist(),
+        }
         if not np.isfinite(t.votes).all():
             out["message"] = NOT_FINITE
         print(json_text(out))
@@ -324,8 +406,11 @@ def cmd_trace(args) -> int:
     pairs = list(zip(spec.classes, t.votes, t.probabilities, strict=True))  # one per class
     print("\nvotes:        " + "  ".join(f"{c} {v:+.3f}" for c, v, _ in pairs))
     print("probabilities: " + "  ".join(f"{c} {p:.1%}" for c, _, p in pairs))
-    print(f"answer: {spec.classes[t.winner]}" if np.isfinite(t.votes).all() else
-          f"answer: none ({NOT_FINITE.split(':')[0]})")
+    print(
+        f"answer: {spec.classes[t.winner]}"
+        if np.isfinite(t.votes).all()
+        else f"answer: none ({NOT_FINITE.split(':')[0]})"
+    )
     return 0
 
 
@@ -338,8 +423,10 @@ def cmd_presets(args) -> int:
     for name in names:
         preset(name)  # an unknown name: one line with the choices
         p = PRESETS[name]
-        print(f"{name}: {p.title}\n  weights: {p.weights_text}\n  window: "
-              f"{'yes' if p.in_window else NOT_IN_WINDOW}")
+        print(
+            f"{name}: {p.title}\n  weights: {p.weights_text}\n  window: "
+            f"{'yes' if p.in_window else NOT_IN_WINDOW}"
+        )
         print(textwrap.fill(p.help, 92, initial_indent="  ", subsequent_indent="  ") + "\n")
     return 0
 
@@ -350,8 +437,9 @@ def cmd_bundle(args) -> int:
     names = args.preset or list(RECIPES)
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
-        raise ConvvizError(f"no bundle recipe for {unknown[0]!r} "
-                           f"(choose from {', '.join(RECIPES)})")
+        raise ConvvizError(
+            f"no bundle recipe for {unknown[0]!r} (choose from {', '.join(RECIPES)})"
+        )
     if args.calibrate_only:
         from .core.bundled import calibrate_bundle
 
@@ -389,8 +477,16 @@ def cmd_export(args) -> int:
     return run(args)
 
 
-COMMANDS = {"explain": cmd_explain, "shapes": cmd_shapes, "sounds": cmd_sounds,
-            "summary": cmd_summary, "train": cmd_train, "presets": cmd_presets,
-            "import": cmd_import,
-            "predict": cmd_predict,
-            "trace": cmd_trace, "export": cmd_export, "bundle": cmd_bundle}
+COMMANDS = {
+    "explain": cmd_explain,
+    "shapes": cmd_shapes,
+    "sounds": cmd_sounds,
+    "summary": cmd_summary,
+    "train": cmd_train,
+    "presets": cmd_presets,
+    "import": cmd_import,
+    "predict": cmd_predict,
+    "trace": cmd_trace,
+    "export": cmd_export,
+    "bundle": cmd_bundle,
+}

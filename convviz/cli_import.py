@@ -13,8 +13,12 @@ def join_negative(argv: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in NEGATIVE_VALUE_OPTIONS and i + 1 < len(argv) and \
-                argv[i + 1].startswith("-") and argv[i + 1][1:2].isdigit():
+        if (
+            argv[i] in NEGATIVE_VALUE_OPTIONS
+            and i + 1 < len(argv)
+            and argv[i + 1].startswith("-")
+            and argv[i + 1][1:2].isdigit()
+        ):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
             continue
@@ -24,18 +28,32 @@ def join_negative(argv: list[str]) -> list[str]:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("import", help="open your own model (.onnx, .keras) as a convviz network "
-                                      "and save it as weights")
-    p.add_argument("model", metavar="MODEL",
-                   help="an .onnx file (from PyTorch or a converter) or a Keras 3 .keras file")
-    p.add_argument("--to", required=True, metavar="WEIGHTS",
-                   help=".safetensors, .pt or .onnx: the convviz weights file to write")
+    p = sub.add_parser(
+        "import",
+        help="open your own model (.onnx, .keras) as a convviz network and save it as weights",
+    )
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help="an .onnx file (from PyTorch or a converter) or a Keras 3 .keras file",
+    )
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="WEIGHTS",
+        help=".safetensors, .pt or .onnx: the convviz weights file to write",
+    )
     norm = p.add_mutually_exclusive_group()
-    norm.add_argument("--range", metavar="LO..HI",
-                      help="the input values the model was trained on, e.g. 0..1, -1..1, 0..255 "
-                           "(default 0..1)")
-    norm.add_argument("--mean", metavar="M[,M,M]",
-                      help="with --std: the picture in 0..1 was normalised as (x - mean) / std")
+    norm.add_argument(
+        "--range",
+        metavar="LO..HI",
+        help="the input values the model was trained on, e.g. 0..1, -1..1, 0..255 (default 0..1)",
+    )
+    norm.add_argument(
+        "--mean",
+        metavar="M[,M,M]",
+        help="with --std: the picture in 0..1 was normalised as (x - mean) / std",
+    )
     p.add_argument("--std", metavar="S[,S,S]")
     names = p.add_mutually_exclusive_group()
     names.add_argument("--classes", metavar="A,B,...", help="the class names, in vote order")
@@ -62,7 +80,8 @@ def cmd_import(args) -> int:
         value_range=parse_range(args.range) if args.range is not None else None,
         mean=parse_numbers(args.mean, "--mean") if args.mean is not None else None,
         std=parse_numbers(args.std, "--std") if args.std is not None else None,
-        classes=classes)
+        classes=classes,
+    )
     model = imported.model()
     save_model(model, args.to, {"imported_from": str(args.model)})
     print("\n".join(imported.report))

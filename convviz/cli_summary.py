@@ -32,8 +32,11 @@ PLAIN = str.maketrans({"×": "x", "·": "*", "→": "->", "…": "...", "\u00a0"
 
 
 def add_parser(sub) -> None:
-    s = sub.add_parser("summary", help="print every layer's output shape, parameters and formula, "
-                                       "and the totals (builds nothing)")
+    s = sub.add_parser(
+        "summary",
+        help="print every layer's output shape, parameters and formula, "
+        "and the totals (builds nothing)",
+    )
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--preset", help="a preset's layers")
     g.add_argument("--weights", metavar="FILE", help="the network a weights file describes")
@@ -61,22 +64,44 @@ def cmd_summary(args) -> int:
 
 def as_dict(summary: Summary) -> dict:
     spec = summary.spec
-    return {"name": spec.name,
-            "input": {"channels": spec.channels, "rows": spec.rows, "cols": spec.cols},
-            "classes": list(spec.classes),
-            "rows": [{"name": r.name, "kind": r.kind, "label": r.label, "shape": list(r.shape),
-                      "params": r.params, "formula": r.formula,
-                      "params_formula": r.params_formula, "depth": r.depth}
-                     for r in summary.rows],
-            "totals": {"params": summary.params, "params_bytes": summary.params_bytes,
-                       "activations": summary.activations,
-                       "activations_bytes": summary.activations_bytes}}
+    return {
+        "name": spec.name,
+        "input": {"channels": spec.channels, "rows": spec.rows, "cols": spec.cols},
+        "classes": list(spec.classes),
+        "rows": [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "label": r.label,
+                "shape": list(r.shape),
+                "params": r.params,
+                "formula": r.formula,
+                "params_formula": r.params_formula,
+                "depth": r.depth,
+            }
+            for r in summary.rows
+        ],
+        "totals": {
+            "params": summary.params,
+            "params_bytes": summary.params_bytes,
+            "activations": summary.activations,
+            "activations_bytes": summary.activations_bytes,
+        },
+    }
 
 
 def table_text(summary: Summary, width: int = WIDTH) -> str:
     spec = summary.spec
-    cells = [("  " * r.depth + r.name, r.label if r.label != r.name else "", r.shape_text,
-              r.params_text, r.how) for r in summary.rows]
+    cells = [
+        (
+            "  " * r.depth + r.name,
+            r.label if r.label != r.name else "",
+            r.shape_text,
+            r.params_text,
+            r.how,
+        )
+        for r in summary.rows
+    ]
     widths = [max(len(c[j]) for c in [HEADINGS, *cells]) for j in range(4)]
     start = sum(widths) + 2 * 4  # two spaces between columns
     room = width - start
@@ -85,11 +110,20 @@ def table_text(summary: Summary, width: int = WIDTH) -> str:
     indent = " " * (4 if own_lines else start)
 
     def line(c) -> str:
-        return "  ".join((c[0].ljust(widths[0]), c[1].ljust(widths[1]), c[2].ljust(widths[2]),
-                          c[3].rjust(widths[3])))
+        return "  ".join(
+            (
+                c[0].ljust(widths[0]),
+                c[1].ljust(widths[1]),
+                c[2].ljust(widths[2]),
+                c[3].rjust(widths[3]),
+            )
+        )
 
-    out = [f"{spec.name}: {spec.rows}x{spec.cols} input, {spec.channels} channel"
-           f"{'s' if spec.channels != 1 else ''}, {len(spec.classes)} classes", ""]
+    out = [
+        f"{spec.name}: {spec.rows}x{spec.cols} input, {spec.channels} channel"
+        f"{'s' if spec.channels != 1 else ''}, {len(spec.classes)} classes",
+        "",
+    ]
     out.append((line(HEADINGS) + "  " + ("" if own_lines else HEADINGS[4])).rstrip())
     for c in cells:
         parts = wrap_formula(c[4], room)
@@ -99,11 +133,13 @@ def table_text(summary: Summary, width: int = WIDTH) -> str:
         else:
             out.append((line(c) + "  " + (parts[0] if parts else "")).rstrip())
             out += [indent + p for p in parts[1:]]
-    out += ["",
-            f"parameters: {summary.params:,} ({byte_text(summary.params_bytes)} as float32)",
-            f"activation values: {summary.activations:,} "
-            f"({byte_text(summary.activations_bytes)} as float32)",
-            "  (every layer's output for one image, and the input)"]
+    out += [
+        "",
+        f"parameters: {summary.params:,} ({byte_text(summary.params_bytes)} as float32)",
+        f"activation values: {summary.activations:,} "
+        f"({byte_text(summary.activations_bytes)} as float32)",
+        "  (every layer's output for one image, and the input)",
+    ]
     return "\n".join(out)
 
 

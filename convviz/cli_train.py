@@ -13,8 +13,9 @@ def _add_train(t: argparse.ArgumentParser) -> None:
     from .core.train_config import TrainConfig  # (torch-free: the parser is built every run)
 
     t.add_argument("folder", metavar="FOLDER")
-    t.add_argument("--out", required=True, metavar="WEIGHTS",
-                   help="where to save (.safetensors, .pt or .onnx)")
+    t.add_argument(
+        "--out", required=True, metavar="WEIGHTS", help="where to save (.safetensors, .pt or .onnx)"
+    )
     g = t.add_mutually_exclusive_group()
     g.add_argument("--preset", default=None, help="layers to use (default: shapes)")
     g.add_argument("--spec", metavar="SPEC.json", help="layers from a JSON network description")
@@ -25,11 +26,20 @@ def _add_train(t: argparse.ArgumentParser) -> None:
     t.add_argument("--val-split", type=float, default=d.val_split, metavar="F")
     t.add_argument("--device", default=d.device, choices=("auto", "cpu", "cuda", "mps"))
     t.add_argument("--seed", type=int, default=d.seed, metavar="S")
-    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
-                   help="shift, rotate and scale the images a little while training "
-                        f"(default: {'on' if d.augment else 'off'})")
-    t.add_argument("--threads", type=int, default=d.threads, metavar="N",
-                   help="CPU threads (default: the fastest count, chosen as it trains)")
+    t.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=d.augment,
+        help="shift, rotate and scale the images a little while training "
+        f"(default: {'on' if d.augment else 'off'})",
+    )
+    t.add_argument(
+        "--threads",
+        type=int,
+        default=d.threads,
+        metavar="N",
+        help="CPU threads (default: the fastest count, chosen as it trains)",
+    )
 
 
 def train_config(args: argparse.Namespace):
@@ -39,8 +49,9 @@ def train_config(args: argparse.Namespace):
 
     from .core.train_config import TrainConfig
 
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)
-                          if hasattr(args, f.name)}).check()
+    return TrainConfig(
+        **{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    ).check()
 
 
 def _spec_for_training(args, classes):
@@ -61,17 +72,25 @@ class _Progress:
     def batch(self, r):
         if self.tty:
             threads = f"  {r.threads} thread{'s' if r.threads != 1 else ''}" if r.threads else ""
-            print(f"\r  epoch {r.epoch} batch {r.batch}/{r.batches}  loss {r.loss:.3f}  "
-                  f"{r.images_per_second:,.0f} img/s{threads}  {r.seconds_left:.0f}s left   ",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\r  epoch {r.epoch} batch {r.batch}/{r.batches}  loss {r.loss:.3f}  "
+                f"{r.images_per_second:,.0f} img/s{threads}  {r.seconds_left:.0f}s left   ",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def epoch(self, e):
         if self.tty:
             print("\r" + " " * 78 + "\r", end="", file=sys.stderr)
-        val = (f", validation loss {e.val_loss:.3f}, accuracy {e.val_accuracy:.1%}"
-               if e.val_accuracy is not None else "")
-        print(f"epoch {e.epoch}: training loss {e.train_loss:.3f}{val}", file=sys.stderr,
-              flush=True)
+        val = (
+            f", validation loss {e.val_loss:.3f}, accuracy {e.val_accuracy:.1%}"
+            if e.val_accuracy is not None
+            else ""
+        )
+        print(
+            f"epoch {e.epoch}: training loss {e.train_loss:.3f}{val}", file=sys.stderr, flush=True
+        )
 
 
 def cmd_train(args) -> int:
@@ -86,8 +105,9 @@ def cmd_train(args) -> int:
     config = train_config(args)
     assert_writable(args.out)
     device = resolve_device(args.device)
-    probe = _spec_for_training(args, ("a", "b")) if args.spec else preset(args.preset or
-                                                                          DEFAULT_PRESET)
+    probe = (
+        _spec_for_training(args, ("a", "b")) if args.spec else preset(args.preset or DEFAULT_PRESET)
+    )
     scan = load_folder(args.folder, probe.input_shape, probe.value_range, channels=probe.channels)
     print(scan.report(), file=sys.stderr)
     spec = _spec_for_training(args, scan.classes)
@@ -114,20 +134,33 @@ def cmd_train(args) -> int:
         progress.epoch(e)
 
     with _FirstCtrlCStops() as stop_requested:
-        result = train(model, scan.X, scan.y, config, on_batch=on_batch, on_epoch=on_epoch,
-                       should_stop=stop_requested)
+        result = train(
+            model,
+            scan.X,
+            scan.y,
+            config,
+            on_batch=on_batch,
+            on_epoch=on_epoch,
+            should_stop=stop_requested,
+        )
     out = _out_path(args.out, result.status)
     save_model(model, out, result.summary() | {"folder": str(args.folder)})
     save_timeline(film.timeline, out)
     if result.threads:
-        print(f"trained at {result.images_per_second:,.0f} images/s on {result.threads} CPU "
-              f"thread{'s' if result.threads != 1 else ''}"
-              f"{' (forced)' if forced else ''}", file=sys.stderr)
+        print(
+            f"trained at {result.images_per_second:,.0f} images/s on {result.threads} CPU "
+            f"thread{'s' if result.threads != 1 else ''}"
+            f"{' (forced)' if forced else ''}",
+            file=sys.stderr,
+        )
     if result.status != "done":
         # a run that diverged or was stopped never replaces what is at --out: its weights go
         # beside it, and the exit status says it did not finish
-        print(f"convviz: warning: training {result.status} ({result.message}); its weights "
-              f"went to {out}, not {args.out}", file=sys.stderr)
+        print(
+            f"convviz: warning: training {result.status} ({result.message}); its weights "
+            f"went to {out}, not {args.out}",
+            file=sys.stderr,
+        )
         return 130 if result.status == "stopped" else cli.EXIT_ERROR
     print(f"saved {out}")
     print(f"final validation accuracy: {_accuracy_words(result)}")
@@ -139,9 +172,13 @@ def _cpu_threads_text(forced) -> str:
     import torch
 
     most = torch.get_num_threads()
-    return (f"CPU ({forced} thread{'s' if forced != 1 else ''}, forced)" if forced else
-            f"CPU (up to {most} threads, the fastest count chosen as it trains)" if most > 1
-            else "CPU (1 thread)")
+    return (
+        f"CPU ({forced} thread{'s' if forced != 1 else ''}, forced)"
+        if forced
+        else f"CPU (up to {most} threads, the fastest count chosen as it trains)"
+        if most > 1
+        else "CPU (1 thread)"
+    )
 
 
 def _out_path(out, status: str) -> Path:
@@ -166,8 +203,11 @@ class _FirstCtrlCStops:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nconvviz: stopping after this batch (Ctrl-C again to quit at once)",
-              file=sys.stderr, flush=True)
+        print(
+            "\nconvviz: stopping after this batch (Ctrl-C again to quit at once)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def __exit__(self, *exc):
         if self.old is not None:

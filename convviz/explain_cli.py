@@ -22,10 +22,17 @@ def add_parser(sub) -> None:
     ex.add_argument("weights", metavar="WEIGHTS")
     ex.add_argument("image", metavar="IMAGE", help="an image, or a text grid of numbers")
     ex.add_argument("--method", required=True, choices=METHOD_NAMES)
-    ex.add_argument("--class", dest="cls", metavar="C",
-                    help="the class to explain, by name (default: the network's answer)")
-    ex.add_argument("--layer", metavar="L",
-                    help="Grad-CAM: the convolution layer, e.g. conv1 (default: the last)")
+    ex.add_argument(
+        "--class",
+        dest="cls",
+        metavar="C",
+        help="the class to explain, by name (default: the network's answer)",
+    )
+    ex.add_argument(
+        "--layer",
+        metavar="L",
+        help="Grad-CAM: the convolution layer, e.g. conv1 (default: the last)",
+    )
     ex.add_argument("--patch", type=int, metavar="P", help="occlusion: patch side in pixels")
     ex.add_argument("--stride", type=int, metavar="S", help="occlusion: patch step in pixels")
     ex.add_argument("--out", metavar="MAP.png", help="write the map over the image as a PNG")
@@ -77,9 +84,17 @@ def cmd_explain(args) -> int:
     if args.out:
         _write_picture(args.out, image, spec.value_range, e.map)
     if args.json:
-        out = {"method": e.method, "class": e.class_name, "class_index": e.cls,
-               "vote": _number(e.vote), "layer": e.layer, "patch": e.patch, "stride": e.stride,
-               "shape": list(e.map.shape), "map": _grid(e.map)}
+        out = {
+            "method": e.method,
+            "class": e.class_name,
+            "class_index": e.cls,
+            "vote": _number(e.vote),
+            "layer": e.layer,
+            "patch": e.patch,
+            "stride": e.stride,
+            "shape": list(e.map.shape),
+            "map": _grid(e.map),
+        }
         print(json.dumps(out, allow_nan=False))  # never NaN or Infinity: not JSON
     else:
         where = f" at {e.layer}" if e.layer else ""

@@ -45,8 +45,11 @@ def _on_screen(w: QWidget) -> bool:
 
 
 def _elided_with_tip(shown: str, tip: str, full: str) -> bool:
-    return ELLIPSIS in shown and bool(tip) and (not full or full.replace(ELLIPSIS, "") in tip
-                                                 or len(tip) >= len(full) // 2)
+    return (
+        ELLIPSIS in shown
+        and bool(tip)
+        and (not full or full.replace(ELLIPSIS, "") in tip or len(tip) >= len(full) // 2)
+    )
 
 
 def _plain(text: str) -> str:
@@ -75,8 +78,9 @@ def _label_problem(lab: QLabel) -> str | None:
         return None
     room = lab.contentsRect()
     room.adjust(lab.margin(), lab.margin(), -lab.margin(), -lab.margin())
-    rich = lab.textFormat() == Qt.RichText or (lab.textFormat() == Qt.AutoText
-                                               and QtGui.Qt.mightBeRichText(text))
+    rich = lab.textFormat() == Qt.RichText or (
+        lab.textFormat() == Qt.AutoText and QtGui.Qt.mightBeRichText(text)
+    )
     if lab.wordWrap() or _always_wraps(lab):
         need_h = lab.heightForWidth(lab.width())
         if need_h > lab.height() + SLACK:
@@ -104,8 +108,9 @@ def _label_problem(lab: QLabel) -> str | None:
 
 def _button_problem(b: QAbstractButton) -> str | None:
     text = b.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
-    if not text or (isinstance(b, QToolButton) and \
-            b.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly):
+    if not text or (
+        isinstance(b, QToolButton) and b.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+    ):
         return None
     need = b.sizeHint().width()
     if need > b.width() + SLACK and not _elided_with_tip(text, b.toolTip(), ""):
@@ -165,8 +170,14 @@ def _painted_problems(w: QWidget) -> list[str]:
     no room for (`painted_texts()`): each left-out word, and each one cut without an ellipsis
     and a tooltip saying it, is a problem."""
     drawn, dropped = w.painted_texts()
-    out = [f"leaves out {len(dropped)} of its words ({', '.join(map(repr, dropped[:4]))}) "
-           f"at {w.width()}x{w.height()} px"] if dropped else []
+    out = (
+        [
+            f"leaves out {len(dropped)} of its words ({', '.join(map(repr, dropped[:4]))}) "
+            f"at {w.width()}x{w.height()} px"
+        ]
+        if dropped
+        else []
+    )
     for full, shown, tip in drawn:
         if shown != full and not _elided_with_tip(shown, tip, full):
             out.append(f"paints {full!r} as {shown!r} without an ellipsis and a tooltip")
@@ -186,8 +197,10 @@ def _sideways_problems(area: QScrollArea) -> list[str]:
             continue
         right = lab.mapTo(area.viewport(), lab.rect().topRight()).x()
         if right > seen:
-            out.append(f"{_name(lab, lab.text())} runs {right - seen} px past the edge of a "
-                       f"dock that scrolls sideways")
+            out.append(
+                f"{_name(lab, lab.text())} runs {right - seen} px past the edge of a "
+                f"dock that scrolls sideways"
+            )
     return out
 
 
@@ -195,8 +208,7 @@ def _scrolls(w: QWidget, top: QWidget) -> bool:
     """Inside a scroll area's viewport: out of sight there is only scrolled away."""
     p = w.parentWidget()
     while p is not None and p is not top:
-        if isinstance(p.parentWidget(), QAbstractScrollArea) and \
-                p is p.parentWidget().viewport():
+        if isinstance(p.parentWidget(), QAbstractScrollArea) and p is p.parentWidget().viewport():
             return True
         p = p.parentWidget()
     return False
@@ -230,11 +242,14 @@ TEXTUAL = (QLabel, QAbstractButton, QComboBox)
 def _overlaps(parent: QWidget) -> list[str]:
     """Text-bearing children of one parent drawn over each other (a layout squeezed below its
     minimum puts them on top of one another)."""
-    kids = [k for k in parent.children() if isinstance(k, TEXTUAL) and not k.isWindow()
-            and _on_screen(k)]
+    kids = [
+        k
+        for k in parent.children()
+        if isinstance(k, TEXTUAL) and not k.isWindow() and _on_screen(k)
+    ]
     out = []
     for i, a in enumerate(kids):
-        for b in kids[i + 1:]:
+        for b in kids[i + 1 :]:
             if a.geometry().adjusted(1, 1, -1, -1).intersects(b.geometry().adjusted(1, 1, -1, -1)):
                 out.append(f"{_name(a, _text(a))} overlaps {_name(b, _text(b))}")
     return out

@@ -1,4 +1,4 @@
-""""Blank" is defined once (core/canvas_model.is_blank): the unsure judgement and the votes panel
+""" "Blank" is defined once (core/canvas_model.is_blank): the unsure judgement and the votes panel
 agree on which drawings are nothing drawn (issue 12)."""
 
 import numpy as np

@@ -73,8 +73,8 @@ def test_undo_redo_whole_strokes():
 
 def plus(n=9):
     ink = np.zeros((n, n), np.float32)
-    ink[n // 2, 2:n - 2] = 1
-    ink[2:n - 2, n // 2] = 1
+    ink[n // 2, 2 : n - 2] = 1
+    ink[2 : n - 2, n // 2] = 1
     return ink
 
 
@@ -178,8 +178,10 @@ def test_wrong_size_is_refused_in_one_line():
 
 
 def test_canvas_model_imports_neither_torch_nor_qt():
-    code = ("import sys, convviz.core.canvas_model, convviz.core.mosaic;"
-            "bad=[m for m in ('torch','PySide6') if m in sys.modules]; print(bad)")
+    code = (
+        "import sys, convviz.core.canvas_model, convviz.core.mosaic;"
+        "bad=[m for m in ('torch','PySide6') if m in sys.modules]; print(bad)"
+    )
     # convviz/__init__ and convviz/core/__init__ must stay light for this to hold
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -37,13 +37,18 @@ DECK_X_GRID = """\
 
 def _env():
     # one thread each: several commands run at once on a small machine
-    return dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1",
-                PYTHONDONTWRITEBYTECODE="1")
+    return dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
 
 
 def run(cwd, *args, timeout=240):
-    return subprocess.run([sys.executable, "-m", "convviz", *map(str, args)], cwd=cwd,
-                          env=_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "convviz", *map(str, args)],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run_all(cwd, commands: dict):
@@ -71,18 +76,36 @@ def work(tmp_path_factory):
     """shapes -> train, then everything that needs the trained weights, run once."""
     d = tmp_path_factory.mktemp("cli")
     shapes = _ok(run(d, "shapes", "data", "--per-class", 30, "--seed", 1))
-    train = _ok(run(d, "train", "data", "--out", "model.safetensors", "--epochs", 2,
-                    "--seed", 0, "--device", "cpu"))
+    train = _ok(
+        run(
+            d,
+            "train",
+            "data",
+            "--out",
+            "model.safetensors",
+            "--epochs",
+            2,
+            "--seed",
+            0,
+            "--device",
+            "cpu",
+        )
+    )
     (d / "x.txt").write_text(DECK_X_GRID)
     images = ["data/X/X_00000.png", "data/O/O_00001.png", "data/square/square_00002.png"]
-    later = run_all(d, {
-        "predict": ("predict", "model.safetensors", *images, "--json"),
-        "trace": ("trace", "--weights", "model.safetensors", images[1], "--json"),
-        "trace_xo": ("trace", "--preset", "xo", "x.txt", "--json"),
-        "export_onnx": ("export", "model.safetensors", "--to", "model.onnx"),
-        "pt": [("export", "model.safetensors", "--to", "model.pt"),
-               ("predict", "model.pt", *images, "--json")],
-    })
+    later = run_all(
+        d,
+        {
+            "predict": ("predict", "model.safetensors", *images, "--json"),
+            "trace": ("trace", "--weights", "model.safetensors", images[1], "--json"),
+            "trace_xo": ("trace", "--preset", "xo", "x.txt", "--json"),
+            "export_onnx": ("export", "model.safetensors", "--to", "model.onnx"),
+            "pt": [
+                ("export", "model.safetensors", "--to", "model.pt"),
+                ("predict", "model.pt", *images, "--json"),
+            ],
+        },
+    )
     later["export_pt"], later["predict_pt"] = later.pop("pt")
     return {"dir": d, "shapes": shapes, "train": train, "images": images, **later}
 
@@ -90,7 +113,8 @@ def work(tmp_path_factory):
 def test_shapes_writes_a_labelled_folder(work):
     d = work["dir"] / "data"
     assert sorted(p.name for p in d.iterdir()) == sorted(
-        ["X", "O", "square", "triangle", "plus", "check"])
+        ["X", "O", "square", "triangle", "plus", "check"]
+    )
     assert all(len(list((d / c).glob("*.png"))) == 30 for c in ("X", "check"))
     assert "wrote 180 images of 6 classes" in work["shapes"].stdout
 
@@ -107,7 +131,12 @@ def test_train_reports_and_saves(work):
     timeline = load_timeline(work["dir"] / "model.safetensors", model.snapshot())
     assert [m.epoch for m in timeline.moments if m.end] == [1, 2]
     assert [(m.epoch, m.step, m.end) for m in timeline.moments] == [  # 144 images, batches
-        (0, 0, False), (1, 1, False), (1, 2, False), (1, 3, True), (2, 6, True)]  # of 64
+        (0, 0, False),
+        (1, 1, False),
+        (1, 2, False),
+        (1, 3, True),
+        (2, 6, True),
+    ]  # of 64
     assert all(m.confusion is not None for m in timeline.moments if m.end)
 
 
@@ -185,14 +214,15 @@ def test_export_and_predict_with_the_exports(work, capsys):
     # the .onnx file opens again too (in this process: one more interpreter start saved)
     from convviz.cli import main
 
-    assert main(["predict", str(d / "model.onnx"), *(str(d / p) for p in work["images"]),
-                 "--json"]) == 0
+    assert (
+        main(["predict", str(d / "model.onnx"), *(str(d / p) for p in work["images"]), "--json"])
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     want = json.loads(work["predict"].stdout)
     assert [r["class"] for r in rows] == [r["class"] for r in want]
     for r, w in zip(rows, want, strict=True):
-        np.testing.assert_allclose(list(r["votes"].values()), list(w["votes"].values()),
-                                   atol=1e-5)
+        np.testing.assert_allclose(list(r["votes"].values()), list(w["votes"].values()), atol=1e-5)
     ort = pytest.importorskip("onnxruntime")
     session = ort.InferenceSession(str(d / "model.onnx"), providers=["CPUExecutionProvider"])
     x = np.stack([load_input(d / p, 28) for p in work["images"]])[:, None]
@@ -216,26 +246,43 @@ def test_errors_are_one_line_without_traceback(work, tmp_path, capsys):
     (d / "single" / "cats" / "a.png").write_bytes(img.read_bytes())
     (d / "notes.safetensors").write_text("just some notes\n")
     (d / "bad.json").write_text('{"input_size": 28, "layers": [')
-    (d / "frac.json").write_text(json.dumps({"input_size": 28, "classes": ["a", "b"], "layers": [
-        {"kind": "conv", "features": 4, "size": 4, "stride": 5}, {"kind": "flatten"}]}))
+    (d / "frac.json").write_text(
+        json.dumps(
+            {
+                "input_size": 28,
+                "classes": ["a", "b"],
+                "layers": [
+                    {"kind": "conv", "features": 4, "size": 4, "stride": 5},
+                    {"kind": "flatten"},
+                ],
+            }
+        )
+    )
     cases = {
         "missing file": (("predict", model, d / "missing.png"), "missing.png: no such file"),
         "bad image": (("predict", model, d / "bad.png"), "not an image convviz can read"),
-        "wrong grid size": (("trace", "--preset", "xo", d / "grid5.txt"),
-                            "the grid is 5x5 but the model takes 9x9"),
+        "wrong grid size": (
+            ("trace", "--preset", "xo", d / "grid5.txt"),
+            "the grid is 5x5 but the model takes 9x9",
+        ),
         "unknown preset": (("trace", "--preset", "nope", d / "x.txt"), "unknown preset 'nope'"),
         "empty folder": (("train", d / "empty", "--out", d / "m.pt"), "no class folders"),
         "single class": (("train", d / "single", "--out", d / "m.pt"), "only one class folder"),
         "not weights": (("predict", d / "notes.safetensors", img), "notes.safetensors"),
-        "bad spec json": (("train", data, "--spec", d / "bad.json", "--out", d / "m.pt"),
-                          "spec is not valid JSON"),
-        "bad spec numbers": (("train", data, "--spec", d / "frac.json", "--out", d / "m.pt"),
-                             "layer 1 (conv1)"),
-        "unwritable out folder": (("train", data, "--out", d / "nowhere" / "m.pt"),
-                                  "the folder"),
+        "bad spec json": (
+            ("train", data, "--spec", d / "bad.json", "--out", d / "m.pt"),
+            "spec is not valid JSON",
+        ),
+        "bad spec numbers": (
+            ("train", data, "--spec", d / "frac.json", "--out", d / "m.pt"),
+            "layer 1 (conv1)",
+        ),
+        "unwritable out folder": (("train", data, "--out", d / "nowhere" / "m.pt"), "the folder"),
         "unknown out format": (("train", data, "--out", d / "m.h5"), "unknown weights format"),
-        "bad epochs": (("train", data, "--out", d / "m.pt", "--epochs", 0),
-                       "--epochs must be between 1 and"),
+        "bad epochs": (
+            ("train", data, "--out", d / "m.pt", "--epochs", 0),
+            "--epochs must be between 1 and",
+        ),
     }
     problems = []
 
@@ -260,18 +307,28 @@ def test_errors_are_one_line_without_traceback(work, tmp_path, capsys):
     chosen = ("missing file", "bad image", "single class", "bad spec json", "not weights")
     results = run_all(d, {k: cases[k][0] for k in chosen})
     for name in chosen:
-        judge(f"{name} (subprocess)", results[name].returncode, results[name].stderr,
-              cases[name][1])
+        judge(
+            f"{name} (subprocess)", results[name].returncode, results[name].stderr, cases[name][1]
+        )
     assert not problems, "\n".join(problems)
     # nothing was written by the failed trainings
     assert not list(d.glob("m.*")) and not list(d.glob(".*.tmp"))
 
 
 def test_the_app_without_a_display_says_so_in_one_line(tmp_path):
-    env = {k: v for k, v in _env().items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    proc = subprocess.run([sys.executable, "-m", "convviz"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        k: v
+        for k, v in _env().items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "convviz"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert proc.stderr.strip().startswith("convviz: error:") and "display" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
@@ -285,8 +342,33 @@ def test_train_options_map_onto_the_one_train_config():
 
     base = ["train", "FOLDER", "--out", "w.safetensors"]
     assert train_config(_parser().parse_args(base)) == TrainConfig()
-    args = _parser().parse_args([*base, "--epochs", "3", "--batch-size", "7", "--lr", "0.01",
-                                 "--val-split", "0.3", "--seed", "9", "--device", "cpu",
-                                 "--no-augment", "--threads", "2"])
-    assert train_config(args) == TrainConfig(epochs=3, batch_size=7, lr=0.01, val_split=0.3,
-                                             seed=9, device="cpu", augment=False, threads=2)
+    args = _parser().parse_args(
+        [
+            *base,
+            "--epochs",
+            "3",
+            "--batch-size",
+            "7",
+            "--lr",
+            "0.01",
+            "--val-split",
+            "0.3",
+            "--seed",
+            "9",
+            "--device",
+            "cpu",
+            "--no-augment",
+            "--threads",
+            "2",
+        ]
+    )
+    assert train_config(args) == TrainConfig(
+        epochs=3,
+        batch_size=7,
+        lr=0.01,
+        val_split=0.3,
+        seed=9,
+        device="cpu",
+        augment=False,
+        threads=2,
+    )

@@ -17,8 +17,8 @@ def _checker(h=32, w=32):
     """Red left half, blue right half, a green square in the middle."""
     a = np.zeros((h, w, 3), np.uint8)
     a[:, : w // 2, 0] = 200
-    a[:, w // 2:, 2] = 180
-    a[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = (10, 220, 30)
+    a[:, w // 2 :, 2] = 180
+    a[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = (10, 220, 30)
     return a
 
 
@@ -48,8 +48,9 @@ def test_gray_palette_and_transparent_pictures_in_a_colour_load(tmp_path):
         np.testing.assert_allclose(rgb, np.repeat(gray[..., None] / 255, 3, 2), atol=1e-5)
     pal = Image.fromarray(_checker()).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
     pal.save(tmp_path / "p.gif")
-    np.testing.assert_allclose(decode_rgb(tmp_path / "p.gif"),
-                               np.asarray(pal.convert("RGB")) / 255, atol=1e-6)
+    np.testing.assert_allclose(
+        decode_rgb(tmp_path / "p.gif"), np.asarray(pal.convert("RGB")) / 255, atol=1e-6
+    )
     rgba = np.zeros((8, 8, 4), np.uint8)
     rgba[..., 0] = 255  # red, half of it see-through, the rest fully transparent
     rgba[:4, :, 3] = 128
@@ -94,8 +95,10 @@ def test_the_folder_memory_bound_counts_channels(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "FOLDER_MAX_DECODED_BYTES", 3000)
     assert load_folder(tmp_path, 10).X.shape == (4, 1, 10, 10)
     decoded = []
-    monkeypatch.setattr("convviz.core.folders.decode_rgb",
-                        lambda *a, **k: decoded.append(a) or np.zeros((10, 10, 3), np.float32))
+    monkeypatch.setattr(
+        "convviz.core.folders.decode_rgb",
+        lambda *a, **k: decoded.append(a) or np.zeros((10, 10, 3), np.float32),
+    )
     with pytest.raises(DataError, match=r"4 colour images of 10x10 take .* over convviz's limit"):
         load_folder(tmp_path, 10, channels=3)
     assert decoded == []  # refused before any picture was decoded
@@ -140,14 +143,21 @@ def test_blank_line_separated_grids_are_channels(tmp_path):
         load_input(tmp_path / "wide.txt", (3, 2), (0.0, 9.0), 2)
 
 
-@pytest.mark.parametrize("text, channels, words", [
-    (RGB_GRIDS, 2, "3 grids but the model takes 2 channels: give one grid a channel"),
-    ("1 0\n0 1\n", 3, "1 grid but the model takes 3 channels: give one grid a channel"),
-    (RGB_GRIDS, 1, "3 grids of 2x2 separated by blank lines (one a channel) but the model takes "
-                   "one 2x2 grid (1 channel)"),
-    ("1 0\n0 1\n\n1 0 0\n0 1 0\n", 2, "grid 2 is 2x3 but grid 1 is 2x2"),
-    ("1 0\n0 1\n\n1 0\n0 1 1\n", 2, "grid 2: rows have different lengths (2, 3)"),
-])
+@pytest.mark.parametrize(
+    "text, channels, words",
+    [
+        (RGB_GRIDS, 2, "3 grids but the model takes 2 channels: give one grid a channel"),
+        ("1 0\n0 1\n", 3, "1 grid but the model takes 3 channels: give one grid a channel"),
+        (
+            RGB_GRIDS,
+            1,
+            "3 grids of 2x2 separated by blank lines (one a channel) but the model takes "
+            "one 2x2 grid (1 channel)",
+        ),
+        ("1 0\n0 1\n\n1 0 0\n0 1 0\n", 2, "grid 2 is 2x3 but grid 1 is 2x2"),
+        ("1 0\n0 1\n\n1 0\n0 1 1\n", 2, "grid 2: rows have different lengths (2, 3)"),
+    ],
+)
 def test_a_wrong_count_or_shape_is_named_in_one_line(tmp_path, text, channels, words):
     (tmp_path / "g.txt").write_text(text)
     with pytest.raises(DataError) as info:

@@ -55,12 +55,29 @@ SCRIPT = textwrap.dedent(r'''
 
 def test_core_and_cli_import_and_trace_without_qt(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "x.txt")], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "x.txt")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     modules = proc.stderr.split("MODULES", 1)[1].strip()
-    for expected in ("spec", "network", "presets", "device", "imageio", "shapes_data",
-                     "training", "weights", "bundled", "folders", "onnx_export"):
+    for expected in (
+        "spec",
+        "network",
+        "presets",
+        "device",
+        "imageio",
+        "shapes_data",
+        "training",
+        "weights",
+        "bundled",
+        "folders",
+        "onnx_export",
+    ):
         assert f'"{expected}"' in modules
     assert '"model": "xo"' in proc.stdout and '"votes"' in proc.stdout
 
@@ -79,5 +96,6 @@ def test_core_sources_import_nothing_from_qt_even_lazily():
                 continue
             for name in names:
                 assert name.split(".")[0] not in blocked, f"{path.name}: imports {name}"
-                assert not name.startswith("..qt") and not name.startswith("convviz.qt"), \
+                assert not name.startswith("..qt") and not name.startswith("convviz.qt"), (
                     f"{path.name}: imports {name}"
+                )

@@ -43,8 +43,11 @@ def test_an_absent_device_is_refused_clearly(monkeypatch):
             resolve_device(name)
         msg = str(info.value)
         assert msg == f"device {name!r} is not available here (found: cpu)"
-    with pytest.raises(ConvvizError, match=r"unknown device 'tpu' \(choose from auto, cpu, cuda, "
-                                           r"mps\)"):
+    with pytest.raises(
+        ConvvizError,
+        match=r"unknown device 'tpu' \(choose from auto, cpu, cuda, "
+        r"mps\)",
+    ):
         resolve_device("tpu")
     assert set(CHOICES) == {"auto", "cpu", "cuda", "mps"}
 
@@ -96,5 +99,4 @@ def test_cuda_trace_and_training_match_the_cpu(name):
     assert any(not np.array_equal(a[k], start[k]) for k in a)  # training moved the weights
     for k in a:
         np.testing.assert_allclose(b[k], a[k], atol=1e-4, rtol=1e-4, err_msg=k)
-    np.testing.assert_allclose(gpu.trace(image).votes, cpu.trace(image).votes, atol=1e-4,
-                               rtol=1e-4)
+    np.testing.assert_allclose(gpu.trace(image).votes, cpu.trace(image).votes, atol=1e-4, rtol=1e-4)

@@ -47,19 +47,38 @@ EXAMPLES = {
     "relu": [_conv(3), {"kind": "relu"}, {"kind": "flatten"}],
     "pool": [_conv(3), {"kind": "pool", "window": [2, 3], "stride": 2}, {"kind": "flatten"}],
     "fc": [_conv(2), {"kind": "flatten"}, {"kind": "fc", "neurons": 5}, {"kind": "relu"}],
-    "avgpool": [_conv(4), {"kind": "relu"}, {"kind": "avgpool", "window": [2, 3], "stride": 2},
-                {"kind": "flatten"}],
+    "avgpool": [
+        _conv(4),
+        {"kind": "relu"},
+        {"kind": "avgpool", "window": [2, 3], "stride": 2},
+        {"kind": "flatten"},
+    ],
     "gap": [_conv(4), {"kind": "relu"}, {"kind": "gap"}],
-    "batchnorm": [_conv(4), {"kind": "batchnorm"}, {"kind": "relu"},
-                  {"kind": "pool", "window": 2, "stride": 2}, {"kind": "flatten"}],
+    "batchnorm": [
+        _conv(4),
+        {"kind": "batchnorm"},
+        {"kind": "relu"},
+        {"kind": "pool", "window": 2, "stride": 2},
+        {"kind": "flatten"},
+    ],
     "leakyrelu": [_conv(4), {"kind": "leakyrelu", "slope": 0.1}, {"kind": "flatten"}],
     "sigmoid": [_conv(4), {"kind": "sigmoid"}, {"kind": "flatten"}],
     "tanh": [_conv(4), {"kind": "tanh"}, {"kind": "flatten"}],
-    "dropout": [_conv(4), {"kind": "relu"}, {"kind": "flatten"}, {"kind": "dropout", "p": 0.3},
-                {"kind": "fc", "neurons": 8}, {"kind": "relu"}],
-    "residual": [_conv(4), {"kind": "relu"},
-                 {"kind": "residual", "layers": [_conv(4), {"kind": "relu"}, _conv(6)]},
-                 {"kind": "relu"}, {"kind": "gap"}],
+    "dropout": [
+        _conv(4),
+        {"kind": "relu"},
+        {"kind": "flatten"},
+        {"kind": "dropout", "p": 0.3},
+        {"kind": "fc", "neurons": 8},
+        {"kind": "relu"},
+    ],
+    "residual": [
+        _conv(4),
+        {"kind": "relu"},
+        {"kind": "residual", "layers": [_conv(4), {"kind": "relu"}, _conv(6)]},
+        {"kind": "relu"},
+        {"kind": "gap"},
+    ],
 }
 
 
@@ -72,13 +91,19 @@ def _kinds_in(layers) -> set[str]:
 
 
 def _example(kind: str) -> dict:
-    return {"name": f"example-{kind}", "input_shape": [10, 12], "channels": 3,
-            "value_range": [-1, 1], "layers": EXAMPLES[kind],
-            "classes": ["a", "b", "c"]}
+    return {
+        "name": f"example-{kind}",
+        "input_shape": [10, 12],
+        "channels": 3,
+        "value_range": [-1, 1],
+        "layers": EXAMPLES[kind],
+        "classes": ["a", "b", "c"],
+    }
 
 
-CASES = ([pytest.param(("preset", name), id=f"preset-{name}") for name in PRESETS]
-         + [pytest.param(("example", kind), id=f"kind-{kind}") for kind in EXAMPLES])
+CASES = [pytest.param(("preset", name), id=f"preset-{name}") for name in PRESETS] + [
+    pytest.param(("example", kind), id=f"kind-{kind}") for kind in EXAMPLES
+]
 
 
 @pytest.fixture(params=CASES)
@@ -95,8 +120,12 @@ def case(request) -> dict:
             pytest.skip(f"layer kind {missing[0]!r} is not registered yet")
         d = _example(name)
         spec = NetworkSpec.from_dict(d)
-    return {"spec": spec, "dict": d, "kind": None if source == "preset" else name,
-            "heavy": summarise(spec).params > HEAVY_PARAMETERS}
+    return {
+        "spec": spec,
+        "dict": d,
+        "kind": None if source == "preset" else name,
+        "heavy": summarise(spec).params > HEAVY_PARAMETERS,
+    }
 
 
 def _out(capsys, argv) -> str:
@@ -165,8 +194,7 @@ def _pictures(spec: NetworkSpec, folder) -> list[str]:
 
     if spec.channels not in (1, 3):
         pytest.skip(f"no sample pictures of {spec.channels} channels")
-    write_folder(folder, PER_CLASS, seed=3, size=(spec.rows, spec.cols),
-                 colour=spec.channels == 3)
+    write_folder(folder, PER_CLASS, seed=3, size=(spec.rows, spec.cols), colour=spec.channels == 3)
     return [str(p) for p in sorted(folder.rglob("*.png"))[:: PER_CLASS * 2]]
 
 
@@ -182,9 +210,30 @@ def test_train_predict_trace_export_round_trips(case, capsys, tmp_path):
     images = _pictures(case["spec"], tmp_path / "data")
     w = tmp_path / "m.safetensors"
     # train: one epoch; batch 4 leaves no batch of one (batch normalisation needs two)
-    _out(capsys, ["train", tmp_path / "data", "--spec", spec_path, "--out", w, "--epochs", 1,
-                  "--batch-size", 4, "--val-split", 0, "--seed", 0, "--device", "cpu",
-                  "--no-augment", "--threads", 1])
+    _out(
+        capsys,
+        [
+            "train",
+            tmp_path / "data",
+            "--spec",
+            spec_path,
+            "--out",
+            w,
+            "--epochs",
+            1,
+            "--batch-size",
+            4,
+            "--val-split",
+            0,
+            "--seed",
+            0,
+            "--device",
+            "cpu",
+            "--no-augment",
+            "--threads",
+            1,
+        ],
+    )
     votes = _votes(_out(capsys, ["predict", w, *images, "--json"]))
     assert np.isfinite(votes).all()
 
@@ -194,7 +243,7 @@ def test_train_predict_trace_export_round_trips(case, capsys, tmp_path):
     model, _ = load_model(w)
     # the trace's layers: the table's top-level rows but the input and the votes
     names = [r.name for r in summarise(model.spec).rows[1:-1] if r.depth == 0]
-    assert [la["name"] for la in trace["layers"]][:len(names)] == names
+    assert [la["name"] for la in trace["layers"]][: len(names)] == names
     np.testing.assert_allclose(trace["votes"], votes[0], rtol=0, atol=1e-6)
 
     for suffix in (".pt", ".onnx"):  # export, then predict from the export: the same votes
@@ -209,8 +258,9 @@ def test_train_predict_trace_export_round_trips(case, capsys, tmp_path):
     from convviz.core.imageio import load_input
 
     spec = model.spec
-    x = np.stack([load_input(p, spec.input_shape, spec.value_range, spec.channels)
-                  for p in images]).reshape(len(images), spec.channels, spec.rows, spec.cols)
+    x = np.stack(
+        [load_input(p, spec.input_shape, spec.value_range, spec.channels) for p in images]
+    ).reshape(len(images), spec.channels, spec.rows, spec.cols)
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     with torch.inference_mode():
         want = model(torch.from_numpy(x)).numpy()
@@ -223,9 +273,10 @@ def test_a_preset_traces_with_its_own_weights(name, capsys, tmp_path):
     spec = preset(name)
     x = np.random.default_rng(0).uniform(*spec.value_range, (spec.channels, spec.rows, spec.cols))
     grid = tmp_path / "input.txt"  # a number grid: channels separated by a blank line
-    grid.write_text("\n\n".join("\n".join(" ".join(f"{v:.4f}" for v in row) for row in ch)
-                                for ch in x))
+    grid.write_text(
+        "\n\n".join("\n".join(" ".join(f"{v:.4f}" for v in row) for row in ch) for ch in x)
+    )
     trace = json.loads(_out(capsys, ["trace", "--preset", name, grid, "--json"]))
     shapes = [list(s.shape) for s in spec.shapes()]
-    assert [la["shape"] for la in trace["layers"]] == shapes[:len(trace["layers"])]
+    assert [la["shape"] for la in trace["layers"]] == shapes[: len(trace["layers"])]
     assert len(trace["votes"]) == len(spec.classes) and np.isfinite(trace["votes"]).all()

@@ -16,8 +16,9 @@ from convviz.core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 
 
 def small_spec(pad=0, classes=("a", "b", "c")):
-    return NetworkSpec("small", 6, 2, (-1.0, 1.0),
-                       (Conv(3, 3, padding=pad), ReLU(), Flatten()), classes)
+    return NetworkSpec(
+        "small", 6, 2, (-1.0, 1.0), (Conv(3, 3, padding=pad), ReLU(), Flatten()), classes
+    )
 
 
 def drawing(rng, spec):
@@ -32,7 +33,7 @@ def hand_conv(x, w, b):
     for f in range(w.shape[0]):
         for i in range(h):
             for j in range(h):
-                out[f, i, j] = (x[:, i:i + k, j:j + k] * w[f]).sum() + b[f]
+                out[f, i, j] = (x[:, i : i + k, j : j + k] * w[f]).sum() + b[f]
     return out
 
 
@@ -43,8 +44,9 @@ def test_gradcam_matches_a_float64_hand_computation(cls):
     image = drawing(np.random.default_rng(1), spec)
     snap = {k: v.astype(np.float64) for k, v in model.snapshot().items()}
     # forward by hand: conv, ReLU, flatten, votes
-    a = np.maximum(hand_conv(image.astype(np.float64), snap["layers.0.weight"],
-                             snap["layers.0.bias"]), 0)  # (3, 4, 4)
+    a = np.maximum(
+        hand_conv(image.astype(np.float64), snap["layers.0.weight"], snap["layers.0.bias"]), 0
+    )  # (3, 4, 4)
     w, b = snap["layers.3.weight"], snap["layers.3.bias"]  # (3 classes, 48)
     votes = w @ a.reshape(-1) + b
     c = int(np.argmax(votes)) if cls is None else cls
@@ -57,15 +59,21 @@ def test_gradcam_matches_a_float64_hand_computation(cls):
     assert e.vote == pytest.approx(votes[c], abs=1e-5)
     np.testing.assert_allclose(e.layer_map, cam, rtol=1e-5, atol=1e-6)
     assert e.map.shape == (6, 6)
-    up = F.interpolate(torch.tensor(cam)[None, None], size=(6, 6), mode="bilinear",
-                       align_corners=False)[0, 0].numpy()
+    up = F.interpolate(
+        torch.tensor(cam)[None, None], size=(6, 6), mode="bilinear", align_corners=False
+    )[0, 0].numpy()
     np.testing.assert_allclose(e.map, up, rtol=1e-5, atol=1e-6)
 
 
 def test_gradcam_picks_any_conv_layer_and_refuses_others():
-    spec = NetworkSpec("two", 8, 1, (-1.0, 1.0),
-                       (Conv(2, 3, padding=1), ReLU(), MaxPool(2, 2), Conv(3, 3), ReLU(),
-                        Flatten()), ("a", "b"))
+    spec = NetworkSpec(
+        "two",
+        8,
+        1,
+        (-1.0, 1.0),
+        (Conv(2, 3, padding=1), ReLU(), MaxPool(2, 2), Conv(3, 3), ReLU(), Flatten()),
+        ("a", "b"),
+    )
     model = build(spec, seed=0)
     image = drawing(np.random.default_rng(0), spec)
     assert E.gradcam(model, image).layer == "conv2"  # the last by default
@@ -89,11 +97,11 @@ def occlusion_by_loop(model, image, c, patch, stride):
     for r in starts:
         for q in starts:
             covered = image.copy()
-            covered[:, r:r + patch, q:q + patch] = model.spec.value_range[0]
+            covered[:, r : r + patch, q : q + patch] = model.spec.value_range[0]
             with torch.no_grad():
                 drop = base - float(model(torch.tensor(covered)[None])[0, c])
-            total[r:r + patch, q:q + patch] += drop
-            count[r:r + patch, q:q + patch] += 1
+            total[r : r + patch, q : q + patch] += drop
+            count[r : r + patch, q : q + patch] += 1
     return total / count
 
 
@@ -106,8 +114,9 @@ def test_occlusion_equals_a_loop_over_patches(patch, stride, cls):
     c = e.cls
     if cls is not None:
         assert c == cls
-    np.testing.assert_allclose(e.map, occlusion_by_loop(model, image, c, patch, stride),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        e.map, occlusion_by_loop(model, image, c, patch, stride), rtol=1e-4, atol=1e-5
+    )
     assert (e.patch, e.stride) == (patch, stride)
 
 
@@ -128,9 +137,14 @@ def test_occlusion_stops_when_told():
 
 @pytest.mark.parametrize("cls", [None, 1])
 def test_saliency_equals_torch_autograd(cls):
-    spec = NetworkSpec("s", 7, 2, (0.0, 1.0),
-                       (Conv(2, 3), ReLU(), MaxPool(2, 2), Flatten(), Dense(5), ReLU()),
-                       ("a", "b", "c"))
+    spec = NetworkSpec(
+        "s",
+        7,
+        2,
+        (0.0, 1.0),
+        (Conv(2, 3), ReLU(), MaxPool(2, 2), Flatten(), Dense(5), ReLU()),
+        ("a", "b", "c"),
+    )
     model = build(spec, seed=2)
     image = np.random.default_rng(4).uniform(0, 1, (2, 7, 7)).astype(np.float32)
     x = torch.tensor(image)[None].requires_grad_(True)

@@ -22,8 +22,14 @@ WEIGHTS = ROOT / "resources" / "shapes.safetensors"
 
 def run(cwd, *args):
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, "-m", "convviz", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "convviz", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def run_all(cwd, commands: dict) -> dict:
@@ -42,31 +48,59 @@ def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("explain")
     save_png(d / "x.png", render_shape("X", 28, np.random.default_rng(1)))
     w = str(WEIGHTS)
-    return d, run_all(d, {
-        "gradcam": ("explain", w, "x.png", "--method", "gradcam", "--out", "g.png", "--json"),
-        "occlusion": ("explain", w, "x.png", "--method", "occlusion", "--class", "O",
-                      "--patch", 3, "--stride", 1, "--json"),
-        "saliency": ("explain", w, "x.png", "--method", "saliency", "--out", "s.png"),
-        "conv1": ("explain", w, "x.png", "--method", "gradcam", "--layer", "conv1", "--json"),
-        "no_class": ("explain", w, "x.png", "--method", "saliency", "--class", "dog", "--json"),
-        "not_conv": ("explain", w, "x.png", "--method", "gradcam", "--layer", "relu1", "--json"),
-        "no_out": ("explain", w, "x.png", "--method", "saliency"),
-        "not_png": ("explain", w, "x.png", "--method", "saliency", "--out", "map.jpg"),
-    })
+    return d, run_all(
+        d,
+        {
+            "gradcam": ("explain", w, "x.png", "--method", "gradcam", "--out", "g.png", "--json"),
+            "occlusion": (
+                "explain",
+                w,
+                "x.png",
+                "--method",
+                "occlusion",
+                "--class",
+                "O",
+                "--patch",
+                3,
+                "--stride",
+                1,
+                "--json",
+            ),
+            "saliency": ("explain", w, "x.png", "--method", "saliency", "--out", "s.png"),
+            "conv1": ("explain", w, "x.png", "--method", "gradcam", "--layer", "conv1", "--json"),
+            "no_class": ("explain", w, "x.png", "--method", "saliency", "--class", "dog", "--json"),
+            "not_conv": (
+                "explain",
+                w,
+                "x.png",
+                "--method",
+                "gradcam",
+                "--layer",
+                "relu1",
+                "--json",
+            ),
+            "no_out": ("explain", w, "x.png", "--method", "saliency"),
+            "not_png": ("explain", w, "x.png", "--method", "saliency", "--out", "map.jpg"),
+        },
+    )
 
 
 def test_json_is_the_core_explanation(work):
     d, r = work
     model, _ = load_model(WEIGHTS)
     image = load_input(d / "x.png", 28, model.spec.value_range)
-    for key, method, kw in [("gradcam", "gradcam", {}), ("conv1", "gradcam", {"layer": "conv1"}),
-                            ("occlusion", "occlusion", {"cls": "O", "patch": 3, "stride": 1})]:
+    for key, method, kw in [
+        ("gradcam", "gradcam", {}),
+        ("conv1", "gradcam", {"layer": "conv1"}),
+        ("occlusion", "occlusion", {"cls": "O", "patch": 3, "stride": 1}),
+    ]:
         out = json.loads(ok(r[key]).stdout)
         want = explain(model, image, method, **kw)
         assert out["method"] == method and out["class"] == want.class_name
         assert out["class_index"] == want.cls and out["shape"] == [28, 28]
-        np.testing.assert_allclose(np.array(out["map"], dtype=float), want.map, rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            np.array(out["map"], dtype=float), want.map, rtol=1e-5, atol=1e-6
+        )
     assert json.loads(r["gradcam"].stdout)["class"] == "X"  # the answer, by default
     assert json.loads(r["gradcam"].stdout)["layer"] == "conv2"  # the last conv, by default
     assert json.loads(r["conv1"].stdout)["layer"] == "conv1"
@@ -84,12 +118,15 @@ def test_pictures_are_written(work):
     assert "saliency for X: wrote s.png" in ok(r["saliency"]).stdout
 
 
-@pytest.mark.parametrize("key,words", [
-    ("no_class", ["no class called 'dog'", "choose from X, O"]),
-    ("not_conv", ["'relu1' is not a convolution layer", "conv1, conv2"]),
-    ("no_out", ["--out", "--json"]),
-    ("not_png", [".png"]),
-])
+@pytest.mark.parametrize(
+    "key,words",
+    [
+        ("no_class", ["no class called 'dog'", "choose from X, O"]),
+        ("not_conv", ["'relu1' is not a convolution layer", "conv1, conv2"]),
+        ("no_out", ["--out", "--json"]),
+        ("not_png", [".png"]),
+    ],
+)
 def test_mistakes_are_one_line(work, key, words):
     p = work[1][key]
     lines = p.stderr.strip().splitlines()

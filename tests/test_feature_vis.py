@@ -31,6 +31,7 @@ def random_best(model):
     def best(target):
         with torch.no_grad():
             return float(target_value(model, pictures, target).max())
+
     return best
 
 
@@ -51,8 +52,7 @@ def test_second_layer_features_rise_over_five_times_the_best_random_picture(mode
         assert float(again[0]) == pytest.approx(v.value, rel=1e-5)
 
 
-def test_first_layer_features_rise_over_one_and_a_half_times_the_best_random(model,
-                                                                             random_best):
+def test_first_layer_features_rise_over_one_and_a_half_times_the_best_random(model, random_best):
     for f in range(8):
         t = Target(0, f)
         assert visualise(model, t).value > 1.5 * random_best(t), f
@@ -70,12 +70,19 @@ def test_starts_from_the_drawing_stops_when_asked_and_leaves_the_network_alone(m
     drawing = np.full((28, 28), -1.0, np.float32)
     drawing[10:18, 10:18] = 1.0
     calls = []
-    v = visualise(model, Target(3, 5), start=drawing, steps=50,
-                  should_stop=lambda: len(calls) >= 7, progress=lambda d, t: calls.append(d))
+    v = visualise(
+        model,
+        Target(3, 5),
+        start=drawing,
+        steps=50,
+        should_stop=lambda: len(calls) >= 7,
+        progress=lambda d, t: calls.append(d),
+    )
     assert v.steps == 7 and len(v.values) == 7 and calls == list(range(1, 8))
     with torch.no_grad():
         assert v.start_value == pytest.approx(
-            float(target_value(model, torch.tensor(drawing[None, None]), Target(3, 5))[0]))
+            float(target_value(model, torch.tensor(drawing[None, None]), Target(3, 5))[0])
+        )
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert all(p.requires_grad for p in model.parameters())

@@ -15,9 +15,11 @@ from convviz.core.imageio import ink_from_gray, load_image
 
 
 def test_core_module_imports_no_qt():
-    code = ("import sys; import convviz.core.folders; "
-            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
-            "assert not bad, bad")
+    code = (
+        "import sys; import convviz.core.folders; "
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -157,16 +159,19 @@ def test_a_decoder_that_crashes_on_one_file_is_not_fatal(tmp_path):
     assert "boom" in data.skipped[0].reason
 
 
-@pytest.mark.parametrize("setup, message", [
-    ("missing", "folder not found"),
-    ("file", "not a folder"),
-    ("empty", "no class folders"),
-    ("flat", "no class folders"),
-    ("one_class", "only one class folder ('x')"),
-    ("class_without_images", "class folder 'x' has no images"),
-    ("class_all_corrupt", "class folder 'x' has no usable image"),
-    ("nothing_readable", "no readable images"),
-])
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        ("missing", "folder not found"),
+        ("file", "not a folder"),
+        ("empty", "no class folders"),
+        ("flat", "no class folders"),
+        ("one_class", "only one class folder ('x')"),
+        ("class_without_images", "class folder 'x' has no images"),
+        ("class_all_corrupt", "class folder 'x' has no usable image"),
+        ("nothing_readable", "no readable images"),
+    ],
+)
 def test_unusable_folders_are_refused_with_one_line(tmp_path, setup, message):
     root = tmp_path / "data"
     if setup == "file":

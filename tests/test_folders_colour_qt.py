@@ -43,15 +43,15 @@ def test_qimage_and_pillow_agree_in_colour(tmp_path, size):
         # the libraries filter slightly differently when shrinking; each channel's picture and
         # brightness are the same
         assert np.abs(a - b).mean() < (0.06 if min(a.shape[1:]) < 20 else 0.03), name
-        np.testing.assert_allclose(a.mean(axis=(1, 2)), b.mean(axis=(1, 2)), atol=0.02,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            a.mean(axis=(1, 2)), b.mean(axis=(1, 2)), atol=0.02, err_msg=name
+        )
 
 
 def test_a_colour_folder_loads_the_same_through_either_decoder(tmp_path):
     write_folder(tmp_path, per_class=4, seed=3, size=(16, 24), classes=("O", "plus"), colour=True)
     a = load_folder(tmp_path, (16, 24), (-1.0, 1.0), channels=3)
-    b = load_folder(tmp_path, (16, 24), (-1.0, 1.0), decoder=qimage_decode, threads=2,
-                    channels=3)
+    b = load_folder(tmp_path, (16, 24), (-1.0, 1.0), decoder=qimage_decode, threads=2, channels=3)
     assert a.paths == b.paths and a.X.shape == (8, 3, 16, 24)
     np.testing.assert_allclose(a.X, b.X, atol=1e-6)  # no scaling needed: the same numbers
     assert "loaded in colour (RGB)" in b.report()

@@ -29,8 +29,9 @@ def draw(kind: str, size: int = SIZE, rng=None, dark_on_light: bool = False) -> 
     return im
 
 
-def make_folder(root: Path, per_class: int = 12, classes=("o", "x"), seed: int = 0,
-                suffix: str = ".png") -> Path:
+def make_folder(
+    root: Path, per_class: int = 12, classes=("o", "x"), seed: int = 0, suffix: str = ".png"
+) -> Path:
     rng = np.random.default_rng(seed)
     for c in classes:
         (root / c).mkdir(parents=True, exist_ok=True)

@@ -111,10 +111,13 @@ def test_the_qt_decoder_goes_by_content_not_suffix(tmp_path):
     pic.convert("RGB").save(tmp_path / "jpeg.tif", format="JPEG")
     for name in ("png.jpg", "jpeg.tif"):
         assert qimage_decode(str(tmp_path / name), 28).shape == (28, 28)
-    (tmp_path / "svg.jpg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" '
-                                      'height="8"><rect width="8" height="8"/></svg>')
-    (tmp_path / "xpm.tif").write_text('/* XPM */\nstatic char *x[] = {"1 1 1 1", "a c #fff", '
-                                      '"a"};\n')
+    (tmp_path / "svg.jpg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="8" '
+        'height="8"><rect width="8" height="8"/></svg>'
+    )
+    (tmp_path / "xpm.tif").write_text(
+        '/* XPM */\nstatic char *x[] = {"1 1 1 1", "a c #fff", "a"};\n'
+    )
     for name in ("svg.jpg", "xpm.tif"):  # formats Qt reads but convviz does not list
         with pytest.raises(DataError, match="not an image convviz can read"):
             qimage_decode(str(tmp_path / name), 28)

@@ -63,9 +63,10 @@ def test_16bit_png(tmp_path):
 def test_palette_png(tmp_path):
     rgb = np.zeros((SIZE, SIZE, 3), dtype=np.uint8)
     rgb[~_ink_mask()] = (250, 250, 240)  # cream paper
-    rgb[_ink_mask()] = (0, 0, 0)         # black ink
+    rgb[_ink_mask()] = (0, 0, 0)  # black ink
     Image.fromarray(rgb, "RGB").convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(
-        tmp_path / "p.png")
+        tmp_path / "p.png"
+    )
     with Image.open(tmp_path / "p.png") as check:
         assert check.mode == "P"
     a = load_image(tmp_path / "p.png", SIZE)
@@ -74,7 +75,7 @@ def test_palette_png(tmp_path):
 
 def test_rgba_with_transparent_background(tmp_path):
     rgba = np.zeros((SIZE, SIZE, 4), dtype=np.uint8)  # transparent black everywhere...
-    rgba[_ink_mask()] = (20, 20, 120, 255)            # ...but a dark blue opaque stroke
+    rgba[_ink_mask()] = (20, 20, 120, 255)  # ...but a dark blue opaque stroke
     Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
     a = load_image(tmp_path / "t.png", SIZE)
     # the transparent background counts as paper (white), so the dark stroke is the ink
@@ -111,7 +112,7 @@ def test_resizing_keeps_the_aspect_and_thin_strokes(tmp_path):
     assert a.shape == (10, 10)
     rows = a.sum(1)
     assert rows.argmax() in (4, 5) and rows.max() > 2  # the line survives shrinking by 4
-    assert a[0].max() == 0 and a[-1].max() == 0       # padded with background, not stretched
+    assert a[0].max() == 0 and a[-1].max() == 0  # padded with background, not stretched
     small = fit_to(np.ones((2, 2), np.float32), 8)  # growing: bilinear, stays in 0..1
     assert small.shape == (8, 8) and small.min() >= 0 and small.max() <= 1
 
@@ -163,13 +164,16 @@ def test_grid_text_like_the_deck(tmp_path):
     np.testing.assert_array_equal(load_input(tmp_path / "g.txt", 3), g)
 
 
-@pytest.mark.parametrize("text,words", [
-    ("1 2\n3 x\n", "line 2 holds something that is not a number"),
-    ("1 2 3\n4 5\n", "rows have different lengths (2, 3)"),
-    ("# only a comment\n\n", "no numbers in the file"),
-    ("1 nan\n1 1\n", "not finite"),
-    ("1 inf\n1 1\n", "not finite"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("1 2\n3 x\n", "line 2 holds something that is not a number"),
+        ("1 2 3\n4 5\n", "rows have different lengths (2, 3)"),
+        ("# only a comment\n\n", "no numbers in the file"),
+        ("1 nan\n1 1\n", "not finite"),
+        ("1 inf\n1 1\n", "not finite"),
+    ],
+)
 def test_grid_text_errors(tmp_path, text, words):
     (tmp_path / "g.txt").write_text(text)
     with pytest.raises(DataError) as info:
@@ -255,7 +259,8 @@ def test_large_pictures_are_reduced_like_direct_area_averaging(tmp_path):
 def test_16bit_big_endian_tiff(tmp_path):
     ink = np.where(_ink_mask(), 65535, 0).astype(">u2")
     Image.frombuffer("I;16B", (SIZE, SIZE), ink.tobytes(), "raw", "I;16B", 0, 1).save(
-        tmp_path / "b.tif")
+        tmp_path / "b.tif"
+    )
     with Image.open(tmp_path / "b.tif") as check:
         assert check.mode == "I;16B"
     _check_ink_high(tmp_path / "b.tif")

@@ -44,10 +44,20 @@ def assert_same_votes(model, path, shape, keras_scale=1.0, **options):
 
 def test_a_tutorials_cnn_gives_the_same_votes(tmp_path):
     # the TensorFlow tutorial's shape: Rescaling, Conv2D + ReLU, pooling, Flatten, Dense
-    model, path = _save(tmp_path, [
-        keras.Input((12, 10, 3)), L.Rescaling(1 / 255), L.Conv2D(4, 3, activation="relu"),
-        L.MaxPooling2D(), L.Conv2D(6, 3, padding="same", activation="relu"), L.Flatten(),
-        L.Dropout(0.2), L.Dense(8, activation="relu"), L.Dense(3, activation="softmax")])
+    model, path = _save(
+        tmp_path,
+        [
+            keras.Input((12, 10, 3)),
+            L.Rescaling(1 / 255),
+            L.Conv2D(4, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(6, 3, padding="same", activation="relu"),
+            L.Flatten(),
+            L.Dropout(0.2),
+            L.Dense(8, activation="relu"),
+            L.Dense(3, activation="softmax"),
+        ],
+    )
     imported = assert_same_votes(model, path, (3, 12, 10), keras_scale=255.0)
     assert "0..255 assumed" in imported.report[0]  # the Rescaling said so
     assert imported.spec.value_range == pytest.approx((0.0, 1.0))
@@ -56,8 +66,11 @@ def test_a_tutorials_cnn_gives_the_same_votes(tmp_path):
 
 
 def test_a_lambda_layer_and_a_functional_model_are_refused(tmp_path):
-    _, path = _save(tmp_path, [keras.Input((4, 4, 1)), L.Lambda(lambda t: t * 2),
-                                   L.Flatten(), L.Dense(2)], "lambda")
+    _, path = _save(
+        tmp_path,
+        [keras.Input((4, 4, 1)), L.Lambda(lambda t: t * 2), L.Flatten(), L.Dense(2)],
+        "lambda",
+    )
     with pytest.raises(ModelRefused, match="Lambda 'lambda' holds Python code"):
         import_model(path)
     inp = keras.Input((4, 4, 1))
@@ -67,12 +80,22 @@ def test_a_lambda_layer_and_a_functional_model_are_refused(tmp_path):
         import_model(tmp_path / "functional.keras")
 
 
-@pytest.mark.skipif(kind_named("batchnorm") is None or kind_named("gap") is None,
-                    reason="the layer kinds 'batchnorm' and 'gap' are not registered here")
+@pytest.mark.skipif(
+    kind_named("batchnorm") is None or kind_named("gap") is None,
+    reason="the layer kinds 'batchnorm' and 'gap' are not registered here",
+)
 def test_batch_norm_and_global_average_pooling(tmp_path):
-    model, path = _save(tmp_path, [keras.Input((8, 8, 2)), L.Conv2D(4, 3, activation="relu"),
-                                   L.BatchNormalization(), L.GlobalAveragePooling2D(),
-                                   L.Dense(3, activation="softmax")], "bn")
+    model, path = _save(
+        tmp_path,
+        [
+            keras.Input((8, 8, 2)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.BatchNormalization(),
+            L.GlobalAveragePooling2D(),
+            L.Dense(3, activation="softmax"),
+        ],
+        "bn",
+    )
     assert_same_votes(model, path, (2, 8, 8))
 
 

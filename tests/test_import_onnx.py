@@ -86,7 +86,16 @@ def test_a_lenet_like_model_gives_the_same_votes_and_every_layer_is_traced(tmp_p
     imported = assert_same_votes(path, (1, 1, 28, 28), final=torch.log_softmax)
     spec = imported.spec
     assert [layer.kind for layer in spec.layers] == [
-        "conv", "relu", "pool", "conv", "relu", "pool", "flatten", "fc", "relu"]
+        "conv",
+        "relu",
+        "pool",
+        "conv",
+        "relu",
+        "pool",
+        "flatten",
+        "fc",
+        "relu",
+    ]
     assert spec.layers[0].padding == 2 and spec.classes == tuple("0123456789")
     report = "\n".join(imported.report)
     assert "-> votes (10)" in report and "LogSoftmax" in report and "dropped" in report
@@ -138,8 +147,11 @@ class ViewFlatten(nn.Module):
 
 @pytest.mark.parametrize("dynamo", EXPORTERS)
 def test_a_variable_batch_size_and_the_view_that_flattens(tmp_path, dynamo):
-    kw = ({"dynamic_shapes": ({0: torch.export.Dim("batch")},)} if dynamo else
-          {"input_names": ["x"], "dynamic_axes": {"x": {0: "batch"}}})
+    kw = (
+        {"dynamic_shapes": ({0: torch.export.Dim("batch")},)}
+        if dynamo
+        else {"input_names": ["x"], "dynamic_axes": {"x": {0: "batch"}}}
+    )
     path = export(ViewFlatten(), (2, 1, 8, 8), tmp_path / "view.onnx", dynamo, **kw)
     imported = assert_same_votes(path, (1, 1, 8, 8))
     assert [layer.kind for layer in imported.spec.layers] == ["conv", "relu", "flatten"]
@@ -188,8 +200,13 @@ def test_value_range_mean_and_std_and_per_channel_normalisation(tmp_path):
     # onnxruntime the normalised one
     mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
     per = assert_same_votes(
-        path, (1, 3, 8, 8), final=torch.softmax, mean=tuple(mean), std=tuple(std),
-        to_onnx_input=lambda x: (x - mean[None, :, None, None]) / std[None, :, None, None])
+        path,
+        (1, 3, 8, 8),
+        final=torch.softmax,
+        mean=tuple(mean),
+        std=tuple(std),
+        to_onnx_input=lambda x: (x - mean[None, :, None, None]) / std[None, :, None, None],
+    )
     assert per.spec.layers[0].size == 1 and per.spec.value_range == (0.0, 1.0)
     assert "per-channel normalisation" in "\n".join(per.report)
     with pytest.raises(ModelRefused, match="--mean gives 2 numbers"):
@@ -210,15 +227,17 @@ class Normalising(Colour):
 
 @pytest.mark.parametrize("dynamo", EXPORTERS)
 def test_a_normalisation_written_in_the_model_is_folded_in(tmp_path, dynamo):
-    per = export(Normalising([0.5, 0.4, 0.3], [0.2, 0.3, 0.4]), (1, 3, 8, 8),
-                 tmp_path / "per.onnx", dynamo)
+    per = export(
+        Normalising([0.5, 0.4, 0.3], [0.2, 0.3, 0.4]), (1, 3, 8, 8), tmp_path / "per.onnx", dynamo
+    )
     imported = assert_same_votes(per, (1, 3, 8, 8), final=torch.softmax)
     assert imported.spec.layers[0].size == 1  # one a channel: a first 1x1 convolution
     assert "folded" in "\n".join(imported.report)
     # dividing by 255 itself: the model was fed 0..255, and convviz's range says where that went
     scaled = export(Normalising([0.0], [255.0]), (1, 3, 8, 8), tmp_path / "255.onnx", dynamo)
-    imported = assert_same_votes(scaled, (1, 3, 8, 8), final=torch.softmax,
-                                 to_onnx_input=lambda x: x * 255)
+    imported = assert_same_votes(
+        scaled, (1, 3, 8, 8), final=torch.softmax, to_onnx_input=lambda x: x * 255
+    )
     assert imported.spec.value_range == pytest.approx((0.0, 1.0))
     assert "0..255 assumed" in imported.report[0] and len(imported.spec.layers) == 3
 
@@ -253,8 +272,11 @@ def test_grouped_and_dilated_convolutions_are_each_listed_once_by_node(tmp_path)
     class Odd(nn.Module):
         def __init__(self):
             super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(2, 4, 3, groups=2), nn.Conv2d(4, 4, 3, groups=2),
-                                      nn.Conv2d(4, 4, 3, dilation=2))
+            self.stem = nn.Sequential(
+                nn.Conv2d(2, 4, 3, groups=2),
+                nn.Conv2d(4, 4, 3, groups=2),
+                nn.Conv2d(4, 4, 3, dilation=2),
+            )
             self.fc = nn.Linear(4 * 4 * 4, 2)
 
         def forward(self, x):
@@ -289,8 +311,9 @@ def test_an_lstm_and_two_inputs_are_refused_with_the_report(tmp_path):
     two = tmp_path / "two.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Two(), (torch.randn(1, 1, 4, 4), torch.randn(1, 1, 4, 4)), str(two),
-                          dynamo=False)
+        torch.onnx.export(
+            Two(), (torch.randn(1, 1, 4, 4), torch.randn(1, 1, 4, 4)), str(two), dynamo=False
+        )
     with pytest.raises(ModelRefused, match="the model takes 2 inputs"):
         import_model(two)
 
@@ -343,13 +366,15 @@ NEW_KINDS = [  # (kind, module between the ReLU and the flatten, values flattene
 
 
 def _needs(kind: str):
-    return pytest.mark.skipif(kind_named(kind) is None,
-                              reason=f"the layer kind {kind!r} is not registered on this branch")
+    return pytest.mark.skipif(
+        kind_named(kind) is None, reason=f"the layer kind {kind!r} is not registered on this branch"
+    )
 
 
 @pytest.mark.parametrize("dynamo", EXPORTERS)
-@pytest.mark.parametrize("kind, middle, flat",
-                         [pytest.param(*k, marks=_needs(k[0]), id=k[0]) for k in NEW_KINDS])
+@pytest.mark.parametrize(
+    "kind, middle, flat", [pytest.param(*k, marks=_needs(k[0]), id=k[0]) for k in NEW_KINDS]
+)
 def test_the_new_layer_kinds_give_the_same_votes(tmp_path, kind, middle, flat, dynamo):
     torch.manual_seed(0)
     path = export(Kinds(middle(), flat), (1, 2, 8, 8), tmp_path / f"{kind}.onnx", dynamo)
@@ -357,8 +382,10 @@ def test_the_new_layer_kinds_give_the_same_votes(tmp_path, kind, middle, flat, d
     assert kind in [layer.kind for layer in imported.spec.layers]
 
 
-@pytest.mark.skipif(kind_named("leakyrelu") is not None,
-                    reason="the layer kind 'leakyrelu' is registered: the model is imported")
+@pytest.mark.skipif(
+    kind_named("leakyrelu") is not None,
+    reason="the layer kind 'leakyrelu' is registered: the model is imported",
+)
 def test_a_kind_this_convviz_lacks_is_named_in_the_refusal(tmp_path):
     path = export(Kinds(nn.LeakyReLU(0.2), 4 * 8 * 8), (1, 2, 8, 8), tmp_path / "l.onnx", False)
     with pytest.raises(ModelRefused, match="would become a 'leakyrelu' layer"):
@@ -370,8 +397,21 @@ def test_convviz_import_prints_the_report_and_writes_weights(tmp_path, capsys):
     path = export(Colour(), (1, 3, 8, 8), tmp_path / "colour.onnx", False)
     out = tmp_path / "colour.safetensors"
     # "--range -1..1" as typed: argparse alone would take -1..1 for an option
-    assert main(["import", str(path), "--to", str(out), "--range", "-1..1",
-                 "--classes", "red,green,blue"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(path),
+                "--to",
+                str(out),
+                "--range",
+                "-1..1",
+                "--classes",
+                "red,green,blue",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "Conv '/conv/Conv' -> conv1 (4x6x6)" in printed and f"wrote {out}" in printed
     model, _ = load_model(out)

@@ -44,11 +44,9 @@ def hand_shapes(w, k: Knobs):
 def test_knob_arithmetic_agrees_with_the_core_for_many_combinations():
     base = preset("shapes")
     seen_ok = seen_refused = 0
-    grid = itertools.product((1, 2, 3), (1, 3, 4, 5, 7), (1, 2, 3), (0, 1, 2), (1, 2, 3),
-                             (1, 2, 3))
+    grid = itertools.product((1, 2, 3), (1, 3, 4, 5, 7), (1, 2, 3), (0, 1, 2), (1, 2, 3), (1, 2, 3))
     for blocks, size, stride, pad, window, pstride in grid:
-        k = Knobs(tuple(4 * 2 ** b for b in range(blocks)), size, stride, pad, window, pstride,
-                  (32,))
+        k = Knobs(tuple(4 * 2**b for b in range(blocks)), size, stride, pad, window, pstride, (32,))
         result = check(base, k)
         try:
             shapes = result.spec.shapes()
@@ -94,9 +92,21 @@ def test_applying_changes_gives_the_right_spec():
     spec = check(base, k).spec
     assert spec.classes == base.classes and spec.input_size == 28
     assert spec.layers == (
-        Conv(6, 3, 1, 1), ReLU(), MaxPool(2, 2), Conv(12, 3, 1, 1), ReLU(), MaxPool(2, 2),
-        Conv(24, 3, 1, 1), ReLU(), MaxPool(2, 2), Flatten(), Dense(100), ReLU(), Dense(50),
-        ReLU())
+        Conv(6, 3, 1, 1),
+        ReLU(),
+        MaxPool(2, 2),
+        Conv(12, 3, 1, 1),
+        ReLU(),
+        MaxPool(2, 2),
+        Conv(24, 3, 1, 1),
+        ReLU(),
+        MaxPool(2, 2),
+        Flatten(),
+        Dense(100),
+        ReLU(),
+        Dense(50),
+        ReLU(),
+    )
     assert [s.shape for s in spec.shapes()][-6:] == [(384,), (100,), (100,), (50,), (50,), (6,)]
 
 
@@ -134,6 +144,7 @@ def test_zero_neurons_are_refused_by_the_core():
 
 def test_a_valid_change_builds_a_network_with_those_shapes():
     from convviz.core.network import build
+
     base = preset("xo")
     result = check(base, Knobs((5,), 3, 1, 1, 3, 2, (10,)))
     assert result.ok

@@ -42,7 +42,7 @@ def ref_conv(x, w, b, stride, pad):
     f, _, kh, kw = w.shape
     (sr, sc), (pr, pc) = stride, pad
     xp = np.zeros((c, h + 2 * pr, wd + 2 * pc))
-    xp[:, pr:pr + h, pc:pc + wd] = x
+    xp[:, pr : pr + h, pc : pc + wd] = x
     ho, wo = (h + 2 * pr - kh) // sr + 1, (wd + 2 * pc - kw) // sc + 1
     out = np.zeros((f, ho, wo))
     for fi in range(f):
@@ -89,9 +89,14 @@ def ref_pool(x, window, stride):
 def _rect_spec(channels=3):
     # 11 rows x 16 cols, 3 colours; a 3x5 feature at stride (2, 1) with padding (1, 2); a 2x3
     # pooling window at stride (2, 2) that hangs over the bottom edge (6 rows -> 3, 16 -> 8)
-    return NetworkSpec("rect", (11, 16), channels, (-1.0, 1.0),
-                       (Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)), ReLU(),
-                        MaxPool((2, 3), 2), Flatten()), ("a", "b", "c"))
+    return NetworkSpec(
+        "rect",
+        (11, 16),
+        channels,
+        (-1.0, 1.0),
+        (Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)), ReLU(), MaxPool((2, 3), 2), Flatten()),
+        ("a", "b", "c"),
+    )
 
 
 def test_rectangular_conv_and_pool_match_the_float64_reference():
@@ -100,8 +105,9 @@ def test_rectangular_conv_and_pool_match_the_float64_reference():
     image = np.random.default_rng(7).uniform(-1, 1, (3, 11, 16)).astype(np.float32)
     trace = model.trace(image)
     sd = {k: v.double().numpy() for k, v in model.state_dict().items()}
-    conv = ref_conv(image.astype(np.float64), sd["layers.0.weight"], sd["layers.0.bias"],
-                    (2, 1), (1, 2))
+    conv = ref_conv(
+        image.astype(np.float64), sd["layers.0.weight"], sd["layers.0.bias"], (2, 1), (1, 2)
+    )
     assert trace.layers[0].values.shape == conv.shape == (4, 6, 16)
     np.testing.assert_allclose(trace.layers[0].values, conv, atol=1e-5)
     relu = np.maximum(conv, 0)
@@ -118,15 +124,22 @@ def test_rectangular_conv_and_pool_match_the_float64_reference():
     assert spec.shapes()[0].params == 4 * 3 * 3 * 5 + 4
 
 
-@pytest.mark.parametrize("layers, words_in", [
-    ((Conv(2, (3, 4), stride=(1, 2)), Flatten()),
-     ["layer 1 (conv1)", "cols", "(9 - 4 + 2*0)/2 + 1", "3.5", "whole number"]),
-    ((Conv(2, (2, 3), stride=(2, 1)), Flatten()),
-     ["layer 1 (conv1)", "rows", "(9 - 2 + 2*0)/2 + 1", "4.5"]),
-    ((Conv(2, (3, 12)), Flatten()), ["layer 1 (conv1)", "3x12", "9x9", "cols: 12 > 9"]),
-    ((MaxPool((10, 2), 1), Flatten()), ["layer 1 (pool1)", "10x2", "9x9", "rows: 10 > 9"]),
-    ((Conv(2, 3, padding=(0, -1)), Flatten()), ["layer 1 (conv1)", "(0, -1)"]),
-])
+@pytest.mark.parametrize(
+    "layers, words_in",
+    [
+        (
+            (Conv(2, (3, 4), stride=(1, 2)), Flatten()),
+            ["layer 1 (conv1)", "cols", "(9 - 4 + 2*0)/2 + 1", "3.5", "whole number"],
+        ),
+        (
+            (Conv(2, (2, 3), stride=(2, 1)), Flatten()),
+            ["layer 1 (conv1)", "rows", "(9 - 2 + 2*0)/2 + 1", "4.5"],
+        ),
+        ((Conv(2, (3, 12)), Flatten()), ["layer 1 (conv1)", "3x12", "9x9", "cols: 12 > 9"]),
+        ((MaxPool((10, 2), 1), Flatten()), ["layer 1 (pool1)", "10x2", "9x9", "rows: 10 > 9"]),
+        ((Conv(2, 3, padding=(0, -1)), Flatten()), ["layer 1 (conv1)", "(0, -1)"]),
+    ],
+)
 def test_refusals_name_the_layer_and_the_dimension(layers, words_in):
     with pytest.raises(SpecError) as e:
         NetworkSpec("t", 9, 1, (-1.0, 1.0), layers, ("a", "b")).validate()
@@ -151,11 +164,27 @@ def test_input_shape_rows_and_cols_and_the_per_dimension_limit():
 
 
 def test_old_input_size_json_round_trips_byte_for_byte():
-    old = {"name": "xo", "input_size": 9, "channels": 1, "value_range": [-1.0, 1.0],
-           "layers": [{"features": 3, "size": 3, "stride": 1, "padding": 0, "divide": False,
-                       "bias": True, "kind": "conv"}, {"kind": "relu"},
-                      {"window": 2, "stride": 2, "kind": "pool"}, {"kind": "flatten"}],
-           "classes": ["X", "O"]}
+    old = {
+        "name": "xo",
+        "input_size": 9,
+        "channels": 1,
+        "value_range": [-1.0, 1.0],
+        "layers": [
+            {
+                "features": 3,
+                "size": 3,
+                "stride": 1,
+                "padding": 0,
+                "divide": False,
+                "bias": True,
+                "kind": "conv",
+            },
+            {"kind": "relu"},
+            {"window": 2, "stride": 2, "kind": "pool"},
+            {"kind": "flatten"},
+        ],
+        "classes": ["X", "O"],
+    }
     spec = NetworkSpec.from_json(json.dumps(old))
     assert spec.input_shape == (9, 9)
     assert spec.to_json() == json.dumps(old)  # an int stays an int; a square keeps input_size
@@ -189,9 +218,14 @@ def test_bundled_weights_still_load(name):
 
 
 def test_three_channel_network_traces_saves_and_loads(tmp_path):
-    spec = NetworkSpec("colour", (8, 12), 3, (0.0, 1.0),
-                       (Conv(5, 3, padding=1), ReLU(), MaxPool(2, 2), Flatten(), Dense(6),
-                        ReLU()), ("r", "g", "b"))
+    spec = NetworkSpec(
+        "colour",
+        (8, 12),
+        3,
+        (0.0, 1.0),
+        (Conv(5, 3, padding=1), ReLU(), MaxPool(2, 2), Flatten(), Dense(6), ReLU()),
+        ("r", "g", "b"),
+    )
     model = build(spec, seed=2)
     assert state_shapes(spec)["layers.0.weight"] == (5, 3, 3, 3)
     image = np.random.default_rng(3).uniform(0, 1, (3, 8, 12)).astype(np.float32)
@@ -208,9 +242,21 @@ def test_onnx_of_a_rectangular_colour_network_matches_onnxruntime(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     from convviz.core.onnx_export import export_onnx
 
-    spec = NetworkSpec("rect", (11, 16), 3, (-1.0, 1.0),
-                       (Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)), ReLU(),
-                        MaxPool((2, 3), 2), Flatten(), Dense(7), ReLU()), ("a", "b", "c"))
+    spec = NetworkSpec(
+        "rect",
+        (11, 16),
+        3,
+        (-1.0, 1.0),
+        (
+            Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)),
+            ReLU(),
+            MaxPool((2, 3), 2),
+            Flatten(),
+            Dense(7),
+            ReLU(),
+        ),
+        ("a", "b", "c"),
+    )
     model = build(spec, seed=4)
     out = export_onnx(model, tmp_path / "rect.onnx")
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
@@ -278,17 +324,31 @@ def scale_kind():
 
 def test_a_toy_kind_goes_the_whole_way(scale_kind, tmp_path):
     assert "scale" in kind_names() and words("scale") == ("scaling", "after scaling")
-    text = json.dumps({"name": "toy", "input_shape": [6, 7], "channels": 2,
-                       "value_range": [-1, 1],
-                       "layers": [{"kind": "conv", "features": 3, "size": [3, 2]},
-                                  {"kind": "scale", "factor": 3}, {"kind": "flatten"}],
-                       "classes": ["a", "b"]})
+    text = json.dumps(
+        {
+            "name": "toy",
+            "input_shape": [6, 7],
+            "channels": 2,
+            "value_range": [-1, 1],
+            "layers": [
+                {"kind": "conv", "features": 3, "size": [3, 2]},
+                {"kind": "scale", "factor": 3},
+                {"kind": "flatten"},
+            ],
+            "classes": ["a", "b"],
+        }
+    )
     spec = NetworkSpec.from_json(text)
     assert spec.layers[1] == Scale(3)
     assert NetworkSpec.from_json(spec.to_json()) == spec  # JSON round trip
     table = spec.shapes()  # the shapes table
-    assert (table[1].name, table[1].kind, table[1].shape, table[1].params, table[1].formula) == \
-        ("scale1", "scale", (3, 4, 6), 3, "values x 3")
+    assert (table[1].name, table[1].kind, table[1].shape, table[1].params, table[1].formula) == (
+        "scale1",
+        "scale",
+        (3, 4, 6),
+        3,
+        "values x 3",
+    )
     assert state_shapes(spec)["layers.1.shift"] == (3,)
     model = build(spec, seed=0)
     assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == state_shapes(spec)
@@ -296,10 +356,11 @@ def test_a_toy_kind_goes_the_whole_way(scale_kind, tmp_path):
         model.layers[1].shift.copy_(torch.tensor([0.5, -0.25, 1.0]))
     image = np.random.default_rng(0).uniform(-1, 1, (2, 6, 7)).astype(np.float32)
     trace = model.trace(image)
-    np.testing.assert_allclose(trace.layers[1].values,
-                               trace.layers[0].values * 3 + np.array([0.5, -0.25, 1.0])[:, None,
-                                                                                        None],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        trace.layers[1].values,
+        trace.layers[0].values * 3 + np.array([0.5, -0.25, 1.0])[:, None, None],
+        atol=1e-6,
+    )
     assert trace.layers[1].winners.dtype == np.int32  # the kind's own trace entry
     for suffix in (".safetensors", ".pt"):  # save and load
         again, _ = load_model(save_model(model, tmp_path / f"toy{suffix}"))
@@ -312,14 +373,18 @@ def test_a_toy_kind_goes_the_whole_way(scale_kind, tmp_path):
 
 def test_an_unregistered_kind_is_refused_with_the_known_ones():
     with pytest.raises(SpecError, match=r"unknown kind 'scale'.*conv"):
-        NetworkSpec.from_json(json.dumps({"input_size": 5, "classes": ["a", "b"],
-                                          "layers": [{"kind": "scale"}]}))
+        NetworkSpec.from_json(
+            json.dumps({"input_size": 5, "classes": ["a", "b"], "layers": [{"kind": "scale"}]})
+        )
 
 
 def test_knobs_table_reads_the_kinds_formulas():
     result = check(preset("xo"), Knobs((3,), 3, 1, 0, 2, 2))
-    assert [r.formula for r in result.rows][:3] == ["(9 - 3 + 2·0)/1 + 1 = 7", "",
-                                                    "(7 - 2)/2 + 1 = 3.5 → 4"]
+    assert [r.formula for r in result.rows][:3] == [
+        "(9 - 3 + 2·0)/1 + 1 = 7",
+        "",
+        "(7 - 2)/2 + 1 = 3.5 → 4",
+    ]
 
 
 # ---- a toy composite kind: a block of layers whose input is added to its output ----------------
@@ -330,8 +395,10 @@ class Block:
 
 
 def _inner_layers(v, where):
-    return tuple(layer_from_dict(d, f"{where} layer {j + 1}")
-                 for j, d in enumerate(listed(v, f"{where} layers", SpecError, 8)))
+    return tuple(
+        layer_from_dict(d, f"{where} layer {j + 1}")
+        for j, d in enumerate(listed(v, f"{where} layers", SpecError, 8))
+    )
 
 
 class _BlockModule(torch.nn.Module):
@@ -351,8 +418,7 @@ class BlockKind(LayerKind):
 
     name = "block"
     layer_type = Block
-    fields = (Field("layers", _inner_layers,
-                    write=lambda ls: [layer_to_dict(la) for la in ls]),)
+    fields = (Field("layers", _inner_layers, write=lambda ls: [layer_to_dict(la) for la in ls]),)
     label = "block"
     description = "A run of layers whose input is added to their output."
 
@@ -375,9 +441,11 @@ class BlockKind(LayerKind):
         return sum(kind.params(inner, s) for kind, inner, s in self._walk(layer, shape))
 
     def state_shapes(self, layer, shape):
-        return {f"body.{j}.{suffix}": t
-                for j, (kind, inner, s) in enumerate(self._walk(layer, shape))
-                for suffix, t in kind.state_shapes(inner, s).items()}
+        return {
+            f"body.{j}.{suffix}": t
+            for j, (kind, inner, s) in enumerate(self._walk(layer, shape))
+            for suffix, t in kind.state_shapes(inner, s).items()
+        }
 
     def module(self, layer, shape):
         return _BlockModule([kind.module(inner, s) for kind, inner, s in self._walk(layer, shape)])
@@ -391,17 +459,33 @@ def block_kind():
 
 
 def test_a_composite_kind_nests_json_shapes_weights_and_trace(block_kind, tmp_path):
-    text = json.dumps({"input_shape": [5, 8], "channels": 3, "classes": ["a", "b"], "layers": [
-        {"kind": "block", "layers": [{"kind": "conv", "features": 3, "size": [3, 1],
-                                      "padding": [1, 0]}, {"kind": "relu"}]},
-        {"kind": "flatten"}]})
+    text = json.dumps(
+        {
+            "input_shape": [5, 8],
+            "channels": 3,
+            "classes": ["a", "b"],
+            "layers": [
+                {
+                    "kind": "block",
+                    "layers": [
+                        {"kind": "conv", "features": 3, "size": [3, 1], "padding": [1, 0]},
+                        {"kind": "relu"},
+                    ],
+                },
+                {"kind": "flatten"},
+            ],
+        }
+    )
     spec = NetworkSpec.from_json(text)
     assert spec.layers[0] == Block((Conv(3, (3, 1), padding=(1, 0)), ReLU()))
     assert NetworkSpec.from_json(spec.to_json()) == spec
     assert spec.shapes()[0].params == 3 * 3 * 3 * 1 + 3
-    assert state_shapes(spec) == {"layers.0.body.0.weight": (3, 3, 3, 1),
-                                  "layers.0.body.0.bias": (3,), "layers.2.weight": (2, 120),
-                                  "layers.2.bias": (2,)}
+    assert state_shapes(spec) == {
+        "layers.0.body.0.weight": (3, 3, 3, 1),
+        "layers.0.body.0.bias": (3,),
+        "layers.2.weight": (2, 120),
+        "layers.2.bias": (2,),
+    }
     model = build(spec)
     image = np.random.default_rng(0).uniform(-1, 1, (3, 5, 8)).astype(np.float32)
     trace = model.trace(image)
@@ -417,9 +501,14 @@ def test_a_composite_kind_nests_json_shapes_weights_and_trace(block_kind, tmp_pa
 def test_a_rectangular_colour_network_trains():
     from convviz.core.training import TrainConfig, train
 
-    spec = NetworkSpec("rect", (10, 14), 3, (0.0, 1.0),
-                       (Conv(4, (3, 5), padding=(1, 2)), ReLU(), MaxPool(2, 2), Flatten()),
-                       ("a", "b"))
+    spec = NetworkSpec(
+        "rect",
+        (10, 14),
+        3,
+        (0.0, 1.0),
+        (Conv(4, (3, 5), padding=(1, 2)), ReLU(), MaxPool(2, 2), Flatten()),
+        ("a", "b"),
+    )
     model = build(spec)
     before = model.state_dict()["layers.0.weight"].clone()
     x = np.random.default_rng(0).uniform(0, 1, (40, 3, 10, 14)).astype(np.float32)

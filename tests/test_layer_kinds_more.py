@@ -57,8 +57,11 @@ def ref_avgpool(x, window, stride):
     for ci in range(c):
         for i, r0 in enumerate(rows):
             for j, c0 in enumerate(cols):
-                cells = [x[ci, r, q] for r in range(r0, min(r0 + window[0], h))
-                         for q in range(c0, min(c0 + window[1], w))]
+                cells = [
+                    x[ci, r, q]
+                    for r in range(r0, min(r0 + window[0], h))
+                    for q in range(c0, min(c0 + window[1], w))
+                ]
                 out[ci, i, j] = sum(cells) / len(cells)
     return out
 
@@ -66,8 +69,9 @@ def ref_avgpool(x, window, stride):
 def ref_batchnorm(x, gamma, beta, mean, var, eps=1e-5):
     """x (C, ...) with the running statistics (eval mode), channel by channel."""
     shape = (-1,) + (1,) * (x.ndim - 1)
-    return ((x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * gamma.reshape(shape)
-            + beta.reshape(shape))
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * gamma.reshape(
+        shape
+    ) + beta.reshape(shape)
 
 
 def ref_leakyrelu(x, slope):
@@ -151,8 +155,9 @@ def test_average_pooling_rectangular_and_torch_divisors_agree():
     """A rectangular window and stride on a rectangular colour input, against the reference;
     with no padding torch divides an overhanging window by the cells inside whether or not it
     counts padding (count_include_pad), so the rule does not hang on that flag."""
-    spec = NetworkSpec("rect", (7, 11), 3, (-1.0, 1.0),
-                       (AvgPool((3, 2), (2, 3)), Flatten()), ("a", "b"))
+    spec = NetworkSpec(
+        "rect", (7, 11), 3, (-1.0, 1.0), (AvgPool((3, 2), (2, 3)), Flatten()), ("a", "b")
+    )
     shapes = spec.shapes()
     assert shapes[0].shape == (3, 3, 4)  # rows 0, 2, 4 (4..6); cols 0, 3, 6, 9 (9..10)
     assert shapes[0].formula == "rows: (7 - 3)/2 + 1 = 3; cols: (11 - 2)/3 + 1 = 4"
@@ -199,8 +204,10 @@ def test_batch_normalisation_trains_as_torchs_own():
     from convviz.core.layers.more_modules import BATCHNORM_EPS, BATCHNORM_MOMENTUM, BatchNorm
 
     assert float(EPS_TEXT) == BATCHNORM_EPS
-    for shape, theirs in (((6, 4, 5, 3), torch.nn.BatchNorm2d(4)),
-                          ((6, 4), torch.nn.BatchNorm1d(4))):
+    for shape, theirs in (
+        ((6, 4, 5, 3), torch.nn.BatchNorm2d(4)),
+        ((6, 4), torch.nn.BatchNorm1d(4)),
+    ):
         ours = BatchNorm(4)
         assert theirs.momentum == BATCHNORM_MOMENTUM and theirs.eps == BATCHNORM_EPS
         theirs.load_state_dict({**ours.state_dict(), "num_batches_tracked": torch.tensor(0)})
@@ -279,8 +286,9 @@ def test_each_kind_goes_the_whole_way(kind, tmp_path):
         for k, v in model.state_dict().items():  # buffers included
             assert torch.equal(again.state_dict()[k], v), (suffix, k)
         np.testing.assert_array_equal(again.trace(x[0, 0]).votes, trace.votes)
-    session = ort.InferenceSession(str(tmp_path / f"{kind}.onnx"),
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        str(tmp_path / f"{kind}.onnx"), providers=["CPUExecutionProvider"]
+    )
     got = session.run(["votes"], {"input": x})[0]
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
 
@@ -289,17 +297,20 @@ def test_batch_normalisation_counts_two_parameters_a_channel_and_saves_four_tens
     spec = network("batchnorm")
     table = spec.shapes()
     assert table[1].params == 2 * 3 and table[5].params == 2 * 6
-    assert table[1].formula == ("(x - mean)/√(var + 0.00001)·γ + β per channel; "
-                                "same shape: 3x7x7")
+    assert table[1].formula == ("(x - mean)/√(var + 0.00001)·γ + β per channel; same shape: 3x7x7")
     assert {k: v for k, v in state_shapes(spec).items() if k.startswith("layers.1.")} == {
-        "layers.1.weight": (3,), "layers.1.bias": (3,), "layers.1.running_mean": (3,),
-        "layers.1.running_var": (3,)}
+        "layers.1.weight": (3,),
+        "layers.1.bias": (3,),
+        "layers.1.running_mean": (3,),
+        "layers.1.running_var": (3,),
+    }
     model = with_running_stats(build(spec))
     state, _ = read_weights(save_model(model, tmp_path / "bn.safetensors"))
     torch.testing.assert_close(state["layers.1.running_var"], model.layers[1].running_var)
     snap = model.snapshot()  # the panels' and the trainer's copy carries the buffers too
-    np.testing.assert_array_equal(snap["layers.5.running_mean"],
-                                  model.layers[5].running_mean.numpy())
+    np.testing.assert_array_equal(
+        snap["layers.5.running_mean"], model.layers[5].running_mean.numpy()
+    )
     fresh = build(spec, seed=9)
     fresh.load_snapshot(snap)
     np.testing.assert_array_equal(fresh.trace(image()).votes, model.trace(image()).votes)
@@ -312,8 +323,9 @@ def test_a_file_missing_the_running_statistics_is_refused(tmp_path):
     from convviz.core.weights import metadata_for
 
     model = build(network("batchnorm"))
-    state = {k: v.contiguous() for k, v in model.state_dict().items()
-             if k != "layers.1.running_var"}
+    state = {
+        k: v.contiguous() for k, v in model.state_dict().items() if k != "layers.1.running_var"
+    }
     path = tmp_path / "short.safetensors"
     save_file(state, str(path), metadata=metadata_for(model))
     with pytest.raises(WeightsError, match=r"layers\.1\.running_var is missing"):
@@ -339,13 +351,22 @@ def test_training_leaves_no_validation_images_in_the_running_statistics():
     from convviz.core.training import TrainConfig, train
     from convviz.core.unsure import calibrate_model
 
-    spec = NetworkSpec("bn", 8, 1, (-1.0, 1.0),
-                       (Conv(3, 3, padding=1), BatchNorm(), ReLU(), Dropout(0.5), Flatten()),
-                       ("a", "b"))
+    spec = NetworkSpec(
+        "bn",
+        8,
+        1,
+        (-1.0, 1.0),
+        (Conv(3, 3, padding=1), BatchNorm(), ReLU(), Dropout(0.5), Flatten()),
+        ("a", "b"),
+    )
     model = build(spec)
     x = np.random.default_rng(0).uniform(-1, 1, (40, 1, 8, 8)).astype(np.float32)
-    result = train(model, x, np.arange(40) % 2,
-                   TrainConfig(epochs=1, batch_size=8, device="cpu", val_split=0.25))
+    result = train(
+        model,
+        x,
+        np.arange(40) % 2,
+        TrainConfig(epochs=1, batch_size=8, device="cpu", val_split=0.25),
+    )
     assert not model.training
     idx = np.asarray(result.val_indices)
     again = calibrate_model(model, torch.from_numpy(x[idx]))
@@ -354,27 +375,42 @@ def test_training_leaves_no_validation_images_in_the_running_statistics():
 
 # ---- refusals ---------------------------------------------------------------------------------
 def _spec_json(layer: dict) -> str:
-    return json.dumps({"name": "t", "input_size": 9, "classes": ["a", "b"],
-                       "layers": [{"kind": "conv", "features": 2, "size": 3}, layer,
-                                  {"kind": "flatten"}]})
+    return json.dumps(
+        {
+            "name": "t",
+            "input_size": 9,
+            "classes": ["a", "b"],
+            "layers": [{"kind": "conv", "features": 2, "size": 3}, layer, {"kind": "flatten"}],
+        }
+    )
 
 
-@pytest.mark.parametrize("layer, words_in", [
-    ({"kind": "leakyrelu", "slope": 1.5}, ["layer 2 (leakyrelu)", "slope", "between 0 and 1",
-                                           "1.5"]),
-    ({"kind": "leakyrelu", "slope": -0.1}, ["layer 2 (leakyrelu)", "slope", "-0.1"]),
-    ({"kind": "leakyrelu", "slope": "a"}, ["layer 2 (leakyrelu)", "slope", "'a'"]),
-    ({"kind": "leakyrelu", "slope": float("nan")}, ["layer 2 (leakyrelu)", "slope"]),
-    ({"kind": "dropout", "p": 1}, ["layer 2 (dropout)", "p", "less than 1", "got 1"]),
-    ({"kind": "dropout", "p": -0.5}, ["layer 2 (dropout)", "p", "-0.5"]),
-    ({"kind": "dropout", "rate": 0.5}, ["layer 2 (dropout)", "unknown field 'rate'"]),
-    ({"kind": "batchnorm", "momentum": 0.1}, ["layer 2 (batchnorm)", "unknown field 'momentum'"]),
-    ({"kind": "sigmoid", "x": 1}, ["layer 2 (sigmoid)", "unknown field 'x'"]),
-    ({"kind": "avgpool", "window": 2}, ["layer 2 (avgpool)", "missing the field 'stride'"]),
-    ({"kind": "avgpool", "window": [8, 2], "stride": 1}, ["layer 2 (avgpool1)", "8x2", "7x7",
-                                                          "rows: 8 > 7"]),
-    ({"kind": "avgpool", "window": 2, "stride": 0}, ["layer 2 (avgpool1)", "at least 1"]),
-])
+@pytest.mark.parametrize(
+    "layer, words_in",
+    [
+        (
+            {"kind": "leakyrelu", "slope": 1.5},
+            ["layer 2 (leakyrelu)", "slope", "between 0 and 1", "1.5"],
+        ),
+        ({"kind": "leakyrelu", "slope": -0.1}, ["layer 2 (leakyrelu)", "slope", "-0.1"]),
+        ({"kind": "leakyrelu", "slope": "a"}, ["layer 2 (leakyrelu)", "slope", "'a'"]),
+        ({"kind": "leakyrelu", "slope": float("nan")}, ["layer 2 (leakyrelu)", "slope"]),
+        ({"kind": "dropout", "p": 1}, ["layer 2 (dropout)", "p", "less than 1", "got 1"]),
+        ({"kind": "dropout", "p": -0.5}, ["layer 2 (dropout)", "p", "-0.5"]),
+        ({"kind": "dropout", "rate": 0.5}, ["layer 2 (dropout)", "unknown field 'rate'"]),
+        (
+            {"kind": "batchnorm", "momentum": 0.1},
+            ["layer 2 (batchnorm)", "unknown field 'momentum'"],
+        ),
+        ({"kind": "sigmoid", "x": 1}, ["layer 2 (sigmoid)", "unknown field 'x'"]),
+        ({"kind": "avgpool", "window": 2}, ["layer 2 (avgpool)", "missing the field 'stride'"]),
+        (
+            {"kind": "avgpool", "window": [8, 2], "stride": 1},
+            ["layer 2 (avgpool1)", "8x2", "7x7", "rows: 8 > 7"],
+        ),
+        ({"kind": "avgpool", "window": 2, "stride": 0}, ["layer 2 (avgpool1)", "at least 1"]),
+    ],
+)
 def test_refusals_name_the_layer_the_field_and_the_number(layer, words_in):
     with pytest.raises(SpecError) as e:
         NetworkSpec.from_json(_spec_json(layer)).validate()
@@ -382,11 +418,14 @@ def test_refusals_name_the_layer_the_field_and_the_number(layer, words_in):
     assert "\n" not in said and all(w in said for w in words_in), said
 
 
-@pytest.mark.parametrize("layers, words_in", [
-    ((Flatten(), AvgPool(2, 2)), ["layer 2 (avgpool1)", "flat"]),
-    ((Conv(2, 3), LeakyReLU(2.0), Flatten()), ["layer 2 (leakyrelu1) slope", "2"]),
-    ((Conv(2, 3), Dropout(float("inf")), Flatten()), ["layer 2 (dropout1) p"]),
-])
+@pytest.mark.parametrize(
+    "layers, words_in",
+    [
+        ((Flatten(), AvgPool(2, 2)), ["layer 2 (avgpool1)", "flat"]),
+        ((Conv(2, 3), LeakyReLU(2.0), Flatten()), ["layer 2 (leakyrelu1) slope", "2"]),
+        ((Conv(2, 3), Dropout(float("inf")), Flatten()), ["layer 2 (dropout1) p"]),
+    ],
+)
 def test_layers_made_in_python_get_the_same_checks(layers, words_in):
     with pytest.raises(SpecError) as e:
         NetworkSpec("t", 9, 1, (-1.0, 1.0), layers, ("a", "b")).validate()
@@ -399,7 +438,8 @@ def test_defaults_are_written_back_and_read_as_given():
     assert spec.to_dict()["layers"][1] == {"p": 0.5, "kind": "dropout"}
     spec = NetworkSpec.from_json(_spec_json({"kind": "leakyrelu", "slope": 0}))
     assert spec.layers[1] == LeakyReLU(0.0) and spec.shapes()[1].formula.startswith(
-        "x if x > 0, else 0·x")
+        "x if x > 0, else 0·x"
+    )
     assert NetworkSpec.from_json(_spec_json({"kind": "batchnorm"})).layers[1] == BatchNorm()
     assert NetworkSpec.from_json(_spec_json({"kind": "tanh"})).layers[1] == Tanh()
 
@@ -411,8 +451,9 @@ def test_the_architecture_editor_says_in_one_line_it_rebuilds_such_a_network():
         spec = network(kind)
         assert not is_plain(spec), kind
         knobs_from_spec(spec)  # reads what it can; nothing raises
-    plain = NetworkSpec("p", 9, 1, (-1.0, 1.0), (Conv(3, 3), ReLU(), MaxPool(2, 2), Flatten()),
-                        ("a", "b"))
+    plain = NetworkSpec(
+        "p", 9, 1, (-1.0, 1.0), (Conv(3, 3), ReLU(), MaxPool(2, 2), Flatten()), ("a", "b")
+    )
     assert is_plain(plain)
 
 

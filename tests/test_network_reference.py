@@ -23,7 +23,7 @@ def ref_conv(x, w, b, stride, pad, divide):
     c, h, wd = x.shape
     f, _, k, _ = w.shape
     xp = np.zeros((c, h + 2 * pad, wd + 2 * pad))
-    xp[:, pad:pad + h, pad:pad + wd] = x
+    xp[:, pad : pad + h, pad : pad + wd] = x
     ho = (h + 2 * pad - k) // stride + 1
     wo = (wd + 2 * pad - k) // stride + 1
     out = np.zeros((f, ho, wo))
@@ -105,8 +105,9 @@ def reference_trace(model, image):
 
 # ---- networks to check -------------------------------------------------------------------------
 def _spec(size, channels, layers, classes=3):
-    return NetworkSpec("ref", size, channels, (-1.0, 1.0), tuple(layers),
-                       tuple(f"c{i}" for i in range(classes)))
+    return NetworkSpec(
+        "ref", size, channels, (-1.0, 1.0), tuple(layers), tuple(f"c{i}" for i in range(classes))
+    )
 
 
 CASES = {
@@ -115,17 +116,42 @@ CASES = {
     # stride 2 convolution to 5x5, pooled 3/2 -> 2x2
     "stride2-pool3s2": _spec(11, 1, [Conv(3, 3, stride=2), ReLU(), MaxPool(3, 2), Flatten()]),
     # three input channels, padding 1, pooling window 2 with stride 3 (7 -> starts 0, 3, 6)
-    "rgb-pad-pool2s3": _spec(7, 3, [Conv(5, 3, padding=1), ReLU(), MaxPool(2, 3), Conv(2, 1),
-                                    Flatten(), Dense(6), ReLU()]),
+    "rgb-pad-pool2s3": _spec(
+        7,
+        3,
+        [Conv(5, 3, padding=1), ReLU(), MaxPool(2, 3), Conv(2, 1), Flatten(), Dense(6), ReLU()],
+    ),
     # the deck's divide, with a bias, stride 2 and padding
-    "divide-bias": _spec(8, 1, [Conv(3, 2, stride=2, padding=1, divide=True), ReLU(),
-                                MaxPool(3, 2), Flatten()], classes=2),
+    "divide-bias": _spec(
+        8,
+        1,
+        [Conv(3, 2, stride=2, padding=1, divide=True), ReLU(), MaxPool(3, 2), Flatten()],
+        classes=2,
+    ),
     # divide without a bias, two channels, 5x5 features padded 2, pooled 3/3 (10 -> 4)
-    "divide-nobias": _spec(10, 2, [Conv(4, 5, padding=2, divide=True, bias=False), ReLU(),
-                                   MaxPool(3, 3), Flatten()], classes=4),
+    "divide-nobias": _spec(
+        10,
+        2,
+        [Conv(4, 5, padding=2, divide=True, bias=False), ReLU(), MaxPool(3, 3), Flatten()],
+        classes=4,
+    ),
     # two blocks and two hidden fully connected layers
-    "deep": _spec(12, 1, [Conv(2, 5), ReLU(), MaxPool(2, 2), Conv(3, 3, padding=1), ReLU(),
-                          MaxPool(3, 2), Flatten(), Dense(5), ReLU(), Dense(4)]),
+    "deep": _spec(
+        12,
+        1,
+        [
+            Conv(2, 5),
+            ReLU(),
+            MaxPool(2, 2),
+            Conv(3, 3, padding=1),
+            ReLU(),
+            MaxPool(3, 2),
+            Flatten(),
+            Dense(5),
+            ReLU(),
+            Dense(4),
+        ],
+    ),
     # pooling with stride 1 (overlapping windows) and a 1x1 window
     "overlap": _spec(6, 1, [Conv(2, 2), MaxPool(2, 1), MaxPool(1, 1), Flatten()]),
 }
@@ -147,8 +173,11 @@ def test_every_layer_matches_the_reference(case):
     rng = np.random.default_rng(len(case))
     names = [s for s in spec.shapes()]
     for _trial in range(2):
-        shape = (spec.input_size,) * 2 if spec.channels == 1 else (spec.channels,) + (
-            spec.input_size,) * 2
+        shape = (
+            (spec.input_size,) * 2
+            if spec.channels == 1
+            else (spec.channels,) + (spec.input_size,) * 2
+        )
         image = rng.uniform(-1, 1, shape).astype(np.float32)
         trace = model.trace(image)
         want, want_winners = reference_trace(model, image)
@@ -165,13 +194,15 @@ def test_every_layer_matches_the_reference(case):
             else:
                 assert lt.winners is None
         with torch.inference_mode():
-            plain = model(torch.from_numpy(image).reshape(1, spec.channels, spec.input_size,
-                                                          spec.input_size))[0].numpy()
+            plain = model(
+                torch.from_numpy(image).reshape(1, spec.channels, spec.input_size, spec.input_size)
+            )[0].numpy()
         np.testing.assert_allclose(trace.votes, plain, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("case", ["deck-shape", "stride2-pool3s2", "rgb-pad-pool2s3",
-                                  "divide-nobias", "overlap"])
+@pytest.mark.parametrize(
+    "case", ["deck-shape", "stride2-pool3s2", "rgb-pad-pool2s3", "divide-nobias", "overlap"]
+)
 def test_pool_winners_point_at_the_max_of_their_window(case):
     spec = CASES[case]
     model = _randomised(spec, seed=11)
@@ -188,7 +219,7 @@ def test_pool_winners_point_at_the_max_of_their_window(case):
             for oi in range(lt.values.shape[1]):
                 for oj in range(lt.values.shape[2]):
                     r0, c0 = oi * layer.stride, oj * layer.stride
-                    window = src[ci, r0:r0 + layer.window, c0:c0 + layer.window]
+                    window = src[ci, r0 : r0 + layer.window, c0 : c0 + layer.window]
                     idx = int(lt.winners[ci, oi, oj])
                     r, q = divmod(idx, w)
                     assert r0 <= r < min(r0 + layer.window, h)
@@ -212,8 +243,9 @@ def test_preset_trace_equals_plain_forward(name):
     p = trace.probabilities
     assert p.shape == (len(spec.classes),) and abs(float(p.sum()) - 1) < 1e-5
     assert trace.winner == int(np.argmax(plain))
-    np.testing.assert_allclose(p, torch.softmax(torch.from_numpy(plain).double(), 0).numpy(),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        p, torch.softmax(torch.from_numpy(plain).double(), 0).numpy(), atol=1e-6
+    )
     assert [lt.name for lt in trace.layers] == model.names
     assert trace.layer("votes") is trace.layers[-1]
     with pytest.raises(KeyError):

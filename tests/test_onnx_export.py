@@ -110,8 +110,9 @@ def test_read_onnx_refuses_external_data_without_opening_it(tmp_path, monkeypatc
     (tmp_path / "m.onnx").write_bytes(proto.SerializeToString())
     opened = []
     real_open = open
-    monkeypatch.setattr("builtins.open", lambda f, *a, **k: opened.append(str(f))
-                        or real_open(f, *a, **k))
+    monkeypatch.setattr(
+        "builtins.open", lambda f, *a, **k: opened.append(str(f)) or real_open(f, *a, **k)
+    )
     monkeypatch.chdir(tmp_path)
     with pytest.raises(WeightsError, match=r"layers\.0\.weight.*another file.*numbers\.bin"):
         read_onnx(tmp_path / "m.onnx")
@@ -127,8 +128,9 @@ def test_an_exported_file_gets_the_mode_of_any_new_file(tmp_path):
     try:
         for name in ("a.onnx", "a.safetensors"):
             save_model(build(preset("xo"), seed=0), tmp_path / name)
-        modes = {name: (tmp_path / name).stat().st_mode & 0o777
-                 for name in ("a.onnx", "a.safetensors")}
+        modes = {
+            name: (tmp_path / name).stat().st_mode & 0o777 for name in ("a.onnx", "a.safetensors")
+        }
     finally:
         os.umask(old)
     assert modes == {"a.onnx": 0o644, "a.safetensors": 0o644}

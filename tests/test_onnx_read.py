@@ -42,21 +42,34 @@ def test_reads_what_onnx_reads_for_every_storage(tmp_path):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((3, 2, 2)).astype(np.float32)
     raw32 = numpy_helper.from_array(a, "layers.0.weight")  # raw_data
-    listed = helper.make_tensor("layers.1.weight", onnx.TensorProto.FLOAT, [3, 2, 2],
-                                a.ravel().tolist())  # float_data
-    double = helper.make_tensor("layers.2.weight", onnx.TensorProto.DOUBLE, [3, 2, 2],
-                                a.astype(np.float64).ravel().tolist())  # double_data
-    half = helper.make_tensor("layers.3.weight", onnx.TensorProto.FLOAT16, [3, 2, 2],
-                              a.astype(np.float16).ravel().tolist())  # int32_data bit patterns
-    bf16 = helper.make_tensor("layers.4.weight", onnx.TensorProto.BFLOAT16, [3, 2, 2],
-                              a.ravel().tolist())
+    listed = helper.make_tensor(
+        "layers.1.weight", onnx.TensorProto.FLOAT, [3, 2, 2], a.ravel().tolist()
+    )  # float_data
+    double = helper.make_tensor(
+        "layers.2.weight", onnx.TensorProto.DOUBLE, [3, 2, 2], a.astype(np.float64).ravel().tolist()
+    )  # double_data
+    half = helper.make_tensor(
+        "layers.3.weight",
+        onnx.TensorProto.FLOAT16,
+        [3, 2, 2],
+        a.astype(np.float16).ravel().tolist(),
+    )  # int32_data bit patterns
+    bf16 = helper.make_tensor(
+        "layers.4.weight", onnx.TensorProto.BFLOAT16, [3, 2, 2], a.ravel().tolist()
+    )
     raw_half = numpy_helper.from_array(a.astype(np.float16), "layers.5.weight")
     path = tmp_path / "m.onnx"
     path.write_bytes(_model_bytes([raw32, listed, double, half, bf16, raw_half]))
     declared = read_onnx_declared(path)
     got = declared.read()
     assert [t.dtype for t in declared.tensors.values()] == [
-        "float32", "float32", "float64", "float16", "bfloat16", "float16"]
+        "float32",
+        "float32",
+        "float64",
+        "float16",
+        "bfloat16",
+        "float16",
+    ]
     for init in (raw32, listed, double, half, bf16, raw_half):
         want = np.asarray(numpy_helper.to_array(init), dtype=np.float32)
         assert got[init.name].shape == (3, 2, 2)
@@ -106,8 +119,10 @@ def test_any_bytes_give_a_result_or_one_weights_error(tmp_path_factory, data):
 
 def test_opening_onnx_weights_does_not_import_onnx(tmp_path):
     path, _ = _xo_file(tmp_path)
-    code = ("import sys; from pathlib import Path; from convviz.core.weights import load_model; "
-            f"load_model(Path({str(path)!r})); "
-            "print(sorted(m for m in ('onnx', 'ml_dtypes') if m in sys.modules))")
+    code = (
+        "import sys; from pathlib import Path; from convviz.core.weights import load_model; "
+        f"load_model(Path({str(path)!r})); "
+        "print(sorted(m for m in ('onnx', 'ml_dtypes') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -30,11 +30,31 @@ def wheel(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
     # build from a copy of the checkout, so the build leaves no build/ or egg-info behind in it
     src = base / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".*", "__pycache__", "build", "dist", "*.egg-info", "tests", "out"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps",
-                           "--no-build-isolation", "-w", str(base / "dist"), "-q"],
-                          cwd=src, capture_output=True, text=True, timeout=300)
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".*", "__pycache__", "build", "dist", "*.egg-info", "tests", "out"
+        ),
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(base / "dist"),
+            "-q",
+        ],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     wheels = list((base / "dist").glob("convviz-*.whl"))
     assert len(wheels) == 1, wheels
@@ -43,9 +63,15 @@ def wheel(tmp_path_factory):
 
 def test_wheel_contents(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("convviz/resources/shapes.safetensors", "convviz/resources/xo.safetensors",
-                     "convviz/resources/lenet5.safetensors", "convviz/qt/__init__.py",
-                     "convviz/core/network.py", "convviz/cli.py", "convviz/__main__.py"):
+    for expected in (
+        "convviz/resources/shapes.safetensors",
+        "convviz/resources/xo.safetensors",
+        "convviz/resources/lenet5.safetensors",
+        "convviz/qt/__init__.py",
+        "convviz/core/network.py",
+        "convviz/cli.py",
+        "convviz/__main__.py",
+    ):
         assert expected in names, expected
     assert not any(n.startswith(("tests/", "resources/")) for n in names)
     info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
@@ -83,8 +109,13 @@ def test_installed_wheel_loads_its_bundled_weights(wheel, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = dict(os.environ, PYTHONPATH=str(site))
-    proc = subprocess.run([sys.executable, "-c", CHECK, str(site),
-                           str(ROOT / "resources" / "shapes.safetensors")],
-                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK, str(site), str(ROOT / "resources" / "shapes.safetensors")],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.startswith("OK ")

@@ -69,14 +69,14 @@ def reference_conv(x, w, b, stride, pad):
     """float64, zeros padded by hand, every output cell one explicit sum."""
     c, h, wd = x.shape
     padded = np.zeros((c, h + 2 * pad, wd + 2 * pad))
-    padded[:, pad:pad + h, pad:pad + wd] = x
+    padded[:, pad : pad + h, pad : pad + wd] = x
     f = w.shape[-1]
     n = (h - f + 2 * pad) // stride + 1
     out = np.zeros((w.shape[0], n, n))
     for k in range(w.shape[0]):
         for i in range(n):
             for j in range(n):
-                patch = padded[:, i * stride:i * stride + f, j * stride:j * stride + f]
+                patch = padded[:, i * stride : i * stride + f, j * stride : j * stride + f]
                 out[k, i, j] = (patch * w[k]).sum() + b[k]
     return out
 
@@ -109,9 +109,13 @@ def test_cs231n_against_the_reference_for_other_fixed_numbers():
     b = np.array([1.0, 0.0])
     from convviz.core.bundled import hand_set_model
 
-    model = hand_set_model(preset("cs231n"), {
-        "conv1": {"weight": w, "bias": b},
-        "votes": {"weight": np.zeros((2, 18)), "bias": np.zeros(2)}})
+    model = hand_set_model(
+        preset("cs231n"),
+        {
+            "conv1": {"weight": w, "bias": b},
+            "votes": {"weight": np.zeros((2, 18)), "bias": np.zeros(2)},
+        },
+    )
     got = model.trace(x.astype(np.float32)).layers[0].values
     np.testing.assert_array_equal(got.astype(np.float64), reference_conv(x, w, b, 2, 1))
 
@@ -119,8 +123,18 @@ def test_cs231n_against_the_reference_for_other_fixed_numbers():
 # ---- shapes as the lesson states them ---------------------------------------------------------
 def test_tinyvgg_and_spectrogram_shapes():
     assert first_shapes("tinyvgg", 11) == [
-        (10, 62, 62), (10, 62, 62), (10, 60, 60), (10, 60, 60), (10, 30, 30),
-        (10, 28, 28), (10, 28, 28), (10, 26, 26), (10, 26, 26), (10, 13, 13), (1690,)]
+        (10, 62, 62),
+        (10, 62, 62),
+        (10, 60, 60),
+        (10, 60, 60),
+        (10, 30, 30),
+        (10, 28, 28),
+        (10, 28, 28),
+        (10, 26, 26),
+        (10, 26, 26),
+        (10, 13, 13),
+        (1690,),
+    ]
     assert preset("tinyvgg").channels == 3
     spec = preset("spectrogram")
     assert spec.input_shape == (32, 48) and spec.layers[0].size == (32, 3)  # spans every row
@@ -145,11 +159,24 @@ print(rows[0].shape, w[0] * w[1] * w[2] * w[3], b[0], rows[0].formula,
 def test_alexnet_shapes_table_without_torch_or_building():
     """The lesson's numbers for the first layer, worked out in a process that never imports
     torch (so nothing of the 233 MB network is allocated)."""
-    out = subprocess.run([sys.executable, "-c", ALEXNET_SHAPES], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", ALEXNET_SHAPES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert out.startswith("(96, 55, 55) 34848 96 (227 - 11 + 2·0)/4 + 1 = 55 ")
-    for shape in ("(96, 27, 27)", "(256, 27, 27)", "(256, 13, 13)", "(384, 13, 13)",
-                  "(256, 6, 6)", "(4096,)", "(10,)"):
+    for shape in (
+        "(96, 27, 27)",
+        "(256, 27, 27)",
+        "(256, 13, 13)",
+        "(384, 13, 13)",
+        "(256, 6, 6)",
+        "(4096,)",
+        "(10,)",
+    ):
         assert shape in out, shape
     assert out.rstrip().endswith("58322314 False")  # ~58 M parameters; torch never imported
 
@@ -187,8 +214,9 @@ def test_export_preset_round_trips(tmp_path, name, capsys):
         for k, v in own.state_dict().items():
             np.testing.assert_array_equal(back.state_dict()[k].numpy(), v.numpy())
     if name == "cs231n":  # the hand-set numbers, exactly as written in presets.py
-        np.testing.assert_array_equal(back.state_dict()["layers.0.weight"].numpy(),
-                                      np.asarray(CS231N_FILTERS, np.float32))
+        np.testing.assert_array_equal(
+            back.state_dict()["layers.0.weight"].numpy(), np.asarray(CS231N_FILTERS, np.float32)
+        )
 
 
 def test_export_refuses_architecture_only_and_unknown_presets(tmp_path, capsys):
@@ -210,8 +238,11 @@ def test_trace_and_predict_take_any_preset(tmp_path, capsys):
         paths.append(tmp_path / f"sound{i}.png")
         save_png(paths[-1], picture)
     grid = tmp_path / "demo.txt"
-    grid.write_text("\n\n".join("\n".join(" ".join(str(v) for v in row) for row in channel)
-                                for channel in CS231N_INPUT))
+    grid.write_text(
+        "\n\n".join(
+            "\n".join(" ".join(str(v) for v in row) for row in channel) for channel in CS231N_INPUT
+        )
+    )
     assert main(["trace", "--preset", "cs231n", str(grid), "--json"]) == 0
     assert '"shape": [2, 3, 3]' in capsys.readouterr().out
     assert main(["predict", "--preset", "spectrogram", *map(str, paths), "--json"]) == 0
@@ -228,8 +259,11 @@ def test_model_menu_greys_out_presets_the_window_cannot_show(make_window):
     for name, a in w.preset_actions.items():
         shown = PRESETS[name].in_window
         assert a.isEnabled() == shown and a.text() == PRESETS[name].title
-        assert (a.toolTip() == PRESETS[name].help) if shown else (
-            NOT_IN_WINDOW in a.toolTip() and f"--preset {name}" in a.toolTip())
+        assert (
+            (a.toolTip() == PRESETS[name].help)
+            if shown
+            else (NOT_IN_WINDOW in a.toolTip() and f"--preset {name}" in a.toolTip())
+        )
     w.session.lock("training is running: stop it first")
     assert "training is running" in w.preset_actions["tinyvgg"].toolTip()
     w.session.unlock()  # the lock's end must not switch on what the window cannot show

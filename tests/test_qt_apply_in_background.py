@@ -83,8 +83,7 @@ def test_the_newest_apply_wins(qtbot, make_window, slow_build):
     assert w.session.spec == second and w.session.model.spec == second
 
 
-def test_a_failed_build_is_one_line_and_apply_can_be_tried_again(qtbot, make_window,
-                                                                   monkeypatch):
+def test_a_failed_build_is_one_line_and_apply_can_be_tried_again(qtbot, make_window, monkeypatch):
     def broken(spec, *a, **k):
         raise RuntimeError("not enough memory\nand a long story")
 
@@ -101,8 +100,9 @@ def test_a_failed_build_is_one_line_and_apply_can_be_tried_again(qtbot, make_win
     assert arch.apply_button.isEnabled() and "Apply to make this network" in arch.status.text()
 
 
-def test_apply_while_a_run_owns_the_network_builds_nothing_and_says_why(qtbot, make_window,
-                                                                       monkeypatch, slow_build):
+def test_apply_while_a_run_owns_the_network_builds_nothing_and_says_why(
+    qtbot, make_window, monkeypatch, slow_build
+):
     calls, _release = slow_build
     w, arch = _background_window(make_window)
     shown = []

@@ -27,7 +27,8 @@ def test_shows_the_current_network(panel):
     assert rows[0][:2] == ["input", "1×28×28"]
     assert [r[1] for r in rows[1:]] == ["×".join(map(str, s.shape)) for s in shapes]
     assert rows[1][2] == f"{shapes[0].params:,}" and rows[1][3] == (
-        "(28 - 5 + 2·2)/1 + 1 = 28; 8·1·5·5 = 200 (+8\u00a0biases)")
+        "(28 - 5 + 2·2)/1 + 1 = 28; 8·1·5·5 = 200 (+8\u00a0biases)"
+    )
     assert "This is the current network" in panel.status.text()
     assert not panel.apply_button.isEnabled()
     assert panel.knobs() == knobs_from_spec(spec)
@@ -98,6 +99,9 @@ def test_layer_names_read_their_kinds_declarations(panel):
 def test_a_rectangular_colour_network_shows_its_rows_and_cols(panel):
     from convviz.core.spec import Conv, Flatten, NetworkSpec, ReLU
 
-    panel.set_model(NetworkSpec("rect", (12, 20), 3, (0.0, 1.0),
-                                (Conv(4, (3, 5)), ReLU(), Flatten()), ("a", "b")))
+    panel.set_model(
+        NetworkSpec(
+            "rect", (12, 20), 3, (0.0, 1.0), (Conv(4, (3, 5)), ReLU(), Flatten()), ("a", "b")
+        )
+    )
     assert table(panel)[0][:2] == ["input", "3×12×20"]

@@ -14,8 +14,11 @@ WAIT = 30_000  # ms
 def test_a_job_runs_on_its_own_thread_and_delivers_on_the_windows(qtbot):
     jobs = BackgroundJobs()
     here, seen = threading.get_ident(), {}
-    job = jobs.submit("k", lambda _job: threading.get_ident(),
-                      lambda worker: seen.update(worker=worker, deliver=threading.get_ident()))
+    job = jobs.submit(
+        "k",
+        lambda _job: threading.get_ident(),
+        lambda worker: seen.update(worker=worker, deliver=threading.get_ident()),
+    )
     qtbot.waitUntil(lambda: "worker" in seen, timeout=WAIT)
     assert seen["worker"] != here and seen["deliver"] == here
     assert not jobs.running() and not job.thread.is_alive()
@@ -37,8 +40,12 @@ def test_the_newest_request_of_a_kind_wins(qtbot):
 def test_a_cancelled_job_says_so_instead_of_delivering(qtbot):
     jobs = BackgroundJobs()
     release, got, said = threading.Event(), [], []
-    job = jobs.submit("scan", lambda _job: release.wait(WAIT / 1000) and "late", got.append,
-                      cancelled=lambda: said.append("cancelled"))
+    job = jobs.submit(
+        "scan",
+        lambda _job: release.wait(WAIT / 1000) and "late",
+        got.append,
+        cancelled=lambda: said.append("cancelled"),
+    )
     jobs.cancel("scan")
     release.set()
     qtbot.waitUntil(lambda: bool(said), timeout=WAIT)
@@ -99,8 +106,11 @@ def blocking(monkeypatch, target, result=None):
 
 
 def test_opening_an_image_leaves_the_window_free(qtbot, window, monkeypatch, tmp_path):
-    go, calls = blocking(monkeypatch, "convviz.core.imageio.load_image",
-                         lambda path, size, vr: np.full((size, size), vr[1], np.float32))
+    go, calls = blocking(
+        monkeypatch,
+        "convviz.core.imageio.load_image",
+        lambda path, size, vr: np.full((size, size), vr[1], np.float32),
+    )
     window.open_image(str(tmp_path / "huge.png"))  # returns while the picture decodes
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
     assert calls[0] != threading.get_ident()
@@ -114,8 +124,11 @@ def test_opening_an_image_leaves_the_window_free(qtbot, window, monkeypatch, tmp
 
 
 def test_cancel_drops_the_image(qtbot, window, monkeypatch, tmp_path):
-    go, calls = blocking(monkeypatch, "convviz.core.imageio.load_image",
-                         lambda path, size, vr: np.full((size, size), vr[1], np.float32))
+    go, calls = blocking(
+        monkeypatch,
+        "convviz.core.imageio.load_image",
+        lambda path, size, vr: np.full((size, size), vr[1], np.float32),
+    )
     window.open_image(str(tmp_path / "huge.png"))
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
     window.status_line.busy_cancel.click()
@@ -129,12 +142,15 @@ def test_cancel_drops_the_image(qtbot, window, monkeypatch, tmp_path):
 def test_exporting_leaves_the_window_free(qtbot, window, monkeypatch, tmp_path):
     out = tmp_path / "xo.safetensors"
     go, calls = blocking(monkeypatch, "convviz.core.weights.save_model", lambda *a, **k: out)
-    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr(
+        "convviz.qt.window_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "")
+    )
     window.export_weights()
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
-    assert calls[0] != threading.get_ident() and "Exporting xo.safetensors" in \
-        window.status_line.busy_label.text()
+    assert (
+        calls[0] != threading.get_ident()
+        and "Exporting xo.safetensors" in window.status_line.busy_label.text()
+    )
     go.set()
     qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=WAIT)
 
@@ -165,16 +181,20 @@ def test_a_preset_chosen_while_weights_open_wins(qtbot, window, monkeypatch, tmp
     window.open_weights(str(path))
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
     window.preset_actions["lenet5"].trigger()  # the later choice
-    qtbot.waitUntil(lambda: window.session.ready and window.session.spec.name == "lenet5",
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: window.session.ready and window.session.spec.name == "lenet5", timeout=WAIT
+    )
     go.set()
     qtbot.wait(200)
     assert window.session.spec.name == "lenet5"  # the slow file did not take over afterwards
 
 
 def test_closing_waits_for_every_thread(qtbot, window, monkeypatch, tmp_path):
-    go, calls = blocking(monkeypatch, "convviz.core.imageio.load_image",
-                         lambda path, size, vr: np.zeros((size, size), np.float32))
+    go, calls = blocking(
+        monkeypatch,
+        "convviz.core.imageio.load_image",
+        lambda path, size, vr: np.zeros((size, size), np.float32),
+    )
     window.open_image(str(tmp_path / "huge.png"))
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
     job = window.jobs.running()[0]
@@ -195,8 +215,9 @@ def test_onnx_is_written_by_a_process_of_its_own(qtbot, window, monkeypatch, tmp
 
     monkeypatch.setattr("convviz.core.weights.save_model", not_here)  # the child has its own
     out = tmp_path / "xo.onnx"
-    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr(
+        "convviz.qt.window_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "")
+    )
     window.export_weights()
     qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=120_000)
     model, _meta = load_model(out)

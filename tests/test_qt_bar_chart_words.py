@@ -11,10 +11,15 @@ from convviz.qt.widgets.bar_chart import BarChart, Bars
 def _chart(qtbot, w, h, labels, readable_rows=False):
     chart = BarChart(rows=len(labels), readable_rows=readable_rows)
     qtbot.addWidget(chart)
-    chart.show_bars(Bars(labels, np.linspace(-1, 1, len(labels)).astype(np.float32),
-                         [theme.RAISED] * len(labels), texts=[f"{v:+.2f}" for v in
-                                                              np.linspace(-1, 1, len(labels))],
-                         span=(-1.1, 1.1)))
+    chart.show_bars(
+        Bars(
+            labels,
+            np.linspace(-1, 1, len(labels)).astype(np.float32),
+            [theme.RAISED] * len(labels),
+            texts=[f"{v:+.2f}" for v in np.linspace(-1, 1, len(labels))],
+            span=(-1.1, 1.1),
+        )
+    )
     chart.resize(w, h)
     chart.show()
     return chart

@@ -11,8 +11,12 @@ from convviz.core.presets import preset
 from convviz.core.spec import MaxPool
 from convviz.qt.deck.architecture_wiring import UNTRAINED
 
-DECK = {"filtering": "Filtering", "pooling": "Pooling", "relu": "ReLU",
-        "architecture": "Architecture"}
+DECK = {
+    "filtering": "Filtering",
+    "pooling": "Pooling",
+    "relu": "ReLU",
+    "architecture": "Architecture",
+}
 
 
 def test_deck_panels_are_docks_in_the_view_menu(make_window):
@@ -50,14 +54,16 @@ def test_a_mouse_stroke_reaches_the_deck_panels(qtbot, make_window):
     pooling = w.panels["pooling"]
     pooling.select("pool2", 5)
     pooling.jump_to_end()
-    np.testing.assert_allclose(pooling.output_grid.values, expected.layer("pool2").values[5],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        pooling.output_grid.values, expected.layer("pool2").values[5], rtol=1e-5, atol=1e-6
+    )
     look_at("filtering")
     filtering = w.panels["filtering"]
     filtering.select("conv1", 0, 3)
     filtering.jump_to_end()
-    np.testing.assert_allclose(filtering.output_grid.values, expected.layer("conv1").values[3],
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        filtering.output_grid.values, expected.layer("conv1").values[3], rtol=1e-4, atol=1e-5
+    )
     look_at("relu")
     _before, after = w.panels["relu"].before_after()
     np.testing.assert_allclose(after, expected.layer("relu1").values[0], rtol=1e-5, atol=1e-6)
@@ -79,16 +85,20 @@ def test_applying_a_new_architecture_rebuilds_every_panel(qtbot, make_window):
     assert s.canvas.size == want.input_size
     maps = [sh.name for sh in want.shapes() if len(sh.shape) == 3]
     assert list(w.panels["feature_maps"].layers) == maps
-    pools = [w.panels["pooling"].layer_combo.itemData(i)
-             for i in range(w.panels["pooling"].layer_combo.count())]
+    pools = [
+        w.panels["pooling"].layer_combo.itemData(i)
+        for i in range(w.panels["pooling"].layer_combo.count())
+    ]
     assert pools == ["pool1", "pool2", "pool3"]
-    assert all(isinstance(want.layers[i], MaxPool) and want.layers[i].window == 3
-               for i in (2, 5, 8))
+    assert all(
+        isinstance(want.layers[i], MaxPool) and want.layers[i].window == 3 for i in (2, 5, 8)
+    )
     assert w.panels["filtering"].snapshot is s.snapshot  # the new weights, not the old ones
     assert "This is the current network" in arch.status.text()
     s.flush()
-    assert s.trace is not None and [lt.name for lt in s.trace.layers] == \
-        [sh.name for sh in want.shapes()]
+    assert s.trace is not None and [lt.name for lt in s.trace.layers] == [
+        sh.name for sh in want.shapes()
+    ]
     assert "untrained" in w.statusBar().currentMessage()
 
 

@@ -17,7 +17,7 @@ def triangle(n: int) -> np.ndarray:
     for r in range(4, n - 4):
         half = (r - 4) // 2
         ink[r, n // 2 - half] = ink[r, n // 2 + half] = 1.0
-    ink[n - 5, 4:n - 4] = 1.0
+    ink[n - 5, 4 : n - 4] = 1.0
     return ink
 
 

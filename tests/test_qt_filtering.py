@@ -31,10 +31,18 @@ def check_step(panel, net, trace, snap):
     f, m, i = panel.feature_index, panel.map_index, panel.current_step
     want = trace.layer(sl.name).values[f]
     r, c = divmod(i, want.shape[1])
-    divisor = sl.in_maps * sl.layer.size ** 2 if sl.layer.divide else 1
+    divisor = sl.in_maps * sl.layer.size**2 if sl.layer.divide else 1
     patch, products, total, value = numpy_conv_cell(
-        trace.input_of(sl.index), snap[f"layers.{sl.index}.weight"],
-        snap.get(f"layers.{sl.index}.bias"), sl.layer, divisor, f, m, r, c)
+        trace.input_of(sl.index),
+        snap[f"layers.{sl.index}.weight"],
+        snap.get(f"layers.{sl.index}.bias"),
+        sl.layer,
+        divisor,
+        f,
+        m,
+        r,
+        c,
+    )
     assert panel.patch_grid.values == pytest.approx(patch, abs=1e-6)
     assert panel.feature_grid.values == pytest.approx(snap[f"layers.{sl.index}.weight"][f, m])
     assert panel.products_grid.values == pytest.approx(products, abs=1e-6)
@@ -43,16 +51,17 @@ def check_step(panel, net, trace, snap):
     if sl.in_maps > 1:
         assert sum_text(total) in text
     shown = panel.output_grid.values.reshape(-1)
-    assert shown[:i + 1] == pytest.approx(want.reshape(-1)[:i + 1], abs=1e-4)  # = the trace
+    assert shown[: i + 1] == pytest.approx(want.reshape(-1)[: i + 1], abs=1e-4)  # = the trace
     assert shown[i] == pytest.approx(value, abs=1e-4)
-    assert np.isnan(shown[i + 1:]).all()
+    assert np.isnan(shown[i + 1 :]).all()
     s, p, k = sl.layer.stride, sl.layer.padding, sl.layer.size
     assert panel.input_grid._window == (r * s - p, c * s - p, k)
     assert panel.output_grid._current == (r, c)
 
 
-@pytest.mark.parametrize("spec", [preset("xo"), preset("shapes"), preset("lenet5"), odd_spec()],
-                         ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", [preset("xo"), preset("shapes"), preset("lenet5"), odd_spec()], ids=lambda s: s.name
+)
 def test_steps_match_numpy_and_the_trace(qtbot, spec):
     net, panel = make_panel(qtbot, spec, seed=5)
     snap = net.snapshot()
@@ -104,9 +113,14 @@ def test_stepping_back_restores_and_a_new_drawing_is_followed(qtbot):
     panel.select("conv2", 4, 6)
 
     def state():
-        return (panel.current_step, panel.patch_grid.values.tobytes(),
-                panel.products_grid.values.tobytes(), panel.output_grid.values.tobytes(),
-                panel.input_grid._window, panel.caption.text())
+        return (
+            panel.current_step,
+            panel.patch_grid.values.tobytes(),
+            panel.products_grid.values.tobytes(),
+            panel.output_grid.values.tobytes(),
+            panel.input_grid._window,
+            panel.caption.text(),
+        )
 
     panel.seek(30)
     before = state()
@@ -135,7 +149,8 @@ def test_new_weights_are_shown(qtbot):
     assert panel.current_step == 100
     assert panel.feature_grid.values == pytest.approx(snap["layers.0.weight"][3, 0])
     assert panel.products_grid.values == pytest.approx(
-        panel.patch_grid.values * snap["layers.0.weight"][3, 0], abs=1e-6)
+        panel.patch_grid.values * snap["layers.0.weight"][3, 0], abs=1e-6
+    )
 
 
 def test_several_input_maps_offer_a_map_selector(qtbot):

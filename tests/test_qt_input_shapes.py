@@ -8,15 +8,13 @@ from convviz.core.spec import Conv, Flatten, NetworkSpec
 from convviz.qt.session import Session
 
 
-@pytest.mark.parametrize("shape, channels, words", [((8, 12), 1, "8x12"),
-                                                    ((9, 9), 3, "3-channel")])
+@pytest.mark.parametrize("shape, channels, words", [((8, 12), 1, "8x12"), ((9, 9), 3, "3-channel")])
 def test_a_network_the_canvas_cannot_draw_is_refused_untouched(qtbot, shape, channels, words):
     session = Session("xo")
     before = session.spec
     said = []
     session.failed.connect(said.append)
-    spec = NetworkSpec("other", shape, channels, (-1.0, 1.0), (Conv(2, 3), Flatten()),
-                       ("a", "b"))
+    spec = NetworkSpec("other", shape, channels, (-1.0, 1.0), (Conv(2, 3), Flatten()), ("a", "b"))
     assert session.set_model(build(spec)) is False
     assert len(said) == 1 and words in said[0]
     assert session.spec == before and session.model is None

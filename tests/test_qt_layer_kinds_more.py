@@ -13,8 +13,9 @@ from convviz.core.spec import Conv, Flatten, MaxPool, NetworkSpec, ReLU
 
 def _open(qtbot, w, model):
     assert w.session.set_model(model, source="a test") is True
-    qtbot.waitUntil(lambda: w.session.trace is not None
-                    and w.session.trace.made_by(model.spec), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: w.session.trace is not None and w.session.trace.made_by(model.spec), timeout=10_000
+    )
     return w.session.trace
 
 
@@ -31,8 +32,9 @@ def test_each_new_kind_shows_its_maps_under_its_own_words(qtbot, make_window):
         for s in named:
             assert s.name in maps.layers and words(kind)[1] in maps.headings[s.name], kind
             for i in range(s.shape[0]):
-                np.testing.assert_allclose(maps.map_values(s.name, i),
-                                           trace.layer(s.name).values[i], rtol=1e-6)
+                np.testing.assert_allclose(
+                    maps.map_values(s.name, i), trace.layer(s.name).values[i], rtol=1e-6
+                )
         for panel in ("filtering", "pooling", "relu", "architecture"):
             assert panel in w.panels  # docked and alive after the new network
         assert w.panels["pooling"].layer_combo.count() == 0  # no max pooling in these
@@ -43,9 +45,14 @@ def test_each_new_kind_shows_its_maps_under_its_own_words(qtbot, make_window):
 
 def test_the_pooling_stepper_offers_max_pooling_only(qtbot, make_window):
     w = make_window("shapes", restore=False)
-    spec = NetworkSpec("both", 12, 1, (-1.0, 1.0),
-                       (Conv(2, 3, padding=1), ReLU(), MaxPool(2, 2), AvgPool(2, 2), Flatten()),
-                       ("a", "b"))
+    spec = NetworkSpec(
+        "both",
+        12,
+        1,
+        (-1.0, 1.0),
+        (Conv(2, 3, padding=1), ReLU(), MaxPool(2, 2), AvgPool(2, 2), Flatten()),
+        ("a", "b"),
+    )
     _open(qtbot, w, build(spec))
     pooling = w.panels["pooling"]
     offered = [pooling.layer_combo.itemData(i) for i in range(pooling.layer_combo.count())]

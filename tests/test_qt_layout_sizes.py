@@ -33,8 +33,12 @@ def app_theme(qapp):
     checks here judge a window nobody sees. Put back afterwards for the other tests."""
     from convviz.qt import theme
 
-    style, palette, font, sheet = (qapp.style().name(), qapp.palette(), qapp.font(),
-                                   qapp.styleSheet())
+    style, palette, font, sheet = (
+        qapp.style().name(),
+        qapp.palette(),
+        qapp.font(),
+        qapp.styleSheet(),
+    )
     theme.apply(qapp)
     yield
     qapp.setStyleSheet(sheet)
@@ -56,8 +60,9 @@ def ten_class_model():
     return build(preset("shapes").with_classes([f"digit {i}" for i in range(10)]), seed=0)
 
 
-def window_problems(w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS,
-                    only=None) -> list[str]:
+def window_problems(
+    w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS, only=None
+) -> list[str]:
     """Every size: Reset layout, every dock in front in turn (or those in `only`, checking
     only them), the Help window (and the tour). Docks in `skip` are not checked."""
     from convviz.qt.deck.help_dialog import HelpDialog
@@ -66,17 +71,24 @@ def window_problems(w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS,
 
     def look(top, what):
         left_out = skip if only is None else tuple(k for k in w.docks if k not in only)
-        found.extend(f"{where} {size[0]}x{size[1]} {what}: {p}"
-                     for p in audit(top, skip_docks=left_out,
-                                    sideways=size[0] >= PROJECTOR[0] and size[1] >= PROJECTOR[1]))
+        found.extend(
+            f"{where} {size[0]}x{size[1]} {what}: {p}"
+            for p in audit(
+                top,
+                skip_docks=left_out,
+                sideways=size[0] >= PROJECTOR[0] and size[1] >= PROJECTOR[1],
+            )
+        )
 
     for size in sizes:
         w.resize(*size)
         w.reset_layout()
         settle()
         if w.size() != QSize(*size):
-            found.append(f"{where}: Reset layout at {size[0]}x{size[1]} made the window "
-                         f"{w.width()}x{w.height()}")
+            found.append(
+                f"{where}: Reset layout at {size[0]}x{size[1]} made the window "
+                f"{w.width()}x{w.height()}"
+            )
         for key, dock in w.docks.items():
             if only is not None and key not in only:
                 continue
@@ -84,8 +96,10 @@ def window_problems(w, where: str, sizes=SIZES, tour: bool = False, skip=OTHERS,
             dock.raise_()
             settle()
             if w.size() != QSize(*size):  # e.g. the training dock under the tab group
-                found.append(f"{where}: showing {key} at {size[0]}x{size[1]} made the window "
-                             f"{w.width()}x{w.height()}")
+                found.append(
+                    f"{where}: showing {key} at {size[0]}x{size[1]} made the window "
+                    f"{w.width()}x{w.height()}"
+                )
             look(w, f"with {key} in front")
         w.reset_layout()
         settle()
@@ -120,8 +134,9 @@ def test_a_small_window_keeps_its_size_and_its_words(make_window):
     from convviz.qt.panel_registry import PANELS
 
     w = make_window("shapes")
-    problems = window_problems(w, "small", sizes=[(900, 600)],
-                               only=[p.key for p in PANELS if p.visible])
+    problems = window_problems(
+        w, "small", sizes=[(900, 600)], only=[p.key for p in PANELS if p.visible]
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -164,8 +179,10 @@ def test_the_train_dialog_fits(make_window):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.skipif(os.environ.get("CONVVIZ_LAYOUT_HIDPI") != "1",
-                    reason="run by test_hidpi_layout in a process with QT_SCALE_FACTOR=2")
+@pytest.mark.skipif(
+    os.environ.get("CONVVIZ_LAYOUT_HIDPI") != "1",
+    reason="run by test_hidpi_layout in a process with QT_SCALE_FACTOR=2",
+)
 def test_hidpi_inner(make_window):
     w = make_window("shapes")
     assert w.devicePixelRatioF() == 2
@@ -176,11 +193,25 @@ def test_hidpi_inner(make_window):
 def test_hidpi_layout():
     """Device pixel ratio 2 (a HiDPI laptop or projector): the same check, in a fresh process
     (the scale factor is read once, when Qt starts)."""
-    env = dict(os.environ, QT_SCALE_FACTOR="2", CONVVIZ_LAYOUT_HIDPI="1",
-               QT_QPA_PLATFORM="offscreen")
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        f"{__file__}::test_hidpi_inner"], env=env, capture_output=True,
-                       text=True, timeout=300, cwd=os.path.dirname(os.path.dirname(__file__)))
+    env = dict(
+        os.environ, QT_SCALE_FACTOR="2", CONVVIZ_LAYOUT_HIDPI="1", QT_QPA_PLATFORM="offscreen"
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::test_hidpi_inner",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
     assert r.returncode == 0 and " passed" in r.stdout, r.stdout[-6000:] + r.stderr[-2000:]
 
 

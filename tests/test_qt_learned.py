@@ -30,8 +30,9 @@ def _trained(qtbot, make_training_window, folder):
     w = make_training_window()
     tools = w.services.training
     with qtbot.waitSignal(tools.controller.finished, timeout=WAIT):
-        through_dialog(qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=2,
-                                                                   batch=6, val=40))
+        through_dialog(
+            qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=2, batch=6, val=40)
+        )
     qtbot.waitUntil(lambda: w.session.spec.classes == CLASSES, timeout=WAIT)
     return w, tools.controller.outcome
 
@@ -45,7 +46,8 @@ def _canvas_shows(w, image):
 
 
 def test_a_confusion_cell_shows_its_images_and_one_opens_on_the_canvas(
-        qtbot, make_training_window, folder):
+    qtbot, make_training_window, folder
+):
     w, outcome = _trained(qtbot, make_training_window, folder)
     results = w.services.training.results
     r = outcome.result
@@ -55,8 +57,7 @@ def test_a_confusion_cell_shows_its_images_and_one_opens_on_the_canvas(
     # each class's accuracy beside the matrix
     assert table.columnCount() == 4 and table.horizontalHeaderItem(3).text() == "right"
     for i in range(3):
-        right = int(table.item(i, i).text()) / sum(int(table.item(i, j).text())
-                                                     for j in range(3))
+        right = int(table.item(i, i).text()) / sum(int(table.item(i, j).text()) for j in range(3))
         assert table.item(i, 3).text() == f"{right:.0%}"
     # a cell with images: the biggest off the diagonal if any, else the first diagonal one
     off = [(int(table.item(i, j).text()), i, j) for i in range(3) for j in range(3) if i != j]
@@ -65,8 +66,11 @@ def test_a_confusion_cell_shows_its_images_and_one_opens_on_the_canvas(
     gallery = results.gallery
     assert gallery.count() == count and results.all_mistakes.isVisible()
     shown = [gallery.item(k).data(Qt.ItemDataRole.UserRole) for k in range(count)]
-    want = [int(v) for v, t, s in zip(r.val_indices, truth, r.val_predicted, strict=True)
-            if t == i and s == j]
+    want = [
+        int(v)
+        for v, t, s in zip(r.val_indices, truth, r.val_predicted, strict=True)
+        if t == i and s == j
+    ]
     assert shown == want
     # one of its images onto the canvas: every panel now reads it
     index = shown[-1]
@@ -138,8 +142,9 @@ def test_a_cell_of_saved_results_says_its_images_are_not_kept(qtbot):
     results = TrainingResults()
     qtbot.addWidget(results)
     spec = preset("shapes").with_classes(["a", "b"])
-    results.show_saved({"val_accuracy": 0.5, "val_images": 4, "val_wrong": 2,
-                        "confusion": [[1, 1], [1, 1]]}, spec)
+    results.show_saved(
+        {"val_accuracy": 0.5, "val_images": 4, "val_wrong": 2, "confusion": [[1, 1], [1, 1]]}, spec
+    )
     assert results.confusion.item(0, 2).text() == "50%"
     results.confusion.cellClicked.emit(0, 1)
     assert "only in the session that trained it" in results.gallery_title.text()
@@ -172,8 +177,10 @@ def test_a_confusion_of_many_classes_shows_its_images_too(qtbot):
     results.overview.top.cellClicked.emit(0, 1)
     y, said = outcome.job.y, outcome.result.val_predicted
     want = [int(i) for i in np.flatnonzero((y == t) & (said == p))]
-    got = [results.gallery.item(k).data(Qt.ItemDataRole.UserRole)
-           for k in range(results.gallery.count())]
+    got = [
+        results.gallery.item(k).data(Qt.ItemDataRole.UserRole)
+        for k in range(results.gallery.count())
+    ]
     assert got == want and str(len(want)) == results.overview.top.item(0, 2).text()
     chosen = []
     results.image_chosen.connect(lambda image, caption: chosen.append((image, caption)))

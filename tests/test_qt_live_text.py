@@ -82,8 +82,11 @@ def test_rich_text_wraps_and_reads_as_plain_text(qtbot):
     assert text.height() >= text.heightForWidth(text.width()) > 3 * text.fontMetrics().height()
     assert text.height_for(html, 2000) < text.height_for(html, 200)  # wider: fewer lines
     picture = text.grab().toImage()
-    assert any(picture.pixelColor(x, y) != picture.pixelColor(0, 0)  # it drew something
-               for x in range(0, picture.width(), 3) for y in range(0, picture.height(), 3))
+    assert any(
+        picture.pixelColor(x, y) != picture.pixelColor(0, 0)  # it drew something
+        for x in range(0, picture.width(), 3)
+        for y in range(0, picture.height(), 3)
+    )
 
 
 def test_height_follows_the_width_after_texts_changed_at_another_width(qtbot):

@@ -69,8 +69,9 @@ def test_panels_show_the_cores_trace_of_the_drawing(qtbot, make_window):
     kernels = w.panels["kernels"]
     snap = w.session.snapshot
     np.testing.assert_array_equal(kernels.kernel_values("conv1", 3), snap["layers.0.weight"][3, 0])
-    np.testing.assert_array_equal(kernels.kernel_values("conv2", 11, 5),
-                                  snap["layers.3.weight"][11, 5])
+    np.testing.assert_array_equal(
+        kernels.kernel_values("conv2", 11, 5), snap["layers.3.weight"][11, 5]
+    )
 
 
 def test_vote_reasons_are_value_times_weight(qtbot, make_window):
@@ -93,14 +94,16 @@ def test_kernels_follow_new_weights(qtbot, make_window):
     snap["layers.0.weight"][2, 0] = np.arange(25, dtype=np.float32).reshape(5, 5) / 25
     traces = w.session.trace_count
     w.session.apply_snapshot(snap)
-    np.testing.assert_array_equal(w.panels["kernels"].kernel_values("conv1", 2),
-                                  snap["layers.0.weight"][2, 0])
+    np.testing.assert_array_equal(
+        w.panels["kernels"].kernel_values("conv1", 2), snap["layers.0.weight"][2, 0]
+    )
     # the drawing is traced under the new weights at once (no event-loop turn in between), so
     # the panels repaint once for weights and maps together
     assert w.session.trace_count == traces + 1
-    np.testing.assert_allclose(w.session.trace.layer("conv1").values,
-                               w.session.model.trace(w.session.canvas.as_input())
-                               .layer("conv1").values)
+    np.testing.assert_allclose(
+        w.session.trace.layer("conv1").values,
+        w.session.model.trace(w.session.canvas.as_input()).layer("conv1").values,
+    )
 
 
 def test_vote_reasons_follow_new_weights_and_their_trace_together(qtbot, make_window):
@@ -136,18 +139,21 @@ def test_undo_redo_from_the_edit_menu(qtbot, make_window):
     assert not w.session.canvas.ink.any()
 
 
-@pytest.mark.parametrize("key,check", [
-    ("shift_left", lambda a, b: np.array_equal(b[:, :-1], a[:, 1:])),
-    ("shift_right", lambda a, b: np.array_equal(b[:, 1:], a[:, :-1])),
-    ("shift_up", lambda a, b: np.array_equal(b[:-1], a[1:])),
-    ("shift_down", lambda a, b: np.array_equal(b[1:], a[:-1])),
-    ("thicken", lambda a, b: (b >= a).all() and b.sum() > a.sum()),
-    ("thin", lambda a, b: (b <= a).all() and b.sum() < a.sum()),
-    ("scale_up", lambda a, b: (b > 0.5).sum() > (a > 0.5).sum()),
-    ("scale_down", lambda a, b: (b > 0.5).sum() < (a > 0.5).sum()),
-    ("rotate_right", lambda a, b: _bar_end_row(b) > _bar_end_row(a)),
-    ("rotate_left", lambda a, b: _bar_end_row(b) < _bar_end_row(a)),
-])
+@pytest.mark.parametrize(
+    "key,check",
+    [
+        ("shift_left", lambda a, b: np.array_equal(b[:, :-1], a[:, 1:])),
+        ("shift_right", lambda a, b: np.array_equal(b[:, 1:], a[:, :-1])),
+        ("shift_up", lambda a, b: np.array_equal(b[:-1], a[1:])),
+        ("shift_down", lambda a, b: np.array_equal(b[1:], a[:-1])),
+        ("thicken", lambda a, b: (b >= a).all() and b.sum() > a.sum()),
+        ("thin", lambda a, b: (b <= a).all() and b.sum() < a.sum()),
+        ("scale_up", lambda a, b: (b > 0.5).sum() > (a > 0.5).sum()),
+        ("scale_down", lambda a, b: (b > 0.5).sum() < (a > 0.5).sum()),
+        ("rotate_right", lambda a, b: _bar_end_row(b) > _bar_end_row(a)),
+        ("rotate_left", lambda a, b: _bar_end_row(b) < _bar_end_row(a)),
+    ],
+)
 def test_trickier_case_tools(qtbot, make_window, key, check):
     w, view = window_with(make_window)
     w.session.canvas.brush.size = 3
@@ -213,8 +219,11 @@ def test_layout_and_settings_survive_a_restart(qtbot, make_window):
 def test_switching_presets_resizes_canvas_and_rebuilds_panels(qtbot, make_window):
     w, view = window_with(make_window)
     drag(qtbot, view, [(5, 5), (20, 20)])
-    for name, size, first_maps in [("xo", 9, (3, 7, 7)), ("lenet5", 32, (6, 28, 28)),
-                                   ("shapes", 28, (8, 28, 28))]:
+    for name, size, first_maps in [
+        ("xo", 9, (3, 7, 7)),
+        ("lenet5", 32, (6, 28, 28)),
+        ("shapes", 28, (8, 28, 28)),
+    ]:
         w.choose_preset(name)
         w.session.flush()
         assert w.session.canvas.size == size and w.session.canvas.ink.shape == (size, size)
@@ -223,7 +232,8 @@ def test_switching_presets_resizes_canvas_and_rebuilds_panels(qtbot, make_window
         assert len(w.panels["votes"].bar_values()) == len(preset(name).classes)
         assert w.panels["votes"].bar_texts and w.session.trace.input.shape == (1, size, size)
         assert set(w.panels["kernels"].layers) == {
-            s.name for s in preset(name).shapes() if s.kind == "conv"}
+            s.name for s in preset(name).shapes() if s.kind == "conv"
+        }
         assert w.windowTitle() == f"convviz — {name}"
         assert w.status_line.model_label.text() == f"Model: {name} ({size}×{size})"
     assert w.session.canvas.ink.any()  # the drawing came along, resampled
@@ -250,8 +260,8 @@ def test_opening_an_image_puts_it_on_the_grid(qtbot, make_window, tmp_path):
 
     pic = np.full((90, 90), 255, np.uint8)  # dark X on white paper
     for i in range(90):
-        pic[i, max(0, i - 4):i + 4] = 0
-        pic[i, max(0, 85 - i):93 - i] = 0
+        pic[i, max(0, i - 4) : i + 4] = 0
+        pic[i, max(0, 85 - i) : 93 - i] = 0
     path = tmp_path / "x.png"
     Image.fromarray(pic).save(path)
     w = make_window("xo")

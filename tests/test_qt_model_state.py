@@ -32,8 +32,12 @@ def make_window(make_training_window):
 
 def short_run(qtbot, w, folder):
     with qtbot.waitSignal(w.services.training.controller.finished, timeout=WAIT):
-        through_dialog(qtbot, w, w.services.training.folder_action,
-                       fill_folder(qtbot, folder, epochs=2, batch=6))
+        through_dialog(
+            qtbot,
+            w,
+            w.services.training.folder_action,
+            fill_folder(qtbot, folder, epochs=2, batch=6),
+        )
     qtbot.waitUntil(lambda: w.session.spec.classes == CLASSES, timeout=WAIT)
 
 
@@ -81,8 +85,9 @@ def test_results_belong_to_the_network_in_use(qtbot, make_window, folder):
     assert results.confusion.rowCount() == 0
 
 
-def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window, folder,
-                                                             tmp_path, monkeypatch):
+def test_a_folder_run_is_named_after_its_folder_and_keeps_it(
+    qtbot, make_window, folder, tmp_path, monkeypatch
+):
     w = make_window()
     w.persist = True  # the trained network is kept for next time, as in the app
     short_run(qtbot, w, folder)
@@ -99,14 +104,29 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
     monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName", save_as)
     w.export_weights()
     assert asked["name"] == "marks.safetensors"
-    matrix = [[int(w.services.training.results.confusion.item(i, j).text()) for j in range(3)]
-              for i in range(3)]
+    matrix = [
+        [int(w.services.training.results.confusion.item(i, j).text()) for j in range(3)]
+        for i in range(3)
+    ]
     # `convviz trace --json` on the exported file names it too
     pic = tmp_path / "blank.txt"
     pic.write_text("\n".join(" ".join(["-1"] * 28) for _ in range(28)))
-    out = subprocess.run([sys.executable, "-m", "convviz", "trace", "--weights",
-                          str(tmp_path / "out.safetensors"), str(pic), "--json"],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convviz",
+            "trace",
+            "--weights",
+            str(tmp_path / "out.safetensors"),
+            str(pic),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert json.loads(out)["model"] == "marks"
     # the next start: the kept network, its name and its results, not "No training run yet"
     w.persist = False
@@ -119,8 +139,9 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(qtbot, make_window,
     assert again.windowTitle() == "convviz — marks"
     results = again.services.training.results
     assert "Validation accuracy" in results.summary.text()
-    assert [[int(results.confusion.item(i, j).text()) for j in range(3)]
-            for i in range(3)] == matrix
+    assert [
+        [int(results.confusion.item(i, j).text()) for j in range(3)] for i in range(3)
+    ] == matrix
     # and its training timeline, to replay (issue 17)
     kept = w.session.timeline
     assert kept is not None and len(kept) > 2

@@ -36,12 +36,15 @@ def test_a_hidden_layer_stays_hidden_in_the_next_window(qtbot, make_window):
 
 
 def test_importing_the_panels_that_plot_leaves_pyqtgraph_alone():
-    code = ("import convviz.qt.panels.kernels, convviz.qt.panels.feature_maps, "
-            "convviz.qt.training.panel, pyqtgraph as pg; "
-            "print(pg.getConfigOption('imageAxisOrder'))")
+    code = (
+        "import convviz.qt.panels.kernels, convviz.qt.panels.feature_maps, "
+        "convviz.qt.training.panel, pyqtgraph as pg; "
+        "print(pg.getConfigOption('imageAxisOrder'))"
+    )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert out.stdout.strip() == "col-major"  # pyqtgraph's own default: nobody configured it
 
 
@@ -55,8 +58,10 @@ def test_status_lines_go_through_one_place_with_named_durations(qtbot, make_wind
     w.statusBar().showMessage = lambda text, ms: shown.append((text, ms))
     w.tell("Saved x.safetensors", note=True)
     w.tell("could not keep a copy")
-    assert shown == [("Saved x.safetensors", main_window.STATUS_NOTE_MS),
-                     ("could not keep a copy", main_window.STATUS_MESSAGE_MS)]
+    assert shown == [
+        ("Saved x.safetensors", main_window.STATUS_NOTE_MS),
+        ("could not keep a copy", main_window.STATUS_MESSAGE_MS),
+    ]
     qt = Path(main_window.__file__).parent
     callers = [str(f.relative_to(qt)) for f in qt.rglob("*.py") if "showMessage(" in f.read_text()]
     assert callers == ["main_window.py"]
@@ -68,9 +73,17 @@ def test_the_train_dialogs_custom_network_comes_from_the_one_knobs_model():
     from convviz.qt.training import dialog
 
     spec = dialog.custom_spec(28, 2, 8, 5, 64, ("a", "b"))
-    assert spec.layers == (Conv(8, 5, padding=2), ReLU(), MaxPool(2, 2),
-                           Conv(16, 5, padding=2), ReLU(), MaxPool(2, 2),
-                           Flatten(), Dense(64), ReLU())
+    assert spec.layers == (
+        Conv(8, 5, padding=2),
+        ReLU(),
+        MaxPool(2, 2),
+        Conv(16, 5, padding=2),
+        ReLU(),
+        MaxPool(2, 2),
+        Flatten(),
+        Dense(64),
+        ReLU(),
+    )
     knobs = knobs_from_spec(spec)
     assert knobs.features == (8, 16) and knobs.fc_neurons == (64,)
     assert not hasattr(dialog, "Knobs") or dialog.Knobs.__module__ == "convviz.core.knobs"
@@ -97,8 +110,9 @@ def test_one_colour_pipeline_values_to_indices_to_a_theme_lut():
 
     assert sc._LUT is theme.DECK_CELLS_LUT  # the cells' palette lives in the theme
     v = np.array([[-2.0, -0.5, 0.0], [0.25, 1.0, 2.0]], np.float32)
-    np.testing.assert_array_equal(sc.colour_indices(v, (-2.0, 2.0)),
-                                  colour_indices(v, 2.0).reshape(v.shape))
+    np.testing.assert_array_equal(
+        sc.colour_indices(v, (-2.0, 2.0)), colour_indices(v, 2.0).reshape(v.shape)
+    )
     assert sc.colour_indices(np.array([[np.nan]]), (-1.0, 1.0))[0, 0] == 128  # off the map
 
 
@@ -109,9 +123,14 @@ def test_type_sizes_set_by_hand_are_named_in_the_theme():
     from convviz.qt import theme
 
     qt = Path(theme.__file__).parent
-    inline = [f"{f.relative_to(qt)}: {m.group(0)}" for f in qt.rglob("*.py") if f.name != "theme.py"
-              for m in re.finditer(r"font-size: ?\d+|setPixelSize\(\d+\)|setPointSize\(\d+\)",
-                                   f.read_text())]
+    inline = [
+        f"{f.relative_to(qt)}: {m.group(0)}"
+        for f in qt.rglob("*.py")
+        if f.name != "theme.py"
+        for m in re.finditer(
+            r"font-size: ?\d+|setPixelSize\(\d+\)|setPointSize\(\d+\)", f.read_text()
+        )
+    ]
     assert inline == []
 
 

@@ -50,10 +50,13 @@ def test_a_misspelt_method_is_refused_at_registration(qtbot, make_window):
     assert "oops" not in w.panels and "oops" not in w.docks
 
 
-@pytest.mark.parametrize("panel, words", [
-    (WrongArity, r"show_trace must take 1 argument"),
-    (FedElsewhereButMisspelt, r"defines show_wieghts\(\).*misspelt show_weights"),
-])
+@pytest.mark.parametrize(
+    "panel, words",
+    [
+        (WrongArity, r"show_trace must take 1 argument"),
+        (FedElsewhereButMisspelt, r"defines show_wieghts\(\).*misspelt show_weights"),
+    ],
+)
 def test_other_breaches_are_named(qtbot, panel, words):
     with pytest.raises(PanelContractError, match=words):
         check_panel(panel(), "x")

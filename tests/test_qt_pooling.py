@@ -25,8 +25,15 @@ def make_panel(qtbot, spec, image=None, seed=0):
 
 def shown_state(panel):
     g, w, o = panel.input_grid, panel.window_grid, panel.output_grid
-    return (panel.current_step, g._window, g._winner, w.values.tobytes(), o.values.tobytes(),
-            o._current, panel.caption.text())
+    return (
+        panel.current_step,
+        g._window,
+        g._winner,
+        w.values.tobytes(),
+        o.values.tobytes(),
+        o._current,
+        panel.caption.text(),
+    )
 
 
 def check_step(panel, trace):
@@ -37,18 +44,19 @@ def check_step(panel, trace):
     r, c = divmod(i, want.shape[1])
     k, s = sl.layer.window, sl.layer.stride
     assert panel.input_grid._window == (r * s, c * s, k)
-    window = x[r * s:r * s + k, c * s:c * s + k]
+    window = x[r * s : r * s + k, c * s : c * s + k]
     wr, wc = panel.input_grid._winner
     assert x[wr, wc] == window.max()  # the highlighted cell is the window's true maximum
     assert r * s <= wr < r * s + k and c * s <= wc < c * s + k
     shown = panel.output_grid.values.reshape(-1)
-    assert shown[:i + 1] == pytest.approx(want.reshape(-1)[:i + 1])  # written = the trace
-    assert np.isnan(shown[i + 1:]).all()
+    assert shown[: i + 1] == pytest.approx(want.reshape(-1)[: i + 1])  # written = the trace
+    assert np.isnan(shown[i + 1 :]).all()
     assert panel.output_grid._current == (r, c)
 
 
-@pytest.mark.parametrize("spec", [preset("xo"), preset("shapes"), preset("lenet5"), odd_spec()],
-                         ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", [preset("xo"), preset("shapes"), preset("lenet5"), odd_spec()], ids=lambda s: s.name
+)
 def test_steps_show_the_true_maximum_and_the_trace(qtbot, spec):
     net, panel = make_panel(qtbot, spec)
     rng = np.random.default_rng(4)
@@ -85,8 +93,9 @@ def test_overhanging_window_is_drawn_as_such(qtbot):
     assert panel.input_grid._window == (6, 6, 2)
     assert panel.input_grid._margin == 1  # room drawn for the part beyond the edge
     assert np.isnan(panel.window_grid.values).sum() == 3
-    assert "hangs over the edge" in panel.caption.text() and "only its 1 cell" in \
-        panel.caption.text()
+    assert (
+        "hangs over the edge" in panel.caption.text() and "only its 1 cell" in panel.caption.text()
+    )
     panel.seek(0)
     assert "hangs over" not in panel.caption.text()
 

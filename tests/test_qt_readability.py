@@ -104,10 +104,20 @@ def test_relu_on_a_28x28_map_shows_the_change(qtbot):
     for grid in (view.before_grid, view.after_grid):
         assert _red_share(grid) < 0.3
     before, after = view.before_grid.grab().toImage(), view.after_grid.grab().toImage()
-    a = np.array([[before.pixelColor(x, y).lightness() for x in range(0, before.width(), 3)]
-                  for y in range(0, before.height(), 3)], float)
-    b = np.array([[after.pixelColor(x, y).lightness() for x in range(0, after.width(), 3)]
-                  for y in range(0, after.height(), 3)], float)
+    a = np.array(
+        [
+            [before.pixelColor(x, y).lightness() for x in range(0, before.width(), 3)]
+            for y in range(0, before.height(), 3)
+        ],
+        float,
+    )
+    b = np.array(
+        [
+            [after.pixelColor(x, y).lightness() for x in range(0, after.width(), 3)]
+            for y in range(0, after.height(), 3)
+        ],
+        float,
+    )
     assert np.abs(a - b).mean() > 4  # the two pictures differ where the cells changed
 
 

@@ -12,11 +12,21 @@ from convviz.core.spec import Conv, NetworkSpec, ReLU
 from convviz.qt.panels.feature_maps import FeatureMapsPanel
 
 # square and grayscale: the window draws those only so far (issue 14 brings colour)
-SPEC = NetworkSpec("res", (28, 28), 1, (-1.0, 1.0),
-                   (Conv(4, 5, padding=2), ReLU(),
-                    Residual((Conv(4, 3, padding=1), ReLU(), Conv(4, 3, padding=1))), ReLU(),
-                    Residual((Conv(8, 2, stride=2), ReLU())), GlobalAvgPool()),
-                   SHAPE_CLASSES)
+SPEC = NetworkSpec(
+    "res",
+    (28, 28),
+    1,
+    (-1.0, 1.0),
+    (
+        Conv(4, 5, padding=2),
+        ReLU(),
+        Residual((Conv(4, 3, padding=1), ReLU(), Conv(4, 3, padding=1))),
+        ReLU(),
+        Residual((Conv(8, 2, stride=2), ReLU())),
+        GlobalAvgPool(),
+    ),
+    SHAPE_CLASSES,
+)
 
 
 def test_a_residual_network_opens_and_its_maps_show_inside_skip_and_sum(qtbot, make_window):
@@ -29,9 +39,19 @@ def test_a_residual_network_opens_and_its_maps_show_inside_skip_and_sum(qtbot, m
     assert said == []
     panel = w.findChildren(FeatureMapsPanel)[0]
     assert list(panel.layers) == [
-        "conv1", "relu1", "residual1.conv1", "residual1.relu1", "residual1.conv2",
-        "residual1.skip", "residual1", "relu2", "residual2.conv1", "residual2.relu1",
-        "residual2.skip", "residual2"]
+        "conv1",
+        "relu1",
+        "residual1.conv1",
+        "residual1.relu1",
+        "residual1.conv2",
+        "residual1.skip",
+        "residual1",
+        "relu2",
+        "residual2.conv1",
+        "residual2.relu1",
+        "residual2.skip",
+        "residual2",
+    ]
     assert "after convolution" in panel.headings["residual1.conv2"]
     assert "the skip path" in panel.headings["residual2.skip"]
     assert "after adding the skip path" in panel.headings["residual1"]

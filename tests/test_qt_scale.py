@@ -48,9 +48,14 @@ def _outcome(classes, images: int, wrong_every: int = 7) -> TrainOutcome:
     said[::wrong_every] = (y[::wrong_every] + 1) % n  # each 7th image called the next class
     said[:40] = 3 % n  # and 40 more all called class 3: the most common confusion
     X = np.zeros((images, 1, 28, 28), np.float32)
-    result = TrainResult(epochs=[EpochReport(1, 1.0, 1.0, 0.5)],
-                         val_accuracy=float((said == y).mean()), confusion=None,
-                         val_indices=np.arange(images), val_predicted=said, device="CPU")
+    result = TrainResult(
+        epochs=[EpochReport(1, 1.0, 1.0, 0.5)],
+        val_accuracy=float((said == y).mean()),
+        confusion=None,
+        val_indices=np.arange(images),
+        val_predicted=said,
+        device="CPU",
+    )
     job = TrainJob(model, X, y, TrainConfig(epochs=1), source="folder")
     return TrainOutcome(job, result, model.snapshot())
 
@@ -184,7 +189,8 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
     model = build(spec, seed=0)
     fake = _FakeTrainer(model, len(y))
     fake.submit = lambda *a: threading.Thread(
-        target=fake.trainer_end.send, args=(("dance", 1),)).start()
+        target=fake.trainer_end.send, args=(("dance", 1),)
+    ).start()
     monkeypatch.setattr(train_process, "acquire", lambda: fake)
     controller = TrainingController(own_process=True)
     failures = []
@@ -195,8 +201,7 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
     assert fake.process.killed and not controller.is_running()
     controller.own_process = False  # the next run (here in a thread) trains as usual
     with qtbot.waitSignal(controller.finished, timeout=60_000) as ending:
-        controller.start(TrainJob(build(spec, seed=0), X, y, TrainConfig(epochs=1,
-                                                                          device="cpu")))
+        controller.start(TrainJob(build(spec, seed=0), X, y, TrainConfig(epochs=1, device="cpu")))
     assert ending.args[0].status == "done"
     controller.wait()
     # a bad frame where the trainer should say it is ready: the same one line, nothing waits

@@ -19,8 +19,9 @@ w.start(background=False)  # then the panels and the network come alive
 print(sorted(w.panels), w.session.ready, "torch" in sys.modules)
 w.close()
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
     assert out[0] == "visible []"
     from convviz.qt.panel_registry import PANELS  # every registered panel, made after showing
 
@@ -41,12 +42,15 @@ def test_screenshot_saves_the_whole_window(qapp, tmp_path, capsys):
     assert len(colours) > 50
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(size="big"), "--size must look like 1600x1000"),
-    (dict(size="10x10"), "out of range"),
-    (dict(preset="nope"), "unknown preset 'nope'"),
-    (dict(panel="nope"), "no panel called 'nope'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(size="big"), "--size must look like 1600x1000"),
+        (dict(size="10x10"), "out of range"),
+        (dict(preset="nope"), "unknown preset 'nope'"),
+        (dict(panel="nope"), "no panel called 'nope'"),
+    ],
+)
 def test_screenshot_refuses_bad_options_in_one_line(tmp_path, capsys, kwargs, message):
     from convviz.app import screenshot
 
@@ -66,8 +70,11 @@ def test_screenshot_of_a_stepper_shows_it_half_way(qapp, tmp_path, monkeypatch):
 
     def spy(window):  # look at the window just before its picture is taken
         panel = window.panels["pooling"]
-        seen.update(step=panel.current_step, steps=panel.n_steps,
-                    hidden=window.docks["pooling"].visibleRegion().isEmpty())
+        seen.update(
+            step=panel.current_step,
+            steps=panel.n_steps,
+            hidden=window.docks["pooling"].visibleRegion().isEmpty(),
+        )
         return grab(window)
 
     monkeypatch.setattr(MainWindow, "grab", spy)
@@ -105,9 +112,13 @@ A.launch = watched
 sys.exit(A.run_app(preset="xo"))
 """
     marker = tmp_path / "marker"
-    run = subprocess.run([sys.executable, "-c", code, str(marker)], capture_output=True,
-                         text=True, timeout=120, env=dict(os.environ, CONVVIZ_SETTINGS_DIR=str(
-                             tmp_path / "settings")))
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(marker)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, CONVVIZ_SETTINGS_DIR=str(tmp_path / "settings")),
+    )
     assert run.returncode == 0, run.stderr
     assert not marker.exists()  # no teardown ran after the window went
     saved = (tmp_path / "settings" / "convviz-tests-convviz.ini").read_text()

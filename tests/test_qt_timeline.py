@@ -22,8 +22,7 @@ def window(qtbot, make_training_window, folder):
     w = make_training_window()
     tools = w.services.training
     with qtbot.waitSignal(tools.controller.finished, timeout=WAIT):
-        through_dialog(qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=3,
-                                                                  batch=6))
+        through_dialog(qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=3, batch=6))
     qtbot.waitUntil(lambda: w.session.model is tools.controller.outcome.model, timeout=WAIT)
     return w
 
@@ -49,8 +48,9 @@ def test_scrubbing_shows_epoch_1_in_every_panel_and_latest_comes_back(window):
     epoch1 = t[i].snapshot
     assert s.moment.startswith("end of epoch 1") and s.snapshot is epoch1
     for f in range(8):  # the Kernels panel shows epoch 1's weights exactly
-        np.testing.assert_array_equal(kernels.kernel_values("conv1", f),
-                                      epoch1.weight("conv1")[f, 0])
+        np.testing.assert_array_equal(
+            kernels.kernel_values("conv1", f), epoch1.weight("conv1")[f, 0]
+        )
     assert not np.array_equal(epoch1.weight("conv1"), conv1_now)
     # the votes and maps are epoch 1's reading of the drawing
     np.testing.assert_array_equal(s.trace.votes, s.model.trace(s.canvas.as_input()).votes)
@@ -87,8 +87,10 @@ def test_compare_puts_two_moments_side_by_side_with_the_difference(window):
     assert shown_a.shape[1] >= 5 * f
     assert "conv1" in view.moved.text() and "%" in view.moved.text()
     # the votes of the drawing at A and at B (B from a copy: the panels still show A)
-    rows = {view.votes.item(r, 0).text(): [view.votes.item(r, c).text() for c in (1, 2)]
-            for r in range(view.votes.rowCount())}
+    rows = {
+        view.votes.item(r, 0).text(): [view.votes.item(r, c).text() for c in (1, 2)]
+        for r in range(view.votes.rowCount())
+    }
     assert set(rows) == set(s.spec.classes)
     pb = view.votes_at(b)
     assert s.snapshot is a.snapshot
@@ -103,16 +105,16 @@ def test_compare_puts_two_moments_side_by_side_with_the_difference(window):
     view.latest.click()
 
 
-def test_weights_saved_with_their_timeline_open_again_with_it(qtbot, window, tmp_path,
-                                                             monkeypatch):
+def test_weights_saved_with_their_timeline_open_again_with_it(qtbot, window, tmp_path, monkeypatch):
     w, s = window, window.session
     t = s.timeline
     view = w.panels["timeline"]
     view.scrub.setValue(1)  # a moment shown: export still saves the current weights
     current = s.current_weights()
     out = tmp_path / "trained.safetensors"
-    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr(
+        "convviz.qt.window_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "")
+    )
     w.export_weights()
     qtbot.waitUntil(lambda: companion(out).exists(), timeout=WAIT)
     from convviz.core.weights import load_model
@@ -128,8 +130,9 @@ def test_weights_saved_with_their_timeline_open_again_with_it(qtbot, window, tmp
     assert view.timeline is again and view.scrub.maximum() == len(t) - 1
     i = _epoch_end(again, 1)
     view.scrub.setValue(i)
-    np.testing.assert_array_equal(w.panels["kernels"].kernel_values("conv1", 0),
-                                  t[i].snapshot.weight("conv1")[0, 0])
+    np.testing.assert_array_equal(
+        w.panels["kernels"].kernel_values("conv1", 0), t[i].snapshot.weight("conv1")[0, 0]
+    )
     np.testing.assert_array_equal(again[i].confusion, t[i].confusion)
 
 
@@ -143,8 +146,7 @@ def test_a_moment_shown_while_training_keeps_the_new_weights_aside(make_window):
     assert s.moment == "epoch 1" and s.snapshot is moment
     s.apply_current(newer)  # a live snapshot from the run: aside, the panels keep the moment
     assert s.snapshot is moment and s.current_weights() is newer
-    np.testing.assert_array_equal(kernels.kernel_values("conv1", 0),
-                                  moment.weight("conv1")[0, 0])
+    np.testing.assert_array_equal(kernels.kernel_values("conv1", 0), moment.weight("conv1")[0, 0])
     s.show_current()  # Latest: the newest current weights, not the ones before the moment
     assert s.moment == "" and s.snapshot is newer
     np.testing.assert_array_equal(kernels.kernel_values("conv1", 0), newer.weight("conv1")[0, 0])

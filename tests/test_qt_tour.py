@@ -9,8 +9,16 @@ from test_qt_main_window import drag, window_with
 from convviz.core.presets import preset
 from convviz.qt.deck.tour_steps import CANVAS, DECK_X, STEPS, TRAIN_MENU
 
-ORDER = ["picture", "filtering", "convolution", "pooling", "relu", "stacking", "fully connected",
-         "learning"]
+ORDER = [
+    "picture",
+    "filtering",
+    "convolution",
+    "pooling",
+    "relu",
+    "stacking",
+    "fully connected",
+    "learning",
+]
 
 
 def in_front(w, key) -> bool:
@@ -160,5 +168,6 @@ def test_the_first_step_shows_all_its_words_or_scrolls(make_window, qtbot):
     assert card.height() < whole
     bar = card.scroll.verticalScrollBar()
     assert bar.maximum() > 0 and bar.maximum() + viewport.height() >= body.heightForWidth(
-        viewport.width())
+        viewport.width()
+    )
     tour.end()

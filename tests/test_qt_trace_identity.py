@@ -22,8 +22,9 @@ def _shown(panel):
     return panel.trace if hasattr(panel, "trace") else panel._trace
 
 
-@pytest.mark.parametrize("make", [FilteringPanel, PoolingPanel, ReluView, VotesPanel,
-                                  FeatureMapsPanel])
+@pytest.mark.parametrize(
+    "make", [FilteringPanel, PoolingPanel, ReluView, VotesPanel, FeatureMapsPanel]
+)
 def test_a_trace_of_the_last_network_is_ignored(qtbot, make):
     old = build(preset("xo"), seed=0)  # same layer shapes, other class names: another network
     new = build(preset("xo").with_classes(("cross", "ring")), seed=1)
@@ -42,7 +43,7 @@ def test_kernels_of_the_last_network_are_ignored(qtbot):
     panel = KernelsPanel()
     qtbot.addWidget(panel)
     panel.set_model(new.spec, new.snapshot())
-    panel.show_weights(old.snapshot().with_arrays(
-        {k: v + 5 for k, v in old.snapshot().items()}))
-    np.testing.assert_array_equal(panel.kernel_values("conv1", 1),
-                                  new.snapshot().weight("conv1")[1, 0])
+    panel.show_weights(old.snapshot().with_arrays({k: v + 5 for k, v in old.snapshot().items()}))
+    np.testing.assert_array_equal(
+        panel.kernel_values("conv1", 1), new.snapshot().weight("conv1")[1, 0]
+    )

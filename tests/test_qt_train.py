@@ -60,10 +60,13 @@ def test_dialog_shows_the_scan_report_and_makes_a_job(qtbot, folder):
     assert job.paths[0].startswith("bar/")
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: None, "no class folders"),
-    (lambda p: make_folder(p, per_class=2, classes=("x",)), "only one class folder"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "no class folders"),
+        (lambda p: make_folder(p, per_class=2, classes=("x",)), "only one class folder"),
+    ],
+)
 def test_dialog_refuses_unusable_folders_with_one_line(qtbot, tmp_path, make, message):
     root = tmp_path / "bad"
     root.mkdir()
@@ -98,8 +101,7 @@ def test_folder_loading_can_be_cancelled(qtbot, tmp_path, monkeypatch):
 def test_changing_the_network_reloads_at_its_input_size(qtbot, folder):
     dlg = _loaded_dialog(qtbot, folder)
     dlg.network.setCurrentIndex(dlg.network.findData("xo"))  # 9x9 pictures
-    qtbot.waitUntil(lambda: dlg.images is not None and dlg.images.X.shape[-1] == 9,
-                    timeout=WAIT)
+    qtbot.waitUntil(lambda: dlg.images is not None and dlg.images.X.shape[-1] == 9, timeout=WAIT)
     assert dlg.job().model.spec.input_size == 9
 
 
@@ -158,8 +160,7 @@ def test_pause_holds_training_and_resume_continues(qtbot, folder, controller):
     controller.progress.connect(lambda p: steps.append(p.step))
     controller.start(job)
     qtbot.waitUntil(lambda: len(steps) > 0, timeout=WAIT)
-    with qtbot.waitSignal(controller.paused, timeout=WAIT,
-                          check_params_cb=lambda paused: paused):
+    with qtbot.waitSignal(controller.paused, timeout=WAIT, check_params_cb=lambda paused: paused):
         controller.pause()
     assert controller.is_paused()
     held = len(steps)
@@ -371,7 +372,8 @@ def test_controller_refuses_a_second_run(qtbot, folder, controller):
 
 
 def test_gui_thread_traces_on_one_torch_thread_while_the_trainer_sets_its_own(
-        qtbot, folder, controller, monkeypatch):
+    qtbot, folder, controller, monkeypatch
+):
     import torch
 
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "2")
@@ -423,8 +425,9 @@ def test_a_trainer_process_that_dies_is_reported_and_replaced(qtbot, folder, con
     assert outcome.status == "failed" and outcome.snapshot is not None
     # the job's model holds the last weights the process sent, not the starting ones
     state = job.model.state_dict()
-    np.testing.assert_array_equal(outcome.snapshot["layers.0.weight"],
-                                  state["layers.0.weight"].numpy())
+    np.testing.assert_array_equal(
+        outcome.snapshot["layers.0.weight"], state["layers.0.weight"].numpy()
+    )
     assert any(not np.array_equal(before[k].numpy(), state[k].numpy()) for k in state)
     with qtbot.waitSignal(controller.finished, timeout=WAIT):  # a fresh process trains
         controller.start(_job(_loaded_dialog(qtbot, folder), epochs=1, batch=8))
@@ -470,8 +473,7 @@ def test_a_finished_run_cannot_steer_the_next_run_on_the_same_process(qtbot, fol
     assert outcome.status == "stopped"
 
 
-def test_a_trainer_that_dies_while_starting_leaves_training_to_a_thread(qtbot, folder,
-                                                                       monkeypatch):
+def test_a_trainer_that_dies_while_starting_leaves_training_to_a_thread(qtbot, folder, monkeypatch):
     from convviz.core import train_process
 
     monkeypatch.setattr(train_process.POOL, "unusable", False)  # restored after the test

@@ -18,17 +18,23 @@ WAIT = 30_000  # ms
 
 def test_the_command_line_and_the_dialog_start_from_the_same_defaults(qtbot):
     args = _parser().parse_args(["train", "FOLDER", "--out", "w.safetensors"])
-    cli = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      val_split=args.val_split, seed=args.seed, device=args.device,
-                      augment=args.augment, threads=args.threads)
+    cli = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        val_split=args.val_split,
+        seed=args.seed,
+        device=args.device,
+        augment=args.augment,
+        threads=args.threads,
+    )
     dlg = TrainDialog(None, samples=True)
     qtbot.addWidget(dlg)
     assert cli == dlg.config() == TrainConfig()
     assert TrainConfig().augment and TrainConfig().keep_best  # the better defaults, for both
 
 
-def test_the_command_line_and_the_app_train_the_same_network(qtbot, tmp_path, monkeypatch,
-                                                             capsys):
+def test_the_command_line_and_the_app_train_the_same_network(qtbot, tmp_path, monkeypatch, capsys):
     import torch
 
     folder = tmp_path / "data"

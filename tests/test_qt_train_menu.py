@@ -74,6 +74,7 @@ def fill_folder(qtbot, folder, epochs=2, batch=8, val=25, network=None):
         dlg.val.setValue(val)
         dlg.augment.setChecked(False)
         return dlg.report.toPlainText(), dlg.report.isVisible()
+
     return fill
 
 
@@ -88,8 +89,12 @@ def test_train_menu_items_shortcuts_and_when_they_work(make_window):
     w = make_window()
     tools = w.services.training
     texts = [a.text() for a in w.train_menu.actions() if not a.isSeparator()]
-    assert texts[1:] == ["Train on folder…", "Train on sample shapes", "Pause training",
-                         "Stop training"]  # [0] is the placeholder, hidden now
+    assert texts[1:] == [
+        "Train on folder…",
+        "Train on sample shapes",
+        "Pause training",
+        "Stop training",
+    ]  # [0] is the placeholder, hidden now
     w._tidy_train_menu()
     assert not w._train_placeholder.isVisible()
     assert tools.folder_action.shortcut() == QKeySequence("Ctrl+T")
@@ -106,14 +111,16 @@ def test_train_menu_items_shortcuts_and_when_they_work(make_window):
     assert {"Training", "Backprop", "Results"} <= set(titles)
 
 
-def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder, tmp_path,
-                                                      monkeypatch):
+def test_train_on_folder_from_the_menu_to_a_new_model(
+    qtbot, make_window, folder, tmp_path, monkeypatch
+):
     w = make_window()
     tools, s = w.services.training, w.session
     snaps = []
     w.services.training.controller.snapshot.connect(snaps.append)
-    report, report_shown = through_dialog(qtbot, w, tools.folder_action,
-                                          fill_folder(qtbot, folder, epochs=8, batch=6))
+    report, report_shown = through_dialog(
+        qtbot, w, tools.folder_action, fill_folder(qtbot, folder, epochs=8, batch=6)
+    )
     assert report_shown and "36 images in 3 classes" in report
     # the run: the Training dock in front, the Stop/Pause items on, the panels on a copy
     controller = w.services.training.controller
@@ -160,8 +167,9 @@ def test_train_on_folder_from_the_menu_to_a_new_model(qtbot, make_window, folder
     from convviz.core.weights import load_model
 
     out = tmp_path / "trained.safetensors"
-    monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr(
+        "convviz.qt.window_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "")
+    )
     w.export_weights()
     again, _meta = load_model(out)
     assert again.spec.classes == CLASSES
@@ -179,11 +187,13 @@ def test_panels_follow_the_network_while_it_trains(qtbot, make_window, folder):
     # the session shows a copy of the network in training, with the newest snapshot
     assert s.model is not before and s.spec.classes == CLASSES
     qtbot.waitUntil(lambda: any(s.snapshot is snap for snap in snaps[1:]), timeout=WAIT)
-    np.testing.assert_array_equal(w.panels["kernels"].kernel_values("conv1", 0),
-                                  s.snapshot["layers.0.weight"][0, 0])
+    np.testing.assert_array_equal(
+        w.panels["kernels"].kernel_values("conv1", 0), s.snapshot["layers.0.weight"][0, 0]
+    )
     s.refresh()  # the maps and votes are the current weights' reading of the drawing
-    np.testing.assert_allclose(s.trace.votes, s.model.trace(s.canvas.as_input()).votes,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        s.trace.votes, s.model.trace(s.canvas.as_input()).votes, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_pause_resume_and_stop_from_the_menu(qtbot, make_window, folder):
@@ -194,8 +204,9 @@ def test_pause_resume_and_stop_from_the_menu(qtbot, make_window, folder):
     w.services.training.controller.progress.connect(lambda p: steps.append(p))
     start_long_run(qtbot, w, folder)
     assert tools.pause_action.isEnabled() and tools.stop_action.isEnabled()
-    with qtbot.waitSignal(w.services.training.controller.paused, timeout=WAIT,
-                          check_params_cb=lambda paused: paused):
+    with qtbot.waitSignal(
+        w.services.training.controller.paused, timeout=WAIT, check_params_cb=lambda paused: paused
+    ):
         tools.pause_action.trigger()
     assert tools.pause_action.text() == "Resume training"
     assert tools.panel.pause_button.text() == "Resume"
@@ -301,8 +312,9 @@ def test_train_it_now_opens_the_dialog_with_that_network(qtbot, make_window):
     assert not w.services.training.controller.is_running()  # cancelled: nothing started
 
 
-def test_a_nan_loss_says_so_and_keeps_the_last_good_weights(qtbot, make_window, folder,
-                                                             monkeypatch):
+def test_a_nan_loss_says_so_and_keeps_the_last_good_weights(
+    qtbot, make_window, folder, monkeypatch
+):
     w = make_window()
     shown = []
     monkeypatch.setattr(w, "show_error", shown.append)
@@ -320,8 +332,7 @@ def test_a_nan_loss_says_so_and_keeps_the_last_good_weights(qtbot, make_window, 
     assert weights_equal(w.session.snapshot, start)
 
 
-def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_window,
-                                                                 monkeypatch):
+def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_window, monkeypatch):
     import torch
 
     monkeypatch.setenv("CONVVIZ_TRAIN_IN", "thread")  # the fault is patched into this process
@@ -361,8 +372,9 @@ def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_wind
     assert [view.target.itemText(i) for i in range(view.target.count())] == list(s.spec.classes)
     for target in (0, 4):
         view.set_target(target)
-        _right, _actual, error, total = error_table(s.model.trace(c.as_input()).probabilities,
-                                                  target)
+        _right, _actual, error, total = error_table(
+            s.model.trace(c.as_input()).probabilities, target
+        )
         assert view.table.item(target, 1).text() == "1"
         assert view.table.item(len(s.spec.classes), 3).text() == f"{total:.2f}"
         np.testing.assert_allclose(view.current()[2], error, atol=1e-5)

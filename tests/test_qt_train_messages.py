@@ -13,8 +13,12 @@ from convviz.qt.training.worker import TrainingWorker, TrainJob
 
 def _worker():
     spec = preset("shapes")
-    job = TrainJob(build(spec, seed=0), np.zeros((0, 1, 28, 28), np.float32),
-                   np.zeros(0, np.int64), TrainConfig(epochs=1, device="cpu"))
+    job = TrainJob(
+        build(spec, seed=0),
+        np.zeros((0, 1, 28, 28), np.float32),
+        np.zeros(0, np.int64),
+        TrainConfig(epochs=1, device="cpu"),
+    )
     return TrainingWorker(job)
 
 
@@ -27,8 +31,11 @@ def test_each_typed_message_becomes_its_signal(qtbot):
     weights = worker.job.model.snapshot()
     for msg in (Started("CPU (1 thread)"), Snapshot(weights), Paused(True)):
         worker._receive(msg)
-    assert seen == [("started_on", "CPU (1 thread)"), ("snapshot", sorted(weights)),
-                    ("paused", True)]
+    assert seen == [
+        ("started_on", "CPU (1 thread)"),
+        ("snapshot", sorted(weights)),
+        ("paused", True),
+    ]
     assert worker.last_snapshot is weights
 
 

@@ -135,14 +135,18 @@ def test_squeezed_bar_rows_keep_their_labels_down_to_a_small_text(qtbot, row_px,
     chart = BarChart()
     qtbot.addWidget(chart)
     names = ["X", "O", "square", "triangle", "plus", "check"]
-    chart.show_bars(Bars(names, np.linspace(-1, 1, 6).astype(np.float32), [theme.RAISED] * 6,
-                         span=(-1.0, 1.0)))
+    chart.show_bars(
+        Bars(names, np.linspace(-1, 1, 6).astype(np.float32), [theme.RAISED] * 6, span=(-1.0, 1.0))
+    )
     chart.resize(300, 2 * PAD + 6 * row_px)
     chart.show()
     qtbot.waitExposed(chart)
     picture = chart.grab().toImage()
     background = QColor(theme.PANEL)
     # the label column: left of the bars (labels are right-aligned against the axis)
-    inked = sum(picture.pixelColor(x, y) != background
-                for x in range(PAD, PAD + 20) for y in range(PAD, picture.height() - PAD))
+    inked = sum(
+        picture.pixelColor(x, y) != background
+        for x in range(PAD, PAD + 20)
+        for y in range(PAD, picture.height() - PAD)
+    )
     assert (inked > 20) == words

@@ -33,14 +33,20 @@ def test_clicking_a_kernel_edits_it_and_every_panel_follows(make_window, qtbot):
     before = s.trace.votes.copy()
     kernels.show()
     qtbot.waitExposed(kernels)
-    assert kernels.kernel_at(kernels.layers["conv2"]["image"].mapToScene(QPointF(0.5, 0.5))) \
-        == ("conv2", 0, 0)
+    assert kernels.kernel_at(kernels.layers["conv2"]["image"].mapToScene(QPointF(0.5, 0.5))) == (
+        "conv2",
+        0,
+        0,
+    )
     click_kernel(qtbot, kernels, "conv2", 3, 5)
     dialog = why.whatif.dialog
     assert dialog is not None and dialog.isVisible()
     ed = dialog.editor
-    assert (ed.layer_box.currentText(), ed.feature_box.value(), ed.channel_box.value()) == \
-        ("conv2", 4, 6)
+    assert (ed.layer_box.currentText(), ed.feature_box.value(), ed.channel_box.value()) == (
+        "conv2",
+        4,
+        6,
+    )
     np.testing.assert_array_equal(ed.grid.values, s.snapshot["layers.3.weight"][3, 5])
     ed.clear_button.click()  # a feature from scratch
     assert not ed.grid.values.any()
@@ -106,8 +112,15 @@ def test_a_ghost_is_drawn_as_an_outline_where_the_old_vote_ended(qtbot):
     chart.resize(400, 60)
 
     def picture(ghosts):
-        chart.show_bars(Bars(labels=["a"], values=np.array([0.2], np.float32),
-                             colours=["#888888"], span=(0.0, 1.0), ghosts=ghosts))
+        chart.show_bars(
+            Bars(
+                labels=["a"],
+                values=np.array([0.2], np.float32),
+                colours=["#888888"],
+                span=(0.0, 1.0),
+                ghosts=ghosts,
+            )
+        )
         return chart.grab().toImage()
 
     plain, ghost = picture(None), picture(np.array([0.8], np.float32))
@@ -126,9 +139,17 @@ def test_a_bars_text_is_written_after_its_ghost(qtbot):
     chart = BarChart()
     qtbot.addWidget(chart)
     chart.resize(400, 60)
-    chart.show_bars(Bars(labels=["a"], values=np.array([0.2], np.float32),
-                         colours=["#888888"], texts=["+0.20 (-0.60)"], text_colours=["#ff0000"],
-                         span=(0.0, 1.0), ghosts=np.array([0.8], np.float32)))
+    chart.show_bars(
+        Bars(
+            labels=["a"],
+            values=np.array([0.2], np.float32),
+            colours=["#888888"],
+            texts=["+0.20 (-0.60)"],
+            text_colours=["#ff0000"],
+            span=(0.0, 1.0),
+            ghosts=np.array([0.8], np.float32),
+        )
+    )
     image = chart.grab().toImage()
     outline, red = QColor(theme.TEXT).rgb(), []
     ghost = [x for x in range(400) for y in range(60) if image.pixel(x, y) == outline]

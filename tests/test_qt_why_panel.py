@@ -277,8 +277,9 @@ def test_clicking_a_bar_of_a_many_class_network_explains_that_bars_class(make_wi
     votes.show_trace(window.session.trace)
     chart = votes.view
     assert len(chart.bars.values) < 20
-    qtbot.mouseClick(chart, Qt.LeftButton,
-                     pos=QPoint(chart.width() // 2, int(10 + 2.5 * chart.row_height())))
+    qtbot.mouseClick(
+        chart, Qt.LeftButton, pos=QPoint(chart.width() // 2, int(10 + 2.5 * chart.row_height()))
+    )
     assert panel.class_box.currentText() == chart.bars.labels[2]
     assert panel.class_box.currentText() == classes[int(votes.rows_shown[2])]
 
@@ -315,8 +316,9 @@ def test_what_if_waits_while_training_owns_the_network(live):
     assert session.model.edits == ["conv1 map 1 switched off"]
 
 
-def test_fool_it_works_out_its_steps_off_the_window_thread_newest_press_wins(live, qtbot,
-                                                                             monkeypatch):
+def test_fool_it_works_out_its_steps_off_the_window_thread_newest_press_wins(
+    live, qtbot, monkeypatch
+):
     import threading
 
     import convviz.core.fool as core_fool
@@ -326,8 +328,9 @@ def test_fool_it_works_out_its_steps_off_the_window_thread_newest_press_wins(liv
     real, seen = core_fool.fool, []
 
     def recording(model, image, target, **kw):
-        seen.append((threading.current_thread() is threading.main_thread(), target,
-                     model is session.model))
+        seen.append(
+            (threading.current_thread() is threading.main_thread(), target, model is session.model)
+        )
         return real(model, image, target, **kw)
 
     monkeypatch.setattr(core_fool, "fool", recording)

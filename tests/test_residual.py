@@ -39,13 +39,13 @@ def ref_conv(x, w, b, stride=1, pad=0):
     c, h, wd = x.shape
     f, _, kh, kw = w.shape
     xp = np.zeros((c, h + 2 * pad, wd + 2 * pad))
-    xp[:, pad:pad + h, pad:pad + wd] = x
+    xp[:, pad : pad + h, pad : pad + wd] = x
     ho, wo = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
     out = np.zeros((f, ho, wo))
     for fi in range(f):
         for i in range(ho):
             for j in range(wo):
-                patch = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                patch = xp[:, i * stride : i * stride + kh, j * stride : j * stride + kw]
                 out[fi, i, j] = float((patch * w[fi]).sum()) + b[fi]
     return out
 
@@ -57,8 +57,9 @@ def test_reference_identity_and_projection_skip_and_gap():
     x = np.random.default_rng(0).uniform(-1, 1, (3, 8, 8))
 
     def conv(name, h, stride=1, pad=1):
-        return ref_conv(h, snap.weight(name).astype(np.float64),
-                        snap.bias(name).astype(np.float64), stride, pad)
+        return ref_conv(
+            h, snap.weight(name).astype(np.float64), snap.bias(name).astype(np.float64), stride, pad
+        )
 
     stem = np.maximum(conv("conv1", x), 0)
     inner = conv("residual1.conv2", np.maximum(conv("residual1.conv1", stem), 0))
@@ -71,10 +72,17 @@ def test_reference_identity_and_projection_skip_and_gap():
 
     trace = model.trace(x.astype(np.float32))
     got = {lt.name: lt.values for lt in trace.walk()}
-    for name, want in [("conv1", conv("conv1", x)), ("residual1.conv2", inner),
-                       ("residual1.skip", stem), ("residual1", res1), ("residual2.relu1", inner2),
-                       ("residual2.skip", skip2), ("residual2", res2), ("gap1", gap),
-                       ("votes", votes)]:
+    for name, want in [
+        ("conv1", conv("conv1", x)),
+        ("residual1.conv2", inner),
+        ("residual1.skip", stem),
+        ("residual1", res1),
+        ("residual2.relu1", inner2),
+        ("residual2.skip", skip2),
+        ("residual2", res2),
+        ("gap1", gap),
+        ("votes", votes),
+    ]:
         np.testing.assert_allclose(got[name], want, atol=1e-5, err_msg=name)
     with torch.no_grad():
         plain = model(torch.as_tensor(x, dtype=torch.float32)[None])[0].numpy()
@@ -86,34 +94,45 @@ def test_shapes_table_has_the_inside_the_skip_and_the_sum():
     rows = every_row(NET.shapes())
     table = [(r.name, r.kind, r.shape, r.params) for r in rows]
     assert table == [
-        ("conv1", "conv", (4, 8, 8), 112), ("relu1", "relu", (4, 8, 8), 0),
-        ("residual1.conv1", "conv", (4, 8, 8), 148), ("residual1.relu1", "relu", (4, 8, 8), 0),
+        ("conv1", "conv", (4, 8, 8), 112),
+        ("relu1", "relu", (4, 8, 8), 0),
+        ("residual1.conv1", "conv", (4, 8, 8), 148),
+        ("residual1.relu1", "relu", (4, 8, 8), 0),
         ("residual1.conv2", "conv", (4, 8, 8), 148),
         ("residual1.skip", "residual.skip", (4, 8, 8), 0),
         ("residual1", "residual", (4, 8, 8), 296),
-        ("residual2.conv1", "conv", (6, 4, 4), 102), ("residual2.relu1", "relu", (6, 4, 4), 0),
+        ("residual2.conv1", "conv", (6, 4, 4), 102),
+        ("residual2.relu1", "relu", (6, 4, 4), 0),
         ("residual2.skip", "residual.skip", (6, 4, 4), 4 * 6 + 6),
-        ("residual2", "residual", (6, 4, 4), 132), ("gap1", "gap", (6,), 0),
-        ("votes", "votes", (2,), 14)]
+        ("residual2", "residual", (6, 4, 4), 132),
+        ("gap1", "gap", (6,), 0),
+        ("votes", "votes", (2,), 14),
+    ]
     text = {r.name: r.formula for r in rows}
-    assert text["residual2.skip"] == ("1×1 convolution, 6 features, stride 2×2: 8/2 = 4, "
-                                      "8/2 = 4")
+    assert text["residual2.skip"] == ("1×1 convolution, 6 features, stride 2×2: 8/2 = 4, 8/2 = 4")
     assert text["residual1.skip"].startswith("the block's input as it is")
     assert text["gap1"] == "the mean of each 4×4 map: 6 maps → 6 values"
     # the top-level rows add up to the network's parameters; the block's row holds its inside
-    assert sum(s.params for s in NET.shapes()) == sum(
-        p.numel() for p in build(NET).parameters())
+    assert sum(s.params for s in NET.shapes()) == sum(p.numel() for p in build(NET).parameters())
     assert words("residual.skip")[0] == "skip path" and words("residual")[0] == "residual block"
 
 
-@pytest.mark.parametrize("layers, words_", [
-    ([Residual((Conv(4, 3),))], "rows: the inside gives 6 from 8; a 1x1 skip convolution needs"),
-    ([Residual((Conv(4, 3, stride=2),))],
-     "inner layer 1 (conv1): rows: (W - F + 2P)/S + 1 = (8 - 3 + 2*0)/2 + 1 = 3.5 is not"),
-    ([Residual(())], "needs at least one layer inside"),
-    ([GlobalAvgPool(), Residual((ReLU(),))], "a residual block needs maps"),
-    ([GlobalAvgPool(), GlobalAvgPool()], "global average pooling needs maps"),
-])
+@pytest.mark.parametrize(
+    "layers, words_",
+    [
+        (
+            [Residual((Conv(4, 3),))],
+            "rows: the inside gives 6 from 8; a 1x1 skip convolution needs",
+        ),
+        (
+            [Residual((Conv(4, 3, stride=2),))],
+            "inner layer 1 (conv1): rows: (W - F + 2P)/S + 1 = (8 - 3 + 2*0)/2 + 1 = 3.5 is not",
+        ),
+        ([Residual(())], "needs at least one layer inside"),
+        ([GlobalAvgPool(), Residual((ReLU(),))], "a residual block needs maps"),
+        ([GlobalAvgPool(), GlobalAvgPool()], "global average pooling needs maps"),
+    ],
+)
 def test_refusals_name_the_block_and_the_numbers(layers, words_):
     tail = [] if isinstance(layers[-1], GlobalAvgPool) else [GlobalAvgPool()]
     with pytest.raises(SpecError, match="layer") as e:
@@ -143,9 +162,13 @@ def test_the_budget_counts_the_inside():
 def test_json_round_trip_nested_and_unknown_fields():
     nested = spec_of([Residual((IDENTITY, ReLU())), GlobalAvgPool()])
     d = json.loads(nested.to_json())
-    assert d["layers"][0] == {"layers": [{"layers": d["layers"][0]["layers"][0]["layers"],
-                                          "kind": "residual"}, {"kind": "relu"}],
-                              "kind": "residual"}
+    assert d["layers"][0] == {
+        "layers": [
+            {"layers": d["layers"][0]["layers"][0]["layers"], "kind": "residual"},
+            {"kind": "relu"},
+        ],
+        "kind": "residual",
+    }
     assert NetworkSpec.from_json(nested.to_json()) == nested
     d["layers"][0]["layers"][1] = {"kind": "relu", "slope": 2}
     with pytest.raises(SpecError, match=r"layer 1 \(residual\) inner layer 2 \(relu\): unknown"):
@@ -163,10 +186,12 @@ def test_state_keys_are_nested_and_read_by_dotted_name():
     assert "layers.3.skip.weight" in model.state_dict()
     assert "layers.2.skip.weight" not in model.state_dict()  # identity: no skip weights
     snap = model.snapshot()
-    assert np.array_equal(snap.weight("residual1.conv2"),
-                          model.layers[2].inner[2].weight.detach().numpy())
-    assert np.array_equal(snap.weight("residual2.skip"),
-                          model.layers[3].skip.weight.detach().numpy())
+    assert np.array_equal(
+        snap.weight("residual1.conv2"), model.layers[2].inner[2].weight.detach().numpy()
+    )
+    assert np.array_equal(
+        snap.weight("residual2.skip"), model.layers[3].skip.weight.detach().numpy()
+    )
     assert snap.bias("residual2.skip").shape == (6,)
     assert snap.has_weights("residual1.conv1") and not snap.has_weights("residual1.skip")
     import pickle
@@ -177,10 +202,21 @@ def test_state_keys_are_nested_and_read_by_dotted_name():
 
 def test_trace_order_inside_then_skip_then_sum_and_layers_stay_one_per_layer():
     trace = _jiggled(NET).trace(np.zeros((3, 8, 8), np.float32))
-    assert [lt.name for lt in trace.layers] == ["conv1", "relu1", "residual1", "residual2",
-                                                "gap1", "votes"]
+    assert [lt.name for lt in trace.layers] == [
+        "conv1",
+        "relu1",
+        "residual1",
+        "residual2",
+        "gap1",
+        "votes",
+    ]
     assert [lt.name for lt in trace.walk()][2:7] == [
-        "residual1.conv1", "residual1.relu1", "residual1.conv2", "residual1.skip", "residual1"]
+        "residual1.conv1",
+        "residual1.relu1",
+        "residual1.conv2",
+        "residual1.skip",
+        "residual1",
+    ]
     assert trace.layer("residual2.skip").kind == "residual.skip"
     assert trace.layer("residual2").values.shape == (6, 4, 4)
 

@@ -11,8 +11,24 @@ from convviz.core.sounds_data import make_arrays as make_sounds
 
 
 def test_shapes_colour_writes_rgb_rectangles(tmp_path, capsys):
-    assert main(["shapes", str(tmp_path / "c"), "--colour", "--per-class", "2", "--rows", "12",
-                 "--cols", "20", "--seed", "4"]) == 0
+    assert (
+        main(
+            [
+                "shapes",
+                str(tmp_path / "c"),
+                "--colour",
+                "--per-class",
+                "2",
+                "--rows",
+                "12",
+                "--cols",
+                "20",
+                "--seed",
+                "4",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "wrote 12 images of 6 classes" in out and "12x20 pixels, colour (RGB)" in out
     x, _ = make_arrays(("X",), 2, (12, 20), seed=4, value_range=(0.0, 1.0), colour=True)
@@ -23,19 +39,24 @@ def test_shapes_colour_writes_rgb_rectangles(tmp_path, capsys):
 
 
 def test_shapes_gray_square_by_default(tmp_path, capsys):
-    assert main(["shapes", str(tmp_path / "g"), "--per-class", "1", "--size", "10",
-                 "--cols", "14"]) == 0
+    assert (
+        main(["shapes", str(tmp_path / "g"), "--per-class", "1", "--size", "10", "--cols", "14"])
+        == 0
+    )
     assert "10x14 pixels, grayscale" in capsys.readouterr().out
     with Image.open(tmp_path / "g" / "O" / "O_00000.png") as im:
         assert im.mode == "L" and im.size == (14, 10)
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["shapes", "OUT", "--rows", "4"], "--rows must be between 5 and 512, got 4"),
-    (["shapes", "OUT", "--cols", "100000"], "--cols must be between"),
-    (["sounds", "OUT", "--rows", "1000"], "--rows must be between 4 and 512, got 1000"),
-    (["sounds", "OUT", "--per-class", "0"], "--per-class must be between 1"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["shapes", "OUT", "--rows", "4"], "--rows must be between 5 and 512, got 4"),
+        (["shapes", "OUT", "--cols", "100000"], "--cols must be between"),
+        (["sounds", "OUT", "--rows", "1000"], "--rows must be between 4 and 512, got 1000"),
+        (["sounds", "OUT", "--per-class", "0"], "--per-class must be between 1"),
+    ],
+)
 def test_bad_numbers_are_one_line(tmp_path, capsys, argv, words):
     argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
     assert main(argv) == 1
@@ -45,8 +66,23 @@ def test_bad_numbers_are_one_line(tmp_path, capsys, argv, words):
 
 
 def test_sounds_writes_the_spectrograms(tmp_path, capsys):
-    assert main(["sounds", str(tmp_path / "s"), "--per-class", "2", "--rows", "16",
-                 "--cols", "24", "--seed", "9"]) == 0
+    assert (
+        main(
+            [
+                "sounds",
+                str(tmp_path / "s"),
+                "--per-class",
+                "2",
+                "--rows",
+                "16",
+                "--cols",
+                "24",
+                "--seed",
+                "9",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "wrote 8 spectrograms of 4 classes (rising, falling, steady, warbling)" in out
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == sorted(SOUND_CLASSES)
@@ -57,7 +93,8 @@ def test_sounds_writes_the_spectrograms(tmp_path, capsys):
 
 
 def test_a_colour_folder_trains_a_three_channel_network_and_trace_takes_three_grids(
-        tmp_path, capsys):
+    tmp_path, capsys
+):
     import dataclasses
     import json
 
@@ -67,8 +104,21 @@ def test_a_colour_folder_trains_a_three_channel_network_and_trace_takes_three_gr
     (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
     data, weights = tmp_path / "data", tmp_path / "w.safetensors"
     assert main(["shapes", str(data), "--colour", "--per-class", "3"]) == 0
-    assert main(["train", str(data), "--spec", str(tmp_path / "spec.json"), "--epochs", "1",
-                 "--out", str(weights)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--spec",
+                str(tmp_path / "spec.json"),
+                "--epochs",
+                "1",
+                "--out",
+                str(weights),
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "18 images in 6 classes from" in err and "loaded in colour (RGB)" in err
     grids = np.zeros((3, 28, 28))

@@ -114,4 +114,3 @@ def test_write_folder_in_colour_writes_rgb_pngs_of_the_arrays(tmp_path):
                 assert im.mode == "RGB" and im.size == (20, 12)
                 rgb = np.asarray(im, np.float32).transpose(2, 0, 1) / 255
             np.testing.assert_allclose(rgb, x[ci * 2 + i], atol=0.5 / 255 + 1e-6)
-

@@ -51,8 +51,9 @@ def test_a_rising_tone_climbs_from_column_to_column():
 
 def test_loudness_does_not_change_the_picture_and_silence_is_refused_cleanly():
     a = spectrogram(_sine(1000) + 0.01 * np.random.default_rng(0).normal(size=8000), 8000, 16, 16)
-    b = spectrogram(10 * (_sine(1000) + 0.01 * np.random.default_rng(0).normal(size=8000)),
-                    8000, 16, 16)
+    b = spectrogram(
+        10 * (_sine(1000) + 0.01 * np.random.default_rng(0).normal(size=8000)), 8000, 16, 16
+    )
     np.testing.assert_allclose(a, b, atol=1e-5)
     quiet = spectrogram(np.zeros(100), 8000, 8, 8)  # nothing there: a flat picture, no NaN
     assert np.isfinite(quiet).all()

@@ -15,15 +15,18 @@ def _spec(layers, size=9, classes=("a", "b"), channels=1):
 
 
 # ---- shape arithmetic -------------------------------------------------------------------------
-@pytest.mark.parametrize("w,f,s,want", [
-    (7, 2, 2, 4),   # the deck: 7x7 pooled 2/2 -> 4x4, the last window hangs over
-    (5, 3, 2, 2),
-    (8, 2, 2, 4),
-    (7, 2, 3, 3),   # window 2 stride 3: starts 0, 3, 6 (the last one half outside)
-    (6, 2, 3, 2),   # starts 0, 3: a start at 6 would lie wholly outside
-    (28, 2, 2, 14),
-    (3, 3, 1, 1),
-])
+@pytest.mark.parametrize(
+    "w,f,s,want",
+    [
+        (7, 2, 2, 4),  # the deck: 7x7 pooled 2/2 -> 4x4, the last window hangs over
+        (5, 3, 2, 2),
+        (8, 2, 2, 4),
+        (7, 2, 3, 3),  # window 2 stride 3: starts 0, 3, 6 (the last one half outside)
+        (6, 2, 3, 2),  # starts 0, 3: a start at 6 would lie wholly outside
+        (28, 2, 2, 14),
+        (3, 3, 1, 1),
+    ],
+)
 def test_pool_out_counts_windows_hanging_over_the_edge(w, f, s, want):
     assert pool_out(w, f, s) == want
 
@@ -37,15 +40,23 @@ def test_conv_out_is_the_lesson_formula():
 
 def test_preset_shapes():
     xo = [(s.name, s.kind, s.shape) for s in preset("xo").shapes()]
-    assert xo == [("conv1", "conv", (3, 7, 7)), ("relu1", "relu", (3, 7, 7)),
-                  ("pool1", "pool", (3, 4, 4)), ("flatten1", "flatten", (48,)),
-                  ("votes", "votes", (2,))]
+    assert xo == [
+        ("conv1", "conv", (3, 7, 7)),
+        ("relu1", "relu", (3, 7, 7)),
+        ("pool1", "pool", (3, 4, 4)),
+        ("flatten1", "flatten", (48,)),
+        ("votes", "votes", (2,)),
+    ]
     sh = {s.name: s.shape for s in preset("shapes").shapes()}
     assert sh["pool1"] == (8, 14, 14) and sh["pool2"] == (16, 7, 7) and sh["fc1"] == (64,)
     assert sh["votes"] == (6,)
     le = {s.name: s.shape for s in preset("lenet5").shapes()}
     assert (le["conv1"], le["pool1"], le["conv2"], le["pool2"]) == (
-        (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5))
+        (6, 28, 28),
+        (6, 14, 14),
+        (16, 10, 10),
+        (16, 5, 5),
+    )
     assert (le["fc1"], le["fc2"]) == ((120,), (84,))
 
 
@@ -87,19 +98,23 @@ def test_fractional_size_deeper_in_the_network_names_that_layer():
     assert "layer 3 (conv2)" in msg and "(7 - 2 + 2*0)/2 + 1" in msg
 
 
-@pytest.mark.parametrize("layer,numbers", [
-    (Conv(0, 3), "0, 3, 1, 0"),
-    (Conv(2, 0), "2, 0, 1, 0"),
-    (Conv(2, 3, stride=0), "2, 3, 0, 0"),
-    (Conv(2, 3, padding=-1), "2, 3, 1, -1"),
-])
+@pytest.mark.parametrize(
+    "layer,numbers",
+    [
+        (Conv(0, 3), "0, 3, 1, 0"),
+        (Conv(2, 0), "2, 0, 1, 0"),
+        (Conv(2, 3, stride=0), "2, 3, 0, 0"),
+        (Conv(2, 3, padding=-1), "2, 3, 1, -1"),
+    ],
+)
 def test_non_positive_conv_numbers(layer, numbers):
     msg = _refused(_spec([layer, Flatten()]))
     assert "layer 1 (conv1)" in msg and numbers in msg
 
 
-@pytest.mark.parametrize("layer,numbers", [(MaxPool(0, 1), "0, 1"), (MaxPool(2, 0), "2, 0"),
-                                           (MaxPool(-2, 2), "-2, 2")])
+@pytest.mark.parametrize(
+    "layer,numbers", [(MaxPool(0, 1), "0, 1"), (MaxPool(2, 0), "2, 0"), (MaxPool(-2, 2), "-2, 2")]
+)
 def test_non_positive_pool_numbers(layer, numbers):
     msg = _refused(_spec([layer, Flatten()]))
     assert "layer 1 (pool1)" in msg and numbers in msg
@@ -180,10 +195,12 @@ def test_fractional_and_missing_numbers_in_json():
     assert "neurons" in msg
     assert "input_size" in _refused(json.dumps({"layers": [], "classes": ["a", "b"]}))
     assert "layer 1 (conv)" in _refused(_layers_json({"kind": "conv", "size": 3}))  # no features
-    assert "layer 1 (conv)" in _refused(_layers_json({"kind": "conv", "features": 1, "size": 3,
-                                                      "colour": 1}))
-    msg = _refused(_layers_json({"kind": "conv", "features": 2, "size": 4, "stride": 2},
-                                {"kind": "flatten"}))
+    assert "layer 1 (conv)" in _refused(
+        _layers_json({"kind": "conv", "features": 1, "size": 3, "colour": 1})
+    )
+    msg = _refused(
+        _layers_json({"kind": "conv", "features": 2, "size": 4, "stride": 2}, {"kind": "flatten"})
+    )
     assert "layer 1 (conv1)" in msg and "3.5" in msg  # shape errors also come from JSON
 
 
@@ -198,20 +215,39 @@ def test_presets_round_trip_through_json(name):
 
 
 def test_custom_spec_round_trip_with_every_option():
-    spec = _spec([Conv(4, 3, stride=2, padding=1, divide=True, bias=False), ReLU(),
-                  MaxPool(3, 2), Conv(2, 1), Flatten(), Dense(5), ReLU()],
-                 size=11, classes=("p", "q", "r"), channels=3)
+    spec = _spec(
+        [
+            Conv(4, 3, stride=2, padding=1, divide=True, bias=False),
+            ReLU(),
+            MaxPool(3, 2),
+            Conv(2, 1),
+            Flatten(),
+            Dense(5),
+            ReLU(),
+        ],
+        size=11,
+        classes=("p", "q", "r"),
+        channels=3,
+    )
     assert NetworkSpec.from_json(spec.to_json(indent=2)) == spec
     assert spec.with_classes(["x", "y"]).classes == ("x", "y")
     d = json.loads(spec.to_json())
-    assert d["layers"][0] == {"features": 4, "size": 3, "stride": 2, "padding": 1,
-                              "divide": True, "bias": False, "kind": "conv"}
+    assert d["layers"][0] == {
+        "features": 4,
+        "size": 3,
+        "stride": 2,
+        "padding": 1,
+        "divide": True,
+        "bias": False,
+        "kind": "conv",
+    }
     assert "fixed" not in d["layers"][0]
 
 
 def test_json_defaults_and_whole_floats():
-    spec = NetworkSpec.from_json(_layers_json({"kind": "conv", "features": 2.0, "size": 3},
-                                              {"kind": "flatten"}))
+    spec = NetworkSpec.from_json(
+        _layers_json({"kind": "conv", "features": 2.0, "size": 3}, {"kind": "flatten"})
+    )
     assert spec.channels == 1 and spec.value_range == (-1.0, 1.0)
     assert spec.layers[0] == Conv(2, 3)
 
@@ -259,7 +295,7 @@ def test_read_spec_judges_the_file_before_reading_it(tmp_path):
     with pytest.raises(SpecError, match="not UTF-8"):
         read_spec(tmp_path / "latin1.json")
     with open(tmp_path / "huge.json", "wb") as f:
-        f.truncate(20 * 1024 ** 2)  # sparse: nothing of it is written, nor read
+        f.truncate(20 * 1024**2)  # sparse: nothing of it is written, nor read
     with pytest.raises(SpecError, match="bytes; the limit is"):
         read_spec(tmp_path / "huge.json")
 
@@ -267,9 +303,16 @@ def test_read_spec_judges_the_file_before_reading_it(tmp_path):
 def test_state_shapes_are_what_the_built_network_holds():
     from convviz.core.network import build, state_shapes
 
-    specs = [preset(n) for n in PRESETS] + [NetworkSpec(
-        "t", 9, 3, (0.0, 1.0), (Conv(4, 3, bias=False), Conv(2, 3), MaxPool(2, 2), Flatten(),
-                                Dense(5), ReLU()), ("a", "b", "c"))]
+    specs = [preset(n) for n in PRESETS] + [
+        NetworkSpec(
+            "t",
+            9,
+            3,
+            (0.0, 1.0),
+            (Conv(4, 3, bias=False), Conv(2, 3), MaxPool(2, 2), Flatten(), Dense(5), ReLU()),
+            ("a", "b", "c"),
+        )
+    ]
     for spec in specs:
         built = {k: tuple(v.shape) for k, v in build(spec).state_dict().items()}
         assert state_shapes(spec) == built

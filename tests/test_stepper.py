@@ -18,21 +18,41 @@ from convviz.core.stepper import (
     steppable_layers,
 )
 
-DECK_X = np.array([
-    [-1, -1, -1, -1, -1, -1, -1, -1, -1], [-1, 1, -1, -1, -1, -1, -1, 1, -1],
-    [-1, -1, 1, -1, -1, -1, 1, -1, -1], [-1, -1, -1, 1, -1, 1, -1, -1, -1],
-    [-1, -1, -1, -1, 1, -1, -1, -1, -1], [-1, -1, -1, 1, -1, 1, -1, -1, -1],
-    [-1, -1, 1, -1, -1, -1, 1, -1, -1], [-1, 1, -1, -1, -1, -1, -1, 1, -1],
-    [-1, -1, -1, -1, -1, -1, -1, -1, -1]], np.float32)
+DECK_X = np.array(
+    [
+        [-1, -1, -1, -1, -1, -1, -1, -1, -1],
+        [-1, 1, -1, -1, -1, -1, -1, 1, -1],
+        [-1, -1, 1, -1, -1, -1, 1, -1, -1],
+        [-1, -1, -1, 1, -1, 1, -1, -1, -1],
+        [-1, -1, -1, -1, 1, -1, -1, -1, -1],
+        [-1, -1, -1, 1, -1, 1, -1, -1, -1],
+        [-1, -1, 1, -1, -1, -1, 1, -1, -1],
+        [-1, 1, -1, -1, -1, -1, -1, 1, -1],
+        [-1, -1, -1, -1, -1, -1, -1, -1, -1],
+    ],
+    np.float32,
+)
 
 
 def odd_spec() -> NetworkSpec:
     """Windows and strides the presets do not use: 3x3 pooling by 2 (overhanging), pooling by 3,
     a strided, padded convolution with two input maps and a bias."""
-    return NetworkSpec("odd", 14, 1, (-1.0, 1.0), (
-        Conv(2, 3, stride=1, padding=1), ReLU(), MaxPool(3, 2),      # 14 -> 14 -> 7 (overhang)
-        Conv(3, 3, stride=2, padding=1, divide=True), ReLU(),        # 7 -> 4
-        MaxPool(2, 3), Flatten()), ("a", "b"))                       # 4 -> 2 (overhang)
+    return NetworkSpec(
+        "odd",
+        14,
+        1,
+        (-1.0, 1.0),
+        (
+            Conv(2, 3, stride=1, padding=1),
+            ReLU(),
+            MaxPool(3, 2),  # 14 -> 14 -> 7 (overhang)
+            Conv(3, 3, stride=2, padding=1, divide=True),
+            ReLU(),  # 7 -> 4
+            MaxPool(2, 3),
+            Flatten(),
+        ),
+        ("a", "b"),
+    )  # 4 -> 2 (overhang)
 
 
 SPECS = [preset("xo"), preset("shapes"), preset("lenet5"), odd_spec()]
@@ -76,24 +96,24 @@ def test_pool_steps_match_numpy_and_trace(net):
                     step = st.step(i)
                     r, c = divmod(i, want.shape[2])
                     assert (step.out_row, step.out_col) == (r, c)
-                    window = x[m, r * s:r * s + k, c * s:c * s + k]  # numpy clips at the edge
-                    assert step.cells[:window.shape[0], :window.shape[1]] == pytest.approx(window)
-                    assert np.isnan(step.cells[window.shape[0]:]).all()
+                    window = x[m, r * s : r * s + k, c * s : c * s + k]  # numpy clips at the edge
+                    assert step.cells[: window.shape[0], : window.shape[1]] == pytest.approx(window)
+                    assert np.isnan(step.cells[window.shape[0] :]).all()
                     assert step.overhangs == (window.shape != (k, k))
                     wr, wc = step.winner
                     assert x[m, wr, wc] == window.max() == step.value  # the true maximum
                     assert step.value == pytest.approx(want[m, r, c])
                     filled = st.output_upto(i).reshape(-1)
-                    assert filled[:i + 1] == pytest.approx(want[m].reshape(-1)[:i + 1])
-                    assert np.isnan(filled[i + 1:]).all()
+                    assert filled[: i + 1] == pytest.approx(want[m].reshape(-1)[: i + 1])
+                    assert np.isnan(filled[i + 1 :]).all()
 
 
 def numpy_conv_cell(x, w, b, layer, divisor, f, m, r, c):
     """One output cell the slow, obvious way: pad, slice, multiply, add."""
     p, k, s = layer.padding, layer.size, layer.stride
     xp = np.zeros((x.shape[0], x.shape[1] + 2 * p, x.shape[2] + 2 * p))
-    xp[:, p:p + x.shape[1], p:p + x.shape[2]] = x
-    patches = xp[:, r * s:r * s + k, c * s:c * s + k]
+    xp[:, p : p + x.shape[1], p : p + x.shape[2]] = x
+    patches = xp[:, r * s : r * s + k, c * s : c * s + k]
     products = patches[m] * w[f, m]
     total = sum(float((patches[j] * w[f, j]).sum()) for j in range(x.shape[0]))
     bias = 0.0 if b is None else float(b[f])
@@ -110,7 +130,7 @@ def test_conv_steps_match_numpy_and_trace(net):
             w = snap[f"layers.{sl.index}.weight"]
             b = snap.get(f"layers.{sl.index}.bias")
             want = trace.layer(sl.name).values
-            divisor = sl.in_maps * sl.layer.size ** 2 if sl.layer.divide else 1
+            divisor = sl.in_maps * sl.layer.size**2 if sl.layer.divide else 1
             for f in sorted({0, sl.out_maps - 1}):
                 for m in sorted({0, sl.in_maps - 1}):
                     st = ConvStepper.from_trace(net.spec, trace, snap, sl.name, f, m)
@@ -120,7 +140,8 @@ def test_conv_steps_match_numpy_and_trace(net):
                         step = st.step(i)
                         r, c = divmod(i, want.shape[2])
                         patch, products, total, value = numpy_conv_cell(
-                            x, w, b, sl.layer, divisor, f, m, r, c)
+                            x, w, b, sl.layer, divisor, f, m, r, c
+                        )
                         assert step.patch == pytest.approx(patch)
                         assert step.products == pytest.approx(products)
                         assert step.products == pytest.approx(step.patch * step.feature)
@@ -190,8 +211,9 @@ def test_new_weights_are_followed():
     st = ConvStepper.from_trace(net.spec, trace, snap, "conv1", 2, 0)
     snap2 = {k: v * 2 for k, v in snap.items()}
     st.set_weights(snap2["layers.0.weight"], snap2["layers.0.bias"])
-    assert st.step(40).value == pytest.approx(2 * ConvStepper.from_trace(
-        net.spec, trace, snap, "conv1", 2, 0).step(40).value)
+    assert st.step(40).value == pytest.approx(
+        2 * ConvStepper.from_trace(net.spec, trace, snap, "conv1", 2, 0).step(40).value
+    )
 
 
 def test_playhead_moves_and_clamps():
@@ -219,17 +241,28 @@ def test_unknown_layer_and_bad_step_are_clear():
         st.step(4)
 
 
-@pytest.mark.parametrize("v,text", [(7 / 9, "0.77"), (-1 / 9, "-0.11"), (5 / 9, "0.55"),
-                                    (np.float32(1.0) - 1e-7, "1.00"), (-0.001, "0.00"),
-                                    (3.0, "3.00"), (float("nan"), "")])
+@pytest.mark.parametrize(
+    "v,text",
+    [
+        (7 / 9, "0.77"),
+        (-1 / 9, "-0.11"),
+        (5 / 9, "0.55"),
+        (np.float32(1.0) - 1e-7, "1.00"),
+        (-0.001, "0.00"),
+        (3.0, "3.00"),
+        (float("nan"), ""),
+    ],
+)
 def test_deck_number_cuts_like_the_deck(v, text):
     assert deck_number(v) == text
 
 
 def test_core_modules_import_without_qt():
-    code = ("import sys\nclass Block:\n def find_spec(self, name, *a):\n"
-            "  if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'):\n"
-            "   raise ImportError('Qt blocked: ' + name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "import convviz.core.stepper, convviz.core.knobs\n")
+    code = (
+        "import sys\nclass Block:\n def find_spec(self, name, *a):\n"
+        "  if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'):\n"
+        "   raise ImportError('Qt blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import convviz.core.stepper, convviz.core.knobs\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

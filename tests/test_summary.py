@@ -24,9 +24,21 @@ TOTAL_KEYS = {"params", "params_bytes", "activations", "activations_bytes"}
 
 def _rect() -> NetworkSpec:
     # long per-dimension formulas on both layers: the table must wrap them
-    return NetworkSpec("rect", (11, 16), 3, (-1.0, 1.0),
-                       (Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)), ReLU(),
-                        MaxPool((2, 3), 2), Flatten(), Dense(7), ReLU()), ("a", "b", "c"))
+    return NetworkSpec(
+        "rect",
+        (11, 16),
+        3,
+        (-1.0, 1.0),
+        (
+            Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)),
+            ReLU(),
+            MaxPool((2, 3), 2),
+            Flatten(),
+            Dense(7),
+            ReLU(),
+        ),
+        ("a", "b", "c"),
+    )
 
 
 def test_rows_and_totals_of_the_shapes_preset():
@@ -34,11 +46,18 @@ def test_rows_and_totals_of_the_shapes_preset():
     assert [r.name for r in s.rows][:4] == ["input", "conv1", "relu1", "pool1"]
     assert s.rows[0].shape == (1, 28, 28) and s.rows[-1].name == "votes"
     conv1 = s.rows[1]
-    assert (conv1.kind, conv1.label, conv1.shape_text, conv1.params, conv1.formula) == \
-        ("conv", "filtering", "8×28×28", 8 * 25 + 8, "(28 - 5 + 2·2)/1 + 1 = 28")
+    assert (conv1.kind, conv1.label, conv1.shape_text, conv1.params, conv1.formula) == (
+        "conv",
+        "filtering",
+        "8×28×28",
+        8 * 25 + 8,
+        "(28 - 5 + 2·2)/1 + 1 = 28",
+    )
     assert s.params == sum(x.params for x in preset("shapes").shapes()) == 54_054
-    assert s.activations == 784 + 2 * 8 * 28 * 28 + 8 * 14 * 14 + 2 * 16 * 14 * 14 \
-        + 16 * 7 * 7 + 784 + 64 + 64 + 6
+    assert (
+        s.activations
+        == 784 + 2 * 8 * 28 * 28 + 8 * 14 * 14 + 2 * 16 * 14 * 14 + 16 * 7 * 7 + 784 + 64 + 64 + 6
+    )
     assert s.params_bytes == 4 * 54_054
     assert byte_text(1536) == "1.5 KiB" and byte_text(12) == "12 bytes"
 
@@ -50,8 +69,9 @@ def test_every_preset_fits_80_columns_with_every_row(name):
     assert max(map(len, text.splitlines())) <= 80, text
     for r in s.rows:
         name = "  " * r.depth + r.name  # a block's inside rows are indented under it
-        assert any(line.startswith(name + " ") or line == name
-                   for line in text.splitlines()), r.name
+        assert any(line.startswith(name + " ") or line == name for line in text.splitlines()), (
+            r.name
+        )
         if r.params:
             assert r.params_text in text
 
@@ -81,10 +101,11 @@ def test_the_architecture_panel_shows_the_same_rows(qtbot):
     qtbot.addWidget(panel)
     spec = preset("lenet5")
     panel.set_model(spec)
-    want = [(r.title, r.shape_text, r.params_text, r.how)
-            for r in table_rows(spec, spec.shapes())]
-    got = [tuple(panel.table.item(i, j).text() for j in range(4))
-           for i in range(panel.table.rowCount())]
+    want = [(r.title, r.shape_text, r.params_text, r.how) for r in table_rows(spec, spec.shapes())]
+    got = [
+        tuple(panel.table.item(i, j).text() for j in range(4))
+        for i in range(panel.table.rowCount())
+    ]
     assert got == want
     assert want[1][0] == "conv1 (filtering)" and want[-1][0] == "votes"
 
@@ -99,8 +120,12 @@ def test_json_has_the_documented_keys(capsys, tmp_path):
     assert d["input"] == {"channels": 3, "rows": 11, "cols": 16}
     assert d["rows"][1]["shape"] == [4, 6, 16] and d["rows"][1]["params"] == 4 * 3 * 15 + 4
     s = summarise(_rect())
-    assert d["totals"] == {"params": s.params, "params_bytes": 4 * s.params,
-                           "activations": s.activations, "activations_bytes": 4 * s.activations}
+    assert d["totals"] == {
+        "params": s.params,
+        "params_bytes": 4 * s.params,
+        "activations": s.activations,
+        "activations_bytes": 4 * s.activations,
+    }
 
 
 def test_weights_file_gives_the_network_it_describes(capsys, tmp_path):
@@ -121,7 +146,8 @@ def test_preset_and_spec_import_no_torch_and_alexnet_sized_costs_nothing(tmp_pat
         "from convviz.cli import main\n"
         f"assert main(['summary', '--preset', 'shapes']) == 0\n"
         f"assert main(['summary', '--spec', {str(spec)!r}, '--json']) == 0\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n")
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
     out = python_snippet(code, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     text, _, js = out.stdout.partition("\n{")
@@ -137,8 +163,10 @@ def test_bad_input_is_one_line(capsys, tmp_path):
     d = _rect().to_dict()
     d["layers"][0]["stride"] = [3, 1]  # rows: (11 - 3 + 2*1)/3 + 1 = 4.33
     bad.write_text(json.dumps(d))
-    cases = {"--spec": (str(bad), ["layer 1 (conv1)", "rows", "(11 - 3 + 2*1)/3 + 1"]),
-             "--preset": ("nope", ["unknown preset 'nope'"])}
+    cases = {
+        "--spec": (str(bad), ["layer 1 (conv1)", "rows", "(11 - 3 + 2*1)/3 + 1"]),
+        "--preset": ("nope", ["unknown preset 'nope'"]),
+    }
     for option, (value, words) in cases.items():
         assert main(["summary", option, value]) == 1
         err = capsys.readouterr().err
@@ -153,16 +181,21 @@ def test_a_strangers_weights_file_is_refused_in_one_line(tmp_path):
     """The usual checks opening a weights file makes, under the hostile harness's limits."""
     huge = dict(alexnet_dict(), input_size=4000)
     path = safetensors_file(tmp_path / "huge.safetensors", spec_json=huge)
-    assert_refused(convviz_cli("summary", "--weights", path, cwd=tmp_path), "huge.safetensors",
-                   "limit")
+    assert_refused(
+        convviz_cli("summary", "--weights", path, cwd=tmp_path), "huge.safetensors", "limit"
+    )
     other = safetensors_file(tmp_path / "other.safetensors", spec_json=preset("lenet5").to_dict())
-    assert_refused(convviz_cli("summary", "--weights", other, cwd=tmp_path),
-                   "does not fit the network")
+    assert_refused(
+        convviz_cli("summary", "--weights", other, cwd=tmp_path), "does not fit the network"
+    )
 
 
 def test_the_table_reads_on_a_terminal_without_unicode(tmp_path):
-    out = python_snippet("from convviz.cli import main; main(['summary', '--preset', 'xo'])",
-                         cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    out = python_snippet(
+        "from convviz.cli import main; main(['summary', '--preset', 'xo'])",
+        cwd=tmp_path,
+        env={"PYTHONIOENCODING": "ascii"},
+    )
     assert out.returncode == 0, out.stderr
     assert "(9 - 3 + 2*0)/1 + 1 = 7" in out.stdout and "3x7x7" in out.stdout
 
@@ -179,13 +212,19 @@ def test_a_blocks_inside_rows_come_before_its_own_and_count_once():
         inside: tuple = ()
 
     spec = preset("xo")
-    inner = (LayerShape("residual1.conv1", "conv", (3, 7, 7), 30, "(7 - 3 + 2·1)/1 + 1 = 7"),
-             LayerShape("residual1.skip", "residual.skip", (3, 7, 7), 0, "as it is"))
+    inner = (
+        LayerShape("residual1.conv1", "conv", (3, 7, 7), 30, "(7 - 3 + 2·1)/1 + 1 = 7"),
+        LayerShape("residual1.skip", "residual.skip", (3, 7, 7), 0, "as it is"),
+    )
     shapes = [spec.shapes()[0], Block("residual1", "residual", (3, 7, 7), 30, "", inner)]
     rows = table_rows(spec, shapes)
-    assert [(r.name, r.depth) for r in rows] == [("input", 0), ("conv1", 0),
-                                                 ("residual1.conv1", 1), ("residual1.skip", 1),
-                                                 ("residual1", 0)]
+    assert [(r.name, r.depth) for r in rows] == [
+        ("input", 0),
+        ("conv1", 0),
+        ("residual1.conv1", 1),
+        ("residual1.skip", 1),
+        ("residual1", 0),
+    ]
     s = Summary(spec, rows)
     assert s.params == 27 + 30 and s.activations == 81 + 4 * 147  # conv1 has 27
     text = table_text(s)

@@ -149,6 +149,7 @@ def test_forced_threads_the_option_then_the_environment(monkeypatch):
 
 # ---- the training loop and its callers use it ------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def small():
     from convviz.core.presets import preset
@@ -170,16 +171,25 @@ def test_training_uses_and_reports_the_forced_count(small, monkeypatch):
     seen = []
     before = torch.get_num_threads()
     try:
-        r = train(build(spec, seed=0), X, y,
-                  TrainConfig(epochs=1, batch_size=4, val_split=0, device="cpu", threads=1),
-                  on_batch=lambda rep: seen.append((rep.threads, torch.get_num_threads())),
-                  max_threads=2)
+        r = train(
+            build(spec, seed=0),
+            X,
+            y,
+            TrainConfig(epochs=1, batch_size=4, val_split=0, device="cpu", threads=1),
+            on_batch=lambda rep: seen.append((rep.threads, torch.get_num_threads())),
+            max_threads=2,
+        )
         assert r.threads == 1 and set(seen) == {(1, 1)}
         monkeypatch.setenv(FORCE_ENV, "1")  # the environment forces it too
         seen.clear()
-        r = train(build(spec, seed=0), X, y,
-                  TrainConfig(epochs=1, batch_size=4, val_split=0, device="cpu"),
-                  on_batch=lambda rep: seen.append(rep.threads), max_threads=2)
+        r = train(
+            build(spec, seed=0),
+            X,
+            y,
+            TrainConfig(epochs=1, batch_size=4, val_split=0, device="cpu"),
+            on_batch=lambda rep: seen.append(rep.threads),
+            max_threads=2,
+        )
         assert r.threads == 1 and set(seen) == {1}
         assert torch.get_num_threads() == before  # the caller's count, as it was
     finally:
@@ -204,9 +214,13 @@ def test_training_times_the_counts_it_may_use(small, monkeypatch):
     monkeypatch.setattr(training, "ThreadChooser", Recording)
     before = torch.get_num_threads()
     try:
-        r = training.train(build(spec, seed=0), X, y,
-                           training.TrainConfig(epochs=2, batch_size=2, val_split=0,
-                                                device="cpu"), max_threads=2)
+        r = training.train(
+            build(spec, seed=0),
+            X,
+            y,
+            training.TrainConfig(epochs=2, batch_size=2, val_split=0, device="cpu"),
+            max_threads=2,
+        )
     finally:
         torch.set_num_threads(before)
     (c,) = made
@@ -235,17 +249,40 @@ def test_the_command_line_takes_threads_and_says_how_many(tmp_path, capsys, monk
     write_folder(tmp_path / "data", per_class=4, seed=0, size=28)
     before = torch.get_num_threads()
     try:
-        code = main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "m.safetensors"),
-                     "--epochs", "1", "--threads", "1"])
+        code = main(
+            [
+                "train",
+                str(tmp_path / "data"),
+                "--out",
+                str(tmp_path / "m.safetensors"),
+                "--epochs",
+                "1",
+                "--threads",
+                "1",
+            ]
+        )
     finally:
         torch.set_num_threads(before)
     err = capsys.readouterr().err
     assert code == 0 and "on 1 CPU thread (forced)" in err
-    assert main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "n.pt"),
-                 "--threads", "-2"]) != 0
+    assert (
+        main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "n.pt"), "--threads", "-2"])
+        != 0
+    )
     assert "threads must be at least 1" in capsys.readouterr().err
-    assert main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "n.pt"),
-                 "--threads", "100000"]) != 0
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "data"),
+                "--out",
+                str(tmp_path / "n.pt"),
+                "--threads",
+                "100000",
+            ]
+        )
+        != 0
+    )
     assert "threads must be at most 256, got 100000" in capsys.readouterr().err
     assert not (tmp_path / "n.pt").exists()
 
@@ -255,8 +292,7 @@ def test_the_trainer_priority_can_be_set_for_measuring(monkeypatch):
 
     monkeypatch.delenv("CONVVIZ_TRAINER_NICE", raising=False)
     assert trainer_nice() == TRAINER_NICE
-    for text, want in (("0", 0), ("5", 5), ("40", 19), ("-3", TRAINER_NICE),
-                       ("low", TRAINER_NICE)):
+    for text, want in (("0", 0), ("5", 5), ("40", 19), ("-3", TRAINER_NICE), ("low", TRAINER_NICE)):
         monkeypatch.setenv("CONVVIZ_TRAINER_NICE", text)
         assert trainer_nice() == want
 

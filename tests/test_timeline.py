@@ -27,9 +27,17 @@ def _run(moments=True, epochs=3):
     running.set()
     got = []
     model = build(spec, seed=0)
-    JobRunner(model, X, y, TrainConfig(epochs=epochs, batch_size=8, device="cpu",
-                                       val_split=0.25), got.append, stop, running,
-              interval=1e9, moments=moments).run()
+    JobRunner(
+        model,
+        X,
+        y,
+        TrainConfig(epochs=epochs, batch_size=8, device="cpu", val_split=0.25),
+        got.append,
+        stop,
+        running,
+        interval=1e9,
+        moments=moments,
+    ).run()
     return model, got
 
 
@@ -60,8 +68,10 @@ def test_a_run_sends_the_start_a_few_first_epoch_moments_and_every_epochs_end(ru
     batches = 9  # 72 training images of 96 in batches of 8
     marks = sorted(first_epoch_marks(batches))
     assert [(m.epoch, m.step, m.end) for m in kept] == (
-        [(0, 0, False)] + [(1, s, False) for s in marks]
-        + [(e, e * batches, True) for e in (1, 2, 3)])
+        [(0, 0, False)]
+        + [(1, s, False) for s in marks]
+        + [(e, e * batches, True) for e in (1, 2, 3)]
+    )
     assert len(marks) == TIMELINE_FIRST_EPOCH_MOMENTS - 1
     # the epoch's end is sent before its report, which carries that epoch's confusion table
     order = [type(m) for m in got]
@@ -75,7 +85,8 @@ def test_without_moments_nothing_is_marked_to_keep():
     _, got = _run(moments=False, epochs=1)
     assert not [m for m in got if isinstance(m, Kept)]
     assert [type(m) for m in _run(moments=True, epochs=1)[1]].count(Snapshot) == len(
-        [m for m in got if isinstance(m, Snapshot)])  # the live snapshots keep their rhythm
+        [m for m in got if isinstance(m, Snapshot)]
+    )  # the live snapshots keep their rhythm
     assert [m.report.confusion.sum() for m in got if isinstance(m, Epoch)] == [24]
 
 
@@ -96,8 +107,9 @@ def test_the_timeline_keeps_confusions_with_epoch_ends_and_exact_weights(run):
 
 
 def _snap(value, size=250, network="net"):
-    return WeightsSnapshot(network, ("votes",), ("layers.0.weight",), ((size,),),
-                           np.full(size, value, np.float32))
+    return WeightsSnapshot(
+        network, ("votes",), ("layers.0.weight",), ((size,),), np.full(size, value, np.float32)
+    )
 
 
 def test_a_full_timeline_thins_the_first_epochs_extras_first_then_evenly():
@@ -149,9 +161,14 @@ def test_the_pipe_refuses_a_moment_that_is_not_typed():
     shapes = {"layers.0.weight": (250,)}
     good = Kept(_snap(0), 1, 3, True)
     assert check_from_trainer(good, shapes, "net") is good
-    for bad in (Kept(_snap(0), "1", 3), Kept(_snap(0), 1.5, 3), Kept(_snap(0), 1, None),
-                Kept(_snap(0), 1, 3, 1), Kept(_snap(0, size=3), 1, 3),
-                Kept(_snap(0, network="another"), 1, 3)):
+    for bad in (
+        Kept(_snap(0), "1", 3),
+        Kept(_snap(0), 1.5, 3),
+        Kept(_snap(0), 1, None),
+        Kept(_snap(0), 1, 3, 1),
+        Kept(_snap(0, size=3), 1, 3),
+        Kept(_snap(0, network="another"), 1, 3),
+    ):
         with pytest.raises(PipeError, match="does not hold"):
             check_from_trainer(bad, shapes, "net")
 

@@ -30,8 +30,9 @@ def _brute(model, X, y, k):
         for i, lt in enumerate(t.layers):
             if lt.kind == "conv":
                 flat = lt.values.reshape(lt.values.shape[0], -1)
-                per_layer.setdefault(i, []).append((flat.max(1), flat.argmax(1),
-                                                    lt.values.shape[2]))
+                per_layer.setdefault(i, []).append(
+                    (flat.max(1), flat.argmax(1), lt.values.shape[2])
+                )
     return per_layer, np.array(own)
 
 
@@ -57,11 +58,12 @@ def test_top_images_equal_a_brute_force_loop(batch):
     for c in range(6):
         mine = np.flatnonzero(y == c)
         order = mine[np.lexsort((mine, -own[mine]))]
-        assert list(found.classes.most[c][:len(mine)]) == list(order[:k])
+        assert list(found.classes.most[c][: len(mine)]) == list(order[:k])
         least = mine[np.lexsort((mine, own[mine]))]
-        assert list(found.classes.least[c][:len(mine)]) == list(least[:k])
-        np.testing.assert_allclose(found.classes.most_p[c][:min(k, len(mine))],
-                                   own[order[:k]], rtol=1e-4)
+        assert list(found.classes.least[c][: len(mine)]) == list(least[:k])
+        np.testing.assert_allclose(
+            found.classes.most_p[c][: min(k, len(mine))], own[order[:k]], rtol=1e-4
+        )
 
 
 def test_fewer_images_than_k_leave_empty_places_and_stopping_keeps_what_was_seen():
@@ -71,9 +73,13 @@ def test_fewer_images_than_k_leave_empty_places_and_stopping_keeps_what_was_seen
     assert (found.layers[0].indices[:, 4:] == -1).all()
     assert sorted(found.layers[0].indices[0, :4]) == [0, 1, 2, 3]
     calls = []
-    stopped = find_top_images(model, *_data(n=30), batch=10,
-                              should_stop=lambda: len(calls) >= 1,
-                              progress=lambda d, t: calls.append((d, t)))
+    stopped = find_top_images(
+        model,
+        *_data(n=30),
+        batch=10,
+        should_stop=lambda: len(calls) >= 1,
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert not stopped.complete and stopped.images == 10 and calls == [(10, 30)]
     assert stopped.layers[0].indices.max() < 10
 
@@ -106,9 +112,20 @@ def test_receptive_field_of_the_shapes_network():
 def test_receptive_field_rows_and_cols_apart_match_the_gradient():
     """Layers given as (rows, cols) sizes: the field is exactly the input pixels whose change
     reaches that output position (the gradient's support), each axis on its own."""
-    spec = NetworkSpec("rect", 20, 1, (-1.0, 1.0),
-                       (Conv(2, 3, stride=1, padding=1), ReLU(), MaxPool(2, 2),
-                        Conv(2, 3, stride=2, padding=0), Flatten()), ("a", "b"))
+    spec = NetworkSpec(
+        "rect",
+        20,
+        1,
+        (-1.0, 1.0),
+        (
+            Conv(2, 3, stride=1, padding=1),
+            ReLU(),
+            MaxPool(2, 2),
+            Conv(2, 3, stride=2, padding=0),
+            Flatten(),
+        ),
+        ("a", "b"),
+    )
     geometry = {0: ((3, 5), (1, 2), (1, 2)), 2: ((2, 3), (2, 1)), 3: ((3, 1), (2, 1), (0, 0))}
 
     class Rect:  # the same layers with rows and cols apart, as rectangular specs give them
@@ -119,8 +136,17 @@ def test_receptive_field_rows_and_cols_apart_match_the_gradient():
             else:
                 self.window, self.stride = g
 
-    rect = type("S", (), {"layers": [Rect(layer, geometry[i]) if i in geometry else layer
-                                     for i, layer in enumerate(spec.layers)], "name": "rect"})
+    rect = type(
+        "S",
+        (),
+        {
+            "layers": [
+                Rect(layer, geometry[i]) if i in geometry else layer
+                for i, layer in enumerate(spec.layers)
+            ],
+            "name": "rect",
+        },
+    )
     field = receptive_field(rect, 3)
     x = torch.zeros(1, 1, 20, 20, requires_grad=True)
     gen = torch.Generator().manual_seed(0)
@@ -129,7 +155,7 @@ def test_receptive_field_rows_and_cols_apart_match_the_gradient():
     y = torch.nn.functional.max_pool2d(y, (2, 3), (2, 1), ceil_mode=True)
     y = torch.nn.functional.conv2d(y, w2, stride=(2, 1))
     for r, c in ((0, 0), (1, 2), (2, 3)):
-        g, = torch.autograd.grad(y[0, 0, r, c], x, retain_graph=True)
+        (g,) = torch.autograd.grad(y[0, 0, r, c], x, retain_graph=True)
         rows = np.flatnonzero(g[0, 0].abs().sum(1).numpy())
         cols = np.flatnonzero(g[0, 0].abs().sum(0).numpy())
         top, bottom, left, right = field.patch(r, c, 20, 20)

@@ -65,9 +65,11 @@ class _Forged:
 def test_a_snapshot_whose_parts_disagree_cannot_be_unpickled():
     snap = build(preset("xo"), seed=0).snapshot()
     _cls, (network, names, keys, shapes, flat) = snap.__reduce__()
-    for parts, words in (((network, names, keys, shapes, flat[:-1]), "add up to"),
-                         ((network, names, keys, shapes, flat.astype(np.float64)), "float32"),
-                         ((network, names, keys[:-1], shapes, flat), "do not match")):
+    for parts, words in (
+        ((network, names, keys, shapes, flat[:-1]), "add up to"),
+        ((network, names, keys, shapes, flat.astype(np.float64)), "float32"),
+        ((network, names, keys[:-1], shapes, flat), "do not match"),
+    ):
         with pytest.raises(ValueError, match=words):
             pickle.loads(pickle.dumps(_Forged(*parts)))
 
@@ -110,9 +112,13 @@ def test_with_arrays_keeps_keys_and_shapes():
 def test_no_code_outside_the_core_builds_torch_key_names():
     root = Path(__file__).resolve().parents[1] / "convviz"
     key_name = re.compile(r"""layers\.\{|["']layers\.\d""")
-    found = [f"{p.relative_to(root)}:{i}" for p in sorted(root.rglob("*.py"))
-             if "core" not in p.relative_to(root).parts
-             for i, line in enumerate(p.read_text().splitlines(), 1) if key_name.search(line)]
+    found = [
+        f"{p.relative_to(root)}:{i}"
+        for p in sorted(root.rglob("*.py"))
+        if "core" not in p.relative_to(root).parts
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if key_name.search(line)
+    ]
     assert found == []
 
 

@@ -77,13 +77,15 @@ def test_a_process_trains_exactly_as_this_process_does(trainer, data, monkeypatc
 
 
 @pytest.mark.parametrize("interval", [0.25, 0.5])
-def test_snapshots_travel_with_progress_reports_at_the_live_interval(trainer, data, monkeypatch,
-                                                                     interval):
+def test_snapshots_travel_with_progress_reports_at_the_live_interval(
+    trainer, data, monkeypatch, interval
+):
     spec, X, y = data
     monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", str(interval))  # read here, sent with the job
     trainer.reset_controls()
-    trainer.submit(build(spec), X, y, TrainConfig(epochs=1000, batch_size=4, val_split=0,
-                                                  device="cpu"))
+    trainer.submit(
+        build(spec), X, y, TrainConfig(epochs=1000, batch_size=4, val_split=0, device="cpu")
+    )
     kinds, times = [], []
 
     def stop_after_a_while(msg):
@@ -105,8 +107,9 @@ def test_snapshots_travel_with_progress_reports_at_the_live_interval(trainer, da
 def test_pause_and_stop_reach_across_processes(trainer, data):
     spec, X, y = data
     trainer.reset_controls()
-    trainer.submit(build(spec, seed=0), X, y, TrainConfig(epochs=500, batch_size=4,
-                                                           val_split=0, device="cpu"))
+    trainer.submit(
+        build(spec, seed=0), X, y, TrainConfig(epochs=500, batch_size=4, val_split=0, device="cpu")
+    )
     events = []
 
     def steer(msg):
@@ -140,8 +143,9 @@ def test_a_job_with_no_images_fails_in_one_line_without_raising(trainer, data):
     got = []
     stop, running = threading.Event(), threading.Event()
     running.set()
-    JobRunner(build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"),
-              got.append, stop, running).run()  # must not raise
+    JobRunner(
+        build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"), got.append, stop, running
+    ).run()  # must not raise
     assert got[-1].kind == "failed" and "\n" not in got[-1].message
     trainer.reset_controls()
     trainer.submit(build(spec), X[:0], y[:0], TrainConfig(epochs=1, device="cpu"))
@@ -203,8 +207,15 @@ def test_the_runner_reports_the_same_in_a_thread(data):
     stop, running = threading.Event(), threading.Event()
     running.set()
     model = build(spec, seed=2)
-    JobRunner(model, X, y, TrainConfig(epochs=1, batch_size=8, val_split=0, device="cpu"),
-              got.append, stop, running).run()
+    JobRunner(
+        model,
+        X,
+        y,
+        TrainConfig(epochs=1, batch_size=8, val_split=0, device="cpu"),
+        got.append,
+        stop,
+        running,
+    ).run()
     assert got[-1].kind == "finished"
     progress = [m.progress for m in got if isinstance(m, Progress)]
     assert all(isinstance(p, TrainProgress) for p in progress)
@@ -242,10 +253,12 @@ def test_the_pool_keeps_one_warm_process_and_closes_the_rest():
         train_process.release(first)
 
 
-@pytest.mark.parametrize("cores, in_process, in_thread", [
-    (1, 1, 1), (2, 2, 1), (3, 3, 2), (4, 3, 3), (16, 15, 15)])
-def test_training_threads_leave_the_window_a_core_where_that_pays(monkeypatch, cores, in_process,
-                                                                    in_thread):
+@pytest.mark.parametrize(
+    "cores, in_process, in_thread", [(1, 1, 1), (2, 2, 1), (3, 3, 2), (4, 3, 3), (16, 15, 15)]
+)
+def test_training_threads_leave_the_window_a_core_where_that_pays(
+    monkeypatch, cores, in_process, in_thread
+):
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
     monkeypatch.setattr(trainer_cores, "cores", lambda: cores)
     assert train_process.training_threads("cpu", own_process=True) == in_process
@@ -263,11 +276,19 @@ def test_without_a_lower_priority_the_trainer_leaves_the_window_a_core(monkeypat
     assert train_process.training_threads("cpu", own_process=True) == 1
 
 
-@pytest.mark.parametrize("cores, in_process, in_thread", [
-    (1, "shared", "shared"), (2, "shared", "fast"), (3, "shared", "fast"), (4, "fast", "fast"),
-    (16, "fast", "fast")])
-def test_live_updates_slow_down_only_where_the_window_shares_every_core(monkeypatch, cores,
-                                                                        in_process, in_thread):
+@pytest.mark.parametrize(
+    "cores, in_process, in_thread",
+    [
+        (1, "shared", "shared"),
+        (2, "shared", "fast"),
+        (3, "shared", "fast"),
+        (4, "fast", "fast"),
+        (16, "fast", "fast"),
+    ],
+)
+def test_live_updates_slow_down_only_where_the_window_shares_every_core(
+    monkeypatch, cores, in_process, in_thread
+):
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS", raising=False)
     monkeypatch.delenv("CONVVIZ_LIVE_INTERVAL", raising=False)
     monkeypatch.setattr(trainer_cores, "cores", lambda: cores)
@@ -278,12 +299,16 @@ def test_live_updates_slow_down_only_where_the_window_shares_every_core(monkeypa
     # on a GPU the trainer's threads mostly wait for it: the window has room
     assert train_process.live_interval("cuda", own_process=True) == rate["fast"]
     monkeypatch.setenv("CONVVIZ_TRAIN_THREADS", "1")  # the person left cores free
-    assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
-                                                                        else "shared"]
+    assert (
+        train_process.live_interval("cpu", own_process=True)
+        == rate["fast" if cores > 1 else "shared"]
+    )
     monkeypatch.delenv("CONVVIZ_TRAIN_THREADS")
     monkeypatch.setattr(trainer_cores, "cores", lambda: 1)  # OMP_NUM_THREADS=1 on this machine
-    assert train_process.live_interval("cpu", own_process=True) == rate["fast" if cores > 1
-                                                                        else "shared"]
+    assert (
+        train_process.live_interval("cpu", own_process=True)
+        == rate["fast" if cores > 1 else "shared"]
+    )
     monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", "0.1")
     assert train_process.live_interval("cpu", own_process=True) == 0.1
     monkeypatch.setenv("CONVVIZ_LIVE_INTERVAL", "often")  # not a number: ignored
@@ -296,9 +321,16 @@ def test_the_runner_sends_updates_at_its_interval_and_at_every_epochs_end(data):
         got = []
         stop, running = threading.Event(), threading.Event()
         running.set()
-        JobRunner(build(spec, seed=2), X, y,
-                  TrainConfig(epochs=3, batch_size=8, val_split=0, device="cpu"),
-                  got.append, stop, running, interval=interval).run()
+        JobRunner(
+            build(spec, seed=2),
+            X,
+            y,
+            TrainConfig(epochs=3, batch_size=8, val_split=0, device="cpu"),
+            got.append,
+            stop,
+            running,
+            interval=interval,
+        ).run()
         progress = [m.progress for m in got if isinstance(m, Progress)]
         assert len(progress) == most  # never less often than each epoch's end
         assert sum(len(p.losses) for p in progress) == 27  # every batch's loss, once
@@ -330,9 +362,11 @@ def test_an_array_crosses_the_pipe_in_pieces_and_comes_out_whole(monkeypatch):
     monkeypatch.setattr(trainer_pipe, "CHUNK_BYTES", 1000)
     a, b = mp.Pipe()
     rng = np.random.default_rng(1)
-    for X in (rng.random((37, 1, 28, 28), dtype=np.float32),  # 117 pieces, the last one short
-              np.empty((0, 1, 28, 28), np.float32),  # nothing to send
-              rng.integers(0, 255, (5, 3, 9, 9), dtype=np.uint8)):
+    for X in (
+        rng.random((37, 1, 28, 28), dtype=np.float32),  # 117 pieces, the last one short
+        np.empty((0, 1, 28, 28), np.float32),  # nothing to send
+        rng.integers(0, 255, (5, 3, 9, 9), dtype=np.uint8),
+    ):
         sender = threading.Thread(target=trainer_pipe.send_array, args=(a, X))
         sender.start()
         got = trainer_pipe.recv_array(b, X.shape, X.dtype.str)
@@ -352,6 +386,7 @@ def test_images_that_cannot_be_sent_fail_before_the_trainer_waits_for_them(train
 
 
 # ---- the pipe, read by the window: a bad frame ends the run with one line -----------------
+
 
 class _FakeTrainer(train_process.TrainerProcess):
     """A TrainerProcess whose "process" is this test: it writes the trainer's end of the pipe."""
@@ -392,7 +427,8 @@ def _bad_frames(spec):
     shrunk = {k: v[..., :1] for k, v in good.items()}
     return {
         "longer than its limit": lambda fake: fake.trainer_end.send_bytes(
-            b"x" * (fake.frame_limit + 1)),
+            b"x" * (fake.frame_limit + 1)
+        ),
         "no known kind": lambda fake: fake.trainer_end.send(("dance", 1)),
         "cannot be read": lambda fake: fake.trainer_end.send_bytes(b"not a pickle"),
         "does not hold": lambda fake: fake.trainer_end.send(Snapshot(shrunk)),
@@ -417,8 +453,12 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_in_one_line(data, monkeypatch
         assert line.startswith("training ended: the trainer's pipe") and words.strip() in line
         assert "\n" not in line and fake.process.killed, words  # a fresh process next time
     fake = _FakeTrainer(model, len(y))  # and the good messages still pass
-    sender = threading.Thread(target=lambda: [fake.trainer_end.send(Snapshot(model.snapshot())),
-                                              fake.trainer_end.send(Paused(True))])
+    sender = threading.Thread(
+        target=lambda: [
+            fake.trainer_end.send(Snapshot(model.snapshot())),
+            fake.trainer_end.send(Paused(True)),
+        ]
+    )
     sender.start()
     assert isinstance(fake.recv(5), Snapshot) and fake.recv(5) == Paused(True)
     sender.join()
@@ -431,5 +471,6 @@ def test_the_limit_on_the_trainers_frames_follows_the_job(data):
     model = build(spec, seed=0)
     fake = _FakeTrainer(model, len(y))
     weights = sum(v.nbytes for v in model.snapshot().values())
-    assert fake.frame_limit == (2 * weights + 16 * len(y) + 8 * len(spec.classes) ** 2
-                                + limits.PIPE_SLACK_BYTES)
+    assert fake.frame_limit == (
+        2 * weights + 16 * len(y) + 8 * len(spec.classes) ** 2 + limits.PIPE_SLACK_BYTES
+    )

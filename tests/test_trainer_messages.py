@@ -33,8 +33,16 @@ def _run(receiver, epochs=2):
     X, y = make_arrays(spec.classes, 8, spec.input_size, seed=1, value_range=spec.value_range)
     stop, running = threading.Event(), threading.Event()
     running.set()
-    JobRunner(build(spec, seed=0), X, y, TrainConfig(epochs=epochs, batch_size=8, device="cpu"),
-              receiver, stop, running, interval=0.0).run()
+    JobRunner(
+        build(spec, seed=0),
+        X,
+        y,
+        TrainConfig(epochs=epochs, batch_size=8, device="cpu"),
+        receiver,
+        stop,
+        running,
+        interval=0.0,
+    ).run()
 
 
 def test_a_run_sends_one_dataclass_per_kind_with_the_loops_own_counts():
@@ -71,14 +79,21 @@ def test_the_pipe_takes_only_typed_messages_holding_what_their_kind_carries():
     shapes = {"w": (2, 2)}
 
     def snap(shape, network="net"):
-        return WeightsSnapshot(network, ("votes",), ("w",), (shape,),
-                               np.zeros(int(np.prod(shape)), np.float32))
+        return WeightsSnapshot(
+            network, ("votes",), ("w",), (shape,), np.zeros(int(np.prod(shape)), np.float32)
+        )
 
     good = snap((2, 2))
     assert check_from_trainer(Snapshot(good), shapes, "net").weights is good
-    for bad in (Paused("yes"), Snapshot(snap((3, 2))), Snapshot({"w": np.zeros((2, 2))}),
-                Snapshot(snap((2, 2), "another net")),
-                Finished("done", good), Failed(3), Progress({"loss": 1.0})):
+    for bad in (
+        Paused("yes"),
+        Snapshot(snap((3, 2))),
+        Snapshot({"w": np.zeros((2, 2))}),
+        Snapshot(snap((2, 2), "another net")),
+        Finished("done", good),
+        Failed(3),
+        Progress({"loss": 1.0}),
+    ):
         with pytest.raises(PipeError, match="does not hold"):
             check_from_trainer(bad, shapes, "net")
 
@@ -87,5 +102,14 @@ def test_each_message_is_named_in_error_lines_by_its_class():
     from convviz.core.trainer_messages import FROM_TRAINER
 
     assert [m.kind for m in FROM_TRAINER] == [
-        "ready", "started", "snapshot", "progress", "epoch", "paused", "finished", "failed",
-        "broken", "kept"]
+        "ready",
+        "started",
+        "snapshot",
+        "progress",
+        "epoch",
+        "paused",
+        "finished",
+        "failed",
+        "broken",
+        "kept",
+    ]

@@ -32,8 +32,14 @@ def test_short_training_clearly_raises_accuracy(shapes_data):
     model = build(preset("shapes"), seed=1)
     before = _accuracy(model, xt, yt)
     batches, epochs = [], []
-    result = train(model, x, y, TrainConfig(epochs=4, batch_size=32, device="cpu"),
-                   on_batch=batches.append, on_epoch=epochs.append)
+    result = train(
+        model,
+        x,
+        y,
+        TrainConfig(epochs=4, batch_size=32, device="cpu"),
+        on_batch=batches.append,
+        on_epoch=epochs.append,
+    )
     after = _accuracy(model, xt, yt)
     assert before < 0.35  # six classes: a fresh network is about as good as a guess
     assert after >= 0.7 and after > before + 0.4, (before, after)
@@ -65,8 +71,14 @@ def test_should_stop_ends_training_after_the_current_batch(shapes_data):
     (x, y), _ = shapes_data
     model = build(preset("shapes"), seed=1)
     seen = []
-    result = train(model, x, y, TrainConfig(epochs=5, batch_size=16, device="cpu"),
-                   on_batch=seen.append, should_stop=lambda: len(seen) >= 3)
+    result = train(
+        model,
+        x,
+        y,
+        TrainConfig(epochs=5, batch_size=16, device="cpu"),
+        on_batch=seen.append,
+        should_stop=lambda: len(seen) >= 3,
+    )
     assert result.status == "stopped" and "epoch 1" in result.message
     assert len(seen) == 3 and result.epochs == []
     assert result.val_accuracy is not None  # the caller still learns where the model stands
@@ -91,8 +103,9 @@ def test_huge_learning_rate_diverges_and_keeps_the_last_good_weights(shapes_data
     x, y = x[::6], y[::6]
     model = build(preset("shapes"), seed=1)
     start = model.snapshot()
-    result = train(model, x, y, TrainConfig(epochs=3, batch_size=8, lr=1e12, val_split=0,
-                                            device="cpu"))
+    result = train(
+        model, x, y, TrainConfig(epochs=3, batch_size=8, lr=1e12, val_split=0, device="cpu")
+    )
     assert result.status == "diverged"
     assert "nan" in result.message.lower() or "inf" in result.message.lower()
     assert "smaller learning rate" in result.message and "\n" not in result.message
@@ -103,15 +116,19 @@ def test_huge_learning_rate_diverges_and_keeps_the_last_good_weights(shapes_data
     assert all(np.array_equal(start[k], end[k]) for k in start)
 
 
-def test_nan_in_the_data_diverges_later_with_the_last_weights_that_gave_a_finite_loss(
-        shapes_data):
+def test_nan_in_the_data_diverges_later_with_the_last_weights_that_gave_a_finite_loss(shapes_data):
     (x, y), _ = shapes_data
     x = x.copy()
     x[5, 0, 10, 10] = np.nan  # one poisoned pixel in one image
     model = build(preset("shapes"), seed=1)
     snaps = [model.snapshot()]  # the weights each batch starts from
-    result = train(model, x, y, TrainConfig(epochs=2, batch_size=32, val_split=0, device="cpu"),
-                   on_batch=lambda r: snaps.append(model.snapshot()))
+    result = train(
+        model,
+        x,
+        y,
+        TrainConfig(epochs=2, batch_size=32, val_split=0, device="cpu"),
+        on_batch=lambda r: snaps.append(model.snapshot()),
+    )
     assert result.status == "diverged" and "nan" in result.message
     assert len(snaps) >= 3  # a few good batches came first (the poisoned one is not first)
     assert _all_finite(model)
@@ -139,8 +156,7 @@ def test_same_seed_trains_the_same_weights(shapes_data):
     runs = []
     for _ in range(2):
         model = build(preset("shapes"), seed=2)
-        train(model, x, y, TrainConfig(epochs=1, batch_size=16, seed=5, augment=True,
-                                       device="cpu"))
+        train(model, x, y, TrainConfig(epochs=1, batch_size=16, seed=5, augment=True, device="cpu"))
         runs.append(model.snapshot())
     assert all(np.allclose(runs[0][k], runs[1][k], atol=1e-6) for k in runs[0])
 
@@ -152,8 +168,17 @@ def test_training_matches_a_plain_loop_over_the_training_split(shapes_data):
     import torch.nn.functional as F
 
     (x, y), _ = shapes_data
-    cfg = TrainConfig(epochs=2, batch_size=16, lr=3e-3, val_split=0.25, seed=5, augment=False,
-                      device="cpu", keep_best=False, threads=1)
+    cfg = TrainConfig(
+        epochs=2,
+        batch_size=16,
+        lr=3e-3,
+        val_split=0.25,
+        seed=5,
+        augment=False,
+        device="cpu",
+        keep_best=False,
+        threads=1,
+    )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the same sums in the same order on both sides
     try:
@@ -169,7 +194,7 @@ def test_training_matches_a_plain_loop_over_the_training_split(shapes_data):
         for _ in range(cfg.epochs):
             order = torch.randperm(len(tr_idx), generator=gen)
             for b in range(0, len(order), cfg.batch_size):
-                sel = order[b:b + cfg.batch_size]
+                sel = order[b : b + cfg.batch_size]
                 loss = F.cross_entropy(ref(x_tr[sel]), y_tr[sel])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -180,16 +205,19 @@ def test_training_matches_a_plain_loop_over_the_training_split(shapes_data):
     assert all(np.array_equal(got[k], want[k]) for k in want)
 
 
-@pytest.mark.parametrize("change,words", [
-    ({"epochs": 0}, "epochs must be at least 1, got 0"),
-    ({"batch_size": 0}, "batch size must be at least 1, got 0"),
-    ({"lr": 0.0}, "learning rate must be a positive number, got 0.0"),
-    ({"lr": -1.0}, "learning rate must be a positive number"),
-    ({"lr": float("nan")}, "learning rate must be a positive number, got nan"),
-    ({"lr": float("inf")}, "learning rate must be a positive number, got inf"),
-    ({"val_split": 1.0}, "validation split must be in 0..1"),
-    ({"val_split": -0.1}, "validation split must be in 0..1"),
-])
+@pytest.mark.parametrize(
+    "change,words",
+    [
+        ({"epochs": 0}, "epochs must be at least 1, got 0"),
+        ({"batch_size": 0}, "batch size must be at least 1, got 0"),
+        ({"lr": 0.0}, "learning rate must be a positive number, got 0.0"),
+        ({"lr": -1.0}, "learning rate must be a positive number"),
+        ({"lr": float("nan")}, "learning rate must be a positive number, got nan"),
+        ({"lr": float("inf")}, "learning rate must be a positive number, got inf"),
+        ({"val_split": 1.0}, "validation split must be in 0..1"),
+        ({"val_split": -0.1}, "validation split must be in 0..1"),
+    ],
+)
 def test_config_validation(change, words):
     cfg = TrainConfig(**change)
     with pytest.raises(ConvvizError) as info:
@@ -240,6 +268,7 @@ def test_augment_keeps_the_background_and_the_shape_size():
 
 # ---- the best epoch is kept ------------------------------------------------------------------
 
+
 def _epoch_snapshots(model):
     snaps = {}
     return snaps, lambda rep: snaps.__setitem__(rep.epoch, (rep, model.snapshot()))
@@ -248,8 +277,9 @@ def _epoch_snapshots(model):
 def test_a_finished_run_keeps_its_best_validation_epoch_and_reports_the_last(shapes_data):
     (x, y), _ = shapes_data
     x, y = x[::3], y[::3]
-    cfg = TrainConfig(epochs=5, batch_size=16, lr=3e-3, val_split=0.3, device="cpu",
-                      augment=False, threads=1)
+    cfg = TrainConfig(
+        epochs=5, batch_size=16, lr=3e-3, val_split=0.3, device="cpu", augment=False, threads=1
+    )
     model = build(preset("shapes"), seed=1)
     snaps, on_epoch = _epoch_snapshots(model)
     result = train(model, x, y, cfg, on_epoch=on_epoch)
@@ -276,10 +306,14 @@ def test_a_stopped_run_keeps_the_weights_it_stopped_with(shapes_data):
     (x, y), _ = shapes_data
     model = build(preset("shapes"), seed=1)
     batches = []
-    result = train(model, x, y, TrainConfig(epochs=3, batch_size=16, val_split=0.3, device="cpu",
-                                            threads=1),
-                   on_batch=lambda r: batches.append(model.snapshot()),
-                   should_stop=lambda: len(batches) >= 20)
+    result = train(
+        model,
+        x,
+        y,
+        TrainConfig(epochs=3, batch_size=16, val_split=0.3, device="cpu", threads=1),
+        on_batch=lambda r: batches.append(model.snapshot()),
+        should_stop=lambda: len(batches) >= 20,
+    )
     assert result.status == "stopped" and result.best_epoch is None
     end = model.snapshot()
     assert all(np.array_equal(end[k], batches[-1][k]) for k in end)
@@ -287,19 +321,20 @@ def test_a_stopped_run_keeps_the_weights_it_stopped_with(shapes_data):
 
 # ---- the GPU's way of reading losses, run on the CPU -------------------------------------------
 
+
 def _run(x, y, cfg, read_every, monkeypatch):
     from convviz.core import training
 
     monkeypatch.setattr(training, "_loss_read_every", lambda device: read_every)
     model = build(preset("shapes"), seed=1)
     reports = []
-    result = train(model, x, y, cfg, on_batch=lambda r: reports.append((r.epoch, r.batch,
-                                                                         r.batches, r.loss)))
+    result = train(
+        model, x, y, cfg, on_batch=lambda r: reports.append((r.epoch, r.batch, r.batches, r.loss))
+    )
     return result, reports, model.snapshot()
 
 
-def test_losses_read_every_few_batches_give_the_same_points_and_weights(shapes_data,
-                                                                         monkeypatch):
+def test_losses_read_every_few_batches_give_the_same_points_and_weights(shapes_data, monkeypatch):
     (x, y), _ = shapes_data
     cfg = TrainConfig(epochs=2, batch_size=16, val_split=0.25, device="cpu", threads=1)
     r1, rep1, w1 = _run(x, y, cfg, 1, monkeypatch)
@@ -309,8 +344,9 @@ def test_losses_read_every_few_batches_give_the_same_points_and_weights(shapes_d
     assert [e.train_loss for e in r1.epochs] == [e.train_loss for e in r4.epochs]
 
 
-def test_losses_read_late_still_keep_the_last_weights_that_gave_a_finite_loss(shapes_data,
-                                                                              monkeypatch):
+def test_losses_read_late_still_keep_the_last_weights_that_gave_a_finite_loss(
+    shapes_data, monkeypatch
+):
     (x, y), _ = shapes_data
     x = x.copy()
     x[5, 0, 10, 10] = np.nan  # one poisoned image: its batch's loss is NaN
@@ -334,7 +370,8 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GP
 
 @cuda
 def test_images_too_many_for_the_gpu_go_through_pinned_memory_with_the_same_result(
-        shapes_data, monkeypatch):
+    shapes_data, monkeypatch
+):
     from convviz.core import training
 
     (x, y), _ = shapes_data
@@ -390,15 +427,22 @@ def test_each_batch_report_carries_the_runs_own_counts(shapes_data):
         return False
 
     cfg = TrainConfig(epochs=2, batch_size=16, val_split=0.2, device="cpu", augment=False)
-    train(build(preset("shapes"), seed=0), X, y, cfg, on_batch=reports.append,
-          should_stop=pause_a_little)
+    train(
+        build(preset("shapes"), seed=0),
+        X,
+        y,
+        cfg,
+        on_batch=reports.append,
+        should_stop=pause_a_little,
+    )
     n_train = len(split_indices(y, 0.2, 0)[0])
     batches = math.ceil(n_train / 16)
     assert [r.step for r in reports] == list(range(1, 2 * batches + 1))
     assert {r.steps for r in reports} == {2 * batches} and {r.epochs for r in reports} == {2}
     assert {(r.train_images, r.val_images) for r in reports} == {(n_train, 90 - n_train)}
-    assert [r.seen for r in reports[:batches]] == [min(16 * k, n_train)
-                                                    for k in range(1, batches + 1)]
+    assert [r.seen for r in reports[:batches]] == [
+        min(16 * k, n_train) for k in range(1, batches + 1)
+    ]
     assert reports[-1].seen == 2 * n_train
     assert reports[0].paused_seconds < 0.2 <= reports[2].paused_seconds
     assert reports[-1].seconds_left == 0 and all(r.images_per_second > 0 for r in reports)

@@ -25,8 +25,9 @@ RANGE = (-1.0, 1.0)
 def test_calibrate_takes_the_held_out_quantiles():
     rng = np.random.default_rng(0)
     votes = rng.normal(0, 3, (500, 4))
-    images = np.where(rng.uniform(0, 1, (500, 1, 8, 8)) < rng.uniform(0.1, 0.4, (500, 1, 1, 1)),
-                      1.0, -1.0)
+    images = np.where(
+        rng.uniform(0, 1, (500, 1, 8, 8)) < rng.uniform(0.1, 0.4, (500, 1, 1, 1)), 1.0, -1.0
+    )
     cal = calibrate(votes, images, RANGE)
     lse = np.log(np.exp(votes).sum(1))
     prob = np.exp(votes.max(1) - lse)
@@ -43,7 +44,9 @@ def test_judge_gives_each_reason():
     drawing = np.full((8, 8), -1.0)
     drawing[2:4, 1:7] = 1.0  # 12 of 64 pixels: inside the ink range
     assert judge([10, 0, 0], np.full((8, 8), -1.0), RANGE, cal) == (
-        True, "nothing drawn: the input is blank")
+        True,
+        "nothing drawn: the input is blank",
+    )
     unsure, why = judge([1.0, 0.9, 0.0], drawing, RANGE, cal)
     assert unsure and "largest probability" in why and "held-out" in why
     unsure, why = judge([2.0, -8.0, -8.0], drawing, RANGE, cal)  # sure of itself, but weak votes
@@ -52,7 +55,9 @@ def test_judge_gives_each_reason():
     assert unsure and "100% of it is ink" in why
     assert judge([10.0, 0, 0], drawing, RANGE, cal)[0] is False
     assert judge([np.nan, 0, 0], drawing, RANGE, cal) == (
-        True, "its votes are not finite numbers (NaN or infinity)")
+        True,
+        "its votes are not finite numbers (NaN or infinity)",
+    )
     # no calibration: the default threshold, said so
     unsure, why = judge([1.0, 0.9, 0.0], drawing, RANGE, None)
     assert unsure and "default" in why
@@ -60,9 +65,15 @@ def test_judge_gives_each_reason():
 
 
 def test_malformed_calibrations_are_dropped():
-    for bad in [{}, {"min_probability": "x"}, {"min_probability": 2.0},
-                {"min_probability": 0.5, "min_logsumexp": float("nan")},
-                {"min_probability": 0.5, "ink_share": [0.1]}, [], None]:
+    for bad in [
+        {},
+        {"min_probability": "x"},
+        {"min_probability": 2.0},
+        {"min_probability": 0.5, "min_logsumexp": float("nan")},
+        {"min_probability": 0.5, "ink_share": [0.1]},
+        [],
+        None,
+    ]:
         assert Calibration.from_dict(bad) is None, bad
     cal = Calibration(0.5, 1.0, (0.1, 0.2), 7)
     assert Calibration.from_dict(cal.to_dict()) == cal
@@ -73,8 +84,7 @@ def test_training_stores_the_calibration_with_the_weights(tmp_path, suffix):
     spec = preset("xo")
     x, y = make_arrays(spec.classes, 20, spec.input_size, seed=1)
     model = build(spec, seed=0)
-    result = train(model, x, y, TrainConfig(epochs=1, batch_size=16, val_split=0.5,
-                                            device="cpu"))
+    result = train(model, x, y, TrainConfig(epochs=1, batch_size=16, val_split=0.5, device="cpu"))
     assert isinstance(result.calibration, Calibration) and result.calibration.held_out == 20
     assert model.calibration == result.calibration
     save_model(model, tmp_path / f"m{suffix}")
@@ -98,9 +108,23 @@ def test_predict_json_says_unsure_with_a_reason(tmp_path):
     save_png(tmp_path / "blank.png", np.zeros((28, 28), np.float32))
     save_png(tmp_path / "x.png", render_shape("X", 28, np.random.default_rng(3)))
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    p = subprocess.run([sys.executable, "-m", "convviz", "predict",
-                        ROOT / "resources" / "shapes.safetensors", "blank.png", "x.png", "--json"],
-                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convviz",
+            "predict",
+            ROOT / "resources" / "shapes.safetensors",
+            "blank.png",
+            "x.png",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert p.returncode == 0, p.stderr
     blank, x = json.loads(p.stdout)
     assert blank["unsure"] is True and blank["reason"] == "nothing drawn: the input is blank"

@@ -67,9 +67,21 @@ def test_round_trip_restores_outputs_classes_spec_and_summary(tmp_path, suffix):
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
 def test_round_trip_of_a_custom_spec_with_fixed_features(tmp_path, suffix):
-    spec = NetworkSpec("mine", 10, 2, (0.0, 1.0),
-                       (Conv(3, 3, stride=1, padding=1, divide=True, bias=False), ReLU(),
-                        MaxPool(3, 2), Flatten(), Dense(7), ReLU()), ("yes", "no", "maybe"))
+    spec = NetworkSpec(
+        "mine",
+        10,
+        2,
+        (0.0, 1.0),
+        (
+            Conv(3, 3, stride=1, padding=1, divide=True, bias=False),
+            ReLU(),
+            MaxPool(3, 2),
+            Flatten(),
+            Dense(7),
+            ReLU(),
+        ),
+        ("yes", "no", "maybe"),
+    )
     model = build(spec, seed=1)
     save_model(model, tmp_path / f"c{suffix}")
     again, info = load_model(tmp_path / f"c{suffix}")
@@ -117,10 +129,11 @@ def test_safetensors_whose_header_length_looks_like_a_torch_file(tmp_path, first
 
     n0 = header_length(0)  # one more padding character: one more header byte (8-byte aligned)
     start = (want - n0) % modulus
-    pad = next(p for p in range(max(start - 8, 0), start + 16)
-               if header_length(p) % modulus == want)
+    pad = next(
+        p for p in range(max(start - 8, 0), start + 16) if header_length(p) % modulus == want
+    )
     header_length(pad)
-    assert path.read_bytes()[:len(first_bytes)] == first_bytes
+    assert path.read_bytes()[: len(first_bytes)] == first_bytes
     again, info = load_model(path)
     assert info["summary"]["pad"].startswith("x")
     np.testing.assert_array_equal(_outputs(again), _outputs(model))
@@ -187,8 +200,10 @@ def test_plain_state_dict_without_metadata(tmp_path):
     _one_line_refusal(tmp_path / "nometa.pt", "no convviz network description")
     from safetensors.torch import save_file
 
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
-              str(tmp_path / "plain.safetensors"))
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        str(tmp_path / "plain.safetensors"),
+    )
     _one_line_refusal(tmp_path / "plain.safetensors", "no convviz network description")
 
 
@@ -210,8 +225,11 @@ def test_weights_that_do_not_fit_their_own_description(tmp_path):
     save_file(state, str(tmp_path / "missing.safetensors"), metadata=meta)
     _one_line_refusal(tmp_path / "missing.safetensors", "layers.4.bias is missing")
     bad = dict(meta, spec='{"input_size": 9, "layers": [], "classes": ["only"]}')
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
-              str(tmp_path / "spec.safetensors"), metadata=bad)
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        str(tmp_path / "spec.safetensors"),
+        metadata=bad,
+    )
     _one_line_refusal(tmp_path / "spec.safetensors", "network description is invalid")
 
 
@@ -219,8 +237,13 @@ def test_file_made_for_another_network(tmp_path):
     save_model(_trained_looking("lenet5"), tmp_path / "lenet.safetensors")
     target = build(preset("shapes"))
     before = target.snapshot()
-    _one_line_refusal(tmp_path / "lenet.safetensors", "another network", "lenet5", "shapes",
-                      call=lambda p: load_into(target, p))
+    _one_line_refusal(
+        tmp_path / "lenet.safetensors",
+        "another network",
+        "lenet5",
+        "shapes",
+        call=lambda p: load_into(target, p),
+    )
     after = target.snapshot()
     assert all(np.array_equal(before[k], after[k]) for k in before)  # left untouched
 
@@ -243,8 +266,9 @@ def test_a_pickle_that_would_run_code_is_refused_and_not_run(tmp_path):
     # an old-style raw pickle with the payload at the top
     (tmp_path / "evil2.pt").write_bytes(pickle.dumps(_WritesAFile(marker), protocol=2))
     # the same, named like a safetensors file
-    (tmp_path / "evil3.safetensors").write_bytes(pickle.dumps(
-        {"state_dict": _WritesAFile(marker)}, protocol=4))
+    (tmp_path / "evil3.safetensors").write_bytes(
+        pickle.dumps({"state_dict": _WritesAFile(marker)}, protocol=4)
+    )
     assert not marker.exists()
     for name in ("evil.pt", "evil2.pt", "evil3.safetensors"):
         msg = _one_line_refusal(tmp_path / name)
@@ -275,8 +299,9 @@ def _fail_midway(exc):
     """A writer that leaves half a file behind, then fails like a full disk does."""
 
     def writer(*args, **kwargs):
-        target = next(a for a in list(args) + list(kwargs.values())
-                      if isinstance(a, (str, os.PathLike)))
+        target = next(
+            a for a in list(args) + list(kwargs.values()) if isinstance(a, (str, os.PathLike))
+        )
         with open(target, "wb") as f:
             f.write(b"half a weights file")
         raise exc
@@ -289,13 +314,16 @@ def _entries(folder):
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
-@pytest.mark.parametrize("exc", [
-    OSError(28, "No space left on device"),
-    # what safetensors and torch really raise on a full disk (measured on a 64k tmpfs)
-    RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)"),
-], ids=["oserror", "runtimeerror"])
-def test_a_failing_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch, suffix,
-                                                               exc):
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError(28, "No space left on device"),
+        # what safetensors and torch really raise on a full disk (measured on a 64k tmpfs)
+        RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)"),
+    ],
+    ids=["oserror", "runtimeerror"],
+)
+def test_a_failing_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch, suffix, exc):
     path = save_model(_trained_looking("xo", seed=1), tmp_path / f"m{suffix}")
     old = path.read_bytes()
     import safetensors.torch
@@ -315,8 +343,9 @@ def test_a_failing_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeyp
 def test_a_failing_write_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
     import safetensors.torch
 
-    monkeypatch.setattr(safetensors.torch, "save_file",
-                        _fail_midway(OSError(5, "Input/output error")))
+    monkeypatch.setattr(
+        safetensors.torch, "save_file", _fail_midway(OSError(5, "Input/output error"))
+    )
     with pytest.raises(WeightsError, match="Input/output error"):
         save_model(_trained_looking("xo"), tmp_path / "new.safetensors")
     assert _entries(tmp_path) == []
@@ -399,16 +428,20 @@ def test_tensors_are_not_read_when_the_file_does_not_fit_its_description(tmp_pat
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     state["layers.4.weight"] = torch.zeros(2, 40)
     save_file(state, str(tmp_path / "w.safetensors"), metadata=weights.metadata_for(model))
-    monkeypatch.setattr(weights_read, "_from_little_endian",
-                        lambda *a: pytest.fail("a tensor was read"))
+    monkeypatch.setattr(
+        weights_read, "_from_little_endian", lambda *a: pytest.fail("a tensor was read")
+    )
     _one_line_refusal(tmp_path / "w.safetensors", "2x40")
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_the_old_pt_format_still_opens(tmp_path):
     model = _trained_looking("xo")
-    torch.save({"state_dict": model.state_dict(), "metadata": weights.metadata_for(model)},
-               tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    torch.save(
+        {"state_dict": model.state_dict(), "metadata": weights.metadata_for(model)},
+        tmp_path / "old.pt",
+        _use_new_zipfile_serialization=False,
+    )
     again, _ = load_model(tmp_path / "old.pt")
     np.testing.assert_array_equal(_outputs(again), _outputs(model))
 

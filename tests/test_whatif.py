@@ -31,7 +31,7 @@ def test_switching_off_a_map_changes_exactly_the_downstream_maps(shapes):
         assert (a[3] == 0).all() and not (b[3] == 0).all()
         others = [c for c in range(a.shape[0]) if c != 3]
         np.testing.assert_array_equal(a[others], b[others])  # every other map untouched
-    for name in names[names.index("conv2"):]:  # everything after reads the missing map
+    for name in names[names.index("conv2") :]:  # everything after reads the missing map
         assert not np.array_equal(before.layer(name).values, after.layer(name).values), name
     assert shapes.edits == ["conv1 map 4 switched off"]
     assert edits.undo() and not edits.edited
@@ -46,8 +46,7 @@ def test_switching_off_a_neuron_and_reset(shapes):
     after = shapes.trace(drawing())
     assert after.layer("fc1").values[10] == 0 and after.layer("relu3").values[10] == 0
     np.testing.assert_array_equal(after.layer("conv1").values, before.layer("conv1").values)
-    assert len(shapes.edits) == 2 and edits.editable() == [("conv1", 8), ("conv2", 16),
-                                                           ("fc1", 64)]
+    assert len(shapes.edits) == 2 and edits.editable() == [("conv1", 8), ("conv2", 16), ("fc1", 64)]
     edits.reset()
     assert shapes.edits == [] and not edits.undo()
     np.testing.assert_array_equal(shapes.trace(drawing()).votes, before.votes)
@@ -93,8 +92,14 @@ def test_unedited_files_carry_no_mark(shapes, tmp_path):
 
 def test_switching_off_where_a_panel_shows_it(shapes):
     e = Edits(shapes)
-    assert [e.maker(n) for n in ("conv1", "relu1", "pool1", "conv2", "pool2", "relu3")] == \
-        ["conv1", "conv1", "conv1", "conv2", "conv2", "fc1"]
+    assert [e.maker(n) for n in ("conv1", "relu1", "pool1", "conv2", "pool2", "relu3")] == [
+        "conv1",
+        "conv1",
+        "conv1",
+        "conv2",
+        "conv2",
+        "fc1",
+    ]
     e.switch_off_shown("pool1", 2)  # the pooled map 3 is conv1's map 3
     assert shapes.layers[0].weight[2].abs().sum() == 0
     e.switch_off_vote_input(5)  # the votes read relu3: fc1's neuron 6

@@ -163,8 +163,9 @@ def test_every_map_matches_the_deck_within_its_printing(deck_trace, layer):
     assert got.shape == want.shape == ((3, 7, 7) if layer != "pool1" else (3, 4, 4))
     diff = np.abs(got - want)
     worst = np.unravel_index(diff.argmax(), diff.shape)
-    assert diff.max() < 0.01, \
+    assert diff.max() < 0.01, (
         f"{layer} map {worst[0]} at {worst[1:]}: {got[worst]} vs {want[worst]}"
+    )
 
 
 @pytest.mark.parametrize("layer", ["conv1", "relu1", "pool1"])
@@ -194,7 +195,7 @@ def test_pooling_keeps_the_max_of_each_window_including_the_edge(deck_trace):
     for c in range(3):
         for i in range(4):
             for j in range(4):
-                window = rect[c, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
+                window = rect[c, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
                 assert pool.values[c, i, j] == window.max()
                 assert rect[c].flat[pool.winners[c, i, j]] == window.max()
 
@@ -221,8 +222,24 @@ def test_bundled_xo_model_votes_x_for_the_decks_x():
 
 def test_bundled_xo_model_votes_o_for_an_o():
     o = -np.ones((9, 9), dtype=np.float32)  # a ring drawn on the 9x9 grid, like the deck's O
-    for r, c in [(1, 3), (1, 4), (1, 5), (2, 2), (2, 6), (3, 1), (4, 1), (5, 1), (3, 7), (4, 7),
-                 (5, 7), (6, 2), (6, 6), (7, 3), (7, 4), (7, 5)]:
+    for r, c in [
+        (1, 3),
+        (1, 4),
+        (1, 5),
+        (2, 2),
+        (2, 6),
+        (3, 1),
+        (4, 1),
+        (5, 1),
+        (3, 7),
+        (4, 7),
+        (5, 7),
+        (6, 2),
+        (6, 6),
+        (7, 3),
+        (7, 4),
+        (7, 5),
+    ]:
         o[r, c] = 1
     trace = preset_model("xo").trace(o)
     assert trace.classes[trace.winner] == "O"

@@ -33,7 +33,7 @@ FLOAT_BYTES = 4  # the network computes in float32
 
 def size_words(n_bytes: int) -> str:
     """1536 -> '1.5 KB'; for messages only."""
-    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if n_bytes >= scale:
             return f"{n_bytes / scale:.3g} {unit}"
     return f"{n_bytes} bytes"
@@ -48,23 +48,24 @@ def check_description(spec) -> None:
     cols = whole(shape[1], "input_size cols", SpecError, lo=-MAX_LAYER_NUMBER)
     whole(spec.channels, "channels", SpecError, lo=-MAX_LAYER_NUMBER)
     if max(rows, cols) > MAX_INPUT_SIZE or spec.channels > MAX_INPUT_CHANNELS:  # per dimension
-        raise SpecError(f"input {rows}x{cols}x{spec.channels} is larger than the limit of "
-                        f"{MAX_INPUT_SIZE}x{MAX_INPUT_SIZE}x{MAX_INPUT_CHANNELS}")
+        raise SpecError(
+            f"input {rows}x{cols}x{spec.channels} is larger than the limit of "
+            f"{MAX_INPUT_SIZE}x{MAX_INPUT_SIZE}x{MAX_INPUT_CHANNELS}"
+        )
     if min(rows, cols) < 1 or spec.channels < 1:
-        raise SpecError(f"input must be at least 1x1 with 1 channel, got {rows}x{cols}x"
-                        f"{spec.channels}")
+        raise SpecError(
+            f"input must be at least 1x1 with 1 channel, got {rows}x{cols}x{spec.channels}"
+        )
     text_field(spec.name, "the network's name", SpecError)
     vr = spec.value_range
     if not isinstance(vr, (tuple, list)) or len(vr) != 2:
-        raise SpecError(f"value range must be two numbers (background, ink), got "
-                        f"{vr!r}"[:160])
+        raise SpecError(f"value range must be two numbers (background, ink), got {vr!r}"[:160])
     lo = finite(vr[0], "value range low end", SpecError, MAX_VALUE_MAGNITUDE)
     hi = finite(vr[1], "value range high end", SpecError, MAX_VALUE_MAGNITUDE)
     if not lo < hi:
         raise SpecError(f"value range must go from low to high, got {lo}..{hi}")
     if not isinstance(spec.layers, tuple) or len(spec.layers) > MAX_LAYERS:
-        raise SpecError(f"a network may have at most {MAX_LAYERS} layers, got "
-                        f"{len(spec.layers):,}")
+        raise SpecError(f"a network may have at most {MAX_LAYERS} layers, got {len(spec.layers):,}")
     classes = spec.classes
     if len(classes) > MAX_CLASSES:
         raise SpecError(f"{len(classes):,} classes is more than the limit of {MAX_CLASSES:,}")
@@ -72,8 +73,10 @@ def check_description(spec) -> None:
         if not isinstance(name, str):
             raise SpecError(f"class name {i + 1} must be text, got {type(name).__name__}")
         if len(name) > MAX_CLASS_NAME_CHARS:
-            raise SpecError(f"class name {i + 1} is {len(name):,} characters long; the limit is "
-                            f"{MAX_CLASS_NAME_CHARS}")
+            raise SpecError(
+                f"class name {i + 1} is {len(name):,} characters long; the limit is "
+                f"{MAX_CLASS_NAME_CHARS}"
+            )
 
 
 class Tally:
@@ -87,13 +90,17 @@ class Tally:
         self.params += params
         self.values += math.prod(shape)
         if self.params > MAX_PARAMETERS:
-            raise SpecError(f"{where}: the network would have {self.params:,} parameters "
-                            f"({size_words(self.params * FLOAT_BYTES)}); the limit is "
-                            f"{MAX_PARAMETERS:,}")
+            raise SpecError(
+                f"{where}: the network would have {self.params:,} parameters "
+                f"({size_words(self.params * FLOAT_BYTES)}); the limit is "
+                f"{MAX_PARAMETERS:,}"
+            )
         if self.values > MAX_ACTIVATION_VALUES:
-            raise SpecError(f"{where}: one image's layer outputs would be {self.values:,} values "
-                            f"({size_words(self.values * FLOAT_BYTES)}); the limit is "
-                            f"{MAX_ACTIVATION_VALUES:,}")
+            raise SpecError(
+                f"{where}: one image's layer outputs would be {self.values:,} values "
+                f"({size_words(self.values * FLOAT_BYTES)}); the limit is "
+                f"{MAX_ACTIVATION_VALUES:,}"
+            )
 
 
 def activation_values(spec) -> int:
@@ -112,6 +119,8 @@ def check_training(spec, batch_size: int) -> None:
     need = training_bytes(spec, batch_size)
     if need > MAX_TRAINING_BYTES:
         fits = max(1, batch_size * MAX_TRAINING_BYTES // need)
-        raise SpecError(f"training {spec.name} with batches of {batch_size} would need about "
-                        f"{size_words(need)} for layer outputs; the limit is "
-                        f"{size_words(MAX_TRAINING_BYTES)}: use a batch size of {fits} or less")
+        raise SpecError(
+            f"training {spec.name} with batches of {batch_size} would need about "
+            f"{size_words(need)} for layer outputs; the limit is "
+            f"{size_words(MAX_TRAINING_BYTES)}: use a batch size of {fits} or less"
+        )

@@ -67,8 +67,11 @@ def hand_set_model(spec, values: dict[str, dict[str, np.ndarray]]) -> ConvNet:
 
     model = build(spec)
     names = [s.name for s in spec.shapes()]
-    state = {state_key(i, param): torch.as_tensor(np.asarray(array, np.float32))
-             for i, name in enumerate(names) for param, array in values.get(name, {}).items()}
+    state = {
+        state_key(i, param): torch.as_tensor(np.asarray(array, np.float32))
+        for i, name in enumerate(names)
+        for param, array in values.get(name, {}).items()
+    }
     model.load_state_dict(state)  # strict: a missing or unknown layer raises
     return model
 
@@ -96,12 +99,21 @@ RECIPES = {
     "lenet5": BundleRecipe("lenet5", per_class=1500, epochs=12, lr=2e-3),
     # no augmentation for these two: its fill is one background value, while a colour picture
     # has its own background colour; and for a sound a shifted pitch is another sound
-    "tinyvgg": BundleRecipe("tinyvgg", per_class=1000, epochs=12, lr=3e-3,
-                            data="colour shapes", augment=False, threads=1),
-    "spectrogram": BundleRecipe("spectrogram", per_class=800, epochs=30, lr=3e-3,
-                                data="sounds", augment=False),
-    "resnet": BundleRecipe("resnet", per_class=1000, epochs=10, lr=3e-3, data="colour shapes",
-                           augment=False, threads=1),
+    "tinyvgg": BundleRecipe(
+        "tinyvgg",
+        per_class=1000,
+        epochs=12,
+        lr=3e-3,
+        data="colour shapes",
+        augment=False,
+        threads=1,
+    ),
+    "spectrogram": BundleRecipe(
+        "spectrogram", per_class=800, epochs=30, lr=3e-3, data="sounds", augment=False
+    ),
+    "resnet": BundleRecipe(
+        "resnet", per_class=1000, epochs=10, lr=3e-3, data="colour shapes", augment=False, threads=1
+    ),
 }
 
 
@@ -110,18 +122,27 @@ def sample_data(data: str, spec, per_class: int, seed: int):
     if data == "sounds":
         from .sounds_data import make_arrays as make_sounds
 
-        return make_sounds(spec.classes, per_class, spec.rows, spec.cols, seed,
-                           spec.value_range)
-    return make_arrays(spec.classes, per_class, spec.input_shape, seed, spec.value_range,
-                       colour=data == "colour shapes")
+        return make_sounds(spec.classes, per_class, spec.rows, spec.cols, seed, spec.value_range)
+    return make_arrays(
+        spec.classes,
+        per_class,
+        spec.input_shape,
+        seed,
+        spec.value_range,
+        colour=data == "colour shapes",
+    )
 
 
-DATA = {"shapes": "convviz sample shapes", "colour shapes": "convviz sample shapes in colour",
-        "sounds": "convviz generated sounds (spectrograms)"}
+DATA = {
+    "shapes": "convviz sample shapes",
+    "colour shapes": "convviz sample shapes in colour",
+    "sounds": "convviz generated sounds (spectrograms)",
+}
 
 
-def held_out_accuracy(model: ConvNet, per_class: int = 300, seed: int = 1234,
-                      data: str | None = None) -> float:
+def held_out_accuracy(
+    model: ConvNet, per_class: int = 300, seed: int = 1234, data: str | None = None
+) -> float:
     """Accuracy on freshly generated data (`data`: the preset's recipe's by default)."""
     import torch
 
@@ -142,14 +163,25 @@ def make_bundle(name: str, out_dir, log=print) -> float:
     x, y = sample_data(r.data, spec, r.per_class, r.seed)
     model = build(spec, seed=r.seed)
     # a fixed thread count: one chosen by timing could change the sums' order from run to run
-    res = train(model, x, y, TrainConfig(epochs=r.epochs, lr=r.lr, seed=r.seed, device="cpu",
-                                         augment=r.augment, val_split=r.val_split,
-                                         threads=r.threads or torch.get_num_threads()),
-                on_epoch=lambda e: log(f"  {name} epoch {e.epoch}: loss {e.train_loss:.3f}, "
-                                       f"validation {e.val_accuracy:.1%}"))
+    res = train(
+        model,
+        x,
+        y,
+        TrainConfig(
+            epochs=r.epochs,
+            lr=r.lr,
+            seed=r.seed,
+            device="cpu",
+            augment=r.augment,
+            val_split=r.val_split,
+            threads=r.threads or torch.get_num_threads(),
+        ),
+        on_epoch=lambda e: log(
+            f"  {name} epoch {e.epoch}: loss {e.train_loss:.3f}, validation {e.val_accuracy:.1%}"
+        ),
+    )
     acc = held_out_accuracy(model, seed=r.test_seed)
-    summary = res.summary() | {"held_out_accuracy": acc, "recipe": r.__dict__,
-                               "data": DATA[r.data]}
+    summary = res.summary() | {"held_out_accuracy": acc, "recipe": r.__dict__, "data": DATA[r.data]}
     save_model(model, Path(out_dir) / f"{name}.safetensors", summary)
     log(f"{name}: held-out accuracy {acc:.2%} on {r.test_seed=} {DATA[r.data]}")
     return acc

@@ -91,8 +91,12 @@ def _resample(a: np.ndarray, matrix: np.ndarray) -> np.ndarray:
         ok = (yi >= 0) & (yi < h + 2) & (xi >= 0) & (xi < w + 2)
         return np.where(ok, padded[np.clip(yi, 0, h + 1), np.clip(xi, 0, w + 1)], 0.0)
 
-    out = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x0 + 1) * fx * (1 - fy)
-           + at(y0 + 1, x0) * (1 - fx) * fy + at(y0 + 1, x0 + 1) * fx * fy)
+    out = (
+        at(y0, x0) * (1 - fx) * (1 - fy)
+        + at(y0, x0 + 1) * fx * (1 - fy)
+        + at(y0 + 1, x0) * (1 - fx) * fy
+        + at(y0 + 1, x0 + 1) * fx * fy
+    )
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
@@ -218,8 +222,9 @@ class CanvasModel:
         """Replace the drawing with (size, size) ink in 0..1 (e.g. an opened image)."""
         ink = np.asarray(ink, np.float32)
         if ink.shape != self.ink.shape:
-            raise ValueError(f"drawing must be {self.size}x{self.size}, got "
-                             f"{'x'.join(map(str, ink.shape))}")
+            raise ValueError(
+                f"drawing must be {self.size}x{self.size}, got {'x'.join(map(str, ink.shape))}"
+            )
         self._apply(ink)
 
     def set_input(self, image: np.ndarray) -> None:

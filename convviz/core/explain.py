@@ -70,8 +70,9 @@ def conv_layer(model: ConvNet, layer=None) -> int:
         return convs[names.index(layer)]
     shown = repr(str(layer)[:60])
     if layer in model.names:
-        raise SpecError(f"layer {shown} is not a convolution layer (choose from "
-                        f"{', '.join(names)})")
+        raise SpecError(
+            f"layer {shown} is not a convolution layer (choose from {', '.join(names)})"
+        )
     raise SpecError(f"no layer called {shown} (convolution layers: {', '.join(names)})")
 
 
@@ -100,8 +101,9 @@ def saliency(model: ConvNet, image, cls=None) -> Explanation:
         c = resolve_class(model, cls, int(votes.argmax()))
         (grad,) = torch.autograd.grad(votes[c], x)  # (1, C, H, W)
     m = grad[0].abs().amax(0)  # (H, W): the strongest channel at each pixel
-    return Explanation("saliency", m.float().cpu().numpy(), c, model.spec.classes[c],
-                       float(votes[c].detach()))
+    return Explanation(
+        "saliency", m.float().cpu().numpy(), c, model.spec.classes[c], float(votes[c].detach())
+    )
 
 
 def gradcam(model: ConvNet, image, cls=None, layer=None) -> Explanation:
@@ -128,9 +130,15 @@ def gradcam(model: ConvNet, image, cls=None, layer=None) -> Explanation:
     cam = torch.relu((weights[:, None, None] * act[0].detach()).sum(0))  # (h, w)
     size = model.spec.input_shape
     up = F.interpolate(cam[None, None], size=size, mode="bilinear", align_corners=False)
-    return Explanation("gradcam", up[0, 0].float().cpu().numpy(), c, model.spec.classes[c],
-                       float(votes[c].detach()), layer=conv_name,
-                       layer_map=cam.float().cpu().numpy())
+    return Explanation(
+        "gradcam",
+        up[0, 0].float().cpu().numpy(),
+        c,
+        model.spec.classes[c],
+        float(votes[c].detach()),
+        layer=conv_name,
+        layer_map=cam.float().cpu().numpy(),
+    )
 
 
 def default_patch(input_size: int) -> tuple[int, int]:
@@ -160,14 +168,22 @@ def check_patch(input_size, patch: int, stride: int) -> int:
         raise DataError(f"patch stride must be 1..{side}, got {stride}")
     n = len(patch_starts(rows, patch, stride)) * len(patch_starts(cols, patch, stride))
     if n > EXPLAIN_MAX_POSITIONS:
-        raise DataError(f"{n:,} patch positions is more than the {EXPLAIN_MAX_POSITIONS:,} "
-                        f"allowed; use a larger patch or stride")
+        raise DataError(
+            f"{n:,} patch positions is more than the {EXPLAIN_MAX_POSITIONS:,} "
+            f"allowed; use a larger patch or stride"
+        )
     return n
 
 
 @torch.inference_mode()
-def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
-              stride: int | None = None, should_stop=None) -> Explanation | None:
+def occlusion(
+    model: ConvNet,
+    image,
+    cls=None,
+    patch: int | None = None,
+    stride: int | None = None,
+    should_stop=None,
+) -> Explanation | None:
     """Returns None when `should_stop()` says a newer drawing made this one pointless."""
     spec = model.spec
     rows, cols = spec.input_shape
@@ -179,8 +195,9 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
     votes = model(x)[0]
     c = resolve_class(model, cls, int(votes.argmax()))
     base = float(votes[c])
-    starts = [(r, q) for r in patch_starts(rows, patch, stride)
-              for q in patch_starts(cols, patch, stride)]
+    starts = [
+        (r, q) for r in patch_starts(rows, patch, stride) for q in patch_starts(cols, patch, stride)
+    ]
     # a batch's every layer output together stays under EXPLAIN_BATCH_VALUES numbers
     per_image = sum(math.prod(s.shape) for s in spec.shapes()) + spec.channels * rows * cols
     batch = max(1, EXPLAIN_BATCH_VALUES // per_image)
@@ -189,23 +206,31 @@ def occlusion(model: ConvNet, image, cls=None, patch: int | None = None,
     for b in range(0, len(starts), batch):
         if should_stop is not None and should_stop():
             return None
-        part = starts[b:b + batch]
+        part = starts[b : b + batch]
         xb = x.repeat(len(part), 1, 1, 1)  # (p, C, H, W)
         for k, (r, q) in enumerate(part):
-            xb[k, :, r:r + patch, q:q + patch] = background
+            xb[k, :, r : r + patch, q : q + patch] = background
         drops.append(model(xb)[:, c].float().cpu())  # (p,); no float64 on every device (MPS)
     drop = base - torch.cat(drops).numpy().astype(np.float64)  # (P,)
     total = np.zeros((rows, cols), np.float64)
     count = np.zeros((rows, cols), np.float64)
     for (r, q), d in zip(starts, drop, strict=True):
-        total[r:r + patch, q:q + patch] += d
-        count[r:r + patch, q:q + patch] += 1
-    return Explanation("occlusion", (total / count).astype(np.float32), c, spec.classes[c], base,
-                       patch=patch, stride=stride)
+        total[r : r + patch, q : q + patch] += d
+        count[r : r + patch, q : q + patch] += 1
+    return Explanation(
+        "occlusion",
+        (total / count).astype(np.float32),
+        c,
+        spec.classes[c],
+        base,
+        patch=patch,
+        stride=stride,
+    )
 
 
-def explain(model: ConvNet, image, method: str, cls=None, layer=None, patch=None,
-            stride=None) -> Explanation:
+def explain(
+    model: ConvNet, image, method: str, cls=None, layer=None, patch=None, stride=None
+) -> Explanation:
     if method == "occlusion":
         if layer is not None:
             raise DataError("--layer is for Grad-CAM; occlusion covers the input itself")
@@ -218,5 +243,6 @@ def explain(model: ConvNet, image, method: str, cls=None, layer=None, patch=None
         if layer is not None:
             raise DataError("--layer is for Grad-CAM; saliency is taken at the input")
         return saliency(model, image, cls)
-    raise DataError(f"no explanation method {str(method)[:40]!r} (choose from "
-                    f"{', '.join(METHODS)})")
+    raise DataError(
+        f"no explanation method {str(method)[:40]!r} (choose from {', '.join(METHODS)})"
+    )

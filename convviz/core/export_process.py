@@ -31,5 +31,6 @@ def save_model_in_own_process(model, path, summary: dict | None = None) -> str:
     WeightsError comes back as itself."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        return pool.submit(_save, model.spec.to_json(), model.snapshot(), str(path),
-                           summary).result()
+        return pool.submit(
+            _save, model.spec.to_json(), model.snapshot(), str(path), summary
+        ).result()

@@ -57,15 +57,18 @@ def check_target(model, target: Target) -> None:
     spec = model.spec
     if target.layer is None:
         if not 0 <= target.index < len(spec.classes):
-            raise SpecError(f"class {target.index} does not exist: {spec.name!r} has "
-                            f"{len(spec.classes)} classes")
+            raise SpecError(
+                f"class {target.index} does not exist: {spec.name!r} has "
+                f"{len(spec.classes)} classes"
+            )
         return
     if not 0 <= target.layer < len(model.kinds) - 1 or model.kinds[target.layer] != "conv":
         raise SpecError(f"layer {target.layer} of {spec.name!r} is not a convolution")
     features = spec.shapes()[target.layer].shape[0]
     if not 0 <= target.index < features:
-        raise SpecError(f"feature {target.index} does not exist: layer {target.layer} has "
-                        f"{features} features")
+        raise SpecError(
+            f"feature {target.index} does not exist: layer {target.layer} has {features} features"
+        )
 
 
 def target_value(model, x: torch.Tensor, target: Target, leak: float = 0.0) -> torch.Tensor:
@@ -90,9 +93,15 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
     return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=c)
 
 
-def visualise(model, target: Target, start: np.ndarray | None = None, steps: int = STEPS,
-              seed: int = 0, should_stop: Callable[[], bool] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> Visualised:
+def visualise(
+    model,
+    target: Target,
+    start: np.ndarray | None = None,
+    steps: int = STEPS,
+    seed: int = 0,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Visualised:
     """Gradient ascent on the input of `model` (a ConvNet; its weights are not changed) for
     `target`, from `start` ((H, W) or (C, H, W) in the value range) or a blank picture."""
     check_target(model, target)
@@ -104,8 +113,10 @@ def visualise(model, target: Target, start: np.ndarray | None = None, steps: int
     else:
         x0 = np.asarray(start, np.float32)
         if x0.size != int(np.prod(shape)):
-            raise DataError(f"the starting picture is {'x'.join(map(str, x0.shape))}, the "
-                            f"network {spec.name!r} takes {'x'.join(map(str, shape[1:]))}")
+            raise DataError(
+                f"the starting picture is {'x'.join(map(str, x0.shape))}, the "
+                f"network {spec.name!r} takes {'x'.join(map(str, shape[1:]))}"
+            )
         x0 = np.clip(np.nan_to_num(x0.reshape(shape), nan=lo), lo, hi)
     device = model.device
     rng = np.random.default_rng(seed)

@@ -107,8 +107,10 @@ class LabelledImages:
         counts = self.counts()
         width = min(max(len(c) for c in self.classes), 40)  # long names overflow, not all
         how = "in colour (RGB)" if self.X.shape[1] == COLOUR_CHANNELS else "in grayscale"
-        lines = [f"{len(self.y)} images in {len(self.classes)} classes from {shown(self.root)}, "
-                 f"loaded {how}"]
+        lines = [
+            f"{len(self.y)} images in {len(self.classes)} classes from {shown(self.root)}, "
+            f"loaded {how}"
+        ]
         lines += [f"  {c:<{width}}  {n:>7}" for c, n in counts.items()]
         if self.skipped:
             lines.append(f"{len(self.skipped)} files skipped:")
@@ -121,6 +123,7 @@ class LabelledImages:
 
 
 # ---- listing -------------------------------------------------------------------------------
+
 
 def _hidden(name: str) -> bool:
     return name.startswith(".") or name in ("__MACOSX", "Thumbs.db", "desktop.ini")
@@ -150,7 +153,7 @@ class _Walk:
         self.skipped: list[Skipped] = []
 
     def rel(self, path: str) -> str:
-        return shown(path[self.cut:])
+        return shown(path[self.cut :])
 
     def scan(self, path: str) -> list[os.DirEntry] | None:
         """The entries of one folder in name order; None (and a skipped entry) for a folder
@@ -161,8 +164,12 @@ class _Walk:
             st = os.stat(path)
             key = (st.st_dev, st.st_ino)
             if key in self.visited:
-                self.skipped.append(Skipped(self.rel(path), "a folder already listed (reached "
-                                            "again through a link): not listed twice"))
+                self.skipped.append(
+                    Skipped(
+                        self.rel(path),
+                        "a folder already listed (reached again through a link): not listed twice",
+                    )
+                )
                 return None
             self.visited.add(key)
             entries = []
@@ -171,25 +178,30 @@ class _Walk:
                     entries.append(e)
                     self.seen += 1
                     if self.seen > limits.FOLDER_MAX_FILES:
-                        raise DataError(f"{shown(self.root)}: more than "
-                                        f"{limits.FOLDER_MAX_FILES:,} files and folders "
-                                        f"(convviz's limit for a labelled folder)")
+                        raise DataError(
+                            f"{shown(self.root)}: more than "
+                            f"{limits.FOLDER_MAX_FILES:,} files and folders "
+                            f"(convviz's limit for a labelled folder)"
+                        )
                     if self.seen % 4096 == 0 and self.should_cancel():
                         raise LoadCancelled()
         except OSError as e:
             if path == str(self.root):
-                raise DataError(f"cannot read the folder {shown(path)}: "
-                                f"{e.strerror or e}") from None
-            self.skipped.append(Skipped(self.rel(path), f"cannot read the folder "
-                                        f"({e.strerror or e})"))
+                raise DataError(
+                    f"cannot read the folder {shown(path)}: {e.strerror or e}"
+                ) from None
+            self.skipped.append(
+                Skipped(self.rel(path), f"cannot read the folder ({e.strerror or e})")
+            )
             return None
         entries.sort(key=lambda e: e.name)
         return entries
 
     def leads_outside(self, e: os.DirEntry) -> bool:
         if e.is_symlink() and not _inside(self.real_root, os.path.realpath(e.path)):
-            self.skipped.append(Skipped(self.rel(e.path), "a link to outside the chosen folder: "
-                                        "not followed"))
+            self.skipped.append(
+                Skipped(self.rel(e.path), "a link to outside the chosen folder: not followed")
+            )
             return True
         return False
 
@@ -216,8 +228,10 @@ class _Walk:
                 else:
                     self.skipped.append(Skipped(self.rel(e.path), "not an image type"))
             if subdirs and depth >= limits.FOLDER_MAX_DEPTH:
-                raise DataError(f"class folder '{name}' holds folders nested more than "
-                                f"{limits.FOLDER_MAX_DEPTH} deep (convviz's limit)")
+                raise DataError(
+                    f"class folder '{name}' holds folders nested more than "
+                    f"{limits.FOLDER_MAX_DEPTH} deep (convviz's limit)"
+                )
             stack.extend((d, depth + 1) for d in reversed(subdirs))
 
 
@@ -240,23 +254,29 @@ def list_folder(root, should_cancel: Callable[[], bool] | None = None) -> Folder
         else:
             walk.skipped.append(Skipped(shown(e.name), "not inside a class folder"))
     if not class_dirs:
-        raise DataError(f"no class folders in {shown(root)}: put each class's images in a "
-                        f"subfolder named after the class")
+        raise DataError(
+            f"no class folders in {shown(root)}: put each class's images in a "
+            f"subfolder named after the class"
+        )
     if len(class_dirs) == 1:
-        raise DataError(f"only one class folder ('{shown(class_dirs[0].name)}') in "
-                        f"{shown(root)}: a classifier needs at least two")
+        raise DataError(
+            f"only one class folder ('{shown(class_dirs[0].name)}') in "
+            f"{shown(root)}: a classifier needs at least two"
+        )
     classes = tuple(shown(e.name) for e in class_dirs)  # a name is shown the same everywhere
     files: list[tuple[str, int]] = []
     for ci, d in enumerate(class_dirs):
         before = len(files)
         walk.class_files(d.path, ci, classes[ci], files)
         if len(files) == before:
-            raise DataError(f"class folder '{classes[ci]}' has no images (png, jpg, bmp, gif, "
-                            f"webp or tif)")
+            raise DataError(
+                f"class folder '{classes[ci]}' has no images (png, jpg, bmp, gif, webp or tif)"
+            )
     return FolderListing(root, classes, files, walk.skipped)
 
 
 # ---- decoding ------------------------------------------------------------------------------
+
 
 def pillow_decode(path: str, size, channels: int = 1) -> np.ndarray:
     """Pillow decoder: exactly what the app does with one picture (imageio.load_image), 0..1:
@@ -274,13 +294,15 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     mostly light (mean > 0.5) is dark ink on a light background and is inverted. Applying it to
     ink already made is harmless: ink's border is dark."""
     g = np.asarray(gray, dtype=np.float32)
-    border = np.concatenate([g[..., 0, :], g[..., -1, :], g[..., :, 0], g[..., :, -1]],
-                            axis=-1).mean(axis=-1)
+    border = np.concatenate(
+        [g[..., 0, :], g[..., -1, :], g[..., :, 0], g[..., :, -1]], axis=-1
+    ).mean(axis=-1)
     return np.where((border > 0.5)[..., None, None], 1.0 - g, g)
 
 
-def _decode_chunk(decoder: Decoder, chunk, size: tuple[int, int], channels: int,
-                  should_cancel=None):
+def _decode_chunk(
+    decoder: Decoder, chunk, size: tuple[int, int], channels: int, should_cancel=None
+):
     """Decode a list of (position, path); returns positions, images, and failures. Stops early
     once `should_cancel()` says so: Cancel waits for one picture, never for a whole chunk."""
     ok_pos, images, failed = [], [], []
@@ -303,8 +325,9 @@ def _decode_chunk(decoder: Decoder, chunk, size: tuple[int, int], channels: int,
     return ok_pos, images, failed
 
 
-def _decoded(decoder: Decoder, chunks, size: tuple[int, int], channels: int, threads: int,
-             should_cancel=None):
+def _decoded(
+    decoder: Decoder, chunks, size: tuple[int, int], channels: int, threads: int, should_cancel=None
+):
     """Each chunk's (positions, images, failures), as chunks finish. One thread: right here, in
     order (a pool of one only adds a hand-over per chunk: 26,000 against 12,000-18,000 small
     PNGs a second measured). An early stop (cancel, error) drops the chunks not yet begun."""
@@ -313,8 +336,9 @@ def _decoded(decoder: Decoder, chunks, size: tuple[int, int], channels: int, thr
             yield _decode_chunk(decoder, c, size, channels, should_cancel)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(_decode_chunk, decoder, c, size, channels, should_cancel)
-                   for c in chunks]
+        futures = [
+            pool.submit(_decode_chunk, decoder, c, size, channels, should_cancel) for c in chunks
+        ]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
@@ -328,31 +352,42 @@ def _refuse_over_decoded_limit(root, total, channels, rows, cols) -> None:
     need = total * channels * rows * cols * 4
     if need > limits.FOLDER_MAX_DECODED_BYTES:
         what = "colour " if channels == COLOUR_CHANNELS else ""
-        raise DataError(f"{shown(root)}: {total:,} {what}images of {rows}x{cols} take "
-                        f"{need / 2 ** 30:.1f} GB decoded, over convviz's limit of "
-                        f"{limits.FOLDER_MAX_DECODED_BYTES / 2 ** 30:g} GB")
+        raise DataError(
+            f"{shown(root)}: {total:,} {what}images of {rows}x{cols} take "
+            f"{need / 2**30:.1f} GB decoded, over convviz's limit of "
+            f"{limits.FOLDER_MAX_DECODED_BYTES / 2**30:g} GB"
+        )
 
 
 def _move_usable_to_front(X, keep, channels, value_range) -> None:
     """X[:len(keep)] = the usable images X[keep], in ink polarity and the network's value range."""
     for s in range(0, len(keep), 4096):  # keep[j] >= j: each block reads at or after it writes
-        block = keep[s:s + 4096]
+        block = keep[s : s + 4096]
         if channels == 1:  # the polarity rule is for drawings; colour is taken as it shows
-            X[s:s + len(block)] = to_range(to_ink(X[block]), value_range)
+            X[s : s + len(block)] = to_range(to_ink(X[block]), value_range)
         else:
-            X[s:s + len(block)] = to_range(X[block], value_range)
+            X[s : s + len(block)] = to_range(X[block], value_range)
 
 
-def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = None,
-                threads: int = 2, progress: Progress | None = None,
-                should_cancel: Callable[[], bool] | None = None,
-                listing: FolderListing | None = None, channels: int = 1) -> LabelledImages:
+def load_folder(
+    root,
+    size,
+    value_range=(0.0, 1.0),
+    decoder: Decoder | None = None,
+    threads: int = 2,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    listing: FolderListing | None = None,
+    channels: int = 1,
+) -> LabelledImages:
     """Decode a labelled folder into arrays of (channels, rows, cols): `size` is one side or
     (rows, cols); `channels` 1 (grayscale) or 3 (colour, RGB). Raises DataError (unusable folder)
     or LoadCancelled. `listing` reuses an earlier `list_folder` result."""
     if channels not in (1, COLOUR_CHANNELS):
-        raise DataError(f"a labelled folder loads as 1 channel (grayscale) or 3 (colour), but "
-                        f"the network takes {channels}")
+        raise DataError(
+            f"a labelled folder loads as 1 channel (grayscale) or 3 (colour), but "
+            f"the network takes {channels}"
+        )
     rows, cols = rows_cols(size)
     listing = listing or list_folder(root, should_cancel)
     decoder = decoder or pillow_decode
@@ -363,13 +398,15 @@ def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = No
     X = np.empty((total, channels, rows, cols), np.float32)
     good = np.zeros(total, bool)
     reasons: dict[int, str] = {}
-    chunks = [[(i, files[i][0]) for i in range(s, min(s + CHUNK, total))]
-              for s in range(0, total, CHUNK)]
+    chunks = [
+        [(i, files[i][0]) for i in range(s, min(s + CHUNK, total))] for s in range(0, total, CHUNK)
+    ]
     done = 0
     if progress:
         progress(0, total)
-    for ok_pos, images, failed in _decoded(decoder, chunks, (rows, cols), channels, threads,
-                                           should_cancel):
+    for ok_pos, images, failed in _decoded(
+        decoder, chunks, (rows, cols), channels, threads, should_cancel
+    ):
         if should_cancel and should_cancel():
             raise LoadCancelled()
         if ok_pos:
@@ -381,20 +418,24 @@ def load_folder(root, size, value_range=(0.0, 1.0), decoder: Decoder | None = No
             progress(done, total)
     cut = len(os.path.join(str(listing.root), ""))  # paths all start with root/ (list_folder)
     skipped = list(listing.skipped) + [
-        Skipped(shown(files[i][0][cut:]), reasons[i]) for i in sorted(reasons)]
+        Skipped(shown(files[i][0][cut:]), reasons[i]) for i in sorted(reasons)
+    ]
     labels = np.fromiter((c for _, c in files), np.int64, total)
     if not good.any():
-        raise DataError(f"no readable images in {shown(listing.root)} ({total} files tried, "
-                        f"e.g. {skipped[-1].path}: {skipped[-1].reason})")
+        raise DataError(
+            f"no readable images in {shown(listing.root)} ({total} files tried, "
+            f"e.g. {skipped[-1].path}: {skipped[-1].reason})"
+        )
     keep = np.flatnonzero(good)
     y = labels[keep]
     counts = np.bincount(y, minlength=len(listing.classes))
     empty = [c for c, n in zip(listing.classes, counts, strict=True) if n == 0]
     if empty:
-        raise DataError(f"class folder '{empty[0]}' has no usable image (every file in it was "
-                        f"skipped)")
+        raise DataError(
+            f"class folder '{empty[0]}' has no usable image (every file in it was skipped)"
+        )
     _move_usable_to_front(X, keep, channels, value_range)
     if len(keep) < total:
-        X = X[:len(keep)].copy() if len(keep) < total // 2 else X[:len(keep)]
+        X = X[: len(keep)].copy() if len(keep) < total // 2 else X[: len(keep)]
     paths = [shown(files[i][0][cut:]) for i in keep]
     return LabelledImages(listing.root, listing.classes, X, y, paths, skipped)

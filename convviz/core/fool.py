@@ -52,8 +52,15 @@ class FoolResult:
         return np.abs(self.final - self.original).max(0)
 
 
-def fool(model: ConvNet, image, target, step: float = DEFAULT_STEP,
-         max_steps: int = DEFAULT_MAX_STEPS, on_step=None, should_stop=None) -> FoolResult:
+def fool(
+    model: ConvNet,
+    image,
+    target,
+    step: float = DEFAULT_STEP,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    on_step=None,
+    should_stop=None,
+) -> FoolResult:
     """`on_step(FoolStep)` after each step (to watch it); `should_stop()` before each (True
     ends the run early, the result so far kept)."""
     if not 1 <= max_steps <= FOOL_MAX_STEPS:

@@ -31,8 +31,10 @@ def _grid_blocks(path) -> list[list[np.ndarray]]:
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"{name}: cannot read it as text ({e.__class__.__name__})") from None
     if len(data) > limits.GRID_MAX_FILE_BYTES:
-        raise DataError(f"{name}: the file is over convviz's limit of "
-                        f"{_mb(limits.GRID_MAX_FILE_BYTES)} for a number grid")
+        raise DataError(
+            f"{name}: the file is over convviz's limit of "
+            f"{_mb(limits.GRID_MAX_FILE_BYTES)} for a number grid"
+        )
     side = limits.GRID_MAX_SIDE
     top = float(np.finfo(np.float32).max)
     blocks: list[list[np.ndarray]] = []
@@ -47,26 +49,33 @@ def _grid_blocks(path) -> list[list[np.ndarray]]:
             current = []
             continue
         if len(words) > side:
-            raise DataError(f"{name}: line {n} holds {len(words)} numbers, over convviz's limit "
-                            f"of {side} a row")
+            raise DataError(
+                f"{name}: line {n} holds {len(words)} numbers, over convviz's limit of {side} a row"
+            )
         if not current:
             if len(blocks) == limits.GRID_MAX_GRIDS:
-                raise DataError(f"{name}: more than {limits.GRID_MAX_GRIDS} grids separated by "
-                                f"blank lines (convviz's limit)")
+                raise DataError(
+                    f"{name}: more than {limits.GRID_MAX_GRIDS} grids separated by "
+                    f"blank lines (convviz's limit)"
+                )
             blocks.append(current)
         if len(current) == side:
             raise DataError(f"{name}: more than {side} rows of numbers (convviz's limit)")
         values += len(words)
         if values > limits.GRID_MAX_VALUES:
-            raise DataError(f"{name}: more than {limits.GRID_MAX_VALUES:,} numbers (convviz's "
-                            f"limit for a number grid)")
+            raise DataError(
+                f"{name}: more than {limits.GRID_MAX_VALUES:,} numbers (convviz's "
+                f"limit for a number grid)"
+            )
         try:
             row = np.array([float(v) for v in words], dtype=np.float64)
         except ValueError:
             raise DataError(f"{name}: line {n} holds something that is not a number") from None
         if not (np.abs(row) <= top).all():  # NaN, infinity, or infinite once made float32
-            raise DataError(f"{name}: line {n} holds a value that is not finite (or too large "
-                            f"for 32-bit floats)")
+            raise DataError(
+                f"{name}: line {n} holds a value that is not finite (or too large "
+                f"for 32-bit floats)"
+            )
         current.append(row)
     if not blocks:
         raise DataError(f"{name}: no numbers in the file")
@@ -90,8 +99,9 @@ def load_grid_text(path) -> np.ndarray:
 def _joined(path, blocks: list[list[np.ndarray]]) -> np.ndarray:
     rows = [r for b in blocks for r in b]
     if len(rows) > limits.GRID_MAX_SIDE:
-        raise DataError(f"{shown(path)}: more than {limits.GRID_MAX_SIDE} rows of numbers "
-                        f"(convviz's limit)")
+        raise DataError(
+            f"{shown(path)}: more than {limits.GRID_MAX_SIDE} rows of numbers (convviz's limit)"
+        )
     return _one_grid(shown(path), rows)
 
 
@@ -100,13 +110,17 @@ def load_grids_text(path) -> np.ndarray:
     the network's channel order: red, green, blue for a colour network)."""
     name = shown(path)
     blocks = _grid_blocks(path)
-    grids = [_one_grid(name, b, f"grid {i + 1}: " if len(blocks) > 1 else "")
-             for i, b in enumerate(blocks)]
+    grids = [
+        _one_grid(name, b, f"grid {i + 1}: " if len(blocks) > 1 else "")
+        for i, b in enumerate(blocks)
+    ]
     for i, g in enumerate(grids[1:], 2):
         if g.shape != grids[0].shape:
-            raise DataError(f"{name}: grid {i} is {g.shape[0]}x{g.shape[1]} but grid 1 is "
-                            f"{grids[0].shape[0]}x{grids[0].shape[1]}; every channel's grid "
-                            f"must be the same size")
+            raise DataError(
+                f"{name}: grid {i} is {g.shape[0]}x{g.shape[1]} but grid 1 is "
+                f"{grids[0].shape[0]}x{grids[0].shape[1]}; every channel's grid "
+                f"must be the same size"
+            )
     return np.stack(grids)
 
 
@@ -124,18 +138,23 @@ def load_grid_input(path, rows: int, cols: int, channels: int) -> np.ndarray:
         shapes = {(len(b), len(r)) for b in blocks for r in b}
         joined = _joined(path, blocks)
         if joined.shape != (rows, cols) and len(blocks) > 1 and len(shapes) == 1:
-            (h, w), = shapes  # several grids of one size: meant as channels
-            raise DataError(f"{name}: {len(blocks)} grids of {h}x{w} separated by blank lines "
-                            f"(one a channel) but the model takes one {rows}x{cols} grid "
-                            f"(1 channel)")
+            ((h, w),) = shapes  # several grids of one size: meant as channels
+            raise DataError(
+                f"{name}: {len(blocks)} grids of {h}x{w} separated by blank lines "
+                f"(one a channel) but the model takes one {rows}x{cols} grid "
+                f"(1 channel)"
+            )
         grid = joined[None]
     else:
         grid = load_grids_text(path)
         if len(grid) != channels:
-            raise DataError(f"{name}: {len(grid)} grid{'s' if len(grid) != 1 else ''} but the "
-                            f"model takes {_channels_word(channels)}: give one grid a channel, "
-                            f"in channel order, separated by blank lines")
+            raise DataError(
+                f"{name}: {len(grid)} grid{'s' if len(grid) != 1 else ''} but the "
+                f"model takes {_channels_word(channels)}: give one grid a channel, "
+                f"in channel order, separated by blank lines"
+            )
     if grid.shape[1:] != (rows, cols):
-        raise DataError(f"{name}: the grid is {grid.shape[1]}x{grid.shape[2]} but the model "
-                        f"takes {rows}x{cols}")
+        raise DataError(
+            f"{name}: the grid is {grid.shape[1]}x{grid.shape[2]} but the model takes {rows}x{cols}"
+        )
     return grid[0] if channels == 1 else grid

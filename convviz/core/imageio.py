@@ -24,8 +24,14 @@ from .errors import DataError
 # The file suffixes of each format convviz decodes (limits.IMAGE_FORMATS; the content decides,
 # the suffix only picks the files to try): folders list these files, and the app's Open dialog
 # and drag-and-drop take them. One list for all (tests check it against Pillow's own table).
-SUFFIXES_OF_FORMAT = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "BMP": (".bmp",),
-                      "GIF": (".gif",), "WEBP": (".webp",), "TIFF": (".tif", ".tiff")}
+SUFFIXES_OF_FORMAT = {
+    "PNG": (".png",),
+    "JPEG": (".jpg", ".jpeg"),
+    "BMP": (".bmp",),
+    "GIF": (".gif",),
+    "WEBP": (".webp",),
+    "TIFF": (".tif", ".tiff"),
+}
 IMAGE_SUFFIXES = tuple(s for f in limits.IMAGE_FORMATS for s in SUFFIXES_OF_FORMAT[f])
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"  # a file dialog's
 FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP and TIFF"  # limits.IMAGE_FORMATS, for messages
@@ -50,7 +56,7 @@ def shown(path) -> str:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2 ** 20:,.0f} MB"
+    return f"{n / 2**20:,.0f} MB"
 
 
 def check_regular_file(path, max_bytes: int, what: str) -> int:
@@ -65,8 +71,10 @@ def check_regular_file(path, max_bytes: int, what: str) -> int:
     if not stat.S_ISREG(st.st_mode):
         raise DataError(f"{shown(path)}: not a file")
     if st.st_size > max_bytes:
-        raise DataError(f"{shown(path)}: the file is {_mb(st.st_size)}, over convviz's limit of "
-                        f"{_mb(max_bytes)} for {what}")
+        raise DataError(
+            f"{shown(path)}: the file is {_mb(st.st_size)}, over convviz's limit of "
+            f"{_mb(max_bytes)} for {what}"
+        )
     return st.st_size
 
 
@@ -75,8 +83,10 @@ def check_pixels(path, width: int, height: int) -> None:
     if width < 1 or height < 1:
         raise DataError(f"{shown(path)}: the picture is {width}x{height} pixels (empty)")
     if width * height > limits.IMAGE_MAX_PIXELS:
-        raise DataError(f"{shown(path)}: the picture is {width}x{height} pixels, over convviz's "
-                        f"limit of {limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels")
+        raise DataError(
+            f"{shown(path)}: the picture is {width}x{height} pixels, over convviz's "
+            f"limit of {limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels"
+        )
 
 
 def rows_cols(size) -> tuple[int, int]:
@@ -133,11 +143,15 @@ def open_image(path):
     try:
         im = Image.open(path, formats=limits.IMAGE_FORMATS)
     except UnidentifiedImageError:
-        raise DataError(f"{shown(path)}: not an image convviz can read (it reads {FORMAT_NAMES}, "
-                        f"recognised by their content)") from None
+        raise DataError(
+            f"{shown(path)}: not an image convviz can read (it reads {FORMAT_NAMES}, "
+            f"recognised by their content)"
+        ) from None
     except Image.DecompressionBombError:
-        raise DataError(f"{shown(path)}: the picture is over convviz's limit of "
-                        f"{limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels") from None
+        raise DataError(
+            f"{shown(path)}: the picture is over convviz's limit of "
+            f"{limits.IMAGE_MAX_PIXELS / 1e6:g} million pixels"
+        ) from None
     except FileNotFoundError:
         raise DataError(f"{shown(path)}: no such file") from None
     except (OSError, ValueError, SyntaxError, EOFError) as e:
@@ -235,8 +249,10 @@ def _gray(im, fit, path) -> np.ndarray:
     if mode == "F":
         a = np.asarray(_reduced(im, fit), dtype=np.float32)  # box sums carry NaN/inf along
         if not np.isfinite(a).all():
-            raise DataError(f"{shown(path)}: the picture holds pixels that are not finite "
-                            f"numbers (NaN or infinity)")
+            raise DataError(
+                f"{shown(path)}: the picture holds pixels that are not finite "
+                f"numbers (NaN or infinity)"
+            )
         return np.clip(a / (255.0 if a.max() > 1 else 1.0), 0, 1)
     if _transparent(im):
         im = _over_white(im, fit).convert("L")
@@ -267,12 +283,19 @@ def fit_to(ink: np.ndarray, size) -> np.ndarray:
         Image = _pillow()
         shrink = fw < w or fh < h
         method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
-        planes = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(p)).resize(
-            (fw, fh), method), dtype=np.float32) for p in planes])
+        planes = np.stack(
+            [
+                np.asarray(
+                    Image.fromarray(np.ascontiguousarray(p)).resize((fw, fh), method),
+                    dtype=np.float32,
+                )
+                for p in planes
+            ]
+        )
         planes = np.clip(planes, 0, 1)
     out = np.zeros((len(planes), rows, cols), dtype=np.float32)
     top, left = (rows - fh) // 2, (cols - fw) // 2
-    out[:, top:top + fh, left:left + fw] = planes
+    out[:, top : top + fh, left : left + fw] = planes
     return out if a.ndim == 3 else out[0]
 
 
@@ -292,13 +315,16 @@ def load_image(path, size, value_range=(-1.0, 1.0), channels: int = 1) -> np.nda
     rows, cols = rows_cols(size)
     fit = max(rows, cols)
     if channels == 1:
-        return to_range(fit_to(ink_from_gray(decode_gray(path, fit=fit)), (rows, cols)),
-                        value_range)
+        return to_range(
+            fit_to(ink_from_gray(decode_gray(path, fit=fit)), (rows, cols)), value_range
+        )
     if channels == COLOUR_CHANNELS:
         rgb = decode_rgb(path, fit=fit).transpose(2, 0, 1)
         return to_range(fit_to(rgb, (rows, cols)), value_range)
-    raise DataError(f"{shown(path)}: a picture loads as 1 channel (grayscale) or 3 (RGB) but the "
-                    f"model takes {channels}; give it a number grid per channel instead")
+    raise DataError(
+        f"{shown(path)}: a picture loads as 1 channel (grayscale) or 3 (RGB) but the "
+        f"model takes {channels}; give it a number grid per channel instead"
+    )
 
 
 def load_input(path, size, value_range=(-1.0, 1.0), channels: int = 1) -> np.ndarray:
@@ -312,8 +338,10 @@ def load_input(path, size, value_range=(-1.0, 1.0), channels: int = 1) -> np.nda
     grid = load_grid_input(path, rows, cols, channels)
     lo, hi = value_range
     if grid.min() < lo - 1e-6 or grid.max() > hi + 1e-6:
-        raise DataError(f"{shown(path)}: values must lie in {lo:g}..{hi:g}, found {grid.min():g}.."
-                        f"{grid.max():g}")
+        raise DataError(
+            f"{shown(path)}: values must lie in {lo:g}..{hi:g}, found {grid.min():g}.."
+            f"{grid.max():g}"
+        )
     return grid
 
 

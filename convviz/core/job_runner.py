@@ -56,10 +56,19 @@ class JobRunner:
     """Runs `train()` on `model` (in place) and reports through `send`, one Message at a time.
     Raises only what `send` raises (a closed pipe: nobody is listening any more)."""
 
-    def __init__(self, model: Any, X: np.ndarray, y: np.ndarray, config: Any,
-                 send: Send, stop: Flag, running: Flag,
-                 caller_alive: Callable[[], bool] = lambda: True,
-                 interval: float = FAST_INTERVAL, moments: bool = True):
+    def __init__(
+        self,
+        model: Any,
+        X: np.ndarray,
+        y: np.ndarray,
+        config: Any,
+        send: Send,
+        stop: Flag,
+        running: Flag,
+        caller_alive: Callable[[], bool] = lambda: True,
+        interval: float = FAST_INTERVAL,
+        moments: bool = True,
+    ):
         self.model, self.X, self.y, self.config = model, X, y, config
         self.send = send
         self.stop, self.running = stop, running
@@ -81,8 +90,15 @@ class JobRunner:
             self.send(Started(describe(resolve_device(self.config.device))))
             if self.moments and self.last_snapshot is not None:
                 self.send(Kept(self.last_snapshot, 0, 0))  # the timeline's start
-            result = train(self.model, self.X, self.y, self.config, on_batch=self._on_batch,
-                           on_epoch=self._on_epoch, should_stop=self._should_stop)
+            result = train(
+                self.model,
+                self.X,
+                self.y,
+                self.config,
+                on_batch=self._on_batch,
+                on_epoch=self._on_epoch,
+                should_stop=self._should_stop,
+            )
         except ConvvizError as e:
             self._fail(str(e))
             return
@@ -149,8 +165,22 @@ class JobRunner:
         rep = self._last
         if not self._pending or rep is None:
             return
-        self.send(Progress(TrainProgress(
-            rep.epoch, rep.epochs, rep.batch, rep.batches, rep.step, rep.steps, rep.loss,
-            rep.images_per_second, rep.seconds_left, self._pending, rep.threads)))
+        self.send(
+            Progress(
+                TrainProgress(
+                    rep.epoch,
+                    rep.epochs,
+                    rep.batch,
+                    rep.batches,
+                    rep.step,
+                    rep.steps,
+                    rep.loss,
+                    rep.images_per_second,
+                    rep.seconds_left,
+                    self._pending,
+                    rep.threads,
+                )
+            )
+        )
         self._pending = []
         self._last_progress = time.perf_counter()

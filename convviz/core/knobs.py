@@ -53,11 +53,15 @@ def knobs_from_spec(spec: NetworkSpec) -> Knobs:
     first = convs[0] if convs else Conv(8, 3)
     pool = pools[0] if pools else MaxPool(2, 2)
     # the knobs are square: a rectangular layer reads as its rows (is_plain then says False)
-    return Knobs(features=tuple(c.features for c in convs) or (8,),
-                 feature_size=pair(first.size)[0], stride=pair(first.stride)[0],
-                 padding=pair(first.padding)[0], pool_window=pair(pool.window)[0],
-                 pool_stride=pair(pool.stride)[0],
-                 fc_neurons=tuple(la.neurons for la in spec.layers if isinstance(la, Dense)))
+    return Knobs(
+        features=tuple(c.features for c in convs) or (8,),
+        feature_size=pair(first.size)[0],
+        stride=pair(first.stride)[0],
+        padding=pair(first.padding)[0],
+        pool_window=pair(pool.window)[0],
+        pool_stride=pair(pool.stride)[0],
+        fc_neurons=tuple(la.neurons for la in spec.layers if isinstance(la, Dense)),
+    )
 
 
 def apply_knobs(base: NetworkSpec, knobs: Knobs) -> NetworkSpec:
@@ -71,12 +75,27 @@ def apply_knobs(base: NetworkSpec, knobs: Knobs) -> NetworkSpec:
     layers: list = []
     for b, features in enumerate(knobs.features):
         fixed = None
-        if (b == 0 and style.fixed is not None and features == style.features
-                and knobs.feature_size == style.size and base.channels == 1):
+        if (
+            b == 0
+            and style.fixed is not None
+            and features == style.features
+            and knobs.feature_size == style.size
+            and base.channels == 1
+        ):
             fixed = style.fixed
-        layers += [Conv(features, knobs.feature_size, knobs.stride, knobs.padding,
-                        divide=style.divide, bias=style.bias, fixed=fixed),
-                   ReLU(), MaxPool(knobs.pool_window, knobs.pool_stride)]
+        layers += [
+            Conv(
+                features,
+                knobs.feature_size,
+                knobs.stride,
+                knobs.padding,
+                divide=style.divide,
+                bias=style.bias,
+                fixed=fixed,
+            ),
+            ReLU(),
+            MaxPool(knobs.pool_window, knobs.pool_stride),
+        ]
     layers.append(Flatten())
     for n in knobs.fc_neurons:
         layers += [Dense(n), ReLU()]
@@ -92,8 +111,10 @@ def parse_neurons(text: str) -> tuple[int, ...]:
     """'120, 84' -> (120, 84); '' -> (). Raises SpecError with a one-line reason."""
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     if not all(p.isdigit() for p in parts):
-        raise SpecError(f"fully connected neurons must be whole numbers separated by commas, "
-                        f"got {text.strip()!r}")
+        raise SpecError(
+            f"fully connected neurons must be whole numbers separated by commas, "
+            f"got {text.strip()!r}"
+        )
     return tuple(int(p) for p in parts)
 
 

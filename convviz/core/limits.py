@@ -34,7 +34,7 @@ FOLDER_MAX_DEPTH = 32
 # Files and folders seen while listing (images and skipped files together).
 FOLDER_MAX_FILES = 1_000_000
 # The decoded images of one folder, (N, size, size) float32: N x size^2 x 4 bytes.
-FOLDER_MAX_DECODED_BYTES = 2 * 1024 ** 3
+FOLDER_MAX_DECODED_BYTES = 2 * 1024**3
 
 # --- network descriptions and weights files -------------------------------------------------
 # Chosen so that every preset and the bundled weights are far inside, and an AlexNet-sized
@@ -45,7 +45,7 @@ MAX_ACTIVATION_VALUES = 4_000_000  # every layer's output for one image, summed 
 # Training keeps each layer's output and its gradient, and ReLU/pooling their masks: about this
 # many times the one-image figure, per image of a batch.
 TRAINING_ACTIVATION_FACTOR = 3
-MAX_TRAINING_BYTES = 4 * 1024 ** 3  # what one training batch's layer outputs may take
+MAX_TRAINING_BYTES = 4 * 1024**3  # what one training batch's layer outputs may take
 MAX_INPUT_SIZE = 1024  # pixels per side of the (square) input
 MAX_INPUT_CHANNELS = 4  # grey, grey + alpha, RGB, RGBA
 MAX_LAYERS = 256  # hidden layers in a description (AlexNet has about 20)
@@ -53,9 +53,9 @@ MAX_LAYER_NUMBER = 1_000_000  # any one size, stride, padding, features or neuro
 MAX_CLASSES = 10_000
 MAX_CLASS_NAME_CHARS = 255  # a folder name is at most 255 bytes on common file systems
 MAX_VALUE_MAGNITUDE = 1e6  # both ends of the value range, and every hand-made feature value
-MAX_SPEC_JSON_BYTES = 16 * 1024 ** 2  # a network description or one metadata value, as text
+MAX_SPEC_JSON_BYTES = 16 * 1024**2  # a network description or one metadata value, as text
 MAX_JSON_DEPTH = 32  # nesting of lists and objects (a description needs 6)
-MAX_WEIGHTS_HEADER_BYTES = 64 * 1024 ** 2  # safetensors header, .pt pickle, model file metadata
+MAX_WEIGHTS_HEADER_BYTES = 64 * 1024**2  # safetensors header, .pt pickle, model file metadata
 # Tensor types a weights file may hold; all become float32 when read.
 WEIGHT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
@@ -106,7 +106,7 @@ NAME_TOOLTIP_CHARS = 2_000
 # timeline file (NAME.timeline beside the weights file), whose declared size is judged against
 # them before anything is read. A network whose weights leave room for fewer than 3 moments
 # keeps no timeline.
-TIMELINE_MAX_BYTES = 64 * 1024 ** 2
+TIMELINE_MAX_BYTES = 64 * 1024**2
 TIMELINE_MAX_MOMENTS = 200
 # Moments kept in the first epoch, its end included (most change happens there): evenly spread.
 TIMELINE_FIRST_EPOCH_MOMENTS = 8
@@ -126,7 +126,7 @@ FOOL_KEPT_VALUES = 8_000_000
 # --- what it learned (top images, feature visualisation) ------------------------------------
 # The layer outputs of one batch of images while looking for each feature's top images: the
 # batch is sized from the network so that they stay under this (one image at a time if needed).
-TOP_IMAGES_BATCH_BYTES = 64 * 1024 ** 2
+TOP_IMAGES_BATCH_BYTES = 64 * 1024**2
 TOP_IMAGES_BATCH_MAX = 256  # images a batch at most: past this a batch is no faster on a CPU
 
 # --- a person's own model, imported (core/importing) ----------------------------------------
@@ -135,7 +135,7 @@ TOP_IMAGES_BATCH_MAX = 256  # images a batch at most: past this a batch is no fa
 # "A few million" learned numbers: LeNet (60 thousand), a class's small CNN or ResNet-18 (11.7
 # million) fit; a 25-million VGG or ResNet-50 is refused before any tensor is decoded.
 IMPORT_MAX_PARAMETERS = 12_000_000
-IMPORT_MAX_FILE_BYTES = 8 * IMPORT_MAX_PARAMETERS + 16 * 1024 ** 2
+IMPORT_MAX_FILE_BYTES = 8 * IMPORT_MAX_PARAMETERS + 16 * 1024**2
 IMPORT_MAX_NODES = 4 * MAX_LAYERS  # operators in the graph (a layer is 1-3 of them)
 IMPORT_MIN_OPSET = 9  # older ONNX files spell several operators differently
 # --classes-file: one name a line, at most MAX_CLASSES of them

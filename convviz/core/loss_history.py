@@ -24,14 +24,14 @@ class _Series:
         need = self._n + len(values)
         if need > len(self._data):
             grown = np.empty(max(need, 2 * len(self._data)), np.float64)
-            grown[:self._n] = self._data[:self._n]
+            grown[: self._n] = self._data[: self._n]
             self._data = grown
-        self._data[self._n:need] = values
+        self._data[self._n : need] = values
         self._n = need
 
     @property
     def values(self) -> np.ndarray:
-        return self._data[:self._n]
+        return self._data[: self._n]
 
 
 class LossHistory:

@@ -24,5 +24,12 @@ def mistakes(outcome) -> list[Mistake]:
     truth = np.asarray(outcome.job.y)[r.val_indices]
     wrong = np.flatnonzero(truth != r.val_predicted)
     paths = outcome.job.paths
-    return [Mistake(int(r.val_indices[i]), int(truth[i]), int(r.val_predicted[i]),
-                    paths[r.val_indices[i]] if paths else None) for i in wrong]
+    return [
+        Mistake(
+            int(r.val_indices[i]),
+            int(truth[i]),
+            int(r.val_predicted[i]),
+            paths[r.val_indices[i]] if paths else None,
+        )
+        for i in wrong
+    ]

@@ -62,7 +62,7 @@ class MosaicLayout:
     def tile(self, picture: np.ndarray, index: int) -> np.ndarray:
         """The (h, w) map at `index` read back out of a mosaic picture."""
         r0, c0 = self.origin(index)
-        return picture[r0:r0 + self.h, c0:c0 + self.w]
+        return picture[r0 : r0 + self.h, c0 : c0 + self.w]
 
 
 def nice_level(m: float, steps=(1, 2, 5)) -> float:
@@ -82,6 +82,7 @@ def nice_level(m: float, steps=(1, 2, 5)) -> float:
 # one gather puts every map value at its place in the picture, one lookup turns it into a colour.
 # Gaps get one extra colour (the panel's background), so no NaNs and no alpha blending.
 
+
 def colour_table(lut: np.ndarray, gap_rgb: tuple[int, int, int]) -> np.ndarray:
     """(256, 3) uint8 colours + the gap colour -> (257,) uint32 pixels; index 256 is the gap."""
     rgb = np.vstack([np.asarray(lut, np.uint32)[:, :3], np.asarray(gap_rgb, np.uint32)[None]])
@@ -92,8 +93,9 @@ def gather_index(layout: MosaicLayout) -> np.ndarray:
     """(rows, cols) int32 picture: the flat index into the (count, h, w) maps of the value shown
     at each pixel, or count*h*w (one past the end) for a gap."""
     n = layout.count * layout.h * layout.w
-    picture = layout.compose(np.arange(n, dtype=np.float32).reshape(layout.count, layout.h,
-                                                                     layout.w))  # exact < 2**24
+    picture = layout.compose(
+        np.arange(n, dtype=np.float32).reshape(layout.count, layout.h, layout.w)
+    )  # exact < 2**24
     return np.where(np.isnan(picture), n, picture).astype(np.int32)
 
 
@@ -106,8 +108,9 @@ def colour_indices(values: np.ndarray, level: float) -> np.ndarray:
     return t.astype(np.uint16)
 
 
-def colourise(values: np.ndarray, level: float, gather: np.ndarray,
-              table: np.ndarray) -> np.ndarray:
+def colourise(
+    values: np.ndarray, level: float, gather: np.ndarray, table: np.ndarray
+) -> np.ndarray:
     """(count, h, w) values -> (rows, cols) uint32 mosaic pixels (gaps in the gap colour)."""
     q = np.empty(values.size + 1, np.uint16)
     q[:-1] = colour_indices(values, level)

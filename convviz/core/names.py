@@ -36,4 +36,3 @@ def input_names(spec, xo_names=None) -> list[str]:
             names.append(f"{label} ({r + 1},{col + 1})")
         return names
     return [f"{src.name} neuron {k + 1}" for k in range(shapes[last - 1].shape[0])]
-

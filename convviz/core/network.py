@@ -56,9 +56,11 @@ class ConvNet(nn.Module):
             x = x.unsqueeze(0)
         want = (self.spec.channels, self.spec.rows, self.spec.cols)
         if tuple(x.shape) != want:
-            raise DataError(f"input is {'x'.join(map(str, x.shape))} but the model "
-                            f"{self.spec.name!r} takes {'x'.join(map(str, want))} (channels x "
-                            f"rows x cols)")
+            raise DataError(
+                f"input is {'x'.join(map(str, x.shape))} but the model "
+                f"{self.spec.name!r} takes {'x'.join(map(str, want))} (channels x "
+                f"rows x cols)"
+            )
         return x.unsqueeze(0).to(self.device)
 
     @torch.inference_mode()
@@ -79,7 +81,7 @@ class ConvNet(nn.Module):
         layers, at = [], 0
         for i, o in enumerate(outs):
             n = o.numel()
-            vals = flat[at:at + n].reshape(tuple(o.shape))
+            vals = flat[at : at + n].reshape(tuple(o.shape))
             at += n
             more = dict(extras[i])
             parts = _parts(self.names[i], more.pop("parts", ()))
@@ -93,9 +95,14 @@ class ConvNet(nn.Module):
         One copy for all of them: on a GPU each copy waits for the device."""
         state = self.state_dict()
         flat = torch.cat([v.detach().float().reshape(-1) for v in state.values()]).cpu().numpy()
-        return WeightsSnapshot(network_id(self.spec), tuple(self.names), tuple(state),
-                               tuple(tuple(v.shape) for v in state.values()), flat,
-                               self._parts)
+        return WeightsSnapshot(
+            network_id(self.spec),
+            tuple(self.names),
+            tuple(state),
+            tuple(tuple(v.shape) for v in state.values()),
+            flat,
+            self._parts,
+        )
 
     def load_snapshot(self, snapshot: WeightsSnapshot) -> None:
         """Take the weights of `snapshot` (of this network: ValueError otherwise)."""
@@ -126,8 +133,15 @@ def _parts(block: str, parts) -> tuple[LayerTrace, ...]:
         full = f"{block}.{name}"
         more = dict(more)
         inner = _parts(full, more.pop("parts", ()))
-        out.append(LayerTrace(full, kind, _to_numpy(values[0]),
-                              **{k: _to_numpy(v[0]) for k, v in more.items()}, parts=inner))
+        out.append(
+            LayerTrace(
+                full,
+                kind,
+                _to_numpy(values[0]),
+                **{k: _to_numpy(v[0]) for k, v in more.items()},
+                parts=inner,
+            )
+        )
     return tuple(out)
 
 

@@ -19,6 +19,6 @@ def deck_number(v: float, decimals: int = DECIMALS) -> str:
     v = float(v)
     if not math.isfinite(v):
         return ""
-    scale = 10 ** decimals
+    scale = 10**decimals
     t = math.trunc(v * scale + math.copysign(1e-4, v)) / scale
     return f"{t + 0.0:.{decimals}f}"  # + 0.0 turns -0.00 into 0.00

@@ -40,8 +40,10 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         import onnx  # noqa: F401  (the dynamo exporter needs onnx and onnxscript)
         import onnxscript  # noqa: F401
     except ImportError as e:
-        raise WeightsError(f"ONNX export needs the packages onnx and onnxscript ({e.name} is "
-                           f"missing): pip install onnx onnxscript") from None
+        raise WeightsError(
+            f"ONNX export needs the packages onnx and onnxscript ({e.name} is "
+            f"missing): pip install onnx onnxscript"
+        ) from None
 
     # A CPU copy in eval mode: the model the app shows (or trains) is never touched.
     cpu = copy.deepcopy(model).to("cpu").eval()
@@ -53,8 +55,13 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
     os.close(fd)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                _quiet("torch.onnx"), _quiet("torch.export"), _quiet("onnxscript"):
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            _quiet("torch.onnx"),
+            _quiet("torch.export"),
+            _quiet("onnxscript"),
+        ):
             warnings.simplefilter("ignore")  # the exporter's chatter is not for the app's user
             program = _export(torch, cpu, example, optimize=True)
             # the optimizer may fold one layer's numbers into another's (batch normalisation
@@ -78,16 +85,24 @@ def export_onnx(model, path, metadata: dict[str, str] | None = None) -> Path:
         if isinstance(e, OSError):
             raise WeightsError(f"cannot write {path}: {e.strerror or e}") from None
         first = str(e).strip().split("\n")[0][:200]
-        raise WeightsError(f"ONNX export of {spec.name!r} failed: {type(e).__name__}: "
-                           f"{first}") from None
+        raise WeightsError(
+            f"ONNX export of {spec.name!r} failed: {type(e).__name__}: {first}"
+        ) from None
     return path
 
 
 def _export(torch, model, example, optimize: bool):
     program = torch.onnx.export(
-        model, (example,), dynamo=True, input_names=["input"], output_names=["votes"],
+        model,
+        (example,),
+        dynamo=True,
+        input_names=["input"],
+        output_names=["votes"],
         dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}},
-        opset_version=OPSET, optimize=optimize, verbose=False)
+        opset_version=OPSET,
+        optimize=optimize,
+        verbose=False,
+    )
     if program is None:  # (only the legacy exporter returns nothing)
         raise RuntimeError("torch's ONNX exporter returned no program")
     return program

@@ -25,12 +25,27 @@ import numpy as np
 from .errors import WeightsError
 
 # ONNX's TensorProto.DataType numbers: the weight types convviz reads, by their numpy layout
-_READABLE = {1: ("float32", "<f4"), 11: ("float64", "<f8"), 10: ("float16", "<f2"),
-             16: ("bfloat16", "<u2")}
+_READABLE = {
+    1: ("float32", "<f4"),
+    11: ("float64", "<f8"),
+    10: ("float16", "<f2"),
+    16: ("bfloat16", "<u2"),
+}
 # the others, named as onnx names them, only so a refusal can say what the file holds
-_OTHER_TYPES = {2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-                8: "string", 9: "bool", 12: "uint32", 13: "uint64", 14: "complex64",
-                15: "complex128"}
+_OTHER_TYPES = {
+    2: "uint8",
+    3: "int8",
+    4: "uint16",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    8: "string",
+    9: "bool",
+    12: "uint32",
+    13: "uint64",
+    14: "complex64",
+    15: "complex128",
+}
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
 
 
@@ -72,7 +87,7 @@ def _fields(buf: memoryview, start: int, end: int):
             n = 8 if wire == 1 else 4
             if n > end - i:
                 raise _Damaged
-            value, i = bytes(buf[i:i + n]), i + n
+            value, i = bytes(buf[i : i + n]), i + n
         else:  # 3 and 4 (groups) are not used by ONNX; 6 and 7 do not exist
             raise _Damaged
         yield number, wire, value
@@ -80,7 +95,7 @@ def _fields(buf: memoryview, start: int, end: int):
 
 def _text(buf: memoryview, span) -> str:
     try:
-        return bytes(buf[span[0]:span[1]]).decode("utf-8")
+        return bytes(buf[span[0] : span[1]]).decode("utf-8")
     except UnicodeDecodeError:
         raise _Damaged from None
 
@@ -108,7 +123,7 @@ class _Initializer:
         self.location = 0
         for number, wire, v in _fields(buf, *span):
             if number == 1:  # dims: int64, packed or one per field
-                for d in (_packed_varints(buf, v) if wire == 2 else [v]):
+                for d in _packed_varints(buf, v) if wire == 2 else [v]:
                     self.dims.append(d - (1 << 64) if d >= 1 << 63 else d)
             elif number == 2 and wire == 0:
                 self.data_type = v
@@ -143,7 +158,7 @@ def _numbers(buf: memoryview, init: _Initializer) -> np.ndarray:
     if any(number != allowed for number, _, _ in init.packed):
         raise _Damaged
     if init.raw is not None:
-        raw = bytes(buf[init.raw[0]:init.raw[1]])
+        raw = bytes(buf[init.raw[0] : init.raw[1]])
         if len(raw) % np.dtype(dtype).itemsize:
             raise _Damaged
         a = np.frombuffer(raw, dtype=dtype)
@@ -151,12 +166,14 @@ def _numbers(buf: memoryview, init: _Initializer) -> np.ndarray:
         parts = []
         for number, wire, v in init.packed:
             if number == 5:  # float16 / bfloat16 bit patterns, one per int32 varint
-                parts.append(np.array(_packed_varints(buf, v) if wire == 2 else [v],
-                                      dtype=np.uint64).astype(np.uint16).view(
-                                          "<f2" if init.data_type == 10 else "<u2"))
+                parts.append(
+                    np.array(_packed_varints(buf, v) if wire == 2 else [v], dtype=np.uint64)
+                    .astype(np.uint16)
+                    .view("<f2" if init.data_type == 10 else "<u2")
+                )
             else:
                 item = "<f4" if number == 4 else "<f8"
-                parts.append(np.frombuffer(bytes(buf[v[0]:v[1]]) if wire == 2 else v, item))
+                parts.append(np.frombuffer(bytes(buf[v[0] : v[1]]) if wire == 2 else v, item))
         a = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     if init.data_type == 16:  # bfloat16: the high half of a float32
         a = (a.astype(np.uint32) << 16).view(np.float32)
@@ -171,8 +188,9 @@ def _read_bounded(path: Path) -> memoryview:
     with open(path, "rb") as f:  # any path, and one size judged first
         size = os.fstat(f.fileno()).st_size
         if size > most:
-            raise WeightsError(f"{path}: {size:,} bytes, more than any network convviz can "
-                               f"open ({most:,})")
+            raise WeightsError(
+                f"{path}: {size:,} bytes, more than any network convviz can open ({most:,})"
+            )
         buf = memoryview(f.read())
     return buf
 
@@ -197,12 +215,15 @@ def _metadata_and_layers(path: Path, buf: memoryview) -> tuple[dict, dict]:
                             raise WeightsError(
                                 f"{path}: refused: its initializer {init.name[:80]!r} keeps its "
                                 f"numbers in another file ({where[:80]!r}); convviz reads only "
-                                f"what is inside the model file")
+                                f"what is inside the model file"
+                            )
                         if init.name.startswith("layers."):
                             inits[init.name] = init
                             if len(inits) > MAX_TENSORS:
-                                raise WeightsError(f"{path}: holds more than {MAX_TENSORS} "
-                                                   f"tensors; a network has at most that many")
+                                raise WeightsError(
+                                    f"{path}: holds more than {MAX_TENSORS} "
+                                    f"tensors; a network has at most that many"
+                                )
     except _Damaged:
         raise WeightsError(f"{path}: the ONNX file is damaged or truncated") from None
     return meta, inits
@@ -222,12 +243,20 @@ def read_onnx_declared(path: Path):
     meta, inits = _metadata_and_layers(path, buf)
     if any(d < 0 for i in inits.values() for d in i.dims):
         raise WeightsError(f"{path}: the ONNX file is damaged (a negative dimension)")
-    tensors = {name: Tensor(_READABLE[i.data_type][0] if i.data_type in _READABLE
-                            else _OTHER_TYPES.get(i.data_type, f"onnx type {i.data_type}"),
-                            tuple(i.dims)) for name, i in inits.items()}
+    tensors = {
+        name: Tensor(
+            _READABLE[i.data_type][0]
+            if i.data_type in _READABLE
+            else _OTHER_TYPES.get(i.data_type, f"onnx type {i.data_type}"),
+            tuple(i.dims),
+        )
+        for name, i in inits.items()
+    }
     if not tensors or "spec" not in meta:
-        raise WeightsError(f"{path}: an ONNX file, but not one convviz wrote (no network "
-                           f"description in its metadata)")
+        raise WeightsError(
+            f"{path}: an ONNX file, but not one convviz wrote (no network "
+            f"description in its metadata)"
+        )
 
     def read() -> dict:
         out = {}
@@ -239,8 +268,10 @@ def read_onnx_declared(path: Path):
                 a = None
             if a is None or a.size != int(np.prod(t.shape, dtype=np.int64)):
                 held = "an uneven number of bytes" if a is None else f"{a.size:,} numbers"
-                raise WeightsError(f"{path}: the file is damaged ({name} holds {held} "
-                                   f"for {'x'.join(map(str, t.shape))})")
+                raise WeightsError(
+                    f"{path}: the file is damaged ({name} holds {held} "
+                    f"for {'x'.join(map(str, t.shape))})"
+                )
             out[name] = torch.from_numpy(a.reshape(t.shape).copy())
         return out
 

@@ -46,29 +46,55 @@ def deck_x() -> np.ndarray:
 def xo() -> NetworkSpec:
     fixed = tuple(tuple(tuple(float(v) for v in row) for row in f) for f in XO_FEATURES)
     return NetworkSpec(
-        name="xo", input_shape=(9, 9), channels=1, value_range=(-1.0, 1.0),
-        layers=(Conv(3, 3, divide=True, bias=False, fixed=fixed), ReLU(), MaxPool(2, 2),
-                Flatten()),
+        name="xo",
+        input_shape=(9, 9),
+        channels=1,
+        value_range=(-1.0, 1.0),
+        layers=(Conv(3, 3, divide=True, bias=False, fixed=fixed), ReLU(), MaxPool(2, 2), Flatten()),
         classes=("X", "O"),
     )
 
 
 def shapes() -> NetworkSpec:
     return NetworkSpec(
-        name="shapes", input_shape=(28, 28), channels=1, value_range=(-1.0, 1.0),
-        layers=(Conv(8, 5, padding=2), ReLU(), MaxPool(2, 2),      # 8 x 14 x 14
-                Conv(16, 5, padding=2), ReLU(), MaxPool(2, 2),     # 16 x 7 x 7
-                Flatten(), Dense(64), ReLU()),                     # 784 -> 64
+        name="shapes",
+        input_shape=(28, 28),
+        channels=1,
+        value_range=(-1.0, 1.0),
+        layers=(
+            Conv(8, 5, padding=2),
+            ReLU(),
+            MaxPool(2, 2),  # 8 x 14 x 14
+            Conv(16, 5, padding=2),
+            ReLU(),
+            MaxPool(2, 2),  # 16 x 7 x 7
+            Flatten(),
+            Dense(64),
+            ReLU(),
+        ),  # 784 -> 64
         classes=SHAPE_CLASSES,
     )
 
 
 def lenet5() -> NetworkSpec:
     return NetworkSpec(
-        name="lenet5", input_shape=(32, 32), channels=1, value_range=(-1.0, 1.0),
-        layers=(Conv(6, 5), ReLU(), MaxPool(2, 2),                 # 6 x 28 x 28 -> 6 x 14 x 14
-                Conv(16, 5), ReLU(), MaxPool(2, 2),                # 16 x 10 x 10 -> 16 x 5 x 5
-                Flatten(), Dense(120), ReLU(), Dense(84), ReLU()),
+        name="lenet5",
+        input_shape=(32, 32),
+        channels=1,
+        value_range=(-1.0, 1.0),
+        layers=(
+            Conv(6, 5),
+            ReLU(),
+            MaxPool(2, 2),  # 6 x 28 x 28 -> 6 x 14 x 14
+            Conv(16, 5),
+            ReLU(),
+            MaxPool(2, 2),  # 16 x 10 x 10 -> 16 x 5 x 5
+            Flatten(),
+            Dense(120),
+            ReLU(),
+            Dense(84),
+            ReLU(),
+        ),
         classes=SHAPE_CLASSES,
     )
 
@@ -78,12 +104,16 @@ def lenet5() -> NetworkSpec:
 # The CS231n demo's numbers in its own style (small whole numbers: inputs 0..2, weights -1..1,
 # the first filter's bias 1, the second's 0). [filter][channel][row][col], channels R, G, B.
 CS231N_FILTERS = (
-    (((1, 0, -1), (0, 1, 0), (-1, 0, 1)),
-     ((0, 1, 0), (1, -1, 1), (0, 1, 0)),
-     ((-1, -1, 0), (0, 0, 0), (0, 1, 1))),
-    (((0, 1, 1), (-1, 0, 1), (-1, -1, 0)),
-     ((1, 0, 0), (0, -1, 0), (0, 0, 1)),
-     ((0, -1, 0), (1, 1, -1), (0, 1, 0))),
+    (
+        ((1, 0, -1), (0, 1, 0), (-1, 0, 1)),
+        ((0, 1, 0), (1, -1, 1), (0, 1, 0)),
+        ((-1, -1, 0), (0, 0, 0), (0, 1, 1)),
+    ),
+    (
+        ((0, 1, 1), (-1, 0, 1), (-1, -1, 0)),
+        ((1, 0, 0), (0, -1, 0), (0, 0, 1)),
+        ((0, -1, 0), (1, 1, -1), (0, 1, 0)),
+    ),
 )
 CS231N_BIASES = (1, 0)
 # An input in the demo's style: 3 channels of 5x5, values 0, 1 or 2 ([channel][row][col]).
@@ -99,7 +129,10 @@ SOUND_CLASSES = ("rising", "falling", "steady", "warbling")  # core/sounds_data.
 
 def cs231n() -> NetworkSpec:
     return NetworkSpec(
-        name="cs231n", input_shape=(5, 5), channels=3, value_range=(0.0, 2.0),
+        name="cs231n",
+        input_shape=(5, 5),
+        channels=3,
+        value_range=(0.0, 2.0),
         layers=(Conv(2, 3, stride=2, padding=1), Flatten()),  # 5x5x3 -> 3x3x2 -> 18 values
         classes=CS231N_CLASSES,
     )
@@ -111,9 +144,13 @@ def cs231n_weights() -> dict[str, dict[str, np.ndarray]]:
     more strongly. {layer name: {"weight": ..., "bias": ...}}."""
     votes = np.zeros((2, 18), np.float32)
     votes[0, :9] = votes[1, 9:] = 1.0  # flatten keeps map 1's nine values first
-    return {"conv1": {"weight": np.asarray(CS231N_FILTERS, np.float32),
-                      "bias": np.asarray(CS231N_BIASES, np.float32)},
-            "votes": {"weight": votes, "bias": np.zeros(2, np.float32)}}
+    return {
+        "conv1": {
+            "weight": np.asarray(CS231N_FILTERS, np.float32),
+            "bias": np.asarray(CS231N_BIASES, np.float32),
+        },
+        "votes": {"weight": votes, "bias": np.zeros(2, np.float32)},
+    }
 
 
 def tinyvgg() -> NetworkSpec:
@@ -123,7 +160,10 @@ def tinyvgg() -> NetworkSpec:
     return NetworkSpec(
         # -1..1 (not CNN Explainer's 0..1): a centred input trains far faster without batch
         # normalisation (measured: stuck at chance for 3 epochs on 0..1, see bundled.py)
-        name="tinyvgg", input_shape=(64, 64), channels=3, value_range=(-1.0, 1.0),
+        name="tinyvgg",
+        input_shape=(64, 64),
+        channels=3,
+        value_range=(-1.0, 1.0),
         layers=(*block(), *block(), Flatten()),  # 64 -> 62 -> 60 -> 30 -> 28 -> 26 -> 13
         classes=SHAPE_CLASSES,
     )
@@ -136,30 +176,58 @@ def resnet() -> NetworkSpec:
     # stayed at chance (the random background colours swamp the averaged maps); with it the
     # recipe reaches 99% in a few epochs.
     def block(features: int, stride: int = 1) -> Residual:
-        first = Conv(features, 3, padding=1) if stride == 1 else \
-            Conv(features, 4, stride=2, padding=1)
+        first = (
+            Conv(features, 3, padding=1) if stride == 1 else Conv(features, 4, stride=2, padding=1)
+        )
         return Residual((first, BatchNorm(), ReLU(), Conv(features, 3, padding=1), BatchNorm()))
 
     return NetworkSpec(
-        name="resnet", input_shape=(32, 32), channels=3, value_range=(-1.0, 1.0),
-        layers=(Conv(16, 4, stride=2, padding=1), BatchNorm(), ReLU(),  # stem: 16 x 16 x 16
-                block(16), ReLU(),                                     # skip: the input as it is
-                block(32, stride=2), ReLU(),                           # 32 x 8 x 8, 1x1 skip
-                block(32, stride=2), ReLU(),                           # 32 x 4 x 4, 1x1 skip
-                GlobalAvgPool()),                                      # 32 values, then votes
+        name="resnet",
+        input_shape=(32, 32),
+        channels=3,
+        value_range=(-1.0, 1.0),
+        layers=(
+            Conv(16, 4, stride=2, padding=1),
+            BatchNorm(),
+            ReLU(),  # stem: 16 x 16 x 16
+            block(16),
+            ReLU(),  # skip: the input as it is
+            block(32, stride=2),
+            ReLU(),  # 32 x 8 x 8, 1x1 skip
+            block(32, stride=2),
+            ReLU(),  # 32 x 4 x 4, 1x1 skip
+            GlobalAvgPool(),
+        ),  # 32 values, then votes
         classes=SHAPE_CLASSES,
     )
 
 
 def alexnet() -> NetworkSpec:
     return NetworkSpec(
-        name="alexnet", input_shape=(227, 227), channels=3, value_range=(0.0, 1.0),
-        layers=(Conv(96, 11, stride=4), ReLU(), MaxPool(3, 2),            # 55x55x96 -> 27
-                Conv(256, 5, padding=2), ReLU(), MaxPool(3, 2),           # 27x27x256 -> 13
-                Conv(384, 3, padding=1), ReLU(),                          # 13x13x384
-                Conv(384, 3, padding=1), ReLU(),
-                Conv(256, 3, padding=1), ReLU(), MaxPool(3, 2),           # 13x13x256 -> 6
-                Flatten(), Dense(4096), ReLU(), Dense(4096), ReLU()),     # 9216 -> 4096 -> 4096
+        name="alexnet",
+        input_shape=(227, 227),
+        channels=3,
+        value_range=(0.0, 1.0),
+        layers=(
+            Conv(96, 11, stride=4),
+            ReLU(),
+            MaxPool(3, 2),  # 55x55x96 -> 27
+            Conv(256, 5, padding=2),
+            ReLU(),
+            MaxPool(3, 2),  # 27x27x256 -> 13
+            Conv(384, 3, padding=1),
+            ReLU(),  # 13x13x384
+            Conv(384, 3, padding=1),
+            ReLU(),
+            Conv(256, 3, padding=1),
+            ReLU(),
+            MaxPool(3, 2),  # 13x13x256 -> 6
+            Flatten(),
+            Dense(4096),
+            ReLU(),
+            Dense(4096),
+            ReLU(),
+        ),  # 9216 -> 4096 -> 4096
         classes=ALEXNET_CLASSES,
     )
 
@@ -167,19 +235,29 @@ def alexnet() -> NetworkSpec:
 def spectrogram() -> NetworkSpec:
     return NetworkSpec(
         # silence -1, the loudest band 1: centred, which trains far faster than 0..1 did
-        name="spectrogram", input_shape=(32, 48), channels=1, value_range=(-1.0, 1.0),
+        name="spectrogram",
+        input_shape=(32, 48),
+        channels=1,
+        value_range=(-1.0, 1.0),
         # each feature spans all 32 frequency bands and 3 moments, so it slides along time only
-        layers=(Conv(16, (32, 3)), ReLU(), MaxPool((1, 2), (1, 2)),       # 16 x 1 x 46 -> 23
-                Conv(16, (1, 3)), ReLU(), MaxPool((1, 2), (1, 2)),        # 16 x 1 x 21 -> 11
-                Flatten()),
+        layers=(
+            Conv(16, (32, 3)),
+            ReLU(),
+            MaxPool((1, 2), (1, 2)),  # 16 x 1 x 46 -> 23
+            Conv(16, (1, 3)),
+            ReLU(),
+            MaxPool((1, 2), (1, 2)),  # 16 x 1 x 21 -> 11
+            Flatten(),
+        ),
         classes=SOUND_CLASSES,
     )
 
 
 # ---- the declarations ------------------------------------------------------------------------
 WEIGHT_SOURCES = ("bundled", "hand-set", "none")
-NOT_IN_WINDOW = ("shown in the window from a later version; use the command line: "
-                 "convviz summary/trace")
+NOT_IN_WINDOW = (
+    "shown in the window from a later version; use the command line: convviz summary/trace"
+)
 
 
 @dataclass(frozen=True)
@@ -204,77 +282,134 @@ class Preset:
 
     @property
     def weights_text(self) -> str:
-        return {"bundled": "trained weights ship with convviz",
-                "hand-set": "hand-set weights (the lesson's numbers)",
-                "none": "architecture only: no trained weights ship (random ones when built)"
-                }[self.weights]
+        return {
+            "bundled": "trained weights ship with convviz",
+            "hand-set": "hand-set weights (the lesson's numbers)",
+            "none": "architecture only: no trained weights ship (random ones when built)",
+        }[self.weights]
 
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("xo", "X or O (9×9, the classroom example)", make=xo, help=(
-        "The deck's classroom network. A 9x9 picture in -1..1 goes through the deck's three "
-        "hand-made 3x3 features (diagonal down, crossing, diagonal up), which stay fixed; "
-        "filtering divides by 9 so a perfect match gives 1. Then ReLU, 2x2 max pooling with "
-        "stride 2 (7x7 becomes 4x4, a window hanging over the edge still counts) and a vote "
-        "for X and O from the 3 x 4 x 4 = 48 pooled values. Watch which pooled cells light up "
-        "for an X and which for an O.")),
-    Preset("shapes", "Shapes (28×28)", make=shapes, help=(
-        "What the app opens with: a 28x28 drawing, two blocks of convolution, ReLU and max "
-        "pooling (28 -> 14 -> 7), then 64 fully connected neurons and six votes (X, O, square, "
-        "triangle, plus, check). It is small enough to retrain in seconds on a laptop and "
-        "large enough to learn its own features. Compare its first-layer features with the "
-        "deck's hand-made ones.")),
-    Preset("lenet5", "LeNet-5 (32×32)", make=lenet5, help=(
-        "LeNet-5 from the lesson's list of famous networks: a 32x32 input, 6 features of 5x5 "
-        "(28x28), pooling to 14x14, 16 features of 5x5 (10x10), pooling to 5x5, then 120 and 84 "
-        "neurons before the votes. The lesson's first pooling has 'a kernel size of 4', but "
-        "(28 - 4)/2 + 1 = 13, not the 14 it states; a 2x2 window with stride 2 gives 14, so "
-        "that is what this preset uses. Trained here on the six sample shapes.")),
-    Preset("cs231n", "CS231n convolution demo (5×5×3)", make=cs231n, weights="hand-set",
-           hand_set=cs231n_weights, help=(
-        "The Stanford CS231n convolution demo the lesson sends you to: a 5x5 picture with 3 "
-        "colour channels, zero padding 1, two filters of 3x3x3 moved with stride 2, giving "
-        "(5 - 3 + 2*1)/2 + 1 = 3, so two 3x3 maps. Each filter has one 3x3 grid per input "
-        "channel, because a filter always spans the input's full depth. The weights are set "
-        "by hand in the demo's style (whole numbers -1..1, biases 1 and 0). The two votes "
-        "are not part of the demo: convviz needs a decision at the end, so 'map 1' adds up the "
-        "first map and 'map 2' the second. Trace one input and redo a cell with pencil and "
-        "paper.")),
-    Preset("tinyvgg", "Tiny VGG (64×64×3, CNN Explainer's layout)", make=tinyvgg, help=(
-        "The Tiny VGG layout that CNN Explainer draws, a small cousin of the lesson's VGGNet "
-        "with its stacks of small filters: a 64x64 colour picture, then twice (10 features of "
-        "3x3, ReLU, 10 features of 3x3, ReLU, 2x2 max pooling), then the votes. With no "
-        "padding each 3x3 convolution trims a pixel all round: 64, 62, 60, 30, 28, 26, 13. "
-        "Trained on the sample shapes drawn in random colours on random backgrounds, so the "
-        "colour never gives the class away: the features must find the outline in any "
-        "colour.")),
-    Preset("alexnet", "AlexNet (227×227×3, sizes only)", make=alexnet, weights="none", help=(
-        "AlexNet's layer sizes from the lesson: a 227x227x3 input, five convolutions (96 of "
-        "11x11 at stride 4, then 256 of 5x5, 384, 384 and 256 of 3x3) with 3x3 max pooling "
-        "at stride 2 after the first, second and fifth, then fully connected layers of 4096, "
-        "4096 and the votes. The first layer is the lesson's worked example: (227 - 11)/4 + 1 "
-        "= 55, so 55x55x96, with 96 x 11 x 11 x 3 = 34,848 weights (+96 biases). Architecture "
-        "only: no trained weights ship with convviz (it works offline and AlexNet's were "
-        "trained on ImageNet), so it is built with random weights. It has 10 placeholder "
-        "classes instead of ImageNet's 1000, and leaves out the original's dropout and local "
-        "response normalisation. About 58 million parameters (233 MB as float32): look at "
-        "the sizes with `convviz summary --preset alexnet` before building it.")),
-    Preset("spectrogram", "Sounds as pictures (32×48 spectrogram)", make=spectrogram, help=(
-        "The deck's 'beyond images' case: a sound turned into a picture, 32 frequency bands "
-        "(rows, low at the bottom) by 48 moments (columns, left to right). Each of the first "
-        "16 features is 32x3: it spans every frequency row, so it can only slide along time, "
-        "and it answers to the sound's spectrum over three moments. A second convolution and "
-        "pooling along time follow, then votes for rising, falling, steady and warbling tones. "
-        "Trained on generated sounds (`convviz sounds`).")),
-    Preset("resnet", "Small ResNet (32×32×3, skip connections)", make=resnet, help=(
-        "A small residual network, the lesson's ResNet in miniature: a 32x32 colour picture, a "
-        "stem convolution that halves the size, then three residual blocks, each adding its "
-        "input back to what its two convolutions make. The second and third blocks halve the "
-        "size again, so their skip path needs a 1x1 convolution to match; then global average "
-        "pooling (each map's mean) and the votes. Batch normalisation follows each "
-        "convolution, as in ResNet. Trained on the sample shapes in random colours. Trace it "
-        "to see a block's inside, its skip path and the sum.")),
-)}
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "xo",
+            "X or O (9×9, the classroom example)",
+            make=xo,
+            help=(
+                "The deck's classroom network. A 9x9 picture in -1..1 goes through the deck's "
+                "three hand-made 3x3 features (diagonal down, crossing, diagonal up), which stay "
+                "fixed; filtering divides by 9 so a perfect match gives 1. Then ReLU, 2x2 max "
+                "pooling with stride 2 (7x7 becomes 4x4, a window hanging over the edge still "
+                "counts) and a vote for X and O from the 3 x 4 x 4 = 48 pooled values. Watch which "
+                "pooled cells light up for an X and which for an O."
+            ),
+        ),
+        Preset(
+            "shapes",
+            "Shapes (28×28)",
+            make=shapes,
+            help=(
+                "What the app opens with: a 28x28 drawing, two blocks of convolution, ReLU and max "
+                "pooling (28 -> 14 -> 7), then 64 fully connected neurons and six votes (X, O, "
+                "square, triangle, plus, check). It is small enough to retrain in seconds on a "
+                "laptop and large enough to learn its own features. Compare its first-layer "
+                "features with the deck's hand-made ones."
+            ),
+        ),
+        Preset(
+            "lenet5",
+            "LeNet-5 (32×32)",
+            make=lenet5,
+            help=(
+                "LeNet-5 from the lesson's list of famous networks: a 32x32 input, 6 features of "
+                "5x5 (28x28), pooling to 14x14, 16 features of 5x5 (10x10), pooling to 5x5, then "
+                "120 and 84 neurons before the votes. The lesson's first pooling has 'a kernel "
+                "size of 4', but (28 - 4)/2 + 1 = 13, not the 14 it states; a 2x2 window with "
+                "stride 2 gives 14, so that is what this preset uses. Trained here on the six "
+                "sample shapes."
+            ),
+        ),
+        Preset(
+            "cs231n",
+            "CS231n convolution demo (5×5×3)",
+            make=cs231n,
+            weights="hand-set",
+            hand_set=cs231n_weights,
+            help=(
+                "The Stanford CS231n convolution demo the lesson sends you to: a 5x5 picture with "
+                "3 colour channels, zero padding 1, two filters of 3x3x3 moved with stride 2, "
+                "giving (5 - 3 + 2*1)/2 + 1 = 3, so two 3x3 maps. Each filter has one 3x3 grid per "
+                "input channel, because a filter always spans the input's full depth. The weights "
+                "are set by hand in the demo's style (whole numbers -1..1, biases 1 and 0). The "
+                "two votes are not part of the demo: convviz needs a decision at the end, so 'map "
+                "1' adds up the first map and 'map 2' the second. Trace one input and redo a cell "
+                "with pencil and paper."
+            ),
+        ),
+        Preset(
+            "tinyvgg",
+            "Tiny VGG (64×64×3, CNN Explainer's layout)",
+            make=tinyvgg,
+            help=(
+                "The Tiny VGG layout that CNN Explainer draws, a small cousin of the lesson's "
+                "VGGNet with its stacks of small filters: a 64x64 colour picture, then twice (10 "
+                "features of 3x3, ReLU, 10 features of 3x3, ReLU, 2x2 max pooling), then the "
+                "votes. With no padding each 3x3 convolution trims a pixel all round: 64, 62, 60, "
+                "30, 28, 26, 13. Trained on the sample shapes drawn in random colours on random "
+                "backgrounds, so the colour never gives the class away: the features must find the "
+                "outline in any colour."
+            ),
+        ),
+        Preset(
+            "alexnet",
+            "AlexNet (227×227×3, sizes only)",
+            make=alexnet,
+            weights="none",
+            help=(
+                "AlexNet's layer sizes from the lesson: a 227x227x3 input, five convolutions (96 "
+                "of 11x11 at stride 4, then 256 of 5x5, 384, 384 and 256 of 3x3) with 3x3 max "
+                "pooling at stride 2 after the first, second and fifth, then fully connected "
+                "layers of 4096, 4096 and the votes. The first layer is the lesson's worked "
+                "example: (227 - 11)/4 + 1 = 55, so 55x55x96, with 96 x 11 x 11 x 3 = 34,848 "
+                "weights (+96 biases). Architecture only: no trained weights ship with convviz (it "
+                "works offline and AlexNet's were trained on ImageNet), so it is built with random "
+                "weights. It has 10 placeholder classes instead of ImageNet's 1000, and leaves out "
+                "the original's dropout and local response normalisation. About 58 million "
+                "parameters (233 MB as float32): look at the sizes with `convviz summary --preset "
+                "alexnet` before building it."
+            ),
+        ),
+        Preset(
+            "spectrogram",
+            "Sounds as pictures (32×48 spectrogram)",
+            make=spectrogram,
+            help=(
+                "The deck's 'beyond images' case: a sound turned into a picture, 32 frequency "
+                "bands (rows, low at the bottom) by 48 moments (columns, left to right). Each of "
+                "the first 16 features is 32x3: it spans every frequency row, so it can only slide "
+                "along time, and it answers to the sound's spectrum over three moments. A second "
+                "convolution and pooling along time follow, then votes for rising, falling, steady "
+                "and warbling tones. Trained on generated sounds (`convviz sounds`)."
+            ),
+        ),
+        Preset(
+            "resnet",
+            "Small ResNet (32×32×3, skip connections)",
+            make=resnet,
+            help=(
+                "A small residual network, the lesson's ResNet in miniature: a 32x32 colour "
+                "picture, a stem convolution that halves the size, then three residual blocks, "
+                "each adding its input back to what its two convolutions make. The second and "
+                "third blocks halve the size again, so their skip path needs a 1x1 convolution to "
+                "match; then global average pooling (each map's mean) and the votes. Batch "
+                "normalisation follows each convolution, as in ResNet. Trained on the sample "
+                "shapes in random colours. Trace it to see a block's inside, its skip path and the "
+                "sum."
+            ),
+        ),
+    )
+}
 DEFAULT_PRESET = "shapes"
 
 

@@ -26,8 +26,11 @@ class Axis:
     size: int
 
     def then(self, kernel: int, stride: int, padding: int) -> Axis:
-        return Axis(self.jump * stride, self.offset - padding * self.jump,
-                    self.size + (kernel - 1) * self.jump)
+        return Axis(
+            self.jump * stride,
+            self.offset - padding * self.jump,
+            self.size + (kernel - 1) * self.jump,
+        )
 
     def span(self, i: int, extent: int) -> tuple[int, int]:
         """[start, stop) of the input pixels position i sees, clipped to 0..extent."""
@@ -89,8 +92,10 @@ def receptive_field(spec, layer_index: int) -> Field:
     positions."""
     fields = receptive_fields(spec)
     if not 0 <= layer_index < len(fields) or fields[layer_index] is None:
-        raise SpecError(f"layer {layer_index} of {spec.name!r} has no receptive field (it is "
-                        f"not a map of positions)")
+        raise SpecError(
+            f"layer {layer_index} of {spec.name!r} has no receptive field (it is "
+            f"not a map of positions)"
+        )
     found = fields[layer_index]
     assert found is not None
     return found

@@ -69,13 +69,13 @@ def render_shape(name: str, size, rng: np.random.Generator) -> np.ndarray:
         raise DataError(f"no sample shape called {name!r} (choose from {', '.join(STROKES)})")
     rows, cols = rows_cols(size)
     side = min(rows, cols)
-    scale = rng.uniform(0.55, 0.95) * side / 2          # unit coords -> pixels
+    scale = rng.uniform(0.55, 0.95) * side / 2  # unit coords -> pixels
     angle = np.deg2rad(rng.uniform(-15, 15))
     aspect = rng.uniform(0.85, 1.15)
     cos, sin = np.cos(angle), np.sin(angle)
     extent = max(np.hypot(x, y) for line in STROKES[name] for x, y in line) + 0.08
-    scale = min(scale, (side / 2 - 1.5) / extent)        # rotated corners stay on the canvas
-    slack_x = cols / 2 - 1 - scale * extent              # room left to move without clipping
+    scale = min(scale, (side / 2 - 1.5) / extent)  # rotated corners stay on the canvas
+    slack_x = cols / 2 - 1 - scale * extent  # room left to move without clipping
     slack_y = rows / 2 - 1 - scale * extent
     cx = cols / 2 + rng.uniform(-1, 1) * max(slack_x, 0)
     cy = rows / 2 + rng.uniform(-1, 1) * max(slack_y, 0)
@@ -126,8 +126,9 @@ def render_sample(name: str, size, rng, colour_rng=None) -> np.ndarray:
     return ink if colour_rng is None else colourise(ink, colour_rng)
 
 
-def make_arrays(classes, per_class: int, size, seed: int = 0, value_range=(-1.0, 1.0),
-                colour: bool = False):
+def make_arrays(
+    classes, per_class: int, size, seed: int = 0, value_range=(-1.0, 1.0), colour: bool = False
+):
     """(X (N, C, rows, cols) float32 in value_range, y (N,) int64), classes in the given order;
     C = 3 (RGB) with `colour`, else 1 (ink high). `size`: one side or (rows, cols).
 
@@ -161,8 +162,9 @@ def output_folder(out_dir, classes) -> Path:
     return out
 
 
-def write_folder(out_dir, per_class: int = 200, seed: int = 0, size=28,
-                 classes=None, colour: bool = False) -> dict[str, int]:
+def write_folder(
+    out_dir, per_class: int = 200, seed: int = 0, size=28, classes=None, colour: bool = False
+) -> dict[str, int]:
     """Write a labelled folder: one subfolder per class of PNGs, white ink on black (8-bit
     grayscale), or with `colour` random colours (8-bit RGB). The same images as make_arrays."""
     classes = tuple(classes or STROKES)

@@ -41,8 +41,9 @@ def part_prefixes(spec: NetworkSpec) -> tuple[tuple[str, str], ...]:
 
     out: list[tuple[str, str]] = []
     for i, (layer, s) in enumerate(zip(spec.layers, spec.shapes(), strict=False)):
-        out.extend((f"{s.name}.{name}", state_key(i, key))
-                   for name, key in kind_of(layer).part_keys(layer))
+        out.extend(
+            (f"{s.name}.{name}", state_key(i, key)) for name, key in kind_of(layer).part_keys(layer)
+        )
     return tuple(out)
 
 
@@ -70,12 +71,26 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     network: `network_id` of the spec that made them; layer_names: the network's layers by
     index, the votes last (the names the spec gives them)."""
 
-    __slots__ = ("_index", "_keys", "_offsets", "_parts", "_shapes", "flat", "layer_names",
-                 "network")
+    __slots__ = (
+        "_index",
+        "_keys",
+        "_offsets",
+        "_parts",
+        "_shapes",
+        "flat",
+        "layer_names",
+        "network",
+    )
 
-    def __init__(self, network: str, layer_names: tuple[str, ...], keys: tuple[str, ...],
-                 shapes: tuple[tuple[int, ...], ...], flat: np.ndarray,
-                 parts: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self,
+        network: str,
+        layer_names: tuple[str, ...],
+        keys: tuple[str, ...],
+        shapes: tuple[tuple[int, ...], ...],
+        flat: np.ndarray,
+        parts: tuple[tuple[str, str], ...] = (),
+    ):
         keys, shapes = tuple(str(k) for k in keys), tuple(tuple(int(n) for n in s) for s in shapes)
         if not (isinstance(flat, np.ndarray) and flat.dtype == np.float32 and flat.ndim == 1):
             raise ValueError("a weights snapshot holds one flat float32 array")
@@ -88,8 +103,9 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
             offsets.append(at)
             at += math.prod(s)
         if at != flat.size:
-            raise ValueError(f"a weights snapshot's shapes add up to {at} numbers, "
-                             f"its array holds {flat.size}")
+            raise ValueError(
+                f"a weights snapshot's shapes add up to {at} numbers, its array holds {flat.size}"
+            )
         self.network = str(network)
         self.layer_names = tuple(str(n) for n in layer_names)
         self._keys, self._shapes, self._offsets, self.flat = keys, shapes, tuple(offsets), flat
@@ -102,10 +118,17 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     def from_state(cls, spec: NetworkSpec, state: Mapping[str, Any]) -> WeightsSnapshot:
         """The weights `state` ({state_dict key: array}) of the network `spec` describes."""
         arrays = [np.asarray(v, dtype=np.float32) for v in state.values()]
-        flat = (np.concatenate([a.reshape(-1) for a in arrays]) if arrays
-                else np.zeros(0, np.float32))
-        return cls(network_id(spec), tuple(s.name for s in spec.shapes()), tuple(state),
-                   tuple(a.shape for a in arrays), flat, part_prefixes(spec))
+        flat = (
+            np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, np.float32)
+        )
+        return cls(
+            network_id(spec),
+            tuple(s.name for s in spec.shapes()),
+            tuple(state),
+            tuple(a.shape for a in arrays),
+            flat,
+            part_prefixes(spec),
+        )
 
     def with_arrays(self, state: Mapping[str, Any]) -> WeightsSnapshot:
         """The same network with other values: `state` has this snapshot's keys and shapes."""
@@ -114,19 +137,24 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
         arrays = [np.asarray(state[k], dtype=np.float32) for k in self._keys]
         if any(a.shape != s for a, s in zip(arrays, self._shapes, strict=True)):
             raise ValueError("new weights must have the snapshot's shapes")
-        flat = (np.concatenate([a.reshape(-1) for a in arrays]) if arrays
-                else np.zeros(0, np.float32))
-        return WeightsSnapshot(self.network, self.layer_names, self._keys, self._shapes, flat,
-                               self._parts)
+        flat = (
+            np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, np.float32)
+        )
+        return WeightsSnapshot(
+            self.network, self.layer_names, self._keys, self._shapes, flat, self._parts
+        )
 
     def copy(self) -> WeightsSnapshot:
-        return WeightsSnapshot(self.network, self.layer_names, self._keys, self._shapes,
-                               self.flat.copy(), self._parts)
+        return WeightsSnapshot(
+            self.network, self.layer_names, self._keys, self._shapes, self.flat.copy(), self._parts
+        )
 
     def __reduce__(self):  # pickled as its parts; unpickling checks them (the trainer's pipe)
         parts = (self._parts,) if self._parts else ()  # only a network with blocks has any
-        return (WeightsSnapshot, (self.network, self.layer_names, self._keys, self._shapes,
-                                  self.flat, *parts))
+        return (
+            WeightsSnapshot,
+            (self.network, self.layer_names, self._keys, self._shapes, self.flat, *parts),
+        )
 
     # ---- which network ---------------------------------------------------------------------
     def made_by(self, spec: NetworkSpec | None) -> bool:
@@ -141,8 +169,9 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
         try:
             return state_key(self.layer_names.index(layer), param)
         except ValueError:
-            raise KeyError(f"no layer named {layer!r} (this network has: "
-                           f"{', '.join(self.layer_names)})") from None
+            raise KeyError(
+                f"no layer named {layer!r} (this network has: {', '.join(self.layer_names)})"
+            ) from None
 
     def weight(self, layer: str) -> np.ndarray:
         """The weights of `layer` (e.g. (F, C, k, k) for a convolution); KeyError if none."""
@@ -169,7 +198,7 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     def __getitem__(self, key: str) -> np.ndarray:
         i = self._index[key]  # (KeyError: no such key)
         at, shape = self._offsets[i], self._shapes[i]
-        return self.flat[at:at + math.prod(shape)].reshape(shape)
+        return self.flat[at : at + math.prod(shape)].reshape(shape)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
@@ -193,5 +222,7 @@ class WeightsSnapshot(Mapping[str, np.ndarray]):
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        return (f"WeightsSnapshot({len(self._keys)} tensors, {self.flat.size} numbers, "
-                f"network {self.network[:8]})")
+        return (
+            f"WeightsSnapshot({len(self._keys)} tensors, {self.flat.size} numbers, "
+            f"network {self.network[:8]})"
+        )

@@ -73,8 +73,12 @@ def spectrogram(samples, sample_rate: float, rows: int, cols: int) -> np.ndarray
     return picture.T[::-1].astype(np.float32)  # (rows, cols), low frequencies at the bottom
 
 
-def tone(name: str, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE,
-         seconds: float = CLIP_SECONDS) -> np.ndarray:
+def tone(
+    name: str,
+    rng: np.random.Generator,
+    sample_rate: int = SAMPLE_RATE,
+    seconds: float = CLIP_SECONDS,
+) -> np.ndarray:
     """One randomly varied sound of class `name`: float64 samples, a tone in noise."""
     if name not in SOUND_CLASSES:
         raise DataError(f"no sound called {name!r} (choose from {', '.join(SOUND_CLASSES)})")
@@ -106,8 +110,14 @@ def tone(name: str, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE,
     return loud * fade * np.sin(phase) + noise
 
 
-def make_arrays(classes=SOUND_CLASSES, per_class: int = 100, rows: int = 32, cols: int = 48,
-                seed: int = 0, value_range=(0.0, 1.0)):
+def make_arrays(
+    classes=SOUND_CLASSES,
+    per_class: int = 100,
+    rows: int = 32,
+    cols: int = 48,
+    seed: int = 0,
+    value_range=(0.0, 1.0),
+):
     """(X (N, 1, rows, cols) float32 spectrograms in value_range, y (N,) int64). Each class has
     its own random stream: asking for more samples keeps the first ones."""
     if per_class < 1:
@@ -124,8 +134,14 @@ def make_arrays(classes=SOUND_CLASSES, per_class: int = 100, rows: int = 32, col
     return (x * (hi - lo) + lo).astype(np.float32), y
 
 
-def write_folder(out_dir, per_class: int = 100, seed: int = 0, rows: int = 32, cols: int = 48,
-                 classes=SOUND_CLASSES) -> dict[str, int]:
+def write_folder(
+    out_dir,
+    per_class: int = 100,
+    seed: int = 0,
+    rows: int = 32,
+    cols: int = 48,
+    classes=SOUND_CLASSES,
+) -> dict[str, int]:
     """A labelled folder of grayscale PNG spectrograms (one subfolder per class), the same
     pictures as make_arrays."""
     _check_side("rows (frequency bands)", rows)

@@ -35,8 +35,20 @@ from .layers import (
 from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
 from .spec_json import finite, listed, loads_bounded, read_bounded, text_field, whole
 
-__all__ = ["Conv", "Dense", "Flatten", "Layer", "LayerShape", "MaxPool", "NetworkSpec", "ReLU",
-           "conv_out", "layer_shapes", "pool_out", "read_spec"]
+__all__ = [
+    "Conv",
+    "Dense",
+    "Flatten",
+    "Layer",
+    "LayerShape",
+    "MaxPool",
+    "NetworkSpec",
+    "ReLU",
+    "conv_out",
+    "layer_shapes",
+    "pool_out",
+    "read_spec",
+]
 
 
 class Layer(Protocol):
@@ -102,8 +114,10 @@ class NetworkSpec:
         """The side of a square input; SpecError for a rectangular one (code that still
         assumes a square asks here, and a rectangular network is refused with this line)."""
         if self.rows != self.cols:
-            raise SpecError(f"the network {self.name!r} takes {self.rows}x{self.cols} pictures; "
-                            f"this part of convviz handles only square ones so far")
+            raise SpecError(
+                f"the network {self.name!r} takes {self.rows}x{self.cols} pictures; "
+                f"this part of convviz handles only square ones so far"
+            )
         return self.rows
 
     # ---- derived ---------------------------------------------------------------------------
@@ -122,12 +136,19 @@ class NetworkSpec:
     def to_dict(self) -> dict:
         # a square input keeps the older "input_size": n, so that a file written now reads
         # byte for byte as before and older convviz versions can still open it
-        shape = ({"input_size": self.rows} if self.rows == self.cols else
-                 {"input_shape": list(self.input_shape)})
-        return {"name": self.name, **shape, "channels": self.channels,
-                "value_range": list(self.value_range),
-                "layers": [layer_to_dict(layer) for layer in self.layers],
-                "classes": list(self.classes)}
+        shape = (
+            {"input_size": self.rows}
+            if self.rows == self.cols
+            else {"input_shape": list(self.input_shape)}
+        )
+        return {
+            "name": self.name,
+            **shape,
+            "channels": self.channels,
+            "value_range": list(self.value_range),
+            "layers": [layer_to_dict(layer) for layer in self.layers],
+            "classes": list(self.classes),
+        }
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), **kw)
@@ -143,18 +164,23 @@ class NetworkSpec:
                 raise SpecError(f"spec is missing the field {key!r}")
         value_range = listed(d.get("value_range", [-1.0, 1.0]), "value range", SpecError, 2)
         if len(value_range) != 2:
-            raise SpecError(f"value range must be two numbers (background, ink), got "
-                            f"{len(value_range)}")
+            raise SpecError(
+                f"value range must be two numbers (background, ink), got {len(value_range)}"
+            )
         layers = listed(d["layers"], "layers", SpecError, MAX_LAYERS)
         spec = cls(
             name=text_field(d.get("name", "custom"), "the network's name", SpecError),
             input_shape=_input_shape(d),
             channels=whole(d.get("channels", 1), "channels", SpecError, lo=-MAX_LAYER_NUMBER),
-            value_range=(finite(value_range[0], "value range", SpecError),
-                         finite(value_range[1], "value range", SpecError)),
+            value_range=(
+                finite(value_range[0], "value range", SpecError),
+                finite(value_range[1], "value range", SpecError),
+            ),
             layers=tuple(layer_from_dict(ld, f"layer {i + 1}") for i, ld in enumerate(layers)),
-            classes=tuple(text_field(c, f"class name {i + 1}", SpecError) for i, c in
-                          enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))),
+            classes=tuple(
+                text_field(c, f"class name {i + 1}", SpecError)
+                for i, c in enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))
+            ),
         )
         return spec.validate()
 
@@ -185,13 +211,16 @@ def _input_shape(d: dict) -> tuple[int, int]:
         n = whole(d["input_size"], "input_size", SpecError, lo=-MAX_LAYER_NUMBER)
         return (n, n)
     if "input_shape" not in d:
-        raise SpecError("spec is missing the field 'input_shape' ([rows, cols]; older files: "
-                        "'input_size')")
+        raise SpecError(
+            "spec is missing the field 'input_shape' ([rows, cols]; older files: 'input_size')"
+        )
     shape = listed(d["input_shape"], "input_shape", SpecError, 2)
     if len(shape) != 2:
         raise SpecError(f"input_shape must be two numbers [rows, cols], got {len(shape)}")
-    rows, cols = (whole(v, f"input_shape {dim}", SpecError, lo=-MAX_LAYER_NUMBER)
-                  for v, dim in zip(shape, ("rows", "cols"), strict=True))
+    rows, cols = (
+        whole(v, f"input_shape {dim}", SpecError, lo=-MAX_LAYER_NUMBER)
+        for v, dim in zip(shape, ("rows", "cols"), strict=True)
+    )
     return (rows, cols)
 
 
@@ -219,17 +248,34 @@ def layer_shapes(spec: NetworkSpec) -> list[LayerShape]:
         params = kind.params(layer, shape)
         inside = kind.inside(layer, shape, name, where, tally)  # a block's rows, each budgeted
         tally.add(where, new, 0 if inside else params)  # the budget's second half, layer by layer
-        out.append(LayerShape(name, kind.name, new, params, kind.formula(layer, shape), inside,
-                              params_formula=kind.params_formula(layer, shape)))
+        out.append(
+            LayerShape(
+                name,
+                kind.name,
+                new,
+                params,
+                kind.formula(layer, shape),
+                inside,
+                params_formula=kind.params_formula(layer, shape),
+            )
+        )
         shape = new
 
     if len(shape) != 1:
-        raise SpecError(f"the last layer gives maps {shape}; end with a flatten layer before the "
-                        f"votes")
+        raise SpecError(
+            f"the last layer gives maps {shape}; end with a flatten layer before the votes"
+        )
     n = len(spec.classes)
     votes = Dense(n)
     params = kind_of(votes).params(votes, shape)
     tally.add("the votes", (n,), params)
-    out.append(LayerShape("votes", "votes", (n,), params,
-                          params_formula=kind_of(votes).params_formula(votes, shape)))
+    out.append(
+        LayerShape(
+            "votes",
+            "votes",
+            (n,),
+            params,
+            params_formula=kind_of(votes).params_formula(votes, shape),
+        )
+    )
     return out

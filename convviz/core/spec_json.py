@@ -34,9 +34,10 @@ def json_depth(text: str) -> int:
     bare = np.frombuffer(_STRING.sub("", text).encode("utf-8", "replace"), np.uint8)
     deepest = level = 0
     for at in range(0, len(bare), _CHUNK):
-        part = bare[at:at + _CHUNK]
-        step = ((part == ord("[")) | (part == ord("{"))).astype(np.int64) \
-            - ((part == ord("]")) | (part == ord("}"))).astype(np.int64)
+        part = bare[at : at + _CHUNK]
+        step = ((part == ord("[")) | (part == ord("{"))).astype(np.int64) - (
+            (part == ord("]")) | (part == ord("}"))
+        ).astype(np.int64)
         if len(step):
             run = level + np.cumsum(step)
             deepest = max(deepest, int(run.max()))
@@ -102,8 +103,9 @@ def finite(v, what: str, error, bound: float = MAX_VALUE_MAGNITUDE) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise error(f"{what} must be a number, got {show(v)}")
     if not (math.isfinite(v) and abs(v) <= bound):
-        raise error(f"{what} must be a finite number between {-bound:g} and {bound:g}, got "
-                    f"{show(v)}")
+        raise error(
+            f"{what} must be a finite number between {-bound:g} and {bound:g}, got {show(v)}"
+        )
     return float(v)
 
 

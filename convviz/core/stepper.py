@@ -105,12 +105,16 @@ class PoolStepper:
         self.set_values(values)
 
     @classmethod
-    def from_trace(cls, spec: NetworkSpec, trace: Trace, layer_name: str,
-                   map_index: int = 0) -> PoolStepper:
+    def from_trace(
+        cls, spec: NetworkSpec, trace: Trace, layer_name: str, map_index: int = 0
+    ) -> PoolStepper:
         sl = find_layer(spec, "pool", layer_name)
         assert isinstance(sl.layer, MaxPool)  # (find_layer gives a layer of the kind asked)
-        return cls(trace.input_of(sl.index)[map_index], square(sl.layer.window, "pooling window"),
-                   square(sl.layer.stride, "pooling stride"))
+        return cls(
+            trace.input_of(sl.index)[map_index],
+            square(sl.layer.window, "pooling window"),
+            square(sl.layer.stride, "pooling stride"),
+        )
 
     def set_values(self, values: np.ndarray) -> None:
         """A new drawing: same windows, new numbers (the current step stays meaningful)."""
@@ -119,8 +123,10 @@ class PoolStepper:
             raise ValueError(f"pooling steps over one (H, W) map, got shape {v.shape}")
         self.values = v
         h, w = v.shape
-        self.out_shape = (pool_out(h, self.window, self.stride), pool_out(w, self.window,
-                                                                           self.stride))
+        self.out_shape = (
+            pool_out(h, self.window, self.stride),
+            pool_out(w, self.window, self.stride),
+        )
         # Pad with NaN up to whole windows so every window is a full (k, k) view: (Ho, Wo, k, k)
         ho, wo = self.out_shape
         ph = (ho - 1) * self.stride + self.window
@@ -128,7 +134,7 @@ class PoolStepper:
         padded = np.full((max(ph, h), max(pw, w)), np.nan, np.float32)
         padded[:h, :w] = v
         views = np.lib.stride_tricks.sliding_window_view(padded, (self.window, self.window))
-        self._windows = views[::self.stride, ::self.stride][:ho, :wo]
+        self._windows = views[:: self.stride, :: self.stride][:ho, :wo]
         self.output = np.nanmax(self._windows, axis=(2, 3)).astype(np.float32)  # (Ho, Wo)
 
     @property
@@ -142,8 +148,9 @@ class PoolStepper:
         # First maximum in reading order, as torch's max_pool2d picks among ties
         flat = int(np.nanargmax(cells))
         wr, wc = divmod(flat, self.window)
-        return PoolStep(i, r, c, top, left, self.window, cells, (top + wr, left + wc),
-                        float(cells[wr, wc]))
+        return PoolStep(
+            i, r, c, top, left, self.window, cells, (top + wr, left + wc), float(cells[wr, wc])
+        )
 
     def output_upto(self, i: int) -> np.ndarray:
         """The output map as it stands after step `i`: later cells are NaN (not yet filled);
@@ -180,30 +187,54 @@ class ConvStepper:
     whose products are shown.
     """
 
-    def __init__(self, inputs: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-                 stride: int, padding: int, divisor: float, feature: int = 0, map_index: int = 0):
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None,
+        stride: int,
+        padding: int,
+        divisor: float,
+        feature: int = 0,
+        map_index: int = 0,
+    ):
         self.stride, self.padding, self.divisor = int(stride), int(padding), float(divisor)
         self.feature, self.map_index = int(feature), int(map_index)
         self.set_weights(weight, bias)
         self.set_inputs(inputs)
 
     @classmethod
-    def from_trace(cls, spec: NetworkSpec, trace: Trace, snapshot: WeightsSnapshot,
-                   layer_name: str, feature: int = 0, map_index: int = 0) -> ConvStepper:
+    def from_trace(
+        cls,
+        spec: NetworkSpec,
+        trace: Trace,
+        snapshot: WeightsSnapshot,
+        layer_name: str,
+        feature: int = 0,
+        map_index: int = 0,
+    ) -> ConvStepper:
         sl = find_layer(spec, "conv", layer_name)
         assert isinstance(sl.layer, Conv)  # (find_layer gives a layer of the kind asked)
-        return cls(trace.input_of(sl.index), snapshot.weight(layer_name),
-                   snapshot.bias(layer_name), square(sl.layer.stride, "stride"),
-                   square(sl.layer.padding, "padding"),
-                   conv_divisor(sl.in_maps, sl.layer), feature, map_index)
+        return cls(
+            trace.input_of(sl.index),
+            snapshot.weight(layer_name),
+            snapshot.bias(layer_name),
+            square(sl.layer.stride, "stride"),
+            square(sl.layer.padding, "padding"),
+            conv_divisor(sl.in_maps, sl.layer),
+            feature,
+            map_index,
+        )
 
     def set_weights(self, weight: np.ndarray, bias: np.ndarray | None) -> None:
         w = np.asarray(weight, dtype=np.float64)  # (F, C, k, k); float64 so sums stay exact
         if w.ndim != 4 or w.shape[2] != w.shape[3]:
             raise ValueError(f"convolution weights must be (F, C, k, k), got {w.shape}")
         if not (0 <= self.feature < w.shape[0] and 0 <= self.map_index < w.shape[1]):
-            raise IndexError(f"feature {self.feature} / input map {self.map_index} outside "
-                             f"{w.shape[0]} features x {w.shape[1]} maps")
+            raise IndexError(
+                f"feature {self.feature} / input map {self.map_index} outside "
+                f"{w.shape[0]} features x {w.shape[1]} maps"
+            )
         self.weight = w
         self.size = w.shape[2]
         self.bias = 0.0 if bias is None else float(np.asarray(bias)[self.feature])
@@ -219,8 +250,10 @@ class ConvStepper:
         p = self.padding
         self.padded = np.pad(x, ((0, 0), (p, p), (p, p)))  # (C, H+2P, W+2P), zeros around
         h, w = x.shape[1:]
-        self.out_shape = (int(conv_out(h, self.size, self.stride, p)),
-                          int(conv_out(w, self.size, self.stride, p)))
+        self.out_shape = (
+            int(conv_out(h, self.size, self.stride, p)),
+            int(conv_out(w, self.size, self.stride, p)),
+        )
         self._compute_output()
 
     def _compute_output(self) -> None:
@@ -240,7 +273,7 @@ class ConvStepper:
         _check_step(i, self.n_steps)
         k, p = self.size, self.padding
         r, c, top, left = _grid_origin(i, self.out_shape[1], self.stride, p)
-        windows = self.padded[:, top + p:top + p + k, left + p:left + p + k]  # (C, k, k)
+        windows = self.padded[:, top + p : top + p + k, left + p : left + p + k]  # (C, k, k)
         every = windows * self.weight[self.feature]  # (C, k, k) products of every map
         patch = windows[self.map_index].copy()
         rows = np.arange(top, top + k)[:, None]
@@ -249,10 +282,24 @@ class ConvStepper:
         on_padding = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
         products = every[self.map_index].copy()
         total = float(every.sum())
-        return ConvStep(i, r, c, top, left, k, patch, on_padding,
-                        self.weight[self.feature, self.map_index].copy(), products,
-                        float(products.sum()), total, self.weight.shape[1], self.divisor,
-                        self.bias, total / self.divisor + self.bias)
+        return ConvStep(
+            i,
+            r,
+            c,
+            top,
+            left,
+            k,
+            patch,
+            on_padding,
+            self.weight[self.feature, self.map_index].copy(),
+            products,
+            float(products.sum()),
+            total,
+            self.weight.shape[1],
+            self.divisor,
+            self.bias,
+            total / self.divisor + self.bias,
+        )
 
     def output_upto(self, i: int) -> np.ndarray:
         return _filled_upto(self.output, i)
@@ -291,5 +338,3 @@ class Playhead:
     @property
     def at_end(self) -> bool:
         return self.current >= self.n_steps - 1
-
-

@@ -69,8 +69,19 @@ def _rows(shapes, depth: int) -> list[SummaryRow]:
     out: list[SummaryRow] = []
     for s in shapes:
         out += _rows(getattr(s, "inside", ()), depth + 1)  # () for a kind without an inside
-        out.append(SummaryRow(s.name, s.kind, words(s.kind)[0], s.shape, s.params, s.formula,
-                              description(s.kind), s.params_formula, depth))
+        out.append(
+            SummaryRow(
+                s.name,
+                s.kind,
+                words(s.kind)[0],
+                s.shape,
+                s.params,
+                s.formula,
+                description(s.kind),
+                s.params_formula,
+                depth,
+            )
+        )
     return out
 
 

@@ -71,11 +71,17 @@ class ThreadChooser:
     the batch itself: not the callbacks, not validation). `threads` is the count in use.
     `set_threads` and `clock` are there for tests (mocked timings)."""
 
-    def __init__(self, most: int, forced: int | None = None, *,
-                 set_threads: Callable[[int], None] = _set_torch_threads,
-                 clock: Callable[[], float] = time.perf_counter,
-                 trial_batches: int = TRIAL_BATCHES, recheck_s: float = RECHECK_S,
-                 jump: float = JUMP):
+    def __init__(
+        self,
+        most: int,
+        forced: int | None = None,
+        *,
+        set_threads: Callable[[int], None] = _set_torch_threads,
+        clock: Callable[[], float] = time.perf_counter,
+        trial_batches: int = TRIAL_BATCHES,
+        recheck_s: float = RECHECK_S,
+        jump: float = JUMP,
+    ):
         self.forced = forced
         self.counts = [forced] if forced else candidates(most)
         self._set, self._clock = set_threads, clock

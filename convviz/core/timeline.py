@@ -91,8 +91,9 @@ class Recorder:
 class Timeline:
     """The kept moments of one network's training, oldest first."""
 
-    def __init__(self, budget_bytes: int = TIMELINE_MAX_BYTES,
-                 max_moments: int = TIMELINE_MAX_MOMENTS):
+    def __init__(
+        self, budget_bytes: int = TIMELINE_MAX_BYTES, max_moments: int = TIMELINE_MAX_MOMENTS
+    ):
         self.budget_bytes, self.max_moments = budget_bytes, max_moments
         self.moments: list[Moment] = []
         self.thinned = 0  # moments given up to stay within the budget
@@ -139,8 +140,9 @@ class Timeline:
     def _off_grid(self, m: Moment) -> bool:
         return m.end and m.epoch % self.stride != 0
 
-    def add_epoch_result(self, epoch: int, confusion: np.ndarray | None,
-                         val_accuracy: float | None) -> None:
+    def add_epoch_result(
+        self, epoch: int, confusion: np.ndarray | None, val_accuracy: float | None
+    ) -> None:
         """An epoch's validation, kept with that epoch's end (a table of another size than the
         network's classes is not kept: it cannot be shown under their names)."""
         for m in reversed(self.moments):

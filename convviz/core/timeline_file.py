@@ -53,8 +53,11 @@ def save_timeline(timeline: Timeline, weights_path) -> Path | None:
             path.unlink()  # the weights there now have no timeline: an old one would lie
         return None
     rows = np.stack([m.snapshot.flat for m in timeline.moments])
-    meta = {"format": MAGIC, "network": str(timeline.network),
-            "moments": json.dumps([_moment_dict(m) for m in timeline.moments])}
+    meta = {
+        "format": MAGIC,
+        "network": str(timeline.network),
+        "moments": json.dumps([_moment_dict(m) for m in timeline.moments]),
+    }
     atomic_write(path, lambda tmp: save_file({"moments": rows}, tmp, metadata=meta))
     return path
 
@@ -80,26 +83,36 @@ def load_timeline(weights_path, template: WeightsSnapshot) -> Timeline | None:
     if not isinstance(meta, dict) or meta.get("format") != MAGIC:
         raise WeightsError(f"{path}: not a convviz timeline")
     if meta.get("network") != template.network:
-        raise WeightsError(f"{path}: a timeline of another network than {Path(weights_path).name}"
-                           f" (it was not saved with these weights)")
+        raise WeightsError(
+            f"{path}: a timeline of another network than {Path(weights_path).name}"
+            f" (it was not saved with these weights)"
+        )
     numbers = template.flat.size
     t = declared.tensors.get("moments")
     if set(declared.tensors) != {"moments"} or t is None or t.dtype != "float32":
-        raise WeightsError(f"{path}: the file is damaged (it must hold one float32 table "
-                           f"'moments')")
+        raise WeightsError(
+            f"{path}: the file is damaged (it must hold one float32 table 'moments')"
+        )
     if len(t.shape) != 2 or t.shape[1] != numbers:
-        raise WeightsError(f"{path}: its moments have shape {t.shape}; this network's weights "
-                           f"are {numbers:,} numbers")
+        raise WeightsError(
+            f"{path}: its moments have shape {t.shape}; this network's weights "
+            f"are {numbers:,} numbers"
+        )
     count = t.shape[0]
     if count > TIMELINE_MAX_MOMENTS or count * numbers * 4 > TIMELINE_MAX_BYTES:
-        raise WeightsError(f"{path}: {count:,} moments of {numbers:,} numbers; the limit is "
-                           f"{TIMELINE_MAX_MOMENTS} moments and {TIMELINE_MAX_BYTES:,} bytes")
-    infos = loads_bounded(meta.get("moments", "[]"), f"{path}: its moments",
-                          WeightsError, MAX_SPEC_JSON_BYTES)
+        raise WeightsError(
+            f"{path}: {count:,} moments of {numbers:,} numbers; the limit is "
+            f"{TIMELINE_MAX_MOMENTS} moments and {TIMELINE_MAX_BYTES:,} bytes"
+        )
+    infos = loads_bounded(
+        meta.get("moments", "[]"), f"{path}: its moments", WeightsError, MAX_SPEC_JSON_BYTES
+    )
     if not isinstance(infos, list) or len(infos) != count:
-        raise WeightsError(f"{path}: the file is damaged (it describes "
-                           f"{len(infos) if isinstance(infos, list) else 'no'} moments for "
-                           f"{count})")
+        raise WeightsError(
+            f"{path}: the file is damaged (it describes "
+            f"{len(infos) if isinstance(infos, list) else 'no'} moments for "
+            f"{count})"
+        )
     rows = declared.read()["moments"].numpy()
     if not np.isfinite(rows).all():
         raise WeightsError(f"{path}: its weights hold NaN or infinite numbers")
@@ -107,8 +120,9 @@ def load_timeline(weights_path, template: WeightsSnapshot) -> Timeline | None:
     keys, shapes = tuple(template.shapes), tuple(template.shapes.values())
     timeline = Timeline()
     for i, info in enumerate(infos):
-        snap = WeightsSnapshot(template.network, template.layer_names, keys, shapes,
-                               np.ascontiguousarray(rows[i]))
+        snap = WeightsSnapshot(
+            template.network, template.layer_names, keys, shapes, np.ascontiguousarray(rows[i])
+        )
         timeline.moments.append(_moment(path, i, info, snap, classes))
     return timeline
 
@@ -120,18 +134,27 @@ def _moment(path: Path, i: int, info, snap: WeightsSnapshot, classes: int) -> Mo
     if not isinstance(info, dict):
         raise bad("not a JSON object")
     epoch, step, end = info.get("epoch"), info.get("step"), info.get("end", False)
-    if not (type(epoch) is int and type(step) is int and epoch >= 0 and step >= 0
-            and type(end) is bool):
+    if not (
+        type(epoch) is int and type(step) is int and epoch >= 0 and step >= 0 and type(end) is bool
+    ):
         raise bad("epoch, step and end")
     acc = info.get("val_accuracy")
-    if acc is not None and not (isinstance(acc, float | int) and math.isfinite(acc)
-                                and 0 <= acc <= 1):
+    if acc is not None and not (
+        isinstance(acc, float | int) and math.isfinite(acc) and 0 <= acc <= 1
+    ):
         raise bad("val_accuracy")
     conf = info.get("confusion")
     if conf is not None:
-        ok = (isinstance(conf, list) and len(conf) == classes
-              and all(isinstance(r, list) and len(r) == classes
-                      and all(type(v) is int and v >= 0 for v in r) for r in conf))
+        ok = (
+            isinstance(conf, list)
+            and len(conf) == classes
+            and all(
+                isinstance(r, list)
+                and len(r) == classes
+                and all(type(v) is int and v >= 0 for v in r)
+                for r in conf
+            )
+        )
         if not ok:
             raise bad(f"its confusion table is not {classes} x {classes} counts")
         conf = np.asarray(conf, np.int64)

@@ -62,8 +62,9 @@ def _keep_best(scores, indices, extra, k: int, descending: bool = True):
     best score first, ties to the lower image index (-1 = empty, always last)."""
     s = np.where(indices < 0, -np.inf if descending else np.inf, scores)
     key = -s if descending else s
-    order = np.lexsort((np.where(indices < 0, np.iinfo(np.int64).max, indices), key),
-                       axis=-1)[:, :k]
+    order = np.lexsort((np.where(indices < 0, np.iinfo(np.int64).max, indices), key), axis=-1)[
+        :, :k
+    ]
     pick = [np.take_along_axis(a, order, axis=-1) for a in (scores, indices, *extra)]
     return pick
 
@@ -74,17 +75,25 @@ def batch_size_for(model) -> int:
     return int(max(1, min(TOP_IMAGES_BATCH_MAX, TOP_IMAGES_BATCH_BYTES // max(per_image, 1))))
 
 
-def find_top_images(model, X: np.ndarray, y: np.ndarray, k: int = TOP_K,
-                    batch: int | None = None, should_stop: Callable[[], bool] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> TopImages:
+def find_top_images(
+    model,
+    X: np.ndarray,
+    y: np.ndarray,
+    k: int = TOP_K,
+    batch: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TopImages:
     """One pass of `model` (a ConvNet, not changed) over X (N, C, H, W) with labels y (N,).
     Stops early, with what it has (complete False), when `should_stop()` turns true."""
     X = np.asarray(X)
     y = np.asarray(y)
     spec = model.spec
     if X.ndim != 4 or len(X) != len(y) or X.shape[1] != spec.channels:
-        raise DataError(f"images are {'x'.join(map(str, X.shape))} with {len(y)} labels; "
-                        f"the network {spec.name!r} takes {spec.channels} channel(s)")
+        raise DataError(
+            f"images are {'x'.join(map(str, X.shape))} with {len(y)} labels; "
+            f"the network {spec.name!r} takes {spec.channels} channel(s)"
+        )
     if len(y) and (y.min() < 0 or y.max() >= len(spec.classes)):
         raise DataError(f"labels must be class numbers 0..{len(spec.classes) - 1}")
     batch = batch or batch_size_for(model)
@@ -93,13 +102,21 @@ def find_top_images(model, X: np.ndarray, y: np.ndarray, k: int = TOP_K,
     tops = {}
     for i in convs:
         f = spec.shapes()[i].shape[0]
-        empty = (np.full((f, k), -np.inf, np.float32), np.full((f, k), -1, np.int64),
-                 np.zeros((f, k), np.int64), np.zeros((f, k), np.int64))
+        empty = (
+            np.full((f, k), -np.inf, np.float32),
+            np.full((f, k), -1, np.int64),
+            np.zeros((f, k), np.int64),
+            np.zeros((f, k), np.int64),
+        )
         tops[i] = list(empty)
-    most: list[np.ndarray] = [np.full((n_classes, k), -np.inf, np.float32),
-                              np.full((n_classes, k), -1, np.int64)]
-    least: list[np.ndarray] = [np.full((n_classes, k), np.inf, np.float32),
-                               np.full((n_classes, k), -1, np.int64)]
+    most: list[np.ndarray] = [
+        np.full((n_classes, k), -np.inf, np.float32),
+        np.full((n_classes, k), -1, np.int64),
+    ]
+    least: list[np.ndarray] = [
+        np.full((n_classes, k), np.inf, np.float32),
+        np.full((n_classes, k), -1, np.int64),
+    ]
     seen, complete = 0, True
     device = model.device
     was_training = model.training
@@ -109,7 +126,7 @@ def find_top_images(model, X: np.ndarray, y: np.ndarray, k: int = TOP_K,
             if should_stop is not None and should_stop():
                 complete = False
                 break
-            xb = torch.as_tensor(np.asarray(X[start:start + batch], np.float32), device=device)
+            xb = torch.as_tensor(np.asarray(X[start : start + batch], np.float32), device=device)
             ids = np.arange(start, start + len(xb), dtype=np.int64)
             with torch.inference_mode():
                 x = xb
@@ -118,7 +135,7 @@ def find_top_images(model, X: np.ndarray, y: np.ndarray, k: int = TOP_K,
                     if i in tops:
                         _merge_feature(tops[i], x, ids, k)
                 probs = torch.softmax(x.float(), dim=1).cpu().numpy()
-            _merge_classes(most, least, probs, y[start:start + len(xb)], ids, k)
+            _merge_classes(most, least, probs, y[start : start + len(xb)], ids, k)
             seen += len(xb)
             if progress is not None:
                 progress(seen, len(X))
@@ -135,21 +152,28 @@ def _merge_feature(top: list, out: torch.Tensor, ids: np.ndarray, k: int) -> Non
     best_np = best.float().cpu().numpy().T  # (F, n)
     where_np = where.cpu().numpy().T.astype(np.int64)
     cand_ids = np.broadcast_to(ids, (f, n))
-    merged = _keep_best(np.concatenate([top[0], best_np], 1),
-                        np.concatenate([top[1], cand_ids], 1),
-                        [np.concatenate([top[2], where_np // w], 1),
-                         np.concatenate([top[3], where_np % w], 1)], k)
+    merged = _keep_best(
+        np.concatenate([top[0], best_np], 1),
+        np.concatenate([top[1], cand_ids], 1),
+        [np.concatenate([top[2], where_np // w], 1), np.concatenate([top[3], where_np % w], 1)],
+        k,
+    )
     top[:] = merged
 
 
-def _merge_classes(most: list, least: list, probs: np.ndarray, labels: np.ndarray,
-                   ids: np.ndarray, k: int) -> None:
+def _merge_classes(
+    most: list, least: list, probs: np.ndarray, labels: np.ndarray, ids: np.ndarray, k: int
+) -> None:
     """Each image's probability for its own class, merged into that class's most and least."""
     own = probs[np.arange(len(labels)), labels].astype(np.float32)
     for c in np.unique(labels):
         mine = labels == c
         for kept, descending in ((most, True), (least, False)):
-            s, i = _keep_best(np.concatenate([kept[0][c:c + 1], own[mine][None]], 1),
-                              np.concatenate([kept[1][c:c + 1], ids[mine][None]], 1), [], k,
-                              descending)
+            s, i = _keep_best(
+                np.concatenate([kept[0][c : c + 1], own[mine][None]], 1),
+                np.concatenate([kept[1][c : c + 1], ids[mine][None]], 1),
+                [],
+                k,
+                descending,
+            )
             kept[0][c], kept[1][c] = s[0], i[0]

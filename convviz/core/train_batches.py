@@ -54,9 +54,9 @@ def evaluate(model: ConvNet, x: torch.Tensor, y: torch.Tensor, batch_size: int =
     dev = next(model.parameters()).device
     total, preds = torch.zeros((), device=dev), []
     for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(dev, non_blocking=True)
+        xb = x[i : i + batch_size].to(dev, non_blocking=True)
         out = model(xb)
-        total += F.cross_entropy(out, y[i:i + batch_size].to(dev), reduction="sum")
+        total += F.cross_entropy(out, y[i : i + batch_size].to(dev), reduction="sum")
         preds.append(out.argmax(1))
     model.train(was)
     return total.item() / max(len(x), 1), torch.cat(preds).cpu().numpy()
@@ -79,7 +79,7 @@ class PinnedBatches:
         last = self.copied[k]
         if last is not None:
             last.synchronize()
-        buf = self.buffers[k][:len(sel_host)]
+        buf = self.buffers[k][: len(sel_host)]
         torch.index_select(self.x, 0, sel_host, out=buf)
         out = buf.to(self.device, non_blocking=True)
         copied = self.copied[k] = torch.cuda.Event()

@@ -32,8 +32,9 @@ class TrainConfig:
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConvvizError(f"learning rate must be a positive number, got {self.lr}")
         if not 0 <= self.val_split < 1:
-            raise ConvvizError(f"validation split must be in 0..1 (exclusive), "
-                               f"got {self.val_split}")
+            raise ConvvizError(
+                f"validation split must be in 0..1 (exclusive), got {self.val_split}"
+            )
         if self.threads < 0:
             raise ConvvizError(f"threads must be at least 1 (or 0 to choose), got {self.threads}")
         if self.threads > MAX_THREADS:

@@ -46,9 +46,22 @@ from .trainer_pipe import (
 )
 
 __all__ = [  # (what the window reads from here; each lives in the module named above)
-    "JobRunner", "PipeError", "Send", "TrainProgress", "TrainerPool", "TrainerProcess",
-    "acquire", "limits", "live_interval", "mark_unusable", "prepare", "read_message", "release",
-    "training_threads", "use_one_torch_thread_here"]
+    "JobRunner",
+    "PipeError",
+    "Send",
+    "TrainProgress",
+    "TrainerPool",
+    "TrainerProcess",
+    "acquire",
+    "limits",
+    "live_interval",
+    "mark_unusable",
+    "prepare",
+    "read_message",
+    "release",
+    "training_threads",
+    "use_one_torch_thread_here",
+]
 
 
 def _serve(conn: Any, stop: Any, running: Any) -> None:
@@ -100,8 +113,9 @@ def _give_memory_back() -> None:
         pass
 
 
-def _run_job(conn: Any, stop: Any, running: Any, job: Job, X: np.ndarray,
-             caller_alive: Any) -> None:
+def _run_job(
+    conn: Any, stop: Any, running: Any, job: Job, X: np.ndarray, caller_alive: Any
+) -> None:
     import torch
 
     from .network import build
@@ -115,8 +129,9 @@ def _run_job(conn: Any, stop: Any, running: Any, job: Job, X: np.ndarray,
     except Exception as e:  # noqa: BLE001 - reported, and the process lives on
         conn.send(Failed(f"training could not start: {e}".split("\n")[0], None))
         return
-    JobRunner(model, X, job.labels, job.config, conn.send, stop, running, caller_alive,
-              job.interval).run()
+    JobRunner(
+        model, X, job.labels, job.config, conn.send, stop, running, caller_alive, job.interval
+    ).run()
 
 
 class TrainerProcess:
@@ -129,8 +144,12 @@ class TrainerProcess:
         self.conn, child = ctx.Pipe()
         self.stop, self.running = ctx.Event(), ctx.Event()
         self.running.set()
-        self.process = ctx.Process(target=_serve, args=(child, self.stop, self.running),
-                                   name="convviz-trainer", daemon=True)
+        self.process = ctx.Process(
+            target=_serve,
+            args=(child, self.stop, self.running),
+            name="convviz-trainer",
+            daemon=True,
+        )
         self.process.start()
         child.close()
         self.ready = False
@@ -152,8 +171,18 @@ class TrainerProcess:
         X = np.ascontiguousarray(X)
         bytes_of(X)  # an array that cannot go as bytes fails here, before the trainer waits
         self._expect(model, len(y))
-        self.conn.send(Job(model.spec.to_json(), model.snapshot(), X.shape, X.dtype.str,
-                           np.asarray(y), config, threads, interval))
+        self.conn.send(
+            Job(
+                model.spec.to_json(),
+                model.snapshot(),
+                X.shape,
+                X.dtype.str,
+                np.asarray(y),
+                config,
+                threads,
+                interval,
+            )
+        )
         send_array(self.conn, X)
 
     def _expect(self, model, labels: int) -> None:
@@ -162,9 +191,8 @@ class TrainerProcess:
         snap = model.snapshot()
         self.weight_shapes, self.network = snap.shapes, snap.network
         classes = len(model.spec.classes)
-        table = 8 * classes ** 2 if classes <= limits.CONFUSION_TABLE_MAX_CLASSES else 0
-        self.frame_limit = (2 * snap.nbytes + 16 * labels + table
-                            + limits.PIPE_SLACK_BYTES)
+        table = 8 * classes**2 if classes <= limits.CONFUSION_TABLE_MAX_CLASSES else 0
+        self.frame_limit = 2 * snap.nbytes + 16 * labels + table + limits.PIPE_SLACK_BYTES
 
     def recv(self, timeout: float) -> Message | None:
         """The next message, None if none came within `timeout` s; EOFError if the process
@@ -173,8 +201,9 @@ class TrainerProcess:
         the ending is Failed(one line)."""
         while self.conn.poll(timeout):
             try:
-                msg = check_from_trainer(read_message(self.conn, self.frame_limit),
-                                         self.weight_shapes, self.network)
+                msg = check_from_trainer(
+                    read_message(self.conn, self.frame_limit), self.weight_shapes, self.network
+                )
             except PipeError as e:
                 self.kill()  # out of step with it: a next run gets a fresh process
                 return Failed(f"training ended: {e}")

@@ -61,9 +61,15 @@ class TrainResult:
 
     def summary(self) -> dict:
         """Plain data, for weights metadata."""
-        return {"status": self.status, "val_accuracy": self.val_accuracy,
-                "best_epoch": self.best_epoch, "last_val_accuracy": self.last_val_accuracy,
-                "epochs": len(self.epochs), "device": self.device,
-                "images_per_second": round(self.images_per_second, 1),
-                "history": [{k: v for k, v in asdict(e).items() if k != "confusion"}
-                            for e in self.epochs]}  # (the epochs' tables: the timeline's)
+        return {
+            "status": self.status,
+            "val_accuracy": self.val_accuracy,
+            "best_epoch": self.best_epoch,
+            "last_val_accuracy": self.last_val_accuracy,
+            "epochs": len(self.epochs),
+            "device": self.device,
+            "images_per_second": round(self.images_per_second, 1),
+            "history": [
+                {k: v for k, v in asdict(e).items() if k != "confusion"} for e in self.epochs
+            ],
+        }  # (the epochs' tables: the timeline's)

@@ -66,8 +66,7 @@ def live_interval(device: str, own_process: bool) -> float:
         wanted = 0.0
     if wanted > 0:
         return wanted
-    shares_cores = (_on_cpu(device)
-                    and training_threads(device, own_process) >= _cores_here())
+    shares_cores = _on_cpu(device) and training_threads(device, own_process) >= _cores_here()
     return SHARED_INTERVAL if shares_cores else FAST_INTERVAL
 
 

@@ -117,8 +117,7 @@ class Broken(Message):
     message: str
 
 
-FROM_TRAINER = (Ready, Started, Snapshot, Progress, Epoch, Paused, Finished, Failed, Broken,
-                Kept)
+FROM_TRAINER = (Ready, Started, Snapshot, Progress, Epoch, Paused, Finished, Failed, Broken, Kept)
 ENDINGS = (Finished, Failed)
 
 

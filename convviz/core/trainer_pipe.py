@@ -48,8 +48,9 @@ def read_frame(conn: Any, max_bytes: int) -> bytes:
     except OSError as e:
         if "bad message length" not in str(e):
             raise  # the other end went away: EOFError/OSError as before
-        raise PipeError(f"the trainer's pipe: a message longer than its limit of "
-                        f"{max_bytes / 2**20:,.0f} MB") from None
+        raise PipeError(
+            f"the trainer's pipe: a message longer than its limit of {max_bytes / 2**20:,.0f} MB"
+        ) from None
 
 
 def read_object(conn: Any, max_bytes: int) -> object:
@@ -76,7 +77,7 @@ def send_array(conn: Any, a: np.ndarray) -> None:
     28x28, in the window and again in the trainer."""
     view = bytes_of(a)
     for start in range(0, len(view), CHUNK_BYTES):
-        conn.send_bytes(view[start:start + CHUNK_BYTES])
+        conn.send_bytes(view[start : start + CHUNK_BYTES])
 
 
 def bytes_of(a: np.ndarray) -> memoryview:
@@ -94,7 +95,7 @@ def recv_array(conn: Any, shape: tuple[int, ...], dtype: str) -> np.ndarray:
         piece = read_frame(conn, min(CHUNK_BYTES, len(view) - got))
         if not piece:
             raise PipeError("the trainer's pipe: an empty piece of the images")
-        view[got:got + len(piece)] = piece
+        view[got : got + len(piece)] = piece
         got += len(piece)
     return a
 
@@ -114,14 +115,17 @@ def check_job(msg: object) -> Job:
         raise PipeError(f"the trainer's pipe: images announced as {str(header)[:60]}")
     size = 4 * math.prod(shape)
     if size > limits.PIPE_IMAGES_MAX_BYTES:
-        raise PipeError(f"the trainer's pipe: {size / 2**30:,.1f} GB of images announced, above "
-                        f"the limit of {limits.PIPE_IMAGES_MAX_BYTES / 2**30:,.0f} GB")
+        raise PipeError(
+            f"the trainer's pipe: {size / 2**30:,.1f} GB of images announced, above "
+            f"the limit of {limits.PIPE_IMAGES_MAX_BYTES / 2**30:,.0f} GB"
+        )
     msg.shape = shape
     return msg
 
 
-def check_from_trainer(msg: object, weight_shapes: dict[str, tuple],
-                       network: str | None = None) -> Message:
+def check_from_trainer(
+    msg: object, weight_shapes: dict[str, tuple], network: str | None = None
+) -> Message:
     """PipeError unless msg is a message the trainer sends, with the payload of its kind
     (weights: a snapshot of the job's shapes, and of the job's network when `network` (its
     identity) is given; unpickling a snapshot already checked that its parts agree)."""
@@ -132,8 +136,11 @@ def check_from_trainer(msg: object, weight_shapes: dict[str, tuple],
         raise PipeError(f"the trainer's pipe: a message of no known kind ({str(kind)[:40]!r})")
 
     def weights_fit(w: object) -> bool:
-        return (isinstance(w, WeightsSnapshot) and w.shapes == weight_shapes and
-                (network is None or w.network == network))
+        return (
+            isinstance(w, WeightsSnapshot)
+            and w.shapes == weight_shapes
+            and (network is None or w.network == network)
+        )
 
     if isinstance(msg, Ready):
         ok = isinstance(msg.pid, int)
@@ -146,19 +153,25 @@ def check_from_trainer(msg: object, weight_shapes: dict[str, tuple],
     elif isinstance(msg, Snapshot):
         ok = weights_fit(msg.weights)
     elif isinstance(msg, Kept):
-        ok = (weights_fit(msg.weights) and type(msg.end) is bool and type(msg.epoch) is int
-              and type(msg.step) is int)
+        ok = (
+            weights_fit(msg.weights)
+            and type(msg.end) is bool
+            and type(msg.epoch) is int
+            and type(msg.step) is int
+        )
     elif isinstance(msg, Progress):
         ok = isinstance(msg.progress, TrainProgress)
     elif isinstance(msg, Epoch):
         ok = isinstance(msg.report, EpochReport)
     elif isinstance(msg, Finished):
-        ok = isinstance(msg.result, TrainResult) and (msg.weights is None or
-                                                      weights_fit(msg.weights))
+        ok = isinstance(msg.result, TrainResult) and (
+            msg.weights is None or weights_fit(msg.weights)
+        )
     else:
         assert isinstance(msg, Failed)
         ok = isinstance(msg.message, str) and (msg.weights is None or weights_fit(msg.weights))
     if not ok:
-        raise PipeError(f"the trainer's pipe: a {msg.kind!r} message that does not hold what "
-                        f"that kind carries")
+        raise PipeError(
+            f"the trainer's pipe: a {msg.kind!r} message that does not hold what that kind carries"
+        )
     return msg

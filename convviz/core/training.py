@@ -32,8 +32,16 @@ from .train_batches import PinnedBatches, augment_batch, evaluate, split_indices
 from .train_config import TrainConfig
 from .train_reports import BatchReport, EpochReport, TrainResult
 
-__all__ = ["BatchReport", "EpochReport", "TrainConfig", "TrainResult", "augment_batch",
-           "evaluate", "split_indices", "train"]  # (the reports and defaults: read from here too)
+__all__ = [
+    "BatchReport",
+    "EpochReport",
+    "TrainConfig",
+    "TrainResult",
+    "augment_batch",
+    "evaluate",
+    "split_indices",
+    "train",
+]  # (the reports and defaults: read from here too)
 
 GPU_LOSS_READ_EVERY = 16  # batches between two reads of the losses on a GPU (one wait each)
 DEVICE_SHARE = 0.5  # images go onto the GPU only if they take at most this share of its free memory
@@ -52,11 +60,16 @@ def _loss_read_every(device: torch.device) -> int:
     return 1 if device.type == "cpu" else GPU_LOSS_READ_EVERY
 
 
-def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
-          on_batch: Callable[[BatchReport], None] | None = None,
-          on_epoch: Callable[[EpochReport], None] | None = None,
-          should_stop: Callable[[], bool] | None = None,
-          max_threads: int | None = None) -> TrainResult:
+def train(
+    model: ConvNet,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    on_batch: Callable[[BatchReport], None] | None = None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    max_threads: int | None = None,
+) -> TrainResult:
     """Train `model` in place on images x (N, C, H, W) in the model's value range, labels y (N,).
 
     A loss that turns NaN or infinite stops training and puts back the last weights that gave a
@@ -73,8 +86,6 @@ def train(model: ConvNet, x: np.ndarray, y: np.ndarray, config: TrainConfig,
     finally:  # the caller's thread count as it was (the chooser changes it while it trains)
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
-
-
 
 
 def _confusion(classes: int, truth: np.ndarray, said: np.ndarray) -> np.ndarray | None:
@@ -100,17 +111,25 @@ class _Run:
     """One call of train(): the state its epochs and batches share, and the one count of steps,
     images seen, pauses, speed and time left that every report reads."""
 
-    def __init__(self, model: ConvNet, x: np.ndarray, y: np.ndarray, cfg: TrainConfig,
-                 on_batch: Callable[[BatchReport], None] | None,
-                 on_epoch: Callable[[EpochReport], None] | None,
-                 should_stop: Callable[[], bool] | None, max_threads: int | None):
+    def __init__(
+        self,
+        model: ConvNet,
+        x: np.ndarray,
+        y: np.ndarray,
+        cfg: TrainConfig,
+        on_batch: Callable[[BatchReport], None] | None,
+        on_epoch: Callable[[EpochReport], None] | None,
+        should_stop: Callable[[], bool] | None,
+        max_threads: int | None,
+    ):
         self.model, self.cfg = model, cfg
         self.on_batch, self.on_epoch, self.should_stop = on_batch, on_epoch, should_stop
         self.device = device = resolve_device(cfg.device)
         self.chooser = None
         if device.type == "cpu":
-            self.chooser = ThreadChooser(max_threads or torch.get_num_threads(),
-                                         forced_threads(cfg.threads))
+            self.chooser = ThreadChooser(
+                max_threads or torch.get_num_threads(), forced_threads(cfg.threads)
+            )
         model.to(device).train()
         torch.manual_seed(cfg.seed)
         self.gen = torch.Generator().manual_seed(cfg.seed)
@@ -140,12 +159,16 @@ class _Run:
         device, x_host = self.device, torch.as_tensor(x, dtype=torch.float32)
         try:
             self.yt = torch.as_tensor(y, dtype=torch.int64).to(device)
-            self.staged = None if _fits_on(device, x_host.nbytes) else PinnedBatches(
-                x_host, self.cfg.batch_size, device)
+            self.staged = (
+                None
+                if _fits_on(device, x_host.nbytes)
+                else PinnedBatches(x_host, self.cfg.batch_size, device)
+            )
             self.xt = x_host if self.staged else x_host.to(device)
         except torch.OutOfMemoryError:
-            raise ConvvizError(f"the {device.type} device ran out of memory holding the "
-                               f"images") from None
+            raise ConvvizError(
+                f"the {device.type} device ran out of memory holding the images"
+            ) from None
         self.tr = torch.as_tensor(self.tr_idx, dtype=torch.int64)  # (n_train,), on the host
         self.x_va, self.y_va = self.xt[self.va_idx], self.yt[self.va_idx]  # evaluated whole
 
@@ -155,8 +178,10 @@ class _Run:
                 if not self._epoch(epoch):
                     break
         except torch.OutOfMemoryError:
-            raise ConvvizError(f"the {self.device.type} device ran out of memory; try a smaller "
-                               f"batch size than {self.cfg.batch_size}") from None
+            raise ConvvizError(
+                f"the {self.device.type} device ran out of memory; try a smaller "
+                f"batch size than {self.cfg.batch_size}"
+            ) from None
         return self._finish()
 
     def _epoch(self, epoch: int) -> bool:
@@ -177,8 +202,10 @@ class _Run:
             with torch.no_grad():
                 torch._foreach_copy_(self.params, self.last_good)
             self.result.status = "diverged"
-            self.result.message = (f"the loss became {bad[1]} in epoch {epoch}, batch {bad[0]}; "
-                                   f"kept the last good weights (try a smaller learning rate)")
+            self.result.message = (
+                f"the loss became {bad[1]} in epoch {epoch}, batch {bad[0]}; "
+                f"kept the last good weights (try a smaller learning rate)"
+            )
         if self.result.status != "done":
             return False
         self._validate(epoch)
@@ -192,8 +219,9 @@ class _Run:
         self.waited += time.perf_counter() - t_ask  # a paused caller waits in there
         return stop
 
-    def _batch(self, epoch: int, b: int, order: torch.Tensor,
-               order_dev: torch.Tensor) -> tuple[int, float] | None:
+    def _batch(
+        self, epoch: int, b: int, order: torch.Tensor, order_dev: torch.Tensor
+    ) -> tuple[int, float] | None:
         """One step; (batch, loss) if a loss read now is not finite (the step is not taken)."""
         if self.chooser:
             self.chooser.batch_started()
@@ -243,11 +271,21 @@ class _Run:
     def _report(self, epoch: int, b: int, loss: float) -> BatchReport:
         el = time.perf_counter() - self.t0 - self.waited
         return BatchReport(
-            epoch, b, self.batches, loss, self.seen / el if el > 0 else 0.0,
-            el / self.step * (self.steps - self.step), self.chooser.threads if self.chooser else 0,
-            epochs=self.cfg.epochs, step=self.step, steps=self.steps, seen=self.seen,
-            paused_seconds=self.waited, train_images=len(self.tr_idx),
-            val_images=len(self.va_idx))
+            epoch,
+            b,
+            self.batches,
+            loss,
+            self.seen / el if el > 0 else 0.0,
+            el / self.step * (self.steps - self.step),
+            self.chooser.threads if self.chooser else 0,
+            epochs=self.cfg.epochs,
+            step=self.step,
+            steps=self.steps,
+            seen=self.seen,
+            paused_seconds=self.waited,
+            train_images=len(self.tr_idx),
+            val_images=len(self.va_idx),
+        )
 
     def _validate(self, epoch: int) -> None:
         val_loss = val_acc = conf = None
@@ -258,10 +296,12 @@ class _Run:
             score = (val_acc, -val_loss)
             if self.cfg.keep_best and (self.best_score is None or score > self.best_score):
                 self.best_score, self.result.best_epoch = score, epoch
-                self.best_state = {k: v.detach().clone()
-                                   for k, v in self.model.state_dict().items()}
-        rep = EpochReport(epoch, self.epoch_loss[0] / max(self.epoch_loss[1], 1), val_loss,
-                          val_acc, conf)
+                self.best_state = {
+                    k: v.detach().clone() for k, v in self.model.state_dict().items()
+                }
+        rep = EpochReport(
+            epoch, self.epoch_loss[0] / max(self.epoch_loss[1], 1), val_loss, val_acc, conf
+        )
         self.result.epochs.append(rep)
         if self.on_epoch is not None:
             self.on_epoch(rep)

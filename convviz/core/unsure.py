@@ -80,8 +80,12 @@ def calibrate(votes: np.ndarray, images: np.ndarray, value_range) -> Calibration
     lse = _logsumexp(votes)
     prob = np.exp(votes.max(1) - lse)
     share = _ink_share(np.asarray(images), value_range)
-    return Calibration(float(np.quantile(prob, QUANTILE)), float(np.quantile(lse, QUANTILE)),
-                       (float(share.min()), float(share.max())), len(votes))
+    return Calibration(
+        float(np.quantile(prob, QUANTILE)),
+        float(np.quantile(lse, QUANTILE)),
+        (float(share.min()), float(share.max())),
+        len(votes),
+    )
 
 
 def calibrate_model(model, x_val, batch_size: int = 512) -> Calibration | None:
@@ -92,8 +96,12 @@ def calibrate_model(model, x_val, batch_size: int = 512) -> Calibration | None:
         return None
     device = next(model.parameters()).device  # x_val may sit on the host (many images)
     with torch.inference_mode():
-        votes = torch.cat([model(x_val[i:i + batch_size].to(device)).float().cpu()
-                           for i in range(0, len(x_val), batch_size)]).numpy()
+        votes = torch.cat(
+            [
+                model(x_val[i : i + batch_size].to(device)).float().cpu()
+                for i in range(0, len(x_val), batch_size)
+            ]
+        ).numpy()
     return calibrate(votes, x_val.float().cpu().numpy(), model.spec.value_range)
 
 
@@ -108,22 +116,32 @@ def judge(votes, image, value_range, cal: Calibration | None) -> tuple[bool, str
         return True, "its votes are not finite numbers (NaN or infinity)"
     lse = float(_logsumexp(votes))
     prob = float(np.exp(votes.max() - lse))
-    basis = (f"the lowest {QUANTILE:.0%} of {cal.held_out} held-out drawings" if cal.held_out
-             else "the default threshold (these weights carry no calibration)")
+    basis = (
+        f"the lowest {QUANTILE:.0%} of {cal.held_out} held-out drawings"
+        if cal.held_out
+        else "the default threshold (these weights carry no calibration)"
+    )
     if prob < cal.min_probability:
-        return True, (f"its largest probability {prob:.0%} is below {cal.min_probability:.0%}, "
-                      f"{basis}")
+        return True, (
+            f"its largest probability {prob:.0%} is below {cal.min_probability:.0%}, {basis}"
+        )
     if cal.min_logsumexp is not None and lse < cal.min_logsumexp:
-        return True, (f"its votes are weak overall (log-sum-exp {lse:.2f} below "
-                      f"{cal.min_logsumexp:.2f}, {basis})")
+        return True, (
+            f"its votes are weak overall (log-sum-exp {lse:.2f} below "
+            f"{cal.min_logsumexp:.2f}, {basis})"
+        )
     if cal.ink_share is not None:
         share = float(_ink_share(image[None], value_range)[0])
         least, most = cal.ink_share
         if not least <= share <= most:
-            return True, (f"{share:.0%} of it is ink; the held-out drawings had "
-                          f"{least:.0%} to {most:.0%}")
+            return True, (
+                f"{share:.0%} of it is ink; the held-out drawings had {least:.0%} to {most:.0%}"
+            )
     if cal.held_out:
-        return False, (f"its largest probability ({prob:.0%}), votes and ink are like those of "
-                       f"{cal.held_out} held-out drawings")
-    return False, (f"its largest probability {prob:.0%} is at least {cal.min_probability:.0%}, "
-                   f"{basis}")
+        return False, (
+            f"its largest probability ({prob:.0%}), votes and ink are like those of "
+            f"{cal.held_out} held-out drawings"
+        )
+    return False, (
+        f"its largest probability {prob:.0%} is at least {cal.min_probability:.0%}, {basis}"
+    )

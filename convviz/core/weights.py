@@ -91,8 +91,10 @@ def save_model(model: ConvNet, path, summary: dict | None = None) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise WeightsError(f"{path}: unknown weights format {suffix or '(none)'!r}; use one of "
-                           f"{', '.join(FORMATS)}")
+        raise WeightsError(
+            f"{path}: unknown weights format {suffix or '(none)'!r}; use one of "
+            f"{', '.join(FORMATS)}"
+        )
     meta = metadata_for(model, summary)
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
     if suffix == ".safetensors":
@@ -127,18 +129,27 @@ def _sniff(path: Path) -> str:
 
 # The metadata keys convviz writes, and what each must decode to (safetensors keeps every value
 # as a string; JSON inside it). Other keys are kept as they are, unread.
-_META_JSON = {"spec": dict, "classes": list, "value_range": list, "summary": dict,
-              "unsure": dict, "edited": list}
+_META_JSON = {
+    "spec": dict,
+    "classes": list,
+    "value_range": list,
+    "summary": dict,
+    "unsure": dict,
+    "edited": list,
+}
 
 
 def _checked_metadata(path: Path, meta) -> dict[str, str]:
     if not isinstance(meta, dict) or meta.get("format") != MAGIC or "spec" not in meta:
-        raise WeightsError(f"{path}: holds no convviz network description; it was not written "
-                           f"by convviz or comes from another program")
+        raise WeightsError(
+            f"{path}: holds no convviz network description; it was not written "
+            f"by convviz or comes from another program"
+        )
     for k, v in meta.items():
         if not (isinstance(k, str) and isinstance(v, str)):
-            raise WeightsError(f"{path}: its metadata {str(k)[:40]!r} is "
-                               f"{type(v).__name__}, not text")
+            raise WeightsError(
+                f"{path}: its metadata {str(k)[:40]!r} is {type(v).__name__}, not text"
+            )
     return meta
 
 
@@ -148,8 +159,10 @@ def _decoded(path: Path, meta: dict[str, str], key: str, default=None):
         return default
     value = loads_bounded(meta[key], f"{path}: its metadata {key!r}", WeightsError)
     if not isinstance(value, _META_JSON[key]):
-        raise WeightsError(f"{path}: its metadata {key!r} is a JSON {type(value).__name__}, not "
-                           f"a {'list' if _META_JSON[key] is list else 'JSON object'}")
+        raise WeightsError(
+            f"{path}: its metadata {key!r} is a JSON {type(value).__name__}, not "
+            f"a {'list' if _META_JSON[key] is list else 'JSON object'}"
+        )
     return value
 
 
@@ -183,16 +196,21 @@ def _check_declared(path: Path, declared: Declared, want: dict[str, tuple]) -> N
     _check_shapes(path, want, {k: tuple(t.shape) for k, t in have.items()})
     for k, t in have.items():
         if t.dtype not in WEIGHT_DTYPES:
-            raise WeightsError(f"{path}: {k} holds {t.dtype[:20]} numbers; convviz reads "
-                               f"{', '.join(WEIGHT_DTYPES)}")
+            raise WeightsError(
+                f"{path}: {k} holds {t.dtype[:20]} numbers; convviz reads "
+                f"{', '.join(WEIGHT_DTYPES)}"
+            )
 
 
 def _open_checked(path) -> tuple[Path, Declared, NetworkSpec]:
     path = Path(path)
     try:
         if not path.is_file():
-            raise WeightsError(f"{path}: no such file" if not path.exists() else
-                               f"{path}: not a file (a folder or a device)")
+            raise WeightsError(
+                f"{path}: no such file"
+                if not path.exists()
+                else f"{path}: not a file (a folder or a device)"
+            )
         declared = open_weights(path, _sniff(path))
     except WeightsError:
         raise
@@ -201,13 +219,16 @@ def _open_checked(path) -> tuple[Path, Declared, NetworkSpec]:
     except OSError as e:
         raise WeightsError(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
     except pickle.UnpicklingError:
-        raise WeightsError(f"{path}: refused: it holds Python objects other than plain weights "
-                           f"(possibly code); nothing in it was run") from None
+        raise WeightsError(
+            f"{path}: refused: it holds Python objects other than plain weights "
+            f"(possibly code); nothing in it was run"
+        ) from None
     except (zipfile.BadZipFile, EOFError):
         raise WeightsError(f"{path}: the file is damaged or truncated") from None
     except Exception as e:  # noqa: BLE001 - torch raises many types for damaged files
-        raise WeightsError(f"{path}: the file is damaged or not weights "
-                           f"({type(e).__name__})") from None
+        raise WeightsError(
+            f"{path}: the file is damaged or not weights ({type(e).__name__})"
+        ) from None
     spec, _ = judge_metadata(path, declared.metadata)
     _check_declared(path, declared, state_shapes(spec))
     return path, declared, spec
@@ -233,8 +254,9 @@ def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     except OSError as e:
         raise WeightsError(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
     except Exception as e:  # noqa: BLE001 - safetensors raises many types for damaged files
-        raise WeightsError(f"{path}: the file is damaged or not weights "
-                           f"({type(e).__name__})") from None
+        raise WeightsError(
+            f"{path}: the file is damaged or not weights ({type(e).__name__})"
+        ) from None
     for k, v in state.items():
         if not torch.isfinite(v).all():
             raise WeightsError(f"{path}: {k} holds values that are not finite")
@@ -253,8 +275,10 @@ def load_model(path, device="cpu") -> tuple[ConvNet, dict]:
     # optional extras, kept on the network so that saving it again keeps them
     setattr(model, "calibration", _calibration(path, meta))  # noqa: B010
     setattr(model, "edits", _edits(path, meta))  # noqa: B010
-    return model.to(device).eval(), {"summary": summary,
-                                     "convviz_version": meta.get("convviz_version", "?")}
+    return model.to(device).eval(), {
+        "summary": summary,
+        "convviz_version": meta.get("convviz_version", "?"),
+    }
 
 
 def _calibration(path, meta: dict):
@@ -285,6 +309,7 @@ def check_fits(model: ConvNet, state: dict, path="weights") -> None:
         if not torch.isfinite(v).all():
             raise WeightsError(f"{path}: {k} holds values that are not finite")
 
+
 def _check_shapes(path, want: dict[str, tuple], have: dict[str, tuple]) -> None:
     """Tensor names and shapes in a file against what the network needs; the first difference
     is named (a name from the file cut to 80 characters)."""
@@ -292,21 +317,23 @@ def _check_shapes(path, want: dict[str, tuple], have: dict[str, tuple]) -> None:
         if k not in have:
             raise WeightsError(f"{path}: does not fit the network: {k} is missing")
         if want[k] != tuple(have[k]):
-            raise WeightsError(f"{path}: does not fit the network: {k} is "
-                               f"{'x'.join(map(str, have[k]))} in the file but the network "
-                               f"needs {'x'.join(map(str, want[k]))}")
+            raise WeightsError(
+                f"{path}: does not fit the network: {k} is "
+                f"{'x'.join(map(str, have[k]))} in the file but the network "
+                f"needs {'x'.join(map(str, want[k]))}"
+            )
     extra = sorted(set(have) - set(want))
     if extra:
         raise WeightsError(f"{path}: does not fit the network: unexpected tensor {extra[0][:80]}")
-
 
 
 def load_into(model: ConvNet, path) -> dict:
     """Fill an existing network, refusing a file made for another architecture."""
     other, info = load_model(path)
     if other.spec.layers != model.spec.layers or other.spec.input_shape != model.spec.input_shape:
-        raise WeightsError(f"{path}: made for another network ({other.spec.name}), not "
-                           f"{model.spec.name}")
+        raise WeightsError(
+            f"{path}: made for another network ({other.spec.name}), not {model.spec.name}"
+        )
     model.load_state_dict(other.state_dict())
     return info
 
@@ -315,8 +342,10 @@ def assert_writable(path) -> None:
     """Fail early (before an expensive step) when `path` cannot be written."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise WeightsError(f"{path}: unknown weights format {path.suffix or '(none)'!r}; use one "
-                           f"of {', '.join(FORMATS)}")
+        raise WeightsError(
+            f"{path}: unknown weights format {path.suffix or '(none)'!r}; use one "
+            f"of {', '.join(FORMATS)}"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise WeightsError(f"cannot write {path}: the folder {folder} does not exist")

@@ -36,8 +36,12 @@ from .spec_json import loads_bounded
 
 ITEM_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
 _SAFETENSORS_DTYPES = {"F32": "float32", "F64": "float64", "F16": "float16", "BF16": "bfloat16"}
-_TORCH_DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
-                 torch.bfloat16: "bfloat16"}
+_TORCH_DTYPES = {
+    torch.float32: "float32",
+    torch.float64: "float64",
+    torch.float16: "float16",
+    torch.bfloat16: "bfloat16",
+}
 MAX_TENSORS = 4 * MAX_LAYERS + 2  # per layer at most 4 (batch normalisation), and the votes
 _SMALL_MEMBER = 4096  # a .pt's version, byteorder and id records are a few bytes each
 
@@ -72,8 +76,9 @@ def open_weights(path: Path, kind: str) -> Declared:
         from .onnx_read import read_onnx_declared
 
         return read_onnx_declared(path)
-    raise WeightsError(f"{path}: not a weights file convviz can read (expected .safetensors, "
-                       f".pt or .onnx)")
+    raise WeightsError(
+        f"{path}: not a weights file convviz can read (expected .safetensors, .pt or .onnx)"
+    )
 
 
 # ---- safetensors -------------------------------------------------------------------------------
@@ -83,36 +88,49 @@ def _safetensors(path: Path) -> Declared:
         head = f.read(8)
         n = int.from_bytes(head, "little") if len(head) == 8 else -1
         if n < 2 or 8 + n > size:
-            raise WeightsError(f"{path}: the file is damaged or not weights (its header would "
-                               f"run past the end)")
+            raise WeightsError(
+                f"{path}: the file is damaged or not weights (its header would run past the end)"
+            )
         if n > MAX_WEIGHTS_HEADER_BYTES:
-            raise WeightsError(f"{path}: a header of {n:,} bytes; the limit is "
-                               f"{MAX_WEIGHTS_HEADER_BYTES:,}")
-        header = loads_bounded(f.read(n), f"{path}: the header", WeightsError,
-                               MAX_WEIGHTS_HEADER_BYTES)
+            raise WeightsError(
+                f"{path}: a header of {n:,} bytes; the limit is {MAX_WEIGHTS_HEADER_BYTES:,}"
+            )
+        header = loads_bounded(
+            f.read(n), f"{path}: the header", WeightsError, MAX_WEIGHTS_HEADER_BYTES
+        )
     if not isinstance(header, dict):
         raise WeightsError(f"{path}: the file is damaged (its header is not a JSON object)")
     meta = header.pop("__metadata__", None) or {}
     if len(header) > MAX_TENSORS:
-        raise WeightsError(f"{path}: holds {len(header):,} tensors; a network has at most "
-                           f"{MAX_TENSORS}")
+        raise WeightsError(
+            f"{path}: holds {len(header):,} tensors; a network has at most {MAX_TENSORS}"
+        )
     data_start, data_size = 8 + n, size - 8 - n
     tensors, spans = {}, {}
     for name, entry in header.items():
         try:
             dtype, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
-            ok = (isinstance(dtype, str) and isinstance(shape, list)
-                  and all(type(d) is int and d >= 0 for d in shape)
-                  and type(begin) is int and type(end) is int and 0 <= begin <= end <= data_size)
+            ok = (
+                isinstance(dtype, str)
+                and isinstance(shape, list)
+                and all(type(d) is int and d >= 0 for d in shape)
+                and type(begin) is int
+                and type(end) is int
+                and 0 <= begin <= end <= data_size
+            )
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
-            raise WeightsError(f"{path}: the file is damaged (tensor {name[:80]!r} is described "
-                               f"wrongly or lies past the end)")
+            raise WeightsError(
+                f"{path}: the file is damaged (tensor {name[:80]!r} is described "
+                f"wrongly or lies past the end)"
+            )
         t = Tensor(_dtype_name(dtype), tuple(shape))
         if t.dtype in ITEM_BYTES and t.nbytes != end - begin:
-            raise WeightsError(f"{path}: the file is damaged (tensor {name[:80]!r} has "
-                               f"{end - begin:,} bytes for {t.nbytes:,})")
+            raise WeightsError(
+                f"{path}: the file is damaged (tensor {name[:80]!r} has "
+                f"{end - begin:,} bytes for {t.nbytes:,})"
+            )
         tensors[name], spans[name] = t, (data_start + begin, end - begin)
 
     def read() -> dict[str, torch.Tensor]:
@@ -154,14 +172,17 @@ def _pt(path: Path) -> Declared:
     with zipfile.ZipFile(path) as z:
         members = z.infolist()
     if len(members) > MAX_TENSORS + 16:
-        raise WeightsError(f"{path}: holds {len(members):,} records; a network has at most "
-                           f"{MAX_TENSORS} tensors")
+        raise WeightsError(
+            f"{path}: holds {len(members):,} records; a network has at most {MAX_TENSORS} tensors"
+        )
     storages = [m for m in members if "/data/" in m.filename]
     for m in members:
         limit = MAX_WEIGHTS_HEADER_BYTES if m.filename.endswith(".pkl") else _SMALL_MEMBER
         if m not in storages and m.file_size > limit:
-            raise WeightsError(f"{path}: its record {m.filename[:80]} declares {m.file_size:,} "
-                               f"bytes; the limit is {limit:,}")
+            raise WeightsError(
+                f"{path}: its record {m.filename[:80]} declares {m.file_size:,} "
+                f"bytes; the limit is {limit:,}"
+            )
     # the meta device: shapes and dtypes from the pickle, not one byte of tensor data read
     meta, tensors = _pt_declared(path)
 
@@ -171,8 +192,10 @@ def _pt(path: Path) -> Declared:
         implied = sum(t.nbytes for t in tensors.values())
         declared = sum(m.file_size for m in storages)
         if declared > implied:
-            raise WeightsError(f"{path}: its storages declare {declared:,} bytes where the "
-                               f"network's weights take {implied:,} bytes")
+            raise WeightsError(
+                f"{path}: its storages declare {declared:,} bytes where the "
+                f"network's weights take {implied:,} bytes"
+            )
         return _pt_load(path)
 
     return Declared(".pt", meta, tensors, read)
@@ -183,15 +206,18 @@ def _legacy_pt(path: Path) -> Declared:
     convviz; its storages are as large as the file, so the file's size is what is judged."""
     most = MAX_PARAMETERS * 8 + MAX_WEIGHTS_HEADER_BYTES
     if path.stat().st_size > most:
-        raise WeightsError(f"{path}: {path.stat().st_size:,} bytes, more than any network "
-                           f"convviz can open ({most:,})")
+        raise WeightsError(
+            f"{path}: {path.stat().st_size:,} bytes, more than any network "
+            f"convviz can open ({most:,})"
+        )
     meta, tensors = _pt_declared(path)
 
     def read() -> dict[str, torch.Tensor]:
         implied = sum(t.nbytes for t in tensors.values()) + MAX_WEIGHTS_HEADER_BYTES
         if path.stat().st_size > implied:
-            raise WeightsError(f"{path}: {path.stat().st_size:,} bytes, more than the "
-                               f"network's weights take")
+            raise WeightsError(
+                f"{path}: {path.stat().st_size:,} bytes, more than the network's weights take"
+            )
         return _pt_load(path)
 
     return Declared(".pt", meta, tensors, read)
@@ -207,16 +233,18 @@ def _pt_declared(path: Path) -> tuple[dict, dict[str, Tensor]]:
     with open(path, "rb") as f:
         obj = torch.load(f, map_location="meta", weights_only=True)
     if not (isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict)):
-        raise WeightsError(f"{path}: a PyTorch file, but not one convviz wrote (no state_dict "
-                           f"with metadata)")
+        raise WeightsError(
+            f"{path}: a PyTorch file, but not one convviz wrote (no state_dict with metadata)"
+        )
     meta = obj.get("metadata") or {}
     tensors = {}
     for name, v in obj["state_dict"].items():
         if not (isinstance(name, str) and isinstance(v, torch.Tensor)):
-            raise WeightsError(f"{path}: its state_dict holds {type(v).__name__} under "
-                               f"{str(name)[:80]!r}; convviz reads only tensors")
-        tensors[name] = Tensor(_TORCH_DTYPES.get(v.dtype, str(v.dtype).replace("torch.", "")),
-                               tuple(v.shape))
+            raise WeightsError(
+                f"{path}: its state_dict holds {type(v).__name__} under "
+                f"{str(name)[:80]!r}; convviz reads only tensors"
+            )
+        tensors[name] = Tensor(
+            _TORCH_DTYPES.get(v.dtype, str(v.dtype).replace("torch.", "")), tuple(v.shape)
+        )
     return meta, tensors
-
-

@@ -41,8 +41,10 @@ class Edits:
     def _layer(self, name: str, kinds: tuple[str, ...]) -> int:
         names = [n for n, k in zip(self.model.names, self.model.kinds, strict=True) if k in kinds]
         if name not in names:
-            raise SpecError(f"no layer {str(name)[:60]!r} to edit here (choose from "
-                            f"{', '.join(names) or 'none'})")
+            raise SpecError(
+                f"no layer {str(name)[:60]!r} to edit here (choose from "
+                f"{', '.join(names) or 'none'})"
+            )
         return self.model.names.index(name)
 
     def editable(self) -> list[tuple[str, int]]:
@@ -68,8 +70,9 @@ class Edits:
         layer: Any = self.model.layers[i]
         count = layer.weight.shape[0]
         if not 0 <= unit < count:
-            raise DataError(f"{self.model.names[i]} has {count} {what}s (1..{count}), "
-                            f"not {unit + 1}")
+            raise DataError(
+                f"{self.model.names[i]} has {count} {what}s (1..{count}), not {unit + 1}"
+            )
         if not self._undo:  # the first edit here: keep the network as it was to compare with
             self._unedited = copy.deepcopy(self.model).eval()
         saved = {"weight": layer.weight[unit].detach().clone()}
@@ -79,8 +82,10 @@ class Edits:
             layer.weight[unit] = new_weight(layer.weight[unit])
             if new_weight is _zero and layer.bias is not None:
                 layer.bias[unit] = 0.0
-        label = (f"{self.model.names[i]} {what} {unit + 1} "
-                 f"{'switched off' if new_weight is _zero else 'drawn by hand'}")
+        label = (
+            f"{self.model.names[i]} {what} {unit + 1} "
+            f"{'switched off' if new_weight is _zero else 'drawn by hand'}"
+        )
         self._undo.append((label, {"index": (i, unit), **saved}))
         self._mark()
 
@@ -116,11 +121,14 @@ class Edits:
         if v.ndim == 2:
             v = v[None]
         if v.shape != tuple(w.shape[1:]):
-            raise DataError(f"a {layer} feature is {'x'.join(map(str, w.shape[1:]))}, "
-                            f"got {'x'.join(map(str, v.shape))}")
+            raise DataError(
+                f"a {layer} feature is {'x'.join(map(str, w.shape[1:]))}, "
+                f"got {'x'.join(map(str, v.shape))}"
+            )
         if not np.isfinite(v).all() or np.abs(v).max() > MAX_VALUE_MAGNITUDE:
-            raise DataError(f"feature values must be finite numbers within "
-                            f"±{MAX_VALUE_MAGNITUDE:g}")
+            raise DataError(
+                f"feature values must be finite numbers within ±{MAX_VALUE_MAGNITUDE:g}"
+            )
         t = torch.tensor(v, dtype=w.dtype, device=w.device)
         self._change(i, feature, "feature", lambda _: t)
 

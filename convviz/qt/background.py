@@ -74,9 +74,16 @@ class BackgroundJobs(QObject):
         self._ended.connect(self._deliver)
 
     # ---- asking ----------------------------------------------------------------------------
-    def submit(self, kind: str, work: Callable[[Job], Any], done: Callable[[Any], None],
-               failed: Callable[[str], None] | None = None, text: str = "",
-               cancellable: bool = True, cancelled: Callable[[], None] | None = None) -> Job:
+    def submit(
+        self,
+        kind: str,
+        work: Callable[[Job], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[str], None] | None = None,
+        text: str = "",
+        cancellable: bool = True,
+        cancelled: Callable[[], None] | None = None,
+    ) -> Job:
         for older in self._jobs:
             if older.kind == kind:
                 older.cancel()  # newest wins: its result will be dropped
@@ -86,8 +93,9 @@ class BackgroundJobs(QObject):
             self._deliver(job, *self._run(job, work))
             return job
         self._jobs.append(job)
-        job.thread = threading.Thread(target=self._in_thread, args=(job, work), daemon=True,
-                                      name=f"convviz-{kind}")
+        job.thread = threading.Thread(
+            target=self._in_thread, args=(job, work), daemon=True, name=f"convviz-{kind}"
+        )
         job.thread.start()
         self._announce()
         return job

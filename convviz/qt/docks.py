@@ -16,13 +16,18 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QTabBar,
 
 from .panel_contract import Panel, check_panel
 
-AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
-         "top": Qt.TopDockWidgetArea, "bottom": Qt.BottomDockWidgetArea}
+AREAS = {
+    "left": Qt.LeftDockWidgetArea,
+    "right": Qt.RightDockWidgetArea,
+    "top": Qt.TopDockWidgetArea,
+    "bottom": Qt.BottomDockWidgetArea,
+}
 # A dock tab bar is at least two scroll arrows + 75 px wide; slim arrows keep a tab group from
 # widening the smallest layout (which must fit an 800 px screen).
 # (exactly the 16 px Qt leaves for each arrow, no border: a wider arrow hung off the window)
-TAB_ARROWS_STYLE = ("QTabBar QToolButton { min-width: 16px; max-width: 16px; padding: 0px; "
-                    "border: none; }")
+TAB_ARROWS_STYLE = (
+    "QTabBar QToolButton { min-width: 16px; max-width: 16px; padding: 0px; border: none; }"
+)
 SCROLL_WIDER_THAN = 240  # px: a panel needing more than this at its narrowest gets scroll bars
 # px: a panel needing more height than this scrolls instead of making its dock (and the whole
 # window) taller; a column of docks on a 768 px projector must fit below the menu bar
@@ -52,8 +57,11 @@ class SidewaysScroll(QScrollArea):
             lay = w.layout()
             # wrapped text is taller in a narrower dock than the minimum hint (taken at another
             # width) says: the least height at the width it gets, or its last lines are cut
-            need = lay.totalMinimumHeightForWidth(width) if lay is not None and \
-                lay.hasHeightForWidth() else -1
+            need = (
+                lay.totalMinimumHeightForWidth(width)
+                if lay is not None and lay.hasHeightForWidth()
+                else -1
+            )
             w.resize(width, max(vp.height(), least.height(), need))
 
     def viewportEvent(self, event):
@@ -69,9 +77,13 @@ class SidewaysScroll(QScrollArea):
     def minimumSizeHint(self):
         hint = super().minimumSizeHint()
         if self.widget() is not None:
-            hint.setHeight(max(hint.height(), min(SCROLL_TALLER_THAN,
-                                                  self.widget().minimumSizeHint().height())))
+            hint.setHeight(
+                max(
+                    hint.height(), min(SCROLL_TALLER_THAN, self.widget().minimumSizeHint().height())
+                )
+            )
         return hint
+
 
 def fit_screen(window: QWidget, size: tuple[int, int]) -> tuple[int, int]:
     """`size`, made no larger than the screen's free area (less the window frame's room). The
@@ -119,8 +131,11 @@ class DockedPanels:
     def _make_dock(self, key, title, area="right", visible=True, tabify_with=None) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(key)
-        dock.setFeatures(QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetMovable
-                         | QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetClosable
+            | QDockWidget.DockWidgetMovable
+            | QDockWidget.DockWidgetFloatable
+        )
         waiting = QLabel("Loading…", alignment=Qt.AlignCenter)
         waiting.setObjectName("hint")
         dock.setWidget(waiting)
@@ -159,8 +174,15 @@ class DockedPanels:
             key = self._places[key].tabify_with
         return key
 
-    def add_panel(self, title: str, widget: QWidget, area: str = "right", key: str | None = None,
-                  visible: bool = True, tabify_with: str | None = None) -> QDockWidget:
+    def add_panel(
+        self,
+        title: str,
+        widget: QWidget,
+        area: str = "right",
+        key: str | None = None,
+        visible: bool = True,
+        tabify_with: str | None = None,
+    ) -> QDockWidget:
         """Put `widget` in a dock (made if new) and connect it to the session: it must keep
         panel_contract.Panel (PanelContractError otherwise)."""
         key = key or title.lower().replace(" ", "_")
@@ -223,13 +245,24 @@ class DockedPanels:
         for key in self.docks:
             self._place_dock(key)
         left, right = default_dock_widths(self.width())
-        self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "left"][:1],
-                         [left], Qt.Horizontal)
-        self.resizeDocks([d for k, d in self.docks.items() if self._places[k].area == "right"][:1],
-                         [right], Qt.Horizontal)
-        left_column = [d for k, d in self.docks.items() if self._places[k].area == "left"
-                       and self._places[k].tabify_with is None and self._places[k].visible]
+        self.resizeDocks(
+            [d for k, d in self.docks.items() if self._places[k].area == "left"][:1],
+            [left],
+            Qt.Horizontal,
+        )
+        self.resizeDocks(
+            [d for k, d in self.docks.items() if self._places[k].area == "right"][:1],
+            [right],
+            Qt.Horizontal,
+        )
+        left_column = [
+            d
+            for k, d in self.docks.items()
+            if self._places[k].area == "left"
+            and self._places[k].tabify_with is None
+            and self._places[k].visible
+        ]
         if len(left_column) == 2:  # the votes over the kernels: the votes get the larger part
-            self.resizeDocks(left_column, [int(self.height() * s) for s in LEFT_COLUMN_SHARES],
-                             Qt.Vertical)
-
+            self.resizeDocks(
+                left_column, [int(self.height() * s) for s in LEFT_COLUMN_SHARES], Qt.Vertical
+            )

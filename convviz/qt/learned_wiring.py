@@ -29,8 +29,7 @@ def connect_learned(window) -> None:
 
     def hand_over(*_args) -> None:
         outcome = tools.controller.outcome
-        if (outcome is not None and outcome.result is not None
-                and session.model is outcome.model):
+        if outcome is not None and outcome.result is not None and session.model is outcome.model:
             job = outcome.job
             panel.set_training_images(outcome.model, job.X, job.y, job.paths)
 

@@ -49,8 +49,13 @@ STATUS_MESSAGE_MS = 10_000
 class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
     closing = Signal()
 
-    def __init__(self, session: Session | None = None, lazy: bool = False, restore: bool = True,
-                 preset: str | None = None):
+    def __init__(
+        self,
+        session: Session | None = None,
+        lazy: bool = False,
+        restore: bool = True,
+        preset: str | None = None,
+    ):
         """`lazy`: make the docks now but their panels only in `start()` (the app shows the
         window first). Tests pass lazy=False (the default) to get every panel at once.
         `preset`: open with this network instead of the one remembered from last time."""
@@ -59,8 +64,9 @@ class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
         if preset is not None and restore:
             store.remove(settings.WEIGHTS)  # asked for a preset: not last time's weights file
         # a preset named on the command line wins over the network remembered from last time
-        self._pending_weights = ("" if preset is not None
-                                 else str(store.value(settings.WEIGHTS, "") or ""))
+        self._pending_weights = (
+            "" if preset is not None else str(store.value(settings.WEIGHTS, "") or "")
+        )
         preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
         if preset not in PRESETS or not PRESETS[preset].in_window:
             preset = DEFAULT_PRESET
@@ -99,14 +105,17 @@ class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
         """The window itself: title, dock behaviour, and the canvas in the centre."""
         self.setWindowTitle("convviz")
         self.setStyleSheet(TAB_ARROWS_STYLE)
-        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
-                            | QMainWindow.AllowNestedDocks)
+        self.setDockOptions(
+            QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks
+        )
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.canvas_panel = CanvasPanel(self.session.canvas)
         self.canvas_panel.image_dropped.connect(self.open_image)
-        self.canvas_panel.set_brush(float(store.value(settings.BRUSH_SIZE, 2.0)),
-                                    float(store.value(settings.BRUSH_SOFTNESS, 0.3)))
+        self.canvas_panel.set_brush(
+            float(store.value(settings.BRUSH_SIZE, 2.0)),
+            float(store.value(settings.BRUSH_SOFTNESS, 0.3)),
+        )
         self.canvas_panel.brush_changed.connect(self._save_brush)
         self.setCentralWidget(self.canvas_panel)
 
@@ -245,4 +254,3 @@ class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
         # no thread outlives the window; an export under way finishes writing its file
         self.jobs.shutdown()
         super().closeEvent(event)
-

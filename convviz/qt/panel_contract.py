@@ -70,21 +70,23 @@ def check_panel(widget: Any, key: str) -> Panel:
         if not callable(method):
             near = _near_misses(widget, call)
             hint = f" (found {', '.join(near)}: misspelt?)" if near else ""
-            raise PanelContractError(f"{name} has no {call}(), a call of the panel "
-                                     f"contract{hint}")
+            raise PanelContractError(f"{name} has no {call}(), a call of the panel contract{hint}")
         try:
             inspect.signature(method).bind(*([None] * arity))
         except TypeError:
-            raise PanelContractError(f"{name}: {call} must take {arity} argument(s), it is "
-                                     f"{call}{inspect.signature(method)}") from None
+            raise PanelContractError(
+                f"{name}: {call} must take {arity} argument(s), it is "
+                f"{call}{inspect.signature(method)}"
+            ) from None
     if not isinstance(widget, FedElsewhere):
         return widget  # it wrote all three calls itself: a misspelling left one missing above
     # FedElsewhere answers all three, so a misspelt override would go unnoticed: look for one
     for attr in _own_names(widget):
         near = difflib.get_close_matches(attr, CALLS, n=1, cutoff=0.8)
         if near and attr not in CALLS:
-            raise PanelContractError(f"{name} defines {attr}(), which the window never calls: "
-                                     f"misspelt {near[0]}?")
+            raise PanelContractError(
+                f"{name} defines {attr}(), which the window never calls: misspelt {near[0]}?"
+            )
     return widget
 
 

@@ -29,34 +29,81 @@ class PanelEntry:
 PANELS: list[PanelEntry] = [
     PanelEntry("votes", "Votes", "convviz.qt.panels.votes:VotesPanel", "left"),
     PanelEntry("kernels", "Features (kernels)", "convviz.qt.panels.kernels:KernelsPanel", "left"),
-    PanelEntry("feature_maps", "Feature maps", "convviz.qt.panels.feature_maps:FeatureMapsPanel",
-               "right"),
+    PanelEntry(
+        "feature_maps", "Feature maps", "convviz.qt.panels.feature_maps:FeatureMapsPanel", "right"
+    ),
     # The deck's step-by-step views and the architecture: tabs behind the feature maps, so the
     # first look stays calm. One tab group only: Qt 6.11 paints a stale copy of the first
     # group's tab bar once a second group exists.
-    PanelEntry("filtering", "Filtering", "convviz.qt.panels.filtering:FilteringPanel", "right",
-               tabify_with="feature_maps"),
-    PanelEntry("pooling", "Pooling", "convviz.qt.panels.pooling:PoolingPanel", "right",
-               tabify_with="filtering"),
+    PanelEntry(
+        "filtering",
+        "Filtering",
+        "convviz.qt.panels.filtering:FilteringPanel",
+        "right",
+        tabify_with="feature_maps",
+    ),
+    PanelEntry(
+        "pooling",
+        "Pooling",
+        "convviz.qt.panels.pooling:PoolingPanel",
+        "right",
+        tabify_with="filtering",
+    ),
     PanelEntry("relu", "ReLU", "convviz.qt.panels.relu:ReluView", "right", tabify_with="pooling"),
-    PanelEntry("architecture", "Architecture", "convviz.qt.panels.architecture:ArchitecturePanel",
-               "right", tabify_with="relu"),
+    PanelEntry(
+        "architecture",
+        "Architecture",
+        "convviz.qt.panels.architecture:ArchitecturePanel",
+        "right",
+        tabify_with="relu",
+    ),
     # Training: the backprop table and (once a run ends) the results as tabs of the one group;
     # the loss plot below that group while a run goes, so the canvas keeps its size.
-    PanelEntry("backprop", "Backprop", "convviz.qt.training.wiring:make_backprop_view", "right",
-               tabify_with="architecture"),
-    PanelEntry("why", "Where it looked", "convviz.qt.panels.why.panel:WhyPanel", "right",
-               tabify_with="backprop"),  # where it looked, fool it, what if: panels/why/
-    PanelEntry("learned", "What it learned", "convviz.qt.panels.learned:LearnedPanel", "right",
-               tabify_with="why"),  # each feature's favourite picture and top images
+    PanelEntry(
+        "backprop",
+        "Backprop",
+        "convviz.qt.training.wiring:make_backprop_view",
+        "right",
+        tabify_with="architecture",
+    ),
+    PanelEntry(
+        "why",
+        "Where it looked",
+        "convviz.qt.panels.why.panel:WhyPanel",
+        "right",
+        tabify_with="backprop",
+    ),  # where it looked, fool it, what if: panels/why/
+    PanelEntry(
+        "learned",
+        "What it learned",
+        "convviz.qt.panels.learned:LearnedPanel",
+        "right",
+        tabify_with="why",
+    ),  # each feature's favourite picture and top images
     # (before the hidden Results dock: a tab added after a hidden one could not be raised)
-    PanelEntry("results", "Results", "convviz.qt.training.wiring:make_results", "right",
-               visible=False, tabify_with="backprop"),
-    PanelEntry("training", "Training", "convviz.qt.training.wiring:make_training_panel", "right",
-               visible=False),
+    PanelEntry(
+        "results",
+        "Results",
+        "convviz.qt.training.wiring:make_results",
+        "right",
+        visible=False,
+        tabify_with="backprop",
+    ),
+    PanelEntry(
+        "training",
+        "Training",
+        "convviz.qt.training.wiring:make_training_panel",
+        "right",
+        visible=False,
+    ),
     # the moments a run kept, to replay in every panel; shown once a run has kept two
-    PanelEntry("timeline", "Timeline", "convviz.qt.training.timeline_view:TimelineView", "right",
-               visible=False),
+    PanelEntry(
+        "timeline",
+        "Timeline",
+        "convviz.qt.training.timeline_view:TimelineView",
+        "right",
+        visible=False,
+    ),
 ]
 
 EXTENSIONS: list[str] = [
@@ -70,6 +117,6 @@ EXTENSIONS: list[str] = [
 
 
 def resolve(path: str):
-    """"package.module:Name" -> the object."""
+    """ "package.module:Name" -> the object."""
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)

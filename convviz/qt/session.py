@@ -55,6 +55,7 @@ def resolve_device(name: str):
 
 def weights_job(path: str):
     """The work of opening a weights file: returns (model, metadata), for a background job."""
+
     def work(_job):
         from convviz.core.timeline_file import load_timeline
         from convviz.core.weights import load_model
@@ -65,6 +66,7 @@ def weights_job(path: str):
         except ConvvizError as e:
             meta["timeline_error"] = str(e)
         return model, meta
+
     return work
 
 
@@ -123,11 +125,14 @@ class Session(QObject):
         self.model, self.snapshot, self.trace = None, None, None
         self._set_spec(spec)
         self.jobs.inline = not background
-        self.jobs.submit("network", lambda _job: load_preset_model(name),
-                         lambda model: self.set_model(model, source=name),
-                         lambda message: self.failed.emit(
-                             f"could not load the {name!r} network: {message}"),
-                         text=f"Building the {name} network…", cancellable=False)
+        self.jobs.submit(
+            "network",
+            lambda _job: load_preset_model(name),
+            lambda model: self.set_model(model, source=name),
+            lambda message: self.failed.emit(f"could not load the {name!r} network: {message}"),
+            text=f"Building the {name} network…",
+            cancellable=False,
+        )
         return True
 
     # ---- the lock: a training run owns the network -----------------------------------------
@@ -156,13 +161,22 @@ class Session(QObject):
             self.failed.emit(str(e))
             return False
         if spec.channels != 1:
-            self.failed.emit(f"the network {spec.name!r} takes {spec.channels}-channel pictures; "
-                             f"the window draws 1-channel ones only so far")
+            self.failed.emit(
+                f"the network {spec.name!r} takes {spec.channels}-channel pictures; "
+                f"the window draws 1-channel ones only so far"
+            )
             return False
         return True
 
-    def set_model(self, model, source: str = "", summary: dict | None = None,
-                  owner: bool = False, snapshot=None, timeline=None) -> bool:
+    def set_model(
+        self,
+        model,
+        source: str = "",
+        summary: dict | None = None,
+        owner: bool = False,
+        snapshot=None,
+        timeline=None,
+    ) -> bool:
         """Use `model` (a ConvNet) from now on, e.g. one loaded from a file or newly trained;
         `summary` is its training summary (kept with it: the Results panel reads it). A model
         with a different spec re-lays-out every panel. While locked only the `owner` (the
@@ -226,10 +240,10 @@ class Session(QObject):
         """Adopt what `weights_job(path)` returned (with the timeline saved beside it)."""
         model, meta = loaded
         if meta.get("timeline_error"):
-            self.failed.emit(f"opened the weights without their timeline: "
-                             f"{meta['timeline_error']}")
-        return self.set_model(model, source=str(path), summary=meta.get("summary"),
-                              timeline=meta.get("timeline"))
+            self.failed.emit(f"opened the weights without their timeline: {meta['timeline_error']}")
+        return self.set_model(
+            model, source=str(path), summary=meta.get("summary"), timeline=meta.get("timeline")
+        )
 
     # ---- the training timeline: a kept moment in place of the current weights ---------------
     def set_timeline(self, timeline) -> None:
@@ -284,10 +298,14 @@ class Session(QObject):
         timeline.moments = list(self.timeline.moments) if self.timeline else []
         if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
             model = model.cpu()
-            return lambda _job: (save_model_in_own_process(model, path, summary),
-                                 save_timeline(timeline, path))
-        return lambda _job: (save_model(model, path, summary=summary),
-                             save_timeline(timeline, path))
+            return lambda _job: (
+                save_model_in_own_process(model, path, summary),
+                save_timeline(timeline, path),
+            )
+        return lambda _job: (
+            save_model(model, path, summary=summary),
+            save_timeline(timeline, path),
+        )
 
     def export_weights(self, path: str) -> None:
         """Export here and now (the window uses `export_job` in the background)."""

@@ -22,8 +22,10 @@ class StatusLine(QObject):
         super().__init__(bar)
         self.model_label, self.classes_label = QLabel(), ElidedLabel()
         self.device_label = QLabel("Classifying on: loading…")
-        self.device_label.setToolTip("Where the network reads your drawing. A training run "
-                                     "says where it trains in the Training panel.")
+        self.device_label.setToolTip(
+            "Where the network reads your drawing. A training run "
+            "says where it trains in the Training panel."
+        )
         self.update_label = QLabel("Last update: —")
         self._status_time = 0.0
         # what runs in the background: its name, a busy bar and Cancel (hidden when idle)

@@ -86,8 +86,9 @@ def configure_pyqtgraph() -> None:
     (row-major images) each panel says itself, so a panel made alone is right too."""
     import pyqtgraph as pg
 
-    pg.setConfigOptions(imageAxisOrder="row-major", background=PANEL, foreground=TEXT,
-                        antialias=True)
+    pg.setConfigOptions(
+        imageAxisOrder="row-major", background=PANEL, foreground=TEXT, antialias=True
+    )
 
 
 STYLE_SHEET = f"""
@@ -139,11 +140,18 @@ def apply(app: QApplication) -> None:
     app.setStyle("Fusion")
     pal = QPalette()
     for role, colour in [
-        (QPalette.Window, WINDOW), (QPalette.WindowText, TEXT), (QPalette.Base, PANEL),
-        (QPalette.AlternateBase, SURFACE), (QPalette.Text, TEXT), (QPalette.Button, SURFACE),
-        (QPalette.ButtonText, TEXT), (QPalette.Highlight, ACCENT),
-        (QPalette.HighlightedText, "#15181d"), (QPalette.ToolTipBase, SURFACE),
-        (QPalette.ToolTipText, TEXT), (QPalette.PlaceholderText, MUTED),
+        (QPalette.Window, WINDOW),
+        (QPalette.WindowText, TEXT),
+        (QPalette.Base, PANEL),
+        (QPalette.AlternateBase, SURFACE),
+        (QPalette.Text, TEXT),
+        (QPalette.Button, SURFACE),
+        (QPalette.ButtonText, TEXT),
+        (QPalette.Highlight, ACCENT),
+        (QPalette.HighlightedText, "#15181d"),
+        (QPalette.ToolTipBase, SURFACE),
+        (QPalette.ToolTipText, TEXT),
+        (QPalette.PlaceholderText, MUTED),
     ]:
         pal.setColor(role, QColor(colour))
     pal.setColor(QPalette.Disabled, QPalette.Text, QColor("#5b6473"))

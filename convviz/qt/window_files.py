@@ -42,10 +42,13 @@ class WindowFiles:
                 return
             c.set_input(values)
 
-        self.jobs.submit("image", lambda _job: load_image(path, size, value_range), done,
-                         lambda message: self.show_error(
-                             f"could not open {os.path.basename(path)}: {message}"),
-                         text=f"Opening {os.path.basename(path)}…")
+        self.jobs.submit(
+            "image",
+            lambda _job: load_image(path, size, value_range),
+            done,
+            lambda message: self.show_error(f"could not open {os.path.basename(path)}: {message}"),
+            text=f"Opening {os.path.basename(path)}…",
+        )
 
     def choose_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open weights", "", WEIGHTS_FILTER)
@@ -73,13 +76,17 @@ class WindowFiles:
             if self.session.use_loaded(loaded, path):
                 settings.app_settings().setValue(settings.WEIGHTS, os.path.abspath(path))
 
-        self.jobs.submit("network", weights_job(path), done, failed,
-                         text=f"Opening {os.path.basename(path)}…")
+        self.jobs.submit(
+            "network", weights_job(path), done, failed, text=f"Opening {os.path.basename(path)}…"
+        )
 
     def export_weights(self) -> None:
-        path, _chosen = QFileDialog.getSaveFileName(self, "Export weights",
-                                                   f"{file_name(self.session.spec.name)}"
-                                                   ".safetensors", EXPORT_FILTERS)
+        path, _chosen = QFileDialog.getSaveFileName(
+            self,
+            "Export weights",
+            f"{file_name(self.session.spec.name)}.safetensors",
+            EXPORT_FILTERS,
+        )
         if not path:
             return
         try:
@@ -88,10 +95,13 @@ class WindowFiles:
             self.show_error(f"could not export the weights: {e}")
             return
         self.jobs.submit(
-            f"export {os.path.abspath(path)}", work,
+            f"export {os.path.abspath(path)}",
+            work,
             lambda _path: self.tell(f"Saved {path}", note=True),
             lambda message: self.show_error(f"could not export the weights: {message}"),
-            text=f"Exporting {os.path.basename(path)}…", cancellable=False)
+            text=f"Exporting {os.path.basename(path)}…",
+            cancellable=False,
+        )
 
 
 def file_name(name: str) -> str:

@@ -19,8 +19,12 @@ from convviz.core.presets import NOT_IN_WINDOW, PRESETS
 
 from . import settings
 
-DEVICES = [("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"),
-           ("mps", "MPS (Apple GPU)")]
+DEVICES = [
+    ("auto", "Automatic"),
+    ("cpu", "CPU"),
+    ("cuda", "CUDA (NVIDIA GPU)"),
+    ("mps", "MPS (Apple GPU)"),
+]
 
 
 class WindowMenus:
@@ -49,24 +53,40 @@ class WindowMenus:
         self.view_menu = bar.addMenu("&View")
         self._view_separator = self.view_menu.addSeparator()
         self._action(self.view_menu, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
-        self._action(self.view_menu, "Full screen", self.toggle_full_screen,
-                     QKeySequence.FullScreen)
+        self._action(
+            self.view_menu, "Full screen", self.toggle_full_screen, QKeySequence.FullScreen
+        )
 
         m = bar.addMenu("&Help")
         self._action(m, "How convviz works", self.show_guide, QKeySequence.HelpContents)
-        self._action(m, "Guided tour", self.start_tour, None,
-                     "Walk through the app in the order of the lesson, panel by panel")
+        self._action(
+            m,
+            "Guided tour",
+            self.start_tour,
+            None,
+            "Walk through the app in the order of the lesson, panel by panel",
+        )
         self._action(m, "About convviz", self.show_about)
 
     def _make_file_menu(self, m) -> None:
-        self._action(m, "Open image…", self.choose_image, QKeySequence.Open,
-                     "Put a picture on the canvas, scaled to the grid")
+        self._action(
+            m,
+            "Open image…",
+            self.choose_image,
+            QKeySequence.Open,
+            "Put a picture on the canvas, scaled to the grid",
+        )
         self.open_weights_action = self._action(
-            m, "Open weights…", self.choose_weights, "Ctrl+Shift+O",
-            "Load a trained network (.safetensors, .pt, .onnx)")
+            m,
+            "Open weights…",
+            self.choose_weights,
+            "Ctrl+Shift+O",
+            "Load a trained network (.safetensors, .pt, .onnx)",
+        )
         m.setToolTipsVisible(True)
-        self._action(m, "Export weights…", self.export_weights, "Ctrl+E",
-                     "Save the network's weights")
+        self._action(
+            m, "Export weights…", self.export_weights, "Ctrl+E", "Save the network's weights"
+        )
         m.addSeparator()
         self._action(m, "Quit", self.close, QKeySequence.Quit)
 
@@ -76,8 +96,18 @@ class WindowMenus:
         m.addSeparator()
         m.addAction(acts["clear"])
         tricky = m.addMenu("Trickier cases")
-        for key in ("shift_left", "shift_right", "shift_up", "shift_down", "rotate_left",
-                    "rotate_right", "scale_up", "scale_down", "thicken", "thin"):
+        for key in (
+            "shift_left",
+            "shift_right",
+            "shift_up",
+            "shift_down",
+            "rotate_left",
+            "rotate_right",
+            "scale_up",
+            "scale_down",
+            "thicken",
+            "thin",
+        ):
             tricky.addAction(acts[key])
         self.addActions(list(acts.values()))  # shortcuts work wherever the focus is
 
@@ -100,8 +130,9 @@ class WindowMenus:
             a = self._action(m, declared.title, lambda _=False, n=name: self.choose_preset(n))
             a.setCheckable(True)
             a.setEnabled(declared.in_window)
-            a.setToolTip(declared.help if declared.in_window else
-                         f"{NOT_IN_WINDOW} --preset {name}")
+            a.setToolTip(
+                declared.help if declared.in_window else f"{NOT_IN_WINDOW} --preset {name}"
+            )
             group.addAction(a)
             self.preset_actions[name] = a
         m.addSection("Device")
@@ -132,8 +163,10 @@ class WindowMenus:
         for name, a in self.preset_actions.items():
             declared = PRESETS[name]
             a.setEnabled(not reason and declared.in_window)
-            a.setToolTip(reason or (declared.help if declared.in_window else
-                                    f"{NOT_IN_WINDOW} --preset {name}"))
+            a.setToolTip(
+                reason
+                or (declared.help if declared.in_window else f"{NOT_IN_WINDOW} --preset {name}")
+            )
         self.open_weights_action.setEnabled(not reason)
         self.open_weights_action.setToolTip(reason or self.open_weights_action.text())
         if reason:
@@ -145,8 +178,9 @@ class WindowMenus:
         present = set(available_devices())
         for name, a in self.device_actions.items():
             a.setEnabled(name == "auto" or name in present)
-        self.device_actions.get(self.session.device_name, self.device_actions["auto"]) \
-            .setChecked(True)
+        self.device_actions.get(self.session.device_name, self.device_actions["auto"]).setChecked(
+            True
+        )
         if self._pending_weights:
             path, self._pending_weights = self._pending_weights, ""
             if os.path.exists(path):

@@ -43,8 +43,9 @@ def move_event(view, x, y):
     p = view.cell_centre(0, 0)
     cell = view.grid_rect().width() / view.canvas.size
     pos = QPointF(p.x() + (x - 0.5) * cell, p.y() + (y - 0.5) * cell)
-    return QMouseEvent(QEvent.MouseMove, pos, view.mapToGlobal(pos), Qt.NoButton,
-                       Qt.LeftButton, Qt.NoModifier)
+    return QMouseEvent(
+        QEvent.MouseMove, pos, view.mapToGlobal(pos), Qt.NoButton, Qt.LeftButton, Qt.NoModifier
+    )
 
 
 def press(view, x, y):
@@ -53,9 +54,17 @@ def press(view, x, y):
     from PySide6.QtWidgets import QApplication
 
     ev = move_event(view, x, y)
-    QApplication.sendEvent(view, QMouseEvent(QEvent.MouseButtonPress, ev.position(),
-                                             ev.globalPosition(), Qt.LeftButton, Qt.LeftButton,
-                                             Qt.NoModifier))
+    QApplication.sendEvent(
+        view,
+        QMouseEvent(
+            QEvent.MouseButtonPress,
+            ev.position(),
+            ev.globalPosition(),
+            Qt.LeftButton,
+            Qt.LeftButton,
+            Qt.NoModifier,
+        ),
+    )
 
 
 def bench_latency(events: int):
@@ -166,8 +175,13 @@ def bench_startup(runs: int = 3):
         subprocess.run([sys.executable, "-c", "import torch"], check=True, env=env)
         torch_s.append(time.time() - t0)
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-c", CHILD, repr(t0)], check=True, env=env,
-                             capture_output=True, text=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, repr(t0)],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         shown.append(float(out[0]))
         classified.append(float(out[1]))
         assert out[2] == "False", "torch was imported before the window showed"
@@ -254,14 +268,21 @@ def bench_stalls(tmp: str):
         data.setUrls([QUrl.fromLocalFile(big)])
         pos = QPointF(view.width() / 2, view.height() / 2)
         view.dropEvent(QDropEvent(pos, Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier))
+
     big2 = os.path.join(tmp, "huge2.png")  # another file: nothing cached from the first
     os.link(big, big2)
     big = big2
     row("drop a 6000x6000 image", drop)
-    row("choose preset lenet5", lambda: w.choose_preset("lenet5"),
-        lambda: w.session.ready and idle())
-    row("choose preset shapes", lambda: w.choose_preset("shapes"),
-        lambda: w.session.ready and idle())
+    row(
+        "choose preset lenet5",
+        lambda: w.choose_preset("lenet5"),
+        lambda: w.session.ready and idle(),
+    )
+    row(
+        "choose preset shapes",
+        lambda: w.choose_preset("shapes"),
+        lambda: w.session.ready and idle(),
+    )
     arch = w.panels["architecture"]
 
     def apply_big():  # 63 million parameters: building them takes ~0.2 s on this machine
@@ -270,8 +291,12 @@ def bench_stalls(tmp: str):
             spin.setValue(512)
         arch.neurons.setText("4096, 4096")
         arch.apply()
-    row("Architecture > Apply (63 M parameters)", apply_big,
-        lambda: not getattr(arch, "building", False) and idle())
+
+    row(
+        "Architecture > Apply (63 M parameters)",
+        apply_big,
+        lambda: not getattr(arch, "building", False) and idle(),
+    )
     folder = os.path.join(tmp, "folder")
     write_folder(folder, per_class=300, seed=1)
     from convviz.qt.training.folder_decode import FolderLoader
@@ -279,8 +304,11 @@ def bench_stalls(tmp: str):
     loader = FolderLoader()
     got = []
     loader.loaded.connect(got.append)
-    row("scan a labelled folder (1800 images)", lambda: loader.start(folder, 28, (-1.0, 1.0)),
-        lambda: bool(got))
+    row(
+        "scan a labelled folder (1800 images)",
+        lambda: loader.start(folder, 28, (-1.0, 1.0)),
+        lambda: bool(got),
+    )
     w.close()
     return rows
 
@@ -312,8 +340,9 @@ def bench_quit(runs: int = 3) -> float:
     env = dict(os.environ, PYTHONPATH=ROOT)
     took = []
     for _ in range(runs):
-        p = subprocess.run([sys.executable, "-c", QUIT_CHILD], env=env, capture_output=True,
-                           text=True, check=True)
+        p = subprocess.run(
+            [sys.executable, "-c", QUIT_CHILD], env=env, capture_output=True, text=True, check=True
+        )
         took.append(time.time() - float(p.stdout.split()[0]))
     return statistics.median(took)
 
@@ -360,8 +389,10 @@ def print_why_costs(w, runs: int = 100) -> None:
     w.docks["why"].hide()
     QApplication.processEvents()
     base, base_p = ms(update)
-    print(f"  trace alone {t:6.2f} / {tp:6.2f}   app update, the tab closed (another in front) "
-          f"{base:6.2f} / {base_p:6.2f}")
+    print(
+        f"  trace alone {t:6.2f} / {tp:6.2f}   app update, the tab closed (another in front) "
+        f"{base:6.2f} / {base_p:6.2f}"
+    )
     w.docks["why"].show()
     w.docks["why"].raise_()
     QApplication.processEvents()
@@ -371,8 +402,10 @@ def print_why_costs(w, runs: int = 100) -> None:
         up, up_p = ms(update)
         panel._settle.stop()  # no covering-up run left to start
         panel.wait_for_jobs()
-        print(f"  {method:<10} alone {own:6.2f} / {own_p:6.2f}   app update with the tab "
-              f"{up:6.2f} / {up_p:6.2f}")
+        print(
+            f"  {method:<10} alone {own:6.2f} / {own_p:6.2f}   app update with the tab "
+            f"{up:6.2f} / {up_p:6.2f}"
+        )
 
 
 def main(argv=None):
@@ -386,8 +419,10 @@ def main(argv=None):
         print_stalls()
         return
 
-    print(f"convviz app benchmark  (cpus: {os.cpu_count()}, platform: "
-          f"{os.environ.get('QT_QPA_PLATFORM')}, preset: shapes, every panel open)")
+    print(
+        f"convviz app benchmark  (cpus: {os.cpu_count()}, platform: "
+        f"{os.environ.get('QT_QPA_PLATFORM')}, preset: shapes, every panel open)"
+    )
     w, full_ms, floor_ms = bench_latency(args.events)
     fm, fp = statistics.median(full_ms), pct(full_ms, 95)
     lm, lp = statistics.median(floor_ms), pct(floor_ms, 95)
@@ -395,15 +430,21 @@ def main(argv=None):
     print(f"floor (trace + canvas repaint):     median {lm:6.2f} ms   p95 {lp:6.2f} ms")
     print(f"panels add {fm - lm:.2f} ms = {(fm - lm) / lm:.2f}x the floor (target <= 2x)")
     ups, mps, frame = bench_stroke(w, args.seconds)
-    print(f"continuous stroke: {ups:5.1f} updates/s from {mps:5.0f} mouse moves/s "
-          f"(frame {frame:.1f} ms; target 60)")
+    print(
+        f"continuous stroke: {ups:5.1f} updates/s from {mps:5.0f} mouse moves/s "
+        f"(frame {frame:.1f} ms; target 60)"
+    )
     print_why_costs(w)
     w.close()
     shown, classified, torch_s = bench_startup(args.startup_runs)
-    print(f"start-up: window shown {shown * 1e3:6.0f} ms, first classification "
-          f"{classified * 1e3:6.0f} ms after process start")
-    print(f"`python -c 'import torch'`: {torch_s * 1e3:6.0f} ms; window/torch = "
-          f"{shown / torch_s:.2f} (target < 0.5)")
+    print(
+        f"start-up: window shown {shown * 1e3:6.0f} ms, first classification "
+        f"{classified * 1e3:6.0f} ms after process start"
+    )
+    print(
+        f"`python -c 'import torch'`: {torch_s * 1e3:6.0f} ms; window/torch = "
+        f"{shown / torch_s:.2f} (target < 0.5)"
+    )
     print_stalls()
 
 

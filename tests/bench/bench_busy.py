@@ -42,6 +42,7 @@ BATCH, LR = 64, 3e-3
 
 # ---- workers: each runs in its own process and prints one JSON line ------------------------
 
+
 def _arrays(data):
     import numpy as np
 
@@ -69,7 +70,7 @@ def worker_bare(data, epochs, cap_s=BARE_CAP_S):
     for _ in range(epochs):
         order = torch.randperm(len(xt), generator=gen)
         for b in range(0, len(xt), BATCH):
-            sel = order[b:b + BATCH]
+            sel = order[b : b + BATCH]
             loss = F.cross_entropy(model(xt[sel]), yt[sel])
             loss.item()
             opt.zero_grad(set_to_none=True)
@@ -94,8 +95,14 @@ def worker_trainer(data, epochs):
     model = build(preset("shapes").with_classes(tuple(map(str, range(int(y.max()) + 1)))), seed=0)
     p = TrainerProcess()
     try:
-        p.submit(model, X, y, TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR, val_split=0,
-                                          device="cpu", augment=False))
+        p.submit(
+            model,
+            X,
+            y,
+            TrainConfig(
+                epochs=epochs, batch_size=BATCH, lr=LR, val_split=0, device="cpu", augment=False
+            ),
+        )
         threads = 0
         while True:
             msg = p.recv(60)
@@ -117,10 +124,30 @@ def worker_cli(data, epochs):
 
     with tempfile.TemporaryDirectory(prefix="convviz-bench-busy-") as out:
         run = subprocess.run(
-            [sys.executable, "-m", "convviz", "train", os.path.join(data, "folder"), "--out",
-             os.path.join(out, "w.safetensors"), "--epochs", str(epochs), "--val-split", "0",
-             "--no-augment", "--device", "cpu", "--batch-size", str(BATCH), "--lr", str(LR)],
-            capture_output=True, text=True, cwd=benchlib.ROOT)
+            [
+                sys.executable,
+                "-m",
+                "convviz",
+                "train",
+                os.path.join(data, "folder"),
+                "--out",
+                os.path.join(out, "w.safetensors"),
+                "--epochs",
+                str(epochs),
+                "--val-split",
+                "0",
+                "--no-augment",
+                "--device",
+                "cpu",
+                "--batch-size",
+                str(BATCH),
+                "--lr",
+                str(LR),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=benchlib.ROOT,
+        )
     m = re.search(r"trained at ([\d,]+) images/s on (\d+) CPU thread", run.stderr)
     if run.returncode or not m:
         raise RuntimeError(f"convviz train failed: {run.stderr[-500:]}")
@@ -155,9 +182,14 @@ def load_torch(data):
 
 # ---- the runner ------------------------------------------------------------------------------
 
+
 def _spawn(*args):
-    return subprocess.Popen([sys.executable, HERE, *map(str, args)], stdout=subprocess.PIPE,
-                            text=True, cwd=benchlib.ROOT)
+    return subprocess.Popen(
+        [sys.executable, HERE, *map(str, args)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=benchlib.ROOT,
+    )
 
 
 def _result(proc):
@@ -188,8 +220,10 @@ def measure(kind, load, data, epochs):
     loads = _start_load(load, data)
     try:
         time.sleep(0.5 if loads else 0)  # the load is running before the measure starts
-        runs = [_spawn("--worker", kind, "--data", data, "--epochs", epochs)
-                for _ in range(2 if load == "two" else 1)]
+        runs = [
+            _spawn("--worker", kind, "--data", data, "--epochs", epochs)
+            for _ in range(2 if load == "two" else 1)
+        ]
         got = [_result(r) for r in runs]
     finally:
         _stop(loads)
@@ -232,18 +266,28 @@ def main():
     if a.worker:
         if a.worker == "trainer-nice0":
             os.environ["CONVVIZ_TRAINER_NICE"] = "0"  # read by the trainer process it starts
-        print(json.dumps({"cli": worker_cli, "trainer": worker_trainer,
-                          "trainer-nice0": worker_trainer,
-                          "bare": worker_bare}[a.worker](a.data, a.epochs)))
+        print(
+            json.dumps(
+                {
+                    "cli": worker_cli,
+                    "trainer": worker_trainer,
+                    "trainer-nice0": worker_trainer,
+                    "bare": worker_bare,
+                }[a.worker](a.data, a.epochs)
+            )
+        )
         return
     if a.quick:
         a.rounds, a.per_class, a.epochs = 1, 300, 3
     with tempfile.TemporaryDirectory(prefix="convviz-bench-busy-") as data:
         n = prepare(a.per_class, data)
         cores = len(os.sched_getaffinity(0))
-        print(f"data: {n} images of 28x28, shapes network, batch {BATCH}, Adam, {a.epochs} "
-              f"epochs, no augmentation, no validation; {cores} cores; {a.rounds} round(s), "
-              f"loads in turn each round; figures are medians over rounds", flush=True)
+        print(
+            f"data: {n} images of 28x28, shapes network, batch {BATCH}, Adam, {a.epochs} "
+            f"epochs, no augmentation, no validation; {cores} cores; {a.rounds} round(s), "
+            f"loads in turn each round; figures are medians over rounds",
+            flush=True,
+        )
         rates = {(k, ld): [] for k in KINDS for ld in LOADS}
         threads = {}
         t0 = time.perf_counter()
@@ -253,26 +297,38 @@ def main():
                     ips, th = measure(kind, load, data, a.epochs)
                     rates[kind, load].append(ips)
                     threads[kind, load] = th
-                    print(f"   round {r + 1}: {kind:<8} {load:<6} {ips:>9,.0f} images/s "
-                          f"(threads {th})", flush=True)
+                    print(
+                        f"   round {r + 1}: {kind:<8} {load:<6} {ips:>9,.0f} images/s "
+                        f"(threads {th})",
+                        flush=True,
+                    )
         med = {key: statistics.median(v) for key, v in rates.items()}
         print(f"(measured in {time.perf_counter() - t0:.0f} s)")
         heads = "".join(f"{ld:>20}" for ld in LOADS)
         print(f"{'images/s, x idle (threads at the end)':<32}" + heads)
         for kind in KINDS:
-            print(f"{kind:<32}" + "".join(
-                f"{med[kind, ld]:>9,.0f} {med[kind, ld] / med[kind, 'idle']:4.2f}x "
-                f"({threads[kind, ld]:>3})" for ld in LOADS))
-        print("targets: busy >= 0.70x idle, torch >= 0.50x idle, two >= 1.00x idle (both "
-              "together), and convviz >= the bare loop under the same load:")
+            print(
+                f"{kind:<32}"
+                + "".join(
+                    f"{med[kind, ld]:>9,.0f} {med[kind, ld] / med[kind, 'idle']:4.2f}x "
+                    f"({threads[kind, ld]:>3})"
+                    for ld in LOADS
+                )
+            )
+        print(
+            "targets: busy >= 0.70x idle, torch >= 0.50x idle, two >= 1.00x idle (both "
+            "together), and convviz >= the bare loop under the same load:"
+        )
         goal = {"busy": 0.7, "torch": 0.5, "two": 1.0}
         for kind in CONVVIZ_KINDS:
             for load, g in goal.items():
                 vs_idle = med[kind, load] / med[kind, "idle"]
                 vs_bare = med[kind, load] / med["bare", load]
                 ok = "met" if vs_idle >= g and vs_bare >= 1 else "NOT met"
-                print(f"  {kind:<8} {load:<6} {vs_idle:4.2f}x idle, {vs_bare:4.2f}x the bare "
-                      f"loop: {ok}")
+                print(
+                    f"  {kind:<8} {load:<6} {vs_idle:4.2f}x idle, {vs_bare:4.2f}x the bare "
+                    f"loop: {ok}"
+                )
 
 
 if __name__ == "__main__":

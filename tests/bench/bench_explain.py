@@ -55,13 +55,14 @@ def main() -> int:
     print("|---" * (2 + len(METHODS)) + "|")
     for name in WINDOW_PRESETS:
         model = preset_model(name)
-        x, _ = make_arrays(model.spec.classes[:1] if name != "xo" else ("X",), 1,
-                           model.spec.input_size, seed=0)
+        x, _ = make_arrays(
+            model.spec.classes[:1] if name != "xo" else ("X",), 1, model.spec.input_size, seed=0
+        )
         image = x[0, 0]
         cells = []
         for fn in [lambda model=model, image=image: model.trace(image)] + [
-                (lambda m=m, model=model, image=image: explain(model, image, m))
-                for m in METHODS]:
+            (lambda m=m, model=model, image=image: explain(model, image, m)) for m in METHODS
+        ]:
             t = _ms(fn, a.runs)
             cells.append(f"{statistics.median(t):.2f} (p95 {t[int(0.95 * (len(t) - 1))]:.2f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
@@ -77,10 +78,12 @@ def main() -> int:
         steps.append(len(r.steps) - 1)
         changed.append(r.changed_pixels)
     secs = time.perf_counter() - t0
-    print(f"\nfool it on shapes: flipped {flipped}/{len(x)} ({flipped / len(x):.0%}) within "
-          f"{DEFAULT_MAX_STEPS} steps; median {statistics.median(steps):.0f} steps, median "
-          f"{statistics.median(changed):.0f} changed pixels of {x[0].size}; "
-          f"{secs / len(x) * 1000:.0f} ms a drawing")
+    print(
+        f"\nfool it on shapes: flipped {flipped}/{len(x)} ({flipped / len(x):.0%}) within "
+        f"{DEFAULT_MAX_STEPS} steps; median {statistics.median(steps):.0f} steps, median "
+        f"{statistics.median(changed):.0f} changed pixels of {x[0].size}; "
+        f"{secs / len(x) * 1000:.0f} ms a drawing"
+    )
     unsure_figures(model)
     if not a.no_app:
         app_figures(a.runs)
@@ -125,8 +128,10 @@ def app_figures(runs: int) -> None:
         panel.wait_for_jobs()
         app.processEvents()
         print(f"  {name}: " + ", ".join(cells))
-    print("  (covering up only schedules its run here; the run itself, off the window's "
-          "thread, costs the occlusion column above)")
+    print(
+        "  (covering up only schedules its run here; the run itself, off the window's "
+        "thread, costs the occlusion column above)"
+    )
 
 
 def pct(t, q=0.95):
@@ -151,19 +156,36 @@ def unsure_figures(model) -> None:
     fresh, _ = make_arrays(model.spec.classes, 100, 28, seed=31337)
 
     def scribbles(k):
-        return np.array([render_strokes([list(map(tuple, rng.uniform(3, 25, (k, 2))))], 28,
-                                        rng.uniform(1, 2.5)) * 2 - 1 for _ in range(100)])
+        return np.array(
+            [
+                render_strokes(
+                    [list(map(tuple, rng.uniform(3, 25, (k, 2))))], 28, rng.uniform(1, 2.5)
+                )
+                * 2
+                - 1
+                for _ in range(100)
+            ]
+        )
 
-    sets = {"other fresh shapes": fresh[:, 0],
-            "uniform noise": rng.uniform(-1, 1, (100, 28, 28)),
-            "sparse dots (10% ink)": np.where(rng.uniform(0, 1, (100, 28, 28)) < 0.1, 1.0, -1.0),
-            "3-point scribbles": scribbles(3), "6-point scribbles": scribbles(6),
-            "one dot": np.array([render_strokes([[tuple(c), tuple(c + 0.1)]], 28, 3) * 2 - 1
-                                 for c in rng.uniform(5, 23, (100, 2))]),
-            "filled canvas": np.ones((10, 28, 28))}
-    print(f"\nunsure on shapes, calibrated on {cal.held_out} fresh drawings "
-          f"(min probability {cal.min_probability:.3f}, min log-sum-exp "
-          f"{cal.min_logsumexp:.2f}, ink {cal.ink_share[0]:.0%}..{cal.ink_share[1]:.0%}):")
+    sets = {
+        "other fresh shapes": fresh[:, 0],
+        "uniform noise": rng.uniform(-1, 1, (100, 28, 28)),
+        "sparse dots (10% ink)": np.where(rng.uniform(0, 1, (100, 28, 28)) < 0.1, 1.0, -1.0),
+        "3-point scribbles": scribbles(3),
+        "6-point scribbles": scribbles(6),
+        "one dot": np.array(
+            [
+                render_strokes([[tuple(c), tuple(c + 0.1)]], 28, 3) * 2 - 1
+                for c in rng.uniform(5, 23, (100, 2))
+            ]
+        ),
+        "filled canvas": np.ones((10, 28, 28)),
+    }
+    print(
+        f"\nunsure on shapes, calibrated on {cal.held_out} fresh drawings "
+        f"(min probability {cal.min_probability:.3f}, min log-sum-exp "
+        f"{cal.min_logsumexp:.2f}, ink {cal.ink_share[0]:.0%}..{cal.ink_share[1]:.0%}):"
+    )
     for name, x in sets.items():
         x = x.astype(np.float32)
         v = votes(x)

@@ -39,9 +39,11 @@ def main() -> None:
     print(f"feature visualisation, {STEPS} steps, shapes network, 1 thread")
     print("| target | seconds (median, max) | best / best random (min, median, max) |")
     print("|---|---|---|")
-    groups = {"conv1 features": [Target(0, f) for f in range(8)],
-              "conv2 features": [Target(3, f) for f in range(16)],
-              "classes (vote minus best random)": [Target(None, c) for c in range(6)]}
+    groups = {
+        "conv1 features": [Target(0, f) for f in range(8)],
+        "conv2 features": [Target(3, f) for f in range(16)],
+        "classes (vote minus best random)": [Target(None, c) for c in range(6)],
+    }
     for name, targets in groups.items():
         times, rises = [], []
         for t in targets:
@@ -54,16 +56,20 @@ def main() -> None:
                 rises.append(v.value - floor)
             elif v.value > 0:  # a feature nothing wakes is left out
                 rises.append(v.value / max(floor, 1e-3))
-        print(f"| {name} | {statistics.median(times):.2f}, {max(times):.2f} | "
-              f"{min(rises):.1f}, {statistics.median(rises):.1f}, {max(rises):.1f} |")
+        print(
+            f"| {name} | {statistics.median(times):.2f}, {max(times):.2f} | "
+            f"{min(rises):.1f}, {statistics.median(rises):.1f}, {max(rises):.1f} |"
+        )
     per_class = max(1, args.images // len(model.spec.classes))
     X, y = make_arrays(model.spec.classes, per_class, 28, seed=0)
     start = time.perf_counter()
     found = find_top_images(model, X, y)
     took = time.perf_counter() - start
-    print(f"\ntop images of {sum(len(t.indices) for t in found.layers.values())} features and "
-          f"{len(model.spec.classes)} classes over {len(X):,} images: {took:.2f} s, "
-          f"{len(X) / took:,.0f} images/s, batch {batch_size_for(model)}")
+    print(
+        f"\ntop images of {sum(len(t.indices) for t in found.layers.values())} features and "
+        f"{len(model.spec.classes)} classes over {len(X):,} images: {took:.2f} s, "
+        f"{len(X) / took:,.0f} images/s, batch {batch_size_for(model)}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def _per_1000(fn, n: int) -> float:
 def mean_colour_baseline(per_class: int, seed: int = 123) -> float:
     """Nearest-class-mean on each picture's mean colour per channel, trained on the first half
     of each class, scored on the second."""
-    x, y = shapes_data.make_arrays(shapes_data.shape_names(), per_class, 32, seed=seed,
-                                   value_range=(0.0, 1.0), colour=True)
+    x, y = shapes_data.make_arrays(
+        shapes_data.shape_names(), per_class, 32, seed=seed, value_range=(0.0, 1.0), colour=True
+    )
     f = x.mean(axis=(2, 3))
     first = np.zeros(len(y), bool)
     for c in range(6):
@@ -51,13 +52,21 @@ def main() -> None:
     k = args.per_class
     names = shapes_data.shape_names()
     rows = []
-    for label, colour, size in [("shapes 28x28 gray", False, 28), ("shapes 28x28 colour", True, 28),
-                                ("shapes 64x64 colour", True, 64)]:
-        arrays = _per_1000(lambda c=colour, s=size: shapes_data.make_arrays(
-            names, k, s, colour=c), 6 * k)
+    for label, colour, size in [
+        ("shapes 28x28 gray", False, 28),
+        ("shapes 28x28 colour", True, 28),
+        ("shapes 64x64 colour", True, 64),
+    ]:
+        arrays = _per_1000(
+            lambda c=colour, s=size: shapes_data.make_arrays(names, k, s, colour=c), 6 * k
+        )
         with tempfile.TemporaryDirectory() as d:
-            files = _per_1000(lambda c=colour, s=size, d=d: shapes_data.write_folder(
-                Path(d) / "x", k, size=s, colour=c), 6 * k)
+            files = _per_1000(
+                lambda c=colour, s=size, d=d: shapes_data.write_folder(
+                    Path(d) / "x", k, size=s, colour=c
+                ),
+                6 * k,
+            )
         rows.append((label, arrays, files))
     arrays = _per_1000(lambda: sounds_data.make_arrays(per_class=k, rows=32, cols=48), 4 * k)
     with tempfile.TemporaryDirectory() as d:

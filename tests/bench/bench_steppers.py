@@ -53,24 +53,34 @@ def new_drawing_ms(panel, net, n=20):
 def fmt(times):
     times = sorted(times)
     p95 = times[int(0.95 * len(times)) - 1]
-    return (f"median {statistics.median(times):6.2f} ms   p95 {p95:6.2f}"
-            f" ms   max {times[-1]:6.2f} ms")
+    return (
+        f"median {statistics.median(times):6.2f} ms   p95 {p95:6.2f} ms   max {times[-1]:6.2f} ms"
+    )
 
 
 def main():
     app = QApplication.instance() or QApplication([])
-    cases = [("xo", "pool1", 0, 0), ("xo", "conv1", 0, 1), ("shapes", "pool1", 0, 0),
-             ("shapes", "conv2", 3, 5), ("lenet5", "conv1", 0, 2), ("lenet5", "pool2", 4, 0)]
-    print(f"{STEPS} steps each at full speed, panel 1100x760, offscreen, "
-          f"{QApplication.platformName()}")
+    cases = [
+        ("xo", "pool1", 0, 0),
+        ("xo", "conv1", 0, 1),
+        ("shapes", "pool1", 0, 0),
+        ("shapes", "conv2", 3, 5),
+        ("lenet5", "conv1", 0, 2),
+        ("lenet5", "pool2", 4, 0),
+    ]
+    print(
+        f"{STEPS} steps each at full speed, panel 1100x760, offscreen, "
+        f"{QApplication.platformName()}"
+    )
     for name, layer, m, f in cases:
         net = build(preset(name))
         panel = (FilteringPanel if layer.startswith("conv") else PoolingPanel)()
         panel.resize(1100, 760)
         panel.set_model(net.spec, net.snapshot())
         s = net.spec.input_size
-        panel.show_trace(net.trace(np.random.default_rng(1).uniform(-1, 1, (s, s))
-                                   .astype(np.float32)))
+        panel.show_trace(
+            net.trace(np.random.default_rng(1).uniform(-1, 1, (s, s)).astype(np.float32))
+        )
         panel.select(layer, m, f)
         panel.show()
         app.processEvents()

@@ -35,9 +35,16 @@ def one_run(spec, X, y, epochs: int, moments: bool):
     got = []
     stop, running = threading.Event(), threading.Event()
     running.set()
-    JobRunner(build(spec, seed=0), X, y,
-              TrainConfig(epochs=epochs, batch_size=32, device="cpu", augment=False),
-              got.append, stop, running, moments=moments).run()
+    JobRunner(
+        build(spec, seed=0),
+        X,
+        y,
+        TrainConfig(epochs=epochs, batch_size=32, device="cpu", augment=False),
+        got.append,
+        stop,
+        running,
+        moments=moments,
+    ).run()
     end = next(m for m in got if isinstance(m, Finished))
     return end.result.images_per_second, [m for m in got if isinstance(m, Kept)]
 
@@ -54,8 +61,9 @@ def training_cost(per_class: int, epochs: int, pairs: int):
 
     torch.set_num_threads(cores())
     spec = preset("shapes")
-    X, y = make_arrays(spec.classes, per_class, spec.input_size, seed=0,
-                       value_range=spec.value_range)
+    X, y = make_arrays(
+        spec.classes, per_class, spec.input_size, seed=0, value_range=spec.value_range
+    )
     one_run(spec, X[:600], y[:600], 1, True)  # warm up
     ratios, with_, without = [], [], []
     kept = []
@@ -68,9 +76,11 @@ def training_cost(per_class: int, epochs: int, pairs: int):
     print(f"1. training, {len(X):,} images x {epochs} epochs, {pairs} back-to-back pairs:")
     print(f"   with the timeline    {statistics.median(with_):8,.0f} images/s (median)")
     print(f"   without              {statistics.median(without):8,.0f} images/s (median)")
-    print(f"   ratio with/without   median {statistics.median(ratios):.3f}, "
-          f"range {min(ratios):.3f} to {max(ratios):.3f}; pooled "
-          f"{sum(with_) / sum(without):.3f}")
+    print(
+        f"   ratio with/without   median {statistics.median(ratios):.3f}, "
+        f"range {min(ratios):.3f} to {max(ratios):.3f}; pooled "
+        f"{sum(with_) / sum(without):.3f}"
+    )
     model = build(spec, seed=0)
     times = []
     for _ in range(200):
@@ -79,15 +89,19 @@ def training_cost(per_class: int, epochs: int, pairs: int):
         times.append(time.perf_counter() - t0)
     per = statistics.median(times)
     run_s = len(X) * 0.8 * epochs / statistics.median(without)
-    print(f"   one kept moment (a CPU copy of {model.snapshot().nbytes / 1024:.0f} KB): "
-          f"{per * 1e3:.2f} ms; {len(kept)} in this run = {len(kept) * per * 1e3:.1f} ms of "
-          f"a {run_s:.1f} s run ({len(kept) * per / run_s:.3%})")
+    print(
+        f"   one kept moment (a CPU copy of {model.snapshot().nbytes / 1024:.0f} KB): "
+        f"{per * 1e3:.2f} ms; {len(kept)} in this run = {len(kept) * per * 1e3:.1f} ms of "
+        f"a {run_s:.1f} s run ({len(kept) * per / run_s:.3%})"
+    )
     t = Timeline()
     for m in kept:
         t.add(Moment(m.weights, m.epoch, m.step, m.end))
-    print(f"2. memory: {len(t)} moments, {t.nbytes / 1024 ** 2:.1f} MB; the budget "
-          f"({TIMELINE_MAX_BYTES / 1024 ** 2:.0f} MB) holds {t.capacity(kept[0].weights.nbytes)} "
-          f"moments of this network, then thins them evenly")
+    print(
+        f"2. memory: {len(t)} moments, {t.nbytes / 1024**2:.1f} MB; the budget "
+        f"({TIMELINE_MAX_BYTES / 1024**2:.0f} MB) holds {t.capacity(kept[0].weights.nbytes)} "
+        f"moments of this network, then thins them evenly"
+    )
     return kept
 
 
@@ -121,12 +135,18 @@ def scrub_cost(kept, steps: int) -> None:
         t2 = time.perf_counter()
         update.append((t1 - t0) * 1e3)
         paint.append((t2 - t0) * 1e3)
-    print(f"3. scrubbing, {steps} steps over {len(t)} moments, every panel open "
-          f"({window.width()}x{window.height()}):")
-    print(f"   panels updated + drawing traced   p50 {pct(update, 50):.1f} ms, "
-          f"p95 {pct(update, 95):.1f} ms")
-    print(f"   ... and the window repainted       p50 {pct(paint, 50):.1f} ms, "
-          f"p95 {pct(paint, 95):.1f} ms (one frame: 16.7 ms)")
+    print(
+        f"3. scrubbing, {steps} steps over {len(t)} moments, every panel open "
+        f"({window.width()}x{window.height()}):"
+    )
+    print(
+        f"   panels updated + drawing traced   p50 {pct(update, 50):.1f} ms, "
+        f"p95 {pct(update, 95):.1f} ms"
+    )
+    print(
+        f"   ... and the window repainted       p50 {pct(paint, 50):.1f} ms, "
+        f"p95 {pct(paint, 95):.1f} ms (one frame: 16.7 ms)"
+    )
     window.close()
 
 

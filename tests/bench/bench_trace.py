@@ -48,8 +48,11 @@ def _p95(samples: list[float]) -> float:
 def bench(name: str, device: torch.device, runs: int, warmup: int) -> dict:
     model = preset_model(name).to(device).eval()
     spec = model.spec
-    image = np.random.default_rng(0).uniform(*spec.value_range, (spec.channels, spec.rows,
-                                                                  spec.cols)).astype(np.float32)
+    image = (
+        np.random.default_rng(0)
+        .uniform(*spec.value_range, (spec.channels, spec.rows, spec.cols))
+        .astype(np.float32)
+    )
     x = torch.from_numpy(image)[None].to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
@@ -74,9 +77,16 @@ def bench(name: str, device: torch.device, runs: int, warmup: int) -> dict:
         votes = model(x)[0].float().cpu().numpy()
     assert np.allclose(model.trace(image).votes, votes, atol=1e-5)
     f_med, t_med = statistics.median(f_all), statistics.median(t_all)
-    return {"preset": name, "device": device.type, "runs": len(f_all), "f_med": f_med,
-            "f_p95": _p95(f_all),
-            "t_med": t_med, "t_p95": _p95(t_all), "ratio": t_med / f_med}
+    return {
+        "preset": name,
+        "device": device.type,
+        "runs": len(f_all),
+        "f_med": f_med,
+        "f_p95": _p95(f_all),
+        "t_med": t_med,
+        "t_p95": _p95(t_all),
+        "ratio": t_med / f_med,
+    }
 
 
 def main(argv=None) -> int:
@@ -91,17 +101,24 @@ def main(argv=None) -> int:
     devices = [torch.device("cpu")]
     if "cuda" in available_devices():
         devices.append(torch.device("cuda"))
-    print(f"torch {torch.__version__}; {', '.join(describe(d) for d in devices)}; "
-          f"{args.runs} runs after {args.warmup} warm-up runs (x5 blocks, interleaved)\n")
-    print("| preset | device | runs | forward median ms | forward p95 ms | trace median ms | "
-          "trace p95 ms | trace / forward |")
+    print(
+        f"torch {torch.__version__}; {', '.join(describe(d) for d in devices)}; "
+        f"{args.runs} runs after {args.warmup} warm-up runs (x5 blocks, interleaved)\n"
+    )
+    print(
+        "| preset | device | runs | forward median ms | forward p95 ms | trace median ms | "
+        "trace p95 ms | trace / forward |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for device in devices:
         for name in args.preset or PRESETS:
             r = bench(name, device, args.runs, args.warmup)
-            print(f"| {r['preset']} | {r['device']} | {r['runs']} | {r['f_med']:.3f} | "
-                  f"{r['f_p95']:.3f} | "
-                  f"{r['t_med']:.3f} | {r['t_p95']:.3f} | {r['ratio']:.2f}x |", flush=True)
+            print(
+                f"| {r['preset']} | {r['device']} | {r['runs']} | {r['f_med']:.3f} | "
+                f"{r['f_p95']:.3f} | "
+                f"{r['t_med']:.3f} | {r['t_p95']:.3f} | {r['ratio']:.2f}x |",
+                flush=True,
+            )
     return 0
 
 

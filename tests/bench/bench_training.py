@@ -36,8 +36,10 @@ from convviz.core.trainer_cores import cores  # the count the app's trainer goes
 
 # ---- 1 + 2: training with the app vs a bare loop --------------------------------------------
 
-def bare_loop(model, X, y, epochs: int, batch_size: int, lr: float, seed: int = 0,
-              threads: int = 0) -> float:
+
+def bare_loop(
+    model, X, y, epochs: int, batch_size: int, lr: float, seed: int = 0, threads: int = 0
+) -> float:
     """The plainest PyTorch loop on `threads` torch threads (0: every core, torch's default);
     returns images per second."""
     import torch
@@ -54,7 +56,7 @@ def bare_loop(model, X, y, epochs: int, batch_size: int, lr: float, seed: int = 
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen)
         for b in range(0, n, batch_size):
-            sel = order[b:b + batch_size]
+            sel = order[b : b + batch_size]
             loss = F.cross_entropy(model(xt[sel]), yt[sel])
             loss.item()  # the app reads every batch's loss too
             opt.zero_grad(set_to_none=True)
@@ -95,8 +97,12 @@ def app_run(app, window, model, X, y, config, probe: bool = False):
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     done = []
     loop = QEventLoop()
-    hooks = [(controller.progress, on_progress), (controller.snapshot, on_snapshot),
-             (controller.finished, done.append), (controller.finished, loop.quit)]
+    hooks = [
+        (controller.progress, on_progress),
+        (controller.snapshot, on_snapshot),
+        (controller.finished, done.append),
+        (controller.finished, loop.quit),
+    ]
     for signal, slot in hooks:
         signal.connect(slot)
     controller.prepare()  # as opening the Train dialog does; the person takes a few seconds
@@ -120,8 +126,9 @@ def app_run(app, window, model, X, y, config, probe: bool = False):
     counts["gui_cores"] = gui_cores
     (c0, m0), (c1, m1) = marks[0], marks[-1]  # while it trained: first to last report
     counts["gui_cores_training"] = (c1 - c0) / (m1 - m0) if m1 > m0 else float("nan")
-    counts["visible"] = [k for k, d in window.docks.items()
-                         if d.isVisible() and not d.visibleRegion().isEmpty()]
+    counts["visible"] = [
+        k for k, d in window.docks.items() if d.isVisible() and not d.visibleRegion().isEmpty()
+    ]
     return r.images_per_second, ticks, counts
 
 
@@ -149,18 +156,24 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 2
     from convviz.core.training import TrainConfig
 
     spec = preset("shapes")
-    X, y = make_arrays(spec.classes, per_class, spec.input_size, seed=0,
-                       value_range=spec.value_range)
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=3e-3, val_split=0.0,
-                         device="cpu", augment=False)
+    X, y = make_arrays(
+        spec.classes, per_class, spec.input_size, seed=0, value_range=spec.value_range
+    )
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=3e-3, val_split=0.0, device="cpu", augment=False
+    )
     start = build(spec, seed=0)
-    print(f"data: {len(y)} images {spec.input_size}x{spec.input_size}, {len(spec.classes)} "
-          f"classes; shapes network; batch {batch_size}; {epochs} epochs; CPU with "
-          f"{cores()} cores")
-    print("   both loops: Adam, the same data as one CPU tensor, batch gathered by index, every "
-          "batch's loss read; bare loop in the main thread on 1 and on all torch threads (its best "
-          "counts); the app trains in its trainer process (every core, at a lower priority than "
-          "the window, which traces on one torch thread)")
+    print(
+        f"data: {len(y)} images {spec.input_size}x{spec.input_size}, {len(spec.classes)} "
+        f"classes; shapes network; batch {batch_size}; {epochs} epochs; CPU with "
+        f"{cores()} cores"
+    )
+    print(
+        "   both loops: Adam, the same data as one CPU tensor, batch gathered by index, every "
+        "batch's loss read; bare loop in the main thread on 1 and on all torch threads (its best "
+        "counts); the app trains in its trainer process (every core, at a lower priority than "
+        "the window, which traces on one torch thread)"
+    )
 
     app, window = open_window()
     app.processEvents()
@@ -170,8 +183,12 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 2
     bare_loop(copy.deepcopy(start), X[:512], y[:512], 1, batch_size, 3e-3)
     app_run(app, window, copy.deepcopy(start), X[:512], y[:512], replace(config, epochs=1))
     # the bare loop gets its best thread count, from two one-epoch runs of each
-    trial = {th: max(bare_loop(copy.deepcopy(start), X, y, 1, batch_size, 3e-3, threads=th)
-                     for _ in range(2)) for th in sorted({1, cores()})}
+    trial = {
+        th: max(
+            bare_loop(copy.deepcopy(start), X, y, 1, batch_size, 3e-3, threads=th) for _ in range(2)
+        )
+        for th in sorted({1, cores()})
+    }
     best_th = max(trial, key=trial.get)
     # This machine's speed drifts by up to a third from one run to the next, so runs are
     # compared in pairs, bare and app back to back (which goes first alternates), and the
@@ -180,10 +197,11 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 2
     counts = {}
     for i in range(rounds):
         pair = {}
-        for which in (("bare", "app") if i % 2 == 0 else ("app", "bare")):
+        for which in ("bare", "app") if i % 2 == 0 else ("app", "bare"):
             if which == "bare":
-                pair["bare"] = bare_loop(copy.deepcopy(start), X, y, epochs, batch_size, 3e-3,
-                                         threads=best_th)
+                pair["bare"] = bare_loop(
+                    copy.deepcopy(start), X, y, epochs, batch_size, 3e-3, threads=best_th
+                )
             else:
                 pair["app"], _, counts = app_run(app, window, copy.deepcopy(start), X, y, config)
         rates_bare.append(pair["bare"])
@@ -196,29 +214,43 @@ def bench_training(per_class: int, epochs: int, batch_size: int, rounds: int = 2
         ticks_all.append(ticks)
         probe_rates.append(rate)
     q1, _, q3 = statistics.quantiles(ratios, n=4) if rounds > 1 else ratios * 3
-    print(f"1. training: app with live panels vs bare PyTorch loop: "
-          f"{statistics.median(ratios):.2f}x (median of {rounds} back-to-back pairs; middle half "
-          f"{q1:.2f}x to {q3:.2f}x; target >= 0.95x)")
-    print(f"   medians: bare loop {statistics.median(rates_bare):,.0f} images/s ({best_th} torch "
-          f"threads; one-epoch trials: " + ", ".join(f"{th}: {r:,.0f}" for th, r in trial.items())
-          + f"), app {statistics.median(rates_app):,.0f} images/s")
-    print("   pairs (bare / app): " + "; ".join(f"{b:,.0f} / {a:,.0f}"
-                                              for b, a in zip(rates_bare, rates_app, strict=True)))
-    print(f"   last app run showed {counts['snapshots']} weight snapshots and "
-          f"{counts['progress']} progress updates; the window's process used "
-          f"{counts['gui_cores_training']:.3f} cores while it trained (from the first report "
-          f"to the last), {counts['gui_cores']:.2f} over the whole run (start and end included)")
-    print(f"   from Train to the first batch: {counts['first_batch_s']:.2f} s (trainer process "
-          f"started as the dialog opened); panels on screen: {', '.join(counts['visible'])}")
+    print(
+        f"1. training: app with live panels vs bare PyTorch loop: "
+        f"{statistics.median(ratios):.2f}x (median of {rounds} back-to-back pairs; middle half "
+        f"{q1:.2f}x to {q3:.2f}x; target >= 0.95x)"
+    )
+    print(
+        f"   medians: bare loop {statistics.median(rates_bare):,.0f} images/s ({best_th} torch "
+        f"threads; one-epoch trials: "
+        + ", ".join(f"{th}: {r:,.0f}" for th, r in trial.items())
+        + f"), app {statistics.median(rates_app):,.0f} images/s"
+    )
+    print(
+        "   pairs (bare / app): "
+        + "; ".join(f"{b:,.0f} / {a:,.0f}" for b, a in zip(rates_bare, rates_app, strict=True))
+    )
+    print(
+        f"   last app run showed {counts['snapshots']} weight snapshots and "
+        f"{counts['progress']} progress updates; the window's process used "
+        f"{counts['gui_cores_training']:.3f} cores while it trained (from the first report "
+        f"to the last), {counts['gui_cores']:.2f} over the whole run (start and end included)"
+    )
+    print(
+        f"   from Train to the first batch: {counts['first_batch_s']:.2f} s (trainer process "
+        f"started as the dialog opened); panels on screen: {', '.join(counts['visible'])}"
+    )
     gaps = [(b - a) * 1e3 for t in ticks_all for a, b in itertools.pairwise(t)]
-    print(f"2. event loop during training: 16 ms timer gaps median {pct(gaps, 50):.1f} ms, "
-          f"p99 {pct(gaps, 99):.1f} ms, max {max(gaps):.1f} ms over {len(gaps)} ticks "
-          f"(target p99 < 50 ms; 3 runs of their own, at {statistics.median(probe_rates):,.0f} "
-          f"images/s)")
+    print(
+        f"2. event loop during training: 16 ms timer gaps median {pct(gaps, 50):.1f} ms, "
+        f"p99 {pct(gaps, 99):.1f} ms, max {max(gaps):.1f} ms over {len(gaps)} ticks "
+        f"(target p99 < 50 ms; 3 runs of their own, at {statistics.median(probe_rates):,.0f} "
+        f"images/s)"
+    )
     window.close()
 
 
 # ---- 3: folder loading --------------------------------------------------------------------
+
 
 class PillowFolderDataset:
     """A typical Pillow-per-image dataset, as written in countless tutorials."""
@@ -226,8 +258,11 @@ class PillowFolderDataset:
     def __init__(self, root, size: int):
         self.size = size
         classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
-        self.samples = [(os.path.join(root, c, f), i) for i, c in enumerate(classes)
-                        for f in sorted(os.listdir(os.path.join(root, c)))]
+        self.samples = [
+            (os.path.join(root, c, f), i)
+            for i, c in enumerate(classes)
+            for f in sorted(os.listdir(os.path.join(root, c)))
+        ]
 
     def __len__(self):
         return len(self.samples)
@@ -255,8 +290,9 @@ def bench_folder(per_class: int):
         t = time.perf_counter()
         write_folder(root, per_class=per_class, seed=1, size=28)
         n = len(list_folder(root).files)
-        print(f"folder: {n} PNGs of 28x28 in 6 classes (written in {time.perf_counter() - t:.1f}"
-              f" s)")
+        print(
+            f"folder: {n} PNGs of 28x28 in 6 classes (written in {time.perf_counter() - t:.1f} s)"
+        )
 
         def pillow_dataset():
             ds = PillowFolderDataset(root, 28)
@@ -266,10 +302,12 @@ def bench_folder(per_class: int):
         def ours(decoder, threads):
             return lambda: load_folder(root, 28, (-1.0, 1.0), decoder=decoder, threads=threads)
 
-        runs = {"Pillow-per-image dataset": pillow_dataset,
-                "convviz, Pillow decoder, 1 thread": ours(pillow_decode, 1),
-                "convviz, QImage decoder, 1 thread": ours(qimage_decode, 1),
-                "convviz, QImage decoder, 2 threads": ours(qimage_decode, 2)}
+        runs = {
+            "Pillow-per-image dataset": pillow_dataset,
+            "convviz, Pillow decoder, 1 thread": ours(pillow_decode, 1),
+            "convviz, QImage decoder, 1 thread": ours(qimage_decode, 1),
+            "convviz, QImage decoder, 2 threads": ours(qimage_decode, 2),
+        }
         rates = {k: 0.0 for k in runs}
         for _ in range(3):  # best of three, alternating: the file cache is warm for all
             for name, fn in runs.items():
@@ -282,11 +320,14 @@ def bench_folder(per_class: int):
             print(f"   {name:<36} {r:>9,.0f}  {r / base:.2f}x")
         th = decode_threads([p for p, _ in list_folder(root).files])
         app_rate = rates[f"convviz, QImage decoder, {th} thread{'s' if th > 1 else ''}"]
-        print(f"   the app's loader (QImage, {th} thread{'s' if th > 1 else ''} for pictures this "
-              f"size) vs the Pillow dataset: {app_rate / base:.2f}x (target >= 2x)")
+        print(
+            f"   the app's loader (QImage, {th} thread{'s' if th > 1 else ''} for pictures this "
+            f"size) vs the Pillow dataset: {app_rate / base:.2f}x (target >= 2x)"
+        )
 
 
 # ---- 4: convviz's training loop on any preset vs a bare loop ------------------------------------
+
 
 def bench_core_training(name: str, per_class: int, epochs: int, batch_size: int, rounds: int):
     from convviz.core.network import build
@@ -295,34 +336,53 @@ def bench_core_training(name: str, per_class: int, epochs: int, batch_size: int,
     from convviz.core.training import TrainConfig, train
 
     spec = preset(name).with_classes(shape_names())  # the sample shapes, whatever the preset's
-    X, y = make_arrays(spec.classes, per_class, spec.input_shape, seed=0,
-                       value_range=spec.value_range, colour=spec.channels == 3)
+    X, y = make_arrays(
+        spec.classes,
+        per_class,
+        spec.input_shape,
+        seed=0,
+        value_range=spec.value_range,
+        colour=spec.channels == 3,
+    )
     start = build(spec, seed=0)
     th = cores()
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=1e-3, val_split=0.0,
-                         device="cpu", augment=False, keep_best=False, threads=th)
-    print(f"4. {name}: {len(y)} images {spec.channels}x{spec.rows}x{spec.cols}; batch "
-          f"{batch_size}; {epochs} epoch(s); both loops on {th} torch threads, Adam, the data as "
-          f"one CPU tensor")
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=1e-3,
+        val_split=0.0,
+        device="cpu",
+        augment=False,
+        keep_best=False,
+        threads=th,
+    )
+    print(
+        f"4. {name}: {len(y)} images {spec.channels}x{spec.rows}x{spec.cols}; batch "
+        f"{batch_size}; {epochs} epoch(s); both loops on {th} torch threads, Adam, the data as "
+        f"one CPU tensor"
+    )
     train(copy.deepcopy(start), X[:256], y[:256], replace(config, epochs=1))  # warm both up
     bare_loop(copy.deepcopy(start), X[:256], y[:256], 1, batch_size, 1e-3, threads=th)
     ratios, rates = [], []
     for i in range(rounds):  # back-to-back pairs, which goes first alternating (as in 1.)
         pair = {}
-        for which in (("bare", "core") if i % 2 == 0 else ("core", "bare")):
+        for which in ("bare", "core") if i % 2 == 0 else ("core", "bare"):
             if which == "bare":
-                pair[which] = bare_loop(copy.deepcopy(start), X, y, epochs, batch_size, 1e-3,
-                                        threads=th)
+                pair[which] = bare_loop(
+                    copy.deepcopy(start), X, y, epochs, batch_size, 1e-3, threads=th
+                )
             else:
                 t = time.perf_counter()
                 train(copy.deepcopy(start), X, y, config)
                 pair[which] = len(y) * epochs / (time.perf_counter() - t)
         rates.append(pair)
         ratios.append(pair["core"] / pair["bare"])
-    print(f"   convviz's training loop vs bare PyTorch loop: {statistics.median(ratios):.2f}x "
-          f"(median of {rounds} pairs); medians: bare "
-          f"{statistics.median(r['bare'] for r in rates):,.0f} images/s, convviz "
-          f"{statistics.median(r['core'] for r in rates):,.0f} images/s")
+    print(
+        f"   convviz's training loop vs bare PyTorch loop: {statistics.median(ratios):.2f}x "
+        f"(median of {rounds} pairs); medians: bare "
+        f"{statistics.median(r['bare'] for r in rates):,.0f} images/s, convviz "
+        f"{statistics.median(r['core'] for r in rates):,.0f} images/s"
+    )
 
 
 def main():

@@ -29,20 +29,41 @@ def spec_dict(preset_name="shapes") -> dict:
 
 def alexnet_dict() -> dict:
     """AlexNet's layers (one group per convolution, no local response normalisation)."""
+
     def conv(f, k, s=1, p=0):
-        return [{"kind": "conv", "features": f, "size": k, "stride": s, "padding": p},
-                {"kind": "relu"}]
+        return [
+            {"kind": "conv", "features": f, "size": k, "stride": s, "padding": p},
+            {"kind": "relu"},
+        ]
 
     pool = [{"kind": "pool", "window": 3, "stride": 2}]
     fc = [{"kind": "fc", "neurons": 4096}, {"kind": "relu"}]
-    layers = (conv(96, 11, 4) + pool + conv(256, 5, 1, 2) + pool + conv(384, 3, 1, 1)
-              + conv(384, 3, 1, 1) + conv(256, 3, 1, 1) + pool + [{"kind": "flatten"}] + fc + fc)
-    return {"name": "alexnet", "input_size": 227, "channels": 3, "value_range": [0, 1],
-            "layers": layers, "classes": [f"class {i}" for i in range(1000)]}
+    layers = (
+        conv(96, 11, 4)
+        + pool
+        + conv(256, 5, 1, 2)
+        + pool
+        + conv(384, 3, 1, 1)
+        + conv(384, 3, 1, 1)
+        + conv(256, 3, 1, 1)
+        + pool
+        + [{"kind": "flatten"}]
+        + fc
+        + fc
+    )
+    return {
+        "name": "alexnet",
+        "input_size": 227,
+        "channels": 3,
+        "value_range": [0, 1],
+        "layers": layers,
+        "classes": [f"class {i}" for i in range(1000)],
+    }
 
 
-def safetensors_file(path: Path, *, spec_json=None, state=None, meta_changes=None,
-                     preset_name="shapes") -> Path:
+def safetensors_file(
+    path: Path, *, spec_json=None, state=None, meta_changes=None, preset_name="shapes"
+) -> Path:
     """A safetensors file of `preset_name`'s real weights whose metadata says `spec_json`."""
     from safetensors.torch import save_file
 
@@ -56,8 +77,13 @@ def safetensors_file(path: Path, *, spec_json=None, state=None, meta_changes=Non
 
 def pt_file(path: Path, *, state=None, meta=None, preset_name="xo") -> Path:
     _, real_state, real_meta = model_and_meta(preset_name)
-    torch.save({"state_dict": real_state if state is None else state,
-                "metadata": real_meta if meta is None else meta}, str(path))
+    torch.save(
+        {
+            "state_dict": real_state if state is None else state,
+            "metadata": real_meta if meta is None else meta,
+        },
+        str(path),
+    )
     return path
 
 
@@ -74,7 +100,7 @@ def pt_with_compressed_storage(path: Path, inflated: int, preset_name="xo") -> P
     stream = first + again * (blocks - 1) + c.flush()
     crc, chunk = 0, bytes(64 << 20)
     for at in range(0, blocks << 20, len(chunk)):
-        crc = zlib.crc32(chunk[:min(len(chunk), (blocks << 20) - at)], crc)
+        crc = zlib.crc32(chunk[: min(len(chunk), (blocks << 20) - at)], crc)
     with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w") as zout:
         for info in zin.infolist():
             if not info.filename.endswith("/data/0"):
@@ -112,8 +138,11 @@ def onnx_file(path: Path, *, external=None, dims=None, raw=None, preset_name="xo
         if external is not None and name == external[0]:
             tp.ClearField("raw_data")
             tp.data_location = onnx.TensorProto.EXTERNAL
-            for k, v in (("location", external[1]), ("offset", str(external[2])),
-                         ("length", str(external[3]))):
+            for k, v in (
+                ("location", external[1]),
+                ("offset", str(external[2])),
+                ("length", str(external[3])),
+            ):
                 e = tp.external_data.add()
                 e.key, e.value = k, v
         inits.append(tp)

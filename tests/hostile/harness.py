@@ -43,23 +43,39 @@ def _limit(memory_mb: int):
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
     return apply
 
 
 def _env(extra=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONDONTWRITEBYTECODE="1", QT_QPA_PLATFORM="offscreen")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        QT_QPA_PLATFORM="offscreen",
+    )
     env.update(extra or {})
     return env
 
 
-def run_bounded(argv, *, cwd, memory_mb=MEMORY_LIMIT_MB, timeout=TIME_LIMIT_S, env=None,
-                input_text=None) -> Outcome:
+def run_bounded(
+    argv, *, cwd, memory_mb=MEMORY_LIMIT_MB, timeout=TIME_LIMIT_S, env=None, input_text=None
+) -> Outcome:
     """Run argv (a list) in a child process with the limits above."""
     try:
-        p = subprocess.run(argv, cwd=cwd, env=_env(env), capture_output=True, text=True,
-                           errors="replace", timeout=timeout, preexec_fn=_limit(memory_mb),
-                           input=input_text)
+        p = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=_env(env),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            preexec_fn=_limit(memory_mb),
+            input=input_text,
+        )
     except subprocess.TimeoutExpired as e:
         out = e.stdout or ""
         err = e.stderr or ""
@@ -104,5 +120,3 @@ def assert_no_secret(*paths: Path, text: str = "") -> None:
         files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
         for f in files:
             assert SECRET not in f.read_bytes(), f
-
-

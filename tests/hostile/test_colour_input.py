@@ -39,14 +39,16 @@ def test_a_colour_folder_over_the_memory_limit_is_refused_before_decoding(tmp_pa
         (root / c).mkdir(parents=True)
         for i in range(100):
             Image.fromarray(np.full((1, 1, 3), i, np.uint8)).save(root / c / f"{i}.png")
-    code = ("import convviz.core.folders as f\n"
-            "from convviz.core.errors import ConvvizError\n"
-            "def never(*a, **k):\n"
-            "    raise SystemExit('decoded a picture before refusing')\n"
-            "f.decode_rgb = never\n"
-            "try:\n"
-            f"    f.load_folder({str(root)!r}, (1024, 1024), channels=3)\n"
-            "except ConvvizError as e:\n"
-            "    raise SystemExit(str(e))\n")
+    code = (
+        "import convviz.core.folders as f\n"
+        "from convviz.core.errors import ConvvizError\n"
+        "def never(*a, **k):\n"
+        "    raise SystemExit('decoded a picture before refusing')\n"
+        "f.decode_rgb = never\n"
+        "try:\n"
+        f"    f.load_folder({str(root)!r}, (1024, 1024), channels=3)\n"
+        "except ConvvizError as e:\n"
+        "    raise SystemExit(str(e))\n"
+    )
     out = python_snippet(code, cwd=tmp_path)
     assert_refused(out, "200 colour images of 1024x1024", "2.3 GB", "limit of 2 GB")

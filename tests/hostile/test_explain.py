@@ -23,8 +23,9 @@ def _drawing(tmp_path):
 
 def test_postscript_named_png_is_never_run(tmp_path, marker, gs_env):  # noqa: F811
     evil = postscript(tmp_path / "evil.png", marker)
-    out = convviz_cli("explain", WEIGHTS, evil, "--method", "occlusion", "--json",
-                      cwd=tmp_path, env=gs_env)
+    out = convviz_cli(
+        "explain", WEIGHTS, evil, "--method", "occlusion", "--json", cwd=tmp_path, env=gs_env
+    )
     assert_refused(out, "evil.png", "not an image convviz can read")
     assert not marker.exists() and out.stdout == ""
 
@@ -42,8 +43,18 @@ def test_odd_class_names_are_one_escaped_line(tmp_path):
     kept = tmp_path / "map.png"
     kept.write_bytes(b"an earlier map")
     name = "\x1b[31mred\r\ncheck\t\u202e" + "\udcff" * 3 + "x" * 500
-    out = convviz_cli("explain", WEIGHTS, image, "--method", "gradcam", "--class", name,
-                      "--out", kept, cwd=tmp_path)
+    out = convviz_cli(
+        "explain",
+        WEIGHTS,
+        image,
+        "--method",
+        "gradcam",
+        "--class",
+        name,
+        "--out",
+        kept,
+        cwd=tmp_path,
+    )
     line = assert_refused(out, "no class called", "choose from X, O")
     assert "\x1b" not in line and "\r" not in line and len(line) < 300
     assert kept.read_bytes() == b"an earlier map"
@@ -51,16 +62,28 @@ def test_odd_class_names_are_one_escaped_line(tmp_path):
 
 def test_layers_that_are_not_convolutions(tmp_path):
     image = _drawing(tmp_path)
-    for layer, words in [("pool2", ("'pool2' is not a convolution layer",)),
-                         ("fc1", ("not a convolution layer",)),
-                         ("../../etc/passwd", ("no layer called", "conv1, conv2"))]:
-        out = convviz_cli("explain", WEIGHTS, image, "--method", "gradcam", "--layer", layer,
-                          "--json", cwd=tmp_path)
+    for layer, words in [
+        ("pool2", ("'pool2' is not a convolution layer",)),
+        ("fc1", ("not a convolution layer",)),
+        ("../../etc/passwd", ("no layer called", "conv1, conv2")),
+    ]:
+        out = convviz_cli(
+            "explain",
+            WEIGHTS,
+            image,
+            "--method",
+            "gradcam",
+            "--layer",
+            layer,
+            "--json",
+            cwd=tmp_path,
+        )
         assert_refused(out, *words)
 
 
 def test_an_impossible_patch_is_one_line(tmp_path):
     image = _drawing(tmp_path)
-    out = convviz_cli("explain", WEIGHTS, image, "--method", "occlusion", "--patch", "0",
-                      "--json", cwd=tmp_path)
+    out = convviz_cli(
+        "explain", WEIGHTS, image, "--method", "occlusion", "--patch", "0", "--json", cwd=tmp_path
+    )
     assert_refused(out, "patch size must be 1..28")

@@ -17,11 +17,13 @@ from convviz.core.folders import LoadCancelled, list_folder, load_folder, pillow
 
 from .harness import assert_refused, convviz_cli, python_snippet
 
-REPORT = ("import sys\n"
-          "from convviz.core.folders import load_folder\n"
-          "d = load_folder(sys.argv[1] if len(sys.argv) > 1 else {root!r}, 28)\n"
-          "print(d.counts())\n"
-          "for s in d.skipped: print(s.path + ': ' + s.reason)\n")
+REPORT = (
+    "import sys\n"
+    "from convviz.core.folders import load_folder\n"
+    "d = load_folder(sys.argv[1] if len(sys.argv) > 1 else {root!r}, 28)\n"
+    "print(d.counts())\n"
+    "for s in d.skipped: print(s.path + ': ' + s.reason)\n"
+)
 
 
 def _loaded(tmp_path, root: Path, **kw):
@@ -50,12 +52,14 @@ def test_a_fifo_named_png_is_skipped_not_waited_on(tmp_path):
     out = _loaded(tmp_path, root, timeout=30)
     assert "{'o': 3, 'x': 3}" in out and "x/pipe.png: not a file" in out
     # the app's loader: it samples headers to choose its threads, then decodes with Qt
-    code = (f"from convviz.core.folders import list_folder, load_folder\n"
-            f"from convviz.qt.training.folder_decode import decode_threads, qimage_decode\n"
-            f"listing = list_folder({str(root)!r})\n"
-            f"print(decode_threads([p for p, _ in listing.files], sample=99))\n"
-            f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, listing=listing)\n"
-            f"print(d.counts(), [s.path + ': ' + s.reason for s in d.skipped])\n")
+    code = (
+        f"from convviz.core.folders import list_folder, load_folder\n"
+        f"from convviz.qt.training.folder_decode import decode_threads, qimage_decode\n"
+        f"listing = list_folder({str(root)!r})\n"
+        f"print(decode_threads([p for p, _ in listing.files], sample=99))\n"
+        f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, listing=listing)\n"
+        f"print(d.counts(), [s.path + ': ' + s.reason for s in d.skipped])\n"
+    )
     app = python_snippet(code, cwd=tmp_path, timeout=30)
     assert app.returncode == 0 and not app.timed_out, app.stderr[-2000:]
     assert "{'o': 3, 'x': 3} ['x/pipe.png: not a file']" in app.stdout
@@ -108,8 +112,16 @@ def deep_folder(tmp_path):
 
 def test_folders_nested_1500_deep_are_one_line(tmp_path, deep_folder):
     root = deep_folder
-    out = convviz_cli("train", root, "--out", tmp_path / "m.safetensors", "--epochs", "1",
-                      cwd=tmp_path, timeout=60)
+    out = convviz_cli(
+        "train",
+        root,
+        "--out",
+        tmp_path / "m.safetensors",
+        "--epochs",
+        "1",
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert_refused(out, "'x'", f"nested more than {limits.FOLDER_MAX_DEPTH} deep")
     assert not (tmp_path / "m.safetensors").exists()
 
@@ -163,12 +175,12 @@ def test_cancel_stops_decoding_within_a_picture(tmp_path):
         return pillow_decode(path, size)
 
     with pytest.raises(LoadCancelled):
-        load_folder(root, 28, decoder=decoder, threads=1,
-                    should_cancel=lambda: len(decoded) >= 3)
+        load_folder(root, 28, decoder=decoder, threads=1, should_cancel=lambda: len(decoded) >= 3)
     assert len(decoded) == 3  # not the rest of the chunk
 
 
 # ---- names that are not UTF-8 ---------------------------------------------------------------
+
 
 @pytest.fixture
 def latin1_folder(tmp_path) -> Path:

@@ -20,12 +20,13 @@ from .harness import assert_refused, convviz_cli
 
 # ---- in a bounded process ---------------------------------------------------------------------
 
+
 def test_a_huge_grid_file_is_refused_before_it_is_read(tmp_path):
     # 100 MB of "0 0 0 ...": parsed into Python floats it took gigabytes
     big = tmp_path / "big.txt"
     line = ("0 " * 1000 + "\n").encode()
     with open(big, "wb") as f:
-        for _ in range(100 * 2 ** 20 // len(line)):
+        for _ in range(100 * 2**20 // len(line)):
             f.write(line)
     out = convviz_cli("trace", "--preset", "xo", big, cwd=tmp_path)
     assert_refused(out, "big.txt", "limit")
@@ -43,6 +44,7 @@ def test_an_endless_or_blocking_input_is_refused(tmp_path, kind):
 
 
 # ---- in this process ----------------------------------------------------------------------------
+
 
 def _grid(tmp_path, data: bytes):
     p = tmp_path / "g.txt"
@@ -84,11 +86,36 @@ def _check_outcome(tmp_path, data: bytes):
     return g
 
 
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
-NUMBERISH = st.sampled_from(["0", "1", "-1", "0.5", "1e3", "nan", "inf", "-inf", "1e39", "x",
-                             ",", " ", "\t", "\n", "#", "\r\n", "1_0", "\u00a0", "\x00", "\ufeff",
-                             "\u2028", "+", "."])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+NUMBERISH = st.sampled_from(
+    [
+        "0",
+        "1",
+        "-1",
+        "0.5",
+        "1e3",
+        "nan",
+        "inf",
+        "-inf",
+        "1e39",
+        "x",
+        ",",
+        " ",
+        "\t",
+        "\n",
+        "#",
+        "\r\n",
+        "1_0",
+        "\u00a0",
+        "\x00",
+        "\ufeff",
+        "\u2028",
+        "+",
+        ".",
+    ]
+)
 
 
 @SETTINGS
@@ -110,9 +137,17 @@ def test_number_like_text_gives_a_grid_or_one_line(tmp_path, parts):
 
 
 @SETTINGS
-@given(st.integers(1, 12).flatmap(lambda w: st.lists(
-    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=w, max_size=w),
-    min_size=1, max_size=12)))
+@given(
+    st.integers(1, 12).flatmap(
+        lambda w: st.lists(
+            st.lists(
+                st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=w, max_size=w
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+)
 def test_finite_grids_read_back_exactly(tmp_path, rows):
     text = "\n".join(" ".join(repr(v) for v in r) for r in rows) + "\n"
     g = _check_outcome(tmp_path, text.encode())

@@ -30,14 +30,17 @@ WEIGHTS = ROOT / "resources" / "shapes.safetensors"  # input 28x28
 
 # ---- generators -----------------------------------------------------------------------------
 
+
 def write_png(path: Path, width: int, height: int, bit_depth: int = 8, color_type: int = 0):
     """A valid PNG of zeros of any size, written a block of rows at a time: a 13000 x 13000
     picture is a few hundred KB on disk and never whole in this process's memory."""
+
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
     channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
     row = b"\0" + bytes(width * channels * bit_depth // 8)
-    per = max(1, 2 ** 20 // len(row))
+    per = max(1, 2**20 // len(row))
     comp, parts, left = zlib.compressobj(9), [], height
     while left:
         k = min(per, left)
@@ -45,8 +48,12 @@ def write_png(path: Path, width: int, height: int, bit_depth: int = 8, color_typ
         left -= k
     parts.append(comp.flush())
     header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
-                     chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", b"".join(parts))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -71,7 +78,7 @@ sys.exit(1)
 
 def postscript(path: Path, marker: Path | None = None) -> Path:
     """EPS that writes `marker` when run, or (without one) loops for ever."""
-    body = (f"({marker}) (w) file dup (ran) writestring closefile" if marker else "{ } loop")
+    body = f"({marker}) (w) file dup (ran) writestring closefile" if marker else "{ } loop"
     path.write_text(f"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n{body}\nshowpage\n")
     return path
 
@@ -87,6 +94,7 @@ def gs_env(tmp_path) -> dict:
 
 
 # ---- PostScript named .png ------------------------------------------------------------------
+
 
 def test_predict_never_runs_postscript_named_png(tmp_path, marker, gs_env):
     evil = postscript(tmp_path / "evil.png", marker)
@@ -112,8 +120,17 @@ def _folder_with_postscript(root: Path, marker: Path) -> Path:
 
 def test_cli_train_skips_postscript_in_a_folder(tmp_path, marker, gs_env):
     root = _folder_with_postscript(tmp_path / "data", marker)
-    out = convviz_cli("train", root, "--out", tmp_path / "m.safetensors", "--epochs", "1",
-                      cwd=tmp_path, env=gs_env, timeout=60)
+    out = convviz_cli(
+        "train",
+        root,
+        "--out",
+        tmp_path / "m.safetensors",
+        "--epochs",
+        "1",
+        cwd=tmp_path,
+        env=gs_env,
+        timeout=60,
+    )
     assert out.returncode == 0 and not out.timed_out, out.stderr[-2000:]
     assert "o/evil.png: not an image convviz can read" in out.stderr
     assert "x/loop.png: not an image convviz can read" in out.stderr
@@ -125,14 +142,18 @@ def test_app_folder_decoder_skips_postscript_and_other_formats(tmp_path, marker,
     # an SVG (Qt reads it) and an XPM under .png names: formats convviz does not list
     (root / "x" / "vector.png").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28">'
-        '<rect width="28" height="28" fill="white"/></svg>')
+        '<rect width="28" height="28" fill="white"/></svg>'
+    )
     (root / "o" / "pixmap.png").write_text(
-        '/* XPM */\nstatic char *x[] = {"2 2 1 1", "a c #ffffff", "aa", "aa"};\n')
-    code = (f"from convviz.core.folders import load_folder\n"
-            f"from convviz.qt.training.folder_decode import qimage_decode\n"
-            f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, threads=1)\n"
-            f"print(d.counts())\n"
-            f"for s in d.skipped: print(s.path + ': ' + s.reason)\n")
+        '/* XPM */\nstatic char *x[] = {"2 2 1 1", "a c #ffffff", "aa", "aa"};\n'
+    )
+    code = (
+        f"from convviz.core.folders import load_folder\n"
+        f"from convviz.qt.training.folder_decode import qimage_decode\n"
+        f"d = load_folder({str(root)!r}, 28, decoder=qimage_decode, threads=1)\n"
+        f"print(d.counts())\n"
+        f"for s in d.skipped: print(s.path + ': ' + s.reason)\n"
+    )
     out = python_snippet(code, cwd=tmp_path, env=gs_env, timeout=60)
     assert out.returncode == 0 and not out.timed_out, out.stderr[-2000:]
     assert "{'o': 4, 'x': 4}" in out.stdout
@@ -142,6 +163,7 @@ def test_app_folder_decoder_skips_postscript_and_other_formats(tmp_path, marker,
 
 
 # ---- sizes ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("bits", [8, 16])
 def test_a_13000_square_png_is_refused_from_its_header(tmp_path, bits):
@@ -173,10 +195,12 @@ def test_very_long_thin_pictures_are_read_in_bounded_memory(tmp_path):
 def test_a_picture_at_the_pixel_limit_decodes_well_under_the_bound(tmp_path):
     # the largest picture accepted, RGBA (the costliest mode): decoded in a process that holds
     # only Pillow and numpy, under 600 MB of address space (README: peak about 350 MB)
-    side = int(limits.IMAGE_MAX_PIXELS ** 0.5)
+    side = int(limits.IMAGE_MAX_PIXELS**0.5)
     write_png(tmp_path / "max.png", side, side, color_type=6)
-    code = ("from convviz.core.imageio import load_image\n"
-            f"print(load_image({str(tmp_path / 'max.png')!r}, 28).shape)\n")
+    code = (
+        "from convviz.core.imageio import load_image\n"
+        f"print(load_image({str(tmp_path / 'max.png')!r}, 28).shape)\n"
+    )
     out = python_snippet(code, cwd=tmp_path, memory_mb=600)
     assert out.returncode == 0 and "(28, 28)" in out.stdout, out.stderr[-2000:]
 

@@ -20,10 +20,15 @@ def small_model(path, weight=None, opset=17):
     w = numpy_helper.from_array(np.ones((2, 16), np.float32) if weight is None else weight, "w")
     b = numpy_helper.from_array(np.zeros(2, np.float32), "b")
     graph = helper.make_graph(
-        [helper.make_node("Flatten", ["x"], ["f"], name="flat"),
-         helper.make_node("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=1)],
-        "small", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [w, b])
+        [
+            helper.make_node("Flatten", ["x"], ["f"], name="flat"),
+            helper.make_node("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=1),
+        ],
+        "small",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [w, b],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     path.write_bytes(model.SerializeToString())
     return path
@@ -43,7 +48,7 @@ def test_a_good_small_model_is_imported(tmp_path):
 
 def test_truncated_and_not_a_model_are_one_line(tmp_path):
     good = small_model(tmp_path / "good.onnx").read_bytes()
-    (tmp_path / "cut.onnx").write_bytes(good[:len(good) // 2])
+    (tmp_path / "cut.onnx").write_bytes(good[: len(good) // 2])
     (tmp_path / "notes.onnx").write_text("not a model, just notes\n" * 20)
     for name in ("cut.onnx", "notes.onnx"):
         outcome, out = _import(tmp_path, tmp_path / name)
@@ -98,10 +103,16 @@ def test_a_keras_file_linking_to_another_file_or_holding_code_is_refused(tmp_pat
     import json
     import zipfile
 
-    config = {"class_name": "Sequential", "config": {"layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 4, 1]}},
-        {"class_name": "Flatten", "config": {"name": "flatten"}},
-        {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]}}
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 4, 1]}},
+                {"class_name": "Flatten", "config": {"name": "flatten"}},
+                {"class_name": "Dense", "config": {"name": "dense", "units": 2}},
+            ]
+        },
+    }
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
         f["layers/dense/vars/0"] = h5py.ExternalLink(str(secret), "/numbers")
@@ -116,9 +127,19 @@ def test_a_keras_file_linking_to_another_file_or_holding_code_is_refused(tmp_pat
     line = assert_refused(outcome, "linked.keras", "refused", "layers/dense/vars/0")
     assert_no_secret(folder, out, text=outcome.stdout + line)
     # a Lambda layer's code (Keras keeps it as marshalled Python bytecode): never run
-    config["config"]["layers"].insert(1, {"class_name": "Lambda", "config": {
-        "name": "evil", "function": {"class_name": "__lambda__", "config": {
-            "code": f"open({str(marker)!r}, 'w')"}}}})
+    config["config"]["layers"].insert(
+        1,
+        {
+            "class_name": "Lambda",
+            "config": {
+                "name": "evil",
+                "function": {
+                    "class_name": "__lambda__",
+                    "config": {"code": f"open({str(marker)!r}, 'w')"},
+                },
+            },
+        },
+    )
     code = folder / "code.keras"
     with zipfile.ZipFile(code, "w") as z:
         z.writestr("config.json", json.dumps(config))

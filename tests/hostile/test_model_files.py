@@ -18,8 +18,9 @@ def test_external_data_naming_a_local_file_never_gets_into_an_export(tmp_path, s
     # the initializer's numbers "live in" secret.txt, relative to where convviz runs
     model_dir = tmp_path / "input"
     model_dir.mkdir()
-    evil = crafted.onnx_file(model_dir / "evil.onnx",
-                             external=("layers.4.weight", "secret.txt", 0, 2 * 48 * 4))
+    evil = crafted.onnx_file(
+        model_dir / "evil.onnx", external=("layers.4.weight", "secret.txt", 0, 2 * 48 * 4)
+    )
     out = tmp_path / "out.safetensors"
     outcome = convviz_cli("export", evil, "--to", out, cwd=secret.parent)
     line = assert_refused(outcome, "layers.4.weight", "secret.txt", "another file")
@@ -30,10 +31,10 @@ def test_external_data_naming_a_local_file_never_gets_into_an_export(tmp_path, s
 def test_external_data_beside_the_model_or_through_a_path_is_refused_too(tmp_path, secret):
     (tmp_path / "beside.bin").write_bytes(SECRET * 64)
     crafted.onnx_file(tmp_path / "beside.onnx", external=("layers.0.weight", "beside.bin", 0, 108))
-    crafted.onnx_file(tmp_path / "path.onnx",
-                      external=("layers.0.weight", str(secret), 0, 108))
-    crafted.onnx_file(tmp_path / "up.onnx",
-                      external=("layers.0.weight", "outside/secret.txt", 0, 108))
+    crafted.onnx_file(tmp_path / "path.onnx", external=("layers.0.weight", str(secret), 0, 108))
+    crafted.onnx_file(
+        tmp_path / "up.onnx", external=("layers.0.weight", "outside/secret.txt", 0, 108)
+    )
     results = _load_each(tmp_path, "beside.onnx", "path.onnx", "up.onnx")
     for name, message in results.items():
         assert "refused" in message and "layers.0.weight" in message, (name, message)
@@ -42,14 +43,13 @@ def test_external_data_beside_the_model_or_through_a_path_is_refused_too(tmp_pat
 
 def test_damaged_mislabelled_and_oversized_models_are_one_line(tmp_path):
     good = crafted.onnx_file(tmp_path / "good.onnx").read_bytes()
-    (tmp_path / "truncated.onnx").write_bytes(good[:len(good) // 2])
+    (tmp_path / "truncated.onnx").write_bytes(good[: len(good) // 2])
     (tmp_path / "notes.onnx").write_text("not a model, just notes\n" * 20)
     (tmp_path / "png.onnx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
     # a declared shape of 100,000 x 100,000 floats over 108 bytes of data
     crafted.onnx_file(tmp_path / "huge.onnx", dims=[100_000, 100_000])
     crafted.onnx_file(tmp_path / "lying.onnx", raw=b"\0" * 8)  # 2 numbers for 27
-    names = ["good.onnx", "truncated.onnx", "notes.onnx", "png.onnx", "huge.onnx",
-             "lying.onnx"]
+    names = ["good.onnx", "truncated.onnx", "notes.onnx", "png.onnx", "huge.onnx", "lying.onnx"]
     results = _load_each(tmp_path, *names)
     assert results.pop("good.onnx") == "ok"
     for name, message in results.items():

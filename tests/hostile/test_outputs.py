@@ -44,8 +44,9 @@ sys.__stdout__.write(json.dumps(results))
 
 def _several(cases: list[list[str]], cwd, prelude: str = "", **kw) -> list[Outcome]:
     """Run each argv through convviz.cli.main in one bounded process; one Outcome each."""
-    ran = python_snippet(RUN_SEVERAL.format(cases=[list(map(str, c)) for c in cases],
-                                            prelude=prelude), cwd=cwd, **kw)
+    ran = python_snippet(
+        RUN_SEVERAL.format(cases=[list(map(str, c)) for c in cases], prelude=prelude), cwd=cwd, **kw
+    )
     assert ran.returncode == 0 and not ran.timed_out, ran.stderr[-3000:]
     return [Outcome(rc, out, err) for rc, out, err in json.loads(ran.stdout)]
 
@@ -124,9 +125,14 @@ def test_a_diverged_run_never_replaces_the_file_at_out(tmp_path, folder):
     good = tmp_path / "good.safetensors"
     good.write_bytes(b"the weights of a good earlier run")
     fresh = tmp_path / "fresh.pt"
-    got = _several([["train", folder, "--out", good, "--epochs", "1", "--batch-size", "8"],
-                    ["train", folder, "--out", fresh, "--epochs", "1", "--batch-size", "8"]],
-                   tmp_path, prelude=DIVERGE_ON_THIRD_BATCH)
+    got = _several(
+        [
+            ["train", folder, "--out", good, "--epochs", "1", "--batch-size", "8"],
+            ["train", folder, "--out", fresh, "--epochs", "1", "--batch-size", "8"],
+        ],
+        tmp_path,
+        prelude=DIVERGE_ON_THIRD_BATCH,
+    )
     assert good.read_bytes() == b"the weights of a good earlier run"
     assert not fresh.exists()  # --out holds only a run that finished, even where it was empty
     for result, out in zip(got, (good, fresh), strict=True):
@@ -145,10 +151,26 @@ def test_a_diverged_run_never_replaces_the_file_at_out(tmp_path, folder):
 def test_ctrl_c_stops_the_run_and_keeps_the_file_at_out(tmp_path, folder):
     good = tmp_path / "good.safetensors"
     good.write_bytes(b"the weights of a good earlier run")
-    p = subprocess.Popen([sys.executable, "-m", "convviz", "train", str(folder), "--out",
-                          str(good), "--epochs", "100000", "--batch-size", "4"],
-                         cwd=tmp_path, env=_env(), stderr=subprocess.PIPE, text=True,
-                         preexec_fn=_limit(1536))
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "convviz",
+            "train",
+            str(folder),
+            "--out",
+            str(good),
+            "--epochs",
+            "100000",
+            "--batch-size",
+            "4",
+        ],
+        cwd=tmp_path,
+        env=_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_limit(1536),
+    )
     try:
         lines = []
         for line in p.stderr:  # wait until it trains (an epoch is done), then press Ctrl-C
@@ -179,11 +201,17 @@ resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
 
 def test_a_full_disk_is_one_line_for_every_command_that_writes(tmp_path, folder, weights):
     outs = [tmp_path / n for n in ("shapes-out", "t.safetensors", "e.pt", "e.onnx")]
-    got = _several([["shapes", outs[0], "--per-class", "3"],
-                    ["train", folder, "--out", outs[1], "--epochs", "1"],
-                    ["export", weights, "--to", outs[2]],
-                    ["export", weights, "--to", outs[3]]],
-                   tmp_path, prelude=FULL_DISK.format(limit=64), timeout=120)
+    got = _several(
+        [
+            ["shapes", outs[0], "--per-class", "3"],
+            ["train", folder, "--out", outs[1], "--epochs", "1"],
+            ["export", weights, "--to", outs[2]],
+            ["export", weights, "--to", outs[3]],
+        ],
+        tmp_path,
+        prelude=FULL_DISK.format(limit=64),
+        timeout=120,
+    )
     for out, result in zip(outs, got, strict=True):
         # EFBIG ("File too large") is what RLIMIT_FSIZE gives; torch's .pt writer words it its
         # own way, in one line too
@@ -210,19 +238,24 @@ def read_only_dir(tmp_path):
 
 
 def test_a_read_only_folder_is_one_line_for_every_output(tmp_path, read_only_dir, folder, weights):
-    got = _several([["export", weights, "--to", read_only_dir / "w.onnx"],
-                    ["export", weights, "--to", read_only_dir / "w.pt"],
-                    ["export", weights, "--to", read_only_dir / "w.safetensors"],
-                    ["shapes", read_only_dir / "sub", "--per-class", "2"],
-                    ["train", folder, "--out", read_only_dir / "t.safetensors", "--epochs",
-                     "1"]],
-                   tmp_path, timeout=120)
+    got = _several(
+        [
+            ["export", weights, "--to", read_only_dir / "w.onnx"],
+            ["export", weights, "--to", read_only_dir / "w.pt"],
+            ["export", weights, "--to", read_only_dir / "w.safetensors"],
+            ["shapes", read_only_dir / "sub", "--per-class", "2"],
+            ["train", folder, "--out", read_only_dir / "t.safetensors", "--epochs", "1"],
+        ],
+        tmp_path,
+        timeout=120,
+    )
     for result in got:
         _refused_after_its_report(result, str(read_only_dir))
     assert list(read_only_dir.iterdir()) == []
 
 
 # ---- --json -------------------------------------------------------------------------------
+
 
 def test_json_is_json_when_the_votes_are_not_finite(tmp_path, weights):
     """A hand-made weights file with enormous (finite) vote weights: every vote overflows to
@@ -239,9 +272,14 @@ def test_json_is_json_when_the_votes_are_not_finite(tmp_path, weights):
     save_model(model, huge)
     image = tmp_path / "x.txt"
     image.write_text("\n".join(" ".join(["1"] * 28) for _ in range(28)))
-    got = _several([["predict", huge, image, "--json"], ["trace", "--weights", huge, image,
-                                                         "--json"],
-                    ["predict", huge, image]], tmp_path)
+    got = _several(
+        [
+            ["predict", huge, image, "--json"],
+            ["trace", "--weights", huge, image, "--json"],
+            ["predict", huge, image],
+        ],
+        tmp_path,
+    )
     for result in got[:2]:
         assert result.returncode == 0, result.stderr
         json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"bare {c}"))

@@ -13,8 +13,13 @@ from .harness import assert_refused, convviz_cli
 
 
 def _spec(layers):
-    return {"name": "res", "input_size": 28, "channels": 1, "layers": [*layers, {"kind": "gap"}],
-            "classes": ["a", "b"]}
+    return {
+        "name": "res",
+        "input_size": 28,
+        "channels": 1,
+        "layers": [*layers, {"kind": "gap"}],
+        "classes": ["a", "b"],
+    }
 
 
 def _nested(depth):
@@ -24,14 +29,28 @@ def _nested(depth):
     return block
 
 
-@pytest.mark.parametrize("layers, words", [
-    ([_nested(MAX_RESIDUAL_DEPTH + 1)], ("layer 1 (residual1)", "nested", "limit")),
-    ([{"kind": "residual", "layers": [{"kind": "residual", "layers": [{"kind": "relu"}] * 200},
-                                      *[{"kind": "relu"}] * 100]}],
-     ("layer 1 (residual1)", f"more than {MAX_RESIDUAL_LAYERS} layers")),
-    ([{"kind": "residual", "layers": [{"kind": "conv", "features": 2, "size": 8}]}],
-     ("layer 1 (residual1)", "rows", "21 from 28", "1x1 skip")),
-])
+@pytest.mark.parametrize(
+    "layers, words",
+    [
+        ([_nested(MAX_RESIDUAL_DEPTH + 1)], ("layer 1 (residual1)", "nested", "limit")),
+        (
+            [
+                {
+                    "kind": "residual",
+                    "layers": [
+                        {"kind": "residual", "layers": [{"kind": "relu"}] * 200},
+                        *[{"kind": "relu"}] * 100,
+                    ],
+                }
+            ],
+            ("layer 1 (residual1)", f"more than {MAX_RESIDUAL_LAYERS} layers"),
+        ),
+        (
+            [{"kind": "residual", "layers": [{"kind": "conv", "features": 2, "size": 8}]}],
+            ("layer 1 (residual1)", "rows", "21 from 28", "1x1 skip"),
+        ),
+    ],
+)
 def test_train_refuses_a_residual_block_it_cannot_build(tmp_path, layers, words):
     from PIL import Image
 
@@ -41,6 +60,10 @@ def test_train_refuses_a_residual_block_it_cannot_build(tmp_path, layers, words)
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(_spec(layers)))
     out = tmp_path / "out.safetensors"
-    assert_refused(convviz_cli("train", tmp_path / "data", "--spec", path, "--out", out,
-                               "--epochs", "1", cwd=tmp_path), *words)
+    assert_refused(
+        convviz_cli(
+            "train", tmp_path / "data", "--spec", path, "--out", out, "--epochs", "1", cwd=tmp_path
+        ),
+        *words,
+    )
     assert not out.exists()

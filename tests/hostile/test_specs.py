@@ -38,8 +38,10 @@ def _train_with(tmp_path, folder, spec_text, *words):
     path = tmp_path / "spec.json"
     path.write_bytes(spec_text if isinstance(spec_text, bytes) else spec_text.encode())
     out = tmp_path / "out.safetensors"
-    line = assert_refused(convviz_cli("train", folder, "--spec", path, "--out", out,
-                                      "--epochs", "1", cwd=tmp_path), *words)
+    line = assert_refused(
+        convviz_cli("train", folder, "--spec", path, "--out", out, "--epochs", "1", cwd=tmp_path),
+        *words,
+    )
     assert not out.exists()
     return line
 
@@ -70,8 +72,10 @@ def test_train_spec_that_is_not_utf8_or_not_a_file(tmp_path, folder):
     _train_with(tmp_path, folder, b'{"name": "caf\xe9"}', "UTF-8")
     (tmp_path / "dir.json").mkdir()
     out = tmp_path / "out.safetensors"
-    assert_refused(convviz_cli("train", folder, "--spec", tmp_path / "dir.json", "--out", out,
-                               cwd=tmp_path), "dir.json")
+    assert_refused(
+        convviz_cli("train", folder, "--spec", tmp_path / "dir.json", "--out", out, cwd=tmp_path),
+        "dir.json",
+    )
 
 
 # ---- the same limits, in process --------------------------------------------------------------
@@ -94,26 +98,29 @@ def test_ten_thousand_classes_are_allowed_and_one_more_is_not():
         preset("shapes").with_classes(map(str, range(10_000_000))).validate()
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"value_range": [5]}, "value range"),
-    ({"value_range": [-1e308, 1e308]}, "value range"),
-    ({"value_range": [0, float("inf")]}, "value range"),
-    ({"value_range": [float("nan"), 1]}, "value range"),
-    ({"input_size": float("nan")}, "input_size"),
-    ({"input_size": True}, "input_size"),
-    ({"input_size": 1e309}, "input_size"),
-    ({"channels": 3.5}, "channels"),
-    ({"channels": 400}, "limit"),
-    ({"name": "n" * 100_000}, "characters"),
-    ({"classes": ["a", {"b": 1}]}, "class name 2"),
-    ({"classes": "ab"}, "classes"),
-    ({"layers": [{"kind": "relu"}] * 1000}, "layers"),
-    ({"layers": [{"kind": "conv", "features": 2, "size": 3, "fixed": 5}]}, "fixed"),
-    ({"layers": [{"kind": "conv", "features": 2, "size": 3, "bias": "yes"}]}, "bias"),
-    ({"layers": [{"kind": "conv", "features": 2, "size": 3, "evil": 1}]}, "unknown field"),
-    ({"layers": [{"kind": "pool", "window": 2}]}, "stride"),
-    ({"layers": [{"kind": "conv", "features": 2, "size": 3, "padding": 10 ** 30}]}, "padding"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"value_range": [5]}, "value range"),
+        ({"value_range": [-1e308, 1e308]}, "value range"),
+        ({"value_range": [0, float("inf")]}, "value range"),
+        ({"value_range": [float("nan"), 1]}, "value range"),
+        ({"input_size": float("nan")}, "input_size"),
+        ({"input_size": True}, "input_size"),
+        ({"input_size": 1e309}, "input_size"),
+        ({"channels": 3.5}, "channels"),
+        ({"channels": 400}, "limit"),
+        ({"name": "n" * 100_000}, "characters"),
+        ({"classes": ["a", {"b": 1}]}, "class name 2"),
+        ({"classes": "ab"}, "classes"),
+        ({"layers": [{"kind": "relu"}] * 1000}, "layers"),
+        ({"layers": [{"kind": "conv", "features": 2, "size": 3, "fixed": 5}]}, "fixed"),
+        ({"layers": [{"kind": "conv", "features": 2, "size": 3, "bias": "yes"}]}, "bias"),
+        ({"layers": [{"kind": "conv", "features": 2, "size": 3, "evil": 1}]}, "unknown field"),
+        ({"layers": [{"kind": "pool", "window": 2}]}, "stride"),
+        ({"layers": [{"kind": "conv", "features": 2, "size": 3, "padding": 10**30}]}, "padding"),
+    ],
+)
 def test_every_number_finite_and_in_range_and_every_field_typed(change, words):
     assert words in _refusal(dict(crafted.spec_dict(), **change))
 
@@ -151,15 +158,33 @@ def test_the_architecture_editor_refuses_a_network_over_the_budget(qtbot):
 
 
 # ---- properties -------------------------------------------------------------------------------
-_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 30,
-                                                             max_value=10 ** 30),
-                       st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
-_json = st.recursive(_json_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
+_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)
+_json = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 _FIELDS = ["name", "input_size", "channels", "value_range", "layers", "classes"]
-_LAYER_KEYS = ["kind", "features", "size", "stride", "padding", "divide", "bias", "fixed",
-               "window", "neurons"]
+_LAYER_KEYS = [
+    "kind",
+    "features",
+    "size",
+    "stride",
+    "padding",
+    "divide",
+    "bias",
+    "fixed",
+    "window",
+    "neurons",
+]
 
 
 @st.composite
@@ -169,7 +194,8 @@ def mutated_specs(draw):
         where = draw(st.sampled_from(["top", "layer", "drop", "whole layer"]))
         if where == "whole layer" and isinstance(d.get("layers"), list) and d["layers"]:
             d["layers"][draw(st.integers(0, len(d["layers"]) - 1))] = draw(
-                st.one_of(_json, st.sampled_from(sorted(["conv", "pool", "fc", "relu"]))))
+                st.one_of(_json, st.sampled_from(sorted(["conv", "pool", "fc", "relu"])))
+            )
         elif where == "top":
             d[draw(st.sampled_from(_FIELDS))] = draw(_json)
         elif where == "drop":
@@ -181,12 +207,15 @@ def mutated_specs(draw):
     return d
 
 
-@settings(max_examples=300, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(mutated_specs())
 def test_a_mutated_description_is_a_spec_or_a_spec_error(d):
-    for attempt in (lambda: NetworkSpec.from_dict(d),
-                    lambda: NetworkSpec.from_json(json.dumps(d, allow_nan=True))):
+    for attempt in (
+        lambda: NetworkSpec.from_dict(d),
+        lambda: NetworkSpec.from_json(json.dumps(d, allow_nan=True)),
+    ):
         try:
             assert isinstance(attempt(), NetworkSpec)
         except SpecError as e:
@@ -201,9 +230,14 @@ def test_any_text_is_a_spec_or_a_spec_error(text):
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(mutated_specs(), st.dictionaries(st.sampled_from(["format", "spec", "summary", "classes",
-                                                         "value_range", "other"]),
-                                        st.one_of(_json, _json.map(json.dumps)), max_size=5))
+@given(
+    mutated_specs(),
+    st.dictionaries(
+        st.sampled_from(["format", "spec", "summary", "classes", "value_range", "other"]),
+        st.one_of(_json, _json.map(json.dumps)),
+        max_size=5,
+    ),
+)
 def test_any_weights_metadata_is_judged_to_a_spec_or_a_weights_error(d, changes):
     from convviz.core.weights import MAGIC, judge_metadata
 
@@ -218,8 +252,9 @@ def test_any_weights_metadata_is_judged_to_a_spec_or_a_weights_error(d, changes)
 
 @settings(max_examples=150, deadline=None, database=None)
 @given(st.binary(max_size=300), st.integers(0, 400))
-def test_any_safetensors_header_is_declared_tensors_or_a_weights_error(tmp_path_factory, body,
-                                                                      length):
+def test_any_safetensors_header_is_declared_tensors_or_a_weights_error(
+    tmp_path_factory, body, length
+):
     from pathlib import Path
 
     from convviz.core.weights_read import open_weights
@@ -236,8 +271,7 @@ def test_training_refuses_a_batch_over_the_budget_before_making_it():
     from convviz.core.training import TrainConfig, train
 
     # 1024x1024 inputs, one feature at full size: fine for one image, not for 512 at once
-    spec = NetworkSpec("big", 1024, 1, (-1.0, 1.0), (Conv(1, 3, padding=1), Flatten()),
-                       ("a", "b"))
+    spec = NetworkSpec("big", 1024, 1, (-1.0, 1.0), (Conv(1, 3, padding=1), Flatten()), ("a", "b"))
     model = build(spec)
     x, y = np.zeros((2, 1, 1024, 1024), np.float32), np.array([0, 1])
     with pytest.raises(SpecError, match=r"batches of 512.*batch size of \d+ or less"):

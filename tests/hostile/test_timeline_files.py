@@ -82,19 +82,22 @@ def results(tmp_path_factory):
     return json.loads(outcome.stdout), cwd
 
 
-@pytest.mark.parametrize("case, words", [
-    ("a billion moments declared", ("damaged",)),
-    ("more moments than the limit", ("201", "limit")),
-    ("rows of another size", ("shape",)),
-    ("integers", ("float32",)),
-    ("another network", ("another network",)),
-    ("not a timeline", ("not a convviz timeline",)),
-    ("fewer moments described", ("damaged", "1 moments for 3")),
-    ("nested JSON", ("moments",)),
-    ("negative epoch", ("moment 0",)),
-    ("a wrong confusion", ("confusion",)),
-    ("NaN weights", ("NaN",)),
-])
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("a billion moments declared", ("damaged",)),
+        ("more moments than the limit", ("201", "limit")),
+        ("rows of another size", ("shape",)),
+        ("integers", ("float32",)),
+        ("another network", ("another network",)),
+        ("not a timeline", ("not a convviz timeline",)),
+        ("fewer moments described", ("damaged", "1 moments for 3")),
+        ("nested JSON", ("moments",)),
+        ("negative epoch", ("moment 0",)),
+        ("a wrong confusion", ("confusion",)),
+        ("NaN weights", ("NaN",)),
+    ],
+)
 def test_each_crafted_timeline_is_refused_with_one_line(results, case, words):
     got, _ = results
     assert got["good"] == "ok"
@@ -119,12 +122,20 @@ load_timeline("x.safetensors", build(preset("xo"), seed=0).snapshot())
 def test_the_command_line_refuses_a_damaged_timeline_and_writes_nothing(results):
     _, cwd = results
     out = cwd / "out.safetensors"
-    assert_refused(convviz_cli("export", "W-another network.safetensors", "--moment", "0",
-                               "--to", out, cwd=cwd), "another network")
+    assert_refused(
+        convviz_cli(
+            "export", "W-another network.safetensors", "--moment", "0", "--to", out, cwd=cwd
+        ),
+        "another network",
+    )
     assert not out.exists()
-    assert_refused(convviz_cli("export", "W.safetensors", "--moment", "0", "--to", out,
-                               cwd=cwd), "no training timeline")
+    assert_refused(
+        convviz_cli("export", "W.safetensors", "--moment", "0", "--to", out, cwd=cwd),
+        "no training timeline",
+    )
     assert not out.exists()
-    assert_refused(convviz_cli("export", "W-good.safetensors", "--moment", "3", "--to", out,
-                               cwd=cwd), "between 0 and 2")
+    assert_refused(
+        convviz_cli("export", "W-good.safetensors", "--moment", "3", "--to", out, cwd=cwd),
+        "between 0 and 2",
+    )
     assert not out.exists()

@@ -74,8 +74,11 @@ def test_a_bad_frame_ends_its_run_in_one_line_and_the_next_run_trains(tmp_path):
     assert out.returncode == 0 and not out.timed_out, out.stderr[-3000:]
     assert "Traceback" not in out.stderr, out.stderr[-3000:]  # nor from a trainer process
     results = json.loads(out.stdout)
-    for name, words in (("huge header", "limit"), ("frame too long", "longer than"),
-                        ("bad kind", "expected a job")):
+    for name, words in (
+        ("huge header", "limit"),
+        ("frame too long", "longer than"),
+        ("bad kind", "expected a job"),
+    ):
         kind, line, alive_after = results[name]
         assert kind == "failed" and not alive_after, (name, results[name])
         assert_refused_line(line, "training ended", "trainer's pipe", words)

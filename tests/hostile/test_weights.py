@@ -72,8 +72,7 @@ def test_class_names_of_a_million_characters_are_refused_by_the_name_limit(tmp_p
 def test_nested_json_in_the_metadata_is_one_line(tmp_path):
     deep = "[" * 100_000 + "]" * 100_000
     crafted.safetensors_file(tmp_path / "deep-spec.safetensors", spec_json=deep)
-    crafted.safetensors_file(tmp_path / "deep-summary.safetensors",
-                             meta_changes={"summary": deep})
+    crafted.safetensors_file(tmp_path / "deep-summary.safetensors", meta_changes={"summary": deep})
     results = _load_each(tmp_path, "deep-spec.safetensors", "deep-summary.safetensors")
     assert "nested" in results["deep-spec.safetensors"]
     # a summary is only for reading: the weights themselves open
@@ -82,13 +81,19 @@ def test_nested_json_in_the_metadata_is_one_line(tmp_path):
 
 def test_value_ranges_that_make_every_vote_nan_are_refused(tmp_path):
     names = {}
-    for label, vr in (("huge", "[-1e308, 1e308]"), ("inf", "[-Infinity, Infinity]"),
-                      ("overflow", "[0, 1e309]"), ("one", "[5]"), ("text", '["a", "b"]'),
-                      ("reversed", "[1, -1]")):
+    for label, vr in (
+        ("huge", "[-1e308, 1e308]"),
+        ("inf", "[-Infinity, Infinity]"),
+        ("overflow", "[0, 1e309]"),
+        ("one", "[5]"),
+        ("text", '["a", "b"]'),
+        ("reversed", "[1, -1]"),
+    ):
         spec = crafted.spec_dict()
         text = json.dumps(spec).replace('"value_range": [-1.0, 1.0]', f'"value_range": {vr}')
-        names[label] = crafted.safetensors_file(tmp_path / f"{label}.safetensors",
-                                                spec_json=text).name
+        names[label] = crafted.safetensors_file(
+            tmp_path / f"{label}.safetensors", spec_json=text
+        ).name
     results = _load_each(tmp_path, *names.values())
     for label, name in names.items():
         assert "value range" in results[name], (label, results[name])
@@ -96,44 +101,62 @@ def test_value_ranges_that_make_every_vote_nan_are_refused(tmp_path):
 
 def test_sizes_that_are_not_whole_finite_numbers_are_one_line(tmp_path):
     names = []
-    for label, value in (("inf", "1e309"), ("nan", "NaN"), ("bool", "true"), ("frac", "28.5"),
-                         ("text", '"28"'), ("huge", "1" + "0" * 5000)):
-        text = json.dumps(crafted.spec_dict()).replace('"input_size": 28',
-                                                       f'"input_size": {value}')
-        names.append(crafted.safetensors_file(tmp_path / f"{label}.safetensors",
-                                              spec_json=text).name)
+    for label, value in (
+        ("inf", "1e309"),
+        ("nan", "NaN"),
+        ("bool", "true"),
+        ("frac", "28.5"),
+        ("text", '"28"'),
+        ("huge", "1" + "0" * 5000),
+    ):
+        text = json.dumps(crafted.spec_dict()).replace('"input_size": 28', f'"input_size": {value}')
+        names.append(
+            crafted.safetensors_file(tmp_path / f"{label}.safetensors", spec_json=text).name
+        )
     results = _load_each(tmp_path, *names)
     for name in names:
-        assert "input_size" in results[name] or "not valid JSON" in results[name], \
-            (name, results[name])
+        assert "input_size" in results[name] or "not valid JSON" in results[name], (
+            name,
+            results[name],
+        )
 
 
 def test_metadata_of_the_wrong_types_is_one_line(tmp_path):
     crafted.safetensors_file(tmp_path / "list.safetensors", spec_json="[1, 2]")
     crafted.safetensors_file(tmp_path / "num.safetensors", spec_json="5")
-    crafted.safetensors_file(tmp_path / "layers.safetensors", spec_json=json.dumps(
-        dict(crafted.spec_dict(), layers={"kind": "relu"})))
-    crafted.safetensors_file(tmp_path / "classes.safetensors", spec_json=json.dumps(
-        dict(crafted.spec_dict(), classes=[1, 2, 3, 4, 5, 6])))
-    results = _load_each(tmp_path, "list.safetensors", "num.safetensors", "layers.safetensors",
-                         "classes.safetensors")
+    crafted.safetensors_file(
+        tmp_path / "layers.safetensors",
+        spec_json=json.dumps(dict(crafted.spec_dict(), layers={"kind": "relu"})),
+    )
+    crafted.safetensors_file(
+        tmp_path / "classes.safetensors",
+        spec_json=json.dumps(dict(crafted.spec_dict(), classes=[1, 2, 3, 4, 5, 6])),
+    )
+    results = _load_each(
+        tmp_path, "list.safetensors", "num.safetensors", "layers.safetensors", "classes.safetensors"
+    )
     for name, message in results.items():
-        assert message != "ok" and ("invalid" in message or "'spec'" in message), \
-            (name, message)
+        assert message != "ok" and ("invalid" in message or "'spec'" in message), (name, message)
 
 
 def test_tensor_types_outside_the_short_list_are_one_line_and_float64_is_converted(tmp_path):
     _, state, _ = crafted.model_and_meta("shapes")
-    crafted.safetensors_file(tmp_path / "int.safetensors",
-                             state={k: v.to(torch.int64) for k, v in state.items()})
-    crafted.safetensors_file(tmp_path / "f64.safetensors",
-                             state={k: v.double() for k, v in state.items()})
-    crafted.safetensors_file(tmp_path / "bf16.safetensors",
-                             state={k: v.bfloat16() for k, v in state.items()})
-    crafted.pt_file(tmp_path / "int.pt", state={k: v.to(torch.int32) for k, v in
-                                                crafted.model_and_meta()[1].items()})
-    results = _load_each(tmp_path, "int.safetensors", "f64.safetensors", "bf16.safetensors",
-                         "int.pt")
+    crafted.safetensors_file(
+        tmp_path / "int.safetensors", state={k: v.to(torch.int64) for k, v in state.items()}
+    )
+    crafted.safetensors_file(
+        tmp_path / "f64.safetensors", state={k: v.double() for k, v in state.items()}
+    )
+    crafted.safetensors_file(
+        tmp_path / "bf16.safetensors", state={k: v.bfloat16() for k, v in state.items()}
+    )
+    crafted.pt_file(
+        tmp_path / "int.pt",
+        state={k: v.to(torch.int32) for k, v in crafted.model_and_meta()[1].items()},
+    )
+    results = _load_each(
+        tmp_path, "int.safetensors", "f64.safetensors", "bf16.safetensors", "int.pt"
+    )
     assert "int64" in results["int.safetensors"] and "float32" in results["int.safetensors"]
     assert "int32" in results["int.pt"]
     assert results["f64.safetensors"] == results["bf16.safetensors"] == "ok"
@@ -152,14 +175,14 @@ def test_pt_values_that_are_not_tensors_are_one_line(tmp_path):
 
 
 def test_a_small_pt_whose_storage_inflates_to_3_gb_is_refused_before_inflating(tmp_path):
-    path = crafted.pt_with_compressed_storage(tmp_path / "bomb.pt", 3 * 1024 ** 3)
+    path = crafted.pt_with_compressed_storage(tmp_path / "bomb.pt", 3 * 1024**3)
     assert path.stat().st_size < 5_000_000
     _export_refused(tmp_path, "bomb.pt", "declare", "bytes")
 
 
 def test_a_pt_storage_inflating_within_memory_is_still_judged_by_the_spec(tmp_path):
     # 300 MB fits in the harness's memory: without the check it loads, taking 300 MB
-    crafted.pt_with_compressed_storage(tmp_path / "bomb.pt", 300 * 1024 ** 2)
+    crafted.pt_with_compressed_storage(tmp_path / "bomb.pt", 300 * 1024**2)
     _export_refused(tmp_path, "bomb.pt", "declare", "bytes")
 
 
@@ -210,8 +233,9 @@ def test_the_app_forgets_remembered_weights_it_refuses_and_says_so_once(qtbot, t
     from convviz.qt.main_window import MainWindow
     from convviz.qt.session import Session
 
-    text = json.dumps(crafted.spec_dict()).replace('"value_range": [-1.0, 1.0]',
-                                                   '"value_range": [-1e308, 1e308]')
+    text = json.dumps(crafted.spec_dict()).replace(
+        '"value_range": [-1.0, 1.0]', '"value_range": [-1e308, 1e308]'
+    )
     bad = crafted.safetensors_file(tmp_path / "nan-votes.safetensors", spec_json=text)
     settings.app_settings().setValue(settings.WEIGHTS, str(bad))
     window = MainWindow(Session("shapes"))

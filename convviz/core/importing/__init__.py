@@ -18,8 +18,14 @@ from ..errors import SpecError
 from .inputs import class_names, normalisation, parse_numbers, parse_range, read_classes_file
 from .onnx_file import ModelRefused
 
-__all__ = ["Imported", "ModelRefused", "import_model", "parse_numbers", "parse_range",
-           "read_classes_file"]
+__all__ = [
+    "Imported",
+    "ModelRefused",
+    "import_model",
+    "parse_numbers",
+    "parse_range",
+    "read_classes_file",
+]
 
 SUFFIXES = (".onnx", ".keras")
 
@@ -40,8 +46,9 @@ class Imported:
 
         net = ConvNet(self.spec)  # type: ignore[arg-type]
         own = net.state_dict()
-        state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
-                 for k, v in self.state.items()}
+        state = {
+            k: torch.from_numpy(np.ascontiguousarray(v, np.float32)) for k, v in self.state.items()
+        }
         for k, v in own.items():  # counters torch keeps that no file states
             if k not in state and k.endswith("num_batches_tracked"):
                 state[k] = v
@@ -58,8 +65,10 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".h5":
-        raise ModelRefused(f"{path}: legacy Keras .h5 files are not opened yet; save the model "
-                           f"as .keras (Keras 3) and import that")
+        raise ModelRefused(
+            f"{path}: legacy Keras .h5 files are not opened yet; save the model "
+            f"as .keras (Keras 3) and import that"
+        )
     if suffix not in SUFFIXES:
         raise ModelRefused(f"{path}: convviz imports {', '.join(SUFFIXES)} models")
     from .onnx_import import network_parts
@@ -77,12 +86,19 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
         onnx_graph = read_onnx_graph(path)
         (channels, rows, cols), steps, in_graph = walk(onnx_graph)
         graph, metadata = onnx_graph, onnx_graph.metadata
-    vrange, first, first_params, range_note = normalisation(channels, value_range, mean, std,
-                                                            in_graph)
+    vrange, first, first_params, range_note = normalisation(
+        channels, value_range, mean, std, in_graph
+    )
     layers, state, votes, placed = network_parts(graph, steps, first, first_params)
     names, source = class_names(votes.shape[0], classes, metadata)
-    d = {"name": path.stem[:80] or "imported", "input_shape": [rows, cols],
-         "channels": channels, "value_range": list(vrange), "layers": layers, "classes": names}
+    d = {
+        "name": path.stem[:80] or "imported",
+        "input_shape": [rows, cols],
+        "channels": channels,
+        "value_range": list(vrange),
+        "layers": layers,
+        "classes": names,
+    }
     from ..spec import NetworkSpec
 
     try:
@@ -96,8 +112,10 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
 
 def _report(spec, placed, normalise_first: bool, range_note: str, source: str) -> list[str]:
     shapes = spec.shapes()
-    lines = [f"{spec.name}: input {spec.channels}x{spec.rows}x{spec.cols} (channels x rows x "
-             f"cols); {range_note}"]
+    lines = [
+        f"{spec.name}: input {spec.channels}x{spec.rows}x{spec.cols} (channels x rows x "
+        f"cols); {range_note}"
+    ]
     if normalise_first:
         lines.append(f"  (added) -> {shapes[0].name}: per-channel normalisation")
     for node, step, index in placed:

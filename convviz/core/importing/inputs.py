@@ -39,8 +39,9 @@ def parse_range(text: str) -> tuple[float, float]:
             raise ValueError
         values = (float(lo), float(hi))
     except ValueError:
-        raise ModelRefused(f"--range must be LO..HI (for example 0..1 or -1..1), got "
-                           f"{str(text)[:40]!r}") from None
+        raise ModelRefused(
+            f"--range must be LO..HI (for example 0..1 or -1..1), got {str(text)[:40]!r}"
+        ) from None
     _check_finite(values, "--range")
     if values[0] == values[1]:
         raise ModelRefused("--range needs two different ends")
@@ -51,16 +52,19 @@ def parse_numbers(text: str, option: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in str(text).split(","))
     except ValueError:
-        raise ModelRefused(f"{option} must be one number or one a channel (M or M,M,M), got "
-                           f"{str(text)[:40]!r}") from None
+        raise ModelRefused(
+            f"{option} must be one number or one a channel (M or M,M,M), got {str(text)[:40]!r}"
+        ) from None
     _check_finite(values, option)
     return values
 
 
 def _check_finite(values, option: str) -> None:
     if not all(np.isfinite(v) and abs(v) <= MAX_VALUE_MAGNITUDE for v in values):
-        raise ModelRefused(f"{option} must be finite numbers between {-MAX_VALUE_MAGNITUDE:g} "
-                           f"and {MAX_VALUE_MAGNITUDE:g}")
+        raise ModelRefused(
+            f"{option} must be finite numbers between {-MAX_VALUE_MAGNITUDE:g} "
+            f"and {MAX_VALUE_MAGNITUDE:g}"
+        )
 
 
 def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph=None):
@@ -80,24 +84,31 @@ def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph
     if mean is None:
         guessed = value_range is None
         if guessed:  # a file that divides its input by 255 itself was fed 0..255
-            value_range = (0.0, 255.0) if folded and np.all(np.abs(scale) <= 1 / 100) else \
-                DEFAULT_RANGE
+            value_range = (
+                (0.0, 255.0) if folded and np.all(np.abs(scale) <= 1 / 100) else DEFAULT_RANGE
+            )
         alpha = np.full(channels, value_range[1] - value_range[0], np.float64)
         beta = np.full(channels, value_range[0], np.float64)
-        said = (f"input values {value_range[0]:g}..{value_range[1]:g} "
-                + ("assumed (say --range or --mean/--std if the model was trained otherwise)"
-                   if guessed else "as given"))
+        said = f"input values {value_range[0]:g}..{value_range[1]:g} " + (
+            "assumed (say --range or --mean/--std if the model was trained otherwise)"
+            if guessed
+            else "as given"
+        )
     else:
         m, s = (np.asarray(v, np.float64) for v in (mean, std))
         for v, option in ((m, "--mean"), (s, "--std")):
             if len(v) not in (1, channels):
-                raise ModelRefused(f"{option} gives {len(v)} numbers for a {channels}-channel "
-                                   f"input (give {1 if channels == 1 else f'1 or {channels}'})")
+                raise ModelRefused(
+                    f"{option} gives {len(v)} numbers for a {channels}-channel "
+                    f"input (give {1 if channels == 1 else f'1 or {channels}'})"
+                )
         if (s == 0).any():
             raise ModelRefused("--std must not be 0")
         alpha, beta = np.broadcast_to(1 / s, channels), np.broadcast_to(-m / s, channels)
-        said = (f"input values 0..1 normalised by mean {', '.join(f'{v:g}' for v in m)}, "
-                f"std {', '.join(f'{v:g}' for v in s)}")
+        said = (
+            f"input values 0..1 normalised by mean {', '.join(f'{v:g}' for v in m)}, "
+            f"std {', '.join(f'{v:g}' for v in s)}"
+        )
     if folded:
         said += "; the model's own arithmetic on its input folded in"
     a, b = scale * alpha, scale * beta + shift
@@ -107,9 +118,15 @@ def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph
     weight = np.zeros((channels, channels, 1, 1), np.float32)
     weight[range(channels), range(channels), 0, 0] = a
     layer = {"kind": "conv", "features": channels, "size": 1}
-    return DEFAULT_RANGE, layer, {"weight": weight, "bias": b.astype(np.float32)}, (
-        f"{said}: one a channel, so a first 1x1 convolution gives each channel its own "
-        f"(value range 0..1)")
+    return (
+        DEFAULT_RANGE,
+        layer,
+        {"weight": weight, "bias": b.astype(np.float32)},
+        (
+            f"{said}: one a channel, so a first 1x1 convolution gives each channel its own "
+            f"(value range 0..1)"
+        ),
+    )
 
 
 def read_classes_file(path) -> list[str]:
@@ -145,9 +162,13 @@ def class_names(count: int, given=None, metadata=None) -> tuple[list[str], str]:
     else:
         return [str(i) for i in range(count)], "numbered (give --classes to name them)"
     if len(names) != count:
-        raise ModelRefused(f"the model votes for {count} classes but {len(names)} class names "
-                           f"were {'given' if given is not None else 'found in its metadata'}")
+        raise ModelRefused(
+            f"the model votes for {count} classes but {len(names)} class names "
+            f"were {'given' if given is not None else 'found in its metadata'}"
+        )
     if count > MAX_CLASSES or any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
-        raise ModelRefused(f"class names: at most {MAX_CLASSES:,} of at most "
-                           f"{MAX_CLASS_NAME_CHARS} characters each")
+        raise ModelRefused(
+            f"class names: at most {MAX_CLASSES:,} of at most "
+            f"{MAX_CLASS_NAME_CHARS} characters each"
+        )
     return names, source

@@ -29,8 +29,20 @@ from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step
 
 ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
 # the Keras layer classes _steps maps (some only with certain settings, said there)
-KNOWN = ("Rescaling", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-         "BatchNormalization", "Flatten", "Dense", "Dropout", "Activation", "ReLU", "LeakyReLU")
+KNOWN = (
+    "Rescaling",
+    "Conv2D",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "BatchNormalization",
+    "Flatten",
+    "Dense",
+    "Dropout",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+)
 
 
 def _member(z: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
@@ -39,8 +51,9 @@ def _member(z: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
     except KeyError:
         raise ModelRefused(f"{path}: not a Keras model (no {name} in it)") from None
     if info.file_size > limit:
-        raise ModelRefused(f"{path}: its {name} is {info.file_size:,} bytes; the limit is "
-                           f"{limit:,}")
+        raise ModelRefused(
+            f"{path}: its {name} is {info.file_size:,} bytes; the limit is {limit:,}"
+        )
     return z.read(name)
 
 
@@ -49,22 +62,30 @@ def read_keras(path: Path):
     try:
         size = path.stat().st_size
         if size > IMPORT_MAX_FILE_BYTES:
-            raise ModelRefused(f"{path}: a model file of {size:,} bytes; convviz opens models "
-                               f"up to {IMPORT_MAX_FILE_BYTES:,} bytes")
+            raise ModelRefused(
+                f"{path}: a model file of {size:,} bytes; convviz opens models "
+                f"up to {IMPORT_MAX_FILE_BYTES:,} bytes"
+            )
         with zipfile.ZipFile(path) as z:
-            config = loads_bounded(_member(z, "config.json", MAX_SPEC_JSON_BYTES, path),
-                                   f"{path}: its config.json", ModelRefused)
+            config = loads_bounded(
+                _member(z, "config.json", MAX_SPEC_JSON_BYTES, path),
+                f"{path}: its config.json",
+                ModelRefused,
+            )
             weights = _member(z, "model.weights.h5", IMPORT_MAX_FILE_BYTES, path)
     except (zipfile.BadZipFile, EOFError):
-        raise ModelRefused(f"{path}: not a Keras model, or the file is damaged or "
-                           f"truncated") from None
+        raise ModelRefused(
+            f"{path}: not a Keras model, or the file is damaged or truncated"
+        ) from None
     except OSError as e:
         raise ModelRefused(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
     try:
         import h5py
     except ImportError:
-        raise ModelRefused(f"{path}: opening Keras files needs the package h5py (pip install "
-                           f"h5py, or convviz[keras])") from None
+        raise ModelRefused(
+            f"{path}: opening Keras files needs the package h5py (pip install "
+            f"h5py, or convviz[keras])"
+        ) from None
     try:
         h5 = h5py.File(io.BytesIO(weights), "r")
     except Exception:  # noqa: BLE001 - h5py raises OSError and others for damaged data
@@ -86,19 +107,25 @@ class KerasWeights:
         where = f"layers/{layer}/vars/{i}"
         link = self.h5.get(where, getlink=True)
         if link is None:
-            raise ModelRefused(f"{self.path}: its weights have no {where[:80]!r}; the file is "
-                               f"damaged or from another Keras version")
+            raise ModelRefused(
+                f"{self.path}: its weights have no {where[:80]!r}; the file is "
+                f"damaged or from another Keras version"
+            )
         if not isinstance(link, h5py.HardLink):
-            raise ModelRefused(f"{self.path}: refused: {where[:80]!r} points to another file "
-                               f"or place; convviz reads only what is inside the model")
+            raise ModelRefused(
+                f"{self.path}: refused: {where[:80]!r} points to another file "
+                f"or place; convviz reads only what is inside the model"
+            )
         ds = self.h5.get(where)
         if not isinstance(ds, h5py.Dataset) or ds.is_virtual or ds.external:
-            raise ModelRefused(f"{self.path}: refused: {where[:80]!r} is not numbers stored in "
-                               f"the model")
+            raise ModelRefused(
+                f"{self.path}: refused: {where[:80]!r} is not numbers stored in the model"
+            )
         self.total += math.prod(ds.shape)
         if self.total > IMPORT_MAX_PARAMETERS:
-            raise ModelRefused(f"{self.path}: the model has more than "
-                               f"{IMPORT_MAX_PARAMETERS:,} parameters")
+            raise ModelRefused(
+                f"{self.path}: the model has more than {IMPORT_MAX_PARAMETERS:,} parameters"
+            )
         if ds.dtype.kind != "f":
             raise ModelRefused(f"{self.path}: {where[:80]!r} holds {ds.dtype} numbers")
         a = np.asarray(ds[()], np.float32)
@@ -120,8 +147,10 @@ def _same_pads(shape: Shape, kernel, strides) -> tuple[int, int]:
     for n, k, s in zip(shape[1:], kernel, strides, strict=True):
         total = max((math.ceil(n / s) - 1) * s + k - n, 0)
         if total % 2:
-            raise Problem(f"pads 'same' with {total} rows or cols, more on one side than the "
-                          f"other: not supported")
+            raise Problem(
+                f"pads 'same' with {total} rows or cols, more on one side than the "
+                f"other: not supported"
+            )
         pads.append(total // 2)
     return pads[0], pads[1]
 
@@ -135,16 +164,28 @@ def _conv(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:
     pad = _same_pads(shape, k, s) if c.get("padding") == "same" else (0, 0)
     for n, kk, ss, p in zip(shape[1:], k, s, pad, strict=True):
         if (n + 2 * p - kk) % ss:
-            raise Problem(f"does not fit its input evenly (({n} - {kk} + 2*{p})/{ss} + 1 is not "
-                          f"whole): not supported")
+            raise Problem(
+                f"does not fit its input evenly (({n} - {kk} + 2*{p})/{ss} + 1 is not "
+                f"whole): not supported"
+            )
     params = {"weight": w.var(name, 0).transpose(3, 2, 0, 1)}  # (kh, kw, in, out) -> torch's
     if c.get("use_bias", True):
         params["bias"] = w.var(name, 1)
     out = [(n + 2 * p - kk) // ss + 1 for n, kk, ss, p in zip(shape[1:], k, s, pad, strict=True)]
     f = int(c["filters"])
-    return Step({"kind": "conv", "features": f, "size": _one(k), "stride": _one(s),
-                 "padding": _one(pad), "bias": "bias" in params}, (f, *out),
-                f"{f} features {k[0]}x{k[1]}, stride {_one(s)}, padding {_one(pad)}", params)
+    return Step(
+        {
+            "kind": "conv",
+            "features": f,
+            "size": _one(k),
+            "stride": _one(s),
+            "padding": _one(pad),
+            "bias": "bias" in params,
+        },
+        (f, *out),
+        f"{f} features {k[0]}x{k[1]}, stride {_one(s)}, padding {_one(pad)}",
+        params,
+    )
 
 
 def _pool(kind: str, c: dict, shape: Shape) -> Step:
@@ -153,18 +194,25 @@ def _pool(kind: str, c: dict, shape: Shape) -> Step:
     ceil = [pool_out(n, kk, ss) for n, kk, ss in zip(shape[1:], k, s, strict=True)]
     if c.get("padding") == "same":  # windows start at 0 and the last hangs over: ceil mode
         same = [math.ceil(n / ss) for n, ss in zip(shape[1:], s, strict=True)]
-        starts_at_0 = all(max((o - 1) * ss + kk - n, 0) < 2
-                          for o, n, kk, ss in zip(same, shape[1:], k, s, strict=True))
+        starts_at_0 = all(
+            max((o - 1) * ss + kk - n, 0) < 2
+            for o, n, kk, ss in zip(same, shape[1:], k, s, strict=True)
+        )
         if same != ceil or not starts_at_0:
             raise Problem("pads 'same' around its input: not supported for these sizes")
     else:
         floor = [(n - kk) // ss + 1 for n, kk, ss in zip(shape[1:], k, s, strict=True)]
         if floor != ceil:
-            raise Problem(f"rounds down ('valid') to {floor[0]}x{floor[1]}, where convviz's "
-                          f"pooling counts the window hanging over the edge and gives "
-                          f"{ceil[0]}x{ceil[1]}: not supported")
-    return Step({"kind": kind, "window": _one(k), "stride": _one(s)}, (shape[0], *ceil),
-                f"window {k[0]}x{k[1]}, stride {_one(s)}")
+            raise Problem(
+                f"rounds down ('valid') to {floor[0]}x{floor[1]}, where convviz's "
+                f"pooling counts the window hanging over the edge and gives "
+                f"{ceil[0]}x{ceil[1]}: not supported"
+            )
+    return Step(
+        {"kind": kind, "window": _one(k), "stride": _one(s)},
+        (shape[0], *ceil),
+        f"window {k[0]}x{k[1]}, stride {_one(s)}",
+    )
 
 
 def _activation(name: str | None, shape: Shape, last: bool) -> Step | None:
@@ -189,6 +237,7 @@ class _Walk:
     """What the layers read so far have made: the shape now, the steps (with their layers), the
     input's folded-in scale and shift (a leading Rescaling), and the maps a Flatten laid out
     channels last (for the next Dense)."""
+
     shape: Shape
     scale: np.ndarray
     shift: np.ndarray
@@ -223,8 +272,10 @@ def _steps(path: Path, config: dict, w: KerasWeights):
 
 def _sequential_layers(path: Path, config: dict) -> list:
     if config.get("class_name") != "Sequential":
-        raise ModelRefused(f"{path}: a {str(config.get('class_name'))[:40]} model; convviz "
-                           f"imports Sequential Keras models so far")
+        raise ModelRefused(
+            f"{path}: a {str(config.get('class_name'))[:40]} model; convviz "
+            f"imports Sequential Keras models so far"
+        )
     layers = (config.get("config") or {}).get("layers") or []
     if not isinstance(layers, list) or not layers or not all(isinstance(x, dict) for x in layers):
         raise ModelRefused(f"{path}: its config.json lists no layers")
@@ -234,12 +285,19 @@ def _sequential_layers(path: Path, config: dict) -> list:
 def _input_shape(path: Path, layers: list) -> Shape:
     """(channels, rows, cols) of the model's input, from Keras's (batch, rows, cols, channels)."""
     first = layers[0].get("config", {})
-    batch_shape = first.get("batch_shape") or first.get("batch_input_shape") or \
-        (layers[1].get("build_config", {}).get("input_shape") if len(layers) > 1 else None)
-    if not (isinstance(batch_shape, list) and len(batch_shape) == 4
-            and all(isinstance(d, int) and d > 0 for d in batch_shape[1:])):
-        raise ModelRefused(f"{path}: its input is not one picture of a fixed size (batch, rows, "
-                           f"cols, channels)")
+    batch_shape = (
+        first.get("batch_shape")
+        or first.get("batch_input_shape")
+        or (layers[1].get("build_config", {}).get("input_shape") if len(layers) > 1 else None)
+    )
+    if not (
+        isinstance(batch_shape, list)
+        and len(batch_shape) == 4
+        and all(isinstance(d, int) and d > 0 for d in batch_shape[1:])
+    ):
+        raise ModelRefused(
+            f"{path}: its input is not one picture of a fixed size (batch, rows, cols, channels)"
+        )
     return (batch_shape[3], batch_shape[1], batch_shape[2])
 
 
@@ -248,8 +306,9 @@ def _refuse_unknown_layers(problems: Problems, body: list) -> None:
         cls, c = str(layer.get("class_name"))[:60], layer.get("config") or {}
         node = SimpleNamespace(op_type=cls, name=str(c.get("name", cls))[:80])
         if cls == "Lambda":
-            problems.add(node, "holds Python code (a Lambda layer); convviz never runs code "
-                               "from a file")
+            problems.add(
+                node, "holds Python code (a Lambda layer); convviz never runs code from a file"
+            )
         elif cls not in KNOWN:
             problems.add(node, "is not supported")
     problems.raise_any()
@@ -263,16 +322,16 @@ def _weights_name(cls: str, seen: dict[str, int]) -> str:
     return snake.lower() + (f"_{k}" if k else "")
 
 
-def _layer_steps(cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk,
-                 last: bool) -> list[Step | None]:
+def _layer_steps(
+    cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk, last: bool
+) -> list[Step | None]:
     """One Keras layer's steps from the shape the walk has reached (Problem: not importable)."""
     shape = walk.shape
     if c.get("data_format", "channels_last") != "channels_last":
         raise Problem("is channels first; convviz reads Keras models channels last")
     out: list[Step | None] = []
     if cls == "Lambda":
-        raise Problem("holds Python code (a Lambda layer); convviz never runs code "
-                      "from a file")
+        raise Problem("holds Python code (a Lambda layer); convviz never runs code from a file")
     if cls == "Rescaling" and not walk.steps:
         sc, off = float(c.get("scale", 1.0)), float(c.get("offset", 0.0))
         walk.scale, walk.shift = walk.scale * sc, walk.shift * sc + off
@@ -288,21 +347,32 @@ def _layer_steps(cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk,
         out.append(_batch_norm(c, name, w, shape))
     elif cls == "Flatten":
         walk.flat_from = shape if len(shape) == 3 else None
-        out.append(Step({"kind": "flatten"}, (math.prod(shape),),
-                        "channels-last order matched by the next Dense's weights"))
+        out.append(
+            Step(
+                {"kind": "flatten"},
+                (math.prod(shape),),
+                "channels-last order matched by the next Dense's weights",
+            )
+        )
     elif cls == "Dense":
         made = _dense(c, name, w, shape, walk.flat_from)
         walk.flat_from = None
         out += [made, _activation(c.get("activation"), made.shape, last)]
     elif cls == "Dropout":
         p = float(c.get("rate", 0.5))
-        out.append(Step({"kind": "dropout", "p": p}, shape, f"p={p:g}")
-                   if kind_named("dropout") else
-                   Step(None, shape, "dropped (active only in training)"))
+        out.append(
+            Step({"kind": "dropout", "p": p}, shape, f"p={p:g}")
+            if kind_named("dropout")
+            else Step(None, shape, "dropped (active only in training)")
+        )
     elif cls == "Activation":
         out.append(_activation(c.get("activation"), shape, last))
-    elif cls == "ReLU" and not c.get("max_value") and not c.get("threshold") and \
-            not c.get("negative_slope"):
+    elif (
+        cls == "ReLU"
+        and not c.get("max_value")
+        and not c.get("threshold")
+        and not c.get("negative_slope")
+    ):
         out.append(Step({"kind": "relu"}, shape, "negative values become 0"))
     elif cls == "LeakyReLU":
         slope = float(c.get("negative_slope", c.get("alpha", 0.3)))
@@ -323,10 +393,17 @@ def _batch_norm(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:
         beta, i = w.var(name, i), i + 1
     mean, var = w.var(name, i), w.var(name, i + 1)
     var = var + np.float32(c.get("epsilon", 1e-3) - TORCH_BATCHNORM_EPS)
-    return Step({"kind": "batchnorm"}, shape, f"{n} channels, their running statistics",
-                {"weight": np.ones(n, np.float32) if gamma is None else gamma,
-                 "bias": np.zeros(n, np.float32) if beta is None else beta,
-                 "running_mean": mean, "running_var": var})
+    return Step(
+        {"kind": "batchnorm"},
+        shape,
+        f"{n} channels, their running statistics",
+        {
+            "weight": np.ones(n, np.float32) if gamma is None else gamma,
+            "bias": np.zeros(n, np.float32) if beta is None else beta,
+            "running_mean": mean,
+            "running_var": var,
+        },
+    )
 
 
 def _dense(c: dict, name: str, w: KerasWeights, shape: Shape, flat_from) -> Step:
@@ -340,5 +417,9 @@ def _dense(c: dict, name: str, w: KerasWeights, shape: Shape, flat_from) -> Step
         kernel = kernel.reshape(r, col, ch, -1).transpose(2, 0, 1, 3).reshape(shape[0], -1)
     units = kernel.shape[1]
     bias = w.var(name, 1) if c.get("use_bias", True) else np.zeros(units, np.float32)
-    return Step({"kind": "fc", "neurons": int(units)}, (int(units),), f"{units} neurons",
-                {"weight": np.ascontiguousarray(kernel.T), "bias": bias})
+    return Step(
+        {"kind": "fc", "neurons": int(units)},
+        (int(units),),
+        f"{units} neurons",
+        {"weight": np.ascontiguousarray(kernel.T), "bias": bias},
+    )

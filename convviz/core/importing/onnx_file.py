@@ -61,14 +61,16 @@ class OnnxGraph:
             try:
                 a = numpy_helper.to_array(self.constants[name])
             except Exception as e:  # noqa: BLE001 - onnx raises several types for bad tensors
-                raise ModelRefused(f"{self.path}: the tensor {name[:80]!r} is damaged "
-                                   f"({type(e).__name__})") from None
+                raise ModelRefused(
+                    f"{self.path}: the tensor {name[:80]!r} is damaged ({type(e).__name__})"
+                ) from None
             a = np.asarray(a)
             if a.dtype.kind == "f":
                 a = a.astype(np.float32)
                 if not np.isfinite(a).all():
-                    raise ModelRefused(f"{self.path}: the tensor {name[:80]!r} holds values "
-                                       f"that are not finite")
+                    raise ModelRefused(
+                        f"{self.path}: the tensor {name[:80]!r} holds values that are not finite"
+                    )
             self._decoded[name] = a
         return self._decoded[name]
 
@@ -78,15 +80,20 @@ def read_onnx_graph(path) -> OnnxGraph:
     damaged, external data, too many parameters."""
     path = Path(path)
     if not path.is_file():
-        raise ModelRefused(f"{path}: no such file" if not path.exists() else
-                           f"{path}: not a file (a folder or a device)")
+        raise ModelRefused(
+            f"{path}: no such file"
+            if not path.exists()
+            else f"{path}: not a file (a folder or a device)"
+        )
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > IMPORT_MAX_FILE_BYTES:
-                raise ModelRefused(f"{path}: a model file of {size:,} bytes; convviz opens "
-                                   f"models up to {IMPORT_MAX_FILE_BYTES:,} bytes "
-                                   f"({IMPORT_MAX_PARAMETERS:,} parameters)")
+                raise ModelRefused(
+                    f"{path}: a model file of {size:,} bytes; convviz opens "
+                    f"models up to {IMPORT_MAX_FILE_BYTES:,} bytes "
+                    f"({IMPORT_MAX_PARAMETERS:,} parameters)"
+                )
             data = f.read(IMPORT_MAX_FILE_BYTES + 1)
     except OSError as e:
         raise ModelRefused(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
@@ -100,25 +107,29 @@ def _parse(path: Path, data: bytes):
     try:
         model = onnx.ModelProto.FromString(data)
     except Exception:  # noqa: BLE001 - protobuf's DecodeError, RecursionError for deep nesting
-        raise ModelRefused(f"{path}: not an ONNX model, or the file is damaged or "
-                           f"truncated") from None
+        raise ModelRefused(
+            f"{path}: not an ONNX model, or the file is damaged or truncated"
+        ) from None
     # protobuf accepts many byte strings as some (empty) message: a model says what it is
     if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
-        raise ModelRefused(f"{path}: not an ONNX model (no graph in it), or the file is damaged "
-                           f"or truncated")
+        raise ModelRefused(
+            f"{path}: not an ONNX model (no graph in it), or the file is damaged or truncated"
+        )
     return model
 
 
 def _graph_of(path: Path, model) -> OnnxGraph:
     g = model.graph
-    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
-                default=0)
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     if opset < IMPORT_MIN_OPSET:
-        raise ModelRefused(f"{path}: written with ONNX opset {opset}; convviz opens opset "
-                           f"{IMPORT_MIN_OPSET} and up (export it again with a newer tool)")
+        raise ModelRefused(
+            f"{path}: written with ONNX opset {opset}; convviz opens opset "
+            f"{IMPORT_MIN_OPSET} and up (export it again with a newer tool)"
+        )
     if len(g.node) > IMPORT_MAX_NODES:
-        raise ModelRefused(f"{path}: {len(g.node):,} operators; convviz opens models of up to "
-                           f"{IMPORT_MAX_NODES:,}")
+        raise ModelRefused(
+            f"{path}: {len(g.node):,} operators; convviz opens models of up to {IMPORT_MAX_NODES:,}"
+        )
     if len(g.sparse_initializer):
         raise ModelRefused(f"{path}: holds sparse tensors; convviz reads dense ones only")
     constants: dict[str, Any] = {t.name: t for t in g.initializer}
@@ -130,8 +141,9 @@ def _graph_of(path: Path, model) -> OnnxGraph:
     _judge_tensors(path, constants)
     inputs = [i for i in g.input if i.name not in constants]
     metadata = {p.key: p.value for p in model.metadata_props}
-    return OnnxGraph(path, list(g.node), constants, inputs, [o.name for o in g.output],
-                     metadata, opset)
+    return OnnxGraph(
+        path, list(g.node), constants, inputs, [o.name for o in g.output], metadata, opset
+    )
 
 
 def _judge_tensors(path: Path, constants: dict[str, Any]) -> None:
@@ -140,16 +152,20 @@ def _judge_tensors(path: Path, constants: dict[str, Any]) -> None:
     total = 0
     for name, t in constants.items():
         if t.data_location == 1 or t.external_data:  # TensorProto.EXTERNAL
-            raise ModelRefused(f"{path}: refused: the tensor {name[:80]!r} keeps its numbers in "
-                               f"another file (external data); convviz opens only models whose "
-                               f"numbers are inside the .onnx file (export with "
-                               f"external_data=False)")
+            raise ModelRefused(
+                f"{path}: refused: the tensor {name[:80]!r} keeps its numbers in "
+                f"another file (external data); convviz opens only models whose "
+                f"numbers are inside the .onnx file (export with "
+                f"external_data=False)"
+            )
         dims = list(t.dims)
         if any(d < 0 for d in dims):
             raise ModelRefused(f"{path}: the tensor {name[:80]!r} declares a negative size")
         total += math.prod(dims)
         if total > IMPORT_MAX_PARAMETERS:
-            raise ModelRefused(f"{path}: the model has more than {IMPORT_MAX_PARAMETERS:,} "
-                               f"parameters (the tensor {name[:80]!r} alone declares "
-                               f"{'x'.join(map(str, dims))}); convviz opens models up to that "
-                               f"size")
+            raise ModelRefused(
+                f"{path}: the model has more than {IMPORT_MAX_PARAMETERS:,} "
+                f"parameters (the tensor {name[:80]!r} alone declares "
+                f"{'x'.join(map(str, dims))}); convviz opens models up to that "
+                f"size"
+            )

@@ -48,8 +48,10 @@ class Problems:
             more = f" (and {len(who) - 1} more)" if len(who) > 1 else ""
             parts.append(f"{who[0]}{more} {key.split(': ', 1)[1]}")
         n = len(parts)
-        raise ModelRefused(f"{self.path}: cannot be opened as a convviz network "
-                           f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}")
+        raise ModelRefused(
+            f"{self.path}: cannot be opened as a convviz network "
+            f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}"
+        )
 
 
 def shape_helpers(graph: OnnxGraph) -> set[int]:
@@ -72,8 +74,13 @@ def shape_helpers(graph: OnnxGraph) -> set[int]:
             if n.op_type != "Shape":  # a Shape's input is the picture itself: not followed
                 stack.extend(i for i in n.input if i and not graph.is_constant(i))
         concat = producer.get(node.input[1])
-        if not ok or concat is None or concat.op_type != "Concat" or len(concat.input) < 2 or \
-                not all(graph.is_constant(i) for i in concat.input[1:]):
+        if (
+            not ok
+            or concat is None
+            or concat.op_type != "Concat"
+            or len(concat.input) < 2
+            or not all(graph.is_constant(i) for i in concat.input[1:])
+        ):
             continue
         rest = [int(v) for i in concat.input[1:] for v in graph.value(i).reshape(-1)]
         graph.know(node.input[1], np.array([0, *rest], np.int64))
@@ -95,18 +102,23 @@ def _static_checks(graph: OnnxGraph, problems: Problems, helpers: set[int]) -> N
         elif op in ("Conv", "MaxPool", "AveragePool"):
             a = attributes(node)
             if a.get("group", 1) != 1:
-                problems.add(node, f"uses groups={a['group']}: grouped convolutions are not "
-                                   f"supported")
+                problems.add(
+                    node, f"uses groups={a['group']}: grouped convolutions are not supported"
+                )
             if any(d != 1 for d in a.get("dilations", [1])):
-                problems.add(node, f"uses dilations={list(a['dilations'])}: dilated windows "
-                                   f"are not supported")
+                problems.add(
+                    node,
+                    f"uses dilations={list(a['dilations'])}: dilated windows are not supported",
+                )
     if len(graph.inputs) != 1:
         names = ", ".join(repr(i.name[:40]) for i in graph.inputs[:4])
-        problems.add(None, f"takes {len(graph.inputs)} inputs ({names}); a convviz network "
-                           f"takes one picture")
+        problems.add(
+            None, f"takes {len(graph.inputs)} inputs ({names}); a convviz network takes one picture"
+        )
     if len(graph.outputs) != 1:
-        problems.add(None, f"gives {len(graph.outputs)} outputs; a convviz network gives one "
-                           f"set of votes")
+        problems.add(
+            None, f"gives {len(graph.outputs)} outputs; a convviz network gives one set of votes"
+        )
 
 
 def _input_shape(graph: OnnxGraph) -> list[int | None]:
@@ -127,23 +139,26 @@ def walk(graph: OnnxGraph):
     dims = _input_shape(graph)
     steps: list[tuple[object, Step]] = []
     users = consumers[current]
-    channels_last = (len(users) == 1 and users[0].op_type == "Transpose"
-                     and list(attributes(users[0]).get("perm", [])) == CHANNELS_LAST)
+    channels_last = (
+        len(users) == 1
+        and users[0].op_type == "Transpose"
+        and list(attributes(users[0]).get("perm", [])) == CHANNELS_LAST
+    )
     if len(dims) != 4 or None in dims[1:]:
-        raise ModelRefused(f"{graph.path}: its input is {_dims_text(dims)}; convviz opens "
-                           f"models taking one picture of a fixed size (batch, channels, rows, "
-                           f"cols)")
+        raise ModelRefused(
+            f"{graph.path}: its input is {_dims_text(dims)}; convviz opens "
+            f"models taking one picture of a fixed size (batch, channels, rows, "
+            f"cols)"
+        )
     if channels_last:
         shape: Shape = (dims[3], dims[1], dims[2])  # type: ignore[assignment]
-        steps.append((users[0], Step(None, shape, "dropped: the picture is given channels "
-                                                  "first")))
+        steps.append((users[0], Step(None, shape, "dropped: the picture is given channels first")))
         current = users[0].output[0]
     else:
         shape = tuple(dims[1:])  # type: ignore[arg-type]
     input_shape = shape
     visited = {id(users[0])} if channels_last else set()
-    current, scale, shift = _fold_input_arithmetic(graph, consumers, current, shape, steps,
-                                                   visited)
+    current, scale, shift = _fold_input_arithmetic(graph, consumers, current, shape, steps, visited)
     _follow_the_path(graph, consumers, current, shape, steps, visited, problems)
     problems.raise_any()
     _refuse_off_the_path(graph, visited | helpers, problems)
@@ -160,8 +175,9 @@ def _consumers(graph: OnnxGraph, helpers) -> dict[str, list]:
     return consumers
 
 
-def _fold_input_arithmetic(graph: OnnxGraph, consumers, current: str, shape: Shape, steps: list,
-                           visited: set):
+def _fold_input_arithmetic(
+    graph: OnnxGraph, consumers, current: str, shape: Shape, steps: list, visited: set
+):
     """(the tensor after them, scale, shift): the arithmetic on the picture before the first
     layer, folded into the input's values; each one a step, marked visited."""
     scale, shift = np.ones(shape[0], np.float64), np.zeros(shape[0], np.float64)
@@ -174,16 +190,30 @@ def _fold_input_arithmetic(graph: OnnxGraph, consumers, current: str, shape: Sha
         if c is None:
             break
         op = node.op_type
-        scale, shift = ((scale, shift + c) if op == "Add" else (scale, shift - c) if op == "Sub"
-                        else (scale * c, shift * c) if op == "Mul" else (scale / c, shift / c))
+        scale, shift = (
+            (scale, shift + c)
+            if op == "Add"
+            else (scale, shift - c)
+            if op == "Sub"
+            else (scale * c, shift * c)
+            if op == "Mul"
+            else (scale / c, shift / c)
+        )
         steps.append((node, Step(None, shape, "folded into the input's values")))
         visited.add(id(node))
         current = node.output[0]
     return current, scale, shift
 
 
-def _follow_the_path(graph: OnnxGraph, consumers, current: str, shape: Shape, steps: list,
-                     visited: set, problems: Problems) -> None:
+def _follow_the_path(
+    graph: OnnxGraph,
+    consumers,
+    current: str,
+    shape: Shape,
+    steps: list,
+    visited: set,
+    problems: Problems,
+) -> None:
     """The layers from `current` to the output, one step each, as long as the path does not
     branch; the first that cannot be imported (or a branch) is added to `problems`."""
     while True:
@@ -192,9 +222,13 @@ def _follow_the_path(graph: OnnxGraph, consumers, current: str, shape: Shape, st
             break
         if len(users) != 1:
             node = next((n for n in graph.nodes if current in n.output), None)
-            problems.add(node, f"feeds {len(users)} operators: branching paths (residual "
-                               f"blocks) are not imported yet" if users else
-                               "gives a value nothing uses")
+            problems.add(
+                node,
+                f"feeds {len(users)} operators: branching paths (residual "
+                f"blocks) are not imported yet"
+                if users
+                else "gives a value nothing uses",
+            )
             break
         node = users[0]
         visited.add(id(node))
@@ -241,13 +275,14 @@ def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
             return Step(None, shape, "dropped: the votes are what comes before it")
         raise Problem("comes before the end; only a final softmax is supported")
     if op == "Transpose":
-        raise Problem("reorders the values; only a channels-last picture at the input is "
-                      "supported")
+        raise Problem("reorders the values; only a channels-last picture at the input is supported")
     if op == "Add":
         raise Problem("adds two paths or a constant; residual additions are not imported yet")
     if op in ARITHMETIC:
-        raise Problem("does arithmetic inside the network; only on the input picture (a "
-                      "normalisation) is supported")
+        raise Problem(
+            "does arithmetic inside the network; only on the input picture (a "
+            "normalisation) is supported"
+        )
     if op == "MatMul":
         after = consumers.get(node.output[0], [])
         following = after[0] if len(after) == 1 and after[0].op_type == "Add" else None
@@ -262,15 +297,19 @@ def network_parts(graph, steps, first=None, first_params=None):
     weighted = [i for i, (_, s) in enumerate(steps) if s.layer is not None]
     if not weighted or steps[weighted[-1]][1].layer["kind"] != "fc":
         last = steps[weighted[-1]][0] if weighted else None
-        problems.add(last, "ends the model; convviz's votes must come from a fully connected "
-                           "layer (Gemm, or MatMul + Add) at the very end")
+        problems.add(
+            last,
+            "ends the model; convviz's votes must come from a fully connected "
+            "layer (Gemm, or MatMul + Add) at the very end",
+        )
         problems.raise_any()
     votes_at = weighted[-1]
     for node, step in steps:
         kind = step.layer["kind"] if step.layer else None
         if kind is not None and kind_named(kind) is None:
-            problems.add(node, f"would become a {kind!r} layer, which this convviz does not "
-                               f"have yet")
+            problems.add(
+                node, f"would become a {kind!r} layer, which this convviz does not have yet"
+            )
     problems.raise_any()
     layers: list[dict] = [first] if first else []
     state = {state_key(0, k): v for k, v in (first_params or {}).items()}

@@ -26,7 +26,7 @@ TORCH_BATCHNORM_EPS = 1e-5
 
 
 class Problem(Exception):
-    """This node cannot be mapped: `reason` completes "Conv 'name' ...". """
+    """This node cannot be mapped: `reason` completes "Conv 'name' ..."."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -71,8 +71,9 @@ def _one(values, what: str) -> int | tuple[int, int]:
 
 def _plain_window(a: dict, node_what: str) -> None:
     if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise Problem(f"uses dilations={list(a['dilations'])}: dilated {node_what} are not "
-                      f"supported")
+        raise Problem(
+            f"uses dilations={list(a['dilations'])}: dilated {node_what} are not supported"
+        )
 
 
 def _symmetric_pads(a: dict, shape: Shape, kernel, strides) -> tuple[int, int]:
@@ -91,8 +92,10 @@ def _symmetric_pads(a: dict, shape: Shape, kernel, strides) -> tuple[int, int]:
         p = list(a.get("pads", [0, 0, 0, 0]))
         begin, end = p[:2], p[2:]
     if begin != end:
-        raise Problem(f"pads {list(begin)} before and {list(end)} after: padding on one side "
-                      f"only (asymmetric) is not supported yet")
+        raise Problem(
+            f"pads {list(begin)} before and {list(end)} after: padding on one side "
+            f"only (asymmetric) is not supported yet"
+        )
     return int(begin[0]), int(begin[1])
 
 
@@ -115,17 +118,28 @@ def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
         params["bias"] = constant(graph, node, 2, "bias").reshape(features)
     for dim, n, p, k, s in zip(("rows", "cols"), (h, w), pad, (kh, kw), strides, strict=True):
         if (n + 2 * p - k) % s:  # torch leaves the last rows out; convviz's formula refuses
-            raise Problem(f"does not fit its input evenly ({dim}: ({n} - {k} + 2*{p})/{s} + 1 "
-                          f"is not whole; the model leaves the last {(n + 2 * p - k) % s} "
-                          f"out): not supported")
-    out = [(n + 2 * p - k) // s + 1 for n, p, k, s in zip((h, w), pad, (kh, kw), strides,
-                                                          strict=True)]
-    layer = {"kind": "conv", "features": int(features), "size": _one((kh, kw), "size"),
-             "stride": _one(strides, "stride"), "padding": _one(pad, "padding"),
-             "bias": "bias" in params}
-    return Step(layer, (int(features), *out),
-                f"{features} features {kh}x{kw}, stride {_one(strides, '')}, padding "
-                f"{_one(pad, '')}", params)
+            raise Problem(
+                f"does not fit its input evenly ({dim}: ({n} - {k} + 2*{p})/{s} + 1 "
+                f"is not whole; the model leaves the last {(n + 2 * p - k) % s} "
+                f"out): not supported"
+            )
+    out = [
+        (n + 2 * p - k) // s + 1 for n, p, k, s in zip((h, w), pad, (kh, kw), strides, strict=True)
+    ]
+    layer = {
+        "kind": "conv",
+        "features": int(features),
+        "size": _one((kh, kw), "size"),
+        "stride": _one(strides, "stride"),
+        "padding": _one(pad, "padding"),
+        "bias": "bias" in params,
+    }
+    return Step(
+        layer,
+        (int(features), *out),
+        f"{features} features {kh}x{kw}, stride {_one(strides, '')}, padding {_one(pad, '')}",
+        params,
+    )
 
 
 def _pool(kind: str, graph: OnnxGraph, node, shape: Shape) -> Step:
@@ -142,11 +156,16 @@ def _pool(kind: str, graph: OnnxGraph, node, shape: Shape) -> Step:
     if not a.get("ceil_mode", 0):
         floor = [(n - k) // s + 1 for n, k, s in zip((h, w), kernel, strides, strict=True)]
         if floor != ceil:  # convviz always counts the window hanging over the edge
-            raise Problem(f"rounds down (ceil_mode=0) to {floor[0]}x{floor[1]}, where "
-                          f"convviz's pooling counts the window hanging over the edge and "
-                          f"gives {ceil[0]}x{ceil[1]}: not supported")
-    return Step({"kind": kind, "window": _one(kernel, ""), "stride": _one(strides, "")},
-                (c, *ceil), f"window {kernel[0]}x{kernel[1]}, stride {_one(strides, '')}")
+            raise Problem(
+                f"rounds down (ceil_mode=0) to {floor[0]}x{floor[1]}, where "
+                f"convviz's pooling counts the window hanging over the edge and "
+                f"gives {ceil[0]}x{ceil[1]}: not supported"
+            )
+    return Step(
+        {"kind": kind, "window": _one(kernel, ""), "stride": _one(strides, "")},
+        (c, *ceil),
+        f"window {kernel[0]}x{kernel[1]}, stride {_one(strides, '')}",
+    )
 
 
 def max_pool(graph: OnnxGraph, node, shape: Shape) -> Step:
@@ -168,8 +187,10 @@ def reduce_mean(graph: OnnxGraph, node, shape: Shape) -> Step:
     if axes is None and len(node.input) > 1 and node.input[1]:
         axes = constant(graph, node, 1, "axes").tolist()
     if sorted(int(x) % 4 for x in (axes or [])) != [2, 3]:
-        raise Problem(f"averages over axes {axes}; only the average of each whole map (axes "
-                      f"2 and 3) is supported")
+        raise Problem(
+            f"averages over axes {axes}; only the average of each whole map (axes "
+            f"2 and 3) is supported"
+        )
     return global_average_pool(graph, node, shape)
 
 
@@ -178,15 +199,21 @@ def batch_norm(graph: OnnxGraph, node, shape: Shape) -> Step:
     if a.get("training_mode", 0) or len([o for o in node.output if o]) > 1:
         raise Problem("is in training mode; export the model in eval mode")
     n = shape[0]
-    scale, bias, mean, var = (constant(graph, node, i, w).reshape(-1) for i, w in
-                              enumerate(("scale", "bias", "mean", "variance"), 1))
+    scale, bias, mean, var = (
+        constant(graph, node, i, w).reshape(-1)
+        for i, w in enumerate(("scale", "bias", "mean", "variance"), 1)
+    )
     if not all(len(t) == n for t in (scale, bias, mean, var)):
         raise Problem(f"has statistics for another number of channels than its {n}")
     var = var + np.float32(a.get("epsilon", 1e-5) - TORCH_BATCHNORM_EPS)  # see the constant
     if (var <= 0).any():
         raise Problem("has a running variance that is not positive")
-    return Step({"kind": "batchnorm"}, shape, f"{n} channels, their running statistics",
-                {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var})
+    return Step(
+        {"kind": "batchnorm"},
+        shape,
+        f"{n} channels, their running statistics",
+        {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var},
+    )
 
 
 def _flatten_step(shape: Shape) -> Step:
@@ -197,19 +224,24 @@ def _flatten_step(shape: Shape) -> Step:
 
 def flatten(graph: OnnxGraph, node, shape: Shape) -> Step:
     if attributes(node).get("axis", 1) != 1:
-        raise Problem(f"flattens from axis {attributes(node)['axis']}; only the flatten of "
-                      f"each picture (axis 1) is supported")
+        raise Problem(
+            f"flattens from axis {attributes(node)['axis']}; only the flatten of "
+            f"each picture (axis 1) is supported"
+        )
     return _flatten_step(shape)
 
 
 def reshape(graph: OnnxGraph, node, shape: Shape) -> Step:
     target = [int(v) for v in constant(graph, node, 1, "target shape").reshape(-1)]
     n = math.prod(shape)
-    flat = len(target) == 2 and target[0] in (1, 0, -1) and target[1] in (n, -1) and \
-        target != [-1, -1]
+    flat = (
+        len(target) == 2 and target[0] in (1, 0, -1) and target[1] in (n, -1) and target != [-1, -1]
+    )
     if not flat:
-        raise Problem(f"reshapes to {target}; only the reshape that flattens each picture "
-                      f"(to [1, {n}] or [-1, {n}]) is supported")
+        raise Problem(
+            f"reshapes to {target}; only the reshape that flattens each picture "
+            f"(to [1, {n}] or [-1, {n}]) is supported"
+        )
     return _flatten_step(shape)
 
 
@@ -223,9 +255,13 @@ def _fc(weight: np.ndarray, bias: np.ndarray | None, shape: Shape, consumed: int
         bias = np.zeros(out, np.float32)
     else:  # one bias a neuron, or one for all of them
         bias = np.full(out, bias.reshape(-1)[0]) if bias.size == 1 else bias.reshape(out)
-    return Step({"kind": "fc", "neurons": int(out)}, (int(out),), f"{out} neurons",
-                {"weight": np.ascontiguousarray(weight, np.float32),
-                 "bias": bias.astype(np.float32)}, consumed)
+    return Step(
+        {"kind": "fc", "neurons": int(out)},
+        (int(out),),
+        f"{out} neurons",
+        {"weight": np.ascontiguousarray(weight, np.float32), "bias": bias.astype(np.float32)},
+        consumed,
+    )
 
 
 def gemm(graph: OnnxGraph, node, shape: Shape) -> Step:
@@ -263,6 +299,7 @@ def _activation(kind: str, note: str, **fields_of: Callable[[dict], Any]):
         a = attributes(node)
         layer = {"kind": kind, **{k: f(a) for k, f in fields_of.items()}}
         return Step(layer, shape, note.format(**layer))
+
     return mapping
 
 
@@ -274,8 +311,12 @@ def dropout(graph: OnnxGraph, node, shape: Shape) -> Step:
     if len(node.input) > 1 and node.input[1]:
         p = float(constant(graph, node, 1, "ratio").reshape(-1)[0])
     if kind_named("dropout") is None:  # it changes nothing when the network is used
-        return Step(None, shape, f"dropped (p={p:g}: active only in training, and this "
-                                 f"convviz has no dropout layer yet)")
+        return Step(
+            None,
+            shape,
+            f"dropped (p={p:g}: active only in training, and this "
+            f"convviz has no dropout layer yet)",
+        )
     return Step({"kind": "dropout", "p": p}, shape, f"p={p:g}, active only while training")
 
 
@@ -289,8 +330,11 @@ def identity(graph: OnnxGraph, node, shape: Shape) -> Step:
 MAPPINGS: dict[str, Callable[..., Step]] = {
     "Conv": conv,
     "Relu": _activation("relu", "negative values become 0"),
-    "LeakyRelu": _activation("leakyrelu", "slope {slope:g} for negative values",
-                             slope=lambda a: float(a.get("alpha", 0.01))),
+    "LeakyRelu": _activation(
+        "leakyrelu",
+        "slope {slope:g} for negative values",
+        slope=lambda a: float(a.get("alpha", 0.01)),
+    ),
     "Sigmoid": _activation("sigmoid", "squashed into 0..1"),
     "Tanh": _activation("tanh", "squashed into -1..1"),
     "MaxPool": max_pool,

@@ -35,8 +35,33 @@ from .sigmoid import Sigmoid
 from .sizes import conv_out, pool_out
 from .tanh import Tanh
 
-__all__ = ["AvgPool", "BatchNorm", "Conv", "Dense", "Dropout", "Field", "Flatten", "LayerKind",
-           "LeakyReLU", "MaxPool", "ReLU", "Shape", "Sigmoid", "Tanh",
-           "conv_out", "description", "kind_named", "kind_names", "kind_of", "layer_from_dict",
-           "layer_to_dict", "pair", "pool_out", "register", "square", "unregister", "words"]
+__all__ = [
+    "AvgPool",
+    "BatchNorm",
+    "Conv",
+    "Dense",
+    "Dropout",
+    "Field",
+    "Flatten",
+    "LayerKind",
+    "LeakyReLU",
+    "MaxPool",
+    "ReLU",
+    "Shape",
+    "Sigmoid",
+    "Tanh",
+    "conv_out",
+    "description",
+    "kind_named",
+    "kind_names",
+    "kind_of",
+    "layer_from_dict",
+    "layer_to_dict",
+    "pair",
+    "pool_out",
+    "register",
+    "square",
+    "unregister",
+    "words",
+]
 __all__ += ["GlobalAvgPool", "Residual"]  # gap.py, residual.py

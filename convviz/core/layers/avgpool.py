@@ -29,8 +29,10 @@ class AvgPoolKind(MaxPoolKind):
     layer_type = AvgPool  # type: ignore[assignment]
     label = "average pooling"
     after = "after average pooling"
-    description = ("Replaces each window by the average of its values, so the maps shrink and "
-                   "every value in the window has its say, not only the largest.")
+    description = (
+        "Replaces each window by the average of its values, so the maps shrink and "
+        "every value in the window has its say, not only the largest."
+    )
 
     def module(self, layer, shape: Shape):  # layer: an AvgPool
         from .more_modules import AvgPool as AvgPoolModule  # torch only when building

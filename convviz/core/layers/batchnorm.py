@@ -31,14 +31,15 @@ class BatchNormKind(SameShapeKind):
     layer_type = BatchNorm
     label = "batch normalisation"
     after = "after batch normalisation"
-    description = ("Rescales each map so its values sit around 0 with a spread of about 1 "
-                   "(using averages learned in training), then applies a learned scale and "
-                   "shift per map.")
+    description = (
+        "Rescales each map so its values sit around 0 with a spread of about 1 "
+        "(using averages learned in training), then applies a learned scale and "
+        "shift per map."
+    )
 
     def out_shape(self, layer: BatchNorm, shape: Shape, where: str) -> Shape:
         if len(shape) not in (1, 3):  # (C, H, W) maps or (C,) flat values
-            raise SpecError(f"{where}: batch normalisation needs maps or flat values, got "
-                            f"{shape}")
+            raise SpecError(f"{where}: batch normalisation needs maps or flat values, got {shape}")
         return shape
 
     def rule(self, layer: BatchNorm) -> str:

@@ -21,8 +21,9 @@ class Residual(nn.Module):
     `steps` and `part_names` (the inner layers' kinds and names) let the trace walk the inside.
     """
 
-    def __init__(self, inner: list[nn.Module], skip: nn.Module | None, steps: list,
-                 part_names: list[str]):
+    def __init__(
+        self, inner: list[nn.Module], skip: nn.Module | None, steps: list, part_names: list[str]
+    ):
         super().__init__()
         self.inner = nn.ModuleList(inner)
         self.skip = skip

@@ -55,27 +55,36 @@ def _fixed(v, where: str) -> tuple | None:
     if v is None:
         return None
     grids = listed(v, f"{where} fixed", SpecError, MAX_LAYER_NUMBER)
-    return tuple(tuple(tuple(finite(x, f"{where} fixed value", SpecError)
-                             for x in listed(row, f"{where} fixed row", SpecError,
-                                             MAX_LAYER_NUMBER))
-                       for row in listed(g, f"{where} fixed feature", SpecError,
-                                         MAX_LAYER_NUMBER))
-                 for g in grids)
+    return tuple(
+        tuple(
+            tuple(
+                finite(x, f"{where} fixed value", SpecError)
+                for x in listed(row, f"{where} fixed row", SpecError, MAX_LAYER_NUMBER)
+            )
+            for row in listed(g, f"{where} fixed feature", SpecError, MAX_LAYER_NUMBER)
+        )
+        for g in grids
+    )
 
 
 class ConvKind(LayerKind):
     name = "conv"
     layer_type = Conv
-    fields = (Field("features", number("features")), Field("size", per_dimension("size")),
-              Field("stride", per_dimension("stride"), required=False),
-              Field("padding", per_dimension("padding"), required=False),
-              Field("divide", yes_no("divide"), required=False),
-              Field("bias", yes_no("bias"), required=False),
-              Field("fixed", _fixed, required=False))
+    fields = (
+        Field("features", number("features")),
+        Field("size", per_dimension("size")),
+        Field("stride", per_dimension("stride"), required=False),
+        Field("padding", per_dimension("padding"), required=False),
+        Field("divide", yes_no("divide"), required=False),
+        Field("bias", yes_no("bias"), required=False),
+        Field("fixed", _fixed, required=False),
+    )
     label = "filtering"
     after = "after convolution"
-    description = ("Slides each feature over the input and, at every place, multiplies and adds "
-                   "(and divides, as the deck does), giving one map per feature.")
+    description = (
+        "Slides each feature over the input and, at every place, multiplies and adds "
+        "(and divides, as the deck does), giving one map per feature."
+    )
 
     def out_shape(self, layer: Conv, shape: Shape, where: str) -> Shape:
         if len(shape) != 3:
@@ -83,33 +92,47 @@ class ConvKind(LayerKind):
         c, h, w = shape
         f, s, p = pair(layer.size), pair(layer.stride), pair(layer.padding)
         if layer.features < 1 or min(f) < 1 or min(s) < 1 or min(p) < 0:
-            raise SpecError(f"{where}: features, size and stride must be at least 1 and "
-                            f"padding at least 0 (got {layer.features}, {shown(layer.size)}, "
-                            f"{shown(layer.stride)}, {shown(layer.padding)})")
+            raise SpecError(
+                f"{where}: features, size and stride must be at least 1 and "
+                f"padding at least 0 (got {layer.features}, {shown(layer.size)}, "
+                f"{shown(layer.stride)}, {shown(layer.padding)})"
+            )
         out = []
         for dim, n, fd, sd, pd in zip(DIMENSIONS, (h, w), f, s, p, strict=True):
             if fd > n + 2 * pd:
-                raise SpecError(f"{where}: a {by(layer.size)} feature does not fit in a "
-                                f"{h}x{w} input with padding {shown(layer.padding)} ({dim}: "
-                                f"{fd} > {n} + 2*{pd})")
+                raise SpecError(
+                    f"{where}: a {by(layer.size)} feature does not fit in a "
+                    f"{h}x{w} input with padding {shown(layer.padding)} ({dim}: "
+                    f"{fd} > {n} + 2*{pd})"
+                )
             o = conv_out(n, fd, sd, pd)
             if o != int(o):
-                raise SpecError(f"{where}: {dim}: (W - F + 2P)/S + 1 = ({n} - {fd} + 2*{pd})/"
-                                f"{sd} + 1 = {o:.3g} is not a whole number")
+                raise SpecError(
+                    f"{where}: {dim}: (W - F + 2P)/S + 1 = ({n} - {fd} + 2*{pd})/"
+                    f"{sd} + 1 = {o:.3g} is not a whole number"
+                )
             out.append(int(o))
         if layer.fixed is not None:
             fx = layer.fixed
-            ok = (len(fx) == layer.features and c == 1 and all(
-                len(r) == f[0] and all(len(q) == f[1] for q in r) for r in fx))
+            ok = (
+                len(fx) == layer.features
+                and c == 1
+                and all(len(r) == f[0] and all(len(q) == f[1] for q in r) for r in fx)
+            )
             if not ok:
-                raise SpecError(f"{where}: fixed features must be {layer.features} grids of "
-                                f"{by(layer.size)} on a 1-channel input")
+                raise SpecError(
+                    f"{where}: fixed features must be {layer.features} grids of "
+                    f"{by(layer.size)} on a 1-channel input"
+                )
         return (layer.features, out[0], out[1])
 
     def formula(self, layer: Conv, shape: Shape) -> str:
-        texts = [f"({n} - {fd} + 2·{pd})/{sd} + 1 = {conv_out(n, fd, sd, pd):g}"
-                 for n, fd, sd, pd in zip(shape[1:], pair(layer.size), pair(layer.stride),
-                                          pair(layer.padding), strict=True)]
+        texts = [
+            f"({n} - {fd} + 2·{pd})/{sd} + 1 = {conv_out(n, fd, sd, pd):g}"
+            for n, fd, sd, pd in zip(
+                shape[1:], pair(layer.size), pair(layer.stride), pair(layer.padding), strict=True
+            )
+        ]
         return per_dimension_text(*texts)
 
     def state_shapes(self, layer: Conv, shape: Shape) -> dict[str, Shape]:

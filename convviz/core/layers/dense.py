@@ -25,8 +25,10 @@ class DenseKind(LayerKind):
 
     def out_shape(self, layer: Dense, shape: Shape, where: str) -> Shape:
         if len(shape) != 1:
-            raise SpecError(f"{where}: a fully connected layer needs a flat input; add a "
-                            f"flatten layer before it")
+            raise SpecError(
+                f"{where}: a fully connected layer needs a flat input; add a "
+                f"flatten layer before it"
+            )
         if layer.neurons < 1:
             raise SpecError(f"{where}: needs at least 1 neuron, got {layer.neurons}")
         return (layer.neurons,)

@@ -32,13 +32,17 @@ class DropoutKind(SameShapeKind):
     fields = (Field("p", _p, required=False),)
     label = "dropout"
     after = "after dropout"
-    description = ("While training, switches off a random share of the values so the network "
-                   "cannot lean on any single one; when showing or predicting it does nothing.")
+    description = (
+        "While training, switches off a random share of the values so the network "
+        "cannot lean on any single one; when showing or predicting it does nothing."
+    )
 
     def rule(self, layer: Dropout) -> str:
         keep = 1.0 - layer.p
-        return (f"training: {layer.p:g} of the values set to 0, the rest x {1 / keep:.3g}; "
-                f"otherwise unchanged")
+        return (
+            f"training: {layer.p:g} of the values set to 0, the rest x {1 / keep:.3g}; "
+            f"otherwise unchanged"
+        )
 
     def module(self, layer: Dropout, shape: Shape):
         from torch import nn  # torch only when building: see registry's doc

@@ -22,13 +22,16 @@ class GapKind(LayerKind):
     layer_type = GlobalAvgPool
     label = "global average pooling"
     after = "after global average pooling"
-    description = ("Averages each map into one number: C maps become C values, one per "
-                   "feature, ready for the votes.")
+    description = (
+        "Averages each map into one number: C maps become C values, one per "
+        "feature, ready for the votes."
+    )
 
     def out_shape(self, layer: GlobalAvgPool, shape: Shape, where: str) -> Shape:
         if len(shape) != 3:
-            raise SpecError(f"{where}: global average pooling needs maps, but its input is flat "
-                            f"{shape}")
+            raise SpecError(
+                f"{where}: global average pooling needs maps, but its input is flat {shape}"
+            )
         return (shape[0],)
 
     def formula(self, layer: GlobalAvgPool, shape: Shape) -> str:

@@ -32,8 +32,10 @@ class LeakyReLUKind(SameShapeKind):
     fields = (Field("slope", _slope, required=False),)
     label = "leaky ReLU"
     after = "after leaky ReLU"
-    description = ("Like ReLU, but a negative value is multiplied by a small slope instead of "
-                   "becoming 0, so it still passes on a little.")
+    description = (
+        "Like ReLU, but a negative value is multiplied by a small slope instead of "
+        "becoming 0, so it still passes on a little."
+    )
 
     def rule(self, layer: LeakyReLU) -> str:
         return f"x if x > 0, else {layer.slope:g}·x"

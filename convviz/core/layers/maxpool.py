@@ -32,8 +32,10 @@ class MaxPoolKind(LayerKind):
     fields = (Field("window", per_dimension("window")), Field("stride", per_dimension("stride")))
     label = "max pooling"
     after = "after pooling"
-    description = ("Keeps the largest value of each window, so the maps shrink but every "
-                   "strong match survives.")
+    description = (
+        "Keeps the largest value of each window, so the maps shrink but every "
+        "strong match survives."
+    )
 
     def out_shape(self, layer: MaxPool, shape: Shape, where: str) -> Shape:
         if len(shape) != 3:
@@ -41,12 +43,16 @@ class MaxPoolKind(LayerKind):
         c, h, w = shape
         f, s = pair(layer.window), pair(layer.stride)
         if min(f) < 1 or min(s) < 1:
-            raise SpecError(f"{where}: window and stride must be at least 1 (got "
-                            f"{shown(layer.window)}, {shown(layer.stride)})")
+            raise SpecError(
+                f"{where}: window and stride must be at least 1 (got "
+                f"{shown(layer.window)}, {shown(layer.stride)})"
+            )
         for dim, n, fd in zip(DIMENSIONS, (h, w), f, strict=True):
             if fd > n:
-                raise SpecError(f"{where}: a {by(layer.window)} window is larger than its "
-                                f"{h}x{w} input ({dim}: {fd} > {n})")
+                raise SpecError(
+                    f"{where}: a {by(layer.window)} window is larger than its "
+                    f"{h}x{w} input ({dim}: {fd} > {n})"
+                )
         return (c, pool_out(h, f[0], s[0]), pool_out(w, f[1], s[1]))
 
     def formula(self, layer: MaxPool, shape: Shape) -> str:

@@ -18,8 +18,14 @@ class DeckConv(nn.Conv2d):
     does (multiply, add, divide), so a feature that matches perfectly scores exactly 1."""
 
     def __init__(self, in_ch: int, layer):
-        super().__init__(in_ch, layer.features, pair(layer.size), pair(layer.stride),
-                         pair(layer.padding), bias=layer.bias)
+        super().__init__(
+            in_ch,
+            layer.features,
+            pair(layer.size),
+            pair(layer.stride),
+            pair(layer.padding),
+            bias=layer.bias,
+        )
         self.divisor = layer.divisor(in_ch)
         if layer.fixed is not None:
             w = torch.tensor(layer.fixed, dtype=torch.float32).unsqueeze(1)  # (F, 1, kh, kw)

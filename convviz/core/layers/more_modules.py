@@ -50,11 +50,20 @@ class BatchNorm(nn.Module):
         # a training batch with one value per channel (one image of flat values or of 1x1
         # maps) has no spread to normalise by: it is normalised as when showing
         training = self.training and x.numel() > x.shape[1]
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            training, self.momentum, self.eps)
+        return F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            training,
+            self.momentum,
+            self.eps,
+        )
 
     def shown(self, x):
         """As the trace shows it: always with the running statistics (eval mode), whatever
         mode the network is in, so showing an image never moves them."""
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            False, 0.0, self.eps)
+        return F.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+        )

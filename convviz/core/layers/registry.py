@@ -54,14 +54,19 @@ def shown(v) -> str:
 def per_dimension(what: str, error=SpecError, lo: int = -MAX_LAYER_NUMBER):
     """A field reader for a number that may differ per dimension: a whole number, or a list of
     two ([rows, cols]). An int stays an int, so an old file is written back as it was."""
+
     def read(v, where: str):
         if isinstance(v, (list, tuple)):
             if len(v) != 2:
-                raise error(f"{where} {what} must be one whole number or two ([rows, cols]), got "
-                            f"{len(v):,}")
-            return tuple(whole(x, f"{where} {what} {d}", error, lo=lo)
-                         for x, d in zip(v, DIMENSIONS, strict=True))
+                raise error(
+                    f"{where} {what} must be one whole number or two ([rows, cols]), got {len(v):,}"
+                )
+            return tuple(
+                whole(x, f"{where} {what} {d}", error, lo=lo)
+                for x, d in zip(v, DIMENSIONS, strict=True)
+            )
         return whole(v, f"{where} {what}", error, lo=lo)
+
     return read
 
 
@@ -236,8 +241,9 @@ def layer_from_dict(d, where: str):
     kind_name = d.get("kind") if isinstance(d, dict) else d
     kind = kind_named(kind_name) if isinstance(kind_name, str) else None
     if not isinstance(d, dict) or kind is None:
-        raise SpecError(f"{where}: unknown kind {show(kind_name)} (expected one of "
-                        f"{', '.join(_BY_NAME)})")
+        raise SpecError(
+            f"{where}: unknown kind {show(kind_name)} (expected one of {', '.join(_BY_NAME)})"
+        )
     return kind.from_dict(d, f"{where} ({kind.name})")
 
 

@@ -57,13 +57,15 @@ def _check_size(layer: Residual, where: str) -> None:
     while stack:
         block, depth = stack.pop()
         if depth > MAX_RESIDUAL_DEPTH:
-            raise SpecError(f"{where}: residual blocks nested {depth} deep; the limit is "
-                            f"{MAX_RESIDUAL_DEPTH}")
+            raise SpecError(
+                f"{where}: residual blocks nested {depth} deep; the limit is {MAX_RESIDUAL_DEPTH}"
+            )
         inner = block.layers if isinstance(block.layers, tuple) else ()
         count += len(inner)
         if count > MAX_RESIDUAL_LAYERS:
-            raise SpecError(f"{where}: more than {MAX_RESIDUAL_LAYERS} layers inside one "
-                            f"residual block")
+            raise SpecError(
+                f"{where}: more than {MAX_RESIDUAL_LAYERS} layers inside one residual block"
+            )
         stack.extend((x, depth + 1) for x in inner if isinstance(x, Residual))
     if not isinstance(layer.layers, tuple) or not layer.layers:
         raise SpecError(f"{where}: a residual block needs at least one layer inside")
@@ -96,16 +98,20 @@ def _skip_stride(shape: Shape, inside: Shape, where: str) -> tuple[int, int] | N
     """None when the input is added as it is, else the 1x1 skip convolution's (rows, cols)
     stride; SpecError when no 1x1 convolution can bring the input to the inside's shape."""
     if len(inside) != 3:
-        raise SpecError(f"{where}: the inside of a residual block must give maps (it gives "
-                        f"{inside}); flatten after the block")
+        raise SpecError(
+            f"{where}: the inside of a residual block must give maps (it gives "
+            f"{inside}); flatten after the block"
+        )
     if inside == shape:
         return None
     stride = []
     for dim, n, m in zip(DIMENSIONS, shape[1:], inside[1:], strict=True):
         if m > n or n % m:
-            raise SpecError(f"{where}: {dim}: the inside gives {m} from {n}; a 1x1 skip "
-                            f"convolution needs the input size to be a whole multiple of the "
-                            f"inside's ({n}/{m} is not a whole number)")
+            raise SpecError(
+                f"{where}: {dim}: the inside gives {m} from {n}; a 1x1 skip "
+                f"convolution needs the input size to be a whole multiple of the "
+                f"inside's ({n}/{m} is not a whole number)"
+            )
         stride.append(n // m)
     return stride[0], stride[1]
 
@@ -120,16 +126,18 @@ class ResidualKind(LayerKind):
     fields = (Field("layers", _read_layers, write=_write_layers),)
     label = "residual block"
     after = "after adding the skip path"
-    description = ("A run of layers whose input is added back to their output (the skip "
-                   "path; a 1x1 convolution when the shapes differ), as in ResNet.")
+    description = (
+        "A run of layers whose input is added back to their output (the skip "
+        "path; a 1x1 convolution when the shapes differ), as in ResNet."
+    )
     part_words: ClassVar[dict[str, tuple[str, str]]] = {
-        SKIP: ("skip path", "the skip path (the block's input)")}
+        SKIP: ("skip path", "the skip path (the block's input)")
+    }
 
     def out_shape(self, layer: Residual, shape: Shape, where: str) -> Shape:
         _check_size(layer, where)
         if len(shape) != 3:
-            raise SpecError(f"{where}: a residual block needs maps, but its input is flat "
-                            f"{shape}")
+            raise SpecError(f"{where}: a residual block needs maps, but its input is flat {shape}")
         inside = shape
         for *_, new, _w in _walk(layer, shape, where):
             inside = new
@@ -140,8 +148,10 @@ class ResidualKind(LayerKind):
         return self.out_shape(layer, shape, "residual block")
 
     def formula(self, layer: Residual, shape: Shape) -> str:
-        return f"inside + skip path, value by value (the whole block: " \
-               f"{self.params(layer, shape):,} parameters)"
+        return (
+            f"inside + skip path, value by value (the whole block: "
+            f"{self.params(layer, shape):,} parameters)"
+        )
 
     def state_shapes(self, layer: Residual, shape: Shape) -> dict[str, Shape]:
         want: dict[str, Shape] = {}
@@ -168,21 +178,39 @@ class ResidualKind(LayerKind):
             inside = kind.inside(inner, s, full, w, tally)
             p = kind.params(inner, s)
             tally.add(w, new, 0 if inside else p)  # a nested block counted its own rows
-            rows.append(LayerShape(full, kind.name, new, p, kind.formula(inner, s), inside,
-                                   params_formula=kind.params_formula(inner, s)))
+            rows.append(
+                LayerShape(
+                    full,
+                    kind.name,
+                    new,
+                    p,
+                    kind.formula(inner, s),
+                    inside,
+                    params_formula=kind.params_formula(inner, s),
+                )
+            )
         out = rows[-1].shape
         stride = _skip_stride(shape, out, where)
         if stride is None:
             p, text = 0, f"the block's input as it is ({shape[0]}×{shape[1]}×{shape[2]})"
         else:
             p = _skip_params(shape, out)
-            text = (f"1×1 convolution, {out[0]} features, stride {stride[0]}×{stride[1]}: "
-                    f"{shape[1]}/{stride[0]} = {out[1]}, {shape[2]}/{stride[1]} = {out[2]}")
+            text = (
+                f"1×1 convolution, {out[0]} features, stride {stride[0]}×{stride[1]}: "
+                f"{shape[1]}/{stride[0]} = {out[1]}, {shape[2]}/{stride[1]} = {out[2]}"
+            )
         tally.add(f"{where} skip path", out, p)
-        counted = "" if stride is None else (  # as the kinds count theirs (registry.py)
-            f"{out[0]}·{shape[0]}·1·1 = {out[0] * shape[0]:,} (+{out[0]:,}\u00a0biases)")
-        rows.append(LayerShape(f"{name}.{SKIP}", f"{self.name}.{SKIP}", out, p, text,
-                               params_formula=counted))
+        counted = (
+            ""
+            if stride is None
+            # as the kinds count theirs (registry.py)
+            else (f"{out[0]}·{shape[0]}·1·1 = {out[0] * shape[0]:,} (+{out[0]:,}\u00a0biases)")
+        )
+        rows.append(
+            LayerShape(
+                f"{name}.{SKIP}", f"{self.name}.{SKIP}", out, p, text, params_formula=counted
+            )
+        )
         return tuple(rows)
 
     def part_keys(self, layer: Residual) -> tuple[tuple[str, str], ...]:
@@ -192,8 +220,9 @@ class ResidualKind(LayerKind):
         keys: list[tuple[str, str]] = []
         for j, (inner, n) in enumerate(zip(layer.layers, _inner_names(layer), strict=True)):
             keys.append((n, f"inner.{j}"))
-            keys.extend((f"{n}.{sub}", f"inner.{j}.{key}")
-                        for sub, key in kind_of(inner).part_keys(inner))
+            keys.extend(
+                (f"{n}.{sub}", f"inner.{j}.{key}") for sub, key in kind_of(inner).part_keys(inner)
+            )
         keys.append((SKIP, SKIP))
         return tuple(keys)
 

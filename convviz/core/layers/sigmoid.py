@@ -18,8 +18,10 @@ class SigmoidKind(SameShapeKind):
     layer_type = Sigmoid
     label = "sigmoid"
     after = "after sigmoid"
-    description = ("Squeezes every value into the range 0 to 1: large negative values end near "
-                   "0, large positive ones near 1, and 0 becomes 0.5.")
+    description = (
+        "Squeezes every value into the range 0 to 1: large negative values end near "
+        "0, large positive ones near 1, and 0 becomes 0.5."
+    )
 
     def rule(self, layer: Sigmoid) -> str:
         return "1/(1 + e^-x), between 0 and 1"

@@ -18,8 +18,10 @@ class TanhKind(SameShapeKind):
     layer_type = Tanh
     label = "tanh"
     after = "after tanh"
-    description = ("Squeezes every value into the range -1 to 1, keeping its sign: 0 stays 0, "
-                   "large values end near 1 or -1.")
+    description = (
+        "Squeezes every value into the range -1 to 1, keeping its sign: 0 stays 0, "
+        "large values end near 1 or -1."
+    )
 
     def rule(self, layer: Tanh) -> str:
         return "tanh(x), between -1 and 1"

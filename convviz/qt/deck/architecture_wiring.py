@@ -47,12 +47,21 @@ def apply_spec(window, spec) -> bool:
 
     def failed(message):
         ended(False)
-        window.show_error(message if message.startswith("could not build")
-                          else f"could not build the network: {message}")
+        window.show_error(
+            message
+            if message.startswith("could not build")
+            else f"could not build the network: {message}"
+        )
 
-    session.jobs.submit("network", lambda _job: build_untrained(spec), done, failed,
-                        text="Building the new network…", cancellable=False,
-                        cancelled=lambda: ended(False))
+    session.jobs.submit(
+        "network",
+        lambda _job: build_untrained(spec),
+        done,
+        failed,
+        text="Building the new network…",
+        cancellable=False,
+        cancelled=lambda: ended(False),
+    )
     return True
 
 
@@ -62,8 +71,7 @@ def ask_for_training(window, spec) -> None:
     if request is not None:
         request(spec)
     else:
-        window.tell("No training tools are installed yet: see the Train "
-                                       "menu.")
+        window.tell("No training tools are installed yet: see the Train menu.")
 
 
 def connect_architecture(window) -> None:

@@ -65,10 +65,12 @@ GUIDE: dict[str, str] = {
 
 
 def guide_html() -> str:
-    parts = [f"<h2 style='color:{theme.TEXT}'>How convviz shows a network think</h2>",
-             f"<p style='color:{theme.MUTED}'>Draw on the canvas. Every panel follows your pen: "
-             "the numbers flow from the picture on the left, through the layers, to the votes."
-             "</p>"]
+    parts = [
+        f"<h2 style='color:{theme.TEXT}'>How convviz shows a network think</h2>",
+        f"<p style='color:{theme.MUTED}'>Draw on the canvas. Every panel follows your pen: "
+        "the numbers flow from the picture on the left, through the layers, to the votes."
+        "</p>",
+    ]
     for i, (key, title) in enumerate(OUTLINE, 1):
         parts.append(f"<h3 style='color:{theme.ACCENT}'>{i}. {title}</h3><p>{GUIDE[key]}</p>")
     parts.append(
@@ -76,7 +78,8 @@ def guide_html() -> str:
         "erases; Ctrl+Z and Ctrl+Shift+Z undo and redo whole strokes. Drop a picture on the "
         "canvas or use File ▸ Open image. Model ▸ Preset switches between the networks below. "
         "Every panel is a dock: drag it, stack it, float it, close it; View brings it back, "
-        "and View ▸ Reset layout tidies up.</p>")
+        "and View ▸ Reset layout tidies up.</p>"
+    )
     parts.append(presets_html())
     return "\n".join(parts)
 
@@ -88,12 +91,15 @@ def presets_html() -> str:
     items = "".join(
         f"<li><b>{escape(p.title)}</b>: {escape(p.help)}"
         f"{'' if p.in_window else f' <i>({escape(NOT_IN_WINDOW)} --preset {p.name})</i>'}</li>"
-        for p in PRESETS.values())
+        for p in PRESETS.values()
+    )
     return f"<h3 style='color:{theme.ACCENT}'>The networks (Model ▸ Preset)</h3><ul>{items}</ul>"
 
 
 def about_html() -> str:
-    return (f"<h2>convviz {__version__}</h2><p>Watch a small convolutional neural network see, "
-            "vote and learn, as you draw.</p><p>The lesson order follows Brandon Rohrer's "
-            "<i>How Convolutional Neural Networks Work</i>.</p><p>Built with PySide6, "
-            "pyqtgraph, NumPy and PyTorch. MIT licence.</p>")
+    return (
+        f"<h2>convviz {__version__}</h2><p>Watch a small convolutional neural network see, "
+        "vote and learn, as you draw.</p><p>The lesson order follows Brandon Rohrer's "
+        "<i>How Convolutional Neural Networks Work</i>.</p><p>Built with PySide6, "
+        "pyqtgraph, NumPy and PyTorch. MIT licence.</p>"
+    )

@@ -132,12 +132,14 @@ class TourCard(QFrame):
         self.setObjectName("tourCard")
         self.setStyleSheet(
             f"#tourCard {{ background: {theme.RAISED}; border: 2px solid {theme.ACCENT}; "
-            f"border-radius: 10px; }} #tourCard QLabel {{ background: transparent; }}")
+            f"border-radius: 10px; }} #tourCard QLabel {{ background: transparent; }}"
+        )
         self.counter = QLabel(self)
         self.counter.setStyleSheet(f"color: {theme.ACCENT}; font-weight: bold;")
         self.title = QLabel(self)
-        self.title.setStyleSheet(f"color: {theme.TEXT}; font-size: {theme.TOUR_TITLE_PX}px; "
-                                 "font-weight: bold;")
+        self.title.setStyleSheet(
+            f"color: {theme.TEXT}; font-size: {theme.TOUR_TITLE_PX}px; font-weight: bold;"
+        )
         self.title.setWordWrap(True)
         self.body = QLabel(self)
         self.body.setWordWrap(True)
@@ -149,8 +151,9 @@ class TourCard(QFrame):
         self.scroll.setFrameShape(QFrame.NoFrame)
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setStyleSheet("#tourText, #tourText > QWidget > QWidget "
-                                  "{ background: transparent; }")
+        self.scroll.setStyleSheet(
+            "#tourText, #tourText > QWidget > QWidget { background: transparent; }"
+        )
         self.scroll.setWidget(self.body)
         self.restore_box = QCheckBox("At the end, go back to my network and drawing", self)
         self.restore_box.setChecked(True)
@@ -174,8 +177,14 @@ class TourCard(QFrame):
         col.addLayout(buttons)
         self.setFixedWidth(self.WIDTH)
 
-    def show_step(self, step: TourStep, index: int, count: int, restore: bool = False,
-                  max_height: int = 10_000) -> None:
+    def show_step(
+        self,
+        step: TourStep,
+        index: int,
+        count: int,
+        restore: bool = False,
+        max_height: int = 10_000,
+    ) -> None:
         """Fill in the step; `restore`: show the "go back" check box; the card is as tall as
         its words need, up to `max_height` (then the words scroll)."""
         self.counter.setText(f"GUIDED TOUR  ·  STEP {index + 1} OF {count}")
@@ -254,8 +263,9 @@ class GuidedTour(QObject):
         self.index = i
         if step.uses_xo:
             self._remember_before()
-        self.card.show_step(step, i, len(self.steps), restore=self.before is not None,
-                            max_height=self._room())
+        self.card.show_step(
+            step, i, len(self.steps), restore=self.before is not None, max_height=self._room()
+        )
         self._point_at(step)
         self.card.place(self.highlight.target_rect())
         self.pending = step.setup is not None and not step.setup(self.window)
@@ -264,8 +274,7 @@ class GuidedTour(QObject):
     def _room(self) -> int:
         """The card's greatest height: from under the menu bar to the canvas's bottom."""
         w = self.window
-        return max(160, w.centralWidget().geometry().bottom() - CARD_GAP - w.menuBar().height()
-                   - 4)
+        return max(160, w.centralWidget().geometry().bottom() - CARD_GAP - w.menuBar().height() - 4)
 
     def _point_at(self, step: TourStep) -> None:
         w = self.window
@@ -312,13 +321,15 @@ class GuidedTour(QObject):
         self.highlight.stop()
         self.window.session.trace_changed.disconnect(self._retry_setup)
         self.window.removeEventFilter(self)
-        if self.before is not None and self.card.restore_box.isChecked() and \
-                xo_loaded(self.window):  # (not if the person picked another network meanwhile)
+        if (
+            self.before is not None and self.card.restore_box.isChecked() and xo_loaded(self.window)
+        ):  # (not if the person picked another network meanwhile)
             self._give_back()
         elif self.before is not None:
             self.window.tell(
                 "The tour left the X-or-O network and the lesson's X loaded; the Model menu "
-                "switches networks.")
+                "switches networks."
+            )
         self.card.deleteLater()
         self.highlight.deleteLater()
         self.ended.emit()

@@ -106,34 +106,49 @@ STEPS: list[TourStep] = [
         "ink, <b>−1</b> where there is none. Here is the classroom X. A program that compared "
         "such tables cell by cell would call two X's different as soon as one moved by a "
         "single pixel. Try the ◀ ▶ ⟲ buttons above the canvas, then come back with Ctrl+Z.",
-        CANVAS, setup_deck_x, uses_xo=True),
+        CANVAS,
+        setup_deck_x,
+        uses_xo=True,
+    ),
     TourStep(
         TITLES["filtering"],
         "A <i>feature</i> is a tiny picture; this one is the 3 × 3 crossing. Place it on a "
         "patch, multiply each pair of numbers lying on top of each other, add the nine products "
         "and divide by nine. At the centre of the X every pair agrees, so the score is "
         "<b>1</b>, a perfect match. Use the step buttons to send the feature elsewhere.",
-        "filtering", setup_filtering, uses_xo=True),
+        "filtering",
+        setup_filtering,
+        uses_xo=True,
+    ),
     TourStep(
         TITLES["convolution"],
         "Scoring one feature at every position gives a new grid, a <i>feature map</i>, bright "
         "wherever the drawing looks like the feature. A convolution layer does this for each "
         "of its features (here two diagonals and the crossing) and stacks the maps. Click any "
         "map to see it large with its numbers.",
-        "feature_maps", setup_feature_maps, uses_xo=True),
+        "feature_maps",
+        setup_feature_maps,
+        uses_xo=True,
+    ),
     TourStep(
         TITLES["pooling"],
         "A 2 × 2 window hops across each map two cells at a time and keeps only its largest "
         "value, so the 7 × 7 maps become 4 × 4. A good match still counts when it sits a cell "
         "to one side: a first step towards not caring exactly where something is drawn.",
-        "pooling", setup_pooling, uses_xo=True),
+        "pooling",
+        setup_pooling,
+        uses_xo=True,
+    ),
     TourStep(
         TITLES["relu"],
         "A rectified linear unit turns every negative number into 0 and leaves the others as "
         "they are; red lines surround the cells it changes. That keeps the numbers tame as "
         "they pass through layer after layer. (In the network it sits right after filtering; "
         "the lesson simply introduces it after pooling.)",
-        "relu", setup_relu, uses_xo=True),
+        "relu",
+        setup_relu,
+        uses_xo=True,
+    ),
     TourStep(
         TITLES["stacking"],
         "Every layer takes a stack of maps and hands on a stack of maps, so the layers fit "
@@ -141,14 +156,16 @@ STEPS: list[TourStep] = [
         "features of earlier ones into larger patterns. This panel lists each layer and the "
         "shape it makes; raise <i>Convolution blocks</i> to watch the maps shrink (Apply only "
         "if you want that new, untrained network).",
-        "architecture"),
+        "architecture",
+    ),
     TourStep(
         TITLES["votes"],
         "At the end the last maps are laid out as one long list, and each value casts a "
         "weighted vote for every answer. The answer with the largest total wins. This panel "
         "shows the totals and the values that pushed hardest for and against the winner. "
         "Such layers can be stacked too, as hidden layers.",
-        "votes"),
+        "votes",
+    ),
     TourStep(
         TITLES["learning"],
         "Apart from the classroom features, nobody chose these weights by hand. Training shows "
@@ -156,5 +173,7 @@ STEPS: list[TourStep] = [
         "actual answer</b>. Each feature pixel and voting weight is then moved a little in the "
         "direction that makes the error smaller, again and again. Start it from the "
         "<b>Train</b> menu; the Backprop panel shows the error for your drawing.",
-        TRAIN_MENU, front="backprop"),
+        TRAIN_MENU,
+        front="backprop",
+    ),
 ]

@@ -107,14 +107,20 @@ class ArchitecturePanel(QWidget):
         # fit the maps is refused below with the reason, like every other knob
         self.size = _spin(1, 99, "Each feature is this many pixels wide and high", self)
         self.stride = _spin(1, 8, "How far a feature moves between two positions", self)
-        self.padding = _spin(0, 8, "Rings of zeros added around each map before filtering, so "
-                                   "features can reach the edges", self)
+        self.padding = _spin(
+            0,
+            8,
+            "Rings of zeros added around each map before filtering, so "
+            "features can reach the edges",
+            self,
+        )
         self.pool_window = _spin(1, 8, "Width and height of the pooling window", self)
         self.pool_stride = _spin(1, 8, "How far the pooling window moves each step", self)
         self.neurons = QLineEdit(self)
         self.neurons.setPlaceholderText("none")
-        self.neurons.setToolTip("Hidden fully connected layers before the votes, e.g. "
-                                "'120, 84'; leave empty for none")
+        self.neurons.setToolTip(
+            "Hidden fully connected layers before the votes, e.g. '120, 84'; leave empty for none"
+        )
         form = QFormLayout()
         form.addRow("Convolution blocks", self.blocks)
         form.addRow("Features per block", self.features_row)
@@ -157,8 +163,11 @@ class ArchitecturePanel(QWidget):
         """After applying: a non-blocking offer to train the new network."""
         self.offer = QFrame(self)
         self.offer.setFrameShape(QFrame.Shape.StyledPanel)
-        self.offer_text = QLabel("A new, untrained network was made: its votes are guesses "
-                                 "until it learns. Train it now?", self.offer)
+        self.offer_text = QLabel(
+            "A new, untrained network was made: its votes are guesses "
+            "until it learns. Train it now?",
+            self.offer,
+        )
         self.offer_text.setWordWrap(True)
         self.train_button = QPushButton("Train it now", self.offer)
         self.later_button = QPushButton("Not now", self.offer)
@@ -185,9 +194,11 @@ class ArchitecturePanel(QWidget):
     def reset(self) -> None:
         if self.base is not None:
             self.set_knobs(knobs_from_spec(self.base))
-        self.note.setText("" if self.base is None or is_plain(self.base) else
-                          "This network is not a plain stack of blocks; applying rebuilds it as "
-                          "one.")
+        self.note.setText(
+            ""
+            if self.base is None or is_plain(self.base)
+            else "This network is not a plain stack of blocks; applying rebuilds it as one."
+        )
 
     def set_knobs(self, knobs: Knobs) -> None:
         """Put `knobs` in the widgets (the guided tour can use this too)."""
@@ -207,9 +218,15 @@ class ArchitecturePanel(QWidget):
 
     def knobs(self) -> Knobs:
         """The knobs as set; raises SpecError for unreadable neuron counts."""
-        return Knobs(tuple(s.value() for s in self.feature_spins), self.size.value(),
-                     self.stride.value(), self.padding.value(), self.pool_window.value(),
-                     self.pool_stride.value(), parse_neurons(self.neurons.text()))
+        return Knobs(
+            tuple(s.value() for s in self.feature_spins),
+            self.size.value(),
+            self.stride.value(),
+            self.padding.value(),
+            self.pool_window.value(),
+            self.pool_stride.value(),
+            parse_neurons(self.neurons.text()),
+        )
 
     def apply(self) -> None:
         """Emit apply_requested with the validated spec; the window builds it in the background
@@ -274,9 +291,11 @@ class ArchitecturePanel(QWidget):
         r = self.result
         if r.ok:
             same = r.spec == self.base
-            self._show_status(f"{r.total_params:,} parameters in all."
-                              + (" (This is the current network.)" if same else
-                                 " Apply to make this network."), ok=True)
+            self._show_status(
+                f"{r.total_params:,} parameters in all."
+                + (" (This is the current network.)" if same else " Apply to make this network."),
+                ok=True,
+            )
             self.apply_button.setEnabled(not same)
         else:
             self._show_status(f"Not possible: {r.error}", ok=False)
@@ -297,8 +316,11 @@ class ArchitecturePanel(QWidget):
         refused_row = None
         if not r.ok:
             refused_row = len(rows)
-            what = "the whole network" if r.failed_at is None else \
-                f"layer {r.failed_at + 1} ({words(s.layers[r.failed_at].kind)[0]})"
+            what = (
+                "the whole network"
+                if r.failed_at is None
+                else f"layer {r.failed_at + 1} ({words(s.layers[r.failed_at].kind)[0]})"
+            )
             rows.append((what, "refused", "", r.error))
         self.table.setRowCount(len(rows))
         bold = QFont(self.table.font())
@@ -314,6 +336,7 @@ class ArchitecturePanel(QWidget):
                     item.setFont(bold)
                     item.setToolTip(r.error)
                 if j == 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
-                                          Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(i, j, item)

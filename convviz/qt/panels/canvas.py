@@ -32,13 +32,22 @@ TRICKY_CASES = [
     ("shift_right", "▶", "Shift one pixel right", "Alt+Right", lambda c: c.shift(1, 0)),
     ("shift_up", "▲", "Shift one pixel up", "Alt+Up", lambda c: c.shift(0, -1)),
     ("shift_down", "▼", "Shift one pixel down", "Alt+Down", lambda c: c.shift(0, 1)),
-    ("rotate_left", "⟲", f"Rotate {ROTATE_DEGREES:g}° anticlockwise", "Alt+,",
-     lambda c: c.rotate(-ROTATE_DEGREES)),
-    ("rotate_right", "⟳", f"Rotate {ROTATE_DEGREES:g}° clockwise", "Alt+.",
-     lambda c: c.rotate(ROTATE_DEGREES)),
+    (
+        "rotate_left",
+        "⟲",
+        f"Rotate {ROTATE_DEGREES:g}° anticlockwise",
+        "Alt+,",
+        lambda c: c.rotate(-ROTATE_DEGREES),
+    ),
+    (
+        "rotate_right",
+        "⟳",
+        f"Rotate {ROTATE_DEGREES:g}° clockwise",
+        "Alt+.",
+        lambda c: c.rotate(ROTATE_DEGREES),
+    ),
     ("scale_up", "Bigger", "Scale the drawing up", "Alt+=", lambda c: c.scale(SCALE_STEP)),
-    ("scale_down", "Smaller", "Scale the drawing down", "Alt+-",
-     lambda c: c.scale(1 / SCALE_STEP)),
+    ("scale_down", "Smaller", "Scale the drawing down", "Alt+-", lambda c: c.scale(1 / SCALE_STEP)),
     ("thicken", "Thicker", "Thicken the strokes by a pixel", "Alt+]", lambda c: c.thicken()),
     ("thin", "Thinner", "Thin the strokes by a pixel", "Alt+[", lambda c: c.thin()),
 ]
@@ -154,8 +163,12 @@ class CanvasPanel(QWidget):
         empty = not np.any(c.ink > 0)
         self.caption.setText(
             f"{c.size} × {c.size} pixels  ·  "
-            + ("draw with the left button, erase with the right, or drop a picture here"
-               if empty else "left button draws  ·  right button erases"))
+            + (
+                "draw with the left button, erase with the right, or drop a picture here"
+                if empty
+                else "left button draws  ·  right button erases"
+            )
+        )
 
     def set_brush(self, size: float, softness: float) -> None:
         self.size_slider.setValue(round(size))

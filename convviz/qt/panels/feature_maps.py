@@ -38,7 +38,6 @@ PER_LAYER, SHARED = "per layer", "shared"
 SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 
 
-
 READOUT = "Hover over a map to read its values; click to enlarge it."
 
 
@@ -87,15 +86,21 @@ class FeatureMapsPanel(QWidget):
         self.layer_button.setMenu(self.layer_menu)
         # the colour scale: a small menu, its choice written on the button
         self.scale_button = QToolButton(popupMode=QToolButton.InstantPopup)
-        self.scale_button.setToolTip("Colour scale of the maps: each layer its own (early layers "
-                                     "stay readable), or one shared by all layers (layers "
-                                     "compare directly)")
+        self.scale_button.setToolTip(
+            "Colour scale of the maps: each layer its own (early layers "
+            "stay readable), or one shared by all layers (layers "
+            "compare directly)"
+        )
         scale_menu = QMenu(self)
         group = QActionGroup(self)
         self.scale_actions = {}
         for mode in (PER_LAYER, SHARED):
-            act = QAction(f"Colour scale: {SCALE_WORDS[mode]}", scale_menu, checkable=True,
-                          checked=mode == self.colour_scale)
+            act = QAction(
+                f"Colour scale: {SCALE_WORDS[mode]}",
+                scale_menu,
+                checkable=True,
+                checked=mode == self.colour_scale,
+            )
             act.triggered.connect(lambda _=False, m=mode: self.set_colour_scale(m))
             group.addAction(act)
             scale_menu.addAction(act)
@@ -112,8 +117,10 @@ class FeatureMapsPanel(QWidget):
         buttons.addWidget(self.layer_button)
         buttons.addWidget(self.scale_button)
         self.off_button = QToolButton(text="Switch off", checkable=True)
-        self.off_button.setToolTip("What if: while pressed, a click on a map switches it off "
-                                   "(zero) for every drawing; Undo in Where it looked")
+        self.off_button.setToolTip(
+            "What if: while pressed, a click on a map switches it off "
+            "(zero) for every drawing; Undo in Where it looked"
+        )
         buttons.addWidget(self.off_button)
         buttons.addStretch(1)
         top = QVBoxLayout()
@@ -132,8 +139,12 @@ class FeatureMapsPanel(QWidget):
         self.detail_box.invertY(True)
         self.detail_box.setMouseEnabled(False, False)
         self.detail_box.setMenuEnabled(False)
-        self.detail_image = pg.ImageItem(np.zeros((1, 1), np.float32), levels=(-1, 1),
-                                         lut=theme.DIVERGING_LUT, axisOrder="row-major")
+        self.detail_image = pg.ImageItem(
+            np.zeros((1, 1), np.float32),
+            levels=(-1, 1),
+            lut=theme.DIVERGING_LUT,
+            axisOrder="row-major",
+        )
         self.detail_box.addItem(self.detail_image)
         self.detail_numbers: list[pg.TextItem] = []
         self.detail_box.sigResized.connect(self._detail_resized)  # numbers follow the cell size
@@ -153,10 +164,15 @@ class FeatureMapsPanel(QWidget):
             if len(s.shape) == 3:
                 c, h, w = s.shape
                 self.headings[s.name] = f"{s.name}   {c} × {h} × {w}   {words(s.kind)[1]}"
-                mosaics.append((s.name, self.headings[s.name],
-                                MosaicLayout(c, h, w, min(c, MAX_COLS))))
-                act = QAction(f"{s.name}  ({words(s.kind)[1] or s.kind})", self.layer_menu,
-                              checkable=True, checked=s.name not in self.hidden)
+                mosaics.append(
+                    (s.name, self.headings[s.name], MosaicLayout(c, h, w, min(c, MAX_COLS)))
+                )
+                act = QAction(
+                    f"{s.name}  ({words(s.kind)[1] or s.kind})",
+                    self.layer_menu,
+                    checkable=True,
+                    checked=s.name not in self.hidden,
+                )
                 act.toggled.connect(lambda on, n=s.name: self.show_layer(n, on))
                 self.layer_menu.addAction(act)
         self.view.set_layers(mosaics)
@@ -185,8 +201,9 @@ class FeatureMapsPanel(QWidget):
             self.show_trace(self._trace)
 
     def _label_scale_button(self) -> None:
-        self.scale_button.setText("Scale: per layer ▾" if self.colour_scale == PER_LAYER
-                                  else "Scale: shared ▾")
+        self.scale_button.setText(
+            "Scale: per layer ▾" if self.colour_scale == PER_LAYER else "Scale: shared ▾"
+        )
 
     def visible_layers(self) -> list[str]:
         return [n for n in self.layers if n not in self.hidden]
@@ -217,13 +234,18 @@ class FeatureMapsPanel(QWidget):
             if per_layer:  # the legend reads in units of each layer's scale
                 ticks = [(1.0, "+max"), (0.0, "0"), (-1.0, "−max")]
             else:
-                ticks = [(k / 2, "0" if k == 0 else f"{k * legend / 2:+g}".replace("-", "−"))
-                         for k in (2, 1, 0, -1, -2)]
+                ticks = [
+                    (k / 2, "0" if k == 0 else f"{k * legend / 2:+g}".replace("-", "−"))
+                    for k in (2, 1, 0, -1, -2)
+                ]
             self.view.set_legend(ticks)
         for v in shown:
             level = nice_level(peaks[v.name]) if per_layer else shared
-            title = f"{self.headings[v.name]}   scale ±{level:.2g}" if per_layer \
+            title = (
+                f"{self.headings[v.name]}   scale ±{level:.2g}"
+                if per_layer
                 else self.headings[v.name]
+            )
             self.view.show_maps(v.name, trace.layer(v.name).values, level, title)
         if self.selected is not None:
             self._show_detail()
@@ -242,9 +264,10 @@ class FeatureMapsPanel(QWidget):
         if self._trace is None:
             return
         value = self._trace.layer(name).values[i, r, c]
-        self.readout.setText(f"{name}  ·  map {i + 1}  ·  row {r + 1}, column {c + 1}  ="
-                             f"  {deck_number(value)}"
-                             + ("  ·  edited network" if self.edited else ""))
+        self.readout.setText(
+            f"{name}  ·  map {i + 1}  ·  row {r + 1}, column {c + 1}  ="
+            f"  {deck_number(value)}" + ("  ·  edited network" if self.edited else "")
+        )
 
     def _map_clicked(self, layer: str, index: int) -> None:
         if self.off_button.isChecked():
@@ -255,9 +278,11 @@ class FeatureMapsPanel(QWidget):
     def set_edited(self, edited: str) -> None:
         """What the what-if edits changed ("" when the network is as trained)."""
         self.edited = edited
-        self.readout.setText(READOUT if not edited else
-                             f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
-                             f"{html.escape(edited)}")
+        self.readout.setText(
+            READOUT
+            if not edited
+            else f"<b style='color:{theme.ACCENT}'>Edited network:</b> {html.escape(edited)}"
+        )
 
     def select_map(self, layer: str, index: int) -> None:
         """Show one map large under the mosaics, with its values printed when small."""
@@ -270,14 +295,19 @@ class FeatureMapsPanel(QWidget):
         name, i = self.selected
         values = self._trace.layer(name).values[i]
         h, w = values.shape
-        self.detail_title.setText(f"{name}  ·  map {i + 1} of {self.layers[name].shape[0]}  ·  "
-                                  f"{h} × {w}", color=theme.TEXT)
+        self.detail_title.setText(
+            f"{name}  ·  map {i + 1} of {self.layers[name].shape[0]}  ·  {h} × {w}",
+            color=theme.TEXT,
+        )
         level = self.layers[name].level  # the same scale as the map has in its layer
         self.detail_image.setImage(values, levels=(-level, level), autoLevels=False)
         self.detail_box.setRange(QRectF(0, 0, w, h), padding=0.02)
         # values printed in the cells when the map is small and the cells are big enough
-        fit = detail_number_font(values, self.detail_cell_px()) \
-            if h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX else None
+        fit = (
+            detail_number_font(values, self.detail_cell_px())
+            if h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX
+            else None
+        )
         numbers = fit is not None
         font, decimals = fit if fit else (None, 2)
         while numbers and len(self.detail_numbers) < h * w:

@@ -20,10 +20,12 @@ from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import selector
 from ..widgets.stepper_panel import StepperPanel, picker_row
 
-HELP = ("Filtering slides a feature across the map. At each position, multiply every pixel "
-        "under the feature by the feature's pixel on top of it, add all the products up, then "
-        "scale (divide) or shift (add the bias) as the layer does. The result is one cell of the "
-        "output map: large where the patch looks like the feature.")
+HELP = (
+    "Filtering slides a feature across the map. At each position, multiply every pixel "
+    "under the feature by the feature's pixel on top of it, add all the products up, then "
+    "scale (divide) or shift (add the bias) as the layer does. The result is one cell of the "
+    "output map: large where the patch looks like the feature."
+)
 
 
 def _op_label(text: str, parent) -> QLabel:
@@ -59,21 +61,28 @@ class FilteringPanel(StepperPanel):
         self._layers: list[StepLayer] = []
 
         self.layer_combo = selector("Which convolution layer to watch", self)
-        self.feature_combo = selector("Which feature (filter) slides across the map; each "
-                                      "feature makes one output map", self)
-        self.map_combo = selector("The layer sees several maps at once; pick the one whose "
-                                  "products are shown", self)
+        self.feature_combo = selector(
+            "Which feature (filter) slides across the map; each feature makes one output map", self
+        )
+        self.map_combo = selector(
+            "The layer sees several maps at once; pick the one whose products are shown", self
+        )
         self.map_caption = QLabel("Input map", self)
-        top = picker_row(self, [("Convolution layer", self.layer_combo),
-                                ("Feature", self.feature_combo),
-                                (self.map_caption, self.map_combo)])
+        top = picker_row(
+            self,
+            [
+                ("Convolution layer", self.layer_combo),
+                ("Feature", self.feature_combo),
+                (self.map_caption, self.map_combo),
+            ],
+        )
 
         self.input_grid = CellGrid("Input map", self)
-        self.input_grid.setToolTip("The map the feature slides over; hatched cells are the zero "
-                                   "padding around it")
+        self.input_grid.setToolTip(
+            "The map the feature slides over; hatched cells are the zero padding around it"
+        )
         self.output_grid = CellGrid("Output map", self)
-        self.output_grid.setToolTip("One cell per position of the feature, filled in as it "
-                                    "moves")
+        self.output_grid.setToolTip("One cell per position of the feature, filled in as it moves")
         self.patch_grid = CellGrid("Patch", self, max_cell=56)
         self.patch_grid.setToolTip("The pixels under the feature (0 on the padding)")
         self.feature_grid = CellGrid("Feature", self, max_cell=56)
@@ -118,8 +127,11 @@ class FilteringPanel(StepperPanel):
         self.layer_combo.clear()
         for sl in self._layers:
             c = sl.layer
-            self.layer_combo.addItem(f"{sl.name}  ({sl.out_maps} features of {c.size}×{c.size},"
-                                     f" stride {c.stride}, padding {c.padding})", sl.name)
+            self.layer_combo.addItem(
+                f"{sl.name}  ({sl.out_maps} features of {c.size}×{c.size},"
+                f" stride {c.stride}, padding {c.padding})",
+                sl.name,
+            )
         self.layer_combo.blockSignals(False)
         self._layer_changed()
 
@@ -158,15 +170,19 @@ class FilteringPanel(StepperPanel):
     # ---- reactions ----------------------------------------------------------------------
     def _layer_changed(self, *_):
         sl = self.layer
-        for combo, n in ((self.feature_combo, sl.out_maps if sl else 0),
-                         (self.map_combo, sl.in_maps if sl else 0)):
+        for combo, n in (
+            (self.feature_combo, sl.out_maps if sl else 0),
+            (self.map_combo, sl.in_maps if sl else 0),
+        ):
             keep = combo.currentIndex()
             combo.blockSignals(True)
             combo.clear()
             if n:
-                combo.addItems(map_names(self.spec, n) if combo is self.map_combo or
-                               sl.layer.fixed is not None else [f"feature {i + 1}"
-                                                                for i in range(n)])
+                combo.addItems(
+                    map_names(self.spec, n)
+                    if combo is self.map_combo or sl.layer.fixed is not None
+                    else [f"feature {i + 1}" for i in range(n)]
+                )
                 combo.setCurrentIndex(min(max(keep, 0), n - 1))
             combo.blockSignals(False)
         several = sl is not None and sl.in_maps > 1
@@ -179,8 +195,9 @@ class FilteringPanel(StepperPanel):
         if sl is None or self.trace is None or self.snapshot is None:
             self.stepper = None
         else:
-            self.stepper = ConvStepper.from_trace(self.spec, self.trace, self.snapshot,
-                                                  sl.name, self.feature_index, self.map_index)
+            self.stepper = ConvStepper.from_trace(
+                self.spec, self.trace, self.snapshot, sl.name, self.feature_index, self.map_index
+            )
             self._set_levels()
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
         self._refresh()
@@ -193,8 +210,9 @@ class FilteringPanel(StepperPanel):
         self._out_levels = symmetric_levels(st.output)
         p = st.padding
         self.input_grid.set_values(x, self._in_levels, margin=p, margin_zero=True)
-        self.input_grid.set_title("Input map" + (f" with {p} ring{'s' if p > 1 else ''} of "
-                                                 "zero padding" if p else ""))
+        self.input_grid.set_title(
+            "Input map" + (f" with {p} ring{'s' if p > 1 else ''} of zero padding" if p else "")
+        )
         self.output_grid.set_title(f"Output map (feature {st.feature + 1})")
 
     def _waiting_text(self) -> str:
@@ -228,8 +246,10 @@ class FilteringPanel(StepperPanel):
             return str(round(v)) if abs(v - round(v)) < 1e-6 else deck_number(v)
 
         if s.n_maps > 1:
-            text = (f"This map's {n} products add up to <b>{dn(s.map_sum)}</b>. "
-                    f"All {s.n_maps} maps: {dn(s.total_sum)}")
+            text = (
+                f"This map's {n} products add up to <b>{dn(s.map_sum)}</b>. "
+                f"All {s.n_maps} maps: {dn(s.total_sum)}"
+            )
         else:
             text = f"The {n} products add up to <b>{dn(s.total_sum)}</b>"
         if s.divisor != 1:

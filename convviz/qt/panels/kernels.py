@@ -26,7 +26,6 @@ MAX_COLS = 16
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 
 
-
 def conv_names(spec) -> list[str]:
     """The name of every convolution, in order."""
     return [s.name for s in spec.shapes() if s.kind == "conv"]
@@ -38,8 +37,10 @@ def kernel_grid(weight: np.ndarray) -> np.ndarray:
     return weight.transpose(1, 0, 2, 3).reshape(c * f, k, k)
 
 
-HINT = ("Each column is one feature; each row, the input map it reads. Orange: positive "
-        "weight, blue: negative. Click a kernel to edit it.")
+HINT = (
+    "Each column is one feature; each row, the input map it reads. Orange: positive "
+    "weight, blue: negative. Click a kernel to edit it."
+)
 
 
 class KernelsPanel(QWidget):
@@ -87,13 +88,23 @@ class KernelsPanel(QWidget):
             layout = MosaicLayout(f * in_ch, size, size, min(f, MAX_COLS) if in_ch == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
             title.setFont(self._font)
-            image = pg.ImageItem(np.full(layout.shape, np.nan, np.float32), levels=(-1, 1),
-                                 lut=theme.DIVERGING_LUT, axisOrder="row-major")
+            image = pg.ImageItem(
+                np.full(layout.shape, np.nan, np.float32),
+                levels=(-1, 1),
+                lut=theme.DIVERGING_LUT,
+                axisOrder="row-major",
+            )
             self.box.addItem(image)
             self.box.addItem(title)
-            self.layers[name] = dict(name=name, layout=layout, image=image,
-                                     title=title, shape=(f, in_ch, size), level=1.0,
-                                     title_text=None)
+            self.layers[name] = dict(
+                name=name,
+                layout=layout,
+                image=image,
+                title=title,
+                shape=(f, in_ch, size),
+                level=1.0,
+                title_text=None,
+            )
             in_ch = f
         self._arrange()
         if snapshot is not None:
@@ -106,8 +117,10 @@ class KernelsPanel(QWidget):
         if the panel is too short even for that, the titles give way to the tiles)."""
         width_px, height_px = max(self.box.width(), 1.0), max(self.box.height(), 1.0)
         text_h = QFontMetrics(self._font).height() + 6  # TextItem's margin
-        tiles = [(e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["shape"][2] + 1))
-                 for e in self.layers.values()]
+        tiles = [
+            (e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["shape"][2] + 1))
+            for e in self.layers.values()
+        ]
         content = sum(rows * s + 0.3 for (rows, _), s in tiles)  # units, without titles
         n = len(tiles)
         titles = n * text_h < 0.5 * height_px
@@ -135,8 +148,10 @@ class KernelsPanel(QWidget):
         name = e["name"]
         f, c, k = e["shape"]
         level = e["level"]
-        full = (f"{name}   {f} features × {c} input{'s' if c > 1 else ''} × {k}×{k}   "
-                f"scale ±{level:.2g}")
+        full = (
+            f"{name}   {f} features × {c} input{'s' if c > 1 else ''} × {k}×{k}   "
+            f"scale ±{level:.2g}"
+        )
         short = f"{name}  {f}×{c}×{k}×{k}  ±{level:.2g}"
         fm = QFontMetrics(self._font)
         room = self._title_room()
@@ -150,7 +165,9 @@ class KernelsPanel(QWidget):
 
     def _on_resized(self) -> None:
         if self.layers and self._arranged_at != (
-                max(self.box.width(), 1.0), max(self.box.height(), 1.0)):
+            max(self.box.width(), 1.0),
+            max(self.box.height(), 1.0),
+        ):
             self._arrange()
 
     def show_trace(self, trace) -> None:
@@ -163,8 +180,9 @@ class KernelsPanel(QWidget):
             w = np.asarray(snapshot.weight(name), np.float32)  # (F, C, k, k)
             level = max(float(np.abs(w).max()), 1e-6)
             e["level"] = level
-            e["image"].setImage(e["layout"].compose(kernel_grid(w)), levels=(-level, level),
-                                autoLevels=False)
+            e["image"].setImage(
+                e["layout"].compose(kernel_grid(w)), levels=(-level, level), autoLevels=False
+            )
             self._set_title(e)
 
     def kernel_at(self, scene_pos) -> tuple[str, int, int] | None:
@@ -184,9 +202,12 @@ class KernelsPanel(QWidget):
 
     def set_edited(self, edited: str) -> None:
         """What the what-if edits changed ("" when the network is as trained)."""
-        self.hint.setText(HINT if not edited else
-                          f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
-                          f"{html.escape(edited)} (Undo in Where it looked). {HINT}")
+        self.hint.setText(
+            HINT
+            if not edited
+            else f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
+            f"{html.escape(edited)} (Undo in Where it looked). {HINT}"
+        )
 
     def kernel_values(self, layer: str, feature: int, channel: int = 0) -> np.ndarray:
         """The weights the panel currently shows for one feature and input map."""

@@ -41,8 +41,10 @@ from ..widgets.thumbnails import THUMB, grey, thumbnail
 
 CLASSES = "classes"  # the layer box's entry for the class votes
 BLANK = np.array([[[27, 31, 38]]], np.uint8)  # theme.PANEL: where there is nothing to show
-NO_IMAGES = ("Train on a folder (Train menu) to see the images of its data that excite each "
-             "feature most; the images are not kept with saved weights.")
+NO_IMAGES = (
+    "Train on a folder (Train menu) to see the images of its data that excite each "
+    "feature most; the images are not kept with saved weights."
+)
 
 
 def on_canvas(session, image: np.ndarray) -> None:
@@ -91,8 +93,10 @@ class LearnedPanel(QWidget):
         self.start_box.addItems(["blank", "drawing"])
         self.start_box.setToolTip("Start from a blank picture or from the drawing on the canvas")
         self.make_button = QPushButton("Make picture")
-        self.make_button.setToolTip("Change a picture step by step so that this feature (or "
-                                    "class) responds as strongly as it can")
+        self.make_button.setToolTip(
+            "Change a picture step by step so that this feature (or "
+            "class) responds as strongly as it can"
+        )
         self.make_button.clicked.connect(self.make_picture)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -109,8 +113,13 @@ class LearnedPanel(QWidget):
         self.status = QLabel()
         self.most_title, self.least_title = QLabel(), QLabel()
         self.most, self.least = ImageGrid(), ImageGrid()
-        for label in (self.picture_caption, self.kernel_caption, self.status, self.most_title,
-                      self.least_title):
+        for label in (
+            self.picture_caption,
+            self.kernel_caption,
+            self.status,
+            self.most_title,
+            self.least_title,
+        ):
             label.setWordWrap(True)
         self.most.itemClicked.connect(self._image_to_canvas)
         self.least.itemClicked.connect(self._image_to_canvas)
@@ -168,9 +177,11 @@ class LearnedPanel(QWidget):
         for i, s in enumerate(spec.shapes()):
             if s.kind == "conv":
                 self.layer_box.addItem(s.name, i)
-                self.layer_box.setItemData(self.layer_box.count() - 1,
-                                           f"{s.name}: {s.shape[0]} features",
-                                           Qt.ItemDataRole.ToolTipRole)
+                self.layer_box.setItemData(
+                    self.layer_box.count() - 1,
+                    f"{s.name}: {s.shape[0]} features",
+                    Qt.ItemDataRole.ToolTipRole,
+                )
         self.layer_box.addItem(CLASSES, CLASSES)
         self.layer_box.blockSignals(False)
         self._fill_items()
@@ -190,8 +201,7 @@ class LearnedPanel(QWidget):
 
     def choose(self, layer, index: int) -> None:
         """Look at feature `index` of hidden layer `layer` (None: class `index`)."""
-        self.layer_box.setCurrentIndex(self.layer_box.findData(CLASSES if layer is None
-                                                               else layer))
+        self.layer_box.setCurrentIndex(self.layer_box.findData(CLASSES if layer is None else layer))
         self.item_box.setCurrentIndex(index)
 
     def _fill_items(self) -> None:
@@ -213,8 +223,9 @@ class LearnedPanel(QWidget):
         self.picture_image = None
         self.picture.set_rgb(BLANK)
         self.draw_button.setEnabled(False)
-        self.picture_caption.setText("The picture it would like best: press "
-                                     "\u201cMake picture\u201d")
+        self.picture_caption.setText(
+            "The picture it would like best: press \u201cMake picture\u201d"
+        )
         self._show_kernel()
         self._show_top()
 
@@ -223,14 +234,18 @@ class LearnedPanel(QWidget):
         name = None if layer is None or self.spec is None else self.spec.shapes()[layer].name
         if name is None or self.snapshot is None or not self.snapshot.has_weights(name):
             self.kernel.set_rgb(BLANK)
-            self.kernel_caption.setText("A class has no kernel: it adds up votes from the "
-                                        "layer before it." if layer is None else "")
+            self.kernel_caption.setText(
+                "A class has no kernel: it adds up votes from the layer before it."
+                if layer is None
+                else ""
+            )
             return
         weight = self.snapshot.weight(name)[index]
         self.kernel.set_rgb(kernel_rgb(weight))
         inputs = f", mean of its {weight.shape[0]} input maps" if weight.shape[0] > 1 else ""
-        self.kernel_caption.setText(f"Its kernel ({weight.shape[-2]}x{weight.shape[-1]}"
-                                    f"{inputs}): orange +, blue -")
+        self.kernel_caption.setText(
+            f"Its kernel ({weight.shape[-2]}x{weight.shape[-1]}{inputs}): orange +, blue -"
+        )
 
     # ---- the picture it would like best ----------------------------------------------------
     def make_picture(self) -> None:
@@ -248,14 +263,25 @@ class LearnedPanel(QWidget):
 
         def work(job):
             use_one_torch_thread_here()  # a 28x28 picture: more threads only wait
-            return visualise(model, target, start=start, steps=STEPS, progress=job.progress,
-                             should_stop=lambda: job.cancelled() or stop.is_set())
+            return visualise(
+                model,
+                target,
+                start=start,
+                steps=STEPS,
+                progress=job.progress,
+                should_stop=lambda: job.cancelled() or stop.is_set(),
+            )
 
         self.stop_button.setEnabled(True)
         self.make_button.setEnabled(False)
-        s.jobs.submit("learned-picture", work, lambda v: self._show_picture(v, target),
-                      self._picture_failed, text="Making the picture it would like best…",
-                      cancelled=self._picture_done)
+        s.jobs.submit(
+            "learned-picture",
+            work,
+            lambda v: self._show_picture(v, target),
+            self._picture_failed,
+            text="Making the picture it would like best…",
+            cancelled=self._picture_done,
+        )
 
     def stop_picture(self) -> None:
         """End the ascent now: the best picture so far is shown."""
@@ -280,8 +306,10 @@ class LearnedPanel(QWidget):
         self.draw_button.setEnabled(True)
         what = "vote" if target.layer is None else "mean activation"
         stopped = " (stopped)" if self._stop.is_set() else ""
-        self.picture_caption.setText(f"The picture it would like best: {what} {v.value:.2f} "
-                                     f"(from {v.start_value:.2f}), {v.steps} steps{stopped}")
+        self.picture_caption.setText(
+            f"The picture it would like best: {what} {v.value:.2f} "
+            f"(from {v.start_value:.2f}), {v.steps} steps{stopped}"
+        )
 
     def _picture_to_canvas(self) -> None:
         if self.picture_image is not None and self.session is not None:
@@ -305,12 +333,16 @@ class LearnedPanel(QWidget):
 
         def work(job):
             use_one_torch_thread_here()
-            return find_top_images(copied, X, y, should_stop=job.cancelled,
-                                   progress=job.progress)
+            return find_top_images(copied, X, y, should_stop=job.cancelled, progress=job.progress)
 
         self.status.setText(f"Looking through {len(X):,} training images…")
-        s.jobs.submit("learned-top", work, self._found, self._top_failed,
-                      text="Finding the images that excite each feature most…")
+        s.jobs.submit(
+            "learned-top",
+            work,
+            self._found,
+            self._top_failed,
+            text="Finding the images that excite each feature most…",
+        )
 
     def _found(self, top) -> None:
         self.top = top
@@ -357,10 +389,14 @@ class LearnedPanel(QWidget):
         tops = self.top.layers[layer]
         field = receptive_field(self.spec, layer)
         h, w = X.shape[-2:]
-        patches = [field.patch(int(r), int(c), h, w)
-                   for r, c in zip(tops.rows[index], tops.cols[index], strict=True)]
-        self.most_title.setText(f"The images that excite it most (outlined: the "
-                                f"{field.rows.size}x{field.cols.size} patch it saw)")
+        patches = [
+            field.patch(int(r), int(c), h, w)
+            for r, c in zip(tops.rows[index], tops.cols[index], strict=True)
+        ]
+        self.most_title.setText(
+            f"The images that excite it most (outlined: the "
+            f"{field.rows.size}x{field.cols.size} patch it saw)"
+        )
         self._fill(self.most, X, paths, tops.indices[index], tops.scores[index], "", patches)
 
     def _fill(self, grid, X, paths, indices, scores, prefix, patches=None) -> None:
@@ -368,11 +404,11 @@ class LearnedPanel(QWidget):
             if i < 0:
                 continue
             patch = patches[k] if patches else None
-            item = QListWidgetItem(thumbnail(X[i], self.spec.value_range, patch),
-                                   f"{prefix} {score:.2f}".strip())
+            item = QListWidgetItem(
+                thumbnail(X[i], self.spec.value_range, patch), f"{prefix} {score:.2f}".strip()
+            )
             item.setData(Qt.ItemDataRole.UserRole, int(i))
-            item.setToolTip(f"{paths[i] if paths else f'image {i}'}\nClick: open it on the "
-                            f"canvas")
+            item.setToolTip(f"{paths[i] if paths else f'image {i}'}\nClick: open it on the canvas")
             grid.addItem(item)
 
     def _image_to_canvas(self, item) -> None:

@@ -21,10 +21,12 @@ from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import selector
 from ..widgets.stepper_panel import StepperPanel, picker_row
 
-HELP = ("Max pooling shrinks a map while keeping its strongest responses. A small window "
-        "slides across the map, jumping by the stride; from each position only the largest "
-        "value survives and becomes one cell of the smaller map. A window that hangs over the "
-        "edge still counts, using only the cells that are there.")
+HELP = (
+    "Max pooling shrinks a map while keeping its strongest responses. A small window "
+    "slides across the map, jumping by the stride; from each position only the largest "
+    "value survives and becomes one cell of the smaller map. A window that hangs over the "
+    "edge still counts, using only the cells that are there."
+)
 
 
 class PoolingPanel(StepperPanel):
@@ -54,15 +56,18 @@ class PoolingPanel(StepperPanel):
         top = picker_row(self, [("Pooling layer", self.layer_combo), ("Map", self.map_combo)])
 
         self.input_grid = CellGrid("Input map", self)
-        self.input_grid.setToolTip("The map being pooled. The dark frame is the window; the "
-                                   "green frame marks its largest value.")
+        self.input_grid.setToolTip(
+            "The map being pooled. The dark frame is the window; the "
+            "green frame marks its largest value."
+        )
         self.window_grid = CellGrid("Window", self, max_cell=70, nan_hatched=True)
         self.window_grid.setToolTip("The cells under the window, close up")
         self.max_label = QLabel(self)
         self.max_label.setStyleSheet(f"font-size: {theme.FIGURE_PX}px;")
         self.output_grid = CellGrid("Pooled map", self)
-        self.output_grid.setToolTip("The smaller map: one cell per window position, filled in "
-                                    "as the window moves")
+        self.output_grid.setToolTip(
+            "The smaller map: one cell per window position, filled in as the window moves"
+        )
         # the close-up only as tall as it needs: its title then sits right above its cells
         self.window_grid.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         middle = QVBoxLayout()
@@ -94,8 +99,11 @@ class PoolingPanel(StepperPanel):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for sl in self._layers:
-            self.layer_combo.addItem(f"{sl.name}  ({sl.layer.window}×{sl.layer.window} window, "
-                                     f"stride {sl.layer.stride})", sl.name)
+            self.layer_combo.addItem(
+                f"{sl.name}  ({sl.layer.window}×{sl.layer.window} window, "
+                f"stride {sl.layer.stride})",
+                sl.name,
+            )
         self.layer_combo.blockSignals(False)
         self._layer_changed()
 
@@ -106,8 +114,9 @@ class PoolingPanel(StepperPanel):
         """Show `layer_name`'s input map `map_index` (raises ValueError for an unknown one)."""
         self.select_layer(layer_name, "pooling")
         if not 0 <= map_index < self.map_combo.count():
-            raise ValueError(f"{layer_name} has {self.map_combo.count()} input maps, not "
-                             f"{map_index + 1}")
+            raise ValueError(
+                f"{layer_name} has {self.map_combo.count()} input maps, not {map_index + 1}"
+            )
         self.map_combo.setCurrentIndex(map_index)
 
     @property
@@ -135,9 +144,11 @@ class PoolingPanel(StepperPanel):
             self.stepper = None
         else:
             values = self.trace.input_of(sl.index)[self.map_index]  # (H, W)
-            if self.stepper is not None and (self.stepper.window, self.stepper.stride) == (
-                    sl.layer.window, sl.layer.stride) and self.stepper.values.shape == \
-                    values.shape:
+            if (
+                self.stepper is not None
+                and (self.stepper.window, self.stepper.stride) == (sl.layer.window, sl.layer.stride)
+                and self.stepper.values.shape == values.shape
+            ):
                 self.stepper.set_values(values)
             else:
                 self.stepper = PoolStepper(values, sl.layer.window, sl.layer.stride)
@@ -145,8 +156,11 @@ class PoolingPanel(StepperPanel):
             self._levels = levels
             # room around the map for windows hanging over the right and bottom edges
             ho, wo = self.stepper.out_shape
-            over = max((ho - 1) * sl.layer.stride + sl.layer.window - values.shape[0],
-                       (wo - 1) * sl.layer.stride + sl.layer.window - values.shape[1], 0)
+            over = max(
+                (ho - 1) * sl.layer.stride + sl.layer.window - values.shape[0],
+                (wo - 1) * sl.layer.stride + sl.layer.window - values.shape[1],
+                0,
+            )
             self.input_grid.set_values(values, levels, margin=over)
             self._share_width(values.shape[1] + 2 * over, sl.layer.window, wo)
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
@@ -177,11 +191,15 @@ class PoolingPanel(StepperPanel):
         self.output_grid.set_values(self.stepper.output_upto(i), self._levels)
         self.output_grid.set_marks(current=(step.out_row, step.out_col))
         self.max_label.setText(f"max = <b>{deck_number(step.value)}</b>")
-        text = (f"Largest value in the window: <b>{deck_number(step.value)}</b> "
-                f"(row {step.winner[0] + 1}, column {step.winner[1] + 1}) → pooled cell "
-                f"(row {step.out_row + 1}, column {step.out_col + 1})")
+        text = (
+            f"Largest value in the window: <b>{deck_number(step.value)}</b> "
+            f"(row {step.winner[0] + 1}, column {step.winner[1] + 1}) → pooled cell "
+            f"(row {step.out_row + 1}, column {step.out_col + 1})"
+        )
         if step.overhangs:
             n = int(np.isfinite(step.cells).sum())
-            text += (f"<br><i>The window hangs over the edge: only its {n} cell"
-                     f"{'s' if n != 1 else ''} on the map count.</i>")
+            text += (
+                f"<br><i>The window hangs over the edge: only its {n} cell"
+                f"{'s' if n != 1 else ''} on the map count.</i>"
+            )
         self.caption.setText(text)

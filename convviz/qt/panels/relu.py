@@ -1,6 +1,6 @@
 """The ReLU view: one map before and after the rectified linear unit, negatives marked.
 
-    before (negative cells framed in red)   →   after (the same cells, now 0, framed)
+before (negative cells framed in red)   →   after (the same cells, now 0, framed)
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.stepper_controls import selector
 from ..widgets.stepper_panel import help_label, picker_row
 
-HELP = ("ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
-        "everything else stays as it is. A red line surrounds the cells that change.")
+HELP = (
+    "ReLU keeps the arithmetic from running away: every negative value becomes 0 and "
+    "everything else stays as it is. A red line surrounds the cells that change."
+)
 
 
 class ReluView(QWidget):
@@ -79,8 +81,11 @@ class ReluView(QWidget):
     def set_model(self, spec: NetworkSpec, snapshot: WeightsSnapshot | None = None) -> None:
         """A new network: list its ReLU layers on maps (ReLU has no weights to read)."""
         self.spec, self.trace = spec, None
-        self._layers = [(i, s.name, s.shape[0]) for i, s in enumerate(self.spec.shapes())
-                        if s.kind == "relu" and len(s.shape) == 3]
+        self._layers = [
+            (i, s.name, s.shape[0])
+            for i, s in enumerate(self.spec.shapes())
+            if s.kind == "relu" and len(s.shape) == 3
+        ]
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         self.layer_combo.addItems([name for _, name, _ in self._layers])
@@ -98,12 +103,13 @@ class ReluView(QWidget):
     def select(self, layer_name: str, map_index: int = 0, feature_index: int = 0) -> None:
         names = [name for _, name, _ in self._layers]
         if layer_name not in names:
-            raise ValueError(f"no ReLU layer on maps named {layer_name!r} (this network has: "
-                             f"{', '.join(names) or 'none'})")
+            raise ValueError(
+                f"no ReLU layer on maps named {layer_name!r} (this network has: "
+                f"{', '.join(names) or 'none'})"
+            )
         self.layer_combo.setCurrentIndex(names.index(layer_name))
         if not 0 <= map_index < self.map_combo.count():
-            raise ValueError(f"{layer_name} has {self.map_combo.count()} maps, not "
-                             f"{map_index + 1}")
+            raise ValueError(f"{layer_name} has {self.map_combo.count()} maps, not {map_index + 1}")
         self.map_combo.setCurrentIndex(map_index)
 
     # ---- reactions ----------------------------------------------------------------------
@@ -132,8 +138,11 @@ class ReluView(QWidget):
         self.grids.setVisible(pair is not None)
         self.notice.setVisible(pair is None)
         if pair is None:
-            self.notice.setText("This network has no ReLU layer on maps." if self.spec and
-                                not self._layers else "Draw something to see ReLU at work.")
+            self.notice.setText(
+                "This network has no ReLU layer on maps."
+                if self.spec and not self._layers
+                else "Draw something to see ReLU at work."
+            )
             self.caption.setText("")
             return
         before, after = pair
@@ -144,5 +153,8 @@ class ReluView(QWidget):
         self.after_grid.set_values(after, levels)
         self.after_grid.set_marks(marked=negative)
         n = int(negative.sum())
-        self.caption.setText(f"<b>{n}</b> of {negative.size} cells were negative and became 0"
-                             if n else "No cell was negative: nothing changes.")
+        self.caption.setText(
+            f"<b>{n}</b> of {negative.size} cells were negative and became 0"
+            if n
+            else "No cell was negative: nothing changes."
+        )

@@ -44,9 +44,11 @@ def unsure_text(name: str, probability: float) -> str:
 
 def why_text(name: str, count: int, bias: float, total: float) -> str:
     name = html.escape(name)  # a class is a folder's name: "a<b" or "R&D" must read as such
-    return (f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
-            f"against it (blue), each value × its weight. All {count} votes plus the bias "
-            f"{bias:+.2f} make {total:+.2f}.")
+    return (
+        f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
+        f"against it (blue), each value × its weight. All {count} votes plus the bias "
+        f"{bias:+.2f} make {total:+.2f}."
+    )
 
 
 def _fit_height(label: LiveText, texts: list[str], extra: int = 0) -> None:
@@ -142,8 +144,9 @@ class VotesPanel(QWidget):
         self.why_label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         # the strongest votes for and against the winner
         self.why_view = BarChart(rows=2 * TOP_CONTRIBUTIONS, readable_rows=True)
-        self.why_view.setToolTip("Click an input to switch it off for every drawing (what if; "
-                                 "Undo in Where it looked)")
+        self.why_view.setToolTip(
+            "Click an input to switch it off for every drawing (what if; Undo in Where it looked)"
+        )
         self.why_view.row_clicked.connect(self._on_why_clicked)
         self.bar_texts: list[str] = []
 
@@ -157,8 +160,9 @@ class VotesPanel(QWidget):
         self.class_names = [short_name(c) for c in spec.classes]
         n = min(len(spec.classes), VOTES_MAX_BARS)
         # a paint before the first trace shows empty bars for the new network's classes
-        self.view.show_bars(Bars(self.class_names[:n], np.zeros(n, np.float32),
-                                 [theme.RAISED] * n, span=(0.0, 1.0)))
+        self.view.show_bars(
+            Bars(self.class_names[:n], np.zeros(n, np.float32), [theme.RAISED] * n, span=(0.0, 1.0))
+        )
         self.why_view.show_bars(Bars())
         self.bar_texts = []
         self.verdict.setText("Waiting for the network…")
@@ -226,8 +230,9 @@ class VotesPanel(QWidget):
         from convviz.core.unsure import judge
 
         model = getattr(self._session, "model", None)
-        unsure, reason = judge(trace.votes, trace.input, self.spec.value_range,
-                               getattr(model, "calibration", None))
+        unsure, reason = judge(
+            trace.votes, trace.input, self.spec.value_range, getattr(model, "calibration", None)
+        )
         self.unsure = unsure
         if unsure and not reason.startswith("nothing drawn"):  # a blank canvas says so itself
             self.verdict.setText(unsure_text(self.class_names[win], prob))
@@ -264,8 +269,11 @@ class VotesPanel(QWidget):
         n = len(values)
         if self.edited:
             # what the outline means first: a narrow dock cuts the end of the line
-            said = ("Edited network, dashed = before the edit: " if ghosts is not None
-                    else "Edited network: ")
+            said = (
+                "Edited network, dashed = before the edit: "
+                if ghosts is not None
+                else "Edited network: "
+            )
             note = "; ".join(t for t in (said + self.edited, note) if t)
         if self.mode == PROBABILITIES:
             lo, hi = 0.0, 1.0
@@ -280,19 +288,32 @@ class VotesPanel(QWidget):
         short = [fmt.format(v) for v in values]
         if ghosts is not None:  # how the edit moved each vote, beside it
             dfmt = "{:+.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
-            short = [f"{t} ({dfmt.format(v - g)})" if np.isfinite(v - g) else t
-                     for t, v, g in zip(short, values, ghosts, strict=True)]
+            short = [
+                f"{t} ({dfmt.format(v - g)})" if np.isfinite(v - g) else t
+                for t, v, g in zip(short, values, ghosts, strict=True)
+            ]
         # the winner is also told in words, unless the dock is too narrow to keep the bars long
         texts = [t + ("  ◀ winner" if i == win else "") for i, t in enumerate(short)]
         self.bar_texts = texts
-        self.view.show_bars(Bars(
-            labels=[self.class_names[i] for i in rows], values=values,
-            colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
-            texts=texts, short_texts=short, text_colours=[theme.ACCENT if i == win else theme.MUTED
-                                       for i in range(n)],
-            span=(lo, hi), note=note, ghosts=ghosts,
-            tooltips=[name_tooltip(self.spec.classes[i]) if len(self.spec.classes[i])
-                      > len(self.class_names[i]) else "" for i in rows]))
+        self.view.show_bars(
+            Bars(
+                labels=[self.class_names[i] for i in rows],
+                values=values,
+                colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
+                texts=texts,
+                short_texts=short,
+                text_colours=[theme.ACCENT if i == win else theme.MUTED for i in range(n)],
+                span=(lo, hi),
+                note=note,
+                ghosts=ghosts,
+                tooltips=[
+                    name_tooltip(self.spec.classes[i])
+                    if len(self.spec.classes[i]) > len(self.class_names[i])
+                    else ""
+                    for i in rows
+                ],
+            )
+        )
 
     def _on_row_clicked(self, row: int) -> None:
         if 0 <= row < len(self.rows_shown):
@@ -326,12 +347,17 @@ class VotesPanel(QWidget):
         vals = contrib[pick]
         self.contributions = (pick, vals)
         m = max(float(np.abs(vals).max()), 1e-6)
-        self.why_view.show_bars(Bars(
-            labels=[self.names[j] for j in pick], values=vals,
-            colours=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in vals],
-            span=(-m * 1.05, m * 1.05)))
-        self.why_label.setText(why_text(self.class_names[win], len(contrib), bias,
-                                        float(contrib.sum() + bias)))
+        self.why_view.show_bars(
+            Bars(
+                labels=[self.names[j] for j in pick],
+                values=vals,
+                colours=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in vals],
+                span=(-m * 1.05, m * 1.05),
+            )
+        )
+        self.why_label.setText(
+            why_text(self.class_names[win], len(contrib), bias, float(contrib.sum() + bias))
+        )
 
     def bar_values(self) -> np.ndarray:
         """The bar lengths as drawn, signed (for tests and screen readers)."""

@@ -34,9 +34,11 @@ class ConfusionMatrixView(QTableWidget):
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.setToolTip("Each row is what the images really are; each column is what the "
-                        "network said. Numbers off the diagonal are mistakes. Click a number "
-                        "to see its images.")
+        self.setToolTip(
+            "Each row is what the images really are; each column is what the "
+            "network said. Numbers off the diagonal are mistakes. Click a number "
+            "to see its images."
+        )
 
     def _clicked(self, row: int, col: int) -> None:
         if 0 <= row < self.classes and 0 <= col < self.classes:
@@ -48,10 +50,10 @@ class ConfusionMatrixView(QTableWidget):
         self.setRowCount(n)
         self.setColumnCount(n + 1)
         for k, c in enumerate(classes):  # "said ..." is in the caption: narrow
-            for _header, text, put in ((self.horizontalHeaderItem, short_name(c),
-                                       self.setHorizontalHeaderItem),
-                                      (self.verticalHeaderItem, f"is {short_name(c)}",
-                                       self.setVerticalHeaderItem)):
+            for _header, text, put in (
+                (self.horizontalHeaderItem, short_name(c), self.setHorizontalHeaderItem),
+                (self.verticalHeaderItem, f"is {short_name(c)}", self.setVerticalHeaderItem),
+            ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(name_tooltip(c))
                 put(k, item)
@@ -69,9 +71,11 @@ class ConfusionMatrixView(QTableWidget):
                 f.setBold(bool(confusion[i, j] > 0))
                 f.setPointSizeF(f.pointSizeF() * 1.2)
                 item.setFont(f)
-                item.setToolTip(f"{int(confusion[i, j])} of {int(totals[i, 0])} images of "
-                                f"{short_name(classes[i])!r} were called "
-                                f"{short_name(classes[j])!r} ({s:.0%})")
+                item.setToolTip(
+                    f"{int(confusion[i, j])} of {int(totals[i, 0])} images of "
+                    f"{short_name(classes[i])!r} were called "
+                    f"{short_name(classes[j])!r} ({s:.0%})"
+                )
                 self.setItem(i, j, item)
         self._per_class_accuracy(confusion, classes)
 
@@ -79,8 +83,7 @@ class ConfusionMatrixView(QTableWidget):
         """The last column: each class's images called right, as a share (recall)."""
         n = len(classes)
         head = QTableWidgetItem("right")
-        head.setToolTip("Each class's accuracy: the share of its images the network called "
-                        "right")
+        head.setToolTip("Each class's accuracy: the share of its images the network called right")
         self.setHorizontalHeaderItem(n, head)
         # as wide as "100%": the matrix's columns share what is left
         self.horizontalHeader().setSectionResizeMode(n, QHeaderView.ResizeMode.ResizeToContents)
@@ -91,8 +94,10 @@ class ConfusionMatrixView(QTableWidget):
             f = item.font()
             f.setItalic(True)
             item.setFont(f)
-            item.setToolTip(f"{int(confusion[i, i])} of {total} images of "
-                            f"{short_name(classes[i])!r} called right")
+            item.setToolTip(
+                f"{int(confusion[i, i])} of {total} images of "
+                f"{short_name(classes[i])!r} called right"
+            )
             self.setItem(i, n, item)
 
 
@@ -118,16 +123,20 @@ class ConfusionOverview(QWidget):
         self.caption.setWordWrap(True)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(120, 120)
-        self.picture.setToolTip("Each pixel is a block of classes: rows what the images are, "
-                                "columns what the network said; the diagonal is right.")
+        self.picture.setToolTip(
+            "Each pixel is a block of classes: rows what the images are, "
+            "columns what the network said; the diagonal is right."
+        )
         self.top = QTableWidget(0, 3)
         self.top.setHorizontalHeaderLabels(["is", "said", "images"])
         self.top.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.top.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.top.setToolTip("Click a confusion to see its images")
         self.top.cellClicked.connect(
-            lambda row, _col: self.cell_chosen.emit(*self.pairs[row])
-            if 0 <= row < len(self.pairs) else None)
+            lambda row, _col: (
+                self.cell_chosen.emit(*self.pairs[row]) if 0 <= row < len(self.pairs) else None
+            )
+        )
         self.image: QImage | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -140,15 +149,20 @@ class ConfusionOverview(QWidget):
         self.image = matrix_picture(truth, said, n)
         self._fit_picture()
         wrong = truth != said
-        pairs, counts = np.unique(truth[wrong].astype(np.int64) * n + said[wrong],
-                                  return_counts=True)
+        pairs, counts = np.unique(
+            truth[wrong].astype(np.int64) * n + said[wrong], return_counts=True
+        )
         order = np.argsort(-counts, kind="stable")[:TOP_CONFUSIONS]
         self.top.setRowCount(len(order))
         self.pairs = [divmod(int(pairs[k]), n) for k in order]
         for row, ((t, p), k) in enumerate(zip(self.pairs, order, strict=True)):
-            for col, (text, tip) in enumerate(((short_name(classes[t]), name_tooltip(classes[t])),
-                                               (short_name(classes[p]), name_tooltip(classes[p])),
-                                               (str(int(counts[k])), ""))):
+            for col, (text, tip) in enumerate(
+                (
+                    (short_name(classes[t]), name_tooltip(classes[t])),
+                    (short_name(classes[p]), name_tooltip(classes[p])),
+                    (str(int(counts[k])), ""),
+                )
+            ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
                 self.top.setItem(row, col, item)
@@ -157,7 +171,8 @@ class ConfusionOverview(QWidget):
             f"{n:,} classes: too many for a table. The picture shows the matrix in "
             f"{side} x {side} blocks"
             + (f" of about {n / side:.0f} classes each" if side < n else "")
-            + f"; below, the {len(order)} most common confusions of {len(pairs):,}.")
+            + f"; below, the {len(order)} most common confusions of {len(pairs):,}."
+        )
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -167,9 +182,14 @@ class ConfusionOverview(QWidget):
         if self.image is None:
             return
         side = max(min(self.picture.width(), self.picture.height()), 1)
-        self.picture.setPixmap(QPixmap.fromImage(self.image).scaled(
-            side, side, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.FastTransformation))
+        self.picture.setPixmap(
+            QPixmap.fromImage(self.image).scaled(
+                side,
+                side,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
+        )
 
 
 def matrix_picture(truth: np.ndarray, said: np.ndarray, n: int) -> QImage:

@@ -44,21 +44,34 @@ from .worker import TrainJob
 CURRENT, CUSTOM, GIVEN = "current", "custom", "given"
 
 
-def custom_spec(input_size: int, blocks: int, features: int, feature_size: int, hidden: int,
-                classes) -> NetworkSpec:
+def custom_spec(
+    input_size: int, blocks: int, features: int, feature_size: int, hidden: int, classes
+) -> NetworkSpec:
     """The dialog's custom network, through the one knobs model (convviz.core.knobs): `blocks`
     of convolution, ReLU and 2x2 pooling, `features` in the first block and twice as many in
     each next one, same-size padding, and one hidden layer of `hidden` neurons (0: none)."""
-    knobs = Knobs(features=tuple(features * 2 ** b for b in range(blocks)),
-                  feature_size=feature_size, stride=1, padding=feature_size // 2,
-                  pool_window=2, pool_stride=2, fc_neurons=(hidden,) if hidden else ())
+    knobs = Knobs(
+        features=tuple(features * 2**b for b in range(blocks)),
+        feature_size=feature_size,
+        stride=1,
+        padding=feature_size // 2,
+        pool_window=2,
+        pool_stride=2,
+        fc_neurons=(hidden,) if hidden else (),
+    )
     base = NetworkSpec("custom", input_size, 1, (-1.0, 1.0), (), tuple(classes))
     return apply_knobs(base, knobs).validate()
 
 
 class TrainDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None, current_model=None, samples: bool = False,
-                 folder: str | None = None, network: NetworkSpec | None = None):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        current_model=None,
+        samples: bool = False,
+        folder: str | None = None,
+        network: NetworkSpec | None = None,
+    ):
         super().__init__(parent)
         self.samples = samples
         self.current_model = current_model
@@ -122,8 +135,10 @@ class TrainDialog(QDialog):
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
         self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.report.setPlaceholderText("The scan report appears here: classes, images per "
-                                       "class, and any files skipped with the reason.")
+        self.report.setPlaceholderText(
+            "The scan report appears here: classes, images per "
+            "class, and any files skipped with the reason."
+        )
         self.report.setMinimumHeight(130)
         form.addRow(self.report)
         self.loader.progress.connect(self._scan_progress)
@@ -137,16 +152,18 @@ class TrainDialog(QDialog):
         form = QFormLayout(box)
         self.network = QComboBox()
         if self.given_spec is not None:
-            self.network.addItem(f"The network from the Architecture panel "
-                                 f"({self.given_spec.name})", GIVEN)
+            self.network.addItem(
+                f"The network from the Architecture panel ({self.given_spec.name})", GIVEN
+            )
         if self.current_model is not None:
             self.network.addItem(f"The current network ({self.current_model.spec.name})", CURRENT)
         for name, declared in PRESETS.items():
             if declared.in_window:  # the window could not show the others once trained
                 self.network.addItem(f"Preset: {name}", name)
         self.network.addItem("Custom: set the layers below", CUSTOM)
-        self.network.setToolTip("The layers to train. The vote layer always gets one neuron "
-                                "per class of the data.")
+        self.network.setToolTip(
+            "The layers to train. The vote layer always gets one neuron per class of the data."
+        )
         if self.current_model is None and self.given_spec is None:
             self.network.setCurrentIndex(self.network.findData("shapes"))
         self.network.currentIndexChanged.connect(self._network_changed)
@@ -160,14 +177,20 @@ class TrainDialog(QDialog):
         self.k_fsize = QComboBox()
         self.k_fsize.addItems(["3", "5", "7"])
         self.k_fsize.setCurrentText("5")
-        self.k_hidden = self._spin(0, 1024, 64, "Neurons in a hidden layer before the votes "
-                                                "(0: none)")
-        for label, w in [("Input size:", self.k_size), ("Blocks:", self.k_blocks),
-                         ("Features:", self.k_features), ("Feature size:", self.k_fsize),
-                         ("Hidden neurons:", self.k_hidden)]:
+        self.k_hidden = self._spin(
+            0, 1024, 64, "Neurons in a hidden layer before the votes (0: none)"
+        )
+        for label, w in [
+            ("Input size:", self.k_size),
+            ("Blocks:", self.k_blocks),
+            ("Features:", self.k_features),
+            ("Feature size:", self.k_fsize),
+            ("Hidden neurons:", self.k_hidden),
+        ]:
             kf.addRow(label, w)
             (w.currentIndexChanged if isinstance(w, QComboBox) else w.valueChanged).connect(
-                self._network_changed)
+                self._network_changed
+            )
         form.addRow(self.knobs_box)
         self.shape_label = QLabel()
         self.shape_label.setWordWrap(True)  # "about 54,050 weights" ran past a 514 px dialog
@@ -194,15 +217,17 @@ class TrainDialog(QDialog):
         self.val.setRange(0, 90)
         self.val.setSuffix(" %")
         self.val.setValue(round(d.val_split * 100))
-        self.val.setToolTip("Share of each class held back to check the network on images it "
-                            "never trained on")
+        self.val.setToolTip(
+            "Share of each class held back to check the network on images it never trained on"
+        )
         self.augment = QCheckBox("Trickier cases: shift, rotate and resize each image a little")
         self.augment.setChecked(d.augment)
         self.device = QComboBox()
         self.device.addItem("Automatic (fastest present)", "auto")
         for dev in available_devices():
-            self.device.addItem({"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}[dev],
-                                dev)
+            self.device.addItem(
+                {"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}[dev], dev
+            )
         form.addRow("Epochs:", self.epochs)
         form.addRow("Batch size:", self.batch)
         form.addRow("Learning rate:", self.lr)
@@ -240,9 +265,14 @@ class TrainDialog(QDialog):
         if choice == GIVEN:
             return self.given_spec
         if choice == CUSTOM:
-            return custom_spec(self.k_size.value(), self.k_blocks.value(),
-                               self.k_features.value(), int(self.k_fsize.currentText()),
-                               self.k_hidden.value(), ("a", "b"))
+            return custom_spec(
+                self.k_size.value(),
+                self.k_blocks.value(),
+                self.k_features.value(),
+                int(self.k_fsize.currentText()),
+                self.k_hidden.value(),
+                ("a", "b"),
+            )
         return preset(choice)
 
     def _network_changed(self) -> None:
@@ -250,9 +280,11 @@ class TrainDialog(QDialog):
         try:
             spec = self.base_spec()
             params = sum(s.params for s in spec.shapes())
-            self.shape_label.setText(f"Takes {spec.rows}x{spec.cols} pictures; "
-                                     f"{len(spec.layers)} layers before the votes, about "
-                                     f"{params:,} weights.")
+            self.shape_label.setText(
+                f"Takes {spec.rows}x{spec.cols} pictures; "
+                f"{len(spec.layers)} layers before the votes, about "
+                f"{params:,} weights."
+            )
             self._spec_error = ""
         except ConvvizError as e:
             self._spec_error = str(e)
@@ -262,8 +294,9 @@ class TrainDialog(QDialog):
 
     # ---- folder ----------------------------------------------------------------------------
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a labelled folder",
-                                                self.folder_edit.text())
+        path = QFileDialog.getExistingDirectory(
+            self, "Choose a labelled folder", self.folder_edit.text()
+        )
         if path:
             self.set_folder(path)
 
@@ -338,9 +371,14 @@ class TrainDialog(QDialog):
 
         # what the dialog does not show (seed, threads, keep_best...) keeps TrainConfig's
         # defaults: the command line's defaults too
-        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value(),
-                           lr=self.lr.value(), val_split=self.val.value() / 100,
-                           device=self.device.currentData(), augment=self.augment.isChecked())
+        return TrainConfig(
+            epochs=self.epochs.value(),
+            batch_size=self.batch.value(),
+            lr=self.lr.value(),
+            val_split=self.val.value() / 100,
+            device=self.device.currentData(),
+            augment=self.augment.isChecked(),
+        )
 
     def job(self) -> TrainJob:
         """The run to start (the one made when Train was pressed). Raises ConvvizError (one
@@ -364,12 +402,19 @@ class TrainDialog(QDialog):
         if self.samples:
             from ...core.shapes_data import make_arrays
 
-            X, y = make_arrays(classes, self.per_class.value(), spec.input_shape, seed=0,
-                               value_range=spec.value_range, colour=spec.channels == 3)
+            X, y = make_arrays(
+                classes,
+                self.per_class.value(),
+                spec.input_shape,
+                seed=0,
+                value_range=spec.value_range,
+                colour=spec.channels == 3,
+            )
             return TrainJob(model, X, y, self.config().check(), "sample shapes")
         im = self.images
-        return TrainJob(model, im.X, im.y, self.config().check(), f"folder {im.root}",
-                        im.paths, im.report())
+        return TrainJob(
+            model, im.X, im.y, self.config().check(), f"folder {im.root}", im.paths, im.report()
+        )
 
     def _accept(self) -> None:
         try:

@@ -44,15 +44,16 @@ _QT_FORMATS = {name.lower() for name in limits.IMAGE_FORMATS}
 # Qt refuses to decode a picture larger than this (its own default: 256 MB): at convviz's pixel
 # limit and 4 bytes a pixel, so a 16-bit RGBA picture (8 bytes a pixel) is left to Pillow, which
 # reads it as 8-bit.
-QImageReader.setAllocationLimit(min(QImageReader.allocationLimit(),
-                                    limits.IMAGE_MAX_PIXELS * 4 // 2 ** 20))
+QImageReader.setAllocationLimit(
+    min(QImageReader.allocationLimit(), limits.IMAGE_MAX_PIXELS * 4 // 2**20)
+)
 
 
 def _rows(img: QImage, bytes_per_pixel: int, dtype) -> np.ndarray:
     """The pixels of a scaled QImage as (H, W * channels) without the row padding."""
     h, w = img.height(), img.width()
     buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
-    rows = buf.reshape(h, img.bytesPerLine())[:, :w * bytes_per_pixel]
+    rows = buf.reshape(h, img.bytesPerLine())[:, : w * bytes_per_pixel]
     return rows.view(dtype) if dtype is not np.uint8 else rows
 
 
@@ -81,8 +82,9 @@ def read_image(path: str, fit: int) -> QImage:
     # setDecideFormatFromContent, which probes every handler for every file (36 us against 25).
     fmt = bytes(reader.format().data()).decode("ascii", "replace")
     if fmt not in _QT_FORMATS:
-        raise DataError(f"not an image convviz can read (it reads {FORMAT_NAMES}, recognised by "
-                        f"their content)")
+        raise DataError(
+            f"not an image convviz can read (it reads {FORMAT_NAMES}, recognised by their content)"
+        )
     dims = reader.size()
     if dims.isValid():
         check_pixels(path, dims.width(), dims.height())
@@ -115,13 +117,16 @@ def _padded(planes: np.ndarray, rows: int, cols: int) -> np.ndarray:
         return planes
     out = np.zeros((c, rows, cols), np.float32)
     top, left = (rows - h) // 2, (cols - w) // 2
-    out[:, top:top + h, left:left + w] = planes
+    out[:, top : top + h, left : left + w] = planes
     return out
 
 
 def _scaled(img: QImage, fmt, rows: int, cols: int) -> QImage:
-    small = img.convertToFormat(fmt).scaled(*fitted(img.width(), img.height(), (rows, cols)),
-                                            Qt.AspectRatioMode.IgnoreAspectRatio, _SMOOTH)
+    small = img.convertToFormat(fmt).scaled(
+        *fitted(img.width(), img.height(), (rows, cols)),
+        Qt.AspectRatioMode.IgnoreAspectRatio,
+        _SMOOTH,
+    )
     return small if small.format() == fmt else small.convertToFormat(fmt)
 
 
@@ -136,8 +141,9 @@ def _rgb_fitted(img: QImage, rows: int, cols: int) -> np.ndarray:
     else:
         small = _scaled(img, _F.Format_RGB888, rows, cols)
         rgb = _rows(small, 3, np.uint8).reshape(small.height(), small.width(), 3)
-    return np.clip(np.divide(np.asarray(rgb, np.float32), np.float32(255)).transpose(2, 0, 1),
-                   0.0, 1.0)
+    return np.clip(
+        np.divide(np.asarray(rgb, np.float32), np.float32(255)).transpose(2, 0, 1), 0.0, 1.0
+    )
 
 
 def _gray_fitted(img: QImage, rows: int, cols: int) -> np.ndarray:
@@ -181,7 +187,7 @@ def decode_threads(paths: list[str], sample: int = 16) -> int:
 
     if not paths:
         return 1
-    picks = paths[::max(1, len(paths) // sample)][:sample]
+    picks = paths[:: max(1, len(paths) // sample)][:sample]
     areas = []
     for path in picks:
         if not os.path.isfile(path):  # Qt would open a FIFO and wait for a writer for ever
@@ -214,17 +220,30 @@ class FolderLoader(QObject):
 
     def start(self, root, size, value_range, channels: int = 1) -> None:
         """`size`: one side or (rows, cols); `channels`: 1 loads grayscale, 3 colour."""
-        self.jobs.submit("folder", lambda job: self.load(job, root, size, value_range, channels),
-                         self.loaded.emit, self.failed.emit, cancelled=self.cancelled.emit)
+        self.jobs.submit(
+            "folder",
+            lambda job: self.load(job, root, size, value_range, channels),
+            self.loaded.emit,
+            self.failed.emit,
+            cancelled=self.cancelled.emit,
+        )
 
     def load(self, job: Job, root, size, value_range, channels: int = 1) -> LabelledImages:
         """The job itself, on its thread."""
         try:
             listing = list_folder(root, should_cancel=job.cancelled)
             threads = self.threads or decode_threads([path for path, _ in listing.files])
-            return load_folder(root, size, value_range, decoder=qimage_decode, threads=threads,
-                               progress=job.progress, should_cancel=job.cancelled,
-                               listing=listing, channels=channels)
+            return load_folder(
+                root,
+                size,
+                value_range,
+                decoder=qimage_decode,
+                threads=threads,
+                progress=job.progress,
+                should_cancel=job.cancelled,
+                listing=listing,
+                channels=channels,
+            )
         except ConvvizError:
             raise
         except Exception as e:  # say it in one line, never crash the dialog

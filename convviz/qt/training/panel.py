@@ -70,8 +70,9 @@ class TrainingPanel(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Hold training after the current batch; nothing is lost")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("End training after the current batch; you can keep what "
-                                    "it learned so far")
+        self.stop_button.setToolTip(
+            "End training after the current batch; you can keep what it learned so far"
+        )
         self.keep_button = QPushButton("Keep what it learned")
         self.keep_button.setToolTip("Use the network as it was when training stopped")
         for b in (self.pause_button, self.stop_button, self.keep_button):
@@ -121,8 +122,15 @@ class TrainingPanel(QWidget):
         # and a path of ~2 points a pixel draws in a fifth of the time of pyqtgraph's ~10
         self.raw_curve = p.plot([], [], pen=LOSS_PEN, name="each batch", autoDownsampleFactor=1.0)
         self.smooth_curve = p.plot([], [], pen=SMOOTH_PEN, name="trend", autoDownsampleFactor=1.0)
-        self.val_curve = p.plot([], [], pen=VAL_PEN, symbol="o", symbolSize=7,
-                                symbolBrush=VAL_PEN.color(), name="validation")
+        self.val_curve = p.plot(
+            [],
+            [],
+            pen=VAL_PEN,
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=VAL_PEN.color(),
+            name="validation",
+        )
         for c in (self.raw_curve, self.smooth_curve):
             c.setClipToView(True)  # after creation: plot(clipToView=...) is not accepted
             c.setDownsampling(auto=True, method="peak")
@@ -134,8 +142,9 @@ class TrainingPanel(QWidget):
         a.showGrid(x=True, y=True, alpha=0.25)
         a.setYRange(0, 100, padding=0.02)
         a.setXLink(p)
-        self.acc_curve = a.plot([], [], pen=ACC_PEN, symbol="s", symbolSize=7,
-                                symbolBrush=ACC_PEN.color())
+        self.acc_curve = a.plot(
+            [], [], pen=ACC_PEN, symbol="s", symbolSize=7, symbolBrush=ACC_PEN.color()
+        )
 
     # ---- wiring ----------------------------------------------------------------------------
     def attach(self, controller: TrainingController) -> None:
@@ -174,7 +183,8 @@ class TrainingPanel(QWidget):
             f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}  ·  loss "
             f"{p.loss:.3f}  ·  {p.images_per_second:,.0f} images/s{_threads_words(p.threads)}"
             f"  ·  about "
-            f"{_format_seconds(p.seconds_left)} left")
+            f"{_format_seconds(p.seconds_left)} left"
+        )
         if self._x_steps != p.steps:
             # the whole run's width from the start: the axes stay put instead of being laid out
             # again with every batch (most of the plot's cost while training)
@@ -217,11 +227,13 @@ class TrainingPanel(QWidget):
             self.status.setText(f"Training failed: {outcome.error}")
             self.bar.setRange(0, 1)
             return
-        acc = f"validation accuracy {r.val_accuracy:.1%}" if r.val_accuracy is not None else \
-            "no validation images"
+        acc = (
+            f"validation accuracy {r.val_accuracy:.1%}"
+            if r.val_accuracy is not None
+            else "no validation images"
+        )
         if r.best_epoch not in (None, len(r.epochs)):  # an earlier epoch's weights were kept
-            acc += (f" (kept epoch {r.best_epoch}, the best; the last had "
-                    f"{r.last_val_accuracy:.1%})")
+            acc += f" (kept epoch {r.best_epoch}, the best; the last had {r.last_val_accuracy:.1%})"
         if r.status == "done":
             self.bar.setValue(self.bar.maximum())
             where = f" on {r.device}" if r.device else ""
@@ -273,6 +285,7 @@ def _threads_words(threads: int) -> str:
 
 # ---- the deck's backprop table ----------------------------------------------------------------
 
+
 def error_table(probabilities: np.ndarray, target: int):
     """The deck's table for one picture: right answer (1 for its class, 0 elsewhere), actual
     answer (the network's probability for each class), error = |right - actual|, and the total.
@@ -307,8 +320,10 @@ class BackpropView(QWidget):
         from PySide6.QtWidgets import QHeaderView
 
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.explain = QLabel("error = |right answer - actual answer|. Training nudges every "
-                              "feature pixel and voting weight to make the total smaller.")
+        self.explain = QLabel(
+            "error = |right answer - actual answer|. Training nudges every "
+            "feature pixel and voting weight to make the total smaller."
+        )
         self.explain.setWordWrap(True)
         self.explain.setObjectName("hint")
         top = QHBoxLayout()
@@ -359,8 +374,11 @@ class BackpropView(QWidget):
         classes = list(self._classes)
         t = self.target.currentIndex()
         for r, name in enumerate([*classes, "Total"]):
-            values = ([name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]
-                      if r < len(classes) else ["Total", "", "", f"{total:.2f}"])
+            values = (
+                [name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]
+                if r < len(classes)
+                else ["Total", "", "", f"{total:.2f}"]
+            )
             for c, text in enumerate(values):
                 item = self.table.item(r, c)
                 if item is None:

@@ -49,7 +49,8 @@ class MistakesGallery(QListWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.itemClicked.connect(
-            lambda item: self.image_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole))))
+            lambda item: self.image_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        )
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB, THUMB))
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
@@ -62,14 +63,20 @@ class MistakesGallery(QListWidget):
         self.clear()
         for m in found[:MAX_GALLERY]:
             img = to_qimage(X[m.index, 0], value_range).scaled(
-                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.FastTransformation)  # crisp pixels, as the canvas shows
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(img)),
-                                   f"is {short_name(classes[m.truth])}\n"
-                                   f"said {short_name(classes[m.said])}")
-            item.setToolTip(f"{m.path or f'image {m.index}'}\nis {name_tooltip(classes[m.truth])}"
-                            f"\nsaid {name_tooltip(classes[m.said])}\nClick: open it on the "
-                            f"canvas")
+                THUMB,
+                THUMB,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )  # crisp pixels, as the canvas shows
+            item = QListWidgetItem(
+                QIcon(QPixmap.fromImage(img)),
+                f"is {short_name(classes[m.truth])}\nsaid {short_name(classes[m.said])}",
+            )
+            item.setToolTip(
+                f"{m.path or f'image {m.index}'}\nis {name_tooltip(classes[m.truth])}"
+                f"\nsaid {name_tooltip(classes[m.said])}\nClick: open it on the "
+                f"canvas"
+            )
             item.setData(Qt.ItemDataRole.UserRole, m.index)
             self.addItem(item)
 
@@ -140,12 +147,15 @@ class TrainingResults(QWidget):
         except (TypeError, ValueError):  # a file from elsewhere with a summary of its own
             self._clear(f"No readable training results for this network ({spec.name}).")
             return
-        self._clear(f"<b>Validation accuracy {acc:.1%}</b> when {spec.name} was trained: "
-                    f"{n_val - wrong} of {n_val} held-back images right, {wrong} wrong.")
+        self._clear(
+            f"<b>Validation accuracy {acc:.1%}</b> when {spec.name} was trained: "
+            f"{n_val - wrong} of {n_val} held-back images right, {wrong} wrong."
+        )
         if confusion.shape == (len(spec.classes),) * 2:
             self.confusion.set_matrix(confusion, spec.classes)
-        self.gallery_title.setText("The images it got wrong are shown only in the session "
-                                   "that trained it.")
+        self.gallery_title.setText(
+            "The images it got wrong are shown only in the session that trained it."
+        )
 
     def show_outcome(self, outcome: TrainOutcome) -> None:
         r = outcome.result
@@ -154,8 +164,10 @@ class TrainingResults(QWidget):
             self.summary.setText(f"Training failed: {outcome.error}")
             return
         if r.val_accuracy is None or r.val_indices is None:
-            self.summary.setText("No validation images were held back, so there is nothing to "
-                                 "score. Set a validation share above 0 to see the mistakes.")
+            self.summary.setText(
+                "No validation images were held back, so there is nothing to "
+                "score. Set a validation share above 0 to see the mistakes."
+            )
             self._clear(self.summary.text())
             return
         found = mistakes(outcome)
@@ -166,7 +178,8 @@ class TrainingResults(QWidget):
             f"<b>Validation accuracy {r.val_accuracy:.1%}</b>: {n_val - len(found)} of {n_val} "
             f"held-back images right, {len(found)} wrong. Trained {len(r.epochs)} epochs on "
             f"{r.device} at {r.images_per_second:,.0f} images/s.<br>Rows: what each image is; "
-            f"columns: what the network said.")
+            f"columns: what the network said."
+        )
         n = len(classes)
         if n <= MATRIX_TABLE_MAX_CLASSES:
             table = np.zeros((n, n), np.int64)
@@ -178,8 +191,15 @@ class TrainingResults(QWidget):
             self.confusion.setColumnCount(0)
             self.overview.set_pairs(truth, said, classes)
             self.matrix.setCurrentWidget(self.overview)
-        self._run = _Run(outcome.job.X, truth, said, np.asarray(r.val_indices), outcome.job.paths,
-                         classes, outcome.model.spec.value_range)
+        self._run = _Run(
+            outcome.job.X,
+            truth,
+            said,
+            np.asarray(r.val_indices),
+            outcome.job.paths,
+            classes,
+            outcome.model.spec.value_range,
+        )
         self.show_all_mistakes()
 
     # ---- results you can click -------------------------------------------------------------
@@ -191,35 +211,42 @@ class TrainingResults(QWidget):
         self.gallery.set_mistakes(found, run.X, run.classes, run.value_range)
         self.all_mistakes.hide()
         self.gallery_title.setText(
-            "No mistakes on the validation images." if not found else
-            f"Validation images it got wrong{_count(found)}. Click one to open it on the "
-            f"canvas; click a number in the matrix for its images.")
+            "No mistakes on the validation images."
+            if not found
+            else f"Validation images it got wrong{_count(found)}. Click one to open it on the "
+            f"canvas; click a number in the matrix for its images."
+        )
 
     def show_cell(self, truth: int, said: int) -> None:
         """The validation images behind one cell of the matrix (right ones on the diagonal)."""
         run = self._run
         if run is None:
-            self.gallery_title.setText("The images behind the matrix are shown only in the "
-                                       "session that trained it.")
+            self.gallery_title.setText(
+                "The images behind the matrix are shown only in the session that trained it."
+            )
             return
         found = run.images((run.truth == truth) & (run.said == said))
         self.gallery.set_mistakes(found, run.X, run.classes, run.value_range)
         self.all_mistakes.show()
         is_, said_ = short_name(run.classes[truth]), short_name(run.classes[said])
         self.gallery_title.setText(
-            f"No validation image of {is_!r} was called {said_!r}." if not found else
-            f"Images of {is_!r} it called {said_!r}{_count(found)}. Click one to open it on "
-            f"the canvas.")
+            f"No validation image of {is_!r} was called {said_!r}."
+            if not found
+            else f"Images of {is_!r} it called {said_!r}{_count(found)}. Click one to open it on "
+            f"the canvas."
+        )
 
     def _choose_image(self, index: int) -> None:
         run = self._run
         if run is None or not 0 <= index < len(run.X):
             return
         k = int(np.flatnonzero(run.indices == index)[0]) if index in run.indices else None
-        caption = (f"image {index}" if not run.paths else run.paths[index])
+        caption = f"image {index}" if not run.paths else run.paths[index]
         if k is not None:
-            caption += (f": is {short_name(run.classes[run.truth[k]])}, said "
-                        f"{short_name(run.classes[run.said[k]])}")
+            caption += (
+                f": is {short_name(run.classes[run.truth[k]])}, said "
+                f"{short_name(run.classes[run.said[k]])}"
+            )
         self.image_chosen.emit(np.asarray(run.X[index], np.float32), caption)
 
 
@@ -238,6 +265,12 @@ class _Run:
 
     def images(self, which: np.ndarray) -> list[Mistake]:
         paths = self.paths
-        return [Mistake(int(self.indices[k]), int(self.truth[k]), int(self.said[k]),
-                        paths[self.indices[k]] if paths else None)
-                for k in np.flatnonzero(which)]
+        return [
+            Mistake(
+                int(self.indices[k]),
+                int(self.truth[k]),
+                int(self.said[k]),
+                paths[self.indices[k]] if paths else None,
+            )
+            for k in np.flatnonzero(which)
+        ]

@@ -124,8 +124,7 @@ class TimelineView(QWidget):
         self.votes.setHorizontalHeaderLabels(["class", "A", "B", "B − A"])
         self.votes.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.votes.verticalHeader().hide()
-        self.votes.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.votes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         top = QHBoxLayout()
         top.addWidget(QLabel("B:"))
         top.addWidget(self.other, 1)
@@ -199,12 +198,17 @@ class TimelineView(QWidget):
     def _say_which(self, label: str) -> None:
         n = len(self.timeline) if self.timeline is not None else 0
         if label:
-            self.shown.setText(f"Every panel shows the network at: {label}. "
-                               f"Latest goes back to the current weights.")
+            self.shown.setText(
+                f"Every panel shows the network at: {label}. "
+                f"Latest goes back to the current weights."
+            )
             self.shown.setStyleSheet(f"color: {theme.ACCENT}; font-weight: bold")
         else:
-            kept = (f" — {n} moments of its training kept: drag to replay" if n > 1 else
-                    " (a network trained here keeps moments of its training to replay)")
+            kept = (
+                f" — {n} moments of its training kept: drag to replay"
+                if n > 1
+                else " (a network trained here keeps moments of its training to replay)"
+            )
             self.shown.setText(CURRENT + kept)
             self.shown.setStyleSheet("")
         self._show_validation(self.moment_at(self.scrub.value()) if label and n else None)
@@ -212,13 +216,14 @@ class TimelineView(QWidget):
     def _show_validation(self, m: Moment | None) -> None:
         table = m.confusion if m is not None else None
         acc = m.val_accuracy if m is not None else None
-        self.validation.setText(f"Validation accuracy at this moment: {acc:.0%}"
-                                if acc is not None else "")
+        self.validation.setText(
+            f"Validation accuracy at this moment: {acc:.0%}" if acc is not None else ""
+        )
         self.validation.setVisible(acc is not None)
         if table is None or len(table) > MATRIX_TABLE_MAX_CLASSES or self.compare.isChecked():
             self.confusion.hide()  # (comparing: the room goes to the two moments)
             return
-        names = list(self.session.spec.classes)[:len(table)]
+        names = list(self.session.spec.classes)[: len(table)]
         self.confusion.setRowCount(len(table))
         self.confusion.setColumnCount(len(table))
         self.confusion.setVerticalHeaderLabels([f"true {n}" for n in names])
@@ -251,13 +256,18 @@ class TimelineView(QWidget):
             self.layer.clear()
             self.layer.addItems([c.layer for c in moved])
             self.layer.blockSignals(False)
-        self.moved.setText("How far each layer moved from A to B: " + ", ".join(
-            f"{c.layer} {c.relative:.0%}" for c in moved))
+        self.moved.setText(
+            "How far each layer moved from A to B: "
+            + ", ".join(f"{c.layer} {c.relative:.0%}" for c in moved)
+        )
         change = next((c for c in moved if c.layer == self.layer.currentText()), moved[0])
         level = max(float(np.abs(change.a).max()), float(np.abs(change.b).max()), 1e-6)
         diff = change.difference
-        for name, w, lv in (("A", change.a, level), ("B", change.b, level),
-                            ("B − A", diff, max(float(np.abs(diff).max()), 1e-6))):
+        for name, w, lv in (
+            ("A", change.a, level),
+            ("B", change.b, level),
+            ("B − A", diff, max(float(np.abs(diff).max()), 1e-6)),
+        ):
             self.images[name].setImage(weight_picture(w), levels=(-lv, lv), autoLevels=False)
         self._show_votes(a, b)
 
@@ -276,6 +286,7 @@ class TimelineView(QWidget):
         order = np.argsort(-np.maximum(pa, pb))[:VOTES_MAX_BARS]
         self.votes.setRowCount(len(order))
         for r, i in enumerate(order):
-            for c, text in enumerate((names[i], f"{pa[i]:.0%}", f"{pb[i]:.0%}",
-                                      f"{pb[i] - pa[i]:+.0%}")):
+            for c, text in enumerate(
+                (names[i], f"{pa[i]:.0%}", f"{pb[i]:.0%}", f"{pb[i] - pa[i]:+.0%}")
+            ):
                 self.votes.setItem(r, c, QTableWidgetItem(text))

@@ -25,9 +25,14 @@ class TimelineKeeper(QObject):
         controller.finished.connect(self._finished)
         self.session.network_changed.connect(self._network_changed)
         # said in the status bar too: the dock may be small or behind another
-        self.session.moment_changed.connect(lambda label: window.tell(
-            f"Every panel shows the network at {label}; Timeline > Latest goes back."
-            if label else "Every panel shows the current weights again.", note=not label))
+        self.session.moment_changed.connect(
+            lambda label: window.tell(
+                f"Every panel shows the network at {label}; Timeline > Latest goes back."
+                if label
+                else "Every panel shows the current weights again.",
+                note=not label,
+            )
+        )
 
     def _started(self) -> None:
         self.timeline, self.models = Timeline(), [self.session.model]
@@ -35,7 +40,8 @@ class TimelineKeeper(QObject):
 
     def _kept(self, msg) -> None:
         if self.timeline is not None and self.timeline.add(
-                Moment(msg.weights, msg.epoch, msg.step, msg.end)):
+            Moment(msg.weights, msg.epoch, msg.step, msg.end)
+        ):
             self.view.refresh()
             if len(self.timeline) == 2 and self.dock is not None:
                 self.dock.show()  # there is something to replay
@@ -49,8 +55,11 @@ class TimelineKeeper(QObject):
 
     def _network_changed(self) -> None:
         s = self.session
-        if (self.timeline is not None and s.timeline is None
-                and any(s.model is m for m in self.models)):
+        if (
+            self.timeline is not None
+            and s.timeline is None
+            and any(s.model is m for m in self.models)
+        ):
             s.set_timeline(self.timeline)
 
 

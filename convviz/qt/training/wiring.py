@@ -117,15 +117,28 @@ class TrainingTools(QObject):
             menu.addAction(a)
             return a
 
-        self.folder_action = action("folder", "Train on folder…", self.train_on_folder,
-                                    "Teach the network the classes of a folder of pictures")
-        self.samples_action = action("samples", "Train on sample shapes", self.train_on_samples,
-                                     "Teach the network drawn shapes made up on the spot")
+        self.folder_action = action(
+            "folder",
+            "Train on folder…",
+            self.train_on_folder,
+            "Teach the network the classes of a folder of pictures",
+        )
+        self.samples_action = action(
+            "samples",
+            "Train on sample shapes",
+            self.train_on_samples,
+            "Teach the network drawn shapes made up on the spot",
+        )
         menu.addSeparator()
-        self.pause_action = action("pause", "Pause training", self.toggle_pause,
-                                   "Hold training after this batch; Resume goes on")
-        self.stop_action = action("stop", "Stop training", self.stop,
-                                  "End training after this batch")
+        self.pause_action = action(
+            "pause",
+            "Pause training",
+            self.toggle_pause,
+            "Hold training after this batch; Resume goes on",
+        )
+        self.stop_action = action(
+            "stop", "Stop training", self.stop, "End training after this batch"
+        )
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
@@ -171,8 +184,9 @@ class TrainingTools(QObject):
             return
         self.controller.prepare()  # the trainer process starts while the person chooses
         self.session.show_current()  # a run starts from the current weights, not a moment
-        dialog = TrainDialog(self.window, current_model=self.session.model, samples=samples,
-                             network=network)
+        dialog = TrainDialog(
+            self.window, current_model=self.session.model, samples=samples, network=network
+        )
         try:
             if self.run_dialog(dialog):
                 self.start(dialog.job())
@@ -217,8 +231,7 @@ class TrainingTools(QObject):
     def _on_started(self) -> None:
         self._set_running(True)
         self.show_dock("training")
-        self.window.tell("Training: every panel follows the network as it "
-                                            "learns.", note=True)
+        self.window.tell("Training: every panel follows the network as it learns.", note=True)
 
     def _on_snapshot(self, snapshot) -> None:
         # only into the copy made for this run: the person may have opened another network
@@ -246,15 +259,15 @@ class TrainingTools(QObject):
             return
         job = outcome.job
         self.session.unlock()  # a run's ending, or "Keep what it learned" after it
-        self.session.set_model(outcome.model, source=f"trained on {job.source}",
-                               summary=results_summary(outcome))
+        self.session.set_model(
+            outcome.model, source=f"trained on {job.source}", summary=results_summary(outcome)
+        )
         self._display = None
         if outcome.result.val_indices is not None:  # a validation split: results to show
             self.show_dock("results")
         r = outcome.result
         acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
-        self.window.tell(f"Now using the network trained on "
-                                            f"{_short(job.source)}{acc}.")
+        self.window.tell(f"Now using the network trained on {_short(job.source)}{acc}.")
         self.remember(outcome.model)
 
     def _put_back(self) -> None:
@@ -286,8 +299,7 @@ class TrainingTools(QObject):
         path = os.path.join(os.path.dirname(store.fileName()), REMEMBERED)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            save_model(model, path, summary=dict(self.session.summary,
-                                                 source=self.session.source))
+            save_model(model, path, summary=dict(self.session.summary, source=self.session.source))
             from convviz.core.timeline import Timeline
             from convviz.core.timeline_file import save_timeline
 
@@ -299,11 +311,15 @@ class TrainingTools(QObject):
 
     # ---- closing ---------------------------------------------------------------------------
     def _ask_keep(self) -> str:
-        box = QMessageBox(QMessageBox.Icon.Question, "convviz",
-                          "Training is still running. Keep what the network has learned so far?",
-                          parent=self.window)
-        box.setInformativeText("Keep opens it again next time; Discard goes back to the network "
-                               "from before training.")
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "convviz",
+            "Training is still running. Keep what the network has learned so far?",
+            parent=self.window,
+        )
+        box.setInformativeText(
+            "Keep opens it again next time; Discard goes back to the network from before training."
+        )
         keep = box.addButton("Keep", QMessageBox.ButtonRole.AcceptRole)
         discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -363,8 +379,13 @@ MAX_SAVED_CONFUSION = 100  # classes: a bigger matrix is not kept with the weigh
 def results_summary(outcome: TrainOutcome) -> dict:
     """What the Results panel shows, as plain JSON kept with the weights (their summary)."""
     r = outcome.result
-    saved = {"status": r.status, "epochs": len(r.epochs), "device": str(r.device),
-             "images_per_second": float(r.images_per_second), "source": outcome.job.source}
+    saved = {
+        "status": r.status,
+        "epochs": len(r.epochs),
+        "device": str(r.device),
+        "images_per_second": float(r.images_per_second),
+        "source": outcome.job.source,
+    }
     if r.val_accuracy is not None:
         saved["val_accuracy"] = float(r.val_accuracy)
     if r.confusion is not None:
@@ -376,7 +397,7 @@ def results_summary(outcome: TrainOutcome) -> dict:
 
 
 def _short(source: str) -> str:
-    """"folder /long/path/shapes" -> "folder shapes": the status bar is narrow."""
+    """ "folder /long/path/shapes" -> "folder shapes": the status bar is narrow."""
     kind, _, path = source.partition(" ")
     return f"{kind} {os.path.basename(path.rstrip(os.sep))}" if kind == "folder" else source
 

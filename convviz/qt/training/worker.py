@@ -114,7 +114,6 @@ class RunSignals(QObject):
 
 
 class TrainingWorker(RunSignals):
-
     def __init__(self, job: TrainJob, trainer: train_process.TrainerProcess | None = None):
         super().__init__()
         self.job = job
@@ -157,12 +156,23 @@ class TrainingWorker(RunSignals):
 
             torch.set_num_threads(train_process.training_threads(job.config.device, False))
             train_process.JobRunner(
-                job.model, job.X, job.y, job.config, self._receive, self._stop, self._running,
-                interval=train_process.live_interval(job.config.device, False)).run()
+                job.model,
+                job.X,
+                job.y,
+                job.config,
+                self._receive,
+                self._stop,
+                self._running,
+                interval=train_process.live_interval(job.config.device, False),
+            ).run()
         except Exception as e:  # noqa: BLE001 - the ending must come, or the thread never quits
             if self.outcome is None:
-                self._receive(Failed(f"training failed: {type(e).__name__}: {e}"
-                                     .split("\n")[0], self.last_snapshot))
+                self._receive(
+                    Failed(
+                        f"training failed: {type(e).__name__}: {e}".split("\n")[0],
+                        self.last_snapshot,
+                    )
+                )
 
     def _relay(self) -> None:
         """Send the job to the trainer process and turn its messages into signals."""
@@ -197,15 +207,18 @@ class TrainingWorker(RunSignals):
                     quiet_since = quiet_since or time.monotonic()
                     if time.monotonic() - quiet_since > STOP_GRACE_S:
                         trainer.kill()
-                        ending = Failed("training did not stop when asked; its process was "
-                                        "ended", self.last_snapshot)
+                        ending = Failed(
+                            "training did not stop when asked; its process was ended",
+                            self.last_snapshot,
+                        )
         except (EOFError, OSError):  # the process died: a crash, or killed
             trainer.process.join(1)  # reaped, so that its exit code is known
-            ending = Failed(f"the training process stopped unexpectedly (exit code "
-                            f"{trainer.process.exitcode})", self.last_snapshot)
+            ending = Failed(
+                f"the training process stopped unexpectedly (exit code {trainer.process.exitcode})",
+                self.last_snapshot,
+            )
         except Exception as e:  # noqa: BLE001 - e.g. the job could not be sent
-            ending = Failed(f"training could not start: {e}".split("\n")[0],
-                            self.last_snapshot)
+            ending = Failed(f"training could not start: {e}".split("\n")[0], self.last_snapshot)
         finally:
             self._detach()
             # back to the pool before anyone hears of the ending, so a next run reuses it;
@@ -223,8 +236,12 @@ class TrainingWorker(RunSignals):
                 return "stopped"
             try:
                 if trainer.conn.poll(0.1):  # (a bad frame: PipeError, the run ends in one line)
-                    trainer.ready = isinstance(train_process.read_message(
-                        trainer.conn, train_process.limits.PIPE_SLACK_BYTES), Ready)
+                    trainer.ready = isinstance(
+                        train_process.read_message(
+                            trainer.conn, train_process.limits.PIPE_SLACK_BYTES
+                        ),
+                        Ready,
+                    )
                 elif not trainer.alive():
                     return "dead"
             except (EOFError, OSError):
@@ -293,8 +310,7 @@ class TrainingController(RunSignals):
         super().__init__(parent)
         # own_process: train in a trainer process; None follows CONVVIZ_TRAIN_IN (a trainer
         # process unless it says "thread")
-        self.own_process = (train_in_own_process_by_default() if own_process is None
-                            else own_process)
+        self.own_process = train_in_own_process_by_default() if own_process is None else own_process
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self.outcome: TrainOutcome | None = None
@@ -311,10 +327,15 @@ class TrainingController(RunSignals):
         worker = TrainingWorker(job, self._trainer())
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        for theirs, mine in ((worker.started_on, self.started_on), (worker.progress, self.progress),
-                             (worker.epoch_done, self.epoch_done), (worker.snapshot, self.snapshot),
-                             (worker.paused, self.paused), (worker.failed, self.failed),
-                             (worker.moment, self.moment)):
+        for theirs, mine in (
+            (worker.started_on, self.started_on),
+            (worker.progress, self.progress),
+            (worker.epoch_done, self.epoch_done),
+            (worker.snapshot, self.snapshot),
+            (worker.paused, self.paused),
+            (worker.failed, self.failed),
+            (worker.moment, self.moment),
+        ):
             theirs.connect(mine)  # (finished goes through _on_finished)
         worker.finished.connect(self._on_finished)
         # direct: quit() is thread-safe, and the GUI thread may be blocked in wait() on close

@@ -27,18 +27,19 @@ def short_name(name: str) -> str:
     draws it: Qt's text layout takes time in the length of the text, and a name of a million
     characters never finished laying out."""
     n = NAME_SHOWN_CHARS
-    return name if len(name) <= n else name[:n - 1] + "…"
+    return name if len(name) <= n else name[: n - 1] + "…"
 
 
 def name_tooltip(name: str) -> str:
     """The full name for a tooltip (itself cut, far later, at NAME_TOOLTIP_CHARS)."""
     n = NAME_TOOLTIP_CHARS
-    return name if len(name) <= n else name[:n - 1] + f"… ({len(name):,} characters)"
+    return name if len(name) <= n else name[: n - 1] + f"… ({len(name):,} characters)"
 
 
 @dataclass
 class Bars:
     """What a chart shows: one row per value, top to bottom."""
+
     labels: list[str] = field(default_factory=list)
     values: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     colours: list[str] = field(default_factory=list)  # bar colour per row
@@ -121,7 +122,8 @@ class BarChart(QWidget):
             metrics = QFontMetricsF(self.font())
             self._label_width = _widest(metrics, bars.labels)
         if (len(bars.values) and len(bars.values) != self.rows) or bool(bars.note) != bool(
-                self.bars.note):
+            self.bars.note
+        ):
             self.rows = len(bars.values) or self.rows
             self.bars = bars
             self.updateGeometry()
@@ -162,8 +164,9 @@ class BarChart(QWidget):
         lo, hi = b.span
         scale = (right - left) / max(hi - lo, 1e-12)
         words = row >= metrics.height() * 0.9  # squeezed below even that: bars only
-        return _Plan(row, font, metrics, label_w, texts, left, left + (0.0 - lo) * scale, scale,
-                     words)
+        return _Plan(
+            row, font, metrics, label_w, texts, left, left + (0.0 - lo) * scale, scale, words
+        )
 
     def painted_texts(self) -> tuple[list[tuple[str, str, str]], list[str]]:
         """What a paint at the current size writes: ([(full text, text shown, its tooltip)],
@@ -208,8 +211,11 @@ class BarChart(QWidget):
             if plan.words and b.labels:
                 p.setPen(muted)
                 label = metrics.elidedText(b.labels[i], Qt.ElideRight, plan.label_w)
-                p.drawText(QRectF(PAD, mid - row / 2, plan.label_w, row),
-                           Qt.AlignRight | Qt.AlignVCenter, label)
+                p.drawText(
+                    QRectF(PAD, mid - row / 2, plan.label_w, row),
+                    Qt.AlignRight | Qt.AlignVCenter,
+                    label,
+                )
             end = zero + float(v) * plan.scale
             x0, x1 = min(zero, end), max(zero, end)
             p.fillRect(QRectF(x0, mid - bar_h / 2, x1 - x0, bar_h), QColor(b.colours[i]))
@@ -221,8 +227,11 @@ class BarChart(QWidget):
                 x1 = max(x1, g)  # the text goes after the outline too
             if plan.words and texts and texts[i]:
                 p.setPen(QColor(b.text_colours[i] if b.text_colours else theme.MUTED))
-                p.drawText(QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
-                           Qt.AlignLeft | Qt.AlignVCenter, texts[i])
+                p.drawText(
+                    QRectF(max(x1, zero) + PAD / 2, mid - row / 2, w, row),
+                    Qt.AlignLeft | Qt.AlignVCenter,
+                    texts[i],
+                )
         bottom = h - PAD - self._note_height()
         left = plan.left
         p.setPen(QPen(QColor(theme.BORDER), 1))  # the axis between labels and bars
@@ -231,9 +240,11 @@ class BarChart(QWidget):
         p.drawLine(round(zero), PAD, round(zero), int(bottom))
         if b.note:
             p.setFont(self.font())
-            p.drawText(QRectF(PAD, bottom, w - 2 * PAD, h - PAD - bottom),
-                       Qt.AlignLeft | Qt.AlignVCenter,
-                       QFontMetricsF(self.font()).elidedText(b.note, Qt.ElideRight, w - 2 * PAD))
+            p.drawText(
+                QRectF(PAD, bottom, w - 2 * PAD, h - PAD - bottom),
+                Qt.AlignLeft | Qt.AlignVCenter,
+                QFontMetricsF(self.font()).elidedText(b.note, Qt.ElideRight, w - 2 * PAD),
+            )
         p.end()
 
 

@@ -58,8 +58,11 @@ def cell_texts(values: np.ndarray) -> list[list[str]]:
     """What the cells print: a grid of whole numbers as they are (the deck's 1 and -1),
     otherwise two decimals cut as the deck does (7/9 -> 0.77); NaN prints nothing."""
     finite = values[np.isfinite(values)]
-    whole = finite.size and np.all(np.abs(finite - np.round(finite)) < 1e-6) \
+    whole = (
+        finite.size
+        and np.all(np.abs(finite - np.round(finite)) < 1e-6)
         and np.all(np.abs(finite) < 1e4)
+    )
     if whole:
         return [["" if v != v else str(round(v)) for v in row] for row in values.tolist()]
     return [[deck_number(v) for v in row] for row in values.tolist()]
@@ -67,8 +70,10 @@ def cell_texts(values: np.ndarray) -> list[list[str]]:
 
 def symmetric_levels(*arrays) -> tuple[float, float]:
     """(-a, a) with a the largest magnitude: zero is always the neutral middle colour."""
-    a = max((float(np.nanmax(np.abs(x))) for x in arrays if x.size and np.isfinite(x).any()),
-            default=1.0)
+    a = max(
+        (float(np.nanmax(np.abs(x))) for x in arrays if x.size and np.isfinite(x).any()),
+        default=1.0,
+    )
     a = a if a > 1e-12 else 1.0
     return (-a, a)
 
@@ -84,8 +89,7 @@ class CellGrid(QWidget):
 
     MIN_TEXT_CELL = 26  # px: smaller cells show colour only
 
-    def __init__(self, title: str = "", parent=None, max_cell: int = 64,
-                 nan_hatched: bool = False):
+    def __init__(self, title: str = "", parent=None, max_cell: int = 64, nan_hatched: bool = False):
         super().__init__(parent)
         self._title = title
         self._tip_title = ""  # the tooltip shown_title() set (a tooltip set by others is kept)
@@ -110,8 +114,13 @@ class CellGrid(QWidget):
         self._base = None
         self.update()
 
-    def set_values(self, values: np.ndarray, levels: tuple[float, float] | None = None,
-                   margin: int = 0, margin_zero: bool = False) -> None:
+    def set_values(
+        self,
+        values: np.ndarray,
+        levels: tuple[float, float] | None = None,
+        margin: int = 0,
+        margin_zero: bool = False,
+    ) -> None:
         """`margin` rings of extra cells around the map: zero padding when `margin_zero`,
         else empty room for a window that hangs over the edge."""
         v = np.asarray(values, np.float32)
@@ -129,12 +138,16 @@ class CellGrid(QWidget):
         h, w = v.shape
         # premultiplied ARGB is the format the raster painter blits fastest (a copy: the
         # numpy buffer may go)
-        self._image = QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888) \
-            .convertToFormat(QImage.Format.Format_ARGB32_Premultiplied) if v.size else None
+        self._image = (
+            QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).convertToFormat(
+                QImage.Format.Format_ARGB32_Premultiplied
+            )
+            if v.size
+            else None
+        )
         self.update()
 
-    def set_marks(self, window=None, winner=None, current=None, marked=None,
-                  hatched=None) -> None:
+    def set_marks(self, window=None, winner=None, current=None, marked=None, hatched=None) -> None:
         """window (top, left, size) in map cells (may reach outside); winner / current (r, c);
         marked: (H, W) bool cells drawn with a red frame; hatched: (H, W) bool cells drawn
         hatched (e.g. a patch's cells on the zero padding)."""
@@ -208,8 +221,9 @@ class CellGrid(QWidget):
         cell = self.cell_size()
         o = self._origin(cell)
         m = self._margin
-        full = QRectF(o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell,
-                      (rows + 2 * m) * cell)
+        full = QRectF(
+            o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell, (rows + 2 * m) * cell
+        )
         if self._title:  # right above the cells: in a tall panel it stays with them
             self._paint_title(p, full)
         if self._image is None:
@@ -242,8 +256,9 @@ class CellGrid(QWidget):
         p.setFont(self.title_font())
         p.setPen(self.palette().windowText().color())
         top = max(0.0, full.top() - self._title_height()) if self._image is not None else 0.0
-        p.drawText(QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
-                   self.shown_title())
+        p.drawText(
+            QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter, self.shown_title()
+        )
 
     def _paint_padding(self, p: QPainter, o, cell: float, full: QRectF, show_text: bool) -> None:
         """Zero padding: a grey hatched ring of zeros around the map."""
@@ -264,10 +279,14 @@ class CellGrid(QWidget):
     def _paint_grid_lines(p: QPainter, g: QRectF, cell: float) -> None:
         n_c, n_r = round(g.width() / cell), round(g.height() / cell)
         p.setPen(QPen(GRID_COLOR, 1))  # opaque: translucent lines cost 10x more to draw
-        lines = [QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
-                 for c in range(n_c + 1)]
-        lines += [QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
-                  for r in range(n_r + 1)]
+        lines = [
+            QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
+            for c in range(n_c + 1)
+        ]
+        lines += [
+            QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
+            for r in range(n_r + 1)
+        ]
         p.drawLines(lines)
 
     def _paint_numbers(self, p: QPainter, o, cell: float, font: QFont) -> None:
@@ -319,8 +338,7 @@ class CellGrid(QWidget):
         longest = max((len(t) for row in self.texts() for t in row), default=1)
         return max(8, int(min(cell * 0.4, cell * 0.8 / (0.6 * max(longest, 1)))))
 
-    def _cell_rect(self, o: QPointF, cell: float, r: int, c: int, h: int = 1,
-                   w: int = 1) -> QRectF:
+    def _cell_rect(self, o: QPointF, cell: float, r: int, c: int, h: int = 1, w: int = 1) -> QRectF:
         return QRectF(o.x() + c * cell, o.y() + r * cell, w * cell, h * cell)
 
     def _paint_marks(self, p: QPainter, o: QPointF, cell: float, rows: int, cols: int) -> None:
@@ -334,17 +352,26 @@ class CellGrid(QWidget):
         elif self._marked is not None:
             p.setPen(QPen(MARK_COLOR, thick))
             for r, c in zip(*np.nonzero(self._marked), strict=True):
-                p.drawRect(self._cell_rect(o, cell, int(r), int(c)).adjusted(
-                    thick / 2, thick / 2, -thick / 2, -thick / 2))
+                p.drawRect(
+                    self._cell_rect(o, cell, int(r), int(c)).adjusted(
+                        thick / 2, thick / 2, -thick / 2, -thick / 2
+                    )
+                )
         if self._winner is not None:
             p.setPen(QPen(WINNER_COLOR, thick))
-            p.drawRect(self._cell_rect(o, cell, *self._winner).adjusted(
-                thick * 0.5, thick * 0.5, -thick * 0.5, -thick * 0.5))
+            p.drawRect(
+                self._cell_rect(o, cell, *self._winner).adjusted(
+                    thick * 0.5, thick * 0.5, -thick * 0.5, -thick * 0.5
+                )
+            )
         for rect, dashed in self._window_rects(o, cell, rows, cols):
             if dashed:  # the part hanging over the edge: hatched, outlined in dashes
                 p.save()
-                p.setClipRegion(QRegion(rect.toRect()).subtracted(
-                    QRegion(QRectF(o.x(), o.y(), cols * cell, rows * cell).toRect())))
+                p.setClipRegion(
+                    QRegion(rect.toRect()).subtracted(
+                        QRegion(QRectF(o.x(), o.y(), cols * cell, rows * cell).toRect())
+                    )
+                )
                 p.fillRect(rect, QBrush(QColor(20, 20, 20, 90), Qt.BrushStyle.BDiagPattern))
                 p.restore()
             self._double_outline(p, rect, thick, dashed)
@@ -369,8 +396,11 @@ class CellGrid(QWidget):
             return []
         top, left, k = self._window
         whole = self._cell_rect(o, cell, top, left, k, k)
-        inside = whole.intersected(QRectF(o.x(), o.y(), cols * cell, rows * cell)) \
-            if not self._margin_zero else whole
+        inside = (
+            whole.intersected(QRectF(o.x(), o.y(), cols * cell, rows * cell))
+            if not self._margin_zero
+            else whole
+        )
         if inside == whole:
             return [(whole, False)]
         return [(whole, True), (inside, False)]

@@ -105,8 +105,10 @@ class WrapRow(QWidget):
         return max(hs, default=0)
 
     def minimumSizeHint(self) -> QSize:  # the widest part; stacked height
-        return QSize(max((w.minimumSizeHint().width() for w in self.shown()), default=0),
-                     self.heightForWidth(0))
+        return QSize(
+            max((w.minimumSizeHint().width() for w in self.shown()), default=0),
+            self.heightForWidth(0),
+        )
 
     def sizeHint(self) -> QSize:  # one row
         parts = self.shown()

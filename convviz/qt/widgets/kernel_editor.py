@@ -122,16 +122,18 @@ class KernelEditor(QWidget):
         self.mode_box = QComboBox()
         for key, words in PAINT_MODES.items():
             self.mode_box.addItem(words, key)
-        self.mode_box.setToolTip("A click sets the cell to ±value, or raises (left) / lowers "
-                                 "(right) it by the value")
+        self.mode_box.setToolTip(
+            "A click sets the cell to ±value, or raises (left) / lowers (right) it by the value"
+        )
         self.grid = KernelPaint()
         self.apply_button = QPushButton("Apply feature")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("All cells 0: draw the feature from scratch")
         # the choosers on two lines left of the grid, each stacking in a narrow dock (a
         # 1024-pixel projector) rather than making the tab scroll sideways
-        which = WrapRow((QLabel("Draw a feature"), self.layer_box, self.feature_box,
-                         self.channel_box))
+        which = WrapRow(
+            (QLabel("Draw a feature"), self.layer_box, self.feature_box, self.channel_box)
+        )
         how = WrapRow((self.mode_box, self.value_box, self.clear_button, self.apply_button))
         lines = QVBoxLayout()
         lines.addWidget(which)
@@ -147,10 +149,12 @@ class KernelEditor(QWidget):
         self.channel_box.valueChanged.connect(self._load)
         self.value_box.valueChanged.connect(lambda v: setattr(self.grid, "paint_value", v))
         self.mode_box.currentIndexChanged.connect(
-            lambda _: setattr(self.grid, "mode", self.mode_box.currentData()))
+            lambda _: setattr(self.grid, "mode", self.mode_box.currentData())
+        )
         self.apply_button.clicked.connect(self._apply)
-        self.clear_button.clicked.connect(lambda: self.grid.set_values(
-            np.zeros_like(self.grid.values)))
+        self.clear_button.clicked.connect(
+            lambda: self.grid.set_values(np.zeros_like(self.grid.values))
+        )
 
     def choose(self, layer: str, feature: int, channel: int = 0) -> None:
         """Show feature `feature` (0-based) of `layer`, as it reads input map `channel`."""
@@ -210,8 +214,10 @@ class KernelEditorDialog(QDialog):
         self.setWindowTitle("What if: edit a feature")
         self.editor = KernelEditor()
         self.editor.grid.setMinimumSize(self.CELLS_PX, self.CELLS_PX)
-        self.status = QLabel("Left button paints +value, right button -value; Apply puts the "
-                             "feature into the network (Undo in Where it looked).")
+        self.status = QLabel(
+            "Left button paints +value, right button -value; Apply puts the "
+            "feature into the network (Undo in Where it looked)."
+        )
         self.status.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addWidget(self.editor)

@@ -92,8 +92,10 @@ class LiveText(QLabel):
         # as wide as one line of the text (up to 400 px); the layout asks heightForWidth next
         fm = QFontMetrics(self.font())
         mw, _ = self._margins()
-        width = min(fm.horizontalAdvance(self._doc.toPlainText() if self._doc else self._text),
-                    400) + mw
+        width = (
+            min(fm.horizontalAdvance(self._doc.toPlainText() if self._doc else self._text), 400)
+            + mw
+        )
         return QSize(width, self.heightForWidth(width))
 
     def minimumSizeHint(self) -> QSize:
@@ -104,8 +106,9 @@ class LiveText(QLabel):
         super().resizeEvent(event)
         # the layout keeps heights it was told for other widths; a text that kept its height
         # at the old width may need more at this one
-        if (self.minimumHeight() != self.maximumHeight()
-                and self.height() < self.heightForWidth(self.width())):
+        if self.minimumHeight() != self.maximumHeight() and self.height() < self.heightForWidth(
+            self.width()
+        ):
             self.updateGeometry()
 
     def contextMenuEvent(self, event) -> None:
@@ -170,8 +173,9 @@ class ElidedLabel(QLabel):
 
     def displayed_text(self) -> str:
         """The text as painted: whole, or cut with "…" to the label's width."""
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
-                                             max(0, self.contentsRect().width()))
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, max(0, self.contentsRect().width())
+        )
 
     def _retip(self) -> None:
         self.setToolTip(self.text() if self.displayed_text() != self.text() else "")
@@ -179,8 +183,12 @@ class ElidedLabel(QLabel):
     def minimumSizeHint(self) -> QSize:  # a few letters and the "…"
         fm = QFontMetrics(self.font())
         m = self.contentsMargins()
-        return QSize(min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("Classes…"))
-                     + m.left() + m.right(), super().minimumSizeHint().height())
+        return QSize(
+            min(fm.horizontalAdvance(self.text()), fm.horizontalAdvance("Classes…"))
+            + m.left()
+            + m.right(),
+            super().minimumSizeHint().height(),
+        )
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -189,5 +197,8 @@ class ElidedLabel(QLabel):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setPen(self.palette().color(self.foregroundRole()))
-        p.drawText(self.contentsRect(), int(self.alignment().value) | int(
-            Qt.AlignmentFlag.AlignVCenter.value), self.displayed_text())
+        p.drawText(
+            self.contentsRect(),
+            int(self.alignment().value) | int(Qt.AlignmentFlag.AlignVCenter.value),
+            self.displayed_text(),
+        )

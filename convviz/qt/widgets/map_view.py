@@ -29,6 +29,7 @@ class MapView(QWidget):
             return
         side = min(self.width(), self.height())
         p = QPainter(self)
-        p.drawImage(QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side),
-                    self._image)
+        p.drawImage(
+            QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side), self._image
+        )
         p.end()

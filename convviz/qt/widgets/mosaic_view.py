@@ -65,8 +65,10 @@ class MosaicView(QWidget):
     # ---- contents --------------------------------------------------------------------------
     def set_layers(self, layers: list[tuple[str, str, MosaicLayout]]) -> None:
         """(name, title, layout) per layer, in network order."""
-        self.layers = {name: MosaicLayer(name, title, layout, gather_index(layout))
-                       for name, title, layout in layers}
+        self.layers = {
+            name: MosaicLayer(name, title, layout, gather_index(layout))
+            for name, title, layout in layers
+        }
         self._place()
         self.update()
 
@@ -126,8 +128,7 @@ class MosaicView(QWidget):
         for v in self.layers.values():
             if v.visible and v.rect is not None and v.rect.contains(pos):
                 px = v.rect.width() / v.layout.shape[1]
-                hit = v.layout.locate((pos.y() - v.rect.top()) / px,
-                                      (pos.x() - v.rect.left()) / px)
+                hit = v.layout.locate((pos.y() - v.rect.top()) / px, (pos.x() - v.rect.left()) / px)
                 return None if hit is None else (v.name, *hit)
         return None
 
@@ -143,10 +144,14 @@ class MosaicView(QWidget):
                 continue
             # up to the legend, cut short with "…" if the panel is too narrow for all of it
             width = self.width() - self._legend_width() - v.rect.left()
-            title_rect = QRectF(v.rect.left(), v.rect.top() - metrics.height() - 4,
-                                width, metrics.height())
-            p.drawText(title_rect, Qt.AlignLeft | Qt.AlignBottom,
-                       metrics.elidedText(v.title, Qt.ElideRight, width))
+            title_rect = QRectF(
+                v.rect.left(), v.rect.top() - metrics.height() - 4, width, metrics.height()
+            )
+            p.drawText(
+                title_rect,
+                Qt.AlignLeft | Qt.AlignBottom,
+                metrics.elidedText(v.title, Qt.ElideRight, width),
+            )
             if v.image is not None:
                 p.drawImage(v.rect, v.image)
         self._paint_legend(p, metrics)
@@ -165,8 +170,11 @@ class MosaicView(QWidget):
         for at, label in self.legend_ticks:  # at: -1 (bottom) .. 1 (top)
             y = bar.center().y() - at * bar.height() / 2
             p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y))
-            p.drawText(QRectF(bar.right() + 6, y - metrics.height() / 2, 200, metrics.height()),
-                       Qt.AlignLeft | Qt.AlignVCenter, label)
+            p.drawText(
+                QRectF(bar.right() + 6, y - metrics.height() / 2, 200, metrics.height()),
+                Qt.AlignLeft | Qt.AlignVCenter,
+                label,
+            )
 
     def mouseMoveEvent(self, event):
         hit = self.locate(event.position())

@@ -45,14 +45,16 @@ class ElidingCombo(QComboBox):
     def _field(self):
         opt = QStyleOptionComboBox()
         self.initStyleOption(opt)
-        return opt, self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
-                                                QStyle.SubControl.SC_ComboBoxEditField, self)
+        return opt, self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
 
     def displayed_text(self) -> str:
         """The chosen item as painted: whole, or cut with "…" to the room there is."""
         _opt, field = self._field()
-        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight,
-                                             max(0, field.width()))
+        return self.fontMetrics().elidedText(
+            self.currentText(), Qt.TextElideMode.ElideRight, max(0, field.width())
+        )
 
     def _retip(self, *_):
         text = self.currentText()
@@ -136,15 +138,21 @@ class StepperControls(QWidget):
             return b
 
         SP = QStyle.StandardPixmap
-        self.first_button = button(SP.SP_MediaSkipBackward, "Back to the first window",
-                                   self.jump_to_start)
+        self.first_button = button(
+            SP.SP_MediaSkipBackward, "Back to the first window", self.jump_to_start
+        )
         self.back_button = button(SP.SP_MediaSeekBackward, "One window back", self.step_back)
-        self.play_button = button(SP.SP_MediaPlay, "Play: move the window on by itself",
-                                  self.toggle)
-        self.forward_button = button(SP.SP_MediaSeekForward, "One window forward",
-                                     self.step_forward)
-        self.end_button = button(SP.SP_MediaSkipForward, "Jump to the last window (the whole "
-                                 "output map filled in)", self.jump_to_end)
+        self.play_button = button(
+            SP.SP_MediaPlay, "Play: move the window on by itself", self.toggle
+        )
+        self.forward_button = button(
+            SP.SP_MediaSeekForward, "One window forward", self.step_forward
+        )
+        self.end_button = button(
+            SP.SP_MediaSkipForward,
+            "Jump to the last window (the whole output map filled in)",
+            self.jump_to_end,
+        )
 
     def _lay_out(self) -> None:
         # three groups: the buttons, where the window is, and the speed; side by side or (a
@@ -152,8 +160,13 @@ class StepperControls(QWidget):
         transport, position, pace = QWidget(self), QWidget(self), QWidget(self)
         row = QHBoxLayout(transport)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (self.first_button, self.back_button, self.play_button, self.forward_button,
-                  self.end_button):
+        for w in (
+            self.first_button,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.end_button,
+        ):
             row.addWidget(w)
         row = QHBoxLayout(position)
         row.setContentsMargins(0, 0, 0, 0)
@@ -205,8 +218,10 @@ class StepperControls(QWidget):
     @classmethod
     def default_speed(cls, n: int) -> float:
         """The slowest speed (from the default up) that plays `n` windows in WHOLE_MAP_S."""
-        return next((s for s in cls.SPEEDS if s >= cls.DEFAULT_SPEED and n / s <= cls.WHOLE_MAP_S),
-                    cls.SPEEDS[-1])
+        return next(
+            (s for s in cls.SPEEDS if s >= cls.DEFAULT_SPEED and n / s <= cls.WHOLE_MAP_S),
+            cls.SPEEDS[-1],
+        )
 
     def set_speed(self, steps_per_second: float, chosen: bool = True) -> None:
         i = int(np.argmin([abs(s - steps_per_second) for s in self.SPEEDS]))
@@ -268,10 +283,18 @@ class StepperControls(QWidget):
         self.scrub.blockSignals(False)
         self.step_label.setText(f"Window {cur + 1} of {n}" if n else "No windows")
         SP = QStyle.StandardPixmap
-        self.play_button.setIcon(self.style().standardIcon(
-            SP.SP_MediaPause if self.is_playing else SP.SP_MediaPlay))
-        self.play_button.setToolTip("Pause" if self.is_playing else
-                                    "Play: move the window on by itself")
-        for b in (self.first_button, self.back_button, self.play_button, self.forward_button,
-                  self.end_button, self.scrub):
+        self.play_button.setIcon(
+            self.style().standardIcon(SP.SP_MediaPause if self.is_playing else SP.SP_MediaPlay)
+        )
+        self.play_button.setToolTip(
+            "Pause" if self.is_playing else "Play: move the window on by itself"
+        )
+        for b in (
+            self.first_button,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.end_button,
+            self.scrub,
+        ):
             b.setEnabled(n > 1)

@@ -88,8 +88,10 @@ class StepperPanel(QWidget):
         """Choose `layer_name` in the layer picker, or raise ValueError naming the choices."""
         names = [sl.name for sl in self._layers]
         if layer_name not in names:
-            raise ValueError(f"no {kind} layer named {layer_name!r} (this network has: "
-                             f"{', '.join(names) or 'none'})")
+            raise ValueError(
+                f"no {kind} layer named {layer_name!r} (this network has: "
+                f"{', '.join(names) or 'none'})"
+            )
         self.layer_combo.setCurrentIndex(names.index(layer_name))
 
     @property

@@ -33,14 +33,25 @@ def thumbnail(image: np.ndarray, value_range, patch=None, side: int = THUMB) -> 
     a = grey(image)
     h, w = a.shape
     scale = side / max(h, w)
-    pix = QPixmap.fromImage(to_qimage(a, value_range).scaled(
-        round(w * scale), round(h * scale), Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.FastTransformation))
+    pix = QPixmap.fromImage(
+        to_qimage(a, value_range).scaled(
+            round(w * scale),
+            round(h * scale),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
+    )
     if patch is not None:
         top, bottom, left, right = patch
         p = QPainter(pix)
         p.setPen(QPen(QColor(theme.ACCENT), 2))
-        p.drawRect(QRectF(left * scale + 1, top * scale + 1, (right - left) * scale - 2,
-                          (bottom - top) * scale - 2))
+        p.drawRect(
+            QRectF(
+                left * scale + 1,
+                top * scale + 1,
+                (right - left) * scale - 2,
+                (bottom - top) * scale - 2,
+            )
+        )
         p.end()
     return QIcon(pix)

@@ -36,13 +36,15 @@ class FoolControls(QWidget):
         self.fool_box = QComboBox()
         self.fool_box.setToolTip("The class to push the drawing towards")
         self.fool_button = QPushButton("Fool it")
-        self.fool_button.setToolTip("Nudge the drawing in small gradient steps until the "
-                                    "network says the chosen class")
+        self.fool_button.setToolTip(
+            "Nudge the drawing in small gradient steps until the network says the chosen class"
+        )
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Bring back the drawing before it was fooled")
         self.undo_button.setEnabled(False)  # until a fooled drawing is on the canvas
-        row = WrapRow((QLabel("Fool it into saying"), self.fool_box, self.fool_button,
-                       self.undo_button))  # stacks in a narrow dock
+        row = WrapRow(
+            (QLabel("Fool it into saying"), self.fool_box, self.fool_button, self.undo_button)
+        )  # stacks in a narrow dock
         self.fool_status = QLabel("")
         self.fool_status.setWordWrap(True)
         self.original_view, self.fooled_view = MapView(), MapView()
@@ -90,8 +92,14 @@ class FoolControls(QWidget):
             return fool(model, original, target, should_stop=job.cancelled)
 
         self.fool_status.setText("Working out the steps…")
-        s.jobs.submit(JOB, work, self._steps_ready, self._fool_failed,
-                      text="Fooling the network…", cancellable=True)
+        s.jobs.submit(
+            JOB,
+            work,
+            self._steps_ready,
+            self._fool_failed,
+            text="Fooling the network…",
+            cancellable=True,
+        )
 
     def _fool_failed(self, message: str) -> None:
         self.fool_status.setText(f"Cannot fool it: {_escape(message)}")
@@ -100,8 +108,9 @@ class FoolControls(QWidget):
         """On the window's thread, once the job's steps are all known: play them."""
         self.fool_result = r
         self._steps = [st for st in r.steps if st.image is not None]
-        self.original_view.set_rgb(overlay_rgb(self._ink(r.original),
-                                               np.zeros(r.original.shape[-2:])))
+        self.original_view.set_rgb(
+            overlay_rgb(self._ink(r.original), np.zeros(r.original.shape[-2:]))
+        )
         self.original_view.show()
         self.fooled_view.show()
         self._player.start()
@@ -127,11 +136,15 @@ class FoolControls(QWidget):
 
     def _fool_finished(self, r) -> None:
         self.fooled_view.set_rgb(overlay_rgb(self._ink(r.final), r.changed))
-        said = f"it now says <b>{_escape(r.target_name)}</b>" if r.fooled else (
-            f"it still does not say {_escape(r.target_name)} after {len(r.steps) - 1} steps")
+        said = (
+            f"it now says <b>{_escape(r.target_name)}</b>"
+            if r.fooled
+            else (f"it still does not say {_escape(r.target_name)} after {len(r.steps) - 1} steps")
+        )
         self.fool_status.setText(
             f"{said}: {r.changed_pixels} pixels changed, by {r.mean_change:.2f} on average "
-            f"and {r.largest_change:.2f} at most. Left: the original; right: the changes.")
+            f"and {r.largest_change:.2f} at most. Left: the original; right: the changes."
+        )
         self.session.canvas.set_input(r.final[0])  # one undo step: Undo brings the original
         self.undo_button.setEnabled(True)
 

@@ -30,21 +30,27 @@ from ...widgets.flow_layout import WrapRow
 from ...widgets.map_view import MapView
 
 METHODS = {  # key -> (name in the app, what it shows, in the app's words)
-    "occlusion": ("Covering up",
-                  "A blank square is slid over your drawing, one position at a time, and the "
-                  "network reads each covered-up copy. Where covering hides something the class "
-                  "needs, its vote drops: those places glow orange. Blue means covering that "
-                  "spot made the vote rise. It runs once the pen lifts."),
-    "gradcam": ("Grad-CAM",
-                "Backprop asks how much the class's vote would change if each feature map of "
-                "one convolution layer grew. Maps that help the vote get a positive weight; "
-                "adding up the maps times their weights, and keeping what is above zero, shows "
-                "where the features that speak for the class lit up, scaled up to your canvas."),
-    "saliency": ("Saliency",
-                 "Backprop all the way to the pixels: how much would the class's vote change "
-                 "if this one pixel were a little darker or lighter? Bright pixels are the "
-                 "ones the vote is most sensitive to right now: the network's sharpest focus, "
-                 "often speckled, because single pixels matter little on their own."),
+    "occlusion": (
+        "Covering up",
+        "A blank square is slid over your drawing, one position at a time, and the "
+        "network reads each covered-up copy. Where covering hides something the class "
+        "needs, its vote drops: those places glow orange. Blue means covering that "
+        "spot made the vote rise. It runs once the pen lifts.",
+    ),
+    "gradcam": (
+        "Grad-CAM",
+        "Backprop asks how much the class's vote would change if each feature map of "
+        "one convolution layer grew. Maps that help the vote get a positive weight; "
+        "adding up the maps times their weights, and keeping what is above zero, shows "
+        "where the features that speak for the class lit up, scaled up to your canvas.",
+    ),
+    "saliency": (
+        "Saliency",
+        "Backprop all the way to the pixels: how much would the class's vote change "
+        "if this one pixel were a little darker or lighter? Bright pixels are the "
+        "ones the vote is most sensitive to right now: the network's sharpest focus, "
+        "often speckled, because single pixels matter little on their own.",
+    ),
 }
 SETTLE_MS = 150  # covering up starts when no change came for this long and the pen is up
 ANSWER = "the answer"  # the class chooser's first entry: explain whatever the network says
@@ -79,8 +85,9 @@ class WhyPanel(QWidget):
         self.on_canvas = QCheckBox("On the canvas")
         self.on_canvas.setToolTip("Lay the map over your drawing on the canvas too")
         # side by side while the dock is wide enough, else stacked: never a sideways scroll
-        controls = WrapRow((self.method_box, self.class_box, self.layer_box, self.patch_box,
-                            self.on_canvas))
+        controls = WrapRow(
+            (self.method_box, self.class_box, self.layer_box, self.patch_box, self.on_canvas)
+        )
         self.about = QLabel(METHODS["occlusion"][1])
         self.about.setObjectName("hint")
         self.about.setWordWrap(True)
@@ -213,8 +220,14 @@ class WhyPanel(QWidget):
             return occlusion(model, trace.input, cls, patch, should_stop=job.cancelled)
 
         self.status.setText("Covering up, one patch at a time…")
-        s.jobs.submit(JOB, work, lambda e: self._occlusion_done(e, trace.input),
-                      self._occlusion_failed, text="Covering up the drawing…", cancellable=True)
+        s.jobs.submit(
+            JOB,
+            work,
+            lambda e: self._occlusion_done(e, trace.input),
+            self._occlusion_failed,
+            text="Covering up the drawing…",
+            cancellable=True,
+        )
 
     def _occlusion_done(self, e, image) -> None:
         if e is not None and self.method == "occlusion":
@@ -234,8 +247,10 @@ class WhyPanel(QWidget):
         self.view.set_rgb(overlay_rgb(ink, e.map))
         self._send_overlay()
         where = f" at {e.layer}" if e.layer else f", patch {e.patch}" if e.patch else ""
-        self.status.setText(f"{METHODS[e.method][0]}{where}: where the vote for "
-                            f"<b>{_escape(e.class_name)}</b> ({e.vote:+.2f}) comes from")
+        self.status.setText(
+            f"{METHODS[e.method][0]}{where}: where the vote for "
+            f"<b>{_escape(e.class_name)}</b> ({e.vote:+.2f}) comes from"
+        )
 
     def choose_layer(self, name: str) -> None:
         """Grad-CAM at the convolution that made layer `name` (a conv, or the ReLU or pooling

@@ -52,8 +52,16 @@ class WhatIfControls(QWidget):
         self.off_button.setToolTip("Zero this map or neuron for every drawing")
         self.undo_button = QPushButton("Undo edit")
         self.reset_button = QPushButton("Reset all")
-        row = WrapRow((QLabel("What if"), self.layer_box, self.unit_box, self.off_button,
-                       self.undo_button, self.reset_button))  # stacks in a narrow dock
+        row = WrapRow(
+            (
+                QLabel("What if"),
+                self.layer_box,
+                self.unit_box,
+                self.off_button,
+                self.undo_button,
+                self.reset_button,
+            )
+        )  # stacks in a narrow dock
         self.status = QLabel("")
         self.status.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -67,7 +75,8 @@ class WhatIfControls(QWidget):
         self.undo_button.clicked.connect(lambda: self._apply(lambda e: e.undo()))
         self.reset_button.clicked.connect(lambda: self._apply(lambda e: e.reset()))
         self.kernel_editor.apply_kernel.connect(
-            lambda layer, f, values: self._apply(lambda e: e.set_kernel(layer, f, values)))
+            lambda layer, f, values: self._apply(lambda e: e.set_kernel(layer, f, values))
+        )
         self.set_model()
 
     def edits(self):
@@ -113,7 +122,8 @@ class WhatIfControls(QWidget):
         if self.dialog is None:
             self.dialog = KernelEditorDialog(self.window())
             self.dialog.editor.apply_kernel.connect(
-                lambda layer, f, values: self._apply(lambda e: e.set_kernel(layer, f, values)))
+                lambda layer, f, values: self._apply(lambda e: e.set_kernel(layer, f, values))
+            )
         if self.session.snapshot is not None:
             self.dialog.editor.set_network(self.session.spec, self.session.snapshot)
         self.dialog.editor.choose(layer, feature, channel)
@@ -169,5 +179,6 @@ class WhatIfControls(QWidget):
             moved = np.asarray(t.votes, np.float64) - before
             most = np.argsort(-np.abs(np.nan_to_num(moved)), kind="stable")[:MOVED_SHOWN]
             text += "<br>Votes moved: " + ", ".join(
-                f"{html.escape(short_name(t.classes[i]))} {moved[i]:+.2f}" for i in most)
+                f"{html.escape(short_name(t.classes[i]))} {moved[i]:+.2f}" for i in most
+            )
         self.status.setText(text)
