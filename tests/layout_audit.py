@@ -185,20 +185,22 @@ def _painted_problems(w: QWidget) -> list[str]:
 
 
 def _sideways_problems(area: QScrollArea) -> list[str]:
-    """Wrapped text in a scroll area that scrolls sideways: the panel is wider than its dock,
-    so each wrapped line runs past the visible edge and reads cut mid-word (the Where it looked
-    tab at 1024x768 once did)."""
+    """Wrapped text or a button in a scroll area that scrolls sideways: the panel is wider than
+    its dock, so a wrapped line runs past the visible edge and reads cut mid-word (the Where it
+    looked tab at 1024x768 once did), or a button sits half out of sight (Feature maps' Switch
+    off did)."""
     if area.widget() is None or area.horizontalScrollBar().maximum() <= 0:
         return []
     seen = area.viewport().width()
     out = []
-    for lab in area.widget().findChildren(QLabel):
-        if not (lab.wordWrap() and _on_screen(lab) and _plain(lab.text()).strip()):
-            continue
-        right = lab.mapTo(area.viewport(), lab.rect().topRight()).x()
+    for w in area.widget().findChildren(QWidget):
+        wrapped = isinstance(w, QLabel) and w.wordWrap() and _plain(w.text()).strip()
+        if not ((wrapped or isinstance(w, QAbstractButton)) and _on_screen(w)):
+            continue  # (a button past the edge is as unreadable as a wrapped line)
+        right = w.mapTo(area.viewport(), w.rect().topRight()).x()
         if right > seen:
             out.append(
-                f"{_name(lab, lab.text())} runs {right - seen} px past the edge of a "
+                f"{_name(w, _text(w))} runs {right - seen} px past the edge of a "
                 f"dock that scrolls sideways"
             )
     return out

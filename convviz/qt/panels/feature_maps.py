@@ -20,13 +20,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from ...core.layers import words  # each kind's words, declared with the kind
 from ...core.mosaic import MosaicLayout, nice_level
 from ...core.numbers import deck_number
 from ...core.spec import every_row
 from .. import settings, theme
+from ..widgets.flow_layout import FlowLayout
 from ..widgets.live_text import LiveText
 from ..widgets.mosaic_view import MosaicLayer, MosaicView
 
@@ -112,20 +113,21 @@ class FeatureMapsPanel(QWidget):
         self.readout = LiveText(READOUT)
         self.readout.setObjectName("hint")
         self.readout.setContentsMargins(8, 0, 8, 0)
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(8, 6, 8, 0)
-        buttons.addWidget(self.layer_button)
-        buttons.addWidget(self.scale_button)
         self.off_button = QToolButton(text="Switch off", checkable=True)
         self.off_button.setToolTip(
             "What if: while pressed, a click on a map switches it off "
             "(zero) for every drawing; Undo in Where it looked"
         )
-        buttons.addWidget(self.off_button)
-        buttons.addStretch(1)
+        # the three buttons flow onto a second line in a narrow dock (1024x768) rather than
+        # making the whole panel scroll sideways
+        bar = QWidget()
+        buttons = FlowLayout(bar, spacing=4)
+        buttons.setContentsMargins(8, 6, 8, 0)
+        for b in (self.layer_button, self.scale_button, self.off_button):
+            buttons.addWidget(b)
         top = QVBoxLayout()
         top.setSpacing(2)
-        top.addLayout(buttons)
+        top.addWidget(bar)
         top.addWidget(self.readout)
         return top
 
