@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 import torch
+from reference import rect_spec, window_starts
 
 from convviz.core.bundled import bundled_path
 from convviz.core.errors import DataError, SpecError
@@ -57,21 +58,10 @@ def ref_conv(x, w, b, stride, pad):
     return out
 
 
-def starts(n, window, stride):
-    """Window starts along one axis; a window hanging over the edge counts, none starts outside."""
-    out, s = [], 0
-    while s < n:
-        out.append(s)
-        if s + window >= n:
-            break
-        s += stride
-    return out
-
-
 def ref_pool(x, window, stride):
     """x (C, H, W), window and stride (rows, cols) -> (max, winners as flat index into H x W)."""
     c, h, w = x.shape
-    rows, cols = starts(h, window[0], stride[0]), starts(w, window[1], stride[1])
+    rows, cols = window_starts(h, window[0], stride[0]), window_starts(w, window[1], stride[1])
     out = np.zeros((c, len(rows), len(cols)))
     win = np.zeros(out.shape, np.int64)
     for ci in range(c):
@@ -86,21 +76,8 @@ def ref_pool(x, window, stride):
     return out, win
 
 
-def _rect_spec(channels=3):
-    # 11 rows x 16 cols, 3 colours; a 3x5 feature at stride (2, 1) with padding (1, 2); a 2x3
-    # pooling window at stride (2, 2) that hangs over the bottom edge (6 rows -> 3, 16 -> 8)
-    return NetworkSpec(
-        "rect",
-        (11, 16),
-        channels,
-        (-1.0, 1.0),
-        (Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)), ReLU(), MaxPool((2, 3), 2), Flatten()),
-        ("a", "b", "c"),
-    )
-
-
 def test_rectangular_conv_and_pool_match_the_float64_reference():
-    spec = _rect_spec()
+    spec = rect_spec()
     model = build(spec, seed=1)
     image = np.random.default_rng(7).uniform(-1, 1, (3, 11, 16)).astype(np.float32)
     trace = model.trace(image)
@@ -147,7 +124,7 @@ def test_refusals_name_the_layer_and_the_dimension(layers, words_in):
 
 
 def test_input_shape_rows_and_cols_and_the_per_dimension_limit():
-    spec = _rect_spec()
+    spec = rect_spec()
     assert (spec.rows, spec.cols, spec.input_shape) == (11, 16, (11, 16))
     with pytest.raises(SpecError, match="11x16"):  # code that assumes a square is told
         _ = spec.input_size
@@ -194,7 +171,7 @@ def test_old_input_size_json_round_trips_byte_for_byte():
 
 
 def test_rectangular_numbers_round_trip_as_written():
-    spec = _rect_spec()
+    spec = rect_spec()
     d = spec.to_dict()
     assert d["input_shape"] == [11, 16] and "input_size" not in d
     assert d["layers"][0]["size"] == [3, 5] and d["layers"][0]["stride"] == [2, 1]
@@ -242,21 +219,7 @@ def test_onnx_of_a_rectangular_colour_network_matches_onnxruntime(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     from convviz.core.onnx_export import export_onnx
 
-    spec = NetworkSpec(
-        "rect",
-        (11, 16),
-        3,
-        (-1.0, 1.0),
-        (
-            Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)),
-            ReLU(),
-            MaxPool((2, 3), 2),
-            Flatten(),
-            Dense(7),
-            ReLU(),
-        ),
-        ("a", "b", "c"),
-    )
+    spec = rect_spec(hidden=7)
     model = build(spec, seed=4)
     out = export_onnx(model, tmp_path / "rect.onnx")
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
@@ -519,7 +482,7 @@ def test_a_rectangular_colour_network_trains():
 def test_explanations_cover_a_rectangular_colour_input():
     from convviz.core.explain import check_patch, explain
 
-    model = build(_rect_spec(), seed=5)
+    model = build(rect_spec(), seed=5)
     image = np.random.default_rng(2).uniform(-1, 1, (3, 11, 16)).astype(np.float32)
     for method in ("occlusion", "gradcam", "saliency"):
         assert explain(model, image, method).map.shape == (11, 16), method

@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from reference import window_starts
 
 from convviz.core.errors import SpecError
 from convviz.core.knobs import is_plain, knobs_from_spec
@@ -36,23 +37,11 @@ NEW_KINDS = ("avgpool", "batchnorm", "leakyrelu", "sigmoid", "tanh", "dropout")
 
 
 # ---- float64 references, one layer at a time ----------------------------------------------------
-def starts(n, window, stride):
-    """Window starts along one axis (max pooling's rule): a window may hang over the far edge;
-    none starts outside the map."""
-    out, s = [], 0
-    while s < n:
-        out.append(s)
-        if s + window >= n:
-            break
-        s += stride
-    return out
-
-
 def ref_avgpool(x, window, stride):
     """x (C, H, W) -> the mean of each window over the cells it covers inside the map (an
     overhanging window's divisor is the number of those cells, not window rows x cols)."""
     c, h, w = x.shape
-    rows, cols = starts(h, window[0], stride[0]), starts(w, window[1], stride[1])
+    rows, cols = window_starts(h, window[0], stride[0]), window_starts(w, window[1], stride[1])
     out = np.zeros((c, len(rows), len(cols)))
     for ci in range(c):
         for i, r0 in enumerate(rows):

@@ -9,6 +9,7 @@ trace's votes against a plain forward pass.
 import numpy as np
 import pytest
 import torch
+from reference import window_starts
 
 from convviz.core.errors import DataError
 from convviz.core.network import build, vote_contributions
@@ -38,19 +39,6 @@ def ref_conv(x, w, b, stride, pad, divide):
                             total += xp[ci, i * stride + u, j * stride + v] * w[fi, ci, u, v]
                 out[fi, i, j] = total / count + (b[fi] if b is not None else 0.0)
     return out
-
-
-def window_starts(n, window, stride):
-    """Starts of the pooling windows along one axis: every start inside the map, until one window
-    has reached the end (so a window hanging over the edge counts, and none starts outside)."""
-    starts = []
-    s = 0
-    while s < n:
-        starts.append(s)
-        if s + window >= n:
-            break
-        s += stride
-    return starts
 
 
 def ref_pool(x, window, stride):

@@ -8,11 +8,11 @@ them); the table fits 80 columns, formulas wrapped; --json has the documented ke
 import json
 
 import pytest
+from reference import rect_spec
 
 from convviz.cli import main
 from convviz.cli_summary import table_text, wrap_formula
 from convviz.core.presets import PRESETS, preset
-from convviz.core.spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 from convviz.core.summary import byte_text, summarise, table_rows
 from tests.hostile.crafted import alexnet_dict, safetensors_file
 from tests.hostile.harness import assert_refused, convviz_cli, python_snippet
@@ -20,25 +20,6 @@ from tests.hostile.harness import assert_refused, convviz_cli, python_snippet
 JSON_KEYS = {"name", "input", "classes", "rows", "totals"}
 ROW_KEYS = {"name", "kind", "label", "shape", "params", "formula", "params_formula", "depth"}
 TOTAL_KEYS = {"params", "params_bytes", "activations", "activations_bytes"}
-
-
-def _rect() -> NetworkSpec:
-    # long per-dimension formulas on both layers: the table must wrap them
-    return NetworkSpec(
-        "rect",
-        (11, 16),
-        3,
-        (-1.0, 1.0),
-        (
-            Conv(4, (3, 5), stride=(2, 1), padding=(1, 2)),
-            ReLU(),
-            MaxPool((2, 3), 2),
-            Flatten(),
-            Dense(7),
-            ReLU(),
-        ),
-        ("a", "b", "c"),
-    )
 
 
 def test_rows_and_totals_of_the_shapes_preset():
@@ -77,7 +58,7 @@ def test_every_preset_fits_80_columns_with_every_row(name):
 
 
 def test_long_formulas_wrap_between_dimensions_within_80_columns():
-    text = table_text(summarise(_rect()))
+    text = table_text(summarise(rect_spec(hidden=7)))
     lines = text.splitlines()
     assert max(map(len, lines)) <= 80, text
     conv = next(i for i, ln in enumerate(lines) if ln.startswith("conv1"))
@@ -89,7 +70,7 @@ def test_long_formulas_wrap_between_dimensions_within_80_columns():
 
 
 def test_a_narrow_table_puts_formulas_on_their_own_lines():
-    text = table_text(summarise(_rect()), width=56)
+    text = table_text(summarise(rect_spec(hidden=7)), width=56)
     assert max(map(len, text.splitlines())) <= 56, text
     assert "\n    rows: (11 - 3 + 2·1)/2 + 1 = 6\n    cols:" in text
 
@@ -112,14 +93,14 @@ def test_the_architecture_panel_shows_the_same_rows(qtbot):
 
 def test_json_has_the_documented_keys(capsys, tmp_path):
     spec_path = tmp_path / "rect.json"
-    spec_path.write_text(_rect().to_json())
+    spec_path.write_text(rect_spec(hidden=7).to_json())
     assert main(["summary", "--spec", str(spec_path), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert set(d) == JSON_KEYS and set(d["totals"]) == TOTAL_KEYS
     assert all(set(r) == ROW_KEYS for r in d["rows"])
     assert d["input"] == {"channels": 3, "rows": 11, "cols": 16}
     assert d["rows"][1]["shape"] == [4, 6, 16] and d["rows"][1]["params"] == 4 * 3 * 15 + 4
-    s = summarise(_rect())
+    s = summarise(rect_spec(hidden=7))
     assert d["totals"] == {
         "params": s.params,
         "params_bytes": 4 * s.params,
@@ -132,9 +113,9 @@ def test_weights_file_gives_the_network_it_describes(capsys, tmp_path):
     from convviz.core.network import build
     from convviz.core.weights import save_model
 
-    path = save_model(build(_rect(), seed=0), tmp_path / "rect.safetensors")
+    path = save_model(build(rect_spec(hidden=7), seed=0), tmp_path / "rect.safetensors")
     assert main(["summary", "--weights", str(path)]) == 0
-    assert capsys.readouterr().out == table_text(summarise(_rect())) + "\n"
+    assert capsys.readouterr().out == table_text(summarise(rect_spec(hidden=7))) + "\n"
 
 
 def test_preset_and_spec_import_no_torch_and_alexnet_sized_costs_nothing(tmp_path):
@@ -160,7 +141,7 @@ def test_preset_and_spec_import_no_torch_and_alexnet_sized_costs_nothing(tmp_pat
 
 def test_bad_input_is_one_line(capsys, tmp_path):
     bad = tmp_path / "bad.json"
-    d = _rect().to_dict()
+    d = rect_spec(hidden=7).to_dict()
     d["layers"][0]["stride"] = [3, 1]  # rows: (11 - 3 + 2*1)/3 + 1 = 4.33
     bad.write_text(json.dumps(d))
     cases = {
