@@ -327,3 +327,15 @@ def test_read_spec_refuses_folders_and_pipes_without_blocking(tmp_path):
     for name in ("pipe.json", "."):
         with pytest.raises(SpecError, match="not a file"):
             read_spec(tmp_path / name)
+
+
+def test_input_kind_is_written_only_when_not_a_picture_and_checked_when_read():
+    sound = preset("spectrogram")
+    assert sound.input_kind == "spectrogram"
+    assert NetworkSpec.from_json(sound.to_json()) == sound
+    picture = preset("xo")
+    assert picture.input_kind == "picture" and "input_kind" not in picture.to_json()
+    d = json.loads(sound.to_json())
+    d["input_kind"] = "video"
+    with pytest.raises(SpecError, match="input_kind must be one of picture, spectrogram"):
+        NetworkSpec.from_dict(d)

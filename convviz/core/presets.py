@@ -250,6 +250,7 @@ def spectrogram() -> NetworkSpec:
             Flatten(),
         ),
         classes=SOUND_CLASSES,
+        input_kind="spectrogram",
     )
 
 

@@ -33,7 +33,7 @@ from .layers import (
     pool_out,
 )
 from .limits import MAX_CLASSES, MAX_LAYER_NUMBER, MAX_LAYERS, MAX_SPEC_JSON_BYTES
-from .spec_json import finite, listed, loads_bounded, read_bounded, text_field, whole
+from .spec_json import finite, listed, loads_bounded, read_bounded, show, text_field, whole
 
 __all__ = [
     "Conv",
@@ -57,6 +57,16 @@ class Layer(Protocol):
 
     @property
     def kind(self) -> str: ...
+
+
+# What a network's input can be: the first is the default (and is not written to JSON).
+INPUT_KINDS = ("picture", "spectrogram")
+
+
+def _input_kind(v) -> str:
+    if v not in INPUT_KINDS:
+        raise SpecError(f"input_kind must be one of {', '.join(INPUT_KINDS)}, got {show(v)}")
+    return v
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,9 @@ class NetworkSpec:
     value_range: tuple[float, float]  # (background, ink)
     layers: tuple[Layer, ...]
     classes: tuple[str, ...]
+    # what the input is, so the window can say so (INPUT_KINDS); "spectrogram": time across,
+    # frequency up, made from a sound by core/sounds_data.spectrogram
+    input_kind: str = "picture"
 
     def __post_init__(self):
         shape = self.input_shape
@@ -148,6 +161,8 @@ class NetworkSpec:
             "value_range": list(self.value_range),
             "layers": [layer_to_dict(layer) for layer in self.layers],
             "classes": list(self.classes),
+            # written only when not a picture, so older files read back byte for byte
+            **({"input_kind": self.input_kind} if self.input_kind != INPUT_KINDS[0] else {}),
         }
 
     def to_json(self, **kw) -> str:
@@ -181,6 +196,7 @@ class NetworkSpec:
                 text_field(c, f"class name {i + 1}", SpecError)
                 for i, c in enumerate(listed(d["classes"], "classes", SpecError, MAX_CLASSES))
             ),
+            input_kind=_input_kind(d.get("input_kind", INPUT_KINDS[0])),
         )
         return spec.validate()
 
