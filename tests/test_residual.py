@@ -159,6 +159,17 @@ def test_the_budget_counts_the_inside():
         spec_of([big, GlobalAvgPool()], side=64).shapes()
 
 
+def test_training_memory_counts_the_inside_and_the_skip_too():
+    from convviz.core.budget import activation_values
+
+    # NET on 8x8x3: conv 4x8x8, relu 4x8x8, IDENTITY (inside 3 rows of 4x8x8, sum 4x8x8),
+    # PROJECT (inside 2 rows of 6x4x4, 1x1-conv skip 6x4x4, sum 6x4x4), gap 6, votes 2
+    rows = every_row(NET.shapes())
+    assert any(s.name.endswith(".skip") for s in rows)
+    assert activation_values(NET) == sum(int(np.prod(s.shape)) for s in rows)
+    assert activation_values(NET) > sum(int(np.prod(s.shape)) for s in NET.shapes())
+
+
 def test_json_round_trip_nested_and_unknown_fields():
     nested = spec_of([Residual((IDENTITY, ReLU())), GlobalAvgPool()])
     d = json.loads(nested.to_json())

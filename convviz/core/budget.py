@@ -104,8 +104,11 @@ class Tally:
 
 
 def activation_values(spec) -> int:
-    """Every layer's output for one image, summed (the votes included)."""
-    return sum(math.prod(s.shape) for s in spec.shapes())
+    """Every layer's output for one image, summed (the votes included), the rows inside a
+    residual block too (its inside and skip path are kept for the backward pass as well)."""
+    from .spec import every_row  # here: spec imports this module
+
+    return sum(math.prod(s.shape) for s in every_row(spec.shapes()))
 
 
 def training_bytes(spec, batch_size: int) -> int:
