@@ -4,6 +4,7 @@ layer's maps (the deck's feature names for the xo network), for the stepper pane
 
 from __future__ import annotations
 
+from .layers.registry import kind_named
 from .presets import XO_FEATURE_NAMES
 from .spec import NetworkSpec
 
@@ -20,9 +21,9 @@ def input_names(spec, xo_names=None) -> list[str]:
     neuron of the hidden layer before."""
     shapes = spec.shapes()
     last = len(shapes) - 1
-    # walk back over ReLUs to the layer that made the values
+    # walk back over ReLUs, dropout, batch norm and the like to the layer that made the values
     j = last - 1
-    while j > 0 and shapes[j].kind == "relu":
+    while j > 0 and getattr(kind_named(shapes[j].kind), "valuewise", False):
         j -= 1
     src = shapes[j]
     if src.kind == "flatten" and j > 0 and len(shapes[j - 1].shape) == 3:

@@ -116,6 +116,9 @@ class LayerKind:
     # a composite kind's rows that are no layer of their own (the residual block's "skip"):
     # their table/trace kind is "NAME.PART", and these are their (label, after-words)
     part_words: ClassVar[dict[str, tuple[str, str]]] = {}
+    # each output value comes from the input value in the same place alone (ReLU, sigmoid,
+    # batch norm, dropout): what comes out can be named after what went in
+    valuewise: ClassVar[bool] = False
 
     # ---- JSON ---------------------------------------------------------------------------------
     def from_dict(self, d: dict, where: str):

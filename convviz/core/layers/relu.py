@@ -18,6 +18,7 @@ class ReLUKind(LayerKind):
     label = "ReLU"
     after = "after ReLU"
     description = "Turns every negative value into 0 and keeps the rest as they are."
+    valuewise = True
 
     def module(self, layer: ReLU, shape: Shape):
         from torch import nn  # torch only when building: see registry's doc

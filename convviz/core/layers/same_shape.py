@@ -13,6 +13,8 @@ def same_shape_text(shape: Shape) -> str:
 class SameShapeKind(LayerKind):
     """A LayerKind that keeps the shape; `rule` is what it does to each value, for a person."""
 
+    valuewise = True
+
     def rule(self, layer) -> str:
         return ""
 
