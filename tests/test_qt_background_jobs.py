@@ -84,6 +84,16 @@ def test_shutdown_cancels_and_waits_for_every_thread(qtbot):
     assert done == []  # a cancelled job's result is dropped
 
 
+def test_nothing_starts_after_shutdown(qtbot):
+    jobs = BackgroundJobs()
+    ran, done = [], []
+    assert jobs.shutdown()
+    late = jobs.submit("k", lambda _job: ran.append(1), done.append)
+    qtbot.wait(50)
+    assert late.cancelled() and late.thread is None
+    assert ran == [] and done == [] and jobs.running() == []
+
+
 # ---- the window ------------------------------------------------------------------------------
 @pytest.fixture
 def window(make_window):

@@ -71,6 +71,7 @@ class BackgroundJobs(QObject):
         super().__init__(parent)
         self.inline = inline
         self._jobs: list[Job] = []  # started and not yet delivered, oldest first
+        self._shut = False  # after shutdown() nothing new starts (the window is closing)
         self._ended.connect(self._deliver)
 
     # ---- asking ----------------------------------------------------------------------------
@@ -89,6 +90,9 @@ class BackgroundJobs(QObject):
                 older.cancel()  # newest wins: its result will be dropped
         job = Job(kind, text, cancellable, done, failed, cancelled)
         job.progress = lambda d, t: self.progress.emit(int(d), int(t))  # type: ignore[method-assign]
+        if self._shut:  # e.g. a timer that fired while the window closed: a thread started
+            job.cancel()  # now would outlive the window; the job is dropped, unrun
+            return job
         if self.inline:
             self._deliver(job, *self._run(job, work))
             return job
@@ -113,6 +117,7 @@ class BackgroundJobs(QObject):
     def shutdown(self, timeout_s: float | None = None) -> bool:
         """Cancel every job and wait for every thread (the window is closing). True when all
         have ended."""
+        self._shut = True
         jobs, self._jobs = self._jobs, []
         for job in jobs:
             job.cancel()
