@@ -105,6 +105,8 @@ def _check_file(path) -> int:
 def _walk(f, size: int, name: str) -> tuple[_Format, int, int]:
     """The "fmt " chunk (judged) and where the "data" chunk's bytes lie, every size checked
     against the file's real size. Chunks are skipped by seeking, never read."""
+    if size == 0:
+        raise SoundError(f"{name}: not a WAV file (the file is empty)")
     head = f.read(12)
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX", b"RF64") or head[8:12] != b"WAVE":
         raise SoundError(f"{name}: not a WAV file (it does not start with RIFF ... WAVE)")
