@@ -80,15 +80,18 @@ def read_wav(path) -> Sound:
     size = _check_file(path)
     name = shown(path)
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below, after the regular-file check
+        # non-blocking: a FIFO swapped in since the stat must not wait for a writer here
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as e:
         raise SoundError(f"{name}: cannot read it ({e.strerror or e})") from None
-    with f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the stat
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise SoundError(f"{name}: not a file")
         try:
             fmt, data_at, data_bytes = _walk(f, size, name)
             return _samples(f, fmt, data_at, data_bytes, name)
+        except struct.error:  # a header read short: the file shrank since it was measured
+            raise SoundError(f"{name}: the file ended before its header did: cut short") from None
         except OSError as e:
             raise SoundError(f"{name}: cannot read it ({e.strerror or e})") from None
 

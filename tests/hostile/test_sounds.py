@@ -17,7 +17,7 @@ from wav_files import chunk, fmt_body, wav_bytes  # tests/wav_files.py
 
 from convviz.core import limits
 
-from .harness import ROOT, assert_no_secret, assert_refused, convviz_cli
+from .harness import ROOT, assert_no_secret, assert_refused, convviz_cli, python_snippet
 
 WEIGHTS = ROOT / "resources" / "spectrogram.safetensors"
 TONE = np.sin(2 * np.pi * 700 * np.arange(8000) / 8000) * 0.5
@@ -151,3 +151,20 @@ def test_the_largest_sound_the_limits_allow_is_read_within_the_bound(tmp_path):
     ok = _file(tmp_path, wav_bytes(np.stack([TONE, TONE], 1), rate=44100, bits=24), "ok.wav")
     out = convviz_cli("trace", "--weights", WEIGHTS, ok, cwd=tmp_path)
     assert out.returncode == 0 and "input 1x32x48" in out.stdout, out.stderr[-2000:]
+
+
+def test_a_fifo_swapped_in_after_the_size_check_is_not_waited_on(tmp_path):
+    # the stat said "a file" (faked here); by the time it is opened it is a FIFO with no writer
+    path = tmp_path / "x.wav"
+    os.mkfifo(path)
+    code = (
+        "from convviz.core import wav_read\n"
+        "from convviz.core.errors import ConvvizError\n"
+        "wav_read.check_regular_file = lambda *a: 1000\n"
+        "try:\n"
+        f"    wav_read.read_wav({str(path)!r})\n"
+        "except ConvvizError as e:\n"
+        "    raise SystemExit(str(e))\n"
+    )
+    out = python_snippet(code, cwd=tmp_path, timeout=20)
+    assert_refused(out, "not a file")
