@@ -99,8 +99,6 @@ def read_wav(path) -> Sound:
 def _check_file(path) -> int:
     try:
         return check_regular_file(path, limits.SOUND_MAX_FILE_BYTES, "a sound")
-    except SoundError:
-        raise
     except DataError as e:
         raise SoundError(str(e)) from None
 
@@ -114,7 +112,7 @@ def _walk(f, size: int, name: str) -> tuple[_Format, int, int]:
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX", b"RF64") or head[8:12] != b"WAVE":
         raise SoundError(f"{name}: not a WAV file (it does not start with RIFF ... WAVE)")
     if head[:4] != b"RIFF":
-        kind = "big-endian (RIFX)" if head[:4] == b"RIFX" else "an RF64 (over 4 GB)"
+        kind = "big-endian (RIFX)" if head[:4] == b"RIFX" else "RF64 (over 4 GB)"
         raise SoundError(f"{name}: {kind} WAV files are not read; convviz reads {READS}")
     riff_end = 8 + struct.unpack("<I", head[4:8])[0]
     if riff_end > size:
