@@ -116,7 +116,7 @@ def _add_model_commands(sub) -> None:
 
     pr = sub.add_parser(
         "predict",
-        help="classify images with trained weights",
+        help="classify images (or WAV sounds, for a spectrogram network) with trained weights",
         usage="%(prog)s (WEIGHTS | --preset NAME) IMAGE [IMAGE ...] [--json]",
     )
     pr.add_argument("--preset", help="a preset with its own (bundled or hand-set) weights")
@@ -128,7 +128,11 @@ def _add_model_commands(sub) -> None:
     g = tr.add_mutually_exclusive_group(required=True)
     g.add_argument("--preset", help="a preset with its bundled weights")
     g.add_argument("--weights", metavar="WEIGHTS")
-    tr.add_argument("input", metavar="INPUT", help="an image, or a text grid of numbers")
+    tr.add_argument(
+        "input",
+        metavar="INPUT",
+        help="an image, a text grid of numbers, or a .wav for a spectrogram network",
+    )
     tr.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -289,7 +293,7 @@ def _preset_model(name: str):
 
 
 def cmd_predict(args) -> int:
-    from .core.imageio import load_input
+    from .core.sound_input import load_network_input  # a picture, grid, or .wav (spectrogram)
     from .core.unsure import judge
 
     if args.preset:
@@ -305,7 +309,7 @@ def cmd_predict(args) -> int:
     spec = model.spec
     rows = []
     for path in images:
-        image = load_input(path, spec.input_shape, spec.value_range, spec.channels)
+        image = load_network_input(path, spec)
         t = model.trace(image)
         finite = bool(np.isfinite(t.votes).all() and np.isfinite(t.probabilities).all())
         unsure, reason = judge(
@@ -369,11 +373,11 @@ def _grid_text(a) -> str:
 
 
 def cmd_trace(args) -> int:
-    from .core.imageio import load_input
+    from .core.sound_input import load_network_input  # a picture, grid, or .wav (spectrogram)
 
     model = _preset_model(args.preset) if args.preset else _load_weights(args.weights)
     spec = model.spec
-    t = model.trace(load_input(args.input, spec.input_shape, spec.value_range, spec.channels))
+    t = model.trace(load_network_input(args.input, spec))
     if args.json:
         out = {
             "model": spec.name,

@@ -65,6 +65,20 @@ MAX_RESIDUAL_DEPTH = 4
 # Layers inside one block, its nested blocks' layers included, counted before any is looked at.
 MAX_RESIDUAL_LAYERS = 256
 
+# --- sounds (core/wav_read.py, core/sound_input.py) ----------------------------------------
+# A WAV file given to a spectrogram network: uncompressed PCM only, its header judged against
+# these before any sample is read. The network hears one CLIP_SECONDS clip (sounds_data); a
+# minute of recording is plenty to pick the loudest clip from. The longest sound at the highest
+# rate is 60 x 192,000 = 11.5 million samples once mixed to one channel (92 MB as float64).
+SOUND_MAX_FILE_BYTES = 256 * 1024 * 1024
+SOUND_MAX_SECONDS = 60
+SOUND_MAX_CHANNELS = 8  # mono, stereo, up to 7.1 surround: mixed to one channel
+SOUND_RATE_RANGE = (8_000, 192_000)  # samples a second: telephone to studio
+SOUND_PCM_BITS = (8, 16, 24, 32)  # integer samples (8-bit unsigned, the rest signed)
+SOUND_FLOAT_BITS = (32, 64)  # IEEE float samples (format tag 3)
+# Chunks walked past (LIST, bext, fact, ...) looking for the sound: real files have a handful.
+SOUND_MAX_CHUNKS = 1_000
+
 # --- outputs, the trainer's pipe and the window ---------------------------------------------
 # Numbers typed on the command line: each is checked before it is used (cli.check_numbers).
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit

@@ -2,7 +2,8 @@
 
 It only assembles; the state lives in the Session, the drawing in its CanvasModel. Its halves
 by role: the menus and the Model menu's state (window_menus), opening and exporting files
-(window_files), placing and wiring the docks (docks).
+(window_files), sounds for a spectrogram network (window_sound), placing and wiring the
+docks (docks).
 
 Plugging in (for panels and tools written elsewhere):
 
@@ -40,13 +41,14 @@ from .session import Session
 from .status_line import StatusLine
 from .window_files import WindowFiles
 from .window_menus import WindowMenus
+from .window_sound import WindowSound
 
 # how long a status-bar line stays: a passing note, and a sentence that matters (time to read it)
 STATUS_NOTE_MS = 6000
 STATUS_MESSAGE_MS = 10_000
 
 
-class MainWindow(WindowMenus, WindowFiles, DockedPanels, QMainWindow):
+class MainWindow(WindowMenus, WindowFiles, WindowSound, DockedPanels, QMainWindow):
     closing = Signal()
 
     def __init__(

@@ -76,6 +76,7 @@ class WindowMenus:
             QKeySequence.Open,
             "Put a picture on the canvas, scaled to the grid",
         )
+        self._add_open_sound(m)  # window_sound: only for a spectrogram network
         self.open_weights_action = self._action(
             m,
             "Open weights…",
