@@ -110,6 +110,19 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     return imported
 
 
+def _part_lines(parts, rows) -> list[str]:
+    """A residual block's inside, one line a node, under the block's own line."""
+    lines = []
+    for node, step, index in parts:
+        what = f"{node.op_type} {node.name!r}"
+        if index is None or index >= len(rows):
+            lines.append(f"      {what} -> {step.note}")
+        else:
+            r = rows[index]
+            lines.append(f"      {what} -> {r.name} ({'x'.join(map(str, r.shape))}): {step.note}")
+    return lines
+
+
 def _report(spec, placed, normalise_first: bool, range_note: str, source: str) -> list[str]:
     shapes = spec.shapes()
     lines = [
@@ -125,6 +138,7 @@ def _report(spec, placed, normalise_first: bool, range_note: str, source: str) -
         else:
             s = shapes[index]
             lines.append(f"  {what} -> {s.name} ({'x'.join(map(str, s.shape))}): {step.note}")
+            lines += _part_lines(step.parts, s.inside)
     shown = ", ".join(spec.classes[:12]) + (", ..." if len(spec.classes) > 12 else "")
     lines.append(f"classes ({source}): {shown}")
     return lines

@@ -139,11 +139,29 @@ def _graph_of(path: Path, model) -> OnnxGraph:
                 if a.name == "value" and a.HasField("t"):
                     constants[node.output[0]] = a.t
     _judge_tensors(path, constants)
+    nodes = _without_constant_aliases(list(g.node), constants)
     inputs = [i for i in g.input if i.name not in constants]
     metadata = {p.key: p.value for p in model.metadata_props}
-    return OnnxGraph(
-        path, list(g.node), constants, inputs, [o.name for o in g.output], metadata, opset
-    )
+    return OnnxGraph(path, nodes, constants, inputs, [o.name for o in g.output], metadata, opset)
+
+
+def _without_constant_aliases(nodes: list, constants: dict[str, Any]) -> list:
+    """The nodes less each Identity of a stored tensor, whose output becomes another name for
+    it: torch's exporter (dynamo=False) writes one where two layers hold equal numbers (a shared
+    bias), and a layer's weights must be read as stored whichever name it uses."""
+    kept = []
+    for node in nodes:
+        if (
+            node.op_type == "Identity"
+            and node.domain in ("", "ai.onnx")
+            and len(node.input) == 1
+            and node.input[0] in constants
+            and len(node.output) == 1
+        ):
+            constants[node.output[0]] = constants[node.input[0]]
+        else:
+            kept.append(node)
+    return kept
 
 
 def _judge_tensors(path: Path, constants: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from ..layers import kind_named
 from ..snapshot import state_key
 from .onnx_file import ModelRefused, OnnxGraph
 from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, Problem, Shape, Step, attributes
+from .onnx_residual import BlockProblem, residual_step, split
 
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
 WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Sub", "Mul", "Div", "Constant")
@@ -220,15 +221,18 @@ def _follow_the_path(
         users = consumers.get(current, [])
         if current in graph.outputs and not users:
             break
-        if len(users) != 1:
+        if len(users) > 1:  # a fork: a residual block, up to the Add that joins it again
+            block = _block(graph, consumers, current, users, shape, problems)
+            if block is None:
+                break
+            join, step, nodes = block
+            visited |= {id(n) for n in nodes}
+            steps.append((join, step))
+            shape, current = step.shape, join.output[0]
+            continue
+        if not users:
             node = next((n for n in graph.nodes if current in n.output), None)
-            problems.add(
-                node,
-                f"feeds {len(users)} operators: branching paths (residual "
-                f"blocks) are not imported yet"
-                if users
-                else "gives a value nothing uses",
-            )
+            problems.add(node, "gives a value nothing uses")
             break
         node = users[0]
         visited.add(id(node))
@@ -243,6 +247,22 @@ def _follow_the_path(
             visited.add(id(node))
         shape = step.shape
         current = node.output[0]
+
+
+def _block(graph: OnnxGraph, consumers, current: str, users, shape: Shape, problems: Problems):
+    """(the joining Add, the residual block's step, the nodes it took), or None with the
+    reason added to `problems`."""
+    join = None
+    try:
+        inside, skip, join = split(graph, consumers, users)
+        step = residual_step(
+            graph, inside, skip, shape, lambda node, s: _map(graph, node, s, consumers)
+        )
+    except BlockProblem as bp:
+        fork = next((n for n in graph.nodes if current in n.output), users[0])
+        problems.add(bp.node or join or fork, bp.reason)
+        return None
+    return join, step, [*inside, *skip, join]
 
 
 def _refuse_off_the_path(graph: OnnxGraph, reached, problems: Problems) -> None:
@@ -277,7 +297,10 @@ def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
     if op == "Transpose":
         raise Problem("reorders the values; only a channels-last picture at the input is supported")
     if op == "Add":
-        raise Problem("adds two paths or a constant; residual additions are not imported yet")
+        raise Problem(
+            "adds something other than a skip path forked from this one (a stored constant, "
+            "another input): not supported"
+        )
     if op in ARITHMETIC:
         raise Problem(
             "does arithmetic inside the network; only on the input picture (a "

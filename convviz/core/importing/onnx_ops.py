@@ -40,6 +40,8 @@ class Step:
     note: str  # what it became, for the report
     params: dict[str, np.ndarray] = field(default_factory=dict)
     consumed: int = 1  # nodes this step took (MatMul + Add: 2)
+    # a residual block's inside, for the report: (node, its step, its index inside or None)
+    parts: list = field(default_factory=list)
 
 
 def attributes(node) -> dict[str, Any]:
