@@ -4,6 +4,7 @@ saved, imported without TensorFlow; convviz's votes match Keras's within 1e-4.""
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -65,19 +66,17 @@ def test_a_tutorials_cnn_gives_the_same_votes(tmp_path):
     assert kinds == ["conv", "relu", "pool", "conv", "relu", "flatten", "dropout", "fc", "relu"]
 
 
-def test_a_lambda_layer_and_a_functional_model_are_refused(tmp_path):
-    _, path = _save(
+def test_a_lambda_layer_is_refused_by_name_in_both_formats(tmp_path):
+    model, path = _save(
         tmp_path,
         [keras.Input((4, 4, 1)), L.Lambda(lambda t: t * 2), L.Flatten(), L.Dense(2)],
         "lambda",
     )
     with pytest.raises(ModelRefused, match="Lambda 'lambda' holds Python code"):
         import_model(path)
-    inp = keras.Input((4, 4, 1))
-    functional = keras.Model(inp, L.Dense(2)(L.Flatten()(inp)))
-    functional.save(tmp_path / "functional.keras")
-    with pytest.raises(ModelRefused, match="Sequential"):
-        import_model(tmp_path / "functional.keras")
+    model.save(tmp_path / "lambda.h5")  # its code is in the config, base64: never decoded
+    with pytest.raises(ModelRefused, match="Lambda 'lambda' holds Python code"):
+        import_model(tmp_path / "lambda.h5")
 
 
 @pytest.mark.skipif(
@@ -103,3 +102,88 @@ def test_a_damaged_keras_file_is_one_line(tmp_path):
     (tmp_path / "cut.keras").write_bytes(b"PK\x03\x04" + bytes(100))
     with pytest.raises(ModelRefused, match="not a Keras model"):
         import_model(tmp_path / "cut.keras")
+
+
+def _functional(normalization):
+    """A small functional ResNet: a Normalization at the input, a block whose skip is the input
+    as it is, a block whose skip is a 1x1 Conv2D and a BatchNormalization (halving the size),
+    the Activation/ReLU/LeakyReLU layers, global average pooling and the votes."""
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((8, 8, 3))
+    x = normalization(inp)
+    x = L.ReLU()(L.Conv2D(4, 3, padding="same")(x))
+    y = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+    y = L.BatchNormalization()(L.Conv2D(4, 3, padding="same")(y))
+    x = L.Activation("relu")(L.Add()([y, x]))
+    y = L.Conv2D(8, 4, strides=2, padding="same", use_bias=False)(x)
+    y = L.Conv2D(8, 3, padding="same")(L.LeakyReLU(0.1)(y))
+    skip = L.BatchNormalization()(L.Conv2D(8, 1, strides=2, use_bias=False)(x))
+    x = L.ReLU()(L.Add()([y, skip]))
+    out = L.Dense(3, activation="softmax")(L.GlobalAveragePooling2D()(x))
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # statistics far from 0/1, so that a wrong fold shows
+        if isinstance(layer, L.BatchNormalization):
+            n = layer.weights[0].shape[0]
+            layer.set_weights([rng.uniform(*r, n) for r in ((0.5, 2), (-1, 1), (-1, 1), (0.5, 2))])
+    return model
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_functional_resnet_gives_the_same_votes_in_both_formats(tmp_path, suffix):
+    model = _functional(L.Normalization(mean=[0.5, 0.4, 0.3], variance=[0.04, 0.09, 0.16]))
+    path = tmp_path / f"resnet{suffix}"
+    model.save(path)
+    imported = assert_same_votes(model, path, (3, 8, 8))
+    kinds = [layer.kind for layer in imported.spec.layers]
+    # the per-channel Normalization: a first 1x1 convolution, as --mean/--std is
+    assert kinds == ["conv", "conv", "relu", "residual", "relu", "residual", "relu", "gap"]
+    assert [x.kind for x in imported.spec.layers[5].layers] == ["conv", "leakyrelu", "conv"]
+    report = "\n".join(imported.report)
+    # (keras numbers its layers' names across the test run: normalization_3, ...)
+    assert re.search(r"Normalization '\w+' -> \(x - mean\) / std, folded", report)
+    assert "skip path: the block's input as it is" in report and "batch norm folded in" in report
+
+
+def test_an_adapted_normalization_on_0_255_pictures(tmp_path):
+    norm = L.Normalization()
+    norm.adapt(np.random.default_rng(5).uniform(0, 255, (64, 8, 8, 3)).astype(np.float32))
+    model = _functional(norm)
+    model.save(tmp_path / "adapted.keras")
+    imported = assert_same_votes(model, tmp_path / "adapted.keras", (3, 8, 8), keras_scale=255.0)
+    assert imported.stated_range == (0.0, 255.0)  # its mean says the pictures were 0..255
+
+
+def test_unknown_classes_and_a_shared_layer_are_refused_by_name(tmp_path):
+    import json
+    import zipfile
+
+    import io
+
+    import h5py
+
+    empty = io.BytesIO()
+    h5py.File(empty, "w").close()
+
+    def write(name, config):
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("config.json", json.dumps(config))
+            z.writestr("model.weights.h5", empty.getvalue())
+        return path
+
+    inp = {"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 4, 4, 1]}}
+    odd = {"class_name": "MyCustomLayer", "config": {"name": "mine"}, "module": "evil.code"}
+    path = write("odd.keras", {"class_name": "Sequential", "config": {"layers": [inp, odd]}})
+    with pytest.raises(ModelRefused, match="MyCustomLayer 'mine' is not supported"):
+        import_model(path)
+    path = write("sub.keras", {"class_name": "MyModel", "config": {"layers": [inp]}})
+    with pytest.raises(ModelRefused, match="a MyModel model; convviz imports Sequential and"):
+        import_model(path)
+    # one Dense called twice: two inbound nodes
+    inp = keras.Input((4,))
+    dense = L.Dense(4, name="twice")
+    shared = keras.Model(inp, dense(dense(inp)))
+    shared.save(tmp_path / "shared.keras")
+    with pytest.raises(ModelRefused, match="Dense 'twice' .*shared layer"):
+        import_model(tmp_path / "shared.keras")

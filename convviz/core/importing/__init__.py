@@ -15,7 +15,15 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import SpecError
-from .inputs import class_names, normalisation, parse_numbers, parse_range, read_classes_file
+from .inputs import (
+    DEFAULT_RANGE,
+    class_names,
+    normalisation,
+    parse_numbers,
+    parse_range,
+    read_classes_file,
+    stated_range,
+)
 from .onnx_file import ModelRefused
 
 __all__ = [
@@ -27,7 +35,7 @@ __all__ = [
     "read_classes_file",
 ]
 
-SUFFIXES = (".onnx", ".keras")
+SUFFIXES = (".onnx", ".keras", ".h5")
 
 
 @dataclass
@@ -35,6 +43,11 @@ class Imported:
     spec: object  # NetworkSpec
     state: dict[str, np.ndarray]
     report: list[str]
+    # what the file itself says about its pictures' range (its own Rescaling, Normalization or
+    # Sub/Div at the input), None when it says nothing: then the window asks
+    stated_range: tuple[float, float] | None = None
+    suggested_range: tuple[float, float] = DEFAULT_RANGE  # the choice to preselect when asking
+    classes_source: str = ""  # where the class names came from, in the report's words
 
     def model(self):
         """The ConvNet with the imported weights, in eval mode (WeightsError if they do not
@@ -64,16 +77,11 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     used); classes: the class names (else the file's metadata, else numbers)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".h5":
-        raise ModelRefused(
-            f"{path}: legacy Keras .h5 files are not opened yet; save the model "
-            f"as .keras (Keras 3) and import that"
-        )
     if suffix not in SUFFIXES:
         raise ModelRefused(f"{path}: convviz imports {', '.join(SUFFIXES)} models")
     from .onnx_import import network_parts
 
-    if suffix == ".keras":
+    if suffix in (".keras", ".h5"):
         from .keras_import import keras_steps
 
         (channels, rows, cols), steps, in_graph = keras_steps(path)
@@ -105,7 +113,8 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
         spec = NetworkSpec.from_dict(d)
     except SpecError as e:
         raise ModelRefused(f"{path}: the network it makes does not fit convviz: {e}") from None
-    imported = Imported(spec, state, [])
+    said = stated_range(in_graph)
+    imported = Imported(spec, state, [], said, said or DEFAULT_RANGE, source)
     imported.report = _report(spec, placed, first is not None, range_note, source)
     return imported
 

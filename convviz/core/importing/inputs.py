@@ -67,6 +67,21 @@ def _check_finite(values, option: str) -> None:
         )
 
 
+def stated_range(in_graph) -> tuple[float, float] | None:
+    """The pictures' range that the model's own arithmetic on its input says (a Rescaling, a
+    Normalization, a Sub/Div): None when it does none (then the window asks). A model that
+    divides by about 255 itself, or subtracts a mean above 2, was fed 0..255; otherwise 0..1."""
+    if in_graph is None:
+        return None
+    scale, shift = (np.asarray(v, np.float64) for v in in_graph)
+    if np.all(scale == 1) and np.all(shift == 0):
+        return None
+    implied_mean = -shift / np.where(scale == 0, 1, scale)
+    if np.all(np.abs(scale) <= 1 / 100) or np.any(implied_mean > 2):
+        return (0.0, 255.0)
+    return DEFAULT_RANGE
+
+
 def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph=None):
     """(value range, first layer or None, its tensors, a line for the report).
 
@@ -83,10 +98,8 @@ def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph
     folded = in_graph is not None and not (np.all(scale == 1) and np.all(shift == 0))
     if mean is None:
         guessed = value_range is None
-        if guessed:  # a file that divides its input by 255 itself was fed 0..255
-            value_range = (
-                (0.0, 255.0) if folded and np.all(np.abs(scale) <= 1 / 100) else DEFAULT_RANGE
-            )
+        if guessed:
+            value_range = stated_range(in_graph) or DEFAULT_RANGE
         alpha = np.full(channels, value_range[1] - value_range[0], np.float64)
         beta = np.full(channels, value_range[0], np.float64)
         said = f"input values {value_range[0]:g}..{value_range[1]:g} " + (

@@ -10,23 +10,21 @@ first Dense after a Flatten has its inputs reordered to convviz's channel-first 
 
 from __future__ import annotations
 
-import io
 import math
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 from ..layers import kind_named, pool_out
-from ..limits import IMPORT_MAX_FILE_BYTES, IMPORT_MAX_PARAMETERS, MAX_SPEC_JSON_BYTES
-from ..spec_json import loads_bounded
+from .keras_file import KerasWeights, _h5_where, _keras_where, class_based_names, read_h5, read_keras
+from .keras_graph import Block, node_of, plan
 from .onnx_file import ModelRefused
 from .onnx_import import Problems
 from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step
+from .onnx_residual import BlockProblem, check_skip_stride, skip_conv_params
 
+KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the least std a Normalization divides by
 ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
 # the Keras layer classes _steps maps (some only with certain settings, said there)
 KNOWN = (
@@ -42,96 +40,9 @@ KNOWN = (
     "Activation",
     "ReLU",
     "LeakyReLU",
+    "Normalization",
+    "Add",  # only where it joins a residual block (keras_graph.py)
 )
-
-
-def _member(z: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
-    try:
-        info = z.getinfo(name)
-    except KeyError:
-        raise ModelRefused(f"{path}: not a Keras model (no {name} in it)") from None
-    if info.file_size > limit:
-        raise ModelRefused(
-            f"{path}: its {name} is {info.file_size:,} bytes; the limit is {limit:,}"
-        )
-    return z.read(name)
-
-
-def read_keras(path: Path):
-    """(config dict, the weights' h5py File); ModelRefused for anything else."""
-    try:
-        size = path.stat().st_size
-        if size > IMPORT_MAX_FILE_BYTES:
-            raise ModelRefused(
-                f"{path}: a model file of {size:,} bytes; convviz opens models "
-                f"up to {IMPORT_MAX_FILE_BYTES:,} bytes"
-            )
-        with zipfile.ZipFile(path) as z:
-            config = loads_bounded(
-                _member(z, "config.json", MAX_SPEC_JSON_BYTES, path),
-                f"{path}: its config.json",
-                ModelRefused,
-            )
-            weights = _member(z, "model.weights.h5", IMPORT_MAX_FILE_BYTES, path)
-    except (zipfile.BadZipFile, EOFError):
-        raise ModelRefused(
-            f"{path}: not a Keras model, or the file is damaged or truncated"
-        ) from None
-    except OSError as e:
-        raise ModelRefused(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
-    try:
-        import h5py
-    except ImportError:
-        raise ModelRefused(
-            f"{path}: opening Keras files needs the package h5py (pip install "
-            f"h5py, or convviz[keras])"
-        ) from None
-    try:
-        h5 = h5py.File(io.BytesIO(weights), "r")
-    except Exception:  # noqa: BLE001 - h5py raises OSError and others for damaged data
-        raise ModelRefused(f"{path}: its weights are damaged or truncated") from None
-    if not isinstance(config, dict):
-        raise ModelRefused(f"{path}: its config.json is not a model description")
-    return config, h5
-
-
-class KerasWeights:
-    """Each layer's numbers by (layer name, index), their shapes judged before any is read."""
-
-    def __init__(self, path: Path, h5):
-        self.path, self.h5, self.total = path, h5, 0
-
-    def var(self, layer: str, i: int) -> np.ndarray:
-        import h5py
-
-        where = f"layers/{layer}/vars/{i}"
-        link = self.h5.get(where, getlink=True)
-        if link is None:
-            raise ModelRefused(
-                f"{self.path}: its weights have no {where[:80]!r}; the file is "
-                f"damaged or from another Keras version"
-            )
-        if not isinstance(link, h5py.HardLink):
-            raise ModelRefused(
-                f"{self.path}: refused: {where[:80]!r} points to another file "
-                f"or place; convviz reads only what is inside the model"
-            )
-        ds = self.h5.get(where)
-        if not isinstance(ds, h5py.Dataset) or ds.is_virtual or ds.external:
-            raise ModelRefused(
-                f"{self.path}: refused: {where[:80]!r} is not numbers stored in the model"
-            )
-        self.total += math.prod(ds.shape)
-        if self.total > IMPORT_MAX_PARAMETERS:
-            raise ModelRefused(
-                f"{self.path}: the model has more than {IMPORT_MAX_PARAMETERS:,} parameters"
-            )
-        if ds.dtype.kind != "f":
-            raise ModelRefused(f"{self.path}: {where[:80]!r} holds {ds.dtype} numbers")
-        a = np.asarray(ds[()], np.float32)
-        if not np.isfinite(a).all():
-            raise ModelRefused(f"{self.path}: {where[:80]!r} holds values that are not finite")
-        return a
 
 
 def _pair(v) -> tuple[int, int]:
@@ -226,39 +137,65 @@ def _activation(name: str | None, shape: Shape, last: bool) -> Step | None:
 
 
 def keras_steps(path: Path):
-    """(input shape (C, H, W), [(node, step)], (scale, shift) on the input, problems' path)."""
-    config, h5 = read_keras(path)
+    """(input shape (C, H, W), [(node, step)], (scale, shift) on the input)."""
+    if path.suffix.lower() == ".h5":
+        config, h5 = read_h5(path)
+        config = _legacy_top(config)
+        where = _h5_where
+    else:
+        config, h5 = read_keras(path)
+        where = None
     with h5:
-        return _steps(path, config, KerasWeights(path, h5))
+        listed, order = plan(path, config)
+        if where is None:
+            where = _keras_where(class_based_names(listed))
+        return _steps(path, listed, order, KerasWeights(path, h5, where))
+
+
+def _legacy_top(config: dict) -> dict:
+    # Keras 2 wrote some Sequential configs as a bare list of layers
+    c = config.get("config")
+    if config.get("class_name") == "Sequential" and isinstance(c, list):
+        return {"class_name": "Sequential", "config": {"layers": c}}
+    return config
 
 
 @dataclass
 class _Walk:
     """What the layers read so far have made: the shape now, the steps (with their layers), the
-    input's folded-in scale and shift (a leading Rescaling), and the maps a Flatten laid out
-    channels last (for the next Dense)."""
+    input's folded-in scale and shift (a Rescaling or Normalization before any other layer), and
+    the maps a Flatten laid out channels last (for the next Dense). A block's inside is walked
+    with its own _Walk (at_input False: nothing there is folded into the input)."""
 
     shape: Shape
     scale: np.ndarray
     shift: np.ndarray
     steps: list = field(default_factory=list)
     flat_from: Shape | None = None
+    at_input: bool = True
 
 
-def _steps(path: Path, config: dict, w: KerasWeights):
+def _steps(path: Path, listed: list, order: list, w: KerasWeights):
     problems = Problems(path)
-    layers = _sequential_layers(path, config)
-    input_shape = _input_shape(path, layers)
+    input_shape = _input_shape(path, [x for x in order if isinstance(x, dict)])
     walk = _Walk(input_shape, np.ones(input_shape[0]), np.zeros(input_shape[0]))
-    body = [x for x in layers if x.get("class_name") != "InputLayer"]
-    _refuse_unknown_layers(problems, body)  # what no shape changes: before any number is read
-    seen: dict[str, int] = {}
-    for at, layer in enumerate(body):
-        cls, c = str(layer.get("class_name"))[:60], layer.get("config") or {}
-        node = SimpleNamespace(op_type=cls, name=str(c.get("name", cls))[:80])
-        name = _weights_name(cls, seen)
+    body = [x for x in order if not (isinstance(x, dict) and x.get("class_name") == "InputLayer")]
+    # what no shape changes, before any number is read
+    _refuse_unknown_layers(problems, [x for x in listed if x.get("class_name") != "InputLayer"])
+    for at, entry in enumerate(body):
+        last = at == len(body) - 1
+        if isinstance(entry, Block):
+            try:
+                step = _block_step(entry, w, walk.shape)
+            except BlockProblem as bp:
+                problems.add(bp.node or node_of(entry.add), bp.reason)
+                continue
+            walk.steps.append((node_of(entry.add), step))
+            walk.shape, walk.flat_from = step.shape, None
+            continue
+        node = node_of(entry)
         try:
-            out = _layer_steps(cls, c, name, w, walk, last=at == len(body) - 1)
+            out = _layer_steps(node.op_type, entry.get("config") or {}, node.name, w, walk, last)
         except Problem as p:
             problems.add(node, p.reason)
             continue
@@ -266,20 +203,72 @@ def _steps(path: Path, config: dict, w: KerasWeights):
             if step is not None:
                 walk.steps.append((node, step))
                 walk.shape = step.shape
+        walk.at_input = walk.at_input and not any(s and s.layer for s in out)
     problems.raise_any()
     return input_shape, walk.steps, (walk.scale, walk.shift)
 
 
-def _sequential_layers(path: Path, config: dict) -> list:
-    if config.get("class_name") != "Sequential":
-        raise ModelRefused(
-            f"{path}: a {str(config.get('class_name'))[:40]} model; convviz "
-            f"imports Sequential Keras models so far"
+def _block_step(block: Block, w: KerasWeights, shape: Shape) -> Step:
+    """A residual block's Step: its inside walked as the main path is, its skip checked and its
+    batch norm folded as in onnx_residual.py."""
+    if len(shape) != 3:
+        raise BlockProblem(None, f"forks flat values {shape}; a residual block needs maps")
+    inner = _Walk(shape, np.ones(1), np.zeros(1), at_input=False)
+    layers, params, parts = [], {}, []
+    for layer in block.inside:
+        node = node_of(layer)
+        try:
+            out = _layer_steps(node.op_type, layer.get("config") or {}, node.name, w, inner, False)
+        except Problem as p:
+            raise BlockProblem(node, p.reason) from None
+        for step in (s for s in out if s is not None):
+            index = None
+            if step.layer is not None:
+                index = len(layers)
+                layers.append(step.layer)
+                params.update({f"inner.{index}.{k}": v for k, v in step.params.items()})
+            parts.append((node, step, index))
+            inner.shape = step.shape
+    inside = inner.shape
+    if not layers or len(inside) != 3:
+        raise BlockProblem(None, "has an inside that changes nothing or gives flat values")
+    if not block.skip:
+        if inside != shape:
+            raise BlockProblem(
+                None, f"adds the block's input as it is to an output of another shape {inside}"
+            )
+        said = "skip path: the block's input as it is"
+    else:
+        params.update(_skip(block.skip, w, shape, inside))
+        said = "skip path " + " + ".join(f"{n.op_type} {n.name!r}" for n in map(node_of, block.skip))
+        said += " (batch norm folded in)" if len(block.skip) == 2 else ""
+    return Step({"kind": "residual", "layers": layers}, inside, f"inside + {said}", params, parts=parts)
+
+
+def _skip(skip: list, w: KerasWeights, shape: Shape, inside: Shape) -> dict:
+    node, c = node_of(skip[0]), skip[0].get("config") or {}
+    if c.get("groups", 1) != 1 or _pair(c.get("dilation_rate", 1)) != (1, 1):
+        raise BlockProblem(node, "is a grouped or dilated skip convolution: not supported")
+    if c.get("activation") not in (None, "linear"):
+        raise BlockProblem(node, f"applies {str(c['activation'])[:30]!r} on the skip path")
+    if inside == shape:
+        raise BlockProblem(
+            node,
+            "is a skip convolution where the inside keeps the block's shape; convviz adds "
+            "the input as it is there",
         )
-    layers = (config.get("config") or {}).get("layers") or []
-    if not isinstance(layers, list) or not layers or not all(isinstance(x, dict) for x in layers):
-        raise ModelRefused(f"{path}: its config.json lists no layers")
-    return layers
+    check_skip_stride(node, _pair(c.get("strides", 1)), shape, inside)
+    weight = w.var(node.name, 0).transpose(3, 2, 0, 1)  # (1, 1, in, out) -> torch's
+    if weight.shape != (inside[0], shape[0], 1, 1):
+        raise BlockProblem(node, f"has weights {weight.shape} for {shape[0]} maps to {inside[0]}")
+    bias = w.var(node.name, 1) if c.get("use_bias", True) else np.zeros(inside[0], np.float32)
+    bn = None
+    if len(skip) == 2:
+        try:
+            bn = _batch_norm(skip[1].get("config") or {}, node_of(skip[1]).name, w, inside).params
+        except Problem as p:
+            raise BlockProblem(node_of(skip[1]), p.reason) from None
+    return skip_conv_params(weight, bias, bn)
 
 
 def _input_shape(path: Path, layers: list) -> Shape:
@@ -303,23 +292,14 @@ def _input_shape(path: Path, layers: list) -> Shape:
 
 def _refuse_unknown_layers(problems: Problems, body: list) -> None:
     for layer in body:
-        cls, c = str(layer.get("class_name"))[:60], layer.get("config") or {}
-        node = SimpleNamespace(op_type=cls, name=str(c.get("name", cls))[:80])
-        if cls == "Lambda":
+        node = node_of(layer)
+        if node.op_type == "Lambda":
             problems.add(
                 node, "holds Python code (a Lambda layer); convviz never runs code from a file"
             )
-        elif cls not in KNOWN:
+        elif node.op_type not in KNOWN:
             problems.add(node, "is not supported")
     problems.raise_any()
-
-
-def _weights_name(cls: str, seen: dict[str, int]) -> str:
-    # the weights file names a layer by its class and place, not by its name: the first
-    # Conv2D is layers/conv2d, the second layers/conv2d_1 (Keras's saving_lib)
-    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls))
-    k = seen[snake.lower()] = seen.get(snake.lower(), -1) + 1
-    return snake.lower() + (f"_{k}" if k else "")
 
 
 def _layer_steps(
@@ -332,10 +312,16 @@ def _layer_steps(
     out: list[Step | None] = []
     if cls == "Lambda":
         raise Problem("holds Python code (a Lambda layer); convviz never runs code from a file")
-    if cls == "Rescaling" and not walk.steps:
-        sc, off = float(c.get("scale", 1.0)), float(c.get("offset", 0.0))
+    if cls in ("Rescaling", "Normalization") and not walk.at_input:
+        raise Problem("rescales values after the first layer; only at the input is supported")
+    if cls == "Rescaling" and walk.at_input:
+        sc, off = _per_channel(c.get("scale", 1.0), shape), _per_channel(c.get("offset", 0.0), shape)
         walk.scale, walk.shift = walk.scale * sc, walk.shift * sc + off
         out.append(Step(None, shape, "folded into the input's values"))
+    elif cls == "Normalization" and walk.at_input:
+        mean, r = _normalization(c, name, w, shape)
+        walk.scale, walk.shift = walk.scale * r, (walk.shift - mean) * r
+        out.append(Step(None, shape, "(x - mean) / std, folded into the input's values"))
     elif cls == "Conv2D":
         made = _conv(c, name, w, shape)
         out += [made, _activation(c.get("activation"), made.shape, last)]
@@ -380,6 +366,33 @@ def _layer_steps(
     else:
         raise Problem("is not supported")
     return out
+
+
+def _per_channel(value, shape: Shape) -> np.ndarray:
+    """A number, or one a channel, from a layer's config (Rescaling's scale and offset)."""
+    try:
+        v = np.asarray(value, np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise Problem("has a scale or offset that is not numbers") from None
+    if v.size not in (1, shape[0]) or not np.isfinite(v).all():
+        raise Problem(f"has {v.size} numbers for {shape[0]} channels")
+    return np.broadcast_to(v, shape[0]).astype(np.float64)
+
+
+def _normalization(c: dict, name: str, w: KerasWeights, shape: Shape):
+    """(mean, 1/std) per channel of a Normalization layer: from its config when it was given
+    them, else its stored (adapted) numbers. Keras divides by max(sqrt(variance), 1e-7)."""
+    if c.get("invert"):
+        raise Problem("undoes a normalisation (invert=True): not supported")
+    if c.get("axis", -1) not in (-1, 3, [-1], [3], None):
+        raise Problem(f"normalises over axis {c.get('axis')}; only channels are supported")
+    if c.get("mean") is not None and c.get("variance") is not None:
+        mean, var = _per_channel(c["mean"], shape), _per_channel(c["variance"], shape)
+    else:
+        mean, var = (_per_channel(w.var(name, i), shape) for i in (0, 1))
+    if (var < 0).any():
+        raise Problem("has a negative variance")
+    return mean, 1 / np.maximum(np.sqrt(var), KERAS_EPSILON)
 
 
 def _batch_norm(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:

@@ -128,23 +128,37 @@ def skip_params(graph: OnnxGraph, skip: list, shape: Shape, inside: Shape) -> di
             conv, f"takes {weight.shape[1]} maps to {weight.shape[0]}; the block needs "
             f"{shape[0]} to {inside[0]}"
         )
-    strides = [int(s) for s in a.get("strides", [1, 1])]
-    for dim, n, m, s in zip(DIMENSIONS, shape[1:], inside[1:], strides, strict=True):
-        if n % m or s != n // m:
-            raise BlockProblem(
-                conv,
-                f"{dim}: the inside gives {m} from {n} and this skip convolution moves by "
-                f"{s}; convviz's skip convolution moves by input/inside ({n}/{m}), which must "
-                f"be a whole number and this stride: not supported",
-            )
+    check_skip_stride(conv, [int(s) for s in a.get("strides", [1, 1])], shape, inside)
     bias = np.zeros(inside[0], np.float64)
     if len(conv.input) > 2 and conv.input[2]:
         bias = constant(graph, conv, 2, "bias").astype(np.float64).reshape(-1)
-    if len(skip) == 2:  # x -> (x - mean) / sqrt(var + eps) * scale + shift, per output map
+    bn = None
+    if len(skip) == 2:
         try:
             bn = batch_norm(graph, skip[1], inside).params
         except Problem as p:
             raise BlockProblem(skip[1], p.reason) from None
+    return skip_conv_params(weight, bias, bn)
+
+
+def check_skip_stride(node, strides, shape: Shape, inside: Shape) -> None:
+    """BlockProblem unless convviz's skip convolution (moved by input/inside) is this one."""
+    for dim, n, m, s in zip(DIMENSIONS, shape[1:], inside[1:], strides, strict=True):
+        if n % m or s != n // m:
+            raise BlockProblem(
+                node,
+                f"{dim}: the inside gives {m} from {n} and this skip convolution moves by "
+                f"{s}; convviz's skip convolution moves by input/inside ({n}/{m}), which must "
+                f"be a whole number and this stride: not supported",
+            )
+
+
+def skip_conv_params(weight: np.ndarray, bias: np.ndarray, bn: dict | None) -> dict:
+    """The skip convolution's tensors, a batch norm after it (its variance at torch's epsilon,
+    as onnx_ops.batch_norm gives it) folded in: x -> (x - mean) / sqrt(var + eps) * scale +
+    shift, per output map, is one more weight and bias on a 1x1 convolution."""
+    weight, bias = weight.astype(np.float64), bias.astype(np.float64).reshape(-1)
+    if bn is not None:
         factor = bn["weight"].astype(np.float64) / np.sqrt(
             bn["running_var"].astype(np.float64) + TORCH_BATCHNORM_EPS
         )
