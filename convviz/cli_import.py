@@ -30,12 +30,12 @@ def join_negative(argv: list[str]) -> list[str]:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "import",
-        help="open your own model (.onnx, .keras) as a convviz network and save it as weights",
+        help="open your own model (.onnx, .keras, .h5) as a convviz network and save it as weights",
     )
     p.add_argument(
         "model",
         metavar="MODEL",
-        help="an .onnx file (from PyTorch or a converter) or a Keras 3 .keras file",
+        help="an .onnx file (from PyTorch or a converter), a Keras .keras or legacy .h5 file",
     )
     p.add_argument(
         "--to",

@@ -147,3 +147,41 @@ def test_a_keras_file_linking_to_another_file_or_holding_code_is_refused(tmp_pat
     outcome, out = _import(tmp_path, code, cwd=folder)
     assert_refused(outcome, "Lambda 'evil'", "Python code")
     assert not marker.exists() and not out.exists()
+
+
+def test_a_legacy_h5_file_linking_to_another_file_or_holding_code_is_refused(
+    tmp_path, secret, marker
+):
+    """A legacy .h5 model whose whole weights group for a layer is an HDF5 external link to the
+    secret (a link on the way, not at the numbers), and one with a Lambda layer: one line
+    each, nothing read or run."""
+    h5py = pytest.importorskip("h5py")
+    import json
+
+    layers = [
+        {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 4, 4, 1]}},
+        {"class_name": "Flatten", "config": {"name": "flatten"}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 2}},
+    ]
+    folder = tmp_path / "input"
+    folder.mkdir()
+
+    def write(name, layers):
+        path = folder / name
+        with h5py.File(path, "w") as f:
+            f.attrs["model_config"] = json.dumps(
+                {"class_name": "Sequential", "config": {"name": "m", "layers": layers}}
+            )
+            f["model_weights/dense"] = h5py.ExternalLink(str(secret), "/numbers")
+        return path
+
+    outcome, out = _import(tmp_path, write("linked.h5", layers), cwd=folder)
+    line = assert_refused(outcome, "linked.h5", "refused", "model_weights/dense")
+    assert_no_secret(folder, out, text=outcome.stdout + line)
+    evil = {
+        "class_name": "Lambda",
+        "config": {"name": "evil", "function": ["ZXZpbA==", None, None], "module": "builtins"},
+    }
+    outcome, out = _import(tmp_path, write("code.h5", [*layers[:1], evil, *layers[1:]]), folder)
+    assert_refused(outcome, "Lambda 'evil'", "Python code")
+    assert not marker.exists() and not out.exists()

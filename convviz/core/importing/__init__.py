@@ -74,7 +74,8 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     """The model at `path` as a convviz network, or ModelRefused with one line.
 
     value_range: (lo, hi); mean/std: one number or one a channel (inputs.py says how each is
-    used); classes: the class names (else the file's metadata, else numbers)."""
+    used); classes: the class names (else the file's metadata, else a labels.txt or
+    classes.txt beside it, else numbers)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -98,7 +99,7 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
         channels, value_range, mean, std, in_graph
     )
     layers, state, votes, placed = network_parts(graph, steps, first, first_params)
-    names, source = class_names(votes.shape[0], classes, metadata)
+    names, source = class_names(votes.shape[0], classes, metadata, path)
     d = {
         "name": path.stem[:80] or "imported",
         "input_shape": [rows, cols],

@@ -29,6 +29,8 @@ from .onnx_file import ModelRefused
 DEFAULT_RANGE = (0.0, 1.0)  # what torchvision's ToTensor gives: the most common by far
 # metadata keys a model's file may name its classes under (a JSON list or comma-separated text)
 CLASS_METADATA_KEYS = ("classes", "labels", "class_names")
+# class lists a model may have beside it (in this order), one name a line, as --classes-file
+CLASS_FILES_BESIDE = ("labels.txt", "classes.txt")
 
 
 def parse_range(text: str) -> tuple[float, float]:
@@ -166,14 +168,46 @@ def classes_from_metadata(metadata: dict[str, str]) -> list[str] | None:
     return None
 
 
-def class_names(count: int, given=None, metadata=None) -> tuple[list[str], str]:
-    """(names, where they came from): given, else the file's metadata, else "0", "1", ..."""
+def classes_beside(model_path, count: int) -> tuple[list[str] | None, str]:
+    """(names, where from) from a CLASS_FILES_BESIDE file next to the model, one a line, when
+    it names exactly `count` classes; else (None, why it was not used, or "" when none is
+    there). Only a plain file is read (a link could point anywhere), bounded as --classes-file."""
+    if model_path is None:
+        return None, ""
+    for name in CLASS_FILES_BESIDE:
+        path = Path(model_path).parent / name
+        if path.is_symlink() or not path.exists():
+            continue
+        if not path.is_file():
+            return None, f"{name} beside it is not a file: not used"
+        try:
+            names = read_classes_file(path)
+        except ModelRefused:
+            return None, f"{name} beside it is not a readable class list: not used"
+        if len(names) != count:
+            return None, (
+                f"{name} beside it names {len(names):,} classes, the model votes for "
+                f"{count}: not used"
+            )
+        if any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
+            return None, f"{name} beside it has a name over {MAX_CLASS_NAME_CHARS} characters"
+        return names, f"from {name} beside the model"
+    return None, ""
+
+
+def class_names(count: int, given=None, metadata=None, model_path=None) -> tuple[list[str], str]:
+    """(names, where they came from): given, else the file's metadata, else a labels.txt or
+    classes.txt beside the model, else "0", "1", ..."""
     if given is not None:
         names, source = list(given), "as given"
     elif metadata and (found := classes_from_metadata(metadata)) is not None:
         names, source = found, "from the file's metadata"
     else:
-        return [str(i) for i in range(count)], "numbered (give --classes to name them)"
+        beside, why = classes_beside(model_path, count) if count <= MAX_CLASSES else (None, "")
+        if beside is not None:
+            return beside, why
+        numbered = "numbered (give --classes to name them)" + (f"; {why}" if why else "")
+        return [str(i) for i in range(count)], numbered
     if len(names) != count:
         raise ModelRefused(
             f"the model votes for {count} classes but {len(names)} class names "

@@ -21,7 +21,7 @@ from .keras_file import KerasWeights, _h5_where, _keras_where, class_based_names
 from .keras_graph import Block, node_of, plan
 from .onnx_file import ModelRefused
 from .onnx_import import Problems
-from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step
+from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step, exact_symmetric
 from .onnx_residual import BlockProblem, check_skip_stride, skip_conv_params
 
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the least std a Normalization divides by
@@ -57,12 +57,13 @@ def _same_pads(shape: Shape, kernel, strides) -> tuple[int, int]:
     pads = []
     for n, k, s in zip(shape[1:], kernel, strides, strict=True):
         total = max((math.ceil(n / s) - 1) * s + k - n, 0)
-        if total % 2:
+        p = exact_symmetric(n, k, s, total // 2, total - total // 2)
+        if p is None:
             raise Problem(
-                f"pads 'same' with {total} rows or cols, more on one side than the "
-                f"other: not supported"
+                f"pads 'same' with {total} rows or cols, more at the end than at the start, "
+                f"and no padding alike on both sides gives the same windows: not supported"
             )
-        pads.append(total // 2)
+        pads.append(p)
     return pads[0], pads[1]
 
 
