@@ -111,3 +111,30 @@ def test_class_names_from_a_file_beside_the_model(tmp_path):
     (tmp_path / "elsewhere.txt").write_text("secret1\nsecret2\n")
     (tmp_path / "labels.txt").symlink_to(tmp_path / "elsewhere.txt")
     assert import_model(path).spec.classes == ("yes", "no")
+
+
+def test_a_model_too_large_to_show_live_gives_its_architecture_only(tmp_path, monkeypatch):
+    from convviz.core.importing import ModelTooLarge, onnx_file
+
+    path = conv_model(tmp_path / "m.onnx", 7)  # 3*9 + 3 + 2*27 = 84 numbers
+    monkeypatch.setattr(onnx_file, "IMPORT_MAX_PARAMETERS", 80)
+    with pytest.raises(ModelTooLarge) as e:
+        import_model(path)
+    line = str(e.value)
+    assert "\n" not in line and "too large to show live: the model has 84 parameters" in line
+    architecture = e.value.architecture
+    assert [x.kind for x in architecture.spec.layers] == ["conv", "relu", "flatten"]
+    assert architecture.state == {} and "its architecture can still be shown" in (
+        architecture.report[-1]
+    )
+    with pytest.raises(ModelTooLarge, match="architecture only"):
+        architecture.model()
+    # a tensor that declares more numbers than it holds is refused outright, never walked
+    model = onnx.load(str(path))
+    fc = model.graph.initializer[2]
+    fc.ClearField("raw_data")
+    fc.float_data.extend([0.0] * 3)
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(ModelRefused) as e:
+        import_model(path)
+    assert not isinstance(e.value, ModelTooLarge) and "more than 80 parameters" in str(e.value)

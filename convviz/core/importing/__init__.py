@@ -24,11 +24,12 @@ from .inputs import (
     read_classes_file,
     stated_range,
 )
-from .onnx_file import ModelRefused
+from .onnx_file import ModelRefused, ModelTooLarge
 
 __all__ = [
     "Imported",
     "ModelRefused",
+    "ModelTooLarge",
     "import_model",
     "parse_numbers",
     "parse_range",
@@ -57,6 +58,12 @@ class Imported:
         from ..network import ConvNet
         from ..weights import check_fits
 
+        if not self.state:
+            name = self.spec.name  # type: ignore[attr-defined]
+            raise ModelTooLarge(
+                f"{name}: imported as its architecture only (too large to show live): "
+                f"there are no weights to build it with"
+            )
         net = ConvNet(self.spec)  # type: ignore[arg-type]
         own = net.state_dict()
         state = {
@@ -117,6 +124,11 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     said = stated_range(in_graph)
     imported = Imported(spec, state, [], said, said or DEFAULT_RANGE, source)
     imported.report = _report(spec, placed, first is not None, range_note, source)
+    too_large = getattr(graph, "too_large", "")
+    if too_large:  # the architecture only: its weights are dropped here, never handed on
+        imported.state = {}
+        imported.report.append(too_large.split(": ", 1)[1])
+        raise ModelTooLarge(too_large, architecture=imported)
     return imported
 
 
