@@ -124,8 +124,9 @@ def test_a_model_too_large_to_show_live_gives_its_architecture_only(tmp_path, mo
     assert "\n" not in line and "too large to show live: the model has 84 parameters" in line
     architecture = e.value.architecture
     assert [x.kind for x in architecture.spec.layers] == ["conv", "relu", "flatten"]
-    assert architecture.state == {} and "its architecture can still be shown" in (
-        architecture.report[-1]
+    assert (
+        architecture.state == {}
+        and "its architecture can still be shown" in (architecture.report[-1])
     )
     with pytest.raises(ModelTooLarge, match="architecture only"):
         architecture.model()

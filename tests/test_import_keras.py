@@ -155,10 +155,9 @@ def test_an_adapted_normalization_on_0_255_pictures(tmp_path):
 
 
 def test_unknown_classes_and_a_shared_layer_are_refused_by_name(tmp_path):
+    import io
     import json
     import zipfile
-
-    import io
 
     import h5py
 
@@ -185,5 +184,5 @@ def test_unknown_classes_and_a_shared_layer_are_refused_by_name(tmp_path):
     dense = L.Dense(4, name="twice")
     shared = keras.Model(inp, dense(dense(inp)))
     shared.save(tmp_path / "shared.keras")
-    with pytest.raises(ModelRefused, match="Dense 'twice' .*shared layer"):
+    with pytest.raises(ModelRefused, match=r"Dense 'twice' .*shared layer"):
         import_model(tmp_path / "shared.keras")

@@ -159,7 +159,10 @@ def test_a_legacy_h5_file_linking_to_another_file_or_holding_code_is_refused(
     import json
 
     layers = [
-        {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 4, 4, 1]}},
+        {
+            "class_name": "InputLayer",
+            "config": {"name": "in", "batch_input_shape": [None, 4, 4, 1]},
+        },
         {"class_name": "Flatten", "config": {"name": "flatten"}},
         {"class_name": "Dense", "config": {"name": "dense", "units": 2}},
     ]

@@ -63,7 +63,8 @@ def layer_inputs(layer: dict, problems: Problems) -> list[str]:
         return []
     if not nodes:
         return []
-    node, found = nodes[0], []
+    node = nodes[0]
+    found: list[str] = []
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         _tensor_sources(node.get("args"), found)
     elif isinstance(node, list):  # Keras 2: [[name, node index, tensor index, kwargs], ...]
@@ -151,7 +152,8 @@ def _is_join(layer: dict, inputs_of) -> bool:
 
 
 def _branch(first: dict, consumers, inputs_of, limit: int, problems: Problems):
-    chain, layer = [], first
+    chain: list[dict] = []
+    layer = first
     for _ in range(limit):
         if _is_join(layer, inputs_of):
             return chain, layer
@@ -160,8 +162,7 @@ def _branch(first: dict, consumers, inputs_of, limit: int, problems: Problems):
         if len(after) != 1:
             problems.add(
                 node_of(layer),
-                "forks again inside a branch: a residual block inside another is not "
-                "imported yet"
+                "forks again inside a branch: a residual block inside another is not imported yet"
                 if after
                 else "ends a branch that no Add joins again: not supported",
             )

@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from ..layers import kind_named, pool_out
-from .keras_file import KerasWeights, _h5_where, _keras_where, class_based_names, read_h5, read_keras
+from .keras_file import (
+    KerasWeights,
+    _h5_where,
+    _keras_where,
+    class_based_names,
+    read_h5,
+    read_keras,
+)
 from .keras_graph import Block, node_of, plan
 from .onnx_file import ModelRefused
 from .onnx_import import Problems
@@ -200,10 +207,10 @@ def _steps(path: Path, listed: list, order: list, w: KerasWeights):
         except Problem as p:
             problems.add(node, p.reason)
             continue
-        for step in out:
-            if step is not None:
-                walk.steps.append((node, step))
-                walk.shape = step.shape
+        for made in out:
+            if made is not None:
+                walk.steps.append((node, made))
+                walk.shape = made.shape
         walk.at_input = walk.at_input and not any(s and s.layer for s in out)
     problems.raise_any()
     return input_shape, walk.steps, (walk.scale, walk.shift)
@@ -215,7 +222,9 @@ def _block_step(block: Block, w: KerasWeights, shape: Shape) -> Step:
     if len(shape) != 3:
         raise BlockProblem(None, f"forks flat values {shape}; a residual block needs maps")
     inner = _Walk(shape, np.ones(1), np.zeros(1), at_input=False)
-    layers, params, parts = [], {}, []
+    layers: list[dict] = []
+    params: dict = {}
+    parts: list = []
     for layer in block.inside:
         node = node_of(layer)
         try:
@@ -241,9 +250,13 @@ def _block_step(block: Block, w: KerasWeights, shape: Shape) -> Step:
         said = "skip path: the block's input as it is"
     else:
         params.update(_skip(block.skip, w, shape, inside))
-        said = "skip path " + " + ".join(f"{n.op_type} {n.name!r}" for n in map(node_of, block.skip))
+        said = "skip path " + " + ".join(
+            f"{n.op_type} {n.name!r}" for n in map(node_of, block.skip)
+        )
         said += " (batch norm folded in)" if len(block.skip) == 2 else ""
-    return Step({"kind": "residual", "layers": layers}, inside, f"inside + {said}", params, parts=parts)
+    return Step(
+        {"kind": "residual", "layers": layers}, inside, f"inside + {said}", params, parts=parts
+    )
 
 
 def _skip(skip: list, w: KerasWeights, shape: Shape, inside: Shape) -> dict:
@@ -316,7 +329,10 @@ def _layer_steps(
     if cls in ("Rescaling", "Normalization") and not walk.at_input:
         raise Problem("rescales values after the first layer; only at the input is supported")
     if cls == "Rescaling" and walk.at_input:
-        sc, off = _per_channel(c.get("scale", 1.0), shape), _per_channel(c.get("offset", 0.0), shape)
+        sc, off = (
+            _per_channel(c.get("scale", 1.0), shape),
+            _per_channel(c.get("offset", 0.0), shape),
+        )
         walk.scale, walk.shift = walk.scale * sc, walk.shift * sc + off
         out.append(Step(None, shape, "folded into the input's values"))
     elif cls == "Normalization" and walk.at_input:

@@ -228,7 +228,11 @@ def _holds_what_it_declares(t) -> bool:
             return False
         return len(t.raw_data) == n * itemsize
     stored = max(
-        len(t.float_data), len(t.int32_data), len(t.int64_data), len(t.double_data),
-        len(t.uint64_data), len(t.string_data),
+        len(t.float_data),
+        len(t.int32_data),
+        len(t.int64_data),
+        len(t.double_data),
+        len(t.uint64_data),
+        len(t.string_data),
     )
     return stored == n

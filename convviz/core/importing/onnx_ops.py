@@ -103,12 +103,13 @@ def _symmetric_pads(a: dict, shape: Shape, kernel, strides) -> tuple[int, int]:
         exact_symmetric(int(n), int(k), int(s), int(b), int(e))
         for n, k, s, b, e in zip(shape[1:], kernel, strides, begin, end, strict=True)
     ]
-    if None in same:
+    rows, cols = same
+    if rows is None or cols is None:
         raise Problem(
             f"pads {list(begin)} before and {list(end)} after: convviz pads both sides "
             f"alike, and no such padding gives the same windows here: not supported"
         )
-    return same[0], same[1]
+    return rows, cols
 
 
 def exact_symmetric(n: int, k: int, s: int, begin: int, end: int) -> int | None:

@@ -13,6 +13,7 @@ is) is refused with the node's name and why. A branch inside a branch is refused
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +38,10 @@ def _is_join(graph: OnnxGraph, node) -> bool:
     )
 
 
-def _branch(graph: OnnxGraph, consumers, first, limit: int) -> tuple[list, object]:
+def _branch(graph: OnnxGraph, consumers, first, limit: int) -> tuple[list, Any]:
     """(the nodes from `first` up to the joining Add, that Add)."""
-    chain, node = [], first
+    chain: list = []
+    node = first
     for _ in range(limit):
         if _is_join(graph, node):
             return chain, node
@@ -125,8 +127,9 @@ def skip_params(graph: OnnxGraph, skip: list, shape: Shape, inside: Shape) -> di
     weight = constant(graph, conv, 1, "weights").astype(np.float64)
     if weight.shape[:2] != (inside[0], shape[0]):
         raise BlockProblem(
-            conv, f"takes {weight.shape[1]} maps to {weight.shape[0]}; the block needs "
-            f"{shape[0]} to {inside[0]}"
+            conv,
+            f"takes {weight.shape[1]} maps to {weight.shape[0]}; the block needs "
+            f"{shape[0]} to {inside[0]}",
         )
     check_skip_stride(conv, [int(s) for s in a.get("strides", [1, 1])], shape, inside)
     bias = np.zeros(inside[0], np.float64)
@@ -171,7 +174,10 @@ def residual_step(graph: OnnxGraph, inside_chain: list, skip: list, shape: Shape
     """The block's Step (its `parts`: [(node, step, index inside or None)] for the report)."""
     if len(shape) != 3:
         raise BlockProblem(None, f"forks flat values {shape}; a residual block needs maps")
-    layers, params, parts, s = [], {}, [], shape
+    layers: list[dict] = []
+    params: dict = {}
+    parts: list = []
+    s = shape
     for node in inside_chain:
         try:
             step = map_node(node, s)
