@@ -98,8 +98,11 @@ def test_class_names_from_a_file_beside_the_model(tmp_path):
     assert imported.spec.classes == ("yes", "no")
     assert imported.classes_source == "from classes.txt beside the model"
     assert "classes (from classes.txt beside the model): yes, no" in imported.report[-1]
-    # labels.txt comes first; one that names another number of classes is not used, and says so
+    # labels.txt comes first; one that names another number of classes is not used (then
+    # classes.txt is), and without another the report says why
     (tmp_path / "labels.txt").write_text("a\nb\nc\n")
+    assert import_model(path).spec.classes == ("yes", "no")
+    (tmp_path / "classes.txt").rename(tmp_path / "kept.txt")
     imported = import_model(path)
     assert imported.spec.classes == ("0", "1")
     assert "labels.txt beside it names 3 classes, the model votes for 2: not used" in (
@@ -110,6 +113,7 @@ def test_class_names_from_a_file_beside_the_model(tmp_path):
     (tmp_path / "labels.txt").unlink()
     (tmp_path / "elsewhere.txt").write_text("secret1\nsecret2\n")
     (tmp_path / "labels.txt").symlink_to(tmp_path / "elsewhere.txt")
+    (tmp_path / "kept.txt").rename(tmp_path / "classes.txt")
     assert import_model(path).spec.classes == ("yes", "no")
 
 

@@ -188,3 +188,31 @@ def test_a_legacy_h5_file_linking_to_another_file_or_holding_code_is_refused(
     outcome, out = _import(tmp_path, write("code.h5", [*layers[:1], evil, *layers[1:]]), folder)
     assert_refused(outcome, "Lambda 'evil'", "Python code")
     assert not marker.exists() and not out.exists()
+
+
+def test_a_class_list_beside_the_model_is_never_followed_out_nor_read_past_its_bound(tmp_path):
+    """A labels.txt beside the model that is a link to secret lines outside its folder (as
+    many as the model's votes, so that they would be used): not read. One past the size bound
+    (sparse, no disk used): not read, and the report says why. The model opens either way."""
+    from convviz.core.limits import IMPORT_CLASSES_FILE_MAX_BYTES
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "names.txt").write_bytes(SECRET + b"-a\n" + SECRET + b"-b\n")
+    folder = tmp_path / "input"
+    folder.mkdir()
+    model = small_model(folder / "m.onnx")
+    (folder / "labels.txt").symlink_to(outside / "names.txt")
+    outcome, out = _import(tmp_path, model, cwd=folder)
+    assert outcome.returncode == 0, outcome.stderr
+    assert (
+        "classes (numbered" in outcome.stdout and "labels.txt beside it is a link" in outcome.stdout
+    )
+    assert_no_secret(out, text=outcome.stdout + outcome.stderr)
+    (folder / "labels.txt").unlink()
+    with open(folder / "labels.txt", "wb") as f:
+        f.truncate(IMPORT_CLASSES_FILE_MAX_BYTES + 1)
+    out.unlink()
+    outcome, out = _import(tmp_path, model, cwd=folder)
+    assert outcome.returncode == 0, outcome.stderr
+    assert "labels.txt beside it is not a readable class list: not used" in outcome.stdout

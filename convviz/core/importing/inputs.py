@@ -170,29 +170,43 @@ def classes_from_metadata(metadata: dict[str, str]) -> list[str] | None:
 
 def classes_beside(model_path, count: int) -> tuple[list[str] | None, str]:
     """(names, where from) from a CLASS_FILES_BESIDE file next to the model, one a line, when
-    it names exactly `count` classes; else (None, why it was not used, or "" when none is
-    there). Only a plain file is read (a link could point anywhere), bounded as --classes-file."""
+    it names exactly `count` classes; else (None, why the first one there was not used, or ""
+    when none is there). Only a plain file is read (a link could point anywhere), bounded as
+    --classes-file."""
     if model_path is None:
         return None, ""
+    why = ""
     for name in CLASS_FILES_BESIDE:
         path = Path(model_path).parent / name
-        if path.is_symlink() or not path.exists():
+        names, said = None, ""
+        if path.is_symlink():
+            said = f"{name} beside it is a link: not followed"
+        elif not path.exists():
             continue
-        if not path.is_file():
-            return None, f"{name} beside it is not a file: not used"
-        try:
-            names = read_classes_file(path)
-        except ModelRefused:
-            return None, f"{name} beside it is not a readable class list: not used"
-        if len(names) != count:
-            return None, (
-                f"{name} beside it names {len(names):,} classes, the model votes for "
-                f"{count}: not used"
+        elif not path.is_file():
+            said = f"{name} beside it is not a file: not used"
+        else:
+            try:
+                names = read_classes_file(path)
+            except ModelRefused:
+                said = f"{name} beside it is not a readable class list: not used"
+        if names is not None and len(names) != count:
+            names, said = (
+                None,
+                (
+                    f"{name} beside it names {len(names):,} classes, the model votes for "
+                    f"{count}: not used"
+                ),
             )
-        if any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
-            return None, f"{name} beside it has a name over {MAX_CLASS_NAME_CHARS} characters"
-        return names, f"from {name} beside the model"
-    return None, ""
+        if names is not None and any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
+            names, said = (
+                None,
+                f"{name} beside it has a name over {MAX_CLASS_NAME_CHARS} characters",
+            )
+        if names is not None:
+            return names, f"from {name} beside the model"
+        why = why or said
+    return None, why
 
 
 def class_names(count: int, given=None, metadata=None, model_path=None) -> tuple[list[str], str]:
