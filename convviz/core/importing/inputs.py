@@ -191,13 +191,11 @@ def classes_beside(model_path, count: int) -> tuple[list[str] | None, str]:
             except ModelRefused:
                 said = f"{name} beside it is not a readable class list: not used"
         if names is not None and len(names) != count:
-            names, said = (
-                None,
-                (
-                    f"{name} beside it names {len(names):,} classes, the model votes for "
-                    f"{count}: not used"
-                ),
+            said = (
+                f"{name} beside it names {len(names):,} classes, the model votes for "
+                f"{count}: not used"
             )
+            names = None
         if names is not None and any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
             names, said = (
                 None,

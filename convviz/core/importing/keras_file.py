@@ -114,14 +114,14 @@ class KerasWeights:
         return a
 
 
-def _keras_where(names: dict[str, str]):
+def keras_where(names: dict[str, str]):
     def where(w: KerasWeights, layer: str, i: int) -> str:
         return f"layers/{names.get(layer, layer)}/vars/{i}"
 
     return where
 
 
-def _h5_where(w: KerasWeights, layer: str, i: int) -> str:
+def h5_where(w: KerasWeights, layer: str, i: int) -> str:
     group = w._checked(f"model_weights/{layer}")
     names = group.attrs.get("weight_names", []) if group is not None else []
     if i >= len(names) or len(names) > 64:
