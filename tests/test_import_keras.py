@@ -186,3 +186,22 @@ def test_unknown_classes_and_a_shared_layer_are_refused_by_name(tmp_path):
     shared.save(tmp_path / "shared.keras")
     with pytest.raises(ModelRefused, match=r"Dense 'twice' .*shared layer"):
         import_model(tmp_path / "shared.keras")
+
+
+def test_a_model_too_large_to_show_live_gives_its_architecture_only(tmp_path, monkeypatch):
+    from convviz.core.importing import ModelTooLarge, keras_file
+
+    model, path = _save(
+        tmp_path,
+        [keras.Input((6, 6, 1)), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)],  # 20 + 99 numbers
+        "large",
+    )
+    monkeypatch.setattr(keras_file, "IMPORT_MAX_PARAMETERS", 100)
+    with pytest.raises(ModelTooLarge, match="too large to show live: the model has 119 param") as e:
+        import_model(path)
+    assert [x.kind for x in e.value.architecture.spec.layers] == ["conv", "flatten"]
+    assert e.value.architecture.state == {}
+    monkeypatch.setattr(keras_file, "IMPORT_ARCHITECTURE_MAX_PARAMETERS", 100)
+    with pytest.raises(ModelRefused, match="more than 100 parameters") as e:
+        import_model(path)
+    assert not isinstance(e.value, ModelTooLarge)

@@ -92,8 +92,8 @@ def import_model(path, *, value_range=None, mean=None, std=None, classes=None) -
     if suffix in (".keras", ".h5"):
         from .keras_import import keras_steps
 
-        (channels, rows, cols), steps, in_graph = keras_steps(path)
-        graph: object = SimpleNamespace(path=path)
+        (channels, rows, cols), steps, in_graph, too_large = keras_steps(path)
+        graph: object = SimpleNamespace(path=path, too_large=too_large)
         metadata: dict[str, str] = {}
     else:
         from .onnx_file import read_onnx_graph

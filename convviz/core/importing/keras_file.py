@@ -15,7 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..limits import IMPORT_MAX_FILE_BYTES, IMPORT_MAX_PARAMETERS, MAX_SPEC_JSON_BYTES
+from ..limits import (
+    IMPORT_ARCHITECTURE_MAX_PARAMETERS,
+    IMPORT_MAX_FILE_BYTES,
+    IMPORT_MAX_PARAMETERS,
+    MAX_SPEC_JSON_BYTES,
+)
 from ..spec_json import loads_bounded
 from .onnx_file import ModelRefused
 
@@ -92,6 +97,18 @@ class KerasWeights:
                 )
         return self.h5.get(where)
 
+    def too_large(self) -> str:
+        """The line saying the model is too large to show live ("" when it is not). Up to
+        IMPORT_ARCHITECTURE_MAX_PARAMETERS its numbers are still read (no more than that many:
+        each shape is judged first), so that its architecture can be shown, as for ONNX."""
+        if self.total <= IMPORT_MAX_PARAMETERS:
+            return ""
+        return (
+            f"{self.path}: too large to show live: the model has {self.total:,} parameters; "
+            f"convviz shows and trains models of up to {IMPORT_MAX_PARAMETERS:,} (its "
+            f"architecture can still be shown, without the weights)"
+        )
+
     def var(self, layer: str, i: int) -> np.ndarray:
         import h5py
 
@@ -102,9 +119,11 @@ class KerasWeights:
                 f"{self.path}: refused: {where[:80]!r} is not numbers stored in the model"
             )
         self.total += math.prod(ds.shape)
-        if self.total > IMPORT_MAX_PARAMETERS:
+        if self.total > IMPORT_ARCHITECTURE_MAX_PARAMETERS:
             raise ModelRefused(
-                f"{self.path}: the model has more than {IMPORT_MAX_PARAMETERS:,} parameters"
+                f"{self.path}: the model has more than "
+                f"{IMPORT_ARCHITECTURE_MAX_PARAMETERS:,} parameters; convviz shows models of "
+                f"up to {IMPORT_MAX_PARAMETERS:,}"
             )
         if ds.dtype.kind != "f":
             raise ModelRefused(f"{self.path}: {where[:80]!r} holds {ds.dtype} numbers")

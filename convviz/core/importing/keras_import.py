@@ -61,7 +61,8 @@ KNOWN = (
 
 
 def keras_steps(path: Path):
-    """(input shape (C, H, W), [(node, step)], (scale, shift) on the input)."""
+    """(input shape (C, H, W), [(node, step)], (scale, shift) on the input, the line saying
+    it is too large to show live or "")."""
     if path.suffix.lower() == ".h5":
         config, h5 = read_h5(path)
         config = _legacy_top(config)
@@ -73,7 +74,8 @@ def keras_steps(path: Path):
         listed, order = plan(path, config)
         if where is None:
             where = keras_where(class_based_names(listed))
-        return _steps(path, listed, order, KerasWeights(path, h5, where))
+        weights = KerasWeights(path, h5, where)
+        return (*_steps(path, listed, order, weights), weights.too_large())
 
 
 def _legacy_top(config: dict) -> dict:
