@@ -191,7 +191,7 @@ def test_unknown_classes_and_a_shared_layer_are_refused_by_name(tmp_path):
 def test_a_model_too_large_to_show_live_gives_its_architecture_only(tmp_path, monkeypatch):
     from convviz.core.importing import ModelTooLarge, keras_file
 
-    model, path = _save(
+    _, path = _save(
         tmp_path,
         [keras.Input((6, 6, 1)), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)],  # 20 + 99 numbers
         "large",
