@@ -61,6 +61,9 @@ def test_a_tutorials_cnn_gives_the_same_votes(tmp_path):
     )
     imported = assert_same_votes(model, path, (3, 12, 10), keras_scale=255.0)
     assert "0..255 assumed" in imported.report[0]  # the Rescaling said so
+    assert imported.stated_range == (0.0, 255.0)
+    model.save(tmp_path / "legacy.h5")  # the same model as a legacy .h5 file
+    assert_same_votes(model, tmp_path / "legacy.h5", (3, 12, 10), keras_scale=255.0)
     assert imported.spec.value_range == pytest.approx((0.0, 1.0))
     kinds = [layer.kind for layer in imported.spec.layers]
     assert kinds == ["conv", "relu", "pool", "conv", "relu", "flatten", "dropout", "fc", "relu"]
