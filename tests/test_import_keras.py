@@ -208,3 +208,58 @@ def test_a_model_too_large_to_show_live_gives_its_architecture_only(tmp_path, mo
     with pytest.raises(ModelRefused, match="more than 100 parameters") as e:
         import_model(path)
     assert not isinstance(e.value, ModelTooLarge)
+
+
+def test_a_keras_2_functional_h5_file(tmp_path):
+    """The layout tf.keras 2 wrote (no TensorFlow here to write one): a "Model" config whose
+    inbound nodes are [[name, 0, 0, {}]] lists, batch_input_shape, weights named kernel:0 under
+    model_weights/NAME/NAME/. Conv2D + ReLU, an Add of a Conv2D's output and its input, Flatten,
+    Dense with softmax; the votes computed here with torch, channels last as Keras does."""
+    import json
+
+    import h5py
+
+    rng = np.random.default_rng(7)
+    k1, b1 = rng.normal(size=(3, 3, 1, 2)), rng.normal(size=2)
+    k2, b2 = rng.normal(size=(3, 3, 2, 2)), rng.normal(size=2)
+    kd, bd = rng.normal(size=(2 * 4 * 4, 3)), rng.normal(size=3)
+
+    def layer(cls, name, inputs, **config):
+        inbound = [[[i, 0, 0, {}] for i in inputs]] if inputs else []
+        return {"class_name": cls, "name": name, "config": {"name": name, **config},
+                "inbound_nodes": inbound}  # fmt: skip
+
+    conv = {"kernel_size": [3, 3], "strides": [1, 1], "data_format": "channels_last"}
+    layers = [
+        layer("InputLayer", "input_1", [], batch_input_shape=[None, 6, 6, 1]),
+        layer("Conv2D", "conv2d", ["input_1"], filters=2, activation="relu", **conv),
+        layer("Conv2D", "conv2d_1", ["conv2d"], filters=2, padding="same", **conv),
+        layer("Add", "add", ["conv2d_1", "conv2d"]),
+        layer("Flatten", "flatten", ["add"]),
+        layer("Dense", "dense", ["flatten"], units=3, activation="softmax"),
+    ]
+    config = {
+        "class_name": "Model",
+        "config": {"name": "m", "layers": layers, "input_layers": [["input_1", 0, 0]],
+                   "output_layers": [["dense", 0, 0]]},
+    }  # fmt: skip
+    path = tmp_path / "keras2.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps(config).encode()
+        for name, tensors in (("conv2d", (k1, b1)), ("conv2d_1", (k2, b2)), ("dense", (kd, bd))):
+            g = f.create_group(f"model_weights/{name}")
+            names = [f"{name}/{w}:0" for w in ("kernel", "bias")]
+            g.attrs["weight_names"] = [n.encode() for n in names]
+            for n, t in zip(names, tensors, strict=True):
+                g[n] = t.astype(np.float32)
+    imported = import_model(path)
+    assert [x.kind for x in imported.spec.layers] == ["conv", "relu", "residual", "flatten"]
+    x = torch.from_numpy(rng.uniform(0, 1, (2, 1, 6, 6)).astype(np.float32))
+    t = lambda a: torch.from_numpy(a.astype(np.float32))  # noqa: E731
+    conv2d = torch.nn.functional.conv2d
+    y = torch.relu(conv2d(x, t(k1).permute(3, 2, 0, 1), t(b1)))
+    y = conv2d(y, t(k2).permute(3, 2, 0, 1), t(b2), padding=1) + y
+    want = torch.softmax(y.permute(0, 2, 3, 1).flatten(1) @ t(kd) + t(bd), 1)
+    with torch.no_grad():
+        votes = torch.softmax(imported.model()(x), 1)
+    np.testing.assert_allclose(votes.numpy(), want.numpy(), atol=1e-4, rtol=0)
