@@ -64,6 +64,13 @@ def test_a_tutorials_cnn_gives_the_same_votes(tmp_path):
     assert imported.stated_range == (0.0, 255.0)
     model.save(tmp_path / "legacy.h5")  # the same model as a legacy .h5 file
     assert_same_votes(model, tmp_path / "legacy.h5", (3, 12, 10), keras_scale=255.0)
+    # `convviz predict` takes the Keras file directly, with what it says about its input
+    from PIL import Image
+
+    from convviz.cli import main
+
+    Image.fromarray(np.full((12, 10, 3), 200, np.uint8)).save(tmp_path / "p.png")
+    assert main(["predict", str(path), str(tmp_path / "p.png"), "--json"]) == 0
     assert imported.spec.value_range == pytest.approx((0.0, 1.0))
     kinds = [layer.kind for layer in imported.spec.layers]
     assert kinds == ["conv", "relu", "pool", "conv", "relu", "flatten", "dropout", "fc", "relu"]
