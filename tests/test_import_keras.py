@@ -270,3 +270,34 @@ def test_a_keras_2_functional_h5_file(tmp_path):
     with torch.no_grad():
         votes = torch.softmax(imported.model()(x), 1)
     np.testing.assert_allclose(votes.numpy(), want.numpy(), atol=1e-4, rtol=0)
+
+
+def test_the_tutorials_data_augmentation_is_dropped(tmp_path):
+    # TensorFlow's image classification tutorial starts its model with a Sequential of random
+    # flips, rotations and zooms: they act only while training, so the votes are the same
+    augment = keras.Sequential(
+        [L.RandomFlip("horizontal"), L.RandomRotation(0.1), L.RandomZoom(0.1)], name="augment"
+    )
+    model, path = _save(
+        tmp_path,
+        [
+            keras.Input((8, 8, 3)),
+            augment,
+            L.Rescaling(1 / 255),
+            L.Conv2D(4, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.GaussianNoise(0.1),
+            L.Flatten(),
+            L.Dense(3),
+        ],
+        "augmented",
+    )
+    imported = import_model(path)
+    x = np.random.default_rng(0).uniform(0, 1, (2, 3, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        votes = imported.model()(torch.from_numpy(x)).numpy()
+    want = np.asarray(model(x.transpose(0, 2, 3, 1) * 255, training=False).detach().cpu())
+    np.testing.assert_allclose(votes, want, atol=1e-4, rtol=0)
+    report = "\n".join(imported.report)
+    assert "Sequential 'augment' -> dropped: RandomFlip, RandomRotation, RandomZoom" in report
+    assert imported.stated_range == (0.0, 255.0)  # the Rescaling after it still says so

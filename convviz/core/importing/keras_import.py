@@ -57,6 +57,20 @@ KNOWN = (
     "LeakyReLU",
     "Normalization",
     "Add",  # only where it joins a residual block (keras_graph.py)
+    "Sequential",  # only one that holds nothing but TRAINING_ONLY layers (data augmentation)
+)
+# Layers that pass their input on unchanged when the model is used (they act only while
+# training): the data augmentation of TensorFlow's tutorials, noise. Dropped, and said so.
+TRAINING_ONLY = (
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomTranslation",
+    "RandomContrast",
+    "RandomBrightness",
+    "GaussianNoise",
+    "GaussianDropout",
+    "SpatialDropout2D",
 )
 
 
@@ -203,6 +217,21 @@ def _skip(skip: list, w: KerasWeights, shape: Shape, inside: Shape) -> dict:
     return skip_conv_params(weight, bias, bn)
 
 
+def _augmentation_block(c: dict, shape: Shape) -> Step:
+    """A Sequential inside the model (the tutorials' `data_augmentation`): dropped when it holds
+    only layers that act while training."""
+    inner = c.get("layers") if isinstance(c.get("layers"), list) else None
+    classes = [str(x.get("class_name"))[:40] for x in inner or [] if isinstance(x, dict)]
+    others = sorted({k for k in classes if k not in TRAINING_ONLY and k != "InputLayer"})
+    if inner is None or others:
+        raise Problem(
+            f"is a model inside the model (with {', '.join(others[:4]) or 'no layers'}): only "
+            f"one of data augmentation layers, which act while training, is supported"
+        )
+    shown = [k for k in classes if k != "InputLayer"][:6]
+    return Step(None, shape, f"dropped: {', '.join(shown)}, active only in training")
+
+
 def _input_shape(path: Path, layers: list) -> Shape:
     """(channels, rows, cols) of the model's input, from Keras's (batch, rows, cols, channels)."""
     first = layers[0].get("config", {})
@@ -229,7 +258,7 @@ def _refuse_unknown_layers(problems: Problems, body: list) -> None:
             problems.add(
                 node, "holds Python code (a Lambda layer); convviz never runs code from a file"
             )
-        elif node.op_type not in KNOWN:
+        elif node.op_type not in KNOWN and node.op_type not in TRAINING_ONLY:
             problems.add(node, "is not supported")
     problems.raise_any()
 
@@ -286,6 +315,10 @@ def _layer_steps(
             if kind_named("dropout")
             else Step(None, shape, "dropped (active only in training)")
         )
+    elif cls in TRAINING_ONLY:
+        out.append(Step(None, shape, "dropped: active only in training"))
+    elif cls == "Sequential":
+        out.append(_augmentation_block(c, shape))
     elif cls == "Activation":
         out.append(activation(c.get("activation"), shape, last))
     elif (
