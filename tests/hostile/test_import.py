@@ -216,3 +216,22 @@ def test_a_class_list_beside_the_model_is_never_followed_out_nor_read_past_its_b
     outcome, out = _import(tmp_path, model, cwd=folder)
     assert outcome.returncode == 0, outcome.stderr
     assert "labels.txt beside it is not a readable class list: not used" in outcome.stdout
+
+
+def test_a_graph_that_loops_back_on_itself_is_refused_not_walked_for_ever(tmp_path):
+    """Relu(x) -> t, Relu(t) -> x: a crafted file whose path comes back to the picture; walking
+    it naively never ends (the case's time limit would fail it)."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Relu", ["x"], ["t"], name="there"),
+            helper.make_node("Relu", ["t"], ["x"], name="back"),
+        ],
+        "loop",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    (tmp_path / "loop.onnx").write_bytes(model.SerializeToString())
+    outcome, out = _import(tmp_path, tmp_path / "loop.onnx")
+    assert_refused(outcome, "loop.onnx", "Relu 'there' is reached again", "loops back")
+    assert not out.exists()

@@ -123,6 +123,9 @@ def _functional_order(path, c: dict, layers: list) -> list:
         users = consumers.get(current, [])
         if current == outs[0] and not users:
             break
+        if any(_name(u) in seen for u in users):  # a crafted config: it would go round
+            problems.add(node_of(users[0]), "is reached again: the layers loop back")
+            break
         if len(users) == 1:
             if len(inputs_of[_name(users[0])]) != 1:
                 problems.add(node_of(users[0]), "joins paths that do not fork from one layer")

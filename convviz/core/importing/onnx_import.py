@@ -188,7 +188,7 @@ def _fold_input_arithmetic(
             break
         node = users[0]
         c = _input_constant(graph, node, current, shape[0])
-        if c is None:
+        if c is None or id(node) in visited:  # (a loop: the path walk below refuses it)
             break
         op = node.op_type
         scale, shift = (
@@ -226,6 +226,9 @@ def _follow_the_path(
             if block is None:
                 break
             join, step, nodes = block
+            if any(id(n) in visited for n in nodes):
+                problems.add(join, "is reached again: the graph loops back on itself")
+                break
             visited |= {id(n) for n in nodes}
             steps.append((join, step))
             shape, current = step.shape, join.output[0]
@@ -235,6 +238,9 @@ def _follow_the_path(
             problems.add(node, "gives a value nothing uses")
             break
         node = users[0]
+        if id(node) in visited:  # a crafted file: walking on would go round for ever
+            problems.add(node, "is reached again: the graph loops back on itself")
+            break
         visited.add(id(node))
         try:
             step = _map(graph, node, shape, consumers)
