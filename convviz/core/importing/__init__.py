@@ -3,7 +3,9 @@
 `import_model(path, ...)` gives an `Imported`: the network's spec, its weights keyed by the
 network's own state_dict names, and a short report of what was mapped to what. Nothing half
 made: the spec is checked (`NetworkSpec.from_dict`, the resource budget) and the weights compared
-with the network before anything is returned. So far: ONNX (.onnx). Keras is not done yet.
+with the network before anything is returned. ONNX (.onnx: onnx_*.py) and Keras (.keras and
+legacy .h5: keras_*.py). A model that fits but is too large to show live raises ModelTooLarge,
+which carries its architecture only (the spec, no weights) for the architecture view.
 """
 
 from __future__ import annotations
