@@ -6,6 +6,7 @@ from __future__ import annotations
 # Options whose value may start with a minus sign ("--range -1..1", "--mean -0.5"): argparse
 # would read such a value as an option, so it is joined to its option first (join_negative).
 NEGATIVE_VALUE_OPTIONS = ("--range", "--mean", "--std")
+KERAS_SUFFIXES = (".keras", ".h5")  # models `predict` and `trace` import directly
 
 
 def join_negative(argv: list[str]) -> list[str]:
@@ -30,12 +31,12 @@ def join_negative(argv: list[str]) -> list[str]:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "import",
-        help="open your own model (.onnx, .keras) as a convviz network and save it as weights",
+        help="open your own model (.onnx, .keras, .h5) as a convviz network and save it as weights",
     )
     p.add_argument(
         "model",
         metavar="MODEL",
-        help="an .onnx file (from PyTorch or a converter) or a Keras 3 .keras file",
+        help="an .onnx file (from PyTorch or a converter), a Keras .keras or legacy .h5 file",
     )
     p.add_argument(
         "--to",
@@ -90,10 +91,11 @@ def cmd_import(args) -> int:
 
 
 def foreign_onnx_model(path):
-    """`predict` and `trace` given an .onnx model that convviz did not write: the network it
-    imports to with the defaults (values 0..1, class names from its metadata or numbered); for
-    others, `convviz import` it first. None for any other file (weights convviz wrote, which
-    load_model reads and judges as before)."""
+    """`predict` and `trace` given an .onnx model that convviz did not write, or a Keras .keras
+    or .h5 model: the network it imports to with the defaults (values as the file says, else
+    0..1; class names from its metadata, a labels.txt beside it, or numbered); for others,
+    `convviz import` it first. None for any other file (weights convviz wrote, which load_model
+    reads and judges as before)."""
     from pathlib import Path
 
     from .core.errors import WeightsError
@@ -101,6 +103,8 @@ def foreign_onnx_model(path):
     from .core.onnx_read import read_onnx_declared
 
     path = Path(path)
+    if path.suffix.lower() in KERAS_SUFFIXES:  # never a convviz weights file
+        return import_model(path).model()
     if path.suffix.lower() != ".onnx" or not path.is_file():
         return None
     try:

@@ -150,6 +150,10 @@ TOP_IMAGES_BATCH_MAX = 256  # images a batch at most: past this a batch is no fa
 # million) fit; a 25-million VGG or ResNet-50 is refused before any tensor is decoded.
 IMPORT_MAX_PARAMETERS = 12_000_000
 IMPORT_MAX_FILE_BYTES = 8 * IMPORT_MAX_PARAMETERS + 16 * 1024**2
+# Past IMPORT_MAX_PARAMETERS an ONNX model is too large to show live, but its architecture is
+# still read (for the architecture view) when its tensors hold the numbers they declare: at most
+# what a file of the size above can hold as float32.
+IMPORT_ARCHITECTURE_MAX_PARAMETERS = IMPORT_MAX_FILE_BYTES // 4
 IMPORT_MAX_NODES = 4 * MAX_LAYERS  # operators in the graph (a layer is 1-3 of them)
 IMPORT_MIN_OPSET = 9  # older ONNX files spell several operators differently
 # --classes-file: one name a line, at most MAX_CLASSES of them

@@ -147,3 +147,91 @@ def test_a_keras_file_linking_to_another_file_or_holding_code_is_refused(tmp_pat
     outcome, out = _import(tmp_path, code, cwd=folder)
     assert_refused(outcome, "Lambda 'evil'", "Python code")
     assert not marker.exists() and not out.exists()
+
+
+def test_a_legacy_h5_file_linking_to_another_file_or_holding_code_is_refused(
+    tmp_path, secret, marker
+):
+    """A legacy .h5 model whose whole weights group for a layer is an HDF5 external link to the
+    secret (a link on the way, not at the numbers), and one with a Lambda layer: one line
+    each, nothing read or run."""
+    h5py = pytest.importorskip("h5py")
+    import json
+
+    layers = [
+        {
+            "class_name": "InputLayer",
+            "config": {"name": "in", "batch_input_shape": [None, 4, 4, 1]},
+        },
+        {"class_name": "Flatten", "config": {"name": "flatten"}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 2}},
+    ]
+    folder = tmp_path / "input"
+    folder.mkdir()
+
+    def write(name, layers):
+        path = folder / name
+        with h5py.File(path, "w") as f:
+            f.attrs["model_config"] = json.dumps(
+                {"class_name": "Sequential", "config": {"name": "m", "layers": layers}}
+            )
+            f["model_weights/dense"] = h5py.ExternalLink(str(secret), "/numbers")
+        return path
+
+    outcome, out = _import(tmp_path, write("linked.h5", layers), cwd=folder)
+    line = assert_refused(outcome, "linked.h5", "refused", "model_weights/dense")
+    assert_no_secret(folder, out, text=outcome.stdout + line)
+    evil = {
+        "class_name": "Lambda",
+        "config": {"name": "evil", "function": ["ZXZpbA==", None, None], "module": "builtins"},
+    }
+    outcome, out = _import(tmp_path, write("code.h5", [*layers[:1], evil, *layers[1:]]), folder)
+    assert_refused(outcome, "Lambda 'evil'", "Python code")
+    assert not marker.exists() and not out.exists()
+
+
+def test_a_class_list_beside_the_model_is_never_followed_out_nor_read_past_its_bound(tmp_path):
+    """A labels.txt beside the model that is a link to secret lines outside its folder (as
+    many as the model's votes, so that they would be used): not read. One past the size bound
+    (sparse, no disk used): not read, and the report says why. The model opens either way."""
+    from convviz.core.limits import IMPORT_CLASSES_FILE_MAX_BYTES
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "names.txt").write_bytes(SECRET + b"-a\n" + SECRET + b"-b\n")
+    folder = tmp_path / "input"
+    folder.mkdir()
+    model = small_model(folder / "m.onnx")
+    (folder / "labels.txt").symlink_to(outside / "names.txt")
+    outcome, out = _import(tmp_path, model, cwd=folder)
+    assert outcome.returncode == 0, outcome.stderr
+    assert (
+        "classes (numbered" in outcome.stdout and "labels.txt beside it is a link" in outcome.stdout
+    )
+    assert_no_secret(out, text=outcome.stdout + outcome.stderr)
+    (folder / "labels.txt").unlink()
+    with open(folder / "labels.txt", "wb") as f:
+        f.truncate(IMPORT_CLASSES_FILE_MAX_BYTES + 1)
+    out.unlink()
+    outcome, out = _import(tmp_path, model, cwd=folder)
+    assert outcome.returncode == 0, outcome.stderr
+    assert "labels.txt beside it is not a readable class list: not used" in outcome.stdout
+
+
+def test_a_graph_that_loops_back_on_itself_is_refused_not_walked_for_ever(tmp_path):
+    """Relu(x) -> t, Relu(t) -> x: a crafted file whose path comes back to the picture; walking
+    it naively never ends (the case's time limit would fail it)."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Relu", ["x"], ["t"], name="there"),
+            helper.make_node("Relu", ["t"], ["x"], name="back"),
+        ],
+        "loop",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    (tmp_path / "loop.onnx").write_bytes(model.SerializeToString())
+    outcome, out = _import(tmp_path, tmp_path / "loop.onnx")
+    assert_refused(outcome, "loop.onnx", "Relu 'there' is reached again", "loops back")
+    assert not out.exists()

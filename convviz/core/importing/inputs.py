@@ -29,6 +29,8 @@ from .onnx_file import ModelRefused
 DEFAULT_RANGE = (0.0, 1.0)  # what torchvision's ToTensor gives: the most common by far
 # metadata keys a model's file may name its classes under (a JSON list or comma-separated text)
 CLASS_METADATA_KEYS = ("classes", "labels", "class_names")
+# class lists a model may have beside it (in this order), one name a line, as --classes-file
+CLASS_FILES_BESIDE = ("labels.txt", "classes.txt")
 
 
 def parse_range(text: str) -> tuple[float, float]:
@@ -67,6 +69,21 @@ def _check_finite(values, option: str) -> None:
         )
 
 
+def stated_range(in_graph) -> tuple[float, float] | None:
+    """The pictures' range that the model's own arithmetic on its input says (a Rescaling, a
+    Normalization, a Sub/Div): None when it does none (then the window asks). A model that
+    divides by about 255 itself, or subtracts a mean above 2, was fed 0..255; otherwise 0..1."""
+    if in_graph is None:
+        return None
+    scale, shift = (np.asarray(v, np.float64) for v in in_graph)
+    if np.all(scale == 1) and np.all(shift == 0):
+        return None
+    implied_mean = -shift / np.where(scale == 0, 1, scale)
+    if np.all(np.abs(scale) <= 1 / 100) or np.any(implied_mean > 2):
+        return (0.0, 255.0)
+    return DEFAULT_RANGE
+
+
 def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph=None):
     """(value range, first layer or None, its tensors, a line for the report).
 
@@ -83,10 +100,8 @@ def normalisation(channels: int, value_range=None, mean=None, std=None, in_graph
     folded = in_graph is not None and not (np.all(scale == 1) and np.all(shift == 0))
     if mean is None:
         guessed = value_range is None
-        if guessed:  # a file that divides its input by 255 itself was fed 0..255
-            value_range = (
-                (0.0, 255.0) if folded and np.all(np.abs(scale) <= 1 / 100) else DEFAULT_RANGE
-            )
+        if guessed:
+            value_range = stated_range(in_graph) or DEFAULT_RANGE
         alpha = np.full(channels, value_range[1] - value_range[0], np.float64)
         beta = np.full(channels, value_range[0], np.float64)
         said = f"input values {value_range[0]:g}..{value_range[1]:g} " + (
@@ -153,14 +168,58 @@ def classes_from_metadata(metadata: dict[str, str]) -> list[str] | None:
     return None
 
 
-def class_names(count: int, given=None, metadata=None) -> tuple[list[str], str]:
-    """(names, where they came from): given, else the file's metadata, else "0", "1", ..."""
+def classes_beside(model_path, count: int) -> tuple[list[str] | None, str]:
+    """(names, where from) from a CLASS_FILES_BESIDE file next to the model, one a line, when
+    it names exactly `count` classes; else (None, why the first one there was not used, or ""
+    when none is there). Only a plain file is read (a link could point anywhere), bounded as
+    --classes-file."""
+    if model_path is None:
+        return None, ""
+    why = ""
+    for name in CLASS_FILES_BESIDE:
+        path = Path(model_path).parent / name
+        names, said = None, ""
+        if path.is_symlink():
+            said = f"{name} beside it is a link: not followed"
+        elif not path.exists():
+            continue
+        elif not path.is_file():
+            said = f"{name} beside it is not a file: not used"
+        else:
+            try:
+                names = read_classes_file(path)
+            except ModelRefused:
+                said = f"{name} beside it is not a readable class list: not used"
+        if names is not None and len(names) != count:
+            said = (
+                f"{name} beside it names {len(names):,} classes, the model votes for "
+                f"{count}: not used"
+            )
+            names = None
+        if names is not None and any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
+            names, said = (
+                None,
+                f"{name} beside it has a name over {MAX_CLASS_NAME_CHARS} characters",
+            )
+        if names is not None:
+            return names, f"from {name} beside the model"
+        why = why or said
+    return None, why
+
+
+def class_names(count: int, given=None, metadata=None, model_path=None) -> tuple[list[str], str]:
+    """(names, where they came from): given, else the file's metadata, else a labels.txt or
+    classes.txt beside the model, else "0", "1", ..."""
     if given is not None:
         names, source = list(given), "as given"
     elif metadata and (found := classes_from_metadata(metadata)) is not None:
         names, source = found, "from the file's metadata"
     else:
-        return [str(i) for i in range(count)], "numbered (give --classes to name them)"
+        beside, why = classes_beside(model_path, count) if count <= MAX_CLASSES else (None, "")
+        if beside is not None:
+            return beside, why
+        numbered = "numbered (give --classes to name them)" + (f"; {why}" if why else "")
+        return [str(i) for i in range(count)], numbered
     if len(names) != count:
         raise ModelRefused(
             f"the model votes for {count} classes but {len(names)} class names "

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConvvizError
 from ..limits import (
+    IMPORT_ARCHITECTURE_MAX_PARAMETERS,
     IMPORT_MAX_FILE_BYTES,
     IMPORT_MAX_NODES,
     IMPORT_MAX_PARAMETERS,
@@ -28,6 +29,16 @@ from ..limits import (
 
 class ModelRefused(ConvvizError):
     """A model that cannot be opened as a convviz network; one line saying each reason."""
+
+
+class ModelTooLarge(ModelRefused):
+    """A model that fits convviz but is too large to show and train live: `architecture` is
+    the network without its weights (an `Imported` whose state is empty), for the architecture
+    view; the line says why."""
+
+    def __init__(self, message: str, architecture=None):
+        super().__init__(message)
+        self.architecture = architecture
 
 
 @dataclass
@@ -42,6 +53,7 @@ class OnnxGraph:
     outputs: list[str]
     metadata: dict[str, str]
     opset: int
+    too_large: str = ""  # why it is too large to show live ("" when it is not): see _judge_tensors
     _decoded: dict[str, np.ndarray] = field(default_factory=dict)
 
     def is_constant(self, name: str) -> bool:
@@ -138,17 +150,41 @@ def _graph_of(path: Path, model) -> OnnxGraph:
             for a in node.attribute:
                 if a.name == "value" and a.HasField("t"):
                     constants[node.output[0]] = a.t
-    _judge_tensors(path, constants)
+    too_large = _judge_tensors(path, constants)
+    nodes = _without_constant_aliases(list(g.node), constants)
     inputs = [i for i in g.input if i.name not in constants]
     metadata = {p.key: p.value for p in model.metadata_props}
-    return OnnxGraph(
-        path, list(g.node), constants, inputs, [o.name for o in g.output], metadata, opset
-    )
+    outputs = [o.name for o in g.output]
+    return OnnxGraph(path, nodes, constants, inputs, outputs, metadata, opset, too_large)
 
 
-def _judge_tensors(path: Path, constants: dict[str, Any]) -> None:
+def _without_constant_aliases(nodes: list, constants: dict[str, Any]) -> list:
+    """The nodes less each Identity of a stored tensor, whose output becomes another name for
+    it: torch's exporter (dynamo=False) writes one where two layers hold equal numbers (a shared
+    bias), and a layer's weights must be read as stored whichever name it uses."""
+    kept = []
+    for node in nodes:
+        if (
+            node.op_type == "Identity"
+            and node.domain in ("", "ai.onnx")
+            and len(node.input) == 1
+            and node.input[0] in constants
+            and len(node.output) == 1
+        ):
+            constants[node.output[0]] = constants[node.input[0]]
+        else:
+            kept.append(node)
+    return kept
+
+
+def _judge_tensors(path: Path, constants: dict[str, Any]) -> str:
     """External data and the parameter count, from what each tensor declares: before any is
-    decoded (a tensor that declares 100,000 x 100,000 numbers is refused, not allocated)."""
+    decoded (a tensor that declares 100,000 x 100,000 numbers is refused, not allocated).
+
+    Over IMPORT_MAX_PARAMETERS (too large to show and train live) the model is still walked
+    for its architecture when every tensor really holds the numbers it declares (so decoding
+    them takes no more than the file's own size, itself bounded) and there are at most
+    IMPORT_ARCHITECTURE_MAX_PARAMETERS: then the line saying so is returned, else ""."""
     total = 0
     for name, t in constants.items():
         if t.data_location == 1 or t.external_data:  # TensorProto.EXTERNAL
@@ -158,14 +194,45 @@ def _judge_tensors(path: Path, constants: dict[str, Any]) -> None:
                 f"numbers are inside the .onnx file (export with "
                 f"external_data=False)"
             )
-        dims = list(t.dims)
-        if any(d < 0 for d in dims):
+        if any(d < 0 for d in t.dims):
             raise ModelRefused(f"{path}: the tensor {name[:80]!r} declares a negative size")
-        total += math.prod(dims)
-        if total > IMPORT_MAX_PARAMETERS:
-            raise ModelRefused(
-                f"{path}: the model has more than {IMPORT_MAX_PARAMETERS:,} "
-                f"parameters (the tensor {name[:80]!r} alone declares "
-                f"{'x'.join(map(str, dims))}); convviz opens models up to that "
-                f"size"
-            )
+        total += math.prod(t.dims)
+    if total <= IMPORT_MAX_PARAMETERS:
+        return ""
+    largest = max(constants, key=lambda n: math.prod(constants[n].dims))
+    dims = "x".join(map(str, constants[largest].dims))
+    if total <= IMPORT_ARCHITECTURE_MAX_PARAMETERS and all(
+        _holds_what_it_declares(t) for t in constants.values()
+    ):
+        return (
+            f"{path}: too large to show live: the model has {total:,} parameters; convviz "
+            f"shows and trains models of up to {IMPORT_MAX_PARAMETERS:,} (its architecture "
+            f"can still be shown, without the weights)"
+        )
+    raise ModelRefused(
+        f"{path}: the model has more than {IMPORT_MAX_PARAMETERS:,} "
+        f"parameters (the tensor {largest[:80]!r} alone declares {dims}); convviz opens "
+        f"models up to that size"
+    )
+
+
+def _holds_what_it_declares(t) -> bool:
+    """Whether a tensor's stored numbers are as many as its dims say (judged on lengths only)."""
+    n = math.prod(t.dims)
+    if t.raw_data:
+        from onnx import helper
+
+        try:
+            itemsize = helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+        except Exception:  # noqa: BLE001 - an unknown data type
+            return False
+        return len(t.raw_data) == n * itemsize
+    stored = max(
+        len(t.float_data),
+        len(t.int32_data),
+        len(t.int64_data),
+        len(t.double_data),
+        len(t.uint64_data),
+        len(t.string_data),
+    )
+    return stored == n

@@ -1,7 +1,9 @@
 """An ONNX model -> a convviz network with the same weights, or a refusal listing every reason.
 
 The graph is walked from its one input to its one output as a chain of operators, each mapped by
-onnx_ops.MAPPINGS. What comes out is a spec as JSON and the tensors keyed by the network's own
+onnx_ops.MAPPINGS; where the path forks, up to the Add that joins it again, the two branches
+become one residual block (onnx_residual.py). Every node is walked at most once (a crafted file
+that loops back is refused). What comes out is a spec as JSON and the tensors keyed by the network's own
 state_dict names: both go through `NetworkSpec.from_dict` and the normal weights check, so a
 layer kind registered later (batch norm, average pooling, ...) is imported as soon as it exists.
 The last fully connected layer becomes the votes (convviz's implicit last layer); a final
@@ -18,6 +20,7 @@ from ..layers import kind_named
 from ..snapshot import state_key
 from .onnx_file import ModelRefused, OnnxGraph
 from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, Problem, Shape, Step, attributes
+from .onnx_residual import BlockProblem, residual_step, split
 
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
 WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Sub", "Mul", "Div", "Constant")
@@ -187,7 +190,7 @@ def _fold_input_arithmetic(
             break
         node = users[0]
         c = _input_constant(graph, node, current, shape[0])
-        if c is None:
+        if c is None or id(node) in visited:  # (a loop: the path walk below refuses it)
             break
         op = node.op_type
         scale, shift = (
@@ -220,17 +223,26 @@ def _follow_the_path(
         users = consumers.get(current, [])
         if current in graph.outputs and not users:
             break
-        if len(users) != 1:
+        if len(users) > 1:  # a fork: a residual block, up to the Add that joins it again
+            block = _block(graph, consumers, current, users, shape, problems)
+            if block is None:
+                break
+            join, step, nodes = block
+            if any(id(n) in visited for n in nodes):
+                problems.add(join, "is reached again: the graph loops back on itself")
+                break
+            visited |= {id(n) for n in nodes}
+            steps.append((join, step))
+            shape, current = step.shape, join.output[0]
+            continue
+        if not users:
             node = next((n for n in graph.nodes if current in n.output), None)
-            problems.add(
-                node,
-                f"feeds {len(users)} operators: branching paths (residual "
-                f"blocks) are not imported yet"
-                if users
-                else "gives a value nothing uses",
-            )
+            problems.add(node, "gives a value nothing uses")
             break
         node = users[0]
+        if id(node) in visited:  # a crafted file: walking on would go round for ever
+            problems.add(node, "is reached again: the graph loops back on itself")
+            break
         visited.add(id(node))
         try:
             step = _map(graph, node, shape, consumers)
@@ -243,6 +255,22 @@ def _follow_the_path(
             visited.add(id(node))
         shape = step.shape
         current = node.output[0]
+
+
+def _block(graph: OnnxGraph, consumers, current: str, users, shape: Shape, problems: Problems):
+    """(the joining Add, the residual block's step, the nodes it took), or None with the
+    reason added to `problems`."""
+    join = None
+    try:
+        inside, skip, join = split(graph, consumers, users)
+        step = residual_step(
+            graph, inside, skip, shape, lambda node, s: _map(graph, node, s, consumers)
+        )
+    except BlockProblem as bp:
+        fork = next((n for n in graph.nodes if current in n.output), users[0])
+        problems.add(bp.node or join or fork, bp.reason)
+        return None
+    return join, step, [*inside, *skip, join]
 
 
 def _refuse_off_the_path(graph: OnnxGraph, reached, problems: Problems) -> None:
@@ -277,7 +305,10 @@ def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
     if op == "Transpose":
         raise Problem("reorders the values; only a channels-last picture at the input is supported")
     if op == "Add":
-        raise Problem("adds two paths or a constant; residual additions are not imported yet")
+        raise Problem(
+            "adds something other than a skip path forked from this one (a stored constant, "
+            "another input): not supported"
+        )
     if op in ARITHMETIC:
         raise Problem(
             "does arithmetic inside the network; only on the input picture (a "

@@ -40,6 +40,8 @@ class Step:
     note: str  # what it became, for the report
     params: dict[str, np.ndarray] = field(default_factory=dict)
     consumed: int = 1  # nodes this step took (MatMul + Add: 2)
+    # a residual block's inside, for the report: (node, its step, its index inside or None)
+    parts: list = field(default_factory=list)
 
 
 def attributes(node) -> dict[str, Any]:
@@ -76,27 +78,52 @@ def _plain_window(a: dict, node_what: str) -> None:
         )
 
 
-def _symmetric_pads(a: dict, shape: Shape, kernel, strides) -> tuple[int, int]:
-    """(rows, cols) padding from pads or auto_pad; Problem for padding only on one side."""
+def _raw_pads(a: dict, shape: Shape, kernel, strides) -> tuple[list[int], list[int]]:
+    """(begin, end) padding of rows and cols, from pads or auto_pad."""
     auto = a.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         pads = []
         for n, k, s in zip(shape[1:], kernel, strides, strict=True):
             total = max((math.ceil(n / s) - 1) * s + k - n, 0)
-            pads.append((total // 2, total - total // 2))
-        begin, end = [p[0] for p in pads], [p[1] for p in pads]
-    elif auto == "VALID":
-        begin = end = [0, 0]
-    else:
-        p = list(a.get("pads", [0, 0, 0, 0]))
-        begin, end = p[:2], p[2:]
-    if begin != end:
+            half = (total // 2, total - total // 2)  # SAME_UPPER: the extra one at the end
+            pads.append(half if auto == "SAME_UPPER" else half[::-1])
+        return [p[0] for p in pads], [p[1] for p in pads]
+    if auto == "VALID":
+        return [0, 0], [0, 0]
+    p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
+    return p[:2], p[2:]
+
+
+def _symmetric_pads(a: dict, shape: Shape, kernel, strides) -> tuple[int, int]:
+    """(rows, cols) padding on both sides giving exactly the windows of the node's padding;
+    Problem when there is none (see exact_symmetric)."""
+    begin, end = _raw_pads(a, shape, kernel, strides)
+    same = [
+        exact_symmetric(int(n), int(k), int(s), int(b), int(e))
+        for n, k, s, b, e in zip(shape[1:], kernel, strides, begin, end, strict=True)
+    ]
+    rows, cols = same
+    if rows is None or cols is None:
         raise Problem(
-            f"pads {list(begin)} before and {list(end)} after: padding on one side "
-            f"only (asymmetric) is not supported yet"
+            f"pads {list(begin)} before and {list(end)} after: convviz pads both sides "
+            f"alike, and no such padding gives the same windows here: not supported"
         )
-    return int(begin[0]), int(begin[1])
+    return rows, cols
+
+
+def exact_symmetric(n: int, k: int, s: int, begin: int, end: int) -> int | None:
+    """The padding p on both sides whose windows are exactly those of (begin, end), else None.
+
+    Only p = begin can start the windows at the same place; it gives the same windows when
+    they land evenly ((n + 2p - k) / s whole, as convviz asks) and the last one ends within
+    what (begin, end) padded: the rest of the end padding (less than a stride) is never
+    reached, as when a converter pads 'SAME' with the extra row at the end."""
+    if begin == end:
+        return begin
+    if end < begin or (n + 2 * begin - k) % s or n + 2 * begin < k:
+        return None
+    return begin if (n + begin + end - k) // s == (n + 2 * begin - k) // s else None
 
 
 def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
@@ -148,7 +175,8 @@ def _pool(kind: str, graph: OnnxGraph, node, shape: Shape) -> Step:
     c, h, w = _maps(shape, "maps")
     kernel = [int(k) for k in a["kernel_shape"]]
     strides = [int(s) for s in a.get("strides", [1, 1])]
-    if _symmetric_pads(a, shape, kernel, strides) != (0, 0):
+    begin, end = _raw_pads(a, shape, kernel, strides)
+    if any(begin + end):
         raise Problem("pads its input; convviz's pooling has no padding")
     if len([o for o in node.output if o]) > 1:
         raise Problem("also gives the winners' indices as an output; not supported")
