@@ -137,3 +137,39 @@ def test_a_weight_snapshot_is_one_copy_of_every_weight():
     total = sum(p.numel() for p in model.state_dict().values())
     assert reads.calls == [("cpu", total)]
     assert snap.flat.size == total
+
+
+def _entries(layers):
+    for t in layers:
+        yield t.name, "values", t.values
+        if t.winners is not None:
+            yield t.name, "winners", t.winners
+        yield from _entries(t.parts)
+
+
+@pytest.mark.parametrize("name", ["shapes", "resnet", "spectrogram"])
+def test_a_trace_is_one_copy_winners_and_block_insides_included(name, monkeypatch):
+    from convviz.core import network
+
+    model = build(preset(name), seed=0)
+    spec = model.spec
+    image = np.random.default_rng(0).random((spec.channels, spec.rows, spec.cols), np.float32)
+    with Reads() as reads:
+        trace = model.trace(image)
+    assert [c[0] for c in reads.calls] == ["cpu"], reads.calls
+    # the same entries, bit for bit and of the same types, as copying each tensor on its own
+    monkeypatch.setattr(
+        network,
+        "_to_host",
+        lambda ts: [
+            t.cpu().numpy().astype(np.float32 if t.dtype.is_floating_point else np.int32)
+            for t in ts
+        ],
+    )
+    one_by_one = model.trace(image)
+    got, want = list(_entries(trace.layers)), list(_entries(one_by_one.layers))
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    assert any(k == "winners" for _, k, _ in got) or name == "resnet"
+    for (layer, key, a), (_, _, b) in zip(got, want, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape, (layer, key)
+        assert np.array_equal(a, b), (layer, key)
