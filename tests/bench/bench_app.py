@@ -20,9 +20,10 @@ shows in under half the time of `import torch`; no stall over 100 ms. (`--stalls
 `--busy` measures 1. and 2. also with a busy loop pinned to one core (half of them on 4 or more,
 as bench_busy.py does), in blocks that take turns with the idle ones, and reports how many torch
 threads the window's thread traces on (issue 18: it stays on one). `--load train-nice0 --load
-train-nice10` does the same while the app's trainer process trains at those priorities (paused
-outside its own blocks), and says how fast it trained meanwhile. `--quick` runs 1. and 2. only,
-with 80 events and a 1 s stroke.
+train-nice10-unwatched` does the same while the app's trainer process trains at those
+priorities (paused outside its own blocks; "-unwatched": not leaving the window a core while it
+works), and says how fast it trained meanwhile. `--quick` runs 1. and 2. only,
+with 80 events and a 1 s stroke (unless given).
 """
 
 from __future__ import annotations
@@ -105,12 +106,13 @@ def floor_canvas(s):
 
 class Training:
     """The app's trainer process (core/train_process.py) training the shapes network, at nice
-    `nice` (None: the app's default), paused except while its load's block runs: the window's
-    latency while its own trainer trains. A thread here reads its messages, as the window's
-    controller would, without applying them (the panels' cost of live updates is
-    bench_training.py's)."""
+    `nice` (None: the app's default), watching its window (leaving it a core while it works:
+    trainer_cores.WindowWatch) unless `watch` is False, paused except while its load's block
+    runs: the window's latency while its own trainer trains. A thread here reads its messages,
+    as the window's controller would, without applying them (the panels' cost of live updates
+    is bench_training.py's)."""
 
-    def __init__(self, nice: int | None):
+    def __init__(self, nice: int | None, watch: bool = True):
         import threading
 
         from convviz.core.network import build
@@ -122,16 +124,16 @@ class Training:
         classes = shape_names()
         X, y = make_arrays(classes, 300, 28, seed=0)
         model = build(preset("shapes").with_classes(classes), seed=0)
-        was = os.environ.get("CONVVIZ_TRAINER_NICE")
+        was = dict(os.environ)
         if nice is not None:  # read by the process as it starts
             os.environ["CONVVIZ_TRAINER_NICE"] = str(nice)
+        if not watch:
+            os.environ["CONVVIZ_TRAINER_WATCH"] = "0"
         try:
             self.p = TrainerProcess()
         finally:
-            if nice is not None:
-                os.environ.pop("CONVVIZ_TRAINER_NICE")
-                if was is not None:
-                    os.environ["CONVVIZ_TRAINER_NICE"] = was
+            os.environ.clear()
+            os.environ.update(was)
         cfg = TrainConfig(epochs=100_000, batch_size=64, val_split=0, device="cpu", augment=False)
         self.p.submit(model, X, y, cfg)
         self.progress, self.ended = None, threading.Event()
@@ -166,9 +168,10 @@ LOADS = {"idle": "nothing else", "busy": "a busy loop pinned to one core (half o
 
 
 def check_load(name: str) -> str:
-    """`name` if it is a load this benchmark knows: idle, busy, train (the app's trainer at its
-    own priority) or trainer-niceN (at nice N); argparse's error otherwise."""
-    if name in LOADS or name == "train" or re.fullmatch(r"train-nice(1[0-9]|[0-9])", name):
+    """`name` if it is a load this benchmark knows: idle, busy, train (the app's trainer as the
+    app starts it), train-niceN (at nice N), train-niceN-unwatched (at nice N, not watching its
+    window); argparse's error otherwise."""
+    if name in LOADS or re.fullmatch(r"train(-nice(1[0-9]|[0-9])(-unwatched)?)?", name):
         return name
     raise argparse.ArgumentTypeError(f"unknown load {name!r}")
 
@@ -596,8 +599,8 @@ def print_window(preset: str, args, trainers: dict) -> bool:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--events", type=int, default=300)
-    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--events", type=int, help="per load (default 300; 80 with --quick)")
+    p.add_argument("--seconds", type=float, help="stroke per load (default 3; 1 with --quick)")
     p.add_argument("--startup-runs", type=int, default=3)
     p.add_argument("--stalls-only", action="store_true")
     p.add_argument(
@@ -610,7 +613,8 @@ def main(argv=None):
         type=check_load,
         default=[],
         help="also under this load (again for several): busy, train (the app's trainer "
-        "process training, at its own priority), train-niceN (at nice N)",
+        "process training, as the app starts it), train-niceN (at nice N), "
+        "train-niceN-unwatched (not leaving the window a core while it works)",
     )
     p.add_argument(
         "--preset",
@@ -627,8 +631,8 @@ def main(argv=None):
     for name in ["busy"] * args.busy + args.extra_loads:
         if name not in args.loads:
             args.loads.append(name)
-    if args.quick:
-        args.events, args.seconds = min(args.events, 80), min(args.seconds, 1.0)
+    args.events = args.events or (80 if args.quick else 300)
+    args.seconds = args.seconds or (1.0 if args.quick else 3.0)
     if args.stalls_only:
         print_stalls()
         return
@@ -642,8 +646,10 @@ def main(argv=None):
     try:
         for name in args.loads:
             if name.startswith("train"):
-                nice = int(name[len("train-nice") :]) if "nice" in name else None
-                trainers[name] = Training(nice)
+                nice = re.search(r"nice(\d+)", name)
+                trainers[name] = Training(
+                    int(nice.group(1)) if nice else None, watch="unwatched" not in name
+                )
         for preset in args.preset:
             print_window(preset, args, trainers)
     finally:
