@@ -15,6 +15,7 @@ class Machine:
 
     def __init__(self, cost):
         self.cost, self.now, self.threads, self.sets = dict(cost), 0.0, None, []
+        self.ran: list[int] = []  # the thread count of every batch run
 
     def set_threads(self, n):
         self.threads = n
@@ -30,6 +31,7 @@ class Machine:
         for _ in range(batches):
             chooser.batch_started()
             assert self.threads == chooser.threads  # torch's count is the one reported
+            self.ran.append(self.threads)
             self.now += self.cost[self.threads] * images
             chooser.batch_done(images)
 
@@ -43,7 +45,7 @@ def trial_length(counts):
 def test_it_picks_the_faster_count():
     idle = Machine({1: 2e-4, 2: 1e-4})  # an idle 2-core machine: 2 threads twice as fast
     c = idle.chooser(2)
-    assert c.threads == 2 and c.choosing  # starts on every core, and times them
+    assert c.threads == 1 and c.choosing  # times the fewest first (see the next test)
     idle.run(c, trial_length([1, 2]))
     assert not c.choosing and c.threads == 2 and set(c.timings) == {1, 2}
     busy = Machine({1: 2e-4, 2: 1.5e-3})  # another PyTorch program: 2 threads 7x slower
@@ -53,6 +55,24 @@ def test_it_picks_the_faster_count():
     assert c.timings[2] == pytest.approx(1.5e-3) and c.timings[1] == pytest.approx(2e-4)
     busy.run(c, 50)  # nothing changes: it stays
     assert c.threads == 1 and c.trials == 1
+
+
+def test_a_count_far_slower_than_one_timed_already_gets_one_batch_not_four():
+    # next to another PyTorch program: 2 threads 7.5x slower than 1
+    busy = Machine({1: 2e-4, 2: 1.5e-3})
+    c = busy.chooser(2)
+    busy.run(c, threads_mod.TRIAL_BATCHES + 1)
+    assert not c.choosing and c.threads == 1
+    assert busy.ran == [1] * threads_mod.TRIAL_BATCHES + [2]  # the fewest first, then one batch
+    busy.now += threads_mod.RECHECK_S  # the periodic check: again one batch at 2 threads
+    busy.run(c, 1 + threads_mod.TRIAL_BATCHES + 1)
+    assert c.trials == 2 and not c.choosing and c.threads == 1
+    assert busy.ran.count(2) == 2
+    # on an idle machine 2 threads are faster: timed in full, and kept
+    idle = Machine({1: 2e-4, 2: 1.3e-4})
+    c = idle.chooser(2)
+    idle.run(c, trial_length([1, 2]))
+    assert c.threads == 2 and idle.ran.count(2) == threads_mod.TRIAL_BATCHES + 1
 
 
 def test_on_many_cores_it_tries_halvings_and_keeps_the_fastest():
@@ -334,16 +354,18 @@ def test_a_cap_is_followed_at_once_and_the_counts_are_timed_again_when_it_lifts(
 
 
 def test_a_cap_that_comes_down_mid_trial_times_only_what_it_allows():
-    m = Machine({1: 8e-4, 2: 4e-4, 3: 3e-4})  # 3 cores
+    m = Machine({1: 6e-4, 2: 4e-4, 3: 3e-4})  # 3 cores
     cap = [3]
     c = m.chooser(3, cap=lambda: cap[0])
-    assert c.choosing and c.threads == 3
-    m.run(c, 2)
+    assert c.choosing and c.counts == [1, 3]
+    m.run(c, threads_mod.TRIAL_BATCHES + 2)  # 1 timed, 3 started
+    assert c.threads == 3
     cap[0] = 2  # one core for the window: 1 and 2 are timed (2 is not a halving of 3)
     m.run(c, 1)
-    assert c.choosing and c.threads == 2
-    m.run(c, trial_length([1, 2]) + 1)
+    assert c.choosing and c.trials == 2 and c.threads == 2  # 3 left at once
+    m.run(c, trial_length([1, 2]) + 1)  # (a warm-up batch after the switch to 2 as well)
     assert not c.choosing and c.threads == 2 and set(c.timings) == {1, 2}
+    assert 3 not in m.ran[-trial_length([1, 2]) :]
 
 
 def test_a_cap_at_the_start_is_followed_from_the_first_batch_and_a_forced_count_ignores_it():
@@ -360,9 +382,13 @@ def test_a_cap_at_the_start_is_followed_from_the_first_batch_and_a_forced_count_
 def test_the_default_cap_is_the_one_the_trainer_process_set(monkeypatch):
     monkeypatch.setattr(threads_mod, "_default_cap", None)
     m = Machine({1: 2e-4, 2: 1e-4})
-    assert m.chooser(2).threads == 2
+    c = m.chooser(2)
+    m.run(c, trial_length([1, 2]))
+    assert c.threads == 2
     threads_mod.set_default_cap(lambda: 1)
-    assert m.chooser(2).threads == 1
+    c = m.chooser(2)
+    m.run(c, trial_length([1, 2]))
+    assert c.threads == 1 and c.trials == 0
 
 
 class Window:

@@ -35,6 +35,9 @@ RECHECK_S = 20.0  # s of training between two trials even when nothing seems to 
 JUMP = 1.5  # the batch time moved by this factor from the trial's figure: time them again
 RECENT = 5  # batches whose median is compared with the trial's figure
 MIN_GAP_S = 2.0  # s at least between two trials started by a jump (no trial storms)
+EARLY_OUT = 2.0  # a count whose batch took this many times the best count's per image is timed no
+# further (its median could not win): next to another PyTorch program a 2-thread batch can take
+# 7 to 28 times a 1-thread one, and a trial would spend 4 such batches on it (the warm-up and 3)
 
 Cap = Callable[[], int]  # the most threads training may use right now (read before each batch)
 _default_cap: Cap | None = None  # the trainer process's window watch (set_default_cap); else none
@@ -112,7 +115,9 @@ class ThreadChooser:
         self._baseline = 0.0
         self._t = 0.0
         self._checked_at = clock()
-        self.threads = self._allowed()[-1]  # the most: what an idle machine wants
+        # the first trial times the fewest first: on a busy machine the most can be many times
+        # slower, and once a faster count has been timed one batch of it is enough (EARLY_OUT)
+        self.threads = self._allowed()[0]
         self._set(self.threads)
         if len(self._allowed()) > 1:
             self._start_trial()
@@ -174,7 +179,8 @@ class ThreadChooser:
             if not self._baseline / self.jump <= typical <= self._baseline * self.jump:
                 self._start_trial()
 
-    # ---- the trial: each candidate for a few batches, the current one first --------------------
+    # ---- the trial: each candidate for a few batches, the current one first, a slow one left
+    # after its first batch ------------------------------------------------------------------
     def _start_trial(self) -> None:
         self.trials += 1
         # the current count first: it needs no switch, so no warm-up batch
@@ -188,12 +194,17 @@ class ThreadChooser:
             self._warm_up = True
 
     def _trial_step(self, per_image: float, now: float) -> None:
-        if self._warm_up:  # the first batch after a switch also starts the new thread team
+        best = min(self.timings.values(), default=None)
+        if best is not None and per_image > EARLY_OUT * best:  # far slower: not worth timing on
+            self._samples = [per_image]  # (a warm-up batch's team start costs well under 2x)
+        elif self._warm_up:  # the first batch after a switch also starts the new thread team
             self._warm_up = False
             return
-        self._samples.append(per_image)
-        if len(self._samples) < self.trial_batches:
-            return
+        else:
+            self._samples.append(per_image)
+            if len(self._samples) < self.trial_batches:
+                return
+        self._warm_up = False
         self.timings[self._queue.pop(0)] = statistics.median(self._samples)
         self._samples = []
         if self._queue:
