@@ -33,12 +33,14 @@ class Reads(TorchFunctionMode):
     def __init__(self):
         super().__init__()
         self.calls: list[tuple[str, int]] = []
+        self.callers: list[str] = []
 
     def __torch_function__(self, func, types_, args=(), kwargs=None):
         name = getattr(func, "__name__", "")
         caller = sys._getframe(1).f_globals.get("__name__", "")
         if name in self.HOST and caller.startswith("convviz") and isinstance(args[0], torch.Tensor):
             self.calls.append((name, args[0].numel()))
+            self.callers.append(caller)
         return func(*args, **(kwargs or {}))
 
 
@@ -128,6 +130,19 @@ def test_on_a_gpu_the_losses_are_read_once_every_few_batches(data, monkeypatch):
     # per epoch: one read per GPU_LOSS_READ_EVERY batches (the last at the epoch's end), no
     # other read of a value mid-epoch
     assert len(loss_reads) == 2 * math.ceil(batches / GPU_LOSS_READ_EVERY), loss_reads
+
+
+def test_validation_reads_the_device_only_in_evaluate_not_for_the_labels(data, monkeypatch):
+    x, y = data
+    monkeypatch.setattr(training, "_loss_read_every", lambda device: GPU_LOSS_READ_EVERY)
+    cfg = TrainConfig(epochs=3, batch_size=16, val_split=0.25, device="cpu", threads=1)
+    with Reads() as reads:
+        r = train(build(preset("shapes"), seed=1), x, y, cfg)
+    # the loop itself reads only the losses (evaluate, in train_batches, reads its loss and its
+    # predictions; the labels of the held-out images are known on the host already)
+    own = [c for c, who in zip(reads.calls, reads.callers, strict=True) if who.endswith("training")]
+    assert all(name == "tolist" for name, _ in own), own
+    assert r.val_accuracy is not None and r.confusion is not None
 
 
 def test_a_weight_snapshot_is_one_copy_of_every_weight():
