@@ -6,7 +6,8 @@ team at its next barrier; worse, once two threads of one process have each run a
 torch op, libgomp counts more busy threads than cores and stops spinning between ops, and every
 op then pays for waking its threads (measured on 2 cores: the same loop at ~6,000 images/s in a
 second thread, ~10,000 in the main thread). A trainer process trains in its own main thread on
-every core, at a lower priority, so the window still gets a core the moment it needs one.
+every core, and leaves one to the window while the window works (trainer_cores.WindowWatch:
+the person draws), so the window still gets a core the moment it needs one.
 
 The run itself is a JobRunner (core/job_runner.py); its messages (core/trainer_messages.py) cross
 the pipe checked by core/trainer_pipe.py; the thread counts and the live interval come from
@@ -26,11 +27,13 @@ import numpy as np
 
 from . import limits
 from .job_runner import JobRunner, Send
+from .threads import set_default_cap
 from .trainer_cores import (
     live_interval,
     trainer_nice,
     training_threads,
     use_one_torch_thread_here,
+    watch_window,
     with_forced_threads,
 )
 from .trainer_messages import Broken, Failed, Job, Message, Quit, Ready, TrainProgress
@@ -66,15 +69,18 @@ __all__ = [  # (what the window reads from here; each lives in the module named 
 
 def _serve(conn: Any, stop: Any, running: Any) -> None:
     """The trainer process's main loop: one job after another until Quit or the pipe closes."""
+    import multiprocessing as mp
+
+    parent = mp.parent_process()
+    watch = watch_window(parent.pid) if parent is not None else None
+    set_default_cap(watch)  # every run's thread chooser leaves the window a core as it works
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
-            os.nice(trainer_nice())
-    import multiprocessing as mp
+            os.nice(trainer_nice(watched=watch is not None))
 
     import torch  # imported while the person still fills in the dialog
 
     conn.send(Ready(os.getpid()))
-    parent = mp.parent_process()
     alive = parent.is_alive if parent is not None else (lambda: True)
     while True:
         try:

@@ -171,6 +171,7 @@ class _Run:
             ) from None
         self.tr = torch.as_tensor(self.tr_idx, dtype=torch.int64)  # (n_train,), on the host
         self.x_va, self.y_va = self.xt[self.va_idx], self.yt[self.va_idx]  # evaluated whole
+        self.truth = np.asarray(y, dtype=np.int64)[self.va_idx]  # (on the host: no device read)
 
     def run(self) -> TrainResult:
         try:
@@ -291,8 +292,8 @@ class _Run:
         val_loss = val_acc = conf = None
         if len(self.va_idx):
             val_loss, pred = evaluate(self.model, self.x_va, self.y_va)
-            val_acc = float((pred == self.y_va.cpu().numpy()).mean())
-            conf = _confusion(len(self.model.spec.classes), self.y_va.cpu().numpy(), pred)
+            val_acc = float((pred == self.truth).mean())
+            conf = _confusion(len(self.model.spec.classes), self.truth, pred)
             score = (val_acc, -val_loss)
             if self.cfg.keep_best and (self.best_score is None or score > self.best_score):
                 self.best_score, self.result.best_epoch = score, epoch
@@ -322,7 +323,7 @@ class _Run:
         model.eval()
         if len(self.va_idx):
             _, pred = evaluate(model, self.x_va, self.y_va)
-            truth = self.y_va.cpu().numpy()
+            truth = self.truth
             result.val_accuracy = float((pred == truth).mean())
             result.confusion = _confusion(len(model.spec.classes), truth, pred)
             result.val_indices, result.val_predicted = self.va_idx, pred

@@ -1,8 +1,10 @@
 """How fast the desktop app feels. Prints figures; asserts nothing (not a timed test).
 
-    python3 tests/bench/bench_app.py [--events 300] [--seconds 3]
+    python3 tests/bench/bench_app.py [--events 300] [--seconds 3] [--busy] [--quick]
+                                     [--preset NAME ...] [--load train-niceN ...]
 
-With the shapes preset and every panel open:
+With the shapes preset (or each `--preset`; one the window refuses is skipped, saying why in one
+line) and every panel open:
 1. latency: one mouse-move event on the canvas -> drawing changed, traced, every panel updated
    and repainted (median, p95), against the floor: the same event with only the canvas and the
    trace (no panels);
@@ -15,25 +17,42 @@ With the shapes preset and every panel open:
    (close -> process gone).
 Targets on a 2-core CPU: panels add no more than 2x the floor; 60 updates per second; the window
 shows in under half the time of `import torch`; no stall over 100 ms. (`--stalls-only` runs 4.)
+`--busy` measures 1. and 2. also with a busy loop pinned to one core (half of them on 4 or more,
+as bench_busy.py does), in blocks that take turns with the idle ones, and reports how many torch
+threads the window's thread traces on (issue 18: it stays on one). `--load train-nice0 --load
+train-nice10-unwatched` does the same while the app's trainer process trains at those
+priorities (paused outside its own blocks; "-unwatched": not leaving the window a core while it
+works), and says how fast it trained meanwhile. `--quick` runs 1. and 2. only,
+with 80 events and a 1 s stroke (unless given).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
 
-from benchlib import ROOT, open_window, pct  # sets up the path, Qt offscreen and separate settings
+from benchlib import (  # sets up the path, Qt offscreen and separate settings
+    ROOT,
+    WindowRefused,
+    open_window,
+    pct,
+    start_busy,
+    stop,
+)
 
 
-def path_point(i: int, n: int):
-    """A looping scribble inside the 28x28 grid, in cell units."""
+def path_point(i: int, n: int, size: int = 28):
+    """A looping scribble inside a size x size grid (28 by default), in cell units."""
     t = 2 * math.pi * i / 97.0
-    return 14 + 9 * math.sin(3 * t), 14 + 9 * math.cos(2 * t)
+    k = size / 28
+    return k * (14 + 9 * math.sin(3 * t)), k * (14 + 9 * math.cos(2 * t))
 
 
 def move_event(view, x, y):
@@ -67,51 +86,178 @@ def press(view, x, y):
     )
 
 
-def bench_latency(events: int):
-    from PySide6.QtWidgets import QApplication
-
-    from convviz.core.canvas_model import CanvasModel
-    from convviz.qt.widgets.canvas_widget import CanvasWidget
-
-    app, w = open_window()
+def window_with_every_panel(preset: str):
+    """The main window on `preset` with every panel open (WindowRefused if it will not show it)."""
+    app, w = open_window(preset)
     w.reset_layout()
     for d in w.docks.values():  # the Training and Results docks start hidden: open them too
         d.show()
     app.processEvents()
-    s, view = w.session, w.canvas_panel.view
     assert all(d.isVisible() for d in w.docks.values()), "every panel must be open"
+    return app, w
+
+
+def floor_canvas(s):
+    """A canvas like the window's, for the floor (the canvas and the trace, no panels)."""
+    from convviz.core.canvas_model import CanvasModel
+
+    return CanvasModel(s.canvas.size, s.spec.value_range)
+
+
+class Training:
+    """The app's trainer process (core/train_process.py) training the shapes network, at nice
+    `nice` (None: the app's default), watching its window (leaving it a core while it works:
+    trainer_cores.WindowWatch) unless `watch` is False, paused except while its load's block
+    runs: the window's latency while its own trainer trains. A thread here reads its messages,
+    as the window's controller would, without applying them (the panels' cost of live updates
+    is bench_training.py's)."""
+
+    def __init__(self, nice: int | None, watch: bool = True):
+        import threading
+
+        from convviz.core.network import build
+        from convviz.core.presets import preset
+        from convviz.core.shapes_data import make_arrays, shape_names
+        from convviz.core.train_process import TrainerProcess
+        from convviz.core.training import TrainConfig
+
+        classes = shape_names()
+        X, y = make_arrays(classes, 300, 28, seed=0)
+        model = build(preset("shapes").with_classes(classes), seed=0)
+        was = dict(os.environ)
+        if nice is not None:  # read by the process as it starts
+            os.environ["CONVVIZ_TRAINER_NICE"] = str(nice)
+        if not watch:
+            os.environ["CONVVIZ_TRAINER_WATCH"] = "0"
+        try:
+            self.p = TrainerProcess()
+        finally:
+            os.environ.clear()
+            os.environ.update(was)
+        cfg = TrainConfig(epochs=100_000, batch_size=64, val_split=0, device="cpu", augment=False)
+        self.p.submit(model, X, y, cfg)
+        self.progress, self.ended = None, threading.Event()
+        self.started = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.started.wait(120):
+            raise RuntimeError("the trainer did not start training")
+        self.p.running.clear()  # paused until its block
+
+    def _read(self):
+        from convviz.core.trainer_messages import Failed, Finished, Progress
+
+        while not self.ended.is_set():
+            msg = self.p.recv(0.2)
+            if isinstance(msg, Progress):
+                self.progress = msg.progress
+                self.started.set()
+            elif isinstance(msg, Failed | Finished):
+                self.ended.set()
+
+    def close(self):
+        self.p.stop.set()
+        self.p.running.set()
+        self.ended.wait(10)
+        self.ended.set()
+        self.reader.join(2)
+        self.p.close()
+
+
+LOADS = {"idle": "nothing else", "busy": "a busy loop pinned to one core (half on 4+)"}
+
+
+def check_load(name: str) -> str:
+    """`name` if it is a load this benchmark knows: idle, busy, train (the app's trainer as the
+    app starts it), train-niceN (at nice N), train-niceN-unwatched (at nice N, not watching its
+    window); argparse's error otherwise."""
+    if name in LOADS or re.fullmatch(r"train(-nice(1[0-9]|[0-9])(-unwatched)?)?", name):
+        return name
+    raise argparse.ArgumentTypeError(f"unknown load {name!r}")
+
+
+@contextlib.contextmanager
+def load(name: str, trainers: dict | None = None):
+    """Run the block with the machine as `name` says: "idle" (nothing started), "busy" (a busy
+    loop pinned to one core, half the cores on 4 or more: benchlib.start_busy), or "train..."
+    (that trainer, from `trainers`, resumed for the block)."""
+    procs = start_busy() if name == "busy" else []
+    trainer = (trainers or {}).get(name)
+    try:
+        if trainer:
+            trainer.p.running.set()
+        if procs or trainer:
+            time.sleep(0.2)  # spinning (training) before the first event
+        yield
+    finally:
+        stop(procs)
+        if trainer:
+            trainer.p.running.clear()
+
+
+def bench_latency(w, events: int, loads=("idle",), blocks: int = 4, trainers=None):
+    """{load: (full ms list, floor ms list)}: each load gets `events` events, in `blocks` blocks
+    that take turns with the other loads' (the order flips every block), so a slower minute of
+    the machine hits every load alike."""
+    from PySide6.QtWidgets import QApplication
+
+    from convviz.qt.widgets.canvas_widget import CanvasWidget
+
+    app = QApplication.instance()
+    s, view = w.session, w.canvas_panel.view
+    size = view.canvas.size
 
     def full(i):
         t0 = time.perf_counter()
-        QApplication.sendEvent(view, move_event(view, *path_point(i, events)))
+        QApplication.sendEvent(view, move_event(view, *path_point(i, events, size)))
         s.flush()  # the trace and every panel's update (no frame wait: we time the work)
         app.processEvents()  # every repaint
         return (time.perf_counter() - t0) * 1e3
 
     # the floor: the same canvas (same size on screen) and the trace, nothing else
     model = s.model
-    canvas = CanvasModel(28)
+    canvas = floor_canvas(s)
     lone = CanvasWidget(canvas)
     lone.resize(view.size())
     lone.show()
 
     def floor(i):
         t0 = time.perf_counter()
-        QApplication.sendEvent(lone, move_event(lone, *path_point(i, events)))
+        QApplication.sendEvent(lone, move_event(lone, *path_point(i, events, size)))
         model.trace(canvas.as_input())
         app.processEvents()
         return (time.perf_counter() - t0) * 1e3
 
-    press(view, *path_point(0, events))
-    press(lone, *path_point(0, events))
+    press(view, *path_point(0, events, size))
+    press(lone, *path_point(0, events, size))
     for i in range(20):  # warm up
         full(i), floor(i)
-    full_ms, floor_ms = [], []
-    for i in range(events):  # interleaved, so background load hits both alike
-        full_ms.append(full(i))
-        floor_ms.append(floor(i))
+    got = {name: ([], []) for name in loads}
+    per_block = max(1, events // blocks)
+    i = 0
+    for block in range(blocks):
+        for name in loads if block % 2 == 0 else loads[::-1]:
+            with load(name, trainers):
+                full_ms, floor_ms = got[name]
+                for _ in range(per_block):  # interleaved, so background load hits both alike
+                    full_ms.append(full(i))
+                    floor_ms.append(floor(i))
+                    i += 1
     lone.close()
-    return w, full_ms, floor_ms
+    return got
+
+
+def window_threads() -> tuple[int, int]:
+    """(torch threads of the window's thread, OS threads in this process). The window traces
+    on one thread (trainer_cores.use_one_torch_thread_here): a second would start an OpenMP
+    team, one more OS thread, that waits for a core at every op of a busy machine."""
+    import torch
+
+    try:
+        tasks = len(os.listdir("/proc/self/task"))
+    except OSError:  # not Linux
+        tasks = 0
+    return torch.get_num_threads(), tasks
 
 
 def bench_stroke(w, seconds: float):
@@ -120,11 +266,12 @@ def bench_stroke(w, seconds: float):
 
     s, view = w.session, w.canvas_panel.view
     state = {"i": 0, "moves": 0}
+    size = view.canvas.size
 
     def step():
         state["i"] += 1
         state["moves"] += 1
-        QApplication.sendEvent(view, move_event(view, *path_point(state["i"], 0)))
+        QApplication.sendEvent(view, move_event(view, *path_point(state["i"], 0, size)))
 
     pen = QTimer()
     pen.setTimerType(Qt.PreciseTimer)
@@ -408,34 +555,114 @@ def print_why_costs(w, runs: int = 100) -> None:
         )
 
 
+def print_window(preset: str, args, trainers: dict) -> bool:
+    """Latency and stroke on `preset` under each of args.loads, side by side; False when the
+    window refuses the preset (said in one line)."""
+    try:
+        _app, w = window_with_every_panel(preset)
+    except WindowRefused as e:
+        print(f"{preset}: not measured: the window refuses it ({e})")
+        return False
+    loads = args.loads
+    threads_before = window_threads()
+    got = bench_latency(w, args.events, loads, trainers=trainers)
+    print(
+        f"{preset}: mouse move -> every panel repainted, against the floor (trace + canvas "
+        "repaint), ms:"
+    )
+    idle = statistics.median(got[loads[0]][0])
+    for name in loads:
+        full_ms, floor_ms = got[name]
+        fm, lm = statistics.median(full_ms), statistics.median(floor_ms)
+        print(
+            f"  {name:<12} all panels median {fm:6.2f} p95 {pct(full_ms, 95):6.2f}   floor "
+            f"median {lm:6.2f} p95 {pct(floor_ms, 95):6.2f}   panels add {(fm - lm) / lm:4.2f}x "
+            f"the floor (target <= 2x); {fm / idle:4.2f}x {loads[0]}'s"
+        )
+    for name in loads:
+        with load(name, trainers):
+            ups, mps, frame = bench_stroke(w, args.seconds)
+        print(
+            f"  {name:<12} continuous stroke: {ups:5.1f} updates/s from {mps:5.0f} mouse "
+            f"moves/s (frame {frame:.1f} ms; target 60)"
+        )
+    after = window_threads()
+    print(
+        f"  the window's thread traces on {after[0]} torch thread(s) (target 1); OS threads in "
+        f"the process {threads_before[1]} before the runs, {after[1]} after"
+    )
+    if preset == args.preset[0] and not args.quick:
+        print_why_costs(w)
+    w.close()
+    return True
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--events", type=int, default=300)
-    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--events", type=int, help="per load (default 300; 80 with --quick)")
+    p.add_argument("--seconds", type=float, help="stroke per load (default 3; 1 with --quick)")
     p.add_argument("--startup-runs", type=int, default=3)
     p.add_argument("--stalls-only", action="store_true")
+    p.add_argument(
+        "--busy", action="store_true", help="also with one core busy (half of them on 4+ cores)"
+    )
+    p.add_argument(
+        "--load",
+        dest="extra_loads",
+        action="append",
+        type=check_load,
+        default=[],
+        help="also under this load (again for several): busy, train (the app's trainer "
+        "process training, as the app starts it), train-niceN (at nice N), "
+        "train-niceN-unwatched (not leaving the window a core while it works)",
+    )
+    p.add_argument(
+        "--preset",
+        action="append",
+        help="the network (again for several; default shapes); one the window refuses is "
+        "skipped, saying why",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="fewer events, a 1 s stroke, no start-up or stalls"
+    )
     args = p.parse_args(argv)
+    args.preset = args.preset or ["shapes"]
+    args.loads = ["idle"]
+    for name in ["busy"] * args.busy + args.extra_loads:
+        if name not in args.loads:
+            args.loads.append(name)
+    args.events = args.events or (80 if args.quick else 300)
+    args.seconds = args.seconds or (1.0 if args.quick else 3.0)
     if args.stalls_only:
         print_stalls()
         return
 
     print(
         f"convviz app benchmark  (cpus: {os.cpu_count()}, platform: "
-        f"{os.environ.get('QT_QPA_PLATFORM')}, preset: shapes, every panel open)"
+        f"{os.environ.get('QT_QPA_PLATFORM')}, every panel open, loads {', '.join(args.loads)}; "
+        f"load average {os.getloadavg()[0]:.2f})"
     )
-    w, full_ms, floor_ms = bench_latency(args.events)
-    fm, fp = statistics.median(full_ms), pct(full_ms, 95)
-    lm, lp = statistics.median(floor_ms), pct(floor_ms, 95)
-    print(f"mouse move -> all panels repainted: median {fm:6.2f} ms   p95 {fp:6.2f} ms")
-    print(f"floor (trace + canvas repaint):     median {lm:6.2f} ms   p95 {lp:6.2f} ms")
-    print(f"panels add {fm - lm:.2f} ms = {(fm - lm) / lm:.2f}x the floor (target <= 2x)")
-    ups, mps, frame = bench_stroke(w, args.seconds)
-    print(
-        f"continuous stroke: {ups:5.1f} updates/s from {mps:5.0f} mouse moves/s "
-        f"(frame {frame:.1f} ms; target 60)"
-    )
-    print_why_costs(w)
-    w.close()
+    trainers = {}
+    try:
+        for name in args.loads:
+            if name.startswith("train"):
+                nice = re.search(r"nice(\d+)", name)
+                trainers[name] = Training(
+                    int(nice.group(1)) if nice else None, watch="unwatched" not in name
+                )
+        for preset in args.preset:
+            print_window(preset, args, trainers)
+    finally:
+        for name, t in trainers.items():
+            got = t.progress
+            print(
+                f"{name}: the trainer trained at {got.images_per_second:,.0f} images/s while "
+                f"its blocks ran, on {got.threads} thread(s) at the end"
+            )
+            t.close()
+    print(f"(load average {os.getloadavg()[0]:.2f} at the end)")
+    if args.quick:
+        return
     shown, classified, torch_s = bench_startup(args.startup_runs)
     print(
         f"start-up: window shown {shown * 1e3:6.0f} ms, first classification "

@@ -1,13 +1,16 @@
 """Training speed on a busy computer. Prints figures; asserts nothing (not a timed test).
 
     python3 tests/bench/bench_busy.py [--quick] [--rounds 3] [--per-class 500] [--epochs 4]
+                                      [--kinds cli,trainer,...] [--loads idle,busy,...]
 
 Three ways to train the `shapes` network on the same images (batch 64, Adam, no augmentation,
 no validation split), each in a process of its own:
   cli      `python -m convviz train FOLDER ...` (its "trained at N images/s" line)
-  trainer  the app's trainer process (convviz.core.train_process.TrainerProcess, at its lower
-           priority, its threads chosen as it trains), fed a job as the window feeds it
-  trainer-nice0  the same at the normal priority (CONVVIZ_TRAINER_NICE=0)
+  trainer  the app's trainer process (convviz.core.train_process.TrainerProcess, at the
+           priority the app gives it, its threads chosen as it trains), fed a job as the
+           window feeds it
+  trainer-nice10  the same at nice 10 (CONVVIZ_TRAINER_NICE=10: the app's priority until
+           the trainer watched its window; still used where it cannot)
   bare     the plainest PyTorch loop at torch's default thread count
 under each load, measured side by side in one run (the loads take turns, round by round):
   idle     nothing else
@@ -17,7 +20,8 @@ under each load, measured side by side in one run (the loads take turns, round b
 Targets (issue 18): at least 0.7x the idle speed with a busy core, 0.5x next to another PyTorch
 program, two convviz trainings together at least one alone; never slower than the bare loop
 under the same load. `--quick` (one round of fewer images) finishes in about 3 minutes on 2
-cores.
+cores. `--kinds trainer,trainer-nice5,trainer-nice10 --loads idle,busy --rounds 6` measures
+the trainer at three priorities back to back (the order alternates from round to round).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -34,8 +39,7 @@ import time
 import benchlib
 
 HERE = os.path.abspath(__file__)
-KINDS = ("cli", "trainer", "trainer-nice0", "bare")
-CONVVIZ_KINDS = KINDS[:3]
+KINDS = ("cli", "trainer", "trainer-nice10", "bare")
 LOADS = ("idle", "busy", "torch", "two")
 BATCH, LR = 64, 3e-3
 
@@ -50,6 +54,7 @@ def _arrays(data):
         return z["X"], z["y"]
 
 
+QUIET_S = 300.0  # s a trainer may stay silent (a starved nice-10 one importing torch took over 60)
 BARE_CAP_S = 40.0  # a bare loop stops after this long and gives its rate so far (next to another
 # PyTorch program it can fall to a few hundred images/s)
 
@@ -105,7 +110,7 @@ def worker_trainer(data, epochs):
         )
         threads = 0
         while True:
-            msg = p.recv(60)
+            msg = p.recv(QUIET_S)
             if msg is None:
                 raise RuntimeError("the trainer went quiet")
             if isinstance(msg, Progress):
@@ -154,23 +159,6 @@ def worker_cli(data, epochs):
     return {"ips": float(m.group(1).replace(",", "")), "threads": int(m.group(2))}
 
 
-def _die_with_parent():
-    """A load or worker must never outlive the benchmark (killed, timed out)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def load_busy(core):
-    os.sched_setaffinity(0, {core})
-    while True:
-        pass
-
-
 def load_torch(data):
     """A notebook training on 2 threads, for ever."""
     import torch
@@ -200,19 +188,11 @@ def _result(proc):
 
 
 def _start_load(load, data):
-    cores = sorted(os.sched_getaffinity(0))
     if load == "busy":  # one core busy; on 4 or more, half of them
-        busy = len(cores) // 2 if len(cores) >= 4 else 1
-        return [_spawn("--load-busy", c) for c in cores[-busy:]]
+        return benchlib.start_busy()
     if load == "torch":
         return [_spawn("--load-torch", "--data", data)]
     return []
-
-
-def _stop(procs):
-    for p in procs:
-        p.kill()
-        p.wait()
 
 
 def measure(kind, load, data, epochs):
@@ -226,7 +206,7 @@ def measure(kind, load, data, epochs):
         ]
         got = [_result(r) for r in runs]
     finally:
-        _stop(loads)
+        benchlib.stop(loads)
     return sum(g["ips"] for g in got), "+".join(str(g["threads"]) for g in got)
 
 
@@ -248,35 +228,39 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--per-class", type=int, default=500)
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--worker", choices=KINDS)
+    ap.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help="comma-separated, of: cli, trainer, trainer-niceN (the trainer at nice N), bare",
+    )
+    ap.add_argument(
+        "--loads", default=",".join(LOADS), help="comma-separated, of: " + ", ".join(LOADS)
+    )
+    ap.add_argument("--worker")
     ap.add_argument("--data")
-    ap.add_argument("--load-busy", type=int, metavar="CORE")
     ap.add_argument("--load-torch", action="store_true")
     a = ap.parse_args()
-    if a.load_busy is not None or a.load_torch or a.worker:
-        _die_with_parent()
+    if a.load_torch or a.worker:
+        benchlib.die_with_parent()
     else:  # a timeout's SIGTERM still stops the loads (the finally blocks run)
         import signal
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    if a.load_busy is not None:
-        load_busy(a.load_busy)
     if a.load_torch:
         load_torch(a.data)
     if a.worker:
-        if a.worker == "trainer-nice0":
-            os.environ["CONVVIZ_TRAINER_NICE"] = "0"  # read by the trainer process it starts
-        print(
-            json.dumps(
-                {
-                    "cli": worker_cli,
-                    "trainer": worker_trainer,
-                    "trainer-nice0": worker_trainer,
-                    "bare": worker_bare,
-                }[a.worker](a.data, a.epochs)
-            )
-        )
+        if a.worker.startswith("trainer-nice"):  # read by the trainer process it starts
+            os.environ["CONVVIZ_TRAINER_NICE"] = a.worker[len("trainer-nice") :]
+        work = {"cli": worker_cli, "bare": worker_bare}.get(a.worker, worker_trainer)
+        print(json.dumps(work(a.data, a.epochs)))
         return
+    kinds, loads = a.kinds.split(","), a.loads.split(",")
+    for k in kinds:
+        if k not in KINDS and not re.fullmatch(r"trainer-nice(1[0-9]|[0-9])", k):
+            ap.error(f"unknown kind {k!r}")
+    for ld in loads:
+        if ld not in LOADS:
+            ap.error(f"unknown load {ld!r}")
     if a.quick:
         a.rounds, a.per_class, a.epochs = 1, 300, 3
     with tempfile.TemporaryDirectory(prefix="convviz-bench-busy-") as data:
@@ -288,47 +272,54 @@ def main():
             f"loads in turn each round; figures are medians over rounds",
             flush=True,
         )
-        rates = {(k, ld): [] for k in KINDS for ld in LOADS}
+        rates = {(k, ld): [] for k in kinds for ld in loads}
         threads = {}
         t0 = time.perf_counter()
         for r in range(a.rounds):
-            for load in LOADS:
-                for kind in KINDS:
+            for load in loads:
+                # every other round the other way round: no kind always runs first (A/B)
+                for kind in kinds if r % 2 == 0 else kinds[::-1]:
                     ips, th = measure(kind, load, data, a.epochs)
                     rates[kind, load].append(ips)
                     threads[kind, load] = th
                     print(
                         f"   round {r + 1}: {kind:<8} {load:<6} {ips:>9,.0f} images/s "
-                        f"(threads {th})",
+                        f"(threads {th}; load average {os.getloadavg()[0]:.2f})",
                         flush=True,
                     )
-        med = {key: statistics.median(v) for key, v in rates.items()}
+        report(kinds, loads, rates, threads)
         print(f"(measured in {time.perf_counter() - t0:.0f} s)")
-        heads = "".join(f"{ld:>20}" for ld in LOADS)
-        print(f"{'images/s, x idle (threads at the end)':<32}" + heads)
-        for kind in KINDS:
-            print(
-                f"{kind:<32}"
-                + "".join(
-                    f"{med[kind, ld]:>9,.0f} {med[kind, ld] / med[kind, 'idle']:4.2f}x "
-                    f"({threads[kind, ld]:>3})"
-                    for ld in LOADS
-                )
-            )
+
+
+def report(kinds, loads, rates, threads):
+    med = {key: statistics.median(v) for key, v in rates.items()}
+
+    def vs_idle(kind, ld):
+        return f"{med[kind, ld] / med[kind, 'idle']:4.2f}x " if "idle" in loads else ""
+
+    heads = "".join(f"{ld:>22}" for ld in loads)
+    print(f"{'images/s, x idle (threads at the end)':<32}" + heads)
+    for kind in kinds:
         print(
-            "targets: busy >= 0.70x idle, torch >= 0.50x idle, two >= 1.00x idle (both "
-            "together), and convviz >= the bare loop under the same load:"
+            f"{kind:<32}"
+            + "".join(
+                f"{med[kind, ld]:>9,.0f} {vs_idle(kind, ld)}({threads[kind, ld]:>3})"
+                for ld in loads
+            )
         )
-        goal = {"busy": 0.7, "torch": 0.5, "two": 1.0}
-        for kind in CONVVIZ_KINDS:
-            for load, g in goal.items():
-                vs_idle = med[kind, load] / med[kind, "idle"]
-                vs_bare = med[kind, load] / med["bare", load]
-                ok = "met" if vs_idle >= g and vs_bare >= 1 else "NOT met"
-                print(
-                    f"  {kind:<8} {load:<6} {vs_idle:4.2f}x idle, {vs_bare:4.2f}x the bare "
-                    f"loop: {ok}"
-                )
+    if "idle" not in loads or "bare" not in kinds:
+        return  # the targets need both
+    print(
+        "targets: busy >= 0.70x idle, torch >= 0.50x idle, two >= 1.00x idle (both "
+        "together), and convviz >= the bare loop under the same load:"
+    )
+    goal = {"busy": 0.7, "torch": 0.5, "two": 1.0}
+    for kind in (k for k in kinds if k != "bare"):
+        for load, g in ((ld, g) for ld, g in goal.items() if ld in loads):
+            x_idle = med[kind, load] / med[kind, "idle"]
+            x_bare = med[kind, load] / med["bare", load]
+            ok = "met" if x_idle >= g and x_bare >= 1 else "NOT met"
+            print(f"  {kind:<8} {load:<6} {x_idle:4.2f}x idle, {x_bare:4.2f}x the bare loop: {ok}")
 
 
 if __name__ == "__main__":
