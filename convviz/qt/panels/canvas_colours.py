@@ -1,0 +1,101 @@
+"""The canvas's colour row, for a colour network: a palette of a few strong brush colours, a
+picker for any other, and the background colour. It sets the CanvasModel's `colour` and
+`background`; hidden by the canvas panel for grayscale networks."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QButtonGroup, QColorDialog, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from ...core.canvas_model import CanvasModel
+
+# (name, RGB): strong colours that stay apart from each other in every channel mix
+PALETTE = (
+    ("white", "#ffffff"),
+    ("black", "#000000"),
+    ("red", "#ff0000"),
+    ("green", "#00c000"),
+    ("blue", "#0000ff"),
+    ("yellow", "#ffff00"),
+)
+SWATCH_PX = 22
+
+
+def rgb01(colour: QColor) -> tuple[float, float, float]:
+    return (colour.redF(), colour.greenF(), colour.blueF())
+
+
+def qcolour(rgb) -> QColor:
+    return QColor.fromRgbF(*(min(1.0, max(0.0, float(v))) for v in rgb))
+
+
+def _paint(button: QToolButton, colour: QColor) -> None:
+    button.setStyleSheet(
+        f"QToolButton {{ background: {colour.name()}; border: 1px solid #59606c; "
+        f"min-width: {SWATCH_PX}px; min-height: {SWATCH_PX}px; }}"
+        f"QToolButton:checked {{ border: 3px solid #f5a524; }}"
+    )
+
+
+class ColourRow(QWidget):
+    colour_changed = Signal()  # the brush colour or the background changed
+
+    def __init__(self, canvas: CanvasModel, parent=None):
+        super().__init__(parent)
+        self.canvas = canvas
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        lay.addWidget(QLabel("Colour"))
+        self.swatches: dict[str, QToolButton] = {}
+        self._group = QButtonGroup(self)
+        for name, hex_ in PALETTE:
+            b = QToolButton(checkable=True, toolTip=f"Draw in {name}")
+            b.setAccessibleName(f"brush {name}")
+            _paint(b, QColor(hex_))
+            b.clicked.connect(lambda _=False, c=hex_: self.set_brush_colour(QColor(c)))
+            self._group.addButton(b)
+            self.swatches[name] = b
+            lay.addWidget(b)
+        self.more = QToolButton(text="More…", toolTip="Choose any brush colour")
+        self.more.clicked.connect(self.pick_brush_colour)
+        lay.addWidget(self.more)
+        lay.addSpacing(10)
+        lay.addWidget(QLabel("Background"))
+        self.background_button = QToolButton(toolTip="Choose the background colour")
+        self.background_button.setAccessibleName("background colour")
+        self.background_button.clicked.connect(self.pick_background)
+        lay.addWidget(self.background_button)
+        self.refresh()
+
+    # ---- choosing --------------------------------------------------------------------------
+    def set_brush_colour(self, colour: QColor) -> None:
+        self.canvas.colour = rgb01(colour)
+        self.refresh()
+        self.colour_changed.emit()
+
+    def set_background(self, colour: QColor) -> None:
+        self.canvas.set_background(rgb01(colour))
+        self.refresh()
+        self.colour_changed.emit()
+
+    def pick_brush_colour(self) -> None:
+        chosen = QColorDialog.getColor(qcolour(self.canvas.colour), self, "Brush colour")
+        if chosen.isValid():
+            self.set_brush_colour(chosen)
+
+    def pick_background(self) -> None:
+        chosen = QColorDialog.getColor(qcolour(self.canvas.background), self, "Background colour")
+        if chosen.isValid():
+            self.set_background(chosen)
+
+    def refresh(self) -> None:
+        """The swatch of the brush colour checked (none for a picked one), the background's
+        button in its colour."""
+        now = qcolour(self.canvas.colour).name()
+        self._group.setExclusive(False)
+        for (_name, hex_), b in zip(PALETTE, self.swatches.values(), strict=True):
+            b.setChecked(QColor(hex_).name() == now)
+        self._group.setExclusive(True)
+        _paint(self.background_button, qcolour(self.canvas.background))
