@@ -83,8 +83,15 @@ class KernelsPanel(QWidget):
         self._font = QFont()
         self._font.setPointSize(theme.BASE_POINT_SIZE)
         self.spec = spec
+        unshown = []  # guard (canvas helper): rectangular features are the maps helper's work
         for name in conv_names(spec):
             f, size = shapes[name].shape[0], _kernel_size(spec, name)
+            if isinstance(size, (tuple, list)):
+                if size[0] != size[1]:
+                    unshown.append(f"{name} ({size[0]}x{size[1]})")
+                    in_ch = f
+                    continue
+                size = int(size[0])
             layout = MosaicLayout(f * in_ch, size, size, min(f, MAX_COLS) if in_ch == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
             title.setFont(self._font)
@@ -106,7 +113,11 @@ class KernelsPanel(QWidget):
                 title_text=None,
             )
             in_ch = f
-        self._arrange()
+        self.hint.setText(
+            f"Rectangular features are not shown here yet: {', '.join(unshown)}." if unshown else HINT
+        )
+        if self.layers:  # none left to arrange (all rectangular) would divide by zero
+            self._arrange()
         if snapshot is not None:
             self.show_weights(snapshot)
 
