@@ -23,7 +23,8 @@ SWATCH_PX = 22
 
 
 def rgb01(colour: QColor) -> tuple[float, float, float]:
-    return (colour.redF(), colour.greenF(), colour.blueF())
+    """8-bit channels as 0..1 (QColor's own floats carry float32 rounding: 0.4 read 0.40000001)."""
+    return (colour.red() / 255.0, colour.green() / 255.0, colour.blue() / 255.0)
 
 
 def qcolour(rgb) -> QColor:
