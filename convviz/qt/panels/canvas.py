@@ -28,10 +28,7 @@ from .canvas_colours import ColourRow
 
 # a spectrogram network's canvas: what its axes are, and one line on what to draw
 SPECTROGRAM_AXES = ("time →", "frequency ↑")
-SPECTROGRAM_HINT = (
-    "A spectrogram: a sound as a picture, time running left to right, low frequencies at the "
-    "bottom. Draw a tone as a line: rising, falling, steady or warbling."
-)
+SPECTROGRAM_HINT = "A sound as a picture: draw a tone as a line (rising, falling, steady…)."
 
 ROTATE_DEGREES = 10.0
 SCALE_STEP = 1.2
@@ -118,7 +115,8 @@ class CanvasPanel(QWidget):
         flow.addWidget(_group(*tricky[8:]))
         self.colours = ColourRow(canvas)  # shown for colour networks only
         flow.addWidget(self.colours)
-        self.colours.setVisible(canvas.colourful)
+        flow.addWidget(self.colours.background_box)
+        self.colours.show_for(canvas.colourful)
 
         self.kind_hint = QLabel(SPECTROGRAM_HINT, alignment=Qt.AlignCenter)
         self.kind_hint.setObjectName("hint")
@@ -187,7 +185,8 @@ class CanvasPanel(QWidget):
         c = self.canvas
         self.actions["undo"].setEnabled(c.can_undo)
         self.actions["redo"].setEnabled(c.can_redo)
-        self.colours.setVisible(c.colourful)
+        self.colours.show_for(c.colourful)
+        self.colours.refresh()  # colours set elsewhere (a demo, a test) show on the swatches
         empty = not np.any(c.ink > 0)
         self.caption.setText(
             f"{c.rows} × {c.cols} pixels{', colour' if c.colourful else ''}  ·  "

@@ -1,6 +1,7 @@
 """The canvas's colour row, for a colour network: a palette of a few strong brush colours, a
 picker for any other, and the background colour. It sets the CanvasModel's `colour` and
-`background`; hidden by the canvas panel for grayscale networks."""
+`background`; hidden by the canvas panel for grayscale networks. The background choice is its
+own small widget (`background_box`), so a narrow toolbar can wrap it onto another row."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ PALETTE = (
     ("blue", "#0000ff"),
     ("yellow", "#ffff00"),
 )
-SWATCH_PX = 22
+SWATCH_PX = 26
 
 
 def rgb01(colour: QColor) -> tuple[float, float, float]:
@@ -32,9 +33,9 @@ def qcolour(rgb) -> QColor:
 
 
 def _paint(button: QToolButton, colour: QColor) -> None:
+    button.setFixedSize(SWATCH_PX, SWATCH_PX)  # a swatch, not a padded text button
     button.setStyleSheet(
-        f"QToolButton {{ background: {colour.name()}; border: 1px solid #59606c; "
-        f"min-width: {SWATCH_PX}px; min-height: {SWATCH_PX}px; }}"
+        f"QToolButton {{ background: {colour.name()}; border: 1px solid #59606c; padding: 0; }}"
         f"QToolButton:checked {{ border: 3px solid #f5a524; }}"
     )
 
@@ -62,13 +63,20 @@ class ColourRow(QWidget):
         self.more = QToolButton(text="More…", toolTip="Choose any brush colour")
         self.more.clicked.connect(self.pick_brush_colour)
         lay.addWidget(self.more)
-        lay.addSpacing(10)
-        lay.addWidget(QLabel("Background"))
+        self.background_box = QWidget()
+        bg = QHBoxLayout(self.background_box)
+        bg.setContentsMargins(0, 0, 0, 0)
+        bg.setSpacing(4)
+        bg.addWidget(QLabel("Background"))
         self.background_button = QToolButton(toolTip="Choose the background colour")
         self.background_button.setAccessibleName("background colour")
         self.background_button.clicked.connect(self.pick_background)
-        lay.addWidget(self.background_button)
+        bg.addWidget(self.background_button)
         self.refresh()
+
+    def show_for(self, colourful: bool) -> None:
+        self.setVisible(colourful)
+        self.background_box.setVisible(colourful)
 
     # ---- choosing --------------------------------------------------------------------------
     def set_brush_colour(self, colour: QColor) -> None:
@@ -93,7 +101,11 @@ class ColourRow(QWidget):
 
     def refresh(self) -> None:
         """The swatch of the brush colour checked (none for a picked one), the background's
-        button in its colour."""
+        button in its colour. Cheap when nothing changed (the canvas calls it at every dab)."""
+        shown = (self.canvas.colour, self.canvas.background)
+        if shown == getattr(self, "_shown", None):
+            return
+        self._shown = shown
         now = qcolour(self.canvas.colour).name()
         self._group.setExclusive(False)
         for (_name, hex_), b in zip(PALETTE, self.swatches.values(), strict=True):

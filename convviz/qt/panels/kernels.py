@@ -113,9 +113,9 @@ class KernelsPanel(QWidget):
                 title_text=None,
             )
             in_ch = f
-        self.hint.setText(
-            f"Rectangular features are not shown here yet: {', '.join(unshown)}." if unshown else HINT
-        )
+        self._note = f"Rectangular features are not shown here yet: {', '.join(unshown)}."
+        self._note = self._note if unshown else ""
+        self.hint.setText(self._note or HINT)
         if self.layers:  # none left to arrange (all rectangular) would divide by zero
             self._arrange()
         if snapshot is not None:
@@ -214,7 +214,7 @@ class KernelsPanel(QWidget):
     def set_edited(self, edited: str) -> None:
         """What the what-if edits changed ("" when the network is as trained)."""
         self.hint.setText(
-            HINT
+            (getattr(self, "_note", "") or HINT)
             if not edited
             else f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
             f"{html.escape(edited)} (Undo in Where it looked). {HINT}"
