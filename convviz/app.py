@@ -155,7 +155,6 @@ def draw_demo(canvas, preset: str) -> None:
     import numpy as np
 
     from convviz.core.presets import deck_x
-
     from convviz.core.presets import preset as preset_spec
 
     if preset == "xo":

@@ -138,7 +138,7 @@ def test_switching_networks_fits_the_drawing_and_turns_gray_into_colour_and_back
 
 
 def test_other_channel_counts_are_refused_in_one_line():
-    with pytest.raises(DataError, match="1-channel .* or 3-channel .* not 2-channel"):
+    with pytest.raises(DataError, match=r"1-channel .* or 3-channel .* not 2-channel"):
         CanvasModel(8, channels=2)
 
 

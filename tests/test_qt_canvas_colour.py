@@ -7,10 +7,10 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent
+from test_qt_main_window import cell, drag
 
 from convviz.qt import settings
 from convviz.qt.panels.canvas import SPECTROGRAM_AXES
-from test_qt_main_window import cell, drag
 
 
 def hard_pen(w):

@@ -3,11 +3,11 @@ network taking another number of channels is refused with one line before anythi
 rectangular colour one is taken and the canvas follows its input."""
 
 import pytest
+from reference import rect_spec
 
 from convviz.core.network import build
 from convviz.core.spec import Conv, Flatten, NetworkSpec
 from convviz.qt.session import Session
-from reference import rect_spec
 
 
 @pytest.mark.parametrize("channels", [2, 4])

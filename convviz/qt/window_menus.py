@@ -208,7 +208,7 @@ class WindowMenus:
             dock.show()
             dock.raise_()
         if declared.weights == "none":
-            self.tell(f"{declared.title}: {declared.weights_text}")
+            self.tell(f"{declared.title}: its weights are random (no trained ones ship with it)")
 
     def choose_device(self, name: str) -> None:
         try:

@@ -89,8 +89,7 @@ def presets_html() -> str:
     from convviz.core.presets import PRESETS
 
     items = "".join(
-        f"<li><b>{escape(p.title)}</b>: {escape(p.help)}</li>"
-        for p in PRESETS.values()
+        f"<li><b>{escape(p.title)}</b>: {escape(p.help)}</li>" for p in PRESETS.values()
     )
     return f"<h3 style='color:{theme.ACCENT}'>The networks (Model ▸ Preset)</h3><ul>{items}</ul>"
 

@@ -130,7 +130,8 @@ class CanvasWidget(QWidget):
             self._pixels = np.ascontiguousarray(_INK_COLOURS[levels])  # (rows, cols) uint32
         else:
             rgb = np.clip(c.pixels * 255.0 + 0.5, 0, 255).astype(np.uint32)
-            self._pixels = np.ascontiguousarray(0xFF000000 | (rgb[0] << 16) | (rgb[1] << 8) | rgb[2])
+            argb = 0xFF000000 | (rgb[0] << 16) | (rgb[1] << 8) | rgb[2]
+            self._pixels = np.ascontiguousarray(argb)  # (rows, cols) uint32
         return QImage(self._pixels.data, c.cols, c.rows, c.cols * 4, QImage.Format_RGB32)
 
     def _paint_axis_words(self, p: QPainter, r: QRectF) -> None:
