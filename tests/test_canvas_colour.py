@@ -137,6 +137,15 @@ def test_switching_networks_fits_the_drawing_and_turns_gray_into_colour_and_back
     assert c.as_input().shape == (8, 8) and c.ink.max() > 0.4  # halved: blurred, kept
 
 
+def test_a_gray_picture_set_on_a_colour_canvas_shows_in_all_three_channels():
+    c = colour_canvas((2, 3), (-1.0, 1.0))
+    c.set_input(np.array([[-1, 0, 1], [1, 1, -1]], np.float32))
+    np.testing.assert_array_equal(c.as_input()[2], [[-1, 0, 1], [1, 1, -1]])
+    assert (c.as_input()[0] == c.as_input()[1]).all()
+    with pytest.raises(ValueError, match="3 channels, got 2"):
+        c.set_input(np.zeros((2, 2, 3), np.float32))
+
+
 def test_other_channel_counts_are_refused_in_one_line():
     with pytest.raises(DataError, match=r"1-channel .* or 3-channel .* not 2-channel"):
         CanvasModel(8, channels=2)

@@ -290,12 +290,14 @@ class CanvasModel:
 
     def set_input(self, image: np.ndarray) -> None:
         """Replace the drawing with an image already in the model's value range: (rows, cols)
-        or (channels, rows, cols)."""
+        or (channels, rows, cols); a gray one on a colour canvas is repeated in R, G and B."""
         lo, hi = self.value_range
         a = (np.asarray(image, np.float32) - lo) / (hi - lo)
         if a.ndim == 2:
             a = a[None]
         self._check_shape(a.shape[1:])
+        if len(a) == 1 and self.channels == 3:
+            a = np.repeat(a, 3, axis=0)
         if len(a) != self.channels:
             raise ValueError(f"the drawing has {self.channels} channels, got {len(a)}")
         self._apply(a)
