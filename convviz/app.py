@@ -45,18 +45,11 @@ def _application(argv=None):
 
 
 def window_preset(name: str) -> None:
-    """SpecError (one line) unless the window can open the preset `name`: it draws square
-    1-channel pictures only so far, and the others are for the command line."""
-    from convviz.core.errors import SpecError
-    from convviz.core.presets import NOT_IN_WINDOW, PRESETS
+    """SpecError (one line) unless the window can open the preset `name` (every preset it
+    knows: an unknown name is refused with the choices)."""
     from convviz.core.presets import preset as preset_spec
 
-    preset_spec(name)  # an unknown name: SpecError with the choices
-    if not PRESETS[name].in_window:
-        raise SpecError(
-            f"this version's window cannot show the preset {name!r} ({NOT_IN_WINDOW} "
-            f"--preset {name})"
-        )
+    preset_spec(name)
 
 
 def launch(argv=None, preset=None):
@@ -162,18 +155,28 @@ def draw_demo(canvas, preset: str) -> None:
     import numpy as np
 
     from convviz.core.presets import deck_x
+    from convviz.core.presets import preset as preset_spec
 
-    n = canvas.size
     if preset == "xo":
         canvas.set_ink((deck_x() > 0).astype(np.float32))  # ink 0..1, as a brush lays it
         return
-    k = n / 28.0
+    if canvas.channels == 3:  # a colour network: a colour drawing on a coloured page
+        canvas.set_background((0.08, 0.16, 0.42))
+        canvas.colour = (1.0, 0.62, 0.1)
+    # a triangle in a 28x28 square, scaled to the grid's shorter side and centred; a rising
+    # tone across a spectrogram
+    k = min(canvas.rows, canvas.cols) / 28.0
+    dx, dy = (canvas.cols - 28 * k) / 2, (canvas.rows - 28 * k) / 2
     canvas.brush.size, canvas.brush.softness = 2.4 * k, 0.35
     pts = [(14, 4.5), (23.5, 22), (4.5, 22), (14, 4.5)]
-    canvas.begin_stroke(pts[0][0] * k, pts[0][1] * k)
+    if preset_spec(preset).input_kind == "spectrogram":
+        k, dx, dy = canvas.cols / 28.0, 0.0, (canvas.rows - 28 * canvas.cols / 28.0) / 2
+        pts = [(2, 21), (26, 7)]
+        canvas.brush.size = 2.0
+    canvas.begin_stroke(dx + pts[0][0] * k, dy + pts[0][1] * k)
     for (x0, y0), (x1, y1) in itertools.pairwise(pts):
         for t in np.linspace(0, 1, 12)[1:]:
-            canvas.stroke_to((x0 + (x1 - x0) * t) * k, (y0 + (y1 - y0) * t) * k)
+            canvas.stroke_to(dx + (x0 + (x1 - x0) * t) * k, dy + (y0 + (y1 - y0) * t) * k)
     canvas.end_stroke()
 
 

@@ -421,16 +421,13 @@ def cmd_trace(args) -> int:
 def cmd_presets(args) -> int:
     import textwrap
 
-    from .core.presets import NOT_IN_WINDOW, PRESETS, preset
+    from .core.presets import PRESETS, preset
 
     names = [args.name] if args.name else list(PRESETS)
     for name in names:
         preset(name)  # an unknown name: one line with the choices
         p = PRESETS[name]
-        print(
-            f"{name}: {p.title}\n  weights: {p.weights_text}\n  window: "
-            f"{'yes' if p.in_window else NOT_IN_WINDOW}"
-        )
+        print(f"{name}: {p.title}\n  weights: {p.weights_text}")
         print(textwrap.fill(p.help, 92, initial_indent="  ", subsequent_indent="  ") + "\n")
     return 0
 

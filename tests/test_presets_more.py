@@ -19,7 +19,6 @@ from convviz.core.presets import (
     CS231N_BIASES,
     CS231N_FILTERS,
     CS231N_INPUT,
-    NOT_IN_WINDOW,
     PRESETS,
     WEIGHT_SOURCES,
     preset,
@@ -49,8 +48,7 @@ def test_every_preset_declares_title_help_and_where_its_weights_come_from():
     assert "architecture only" in PRESETS["alexnet"].help.lower()
     assert "dropout" in PRESETS["alexnet"].help and "placeholder" in PRESETS["alexnet"].help
     assert "not part of the demo" in PRESETS["cs231n"].help
-    # the window shows square 1-channel networks only so far
-    assert [n for n in PRESETS if not PRESETS[n].in_window] == list(NEW)
+    assert PRESETS["alexnet"].opens_in == "architecture"  # its sizes are the point
 
 
 def test_presets_command_prints_each_help_and_says_where_it_is_shown(capsys):
@@ -59,7 +57,6 @@ def test_presets_command_prints_each_help_and_says_where_it_is_shown(capsys):
     for name, p in PRESETS.items():
         assert f"{name}: {p.title}" in out
         assert " ".join(p.help.split()[:6]) in " ".join(out.split())
-    assert out.count(NOT_IN_WINDOW) == len(NEW)
     assert main(["presets", "nosuch"]) == 1
     assert "unknown preset 'nosuch'" in capsys.readouterr().err
 
@@ -253,22 +250,19 @@ def test_trace_and_predict_take_any_preset(tmp_path, capsys):
     assert "at least one IMAGE" in capsys.readouterr().err
 
 
-# ---- the window offers only what it can show ---------------------------------------------------
-def test_model_menu_greys_out_presets_the_window_cannot_show(make_window):
+# ---- the window offers every preset -----------------------------------------------------------
+def test_model_menu_offers_every_preset_with_its_help_line(make_window):
     w = make_window("xo")
+    assert list(w.preset_actions) == list(PRESETS)
     for name, a in w.preset_actions.items():
-        shown = PRESETS[name].in_window
-        assert a.isEnabled() == shown and a.text() == PRESETS[name].title
-        assert (
-            (a.toolTip() == PRESETS[name].help)
-            if shown
-            else (NOT_IN_WINDOW in a.toolTip() and f"--preset {name}" in a.toolTip())
-        )
+        assert a.isEnabled() and a.text() == PRESETS[name].title
+        assert a.toolTip() == PRESETS[name].help
     w.session.lock("training is running: stop it first")
     assert "training is running" in w.preset_actions["tinyvgg"].toolTip()
-    w.session.unlock()  # the lock's end must not switch on what the window cannot show
-    assert not w.preset_actions["tinyvgg"].isEnabled() and w.preset_actions["xo"].isEnabled()
-    assert NOT_IN_WINDOW in w.preset_actions["tinyvgg"].toolTip()
+    assert not w.preset_actions["tinyvgg"].isEnabled()
+    w.session.unlock()
+    assert w.preset_actions["tinyvgg"].isEnabled()
+    assert w.preset_actions["tinyvgg"].toolTip() == PRESETS["tinyvgg"].help
 
 
 def test_help_guide_lists_every_preset_with_its_own_words():
@@ -279,10 +273,9 @@ def test_help_guide_lists_every_preset_with_its_own_words():
     html = guide_html()
     for name, p in PRESETS.items():
         assert escape(p.title) in html and escape(p.help) in html, name
-    assert html.count(escape(NOT_IN_WINDOW)) == len(NEW)
 
 
-def test_the_app_refuses_a_preset_its_window_cannot_show(capsys):
-    assert main(["--preset", "tinyvgg"]) == 1  # before any window or display is looked for
+def test_the_app_refuses_an_unknown_preset_in_one_line(capsys):
+    assert main(["--preset", "nosuch"]) == 1  # before any window or display is looked for
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "'tinyvgg'" in err and "convviz summary/trace" in err
+    assert err.count("\n") == 1 and "'nosuch'" in err and "tinyvgg" in err

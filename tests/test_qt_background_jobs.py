@@ -119,7 +119,7 @@ def test_opening_an_image_leaves_the_window_free(qtbot, window, monkeypatch, tmp
     go, calls = blocking(
         monkeypatch,
         "convviz.core.imageio.load_image",
-        lambda path, size, vr: np.full((size, size), vr[1], np.float32),
+        lambda path, shape, vr, *_a, **_k: np.full(shape, vr[1], np.float32),
     )
     window.open_image(str(tmp_path / "huge.png"))  # returns while the picture decodes
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)
@@ -137,7 +137,7 @@ def test_cancel_drops_the_image(qtbot, window, monkeypatch, tmp_path):
     go, calls = blocking(
         monkeypatch,
         "convviz.core.imageio.load_image",
-        lambda path, size, vr: np.full((size, size), vr[1], np.float32),
+        lambda path, shape, vr, *_a, **_k: np.full(shape, vr[1], np.float32),
     )
     window.open_image(str(tmp_path / "huge.png"))
     qtbot.waitUntil(lambda: bool(calls), timeout=WAIT)

@@ -1,20 +1,33 @@
-"""The window draws square, 1-channel pictures so far: another network is refused with one line
-before anything changes (rectangular and colour canvases come with issue 14)."""
+"""The window draws 1-channel (grayscale) and 3-channel (colour) pictures of any (rows, cols): a
+network taking another number of channels is refused with one line before anything changes; a
+rectangular colour one is taken and the canvas follows its input."""
 
 import pytest
+from reference import rect_spec
 
 from convviz.core.network import build
 from convviz.core.spec import Conv, Flatten, NetworkSpec
 from convviz.qt.session import Session
 
 
-@pytest.mark.parametrize("shape, channels, words", [((8, 12), 1, "8x12"), ((9, 9), 3, "3-channel")])
-def test_a_network_the_canvas_cannot_draw_is_refused_untouched(qtbot, shape, channels, words):
+@pytest.mark.parametrize("channels", [2, 4])
+def test_a_network_the_canvas_cannot_draw_is_refused_untouched(qtbot, channels):
     session = Session("xo")
     before = session.spec
     said = []
     session.failed.connect(said.append)
-    spec = NetworkSpec("other", shape, channels, (-1.0, 1.0), (Conv(2, 3), Flatten()), ("a", "b"))
+    spec = NetworkSpec("other", (8, 12), channels, (-1.0, 1.0), (Conv(2, 3), Flatten()), ("a", "b"))
     assert session.set_model(build(spec)) is False
-    assert len(said) == 1 and words in said[0]
+    assert len(said) == 1 and f"{channels}-channel" in said[0] and "\n" not in said[0]
     assert session.spec == before and session.model is None
+
+
+def test_a_rectangular_colour_network_is_drawn_on_a_canvas_of_its_shape(qtbot):
+    session = Session("xo")
+    said = []
+    session.failed.connect(said.append)
+    assert session.set_model(build(rect_spec(3)))
+    c = session.canvas
+    assert (c.rows, c.cols, c.channels) == (11, 16, 3) and not said
+    session.flush()
+    assert session.trace.input.shape == (3, 11, 16)

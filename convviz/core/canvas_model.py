@@ -1,8 +1,13 @@
-"""The drawing behind the canvas: a grid of ink values, brush strokes, undo/redo and the deck's
+"""The drawing behind the canvas: a grid of pixels, brush strokes, undo/redo and the deck's
 "trickier cases" (shift, rotate, scale, thicken, thin). Plain numpy: no Qt, no torch.
 
-Ink is stored as a (size, size) float32 array in 0..1 (0 = background, 1 = full ink); the
-network sees it mapped into its own value range by `as_input()` (the deck's -1..1 for xo).
+The grid is (rows, cols), square or not, with 1 channel or 3:
+- 1 channel: ink, (rows, cols) float32 in 0..1 (0 = background, 1 = full ink); a stroke keeps the
+  most ink any dab laid, erasing the least.
+- 3 channels: an RGB picture, (3, rows, cols) in 0..1, with a `colour` for the brush and a
+  `background`; a stroke blends the brush colour in with the brush's alpha, erasing blends the
+  background back, clearing fills it. The tools act on colour (canvas_colour.py).
+The network sees it mapped into its own value range by `as_input()` (the deck's -1..1 for xo).
 Every whole stroke or tool is one undo step. Listeners are plain callables, called after each
 change, so a Qt view (or a test) can follow the drawing.
 """
@@ -15,17 +20,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-UNDO_LIMIT = 200  # grids are tiny (32x32 floats = 4 KiB), so whole copies are cheap
+from .canvas_colour import (
+    ink_of,
+    recolour,
+    resample_picture,
+    resize_ink,  # noqa: F401 - re-exported: callers resize a grayscale drawing from here
+    resize_picture,
+    shift_picture,
+    spread,
+    to_channels,
+)
+from .errors import DataError
+
+UNDO_LIMIT = 200  # steps; small grids (28x28 floats = 3 KiB) keep them all
+UNDO_BYTES = 48 * 2**20  # a large colour grid (227x227x3 = 600 KiB a step) keeps fewer steps
 # Below this share of the grid's full ink there is nothing to classify (a blank canvas, a stray
 # dot): about 3 full cells of a 28x28 grid. A network still names a class for it, often "sure".
 BLANK_INK_SHARE = 0.004
+CANVAS_CHANNELS = (1, 3)  # grayscale ink, or RGB colour
+BLACK, WHITE = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
 
 
 def is_blank(values: np.ndarray, value_range) -> bool:
-    """True when `values` (in the network's value range, background low) hold almost no ink."""
+    """True when `values` (in the network's value range) hold almost no ink. One channel: ink
+    is the high end of the range (background low). Several (colour): ink is how far a pixel is
+    from the picture's most common colour (the median of each channel stands for the
+    background, whatever colour it is)."""
     lo, hi = value_range
-    ink = np.clip((np.asarray(values, np.float32) - lo) / (hi - lo), 0.0, 1.0)
-    return float(ink.mean()) < BLANK_INK_SHARE if ink.size else True
+    v = np.clip((np.asarray(values, np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    if not v.size:
+        return True
+    if v.ndim == 3 and v.shape[0] > 1:
+        background = np.median(v.reshape(len(v), -1), axis=1)
+        v = ink_of(v, background)
+    return float(v.mean()) < BLANK_INK_SHARE
 
 
 @dataclass
@@ -37,13 +65,14 @@ class Brush:
     softness: float = 0.3
 
 
-def brush_alpha(size: int, x0: float, y0: float, x1: float, y1: float, brush: Brush) -> np.ndarray:
-    """How much ink a brush dragged from (x0, y0) to (x1, y1) leaves in each cell, (size, size)
-    in 0..1. Coordinates are in cells, (0, 0) the top-left corner of the grid; a cell's centre
-    is at (col + 0.5, row + 0.5). Uses the distance from each cell centre to the segment, so a
-    fast stroke leaves no gaps."""
-    c = np.arange(size, dtype=np.float32) + 0.5
-    px, py = c[None, :], c[:, None]  # (1, W), (H, 1)
+def brush_alpha(size, x0: float, y0: float, x1: float, y1: float, brush: Brush) -> np.ndarray:
+    """How much ink a brush dragged from (x0, y0) to (x1, y1) leaves in each cell, (rows, cols)
+    in 0..1 (`size` one side, or (rows, cols)). Coordinates are in cells, (0, 0) the top-left
+    corner of the grid; a cell's centre is at (col + 0.5, row + 0.5). Uses the distance from
+    each cell centre to the segment, so a fast stroke leaves no gaps."""
+    rows, cols = (size, size) if np.isscalar(size) else size
+    px = np.arange(cols, dtype=np.float32)[None, :] + 0.5  # (1, W)
+    py = np.arange(rows, dtype=np.float32)[:, None] + 0.5  # (H, 1)
     dx, dy = x1 - x0, y1 - y0
     seg2 = dx * dx + dy * dy
     if seg2 > 0:
@@ -58,65 +87,68 @@ def brush_alpha(size: int, x0: float, y0: float, x1: float, y1: float, brush: Br
     return np.clip((radius - dist) / fringe, 0.0, 1.0).astype(np.float32)
 
 
-def _shifted(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """`a` moved by (dy, dx) cells, with background (0) coming in at the edges."""
-    out = np.zeros_like(a)
-    h, w = a.shape
-    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-    out[yd, xd] = a[ys, xs]
-    return out
-
-
-def _neighbourhood(a: np.ndarray, reduce) -> np.ndarray:
-    """3x3 max or min filter (grey dilation / erosion), background outside the grid."""
-    stack = [_shifted(a, dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-    return reduce(np.stack(stack), axis=0)
-
-
-def _resample(a: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Bilinear resampling: output cell centre p maps to input point matrix @ (p - centre) +
-    centre. Points outside the grid read background."""
-    h, w = a.shape
-    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    src_x = matrix[0, 0] * (xx - cx) + matrix[0, 1] * (yy - cy) + cx
-    src_y = matrix[1, 0] * (xx - cx) + matrix[1, 1] * (yy - cy) + cy
-    x0, y0 = np.floor(src_x).astype(int), np.floor(src_y).astype(int)
-    fx, fy = src_x - x0, src_y - y0
-    padded = np.pad(a, 1)  # a ring of background so neighbours just outside read 0
-
-    def at(yi, xi):
-        yi, xi = yi + 1, xi + 1
-        ok = (yi >= 0) & (yi < h + 2) & (xi >= 0) & (xi < w + 2)
-        return np.where(ok, padded[np.clip(yi, 0, h + 1), np.clip(xi, 0, w + 1)], 0.0)
-
-    out = (
-        at(y0, x0) * (1 - fx) * (1 - fy)
-        + at(y0, x0 + 1) * fx * (1 - fy)
-        + at(y0 + 1, x0) * (1 - fx) * fy
-        + at(y0 + 1, x0 + 1) * fx * fy
-    )
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+def check_channels(channels: int) -> int:
+    if int(channels) not in CANVAS_CHANNELS:
+        raise DataError(
+            f"the canvas draws 1-channel (grayscale) or 3-channel (colour) pictures, "
+            f"not {channels}-channel ones"
+        )
+    return int(channels)
 
 
 class CanvasModel:
-    """A square grid of ink with stroke-level undo/redo.
+    """A grid of pixels with stroke-level undo/redo.
 
     Drawing: `begin_stroke(x, y, erase)`, `stroke_to(x, y)` for each pen move, `end_stroke()`.
-    Tools (each one undo step): clear, set_ink, shift, rotate, scale, thicken, thin.
+    Tools (each one undo step): clear, set_ink, set_input, set_background, shift, rotate,
+    scale, thicken, thin.
     """
 
-    def __init__(self, size: int, value_range: tuple[float, float] = (-1.0, 1.0)):
-        self.size = int(size)
+    def __init__(self, size, value_range=(-1.0, 1.0), channels: int = 1):
+        self.rows, self.cols = (int(size), int(size)) if np.isscalar(size) else map(int, size)
+        self.channels = check_channels(channels)
         self.value_range = (float(value_range[0]), float(value_range[1]))
-        self.ink = np.zeros((self.size, self.size), np.float32)
+        self.colour = WHITE  # the brush's, RGB 0..1 (colour canvases)
+        self.background = BLACK  # RGB 0..1 (colour canvases; ink 0 on a grayscale one)
+        self.pixels = self._blank()
         self.brush = Brush()
-        self._undo: list[np.ndarray] = []
-        self._redo: list[np.ndarray] = []
+        self._undo: list[tuple[np.ndarray, tuple]] = []  # (pixels, background) before a step
+        self._redo: list[tuple[np.ndarray, tuple]] = []
         self._pen: tuple[float, float] | None = None
         self._erasing = False
+        self._stroke_alpha: np.ndarray | None = None  # a colour stroke's alpha so far
         self._listeners: list[Callable[[], None]] = []
+
+    # ---- shape and colours -----------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.cols
+
+    @property
+    def size(self) -> int:
+        """The side of a square grid (the longer side of a rectangular one)."""
+        return max(self.rows, self.cols)
+
+    @property
+    def colourful(self) -> bool:
+        return self.channels == 3
+
+    def _bg(self) -> tuple:
+        """The background per channel: ink 0, or the background colour."""
+        return self.background if self.colourful else (0.0,)
+
+    def _fg(self) -> tuple:
+        return self.colour if self.colourful else (1.0,)
+
+    def _blank(self) -> np.ndarray:
+        bg = np.asarray(self._bg(), np.float32).reshape(-1, 1, 1)
+        return np.broadcast_to(bg, (self.channels, self.rows, self.cols)).copy()
+
+    @property
+    def ink(self) -> np.ndarray:
+        """(rows, cols) in 0..1: the drawing itself (1 channel), or how far each pixel is from
+        the background colour (colour). Read it; change the drawing through the methods."""
+        return self.pixels[0] if not self.colourful else ink_of(self.pixels, self.background)
 
     # ---- listening -------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> None:
@@ -126,23 +158,34 @@ class CanvasModel:
         for cb in list(self._listeners):
             cb()
 
-    def resize(self, size: int, value_range: tuple[float, float]) -> None:
-        """Follow a new model's input: the drawing (and its undo history) is resampled to the
-        new grid rather than thrown away."""
+    def resize(self, size, value_range, channels: int | None = None) -> None:
+        """Follow a new model's input (`size` one side or (rows, cols)): the drawing and its
+        undo history are fitted to the new grid (aspect kept) and turned into the new channel
+        count (gray ink laid in the brush colour, colour read as ink) rather than thrown away."""
         self.end_stroke()
         self.value_range = (float(value_range[0]), float(value_range[1]))
-        if int(size) != self.size:
-            self.size = int(size)
-            self.ink = resize_ink(self.ink, self.size)
-            self._undo = [resize_ink(a, self.size) for a in self._undo]
-            self._redo = [resize_ink(a, self.size) for a in self._redo]
+        shape = (int(size), int(size)) if np.isscalar(size) else tuple(map(int, size))
+        channels = self.channels if channels is None else check_channels(channels)
+        if shape != self.shape or channels != self.channels:
+            self.rows, self.cols = shape
+            self.channels = channels
+
+            def convert(pixels):
+                p = to_channels(pixels, channels, self.background, self.colour)
+                return resize_picture(p, shape, self._bg())
+
+            self.pixels = convert(self.pixels)
+            self._undo = [(convert(p), self.background) for p, _ in self._undo]
+            self._redo = [(convert(p), self.background) for p, _ in self._redo]
         self._changed()
 
     # ---- what the network sees -------------------------------------------------------------
     def as_input(self) -> np.ndarray:
-        """(size, size) float32 in the model's value range: background -> low, ink -> high."""
+        """The picture in the model's value range, 0..1 mapped to low..high: (rows, cols) for
+        one channel (background low, ink high), (3, rows, cols) for colour."""
         lo, hi = self.value_range
-        return (lo + self.ink * (hi - lo)).astype(np.float32)
+        values = (lo + self.pixels * (hi - lo)).astype(np.float32)
+        return values[0] if self.channels == 1 else values
 
     # ---- undo ------------------------------------------------------------------------------
     @property
@@ -153,28 +196,29 @@ class CanvasModel:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    def _undo_limit(self) -> int:
+        return max(1, min(UNDO_LIMIT, UNDO_BYTES // max(1, self.pixels.nbytes)))
+
     def _remember(self) -> None:
-        self._undo.append(self.ink.copy())
-        del self._undo[:-UNDO_LIMIT]
+        self._undo.append((self.pixels.copy(), self.background))
+        del self._undo[: -self._undo_limit()]
         self._redo.clear()
 
-    def undo(self) -> bool:
+    def _swap(self, src: list, dst: list) -> bool:
         if self._pen is not None:
             self.end_stroke()
-        if not self._undo:
+        if not src:
             return False
-        self._redo.append(self.ink)
-        self.ink = self._undo.pop()
+        dst.append((self.pixels, self.background))
+        self.pixels, self.background = src.pop()
         self._changed()
         return True
 
+    def undo(self) -> bool:
+        return self._swap(self._undo, self._redo)
+
     def redo(self) -> bool:
-        if not self._redo:
-            return False
-        self._undo.append(self.ink)
-        self.ink = self._redo.pop()
-        self._changed()
-        return True
+        return self._swap(self._redo, self._undo)
 
     # ---- strokes ---------------------------------------------------------------------------
     @property
@@ -188,6 +232,7 @@ class CanvasModel:
         self._remember()
         self._erasing = erase
         self._pen = (x, y)
+        self._stroke_alpha = np.zeros(self.shape, np.float32) if self.colourful else None
         self._dab(x, y, x, y)
 
     def stroke_to(self, x: float, y: float) -> None:
@@ -199,75 +244,97 @@ class CanvasModel:
 
     def end_stroke(self) -> None:
         self._pen = None
+        self._stroke_alpha = None
 
     def _dab(self, x0, y0, x1, y1) -> None:
-        alpha = brush_alpha(self.size, x0, y0, x1, y1, self.brush)
-        if self._erasing:
-            np.minimum(self.ink, 1.0 - alpha, out=self.ink)
+        alpha = brush_alpha(self.shape, x0, y0, x1, y1, self.brush)
+        if not self.colourful:
+            ink = self.pixels[0]
+            if self._erasing:
+                np.minimum(ink, 1.0 - alpha, out=ink)
+            else:
+                np.maximum(ink, alpha, out=ink)
         else:
-            np.maximum(self.ink, alpha, out=self.ink)
+            # the stroke's alpha is the most any dab laid, blended over the picture as it was
+            # when the pen went down: a slow stroke does not darken where its dabs overlap
+            np.maximum(self._stroke_alpha, alpha, out=self._stroke_alpha)
+            base = self._undo[-1][0]
+            target = np.asarray(self.background if self._erasing else self.colour, np.float32)
+            a = self._stroke_alpha[None]
+            self.pixels = (base * (1.0 - a) + target.reshape(3, 1, 1) * a).astype(np.float32)
         self._changed()
 
     # ---- whole-drawing tools ---------------------------------------------------------------
-    def _apply(self, new_ink: np.ndarray) -> None:
+    def _apply(self, pixels: np.ndarray) -> None:
         self.end_stroke()
         self._remember()
-        self.ink = np.clip(np.asarray(new_ink, np.float32), 0.0, 1.0).copy()
+        self.pixels = np.clip(np.asarray(pixels, np.float32), 0.0, 1.0).copy()
         self._changed()
 
     def clear(self) -> None:
-        self._apply(np.zeros_like(self.ink))
+        """Everything background again (one undo step)."""
+        self._apply(self._blank())
+
+    def _check_shape(self, shape) -> None:
+        if tuple(shape) != self.shape:
+            raise ValueError(
+                f"drawing must be {self.rows}x{self.cols}, got {'x'.join(map(str, shape))}"
+            )
 
     def set_ink(self, ink: np.ndarray) -> None:
-        """Replace the drawing with (size, size) ink in 0..1 (e.g. an opened image)."""
+        """Replace the drawing with (rows, cols) ink in 0..1 (e.g. an opened image), laid in the
+        brush colour on the background on a colour canvas."""
         ink = np.asarray(ink, np.float32)
-        if ink.shape != self.ink.shape:
-            raise ValueError(
-                f"drawing must be {self.size}x{self.size}, got {'x'.join(map(str, ink.shape))}"
-            )
-        self._apply(ink)
+        self._check_shape(ink.shape)
+        self._apply(to_channels(ink[None], self.channels, self.background, self.colour))
 
     def set_input(self, image: np.ndarray) -> None:
-        """Replace the drawing with an image already in the model's value range."""
+        """Replace the drawing with an image already in the model's value range: (rows, cols)
+        or (channels, rows, cols); a gray one on a colour canvas is repeated in R, G and B."""
         lo, hi = self.value_range
-        self.set_ink((np.asarray(image, np.float32) - lo) / (hi - lo))
+        a = (np.asarray(image, np.float32) - lo) / (hi - lo)
+        if a.ndim == 2:
+            a = a[None]
+        self._check_shape(a.shape[1:])
+        if len(a) == 1 and self.channels == 3:
+            a = np.repeat(a, 3, axis=0)
+        if len(a) != self.channels:
+            raise ValueError(f"the drawing has {self.channels} channels, got {len(a)}")
+        self._apply(a)
+
+    def set_background(self, colour) -> None:
+        """A new background colour (colour canvases): the drawing's background changes with it,
+        strokes keep their colour (one undo step)."""
+        colour = tuple(float(v) for v in colour)
+        if not self.colourful or colour == self.background:
+            self.background = colour  # a grayscale canvas keeps it for when it turns colour
+            return
+        old = self.background
+        self.end_stroke()
+        self._remember()
+        self.pixels = recolour(self.pixels, old, colour)
+        self.background = colour
+        self._changed()
 
     def shift(self, dx: int, dy: int) -> None:
         """Move the drawing by whole cells (dx right, dy down); what leaves the grid is lost."""
-        self._apply(_shifted(self.ink, int(dy), int(dx)))
+        self._apply(shift_picture(self.pixels, self._bg(), int(dy), int(dx)))
 
     def rotate(self, degrees: float) -> None:
         """Turn the drawing about the grid centre, clockwise on screen for positive degrees."""
         t = math.radians(degrees)
         # output point p reads input R(-t) p; rows grow downwards, so this turns clockwise
         m = np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]])
-        self._apply(_resample(self.ink, m))
+        self._apply(resample_picture(self.pixels, self._bg(), m))
 
     def scale(self, factor: float) -> None:
         """Grow (factor > 1) or shrink the drawing about the grid centre."""
-        self._apply(_resample(self.ink, np.eye(2) / float(factor)))
+        self._apply(resample_picture(self.pixels, self._bg(), np.eye(2) / float(factor)))
 
     def thicken(self) -> None:
-        """Strokes one cell wider on every side (3x3 grey dilation)."""
-        self._apply(_neighbourhood(self.ink, np.max))
+        """Strokes one cell wider on every side, in the colour of the nearest ink."""
+        self._apply(spread(self.pixels, self._bg(), thicker=True))
 
     def thin(self) -> None:
-        """Strokes one cell narrower on every side (3x3 grey erosion)."""
-        self._apply(_neighbourhood(self.ink, np.min))
-
-
-def resize_ink(ink: np.ndarray, size: int) -> np.ndarray:
-    """Area-average / bilinear resize of a square ink grid to size x size (used when switching
-    presets keeps the drawing)."""
-    ink = np.asarray(ink, np.float32)
-    n = ink.shape[0]
-    if n == size:
-        return ink.copy()
-    # sample at cell centres of the new grid, in the old grid's coordinates
-    pos = (np.arange(size) + 0.5) * n / size - 0.5
-    p0 = np.clip(np.floor(pos).astype(int), 0, n - 1)
-    p1 = np.clip(p0 + 1, 0, n - 1)
-    f = np.clip(pos - p0, 0, 1)
-    rows = ink[p0] * (1 - f)[:, None] + ink[p1] * f[:, None]
-    out = rows[:, p0] * (1 - f)[None, :] + rows[:, p1] * f[None, :]
-    return np.clip(out, 0, 1).astype(np.float32)
+        """Strokes one cell narrower on every side."""
+        self._apply(spread(self.pixels, self._bg(), thicker=False))

@@ -305,22 +305,46 @@ def to_range(ink: np.ndarray, value_range) -> np.ndarray:
 
 
 COLOUR_CHANNELS = 3  # a picture loads as 1 channel (grayscale) or this many (RGB)
+# How a picture of another aspect meets the input: "letterbox" keeps all of it (background bars
+# at two sides), "crop" fills the input and cuts what overhangs, centred. The first is the default.
+PICTURE_FITS = ("letterbox", "crop")
 
 
-def load_image(path, size, value_range=(-1.0, 1.0), channels: int = 1) -> np.ndarray:
-    """An image file -> float32 in `value_range`, fitted into `size` (one side or (rows, cols))
-    and padded with 0 (black) before the mapping. One channel: (rows, cols) grayscale, ink high
-    (a light background inverted). Three: (3, rows, cols) RGB as the picture shows it, each
-    channel mapped the same way (a gray picture repeated in all three)."""
+def crop_to_aspect(a: np.ndarray, size) -> np.ndarray:
+    """The centre of an (H, W) or (C, H, W) array with the aspect of `size` (one side or (rows,
+    cols)): the longer way trimmed equally at both ends, at least one pixel kept."""
     rows, cols = rows_cols(size)
-    fit = max(rows, cols)
+    h, w = a.shape[-2:]
+    if w * rows > h * cols:  # too wide: trim the sides
+        keep = max(1, min(w, round(h * cols / rows)))
+        left = (w - keep) // 2
+        return a[..., :, left : left + keep]
+    keep = max(1, min(h, round(w * rows / cols)))  # too tall (or exact): trim top and bottom
+    top = (h - keep) // 2
+    return a[..., top : top + keep, :]
+
+
+def load_image(
+    path, size, value_range=(-1.0, 1.0), channels: int = 1, fit: str = "letterbox"
+) -> np.ndarray:
+    """An image file -> float32 in `value_range`, fitted into `size` (one side or (rows, cols))
+    and padded with 0 (black) before the mapping, or with `fit="crop"` cropped to the input's
+    aspect first (PICTURE_FITS). One channel: (rows, cols) grayscale, ink high (a light
+    background inverted). Three: (3, rows, cols) RGB as the picture shows it, each channel
+    mapped the same way (a gray picture repeated in all three)."""
+    if fit not in PICTURE_FITS:
+        raise DataError(f"a picture fits as {' or '.join(PICTURE_FITS)}, not {fit!r}")
+    rows, cols = rows_cols(size)
+    decode_fit = max(rows, cols)
+
+    def placed(a):
+        return fit_to(crop_to_aspect(a, (rows, cols)) if fit == "crop" else a, (rows, cols))
+
     if channels == 1:
-        return to_range(
-            fit_to(ink_from_gray(decode_gray(path, fit=fit)), (rows, cols)), value_range
-        )
+        return to_range(placed(ink_from_gray(decode_gray(path, fit=decode_fit))), value_range)
     if channels == COLOUR_CHANNELS:
-        rgb = decode_rgb(path, fit=fit).transpose(2, 0, 1)
-        return to_range(fit_to(rgb, (rows, cols)), value_range)
+        rgb = decode_rgb(path, fit=decode_fit).transpose(2, 0, 1)
+        return to_range(placed(rgb), value_range)
     raise DataError(
         f"{shown(path)}: a picture loads as 1 channel (grayscale) or 3 (RGB) but the "
         f"model takes {channels}; give it a number grid per channel instead"

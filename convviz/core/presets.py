@@ -256,9 +256,6 @@ def spectrogram() -> NetworkSpec:
 
 # ---- the declarations ------------------------------------------------------------------------
 WEIGHT_SOURCES = ("bundled", "hand-set", "none")
-NOT_IN_WINDOW = (
-    "shown in the window from a later version; use the command line: convviz summary/trace"
-)
 
 
 @dataclass(frozen=True)
@@ -270,16 +267,16 @@ class Preset:
     weights: str = "bundled"  # one of WEIGHT_SOURCES
     # the numbers of a "hand-set" preset: {layer name: {"weight"/"bias": array}}
     hand_set: Callable[[], dict[str, dict[str, np.ndarray]]] | None = None
+    opens_in: str = ""  # the window's panel (a dock key) to bring forward when it opens, if any
 
     def __call__(self) -> NetworkSpec:
         return self.make()
 
     @property
     def in_window(self) -> bool:
-        """The window draws square 1-channel pictures so far (issue 14 widens it): the Model
-        menu offers only these; the others are for the command line."""
-        spec = self.make()
-        return spec.channels == 1 and spec.rows == spec.cols
+        """Every preset shows in the window (it draws colour and rectangular inputs); kept for
+        callers that still ask."""
+        return True
 
     @property
     def weights_text(self) -> str:
@@ -367,6 +364,7 @@ PRESETS: dict[str, Preset] = {
             "AlexNet (227×227×3, sizes only)",
             make=alexnet,
             weights="none",
+            opens_in="architecture",  # its sizes are the point: its weights are random
             help=(
                 "AlexNet's layer sizes from the lesson: a 227x227x3 input, five convolutions (96 "
                 "of 11x11 at stride 4, then 256 of 5x5, 384, 384 and 256 of 3x3) with 3x3 max "

@@ -70,7 +70,7 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, DockedPanels, QMainWindo
             "" if preset is not None else str(store.value(settings.WEIGHTS, "") or "")
         )
         preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
-        if preset not in PRESETS or not PRESETS[preset].in_window:
+        if preset not in PRESETS:
             preset = DEFAULT_PRESET
         self.session = session or Session(preset, parent=self)
         self.session.device_name = str(store.value(settings.DEVICE, "auto"))
@@ -160,7 +160,8 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, DockedPanels, QMainWindo
         self._background = background
         self.jobs.inline = not background
         self.build_panels()
-        self.session.load_preset(self.session.preset_name, background=background)
+        if self.session.load_preset(self.session.preset_name, background=background):
+            self.show_preset_opened(self.session.preset_name)
 
     def _save_brush(self) -> None:
         store = settings.app_settings()
@@ -169,6 +170,7 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, DockedPanels, QMainWindo
 
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
+        self.canvas_panel.show_spec(spec)
         self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")
         self._on_network_changed()

@@ -26,7 +26,7 @@ from convviz.core.presets import preset as preset_spec
 from convviz.core.snapshot import WeightsSnapshot
 from convviz.core.spec import NetworkSpec
 
-from ..core.canvas_model import CanvasModel
+from ..core.canvas_model import CANVAS_CHANNELS, CanvasModel
 from .background import BackgroundJobs
 
 FRAME_MS = 16.0  # one 60 Hz frame; refined from the screen's refresh rate when there is one
@@ -86,7 +86,9 @@ class Session(QObject):
         super().__init__(parent)
         self.preset_name = preset_name
         self.spec: NetworkSpec = preset_spec(preset_name)
-        self.canvas = CanvasModel(self.spec.input_size, self.spec.value_range)
+        self.canvas = CanvasModel(
+            (self.spec.rows, self.spec.cols), self.spec.value_range, self.spec.channels
+        )
         self.canvas.subscribe(self.request_trace)
         self.model = None  # ConvNet once loaded; only this thread touches it
         self.snapshot = None
@@ -153,17 +155,13 @@ class Session(QObject):
         return False
 
     def _window_can_draw(self, spec: NetworkSpec) -> bool:
-        """The canvas draws square, 1-channel pictures so far (rectangular and colour canvases:
-        issue 14): any other network is refused before anything changes, `failed` saying why."""
-        try:
-            spec.input_size  # noqa: B018 - SpecError for a rectangular input, naming its size
-        except ConvvizError as e:
-            self.failed.emit(str(e))
-            return False
-        if spec.channels != 1:
+        """The canvas draws 1-channel (grayscale) and 3-channel (colour) pictures of any
+        (rows, cols): a network taking another number of channels is refused before anything
+        changes, `failed` saying why."""
+        if spec.channels not in CANVAS_CHANNELS:
             self.failed.emit(
-                f"the network {spec.name!r} takes {spec.channels}-channel pictures; "
-                f"the window draws 1-channel ones only so far"
+                f"the network {spec.name!r} takes {spec.channels}-channel pictures; the window "
+                f"draws 1-channel (grayscale) and 3-channel (colour) ones"
             )
             return False
         return True
@@ -233,7 +231,7 @@ class Session(QObject):
 
     def _set_spec(self, spec: NetworkSpec) -> None:
         self.spec = spec
-        self.canvas.resize(spec.input_size, spec.value_range)
+        self.canvas.resize((spec.rows, spec.cols), spec.value_range, spec.channels)
         self.model_changed.emit(spec)
 
     def use_loaded(self, loaded, path: str) -> bool:

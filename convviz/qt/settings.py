@@ -25,6 +25,7 @@ DEVICE = "model/device"
 WEIGHTS = "model/weights"
 BRUSH_SIZE = "canvas/brush_size"
 BRUSH_SOFTNESS = "canvas/brush_softness"
+PICTURE_FIT = "canvas/picture_fit"  # core.imageio.PICTURE_FITS: letterbox or crop
 SHOWN_LAYERS = "panels/feature_maps/hidden_layers"
 VOTE_MODE = "panels/votes/mode"
 COLOUR_SCALE = "panels/feature_maps/colour_scale"

@@ -12,7 +12,7 @@ import os
 from PySide6.QtWidgets import QFileDialog
 
 from convviz.core.errors import ConvvizError
-from convviz.core.imageio import IMAGE_FILTER  # exactly what the decoder reads
+from convviz.core.imageio import IMAGE_FILTER, PICTURE_FITS  # exactly what the decoder reads
 
 from . import settings
 
@@ -28,23 +28,35 @@ class WindowFiles:
         if path:
             self.open_image(path)
 
+    def picture_fit(self) -> str:
+        """How an opened picture meets the input's aspect (remembered): letterbox or crop."""
+        fit = settings.remembered(settings.PICTURE_FIT, PICTURE_FITS[0])
+        return fit if fit in PICTURE_FITS else PICTURE_FITS[0]
+
+    def set_picture_fit(self, fit: str) -> None:
+        settings.remember(settings.PICTURE_FIT, fit)
+        for name, action in getattr(self, "picture_fit_actions", {}).items():
+            action.setChecked(name == fit)
+
     def open_image(self, path: str) -> None:
-        """Put a picture on the canvas; decoding (seconds for a huge picture) runs in the
-        background, and the newest picture asked for wins."""
+        """Put a picture on the canvas, in colour for a colour network, letterboxed or cropped
+        to the input's aspect as chosen (File menu); decoding (seconds for a huge picture) runs
+        in the background, and the newest picture asked for wins."""
         from convviz.core.imageio import load_image
 
         c = self.session.canvas
-        size, value_range = c.size, tuple(c.value_range)
+        fit = self.picture_fit()
+        wanted = (c.shape, c.channels, tuple(c.value_range))
 
         def done(values):
-            if (c.size, tuple(c.value_range)) != (size, value_range):
+            if (c.shape, c.channels, tuple(c.value_range)) != wanted:
                 self.open_image(path)  # the network changed meanwhile: read it for the new grid
                 return
             c.set_input(values)
 
         self.jobs.submit(
             "image",
-            lambda _job: load_image(path, size, value_range),
+            lambda _job: load_image(path, wanted[0], wanted[2], wanted[1], fit=fit),
             done,
             lambda message: self.show_error(f"could not open {os.path.basename(path)}: {message}"),
             text=f"Opening {os.path.basename(path)}…",

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from convviz.core.errors import ConvvizError
-from convviz.core.presets import NOT_IN_WINDOW, PRESETS
+from convviz.core.presets import PRESETS
 
 from . import settings
 
@@ -77,6 +77,18 @@ class WindowMenus:
             "Put a picture on the canvas, scaled to the grid",
         )
         self._add_open_sound(m)  # window_sound: only for a spectrogram network
+        fits = m.addMenu("Pictures of another shape")
+        group = QActionGroup(self)
+        self.picture_fit_actions = {}
+        for fit, text in (
+            ("letterbox", "Keep the whole picture (bars at the sides)"),
+            ("crop", "Fill the grid (cut what overhangs)"),
+        ):
+            a = self._action(fits, text, lambda _=False, f=fit: self.set_picture_fit(f))
+            a.setCheckable(True)
+            a.setChecked(fit == self.picture_fit())
+            group.addAction(a)
+            self.picture_fit_actions[fit] = a
         self.open_weights_action = self._action(
             m,
             "Open weights…",
@@ -125,15 +137,11 @@ class WindowMenus:
         # none checked while the network is not a preset's (one trained or opened from a file)
         group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
         self._preset_group = group
-        # every preset is listed; one the window cannot show yet (colour, rectangular) is
-        # greyed out with the reason and the command line to use, never offered as if it worked
+        # every preset, its help line as the tooltip
         for name, declared in PRESETS.items():
             a = self._action(m, declared.title, lambda _=False, n=name: self.choose_preset(n))
             a.setCheckable(True)
-            a.setEnabled(declared.in_window)
-            a.setToolTip(
-                declared.help if declared.in_window else f"{NOT_IN_WINDOW} --preset {name}"
-            )
+            a.setToolTip(declared.help)
             group.addAction(a)
             self.preset_actions[name] = a
         m.addSection("Device")
@@ -162,12 +170,8 @@ class WindowMenus:
         self.lock_note.setText(reason[:1].upper() + reason[1:] if reason else "")
         self.lock_note.setVisible(bool(reason))
         for name, a in self.preset_actions.items():
-            declared = PRESETS[name]
-            a.setEnabled(not reason and declared.in_window)
-            a.setToolTip(
-                reason
-                or (declared.help if declared.in_window else f"{NOT_IN_WINDOW} --preset {name}")
-            )
+            a.setEnabled(not reason)
+            a.setToolTip(reason or PRESETS[name].help)
         self.open_weights_action.setEnabled(not reason)
         self.open_weights_action.setToolTip(reason or self.open_weights_action.text())
         if reason:
@@ -194,6 +198,18 @@ class WindowMenus:
         self._pending_weights = ""
         settings.app_settings().setValue(settings.PRESET, name)
         settings.app_settings().remove(settings.WEIGHTS)
+        self.show_preset_opened(name)
+
+    def show_preset_opened(self, name: str) -> None:
+        """A preset that opens in a panel of its own (alexnet: the architecture) brings it
+        forward; one with no trained weights says its weights are random."""
+        declared = PRESETS[name]
+        dock = self.docks.get(declared.opens_in)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        if declared.weights == "none":
+            self.tell(f"{declared.title}: its weights are random (no trained ones ship with it)")
 
     def choose_device(self, name: str) -> None:
         try:

@@ -86,12 +86,10 @@ def guide_html() -> str:
 
 def presets_html() -> str:
     """Every preset with its own help text (core/presets.py declares it, once)."""
-    from convviz.core.presets import NOT_IN_WINDOW, PRESETS
+    from convviz.core.presets import PRESETS
 
     items = "".join(
-        f"<li><b>{escape(p.title)}</b>: {escape(p.help)}"
-        f"{'' if p.in_window else f' <i>({escape(NOT_IN_WINDOW)} --preset {p.name})</i>'}</li>"
-        for p in PRESETS.values()
+        f"<li><b>{escape(p.title)}</b>: {escape(p.help)}</li>" for p in PRESETS.values()
     )
     return f"<h3 style='color:{theme.ACCENT}'>The networks (Model ▸ Preset)</h3><ul>{items}</ul>"
 

@@ -1,7 +1,9 @@
 """The centre of the window: the drawing grid with its brush and the deck's "trickier cases".
 
 `actions` holds the QActions (undo, redo, clear, and one per trickier case) so the main window's
-menus and these buttons share them, shortcuts included.
+menus and these buttons share them, shortcuts included. A colour network gets a colour row (a
+palette, a picker and the background colour: canvas_colours.py); a spectrogram network's grid is
+labelled with its axes (`show_spec`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from PySide6.QtWidgets import (
 from ...core.canvas_model import CanvasModel
 from ..widgets.canvas_widget import CanvasWidget
 from ..widgets.flow_layout import FlowLayout
+from .canvas_colours import ColourRow
+
+# a spectrogram network's canvas: what its axes are, and one line on what to draw
+SPECTROGRAM_AXES = ("time →", "frequency ↑")
+SPECTROGRAM_HINT = "A sound as a picture: draw a tone as a line (rising, falling, steady…)."
 
 ROTATE_DEGREES = 10.0
 SCALE_STEP = 1.2
@@ -106,6 +113,15 @@ class CanvasPanel(QWidget):
         flow.addWidget(_group(*tricky[4:6]))
         flow.addWidget(_group(*tricky[6:8]))
         flow.addWidget(_group(*tricky[8:]))
+        self.colours = ColourRow(canvas)  # shown for colour networks only
+        flow.addWidget(self.colours)
+        flow.addWidget(self.colours.background_box)
+        self.colours.show_for(canvas.colourful)
+
+        self.kind_hint = QLabel(SPECTROGRAM_HINT, alignment=Qt.AlignCenter)
+        self.kind_hint.setObjectName("hint")
+        self.kind_hint.setWordWrap(True)
+        self.kind_hint.hide()
 
         self.caption = QLabel(alignment=Qt.AlignCenter)
         self.caption.setObjectName("hint")
@@ -117,6 +133,7 @@ class CanvasPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(bar)
+        lay.addWidget(self.kind_hint)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.caption)
         lay.addSpacing(6)
@@ -156,13 +173,23 @@ class CanvasPanel(QWidget):
         self.soft_label.setText(f"{self.soft_slider.value()}%")
         self.brush_changed.emit()
 
+    def show_spec(self, spec) -> None:
+        """Follow a new network: the colour row for a colour one, axis words and a hint for a
+        spectrogram."""
+        spectrogram = getattr(spec, "input_kind", "picture") == "spectrogram"
+        self.view.set_axis_words(*(SPECTROGRAM_AXES if spectrogram else (None, None)))
+        self.kind_hint.setVisible(spectrogram)
+        self._refresh_state()
+
     def _refresh_state(self) -> None:
         c = self.canvas
         self.actions["undo"].setEnabled(c.can_undo)
         self.actions["redo"].setEnabled(c.can_redo)
+        self.colours.show_for(c.colourful)
+        self.colours.refresh()  # colours set elsewhere (a demo, a test) show on the swatches
         empty = not np.any(c.ink > 0)
         self.caption.setText(
-            f"{c.size} × {c.size} pixels  ·  "
+            f"{c.rows} × {c.cols} pixels{', colour' if c.colourful else ''}  ·  "
             + (
                 "draw with the left button, erase with the right, or drop a picture here"
                 if empty

@@ -192,7 +192,8 @@ class FilteringPanel(StepperPanel):
 
     def _rebuild_stepper(self, *_):
         sl = self.layer
-        if sl is None or self.trace is None or self.snapshot is None:
+        self._unstepped = _not_square(sl.layer, ("size", "stride", "padding")) if sl else ""
+        if sl is None or self.trace is None or self.snapshot is None or self._unstepped:
             self.stepper = None
         else:
             self.stepper = ConvStepper.from_trace(
@@ -216,6 +217,8 @@ class FilteringPanel(StepperPanel):
         self.output_grid.set_title(f"Output map (feature {st.feature + 1})")
 
     def _waiting_text(self) -> str:
+        if getattr(self, "_unstepped", ""):
+            return self._unstepped
         if self.spec is not None and not self._layers:
             return "This network has no convolution layer."
         if self.trace is not None and self.snapshot is None:
@@ -264,3 +267,13 @@ class FilteringPanel(StepperPanel):
         if pad:
             text += f"<br><i>{pad} of the patch's cells lie on the zero padding (zeros).</i>"
         return text
+
+
+def _not_square(layer, fields) -> str:
+    """Why this view cannot step `layer` yet ("" when it can): a guard (canvas helper) until the
+    steppers learn rectangular windows."""
+    for what in fields:
+        v = getattr(layer, what, 1)
+        if isinstance(v, (tuple, list)) and v[0] != v[1]:
+            return f"The {what} of {v[0]}x{v[1]} is not stepped through here yet."
+    return ""

@@ -83,8 +83,15 @@ class KernelsPanel(QWidget):
         self._font = QFont()
         self._font.setPointSize(theme.BASE_POINT_SIZE)
         self.spec = spec
+        unshown = []  # guard (canvas helper): rectangular features are the maps helper's work
         for name in conv_names(spec):
             f, size = shapes[name].shape[0], _kernel_size(spec, name)
+            if isinstance(size, (tuple, list)):
+                if size[0] != size[1]:
+                    unshown.append(f"{name} ({size[0]}x{size[1]})")
+                    in_ch = f
+                    continue
+                size = int(size[0])
             layout = MosaicLayout(f * in_ch, size, size, min(f, MAX_COLS) if in_ch == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
             title.setFont(self._font)
@@ -106,7 +113,11 @@ class KernelsPanel(QWidget):
                 title_text=None,
             )
             in_ch = f
-        self._arrange()
+        self._note = f"Rectangular features are not shown here yet: {', '.join(unshown)}."
+        self._note = self._note if unshown else ""
+        self.hint.setText(self._note or HINT)
+        if self.layers:  # none left to arrange (all rectangular) would divide by zero
+            self._arrange()
         if snapshot is not None:
             self.show_weights(snapshot)
 
@@ -203,7 +214,7 @@ class KernelsPanel(QWidget):
     def set_edited(self, edited: str) -> None:
         """What the what-if edits changed ("" when the network is as trained)."""
         self.hint.setText(
-            HINT
+            (getattr(self, "_note", "") or HINT)
             if not edited
             else f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
             f"{html.escape(edited)} (Undo in Where it looked). {HINT}"

@@ -140,7 +140,8 @@ class PoolingPanel(StepperPanel):
 
     def _rebuild_stepper(self) -> None:
         sl = self.layer
-        if sl is None or self.trace is None:
+        self._unstepped = _not_square(sl.layer, ("window", "stride")) if sl else ""
+        if sl is None or self.trace is None or self._unstepped:
             self.stepper = None
         else:
             values = self.trace.input_of(sl.index)[self.map_index]  # (H, W)
@@ -174,6 +175,8 @@ class PoolingPanel(StepperPanel):
             self._row.setStretch(i, stretch)
 
     def _waiting_text(self) -> str:
+        if getattr(self, "_unstepped", ""):
+            return self._unstepped
         if self.spec is not None and not self._layers:
             return "This network has no pooling layer."
         return "Draw something to watch the pooling window at work."
@@ -203,3 +206,13 @@ class PoolingPanel(StepperPanel):
                 f"{'s' if n != 1 else ''} on the map count.</i>"
             )
         self.caption.setText(text)
+
+
+def _not_square(layer, fields) -> str:
+    """Why this view cannot step `layer` yet ("" when it can): a guard (canvas helper) until the
+    steppers learn rectangular windows."""
+    for what in fields:
+        v = getattr(layer, what, 1)
+        if isinstance(v, (tuple, list)) and v[0] != v[1]:
+            return f"The {what} of {v[0]}x{v[1]} is not stepped through here yet."
+    return ""
