@@ -159,3 +159,25 @@ def colourise_ramps(
     for k in range(c):  # each channel's own ramp: one offset into the stacked tables
         q[k * hw : (k + 1) * hw] = ramp_indices(values[k], lo, hi) + np.uint16(256 * k)
     return tables[q[gather]]
+
+
+# ---- colour kernels ------------------------------------------------------------------------
+def kernel_rgb(weight: np.ndarray, level: float) -> np.ndarray:
+    """(F, 3, kh, kw) first-layer weights of a colour network -> (F, kh, kw, 3) uint8 pictures,
+    each kernel's red, green and blue weights as its colour, scaled symmetric around 0 as the
+    AlexNet paper's figure shows them: a weight w becomes 128 + 127 * w / level per channel, so
+    0 is mid grey, +level full and -level none of that colour (level: the layer's largest
+    |weight|, one scale for every kernel so they compare)."""
+    t = np.asarray(weight, np.float32) * np.float32(127.0 / level) + np.float32(128.0)
+    np.clip(np.rint(t), 0, 255, out=t)
+    return t.astype(np.uint8).transpose(0, 2, 3, 1)
+
+
+def compose_rgb(layout: MosaicLayout, tiles: np.ndarray, gap_rgb) -> np.ndarray:
+    """(count, h, w, 3) uint8 tiles -> one (rows, cols, 3) uint8 picture, gaps in `gap_rgb`."""
+    out = np.empty((*layout.shape, 3), np.uint8)
+    out[...] = np.asarray(gap_rgb, np.uint8)
+    for i in range(layout.count):
+        r0, c0 = layout.origin(i)
+        out[r0 : r0 + layout.h, c0 : c0 + layout.w] = tiles[i]
+    return out
