@@ -41,7 +41,7 @@ GREY = QColor(theme.CANVAS_BG).getRgb()[:3], QColor(theme.CANVAS_INK).getRgb()[:
 
 
 def _ramp(dark, full) -> np.ndarray:
-    return (np.asarray(dark) + _RAMP * (np.asarray(full) - np.asarray(dark))).astype(np.uint8)
+    return np.rint(np.asarray(dark) + _RAMP * (np.subtract(full, dark))).astype(np.uint8)
 
 
 def input_ramps(channels: int) -> list[np.ndarray]:
