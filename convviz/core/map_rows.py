@@ -18,7 +18,7 @@ from .spec import NetworkSpec
 
 INPUT = "input"  # the input row's name (no layer is named so: names end in a number)
 MAX_MAPS_SHOWN = 48  # six rows of eight; the rest are named in the title
-INPUT_MIN_UNITS = 3.0  # the input's tiles are at least this wide (a single map: three units)
+INPUT_MIN_UNITS = 2.0  # the input's tiles are up to this wide (a drawing: two units)
 COLOUR_LABELS = ("R", "G", "B")
 AS_SEEN = "colour"  # the true-colour thumbnail's label
 
@@ -46,16 +46,16 @@ def _dims(shape) -> str:
 def _layout(count: int, h: int, w: int, least_units: float = 1.0) -> tuple[MosaicLayout, float]:
     cols, t = tile_columns(count, h, w)
     if t < least_units:  # wider tiles, fewer columns
-        t = min(least_units, MAX_UNITS / 1.0)
+        t = min(least_units, float(MAX_UNITS))
         cols = max(1, min(count, int(MAX_UNITS // t)))
     return MosaicLayout(count, h, w, cols), t
 
 
-def input_row(spec: NetworkSpec) -> MapRow:
+def input_row(spec: NetworkSpec, widest: float = MAX_UNITS) -> MapRow:
     c, h, w = spec.channels, spec.rows, spec.cols
     colour = c == 3
     count = c + 1 if colour else c  # a colour picture: its channels, then as seen
-    layout, t = _layout(count, h, w, min(MAX_UNITS / count, INPUT_MIN_UNITS))
+    layout, t = _layout(count, h, w, max(1.0, min(widest / count, INPUT_MIN_UNITS)))
     if spec.input_kind == "spectrogram":
         what = "the spectrogram: time across, frequency up"
     elif colour:
@@ -80,9 +80,12 @@ def input_row(spec: NetworkSpec) -> MapRow:
 
 
 def map_rows(spec: NetworkSpec) -> list[MapRow]:
-    """Every row of the panel for `spec`, the input first."""
-    shapes = spec.shapes()
-    return [input_row(spec), *_rows(shapes, (spec.channels, spec.rows, spec.cols), 0)]
+    """Every row of the panel for `spec`, the input first: as wide as the widest layer's row,
+    so the input never makes every layer's maps narrower (at least a unit a tile, at most
+    INPUT_MIN_UNITS)."""
+    rows = _rows(spec.shapes(), (spec.channels, spec.rows, spec.cols), 0)
+    widest = max((r.layout.cols * r.tile_units for r in rows), default=MAX_UNITS)
+    return [input_row(spec, widest), *rows]
 
 
 def _rows(shapes, in_shape, depth: int) -> list[MapRow]:

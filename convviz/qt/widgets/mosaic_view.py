@@ -31,7 +31,10 @@ PAD = 10  # pixels around the maps
 GAP_PX = 8  # between one layer's maps and the next layer's title
 LEGEND_W = 16  # colour bar width
 INDENT_PX = 14  # a row inside a residual block, per block: the bracket's room
-MIN_UNIT_PX = 32  # a square map's tile is never drawn smaller: the panel scrolls instead
+# a square map's tile is never drawn smaller (unless the width is smaller): the panel scrolls
+# instead. One rule for both (no bigger tiles once scrolling), so hiding a layer never shrinks
+# the others; 36 keeps `shapes` whole in a 1024x768 window's dock
+MIN_UNIT_PX = 36
 GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
 TABLE = colour_table(theme.DIVERGING_LUT, GAP_RGB)
 # an input channel's ramp: its value range from black to the channel's full colour
@@ -100,9 +103,11 @@ class ColourLegend(QWidget):
         self.update()
 
     def paintEvent(self, event):
-        if not self.ticks:
-            return
         p = QPainter(self)
+        p.fillRect(self.rect(), QColor(theme.PANEL))  # (a style sheet's window colour else)
+        if not self.ticks:
+            p.end()
+            return
         metrics = QFontMetricsF(self.font())
         top, bottom = PAD + metrics.height() / 2, self.height() - PAD - metrics.height() / 2
         bar = QRectF(0, top, LEGEND_W, bottom - top)
@@ -232,8 +237,8 @@ class MosaicView(QWidget):
         avail_w = max(room_w - 2 * PAD - indent, 1.0)
         by_width = avail_w / units_w
         fits = (room_h - fixed_h) / max(units_h, 1e-9)
+        self.scrolls = fits < min(by_width, MIN_UNIT_PX)
         unit = max(1.0, min(by_width, max(fits, MIN_UNIT_PX)))
-        self.scrolls = fixed_h + unit * units_h > room_h + 0.5
         y = PAD
         for v in shown:
             px = unit * v.tile_units / (v.layout.w + 1)  # widget pixels per map pixel
