@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.activations import (
     ActivationLayer,
@@ -60,12 +60,15 @@ class ReluView(QWidget):
         self.after_grid = CellGrid("After", self)
         self.after_grid.setToolTip("The same map after the layer's function")
         self.curve = CurvePlot(self)
-        arrow = QLabel("→", self)
+        self.curve.setMaximumHeight(200)  # the maps come first
+        self.arrow = arrow = QLabel("→", self)
+        arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
         arrow.setStyleSheet(f"font-size: {theme.SIGN_PX}px; font-weight: bold;")
         self.grids = QWidget(self)
         grids = QVBoxLayout(self.grids)
         grids.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
+        # side by side; a wide map (a spectrogram's 1 x 46) one above the other, full width
+        self.pair_row = row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         row.addWidget(self.before_grid, 1)
         row.addWidget(arrow, 0)
         row.addWidget(self.after_grid, 1)
@@ -171,6 +174,11 @@ class ReluView(QWidget):
             return
         layer = self._current()
         before, after = pair
+        wide = before.shape[1] > 3 * before.shape[0]
+        self.pair_row.setDirection(
+            QBoxLayout.Direction.TopToBottom if wide else QBoxLayout.Direction.LeftToRight
+        )
+        self.arrow.setText("↓" if wide else "→")
         marked = changed_cells(layer.kind, before)
         levels = symmetric_levels(before)
         self.before_grid.set_values(before, levels)

@@ -35,6 +35,7 @@ INDENT_PX = 14  # a row inside a residual block, per block: the bracket's room
 # instead. One rule for both (no bigger tiles once scrolling), so hiding a layer never shrinks
 # the others; 36 keeps `shapes` whole in a 1024x768 window's dock
 MIN_UNIT_PX = 36
+WIDTH_SHARE = 0.6  # nor narrower than this share of the width (a wide dock: larger maps)
 GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
 TABLE = colour_table(theme.DIVERGING_LUT, GAP_RGB)
 # an input channel's ramp: its value range from black to the channel's full colour
@@ -214,7 +215,7 @@ class MosaicView(QWidget):
 
     def _place(self) -> None:
         """Size the pictures so the shown rows fit the room's height if they can at a readable
-        size (MIN_UNIT_PX), else at least that size with the panel scrolling. A square map's
+        size (MIN_UNIT_PX, WIDTH_SHARE), else at that size with the panel scrolling. A square map's
         tile plus its gap is one unit in every layer (so a map keeps its column through the
         layers); cells are square in every tile (a rectangular map keeps its shape)."""
         shown = [v for v in self.layers.values() if v.visible]
@@ -237,8 +238,9 @@ class MosaicView(QWidget):
         avail_w = max(room_w - 2 * PAD - indent, 1.0)
         by_width = avail_w / units_w
         fits = (room_h - fixed_h) / max(units_h, 1e-9)
-        self.scrolls = fits < min(by_width, MIN_UNIT_PX)
-        unit = max(1.0, min(by_width, max(fits, MIN_UNIT_PX)))
+        least = min(by_width, max(MIN_UNIT_PX, WIDTH_SHARE * by_width))
+        self.scrolls = fits < least
+        unit = max(1.0, min(by_width, max(fits, least)))
         y = PAD
         for v in shown:
             px = unit * v.tile_units / (v.layout.w + 1)  # widget pixels per map pixel
