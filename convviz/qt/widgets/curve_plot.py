@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.activations import apply
+from ...core.layers import words
 from ...core.numbers import deck_number
 from .. import theme
 
@@ -98,7 +99,7 @@ class CurvePlot(QWidget):
         p.setPen(QColor(theme.TEXT))
         self._drawn = []
         for text, y in (
-            (f"f(x) = {self.kind}", 2.0),
+            (f"f(x) = {words(self.kind)[0]}", 2.0),
             (
                 f"x from {deck_number(x_lo)} to {deck_number(x_hi)}  ·  {self.note}",
                 self.height() - m.height() - 2,
