@@ -66,6 +66,7 @@ class FeatureMapsPanel(QWidget):
         self.view.input_clicked.connect(self._input_clicked)
         # the maps scroll when a deep network's rows do not fit; the colour bar stays in sight
         self.scroller = MosaicScroller(self.view)
+        self.scroller.setMinimumSize(1, 1)  # as small as the view alone was: never widens a dock
         maps = QWidget()
         beside = QHBoxLayout(maps)
         beside.setContentsMargins(0, 0, 0, 0)

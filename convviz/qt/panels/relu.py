@@ -67,6 +67,7 @@ class ReluView(QWidget):
         self.grids = QWidget(self)
         grids = QVBoxLayout(self.grids)
         grids.setContentsMargins(0, 0, 0, 0)
+        grids.setSpacing(0)  # (the curve may shrink to nothing in a low dock: no gap left)
         # side by side; a wide map (a spectrogram's 1 x 46) one above the other, full width
         self.pair_row = row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         row.addWidget(self.before_grid, 1)

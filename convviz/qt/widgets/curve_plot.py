@@ -33,7 +33,7 @@ class CurvePlot(QWidget):
         font = QFont()
         font.setPointSize(max(7, theme.BASE_POINT_SIZE - 2))
         self.setFont(font)
-        self.setMinimumSize(140, 90)
+        self.setMinimumSize(120, 0)  # never makes the dock (and the window) taller
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
 
     def sizeHint(self) -> QSize:
