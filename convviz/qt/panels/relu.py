@@ -104,8 +104,9 @@ class ReluView(QWidget):
         self._layers = activation_layers(spec)
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
-        for a in self._layers:
-            self.layer_combo.addItem(f"{a.name}  ({words(a.kind)[0]})")
+        for k, a in enumerate(self._layers):  # the name says the kind (relu1, tanh1, ...)
+            self.layer_combo.addItem(a.name)
+            self.layer_combo.setItemData(k, words(a.kind)[0], Qt.ItemDataRole.ToolTipRole)
         self.layer_combo.blockSignals(False)
         self._layer_changed()
 
