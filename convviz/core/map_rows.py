@@ -64,9 +64,11 @@ def input_row(spec: NetworkSpec, widest: float = MAX_UNITS) -> MapRow:
         what = "the drawing"
     else:
         what = f"its {c} channels"
-    labels = (*COLOUR_LABELS, AS_SEEN) if colour else (() if c == 1 else tuple(
-        str(k + 1) for k in range(c)
-    ))
+    labels = (
+        (*COLOUR_LABELS, AS_SEEN)
+        if colour
+        else (() if c == 1 else tuple(str(k + 1) for k in range(c)))
+    )
     return MapRow(
         INPUT,
         f"input   {_dims((c, h, w))}   {what}",

@@ -198,10 +198,7 @@ class KernelsPanel(QWidget):
         level = e["level"]
         inputs = "R, G, B as colour" if e["colour"] else f"input{'s' if c_all > 1 else ''}"
         cut = f"  (first {f} × {c} shown)" if (f, c) != (f_all, c_all) else ""
-        full = (
-            f"{name}   {f_all} features × {c_all} {inputs} × {kh}×{kw}   "
-            f"scale ±{level:.2g}{cut}"
-        )
+        full = f"{name}   {f_all} features × {c_all} {inputs} × {kh}×{kw}   scale ±{level:.2g}{cut}"
         short = f"{name}  {f_all}×{c_all}×{kh}×{kw}  ±{level:.2g}"
         fm = QFontMetrics(self._font)
         room = self._title_room()

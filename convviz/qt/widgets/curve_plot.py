@@ -67,8 +67,12 @@ class CurvePlot(QWidget):
             p.end()
             return
         m = QFontMetricsF(self.font())
-        box = QRectF(MARGIN, MARGIN + m.height(), self.width() - 2 * MARGIN,
-                     self.height() - 2 * MARGIN - 2 * m.height())
+        box = QRectF(
+            MARGIN,
+            MARGIN + m.height(),
+            self.width() - 2 * MARGIN,
+            self.height() - 2 * MARGIN - 2 * m.height(),
+        )
         y_lo, y_hi = min(float(self.y.min()), 0.0), max(float(self.y.max()), 0.0)
         if self.kind in LIMITS:
             y_lo, y_hi = min(y_lo, LIMITS[self.kind][0]), max(y_hi, LIMITS[self.kind][1])

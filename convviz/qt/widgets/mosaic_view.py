@@ -312,8 +312,10 @@ class MosaicView(QWidget):
         for i, text in enumerate(v.labels[: v.layout.count]):
             r0, c0 = v.layout.origin(i)
             box = QRectF(
-                v.rect.left() + c0 * px, v.rect.top() + r0 * px,
-                m.horizontalAdvance(text) + 6, m.height() + 2,
+                v.rect.left() + c0 * px,
+                v.rect.top() + r0 * px,
+                m.horizontalAdvance(text) + 6,
+                m.height() + 2,
             )
             p.fillRect(box, QColor(0, 0, 0, 170))
             p.setPen(QColor(theme.TEXT))
