@@ -210,3 +210,32 @@ def test_every_preset_shows_in_all_three_panels(qtbot, name):
         panel.show_weights(net.snapshot())
         panel.show_trace(trace)
         panel.grab()
+
+
+def test_kernels_one_layer_at_a_time_and_a_network_without_convolutions(qtbot):
+    from convviz.core.spec import Dense
+    from convviz.qt.panels.kernels import ALL_LAYERS, NO_CONV
+
+    net = build(preset("tinyvgg"), seed=0)
+    panel = panel_for(qtbot, KernelsPanel, net, (270, 256))
+    assert [panel.layer_combo.itemText(i) for i in range(5)] == [
+        ALL_LAYERS,
+        "conv1",
+        "conv2",
+        "conv3",
+        "conv4",
+    ]
+    small = panel.layers["conv1"]["image"].mapRectToScene(
+        panel.layers["conv1"]["image"].boundingRect()
+    )
+    panel.layer_combo.setCurrentText("conv1")
+    e = panel.layers["conv1"]
+    big = e["image"].mapRectToScene(e["image"].boundingRect())
+    assert big.width() > small.width() and not panel.layers["conv2"]["image"].isVisible()
+    flat = NetworkSpec("flat", (4, 4), 1, (0.0, 1.0), (Flatten(), Dense(3)), ("a", "b"))
+    bare = panel_for(qtbot, KernelsPanel, build(flat, seed=0))
+    assert bare.hint.text() == NO_CONV
+    view = panel_for(qtbot, ReluView, build(flat, seed=0))
+    assert view.notice.text() == NONE_HERE
+    maps = panel_for(qtbot, FeatureMapsPanel, build(flat, seed=0))
+    assert list(maps.layers) == [INPUT]

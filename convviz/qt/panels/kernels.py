@@ -29,11 +29,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from ...core.layers.registry import pair
 from ...core.mosaic import MosaicLayout, compose_rgb, kernel_rgb
 from .. import theme
+from ..widgets.stepper_controls import selector
 
 MAX_COLS = 16
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 MAX_FEATURES_SHOWN = 32  # columns of a layer reading many maps (AlexNet's conv2: 256)
 MAX_INPUTS_SHOWN = 16  # rows of it (AlexNet's conv2 reads 96 maps)
+ALL_LAYERS = "All layers"
+NO_CONV = "This network has no convolution layer: it has no kernels to show."
 GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
 
 
@@ -79,6 +82,10 @@ class KernelsPanel(QWidget):
         )
         self.apart_button.toggled.connect(self._apart_toggled)
         self.apart_button.hide()  # only for a colour network
+        # one layer at a time: in a small dock a deep network's layers share the height, and
+        # a colour first layer's pictures shrink to a strip
+        self.layer_combo = selector("Which convolution layer's kernels to show", self)
+        self.layer_combo.currentIndexChanged.connect(lambda _i: self._arrange())
         self._snapshot = None
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(theme.PANEL)
@@ -94,8 +101,8 @@ class KernelsPanel(QWidget):
         lay.setContentsMargins(8, 6, 8, 0)
         lay.addWidget(self.hint)
         row = QHBoxLayout()  # under the hint: beside it, the hint wrapped to many lines
+        row.addWidget(self.layer_combo, 1)
         row.addWidget(self.apart_button)
-        row.addStretch(1)
         lay.addLayout(row)
         lay.addWidget(self.view, 1)
         if session is not None:
@@ -148,6 +155,12 @@ class KernelsPanel(QWidget):
                 level=1.0,
                 title_text=None,
             )
+        keep = self.layer_combo.currentText()
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItems([ALL_LAYERS, *self.layers])
+        self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findText(keep)))
+        self.layer_combo.blockSignals(False)
         self._set_hint()
         self._arrange()
         if snapshot is not None:
@@ -164,10 +177,16 @@ class KernelsPanel(QWidget):
         if the panel is too short even for that, the titles give way to the tiles)."""
         width_px, height_px = max(self.box.width(), 1.0), max(self.box.height(), 1.0)
         text_h = QFontMetrics(self._font).height() + 6  # TextItem's margin
+        chosen = self.layer_combo.currentText()
+        shown = [e for e in self.layers.values() if chosen in (ALL_LAYERS, e["name"])]
+        for e in self.layers.values():
+            e["image"].setVisible(e in shown)
+            e["title"].setVisible(False)
+        if not shown:  # a network without convolutions: the hint says so
+            return
         # units per picture pixel: a layer spans the width, cells square whatever the kernel
         tiles = [
-            (e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["layout"].w + 1))
-            for e in self.layers.values()
+            (e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["layout"].w + 1)) for e in shown
         ]
         content = sum(rows * s + 0.3 for (rows, _), s in tiles)  # units, without titles
         n = len(tiles)
@@ -177,7 +196,7 @@ class KernelsPanel(QWidget):
             units_px = min(width_px / MAX_COLS, height_px / (n * gap + content)) / 1.04
             gap = max(LABEL_GAP, text_h / units_px) if titles else 0.4
         y = 0.0
-        for e, ((rows, cols), s) in zip(self.layers.values(), tiles, strict=True):
+        for e, ((rows, cols), s) in zip(shown, tiles, strict=True):
             e["title"].setVisible(titles)
             e["title"].setPos(0, y + gap - 0.08)
             e["image"].setRect(QRectF(0, y + gap, cols * s, rows * s))
@@ -266,7 +285,7 @@ class KernelsPanel(QWidget):
 
     def _set_hint(self) -> None:
         colour = any(e["colour"] for e in self.layers.values())
-        hint = (COLOUR_HINT if colour else "") + HINT
+        hint = (COLOUR_HINT if colour else "") + HINT if self.layers else NO_CONV
         self.hint.setText(
             hint
             if not self.edited
