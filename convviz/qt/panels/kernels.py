@@ -161,6 +161,8 @@ class KernelsPanel(QWidget):
         self.layer_combo.addItems([ALL_LAYERS, *self.layers])
         self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findText(keep)))
         self.layer_combo.blockSignals(False)
+        # offered where it helps (the small dock's height is the hint's and the kernels' else)
+        self.layer_combo.setVisible(colour_first or len(self.layers) > 2)
         self._set_hint()
         self._arrange()
         if snapshot is not None:
