@@ -83,7 +83,7 @@ def test_applying_a_new_architecture_rebuilds_every_panel(qtbot, make_window):
     assert s.spec == want and s.model.spec == want and s.source == UNTRAINED
     assert not any(np.array_equal(v, bundled.get(k)) for k, v in s.snapshot.items())
     assert s.canvas.size == want.input_size
-    maps = [sh.name for sh in want.shapes() if len(sh.shape) == 3]
+    maps = ["input"] + [sh.name for sh in want.shapes() if len(sh.shape) == 3]  # input first
     assert list(w.panels["feature_maps"].layers) == maps
     pools = [
         w.panels["pooling"].layer_combo.itemData(i)

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from convviz.core.bundled import preset_model
+from convviz.core.map_rows import INPUT
 from convviz.core.mosaic import colour_indices, nice_level
 from convviz.core.numbers import deck_number
 from convviz.qt.panels.feature_maps import PER_LAYER, SHARED, FeatureMapsPanel
@@ -32,15 +33,20 @@ def make_panel(qtbot, name="shapes"):
     return panel, net, trace
 
 
+def shown_layers(panel):
+    """The network's layers shown (the input row aside: it has its own colours)."""
+    return [n for n in panel.visible_layers() if n != INPUT]
+
+
 def shown_levels(panel):
-    return {name: panel.layers[name].level for name in panel.visible_layers()}
+    return {name: panel.layers[name].level for name in shown_layers(panel)}
 
 
 def check_values(panel, trace):
     """Every map is drawn, in its place in the layer's picture, with the colours of the core's
     values on the layer's symmetric scale: a value v gets LUT entry 128 + 128 v / level (so 0 is
     the neutral middle colour), as pyqtgraph's levels (-level, level) would give."""
-    for name in panel.visible_layers():
+    for name in shown_layers(panel):
         values = trace.layer(name).values
         level = panel.layers[name].level
         for i in range(values.shape[0]):
@@ -69,7 +75,7 @@ def test_shared_scale_puts_every_layer_on_one_scale_and_is_remembered(qtbot):
     panel.set_colour_scale(SHARED)
     panel.show_trace(trace)
     check_values(panel, trace)
-    peak = max(float(np.abs(trace.layer(n).values).max()) for n in panel.visible_layers())
+    peak = max(float(np.abs(trace.layer(n).values).max()) for n in shown_layers(panel))
     for layer, level in shown_levels(panel).items():
         assert level == panel.level == nice_level(peak)
         assert "scale ±" not in panel.layers[layer].title
@@ -135,10 +141,11 @@ def test_hiding_a_layer_gives_the_others_its_room(qtbot):
     panel.show()
     panel.show_trace(trace)
     before = panel.layers["conv1"].rect.width()
-    for name in ("conv2", "relu2", "pool2"):
+    assert panel.view.scrolls  # too low for all of them at a readable size
+    for name in (INPUT, "relu1", "conv2", "relu2", "pool2"):
         panel.show_layer(name, False)
-    assert panel.visible_layers() == ["conv1", "relu1", "pool1"]
-    assert panel.layers["conv1"].rect.width() > before
+    assert panel.visible_layers() == ["conv1", "pool1"]
+    assert panel.layers["conv1"].rect.width() > before and not panel.view.scrolls
 
 
 def test_many_thousand_repaints_and_mouse_moves(qtbot):

@@ -56,12 +56,14 @@ def test_panels_show_the_cores_trace_of_the_drawing(qtbot, make_window):
     assert votes.verdict.text().startswith(f"It looks like {expected.classes[expected.winner]}")
 
     maps = w.panels["feature_maps"]
-    assert maps.visible_layers() == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]
-    for name in maps.visible_layers():
+    assert maps.visible_layers() == ["input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]
+    np.testing.assert_allclose(maps.map_values("input", 0), expected.input[0])  # the drawing
+    layers = maps.visible_layers()[1:]
+    for name in layers:
         values = expected.layer(name).values
         for i in range(values.shape[0]):
             np.testing.assert_allclose(maps.map_values(name, i), values[i], rtol=1e-5, atol=1e-6)
-    for name in maps.visible_layers():  # each layer on its own scale (the default), 0 neutral
+    for name in layers:  # each layer on its own scale (the default), 0 neutral
         level = maps.layers[name].level
         assert level >= np.abs(expected.layer(name).values).max()
         assert f"scale ±{level:.2g}" in maps.layers[name].title

@@ -39,6 +39,7 @@ def test_a_residual_network_opens_and_its_maps_show_inside_skip_and_sum(qtbot, m
     assert said == []
     panel = w.findChildren(FeatureMapsPanel)[0]
     assert list(panel.layers) == [
+        "input",
         "conv1",
         "relu1",
         "residual1.conv1",
@@ -53,9 +54,14 @@ def test_a_residual_network_opens_and_its_maps_show_inside_skip_and_sum(qtbot, m
         "residual2",
     ]
     assert "after convolution" in panel.headings["residual1.conv2"]
-    assert "the skip path" in panel.headings["residual2.skip"]
-    assert "after adding the skip path" in panel.headings["residual1"]
-    assert panel.headings["residual2"].startswith("residual2   8 × 14 × 14")
+    # the skip path and the sum say what they are first (a narrow dock cuts the end off)
+    assert panel.headings["residual1.skip"].startswith(
+        "residual1.skip   skip path: the block's input, as it is"
+    )
+    assert panel.headings["residual2.skip"].startswith(
+        "residual2.skip   skip path: a 1×1 convolution of the block's input"
+    )
+    assert panel.headings["residual2"] == "residual2   sum: inside + skip path   8 × 14 × 14"
 
     trace = w.session.model.trace(np.random.default_rng(0).uniform(-1, 1, (28, 28)))
     panel.show_trace(trace)

@@ -116,3 +116,68 @@ def colourise(
     q[:-1] = colour_indices(values, level)
     q[-1] = len(table) - 1
     return table[q[gather]]
+
+
+# ---- tiles of any shape --------------------------------------------------------------------
+MAX_UNITS = 8  # a layer's tiles span at most this many units across (conv2 of `shapes`: 8)
+
+
+def tile_columns(count: int, h: int, w: int, max_units: int = MAX_UNITS) -> tuple[int, float]:
+    """(columns, tile width in units) for `count` maps of h x w, a unit being a square map's
+    tile. A square map takes one unit; a wide one (a spectrogram's 1 x 46) up to the whole row,
+    so its cells stay square and large enough to see instead of a hair-thin strip. The columns
+    are balanced (10 maps: two rows of 5, not 8 and 2)."""
+    t = min(max(1.0, (w + 1) / (h + 1)), float(max_units))
+    most = max(1, int(max_units // t))
+    rows = math.ceil(count / most)
+    return max(1, math.ceil(count / rows)), t
+
+
+def ramp_indices(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Values -> ramp indices 0..255 with lo -> 0 and hi -> 255 (an input channel's value range:
+    the background dark, full ink the channel's full colour), clipped outside."""
+    span = np.float32(255.0 / (hi - lo)) if hi != lo else np.float32(0.0)
+    t = (np.asarray(values, np.float32).reshape(-1) - np.float32(lo)) * span
+    np.clip(t, 0, 255, out=t)
+    return t.astype(np.uint16)
+
+
+def true_colour(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(3, h, w) input in lo..hi -> (h, w) uint32 pixels 0xFFRRGGBB, as the canvas shows it."""
+    rgb = ramp_indices(values, lo, hi).astype(np.uint32).reshape(values.shape)
+    return (0xFF000000 | (rgb[0] << 16) | (rgb[1] << 8) | rgb[2]).astype(np.uint32)
+
+
+def colourise_ramps(
+    values: np.ndarray, lo: float, hi: float, gather: np.ndarray, tables: np.ndarray
+) -> np.ndarray:
+    """(C, h, w) input channels -> mosaic pixels, channel k through ramp k: `tables` is
+    (K * 256 + 1,) uint32, ramp k at k*256.., the gap colour last. Tiles past the C channels
+    (the true-colour thumbnail's place) stay gap-coloured for the caller to fill."""
+    c, hw = values.shape[0], values[0].size
+    q = np.full(int(gather.max()) + 1, len(tables) - 1, np.uint16)  # the gap colour by default
+    for k in range(c):  # each channel's own ramp: one offset into the stacked tables
+        q[k * hw : (k + 1) * hw] = ramp_indices(values[k], lo, hi) + np.uint16(256 * k)
+    return tables[q[gather]]
+
+
+# ---- colour kernels ------------------------------------------------------------------------
+def kernel_rgb(weight: np.ndarray, level: float) -> np.ndarray:
+    """(F, 3, kh, kw) first-layer weights of a colour network -> (F, kh, kw, 3) uint8 pictures,
+    each kernel's red, green and blue weights as its colour, scaled symmetric around 0 as the
+    AlexNet paper's figure shows them: a weight w becomes 128 + 127 * w / level per channel, so
+    0 is mid grey, +level full and -level none of that colour (level: the layer's largest
+    |weight|, one scale for every kernel so they compare)."""
+    t = np.asarray(weight, np.float32) * np.float32(127.0 / level) + np.float32(128.0)
+    np.clip(np.rint(t), 0, 255, out=t)
+    return t.astype(np.uint8).transpose(0, 2, 3, 1)
+
+
+def compose_rgb(layout: MosaicLayout, tiles: np.ndarray, gap_rgb) -> np.ndarray:
+    """(count, h, w, 3) uint8 tiles -> one (rows, cols, 3) uint8 picture, gaps in `gap_rgb`."""
+    out = np.empty((*layout.shape, 3), np.uint8)
+    out[...] = np.asarray(gap_rgb, np.uint8)
+    for i in range(layout.count):
+        r0, c0 = layout.origin(i)
+        out[r0 : r0 + layout.h, c0 : c0 + layout.w] = tiles[i]
+    return out

@@ -20,18 +20,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
-from PySide6.QtWidgets import QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
-from ...core.layers import words  # each kind's words, declared with the kind
-from ...core.mosaic import MosaicLayout, nice_level
+from ...core.map_rows import INPUT, map_rows
+from ...core.mosaic import nice_level
 from ...core.numbers import deck_number
-from ...core.spec import every_row
 from .. import settings, theme
 from ..widgets.flow_layout import FlowLayout
 from ..widgets.live_text import LiveText
-from ..widgets.mosaic_view import MosaicLayer, MosaicView
+from ..widgets.mosaic_view import MosaicLayer, MosaicScroller, MosaicView, input_ramps
 
-MAX_COLS = 8  # conv2 of `shapes` has 16 maps: two rows of eight
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
 NUMBER_FILL = 0.86  # a printed value may take this share of its cell's width, no more
 MIN_NUMBER_PT = 7.0
@@ -65,11 +63,21 @@ class FeatureMapsPanel(QWidget):
         self.view = MosaicView()
         self.view.hovered.connect(self._hover)
         self.view.clicked.connect(self._map_clicked)
+        self.view.input_clicked.connect(self._input_clicked)
+        # the maps scroll when a deep network's rows do not fit; the colour bar stays in sight
+        self.scroller = MosaicScroller(self.view)
+        self.scroller.setMinimumSize(1, 1)  # as small as the view alone was: never widens a dock
+        maps = QWidget()
+        beside = QHBoxLayout(maps)
+        beside.setContentsMargins(0, 0, 0, 0)
+        beside.setSpacing(0)
+        beside.addWidget(self.scroller, 1)
+        beside.addWidget(self.view.legend)
 
         self._make_detail()
 
         split = QSplitter(Qt.Vertical)
-        split.addWidget(self.view)
+        split.addWidget(maps)
         split.addWidget(self.detail_view)
         split.setSizes([560, 340])
         lay = QVBoxLayout(self)
@@ -160,24 +168,15 @@ class FeatureMapsPanel(QWidget):
         self.selected = None
         self.detail_view.hide()
         self._legend = None
-        self.headings = {}
-        mosaics = []
-        for s in every_row(spec.shapes()):  # a residual block: its inside, skip path, sum
-            if len(s.shape) == 3:
-                c, h, w = s.shape
-                self.headings[s.name] = f"{s.name}   {c} × {h} × {w}   {words(s.kind)[1]}"
-                mosaics.append(
-                    (s.name, self.headings[s.name], MosaicLayout(c, h, w, min(c, MAX_COLS)))
-                )
-                act = QAction(
-                    f"{s.name}  ({words(s.kind)[1] or s.kind})",
-                    self.layer_menu,
-                    checkable=True,
-                    checked=s.name not in self.hidden,
-                )
-                act.toggled.connect(lambda on, n=s.name: self.show_layer(n, on))
-                self.layer_menu.addAction(act)
-        self.view.set_layers(mosaics)
+        rows = map_rows(spec)  # the input, then every layer; a residual block's inside,
+        self.headings = {r.name: r.heading for r in rows}  # skip path and sum
+        for r in rows:
+            act = QAction(
+                r.menu, self.layer_menu, checkable=True, checked=r.name not in self.hidden
+            )
+            act.toggled.connect(lambda on, n=r.name: self.show_layer(n, on))
+            self.layer_menu.addAction(act)
+        self.view.set_layers(rows)
         self.layers = self.view.layers
         self._relayout()
 
@@ -222,7 +221,10 @@ class FeatureMapsPanel(QWidget):
         if not trace.made_by(self.spec):
             return  # a trace of the last network, still on its way
         self._trace = trace
-        shown = [self.layers[n] for n in self.visible_layers()]
+        if INPUT in self.layers and self.layers[INPUT].visible:
+            lo, hi = self.spec.value_range
+            self.view.show_input(INPUT, trace.input, min(lo, hi), max(lo, hi))
+        shown = [self.layers[n] for n in self.visible_layers() if n != INPUT]
         if not shown:
             return
         # scales are rounded (nice_level) so they step rather than flicker; symmetric, so zero
@@ -253,8 +255,12 @@ class FeatureMapsPanel(QWidget):
             self._show_detail()
 
     def map_values(self, layer: str, index: int) -> np.ndarray:
-        """The values behind one map as shown (from the trace the panel was given)."""
-        return self._trace.layer(layer).values[index].copy()
+        """The values behind one map as shown (from the trace the panel was given); the input's
+        channels under the name INPUT."""
+        return self._values(layer)[index].copy()
+
+    def _values(self, layer: str) -> np.ndarray:
+        return self._trace.input if layer == INPUT else self._trace.layer(layer).values
 
     def map_pixels(self, layer: str, index: int) -> np.ndarray:
         """The colours (0xAARRGGBB) one map is drawn with, read back out of its layer's picture."""
@@ -265,11 +271,21 @@ class FeatureMapsPanel(QWidget):
     def _hover(self, name: str, i: int, r: int, c: int) -> None:
         if self._trace is None:
             return
-        value = self._trace.layer(name).values[i, r, c]
+        values = self._values(name)
+        labels = self.layers[name].labels
+        what = f"map {i + 1}" if name != INPUT else (labels[i] if i < len(labels) else "")
+        if i >= values.shape[0]:  # the input as seen: all its channels
+            value = ", ".join(deck_number(v) for v in values[:, r, c])
+        else:
+            value = deck_number(values[i, r, c])
         self.readout.setText(
-            f"{name}  ·  map {i + 1}  ·  row {r + 1}, column {c + 1}  ="
-            f"  {deck_number(value)}" + ("  ·  edited network" if self.edited else "")
+            f"{name}  ·  {what}  ·  row {r + 1}, column {c + 1}  =  {value}"
+            + ("  ·  edited network" if self.edited else "")
         )
+
+    def _input_clicked(self, index: int) -> None:
+        """The input row: enlarged (it cannot be switched off: draw on the canvas instead)."""
+        self.select_map(INPUT, min(index, self._trace.input.shape[0] - 1) if self._trace else 0)
 
     def _map_clicked(self, layer: str, index: int) -> None:
         if self.off_button.isChecked():
@@ -295,14 +311,22 @@ class FeatureMapsPanel(QWidget):
 
     def _show_detail(self) -> None:
         name, i = self.selected
-        values = self._trace.layer(name).values[i]
+        every = self._values(name)
+        values = every[i]
         h, w = values.shape
-        self.detail_title.setText(
-            f"{name}  ·  map {i + 1} of {self.layers[name].shape[0]}  ·  {h} × {w}",
-            color=theme.TEXT,
-        )
-        level = self.layers[name].level  # the same scale as the map has in its layer
-        self.detail_image.setImage(values, levels=(-level, level), autoLevels=False)
+        what = f"map {i + 1} of {every.shape[0]}"
+        if name == INPUT:  # a channel on its own ramp, over the input's value range
+            lo, hi = sorted(self.spec.value_range)
+            label = self.layers[name].labels[i] if self.layers[name].labels else ""
+            what = f"channel {label or i + 1} of {every.shape[0]}"
+            self.detail_image.setLookupTable(input_ramps(every.shape[0])[i])
+            self.detail_image.setImage(values, levels=(lo, hi), autoLevels=False)
+            level = max(abs(lo), abs(hi))
+        else:
+            level = self.layers[name].level  # the same scale as the map has in its layer
+            self.detail_image.setLookupTable(theme.DIVERGING_LUT)
+            self.detail_image.setImage(values, levels=(-level, level), autoLevels=False)
+        self.detail_title.setText(f"{name}  ·  {what}  ·  {h} × {w}", color=theme.TEXT)
         self.detail_box.setRange(QRectF(0, 0, w, h), padding=0.02)
         # values printed in the cells when the map is small and the cells are big enough
         fit = (

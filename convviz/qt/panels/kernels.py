@@ -1,9 +1,16 @@
 """Features (kernels): what each convolution layer has learned to look for.
 
-A layer of F features over C input maps, k x k each, is one mosaic: one column per feature, one
-row per input map it reads (conv1 of `shapes`: a row of 8; conv2: 8 rows of 16). Each layer has
-its own symmetric colour scale (weights of different layers differ in size), written in its
-title; blue = negative weight, orange = positive. Updates whenever the weights change.
+A layer of F features over C input maps, kh x kw each, is one mosaic: one column per feature,
+one row per input map it reads (conv1 of `shapes`: a row of 8; conv2: 8 rows of 16), cells square
+whatever the kernel's shape (the spectrogram's 32x3). Each layer has its own symmetric colour
+scale (weights of different layers differ in size), written in its title; blue = negative
+weight, orange = positive. A layer with very many features or inputs (AlexNet's 256 x 96) shows
+the first MAX_FEATURES_SHOWN x MAX_INPUTS_SHOWN, and its title says so.
+
+The first layer of a colour network is shown as the AlexNet paper shows it: each kernel one
+small colour picture, its red, green and blue weights as the colour, 0 as mid grey
+(core/mosaic.kernel_rgb); "R, G, B apart" shows its three channels as rows instead.
+Updates whenever the weights change.
 
 A click on a kernel asks to edit it (`kernel_clicked`: what if, joined to the editor by
 qt/why_wiring.py); while the network is edited, the hint says so in the edit colour.
@@ -16,14 +23,21 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ...core.mosaic import MosaicLayout
+from ...core.layers.registry import pair
+from ...core.mosaic import MosaicLayout, compose_rgb, kernel_rgb
 from .. import theme
+from ..widgets.stepper_controls import selector
 
 MAX_COLS = 16
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
+MAX_FEATURES_SHOWN = 32  # columns of a layer reading many maps (AlexNet's conv2: 256)
+MAX_INPUTS_SHOWN = 16  # rows of it (AlexNet's conv2 reads 96 maps)
+ALL_LAYERS = "All layers"
+NO_CONV = "This network has no convolution layer: it has no kernels to show."
+GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
 
 
 def conv_names(spec) -> list[str]:
@@ -32,15 +46,17 @@ def conv_names(spec) -> list[str]:
 
 
 def kernel_grid(weight: np.ndarray) -> np.ndarray:
-    """(F, C, k, k) weights -> (C * F, k, k) tiles ordered row = input map, column = feature."""
-    f, c, k, _ = weight.shape
-    return weight.transpose(1, 0, 2, 3).reshape(c * f, k, k)
+    """(F, C, kh, kw) weights -> (C * F, kh, kw) tiles ordered row = input map, column =
+    feature."""
+    f, c, kh, kw = weight.shape
+    return weight.transpose(1, 0, 2, 3).reshape(c * f, kh, kw)
 
 
 HINT = (
     "Each column is one feature; each row, the input map it reads. Orange: positive "
     "weight, blue: negative. Click a kernel to edit it."
 )
+COLOUR_HINT = "conv1 in colour (R, G, B weights; grey = 0). "
 
 
 class KernelsPanel(QWidget):
@@ -53,9 +69,24 @@ class KernelsPanel(QWidget):
         self.layers: dict[str, dict] = {}
         self.spec = None  # the network laid out (its weights only are shown)
         self._arranged_at: tuple[float, float] | None = None  # the box size last laid out for
+        self.edited = ""
         self.hint = QLabel(HINT)
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
+        self.apart_button = QToolButton(text="RGB apart", checkable=True)
+        self.apart_button.setToolTip(
+            "The first layer of a colour network shows each kernel as one small picture, "
+            "its red, green and blue weights as its colour, 0 as mid grey (as the AlexNet "
+            "paper shows them). Pressed: its red, green and blue weights as three rows of "
+            "their own (blue negative, orange positive)"
+        )
+        self.apart_button.toggled.connect(self._apart_toggled)
+        self.apart_button.hide()  # only for a colour network
+        # one layer at a time: in a small dock a deep network's layers share the height, and
+        # a colour first layer's pictures shrink to a strip
+        self.layer_combo = selector("Which convolution layer's kernels to show", self)
+        self.layer_combo.currentIndexChanged.connect(lambda _i: self._arrange())
+        self._snapshot = None
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(theme.PANEL)
         self.box = self.view.addViewBox()
@@ -69,6 +100,10 @@ class KernelsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 0)
         lay.addWidget(self.hint)
+        row = QHBoxLayout()  # under the hint: beside it, the hint wrapped to many lines
+        row.addWidget(self.layer_combo, 1)
+        row.addWidget(self.apart_button)
+        lay.addLayout(row)
         lay.addWidget(self.view, 1)
         if session is not None:
             self.set_model(session.spec, session.snapshot)
@@ -78,29 +113,35 @@ class KernelsPanel(QWidget):
             self.box.removeItem(entry["image"])
             self.box.removeItem(entry["title"])
         self.layers.clear()
-        shapes = {s.name: s for s in spec.shapes()}
-        in_ch = spec.channels
         self._font = QFont()
         self._font.setPointSize(theme.BASE_POINT_SIZE)
         self.spec = spec
-        unshown = []  # guard (canvas helper): rectangular features are the maps helper's work
-        for name in conv_names(spec):
-            f, size = shapes[name].shape[0], _kernel_size(spec, name)
-            if isinstance(size, (tuple, list)):
-                if size[0] != size[1]:
-                    unshown.append(f"{name} ({size[0]}x{size[1]})")
-                    in_ch = f
-                    continue
-                size = int(size[0])
-            layout = MosaicLayout(f * in_ch, size, size, min(f, MAX_COLS) if in_ch == 1 else f)
+        colour_first = spec.channels == 3
+        self.apart_button.setVisible(colour_first)
+        apart = self.apart_button.isChecked()
+        for name, layer, in_ch in _convs(spec):
+            f_all = layer.features
+            kh, kw = pair(layer.size)
+            colour = colour_first and in_ch == 3 and name == "conv1" and not apart
+            f, c = min(f_all, MAX_FEATURES_SHOWN), min(in_ch, MAX_INPUTS_SHOWN)
+            if colour:  # one colour picture per kernel
+                layout = MosaicLayout(f, kh, kw, min(f, MAX_COLS))
+            else:
+                layout = MosaicLayout(f * c, kh, kw, min(f, MAX_COLS) if c == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
             title.setFont(self._font)
-            image = pg.ImageItem(
-                np.full(layout.shape, np.nan, np.float32),
-                levels=(-1, 1),
-                lut=theme.DIVERGING_LUT,
-                axisOrder="row-major",
-            )
+            if colour:
+                image = pg.ImageItem(
+                    compose_rgb(layout, np.zeros((f, kh, kw, 3), np.uint8) + 128, GAP_RGB),
+                    axisOrder="row-major",
+                )
+            else:
+                image = pg.ImageItem(
+                    np.full(layout.shape, np.nan, np.float32),
+                    levels=(-1, 1),
+                    lut=theme.DIVERGING_LUT,
+                    axisOrder="row-major",
+                )
             self.box.addItem(image)
             self.box.addItem(title)
             self.layers[name] = dict(
@@ -108,18 +149,28 @@ class KernelsPanel(QWidget):
                 layout=layout,
                 image=image,
                 title=title,
-                shape=(f, in_ch, size),
+                shape=(f, c, (kh, kw)),
+                total=(f_all, in_ch),
+                colour=colour,
                 level=1.0,
                 title_text=None,
             )
-            in_ch = f
-        self._note = f"Rectangular features are not shown here yet: {', '.join(unshown)}."
-        self._note = self._note if unshown else ""
-        self.hint.setText(self._note or HINT)
-        if self.layers:  # none left to arrange (all rectangular) would divide by zero
-            self._arrange()
+        keep = self.layer_combo.currentText()
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItems([ALL_LAYERS, *self.layers])
+        self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findText(keep)))
+        self.layer_combo.blockSignals(False)
+        # offered where it helps (the small dock's height is the hint's and the kernels' else)
+        self.layer_combo.setVisible(colour_first or len(self.layers) > 2)
+        self._set_hint()
+        self._arrange()
         if snapshot is not None:
             self.show_weights(snapshot)
+
+    def _apart_toggled(self, _on: bool) -> None:
+        if self.spec is not None:
+            self.set_model(self.spec, self._snapshot)
 
     def _arrange(self) -> None:
         """Place the layers top to bottom, each under its title. Every layer spans the panel's
@@ -128,9 +179,16 @@ class KernelsPanel(QWidget):
         if the panel is too short even for that, the titles give way to the tiles)."""
         width_px, height_px = max(self.box.width(), 1.0), max(self.box.height(), 1.0)
         text_h = QFontMetrics(self._font).height() + 6  # TextItem's margin
+        chosen = self.layer_combo.currentText()
+        shown = [e for e in self.layers.values() if chosen in (ALL_LAYERS, e["name"])]
+        for e in self.layers.values():
+            e["image"].setVisible(e in shown)
+            e["title"].setVisible(False)
+        if not shown:  # a network without convolutions: the hint says so
+            return
+        # units per picture pixel: a layer spans the width, cells square whatever the kernel
         tiles = [
-            (e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["shape"][2] + 1))
-            for e in self.layers.values()
+            (e["layout"].shape, (MAX_COLS / e["layout"].cols) / (e["layout"].w + 1)) for e in shown
         ]
         content = sum(rows * s + 0.3 for (rows, _), s in tiles)  # units, without titles
         n = len(tiles)
@@ -140,7 +198,7 @@ class KernelsPanel(QWidget):
             units_px = min(width_px / MAX_COLS, height_px / (n * gap + content)) / 1.04
             gap = max(LABEL_GAP, text_h / units_px) if titles else 0.4
         y = 0.0
-        for e, ((rows, cols), s) in zip(self.layers.values(), tiles, strict=True):
+        for e, ((rows, cols), s) in zip(shown, tiles, strict=True):
             e["title"].setVisible(titles)
             e["title"].setPos(0, y + gap - 0.08)
             e["image"].setRect(QRectF(0, y + gap, cols * s, rows * s))
@@ -157,13 +215,12 @@ class KernelsPanel(QWidget):
 
     def _set_title(self, e: dict) -> None:
         name = e["name"]
-        f, c, k = e["shape"]
+        (f, c, (kh, kw)), (f_all, c_all) = e["shape"], e["total"]
         level = e["level"]
-        full = (
-            f"{name}   {f} features × {c} input{'s' if c > 1 else ''} × {k}×{k}   "
-            f"scale ±{level:.2g}"
-        )
-        short = f"{name}  {f}×{c}×{k}×{k}  ±{level:.2g}"
+        inputs = "R, G, B as colour" if e["colour"] else f"input{'s' if c_all > 1 else ''}"
+        cut = f"  (first {f} × {c} shown)" if (f, c) != (f_all, c_all) else ""
+        full = f"{name}   {f_all} features × {c_all} {inputs} × {kh}×{kw}   scale ±{level:.2g}{cut}"
+        short = f"{name}  {f_all}×{c_all}×{kh}×{kw}  ±{level:.2g}"
         fm = QFontMetrics(self._font)
         room = self._title_room()
         tiny = f"{name}  ±{level:.2g}"  # the scale matters more than the shape
@@ -187,13 +244,23 @@ class KernelsPanel(QWidget):
     def show_weights(self, snapshot) -> None:
         if not snapshot.made_by(self.spec):
             return  # weights of the last network, still on their way
+        self._snapshot = snapshot
         for name, e in self.layers.items():
-            w = np.asarray(snapshot.weight(name), np.float32)  # (F, C, k, k)
-            level = max(float(np.abs(w).max()), 1e-6)
+            f, c, _ = e["shape"]
+            w = np.asarray(snapshot.weight(name), np.float32)  # (F, C, kh, kw)
+            level = max(float(np.abs(w).max()), 1e-6)  # the whole layer's, shown or not
             e["level"] = level
-            e["image"].setImage(
-                e["layout"].compose(kernel_grid(w)), levels=(-level, level), autoLevels=False
-            )
+            if e["colour"]:
+                e["image"].setImage(
+                    compose_rgb(e["layout"], kernel_rgb(w[:f], level), GAP_RGB),
+                    autoLevels=False,
+                )
+            else:
+                e["image"].setImage(
+                    e["layout"].compose(kernel_grid(w[:f, :c])),
+                    levels=(-level, level),
+                    autoLevels=False,
+                )
             self._set_title(e)
 
     def kernel_at(self, scene_pos) -> tuple[str, int, int] | None:
@@ -201,6 +268,8 @@ class KernelsPanel(QWidget):
         for name, e in self.layers.items():
             at = e["image"].mapFromScene(scene_pos)  # picture pixels (x = column, y = row)
             hit = e["layout"].locate(at.y(), at.x())
+            if hit is not None and e["colour"]:  # one picture per feature: its red channel
+                return name, hit[0], 0
             if hit is not None:
                 channel, feature = divmod(hit[0], e["shape"][0])  # row = input map
                 return name, feature, channel
@@ -213,20 +282,35 @@ class KernelsPanel(QWidget):
 
     def set_edited(self, edited: str) -> None:
         """What the what-if edits changed ("" when the network is as trained)."""
+        self.edited = edited
+        self._set_hint()
+
+    def _set_hint(self) -> None:
+        colour = any(e["colour"] for e in self.layers.values())
+        hint = (COLOUR_HINT if colour else "") + HINT if self.layers else NO_CONV
         self.hint.setText(
-            (getattr(self, "_note", "") or HINT)
-            if not edited
+            hint
+            if not self.edited
             else f"<b style='color:{theme.ACCENT}'>Edited network:</b> "
-            f"{html.escape(edited)} (Undo in Where it looked). {HINT}"
+            f"{html.escape(self.edited)} (Undo in Where it looked). {hint}"
         )
 
     def kernel_values(self, layer: str, feature: int, channel: int = 0) -> np.ndarray:
-        """The weights the panel currently shows for one feature and input map."""
+        """What the panel currently shows for one feature and input map: its weights, or for
+        a colour layer its (kh, kw, 3) picture (see core/mosaic.kernel_rgb)."""
         e = self.layers[layer]
+        if e["colour"]:
+            return e["layout"].tile(e["image"].image, feature).copy()
         f = e["shape"][0]
         return e["layout"].tile(e["image"].image, channel * f + feature).copy()
 
 
-def _kernel_size(spec, name: str) -> int:
-    convs = [layer for layer in spec.layers if layer.kind == "conv"]
-    return convs[int(name[4:]) - 1].size
+def _convs(spec):
+    """(name, layer, input maps) of every top-level convolution, in order."""
+    shapes = spec.shapes()
+    channels = spec.channels
+    for layer, s in zip(spec.layers, shapes, strict=False):
+        if s.kind == "conv":
+            yield s.name, layer, channels
+        if len(s.shape) == 3:
+            channels = s.shape[0]

@@ -14,15 +14,51 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
-from ...core.mosaic import MosaicLayout, colour_table, colourise, gather_index
+from ...core.map_rows import INPUT_ROLE, SKIP, SUM, MapRow
+from ...core.mosaic import (
+    MosaicLayout,
+    colour_table,
+    colourise,
+    colourise_ramps,
+    gather_index,
+    true_colour,
+)
 from .. import theme
 
 PAD = 10  # pixels around the maps
 GAP_PX = 8  # between one layer's maps and the next layer's title
 LEGEND_W = 16  # colour bar width
-TABLE = colour_table(theme.DIVERGING_LUT, QColor(theme.PANEL).getRgb()[:3])
+INDENT_PX = 14  # a row inside a residual block, per block: the bracket's room
+# a square map's tile is never drawn smaller (unless the width is smaller): the panel scrolls
+# instead. One rule for both (no bigger tiles once scrolling), so hiding a layer never shrinks
+# the others; 36 keeps `shapes` whole in a 1024x768 window's dock
+MIN_UNIT_PX = 36
+WIDTH_SHARE = 0.6  # nor narrower than this share of the width (a wide dock: larger maps)
+GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
+TABLE = colour_table(theme.DIVERGING_LUT, GAP_RGB)
+# an input channel's ramp: its value range from black to the channel's full colour
+_RAMP = np.linspace(0.0, 1.0, 256)[:, None]
+CHANNEL_COLOURS = ((255, 0, 0), (0, 255, 0), (0, 0, 255))
+GREY = QColor(theme.CANVAS_BG).getRgb()[:3], QColor(theme.CANVAS_INK).getRgb()[:3]
+
+
+def _ramp(dark, full) -> np.ndarray:
+    return np.rint(np.asarray(dark) + _RAMP * (np.subtract(full, dark))).astype(np.uint8)
+
+
+def input_ramps(channels: int) -> list[np.ndarray]:
+    """(256, 3) uint8 colours per input channel: three channels red, green, blue from black;
+    any other number the canvas's own background-to-ink grey, as the drawing is shown."""
+    if channels == 3:
+        return [_ramp((0, 0, 0), c) for c in CHANNEL_COLOURS]
+    return [_ramp(*GREY)] * channels
+
+
+def input_tables(channels: int) -> np.ndarray:
+    """The ramps stacked, and the gap colour last (see mosaic.colourise_ramps)."""
+    return colour_table(np.vstack(input_ramps(channels)), GAP_RGB)
 
 
 @dataclass
@@ -31,6 +67,10 @@ class MosaicLayer:
     title: str
     layout: MosaicLayout
     gather: np.ndarray  # (rows, cols) int32, see mosaic.gather_index
+    tile_units: float = 1.0  # a tile's width in units (see core/map_rows.py)
+    role: str = "maps"  # core/map_rows.py's roles: the input, a block's skip path or sum
+    depth: int = 0  # residual blocks holding it: its indent and bracket
+    labels: tuple[str, ...] = ()  # painted on each tile
     level: float = 1.0  # colours span -level..level
     pixels: np.ndarray | None = None  # (rows, cols) uint32, kept alive for `image`
     image: QImage | None = None
@@ -43,31 +83,92 @@ class MosaicLayer:
         return self.layout.count, self.layout.h, self.layout.w
 
 
+class ColourLegend(QWidget):
+    """The diverging colour bar beside the maps, labelled at positions -1 (bottom) .. 1 (top);
+    its own widget, so it stays in sight while the maps scroll."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.ticks: list[tuple[float, str]] = []
+        self._bar = QImage(TABLE[:256][::-1].copy().data, 1, 256, 4, QImage.Format_RGB32).copy()
+        font = QFont()
+        font.setPointSize(theme.BASE_POINT_SIZE)
+        self.setFont(font)
+        self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
+
+    def set_ticks(self, ticks: list[tuple[float, str]]) -> None:
+        self.ticks = ticks
+        metrics = QFontMetricsF(self.font())
+        text = max((metrics.horizontalAdvance(t) for _, t in ticks), default=0.0)
+        self.setFixedWidth(int(LEGEND_W + 6 + text + PAD + 1))  # bar, tick, labels, margin
+        self.update()
+
+    def paintEvent(self, event):
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(theme.PANEL))  # (a style sheet's window colour else)
+        if not self.ticks:
+            p.end()
+            return
+        metrics = QFontMetricsF(self.font())
+        top, bottom = PAD + metrics.height() / 2, self.height() - PAD - metrics.height() / 2
+        bar = QRectF(0, top, LEGEND_W, bottom - top)
+        p.drawImage(bar, self._bar)
+        p.setPen(QColor(theme.BORDER))
+        p.drawRect(bar)
+        p.setPen(QColor(theme.TEXT))
+        for at, label in self.ticks:  # at: -1 (bottom) .. 1 (top)
+            y = bar.center().y() - at * bar.height() / 2
+            p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y))
+            p.drawText(
+                QRectF(bar.right() + 6, y - metrics.height() / 2, 200, metrics.height()),
+                Qt.AlignLeft | Qt.AlignVCenter,
+                label,
+            )
+        p.end()
+
+
 class MosaicView(QWidget):
     hovered = Signal(str, int, int, int)  # layer, map, row, column under the mouse
-    clicked = Signal(str, int)  # layer, map
+    clicked = Signal(str, int)  # layer, map (the network's layers only)
+    input_clicked = Signal(int)  # a channel of the input row
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.layers: dict[str, MosaicLayer] = {}
-        self.legend_ticks: list[tuple[float, str]] = []  # (-1..1 position, label)
-        self._legend = QImage(TABLE[:256][::-1].copy().data, 1, 256, 4, QImage.Format_RGB32).copy()
+        self.legend = ColourLegend()
+        self.room: tuple[float, float] | None = None  # (width, height) to fit, from the scroller
+        self.scrolls = False  # the rows are taller than the room: the scroller scrolls
         font = QFont()
         font.setPointSize(theme.BASE_POINT_SIZE)
         self.setFont(font)
+        self._small = QFont(font)
+        self._small.setPointSize(max(7, theme.BASE_POINT_SIZE - 2))
         self.setMouseTracking(True)
         self.setAttribute(Qt.WA_OpaquePaintEvent)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    @property
+    def legend_ticks(self) -> list[tuple[float, str]]:
+        return self.legend.ticks
 
     def sizeHint(self) -> QSize:
         return QSize(560, 520)
 
     # ---- contents --------------------------------------------------------------------------
-    def set_layers(self, layers: list[tuple[str, str, MosaicLayout]]) -> None:
-        """(name, title, layout) per layer, in network order."""
+    def set_layers(self, rows: list[MapRow]) -> None:
+        """The panel's rows (core/map_rows.py), in order."""
         self.layers = {
-            name: MosaicLayer(name, title, layout, gather_index(layout))
-            for name, title, layout in layers
+            r.name: MosaicLayer(
+                r.name,
+                r.heading,
+                r.layout,
+                gather_index(r.layout),
+                r.tile_units,
+                r.role,
+                r.depth,
+                r.labels,
+            )
+            for r in rows
         }
         self._place()
         self.update()
@@ -78,49 +179,79 @@ class MosaicView(QWidget):
         self.update()
 
     def show_maps(self, name: str, values: np.ndarray, level: float, title: str) -> None:
-        """Colour one layer's (count, h, w) maps on the scale -level..level."""
+        """Colour one layer's (count, h, w) maps on the scale -level..level (a layer with more
+        maps than its layout shows: the first ones)."""
         layer = self.layers[name]
         layer.level, layer.title = level, title
-        layer.pixels = colourise(values, level, layer.gather, TABLE)
-        rows, cols = layer.pixels.shape
-        layer.image = QImage(layer.pixels.data, cols, rows, cols * 4, QImage.Format_RGB32)
+        self._set_pixels(layer, colourise(values[: layer.layout.count], level, layer.gather, TABLE))
+
+    def show_input(self, name: str, values: np.ndarray, lo: float, hi: float) -> None:
+        """The input's (C, h, w) channels on their ramps (value range lo..hi); a colour
+        picture's last tile is the picture itself."""
+        layer = self.layers[name]
+        c = values.shape[0]
+        layer.level = max(abs(lo), abs(hi))
+        pixels = colourise_ramps(values, lo, hi, layer.gather, input_tables(c))
+        if layer.layout.count > c:  # the true-colour thumbnail
+            layer.layout.tile(pixels, c)[...] = true_colour(values, lo, hi)
+        self._set_pixels(layer, pixels)
+
+    def _set_pixels(self, layer: MosaicLayer, pixels: np.ndarray) -> None:
+        layer.pixels = pixels
+        rows, cols = pixels.shape
+        layer.image = QImage(pixels.data, cols, rows, cols * 4, QImage.Format_RGB32)
         self.update()
 
     def set_legend(self, ticks: list[tuple[float, str]]) -> None:
         """Labels beside the colour bar, at positions -1 (bottom) .. 1 (top)."""
-        self.legend_ticks = ticks
-        self._place()  # the labels' width takes room from the maps
-        self.update()
+        self.legend.set_ticks(ticks)
 
     # ---- geometry --------------------------------------------------------------------------
-    def _legend_width(self) -> float:
-        metrics = QFontMetricsF(self.font())
-        text = max((metrics.horizontalAdvance(t) for _, t in self.legend_ticks), default=0.0)
-        return PAD + LEGEND_W + 6 + text + PAD  # gap before, bar, tick, labels, margin
+    def fit(self, width: float, height: float, bar: float = 0.0) -> None:
+        """Lay the rows out for a scroller's room, and its scroll bar's width, taken from the
+        room when the rows scroll."""
+        self.room = (width, height, bar)
+        self._place()
 
     def _place(self) -> None:
-        """Size the pictures so all shown layers fit: a tile plus its gap is one unit wide in
-        every layer (so a map keeps its column through the layers), units as large as fit."""
+        """Size the pictures so the shown rows fit the room's height if they can at a readable
+        size (MIN_UNIT_PX, WIDTH_SHARE), else at that size with the panel scrolling. A square map's
+        tile plus its gap is one unit in every layer (so a map keeps its column through the
+        layers); cells are square in every tile (a rectangular map keeps its shape)."""
         shown = [v for v in self.layers.values() if v.visible]
         if not shown:
             return
+        room_w, room_h, bar = self.room or (self.width(), self.height(), 0.0)
+        self._place_in(shown, room_w, room_h)
+        if self.scrolls and bar:
+            self._place_in(shown, room_w - bar, room_h)
+
+    def _place_in(self, shown: list[MosaicLayer], room_w: float, room_h: float) -> None:
         title_h = QFontMetricsF(self.font()).height() + 4
-        units_w = max(v.layout.cols for v in shown)
-        units_h = sum(v.layout.rows for v in shown)  # rows of tiles, each 1 unit tall (square)
-        avail_w = self.width() - 2 * PAD - self._legend_width()
-        avail_h = self.height() - 2 * PAD - len(shown) * (title_h + GAP_PX)
-        unit = max(1.0, min(avail_w / units_w, avail_h / max(units_h, 1)))
-        left = PAD + max(0.0, (avail_w - unit * units_w) / 2)
-        y = PAD + max(0.0, (avail_h - unit * units_h) / 2)
+        indent = max(v.depth for v in shown) * INDENT_PX
+        units_w = max(v.layout.cols * v.tile_units for v in shown)
+        # rows of tiles, in units: a tile is tile_units wide and its map's shape tall
+        units_h = sum(
+            v.layout.rows * v.tile_units * (v.layout.h + 1) / (v.layout.w + 1) for v in shown
+        )
+        fixed_h = 2 * PAD + len(shown) * (title_h + GAP_PX)
+        avail_w = max(room_w - 2 * PAD - indent, 1.0)
+        by_width = avail_w / units_w
+        fits = (room_h - fixed_h) / max(units_h, 1e-9)
+        least = min(by_width, max(MIN_UNIT_PX, WIDTH_SHARE * by_width))
+        self.scrolls = fits < least
+        unit = max(1.0, min(by_width, max(fits, least)))
+        y = PAD
         for v in shown:
-            px = unit / (v.layout.w + 1)  # widget pixels per map pixel
+            px = unit * v.tile_units / (v.layout.w + 1)  # widget pixels per map pixel
             rows, cols = v.layout.shape
-            v.rect = QRectF(left, y + title_h, cols * px, rows * px)
+            v.rect = QRectF(PAD + v.depth * INDENT_PX, y + title_h, cols * px, rows * px)
             y += title_h + (rows + 1) * px + GAP_PX
-        self._left = left
+        self.setMinimumHeight(int(y + PAD) if self.room else 0)
 
     def resizeEvent(self, event):
-        self._place()
+        if self.room is None:
+            self._place()
         super().resizeEvent(event)
 
     def locate(self, pos: QPointF):
@@ -135,46 +266,61 @@ class MosaicView(QWidget):
     # ---- painting and the mouse ------------------------------------------------------------
     def paintEvent(self, event):
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(theme.PANEL))
+        p.fillRect(event.rect(), QColor(theme.PANEL))
         p.setRenderHint(QPainter.SmoothPixmapTransform, False)  # sharp cells
         metrics = QFontMetricsF(self.font())
-        p.setPen(QColor(theme.MUTED))
+        exposed = QRectF(event.rect())
+        blocks: dict[int, float] = {}  # open residual brackets: depth -> where they began
         for v in self.layers.values():
             if not v.visible or v.rect is None:
                 continue
-            # up to the legend, cut short with "…" if the panel is too narrow for all of it
-            width = self.width() - self._legend_width() - v.rect.left()
-            title_rect = QRectF(
-                v.rect.left(), v.rect.top() - metrics.height() - 4, width, metrics.height()
-            )
+            top = v.rect.top() - metrics.height() - 4
+            for d in [d for d in blocks if d > v.depth]:  # a block's rows ended: its bracket
+                self._bracket(p, d, blocks.pop(d), top - GAP_PX / 2)
+            for d in range(1, v.depth + 1):
+                blocks.setdefault(d, top)
+            if not exposed.intersects(QRectF(0, top, self.width(), v.rect.bottom() - top)):
+                continue  # scrolled out of sight: nothing to paint
+            # to the right edge, cut short with "…" if the panel is too narrow for all of it
+            width = self.width() - PAD - v.rect.left()
+            p.setPen(QColor(theme.ACCENT if v.role in (SKIP, SUM) else theme.MUTED))
             p.drawText(
-                title_rect,
+                QRectF(v.rect.left(), top, width, metrics.height()),
                 Qt.AlignLeft | Qt.AlignBottom,
                 metrics.elidedText(v.title, Qt.ElideRight, width),
             )
             if v.image is not None:
                 p.drawImage(v.rect, v.image)
-        self._paint_legend(p, metrics)
+            if v.labels:
+                self._tile_labels(p, v)
+        for d, began in blocks.items():
+            self._bracket(p, d, began, self.height() - PAD)
         p.end()
 
-    def _paint_legend(self, p: QPainter, metrics: QFontMetricsF) -> None:
-        if not self.legend_ticks:
-            return
-        x = self.width() - self._legend_width() + PAD
-        top, bottom = PAD + metrics.height() / 2, self.height() - PAD - metrics.height() / 2
-        bar = QRectF(x, top, LEGEND_W, bottom - top)
-        p.drawImage(bar, self._legend)
-        p.setPen(QColor(theme.BORDER))
-        p.drawRect(bar)
-        p.setPen(QColor(theme.TEXT))
-        for at, label in self.legend_ticks:  # at: -1 (bottom) .. 1 (top)
-            y = bar.center().y() - at * bar.height() / 2
-            p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y))
-            p.drawText(
-                QRectF(bar.right() + 6, y - metrics.height() / 2, 200, metrics.height()),
-                Qt.AlignLeft | Qt.AlignVCenter,
-                label,
+    def _bracket(self, p: QPainter, depth: int, top: float, bottom: float) -> None:
+        """The line that holds a residual block's inside and skip path together."""
+        x = PAD + (depth - 1) * INDENT_PX + 3
+        p.setPen(QColor(theme.ACCENT))
+        p.drawLine(QPointF(x, top + 4), QPointF(x, bottom))
+        p.drawLine(QPointF(x, top + 4), QPointF(x + 6, top + 4))
+
+    def _tile_labels(self, p: QPainter, v: MosaicLayer) -> None:
+        """Each tile's label (the input's R, G, B) in its top-left corner, on a dark chip."""
+        p.setFont(self._small)
+        m = QFontMetricsF(self._small)
+        px = v.rect.width() / v.layout.shape[1]
+        for i, text in enumerate(v.labels[: v.layout.count]):
+            r0, c0 = v.layout.origin(i)
+            box = QRectF(
+                v.rect.left() + c0 * px,
+                v.rect.top() + r0 * px,
+                m.horizontalAdvance(text) + 6,
+                m.height() + 2,
             )
+            p.fillRect(box, QColor(0, 0, 0, 170))
+            p.setPen(QColor(theme.TEXT))
+            p.drawText(box, Qt.AlignCenter, text)
+        p.setFont(self.font())
 
     def mouseMoveEvent(self, event):
         hit = self.locate(event.position())
@@ -184,4 +330,26 @@ class MosaicView(QWidget):
     def mousePressEvent(self, event):
         hit = self.locate(event.position())
         if hit is not None and event.button() == Qt.LeftButton:
-            self.clicked.emit(hit[0], hit[1])
+            if self.layers[hit[0]].role == INPUT_ROLE:
+                self.input_clicked.emit(hit[1])
+            else:
+                self.clicked.emit(hit[0], hit[1])
+
+
+class MosaicScroller(QScrollArea):
+    """The view in a vertical scroller: it lays the rows out for the room it has, reserving
+    the scroll bar's width from the start so the bar coming and going never re-lays them."""
+
+    def __init__(self, view: MosaicView, parent=None):
+        super().__init__(parent)
+        self.view = view
+        self.setWidget(view)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+
+    def resizeEvent(self, event):
+        bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        self.view.fit(self.width(), self.height(), bar)
+        super().resizeEvent(event)
