@@ -78,6 +78,11 @@ def symmetric_levels(*arrays) -> tuple[float, float]:
     return (-a, a)
 
 
+def _pair(v) -> tuple[int, int]:
+    """3 -> (3, 3); (1, 2) -> (1, 2): a margin the same all round, or per dimension."""
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
 def _same(a, b) -> bool:
     if a is None or b is None:
         return a is b
@@ -98,8 +103,8 @@ class CellGrid(QWidget):
         self._values = np.zeros((0, 0), np.float32)
         self._idx = np.zeros((0, 0), np.intp)
         self._image: QImage | None = None
-        self._margin, self._margin_zero = 0, False
-        self._window: tuple[int, int, int] | None = None
+        self._margin, self._margin_zero = (0, 0), False  # rings of cells: (rows, cols)
+        self._window: tuple[int, int, int, int] | None = None  # (top, left, rows, cols)
         self._winner: tuple[int, int] | None = None
         self._current: tuple[int, int] | None = None
         self._marked: np.ndarray | None = None
@@ -121,15 +126,17 @@ class CellGrid(QWidget):
         margin: int = 0,
         margin_zero: bool = False,
     ) -> None:
-        """`margin` rings of extra cells around the map: zero padding when `margin_zero`,
-        else empty room for a window that hangs over the edge."""
+        """`margin` rings of extra cells around the map (one number, or (rows, cols): above and
+        below, left and right): zero padding when `margin_zero`, else empty room for a window
+        that hangs over the edge."""
         v = np.asarray(values, np.float32)
-        if v.shape != self._values.shape or int(margin) != self._margin:
+        margin = _pair(margin)
+        if v.shape != self._values.shape or margin != self._margin:
             self.updateGeometry()  # the size hint follows the map's shape
         self._values = v
         self._texts: list[list[str]] | None = None  # made when first painted with numbers
         self._base = None
-        self._margin, self._margin_zero = int(margin), bool(margin_zero)
+        self._margin, self._margin_zero = margin, bool(margin_zero)
         self._idx = colour_indices(v, levels or symmetric_levels(v))
         rgba = np.empty((*v.shape, 4), np.uint8)
         rgba[..., :3] = _LUT[self._idx]
@@ -148,10 +155,14 @@ class CellGrid(QWidget):
         self.update()
 
     def set_marks(self, window=None, winner=None, current=None, marked=None, hatched=None) -> None:
-        """window (top, left, size) in map cells (may reach outside); winner / current (r, c);
+        """window (top, left, rows, cols) or (top, left, size) in map cells (may reach outside);
+        winner / current (r, c);
         marked: (H, W) bool cells drawn with a red frame; hatched: (H, W) bool cells drawn
         hatched (e.g. a patch's cells on the zero padding)."""
-        self._window, self._winner, self._current = window, winner, current
+        if window is not None and len(window) == 3:  # a square window: (top, left, size)
+            window = (*window, window[2])
+        self._window = None if window is None else tuple(int(v) for v in window)
+        self._winner, self._current = winner, current
         self._marked = None if marked is None else np.asarray(marked, bool)
         hatched = None if hatched is None else np.asarray(hatched, bool)
         if not _same(hatched, self._hatched):  # hatching is part of the cached cells
@@ -169,7 +180,7 @@ class CellGrid(QWidget):
 
     def cell_size(self) -> float:
         rows, cols = self._values.shape
-        n_r, n_c = rows + 2 * self._margin, cols + 2 * self._margin
+        n_r, n_c = rows + 2 * self._margin[0], cols + 2 * self._margin[1]
         if not n_r or not n_c:
             return 0.0
         avail_w, avail_h = self.width() - 4, self.height() - self._title_height() - 4
@@ -177,17 +188,19 @@ class CellGrid(QWidget):
 
     def _origin(self, cell: float) -> QPointF:
         rows, cols = self._values.shape
-        m = self._margin
-        gw, gh = (cols + 2 * m) * cell, (rows + 2 * m) * cell
-        x = (self.width() - gw) / 2 + m * cell
-        y = self._title_height() + (self.height() - self._title_height() - gh) / 2 + m * cell
+        mr, mc = self._margin
+        gw, gh = (cols + 2 * mc) * cell, (rows + 2 * mr) * cell
+        x = (self.width() - gw) / 2 + mc * cell
+        y = self._title_height() + (self.height() - self._title_height() - gh) / 2 + mr * cell
         return QPointF(round(x), round(y))
 
     def sizeHint(self) -> QSize:
         rows, cols = self._values.shape if self._values.size else (5, 5)
-        n = max(rows, cols) + 2 * self._margin
-        side = int(min(self.max_cell, max(12, 360 // max(n, 1))) * n) + 4
-        return QSize(side, side + self._title_height())
+        n_r, n_c = rows + 2 * self._margin[0], cols + 2 * self._margin[1]
+        # square cells: a 1x46 map asks for a strip, not a square
+        cell = min(self.max_cell, max(12, 360 // max(n_r, n_c, 1)))
+        w, h = int(cell * n_c) + 4, int(cell * n_r) + 4
+        return QSize(max(w, 90), max(h, 40) + self._title_height())
 
     # ---- painting -----------------------------------------------------------------------
     def resizeEvent(self, event):
@@ -220,9 +233,9 @@ class CellGrid(QWidget):
         rows, cols = self._values.shape
         cell = self.cell_size()
         o = self._origin(cell)
-        m = self._margin
+        mr, mc = self._margin
         full = QRectF(
-            o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell, (rows + 2 * m) * cell
+            o.x() - mc * cell, o.y() - mr * cell, (cols + 2 * mc) * cell, (rows + 2 * mr) * cell
         )
         if self._title:  # right above the cells: in a tall panel it stays with them
             self._paint_title(p, full)
@@ -233,7 +246,7 @@ class CellGrid(QWidget):
         font = QFont(self.font())
         font.setPixelSize(self._text_pixels(cell))
         p.setFont(font)
-        padded = bool(m and self._margin_zero)
+        padded = bool((mr or mc) and self._margin_zero)
         if padded:
             self._paint_padding(p, o, cell, full, show_text)
         p.fillRect(area, EMPTY_COLOR)
@@ -263,14 +276,14 @@ class CellGrid(QWidget):
     def _paint_padding(self, p: QPainter, o, cell: float, full: QRectF, show_text: bool) -> None:
         """Zero padding: a grey hatched ring of zeros around the map."""
         rows, cols = self._values.shape
-        m = self._margin
+        mr, mc = self._margin
         p.fillRect(full, PADDING_COLOR)
         p.fillRect(full, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
         if not show_text:
             return
         p.setPen(PADDING_TEXT)
-        for r in range(-m, rows + m):
-            for c in range(-m, cols + m):
+        for r in range(-mr, rows + mr):
+            for c in range(-mc, cols + mc):
                 if 0 <= r < rows and 0 <= c < cols:
                     continue
                 p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, "0")
@@ -394,8 +407,8 @@ class CellGrid(QWidget):
     def _window_rects(self, o, cell, rows, cols):
         if self._window is None:
             return []
-        top, left, k = self._window
-        whole = self._cell_rect(o, cell, top, left, k, k)
+        top, left, kr, kc = self._window
+        whole = self._cell_rect(o, cell, top, left, kr, kc)
         inside = (
             whole.intersected(QRectF(o.x(), o.y(), cols * cell, rows * cell))
             if not self._margin_zero
