@@ -155,7 +155,8 @@ class FilteringPanel(StepperPanel):
         for sl in self._layers:
             c = sl.layer
             self.layer_combo.addItem(
-                f"{sl.name}  ({sl.out_maps} features of {_sizes(c.size)}×{sl.in_maps},"
+                f"{sl.name}  ({sl.out_maps} features of {by(c.size).replace('x', '×')}"
+                f"×{sl.in_maps},"
                 f" stride {_sizes(c.stride)}, padding {_sizes(c.padding)})",
                 sl.name,
             )

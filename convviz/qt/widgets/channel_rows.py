@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from ...core.numbers import deck_number
@@ -98,6 +99,12 @@ class ChannelRow:
         self.sum = QLabel(parent)
         self.sum.setTextFormat(Qt.TextFormat.RichText)
         self.sum.setToolTip("This channel's products added up")
+        bold = self.sum.font()
+        bold.setBold(True)  # room for a long sum ("-10.00"); the arrow goes above when it must
+        # no wider than that: the grids take the width (a 3x3 feature's numbers need 82 px
+        # each, and a 1024x768 window's dock has 380 px for everything)
+        self.sum.setFixedWidth(QFontMetrics(bold).horizontalAdvance("-10.00") + 4)
+        self.sum.setWordWrap(True)
         self.widgets = [
             self.name,
             self.patch,
@@ -122,7 +129,7 @@ class ChannelRows(QWidget):
         super().__init__(parent)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(4)
+        grid.setHorizontalSpacing(2)
         grid.setVerticalSpacing(2)
         self.rows = [ChannelRow(self, grid, i, titled=i == 0) for i in range(CHANNELS_SHOWN)]
         for col in (1, 3, 5):  # the grids share the width; names, signs and sums take what fits

@@ -51,6 +51,7 @@ class ElidingCombo(QComboBox):
 
     def displayed_text(self) -> str:
         """The chosen item as painted: whole, or cut with "…" to the room there is."""
+        self._retip()  # (an item chosen with signals blocked announced nothing)
         _opt, field = self._field()
         return self.fontMetrics().elidedText(
             self.currentText(), Qt.TextElideMode.ElideRight, max(0, field.width())
@@ -79,6 +80,7 @@ def selector(tip: str, parent=None) -> QComboBox:
     # 6 characters at the least: two drop-downs and their words share one row of a 380 px
     # dock (a 1024-pixel projector), where 8 stacked them and cost the steppers a line
     combo.setMinimumContentsLength(6)
+    combo.setMinimumWidth(84)  # (the style asks 100 px whatever the length; it elides anyway)
     combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     return combo
 
@@ -133,7 +135,7 @@ class StepperControls(QWidget):
         def button(icon, tip, slot):
             b = QToolButton(self)
             b.setIcon(st.standardIcon(icon))
-            b.setIconSize(QSize(20, 20))
+            b.setIconSize(QSize(18, 18))
             b.setToolTip(tip)
             b.setAutoRaise(True)
             b.clicked.connect(slot)
@@ -181,7 +183,8 @@ class StepperControls(QWidget):
         row.addWidget(QLabel("Speed", pace))
         row.addWidget(self.speed, 1)
         row.addWidget(self.speed_label)
-        self.setStyleSheet("QToolButton { padding: 2px 4px; }")  # five buttons fit 360 px
+        # slim buttons: the five and "Window 1922 of 3844" share a line of a 380 px dock
+        self.setStyleSheet("QToolButton { padding: 2px 2px; }")
         outer = QHBoxLayout(self)
         outer.setContentsMargins(4, 2, 4, 2)
         self.groups = WrapRow([transport, pace], parent=self)
