@@ -131,6 +131,8 @@ def test_a_residual_network_says_which_convolutions_it_steps(qtbot):
     assert panel.layer_combo.count() == 1 and panel.where.isVisibleTo(panel)
     assert "the 6 inside them show in Feature maps" in panel.where.text()
     assert panel.shown == range(3) and panel.n_steps == 16 * 16
+    pooling, _ = open_panel(qtbot, PoolingPanel, preset_model("resnet"))
+    assert "global average pooling" in pooling.notice.text() and pooling.stepper is None
 
 
 # ---- pooling ----------------------------------------------------------------------------------

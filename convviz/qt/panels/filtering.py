@@ -254,7 +254,7 @@ class FilteringPanel(StepperPanel):
                 self.spec, self.trace, self.snapshot, sl.name, self.feature_index
             )
             self._set_levels()
-            self.channel_rows.fit_window(self.stepper.window)
+            self.channel_rows.fit_window(self.stepper.window, sl.in_maps <= CHANNELS_SHOWN)
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
         self._refresh()
 

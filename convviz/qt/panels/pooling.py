@@ -185,6 +185,11 @@ class PoolingPanel(StepperPanel):
 
     def _waiting_text(self) -> str:
         if self.spec is not None and not self._layers:
+            if any(layer.kind == "gap" for layer in self.spec.layers):
+                return (
+                    "This network has no pooling layer with a window to step: its global "
+                    "average pooling turns each whole map into one number (see Feature maps)."
+                )
             return "This network has no pooling layer."
         return "Draw something to watch the pooling window at work."
 

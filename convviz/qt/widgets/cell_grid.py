@@ -110,6 +110,7 @@ class CellGrid(QWidget):
         self._marked: np.ndarray | None = None
         self._hatched: np.ndarray | None = None
         self._base: QPixmap | None = None  # cells, grid and numbers, drawn once per values
+        self._key = None  # (margin, margin_zero, levels) of the values shown
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(90, 90)
 
@@ -131,6 +132,11 @@ class CellGrid(QWidget):
         that hangs over the edge."""
         v = np.asarray(values, np.float32)
         margin = _pair(margin)
+        key = (margin, bool(margin_zero), levels)
+        if key == self._key and v.shape == self._values.shape and self._image is not None:
+            if np.array_equal(v, self._values, equal_nan=True):
+                return  # the same numbers (a feature while it steps): keep the drawn cells
+        self._key = key
         if v.shape != self._values.shape or margin != self._margin:
             self.updateGeometry()  # the size hint follows the map's shape
         self._values = v
@@ -308,12 +314,16 @@ class CellGrid(QWidget):
         bold.setBold(True)
         idx, texts = self._idx, self.texts()
         rows, cols = self._values.shape
+        shown = font
         for r in range(rows):
             for c in range(cols):
                 text = texts[r][c]
                 if not text:  # NaN: not filled in yet
                     continue
-                p.setFont(bold if self._winner == (r, c) else font)
+                want = bold if self._winner == (r, c) else font
+                if want is not shown:  # (setFont per cell cost as much as the text)
+                    p.setFont(want)
+                    shown = want
                 p.setPen(LIGHT_TEXT if _LUMA[idx[r, c]] < 0.55 else DARK_TEXT)
                 p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, text)
 

@@ -72,7 +72,7 @@ class InputStrip(QWidget):
             g.setVisible(visible)
             if visible:
                 m = shown[j]
-                g.set_title(f"Input {names[m]}" if len(shown) > 1 else "Input")
+                g.set_title(names[m] if len(shown) > 1 else "Input")
                 g.set_values(inputs[m], levels, margin=(pr, pc), margin_zero=True)
 
     def set_window(self, top: int, left: int, rows: int, cols: int) -> None:
@@ -142,11 +142,14 @@ class ChannelRows(QWidget):
         grid.addWidget(self.rest, CHANNELS_SHOWN, 0, 1, 7)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def fit_window(self, window: tuple[int, int]) -> None:
-        """A small feature (3x3, 1x3) gets rows tall enough for its numbers (the CS231n demo's
-        arithmetic is read from them); a large one shows colours in whatever room there is."""
+    def fit_window(self, window: tuple[int, int], all_shown: bool) -> None:
+        """A small feature (3x3, 1x3) over channels all shown (a picture's R, G, B) gets rows
+        tall enough for its numbers (the CS231n demo's arithmetic is read from them); a large
+        one, or a deep layer's (its numbers long, its channel picker taking a line), shows
+        colours in whatever room there is, so the panel fits a 768-pixel screen."""
         rows = window[0]
-        least = rows * CellGrid.MIN_TEXT_CELL + 4 if rows <= NUMBERS_UP_TO else SMALL_GRID_PX
+        small = rows <= NUMBERS_UP_TO and all_shown
+        least = rows * CellGrid.MIN_TEXT_CELL + 4 if small else SMALL_GRID_PX
         for j, row in enumerate(self.rows):
             for g in (row.patch, row.feature, row.products):
                 g.setMinimumHeight(max(SMALL_GRID_PX, least + (g._title_height() if j == 0 else 0)))
