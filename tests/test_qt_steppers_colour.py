@@ -21,7 +21,6 @@ from convviz.core.stepper import deck_number, steppable_layers
 from convviz.qt.docks import SidewaysScroll
 from convviz.qt.panels.filtering import FilteringPanel
 from convviz.qt.panels.pooling import PoolingPanel
-from convviz.qt.widgets.channel_rows import sum_text
 
 DOCK_1024 = (380, 636)  # the steppers' dock at 1024x768 after Reset layout (measured)
 
@@ -237,4 +236,42 @@ def test_readable_in_the_docks_room_at_1024x768(qtbot, app_look, name):
             need = panel.layout().totalMinimumHeightForWidth(DOCK_1024[0])
             assert need <= DOCK_1024[1], f"{cls.__name__} needs {need} px"
         if cls is FilteringPanel and name == "cs231n":  # the demo's numbers are printed
-            assert all(r.patch.cell_size() >= r.patch.MIN_TEXT_CELL for r in panel.channel_rows.rows)
+            assert all(
+                r.patch.cell_size() >= r.patch.MIN_TEXT_CELL for r in panel.channel_rows.rows
+            )
+
+
+# ---- the cells ------------------------------------------------------------------------------
+def test_a_rectangular_map_gets_square_cells_and_padding_per_dimension(qtbot):
+    from convviz.qt.widgets.cell_grid import CellGrid
+
+    grid = CellGrid("strip")
+    qtbot.addWidget(grid)
+    grid.set_values(np.zeros((1, 46), np.float32), margin=(0, 1))
+    hint = grid.sizeHint()
+    assert hint.width() > 10 * (hint.height() - grid._title_height())  # a strip, not a square
+    grid.resize(480, 300)
+    assert grid.cell_size() == int((480 - 4) / 48)  # 46 cells and a ring of room each side
+    grid.set_values(np.ones((2, 3), np.float32), margin=(1, 2), margin_zero=True)
+    assert grid._margin == (1, 2) and grid.cell_size() == min(64, (480 - 4) // 7, (300 - 28) // 4)
+
+
+def test_the_same_numbers_keep_the_drawn_cells(qtbot):
+    """A feature's slice stays the same while the window moves: its cells are not redrawn."""
+    from convviz.qt.widgets.cell_grid import CellGrid
+
+    grid = CellGrid("feature")
+    qtbot.addWidget(grid)
+    grid.resize(200, 200)
+    w = np.arange(9, dtype=np.float32).reshape(3, 3)
+    grid.set_values(w, (-8.0, 8.0))
+    grid.show()
+    grid.repaint()
+    drawn = grid._base
+    grid.set_values(w.copy(), (-8.0, 8.0))
+    assert grid._base is drawn
+    grid.set_values(w.copy(), (-9.0, 9.0))  # another scale: other colours
+    assert grid._base is None
+    grid.repaint()
+    grid.set_values(w + 1, (-9.0, 9.0))
+    assert grid._base is None and grid.values[0, 0] == 1

@@ -88,7 +88,7 @@ def test_rectangular_features_strides_and_padding_per_dimension():
         np.testing.assert_allclose(st.output, want[f], atol=1e-5)
         for i in (0, 12, 27, st.n_steps - 1):
             r, c = divmod(i, 13)
-            patches, products, sums, total, value = numpy_conv_cell(
+            patches, _products, sums, _total, value = numpy_conv_cell(
                 x, snap.weight("conv1"), snap.bias("conv1"), sl.layer, 1, f, r, c
             )
             s = st.step(i)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .layers import AvgPool, pair
-from .numbers import deck_number  # noqa: F401 - one formatter for every panel, there
+from .numbers import deck_number  # one formatter for every panel, re-exported (__all__)
 from .spec import Conv, MaxPool, NetworkSpec
 
 # The layer kinds each stepper steps: "pool" is the pooling family (max and average).

@@ -225,12 +225,8 @@ class FilteringPanel(StepperPanel):
                 else [f"feature {i + 1}" for i in range(sl.out_maps)]
             )
             self.feature_combo.setCurrentIndex(min(max(keep_f, 0), sl.out_maps - 1))
-            groups = [
-                shown_channels(sl.in_maps, s) for s in range(0, sl.in_maps, CHANNELS_SHOWN)
-            ]
-            self.map_combo.addItems(
-                [f"{g.start + 1}–{g.stop} of {sl.in_maps}" for g in groups]
-            )
+            groups = [shown_channels(sl.in_maps, s) for s in range(0, sl.in_maps, CHANNELS_SHOWN)]
+            self.map_combo.addItems([f"{g.start + 1}–{g.stop} of {sl.in_maps}" for g in groups])
             self.map_combo.setCurrentIndex(min(max(keep_m, 0), len(groups) - 1))
         for combo in (self.feature_combo, self.map_combo):
             combo.blockSignals(False)
@@ -263,9 +259,7 @@ class FilteringPanel(StepperPanel):
         self._in_levels = symmetric_levels(st.inputs)
         self._w_levels = symmetric_levels(st.weight[st.feature])
         self._out_levels = symmetric_levels(st.output)
-        self.input_strip.set_inputs(
-            st.inputs, self.shown, self._names, st.padding, self._in_levels
-        )
+        self.input_strip.set_inputs(st.inputs, self.shown, self._names, st.padding, self._in_levels)
         self.output_grid.set_title(f"Output {st.feature + 1}")
 
     def _waiting_text(self) -> str:
@@ -302,7 +296,8 @@ class FilteringPanel(StepperPanel):
         if s.divisor != 1:
             text += f" ÷ {s.divisor:g}"
         if s.has_bias:
-            text += f" + bias {sum_text(s.bias)}" if s.bias >= 0 else f" + bias ({sum_text(s.bias)})"
+            b = sum_text(s.bias)
+            text += f" + bias {b}" if s.bias >= 0 else f" + bias ({b})"
         text += " =" if s.divisor != 1 or s.has_bias else ":"
         value = f"<b style='font-size:{theme.FIGURE_INLINE_PX}px'>{deck_number(s.value)}</b>"
         text += f" {value} → output (row {s.out_row + 1}, column {s.out_col + 1})"

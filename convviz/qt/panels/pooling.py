@@ -13,10 +13,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ...core.layers.registry import by
 from ...core.names import map_names
 from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
-from ...core.layers.registry import by
 from ...core.stepper import PoolStepper, StepLayer, deck_number, steppable_layers
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels

@@ -17,26 +17,22 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QPixmap,
-    QRegion,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.mosaic import colour_indices as mosaic_colour_indices
 from ...core.numbers import deck_number
 from .. import theme
+from .cell_marks import CellMarks
 
 # the one colour pipeline: values -> 0..255 (core.mosaic.colour_indices) -> a theme LUT
 _LUT = theme.DECK_CELLS_LUT
 _LUMA = theme.luma(_LUT)
 
-WINDOW_COLOR = QColor(20, 20, 20)
-WINNER_COLOR = QColor(0, 168, 84)
-MARK_COLOR = QColor(200, 30, 45)
 # Not filled in yet: darker than every value colour (the palest, near zero, is almost white),
 # so a filled cell stands out from an empty one whatever its value. Opaque: cheaper to fill.
 EMPTY_COLOR = QColor(40, 45, 54)
 EMPTY_HATCH = QColor(255, 255, 255, 45)  # off-map cells: a light hatch on the dark empty colour
-OUTLINE_BELOW_PX = 20  # cells smaller than this: marked cells get one outline around them all
 PADDING_COLOR = QColor(205, 205, 205)
 GRID_COLOR = QColor(165, 165, 165)
 PADDING_HATCH = QColor(0, 0, 0, 30)
@@ -89,7 +85,7 @@ def _same(a, b) -> bool:
     return a.shape == b.shape and bool((a == b).all())
 
 
-class CellGrid(QWidget):
+class CellGrid(CellMarks, QWidget):
     """One map as square cells. `values` (H, W): NaN cells are drawn empty (not filled yet)."""
 
     MIN_TEXT_CELL = 26  # px: smaller cells show colour only
@@ -133,9 +129,13 @@ class CellGrid(QWidget):
         v = np.asarray(values, np.float32)
         margin = _pair(margin)
         key = (margin, bool(margin_zero), levels)
-        if key == self._key and v.shape == self._values.shape and self._image is not None:
-            if np.array_equal(v, self._values, equal_nan=True):
-                return  # the same numbers (a feature while it steps): keep the drawn cells
+        if (
+            key == self._key
+            and self._image is not None
+            and v.shape == self._values.shape
+            and np.array_equal(v, self._values, equal_nan=True)
+        ):
+            return  # the same numbers (a feature while it steps): keep the drawn cells
         self._key = key
         if v.shape != self._values.shape or margin != self._margin:
             self.updateGeometry()  # the size hint follows the map's shape
@@ -363,78 +363,3 @@ class CellGrid(QWidget):
 
     def _cell_rect(self, o: QPointF, cell: float, r: int, c: int, h: int = 1, w: int = 1) -> QRectF:
         return QRectF(o.x() + c * cell, o.y() + r * cell, w * cell, h * cell)
-
-    def _paint_marks(self, p: QPainter, o: QPointF, cell: float, rows: int, cols: int) -> None:
-        thick = max(3.0, min(5.0, cell / 9))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        if self._marked is not None and cell < OUTLINE_BELOW_PX:
-            # a frame in every small cell would cover its colour (a 28x28 map turned red):
-            # one thin line around each group of marked cells leaves the colours visible
-            p.setPen(QPen(MARK_COLOR, 2))
-            p.drawLines(self._outline(o, cell))
-        elif self._marked is not None:
-            p.setPen(QPen(MARK_COLOR, thick))
-            for r, c in zip(*np.nonzero(self._marked), strict=True):
-                p.drawRect(
-                    self._cell_rect(o, cell, int(r), int(c)).adjusted(
-                        thick / 2, thick / 2, -thick / 2, -thick / 2
-                    )
-                )
-        if self._winner is not None:
-            p.setPen(QPen(WINNER_COLOR, thick))
-            p.drawRect(
-                self._cell_rect(o, cell, *self._winner).adjusted(
-                    thick * 0.5, thick * 0.5, -thick * 0.5, -thick * 0.5
-                )
-            )
-        for rect, dashed in self._window_rects(o, cell, rows, cols):
-            if dashed:  # the part hanging over the edge: hatched, outlined in dashes
-                p.save()
-                p.setClipRegion(
-                    QRegion(rect.toRect()).subtracted(
-                        QRegion(QRectF(o.x(), o.y(), cols * cell, rows * cell).toRect())
-                    )
-                )
-                p.fillRect(rect, QBrush(QColor(20, 20, 20, 90), Qt.BrushStyle.BDiagPattern))
-                p.restore()
-            self._double_outline(p, rect, thick, dashed)
-        if self._current is not None:
-            self._double_outline(p, self._cell_rect(o, cell, *self._current), thick, False)
-
-    def _outline(self, o: QPointF, cell: float) -> list[QLineF]:
-        """The edges between marked and unmarked cells (and the map's edge)."""
-        m = np.pad(self._marked, 1)
-        lines = []
-        for r, c in zip(*np.nonzero(m[1:, 1:-1] != m[:-1, 1:-1]), strict=True):  # top edge of row r
-            y = o.y() + r * cell
-            lines.append(QLineF(o.x() + c * cell, y, o.x() + (c + 1) * cell, y))
-        # left edge of column c
-        for r, c in zip(*np.nonzero(m[1:-1, 1:] != m[1:-1, :-1]), strict=True):
-            x = o.x() + c * cell
-            lines.append(QLineF(x, o.y() + r * cell, x, o.y() + (r + 1) * cell))
-        return lines
-
-    def _window_rects(self, o, cell, rows, cols):
-        if self._window is None:
-            return []
-        top, left, kr, kc = self._window
-        whole = self._cell_rect(o, cell, top, left, kr, kc)
-        inside = (
-            whole.intersected(QRectF(o.x(), o.y(), cols * cell, rows * cell))
-            if not self._margin_zero
-            else whole
-        )
-        if inside == whole:
-            return [(whole, False)]
-        return [(whole, True), (inside, False)]
-
-    @staticmethod
-    def _double_outline(p: QPainter, rect: QRectF, thick: float, dashed: bool) -> None:
-        """A dark line with a white line inside it: visible on every cell colour."""
-        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        h = thick / 2  # drawn just outside the cells, so the numbers stay readable
-        p.setPen(QPen(WINDOW_COLOR, thick, style))
-        p.drawRect(rect.adjusted(-h, -h, h, h))
-        if not dashed:
-            p.setPen(QPen(QColor(255, 255, 255), 1.5))
-            p.drawRect(rect)
