@@ -230,7 +230,8 @@ class PoolingPanel(StepperPanel):
             )
         else:
             text = (
-                f"The window's {cells} add up to <b>{_dn(step.total)}</b>; "
+                f"The window's {cells} {'add' if n != 1 else 'adds'} up to "
+                f"<b>{_dn(step.total)}</b>; "
                 f"÷ {n} = mean <b>{deck_number(step.value)}</b> → {where}"
             )
         if step.overhangs:

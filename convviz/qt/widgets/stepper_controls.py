@@ -110,6 +110,7 @@ class StepperControls(QWidget):
         self._make_buttons()
         self.scrub = QSlider(Qt.Orientation.Horizontal, self)
         self.scrub.setToolTip("Drag to move the window to any position")
+        self.scrub.setMinimumWidth(120)  # long enough to aim with (beside the speed it shrank)
         self.scrub.valueChanged.connect(self.seek)
         self.step_label = QLabel(self)
         self.speed = QSlider(Qt.Orientation.Horizontal, self)
