@@ -8,11 +8,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.stepper import deck_number, steppable_layers
 from convviz.qt.panels.filtering import FilteringPanel
-
-
-def sum_text(v):
-    """Sums print like the deck says them: whole ones as integers ("sum 9")."""
-    return str(round(v)) if abs(v - round(v)) < 1e-6 else deck_number(v)
+from convviz.qt.widgets.channel_rows import sum_text
 
 
 def make_panel(qtbot, spec, image=None, seed=0):
@@ -27,35 +23,46 @@ def make_panel(qtbot, spec, image=None, seed=0):
 
 
 def check_step(panel, net, trace, snap):
+    """Every number the panel shows for the current step, against numpy in float64 (padded by
+    hand) and the trace: each shown channel's patch, slice, products and sum, the line for the
+    channels not shown, the total, the bias and the value that lands in the output."""
     sl = panel.layer
-    f, m, i = panel.feature_index, panel.map_index, panel.current_step
+    f, i = panel.feature_index, panel.current_step
     want = trace.layer(sl.name).values[f]
     r, c = divmod(i, want.shape[1])
-    divisor = sl.in_maps * sl.layer.size**2 if sl.layer.divide else 1
-    patch, products, total, value = numpy_conv_cell(
-        trace.input_of(sl.index),
-        snap[f"layers.{sl.index}.weight"],
-        snap.get(f"layers.{sl.index}.bias"),
-        sl.layer,
-        divisor,
-        f,
-        m,
-        r,
-        c,
+    divisor = sl.in_maps * int(np.prod(sl.window)) if sl.layer.divide else 1
+    w, b = snap.weight(sl.name), snap.bias(sl.name)
+    patches, products, sums, total, value = numpy_conv_cell(
+        trace.input_of(sl.index), w, b, sl.layer, divisor, f, r, c
     )
-    assert panel.patch_grid.values == pytest.approx(patch, abs=1e-6)
-    assert panel.feature_grid.values == pytest.approx(snap[f"layers.{sl.index}.weight"][f, m])
-    assert panel.products_grid.values == pytest.approx(products, abs=1e-6)
+    shown = panel.shown
+    assert len(shown) == min(3, sl.in_maps)
+    for j, m in enumerate(shown):
+        row = panel.channel_rows.rows[j]
+        assert row.patch.values == pytest.approx(patches[m], abs=1e-6)
+        assert row.feature.values == pytest.approx(w[f, m])
+        assert row.products.values == pytest.approx(products[m], abs=1e-5)
+        assert f">{sum_text(sums[m])}<" in row.sum.text()
+    others = [m for m in range(sl.in_maps) if m not in shown]
+    assert panel.channel_rows.rest.isVisibleTo(panel) == bool(others)
+    if others:
+        rest = panel.channel_rows.rest.text()
+        assert f"+ {len(others)} more channel" in rest
+        assert f">{sum_text(sums[others].sum())}<" in rest
     text = panel.caption.text()
-    assert sum_text(products.sum()) in text and f">{deck_number(value)}<" in text
+    assert f">{deck_number(value)}<" in text
     if sl.in_maps > 1:
-        assert sum_text(total) in text
-    shown = panel.output_grid.values.reshape(-1)
-    assert shown[: i + 1] == pytest.approx(want.reshape(-1)[: i + 1], abs=1e-4)  # = the trace
-    assert shown[i] == pytest.approx(value, abs=1e-4)
-    assert np.isnan(shown[i + 1 :]).all()
-    s, p, k = sl.layer.stride, sl.layer.padding, sl.layer.size
-    assert panel.input_grid._window == (r * s - p, c * s - p, k)
+        assert f"<b>{sum_text(total)}</b>" in text
+    if b is not None:
+        assert "bias" in text and sum_text(float(b[f])) in text
+    shown_out = panel.output_grid.values.reshape(-1)
+    assert shown_out[: i + 1] == pytest.approx(want.reshape(-1)[: i + 1], abs=1e-4)  # = trace
+    assert shown_out[i] == pytest.approx(value, abs=1e-4)
+    assert np.isnan(shown_out[i + 1 :]).all()
+    (kr, kc), (sr, sc), (pr, pc) = sl.window, sl.stride, sl.padding
+    for g in panel.input_strip.grids[: len(shown)]:
+        assert g._window == (r * sr - pr, c * sc - pc, kr, kc)
+        assert g._margin == (pr, pc) and g._margin_zero
     assert panel.output_grid._current == (r, c)
 
 
@@ -70,7 +77,7 @@ def test_steps_match_numpy_and_the_trace(qtbot, spec):
         trace = net.trace(image)
         panel.show_trace(trace)
         for sl in steppable_layers(spec, "conv"):
-            for f, m in {(0, 0), (sl.out_maps - 1, sl.in_maps - 1)}:
+            for f, m in {(0, 0), (sl.out_maps - 1, sl.in_maps - 1)}:  # m: a channel shown
                 panel.select(sl.name, m, f)
                 for i in sorted(set(rng.integers(0, panel.n_steps, 6).tolist()) | {0}):
                     panel.seek(i)
@@ -97,11 +104,10 @@ def test_the_deck_numbers_on_the_x(qtbot):
 def test_padding_is_shown_as_zeros(qtbot):
     _net, panel = make_panel(qtbot, preset("shapes"), np.ones((28, 28), np.float32))
     panel.select("conv1", 0, 2)
-    assert panel.input_grid._margin == 2 and panel.input_grid._margin_zero
+    assert panel.input_grid._margin == (2, 2) and panel.input_grid._margin_zero
     assert panel.patch_grid._hatched[:2].all() and panel.patch_grid._hatched[:, :2].all()
     assert (panel.patch_grid.values[:2] == 0).all() and (panel.patch_grid.values[2:, 2:] == 1).all()
-    assert "16 of the patch's cells lie on the zero padding" in panel.caption.text()
-    assert "padding" in panel.input_grid._title
+    assert "16 cells on the zero padding" in panel.caption.text()
 
 
 def test_stepping_back_restores_and_a_new_drawing_is_followed(qtbot):
@@ -156,10 +162,12 @@ def test_new_weights_are_shown(qtbot):
 def test_several_input_maps_offer_a_map_selector(qtbot):
     _net, panel = make_panel(qtbot, preset("lenet5"), np.zeros((32, 32), np.float32))
     panel.select("conv2", 5, 15)
-    assert panel.map_combo.isVisibleTo(panel) and panel.map_combo.count() == 6
+    # 6 input maps: three shown in full at a time, the picker chooses which three
+    assert panel.map_combo.isVisibleTo(panel) and panel.map_combo.count() == 2
     assert panel.feature_combo.count() == 16
-    assert (panel.feature_index, panel.map_index) == (15, 5)
-    assert "All 6 maps" in panel.caption.text()
+    assert (panel.feature_index, panel.map_index, panel.shown) == (15, 3, range(3, 6))
+    assert "+ 3 more channels" in panel.channel_rows.rest.text()
+    assert "Channels:" in panel.caption.text() and "(3 more)" in panel.caption.text()
     with pytest.raises(ValueError, match="16 features, not 17"):
         panel.select("conv2", 0, 16)
 

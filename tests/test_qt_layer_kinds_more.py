@@ -1,7 +1,7 @@
 """The window with a network of each new kind (average pooling, batch normalisation, leaky ReLU,
 sigmoid, tanh, dropout): it opens, the Feature maps panel shows the kind's maps under its own
 words with the trace's values, and the steppers stay whole. The pooling stepper steps max
-pooling only: it lists a network's max pooling layers and never an average pooling one."""
+and average pooling: it lists both kinds."""
 
 import numpy as np
 from test_layer_kinds_more import NETWORKS, network, with_running_stats
@@ -37,13 +37,14 @@ def test_each_new_kind_shows_its_maps_under_its_own_words(qtbot, make_window):
                 )
         for panel in ("filtering", "pooling", "relu", "architecture"):
             assert panel in w.panels  # docked and alive after the new network
-        assert w.panels["pooling"].layer_combo.count() == 0  # no max pooling in these
+        pooling = w.panels["pooling"].layer_combo.count()
+        assert pooling == (1 if kind == "avgpool" else 0)  # max or average pooling only
         assert w.panels["filtering"].layer_combo.count() == 1  # conv1
         note = w.panels["architecture"].note.text()
         assert "not a plain stack" in note and "\n" not in note
 
 
-def test_the_pooling_stepper_offers_max_pooling_only(qtbot, make_window):
+def test_the_pooling_stepper_offers_max_and_average_pooling(qtbot, make_window):
     w = make_window("shapes", restore=False)
     spec = NetworkSpec(
         "both",
@@ -56,5 +57,5 @@ def test_the_pooling_stepper_offers_max_pooling_only(qtbot, make_window):
     _open(qtbot, w, build(spec))
     pooling = w.panels["pooling"]
     offered = [pooling.layer_combo.itemData(i) for i in range(pooling.layer_combo.count())]
-    assert offered == ["pool1"]
+    assert offered == ["pool1", "avgpool1"]
     assert "avgpool1" in w.panels["feature_maps"].layers

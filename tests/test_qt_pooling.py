@@ -7,7 +7,7 @@ from test_stepper import DECK_X, drawings, odd_spec
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.spec import Conv, Flatten, NetworkSpec
-from convviz.core.stepper import steppable_layers
+from convviz.core.stepper import deck_number, steppable_layers
 from convviz.qt.panels.pooling import PoolingPanel
 from convviz.qt.widgets.cell_grid import CellGrid
 
@@ -42,12 +42,16 @@ def check_step(panel, trace):
     want = trace.layer(sl.name).values[panel.map_index]
     i = panel.current_step
     r, c = divmod(i, want.shape[1])
-    k, s = sl.layer.window, sl.layer.stride
-    assert panel.input_grid._window == (r * s, c * s, k)
-    window = x[r * s : r * s + k, c * s : c * s + k]
-    wr, wc = panel.input_grid._winner
-    assert x[wr, wc] == window.max()  # the highlighted cell is the window's true maximum
-    assert r * s <= wr < r * s + k and c * s <= wc < c * s + k
+    (kr, kc), (sr, sc) = sl.window, sl.stride
+    assert panel.input_grid._window == (r * sr, c * sc, kr, kc)
+    window = x[r * sr : r * sr + kr, c * sc : c * sc + kc]
+    if sl.is_average:  # no winner: the sum, the count of cells inside and the mean
+        assert panel.input_grid._winner is None
+        assert f"÷ {window.size} = <b>{deck_number(window.mean())}</b>" in panel.max_label.text()
+    else:
+        wr, wc = panel.input_grid._winner
+        assert x[wr, wc] == window.max()  # the highlighted cell is the window's true maximum
+        assert r * sr <= wr < r * sr + kr and c * sc <= wc < c * sc + kc
     shown = panel.output_grid.values.reshape(-1)
     assert shown[: i + 1] == pytest.approx(want.reshape(-1)[: i + 1])  # written = the trace
     assert np.isnan(shown[i + 1 :]).all()
@@ -90,8 +94,8 @@ def test_stepping_back_restores_the_previous_state(qtbot):
 def test_overhanging_window_is_drawn_as_such(qtbot):
     _net, panel = make_panel(qtbot, preset("xo"), DECK_X)
     panel.jump_to_end()  # 7x7 -> 4x4: the last window covers one real cell
-    assert panel.input_grid._window == (6, 6, 2)
-    assert panel.input_grid._margin == 1  # room drawn for the part beyond the edge
+    assert panel.input_grid._window == (6, 6, 2, 2)
+    assert panel.input_grid._margin == (1, 1)  # room drawn for the part beyond the edge
     assert np.isnan(panel.window_grid.values).sum() == 3
     assert (
         "hangs over the edge" in panel.caption.text() and "only its 1 cell" in panel.caption.text()

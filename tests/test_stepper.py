@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from convviz.core.layers import pair
 from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.spec import Conv, Flatten, MaxPool, NetworkSpec, ReLU
@@ -91,15 +92,17 @@ def test_pool_steps_match_numpy_and_trace(net):
             for m in sorted({0, x.shape[0] - 1}):
                 st = PoolStepper.from_trace(net.spec, trace, sl.name, m)
                 assert st.out_shape == want.shape[1:]
-                k, s = sl.layer.window, sl.layer.stride
+                (kr, kc), (sr, sc) = sl.window, sl.stride
                 for i in sample_steps(st.n_steps, rng):
                     step = st.step(i)
                     r, c = divmod(i, want.shape[2])
                     assert (step.out_row, step.out_col) == (r, c)
-                    window = x[m, r * s : r * s + k, c * s : c * s + k]  # numpy clips at the edge
+                    # numpy clips at the edge
+                    window = x[m, r * sr : r * sr + kr, c * sc : c * sc + kc]
                     assert step.cells[: window.shape[0], : window.shape[1]] == pytest.approx(window)
                     assert np.isnan(step.cells[window.shape[0] :]).all()
-                    assert step.overhangs == (window.shape != (k, k))
+                    assert step.overhangs == (window.shape != (kr, kc))
+                    assert step.count == window.size
                     wr, wc = step.winner
                     assert x[m, wr, wc] == window.max() == step.value  # the true maximum
                     assert step.value == pytest.approx(want[m, r, c])
@@ -108,16 +111,18 @@ def test_pool_steps_match_numpy_and_trace(net):
                     assert np.isnan(filled[i + 1 :]).all()
 
 
-def numpy_conv_cell(x, w, b, layer, divisor, f, m, r, c):
-    """One output cell the slow, obvious way: pad, slice, multiply, add."""
-    p, k, s = layer.padding, layer.size, layer.stride
-    xp = np.zeros((x.shape[0], x.shape[1] + 2 * p, x.shape[2] + 2 * p))
-    xp[:, p : p + x.shape[1], p : p + x.shape[2]] = x
-    patches = xp[:, r * s : r * s + k, c * s : c * s + k]
-    products = patches[m] * w[f, m]
-    total = sum(float((patches[j] * w[f, j]).sum()) for j in range(x.shape[0]))
+def numpy_conv_cell(x, w, b, layer, divisor, f, r, c):
+    """One output cell the slow, obvious way, in float64: pad by hand, slice, multiply, add.
+    Returns every channel's patch, products and sum, the total and the output value."""
+    (pr, pc), (kr, kc), (sr, sc) = pair(layer.padding), pair(layer.size), pair(layer.stride)
+    xp = np.zeros((x.shape[0], x.shape[1] + 2 * pr, x.shape[2] + 2 * pc))
+    xp[:, pr : pr + x.shape[1], pc : pc + x.shape[2]] = x
+    patches = xp[:, r * sr : r * sr + kr, c * sc : c * sc + kc]
+    products = patches * np.asarray(w[f], np.float64)
+    sums = [float(products[j].sum()) for j in range(x.shape[0])]
+    total = sum(sums)
     bias = 0.0 if b is None else float(b[f])
-    return patches[m], products, total, total / divisor + bias
+    return patches, products, np.array(sums), total, total / divisor + bias
 
 
 def test_conv_steps_match_numpy_and_trace(net):
@@ -130,37 +135,37 @@ def test_conv_steps_match_numpy_and_trace(net):
             w = snap[f"layers.{sl.index}.weight"]
             b = snap.get(f"layers.{sl.index}.bias")
             want = trace.layer(sl.name).values
-            divisor = sl.in_maps * sl.layer.size**2 if sl.layer.divide else 1
+            divisor = sl.in_maps * np.prod(sl.window) if sl.layer.divide else 1
             for f in sorted({0, sl.out_maps - 1}):
-                for m in sorted({0, sl.in_maps - 1}):
-                    st = ConvStepper.from_trace(net.spec, trace, snap, sl.name, f, m)
-                    assert st.out_shape == want.shape[1:]
-                    assert st.output == pytest.approx(want[f], abs=1e-4)
-                    for i in sample_steps(st.n_steps, rng):
-                        step = st.step(i)
-                        r, c = divmod(i, want.shape[2])
-                        patch, products, total, value = numpy_conv_cell(
-                            x, w, b, sl.layer, divisor, f, m, r, c
-                        )
-                        assert step.patch == pytest.approx(patch)
-                        assert step.products == pytest.approx(products)
-                        assert step.products == pytest.approx(step.patch * step.feature)
-                        assert step.map_sum == pytest.approx(products.sum(), abs=1e-9)
-                        assert step.total_sum == pytest.approx(total, abs=1e-9)
-                        assert step.value == pytest.approx(value, abs=1e-9)
-                        assert step.value == pytest.approx(want[f, r, c], abs=1e-4)
-                        assert (step.patch[step.on_padding] == 0).all()
+                st = ConvStepper.from_trace(net.spec, trace, snap, sl.name, f)
+                assert st.out_shape == want.shape[1:]
+                assert st.output == pytest.approx(want[f], abs=1e-4)
+                for i in sample_steps(st.n_steps, rng):
+                    step = st.step(i)
+                    r, c = divmod(i, want.shape[2])
+                    patches, products, sums, total, value = numpy_conv_cell(
+                        x, w, b, sl.layer, divisor, f, r, c
+                    )
+                    assert step.n_maps == sl.in_maps
+                    assert step.patches == pytest.approx(patches)
+                    assert step.products == pytest.approx(products)
+                    assert step.products == pytest.approx(step.patches * step.features)
+                    assert step.channel_sums == pytest.approx(sums, abs=1e-9)
+                    assert step.total_sum == pytest.approx(total, abs=1e-9)
+                    assert step.value == pytest.approx(value, abs=1e-9)
+                    assert step.value == pytest.approx(want[f, r, c], abs=1e-4)
+                    assert (step.patches[:, step.on_padding] == 0).all()
 
 
 def test_padding_cells_are_marked_zeros():
     net = build(odd_spec(), seed=0)
     trace = net.trace(np.ones((14, 14), np.float32))
-    st = ConvStepper.from_trace(net.spec, trace, net.snapshot(), "conv1", 1, 0)
+    st = ConvStepper.from_trace(net.spec, trace, net.snapshot(), "conv1", 1)
     first = st.step(0)  # top-left: a ring of padding on the top and left
     assert (first.top, first.left) == (-1, -1)
     assert first.on_padding[0].all() and first.on_padding[:, 0].all()
     assert not first.on_padding[1:, 1:].any()
-    assert (first.patch[first.on_padding] == 0).all() and (first.patch[1:, 1:] == 1).all()
+    assert (first.patches[0][first.on_padding] == 0).all() and (first.patches[0, 1:, 1:] == 1).all()
     middle = st.step(st.out_shape[1] + 1)
     assert not middle.on_padding.any()
 
@@ -178,7 +183,7 @@ def test_deck_numbers_on_the_x():
     assert deck_number(diag.value) == "0.77" and diag.total_sum == 7 and diag.divisor == 9
     crossing = ConvStepper.from_trace(net.spec, trace, snap, "conv1", feature=1)
     centre = crossing.step(3 * 7 + 3)
-    assert (centre.products == 1).all() and centre.map_sum == 9 and centre.value == 1.0
+    assert (centre.products == 1).all() and centre.total_sum == 9 and centre.value == 1.0
     assert deck_number(centre.value) == "1.00"
     pool = PoolStepper.from_trace(net.spec, trace, "pool1", 0)
     last = pool.step(pool.n_steps - 1)  # 7x7 -> 4x4: the last window hangs over two edges
@@ -192,7 +197,7 @@ def test_changed_drawing_is_followed():
     a, b = (rng.uniform(-1, 1, (28, 28)).astype(np.float32) for _ in range(2))
     ta, tb = net.trace(a), net.trace(b)
     snap = net.snapshot()
-    conv = ConvStepper.from_trace(net.spec, ta, snap, "conv2", 3, 5)
+    conv = ConvStepper.from_trace(net.spec, ta, snap, "conv2", 3)
     pool = PoolStepper.from_trace(net.spec, ta, "pool2", 4)
     i, j = 17, 9
     before = conv.step(i).value
@@ -208,11 +213,11 @@ def test_changed_drawing_is_followed():
 def test_new_weights_are_followed():
     net = build(preset("shapes"), seed=1)
     trace, snap = net.trace(np.zeros((28, 28), np.float32) + 0.5), net.snapshot()
-    st = ConvStepper.from_trace(net.spec, trace, snap, "conv1", 2, 0)
+    st = ConvStepper.from_trace(net.spec, trace, snap, "conv1", 2)
     snap2 = {k: v * 2 for k, v in snap.items()}
     st.set_weights(snap2["layers.0.weight"], snap2["layers.0.bias"])
     assert st.step(40).value == pytest.approx(
-        2 * ConvStepper.from_trace(net.spec, trace, snap, "conv1", 2, 0).step(40).value
+        2 * ConvStepper.from_trace(net.spec, trace, snap, "conv1", 2).step(40).value
     )
 
 

@@ -2,7 +2,9 @@
 synchronous repaint of the panel (what the QTimer pays each tick at full speed), and the cost
 of following a new drawing mid-animation. Prints figures; asserts nothing.
 
-    python3 tests/bench/bench_steppers.py
+    python3 tests/bench/bench_steppers.py             # the deck's networks (xo, shapes, lenet5)
+    python3 tests/bench/bench_steppers.py cs231n tinyvgg   # these presets' first and last
+                                                           # convolution and first pooling
 """
 
 import os
@@ -16,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from convviz.core.network import build
+from convviz.core.bundled import preset_model
 from convviz.core.presets import preset
 from convviz.qt.panels.filtering import FilteringPanel
 from convviz.qt.panels.pooling import PoolingPanel
@@ -37,10 +39,25 @@ def per_step_ms(panel, n=STEPS):
     return times
 
 
+def picture(spec, rng):
+    """A random input of the network's shape (colour and rectangular ones too)."""
+    x = rng.uniform(*spec.value_range, (spec.channels, *spec.input_shape)).astype(np.float32)
+    return x[0] if spec.channels == 1 else x
+
+
+def preset_cases(name):
+    """(name, layer, map, feature): the first and last convolution, the first pooling."""
+    from convviz.core.stepper import steppable_layers
+
+    spec = preset(name)
+    convs, pools = steppable_layers(spec, "conv"), steppable_layers(spec, "pool")
+    picks = {sl.name: sl for sl in [*convs[:1], *convs[-1:], *pools[:1]]}
+    return [(name, sl.name, 0, min(1, sl.out_maps - 1)) for sl in picks.values()]
+
+
 def new_drawing_ms(panel, net, n=20):
     rng = np.random.default_rng(0)
-    s = net.spec.input_size
-    traces = [net.trace(rng.uniform(-1, 1, (s, s)).astype(np.float32)) for _ in range(n)]
+    traces = [net.trace(picture(net.spec, rng)) for _ in range(n)]
     times = []
     for tr in traces:
         t = time.perf_counter()
@@ -60,7 +77,8 @@ def fmt(times):
 
 def main():
     app = QApplication.instance() or QApplication([])
-    cases = [
+    names = sys.argv[1:]
+    cases = [case for name in names for case in preset_cases(name)] or [
         ("xo", "pool1", 0, 0),
         ("xo", "conv1", 0, 1),
         ("shapes", "pool1", 0, 0),
@@ -73,14 +91,11 @@ def main():
         f"{QApplication.platformName()}"
     )
     for name, layer, m, f in cases:
-        net = build(preset(name))
+        net = preset_model(name)
         panel = (FilteringPanel if layer.startswith("conv") else PoolingPanel)()
         panel.resize(1100, 760)
         panel.set_model(net.spec, net.snapshot())
-        s = net.spec.input_size
-        panel.show_trace(
-            net.trace(np.random.default_rng(1).uniform(-1, 1, (s, s)).astype(np.float32))
-        )
+        panel.show_trace(net.trace(picture(net.spec, np.random.default_rng(1))))
         panel.select(layer, m, f)
         panel.show()
         app.processEvents()

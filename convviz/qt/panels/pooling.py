@@ -1,17 +1,19 @@
-"""The pooling panel: a max-pooling window stepping across one map, the pooled map filling in.
+"""The pooling panel: a max or average pooling window stepping across one map, the pooled map
+filling in.
 
 The arithmetic comes from convviz.core.stepper.PoolStepper; this widget only shows it:
 
-    input map (window outlined,   |  the window close up   |  pooled map, filled up to
-    winner framed in green)       |  and its maximum       |  the current cell
+    input map (window outlined,   |  the window close up,  |  pooled map, filled up to
+    max: winner framed in green)  |  its maximum, or its   |  the current cell
+                                  |  sum ÷ count = mean    |
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ...core.layers.registry import by
 from ...core.names import map_names
 from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
@@ -22,11 +24,16 @@ from ..widgets.stepper_controls import selector
 from ..widgets.stepper_panel import StepperPanel, picker_row
 
 HELP = (
-    "Max pooling shrinks a map while keeping its strongest responses. A small window "
-    "slides across the map, jumping by the stride; from each position only the largest "
-    "value survives and becomes one cell of the smaller map. A window that hangs over the "
+    "Pooling shrinks a map. A small window slides across the map, jumping by the stride; "
+    "max pooling keeps only the largest value under it, average pooling the mean of its "
+    "values, and that becomes one cell of the smaller map. A window that hangs over the "
     "edge still counts, using only the cells that are there."
 )
+
+
+def _dn(v: float) -> str:
+    """Whole numbers as the deck says them ("sum 9"), else two decimals."""
+    return str(round(v)) if abs(v - round(v)) < 1e-6 else deck_number(v)
 
 
 class PoolingPanel(StepperPanel):
@@ -53,11 +60,11 @@ class PoolingPanel(StepperPanel):
 
         self.layer_combo = selector("Which pooling layer to watch", self)
         self.map_combo = selector("Which of the layer's input maps the window walks over", self)
-        top = picker_row(self, [("Pooling layer", self.layer_combo), ("Map", self.map_combo)])
+        top = picker_row(self, [("Layer", self.layer_combo), ("Map", self.map_combo)])
 
         self.input_grid = CellGrid("Input map", self)
         self.input_grid.setToolTip(
-            "The map being pooled. The dark frame is the window; the "
+            "The map being pooled. The dark frame is the window; in max pooling the "
             "green frame marks its largest value."
         )
         self.window_grid = CellGrid("Window", self, max_cell=70, nan_hatched=True)
@@ -99,9 +106,11 @@ class PoolingPanel(StepperPanel):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for sl in self._layers:
+            kind = "average" if sl.is_average else "max"
+            sr, sc = sl.stride
+            stride = f"{sr}" if sr == sc else f"{sr}×{sc}"
             self.layer_combo.addItem(
-                f"{sl.name}  ({sl.layer.window}×{sl.layer.window} window, "
-                f"stride {sl.layer.stride})",
+                f"{sl.name}  ({kind}, {by(sl.window).replace('x', '×')} window, stride {stride})",
                 sl.name,
             )
         self.layer_combo.blockSignals(False)
@@ -140,30 +149,30 @@ class PoolingPanel(StepperPanel):
 
     def _rebuild_stepper(self) -> None:
         sl = self.layer
-        self._unstepped = _not_square(sl.layer, ("window", "stride")) if sl else ""
-        if sl is None or self.trace is None or self._unstepped:
+        if sl is None or self.trace is None:
             self.stepper = None
         else:
             values = self.trace.input_of(sl.index)[self.map_index]  # (H, W)
+            mode = "avg" if sl.is_average else "max"
+            st = self.stepper
             if (
-                self.stepper is not None
-                and (self.stepper.window, self.stepper.stride) == (sl.layer.window, sl.layer.stride)
-                and self.stepper.values.shape == values.shape
+                st is not None
+                and (st.window, st.stride, st.mode) == (sl.window, sl.stride, mode)
+                and st.values.shape == values.shape
             ):
-                self.stepper.set_values(values)
+                st.set_values(values)
             else:
-                self.stepper = PoolStepper(values, sl.layer.window, sl.layer.stride)
+                self.stepper = PoolStepper(values, sl.window, sl.stride, mode)
             levels = symmetric_levels(self.stepper.values)
             self._levels = levels
             # room around the map for windows hanging over the right and bottom edges
-            ho, wo = self.stepper.out_shape
-            over = max(
-                (ho - 1) * sl.layer.stride + sl.layer.window - values.shape[0],
-                (wo - 1) * sl.layer.stride + sl.layer.window - values.shape[1],
-                0,
+            (ho, wo), (kr, kc), (sr, sc) = self.stepper.out_shape, sl.window, sl.stride
+            over = (
+                max(0, (ho - 1) * sr + kr - values.shape[0]),
+                max(0, (wo - 1) * sc + kc - values.shape[1]),
             )
             self.input_grid.set_values(values, levels, margin=over)
-            self._share_width(values.shape[1] + 2 * over, sl.layer.window, wo)
+            self._share_width(values.shape[1] + 2 * over[1], kc, wo)
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
         self._refresh()
 
@@ -175,9 +184,12 @@ class PoolingPanel(StepperPanel):
             self._row.setStretch(i, stretch)
 
     def _waiting_text(self) -> str:
-        if getattr(self, "_unstepped", ""):
-            return self._unstepped
         if self.spec is not None and not self._layers:
+            if any(layer.kind == "gap" for layer in self.spec.layers):
+                return (
+                    "This network has no pooling layer with a window to step: its global "
+                    "average pooling turns each whole map into one number (see Feature maps)."
+                )
             return "This network has no pooling layer."
         return "Draw something to watch the pooling window at work."
 
@@ -186,33 +198,46 @@ class PoolingPanel(StepperPanel):
             return
         i = self.controls.current_step
         step = self.stepper.step(i)
-        k = step.size
-        self.input_grid.set_marks(window=(step.top, step.left, k), winner=step.winner)
-        win_r, win_c = step.winner[0] - step.top, step.winner[1] - step.left
+        kr, kc = step.window
+        self.input_grid.set_marks(window=(step.top, step.left, kr, kc), winner=step.winner)
         self.window_grid.set_values(step.cells, self._levels)
-        self.window_grid.set_marks(winner=(win_r, win_c))
+        if step.winner is not None:
+            win_r, win_c = step.winner[0] - step.top, step.winner[1] - step.left
+            self.window_grid.set_marks(winner=(win_r, win_c))
+        else:
+            self.window_grid.set_marks()
         self.output_grid.set_values(self.stepper.output_upto(i), self._levels)
         self.output_grid.set_marks(current=(step.out_row, step.out_col))
-        self.max_label.setText(f"max = <b>{deck_number(step.value)}</b>")
-        text = (
-            f"Largest value in the window: <b>{deck_number(step.value)}</b> "
-            f"(row {step.winner[0] + 1}, column {step.winner[1] + 1}) → pooled cell "
-            f"(row {step.out_row + 1}, column {step.out_col + 1})"
-        )
-        if step.overhangs:
-            n = int(np.isfinite(step.cells).sum())
-            text += (
-                f"<br><i>The window hangs over the edge: only its {n} cell"
-                f"{'s' if n != 1 else ''} on the map count.</i>"
+        self.max_label.setText(self._result_text(step))
+        self.caption.setText(self._caption(step))
+
+    @staticmethod
+    def _result_text(step) -> str:
+        """Under the close-up: the maximum, or sum ÷ count = mean."""
+        if step.mode == "max":
+            return f"max = <b>{deck_number(step.value)}</b>"
+        return f"{_dn(step.total)} ÷ {step.count} = <b>{deck_number(step.value)}</b>"
+
+    @staticmethod
+    def _caption(step) -> str:
+        where = f"pooled cell (row {step.out_row + 1}, column {step.out_col + 1})"
+        n = step.count
+        cells = f"{n} cell{'s' if n != 1 else ''}"
+        if step.mode == "max":
+            text = (
+                f"Largest value in the window: <b>{deck_number(step.value)}</b> "
+                f"(row {step.winner[0] + 1}, column {step.winner[1] + 1}) → {where}"
             )
-        self.caption.setText(text)
-
-
-def _not_square(layer, fields) -> str:
-    """Why this view cannot step `layer` yet ("" when it can): a guard (canvas helper) until the
-    steppers learn rectangular windows."""
-    for what in fields:
-        v = getattr(layer, what, 1)
-        if isinstance(v, (tuple, list)) and v[0] != v[1]:
-            return f"The {what} of {v[0]}x{v[1]} is not stepped through here yet."
-    return ""
+        else:
+            text = (
+                f"The window's {cells} {'add' if n != 1 else 'adds'} up to "
+                f"<b>{_dn(step.total)}</b>; "
+                f"÷ {n} = mean <b>{deck_number(step.value)}</b> → {where}"
+            )
+        if step.overhangs:
+            divide = ", so the sum is divided by " + str(n) if step.mode == "avg" else ""
+            text += (
+                f"<br><i>The window hangs over the edge: only its {cells} on the map "
+                f"count{divide}.</i>"
+            )
+        return text

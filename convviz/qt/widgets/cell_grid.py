@@ -17,26 +17,22 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QPixmap,
-    QRegion,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.mosaic import colour_indices as mosaic_colour_indices
 from ...core.numbers import deck_number
 from .. import theme
+from .cell_marks import CellMarks
 
 # the one colour pipeline: values -> 0..255 (core.mosaic.colour_indices) -> a theme LUT
 _LUT = theme.DECK_CELLS_LUT
 _LUMA = theme.luma(_LUT)
 
-WINDOW_COLOR = QColor(20, 20, 20)
-WINNER_COLOR = QColor(0, 168, 84)
-MARK_COLOR = QColor(200, 30, 45)
 # Not filled in yet: darker than every value colour (the palest, near zero, is almost white),
 # so a filled cell stands out from an empty one whatever its value. Opaque: cheaper to fill.
 EMPTY_COLOR = QColor(40, 45, 54)
 EMPTY_HATCH = QColor(255, 255, 255, 45)  # off-map cells: a light hatch on the dark empty colour
-OUTLINE_BELOW_PX = 20  # cells smaller than this: marked cells get one outline around them all
 PADDING_COLOR = QColor(205, 205, 205)
 GRID_COLOR = QColor(165, 165, 165)
 PADDING_HATCH = QColor(0, 0, 0, 30)
@@ -78,13 +74,18 @@ def symmetric_levels(*arrays) -> tuple[float, float]:
     return (-a, a)
 
 
+def _pair(v) -> tuple[int, int]:
+    """3 -> (3, 3); (1, 2) -> (1, 2): a margin the same all round, or per dimension."""
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
 def _same(a, b) -> bool:
     if a is None or b is None:
         return a is b
     return a.shape == b.shape and bool((a == b).all())
 
 
-class CellGrid(QWidget):
+class CellGrid(CellMarks, QWidget):
     """One map as square cells. `values` (H, W): NaN cells are drawn empty (not filled yet)."""
 
     MIN_TEXT_CELL = 26  # px: smaller cells show colour only
@@ -98,13 +99,14 @@ class CellGrid(QWidget):
         self._values = np.zeros((0, 0), np.float32)
         self._idx = np.zeros((0, 0), np.intp)
         self._image: QImage | None = None
-        self._margin, self._margin_zero = 0, False
-        self._window: tuple[int, int, int] | None = None
+        self._margin, self._margin_zero = (0, 0), False  # rings of cells: (rows, cols)
+        self._window: tuple[int, int, int, int] | None = None  # (top, left, rows, cols)
         self._winner: tuple[int, int] | None = None
         self._current: tuple[int, int] | None = None
         self._marked: np.ndarray | None = None
         self._hatched: np.ndarray | None = None
         self._base: QPixmap | None = None  # cells, grid and numbers, drawn once per values
+        self._key = None  # (margin, margin_zero, levels) of the values shown
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(90, 90)
 
@@ -121,15 +123,26 @@ class CellGrid(QWidget):
         margin: int = 0,
         margin_zero: bool = False,
     ) -> None:
-        """`margin` rings of extra cells around the map: zero padding when `margin_zero`,
-        else empty room for a window that hangs over the edge."""
+        """`margin` rings of extra cells around the map (one number, or (rows, cols): above and
+        below, left and right): zero padding when `margin_zero`, else empty room for a window
+        that hangs over the edge."""
         v = np.asarray(values, np.float32)
-        if v.shape != self._values.shape or int(margin) != self._margin:
+        margin = _pair(margin)
+        key = (margin, bool(margin_zero), levels)
+        if (
+            key == self._key
+            and self._image is not None
+            and v.shape == self._values.shape
+            and np.array_equal(v, self._values, equal_nan=True)
+        ):
+            return  # the same numbers (a feature while it steps): keep the drawn cells
+        self._key = key
+        if v.shape != self._values.shape or margin != self._margin:
             self.updateGeometry()  # the size hint follows the map's shape
         self._values = v
         self._texts: list[list[str]] | None = None  # made when first painted with numbers
         self._base = None
-        self._margin, self._margin_zero = int(margin), bool(margin_zero)
+        self._margin, self._margin_zero = margin, bool(margin_zero)
         self._idx = colour_indices(v, levels or symmetric_levels(v))
         rgba = np.empty((*v.shape, 4), np.uint8)
         rgba[..., :3] = _LUT[self._idx]
@@ -148,10 +161,14 @@ class CellGrid(QWidget):
         self.update()
 
     def set_marks(self, window=None, winner=None, current=None, marked=None, hatched=None) -> None:
-        """window (top, left, size) in map cells (may reach outside); winner / current (r, c);
+        """window (top, left, rows, cols) or (top, left, size) in map cells (may reach outside);
+        winner / current (r, c);
         marked: (H, W) bool cells drawn with a red frame; hatched: (H, W) bool cells drawn
         hatched (e.g. a patch's cells on the zero padding)."""
-        self._window, self._winner, self._current = window, winner, current
+        if window is not None and len(window) == 3:  # a square window: (top, left, size)
+            window = (*window, window[2])
+        self._window = None if window is None else tuple(int(v) for v in window)
+        self._winner, self._current = winner, current
         self._marked = None if marked is None else np.asarray(marked, bool)
         hatched = None if hatched is None else np.asarray(hatched, bool)
         if not _same(hatched, self._hatched):  # hatching is part of the cached cells
@@ -169,7 +186,7 @@ class CellGrid(QWidget):
 
     def cell_size(self) -> float:
         rows, cols = self._values.shape
-        n_r, n_c = rows + 2 * self._margin, cols + 2 * self._margin
+        n_r, n_c = rows + 2 * self._margin[0], cols + 2 * self._margin[1]
         if not n_r or not n_c:
             return 0.0
         avail_w, avail_h = self.width() - 4, self.height() - self._title_height() - 4
@@ -177,17 +194,19 @@ class CellGrid(QWidget):
 
     def _origin(self, cell: float) -> QPointF:
         rows, cols = self._values.shape
-        m = self._margin
-        gw, gh = (cols + 2 * m) * cell, (rows + 2 * m) * cell
-        x = (self.width() - gw) / 2 + m * cell
-        y = self._title_height() + (self.height() - self._title_height() - gh) / 2 + m * cell
+        mr, mc = self._margin
+        gw, gh = (cols + 2 * mc) * cell, (rows + 2 * mr) * cell
+        x = (self.width() - gw) / 2 + mc * cell
+        y = self._title_height() + (self.height() - self._title_height() - gh) / 2 + mr * cell
         return QPointF(round(x), round(y))
 
     def sizeHint(self) -> QSize:
         rows, cols = self._values.shape if self._values.size else (5, 5)
-        n = max(rows, cols) + 2 * self._margin
-        side = int(min(self.max_cell, max(12, 360 // max(n, 1))) * n) + 4
-        return QSize(side, side + self._title_height())
+        n_r, n_c = rows + 2 * self._margin[0], cols + 2 * self._margin[1]
+        # square cells: a 1x46 map asks for a strip, not a square
+        cell = min(self.max_cell, max(12, 360 // max(n_r, n_c, 1)))
+        w, h = int(cell * n_c) + 4, int(cell * n_r) + 4
+        return QSize(max(w, 90), max(h, 40) + self._title_height())
 
     # ---- painting -----------------------------------------------------------------------
     def resizeEvent(self, event):
@@ -220,9 +239,9 @@ class CellGrid(QWidget):
         rows, cols = self._values.shape
         cell = self.cell_size()
         o = self._origin(cell)
-        m = self._margin
+        mr, mc = self._margin
         full = QRectF(
-            o.x() - m * cell, o.y() - m * cell, (cols + 2 * m) * cell, (rows + 2 * m) * cell
+            o.x() - mc * cell, o.y() - mr * cell, (cols + 2 * mc) * cell, (rows + 2 * mr) * cell
         )
         if self._title:  # right above the cells: in a tall panel it stays with them
             self._paint_title(p, full)
@@ -233,7 +252,7 @@ class CellGrid(QWidget):
         font = QFont(self.font())
         font.setPixelSize(self._text_pixels(cell))
         p.setFont(font)
-        padded = bool(m and self._margin_zero)
+        padded = bool((mr or mc) and self._margin_zero)
         if padded:
             self._paint_padding(p, o, cell, full, show_text)
         p.fillRect(area, EMPTY_COLOR)
@@ -263,14 +282,14 @@ class CellGrid(QWidget):
     def _paint_padding(self, p: QPainter, o, cell: float, full: QRectF, show_text: bool) -> None:
         """Zero padding: a grey hatched ring of zeros around the map."""
         rows, cols = self._values.shape
-        m = self._margin
+        mr, mc = self._margin
         p.fillRect(full, PADDING_COLOR)
         p.fillRect(full, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
         if not show_text:
             return
         p.setPen(PADDING_TEXT)
-        for r in range(-m, rows + m):
-            for c in range(-m, cols + m):
+        for r in range(-mr, rows + mr):
+            for c in range(-mc, cols + mc):
                 if 0 <= r < rows and 0 <= c < cols:
                     continue
                 p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, "0")
@@ -295,12 +314,16 @@ class CellGrid(QWidget):
         bold.setBold(True)
         idx, texts = self._idx, self.texts()
         rows, cols = self._values.shape
+        shown = font
         for r in range(rows):
             for c in range(cols):
                 text = texts[r][c]
                 if not text:  # NaN: not filled in yet
                     continue
-                p.setFont(bold if self._winner == (r, c) else font)
+                want = bold if self._winner == (r, c) else font
+                if want is not shown:  # (setFont per cell cost as much as the text)
+                    p.setFont(want)
+                    shown = want
                 p.setPen(LIGHT_TEXT if _LUMA[idx[r, c]] < 0.55 else DARK_TEXT)
                 p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, text)
 
@@ -340,78 +363,3 @@ class CellGrid(QWidget):
 
     def _cell_rect(self, o: QPointF, cell: float, r: int, c: int, h: int = 1, w: int = 1) -> QRectF:
         return QRectF(o.x() + c * cell, o.y() + r * cell, w * cell, h * cell)
-
-    def _paint_marks(self, p: QPainter, o: QPointF, cell: float, rows: int, cols: int) -> None:
-        thick = max(3.0, min(5.0, cell / 9))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        if self._marked is not None and cell < OUTLINE_BELOW_PX:
-            # a frame in every small cell would cover its colour (a 28x28 map turned red):
-            # one thin line around each group of marked cells leaves the colours visible
-            p.setPen(QPen(MARK_COLOR, 2))
-            p.drawLines(self._outline(o, cell))
-        elif self._marked is not None:
-            p.setPen(QPen(MARK_COLOR, thick))
-            for r, c in zip(*np.nonzero(self._marked), strict=True):
-                p.drawRect(
-                    self._cell_rect(o, cell, int(r), int(c)).adjusted(
-                        thick / 2, thick / 2, -thick / 2, -thick / 2
-                    )
-                )
-        if self._winner is not None:
-            p.setPen(QPen(WINNER_COLOR, thick))
-            p.drawRect(
-                self._cell_rect(o, cell, *self._winner).adjusted(
-                    thick * 0.5, thick * 0.5, -thick * 0.5, -thick * 0.5
-                )
-            )
-        for rect, dashed in self._window_rects(o, cell, rows, cols):
-            if dashed:  # the part hanging over the edge: hatched, outlined in dashes
-                p.save()
-                p.setClipRegion(
-                    QRegion(rect.toRect()).subtracted(
-                        QRegion(QRectF(o.x(), o.y(), cols * cell, rows * cell).toRect())
-                    )
-                )
-                p.fillRect(rect, QBrush(QColor(20, 20, 20, 90), Qt.BrushStyle.BDiagPattern))
-                p.restore()
-            self._double_outline(p, rect, thick, dashed)
-        if self._current is not None:
-            self._double_outline(p, self._cell_rect(o, cell, *self._current), thick, False)
-
-    def _outline(self, o: QPointF, cell: float) -> list[QLineF]:
-        """The edges between marked and unmarked cells (and the map's edge)."""
-        m = np.pad(self._marked, 1)
-        lines = []
-        for r, c in zip(*np.nonzero(m[1:, 1:-1] != m[:-1, 1:-1]), strict=True):  # top edge of row r
-            y = o.y() + r * cell
-            lines.append(QLineF(o.x() + c * cell, y, o.x() + (c + 1) * cell, y))
-        # left edge of column c
-        for r, c in zip(*np.nonzero(m[1:-1, 1:] != m[1:-1, :-1]), strict=True):
-            x = o.x() + c * cell
-            lines.append(QLineF(x, o.y() + r * cell, x, o.y() + (r + 1) * cell))
-        return lines
-
-    def _window_rects(self, o, cell, rows, cols):
-        if self._window is None:
-            return []
-        top, left, k = self._window
-        whole = self._cell_rect(o, cell, top, left, k, k)
-        inside = (
-            whole.intersected(QRectF(o.x(), o.y(), cols * cell, rows * cell))
-            if not self._margin_zero
-            else whole
-        )
-        if inside == whole:
-            return [(whole, False)]
-        return [(whole, True), (inside, False)]
-
-    @staticmethod
-    def _double_outline(p: QPainter, rect: QRectF, thick: float, dashed: bool) -> None:
-        """A dark line with a white line inside it: visible on every cell colour."""
-        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        h = thick / 2  # drawn just outside the cells, so the numbers stay readable
-        p.setPen(QPen(WINDOW_COLOR, thick, style))
-        p.drawRect(rect.adjusted(-h, -h, h, h))
-        if not dashed:
-            p.setPen(QPen(QColor(255, 255, 255), 1.5))
-            p.drawRect(rect)

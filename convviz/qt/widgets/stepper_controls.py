@@ -51,6 +51,7 @@ class ElidingCombo(QComboBox):
 
     def displayed_text(self) -> str:
         """The chosen item as painted: whole, or cut with "…" to the room there is."""
+        self._retip()  # (an item chosen with signals blocked announced nothing)
         _opt, field = self._field()
         return self.fontMetrics().elidedText(
             self.currentText(), Qt.TextElideMode.ElideRight, max(0, field.width())
@@ -76,7 +77,10 @@ def selector(tip: str, parent=None) -> QComboBox:
     with others and must fit a projector's width); the open list still shows whole items."""
     combo = ElidingCombo(tip, parent)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(8)
+    # 6 characters at the least: two drop-downs and their words share one row of a 380 px
+    # dock (a 1024-pixel projector), where 8 stacked them and cost the steppers a line
+    combo.setMinimumContentsLength(6)
+    combo.setMinimumWidth(84)  # (the style asks 100 px whatever the length; it elides anyway)
     combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     return combo
 
@@ -106,6 +110,7 @@ class StepperControls(QWidget):
         self._make_buttons()
         self.scrub = QSlider(Qt.Orientation.Horizontal, self)
         self.scrub.setToolTip("Drag to move the window to any position")
+        self.scrub.setMinimumWidth(120)  # long enough to aim with (beside the speed it shrank)
         self.scrub.valueChanged.connect(self.seek)
         self.step_label = QLabel(self)
         self.speed = QSlider(Qt.Orientation.Horizontal, self)
@@ -131,7 +136,7 @@ class StepperControls(QWidget):
         def button(icon, tip, slot):
             b = QToolButton(self)
             b.setIcon(st.standardIcon(icon))
-            b.setIconSize(QSize(22, 22))
+            b.setIconSize(QSize(18, 18))
             b.setToolTip(tip)
             b.setAutoRaise(True)
             b.clicked.connect(slot)
@@ -155,9 +160,11 @@ class StepperControls(QWidget):
         )
 
     def _lay_out(self) -> None:
-        # three groups: the buttons, where the window is, and the speed; side by side or (a
-        # narrow dock, a 1024-pixel projector) stacked, so the dock never scrolls sideways
-        transport, position, pace = QWidget(self), QWidget(self), QWidget(self)
+        # two groups: the buttons with where the window is, and the scrub bar with the speed;
+        # side by side or (a narrow dock, a 1024-pixel projector) stacked, so the dock never
+        # scrolls sideways. (Three stacked groups took a line more of a 768-pixel screen than
+        # the filtering panel's three channel rows can spare.)
+        transport, pace = QWidget(self), QWidget(self)
         row = QHBoxLayout(transport)
         row.setContentsMargins(0, 0, 0, 0)
         for w in (
@@ -168,20 +175,20 @@ class StepperControls(QWidget):
             self.end_button,
         ):
             row.addWidget(w)
-        row = QHBoxLayout(position)
-        row.setContentsMargins(0, 0, 0, 0)
+        row.addSpacing(6)
         row.addWidget(self.step_label)
-        row.addWidget(self.scrub, 1)
         row = QHBoxLayout(pace)
         row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.scrub, 3)  # the scrub bar takes most of the width
+        row.addSpacing(6)
         row.addWidget(QLabel("Speed", pace))
         row.addWidget(self.speed, 1)
         row.addWidget(self.speed_label)
-        pace.setMaximumWidth(260)
-        self.setStyleSheet("QToolButton { padding: 2px 4px; }")  # five buttons fit 360 px
+        # slim buttons: the five and "Window 1922 of 3844" share a line of a 380 px dock
+        self.setStyleSheet("QToolButton { padding: 2px 2px; }")
         outer = QHBoxLayout(self)
         outer.setContentsMargins(4, 2, 4, 2)
-        self.groups = WrapRow([transport, position, pace], parent=self)
+        self.groups = WrapRow([transport, pace], parent=self)
         outer.addWidget(self.groups)
 
     def _speed_chosen_by_hand(self, _action) -> None:
