@@ -21,7 +21,7 @@ def test_a_resnet_with_its_head_changed_keeps_every_block():
     m = LayerRows.from_spec(base)
     m.set_input("channels", "3")  # unchanged
     m.duplicate((8,))  # a second relu: no weights
-    spec, old, new, kept, fresh = _apply(m, base)
+    _spec, old, new, kept, fresh = _apply(m, base)
     assert "conv1" in kept and "residual2.conv1" in kept and "residual2.skip" in kept
     assert "batchnorm1" in kept and "votes" in kept and fresh == []
     for name in ("conv1", "residual2.conv2", "residual3.skip", "votes"):
@@ -35,7 +35,7 @@ def test_a_layer_whose_shape_changed_starts_afresh_and_a_moved_one_keeps_its_own
     base = preset("shapes")
     m = LayerRows.from_spec(base)
     m.set_text((3,), "features", "12")  # conv2: 16 -> 12 features
-    spec, old, new, kept, fresh = _apply(m, base)
+    _spec, old, new, kept, fresh = _apply(m, base)
     assert kept == ["conv1", "votes"] and set(fresh) == {"conv2", "fc1"}  # fc1 sees 12 maps
     np.testing.assert_array_equal(new.weight("conv1"), old.weight("conv1"))
     assert new.weight("conv2").shape == (12, 8, 5, 5)
@@ -43,6 +43,5 @@ def test_a_layer_whose_shape_changed_starts_afresh_and_a_moved_one_keeps_its_own
     # a duplicate is a new layer: it does not take its twin's weights
     m = LayerRows.from_spec(base)
     m.duplicate((7,))  # fc1 twice: fc1 keeps (64 from 784), the copy fc2 (64 from 64) is new
-    m.remove((8,))  # (the relu after it: the copy follows fc1 directly)
-    spec, old, new, kept, fresh = _apply(m, base)
+    _spec, old, new, kept, fresh = _apply(m, base)
     assert "fc1" in kept and "fc2" in fresh
