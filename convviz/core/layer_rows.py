@@ -32,6 +32,7 @@ from .spec_json import loads_bounded
 BLOCK_FIELD = "layers"
 # What Wrap makes, unless asked for another block kind.
 DEFAULT_BLOCK = "residual"
+WRAP_REFUSED = "choose rows that follow each other in one list to wrap them"
 INPUT_FIELDS = ("rows", "cols", "channels", "low", "high")  # the input line's texts
 
 Path = tuple[int, ...]
@@ -212,7 +213,7 @@ class LayerRows:
 
     def spec(self) -> NetworkSpec:
         """The network the rows describe; SpecError with the first reason it cannot be."""
-        return self.lines().spec()
+        return self.lines().make()
 
     # ---- changing ------------------------------------------------------------------------
     def set_input(self, name: str, text: str) -> None:
@@ -278,13 +279,20 @@ class LayerRows:
     def wrap(self, first: Path, last: Path, kind: str = DEFAULT_BLOCK) -> Path:
         """Rows first..last (neighbours in one list) inside a new block of `kind`."""
         if first[:-1] != last[:-1] or last[-1] < first[-1]:
-            raise SpecError("choose rows that follow each other in one list to wrap them")
+            raise SpecError(WRAP_REFUSED)
         if not is_block_kind(kind):
             raise SpecError(f"{kind!r} is not a kind of block")
         rows = self.parent(first)
         inside = rows[first[-1] : last[-1] + 1]
         rows[first[-1] : last[-1] + 1] = [Row(kind, {n: "" for n in text_fields(kind)}, inside)]
         return first
+
+    def wrap_chosen(self, paths, kind: str = DEFAULT_BLOCK) -> Path:
+        """The rows at `paths` (neighbours in one list, none left out) inside a new block."""
+        paths = sorted(paths)
+        if not paths or paths[-1][-1] - paths[0][-1] + 1 != len(paths):
+            raise SpecError(WRAP_REFUSED)
+        return self.wrap(paths[0], paths[-1], kind)
 
     def unwrap(self, path: Path) -> None:
         """A block's rows take its place."""

@@ -43,17 +43,18 @@ class Checked:
     lines: tuple[Line, ...]
     reason: str  # the first reason in reading order ("" when the network can be made)
     input_reason: str  # the input's own reason ("" when it reads)
-    result: NetworkSpec | None
+    spec: NetworkSpec | None  # the network the rows describe; None when refused
     total_params: int | None
 
     @property
     def ok(self) -> bool:
         return not self.reason
 
-    def spec(self) -> NetworkSpec:
-        if self.result is None:
+    def make(self) -> NetworkSpec:
+        """The network, or SpecError with the first reason."""
+        if self.spec is None:
             raise SpecError(self.reason)
-        return self.result
+        return self.spec
 
     def refused(self) -> list[Line]:
         return [ln for ln in self.lines if ln.state == REFUSED]

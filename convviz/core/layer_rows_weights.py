@@ -16,7 +16,7 @@ import numpy as np
 
 from .layer_rows import LayerRows
 from .snapshot import WeightsSnapshot, part_prefixes, state_key
-from .spec import NetworkSpec
+from .spec import NetworkSpec, every_row
 
 VOTES = "votes"
 
@@ -78,7 +78,8 @@ def keep_weights(
             kept.append(name)
         else:
             fresh.append(name)
-    return state, kept, fresh
+    order = {s.name: i for i, s in enumerate(every_row(new_spec.shapes()))}  # reading order
+    return state, sorted(kept, key=order.get), sorted(fresh, key=order.get)
 
 
 def kept_words(kept: list[str], fresh: list[str]) -> str:
