@@ -181,7 +181,9 @@ def _refused(
         except SpecError as e:
             inside += _refused(r, n, w, (*path, j), depth + 1, s, str(e))
             inside += _unknown(row.rows[j + 1 :], path, depth + 1, inner_names[j + 1 :], j + 1)
-            head = Line(path, depth, row.kind, name, reason=str(e), state=REFUSED)
+            # the block says which of its rows: that row says why, once
+            said = f"its row {n} does not fit (see below)"
+            head = Line(path, depth, row.kind, name, reason=said, state=REFUSED)
             return [head, *inside]
         if r.is_block:  # a block inside that fits as a whole: its rows from the spec's table
             sub = LayerShape(n, r.kind, new, 0)

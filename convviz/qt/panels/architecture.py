@@ -81,7 +81,6 @@ class ArchitecturePanel(QWidget):
 
         col = QVBoxLayout(self)
         col.addWidget(self._make_quick())
-        col.addWidget(self._make_note())
         self.editor = LayerListEditor(self)
         col.addWidget(self.editor, 1)
         self.status = QLabel(self)
@@ -120,7 +119,10 @@ class ArchitecturePanel(QWidget):
         )
         self.quick_toggle.setAutoRaise(True)
         self.quick_form = QWidget(box)
-        self.quick_form.setLayout(self._make_knobs())
+        inside = QVBoxLayout(self.quick_form)
+        inside.setContentsMargins(12, 0, 0, 0)
+        inside.addWidget(self._make_note())  # said where it matters: before turning a knob
+        inside.addLayout(self._make_knobs())
         self.quick_form.hide()
         self.quick_toggle.toggled.connect(self._fold)
         self._fold(False)
@@ -232,10 +234,9 @@ class ArchitecturePanel(QWidget):
         self.note.setText(
             ""
             if is_plain(self.base)
-            else "This network is not a plain stack of blocks: the quick start replaces "
-            "the whole list with one."
+            else "This network is not a plain stack of blocks: the quick start would "
+            "replace the list with one."
         )
-        self.note.setVisible(bool(self.note.text()))
 
     def set_knobs(self, knobs: Knobs) -> None:
         """Put `knobs` in the quick form, which fills the list (the guided tour can use this)."""

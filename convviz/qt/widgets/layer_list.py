@@ -33,10 +33,10 @@ from .flow_layout import FlowLayout
 from .layer_list_row import REFUSED_COLOUR, FieldEdit, RowLine
 
 INPUT_WORDS = {
-    "rows": ("Input rows", "Rows of the input picture (its height)"),
+    "rows": ("Input: rows", "Rows of the input picture (its height)"),
     "cols": ("cols", "Columns of the input picture (its width)"),
     "channels": ("channels", "1 for grayscale, 3 for colour (red, green, blue)"),
-    "low": ("values from", "The value of the background (an empty canvas)"),
+    "low": ("values", "The value of the background (an empty canvas)"),
     "high": ("to", "The value of full ink"),
 }
 
@@ -86,12 +86,16 @@ class LayerListEditor(QWidget):
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {REFUSED_COLOUR};")
+        self.message.hide()  # shown only with a refusal of a button's change
         col.addWidget(self.message)
 
     def _make_buttons(self) -> QWidget:
         self.add_kind = QComboBox(self)
+        self.add_kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for name in row_kinds():
-            self.add_kind.addItem(f"{name} ({words(name)[0]})", name)
+            self.add_kind.addItem(name, name)
+            tip = f"{words(name)[0]}: {description(name)}"
+            self.add_kind.setItemData(self.add_kind.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.add_kind.setToolTip("The kind of the row Add makes")
         buttons = [
             ("add_button", "Add", "Add a row of the chosen kind after the ticked row", self.add),
@@ -145,10 +149,12 @@ class LayerListEditor(QWidget):
         if self.model is None:
             return
         self.message.clear()
+        self.message.hide()
         try:
             chosen = change()
         except SpecError as e:
             self.message.setText(str(e))
+            self.message.show()
             return
         self._rebuild()
         self.select(chosen or [])

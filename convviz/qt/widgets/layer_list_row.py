@@ -8,8 +8,8 @@ nothing here knows one kind from another.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,8 +29,9 @@ from .flow_layout import FlowLayout
 REFUSED_COLOUR = "#d8323f"  # reads on the dark and the light theme
 INDENT = 22  # px per level of blocks
 # a field is as wide as this text, or its own text up to MAX_FIELD_CHARS characters
-FIELD_WIDTH_TEXT = "0000x00"
-MAX_FIELD_CHARS = 18
+FIELD_WIDTH_TEXT = "000"
+MAX_FIELD_CHARS = 12
+MARK_WIDTH = 4  # px: the bar down the left of a refused row (painted: see paintEvent)
 
 
 def shape_text(shape) -> str:
@@ -58,6 +59,12 @@ def result_text(line: Line, parts: list[Line] = ()) -> str:
     return " · ".join(bits)
 
 
+def _shown(row: Row, name: str) -> bool:
+    """A field left empty whose kind gives it no default (the deck's hand-made features) is
+    an extra a person rarely types: it stays out of the row; a value loaded keeps it there."""
+    return bool(row.text(name)) or bool(default_text(row.kind, name))
+
+
 class FieldEdit(QWidget):
     """A field's name and its text, kept together when the row wraps."""
 
@@ -73,7 +80,7 @@ class FieldEdit(QWidget):
         self.edit.setObjectName(f"field_{name}")
         fm = self.edit.fontMetrics()
         longest = max(text, placeholder, FIELD_WIDTH_TEXT, key=len)[:MAX_FIELD_CHARS]
-        self.edit.setFixedWidth(fm.horizontalAdvance(longest) + 16)
+        self.edit.setFixedWidth(fm.horizontalAdvance(longest + "0") + 12)
         lay.addWidget(self.label)
         lay.addWidget(self.edit)
 
@@ -88,9 +95,10 @@ class RowLine(QFrame):
         super().__init__(parent)
         self.row, self.path = row, path
         self.setObjectName("layerRow")
+        self.state = ""
         self.fields: dict[str, QLineEdit] = {}
         col = QVBoxLayout(self)
-        col.setContentsMargins(4 + INDENT * depth, 3, 4, 3)
+        col.setContentsMargins(MARK_WIDTH + 4 + INDENT * depth, 3, 4, 3)
         col.setSpacing(2)
         top = QWidget(self)
         flow = FlowLayout(top, spacing=4)
@@ -115,7 +123,8 @@ class RowLine(QFrame):
             else:
                 flow.addWidget(self._kind_combo(row, top))
             for name in text_fields(row.kind):
-                flow.addWidget(self._field(row, name, top))
+                if _shown(row, name):
+                    flow.addWidget(self._field(row, name, top))
         col.addWidget(top)
         self.result = QLabel(self)
         self.result.setWordWrap(True)
@@ -124,11 +133,14 @@ class RowLine(QFrame):
 
     def _kind_combo(self, row: Row, parent) -> QComboBox:
         self.kind = QComboBox(parent)
+        # the kind's own short name keeps the row narrow; its words are in the tooltips
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for name in row_kinds():
-            self.kind.addItem(f"{name} ({words(name)[0]})", name)
-            self.kind.setItemData(self.kind.count() - 1, description(name), 3)  # ToolTipRole
+            self.kind.addItem(name, name)
+            tip = f"{words(name)[0]}: {description(name)}"
+            self.kind.setItemData(self.kind.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.kind.setCurrentIndex(self.kind.findData(row.kind))
-        self.kind.setToolTip(description(row.kind))
+        self.kind.setToolTip(f"{words(row.kind)[0]}: {description(row.kind)}")
         self.kind.currentIndexChanged.connect(
             lambda _i: self.kind_chosen.emit(self.path, self.kind.currentData())
         )
@@ -154,9 +166,20 @@ class RowLine(QFrame):
         self.result.setToolTip(line.reason if line.state == REFUSED else "")
         if line.state == REFUSED:
             self.result.setStyleSheet(f"color: {REFUSED_COLOUR}; font-weight: bold;")
-            self.setStyleSheet(f"QFrame#layerRow {{ border-left: 4px solid {REFUSED_COLOUR}; }}")
         else:
             self.result.setStyleSheet("")
-            self.setStyleSheet("")
         self.result.setEnabled(line.state != UNKNOWN)  # the theme's muted text: not known yet
-        self.state = line.state
+        if line.state != self.state:
+            self.state = line.state
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        """A thin line under the row, and a bar down the left of a refused one (painted here:
+        a style sheet's border on a frame was not drawn under the app's style)."""
+        super().paintEvent(event)
+        p = QPainter(self)
+        p.fillRect(0, self.height() - 1, self.width(), 1, QColor(128, 128, 128, 70))
+        if self.state == REFUSED:
+            left = self.layout().contentsMargins().left() - MARK_WIDTH - 1
+            p.fillRect(max(left, 0), 0, MARK_WIDTH, self.height() - 1, QColor(REFUSED_COLOUR))
+        p.end()
