@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...core.layer_rows import Path, Row, default_text, row_kinds, text_fields
 from ...core.layer_rows_check import REFUSED, UNKNOWN, Line
-from ...core.layers import description, words
+from ...core.layers import description, kind_named, words
 from .flow_layout import FlowLayout
 
 REFUSED_COLOUR = "#d8323f"  # reads on the dark and the light theme
@@ -60,9 +60,11 @@ def result_text(line: Line, parts: list[Line] = ()) -> str:
 
 
 def _shown(row: Row, name: str) -> bool:
-    """A field left empty whose kind gives it no default (the deck's hand-made features) is
-    an extra a person rarely types: it stays out of the row; a value loaded keeps it there."""
-    return bool(row.text(name)) or bool(default_text(row.kind, name))
+    """An optional field left empty whose kind gives it no default (the deck's hand-made
+    features) is an extra a person rarely types: it stays out of the row; a value loaded keeps
+    it there."""
+    required = any(f.name == name and f.required for f in kind_named(row.kind).fields)
+    return required or bool(row.text(name)) or bool(default_text(row.kind, name))
 
 
 class FieldEdit(QWidget):
