@@ -151,7 +151,9 @@ class TrainDialog(QDialog):
 
     def _network_box(self) -> QGroupBox:
         box = QGroupBox("Network")
-        form = QFormLayout(box)
+        col = QVBoxLayout(box)  # the editor below the form, not in it: it wraps its rows
+        form = QFormLayout()
+        col.addLayout(form)
         self.network = QComboBox()
         if self.given_spec is not None:
             self.network.addItem(
@@ -172,17 +174,16 @@ class TrainDialog(QDialog):
         form.addRow("Layers:", self.network)
         # Custom: the Architecture panel's layer list editor (qt/widgets/layer_list.py), filled
         # the first time with the network chosen before it (or the deck's two-block start)
-        self.knobs_box = LayerListEditor()
-        self.knobs_box.setMinimumHeight(320)
+        self.knobs_box = LayerListEditor(rows_height=110)  # the dialog fits a 768-pixel screen
         self.knobs_box.set_spec(custom_spec(28, 2, 8, 5, 64, ("a", "b")))
         self._custom_filled = False
         self._last_choice = self.network.currentData()
         self.knobs_box.changed.connect(self._network_changed)
-        form.addRow(self.knobs_box)
+        col.addWidget(self.knobs_box, 1)
         self.shape_label = QLabel()
         self.shape_label.setWordWrap(True)  # "about 54,050 weights" ran past a 514 px dialog
         self.shape_label.setObjectName("hint")  # the theme's muted text
-        form.addRow(self.shape_label)
+        col.addWidget(self.shape_label)
         return box
 
     def _training_box(self) -> QGroupBox:

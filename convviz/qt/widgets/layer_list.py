@@ -13,7 +13,7 @@ Used by the Architecture panel and the training dialog.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -41,8 +41,28 @@ INPUT_WORDS = {
 }
 
 
+class _FlowBox(QWidget):
+    """Widgets that wrap onto more lines in a narrow room, and ask for the height of all their
+    lines even when the room around them is short (a squeezed editor in the training dialog
+    drew its second line of buttons over the words below it)."""
+
+    _lines_height = -1
+
+    def minimumSizeHint(self) -> QSize:
+        least = self.layout().minimumSize()
+        width = max(self.width(), least.width())
+        return QSize(least.width(), self.layout().heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        h = self.layout().heightForWidth(self.width())
+        if h != self._lines_height:
+            self._lines_height = h
+            self.updateGeometry()
+
+
 def _flow_box(parent, widgets) -> QWidget:
-    box = QWidget(parent)
+    box = _FlowBox(parent)
     flow = FlowLayout(box, spacing=4)
     flow.setContentsMargins(0, 0, 0, 0)
     for w in widgets:
@@ -54,7 +74,8 @@ def _flow_box(parent, widgets) -> QWidget:
 class LayerListEditor(QWidget):
     changed = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, rows_height: int = 160):
+        """`rows_height`: the least height of the scrolling list of rows (px)."""
         super().__init__(parent)
         self.model: LayerRows | None = None
         self.checked: Checked | None = None
@@ -80,7 +101,7 @@ class LayerListEditor(QWidget):
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setMinimumHeight(160)
+        self.scroll.setMinimumHeight(rows_height)
         col.addWidget(self.scroll, 1)
         col.addWidget(self._make_buttons())
         self.message = QLabel(self)
