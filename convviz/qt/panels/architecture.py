@@ -13,40 +13,28 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.errors import SpecError
 from ...core.knobs import (
-    MAX_BLOCKS,
     Knobs,
     apply_knobs,
     is_plain,
     knobs_from_spec,
-    parse_neurons,
 )
 from ...core.layer_rows_check import Checked, input_spec
 from ...core.layer_rows_weights import origins
 from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
 from ..widgets.layer_list import LayerListEditor
+from ..widgets.layer_list_quick import QuickStart
 from ..widgets.layer_list_row import REFUSED_COLOUR
-
-
-def _spin(lo: int, hi: int, tip: str, parent) -> QSpinBox:
-    s = QSpinBox(parent)
-    s.setRange(lo, hi)
-    s.setToolTip(tip)
-    return s
 
 
 class ArchitecturePanel(QWidget):
@@ -77,10 +65,16 @@ class ArchitecturePanel(QWidget):
         # {name in the applied network: name in the one it was edited from} (core/layer_rows)
         self.applied_origins: dict[str, str] = {}
         self.building = False  # an applied network is being built in the background
-        self._updating = False
 
         col = QVBoxLayout(self)
-        col.addWidget(self._make_quick())
+        self.quick = QuickStart(self)
+        # the knobs by their old names (the tour, the tests and the benchmark turn them)
+        q = self.quick
+        self.blocks, self.feature_spins, self.neurons = q.blocks, q.feature_spins, q.neurons
+        self.size, self.stride, self.padding = q.size, q.stride, q.padding
+        self.pool_window, self.pool_stride = q.pool_window, q.pool_stride
+        self.quick_toggle, self.quick_form, self.note = q.toggle, q.form, q.note
+        col.addWidget(self.quick)
         self.editor = LayerListEditor(self)
         col.addWidget(self.editor, 1)
         self.status = QLabel(self)
@@ -89,10 +83,7 @@ class ArchitecturePanel(QWidget):
         col.addLayout(self._make_buttons())
         col.addWidget(self._make_offer())
 
-        for s in (self.size, self.stride, self.padding, self.pool_window, self.pool_stride):
-            s.valueChanged.connect(self._quick_changed)
-        self.blocks.valueChanged.connect(self._blocks_changed)
-        self.neurons.textChanged.connect(self._quick_changed)
+        self.quick.turned.connect(self._quick_changed)
         self.editor.changed.connect(self.recheck)
         self.apply_button.clicked.connect(self.apply)
         self.reset_button.clicked.connect(self.reset)
@@ -103,78 +94,6 @@ class ArchitecturePanel(QWidget):
             self.set_model(session.spec, session.snapshot)
 
     # ---- building ------------------------------------------------------------------------
-    def _make_quick(self) -> QWidget:
-        """The deck's knobs, folded away under "Quick start": they fill the list."""
-        box = QWidget(self)
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.quick_toggle = QToolButton(box)
-        self.quick_toggle.setText("Quick start: a stack of blocks")
-        self.quick_toggle.setToolTip(
-            "A few knobs that fill the list below with convolution, ReLU and pooling blocks"
-        )
-        self.quick_toggle.setCheckable(True)
-        self.quick_toggle.setToolButtonStyle(
-            self.quick_toggle.toolButtonStyle().ToolButtonTextBesideIcon
-        )
-        self.quick_toggle.setAutoRaise(True)
-        self.quick_form = QWidget(box)
-        inside = QVBoxLayout(self.quick_form)
-        inside.setContentsMargins(12, 0, 0, 0)
-        inside.addWidget(self._make_note())  # said where it matters: before turning a knob
-        inside.addLayout(self._make_knobs())
-        self.quick_form.hide()
-        self.quick_toggle.toggled.connect(self._fold)
-        self._fold(False)
-        lay.addWidget(self.quick_toggle)
-        lay.addWidget(self.quick_form)
-        return box
-
-    def _fold(self, open_: bool) -> None:
-        from PySide6.QtCore import Qt
-
-        self.quick_form.setVisible(open_)
-        self.quick_toggle.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
-
-    def _make_knobs(self) -> QFormLayout:
-        self.blocks = _spin(1, MAX_BLOCKS, "How many filtering → ReLU → pooling blocks", self)
-        self.features_row = QHBoxLayout()
-        self.feature_spins: list[QSpinBox] = []
-        # two digits always type ("29" became "2" when the top was 15); a size that does not
-        # fit the maps is refused in the list with the reason, like every other row
-        self.size = _spin(1, 99, "Each feature is this many pixels wide and high", self)
-        self.stride = _spin(1, 8, "How far a feature moves between two positions", self)
-        self.padding = _spin(
-            0,
-            8,
-            "Rings of zeros added around each map before filtering, so "
-            "features can reach the edges",
-            self,
-        )
-        self.pool_window = _spin(1, 8, "Width and height of the pooling window", self)
-        self.pool_stride = _spin(1, 8, "How far the pooling window moves each step", self)
-        self.neurons = QLineEdit(self)
-        self.neurons.setPlaceholderText("none")
-        self.neurons.setToolTip(
-            "Hidden fully connected layers before the votes, e.g. '120, 84'; leave empty for none"
-        )
-        form = QFormLayout()
-        form.addRow("Convolution blocks", self.blocks)
-        form.addRow("Features per block", self.features_row)
-        form.addRow("Feature size", self.size)
-        form.addRow("Feature stride", self.stride)
-        form.addRow("Zero padding", self.padding)
-        form.addRow("Pooling window", self.pool_window)
-        form.addRow("Pooling stride", self.pool_stride)
-        form.addRow("Fully connected neurons", self.neurons)
-        return form
-
-    def _make_note(self) -> QLabel:
-        self.note = QLabel(self)
-        self.note.setWordWrap(True)
-        self.note.setObjectName("hint")  # the theme's muted text
-        return self.note
-
     def _make_buttons(self) -> QHBoxLayout:
         self.apply_button = QPushButton("Apply: make this network", self)
         self.apply_button.setToolTip(
@@ -225,11 +144,7 @@ class ArchitecturePanel(QWidget):
         if self.base is None:
             return
         self.quick_error = ""
-        self._updating = True
-        try:
-            self.set_knobs(knobs_from_spec(self.base))
-        finally:
-            self._updating = False
+        self.quick.set_knobs(knobs_from_spec(self.base))
         self.editor.set_spec(self.base)
         self.note.setText(
             ""
@@ -240,31 +155,12 @@ class ArchitecturePanel(QWidget):
 
     def set_knobs(self, knobs: Knobs) -> None:
         """Put `knobs` in the quick form, which fills the list (the guided tour can use this)."""
-        was, self._updating = self._updating, True
-        try:
-            self.blocks.setValue(knobs.blocks)
-            self._make_feature_spins(knobs.features)
-            self.size.setValue(knobs.feature_size)
-            self.stride.setValue(knobs.stride)
-            self.padding.setValue(knobs.padding)
-            self.pool_window.setValue(knobs.pool_window)
-            self.pool_stride.setValue(knobs.pool_stride)
-            self.neurons.setText(", ".join(str(n) for n in knobs.fc_neurons))
-        finally:
-            self._updating = was
+        self.quick.set_knobs(knobs)
         self._quick_changed()
 
     def knobs(self) -> Knobs:
         """The knobs as set; raises SpecError for unreadable neuron counts."""
-        return Knobs(
-            tuple(s.value() for s in self.feature_spins),
-            self.size.value(),
-            self.stride.value(),
-            self.padding.value(),
-            self.pool_window.value(),
-            self.pool_stride.value(),
-            parse_neurons(self.neurons.text()),
-        )
+        return self.quick.knobs()
 
     def apply(self) -> None:
         """Emit apply_requested with the validated spec; the window builds it in the background
@@ -293,30 +189,10 @@ class ArchitecturePanel(QWidget):
         if self._applied is not None:
             self.train_requested.emit(self._applied)
 
-    def _blocks_changed(self, n: int) -> None:
-        if self._updating:
-            return
-        current = tuple(s.value() for s in self.feature_spins) or (8,)
-        self._make_feature_spins(Knobs(current, 1, 1, 0, 1, 1).with_blocks(n).features)
-        self._quick_changed()
-
-    def _make_feature_spins(self, features) -> None:
-        while self.feature_spins:
-            s = self.feature_spins.pop()
-            self.features_row.removeWidget(s)
-            s.hide()  # until deleteLater runs it would still paint where it was
-            s.deleteLater()
-        for b, f in enumerate(features):
-            s = _spin(1, 512, f"Number of features in block {b + 1}: each one makes a map", self)
-            s.setValue(f)
-            s.valueChanged.connect(self._quick_changed)
-            self.features_row.addWidget(s)
-            self.feature_spins.append(s)
-
     def _quick_changed(self, *_) -> None:
         """A knob was turned: the list becomes the plain stack the knobs describe, on the
         input as typed in the list."""
-        if self._updating or self.base is None:
+        if self.base is None:
             return
         try:
             knobs = self.knobs()
@@ -342,7 +218,7 @@ class ArchitecturePanel(QWidget):
         """Say what the list makes, or the first reason it cannot; Apply only when it can."""
         self.result = self.editor.checked
         r = self.result
-        if self._updating or self.base is None or r is None:
+        if self.base is None or r is None:
             self.apply_button.setEnabled(False)
             return
         if self.quick_error:
