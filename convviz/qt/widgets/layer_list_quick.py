@@ -1,6 +1,7 @@
 """The quick start of the layer list editor (the Architecture panel): the deck's knobs
-button. Turning a knob asks the panel to fill the layer list with the plain stack of blocks the
-knobs describe (`turned`); the panel reads them with `knobs()`.
+(core/knobs.py), folded away under one button. Turning a knob asks the panel to fill the layer
+list with the plain stack of blocks the knobs describe (`turned`); the panel reads them with
+`knobs()`.
 """
 
 from __future__ import annotations
