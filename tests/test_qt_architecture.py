@@ -274,3 +274,28 @@ def test_apply_in_the_window_makes_the_new_network_classify_the_canvas(qtbot, ma
     again = s.model.trace(s.canvas.as_input())
     np.testing.assert_allclose(s.trace.layers[-1].values, again.layers[-1].values, rtol=1e-5)
     assert [lt.name for lt in s.trace.layers] == [sh.name for sh in want.shapes()]
+
+
+def test_a_kind_registered_anywhere_is_offered_in_the_editor(qtbot, panel):
+    from test_layer_rows import TwiceKind
+
+    from convviz.core.layers import register, unregister
+
+    register(TwiceKind())
+    try:
+        from convviz.qt.widgets.layer_list import LayerListEditor
+
+        ed = LayerListEditor()
+        qtbot.addWidget(ed)
+        ed.set_spec(preset("shapes"))
+        assert ed.add_kind.findData("twice") >= 0
+        ed.select([(1,)])
+        ed.add_kind.setCurrentIndex(ed.add_kind.findData("twice"))
+        ed.add()
+        row = ed.lines[(2,)]
+        assert row.row.kind == "twice" and list(row.fields) == ["times"]
+        assert row.fields["times"].placeholderText() == "2"
+        assert row.kind.findData("twice") >= 0 and ed.checked.ok
+        assert row.result.text().startswith("→ 8×28×28 · 0 parameters · x 2")
+    finally:
+        unregister("twice")
