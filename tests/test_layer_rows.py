@@ -112,7 +112,14 @@ def test_unreadable_text_and_missing_fields_are_the_rows_reason():
     typed(m, "flatten")
     assert m.spec().layers[0] == Conv(2, (3, 5), bias=False)
     m.set_input("cols", "")
-    assert not m.lines().ok and "input cols" in m.lines().input_reason
+    assert not m.lines().ok and "the input's cols is empty" in m.lines().input_reason
+    m.set_input("cols", "wide")
+    assert "input cols: cannot read 'wide'" in m.lines().input_reason
+
+
+def test_numbers_read_back_exactly():
+    spec = NetworkSpec("v", 9, 1, (0.1307, 1.123456789), (Flatten(),), ("a", "b"))
+    assert LayerRows.from_spec(spec).spec() == spec
 
 
 def test_the_input_as_typed_rectangular_and_colour():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -70,17 +71,21 @@ def value_text(v) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:g}"
+        return number_text(v)
     if isinstance(v, (tuple, list)):
         if len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
             return f"{v[0]}x{v[1]}"
-        return loads_safe_dumps(v)
+        return _json_text(v)
     return str(v)
 
 
-def loads_safe_dumps(v) -> str:
-    import json
+def number_text(v: float) -> str:
+    """0.5 -> "0.5", -1.0 -> "-1"; never rounded (a value read back must be the same)."""
+    short = f"{v:g}"
+    return short if float(short) == v else repr(v)
 
+
+def _json_text(v) -> str:
     def plain(x):
         return [plain(y) for y in x] if isinstance(x, (tuple, list)) else x
 
@@ -183,7 +188,13 @@ class LayerRows:
         self.input = dict(
             zip(
                 INPUT_FIELDS,
-                (str(base.rows), str(base.cols), str(base.channels), f"{lo:g}", f"{hi:g}"),
+                (
+                    str(base.rows),
+                    str(base.cols),
+                    str(base.channels),
+                    number_text(lo),
+                    number_text(hi),
+                ),
                 strict=True,
             )
         )

@@ -18,6 +18,14 @@ from .spec import LayerShape, NetworkSpec
 from .spec_json import finite, whole
 
 OK, REFUSED, UNKNOWN = "ok", "refused", "unknown"
+# the input's fields in a reason's words
+INPUT_WORDS = {
+    "rows": "rows",
+    "cols": "cols",
+    "channels": "channels",
+    "low": "background value",
+    "high": "ink value",
+}
 VOTES = "votes"
 
 
@@ -63,12 +71,15 @@ class Checked:
 def input_spec(model: LayerRows) -> NetworkSpec:
     """The base spec with the input as typed; SpecError naming the input's field."""
     t = model.input
+    for k, text in t.items():
+        if not text.strip():
+            raise SpecError(f"the input's {INPUT_WORDS[k]} is empty: type a number")
     rows, cols, channels = (
-        whole(parse_text(t[k] or "?", f"input {k}"), f"input {k}", SpecError, lo=1, hi=1 << 20)
+        whole(parse_text(t[k], f"input {k}"), f"input {k}", SpecError, lo=1, hi=1 << 20)
         for k in ("rows", "cols", "channels")
     )
     lo, hi = (
-        finite(parse_text(t[k] or "?", f"value range {k}"), f"value range {k}", SpecError)
+        finite(parse_text(t[k], f"value range {k}"), f"value range {k}", SpecError)
         for k in ("low", "high")
     )
     spec = replace(

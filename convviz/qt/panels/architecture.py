@@ -84,7 +84,7 @@ class ArchitecturePanel(QWidget):
         col.addWidget(self._make_offer())
 
         self.quick.turned.connect(self._quick_changed)
-        self.editor.changed.connect(self.recheck)
+        self.editor.changed.connect(self._list_changed)
         self.apply_button.clicked.connect(self.apply)
         self.reset_button.clicked.connect(self.reset)
         self.train_button.clicked.connect(self._train_now)
@@ -213,6 +213,12 @@ class ArchitecturePanel(QWidget):
         except (SpecError, AttributeError):  # an unreadable input: the network's own
             pass
         self.editor.fill(apply_knobs(base, knobs))
+
+    def _list_changed(self) -> None:
+        """The list changed (typed in, or filled by the quick start): what the quick start
+        could not read no longer stands in the way."""
+        self.quick_error = ""
+        self.recheck()
 
     def recheck(self, *_) -> None:
         """Say what the list makes, or the first reason it cannot; Apply only when it can."""
