@@ -10,6 +10,7 @@ from convviz.core.layer_rows import LayerRows, default_text, row_kinds, text_fie
 from convviz.core.layer_rows_check import OK, REFUSED, UNKNOWN
 from convviz.core.layers import Field, LayerKind, register, unregister
 from convviz.core.layers.registry import number
+from convviz.core.limits import MAX_SPEC_JSON_BYTES
 from convviz.core.presets import PRESETS, preset
 from convviz.core.spec import Conv, Flatten, NetworkSpec, ReLU
 
@@ -197,3 +198,22 @@ def test_wrap_needs_neighbours_in_one_list():
 def test_a_square_spec_made_in_python_reads_back():
     spec = NetworkSpec("s", 9, 1, (-1.0, 1.0), (Conv(2, 3), Flatten()), ("a", "b"))
     assert LayerRows.from_spec(spec).spec() == spec
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("99999999999", "features must be between"),
+        ("1e400", "features"),
+        ("[" * 5000 + "]" * 5000, "features"),
+        ("x" * (MAX_SPEC_JSON_BYTES + 1), "more than a field can hold"),
+        ("true", "must be a whole number"),
+    ],
+)
+def test_typed_text_past_the_limits_is_one_line_naming_the_field(text, words):
+    m = blank()
+    typed(m, "conv", features=text, size="3")
+    typed(m, "flatten")
+    reason = by_path(m)[(0,)].reason
+    assert by_path(m)[(0,)].state == REFUSED and words in reason and "\n" not in reason
+    assert "layer 1 (conv1)" in reason and len(reason) < 300

@@ -100,14 +100,14 @@ def parse_text(text: str, where: str):
     """A typed value as JSON would give it: "5" -> 5, "3x5" or "3, 5" -> [3, 5], "yes" -> True,
     anything else read as JSON (bounded); SpecError naming `where` when it reads as nothing.
     The kind's own field check then judges the value."""
+    if len(text) > MAX_SPEC_JSON_BYTES:  # judged before anything reads it
+        raise SpecError(f"{where}: {len(text):,} characters is more than a field can hold")
     t = text.strip()
     if t.lower() in _WORDS:
         return _WORDS[t.lower()]
     m = _PAIR.match(t)
     if m:
         return [int(m.group(1)), int(m.group(2))]
-    if len(t) > MAX_SPEC_JSON_BYTES:
-        raise SpecError(f"{where}: {len(t):,} characters is more than a field can hold")
     try:
         return loads_bounded(t, where, SpecError)
     except SpecError:
