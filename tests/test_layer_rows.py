@@ -209,6 +209,7 @@ def test_a_square_spec_made_in_python_reads_back():
         ("x" * (MAX_SPEC_JSON_BYTES + 1), "more than a field can hold"),
         ("true", "must be a whole number"),
     ],
+    ids=["huge", "overflow", "deep", "long", "flag"],
 )
 def test_typed_text_past_the_limits_is_one_line_naming_the_field(text, words):
     m = blank()
