@@ -207,7 +207,9 @@ def test_colour_and_rectangular_networks_fill_the_list(panel, name, shape):
         assert "spectrogram" in ed.input_note.text()
     ed.inputs["channels"].setText("1")
     ed.inputs["channels"].textEdited.emit("1")
-    assert panel.result.ok == (shape[2] == 1) or panel.result.spec.channels == 1
+    # one channel instead of three: the same layers fit; a changed network can be applied
+    assert panel.result.ok and panel.result.spec.channels == 1
+    assert panel.apply_button.isEnabled() == (shape[2] != 1)
 
 
 def test_the_resnet_preset_shows_its_blocks_and_skip_paths(panel):
