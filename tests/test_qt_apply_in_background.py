@@ -6,7 +6,7 @@ import threading
 import pytest
 
 import convviz.core.network as network
-from convviz.qt.deck.architecture_wiring import UNTRAINED
+from convviz.qt.deck.architecture_wiring import EDITED
 
 
 class _Calls(list):
@@ -61,7 +61,8 @@ def test_apply_builds_off_the_window_thread_and_the_panel_says_so(qtbot, make_wi
     # the panels' copy of the new weights was made there too, and only there
     mine = [t for m, t in calls.copies if m is w.session.model]
     assert mine and all(t is not threading.main_thread() for t in mine)
-    assert w.session.model.spec == want and w.session.source == UNTRAINED
+    # conv1 kept its weights (its shapes did not change); the rest start untrained
+    assert w.session.model.spec == want and w.session.source == EDITED
     assert arch.offer.isVisible() and "This is the current network" in arch.status.text()
     assert "untrained" in w.statusBar().currentMessage()
 

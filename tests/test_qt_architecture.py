@@ -1,9 +1,14 @@
-"""The architecture panel: shapes and refusals from the core, Apply and the offer to train."""
+"""The architecture panel: the layer list editor (rows, fields typed in place, blocks), every
+row's shape, parameters and formula or its reason, the quick start, Apply and the offer."""
 
+import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
-from convviz.core.knobs import Knobs, check, knobs_from_spec
+from convviz.core.knobs import Knobs, apply_knobs, knobs_from_spec
+from convviz.core.layers import Conv, MaxPool, ReLU, Residual
 from convviz.core.presets import preset
+from convviz.core.spec import Dense, Flatten, NetworkSpec
 from convviz.qt.panels.architecture import ArchitecturePanel
 
 
@@ -11,56 +16,164 @@ from convviz.qt.panels.architecture import ArchitecturePanel
 def panel(qtbot):
     p = ArchitecturePanel()
     qtbot.addWidget(p)
-    p.resize(640, 640)
+    p.resize(640, 700)
     p.set_model(preset("shapes"))
     return p
 
 
-def table(p):
-    return [[p.table.item(r, c).text() for c in range(4)] for r in range(p.table.rowCount())]
+def results(p):
+    """Each row's number and what it says under it, in order; the votes last."""
+    ed = p.editor
+    rows = [(".".join(str(i + 1) for i in path), ed.lines[path].result.text()) for path in ed.lines]
+    return [*rows, ("votes", ed.votes.result.text())]
 
 
-def test_shows_the_current_network(panel):
+def add_row(qtbot, p, kind, **typed):
+    ed = p.editor
+    ed.add_kind.setCurrentIndex(ed.add_kind.findData(kind))
+    qtbot.mouseClick(ed.add_button, Qt.MouseButton.LeftButton)
+    path = ed.selected()[-1]
+    for name, text in typed.items():
+        field = ed.lines[path].fields[name]
+        field.selectAll()
+        qtbot.keyClicks(field, text)
+    return path
+
+
+def tick(p, *paths):
+    p.editor.select(paths)
+
+
+def empty(p, spec):
+    """A network with no layers yet: the editor starts from its input alone."""
+    p.set_model(spec)
+    while p.editor.lines:
+        tick(p, (0,))
+        p.editor.remove()
+
+
+def test_shows_the_current_network_row_by_row(panel):
     spec = preset("shapes")
-    rows = table(panel)
     shapes = spec.shapes()
-    assert rows[0][:2] == ["input", "1×28×28"]
-    assert [r[1] for r in rows[1:]] == ["×".join(map(str, s.shape)) for s in shapes]
-    assert rows[1][2] == f"{shapes[0].params:,}" and rows[1][3] == (
-        "(28 - 5 + 2·2)/1 + 1 = 28; 8·1·5·5 = 200 (+8\u00a0biases)"
+    said = results(panel)
+    assert [n for n, _ in said] == [str(i + 1) for i in range(len(spec.layers))] + ["votes"]
+    assert said[0][1] == (
+        f"→ 8×28×28 · {shapes[0].params} parameters · (28 - 5 + 2·2)/1 + 1 = 28 · "
+        "8·1·5·5 = 200 (+8\u00a0biases)"
     )
+    assert said[-1][1].startswith("→ 6 · ")
+    assert [panel.editor.inputs[k].text() for k in ("rows", "cols", "channels")] == ["28"] * 2 + [
+        "1"
+    ]
     assert "This is the current network" in panel.status.text()
     assert not panel.apply_button.isEnabled()
     assert panel.knobs() == knobs_from_spec(spec)
+    assert not panel.quick_form.isVisibleTo(panel)  # the quick start is folded away
 
 
-def test_impossible_combination_is_refused_in_place(panel):
-    panel.stride.setValue(2)  # (28 - 5 + 4)/2 + 1 = 14.5
-    assert not panel.apply_button.isEnabled()
-    spec_error = check(preset("shapes"), panel.knobs()).error
-    assert "14.5" in spec_error and spec_error in panel.status.text()
-    last = table(panel)[-1]
-    assert last[1] == "refused" and last[3] == spec_error and "layer 1" in last[0]
-    panel.padding.setValue(1)  # (28 - 5 + 2)/2 + 1 = 13.5 still refused
-    assert not panel.apply_button.isEnabled()
-    panel.size.setValue(4)  # (28 - 4 + 2)/2 + 1 = 14 fits, but then (7 - 4 + 2)/2 + 1 = 3.5
-    assert not panel.apply_button.isEnabled() and "conv2" in panel.status.text()
-    rows = table(panel)
-    assert rows[3][:2] == ["pool1 (max pooling)", "8×7×7"] and "layer 4" in rows[-1][0]
-    panel.blocks.setValue(1)
-    assert panel.apply_button.isEnabled() and panel.result.ok
+def test_the_editor_builds_a_residual_network_row_by_row(qtbot, panel):
+    empty(panel, NetworkSpec("mine", 12, 1, (-1.0, 1.0), (Flatten(),), ("x", "o")))
+    add_row(qtbot, panel, "conv", features="4", size="3", padding="1")
+    add_row(qtbot, panel, "relu")
+    add_row(qtbot, panel, "conv", features="4", size="3", padding="1")
+    add_row(qtbot, panel, "relu")
+    tick(panel, (2,), (3,))
+    qtbot.mouseClick(panel.editor.wrap_button, Qt.MouseButton.LeftButton)
+    tick(panel, (2,))
+    add_row(qtbot, panel, "pool", window="2", stride="2")
+    add_row(qtbot, panel, "flatten")
+    add_row(qtbot, panel, "fc", neurons="16")
+    inner = (Conv(4, 3, padding=1), ReLU())
+    want = (Conv(4, 3, padding=1), ReLU(), Residual(inner), MaxPool(2, 2), Flatten(), Dense(16))
+    assert panel.result.ok and panel.result.spec.layers == want
+    said = dict(results(panel))
+    assert said["3"].startswith("→ 4×12×12 · 148 parameters") and "skip path" in said["3"]
+    assert said["3.1"].startswith("→ 4×12×12 · 148 parameters · (12 - 3 + 2·1)/1 + 1 = 12")
+    assert said["4"].startswith("→ 4×6×6") and said["6"].startswith("→ 16 · 2,320 parameters")
+    assert (
+        panel.editor.lines[(2, 0)].layout().contentsMargins().left()
+        > panel.editor.lines[(2,)].layout().contentsMargins().left()
+    )  # the block's rows are indented under it
+    assert panel.apply_button.isEnabled() and "Apply to make" in panel.status.text()
 
 
-def test_apply_emits_the_spec_and_offers_training(panel, qtbot):
+def test_an_impossible_row_is_refused_with_its_reason_in_the_row(qtbot, panel):
+    empty(panel, NetworkSpec("small", 5, 1, (-1.0, 1.0), (Flatten(),), ("x", "o")))
+    add_row(qtbot, panel, "conv", features="2", size="9")
+    add_row(qtbot, panel, "flatten")
+    row = panel.editor.lines[(0,)]
+    assert row.state == "refused" and not panel.apply_button.isEnabled()
+    text = row.result.text()
+    assert text.startswith("✗ Not possible: layer 1 (conv1): a 9x9 feature does not fit")
+    assert "5x5" in text and "9 > 5" in text  # the layer and the dimension, in words
+    assert panel.editor.lines[(1,)].state == "unknown"
+    assert "Unknown" in panel.editor.lines[(1,)].result.text()
+    assert text.removeprefix("✗ Not possible: ") in panel.status.text()
+    field = row.fields["size"]
+    field.selectAll()
+    qtbot.keyClicks(field, "3")  # updated as the person types
+    assert panel.editor.lines[(0,)].state == "ok" and panel.apply_button.isEnabled()
+    assert panel.editor.lines[(0,)].result.text().startswith("→ 2×3×3")
+
+
+def test_a_kind_chosen_in_place_brings_its_own_fields(qtbot, panel):
+    row = panel.editor.lines[(2,)]
+    row.kind.setCurrentIndex(row.kind.findData("avgpool"))
+    row = panel.editor.lines[(2,)]
+    assert row.row.kind == "avgpool" and set(row.fields) == {"window", "stride"}
+    assert row.fields["window"].text() == "2"  # a field of the same name keeps its text
+    row.kind.setCurrentIndex(row.kind.findData("leakyrelu"))
+    row = panel.editor.lines[(2,)]
+    assert set(row.fields) == {"slope"} and row.fields["slope"].placeholderText() == "0.01"
+    assert panel.result.ok and panel.result.spec.layers[2].kind == "leakyrelu"
+
+
+def test_remove_duplicate_move_and_unwrap(qtbot, panel):
+    ed = panel.editor
+    tick(panel, (0,))
+    ed.duplicate()
+    assert [r.kind for r in ed.model.rows[:2]] == ["conv", "conv"] and ed.selected() == [(1,)]
+    ed.remove()
+    tick(panel, (1,))
+    ed.move(-1)
+    assert ed.model.rows[0].kind == "relu" and ed.selected() == [(0,)]
+    ed.move(+1)
+    tick(panel, (0,), (1,), (2,))
+    ed.wrap()
+    assert ed.model.rows[0].is_block
+    assert ed.lines[(0,)].title.text().startswith("residual block")
+    ed.unwrap()
+    assert panel.result.spec == preset("shapes") and not panel.apply_button.isEnabled()
+    tick(panel, (0,), (4,))
+    ed.wrap()
+    assert "follow each other" in ed.message.text()
+
+
+def test_the_quick_start_fills_the_list(panel):
     panel.blocks.setValue(3)
     assert [s.value() for s in panel.feature_spins] == [8, 16, 32]
     panel.feature_spins[0].setValue(4)
     panel.neurons.setText("100, 50")
-    want = check(preset("shapes"), Knobs((4, 16, 32), 5, 1, 2, 2, 2, (100, 50))).spec
+    want = apply_knobs(preset("shapes"), Knobs((4, 16, 32), 5, 1, 2, 2, 2, (100, 50)))
+    assert panel.result.spec == want
+    assert [r.kind for r in panel.editor.model.rows] == [x.kind for x in want.layers]
+    panel.neurons.setText("64, lots")
+    assert not panel.apply_button.isEnabled() and "whole numbers" in panel.status.text()
+    panel.neurons.setText("")
+    assert panel.apply_button.isEnabled() and panel.editor.model.rows[-1].kind == "flatten"
+    panel.reset_button.click()
+    assert panel.result.spec == preset("shapes")
+
+
+def test_apply_emits_the_spec_and_its_origins_and_offers_training(panel, qtbot):
+    field = panel.editor.lines[(3,)].fields["features"]
+    field.setText("12")
+    field.textEdited.emit("12")
+    want = panel.result.spec
     with qtbot.waitSignal(panel.apply_requested) as applied:
         panel.apply_button.click()
-    assert applied.args == [want]
-    # built in the background: the panel says it works, and offers training once it is made
+    assert applied.args == [want] and want.layers[3].features == 12
+    assert panel.applied_origins["conv2"] == "conv2" and panel.applied_origins["votes"] == "votes"
     assert "Building" in panel.status.text() and not panel.offer.isVisibleTo(panel)
     panel.apply_ended(True)
     assert panel.offer.isVisibleTo(panel)
@@ -71,15 +184,6 @@ def test_apply_emits_the_spec_and_offers_training(panel, qtbot):
     assert "This is the current network" in panel.status.text()
 
 
-def test_unreadable_neurons_disable_apply(panel):
-    panel.size.setValue(3)
-    assert panel.apply_button.isEnabled()
-    panel.neurons.setText("64, lots")
-    assert not panel.apply_button.isEnabled() and "whole numbers" in panel.status.text()
-    panel.neurons.setText("")
-    assert panel.apply_button.isEnabled() and table(panel)[-1][0].startswith("votes")
-
-
 def test_xo_keeps_its_features_while_they_fit(panel):
     panel.set_model(preset("xo"))
     panel.padding.setValue(1)
@@ -88,20 +192,112 @@ def test_xo_keeps_its_features_while_they_fit(panel):
     assert panel.result.ok and panel.result.spec.layers[0].fixed is None
 
 
-def test_layer_names_read_their_kinds_declarations(panel):
-    from convviz.core.layers import kind_named
+@pytest.mark.parametrize(
+    "name, shape", [("cs231n", (5, 5, 3)), ("tinyvgg", (64, 64, 3)), ("spectrogram", (32, 48, 1))]
+)
+def test_colour_and_rectangular_networks_fill_the_list(panel, name, shape):
+    spec = preset(name)
+    panel.set_model(spec)
+    ed = panel.editor
+    assert tuple(int(ed.inputs[k].text()) for k in ("rows", "cols", "channels")) == shape
+    assert panel.result.ok and panel.result.spec == spec
+    assert all(line.state == "ok" for line in ed.lines.values())
+    assert "This is the current network" in panel.status.text()
+    if name == "spectrogram":
+        assert "spectrogram" in ed.input_note.text()
+    ed.inputs["channels"].setText("1")
+    ed.inputs["channels"].textEdited.emit("1")
+    # one channel instead of three: the same layers fit; a changed network can be applied
+    assert panel.result.ok and panel.result.spec.channels == 1
+    assert panel.apply_button.isEnabled() == (shape[2] != 1)
 
-    conv, pool = kind_named("conv"), kind_named("pool")
-    assert panel.table.item(1, 0).text() == f"conv1 ({conv.label})"
-    assert pool.description in panel.table.item(3, 0).toolTip()
+
+def test_the_resnet_preset_shows_its_blocks_and_skip_paths(panel):
+    spec = preset("resnet")
+    panel.set_model(spec)
+    ed = panel.editor
+    blocks = [p for p in ed.lines if len(p) == 1 and ed.model.row(p).is_block]
+    assert len(blocks) == 3 and (blocks[1] + (0,)) in ed.lines
+    said = ed.lines[blocks[1]].result.text()
+    assert "skip path: 1×1 convolution, 32 features, stride 2×2" in said
+    assert panel.result.spec == spec and not panel.apply_button.isEnabled()
 
 
 def test_a_rectangular_colour_network_shows_its_rows_and_cols(panel):
-    from convviz.core.spec import Conv, Flatten, NetworkSpec, ReLU
-
     panel.set_model(
         NetworkSpec(
             "rect", (12, 20), 3, (0.0, 1.0), (Conv(4, (3, 5)), ReLU(), Flatten()), ("a", "b")
         )
     )
-    assert table(panel)[0][:2] == ["input", "3×12×20"]
+    ed = panel.editor
+    assert ed.lines[(0,)].fields["size"].text() == "3x5"
+    assert ed.lines[(0,)].result.text().startswith("→ 4×10×16")
+    assert (ed.inputs["low"].text(), ed.inputs["high"].text()) == ("0", "1")
+
+
+def test_apply_in_the_window_makes_the_new_network_classify_the_canvas(qtbot, make_window):
+    """Square and grayscale: the window draws those only until the canvas work lands."""
+    w = make_window()
+    arch = w.panels["architecture"]
+    before = w.session.model
+    ed = arch.editor
+    for _ in range(3):  # conv2, relu2, pool2 go
+        tick(arch, (3,))
+        ed.remove()
+    tick(arch, (1,))  # after relu1: a block of a convolution and a ReLU
+    add_row(qtbot, arch, "conv", features="8", size="3", padding="1")
+    add_row(qtbot, arch, "relu")
+    tick(arch, (2,), (3,))
+    qtbot.mouseClick(ed.wrap_button, Qt.MouseButton.LeftButton)
+    assert arch.result.ok, arch.result.reason
+    want = arch.result.spec
+    assert [x.kind for x in want.layers] == [
+        "conv",
+        "relu",
+        "residual",
+        "pool",
+        "flatten",
+        "fc",
+        "relu",
+    ]
+    arch.apply_button.click()
+    s = w.session
+    assert s.model is not before and s.spec == want and s.model.spec == want
+    assert w.statusBar().currentMessage() == (
+        "Kept the weights of conv1, votes (same shapes); residual1.conv1, fc1 start untrained."
+    )
+    np.testing.assert_array_equal(s.snapshot.weight("conv1"), before.snapshot().weight("conv1"))
+    s.canvas.begin_stroke(10, 10)
+    s.canvas.stroke_to(18, 18)
+    s.canvas.end_stroke()
+    s.flush()
+    assert s.trace is not None and s.trace.spec == want  # the new network read the canvas
+    np.testing.assert_array_equal(s.trace.input[0], s.canvas.as_input())
+    again = s.model.trace(s.canvas.as_input())
+    np.testing.assert_allclose(s.trace.layers[-1].values, again.layers[-1].values, rtol=1e-5)
+    assert [lt.name for lt in s.trace.layers] == [sh.name for sh in want.shapes()]
+
+
+def test_a_kind_registered_anywhere_is_offered_in_the_editor(qtbot, panel):
+    from test_layer_rows import TwiceKind
+
+    from convviz.core.layers import register, unregister
+
+    register(TwiceKind())
+    try:
+        from convviz.qt.widgets.layer_list import LayerListEditor
+
+        ed = LayerListEditor()
+        qtbot.addWidget(ed)
+        ed.set_spec(preset("shapes"))
+        assert ed.add_kind.findData("twice") >= 0
+        ed.select([(1,)])
+        ed.add_kind.setCurrentIndex(ed.add_kind.findData("twice"))
+        ed.add()
+        row = ed.lines[(2,)]
+        assert row.row.kind == "twice" and list(row.fields) == ["times"]
+        assert row.fields["times"].placeholderText() == "2"
+        assert row.kind.findData("twice") >= 0 and ed.checked.ok
+        assert row.result.text().startswith("→ 8×28×28 · 0 parameters · x 2")
+    finally:
+        unregister("twice")

@@ -9,7 +9,7 @@ from test_qt_main_window import drag, window_with
 from convviz.core.knobs import knobs_from_spec
 from convviz.core.presets import preset
 from convviz.core.spec import MaxPool
-from convviz.qt.deck.architecture_wiring import UNTRAINED
+from convviz.qt.deck.architecture_wiring import EDITED
 
 DECK = {
     "filtering": "Filtering",
@@ -80,8 +80,16 @@ def test_applying_a_new_architecture_rebuilds_every_panel(qtbot, make_window):
     arch.apply_button.click()
 
     s = w.session
-    assert s.spec == want and s.model.spec == want and s.source == UNTRAINED
-    assert not any(np.array_equal(v, bundled.get(k)) for k, v in s.snapshot.items())
+    assert s.spec == want and s.model.spec == want and s.source == EDITED
+    # the layers whose shapes did not change kept their trained weights; the others are new
+    assert w.statusBar().currentMessage() == (
+        "Kept the weights of conv1, conv2, votes (same shapes); conv3, fc1 start untrained."
+    )
+    for name, same in [("conv1", True), ("conv2", True), ("votes", True), ("fc1", False)]:
+        old = bundled.weight(name)
+        new = s.snapshot.weight(name)
+        assert (old.shape == new.shape and np.array_equal(old, new)) == same, name
+    assert s.snapshot.weight("conv3").shape == (32, 16, 5, 5)
     assert s.canvas.size == want.input_size
     maps = ["input"] + [sh.name for sh in want.shapes() if len(sh.shape) == 3]  # input first
     assert list(w.panels["feature_maps"].layers) == maps
@@ -99,7 +107,6 @@ def test_applying_a_new_architecture_rebuilds_every_panel(qtbot, make_window):
     assert s.trace is not None and [lt.name for lt in s.trace.layers] == [
         sh.name for sh in want.shapes()
     ]
-    assert "untrained" in w.statusBar().currentMessage()
 
 
 def test_train_now_asks_the_window_or_says_where_to_look(qtbot, make_window):

@@ -154,8 +154,9 @@ STEPS: list[TourStep] = [
         "Every layer takes a stack of maps and hands on a stack of maps, so the layers fit "
         "together like bricks: filter, ReLU, pool, and again. Deeper blocks combine the simple "
         "features of earlier ones into larger patterns. This panel lists each layer and the "
-        "shape it makes; raise <i>Convolution blocks</i> to watch the maps shrink (Apply only "
-        "if you want that new, untrained network).",
+        "shape it makes; open <i>Quick start</i> and raise <i>Convolution blocks</i> to watch "
+        "the maps shrink, or edit the rows themselves (Apply only if you want that new "
+        "network).",
         "architecture",
     ),
     TourStep(

@@ -11,6 +11,7 @@ report before anything is trained. `job()` then gives the TrainJob for TrainingC
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 from PySide6.QtGui import QFontDatabase
@@ -38,6 +39,7 @@ from ...core.errors import ConvvizError
 from ...core.knobs import Knobs, apply_knobs
 from ...core.presets import PRESETS, preset
 from ...core.spec import NetworkSpec
+from ..widgets.layer_list import LayerListEditor
 from .folder_decode import FolderLoader
 from .worker import TrainJob
 
@@ -149,7 +151,9 @@ class TrainDialog(QDialog):
 
     def _network_box(self) -> QGroupBox:
         box = QGroupBox("Network")
-        form = QFormLayout(box)
+        col = QVBoxLayout(box)  # the editor below the form, not in it: it wraps its rows
+        form = QFormLayout()
+        col.addLayout(form)
         self.network = QComboBox()
         if self.given_spec is not None:
             self.network.addItem(
@@ -168,34 +172,18 @@ class TrainDialog(QDialog):
             self.network.setCurrentIndex(self.network.findData("shapes"))
         self.network.currentIndexChanged.connect(self._network_changed)
         form.addRow("Layers:", self.network)
-        self.knobs_box = QWidget()
-        kf = QFormLayout(self.knobs_box)
-        kf.setContentsMargins(12, 0, 0, 0)
-        self.k_size = self._spin(8, 96, 28, "Input picture size in pixels (square)")
-        self.k_blocks = self._spin(1, 3, 2, "Convolution + ReLU + 2x2 pooling blocks")
-        self.k_features = self._spin(1, 64, 8, "Features in the first block; doubles per block")
-        self.k_fsize = QComboBox()
-        self.k_fsize.addItems(["3", "5", "7"])
-        self.k_fsize.setCurrentText("5")
-        self.k_hidden = self._spin(
-            0, 1024, 64, "Neurons in a hidden layer before the votes (0: none)"
-        )
-        for label, w in [
-            ("Input size:", self.k_size),
-            ("Blocks:", self.k_blocks),
-            ("Features:", self.k_features),
-            ("Feature size:", self.k_fsize),
-            ("Hidden neurons:", self.k_hidden),
-        ]:
-            kf.addRow(label, w)
-            (w.currentIndexChanged if isinstance(w, QComboBox) else w.valueChanged).connect(
-                self._network_changed
-            )
-        form.addRow(self.knobs_box)
+        # Custom: the Architecture panel's layer list editor (qt/widgets/layer_list.py), filled
+        # the first time with the network chosen before it (or the deck's two-block start)
+        self.knobs_box = LayerListEditor(rows_height=110)  # the dialog fits a 768-pixel screen
+        self.knobs_box.set_spec(custom_spec(28, 2, 8, 5, 64, ("a", "b")))
+        self._custom_filled = False
+        self._last_choice = self.network.currentData()
+        self.knobs_box.changed.connect(self._network_changed)
+        col.addWidget(self.knobs_box, 1)
         self.shape_label = QLabel()
         self.shape_label.setWordWrap(True)  # "about 54,050 weights" ran past a 514 px dialog
         self.shape_label.setObjectName("hint")  # the theme's muted text
-        form.addRow(self.shape_label)
+        col.addWidget(self.shape_label)
         return box
 
     def _training_box(self) -> QGroupBox:
@@ -259,24 +247,25 @@ class TrainDialog(QDialog):
 
     def base_spec(self) -> NetworkSpec:
         """The chosen layers, with whatever classes they came with."""
-        choice = self.network.currentData()
+        return self._spec_of(self.network.currentData())
+
+    def _spec_of(self, choice) -> NetworkSpec:
         if choice == CURRENT:
             return self.current_model.spec
         if choice == GIVEN:
             return self.given_spec
         if choice == CUSTOM:
-            return custom_spec(
-                self.k_size.value(),
-                self.k_blocks.value(),
-                self.k_features.value(),
-                int(self.k_fsize.currentText()),
-                self.k_hidden.value(),
-                ("a", "b"),
-            )
+            return self.knobs_box.checked.make()  # SpecError: the first row that does not fit
         return preset(choice)
 
     def _network_changed(self) -> None:
-        self.knobs_box.setVisible(self.network.currentData() == CUSTOM)
+        choice = self.network.currentData()
+        if choice == CUSTOM and not self._custom_filled:  # start from the network shown before
+            self._custom_filled = True
+            with contextlib.suppress(ConvvizError):  # else the deck's two-block start stays
+                self.knobs_box.set_spec(self._spec_of(self._last_choice))
+        self._last_choice = choice
+        self.knobs_box.setVisible(choice == CUSTOM)
         try:
             spec = self.base_spec()
             params = sum(s.params for s in spec.shapes())
