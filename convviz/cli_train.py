@@ -109,8 +109,8 @@ class _Progress:
 
 def cmd_train(args) -> int:
     from . import cli
-    from .core.errors import ConvvizError
     from .core.device import describe, resolve_device
+    from .core.errors import ConvvizError
     from .core.folders import load_folder
     from .core.network import build
     from .core.presets import DEFAULT_PRESET, preset
@@ -119,9 +119,7 @@ def cmd_train(args) -> int:
 
     config = train_config(args)
     if config.votes_only and not args.start:
-        raise ConvvizError(
-            "--votes-only keeps what a network learned: name it with --from WEIGHTS"
-        )
+        raise ConvvizError("--votes-only keeps what a network learned: name it with --from WEIGHTS")
     assert_writable(args.out)
     device = resolve_device(args.device)
     start = cli._load_weights(args.start) if args.start else None

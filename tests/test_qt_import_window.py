@@ -106,7 +106,9 @@ def draw(w, qtbot):
     w.session.flush()
 
 
-def test_a_keras_tutorials_cnn_opens_and_every_panel_shows_it(qtbot, make_window, tmp_path, monkeypatch):
+def test_a_keras_tutorials_cnn_opens_and_every_panel_shows_it(
+    qtbot, make_window, tmp_path, monkeypatch
+):
     path = tmp_path / "mnist_cnn.keras"
     keras_model = tutorial_keras(path)
     (tmp_path / "labels.txt").write_text("\n".join(f"digit {i}" for i in range(10)))
@@ -156,7 +158,9 @@ def test_an_onnx_model_trained_on_minus_one_to_one(qtbot, make_window, tmp_path,
     x = s.canvas.as_input()
     assert x.min() == -1.0 and x.max() > 0.5  # the canvas speaks the model's values
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    want = sess.run(None, {sess.get_inputs()[0].name: x.reshape(1, 1, 28, 28).astype(np.float32)})[0][0]
+    want = sess.run(None, {sess.get_inputs()[0].name: x.reshape(1, 1, 28, 28).astype(np.float32)})[
+        0
+    ][0]
     np.testing.assert_allclose(s.trace.votes, want, atol=1e-4, rtol=0)
     # exported like any network, to .safetensors and .onnx, and read back the same
     from convviz.core.weights import load_model
@@ -202,7 +206,9 @@ def test_a_refused_file_keeps_the_network_in_use(qtbot, make_window, tmp_path, m
     assert not w.import_report_action.isEnabled()
 
 
-def test_cancelling_the_questions_keeps_the_network_in_use(qtbot, make_window, tmp_path, monkeypatch):
+def test_cancelling_the_questions_keeps_the_network_in_use(
+    qtbot, make_window, tmp_path, monkeypatch
+):
     path = torch_onnx(tmp_path / "small.onnx")
     w = make_window("shapes")
     before = w.session.model
@@ -221,6 +227,7 @@ def test_the_report_dialog_shows_what_became_what(qtbot, make_window, tmp_path, 
     assert isinstance(dialog, ImportReport) and "small.onnx" in dialog.windowTitle()
     text = dialog.text.toPlainText()
     assert "Conv" in text and "-> conv1" in text and "votes" in text
+    assert "--range" not in text  # the window says how to choose in the window
     assert dialog.text.isReadOnly()
     dialog.copy_button.click()
     from PySide6.QtGui import QGuiApplication

@@ -1,4 +1,4 @@
-""""Keep what it learned, retrain the votes": a votes-only run changes the last fully connected
+"""Keep what it learned, retrain the votes: a votes-only run changes the last fully connected
 layer and nothing else (batch normalisation's running statistics included), in this process,
 in a trainer process and from the command line."""
 

@@ -121,10 +121,8 @@ def with_new_votes(model: ConvNet, classes, seed: int | None = 0) -> ConvNet:
     from .network import build
 
     fresh = build(model.spec.with_classes(tuple(classes)).validate(), seed=seed)
-    votes = {f"layers.{len(fresh.layers) - 1}."}
-    kept = {
-        k: v for k, v in model.state_dict().items() if not any(k.startswith(p) for p in votes)
-    }
+    votes = f"layers.{len(fresh.layers) - 1}."
+    kept = {k: v for k, v in model.state_dict().items() if not k.startswith(votes)}
     fresh.load_state_dict(kept, strict=False)
     for attr in ("calibration",):  # made for the old votes: not carried over
         if hasattr(fresh, attr):

@@ -73,7 +73,11 @@ class ImportQuestions(QDialog):
             f"<b>{file_name or spec.name}</b> fits convviz: a {rows}x{cols} "
             f"{'grayscale' if spec.channels == 1 else 'colour'} input, "
             f"{len(spec.layers)} layers before the votes, {self.count} classes. "
-            f"Two things the network needs to know:"
+            + (
+                "The file says what its input values are; one thing is left to say:"
+                if range_said
+                else "Two things the file does not say:"
+            )
         )
         intro.setWordWrap(True)
         lay.addWidget(intro)
@@ -190,6 +194,21 @@ class ImportQuestions(QDialog):
         self.accept()
 
 
+# the report is the command line's; where it tells how to answer there, the window says its own
+CLI_HINTS = {
+    "say --range or --mean/--std if the model was trained otherwise": (
+        "open it again with File > Open model… to choose otherwise"
+    ),
+    "give --classes to name them": "name them when opening it",
+}
+
+
+def window_words(line: str) -> str:
+    for cli, window in CLI_HINTS.items():
+        line = line.replace(cli, window)
+    return line
+
+
 class ImportReport(QDialog):
     """The import report: what in the file became which convviz layer. Selectable, with Copy."""
 
@@ -198,9 +217,9 @@ class ImportReport(QDialog):
         self.setWindowTitle(f"Import report: {title}")
         self.resize(720, 360)
         lay = QVBoxLayout(self)
-        self.text = QPlainTextEdit("\n".join(lines))
+        self.text = QPlainTextEdit("\n".join(window_words(line) for line in lines))
         self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         lay.addWidget(self.text)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
