@@ -233,3 +233,30 @@ def test_the_report_dialog_shows_what_became_what(qtbot, make_window, tmp_path, 
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text() == text
+
+
+def test_the_dialogs_fit_at_1024x768(qtbot, make_window, tmp_path):
+    """Every label and button of the questions (both forms) and of the report whole."""
+    from layout_audit import audit
+    from PySide6.QtWidgets import QApplication
+
+    from convviz.core.importing import import_model
+
+    path = torch_onnx(tmp_path / "small.onnx")
+    w = make_window("shapes")
+    w.resize(1024, 768)
+    imported = import_model(path)
+    dialogs = [
+        ImportQuestions(w, imported, range_said=False, file_name="small.onnx"),
+        ImportQuestions(w, imported, range_said=True, found_classes=["a", "b", "c", "d"]),
+        ImportReport(w, "small.onnx", imported.report),
+    ]
+    problems = []
+    for d in dialogs:
+        qtbot.addWidget(d)
+        d.show()
+        for _ in range(4):
+            QApplication.processEvents()
+        assert d.width() <= 1024 and d.height() <= 768
+        problems += [f"{d.windowTitle()}: {p}" for p in audit(d)]
+    assert not problems, "\n".join(problems)
