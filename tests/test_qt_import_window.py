@@ -260,3 +260,27 @@ def test_the_dialogs_fit_at_1024x768(qtbot, make_window, tmp_path):
         assert d.width() <= 1024 and d.height() <= 768
         problems += [f"{d.windowTitle()}: {p}" for p in audit(d)]
     assert not problems, "\n".join(problems)
+
+
+def test_reading_runs_off_the_windows_thread(qtbot, make_window, tmp_path, monkeypatch):
+    import threading
+
+    path = torch_onnx(tmp_path / "small.onnx")
+    w = make_window("shapes")
+    w.jobs.inline = False  # as the app runs it
+    from convviz.qt import import_wiring
+
+    threads = []
+    for name in ("read_first", "read_with"):
+        real = getattr(import_wiring, name)
+
+        def spy(*a, real=real):
+            threads.append(threading.current_thread())
+            return real(*a)
+
+        monkeypatch.setattr(import_wiring, name, spy)
+    answering(w, monkeypatch, lambda d: d.choose_range("0..255"))
+    w.open_model(str(path))
+    qtbot.waitUntil(lambda: w.session.spec.name == "small", timeout=20_000)
+    assert tuple(w.session.spec.value_range) == (0.0, 255.0)
+    assert len(threads) == 2 and threading.main_thread() not in threads
