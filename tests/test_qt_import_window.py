@@ -284,3 +284,50 @@ def test_reading_runs_off_the_windows_thread(qtbot, make_window, tmp_path, monke
     qtbot.waitUntil(lambda: w.session.spec.name == "small", timeout=20_000)
     assert tuple(w.session.spec.value_range) == (0.0, 255.0)
     assert len(threads) == 2 and threading.main_thread() not in threads
+
+
+def test_open_a_keras_model_retrain_its_votes_on_a_folder_export_onnx(
+    qtbot, make_training_window, tmp_path, monkeypatch
+):
+    """As the issue's new user does it: open the tutorial's .keras file, retrain only its votes
+    on a folder from the Train dialog (in the trainer process), export ONNX."""
+    from test_folders_helpers import make_folder
+
+    path = tmp_path / "mnist_cnn.keras"
+    tutorial_keras(path)
+    folder = make_folder(tmp_path / "data", per_class=8, classes=("bar", "o", "x"))
+    w = make_training_window()
+    monkeypatch.setattr(w, "show_error", lambda m: pytest.fail(m))
+    answering(w, monkeypatch, lambda d: None)
+    w.open_model(str(path))
+    s = w.session
+    imported = {k: v.detach().clone() for k, v in s.model.state_dict().items()}
+    tools = w.services.training
+
+    def fill(dialog) -> bool:
+        dialog.set_folder(str(folder))
+        qtbot.waitUntil(lambda: dialog.images is not None, timeout=30_000)
+        dialog.epochs.setValue(2)
+        dialog.batch.setValue(8)
+        dialog.votes_only.setChecked(True)
+        dialog.train_button.click()
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    monkeypatch.setattr(tools, "run_dialog", fill)
+    with qtbot.waitSignal(tools.controller.finished, timeout=60_000):
+        tools.train_on_folder()
+    qtbot.waitUntil(lambda: not s.locked_reason, timeout=10_000)
+    assert s.spec.classes == ("bar", "o", "x")
+    votes = f"layers.{len(s.model.layers) - 1}."
+    now = s.model.state_dict()
+    for k, v in imported.items():
+        if not k.startswith(votes):
+            assert torch.equal(v.cpu(), now[k].cpu()), k
+    assert s.summary["results"]["trained"] == "only the votes"
+    out = tmp_path / "retrained.onnx"
+    s.export_weights(str(out))
+    draw(w, qtbot)
+    x = s.canvas.as_input()
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    want = sess.run(None, {sess.get_inputs()[0].name: x.reshape(1, 1, 28, 28).astype(np.float32)})
+    np.testing.assert_allclose(s.trace.votes, want[0][0], atol=1e-4)
