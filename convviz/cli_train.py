@@ -23,8 +23,8 @@ def _add_train(t: argparse.ArgumentParser) -> None:
         "--from",
         dest="start",
         metavar="WEIGHTS",
-        help="start from this trained network (a weights file, or an .onnx made elsewhere); "
-        "new votes if the folder's classes differ",
+        help="start from this trained network (a weights file, or an .onnx or .keras model "
+        "made elsewhere); new votes if the folder's classes differ",
     )
     d = TrainConfig()  # the one set of training defaults: the app's Train dialog reads them too
     t.add_argument("--epochs", type=int, default=d.epochs, metavar="N")
@@ -122,7 +122,7 @@ def cmd_train(args) -> int:
         raise ConvvizError("--votes-only keeps what a network learned: name it with --from WEIGHTS")
     assert_writable(args.out)
     device = resolve_device(args.device)
-    start = cli._load_weights(args.start) if args.start else None
+    start = _starting_network(args.start) if args.start else None
     probe = (
         start.spec
         if start is not None
@@ -192,6 +192,20 @@ def cmd_train(args) -> int:
     print(f"saved {out}")
     print(f"final validation accuracy: {_accuracy_words(result)}")
     return 0
+
+
+def _starting_network(path):
+    """The --from network: a weights file, an .onnx from another tool, or a Keras model (both
+    imported with the defaults; `convviz import` them first to choose the range and names)."""
+    from pathlib import Path
+
+    from . import cli
+
+    if Path(path).suffix.lower() in (".keras", ".h5"):
+        from .core.importing import import_model
+
+        return import_model(path).model()
+    return cli._load_weights(path)
 
 
 def _start_from(model, classes, seed: int):

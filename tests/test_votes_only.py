@@ -165,3 +165,38 @@ def test_votes_only_needs_a_network_that_learned_something(tmp_path, capsys):
     assert code != 0
     err = capsys.readouterr().err
     assert "--votes-only" in err and "--from" in err and "Traceback" not in err
+
+
+def test_the_command_line_retrains_the_votes_of_a_keras_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    pytest.importorskip("h5py")
+    from convviz.cli import main
+    from convviz.core.importing import import_model
+    from convviz.core.shapes_data import write_folder
+    from convviz.core.weights import load_model
+
+    L = keras.layers
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "tiny.keras"
+    keras.Sequential(
+        [
+            keras.Input((16, 16, 1)),
+            L.Rescaling(1 / 255),
+            L.Conv2D(4, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(5),
+        ]
+    ).save(path)
+    folder = tmp_path / "shapes"
+    write_folder(folder, 6, seed=1, size=16, classes=CLASSES)
+    out = tmp_path / "votes.safetensors"
+    argv = ["train", str(folder), "--from", str(path), "--votes-only", "--epochs", "1"]
+    assert main([*argv, "--out", str(out), "--device", "cpu"]) == 0
+    start, (trained, _meta) = import_model(path).model(), load_model(out)
+    prefix = votes_prefix(start)
+    assert trained.spec.classes == tuple(sorted(CLASSES))
+    for k, v in start.state_dict().items():
+        if not k.startswith(prefix):
+            assert torch.equal(v, trained.state_dict()[k]), k
