@@ -331,3 +331,19 @@ def test_open_a_keras_model_retrain_its_votes_on_a_folder_export_onnx(
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     want = sess.run(None, {sess.get_inputs()[0].name: x.reshape(1, 1, 28, 28).astype(np.float32)})
     np.testing.assert_allclose(s.trace.votes, want[0][0], atol=1e-4)
+
+
+def test_no_model_opens_while_a_run_trains_the_network(qtbot, make_window, tmp_path, monkeypatch):
+    path = torch_onnx(tmp_path / "small.onnx")
+    w = make_window("shapes")
+    before = w.session.model
+    errors = []
+    monkeypatch.setattr(w, "show_error", errors.append)
+    shown = answering(w, monkeypatch, lambda d: None)
+    w.session.lock("training is running: stop it first")
+    assert not w.open_model_action.isEnabled()
+    w.open_model(str(path))
+    assert errors == ["training is running: stop it first"] and shown == []
+    assert w.session.model is before
+    w.session.unlock()
+    assert w.open_model_action.isEnabled()
