@@ -347,3 +347,24 @@ def test_no_model_opens_while_a_run_trains_the_network(qtbot, make_window, tmp_p
     assert w.session.model is before
     w.session.unlock()
     assert w.open_model_action.isEnabled()
+
+
+def test_a_network_the_window_cannot_show_is_refused_before_any_question(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    path = torch_onnx(tmp_path / "small.onnx")
+    w = make_window("shapes")
+    before = w.session.model
+    said = []
+    w.session.failed.disconnect()  # (the window's own dialog would wait for a click)
+    w.session.failed.connect(said.append)
+
+    def cannot(spec):
+        w.session.failed.emit(f"the window cannot show {spec.name!r}")
+        return False
+
+    monkeypatch.setattr(w.session, "_window_can_draw", cannot, raising=False)
+    shown = answering(w, monkeypatch, lambda d: None)
+    w.open_model(str(path))
+    assert shown == [] and said == ["the window cannot show 'small'"]
+    assert w.session.model is before and not w.import_report_action.isEnabled()

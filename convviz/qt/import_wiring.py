@@ -134,6 +134,11 @@ class WindowImport:
 
     def _answer_and_use(self, path: str, first: FirstReading) -> None:
         name = os.path.basename(path)
+        # a network the window cannot show (colour, rectangular, until the canvas draws them)
+        # is refused before any question; the session says why in one line
+        can_draw = getattr(self.session, "_window_can_draw", None)
+        if can_draw is not None and not can_draw(first.model.spec):
+            return
         if first.complete:
             self._use_imported(path, first.imported, first.model)
             return
