@@ -19,6 +19,13 @@ def _add_train(t: argparse.ArgumentParser) -> None:
     g = t.add_mutually_exclusive_group()
     g.add_argument("--preset", default=None, help="layers to use (default: shapes)")
     g.add_argument("--spec", metavar="SPEC.json", help="layers from a JSON network description")
+    g.add_argument(
+        "--from",
+        dest="start",
+        metavar="WEIGHTS",
+        help="start from this trained network (a weights file, or an .onnx or .keras model "
+        "made elsewhere); new votes if the folder's classes differ",
+    )
     d = TrainConfig()  # the one set of training defaults: the app's Train dialog reads them too
     t.add_argument("--epochs", type=int, default=d.epochs, metavar="N")
     t.add_argument("--batch-size", type=int, default=d.batch_size, metavar="B")
@@ -32,6 +39,13 @@ def _add_train(t: argparse.ArgumentParser) -> None:
         default=d.augment,
         help="shift, rotate and scale the images a little while training "
         f"(default: {'on' if d.augment else 'off'})",
+    )
+    t.add_argument(
+        "--votes-only",
+        action="store_true",
+        default=d.votes_only,
+        help="keep what the network learned (with --from) and retrain only its votes, the last "
+        "fully connected layer",
     )
     t.add_argument(
         "--threads",
@@ -96,6 +110,7 @@ class _Progress:
 def cmd_train(args) -> int:
     from . import cli
     from .core.device import describe, resolve_device
+    from .core.errors import ConvvizError
     from .core.folders import load_folder
     from .core.network import build
     from .core.presets import DEFAULT_PRESET, preset
@@ -103,21 +118,33 @@ def cmd_train(args) -> int:
     from .core.weights import assert_writable, save_model
 
     config = train_config(args)
+    if config.votes_only and not args.start:
+        raise ConvvizError("--votes-only keeps what a network learned: name it with --from WEIGHTS")
     assert_writable(args.out)
     device = resolve_device(args.device)
+    start = _starting_network(args.start) if args.start else None
     probe = (
-        _spec_for_training(args, ("a", "b")) if args.spec else preset(args.preset or DEFAULT_PRESET)
+        start.spec
+        if start is not None
+        else _spec_for_training(args, ("a", "b"))
+        if args.spec
+        else preset(args.preset or DEFAULT_PRESET)
     )
     scan = load_folder(args.folder, probe.input_shape, probe.value_range, channels=probe.channels)
     print(scan.report(), file=sys.stderr)
-    spec = _spec_for_training(args, scan.classes)
-    model = build(spec, seed=args.seed)
+    if start is not None:
+        model = _start_from(start, scan.classes, args.seed)
+        spec = model.spec
+    else:
+        spec = _spec_for_training(args, scan.classes)
+        model = build(spec, seed=args.seed)
     from .core.threads import forced_threads
 
     where, forced = describe(device), forced_threads(args.threads)
     if device.type == "cpu":  # the count is chosen as it trains (core/threads.py) unless forced
         where = _cpu_threads_text(forced)
-    print(f"training {spec.name} on {where}", file=sys.stderr)
+    what = " (only its votes; every other layer kept)" if config.votes_only else ""
+    print(f"training {spec.name}{what} on {where}", file=sys.stderr)
     progress = _Progress()
     from .core.timeline import Recorder
     from .core.timeline_file import save_timeline
@@ -165,6 +192,35 @@ def cmd_train(args) -> int:
     print(f"saved {out}")
     print(f"final validation accuracy: {_accuracy_words(result)}")
     return 0
+
+
+def _starting_network(path):
+    """The --from network: a weights file, an .onnx from another tool, or a Keras model (both
+    imported with the defaults; `convviz import` them first to choose the range and names)."""
+    from pathlib import Path
+
+    from . import cli
+
+    if Path(path).suffix.lower() in (".keras", ".h5"):
+        from .core.importing import import_model
+
+        return import_model(path).model()
+    return cli._load_weights(path)
+
+
+def _start_from(model, classes, seed: int):
+    """The --from network, as it is if it votes for the folder's classes; otherwise with new
+    votes for them, every other layer kept."""
+    from .core.training import with_new_votes
+
+    if tuple(model.spec.classes) == tuple(classes):
+        return model
+    print(
+        f"the folder's classes differ from the network's ({', '.join(model.spec.classes[:6])}"
+        f"{', ...' if len(model.spec.classes) > 6 else ''}): its votes start anew",
+        file=sys.stderr,
+    )
+    return with_new_votes(model, classes, seed=seed)
 
 
 def _cpu_threads_text(forced) -> str:

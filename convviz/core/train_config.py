@@ -23,6 +23,9 @@ class TrainConfig:
     augment: bool = True
     keep_best: bool = True  # end with the weights of the epoch with the best validation
     threads: int = 0  # CPU torch threads; 0: the fastest count, chosen as it trains (threads.py)
+    # "keep what it learned, retrain the votes": every layer but the last fully connected one
+    # (the votes) is frozen, batch normalisation's statistics included (training.py)
+    votes_only: bool = False
 
     def check(self) -> TrainConfig:
         if self.epochs < 1:

@@ -58,6 +58,7 @@ class TrainResult:
     device: str = ""
     threads: int = 0  # CPU torch threads at the end (0 on a GPU)
     calibration: object = None  # unsure.Calibration from the held-out part (None without one)
+    votes_only: bool = False  # only the votes were trained, every other layer kept as it was
 
     def summary(self) -> dict:
         """Plain data, for weights metadata."""
@@ -69,6 +70,7 @@ class TrainResult:
             "epochs": len(self.epochs),
             "device": self.device,
             "images_per_second": round(self.images_per_second, 1),
+            "trained": "only the votes" if self.votes_only else "every layer",
             "history": [
                 {k: v for k, v in asdict(e).items() if k != "confusion"} for e in self.epochs
             ],

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .budget import check_training
 from .device import describe, resolve_device
@@ -41,6 +42,7 @@ __all__ = [
     "evaluate",
     "split_indices",
     "train",
+    "with_new_votes",
 ]  # (the reports and defaults: read from here too)
 
 GPU_LOSS_READ_EVERY = 16  # batches between two reads of the losses on a GPU (one wait each)
@@ -86,6 +88,46 @@ def train(
     finally:  # the caller's thread count as it was (the chooser changes it while it trains)
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+        for p in model.parameters():  # a votes-only run's freezing ends with it
+            p.requires_grad_(True)
+
+
+def frozen_parts(model: ConvNet) -> nn.ModuleList:
+    """The layers a votes-only run keeps as they are: all but the last (the votes)."""
+    return model.layers[:-1]
+
+
+def _freeze(model: ConvNet) -> None:
+    """Votes-only: no gradient for the kept layers, so the optimiser never sees them."""
+    for p in frozen_parts(model).parameters():
+        p.requires_grad_(False)
+
+
+def _train_mode(model: ConvNet, votes_only: bool) -> None:
+    """Training mode; in a votes-only run the kept layers' batch normalisation stays in eval
+    mode, so that its running statistics (buffers, not parameters: no gradient involved) do not
+    move either. Dropout before the votes stays on: it is the votes' own regularisation."""
+    model.train()
+    if votes_only:
+        for m in frozen_parts(model).modules():
+            if hasattr(m, "running_mean"):
+                m.eval()
+
+
+def with_new_votes(model: ConvNet, classes, seed: int | None = 0) -> ConvNet:
+    """The same network voting for other `classes`: every layer's weights kept, the votes made
+    anew (seeded as `build` makes them) for the new count. For a votes-only run on a folder whose
+    classes differ from the network's."""
+    from .network import build
+
+    fresh = build(model.spec.with_classes(tuple(classes)).validate(), seed=seed)
+    votes = f"layers.{len(fresh.layers) - 1}."
+    kept = {k: v for k, v in model.state_dict().items() if not k.startswith(votes)}
+    fresh.load_state_dict(kept, strict=False)
+    for attr in ("calibration",):  # made for the old votes: not carried over
+        if hasattr(fresh, attr):
+            delattr(fresh, attr)
+    return fresh.eval()
 
 
 def _confusion(classes: int, truth: np.ndarray, said: np.ndarray) -> np.ndarray | None:
@@ -130,7 +172,10 @@ class _Run:
             self.chooser = ThreadChooser(
                 max_threads or torch.get_num_threads(), forced_threads(cfg.threads)
             )
-        model.to(device).train()
+        model.to(device)
+        if cfg.votes_only:
+            _freeze(model)
+        _train_mode(model, cfg.votes_only)
         torch.manual_seed(cfg.seed)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.tr_idx, self.va_idx = split_indices(np.asarray(y), cfg.val_split, cfg.seed)
@@ -143,7 +188,7 @@ class _Run:
         self.all_finite = torch.ones((), dtype=torch.bool, device=device)  # (losses read later)
         self.best_score: tuple[float, float] | None = None
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.result = TrainResult(device=describe(device))
+        self.result = TrainResult(device=describe(device), votes_only=cfg.votes_only)
         self.batches = math.ceil(len(self.tr_idx) / cfg.batch_size)
         self.steps = self.batches * cfg.epochs
         self.step = self.seen = 0  # batches and training images done (losses read)
@@ -292,6 +337,7 @@ class _Run:
         val_loss = val_acc = conf = None
         if len(self.va_idx):
             val_loss, pred = evaluate(self.model, self.x_va, self.y_va)
+            _train_mode(self.model, self.cfg.votes_only)  # evaluate put every part back in train
             val_acc = float((pred == self.truth).mean())
             conf = _confusion(len(self.model.spec.classes), self.truth, pred)
             score = (val_acc, -val_loss)

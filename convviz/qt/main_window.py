@@ -35,6 +35,7 @@ from convviz.core.presets import DEFAULT_PRESET, PRESETS
 
 from . import panel_registry, settings, theme
 from .docks import TAB_ARROWS_STYLE, DockedPanels, DockPlace, fit_screen
+from .import_wiring import WindowImport
 from .panel_contract import Services
 from .panels.canvas import CanvasPanel
 from .session import Session
@@ -48,7 +49,7 @@ STATUS_NOTE_MS = 6000
 STATUS_MESSAGE_MS = 10_000
 
 
-class MainWindow(WindowMenus, WindowFiles, WindowSound, DockedPanels, QMainWindow):
+class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPanels, QMainWindow):
     closing = Signal()
 
     def __init__(

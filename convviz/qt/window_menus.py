@@ -97,6 +97,13 @@ class WindowMenus:
             "Load a trained network (.safetensors, .pt, .onnx)",
         )
         m.setToolTipsVisible(True)
+        self.open_model_action = self._action(  # (import_wiring.py: a model from another tool)
+            m, "Open model…", self.choose_model, None, "Open your own CNN (.onnx, .keras)"
+        )
+        self.import_report_action = self._action(
+            m, "Show import report", self.show_import_report, None, "What became what"
+        )
+        self.import_report_action.setEnabled(False)  # until a model is imported
         self._action(
             m, "Export weights…", self.export_weights, "Ctrl+E", "Save the network's weights"
         )
@@ -173,6 +180,7 @@ class WindowMenus:
             a.setEnabled(not reason)
             a.setToolTip(reason or PRESETS[name].help)
         self.open_weights_action.setEnabled(not reason)
+        self.open_model_action.setEnabled(not reason)
         self.open_weights_action.setToolTip(reason or self.open_weights_action.text())
         if reason:
             self.tell(reason[:1].upper() + reason[1:])

@@ -44,6 +44,11 @@ from .folder_decode import FolderLoader
 from .worker import TrainJob
 
 CURRENT, CUSTOM, GIVEN = "current", "custom", "given"
+VOTES_ONLY_TIP = (
+    "Every layer but the last fully connected one (the votes) stays as it is: the features it "
+    "learned are kept, and only the votes learn the folder's classes"
+)
+VOTES_ONLY_OFF = " (for the current network: choose it under Layers)"
 
 
 def custom_spec(
@@ -221,8 +226,19 @@ class TrainDialog(QDialog):
         form.addRow("Learning rate:", self.lr)
         form.addRow("Validation:", self.val)
         form.addRow(self.augment)
+        # "keep what it learned, retrain the votes": only a network that learned something
+        self.votes_only = QCheckBox("Keep what it learned: retrain only the votes")
+        self.votes_only.setToolTip(VOTES_ONLY_TIP)
+        self.network.currentIndexChanged.connect(self._votes_only_possible)
+        self._votes_only_possible()
+        form.addRow(self.votes_only)
         form.addRow("Device:", self.device)
         return box
+
+    def _votes_only_possible(self) -> None:
+        ok = self.network.currentData() == CURRENT
+        self.votes_only.setEnabled(ok)
+        self.votes_only.setToolTip(VOTES_ONLY_TIP if ok else VOTES_ONLY_TIP + VOTES_ONLY_OFF)
 
     @staticmethod
     def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
@@ -367,6 +383,7 @@ class TrainDialog(QDialog):
             val_split=self.val.value() / 100,
             device=self.device.currentData(),
             augment=self.augment.isChecked(),
+            votes_only=self.votes_only.isEnabled() and self.votes_only.isChecked(),
         )
 
     def job(self) -> TrainJob:
@@ -386,6 +403,10 @@ class TrainDialog(QDialog):
         cur = self.current_model
         if self.network.currentData() == CURRENT and cur.spec.classes == spec.classes:
             model = copy.deepcopy(cur).cpu()  # keep learning from where it is
+        elif self.config().votes_only:  # other classes: its layers kept, new votes for them
+            from ...core.training import with_new_votes
+
+            model = with_new_votes(copy.deepcopy(cur).cpu(), classes, seed=self.config().seed)
         else:
             model = build(spec, seed=self.config().seed)  # the command line's start too
         if self.samples:

@@ -238,6 +238,8 @@ class TrainingPanel(QWidget):
             self.bar.setValue(self.bar.maximum())
             where = f" on {r.device}" if r.device else ""
             text = f"Done: {len(r.epochs)} epochs in {_format_seconds(r.seconds)}{where}, {acc}."
+            if getattr(r, "votes_only", False):
+                text += " Only the votes were trained; every other layer is as it was."
         elif r.status == "diverged":
             text = f"Stopped: {r.message}."
         else:

@@ -385,6 +385,7 @@ def results_summary(outcome: TrainOutcome) -> dict:
         "device": str(r.device),
         "images_per_second": float(r.images_per_second),
         "source": outcome.job.source,
+        "trained": "only the votes" if getattr(r, "votes_only", False) else "every layer",
     }
     if r.val_accuracy is not None:
         saved["val_accuracy"] = float(r.val_accuracy)
