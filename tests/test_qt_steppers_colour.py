@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 from layout_audit import audit
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QBoxLayout
 from test_qt_filtering import check_step
 from test_stepper_shapes import cs231n_reference
 
@@ -171,8 +171,18 @@ def test_the_spectrograms_one_by_two_pools_step_along_time(qtbot):
     assert panel.input_grid._margin == (0, 1)  # the last window hangs over by one column
     assert "only its 1 cell" in panel.caption.text()
     np.testing.assert_allclose(panel.output_grid.values, want)
-    cell = panel.input_grid.cell_size()
-    assert cell * 23 <= panel.input_grid.width()  # square cells in one long strip
+    # a strip: the maps one above the other, each the panel's width (side by side: 3 px cells)
+    assert panel._row.direction() == QBoxLayout.Direction.TopToBottom
+    panel.resize(380, 636)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.input_grid.cell_size() >= 6 and panel.output_grid.cell_size() >= 12
+    panel.select("pool2", 0)
+    assert panel._row.direction() == QBoxLayout.Direction.TopToBottom
+    xo_model = preset_model("xo")
+    panel.set_model(xo_model.spec, xo_model.snapshot())
+    panel.show_trace(xo_model.trace(picture(xo_model.spec)))
+    assert panel._row.direction() == QBoxLayout.Direction.LeftToRight  # a square map
 
 
 # ---- every preset, both steppers ---------------------------------------------------------------

@@ -11,7 +11,14 @@ The arithmetic comes from convviz.core.stepper.PoolStepper; this widget only sho
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.layers.registry import by
 from ...core.names import map_names
@@ -29,6 +36,9 @@ HELP = (
     "values, and that becomes one cell of the smaller map. A window that hangs over the "
     "edge still counts, using only the cells that are there."
 )
+
+
+STRIP_RATIO = 6  # a map this many times wider than tall is laid out as a strip (_share_room)
 
 
 def _dn(v: float) -> str:
@@ -88,7 +98,7 @@ class PoolingPanel(StepperPanel):
         row.addWidget(self.input_grid, 5)
         row.addLayout(middle, 2)
         row.addWidget(self.output_grid, 4)
-        self._row = row  # widths follow the maps' columns (see _share_width)
+        self._row = row  # widths follow the maps' columns (see _share_room)
 
         self.assemble(top, HELP, grids)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
@@ -172,15 +182,27 @@ class PoolingPanel(StepperPanel):
                 max(0, (wo - 1) * sc + kc - values.shape[1]),
             )
             self.input_grid.set_values(values, levels, margin=over)
-            self._share_width(values.shape[1] + 2 * over[1], kc, wo)
+            self._share_room(values.shape, over, kc, wo)
         self.controls.set_count(self.stepper.n_steps if self.stepper else 0)
         self._refresh()
 
-    def _share_width(self, in_cols: int, window: int, out_cols: int) -> None:
-        """Width in proportion to columns, so the input map's cells are about as big as the
-        pooled map's (equal shares drew a 7x7 map with cells half the size of a 4x4 one)."""
-        middle = max(window + 1, (in_cols + out_cols) // 4)  # room for the close-up and max
-        for i, stretch in enumerate((in_cols, middle, out_cols)):
+    def _share_room(self, shape, over, window: int, out_cols: int) -> None:
+        """A map much wider than tall (a spectrogram's 1x46 strip) goes above the close-up and
+        the pooled map below, each the panel's whole width (side by side its cells were 3 px).
+        Otherwise side by side, widths in proportion to columns, so the input map's cells are
+        about as big as the pooled map's (equal shares drew a 7x7 map with cells half the size
+        of a 4x4 one)."""
+        rows, cols = shape[0] + 2 * over[0], shape[1] + 2 * over[1]
+        strip = cols >= STRIP_RATIO * rows
+        self._row.setDirection(
+            QBoxLayout.Direction.TopToBottom if strip else QBoxLayout.Direction.LeftToRight
+        )
+        if strip:
+            shares = (1, 2, 1)  # the close-up and its sum keep their room
+        else:
+            middle = max(window + 1, (cols + out_cols) // 4)  # room for the close-up and max
+            shares = (cols, middle, out_cols)
+        for i, stretch in enumerate(shares):
             self._row.setStretch(i, stretch)
 
     def _waiting_text(self) -> str:
