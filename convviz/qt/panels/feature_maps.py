@@ -357,7 +357,7 @@ class FeatureMapsPanel(QWidget):
         so the shorter of its two sides decides (the width alone overstated it)."""
         if self.selected is None or self._trace is None:
             return 0.0
-        h, w = self._trace.layer(self.selected[0]).values.shape[-2:]
+        h, w = self._values(self.selected[0]).shape[-2:]
         return min(self.detail_box.width() / max(w, 1), self.detail_box.height() / max(h, 1))
 
     def _detail_resized(self, *_):
