@@ -233,8 +233,9 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
     window.start(background=False)
     draw_demo(window.session.canvas, name)
     maps = window.panels.get("feature_maps")
-    if maps is not None and maps.layers:
-        maps.select_map(next(iter(maps.layers)), 0)
+    first = [n for n in getattr(maps, "layers", ()) if n != "input"]  # a layer, not the input
+    if first:
+        maps.select_map(first[0], 0)
     window.session.flush()
     if panel is not None and not _bring_forward(window, panel, width):
         window.close()

@@ -64,6 +64,19 @@ def test_the_input_row_shows_r_g_b_and_only_the_red_map_follows_a_red_change(qtb
     np.testing.assert_array_equal(panel.detail_image.image, changed[1])
 
 
+def test_a_small_input_enlarged_prints_its_values(qtbot):
+    from convviz.core.numbers import deck_number
+    from convviz.core.presets import deck_x
+
+    net = preset_model("xo")
+    panel = panel_for(qtbot, FeatureMapsPanel, net, (700, 900))
+    panel.show_trace(net.trace(deck_x()))
+    panel._input_clicked(0)
+    qtbot.wait(20)
+    shown = [t.toPlainText() for t in panel.detail_numbers if t.isVisible()]
+    assert shown == [deck_number(v) for v in deck_x().ravel()]  # the deck's own numbers
+
+
 def test_a_drawing_is_one_input_map_in_the_canvas_grey(qtbot):
     net = preset_model("shapes")
     panel = panel_for(qtbot, FeatureMapsPanel, net)

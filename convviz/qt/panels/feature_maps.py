@@ -1,9 +1,11 @@
-"""Feature maps: every layer's maps after convolution, ReLU and pooling, as the network reads the
-current drawing.
+"""Feature maps: the input's channels, then every layer's maps (convolution, batch normalisation,
+activations, pooling, a residual block's inside, skip path and sum), as the network reads the
+current drawing; the rows and their titles come from core/map_rows.py.
 
-One view (widgets/mosaic_view.py) holds one mosaic picture per layer (all its maps, see
+One view (widgets/mosaic_view.py) holds one mosaic picture per layer (its maps, see
 core/mosaic.py), stacked top to bottom in network order with the same column for the same map, so a
-map can be followed through convolution -> ReLU -> pooling. Colours are diverging: blue below zero,
+map can be followed through convolution -> ReLU -> pooling; it scrolls when a deep network's rows
+do not fit at a readable size. Colours are diverging: blue below zero,
 orange above, dark at zero. By default each layer has its own symmetric scale (written in its
 title), so early layers with small values stay readable next to late ones reaching +-20, while the
 maps within a layer stay comparable; the toolbar switches to one scale shared by all layers (legend
@@ -28,7 +30,8 @@ from ...core.numbers import deck_number
 from .. import settings, theme
 from ..widgets.flow_layout import FlowLayout
 from ..widgets.live_text import LiveText
-from ..widgets.mosaic_view import MosaicLayer, MosaicScroller, MosaicView, input_ramps
+from ..widgets.map_colours import input_ramps
+from ..widgets.mosaic_view import MosaicLayer, MosaicScroller, MosaicView
 
 DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
 NUMBER_FILL = 0.86  # a printed value may take this share of its cell's width, no more
@@ -357,7 +360,7 @@ class FeatureMapsPanel(QWidget):
         so the shorter of its two sides decides (the width alone overstated it)."""
         if self.selected is None or self._trace is None:
             return 0.0
-        h, w = self._trace.layer(self.selected[0]).values.shape[-2:]
+        h, w = self._values(self.selected[0]).shape[-2:]
         return min(self.detail_box.width() / max(w, 1), self.detail_box.height() / max(h, 1))
 
     def _detail_resized(self, *_):

@@ -19,46 +19,24 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 from ...core.map_rows import INPUT_ROLE, SKIP, SUM, MapRow
 from ...core.mosaic import (
     MosaicLayout,
-    colour_table,
     colourise,
     colourise_ramps,
     gather_index,
     true_colour,
 )
 from .. import theme
+from .map_colours import TABLE, ColourLegend, input_ramps, input_tables
+
+__all__ = ["TABLE", "MosaicScroller", "MosaicView", "input_ramps"]  # (TABLE: the tests read it)
 
 PAD = 10  # pixels around the maps
 GAP_PX = 8  # between one layer's maps and the next layer's title
-LEGEND_W = 16  # colour bar width
 INDENT_PX = 14  # a row inside a residual block, per block: the bracket's room
 # a square map's tile is never drawn smaller (unless the width is smaller): the panel scrolls
 # instead. One rule for both (no bigger tiles once scrolling), so hiding a layer never shrinks
 # the others; 36 keeps `shapes` whole in a 1024x768 window's dock
 MIN_UNIT_PX = 36
 WIDTH_SHARE = 0.6  # nor narrower than this share of the width (a wide dock: larger maps)
-GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
-TABLE = colour_table(theme.DIVERGING_LUT, GAP_RGB)
-# an input channel's ramp: its value range from black to the channel's full colour
-_RAMP = np.linspace(0.0, 1.0, 256)[:, None]
-CHANNEL_COLOURS = ((255, 0, 0), (0, 255, 0), (0, 0, 255))
-GREY = QColor(theme.CANVAS_BG).getRgb()[:3], QColor(theme.CANVAS_INK).getRgb()[:3]
-
-
-def _ramp(dark, full) -> np.ndarray:
-    return np.rint(np.asarray(dark) + _RAMP * (np.subtract(full, dark))).astype(np.uint8)
-
-
-def input_ramps(channels: int) -> list[np.ndarray]:
-    """(256, 3) uint8 colours per input channel: three channels red, green, blue from black;
-    any other number the canvas's own background-to-ink grey, as the drawing is shown."""
-    if channels == 3:
-        return [_ramp((0, 0, 0), c) for c in CHANNEL_COLOURS]
-    return [_ramp(*GREY)] * channels
-
-
-def input_tables(channels: int) -> np.ndarray:
-    """The ramps stacked, and the gap colour last (see mosaic.colourise_ramps)."""
-    return colour_table(np.vstack(input_ramps(channels)), GAP_RGB)
 
 
 @dataclass
@@ -81,50 +59,6 @@ class MosaicLayer:
     def shape(self) -> tuple[int, int, int]:
         """(maps, h, w) of the layer."""
         return self.layout.count, self.layout.h, self.layout.w
-
-
-class ColourLegend(QWidget):
-    """The diverging colour bar beside the maps, labelled at positions -1 (bottom) .. 1 (top);
-    its own widget, so it stays in sight while the maps scroll."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.ticks: list[tuple[float, str]] = []
-        self._bar = QImage(TABLE[:256][::-1].copy().data, 1, 256, 4, QImage.Format_RGB32).copy()
-        font = QFont()
-        font.setPointSize(theme.BASE_POINT_SIZE)
-        self.setFont(font)
-        self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Expanding)
-
-    def set_ticks(self, ticks: list[tuple[float, str]]) -> None:
-        self.ticks = ticks
-        metrics = QFontMetricsF(self.font())
-        text = max((metrics.horizontalAdvance(t) for _, t in ticks), default=0.0)
-        self.setFixedWidth(int(LEGEND_W + 6 + text + PAD + 1))  # bar, tick, labels, margin
-        self.update()
-
-    def paintEvent(self, event):
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor(theme.PANEL))  # (a style sheet's window colour else)
-        if not self.ticks:
-            p.end()
-            return
-        metrics = QFontMetricsF(self.font())
-        top, bottom = PAD + metrics.height() / 2, self.height() - PAD - metrics.height() / 2
-        bar = QRectF(0, top, LEGEND_W, bottom - top)
-        p.drawImage(bar, self._bar)
-        p.setPen(QColor(theme.BORDER))
-        p.drawRect(bar)
-        p.setPen(QColor(theme.TEXT))
-        for at, label in self.ticks:  # at: -1 (bottom) .. 1 (top)
-            y = bar.center().y() - at * bar.height() / 2
-            p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y))
-            p.drawText(
-                QRectF(bar.right() + 6, y - metrics.height() / 2, 200, metrics.height()),
-                Qt.AlignLeft | Qt.AlignVCenter,
-                label,
-            )
-        p.end()
 
 
 class MosaicView(QWidget):
