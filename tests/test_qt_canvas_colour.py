@@ -45,7 +45,7 @@ def test_a_red_brush_raises_red_where_drawn_and_not_green_or_blue(qtbot, make_wi
 
 
 def test_the_background_colour_and_a_picked_colour(qtbot, make_window, monkeypatch):
-    import convviz.qt.panels.canvas_colours as chooser
+    import convviz.qt.widgets.canvas_colours as chooser
 
     w = make_window("resnet", restore=False)
     c, _view = hard_pen(w)

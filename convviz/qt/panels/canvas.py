@@ -2,8 +2,8 @@
 
 `actions` holds the QActions (undo, redo, clear, and one per trickier case) so the main window's
 menus and these buttons share them, shortcuts included. A colour network gets a colour row (a
-palette, a picker and the background colour: canvas_colours.py); a spectrogram network's grid is
-labelled with its axes (`show_spec`).
+palette, a picker and the background colour: widgets/canvas_colours.py); a spectrogram
+network's grid is labelled with its axes (`show_spec`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.canvas_model import CanvasModel
+from ..widgets.canvas_colours import ColourRow
 from ..widgets.canvas_widget import CanvasWidget
 from ..widgets.flow_layout import FlowLayout
-from .canvas_colours import ColourRow
 
 # a spectrogram network's canvas: what its axes are, and one line on what to draw
 SPECTROGRAM_AXES = ("time →", "frequency ↑")
