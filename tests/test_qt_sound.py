@@ -2,20 +2,17 @@
 spectrogram network a WAV file, opened or dropped on the canvas, becomes the canvas's input
 exactly as core/sound_input makes it.
 
-Until the canvas takes rectangular inputs (the canvas helper's branch), the window refuses the
-32x48 `spectrogram` preset, so these tests give it a square spectrogram network (on a 32x32
-input); the last test uses the real preset once the window takes it.
+Most tests give the window a square spectrogram network (on a 32x32 input, quicker); the last one
+uses the bundled 32x48 `spectrogram` network.
 """
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from wav_files import write_wav
 
-from convviz.core.errors import ConvvizError
 from convviz.core.network import build
 from convviz.core.sound_input import load_sound_input
 from convviz.core.sounds_data import SOUND_CLASSES, tone
@@ -106,20 +103,13 @@ def test_a_wav_dropped_on_the_canvas_is_opened_and_a_picture_left_to_the_canvas(
     np.testing.assert_array_equal(w.session.canvas.as_input(), before)
 
 
-def test_the_bundled_spectrogram_network_hears_a_wav_in_the_window(
-    make_window, tmp_path, monkeypatch
-):
+def test_the_bundled_spectrogram_network_hears_a_wav_in_the_window(make_window, tmp_path):
     from convviz.core.weights import load_model
-    from convviz.qt.session import Session
 
-    monkeypatch.setattr(Session, "_window_can_draw", lambda self, spec: True)
     w = _window(make_window)
     model, _ = load_model(Path(__file__).resolve().parents[1] / "resources/spectrogram.safetensors")
-    try:
-        taken = w.session.set_model(model)
-    except ConvvizError as e:  # the square canvas cannot hold 32x48 yet
-        pytest.skip(f"the window's canvas does not take a 32x48 input yet ({e})")
-    assert taken
+    assert w.session.set_model(model)
+    assert w.session.canvas.as_input().shape[-2:] == (32, 48)
     w.open_sound(str(_wav(tmp_path, "steady")))
     assert w.errors == []
     w.session.flush()
