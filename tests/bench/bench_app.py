@@ -48,11 +48,11 @@ from benchlib import (  # sets up the path, Qt offscreen and separate settings
 )
 
 
-def path_point(i: int, n: int, size: int = 28):
-    """A looping scribble inside a size x size grid (28 by default), in cell units."""
+def path_point(i: int, n: int, shape=(28, 28)):
+    """A looping scribble inside a (rows, cols) grid (28x28 by default), in cell units (x, y)."""
     t = 2 * math.pi * i / 97.0
-    k = size / 28
-    return k * (14 + 9 * math.sin(3 * t)), k * (14 + 9 * math.cos(2 * t))
+    rows, cols = shape
+    return cols / 28 * (14 + 9 * math.sin(3 * t)), rows / 28 * (14 + 9 * math.cos(2 * t))
 
 
 def move_event(view, x, y):
@@ -60,7 +60,7 @@ def move_event(view, x, y):
     from PySide6.QtGui import QMouseEvent
 
     p = view.cell_centre(0, 0)
-    cell = view.grid_rect().width() / view.canvas.size
+    cell = view.cell_px()
     pos = QPointF(p.x() + (x - 0.5) * cell, p.y() + (y - 0.5) * cell)
     return QMouseEvent(
         QEvent.MouseMove, pos, view.mapToGlobal(pos), Qt.NoButton, Qt.LeftButton, Qt.NoModifier
@@ -101,7 +101,7 @@ def floor_canvas(s):
     """A canvas like the window's, for the floor (the canvas and the trace, no panels)."""
     from convviz.core.canvas_model import CanvasModel
 
-    return CanvasModel(s.canvas.size, s.spec.value_range)
+    return CanvasModel((s.spec.rows, s.spec.cols), s.spec.value_range, s.spec.channels)
 
 
 class Training:
@@ -205,7 +205,7 @@ def bench_latency(w, events: int, loads=("idle",), blocks: int = 4, trainers=Non
 
     app = QApplication.instance()
     s, view = w.session, w.canvas_panel.view
-    size = view.canvas.size
+    size = view.canvas.shape
 
     def full(i):
         t0 = time.perf_counter()
@@ -266,7 +266,7 @@ def bench_stroke(w, seconds: float):
 
     s, view = w.session, w.canvas_panel.view
     state = {"i": 0, "moves": 0}
-    size = view.canvas.size
+    size = view.canvas.shape
 
     def step():
         state["i"] += 1
