@@ -76,19 +76,24 @@ def test_a_narrow_table_puts_formulas_on_their_own_lines():
 
 
 def test_the_architecture_panel_shows_the_same_rows(qtbot):
+    """The panel's layer list says, row by row, what `convviz summary` prints."""
     from convviz.qt.panels.architecture import ArchitecturePanel
 
     panel = ArchitecturePanel()
     qtbot.addWidget(panel)
     spec = preset("lenet5")
     panel.set_model(spec)
-    want = [(r.title, r.shape_text, r.params_text, r.how) for r in table_rows(spec, spec.shapes())]
-    got = [
-        tuple(panel.table.item(i, j).text() for j in range(4))
-        for i in range(panel.table.rowCount())
-    ]
-    assert got == want
-    assert want[1][0] == "conv1 (filtering)" and want[-1][0] == "votes"
+    want = {r.title.split(" ")[0]: r for r in table_rows(spec, spec.shapes())}
+    lines = panel.editor.checked.lines
+    assert [ln.name for ln in lines] == [n for n in want if n != "input"]
+    for ln in lines:
+        r = want[ln.name]
+        shown = panel.editor.lines[ln.path] if ln.path is not None else panel.editor.votes
+        text = shown.result.text()
+        count = r.params_text or "0"  # (the table leaves a layer without any blank)
+        assert text.startswith(f"→ {r.shape_text} · {count} parameters"), text
+        assert all(part in text for part in r.how.split("; ") if part), (text, r.how)
+    assert want["conv1"].title == "conv1 (filtering)" and "votes" in want
 
 
 def test_json_has_the_documented_keys(capsys, tmp_path):
