@@ -3,9 +3,10 @@
 The graph is walked from its one input to its one output as a chain of operators, each mapped by
 onnx_ops.MAPPINGS; where the path forks, up to the Add that joins it again, the two branches
 become one residual block (onnx_residual.py). Every node is walked at most once (a crafted file
-that loops back is refused). What comes out is a spec as JSON and the tensors keyed by the network's own
-state_dict names: both go through `NetworkSpec.from_dict` and the normal weights check, so a
-layer kind registered later (batch norm, average pooling, ...) is imported as soon as it exists.
+that loops back is refused). What comes out is a spec as JSON and the tensors keyed by the
+network's own state_dict names: both go through `NetworkSpec.from_dict` and the normal weights
+check, so a layer kind registered later (batch norm, average pooling, ...) is imported as soon as
+it exists.
 The last fully connected layer becomes the votes (convviz's implicit last layer); a final
 Softmax or LogSoftmax is dropped, because the votes are what comes before it.
 """
