@@ -14,7 +14,7 @@ from convviz.qt.deck.architecture_wiring import EDITED
 DECK = {
     "filtering": "Filtering",
     "pooling": "Pooling",
-    "relu": "ReLU",
+    "relu": "Activations",
     "architecture": "Architecture",
 }
 

@@ -49,7 +49,9 @@ PANELS: list[PanelEntry] = [
         "right",
         tabify_with="filtering",
     ),
-    PanelEntry("relu", "ReLU", "convviz.qt.panels.relu:ReluView", "right", tabify_with="pooling"),
+    PanelEntry(
+        "relu", "Activations", "convviz.qt.panels.relu:ReluView", "right", tabify_with="pooling"
+    ),
     PanelEntry(
         "architecture",
         "Architecture",

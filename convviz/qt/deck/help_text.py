@@ -41,7 +41,10 @@ GUIDE: dict[str, str] = {
     "relu": (
         "A rectified linear unit replaces every negative number with zero and leaves the rest "
         "alone. It keeps the arithmetic from drifting and lets the next layer look only at "
-        "where features were found. In the maps, the blue simply disappears."
+        "where features were found. In the maps, the blue simply disappears. Other networks "
+        "use a leaky ReLU (negatives shrink instead of vanishing), a sigmoid (everything "
+        "squeezed between 0 and 1) or tanh (between -1 and 1); the Activations panel draws "
+        "each one's curve."
     ),
     "stacking": (
         "The output of one layer is a stack of pictures, so it can be fed to another layer. "
