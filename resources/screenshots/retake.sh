@@ -21,6 +21,11 @@ declare -A PICTURES=(
   [why-panel]="--preset shapes --panel why --size 1600x1000"
   [shapes-1024]="--preset shapes --size 1024x768"
   [xo-filtering-1024]="--preset xo --panel filtering --size 1024x768"
+  [cs231n-filtering]="--preset cs231n --panel filtering --size 1600x1000"
+  [tinyvgg]="--preset tinyvgg --size 1600x1000"
+  [resnet]="--preset resnet --size 1600x1000"
+  [spectrogram]="--preset spectrogram --size 1600x1000"
+  [tinyvgg-1024]="--preset tinyvgg --size 1024x768"
 )
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${!PICTURES[@]}")
