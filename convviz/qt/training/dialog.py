@@ -51,6 +51,11 @@ VOTES_ONLY_TIP = (
 VOTES_ONLY_OFF = " (for the current network: choose it under Layers)"
 
 
+DIALOG_MIN_WIDTH = 900  # two columns of ~440 px: fits a 1024-pixel-wide screen
+SCREEN_MARGIN = 60  # the title bar and the taskbar
+LIST_HEIGHT = 260  # the layer list's rows: about three rows on a 768-pixel-high screen
+
+
 def custom_spec(
     input_size: int, blocks: int, features: int, feature_size: int, hidden: int, classes
 ) -> NetworkSpec:
@@ -88,11 +93,19 @@ class TrainDialog(QDialog):
         self._spec_error = ""
         self._loaded_for = None  # (folder, size, value_range) the images were made for
         self.setWindowTitle("Train on sample shapes" if samples else "Train on a folder")
-        self.setMinimumWidth(560)
+        # two columns: the data and the training settings beside the network's layer list, so
+        # the list shows several rows and the whole dialog still fits a 1024x768 projector
+        self.setMinimumWidth(DIALOG_MIN_WIDTH)
         lay = QVBoxLayout(self)
-        lay.addWidget(self._data_box())
-        lay.addWidget(self._network_box())
-        lay.addWidget(self._training_box())
+        columns = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self._data_box())
+        network = self._network_box()  # before the training box, which follows its choice
+        left.addWidget(self._training_box())
+        left.addStretch(1)
+        columns.addLayout(left, 1)
+        columns.addWidget(network, 1)
+        lay.addLayout(columns, 1)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #ff6b6b;")  # reads on dark and light
@@ -106,6 +119,17 @@ class TrainDialog(QDialog):
         if folder:
             self.set_folder(folder)
         self._refresh()
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """Open no taller than the screen (a 768-pixel projector): the layer list scrolls."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry().height() - SCREEN_MARGIN
+        hint = self.sizeHint()
+        if hint.height() > room:
+            self.resize(hint.width(), max(room, self.minimumSizeHint().height()))
 
     # ---- sections --------------------------------------------------------------------------
     def _data_box(self) -> QGroupBox:
@@ -179,7 +203,7 @@ class TrainDialog(QDialog):
         form.addRow("Layers:", self.network)
         # Custom: the Architecture panel's layer list editor (qt/widgets/layer_list.py), filled
         # the first time with the network chosen before it (or the deck's two-block start)
-        self.knobs_box = LayerListEditor(rows_height=110)  # the dialog fits a 768-pixel screen
+        self.knobs_box = LayerListEditor(rows_height=LIST_HEIGHT)
         self.knobs_box.set_spec(custom_spec(28, 2, 8, 5, 64, ("a", "b")))
         self._custom_filled = False
         self._last_choice = self.network.currentData()
@@ -213,7 +237,8 @@ class TrainDialog(QDialog):
         self.val.setToolTip(
             "Share of each class held back to check the network on images it never trained on"
         )
-        self.augment = QCheckBox("Trickier cases: shift, rotate and resize each image a little")
+        self.augment = QCheckBox("Trickier cases (shift, rotate, resize)")
+        self.augment.setToolTip("Shift, rotate and resize each training image a little")
         self.augment.setChecked(d.augment)
         self.device = QComboBox()
         self.device.addItem("Automatic (fastest present)", "auto")
