@@ -238,11 +238,14 @@ def test_kernels_one_layer_at_a_time_and_a_network_without_convolutions(qtbot):
         "conv3",
         "conv4",
     ]
-    small = panel.layers["conv1"]["image"].mapRectToScene(
-        panel.layers["conv1"]["image"].boundingRect()
-    )
-    panel.layer_combo.setCurrentText("conv1")
+    # a colour network opens on its first layer's colour pictures, large
+    assert panel.layer_combo.currentText() == "conv1"
     e = panel.layers["conv1"]
+    big = e["image"].mapRectToScene(e["image"].boundingRect())
+    panel.layer_combo.setCurrentText(ALL_LAYERS)
+    small = e["image"].mapRectToScene(e["image"].boundingRect())
+    assert small.width() < big.width() and panel.layers["conv2"]["image"].isVisible()
+    panel.layer_combo.setCurrentText("conv1")
     big = e["image"].mapRectToScene(e["image"].boundingRect())
     assert big.width() > small.width() and not panel.layers["conv2"]["image"].isVisible()
     flat = NetworkSpec("flat", (4, 4), 1, (0.0, 1.0), (Flatten(), Dense(3)), ("a", "b"))

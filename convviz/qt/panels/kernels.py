@@ -159,6 +159,8 @@ class KernelsPanel(QWidget):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         self.layer_combo.addItems([ALL_LAYERS, *self.layers])
+        if keep not in self.layers and colour_first:  # a new network: a colour first layer
+            keep = next(iter(self.layers))  # opens on its kernels as pictures, large enough to see
         self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findText(keep)))
         self.layer_combo.blockSignals(False)
         # offered where it helps (the small dock's height is the hint's and the kernels' else)
