@@ -140,6 +140,29 @@ def test_nan_in_the_data_diverges_later_with_the_last_weights_that_gave_a_finite
     assert result.summary()["status"] == "diverged"
 
 
+def test_nan_puts_back_the_batch_norm_running_statistics_too():
+    from convviz.core.layers import BatchNorm
+    from convviz.core.spec import Conv, Flatten, NetworkSpec, ReLU
+
+    spec = NetworkSpec(
+        "bn", 8, 1, (-1.0, 1.0), (Conv(3, 3), BatchNorm(), ReLU(), Flatten()), ("a", "b")
+    )
+    x, y = make_arrays(("X", "O"), 40, 8, seed=3)
+    x[50, 0, 4, 4] = np.nan  # one poisoned image, in a later batch
+    model = build(spec, seed=0)
+    stats = [{k: v.clone() for k, v in model.state_dict().items() if "running" in k}]
+
+    def kept(_report):  # the statistics as each batch with a finite loss left them
+        stats.append({k: v.clone() for k, v in model.state_dict().items() if "running" in k})
+
+    cfg = TrainConfig(epochs=1, batch_size=16, val_split=0, device="cpu", augment=False)
+    result = train(model, x, y, cfg, on_batch=kept)
+    assert result.status == "diverged" and len(stats) >= 2
+    end = {k: v for k, v in model.state_dict().items() if "running" in k}
+    assert end and all(torch.isfinite(v).all() for v in end.values())
+    assert all(torch.equal(end[k], stats[-1][k]) for k in end)
+
+
 def test_fixed_features_stay_fixed_while_training():
     x, y = make_arrays(("X", "O"), 20, 9, seed=2)
     model = build(preset("xo"), seed=0)

@@ -182,7 +182,10 @@ class _Run:
         self._place_images(x, y)
         self.params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
         self.opt = torch.optim.Adam(self.params, lr=cfg.lr)
-        self.last_good = [p.detach().clone() for p in self.params]
+        # what a loss turning NaN puts back: the weights, and the batch norm running statistics
+        # (buffers the forward pass itself updates, before the loss can be judged)
+        self.kept = self.params + [b for b in model.buffers() if b.is_floating_point()]
+        self.last_good = [t.detach().clone() for t in self.kept]
         self.background = model.spec.value_range[0]
         self.read_every = _loss_read_every(device)
         self.all_finite = torch.ones((), dtype=torch.bool, device=device)  # (losses read later)
@@ -246,7 +249,7 @@ class _Run:
         bad = self._read_losses(epoch) or bad  # what came before the bad one is reported first
         if bad:
             with torch.no_grad():
-                torch._foreach_copy_(self.params, self.last_good)
+                torch._foreach_copy_(self.kept, self.last_good)
             self.result.status = "diverged"
             self.result.message = (
                 f"the loss became {bad[1]} in epoch {epoch}, batch {bad[0]}; "
@@ -282,11 +285,11 @@ class _Run:
             if not math.isfinite(value):
                 return b + 1, value
             with torch.no_grad():
-                torch._foreach_copy_(self.last_good, self.params)
+                torch._foreach_copy_(self.last_good, self.kept)
         else:  # the same, on the device: last_good follows while every loss is finite
             with torch.no_grad():
                 self.all_finite &= torch.isfinite(loss.detach())
-                for keep, p in zip(self.last_good, self.params, strict=True):
+                for keep, p in zip(self.last_good, self.kept, strict=True):
                     keep.copy_(torch.where(self.all_finite, p, keep))
         self.pending.append((b + 1, len(sel), loss.detach()))
         self.opt.zero_grad(set_to_none=True)
