@@ -44,6 +44,22 @@ def test_a_red_brush_raises_red_where_drawn_and_not_green_or_blue(qtbot, make_wi
     np.testing.assert_allclose(x[:, 30, 20], [hi, lo, lo])
 
 
+def test_the_feature_maps_input_row_shows_the_red_stroke_in_r_only(qtbot, make_window):
+    from convviz.qt.panels.feature_maps import INPUT
+
+    w = make_window("tinyvgg", restore=False)
+    _canvas, view = hard_pen(w)
+    maps = w.panels["feature_maps"]
+    w.session.flush()
+    before = [maps.map_pixels(INPUT, i) for i in range(3)]
+    qtbot.mouseClick(w.canvas_panel.colours.swatches["red"], Qt.LeftButton)
+    drag(qtbot, view, [(30, 10), (30, 50)])
+    w.session.flush()
+    after = [maps.map_pixels(INPUT, i) for i in range(3)]
+    assert not np.array_equal(before[0], after[0])  # the R map repainted with the stroke
+    assert np.array_equal(before[1], after[1]) and np.array_equal(before[2], after[2])
+
+
 def test_the_background_colour_and_a_picked_colour(qtbot, make_window, monkeypatch):
     import convviz.qt.widgets.canvas_colours as chooser
 
