@@ -368,3 +368,27 @@ def test_a_network_the_window_cannot_show_is_refused_before_any_question(
     w.open_model(str(path))
     assert shown == [] and said == ["the window cannot show 'small'"]
     assert w.session.model is before and not w.import_report_action.isEnabled()
+
+
+def test_a_model_too_large_to_run_live_offers_its_layers_in_the_architecture_panel(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    from convviz.core.importing import onnx_file
+
+    w = make_window("shapes")
+    before = (w.session.model, w.session.spec)
+    monkeypatch.setattr(onnx_file, "IMPORT_MAX_PARAMETERS", 100)  # SmallCNN has more
+    asked = []
+    monkeypatch.setattr(w, "ask_show_layers", lambda name, line: asked.append(line) or True)
+    shown = answering(w, monkeypatch, lambda d: None)
+    w.open_model(str(torch_onnx(tmp_path / "big.onnx")))
+    assert shown == [] and len(asked) == 1 and "too large to show live" in asked[0]
+    panel = w.panels["architecture"]
+    assert panel.base.layers[0].kind == "conv" and panel.base != before[1]
+    assert (w.session.model, w.session.spec) == before  # the network in use stays
+    assert w.docks["architecture"].isVisible()
+    # answered No: nothing changes
+    monkeypatch.setattr(w, "ask_show_layers", lambda name, line: False)
+    w.panels["architecture"].set_model(w.session.spec)
+    w.open_model(str(tmp_path / "big.onnx"))
+    assert w.panels["architecture"].base == w.session.spec

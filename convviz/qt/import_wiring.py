@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFileDialog
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from convviz.core.errors import ConvvizError
 
@@ -58,12 +58,25 @@ class FirstReading:
         }
 
 
-def read_first(path: str) -> FirstReading:
-    """The work of the first background job. ModelRefused (one line) for a model that does
-    not fit."""
-    from convviz.core.importing import import_model
+@dataclass
+class TooLarge:
+    """A model that fits convviz but is too large to run live: its layers alone (no weights)."""
 
-    first = import_model(path)
+    message: str
+    spec: object  # core.spec.NetworkSpec
+
+
+def read_first(path: str) -> FirstReading | TooLarge:
+    """The work of the first background job. ModelRefused (one line) for a model that does
+    not fit; TooLarge for one that fits but is too large to run live."""
+    from convviz.core.importing import ModelTooLarge, import_model
+
+    try:
+        first = import_model(path)
+    except ModelTooLarge as e:
+        if e.architecture is None:
+            raise
+        return TooLarge(str(e), e.architecture.spec)
     at_default = import_model(path, value_range=DEFAULT_RANGE)
     range_said = first.spec != at_default.spec or any(
         not np.array_equal(v, at_default.state[k]) for k, v in first.state.items()
@@ -132,8 +145,31 @@ class WindowImport:
     def _refused(self, name: str, message: str) -> None:
         self.show_error(f"could not open {name}: {message}")
 
-    def _answer_and_use(self, path: str, first: FirstReading) -> None:
+    def ask_show_layers(self, name: str, message: str) -> bool:
+        """Ask whether to show a too-large model's layers (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            "Too large to run live",
+            f"{name}: {message}.\n\nShow its layers in the Architecture panel instead? "
+            "(Sizes and parameter counts only; the network in use stays.)",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _show_layers_only(self, name: str, too_large: TooLarge) -> None:
+        if not self.ask_show_layers(name, too_large.message):
+            self.tell(f"Did not open {name}: the network in use is kept", note=True)
+            return
+        self.panels["architecture"].set_model(too_large.spec)
+        dock = self.docks["architecture"]
+        dock.show()
+        dock.raise_()
+        self.tell(f"The Architecture panel shows {name}'s layers; the network in use is kept")
+
+    def _answer_and_use(self, path: str, first: FirstReading | TooLarge) -> None:
         name = os.path.basename(path)
+        if isinstance(first, TooLarge):
+            self._show_layers_only(name, first)
+            return
         # a network the window cannot show (colour, rectangular, until the canvas draws them)
         # is refused before any question; the session says why in one line
         can_draw = getattr(self.session, "_window_can_draw", None)
