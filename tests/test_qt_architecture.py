@@ -1,6 +1,8 @@
 """The architecture panel: the layer list editor (rows, fields typed in place, blocks), every
 row's shape, parameters and formula or its reason, the quick start, Apply and the offer."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -155,7 +157,7 @@ def test_the_quick_start_fills_the_list(panel):
     panel.feature_spins[0].setValue(4)
     panel.neurons.setText("100, 50")
     want = apply_knobs(preset("shapes"), Knobs((4, 16, 32), 5, 1, 2, 2, 2, (100, 50)))
-    assert panel.result.spec == want
+    assert panel.result.spec == replace(want, name="shapes-edited")  # no longer the preset
     assert [r.kind for r in panel.editor.model.rows] == [x.kind for x in want.layers]
     panel.neurons.setText("64, lots")
     assert not panel.apply_button.isEnabled() and "whole numbers" in panel.status.text()
@@ -236,7 +238,6 @@ def test_a_rectangular_colour_network_shows_its_rows_and_cols(panel):
 
 
 def test_apply_in_the_window_makes_the_new_network_classify_the_canvas(qtbot, make_window):
-    """Square and grayscale: the window draws those only until the canvas work lands."""
     w = make_window()
     arch = w.panels["architecture"]
     before = w.session.model
@@ -262,7 +263,10 @@ def test_apply_in_the_window_makes_the_new_network_classify_the_canvas(qtbot, ma
     ]
     arch.apply_button.click()
     s = w.session
+    # no longer the preset it started from: the title, the status line and files say so
+    assert want.name == f"{before.spec.name}-edited"
     assert s.model is not before and s.spec == want and s.model.spec == want
+    assert w.windowTitle().endswith(want.name)
     assert w.statusBar().currentMessage() == (
         "Kept the weights of conv1, votes (same shapes); residual1.conv1, fc1 start untrained."
     )

@@ -60,3 +60,11 @@ def test_a_grayscale_network_after_a_colour_one_gets_its_drawing_back_as_ink(mak
     w.choose_preset("shapes")
     assert c.channels == 1 and c.shape == (28, 28) and c.ink.max() > 0.5
     assert np.isfinite(w.session.canvas.as_input()).all()
+
+
+def test_a_status_message_about_the_last_network_goes_when_the_network_changes(make_window):
+    w = make_window("shapes", restore=False)
+    w.choose_preset("alexnet")
+    assert "its weights are random" in w.statusBar().currentMessage()
+    w.choose_preset("resnet")
+    assert "random" not in w.statusBar().currentMessage()

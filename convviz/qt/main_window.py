@@ -171,6 +171,7 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
 
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
+        self.statusBar().clearMessage()  # a message about the last network no longer applies
         self.canvas_panel.show_spec(spec)
         self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")

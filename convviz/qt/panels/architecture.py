@@ -222,8 +222,9 @@ class ArchitecturePanel(QWidget):
 
     def recheck(self, *_) -> None:
         """Say what the list makes, or the first reason it cannot; Apply only when it can."""
-        self.result = self.editor.checked
-        r = self.result
+        self.result = r = self.editor.checked
+        if r is not None and r.ok and self.base is not None:
+            self.result = r = replace(r, spec=edited_name(r.spec, self.base))
         if self.base is None or r is None:
             self.apply_button.setEnabled(False)
             return
@@ -247,3 +248,14 @@ class ArchitecturePanel(QWidget):
     def _show_status(self, text: str, ok: bool) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("" if ok else f"color: {REFUSED_COLOUR}; font-weight: bold;")
+
+
+EDITED_SUFFIX = "-edited"
+
+
+def edited_name(spec: NetworkSpec, base: NetworkSpec) -> NetworkSpec:
+    """A network changed in the editor is no longer the one it started from: "tinyvgg" becomes
+    "tinyvgg-edited" (the title bar, the status line and an exported file then say so)."""
+    if replace(spec, name=base.name) == base or spec.name.endswith(EDITED_SUFFIX):
+        return spec
+    return replace(spec, name=spec.name + EDITED_SUFFIX)
