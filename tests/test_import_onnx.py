@@ -171,9 +171,7 @@ class Floor(nn.Module):
 
 
 @pytest.mark.parametrize("dynamo", EXPORTERS)
-def test_pooling_that_rounds_down_to_another_size_drops_the_window_over_the_edge(
-    tmp_path, dynamo
-):
+def test_pooling_that_rounds_down_to_another_size_drops_the_window_over_the_edge(tmp_path, dynamo):
     path = export(Floor(), (1, 1, 7, 7), tmp_path / "floor.onnx", dynamo)
     imported = assert_same_votes(path, (1, 1, 7, 7))
     pools = [la for la in imported.spec.layers if la.kind in ("pool", "avgpool")]
