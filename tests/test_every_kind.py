@@ -72,6 +72,18 @@ EXAMPLES = {
         {"kind": "fc", "neurons": 8},
         {"kind": "relu"},
     ],
+    # the pooling kinds with edge "drop": cols 12 by a 3-wide window at stride 2 give 5, not 6
+    "pool-drop": [
+        _conv(3),
+        {"kind": "pool", "window": [2, 3], "stride": 2, "edge": "drop"},
+        {"kind": "flatten"},
+    ],
+    "avgpool-drop": [
+        _conv(4),
+        {"kind": "relu"},
+        {"kind": "avgpool", "window": [2, 3], "stride": 2, "edge": "drop"},
+        {"kind": "flatten"},
+    ],
     "residual": [
         _conv(4),
         {"kind": "relu"},
@@ -123,7 +135,7 @@ def case(request) -> dict:
     return {
         "spec": spec,
         "dict": d,
-        "kind": None if source == "preset" else name,
+        "kind": None if source == "preset" else name.partition("-")[0],  # "pool-drop": pool
         "heavy": summarise(spec).params > HEAVY_PARAMETERS,
     }
 
@@ -138,8 +150,9 @@ def _out(capsys, argv) -> str:
     return out
 
 
-# A field out of its range, for the kinds that have no size: (layer index, field, value).
-BAD_FIELDS = {"dropout": (3, "p", 1.5), "leakyrelu": (1, "slope", -1)}
+# A field out of its range, for the kinds that have no size (and a pooling's edge, a word):
+# (layer index, field, value).
+BAD_FIELDS = {"dropout": (3, "p", 1.5), "leakyrelu": (1, "slope", -1), "pool": (1, "edge", "round")}
 
 
 def _bad_specs(d: dict, spec: NetworkSpec, kind: str | None) -> list[tuple[dict, list[str]]]:

@@ -76,6 +76,40 @@ def test_a_tutorials_cnn_gives_the_same_votes(tmp_path):
     assert kinds == ["conv", "relu", "pool", "conv", "relu", "flatten", "dropout", "fc", "relu"]
 
 
+def test_the_mnist_tutorials_cnn_pools_11_down_to_5(tmp_path):
+    """The classic TensorFlow/Keras MNIST CNN: Conv2D(32, 3) with no padding, MaxPooling2D(2),
+    Conv2D(64, 3), MaxPooling2D(2): 28 -> 26 -> 13 -> 11 -> 5, Keras's 'valid' pooling leaving
+    the window over the edge out (convviz's edge "drop"; the first pooling, 26 -> 13, keeps
+    convviz's usual JSON). An average pooling that rounds down too, in the same file."""
+    model, path = _save(
+        tmp_path,
+        [
+            keras.Input((28, 28, 1)),
+            L.Conv2D(32, 3, activation="relu"),
+            L.MaxPooling2D(2),
+            L.Conv2D(64, 3, activation="relu"),
+            L.MaxPooling2D(2),
+            L.Conv2D(8, 1, activation="relu"),
+            L.AveragePooling2D(2),  # 5 -> 2
+            L.Flatten(),
+            L.Dropout(0.5),
+            L.Dense(10, activation="softmax"),
+        ],
+        "mnist",
+    )
+    imported = assert_same_votes(model, path, (1, 28, 28))
+    layers = imported.spec.to_dict()["layers"]
+    pools = [la for la in layers if la["kind"] in ("pool", "avgpool")]
+    assert pools == [
+        {"window": 2, "stride": 2, "kind": "pool"},
+        {"window": 2, "stride": 2, "edge": "drop", "kind": "pool"},
+        {"window": 2, "stride": 2, "edge": "drop", "kind": "avgpool"},
+    ]
+    rows = {s.name: s for s in imported.spec.shapes()}
+    assert rows["pool2"].shape == (64, 5, 5) and rows["avgpool1"].shape == (8, 2, 2)
+    assert rows["pool2"].formula == "floor((11 - 2)/2) + 1 = 5"
+
+
 def test_a_lambda_layer_is_refused_by_name_in_both_formats(tmp_path):
     model, path = _save(
         tmp_path,

@@ -157,25 +157,38 @@ def test_a_variable_batch_size_and_the_view_that_flattens(tmp_path, dynamo):
     assert [layer.kind for layer in imported.spec.layers] == ["conv", "relu", "flatten"]
 
 
-def test_pooling_that_rounds_down_to_another_size_is_refused_naming_both(tmp_path):
-    # 7x7 pooled by 2: torch's default (floor) gives 3x3, convviz's pooling 4x4
-    class Floor(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv, self.fc = nn.Conv2d(1, 2, 3, padding=1), nn.Linear(2 * 3 * 3, 2)
+class Floor(nn.Module):
+    """torch's default pooling (ceil_mode=False) on odd maps: 7x7 pooled by 2 rounds down to 3x3
+    (convviz's usual pooling would give 4x4), then an average pooling 3 -> 1 at stride 2."""
 
-        def forward(self, x):
-            return self.fc(torch.flatten(nn.functional.max_pool2d(self.conv(x), 2), 1))
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 2, 3, padding=1), nn.Linear(2 * 1 * 1, 2)
+        self.pool, self.avg = nn.MaxPool2d(2), nn.AvgPool2d(2, stride=2)
 
-    path = export(Floor(), (1, 1, 7, 7), tmp_path / "floor.onnx", False)
-    with pytest.raises(ModelRefused, match=r"MaxPool .*ceil_mode=0.* 3x3.* 4x4"):
-        import_model(path)
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avg(self.pool(torch.relu(self.conv(x)))), 1))
+
+
+@pytest.mark.parametrize("dynamo", EXPORTERS)
+def test_pooling_that_rounds_down_to_another_size_drops_the_window_over_the_edge(tmp_path, dynamo):
+    path = export(Floor(), (1, 1, 7, 7), tmp_path / "floor.onnx", dynamo)
+    imported = assert_same_votes(path, (1, 1, 7, 7))
+    pools = [la for la in imported.spec.layers if la.kind in ("pool", "avgpool")]
+    assert [(la.kind, la.edge) for la in pools] == [("pool", "drop"), ("avgpool", "drop")]
+    rows = {s.name: s for s in imported.spec.shapes()}
+    assert rows["pool1"].shape == (2, 3, 3) and rows["avgpool1"].shape == (2, 1, 1)
+    assert rows["pool1"].formula == "floor((7 - 2)/2) + 1 = 3"
+    assert "edge dropped" in "\n".join(imported.report)
 
 
 def test_pooling_that_rounds_down_to_the_same_size_is_imported(tmp_path):
-    # 28 -> 14 -> 5 (from 10): floor and ceiling agree, so LeNet's default pooling maps exactly
+    # 28 -> 14 -> 5 (from 10): floor and ceiling agree, so LeNet's default pooling maps exactly,
+    # as convviz's usual pooling (its JSON as it always was: no edge written)
     path = export(LeNet(ceil=False), (1, 1, 28, 28), tmp_path / "lenet.onnx", False)
-    assert_same_votes(path, (1, 1, 28, 28), final=torch.log_softmax)
+    imported = assert_same_votes(path, (1, 1, 28, 28), final=torch.log_softmax)
+    pools = [la for la in imported.spec.to_dict()["layers"] if la["kind"] == "pool"]
+    assert pools == [{"window": 2, "stride": 2, "kind": "pool"}] * 2
 
 
 class Colour(nn.Module):

@@ -122,7 +122,7 @@ def test_a_kind_chosen_in_place_brings_its_own_fields(qtbot, panel):
     row = panel.editor.lines[(2,)]
     row.kind.setCurrentIndex(row.kind.findData("avgpool"))
     row = panel.editor.lines[(2,)]
-    assert row.row.kind == "avgpool" and set(row.fields) == {"window", "stride"}
+    assert row.row.kind == "avgpool" and set(row.fields) == {"window", "stride", "edge"}
     assert row.fields["window"].text() == "2"  # a field of the same name keeps its text
     row.kind.setCurrentIndex(row.kind.findData("leakyrelu"))
     row = panel.editor.lines[(2,)]

@@ -35,8 +35,8 @@ def tutorial_keras(path):
             L.Rescaling(1.0 / 255),
             L.Conv2D(8, 3, padding="same", activation="relu"),
             L.MaxPooling2D(),
-            # "same" padding: with "valid" the second pooling rounds 11 down to 5, which the core
-            # refuses (convviz's pooling gives 6): a core limit, not the window's
+            # "same" padding (with "valid" the second pooling rounds 11 down to 5: imported as a
+            # pooling with edge "drop", tests/test_import_keras.py)
             L.Conv2D(16, 3, padding="same", activation="relu"),
             L.MaxPooling2D(),
             L.Flatten(),

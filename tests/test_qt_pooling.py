@@ -6,7 +6,7 @@ from test_stepper import DECK_X, drawings, odd_spec
 
 from convviz.core.network import build
 from convviz.core.presets import preset
-from convviz.core.spec import Conv, Flatten, NetworkSpec
+from convviz.core.spec import Conv, Flatten, MaxPool, NetworkSpec, ReLU
 from convviz.core.stepper import deck_number, steppable_layers
 from convviz.qt.panels.pooling import PoolingPanel
 from convviz.qt.widgets.cell_grid import CellGrid
@@ -152,6 +152,48 @@ def test_a_new_network_rebuilds_the_selectors(qtbot):
         panel.select("pool2")
     with pytest.raises(ValueError, match="3 input maps"):
         panel.select("pool1", 3)
+
+
+def edge_spec(edge: str) -> NetworkSpec:
+    """14 -> 7 with the window hanging over the edge kept, 14 -> 6 with it dropped."""
+    layers = (Conv(2, 3, padding=1), ReLU(), MaxPool(3, 2, edge), Flatten())
+    return NetworkSpec("edge", 14, 1, (-1.0, 1.0), layers, ("a", "b"))
+
+
+def test_a_pooling_that_drops_the_edge_steps_only_whole_windows(qtbot):
+    spec = edge_spec("drop")
+    net, panel = make_panel(qtbot, spec)
+    assert "edge drop" in panel.layer_combo.itemText(0)
+    _kept_net, kept = make_panel(qtbot, edge_spec("keep"))
+    assert "pool1" in kept.layer_combo.itemText(0) and "edge" not in kept.layer_combo.itemText(0)
+    trace = net.trace(next(drawings(spec, 1, 3)))
+    panel.show_trace(trace)
+    panel.select("pool1", 1)
+    assert panel.n_steps == 36  # 6x6, not the 7x7 of the kept edge
+    for i in range(panel.n_steps):
+        panel.seek(i)
+        check_step(panel, trace)
+        assert not np.isnan(panel.window_grid.values).any()
+    assert panel.input_grid._window == (10, 10, 3, 3) and panel.input_grid._margin == (0, 0)
+    assert "hangs over" not in panel.caption.text()
+
+
+def test_the_architecture_editors_pooling_row_offers_the_edge(qtbot):
+    from convviz.qt.panels.architecture import ArchitecturePanel
+
+    p = ArchitecturePanel()
+    qtbot.addWidget(p)
+    p.resize(640, 700)
+    p.set_model(edge_spec("keep"))
+    row = p.editor.lines[(2,)]
+    field = row.fields["edge"]  # declared by the pooling kinds: no code of the editor's own
+    assert field.text() == "keep" and field.placeholderText() == "keep"
+    assert "keep or drop" in field.toolTip()
+    assert "(14 - 3)/2 + 1 = 6.5 → 7" in row.result.text()
+    field.selectAll()
+    qtbot.keyClicks(field, "drop")
+    assert "→ 2×6×6" in row.result.text() and "floor((14 - 3)/2) + 1 = 6" in row.result.text()
+    assert p.editor.model.spec() == edge_spec("drop")
 
 
 def test_network_without_pooling_says_so(qtbot):

@@ -7,8 +7,9 @@ That way the same layers can be trained on any labelled folder: only `classes` c
 Every spatial size follows the lesson's formula (W - F + 2P) / S + 1, for rows and for columns
 apart. Convolution refuses a fractional result; max pooling rounds up, because a window that
 hangs over the edge still counts (the deck pools a 7x7 map to 4x4), exactly as torch's
-`ceil_mode=True` does. What each kind of layer does to a shape is declared once, by the kind
-(convviz/core/layers/); this module asks the registry and adds up the budget.
+`ceil_mode=True` does, unless the layer's edge is "drop" (it rounds down: layers/sizes.py).
+What each kind of layer does to a shape is declared once, by the kind (convviz/core/layers/);
+this module asks the registry and adds up the budget.
 """
 
 from __future__ import annotations

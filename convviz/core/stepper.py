@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .layers import AvgPool, pair
+from .layers.sizes import DEFAULT_EDGE
 from .numbers import deck_number  # one formatter for every panel, re-exported (__all__)
 from .spec import Conv, MaxPool, NetworkSpec
 
@@ -53,6 +54,11 @@ class StepLayer:
     @property
     def padding(self) -> tuple[int, int]:
         return pair(self.layer.padding) if isinstance(self.layer, Conv) else (0, 0)
+
+    @property
+    def edge(self) -> str:
+        """A pooling's edge ("keep" or "drop" a window hanging over it); "keep" for the rest."""
+        return getattr(self.layer, "edge", DEFAULT_EDGE)
 
     @property
     def is_average(self) -> bool:

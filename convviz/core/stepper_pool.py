@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .layers import pair, pool_out
+from .layers.sizes import DEFAULT_EDGE, EDGES
 from .stepper import check_step, filled_upto, find_layer, grid_origin
 
 if TYPE_CHECKING:
@@ -46,12 +47,17 @@ class PoolStep:
 
 class PoolStepper:
     """Max or average pooling of one map, one window at a time; `values` is the (H, W) map
-    pooled, `window` and `stride` one number or (rows, cols)."""
+    pooled, `window` and `stride` one number or (rows, cols), `edge` the layer's: "keep" steps
+    the window hanging over the edge too, "drop" only whole windows (core/layers/sizes.py)."""
 
-    def __init__(self, values: np.ndarray, window, stride, mode: str = "max"):
+    def __init__(
+        self, values: np.ndarray, window, stride, mode: str = "max", edge: str = DEFAULT_EDGE
+    ):
         if mode not in POOL_MODES:
             raise ValueError(f"pooling mode must be one of {POOL_MODES}, got {mode!r}")
-        self.window, self.stride, self.mode = pair(window), pair(stride), mode
+        if edge not in EDGES:
+            raise ValueError(f"pooling edge must be one of {EDGES}, got {edge!r}")
+        self.window, self.stride, self.mode, self.edge = pair(window), pair(stride), mode, edge
         self.set_values(values)
 
     @classmethod
@@ -64,6 +70,7 @@ class PoolStepper:
             sl.window,
             sl.stride,
             "avg" if sl.is_average else "max",
+            sl.edge,
         )
 
     def set_values(self, values: np.ndarray) -> None:
@@ -73,7 +80,7 @@ class PoolStepper:
             raise ValueError(f"pooling steps over one (H, W) map, got shape {v.shape}")
         self.values = v
         (h, w), (kr, kc), (sr, sc) = v.shape, self.window, self.stride
-        self.out_shape = (pool_out(h, kr, sr), pool_out(w, kc, sc))
+        self.out_shape = (pool_out(h, kr, sr, self.edge), pool_out(w, kc, sc, self.edge))
         # Pad with NaN up to whole windows so every window is a full (kr, kc) view:
         # (Ho, Wo, kr, kc); NaN cells lie beyond the map and never count
         ho, wo = self.out_shape

@@ -84,19 +84,19 @@ def pool(kind: str, c: dict, shape: Shape) -> Step:
         )
         if same != ceil or not starts_at_0:
             raise Problem("pads 'same' around its input: not supported for these sizes")
-    else:
-        floor = [(n - kk) // ss + 1 for n, kk, ss in zip(shape[1:], k, s, strict=True)]
-        if floor != ceil:
-            raise Problem(
-                f"rounds down ('valid') to {floor[0]}x{floor[1]}, where convviz's "
-                f"pooling counts the window hanging over the edge and gives "
-                f"{ceil[0]}x{ceil[1]}: not supported"
-            )
-    return Step(
-        {"kind": kind, "window": _one(k), "stride": _one(s)},
-        (shape[0], *ceil),
-        f"window {k[0]}x{k[1]}, stride {_one(s)}",
-    )
+        return _pool_step(kind, k, s, shape, ceil, "keep")
+    # 'valid' leaves a window hanging over the edge out: convviz's edge "drop" where that
+    # changes the size (the tutorials' 11 -> 5); where it does not, the usual "keep"
+    floor = [pool_out(n, kk, ss, "drop") for n, kk, ss in zip(shape[1:], k, s, strict=True)]
+    return _pool_step(kind, k, s, shape, floor, "keep" if floor == ceil else "drop")
+
+
+def _pool_step(kind: str, k, s, shape: Shape, out: list[int], edge: str) -> Step:
+    layer = {"kind": kind, "window": _one(k), "stride": _one(s)}
+    if edge == "drop":
+        layer["edge"] = edge
+    dropped = ", the window over the edge dropped" if edge == "drop" else ""
+    return Step(layer, (shape[0], *out), f"window {k[0]}x{k[1]}, stride {_one(s)}{dropped}")
 
 
 def activation(name: str | None, shape: Shape, last: bool) -> Step | None:

@@ -181,18 +181,19 @@ def _pool(kind: str, graph: OnnxGraph, node, shape: Shape) -> Step:
     if len([o for o in node.output if o]) > 1:
         raise Problem("also gives the winners' indices as an output; not supported")
     ceil = [pool_out(n, k, s) for n, k, s in zip((h, w), kernel, strides, strict=True)]
-    if not a.get("ceil_mode", 0):
-        floor = [(n - k) // s + 1 for n, k, s in zip((h, w), kernel, strides, strict=True)]
-        if floor != ceil:  # convviz always counts the window hanging over the edge
-            raise Problem(
-                f"rounds down (ceil_mode=0) to {floor[0]}x{floor[1]}, where "
-                f"convviz's pooling counts the window hanging over the edge and "
-                f"gives {ceil[0]}x{ceil[1]}: not supported"
-            )
+    out, edge = ceil, "keep"
+    if not a.get("ceil_mode", 0):  # rounding down leaves a window hanging over the edge out:
+        floor = [pool_out(n, k, s, "drop") for n, k, s in zip((h, w), kernel, strides, strict=True)]
+        if floor != ceil:  # convviz's edge "drop" where that changes the size
+            out, edge = floor, "drop"
+    layer = {"kind": kind, "window": _one(kernel, ""), "stride": _one(strides, "")}
+    if edge == "drop":  # "keep" is the default, left out as before
+        layer["edge"] = edge
+    dropped = ", the window over the edge dropped" if edge == "drop" else ""
     return Step(
-        {"kind": kind, "window": _one(kernel, ""), "stride": _one(strides, "")},
-        (c, *ceil),
-        f"window {kernel[0]}x{kernel[1]}, stride {_one(strides, '')}",
+        layer,
+        (c, *out),
+        f"window {kernel[0]}x{kernel[1]}, stride {_one(strides, '')}{dropped}",
     )
 
 

@@ -1,4 +1,7 @@
-"""Max pooling: the largest value of each window; a window hanging over the edge still counts."""
+"""Max pooling: the largest value of each window. A window hanging over the edge still counts
+(edge "keep", the default, as the deck pools 7x7 to 4x4) or is left out (edge "drop", as
+Keras's padding="valid" and torch's default ceil_mode=False: the TensorFlow tutorials' 11 -> 5);
+see sizes.py."""
 
 from __future__ import annotations
 
@@ -11,25 +14,34 @@ from .registry import (
     LayerKind,
     Shape,
     by,
+    one_of,
     pair,
     per_dimension,
     register,
     shown,
 )
-from .sizes import per_dimension_text, pool_out
+from .sizes import DEFAULT_EDGE, EDGES, per_dimension_text, pool_out
+
+# the pooling kinds' fields (average pooling inherits them): the edge is declared here once
+POOL_FIELDS = (
+    Field("window", per_dimension("window")),
+    Field("stride", per_dimension("stride")),
+    Field("edge", one_of("edge", EDGES), required=False, default=DEFAULT_EDGE, choices=EDGES),
+)
 
 
 @dataclass(frozen=True)
 class MaxPool:
     window: int | tuple[int, int]  # W, or (rows, cols)
     stride: int | tuple[int, int]
+    edge: str = DEFAULT_EDGE  # "keep" or "drop" a last window hanging over the edge
     kind: str = field(default="pool", init=False)
 
 
 class MaxPoolKind(LayerKind):
     name = "pool"
     layer_type = MaxPool
-    fields = (Field("window", per_dimension("window")), Field("stride", per_dimension("stride")))
+    fields = POOL_FIELDS
     label = "max pooling"
     after = "after pooling"
     description = (
@@ -53,14 +65,18 @@ class MaxPoolKind(LayerKind):
                     f"{where}: a {by(layer.window)} window is larger than its "
                     f"{h}x{w} input ({dim}: {fd} > {n})"
                 )
-        return (c, pool_out(h, f[0], s[0]), pool_out(w, f[1], s[1]))
+        return (c, pool_out(h, f[0], s[0], layer.edge), pool_out(w, f[1], s[1], layer.edge))
 
     def formula(self, layer: MaxPool, shape: Shape) -> str:
         texts = []
         for n, fd, sd in zip(shape[1:], pair(layer.window), pair(layer.stride), strict=True):
-            o, raw = pool_out(n, fd, sd), (n - fd) / sd + 1
-            text = f"({n} - {fd})/{sd} + 1 = {raw:.3g}"
-            texts.append(text + (f" → {o}" if raw != o else ""))  # hanging over the edge
+            o, raw = pool_out(n, fd, sd, layer.edge), (n - fd) / sd + 1
+            if raw == o:  # whole windows fit exactly: the edge changes nothing
+                texts.append(f"({n} - {fd})/{sd} + 1 = {o}")
+            elif layer.edge == "drop":  # the window hanging over the edge is left out
+                texts.append(f"floor(({n} - {fd})/{sd}) + 1 = {o}")
+            else:  # hanging over the edge, counted
+                texts.append(f"({n} - {fd})/{sd} + 1 = {raw:.3g} → {o}")
         return per_dimension_text(*texts)
 
     def module(self, layer: MaxPool, shape: Shape):

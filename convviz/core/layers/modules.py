@@ -47,12 +47,15 @@ class Pool(nn.Module):
     def __init__(self, layer):
         super().__init__()
         self.window, self.stride = pair(layer.window), pair(layer.stride)
+        # ceil_mode: a window hanging over the edge still counts (7x7 -> 4x4 in the deck),
+        # unless the layer drops it (edge "drop": 11x11 -> 5x5, as Keras's "valid")
+        self.ceil_mode = layer.edge != "drop"
 
     def forward(self, x, return_indices: bool = False):
-        # ceil_mode: a window hanging over the edge still counts (7x7 -> 4x4 in the deck)
+        window, stride, ceil = self.window, self.stride, self.ceil_mode
         if return_indices:  # (two calls: torch's overloads tell the two results apart)
-            return F.max_pool2d(x, self.window, self.stride, ceil_mode=True, return_indices=True)
-        return F.max_pool2d(x, self.window, self.stride, ceil_mode=True)
+            return F.max_pool2d(x, window, stride, ceil_mode=ceil, return_indices=True)
+        return F.max_pool2d(x, window, stride, ceil_mode=ceil)
 
 
 class Flat(nn.Module):

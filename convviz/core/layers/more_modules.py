@@ -19,11 +19,13 @@ class AvgPool(nn.Module):
     def __init__(self, layer):
         super().__init__()
         self.window, self.stride = pair(layer.window), pair(layer.stride)
+        self.ceil_mode = layer.edge != "drop"  # max pooling's rule (see modules.Pool)
 
     def forward(self, x):
-        # ceil_mode: max pooling's rule (a window hanging over the edge counts); an overhanging
-        # window is averaged over the cells it covers (see avgpool.py)
-        return F.avg_pool2d(x, self.window, self.stride, ceil_mode=True, count_include_pad=False)
+        # an overhanging window (edge "keep") is averaged over the cells it covers (avgpool.py)
+        return F.avg_pool2d(
+            x, self.window, self.stride, ceil_mode=self.ceil_mode, count_include_pad=False
+        )
 
 
 class BatchNorm(nn.Module):

@@ -34,7 +34,8 @@ HELP = (
     "Pooling shrinks a map. A small window slides across the map, jumping by the stride; "
     "max pooling keeps only the largest value under it, average pooling the mean of its "
     "values, and that becomes one cell of the smaller map. A window that hangs over the "
-    "edge still counts, using only the cells that are there."
+    "edge still counts, using only the cells that are there, unless the layer drops it "
+    "(edge: drop, as Keras's 'valid' pooling does)."
 )
 
 
@@ -119,9 +120,10 @@ class PoolingPanel(StepperPanel):
             kind = "average" if sl.is_average else "max"
             sr, sc = sl.stride
             stride = f"{sr}" if sr == sc else f"{sr}×{sc}"
+            edge = ", edge drop" if sl.edge == "drop" else ""  # "keep" is the usual: not said
+            window = by(sl.window).replace("x", "×")
             self.layer_combo.addItem(
-                f"{sl.name}  ({kind}, {by(sl.window).replace('x', '×')} window, stride {stride})",
-                sl.name,
+                f"{sl.name}  ({kind}, {window} window, stride {stride}{edge})", sl.name
             )
         self.layer_combo.blockSignals(False)
         self._layer_changed()
@@ -167,12 +169,13 @@ class PoolingPanel(StepperPanel):
             st = self.stepper
             if (
                 st is not None
-                and (st.window, st.stride, st.mode) == (sl.window, sl.stride, mode)
+                and (st.window, st.stride, st.mode, st.edge)
+                == (sl.window, sl.stride, mode, sl.edge)
                 and st.values.shape == values.shape
             ):
                 st.set_values(values)
             else:
-                self.stepper = PoolStepper(values, sl.window, sl.stride, mode)
+                self.stepper = PoolStepper(values, sl.window, sl.stride, mode, sl.edge)
             levels = symmetric_levels(self.stepper.values)
             self._levels = levels
             # room around the map for windows hanging over the right and bottom edges

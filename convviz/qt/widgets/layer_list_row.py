@@ -150,10 +150,13 @@ class RowLine(QFrame):
 
     def _field(self, row: Row, name: str, parent) -> FieldEdit:
         default = default_text(row.kind, name)
-        tip = (
-            f"{name}: a whole number, two as 3x5 (rows x cols) where the kind allows, "
-            f"yes or no" + (f"; empty means {default}" if default else "")
+        choices = next((f.choices for f in kind_named(row.kind).fields if f.name == name), ())
+        what = (
+            " or ".join(choices)  # a word field (a pooling's edge)
+            if choices
+            else "a whole number, two as 3x5 (rows x cols) where the kind allows, yes or no"
         )
+        tip = f"{name}: {what}" + (f"; empty means {default}" if default else "")
         f = FieldEdit(name, row.text(name), default, tip, parent)
         f.edit.textEdited.connect(lambda text, n=name: self.edited.emit(self.path, n, text))
         self.fields[name] = f.edit
