@@ -154,9 +154,11 @@ def layer_of(row: Row, where: str):
     if kind is None:
         raise SpecError(f"{where}: unknown kind {row.kind!r}")
     d: dict = {"kind": row.kind}
+    words = {f.name for f in kind.fields if f.choices}  # a word field takes the word as typed
     for name in text_fields(row.kind):
         if row.text(name).strip():
-            d[name] = parse_text(row.text(name), f"{where} {name}")
+            text = row.text(name)
+            d[name] = text.strip() if name in words else parse_text(text, f"{where} {name}")
     if row.is_block:
         inner = names(row.rows)
         d[BLOCK_FIELD] = [

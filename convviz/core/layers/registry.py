@@ -88,6 +88,19 @@ def yes_no(what: str):
     return lambda v, where: flag(v, f"{where} {what}", SpecError)
 
 
+def one_of(what: str, choices: tuple[str, ...]):
+    """A field reader for one word out of `choices` (a pooling's edge: "keep" or "drop")."""
+
+    def read(v, where: str) -> str:
+        if not isinstance(v, str) or v not in choices:
+            raise SpecError(
+                f"{where} {what} must be {' or '.join(map(repr, choices))}, got {show(v)}"
+            )
+        return v
+
+    return read
+
+
 def _to_json(v):
     return [_to_json(x) for x in v] if isinstance(v, (tuple, list)) else v
 
@@ -95,12 +108,19 @@ def _to_json(v):
 @dataclass(frozen=True)
 class Field:
     """One JSON field of a kind: its name (the dataclass attribute's), how a value read from
-    JSON is checked and turned into the dataclass value, and whether it may be left out."""
+    JSON is checked and turned into the dataclass value, and whether it may be left out.
+
+    An optional field holding `default` is left out of JSON: a field added to a kind later
+    (a pooling's edge) keeps the files written before it byte for byte. `choices`: the words a
+    field takes, when it takes words (the architecture editor passes a typed word on as it is).
+    """
 
     name: str
     read: Callable[[Any, str], Any]  # (JSON value, "layer 3 (conv)") -> value, or SpecError
     required: bool = True
     write: Callable[[Any], Any] = _to_json  # dataclass value -> JSON value
+    default: Any = None  # an optional field holding this is left out of JSON
+    choices: tuple[str, ...] = ()
 
 
 class LayerKind:
@@ -134,11 +154,12 @@ class LayerKind:
         return self.layer_type(**args)
 
     def to_dict(self, layer) -> dict:
-        """The layer as JSON, its fields in order; an optional field left None is left out."""
+        """The layer as JSON, its fields in order; an optional field left None, or holding its
+        declared default, is left out."""
         d: dict[str, Any] = {}
         for f in self.fields:
             v = getattr(layer, f.name)
-            if v is None and not f.required:
+            if not f.required and (v is None or (f.default is not None and v == f.default)):
                 continue
             d[f.name] = f.write(v)
         d["kind"] = self.name

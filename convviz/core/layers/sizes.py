@@ -10,9 +10,19 @@ def conv_out(w: int, f: int, s: int, p: int) -> float:
     return (w - f + 2 * p) / s + 1
 
 
-def pool_out(w: int, f: int, s: int) -> int:
-    """Pooling size with windows hanging over the edge counted (torch ceil_mode=True): the last
-    window must still start inside the map."""
+# What a pooling does with a last window that hangs over the edge of the map: "keep" counts it
+# (torch's ceil_mode=True; the deck pools 7x7 to 4x4), "drop" leaves it out (ceil_mode=False,
+# Keras's padding="valid": the TensorFlow tutorials pool 11x11 to 5x5). "keep" is the default
+# and is left out of JSON, so files written before the choice existed read and write as before.
+EDGES = ("keep", "drop")
+DEFAULT_EDGE = "keep"
+
+
+def pool_out(w: int, f: int, s: int, edge: str = DEFAULT_EDGE) -> int:
+    """Pooling size. edge "keep": windows hanging over the edge counted (torch ceil_mode=True),
+    the last window must still start inside the map; "drop": whole windows only (floor)."""
+    if edge == "drop":
+        return (w - f) // s + 1
     n = math.ceil((w - f) / s) + 1
     if (n - 1) * s >= w:
         n -= 1
