@@ -44,6 +44,8 @@ def _conv(features, size=3, padding=1, **kw):
 # fixed for everyone (PHASEB.md); the built-in kinds are in every preset too.
 EXAMPLES = {
     "conv": [_conv(4, [4, 5], padding=[1, 2], stride=[2, 1]), {"kind": "flatten"}],
+    # a convolution with edge "drop": (10 - 3)/2 + 1 = 4.5 -> 4 rows, (12 - 3)/2 + 1 = 5.5 -> 5
+    "conv-drop": [_conv(4, 3, padding=0, stride=2, edge="drop"), {"kind": "flatten"}],
     "relu": [_conv(3), {"kind": "relu"}, {"kind": "flatten"}],
     "pool": [_conv(3), {"kind": "pool", "window": [2, 3], "stride": 2}, {"kind": "flatten"}],
     "fc": [_conv(2), {"kind": "flatten"}, {"kind": "fc", "neurons": 5}, {"kind": "relu"}],

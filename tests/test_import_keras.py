@@ -142,6 +142,24 @@ def test_batch_norm_and_global_average_pooling(tmp_path):
     assert_same_votes(model, path, (2, 8, 8))
 
 
+def test_a_strided_valid_convolution_leaves_the_last_rows_out_as_keras(tmp_path):
+    # Conv2D(8, 3, strides=2) with padding "valid" on 28x28: (28 - 3)/2 + 1 = 13.5 -> 13
+    model, path = _save(
+        tmp_path,
+        [
+            keras.Input((28, 28, 1)),
+            L.Conv2D(8, 3, strides=2, activation="relu"),
+            L.Flatten(),
+            L.Dense(3, activation="softmax"),
+        ],
+    )
+    imported = assert_same_votes(model, path, (1, 28, 28))
+    conv = imported.spec.layers[0]
+    assert (conv.size, conv.stride, conv.padding, conv.edge) == (3, 2, 0, "drop")
+    assert imported.spec.shapes()[0].shape == (8, 13, 13)
+    assert "the last rows/cols left out" in "\n".join(imported.report)
+
+
 def test_a_damaged_keras_file_is_one_line(tmp_path):
     (tmp_path / "cut.keras").write_bytes(b"PK\x03\x04" + bytes(100))
     with pytest.raises(ModelRefused, match="not a Keras model"):

@@ -126,10 +126,39 @@ def test_rectangular_kernels_strides_ceil_pooling_and_matmul_add(tmp_path, dynam
     assert imported.spec.input_shape == (5, 7) and imported.spec.channels == 3
 
 
-def test_a_convolution_that_leaves_the_last_rows_out_is_refused(tmp_path):
-    path = export(Rectangular(), (1, 3, 6, 8), tmp_path / "rect.onnx", False)
-    with pytest.raises(ModelRefused, match=r"Conv .*rows: \(6 - 3 \+ 2\*1\)/2 \+ 1 is not whole"):
-        import_model(path)
+class Downsampling(nn.Module):
+    """The usual torch CNN's first layer: a 3x3 convolution at stride 2, padding 1, on 32x32:
+    (32 - 3 + 2)/2 + 1 = 16.5, which torch rounds down to 16."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.Linear(8 * 16 * 16, 4)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.relu(self.conv(x)), 1))
+
+
+@pytest.mark.parametrize("dynamo", EXPORTERS)
+def test_a_convolution_that_leaves_the_last_rows_out_drops_them_as_torch(tmp_path, dynamo):
+    path = export(Downsampling(), (1, 3, 32, 32), tmp_path / "down.onnx", dynamo)
+    imported = assert_same_votes(path, (1, 3, 32, 32))
+    conv = imported.spec.layers[0]
+    assert (conv.size, conv.stride, conv.padding, conv.edge) == (3, 2, 1, "drop")
+    assert imported.spec.shapes()[0].shape == (8, 16, 16)
+    assert "8 features 3x3, stride 2, padding 1, the last rows/cols left out" in "\n".join(
+        imported.report
+    )
+    # per dimension, with a rectangular kernel: rows 3.5 -> 3, cols 4.5 -> 4
+    path = export(Rectangular(), (1, 3, 6, 8), tmp_path / "rect.onnx", dynamo)
+    conv = assert_same_votes(path, (1, 3, 6, 8)).spec.layers[0]
+    assert conv.edge == "drop" and conv.padding == (1, 2)
+
+
+def test_a_convolution_whose_sizes_are_whole_keeps_the_default_edge(tmp_path):
+    imported = import_model(export(LeNet(), (1, 1, 28, 28), tmp_path / "lenet.onnx", False))
+    convs = [la for la in imported.spec.layers if la.kind == "conv"]
+    assert convs and all(c.edge == "keep" for c in convs)
+    assert "edge" not in str(imported.spec.to_dict())
 
 
 class ViewFlatten(nn.Module):

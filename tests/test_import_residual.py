@@ -31,8 +31,8 @@ def _randomised(bn: nn.BatchNorm2d) -> nn.BatchNorm2d:
 
 class Block(nn.Module):
     """torchvision's BasicBlock, except that it halves the size with a 4x4 convolution at stride
-    2 (as convviz's resnet preset): its 3x3 at stride 2 on an even size leaves the last row out,
-    which convviz's convolution does not (tested below)."""
+    2 (as convviz's resnet preset) unless `first` says 3 (torchvision's own: on an even size it
+    leaves the last row out, convviz's edge "drop"; tested below)."""
 
     def __init__(self, cin, cout, stride=1, bn=True, first=None, skip_size=1):
         super().__init__()
@@ -118,9 +118,21 @@ def test_a_skip_convviz_cannot_say_is_refused_naming_the_node_and_why(tmp_path):
     # a 3x3 convolution on the skip path is neither the input nor a 1x1 convolution
     line = _refusal(tmp_path, SmallResNet(skip_size=3), (1, 3, 8, 8), "wide.onnx")
     assert "Add '/b2/Add' joins two paths, neither of which" in line
-    # and torchvision's 3x3 at stride 2 on an even size: the convolution itself is refused
-    line = _refusal(tmp_path, SmallResNet(first=3), (1, 3, 8, 8), "even.onnx")
-    assert "Conv '/b2/c1/Conv' does not fit its input evenly" in line
+
+
+@pytest.mark.parametrize("dynamo", EXPORTERS)
+def test_torchvisions_basic_block_downsampling_on_an_even_size(tmp_path, dynamo):
+    # torchvision's own BasicBlock: a 3x3 at stride 2, padding 1, on 32x32 gives 16 (16.5
+    # rounded down: convviz's edge "drop"), and its 1x1 skip at stride 2 gives 16 too
+    torch.manual_seed(1)
+    path = export(SmallResNet(first=3), (1, 3, 32, 32), tmp_path / "basic.onnx", dynamo)
+    imported = assert_same_votes(path, (1, 3, 32, 32))
+    down = imported.spec.layers[4]
+    assert down.kind == "residual" and down.layers[0].edge == "drop"
+    assert (down.layers[0].size, down.layers[0].stride, down.layers[0].padding) == (3, 2, 1)
+    assert "layers.4.skip.weight" in imported.state
+    report = "\n".join(imported.report)
+    assert "-> residual2 (8x16x16): inside + skip path Conv" in report
 
 
 def test_a_branch_that_forks_again_is_refused(tmp_path):

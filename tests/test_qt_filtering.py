@@ -6,6 +6,7 @@ from test_stepper import DECK_X, drawings, numpy_conv_cell, odd_spec
 
 from convviz.core.network import build
 from convviz.core.presets import preset
+from convviz.core.spec import Conv, Flatten, NetworkSpec
 from convviz.core.stepper import deck_number, steppable_layers
 from convviz.qt.panels.filtering import FilteringPanel
 from convviz.qt.widgets.channel_rows import sum_text
@@ -82,6 +83,24 @@ def test_steps_match_numpy_and_the_trace(qtbot, spec):
                 for i in sorted(set(rng.integers(0, panel.n_steps, 6).tolist()) | {0}):
                     panel.seek(i)
                     check_step(panel, net, trace, snap)
+
+
+def test_a_convolution_that_drops_the_last_rows_steps_only_the_kept_windows(qtbot):
+    # 10x10, 3x3 at stride 2: (10 - 3)/2 + 1 = 4.5 -> 4 with edge "drop"; the last row and
+    # column of the input are never under the feature
+    spec = NetworkSpec(
+        "drop", (10, 10), 1, (-1.0, 1.0), (Conv(2, 3, 2, edge="drop"), Flatten()), ("a", "b")
+    )
+    net, panel = make_panel(qtbot, spec, seed=2)
+    assert panel.layer_combo.itemText(0).endswith("stride 2, padding 0, edge drop)")
+    trace = net.trace(list(drawings(spec, 2, 4))[1])  # random numbers
+    panel.show_trace(trace)
+    panel.select("conv1", 0, 1)
+    assert panel.n_steps == 16
+    for i in (0, 7, 15):
+        panel.seek(i)
+        check_step(panel, net, trace, net.snapshot())
+    assert panel.input_strip.grids[0]._window == (6, 6, 3, 3)  # the last window: rows 6..8
 
 
 def test_the_deck_numbers_on_the_x(qtbot):

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .layers import conv_out, pair
+from .layers import pair
+from .layers.conv import kept_out
 from .stepper import check_step, conv_divisor, filled_upto, find_layer, grid_origin
 
 if TYPE_CHECKING:
@@ -138,7 +139,9 @@ class ConvStepper:
         self.padded = np.pad(x, ((0, 0), (pr, pr), (pc, pc)))  # (C, H+2Pr, W+2Pc), zeros around
         h, w = x.shape[1:]
         (kr, kc), (sr, sc) = self.window, self.stride
-        self.out_shape = (int(conv_out(h, kr, sr, pr)), int(conv_out(w, kc, sc, pc)))
+        # the layer's own sizes: a stride that leaves the last rows out (edge "drop") steps only
+        # the windows that fit, as torch computes them
+        self.out_shape = (kept_out(h, kr, sr, pr), kept_out(w, kc, sc, pc))
         self._compute_output()
 
     def _compute_output(self) -> None:

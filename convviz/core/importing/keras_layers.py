@@ -46,28 +46,29 @@ def conv(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:
         raise Problem(f"uses dilation_rate={c['dilation_rate']}: not supported")
     k, s = pair(c["kernel_size"]), pair(c.get("strides", 1))
     pad = _same_pads(shape, k, s) if c.get("padding") == "same" else (0, 0)
-    for n, kk, ss, p in zip(shape[1:], k, s, pad, strict=True):
-        if (n + 2 * p - kk) % ss:
-            raise Problem(
-                f"does not fit its input evenly (({n} - {kk} + 2*{p})/{ss} + 1 is not "
-                f"whole): not supported"
-            )
     params = {"weight": w.var(name, 0).transpose(3, 2, 0, 1)}  # (kh, kw, in, out) -> torch's
     if c.get("use_bias", True):
         params["bias"] = w.var(name, 1)
-    out = [(n + 2 * p - kk) // ss + 1 for n, kk, ss, p in zip(shape[1:], k, s, pad, strict=True)]
+    sizes = list(zip(shape[1:], k, s, pad, strict=True))
+    out = [(n + 2 * p - kk) // ss + 1 for n, kk, ss, p in sizes]  # Keras's floor
     f = int(c["filters"])
+    layer = {
+        "kind": "conv",
+        "features": f,
+        "size": _one(k),
+        "stride": _one(s),
+        "padding": _one(pad),
+        "bias": "bias" in params,
+    }
+    # 'valid' with a stride that does not divide (3x3 at stride 2 on 28: 13.5 -> 13) leaves the
+    # last rows out: convviz's edge "drop"; whole sizes keep the default, left out as before
+    dropped = ""
+    if any((n + 2 * p - kk) % ss for n, kk, ss, p in sizes):
+        layer["edge"], dropped = "drop", ", the last rows/cols left out"
     return Step(
-        {
-            "kind": "conv",
-            "features": f,
-            "size": _one(k),
-            "stride": _one(s),
-            "padding": _one(pad),
-            "bias": "bias" in params,
-        },
+        layer,
         (f, *out),
-        f"{f} features {k[0]}x{k[1]}, stride {_one(s)}, padding {_one(pad)}",
+        f"{f} features {k[0]}x{k[1]}, stride {_one(s)}, padding {_one(pad)}{dropped}",
         params,
     )
 

@@ -143,16 +143,8 @@ def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
     params = {"weight": weight}
     if len(node.input) > 2 and node.input[2]:
         params["bias"] = constant(graph, node, 2, "bias").reshape(features)
-    for dim, n, p, k, s in zip(("rows", "cols"), (h, w), pad, (kh, kw), strides, strict=True):
-        if (n + 2 * p - k) % s:  # torch leaves the last rows out; convviz's formula refuses
-            raise Problem(
-                f"does not fit its input evenly ({dim}: ({n} - {k} + 2*{p})/{s} + 1 "
-                f"is not whole; the model leaves the last {(n + 2 * p - k) % s} "
-                f"out): not supported"
-            )
-    out = [
-        (n + 2 * p - k) // s + 1 for n, p, k, s in zip((h, w), pad, (kh, kw), strides, strict=True)
-    ]
+    sizes = list(zip((h, w), pad, (kh, kw), strides, strict=True))
+    out = [(n + 2 * p - k) // s + 1 for n, p, k, s in sizes]  # ONNX's (and torch's) floor
     layer = {
         "kind": "conv",
         "features": int(features),
@@ -161,10 +153,16 @@ def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
         "padding": _one(pad, "padding"),
         "bias": "bias" in params,
     }
+    # a stride that leaves the last rows out (ResNet's 3x3 at stride 2 on 32: 16.5 -> 16):
+    # convviz's edge "drop"; where the sizes are whole, the default, left out as before
+    dropped = ""
+    if any((n + 2 * p - k) % s for n, p, k, s in sizes):
+        layer["edge"], dropped = "drop", ", the last rows/cols left out"
     return Step(
         layer,
         (int(features), *out),
-        f"{features} features {kh}x{kw}, stride {_one(strides, '')}, padding {_one(pad, '')}",
+        f"{features} features {kh}x{kw}, stride {_one(strides, '')}, padding {_one(pad, '')}"
+        f"{dropped}",
         params,
     )
 

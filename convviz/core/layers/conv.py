@@ -1,4 +1,10 @@
-"""Convolution ("filtering" in the deck): features slid over every input map."""
+"""Convolution ("filtering" in the deck): features slid over every input map.
+
+The lesson's formula (W - F + 2P)/S + 1 must come out whole: a stride that would leave the last
+rows or columns out is refused, so a person sees every input cell used. With edge "drop" (the
+pooling kinds' field and word) those last rows are left out, as torch's nn.Conv2d and Keras's
+Conv2D always do: floor((W - F + 2P)/S) + 1, which is what a ResNet's 3x3 stride-2 downsampling
+on an even map (32 -> 16) needs. "keep", the default, is left out of JSON."""
 
 from __future__ import annotations
 
@@ -14,13 +20,14 @@ from .registry import (
     Shape,
     by,
     number,
+    one_of,
     pair,
     per_dimension,
     register,
     shown,
     yes_no,
 )
-from .sizes import conv_out, per_dimension_text
+from .sizes import DEFAULT_EDGE, EDGES, conv_out, per_dimension_text
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class Conv:
     `divide` follows the deck: after multiplying and adding, divide by the number of feature
     pixels, so a perfect match gives 1. `fixed` holds hand-made features ([feature][row][col],
     one input channel) that stay as they are during training (the deck's X/O features).
+    `edge` "drop" leaves out the last rows/cols a stride does not reach (torch's rounding down);
+    "keep" (the default) refuses a size that is not whole.
     """
 
     features: int
@@ -40,6 +49,7 @@ class Conv:
     divide: bool = False
     bias: bool = True
     fixed: tuple | None = None
+    edge: str = DEFAULT_EDGE  # "drop": the last rows a stride cannot reach are left out
     kind: str = field(default="conv", init=False)
 
     def divisor(self, in_maps: int) -> float:
@@ -67,6 +77,12 @@ def _fixed(v, where: str) -> tuple | None:
     )
 
 
+def kept_out(w: int, f: int, s: int, p: int) -> int:
+    """The output size with the windows that do not fit left out: floor((W - F + 2P)/S) + 1
+    (torch's, and the formula's own when it is whole)."""
+    return (w - f + 2 * p) // s + 1
+
+
 class ConvKind(LayerKind):
     name = "conv"
     layer_type = Conv
@@ -78,6 +94,7 @@ class ConvKind(LayerKind):
         Field("divide", yes_no("divide"), required=False),
         Field("bias", yes_no("bias"), required=False),
         Field("fixed", _fixed, required=False),
+        Field("edge", one_of("edge", EDGES), required=False, default=DEFAULT_EDGE, choices=EDGES),
     )
     label = "filtering"
     after = "after convolution"
@@ -106,12 +123,13 @@ class ConvKind(LayerKind):
                     f"{fd} > {n} + 2*{pd})"
                 )
             o = conv_out(n, fd, sd, pd)
-            if o != int(o):
+            if o != int(o) and layer.edge != "drop":
                 raise SpecError(
                     f"{where}: {dim}: (W - F + 2P)/S + 1 = ({n} - {fd} + 2*{pd})/"
-                    f"{sd} + 1 = {o:.3g} is not a whole number"
+                    f"{sd} + 1 = {o:.3g} is not a whole number; \"edge\": \"drop\" leaves "
+                    f"the last {dim} out, as torch does"
                 )
-            out.append(int(o))
+            out.append(kept_out(n, fd, sd, pd))
         if layer.fixed is not None:
             fx = layer.fixed
             ok = (
@@ -127,12 +145,15 @@ class ConvKind(LayerKind):
         return (layer.features, out[0], out[1])
 
     def formula(self, layer: Conv, shape: Shape) -> str:
-        texts = [
-            f"({n} - {fd} + 2·{pd})/{sd} + 1 = {conv_out(n, fd, sd, pd):g}"
-            for n, fd, sd, pd in zip(
-                shape[1:], pair(layer.size), pair(layer.stride), pair(layer.padding), strict=True
-            )
-        ]
+        texts = []
+        for n, fd, sd, pd in zip(
+            shape[1:], pair(layer.size), pair(layer.stride), pair(layer.padding), strict=True
+        ):
+            raw, o = conv_out(n, fd, sd, pd), kept_out(n, fd, sd, pd)
+            if raw == o:  # whole: the edge changes nothing
+                texts.append(f"({n} - {fd} + 2·{pd})/{sd} + 1 = {raw:g}")
+            else:  # edge "drop" ("keep" refused it): the windows that do not fit left out
+                texts.append(f"floor(({n} - {fd} + 2·{pd})/{sd}) + 1 = {o}")
         return per_dimension_text(*texts)
 
     def state_shapes(self, layer: Conv, shape: Shape) -> dict[str, Shape]:

@@ -154,10 +154,11 @@ class FilteringPanel(StepperPanel):
         self.layer_combo.clear()
         for sl in self._layers:
             c = sl.layer
+            edge = ", edge drop" if c.edge == "drop" else ""  # "keep" is the usual: not said
             self.layer_combo.addItem(
                 f"{sl.name}  ({sl.out_maps} features of {by(c.size).replace('x', '×')}"
                 f"×{sl.in_maps},"
-                f" stride {_sizes(c.stride)}, padding {_sizes(c.padding)})",
+                f" stride {_sizes(c.stride)}, padding {_sizes(c.padding)}{edge})",
                 sl.name,
             )
         self.layer_combo.blockSignals(False)
