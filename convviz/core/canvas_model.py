@@ -31,6 +31,7 @@ from .canvas_colour import (
     to_channels,
 )
 from .errors import DataError
+from .imageio import rows_cols
 
 UNDO_LIMIT = 200  # steps; small grids (28x28 floats = 3 KiB) keep them all
 UNDO_BYTES = 48 * 2**20  # a large colour grid (227x227x3 = 600 KiB a step) keeps fewer steps
@@ -70,7 +71,7 @@ def brush_alpha(size, x0: float, y0: float, x1: float, y1: float, brush: Brush) 
     in 0..1 (`size` one side, or (rows, cols)). Coordinates are in cells, (0, 0) the top-left
     corner of the grid; a cell's centre is at (col + 0.5, row + 0.5). Uses the distance from
     each cell centre to the segment, so a fast stroke leaves no gaps."""
-    rows, cols = (size, size) if np.isscalar(size) else size
+    rows, cols = rows_cols(size)
     px = np.arange(cols, dtype=np.float32)[None, :] + 0.5  # (1, W)
     py = np.arange(rows, dtype=np.float32)[:, None] + 0.5  # (H, 1)
     dx, dy = x1 - x0, y1 - y0
@@ -105,7 +106,7 @@ class CanvasModel:
     """
 
     def __init__(self, size, value_range=(-1.0, 1.0), channels: int = 1):
-        self.rows, self.cols = (int(size), int(size)) if np.isscalar(size) else map(int, size)
+        self.rows, self.cols = rows_cols(size)
         self.channels = check_channels(channels)
         self.value_range = (float(value_range[0]), float(value_range[1]))
         self.colour = WHITE  # the brush's, RGB 0..1 (colour canvases)
@@ -164,7 +165,7 @@ class CanvasModel:
         count (gray ink laid in the brush colour, colour read as ink) rather than thrown away."""
         self.end_stroke()
         self.value_range = (float(value_range[0]), float(value_range[1]))
-        shape = (int(size), int(size)) if np.isscalar(size) else tuple(map(int, size))
+        shape = rows_cols(size)
         channels = self.channels if channels is None else check_channels(channels)
         if shape != self.shape or channels != self.channels:
             self.rows, self.cols = shape
@@ -257,6 +258,7 @@ class CanvasModel:
         else:
             # the stroke's alpha is the most any dab laid, blended over the picture as it was
             # when the pen went down: a slow stroke does not darken where its dabs overlap
+            assert self._stroke_alpha is not None  # begin_stroke made it for a colour canvas
             np.maximum(self._stroke_alpha, alpha, out=self._stroke_alpha)
             base = self._undo[-1][0]
             target = np.asarray(self.background if self._erasing else self.colour, np.float32)

@@ -129,6 +129,12 @@ class Row:
     def is_block(self) -> bool:
         return self.rows is not None
 
+    @property
+    def inner(self) -> list[Row]:
+        """A block's rows (only asked of a block)."""
+        assert self.rows is not None, "a plain row has no rows inside"
+        return self.rows
+
     def text(self, name: str) -> str:
         return self.texts.get(name, "")
 
@@ -160,10 +166,10 @@ def layer_of(row: Row, where: str):
             text = row.text(name)
             d[name] = text.strip() if name in words else parse_text(text, f"{where} {name}")
     if row.is_block:
-        inner = names(row.rows)
+        inner = names(row.inner)
         d[BLOCK_FIELD] = [
             layer_to_dict(layer_of(r, f"{where} inner layer {j + 1} ({n})"))
-            for j, (r, n) in enumerate(zip(row.rows, inner, strict=True))
+            for j, (r, n) in enumerate(zip(row.inner, inner, strict=True))
         ]
     return kind.from_dict(d, where)
 
@@ -213,7 +219,7 @@ class LayerRows:
     def parent(self, path: Path) -> list[Row]:
         rows = self.rows
         for i in path[:-1]:
-            rows = rows[i].rows
+            rows = rows[i].inner
         return rows
 
     def row(self, path: Path) -> Row:
@@ -311,7 +317,7 @@ class LayerRows:
         """A block's rows take its place."""
         rows, i = self.parent(path), path[-1]
         if rows[i].is_block:
-            rows[i : i + 1] = rows[i].rows
+            rows[i : i + 1] = rows[i].inner
 
     def replace_rows(self, spec: NetworkSpec) -> None:
         """The rows and input of `spec` (the quick form's network). Each row's origin is its
@@ -324,7 +330,7 @@ class LayerRows:
         rows[:] = [r for r in rows if not r.is_block or r.rows]
         for r in rows:
             if r.is_block:
-                LayerRows._drop_empty_blocks(r.rows)
+                LayerRows._drop_empty_blocks(r.inner)
 
 
 def _walk(rows):

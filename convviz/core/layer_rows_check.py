@@ -153,13 +153,13 @@ def _good(rows: list[Row], shapes, prefix: Path, depth: int) -> list[Line]:
         path = (*prefix, i)
         out.append(_line(path, depth, s))
         if row.is_block:
-            out += _good(row.rows, s.inside, path, depth + 1)
+            out += _good(row.inner, s.inside, path, depth + 1)
             # a block kind whose table has no rows for its inside: they fit, numbers not shown
             out += [
                 Line((*path, j), depth + 1, r.kind, f"{s.name}.{r.kind}")
-                for j, r in enumerate(row.rows[len(s.inside) :], start=len(s.inside))
+                for j, r in enumerate(row.inner[len(s.inside) :], start=len(s.inside))
             ]
-            out += [_line(None, depth + 1, p) for p in s.inside[len(row.rows) :]]
+            out += [_line(None, depth + 1, p) for p in s.inside[len(row.inner) :]]
     return out
 
 
@@ -169,7 +169,7 @@ def _unknown(rows: list[Row], prefix: Path, depth: int, row_names, start: int = 
         path = (*prefix, start + j)
         out.append(Line(path, depth, row.kind, name, state=UNKNOWN))
         if row.is_block:
-            out += _unknown(row.rows, path, depth + 1, names(row.rows, f"{name}."))
+            out += _unknown(row.inner, path, depth + 1, names(row.inner, f"{name}."))
     return out
 
 
@@ -180,9 +180,9 @@ def _refused(
     out_shape, so that the row inside that does not fit is the one marked."""
     if not row.is_block:
         return [Line(path, depth, row.kind, name, reason=reason, state=REFUSED)]
-    inner_names = names(row.rows, f"{name}.")
+    inner_names = names(row.inner, f"{name}.")
     inside, s = [], shape
-    for j, (r, n) in enumerate(zip(row.rows, inner_names, strict=True)):
+    for j, (r, n) in enumerate(zip(row.inner, inner_names, strict=True)):
         w = f"{where} inner layer {j + 1} ({n.rsplit('.', 1)[-1]})"
         try:
             layer = layer_of(r, w)
@@ -191,7 +191,7 @@ def _refused(
             new = kind.out_shape(layer, s, w)
         except SpecError as e:
             inside += _refused(r, n, w, (*path, j), depth + 1, s, str(e))
-            inside += _unknown(row.rows[j + 1 :], path, depth + 1, inner_names[j + 1 :], j + 1)
+            inside += _unknown(row.inner[j + 1 :], path, depth + 1, inner_names[j + 1 :], j + 1)
             # the block says which of its rows: that row says why, once
             said = f"its row {n} does not fit (see below)"
             head = Line(path, depth, row.kind, name, reason=said, state=REFUSED)
@@ -199,7 +199,7 @@ def _refused(
         if r.is_block:  # a block inside that fits as a whole: its rows from the spec's table
             sub = LayerShape(n, r.kind, new, 0)
             inside.append(_line((*path, j), depth + 1, sub))
-            inside += _unknown(r.rows, (*path, j), depth + 2, names(r.rows, f"{n}."))
+            inside += _unknown(r.inner, (*path, j), depth + 2, names(r.inner, f"{n}."))
         else:
             inside.append(
                 Line(

@@ -79,7 +79,7 @@ def keep_weights(
         else:
             fresh.append(name)
     order = {s.name: i for i, s in enumerate(every_row(new_spec.shapes()))}  # reading order
-    return state, sorted(kept, key=order.get), sorted(fresh, key=order.get)
+    return state, sorted(kept, key=order.__getitem__), sorted(fresh, key=order.__getitem__)
 
 
 def kept_words(kept: list[str], fresh: list[str]) -> str:

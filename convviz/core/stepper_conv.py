@@ -104,7 +104,7 @@ class ConvStepper:
             snapshot.bias(layer_name),
             sl.stride,
             sl.padding,
-            conv_divisor(sl.in_maps, sl.layer),
+            conv_divisor(sl.in_maps, sl.layer),  # type: ignore[arg-type]  # a conv: found by kind
             feature,
         )
 

@@ -142,6 +142,7 @@ class ThreadChooser:
     def _follow_cap(self, now: float) -> bool:
         """Read the cap; True if it changed (the counts it may use are timed again, or the one
         left is used at once)."""
+        assert self._cap is not None  # only called with a cap
         limit = self._cap()
         if limit == self._limit:
             return False

@@ -72,7 +72,7 @@ def _serve(conn: Any, stop: Any, running: Any) -> None:
     import multiprocessing as mp
 
     parent = mp.parent_process()
-    watch = watch_window(parent.pid) if parent is not None else None
+    watch = watch_window(parent.pid) if parent is not None and parent.pid is not None else None
     set_default_cap(watch)  # every run's thread chooser leaves the window a core as it works
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
