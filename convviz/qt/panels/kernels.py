@@ -19,6 +19,7 @@ qt/why_wiring.py); while the network is edited, the hint says so in the edit col
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -57,6 +58,10 @@ HINT = (
     "weight, blue: negative. Click a kernel to edit it."
 )
 COLOUR_HINT = "conv1 in colour (R, G, B weights; grey = 0). "
+# the colour layer alone: its pictures need the room, so the words are few
+COLOUR_ONLY_HINT = (
+    "Each picture is one conv1 feature: its weights on R, G and B as a colour (grey = 0)."
+)
 
 
 class KernelsPanel(QWidget):
@@ -85,7 +90,7 @@ class KernelsPanel(QWidget):
         # one layer at a time: in a small dock a deep network's layers share the height, and
         # a colour first layer's pictures shrink to a strip
         self.layer_combo = selector("Which convolution layer's kernels to show", self)
-        self.layer_combo.currentIndexChanged.connect(lambda _i: self._arrange())
+        self.layer_combo.currentIndexChanged.connect(self._layer_chosen)
         self._snapshot = None
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(theme.PANEL)
@@ -124,8 +129,9 @@ class KernelsPanel(QWidget):
             kh, kw = pair(layer.size)
             colour = colour_first and in_ch == 3 and name == "conv1" and not apart
             f, c = min(f_all, MAX_FEATURES_SHOWN), min(in_ch, MAX_INPUTS_SHOWN)
-            if colour:  # one colour picture per kernel
-                layout = MosaicLayout(f, kh, kw, min(f, MAX_COLS))
+            if colour:  # one colour picture per kernel, in a grid about as wide as tall: the
+                # dock is about square, and one long row made each picture a few pixels wide
+                layout = MosaicLayout(f, kh, kw, min(math.ceil(math.sqrt(f)), MAX_COLS))
             else:
                 layout = MosaicLayout(f * c, kh, kw, min(f, MAX_COLS) if c == 1 else f)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
@@ -287,9 +293,19 @@ class KernelsPanel(QWidget):
         self.edited = edited
         self._set_hint()
 
+    def _layer_chosen(self, _index: int) -> None:
+        self._set_hint()
+        self._arrange()
+
     def _set_hint(self) -> None:
         colour = any(e["colour"] for e in self.layers.values())
-        hint = (COLOUR_HINT if colour else "") + HINT if self.layers else NO_CONV
+        chosen = self.layers.get(self.layer_combo.currentText())
+        if not self.layers:
+            hint = NO_CONV
+        elif chosen is not None and chosen["colour"]:
+            hint = COLOUR_ONLY_HINT
+        else:
+            hint = (COLOUR_HINT if colour else "") + HINT
         self.hint.setText(
             hint
             if not self.edited
