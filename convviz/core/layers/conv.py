@@ -20,14 +20,13 @@ from .registry import (
     Shape,
     by,
     number,
-    one_of,
     pair,
     per_dimension,
     register,
     shown,
     yes_no,
 )
-from .sizes import DEFAULT_EDGE, EDGES, conv_out, per_dimension_text
+from .sizes import DEFAULT_EDGE, conv_out, edge_field, per_dimension_text
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class ConvKind(LayerKind):
         Field("divide", yes_no("divide"), required=False),
         Field("bias", yes_no("bias"), required=False),
         Field("fixed", _fixed, required=False),
-        Field("edge", one_of("edge", EDGES), required=False, default=DEFAULT_EDGE, choices=EDGES),
+        edge_field(),
     )
     label = "filtering"
     after = "after convolution"

@@ -14,19 +14,18 @@ from .registry import (
     LayerKind,
     Shape,
     by,
-    one_of,
     pair,
     per_dimension,
     register,
     shown,
 )
-from .sizes import DEFAULT_EDGE, EDGES, per_dimension_text, pool_out
+from .sizes import DEFAULT_EDGE, edge_field, per_dimension_text, pool_out
 
 # the pooling kinds' fields (average pooling inherits them): the edge is declared here once
 POOL_FIELDS = (
     Field("window", per_dimension("window")),
     Field("stride", per_dimension("stride")),
-    Field("edge", one_of("edge", EDGES), required=False, default=DEFAULT_EDGE, choices=EDGES),
+    edge_field(),
 )
 
 

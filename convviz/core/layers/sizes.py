@@ -18,6 +18,14 @@ EDGES = ("keep", "drop")
 DEFAULT_EDGE = "keep"
 
 
+def edge_field():
+    """The optional `edge` field, declared once for convolution and both poolings: "keep"
+    (the default, left out of JSON) or "drop" the last window hanging over the edge."""
+    from .registry import Field, one_of  # here: the registry's helpers, no import cycle
+
+    return Field("edge", one_of("edge", EDGES), required=False, default=DEFAULT_EDGE, choices=EDGES)
+
+
 def pool_out(w: int, f: int, s: int, edge: str = DEFAULT_EDGE) -> int:
     """Pooling size. edge "keep": windows hanging over the edge counted (torch ceil_mode=True),
     the last window must still start inside the map; "drop": whole windows only (floor)."""
