@@ -129,6 +129,16 @@ def test_ten_thousand_classes_are_allowed_and_one_more_is_not():
         ({"layers": [{"kind": "leakyrelu", "slope": 1e308}]}, "slope"),
         ({"layers": [{"kind": "batchnorm", "evil": 1}]}, "unknown field"),
         ({"layers": [{"kind": "residual", "layers": "conv"}]}, "layers"),
+        # this session's fields: the input's kind and the rounding of a last window
+        ({"input_kind": "video"}, "input_kind"),
+        ({"input_kind": {"picture": 1}}, "input_kind"),
+        ({"input_kind": "p" * 100_000}, "input_kind"),
+        ({"layers": [{"kind": "pool", "window": 2, "stride": 2, "edge": "round"}]}, "edge"),
+        (
+            {"layers": [{"kind": "avgpool", "window": 2, "stride": 2, "edge": ["drop"] * 10**5}]},
+            "edge",
+        ),
+        ({"layers": [{"kind": "conv", "features": 2, "size": 3, "edge": "d" * 100_000}]}, "edge"),
     ],
 )
 def test_every_number_finite_and_in_range_and_every_field_typed(change, words):
