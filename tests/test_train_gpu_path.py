@@ -145,6 +145,19 @@ def test_validation_reads_the_device_only_in_evaluate_not_for_the_labels(data, m
     assert r.val_accuracy is not None and r.confusion is not None
 
 
+def test_evaluate_reads_the_device_once_for_its_loss_and_predictions(data):
+    x, y = data
+    model = build(preset("shapes"), seed=1)
+    xt, yt = torch.as_tensor(x), torch.as_tensor(y)
+    with Reads() as reads:
+        loss, said = train_batches.evaluate(model, xt, yt, batch_size=32)
+    assert len(reads.calls) == 1, reads.calls  # (it was two: the loss, then the predictions)
+    with torch.no_grad():
+        out = model.eval()(xt)
+    assert np.array_equal(said, out.argmax(1).numpy()) and said.dtype == np.int64
+    assert loss == pytest.approx(torch.nn.functional.cross_entropy(out, yt).item(), rel=1e-5)
+
+
 def test_a_weight_snapshot_is_one_copy_of_every_weight():
     model = build(preset("resnet"), seed=0)
     with Reads() as reads:

@@ -48,7 +48,9 @@ def augment_batch(x: torch.Tensor, background: float, gen: torch.Generator) -> t
 @torch.inference_mode()
 def evaluate(model: ConvNet, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512):
     """(mean loss, predicted classes as a numpy array). x may sit on the host while the model
-    is on a GPU (images too many for it): each piece is copied over. One wait for the device."""
+    is on a GPU (images too many for it): each piece is copied over. One read of the device:
+    the loss and the predictions come back in one copy (as float32: exact for class numbers
+    below 2**24, far above limits.MAX_CLASSES)."""
     was = model.training
     model.eval()
     dev = next(model.parameters()).device
@@ -59,7 +61,9 @@ def evaluate(model: ConvNet, x: torch.Tensor, y: torch.Tensor, batch_size: int =
         total += F.cross_entropy(out, y[i : i + batch_size].to(dev), reduction="sum")
         preds.append(out.argmax(1))
     model.train(was)
-    return total.item() / max(len(x), 1), torch.cat(preds).cpu().numpy()
+    said = torch.cat(preds) if preds else torch.zeros(0, dtype=torch.int64, device=dev)
+    both = torch.cat([total.reshape(1).float(), said.float()]).cpu().numpy()
+    return float(both[0]) / max(len(x), 1), both[1:].astype(np.int64)
 
 
 class PinnedBatches:

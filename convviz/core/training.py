@@ -26,6 +26,7 @@ from torch import nn
 from .budget import check_training
 from .device import describe, resolve_device
 from .errors import ConvvizError, DataError
+from .last_good import LastGood
 from .limits import CONFUSION_TABLE_MAX_CLASSES
 from .network import ConvNet
 from .threads import ThreadChooser, forced_threads
@@ -184,8 +185,9 @@ class _Run:
         self.opt = torch.optim.Adam(self.params, lr=cfg.lr)
         # what a loss turning NaN puts back: the weights, and the batch norm running statistics
         # (buffers the forward pass itself updates, before the loss can be judged)
-        self.kept = self.params + [b for b in model.buffers() if b.is_floating_point()]
-        self.last_good = [t.detach().clone() for t in self.kept]
+        self.last_good = LastGood(
+            self.params + [b for b in model.buffers() if b.is_floating_point()]
+        )
         self.background = model.spec.value_range[0]
         self.read_every = _loss_read_every(device)
         self.all_finite = torch.ones((), dtype=torch.bool, device=device)  # (losses read later)
@@ -248,8 +250,7 @@ class _Run:
                 break
         bad = self._read_losses(epoch) or bad  # what came before the bad one is reported first
         if bad:
-            with torch.no_grad():
-                torch._foreach_copy_(self.kept, self.last_good)
+            self.last_good.restore()
             self.result.status = "diverged"
             self.result.message = (
                 f"the loss became {bad[1]} in epoch {epoch}, batch {bad[0]}; "
@@ -284,13 +285,10 @@ class _Run:
             value = loss.item()
             if not math.isfinite(value):
                 return b + 1, value
-            with torch.no_grad():
-                torch._foreach_copy_(self.last_good, self.kept)
+            self.last_good.take()
         else:  # the same, on the device: last_good follows while every loss is finite
-            with torch.no_grad():
-                self.all_finite &= torch.isfinite(loss.detach())
-                for keep, p in zip(self.last_good, self.kept, strict=True):
-                    keep.copy_(torch.where(self.all_finite, p, keep))
+            self.all_finite &= torch.isfinite(loss.detach())
+            self.last_good.follow(self.all_finite)
         self.pending.append((b + 1, len(sel), loss.detach()))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
