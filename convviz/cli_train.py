@@ -112,11 +112,13 @@ def cmd_train(args) -> int:
     from .core.device import describe, resolve_device
     from .core.errors import ConvvizError
     from .core.folders import load_folder
+    from .core.machine_watch import watch_machine
     from .core.network import build
     from .core.presets import DEFAULT_PRESET, preset
     from .core.training import train
     from .core.weights import assert_writable, save_model
 
+    others = watch_machine()  # from now: its first reading covers the folder's loading too
     config = train_config(args)
     if config.votes_only and not args.start:
         raise ConvvizError("--votes-only keeps what a network learned: name it with --from WEIGHTS")
@@ -169,6 +171,7 @@ def cmd_train(args) -> int:
             on_batch=on_batch,
             on_epoch=on_epoch,
             should_stop=stop_requested,
+            cap=others,  # no count that needs a core another program is using is even timed
         )
     out = _out_path(args.out, result.status)
     save_model(model, out, result.summary() | {"folder": str(args.folder)})

@@ -15,7 +15,10 @@ of 2 threads next to another PyTorch program (850 -> 3,100 images/s) but one thr
 still (4,700), which the chooser finds by itself, and passive waits slow every op of an idle run.
 
 A cap can lower the most it may use while training: the app's trainer process leaves a core to
-its window while the person draws (trainer_cores.WindowWatch, installed by train_process). A
+its window while the person draws (trainer_cores.WindowWatch, installed by train_process), and
+every run leaves out the cores other programs are using (machine_watch.MachineWatch: the
+command line and the trainer process install it), so the counts that would need them are not
+even timed. A
 forced count (`--threads N`, TrainConfig.threads, CONVVIZ_TRAIN_THREADS=n) is used as it is,
 cap or not. This module imports no torch until a count is set, and no Qt.
 """
@@ -48,6 +51,14 @@ def set_default_cap(cap: Cap | None) -> None:
     Only the app's trainer process sets one: its window's watch (train_process._serve)."""
     global _default_cap
     _default_cap = cap
+
+
+def lowest(*caps: Cap | None) -> Cap | None:
+    """One cap from several (None: no cap): the lowest of them, read together."""
+    present = [c for c in caps if c is not None]
+    if len(present) < 2:
+        return present[0] if present else None
+    return lambda: min(c() for c in present)
 
 
 def forced_threads(asked: int = 0) -> int | None:

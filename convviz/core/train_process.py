@@ -27,7 +27,8 @@ import numpy as np
 
 from . import limits
 from .job_runner import JobRunner, Send
-from .threads import set_default_cap
+from .machine_watch import watch_machine
+from .threads import lowest, set_default_cap
 from .trainer_cores import (
     live_interval,
     trainer_nice,
@@ -73,7 +74,9 @@ def _serve(conn: Any, stop: Any, running: Any) -> None:
 
     parent = mp.parent_process()
     watch = watch_window(parent.pid) if parent is not None and parent.pid is not None else None
-    set_default_cap(watch)  # every run's thread chooser leaves the window a core as it works
+    # every run's thread chooser leaves the window a core as it works, and never times a count
+    # that needs a core another program is using
+    set_default_cap(lowest(watch, watch_machine()))
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(trainer_nice(watched=watch is not None))

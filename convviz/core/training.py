@@ -29,7 +29,7 @@ from .errors import ConvvizError, DataError
 from .last_good import LastGood
 from .limits import CONFUSION_TABLE_MAX_CLASSES
 from .network import ConvNet
-from .threads import ThreadChooser, forced_threads
+from .threads import Cap, ThreadChooser, forced_threads
 from .train_batches import PinnedBatches, augment_batch, evaluate, split_indices
 from .train_config import TrainConfig
 from .train_reports import BatchReport, EpochReport, TrainResult
@@ -72,6 +72,7 @@ def train(
     on_epoch: Callable[[EpochReport], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     max_threads: int | None = None,
+    cap: Cap | None = None,
 ) -> TrainResult:
     """Train `model` in place on images x (N, C, H, W) in the model's value range, labels y (N,).
 
@@ -79,13 +80,14 @@ def train(
     finite loss. A run that ends normally keeps the weights of its best validation epoch
     (config.keep_best). The model stays on the training device. On the CPU the thread count is
     config.threads (or CONVVIZ_TRAIN_THREADS) if set, else chosen while training between 1 and
-    `max_threads` (default: torch's count now).
+    `max_threads` (default: torch's count now), and under `cap` (threads.Cap: the most it may
+    use at each batch; default: threads.set_default_cap's).
     """
     before = torch.get_num_threads()
     try:
         cfg = config.check()
         _check_inputs(model, x, y, cfg)
-        return _Run(model, x, y, cfg, on_batch, on_epoch, should_stop, max_threads).run()
+        return _Run(model, x, y, cfg, on_batch, on_epoch, should_stop, max_threads, cap).run()
     finally:  # the caller's thread count as it was (the chooser changes it while it trains)
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
@@ -164,6 +166,7 @@ class _Run:
         on_epoch: Callable[[EpochReport], None] | None,
         should_stop: Callable[[], bool] | None,
         max_threads: int | None,
+        cap: Cap | None = None,
     ):
         self.model, self.cfg = model, cfg
         self.on_batch, self.on_epoch, self.should_stop = on_batch, on_epoch, should_stop
@@ -171,7 +174,7 @@ class _Run:
         self.chooser = None
         if device.type == "cpu":
             self.chooser = ThreadChooser(
-                max_threads or torch.get_num_threads(), forced_threads(cfg.threads)
+                max_threads or torch.get_num_threads(), forced_threads(cfg.threads), cap=cap
             )
         model.to(device)
         if cfg.votes_only:
