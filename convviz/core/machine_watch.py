@@ -59,8 +59,14 @@ class MachineWatch:
         now = self.clock()
         if now - self._at >= OTHERS_SAMPLE_S:
             busy, own = self.busy_seconds(), self.own_seconds()
-            if None not in (busy, own, self._busy, self._own):
-                others = ((busy - self._busy) - (own - self._own)) / (now - self._at)  # type: ignore[operator]
+            was_busy, was_own = self._busy, self._own
+            if (
+                busy is not None
+                and own is not None
+                and was_busy is not None
+                and was_own is not None
+            ):
+                others = ((busy - was_busy) - (own - was_own)) / (now - self._at)
                 self.others = max(0.0, others)
                 taken = min(self.cores - 1, math.floor(self.others + 1 - OTHERS_TAKE))
                 if taken >= self.taken:
