@@ -12,6 +12,8 @@ no validation split), each in a process of its own:
   trainer-nice10  the same at nice 10 (CONVVIZ_TRAINER_NICE=10: the app's priority until
            the trainer watched its window; still used where it cannot)
   bare     the plainest PyTorch loop at torch's default thread count
+  cli-unwatched, trainer-unwatched  the same without the machine watch (CONVVIZ_MACHINE_WATCH=0:
+           every count timed, as before it)
 under each load, measured side by side in one run (the loads take turns, round by round):
   idle     nothing else
   busy     a plain busy loop pinned to one core (on 4 or more cores: to half of them)
@@ -231,7 +233,8 @@ def main():
     ap.add_argument(
         "--kinds",
         default=",".join(KINDS),
-        help="comma-separated, of: cli, trainer, trainer-niceN (the trainer at nice N), bare",
+        help="comma-separated, of: cli, trainer, trainer-niceN (the trainer at nice N), bare; "
+        "cli-unwatched, trainer-unwatched: without the machine watch (CONVVIZ_MACHINE_WATCH=0)",
     )
     ap.add_argument(
         "--loads", default=",".join(LOADS), help="comma-separated, of: " + ", ".join(LOADS)
@@ -249,14 +252,18 @@ def main():
     if a.load_torch:
         load_torch(a.data)
     if a.worker:
-        if a.worker.startswith("trainer-nice"):  # read by the trainer process it starts
-            os.environ["CONVVIZ_TRAINER_NICE"] = a.worker[len("trainer-nice") :]
-        work = {"cli": worker_cli, "bare": worker_bare}.get(a.worker, worker_trainer)
+        kind = a.worker
+        if kind.endswith("-unwatched"):  # read by the command line / trainer process it starts
+            os.environ["CONVVIZ_MACHINE_WATCH"] = "0"
+            kind = kind[: -len("-unwatched")]
+        if kind.startswith("trainer-nice"):  # read by the trainer process it starts
+            os.environ["CONVVIZ_TRAINER_NICE"] = kind[len("trainer-nice") :]
+        work = {"cli": worker_cli, "bare": worker_bare}.get(kind, worker_trainer)
         print(json.dumps(work(a.data, a.epochs)))
         return
     kinds, loads = a.kinds.split(","), a.loads.split(",")
     for k in kinds:
-        if k not in KINDS and not re.fullmatch(r"trainer-nice(1[0-9]|[0-9])", k):
+        if not re.fullmatch(r"(cli|bare|trainer(-nice(1[0-9]|[0-9]))?)(-unwatched)?", k):
             ap.error(f"unknown kind {k!r}")
     for ld in loads:
         if ld not in LOADS:
@@ -283,7 +290,7 @@ def main():
                     rates[kind, load].append(ips)
                     threads[kind, load] = th
                     print(
-                        f"   round {r + 1}: {kind:<8} {load:<6} {ips:>9,.0f} images/s "
+                        f"   round {r + 1}: {kind:<17} {load:<6} {ips:>9,.0f} images/s "
                         f"(threads {th}; load average {os.getloadavg()[0]:.2f})",
                         flush=True,
                     )
@@ -319,7 +326,7 @@ def report(kinds, loads, rates, threads):
             x_idle = med[kind, load] / med[kind, "idle"]
             x_bare = med[kind, load] / med["bare", load]
             ok = "met" if x_idle >= g and x_bare >= 1 else "NOT met"
-            print(f"  {kind:<8} {load:<6} {x_idle:4.2f}x idle, {x_bare:4.2f}x the bare loop: {ok}")
+            print(f"  {kind:<17} {load:<6} {x_idle:4.2f}x idle, {x_bare:4.2f}x the bare loop: {ok}")
 
 
 if __name__ == "__main__":
