@@ -37,8 +37,13 @@ class StatusLine(QObject):
         for w in (self.busy_label, self.busy_bar, self.busy_cancel):
             bar.addWidget(w)
             w.setVisible(False)
-        for lab in (self.model_label, self.classes_label, self.device_label, self.update_label):
-            bar.addPermanentWidget(lab, 1 if lab is self.classes_label else 0)
+        # the network's name and classes are "normal" widgets: a message (MainWindow.tell)
+        # takes their place while it shows. As permanent widgets, the stretching classes label
+        # left a message no room at all, so no message was ever seen
+        bar.addWidget(self.model_label)
+        bar.addWidget(self.classes_label, 1)
+        for lab in (self.device_label, self.update_label):
+            bar.addPermanentWidget(lab)
         # new figures 4 times a second: at a fixed size (room for the longest) a new text only
         # repaints the label instead of laying out the whole window again
         self.update_label.setText("Last update: 8888.8 ms")
