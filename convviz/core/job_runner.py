@@ -7,7 +7,7 @@ of the interval has passed. The counts in a progress report (step, speed, time l
 excluded) are the training loop's own (BatchReport): nothing is counted twice.
 
 Pause, resume and stop are two events (`running` cleared while paused, `stop`), checked before
-every batch: threading.Event in a thread, multiprocessing.Event across processes.
+every batch: threading.Event in a thread, shared_flag.SharedFlag across processes.
 
 The training timeline (core/timeline.py): with `moments` (the default) the weights of the
 start, of every epoch's end (just before its Epoch report) and of a few batches of the first
@@ -45,7 +45,7 @@ Send = Callable[[Message], None]
 
 
 class Flag(Protocol):
-    """threading.Event or multiprocessing.Event: the part a run reads and sets."""
+    """threading.Event or shared_flag.SharedFlag: the part a run reads and sets."""
 
     def is_set(self) -> bool: ...
     def set(self) -> None: ...

@@ -28,6 +28,7 @@ import numpy as np
 from . import limits
 from .job_runner import JobRunner, Send
 from .machine_watch import watch_machine
+from .shared_flag import SharedFlag
 from .threads import lowest, set_default_cap
 from .trainer_cores import (
     live_interval,
@@ -151,7 +152,7 @@ class TrainerProcess:
 
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt and OpenMP threads
         self.conn, child = ctx.Pipe()
-        self.stop, self.running = ctx.Event(), ctx.Event()
+        self.stop, self.running = SharedFlag(ctx), SharedFlag(ctx)  # (no semaphores to leak)
         self.running.set()
         self.process = ctx.Process(
             target=_serve,
