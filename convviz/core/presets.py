@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import SpecError
 from .layers import BatchNorm, GlobalAvgPool, Residual
+from .sounds_data import SOUND_CLASSES
 from .spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 
 # The deck's features, 1 = ink, -1 = background; order: diagonal down, crossing, diagonal up.
@@ -124,7 +125,6 @@ CS231N_INPUT = (
 )
 CS231N_CLASSES = ("map 1", "map 2")
 ALEXNET_CLASSES = tuple(f"class {i}" for i in range(1, 11))
-SOUND_CLASSES = ("rising", "falling", "steady", "warbling")  # core/sounds_data.py's order
 
 
 def cs231n() -> NetworkSpec:
