@@ -135,7 +135,8 @@ def test_type_sizes_set_by_hand_are_named_in_the_theme():
 
 
 def test_a_runs_signals_are_declared_once():
-    from convviz.qt.training.worker import RunSignals, TrainingController, TrainingWorker
+    from convviz.qt.training.controller import TrainingController
+    from convviz.qt.training.worker import RunSignals, TrainingWorker
 
     names = ("started_on", "progress", "epoch_done", "snapshot", "paused", "finished", "failed")
     for name in names:

@@ -182,7 +182,7 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
 
     from convviz.core import train_process
     from convviz.core.shapes_data import make_arrays
-    from convviz.qt.training.worker import TrainingController
+    from convviz.qt.training.controller import TrainingController
 
     spec = preset("shapes")
     X, y = make_arrays(spec.classes, 4, spec.input_size, seed=1, value_range=spec.value_range)

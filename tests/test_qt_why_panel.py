@@ -151,8 +151,8 @@ def test_the_apps_training_keeps_the_unsure_calibration(qtbot, tmp_path):
     from test_folders_helpers import make_folder
 
     from convviz.core.unsure import Calibration
+    from convviz.qt.training.controller import TrainingController
     from convviz.qt.training.dialog import TrainDialog
-    from convviz.qt.training.worker import TrainingController
 
     folder = make_folder(tmp_path / "data", per_class=20, classes=("o", "x"))
     dlg = TrainDialog(None, folder=str(folder))

@@ -26,7 +26,8 @@ from ...core.mosaic import nice_level
 from ...core.train_process import TrainProgress
 from .. import theme
 from ..widgets.live_text import LiveText
-from .worker import TrainingController, TrainOutcome
+from .controller import TrainingController
+from .worker import TrainOutcome
 
 LOSS_PEN = pg.mkPen(theme.LOSS_RAW, width=1)
 SMOOTH_PEN = pg.mkPen(theme.LOSS_TREND, width=2.5)

@@ -33,9 +33,10 @@ from convviz.core.errors import ConvvizError
 
 from .. import settings
 from ..panel_contract import FedElsewhere
+from .controller import TrainingController
 from .panel import BackpropView, TrainingPanel
 from .results import TrainingResults
-from .worker import TrainingController, TrainJob, TrainOutcome
+from .worker import TrainJob, TrainOutcome
 
 KEEP, DISCARD, CANCEL = "keep", "discard", "cancel"
 LOCKED = "training is running: stop it to switch the network, preset or weights"
