@@ -6,7 +6,8 @@ from test_folders_helpers import make_folder
 
 from convviz.core.network import build
 from convviz.core.presets import preset
-from convviz.qt.training.dialog import CURRENT, TrainDialog
+from convviz.qt.training.dialog import TrainDialog
+from convviz.qt.training.dialog_network import CURRENT
 
 WAIT = 30_000
 
