@@ -64,7 +64,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "backprop",
         "Backprop",
-        "convviz.qt.training.wiring:make_backprop_view",
+        "convviz.qt.training.session_docks:make_backprop_view",
         "right",
         tabify_with="architecture",
     ),
@@ -86,7 +86,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "results",
         "Results",
-        "convviz.qt.training.wiring:make_results",
+        "convviz.qt.training.session_docks:make_results",
         "right",
         visible=False,
         tabify_with="backprop",
@@ -94,7 +94,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "training",
         "Training",
-        "convviz.qt.training.wiring:make_training_panel",
+        "convviz.qt.training.session_docks:make_training_panel",
         "right",
         visible=False,
     ),
