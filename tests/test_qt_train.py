@@ -10,9 +10,10 @@ from test_folders_helpers import make_folder
 
 from convviz.core.loss_history import LossHistory
 from convviz.core.mistakes import mistakes
+from convviz.qt.training.backprop import BackpropView, error_table
 from convviz.qt.training.controller import TrainingController
 from convviz.qt.training.dialog import TrainDialog
-from convviz.qt.training.panel import BackpropView, TrainingPanel, error_table
+from convviz.qt.training.panel import TrainingPanel
 from convviz.qt.training.results import TrainingResults
 from convviz.qt.training.worker import TrainJob
 

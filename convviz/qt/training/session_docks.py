@@ -7,7 +7,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QScrollArea
 
 from ..panel_contract import FedElsewhere
-from .panel import BackpropView, TrainingPanel
+from .backprop import BackpropView
+from .panel import TrainingPanel
 from .results import TrainingResults
 
 
