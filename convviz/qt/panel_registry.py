@@ -78,7 +78,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "learned",
         "What it learned",
-        "convviz.qt.panels.learned:LearnedPanel",
+        "convviz.qt.panels.learned.panel:LearnedPanel",
         "right",
         tabify_with="why",
     ),  # each feature's favourite picture and top images
