@@ -22,7 +22,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.training import EpochReport, TrainConfig, TrainResult
 from convviz.qt import theme
-from convviz.qt.panels.votes import VotesPanel
+from convviz.qt.panels.votes.panel import VotesPanel
 from convviz.qt.training.results import TrainingResults
 from convviz.qt.training.worker import TrainJob, TrainOutcome
 from convviz.qt.widgets.bar_chart import PAD, SMALLEST_TEXT_PX

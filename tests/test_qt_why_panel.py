@@ -126,7 +126,7 @@ def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
 
 def test_votes_panel_says_when_it_is_unsure(qtbot):
     from convviz.core.unsure import Calibration
-    from convviz.qt.panels.votes import VotesPanel
+    from convviz.qt.panels.votes.panel import VotesPanel
 
     session = Session("shapes")
     session.load_preset("shapes", background=False)

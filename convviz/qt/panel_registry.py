@@ -27,7 +27,7 @@ class PanelEntry:
 
 
 PANELS: list[PanelEntry] = [
-    PanelEntry("votes", "Votes", "convviz.qt.panels.votes:VotesPanel", "left"),
+    PanelEntry("votes", "Votes", "convviz.qt.panels.votes.panel:VotesPanel", "left"),
     PanelEntry("kernels", "Features (kernels)", "convviz.qt.panels.kernels:KernelsPanel", "left"),
     PanelEntry(
         "feature_maps", "Feature maps", "convviz.qt.panels.feature_maps:FeatureMapsPanel", "right"
