@@ -52,9 +52,8 @@ class NetworkSection:
             )
         if self.current_model is not None:
             self.network.addItem(f"The current network ({self.current_model.spec.name})", CURRENT)
-        for name, declared in PRESETS.items():
-            if declared.in_window:  # the window could not show the others once trained
-                self.network.addItem(f"Preset: {name}", name)
+        for name in PRESETS:  # every preset: the window shows colour and any input shape
+            self.network.addItem(f"Preset: {name}", name)
         self.network.addItem("Custom: set the layers below", CUSTOM)
         self.network.setToolTip(
             "The layers to train. The vote layer always gets one neuron per class of the data."
