@@ -14,7 +14,9 @@ import numpy as np
 
 from .core.errors import ConvvizError
 
-METHOD_NAMES = ("occlusion", "gradcam", "saliency")  # the same list as core.explain.METHODS
+# core.explain.METHODS, written again here: that module imports torch, and the parser (so
+# `convviz --help`) must not wait for it; a test checks that the two agree
+METHOD_NAMES = ("occlusion", "gradcam", "saliency")
 
 
 def add_parser(sub) -> None:

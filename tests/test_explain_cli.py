@@ -143,3 +143,11 @@ def test_non_finite_numbers_become_null():
     assert grid == [[None, 1.5], [None, None]]
     assert _number(float("nan")) is None and _number(2.0) == 2.0
     json.dumps({"map": grid}, allow_nan=False)  # valid JSON
+
+
+def test_the_commands_method_names_are_the_cores():
+    """Written twice (the parser must not import torch): the two lists must not drift apart."""
+    from convviz.core.explain import METHODS
+    from convviz.explain_cli import METHOD_NAMES
+
+    assert METHOD_NAMES == METHODS

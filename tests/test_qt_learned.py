@@ -12,7 +12,7 @@ from convviz.core.presets import preset
 from convviz.core.receptive_field import receptive_field
 from convviz.core.shapes_data import write_folder
 from convviz.core.top_images import find_top_images
-from convviz.qt.panels.learned import NO_IMAGES
+from convviz.qt.panels.learned.top_images import NO_IMAGES
 from convviz.qt.training.confusion import per_class_accuracy
 from convviz.qt.training.results import TrainingResults
 

@@ -398,7 +398,7 @@ def test_stacked_docks_show_whole_tab_titles_on_a_small_screen(qtbot, make_windo
 
 
 def test_a_blank_canvas_is_not_classified(qtbot, make_window):
-    from convviz.qt.panels.votes import NOTHING_DRAWN
+    from convviz.qt.panels.votes.panel import NOTHING_DRAWN
 
     w = make_window("shapes")
     s, votes = w.session, w.panels["votes"]

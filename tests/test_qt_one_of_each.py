@@ -70,9 +70,9 @@ def test_status_lines_go_through_one_place_with_named_durations(qtbot, make_wind
 def test_the_train_dialogs_custom_network_comes_from_the_one_knobs_model():
     from convviz.core.knobs import knobs_from_spec
     from convviz.core.spec import Conv, Dense, Flatten, MaxPool, ReLU
-    from convviz.qt.training import dialog
+    from convviz.qt.training import dialog_network
 
-    spec = dialog.custom_spec(28, 2, 8, 5, 64, ("a", "b"))
+    spec = dialog_network.custom_spec(28, 2, 8, 5, 64, ("a", "b"))
     assert spec.layers == (
         Conv(8, 5, padding=2),
         ReLU(),
@@ -86,7 +86,10 @@ def test_the_train_dialogs_custom_network_comes_from_the_one_knobs_model():
     )
     knobs = knobs_from_spec(spec)
     assert knobs.features == (8, 16) and knobs.fc_neurons == (64,)
-    assert not hasattr(dialog, "Knobs") or dialog.Knobs.__module__ == "convviz.core.knobs"
+    assert (
+        not hasattr(dialog_network, "Knobs")
+        or dialog_network.Knobs.__module__ == "convviz.core.knobs"
+    )
 
 
 def test_the_guide_and_the_tour_follow_the_one_outline_of_the_lesson():
@@ -135,7 +138,8 @@ def test_type_sizes_set_by_hand_are_named_in_the_theme():
 
 
 def test_a_runs_signals_are_declared_once():
-    from convviz.qt.training.worker import RunSignals, TrainingController, TrainingWorker
+    from convviz.qt.training.controller import TrainingController
+    from convviz.qt.training.worker import RunSignals, TrainingWorker
 
     names = ("started_on", "progress", "epoch_done", "snapshot", "paused", "finished", "failed")
     for name in names:

@@ -22,7 +22,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.core.training import EpochReport, TrainConfig, TrainResult
 from convviz.qt import theme
-from convviz.qt.panels.votes import VotesPanel
+from convviz.qt.panels.votes.panel import VotesPanel
 from convviz.qt.training.results import TrainingResults
 from convviz.qt.training.worker import TrainJob, TrainOutcome
 from convviz.qt.widgets.bar_chart import PAD, SMALLEST_TEXT_PX
@@ -182,7 +182,7 @@ def test_a_bad_frame_from_the_trainer_ends_the_run_and_the_next_run_trains(qtbot
 
     from convviz.core import train_process
     from convviz.core.shapes_data import make_arrays
-    from convviz.qt.training.worker import TrainingController
+    from convviz.qt.training.controller import TrainingController
 
     spec = preset("shapes")
     X, y = make_arrays(spec.classes, 4, spec.input_size, seed=1, value_range=spec.value_range)

@@ -11,7 +11,7 @@ from convviz.qt.panels.filtering import FilteringPanel
 from convviz.qt.panels.kernels import KernelsPanel
 from convviz.qt.panels.pooling import PoolingPanel
 from convviz.qt.panels.relu import ReluView
-from convviz.qt.panels.votes import VotesPanel
+from convviz.qt.panels.votes.panel import VotesPanel
 
 DECK_X = np.full((9, 9), -1.0, np.float32)
 np.fill_diagonal(DECK_X, 1.0)

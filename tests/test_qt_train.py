@@ -10,10 +10,12 @@ from test_folders_helpers import make_folder
 
 from convviz.core.loss_history import LossHistory
 from convviz.core.mistakes import mistakes
+from convviz.qt.training.backprop import BackpropView, error_table
+from convviz.qt.training.controller import TrainingController
 from convviz.qt.training.dialog import TrainDialog
-from convviz.qt.training.panel import BackpropView, TrainingPanel, error_table
+from convviz.qt.training.panel import TrainingPanel
 from convviz.qt.training.results import TrainingResults
-from convviz.qt.training.worker import TrainingController, TrainJob
+from convviz.qt.training.worker import TrainJob
 
 WAIT = 30_000  # ms: generous, CI machines are slow
 

@@ -5,7 +5,8 @@ from PySide6.QtWidgets import QApplication
 
 from convviz.core.presets import preset
 from convviz.core.spec import NetworkSpec
-from convviz.qt.training.dialog import CUSTOM, TrainDialog
+from convviz.qt.training.dialog import TrainDialog
+from convviz.qt.training.dialog_network import CUSTOM
 from convviz.qt.widgets.layer_list import LayerListEditor
 
 

@@ -11,8 +11,9 @@ from convviz.core.presets import preset
 from convviz.core.shapes_data import shape_names, write_folder
 from convviz.qt.main_window import MainWindow
 from convviz.qt.session import Session
-from convviz.qt.training.dialog import GIVEN, TrainDialog
-from convviz.qt.training.panel import error_table
+from convviz.qt.training.backprop import error_table
+from convviz.qt.training.dialog import TrainDialog
+from convviz.qt.training.dialog_network import GIVEN
 from convviz.qt.training.worker import TrainJob
 
 WAIT = 60_000  # ms: generous, CI machines are slow

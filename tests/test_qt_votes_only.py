@@ -6,7 +6,8 @@ from test_folders_helpers import make_folder
 
 from convviz.core.network import build
 from convviz.core.presets import preset
-from convviz.qt.training.dialog import CURRENT, TrainDialog
+from convviz.qt.training.dialog import TrainDialog
+from convviz.qt.training.dialog_network import CURRENT
 
 WAIT = 30_000
 
@@ -43,7 +44,7 @@ def test_the_checkbox_is_off_for_a_network_that_learned_nothing_yet(qtbot):
 def test_the_panel_and_the_saved_summary_say_only_the_votes_were_trained(qtbot):
     from convviz.core.training import EpochReport, TrainResult
     from convviz.qt.training.panel import TrainingPanel
-    from convviz.qt.training.wiring import results_summary
+    from convviz.qt.training.trained_network import results_summary
     from convviz.qt.training.worker import TrainOutcome
 
     panel = TrainingPanel()

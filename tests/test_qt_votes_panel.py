@@ -8,7 +8,7 @@ from convviz.core.network import build
 from convviz.core.presets import preset
 from convviz.qt import theme
 from convviz.qt.docks import SCROLL_WIDER_THAN
-from convviz.qt.panels.votes import VotesPanel
+from convviz.qt.panels.votes.panel import VotesPanel
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_a_new_winner_lays_nothing_out(qtbot, shown_panel):
 
 
 def test_class_names_read_as_written_in_the_why_text(qtbot):
-    from convviz.qt.panels.votes import why_text
+    from convviz.qt.panels.votes.why_bars import why_text
     from convviz.qt.widgets.live_text import LiveText
 
     label = LiveText(why_text("R&D <draft>", 64, 0.5, 1.25))

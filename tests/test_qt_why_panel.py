@@ -126,7 +126,7 @@ def test_fool_it_plays_the_steps_and_undo_restores(live, qtbot):
 
 def test_votes_panel_says_when_it_is_unsure(qtbot):
     from convviz.core.unsure import Calibration
-    from convviz.qt.panels.votes import VotesPanel
+    from convviz.qt.panels.votes.panel import VotesPanel
 
     session = Session("shapes")
     session.load_preset("shapes", background=False)
@@ -151,8 +151,8 @@ def test_the_apps_training_keeps_the_unsure_calibration(qtbot, tmp_path):
     from test_folders_helpers import make_folder
 
     from convviz.core.unsure import Calibration
+    from convviz.qt.training.controller import TrainingController
     from convviz.qt.training.dialog import TrainDialog
-    from convviz.qt.training.worker import TrainingController
 
     folder = make_folder(tmp_path / "data", per_class=20, classes=("o", "x"))
     dlg = TrainDialog(None, folder=str(folder))

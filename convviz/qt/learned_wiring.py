@@ -9,7 +9,8 @@ extension, installed after the training tools).
 
 from __future__ import annotations
 
-from .panels.learned import LearnedPanel, on_canvas
+from .panels.learned.panel import LearnedPanel
+from .panels.learned.pictures import on_canvas
 
 
 def connect_learned(window) -> None:

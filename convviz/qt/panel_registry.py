@@ -27,7 +27,7 @@ class PanelEntry:
 
 
 PANELS: list[PanelEntry] = [
-    PanelEntry("votes", "Votes", "convviz.qt.panels.votes:VotesPanel", "left"),
+    PanelEntry("votes", "Votes", "convviz.qt.panels.votes.panel:VotesPanel", "left"),
     PanelEntry("kernels", "Features (kernels)", "convviz.qt.panels.kernels:KernelsPanel", "left"),
     PanelEntry(
         "feature_maps", "Feature maps", "convviz.qt.panels.feature_maps:FeatureMapsPanel", "right"
@@ -64,7 +64,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "backprop",
         "Backprop",
-        "convviz.qt.training.wiring:make_backprop_view",
+        "convviz.qt.training.session_docks:make_backprop_view",
         "right",
         tabify_with="architecture",
     ),
@@ -78,7 +78,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "learned",
         "What it learned",
-        "convviz.qt.panels.learned:LearnedPanel",
+        "convviz.qt.panels.learned.panel:LearnedPanel",
         "right",
         tabify_with="why",
     ),  # each feature's favourite picture and top images
@@ -86,7 +86,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "results",
         "Results",
-        "convviz.qt.training.wiring:make_results",
+        "convviz.qt.training.session_docks:make_results",
         "right",
         visible=False,
         tabify_with="backprop",
@@ -94,7 +94,7 @@ PANELS: list[PanelEntry] = [
     PanelEntry(
         "training",
         "Training",
-        "convviz.qt.training.wiring:make_training_panel",
+        "convviz.qt.training.session_docks:make_training_panel",
         "right",
         visible=False,
     ),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .panels.feature_maps import FeatureMapsPanel
 from .panels.kernels import KernelsPanel
-from .panels.votes import VotesPanel
+from .panels.votes.panel import VotesPanel
 
 
 def connect_canvas_overlay(window) -> None:

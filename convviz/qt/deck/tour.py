@@ -2,10 +2,10 @@
 
     GuidedTour(window)   the controller: start(), next(), back(), go(i), end(); step_changed(int),
                          ended(); `index`, `steps` (tour_steps.STEPS)
-    TourCard             the small card floating over the canvas: step counter, title, text,
-                         Back / Next / End. Not modal: the app stays usable underneath.
-    Highlight            an accent frame drawn over the panel a step talks about; it flashes
-                         when the step opens, then stays, and follows the panel as it moves.
+    TourCard             (tour_card.py) the small card floating over the canvas: step counter,
+                         title, text, Back / Next / End. Not modal: the app stays usable.
+    Highlight            (tour_highlight.py) an accent frame drawn over the panel a step talks
+                         about; it flashes when the step opens, then stays, and follows it.
 
 The early steps switch to the xo network and put the lesson's X on the canvas. When the tour
 ends, a check box on the card (on by default) brings back the network and drawing the person
@@ -14,211 +14,13 @@ had before; unticked, the xo network and the X stay, and the status bar says so.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 
-from .. import theme
+from .tour_card import CARD_GAP, TourCard
+from .tour_highlight import Highlight
 from .tour_steps import CANVAS, STEPS, TRAIN_MENU, TourStep, xo_loaded
-
-FLASH_MS, FLASH_TICK_MS = 1600, 40  # the frame pulses this long after a step opens
-FRAME_PX = 5
-CARD_GAP = 44  # px between the card and the canvas's bottom edge
-
-
-class Highlight(QWidget):
-    """A frame around a rectangle of the main window, drawn above the docks, never in the way
-    of the mouse."""
-
-    def __init__(self, window: QWidget):
-        super().__init__(window)
-        self.setAttribute(Qt.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WA_NoSystemBackground)
-        self.target: QWidget | None = None
-        self.menu_rect: QRect | None = None  # for a menu title: a rectangle, not a widget
-        self.strength = 1.0
-        self.stopped = False
-        self._flash_left = 0
-        self._timer = QTimer(self)
-        self._timer.setInterval(FLASH_TICK_MS)
-        self._timer.timeout.connect(self._tick)
-        window.installEventFilter(self)
-        self.hide()
-
-    def point_at(self, target: QWidget | None, menu_rect: QRect | None = None) -> None:
-        if self.target is not None:
-            self.target.removeEventFilter(self)
-        self.target, self.menu_rect = target, menu_rect
-        if target is not None:
-            target.installEventFilter(self)
-        self.follow()
-        self._flash_left = FLASH_MS
-        self._timer.start()
-
-    def target_rect(self) -> QRect | None:
-        """The highlighted area in the window's coordinates (None: nothing visible to frame)."""
-        window = self.parentWidget()
-        if self.menu_rect is not None:
-            return self.menu_rect
-        t = self.target
-        if t is None or not t.isVisible() or t.isWindow():  # a floating dock: out of reach
-            return None
-        return QRect(t.mapTo(window, t.rect().topLeft()), t.size())
-
-    def stop(self) -> None:
-        """Hide for good: a move or resize after the tour must not bring the frame back."""
-        self.stopped = True
-        self._timer.stop()
-        if self.target is not None:
-            self.target.removeEventFilter(self)
-        self.parentWidget().removeEventFilter(self)
-        self.hide()
-
-    def follow(self) -> None:
-        rect = self.target_rect()
-        if rect is None or self.stopped:
-            self.hide()
-            return
-        # (within the window: a frame round the menu bar's Train title reached above it)
-        self.setGeometry(rect.adjusted(-2, -2, 2, 2).intersected(self.parentWidget().rect()))
-        self.show()
-        self.raise_()
-
-    def eventFilter(self, obj, event):  # Qt's name
-        if event.type() in (QEvent.Move, QEvent.Resize, QEvent.Show, QEvent.Hide):
-            QTimer.singleShot(0, self.follow)  # after the layout has settled
-        return False
-
-    def _tick(self) -> None:
-        self._flash_left -= FLASH_TICK_MS
-        if self._flash_left <= 0:
-            self._timer.stop()
-            self.strength = 1.0
-        else:  # three pulses, fading between bright and half
-            phase = (FLASH_MS - self._flash_left) / FLASH_MS * 3 * 2 * math.pi
-            self.strength = 0.55 + 0.45 * math.cos(phase)
-        self.update()
-
-    def paintEvent(self, event):
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        colour = QColor(theme.ACCENT)
-        colour.setAlphaF(self.strength)
-        p.setPen(QPen(colour, FRAME_PX))
-        p.setBrush(Qt.NoBrush)
-        half = FRAME_PX / 2
-        p.drawRoundedRect(self.rect().toRectF().adjusted(half, half, -half, -half), 6, 6)
-
-
-class TourCard(QFrame):
-    """The tour's card: where we are, what to look at, and the buttons."""
-
-    WIDTH = 470
-
-    def __init__(self, window: QWidget):
-        super().__init__(window)
-        self.setObjectName("tourCard")
-        self.setStyleSheet(
-            f"#tourCard {{ background: {theme.RAISED}; border: 2px solid {theme.ACCENT}; "
-            f"border-radius: 10px; }} #tourCard QLabel {{ background: transparent; }}"
-        )
-        self.counter = QLabel(self)
-        self.counter.setStyleSheet(f"color: {theme.ACCENT}; font-weight: bold;")
-        self.title = QLabel(self)
-        self.title.setStyleSheet(
-            f"color: {theme.TEXT}; font-size: {theme.TOUR_TITLE_PX}px; font-weight: bold;"
-        )
-        self.title.setWordWrap(True)
-        self.body = QLabel(self)
-        self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.RichText)
-        self.body.setStyleSheet(f"color: {theme.TEXT}; font-size: {theme.TOUR_BODY_PX}px;")
-        # the text scrolls when the window is too low for all of it (a 1024x768 projector)
-        self.scroll = QScrollArea(self)
-        self.scroll.setObjectName("tourText")
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setStyleSheet(
-            "#tourText, #tourText > QWidget > QWidget { background: transparent; }"
-        )
-        self.scroll.setWidget(self.body)
-        self.restore_box = QCheckBox("At the end, go back to my network and drawing", self)
-        self.restore_box.setChecked(True)
-        self.restore_box.hide()
-        self.back_button = QPushButton("◀  Back", self)
-        self.next_button = QPushButton("Next  ▶", self)
-        self.next_button.setDefault(True)
-        self.end_button = QPushButton("End tour", self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.end_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.next_button)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(18, 14, 18, 14)
-        col.setSpacing(8)
-        col.addWidget(self.counter)
-        col.addWidget(self.title)
-        col.addWidget(self.scroll, 1)
-        col.addWidget(self.restore_box)
-        col.addLayout(buttons)
-        self.setFixedWidth(self.WIDTH)
-
-    def show_step(
-        self,
-        step: TourStep,
-        index: int,
-        count: int,
-        restore: bool = False,
-        max_height: int = 10_000,
-    ) -> None:
-        """Fill in the step; `restore`: show the "go back" check box; the card is as tall as
-        its words need, up to `max_height` (then the words scroll)."""
-        self.counter.setText(f"GUIDED TOUR  ·  STEP {index + 1} OF {count}")
-        self.title.setText(step.title)
-        self.body.setText(step.body)
-        self.restore_box.setVisible(restore)
-        self.back_button.setEnabled(index > 0)
-        last = index == count - 1
-        self.next_button.setText("Finish" if last else "Next  ▶")
-        self.end_button.setVisible(not last)
-        self.fit(max_height)
-
-    def fit(self, max_height: int) -> None:
-        """Height for the words at this width (with the fonts the style sheet gives them: the
-        first step was measured before they applied, and its last line was cut)."""
-        for w in (self, self.title, self.body, self.counter):
-            w.ensurePolished()
-        m = self.layout().contentsMargins()
-        inner = self.WIDTH - m.left() - m.right()
-        others = self.layout().totalMinimumSize().height() - self.scroll.minimumSizeHint().height()
-        need = others + self.body.heightForWidth(inner) + 2
-        least = others + 3 * self.body.fontMetrics().height()
-        self.setFixedHeight(max(min(need, max_height), least))
-
-    def place(self, avoid: QRect | None = None) -> None:
-        """At the bottom of the window, on the side away from `avoid` (the highlighted area):
-        the card never hides what its words are about."""
-        window = self.parentWidget()
-        bottom = window.centralWidget().geometry().bottom() - self.height() - CARD_GAP
-        centre = window.width() / 2 if avoid is None else avoid.center().x()
-        left_side = centre > window.width() / 2
-        x = 12 if left_side else window.width() - self.width() - 12
-        self.move(max(0, x), max(window.menuBar().height() + 4, bottom))
-        self.raise_()
 
 
 class GuidedTour(QObject):

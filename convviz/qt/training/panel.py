@@ -1,4 +1,5 @@
-"""The training panel: progress, pause/resume/stop, and the live loss plot; plus the backprop view.
+"""The training panel: progress, pause/resume/stop, and the live loss plot (the backprop
+table is in backprop.py).
 
 Napari-like split: `LossHistory` is the plain model (lists of numbers, no Qt), `TrainingPanel`
 draws it. Plot items are created once; updates only call setData, with clip-to-view and
@@ -9,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -26,7 +26,8 @@ from ...core.mosaic import nice_level
 from ...core.train_process import TrainProgress
 from .. import theme
 from ..widgets.live_text import LiveText
-from .worker import TrainingController, TrainOutcome
+from .controller import TrainingController
+from .worker import TrainOutcome
 
 LOSS_PEN = pg.mkPen(theme.LOSS_RAW, width=1)
 SMOOTH_PEN = pg.mkPen(theme.LOSS_TREND, width=2.5)
@@ -283,116 +284,3 @@ class TrainingPanel(QWidget):
 def _threads_words(threads: int) -> str:
     """ "  ·  2 threads" on the CPU (the count the trainer chose or was given), "" on a GPU."""
     return f"  ·  {threads} thread{'s' if threads != 1 else ''}" if threads else ""
-
-
-# ---- the deck's backprop table ----------------------------------------------------------------
-
-
-def error_table(probabilities: np.ndarray, target: int):
-    """The deck's table for one picture: right answer (1 for its class, 0 elsewhere), actual
-    answer (the network's probability for each class), error = |right - actual|, and the total.
-    """
-    actual = np.asarray(probabilities, np.float64)
-    right = np.zeros_like(actual)
-    right[target] = 1.0
-    error = np.abs(right - actual)
-    return right, actual, error, float(error.sum())
-
-
-class BackpropView(QWidget):
-    """For the drawing on the canvas and the class the person says it is: the right answer, the
-    network's actual answer and the error for each class, and the total error, following the
-    weights as they are trained. Fed traces (`set_trace`): the network's reading of the drawing,
-    already worked out by whoever shows it (the window's session), so no forward pass here."""
-
-    def __init__(self, parent: QWidget | None = None):
-        from PySide6.QtWidgets import QComboBox, QTableWidget
-
-        super().__init__(parent)
-        self._classes: tuple[str, ...] = ()
-        self._probabilities: np.ndarray | None = None  # the newest trace's, one per class
-        self.target = QComboBox()
-        self.target.setToolTip("What the drawing really is: the right answer")
-        self.target.currentIndexChanged.connect(self._update)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["class", "right answer", "actual answer", "error"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        from PySide6.QtWidgets import QHeaderView
-
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.explain = QLabel(
-            "error = |right answer - actual answer|. Training nudges every "
-            "feature pixel and voting weight to make the total smaller."
-        )
-        self.explain.setWordWrap(True)
-        self.explain.setObjectName("hint")
-        top = QHBoxLayout()
-        top.addWidget(QLabel("This drawing is:"))
-        top.addWidget(self.target, 1)
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(self.table, 1)
-        lay.addWidget(self.explain)
-
-    # ---- inputs ----------------------------------------------------------------------------
-    def set_trace(self, trace) -> None:
-        """The network's answer for the drawing, already worked out (no forward pass here)."""
-        if tuple(trace.classes) != self._classes:
-            self._set_classes(trace.classes)
-        self._probabilities = np.asarray(trace.probabilities)
-        self._update()
-
-    def _set_classes(self, classes) -> None:
-        keep = self.target.currentText()  # the class the person picked, if it still exists
-        self._classes = tuple(classes)
-        self.target.blockSignals(True)
-        self.target.clear()
-        self.target.addItems(list(classes))
-        if keep in self._classes:
-            self.target.setCurrentIndex(self._classes.index(keep))
-        self.target.blockSignals(False)
-        self.table.setRowCount(len(classes) + 1)
-
-    def set_target(self, index: int) -> None:
-        self.target.setCurrentIndex(index)
-
-    # ---- output ----------------------------------------------------------------------------
-    def current(self):
-        """(right, actual, error, total) now, or None before the first trace."""
-        if self._probabilities is None or self.target.currentIndex() < 0:
-            return None
-        return error_table(self._probabilities, self.target.currentIndex())
-
-    def _update(self) -> None:
-        from PySide6.QtGui import QBrush, QColor
-        from PySide6.QtWidgets import QTableWidgetItem
-
-        rows = self.current()
-        if rows is None:
-            return
-        right, actual, error, total = rows
-        classes = list(self._classes)
-        t = self.target.currentIndex()
-        for r, name in enumerate([*classes, "Total"]):
-            values = (
-                [name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]
-                if r < len(classes)
-                else ["Total", "", "", f"{total:.2f}"]
-            )
-            for c, text in enumerate(values):
-                item = self.table.item(r, c)
-                if item is None:
-                    item = QTableWidgetItem()
-                    left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c else left)
-                    self.table.setItem(r, c, item)
-                item.setText(text)
-                bold = r == t or r == len(classes)
-                f = item.font()
-                f.setBold(bold)
-                item.setFont(f)
-                if c == 3 and r < len(classes):  # redder as the error grows
-                    # a red wash over the table, readable with light or dark text
-                    item.setBackground(QBrush(QColor(230, 60, 50, int(210 * float(error[r])))))

@@ -26,56 +26,27 @@ import dataclasses
 import os
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from convviz.core.errors import ConvvizError
 
 from .. import settings
-from ..panel_contract import FedElsewhere
-from .panel import BackpropView, TrainingPanel
+from .controller import TrainingController
+from .panel import TrainingPanel
 from .results import TrainingResults
-from .worker import TrainingController, TrainJob, TrainOutcome
+from .session_docks import SessionBackprop, fill_dock
+from .train_menu import TrainMenu
+from .trained_network import results_summary, short_source, trained_name
+from .worker import TrainJob, TrainOutcome
 
 KEEP, DISCARD, CANCEL = "keep", "discard", "cancel"
 LOCKED = "training is running: stop it to switch the network, preset or weights"
 REMEMBERED = "last-trained.safetensors"  # next to the settings file: reopened at the next start
 TRAINING_HEIGHT = 480  # px: the loss plots under the feature maps, both still readable
-SHORTCUTS = {"folder": "Ctrl+T", "samples": "Ctrl+Shift+T", "pause": "Ctrl+P", "stop": "Ctrl+."}
-
-
-# ---- the docks (PanelEntry factories, called with the Session) -------------------------------
-class SessionTrainingPanel(FedElsewhere, TrainingPanel):
-    """The Training dock: fed by the TrainingController, not by the session."""
-
-
-class SessionResults(FedElsewhere, TrainingResults):
-    """The Results dock: fed by the finished run, not by the session."""
-
-
-def make_training_panel(_session) -> TrainingPanel:
-    return SessionTrainingPanel()
-
-
-def make_results(_session) -> TrainingResults:
-    return SessionResults()
-
-
-def make_backprop_view(session) -> SessionBackprop:
-    return SessionBackprop()
-
-
-class SessionBackprop(FedElsewhere, BackpropView):
-    """The backprop table in a dock: it reads the session's traces (the window's own forward
-    pass on the drawing, with the newest weights), so it costs no network run of its own; while
-    its dock is hidden the window holds back the traces and hands it the newest when shown."""
-
-    def show_trace(self, trace) -> None:
-        self.set_trace(trace)
 
 
 # ---- the wiring ------------------------------------------------------------------------------
-class TrainingTools(QObject):
+class TrainingTools(TrainMenu, QObject):
     """Owns the TrainingController for as long as the window lives and connects it to the
     session, the docks and the Train menu."""
 
@@ -100,67 +71,12 @@ class TrainingTools(QObject):
         c.finished.connect(self._on_finished)
         c.failed.connect(self._on_failed)
         c.model_ready.connect(self._adopt)
-        _fill_dock(window.docks["training"], self.panel)
+        fill_dock(window.docks["training"], self.panel)
         self._make_actions(window.train_menu)
         window.close_guards.append(self.may_close)
         window.closing.connect(self._stop_for_good)
         self.session.network_changed.connect(self._show_results_of_network)
         self._show_results_of_network()
-
-    # ---- menu ------------------------------------------------------------------------------
-    def _make_actions(self, menu) -> None:
-        def action(key, text, slot, tip):
-            a = QAction(text, self.window)
-            a.setShortcut(QKeySequence(SHORTCUTS[key]))
-            a.setStatusTip(tip)
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
-
-        self.folder_action = action(
-            "folder",
-            "Train on folder…",
-            self.train_on_folder,
-            "Teach the network the classes of a folder of pictures",
-        )
-        self.samples_action = action(
-            "samples",
-            "Train on sample shapes",
-            self.train_on_samples,
-            "Teach the network drawn shapes made up on the spot",
-        )
-        menu.addSeparator()
-        self.pause_action = action(
-            "pause",
-            "Pause training",
-            self.toggle_pause,
-            "Hold training after this batch; Resume goes on",
-        )
-        self.stop_action = action(
-            "stop", "Stop training", self.stop, "End training after this batch"
-        )
-        self._set_running(False)
-
-    def _set_running(self, running: bool) -> None:
-        self.folder_action.setEnabled(not running)
-        self.samples_action.setEnabled(not running)
-        self.pause_action.setEnabled(running)
-        self.stop_action.setEnabled(running)
-        if not running:
-            self.pause_action.setText("Pause training")
-
-    def toggle_pause(self) -> None:
-        self.panel.toggle_pause()
-        self._show_paused(self.controller.is_paused())
-
-    def _show_paused(self, paused: bool) -> None:
-        self.pause_action.setText("Resume training" if paused else "Pause training")
-
-    def stop(self) -> None:
-        if self.controller.is_running():
-            self.panel.request_stop()
-            self.pause_action.setEnabled(False)
-            self.stop_action.setEnabled(False)
 
     # ---- starting --------------------------------------------------------------------------
     def train_on_folder(self) -> None:
@@ -267,7 +183,7 @@ class TrainingTools(QObject):
             self.show_dock("results")
         r = outcome.result
         acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
-        self.window.tell(f"Now using the network trained on {_short(job.source)}{acc}.")
+        self.window.tell(f"Now using the network trained on {short_source(job.source)}{acc}.")
         self.remember(outcome.model)
 
     def _put_back(self) -> None:
@@ -349,58 +265,6 @@ class TrainingTools(QObject):
         if self.controller.is_running():
             self._settled = True
             self.controller.stop_and_wait()
-
-
-def _fill_dock(dock, panel) -> None:
-    """The loss plots fill their dock instead of scrolling: add_panel put the panel (a little
-    over its width limit) in a scroll area, whose height follows the wrapped status line and
-    the plots' large size hint, so it scrolled even when the plots had room to shrink."""
-    holder = dock.widget()
-    if isinstance(holder, QScrollArea) and holder.widget() is panel:
-        dock.setWidget(holder.takeWidget())
-        holder.deleteLater()
-
-
-def trained_name(job: TrainJob) -> str:
-    """A network trained on a folder is named after the folder ("digits"), not after the preset
-    it started from; one trained on the sample shapes keeps its name."""
-    kind, _, path = job.source.partition(" ")
-    if kind != "folder":
-        return job.model.spec.name
-    from convviz.core.presets import PRESETS
-
-    name = os.path.basename(os.path.normpath(path)) or "trained"
-    return f"{name} (trained)" if name in PRESETS else name
-
-
-MAX_SAVED_CONFUSION = 100  # classes: a bigger matrix is not kept with the weights (10,000² cells)
-
-
-def results_summary(outcome: TrainOutcome) -> dict:
-    """What the Results panel shows, as plain JSON kept with the weights (their summary)."""
-    r = outcome.result
-    saved = {
-        "status": r.status,
-        "epochs": len(r.epochs),
-        "device": str(r.device),
-        "images_per_second": float(r.images_per_second),
-        "source": outcome.job.source,
-        "trained": "only the votes" if getattr(r, "votes_only", False) else "every layer",
-    }
-    if r.val_accuracy is not None:
-        saved["val_accuracy"] = float(r.val_accuracy)
-    if r.confusion is not None:
-        saved["val_images"] = int(r.confusion.sum())
-        saved["val_wrong"] = int(r.confusion.sum() - r.confusion.trace())
-        if len(r.confusion) <= MAX_SAVED_CONFUSION:
-            saved["confusion"] = r.confusion.astype(int).tolist()
-    return {"results": saved}
-
-
-def _short(source: str) -> str:
-    """ "folder /long/path/shapes" -> "folder shapes": the status bar is narrow."""
-    kind, _, path = source.partition(" ")
-    return f"{kind} {os.path.basename(path.rstrip(os.sep))}" if kind == "folder" else source
 
 
 def connect_training(window) -> None:

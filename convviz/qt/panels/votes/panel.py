@@ -1,15 +1,7 @@
-"""Votes: one bar per class, the winner marked, as raw votes or as probabilities; and, under it,
-the deck's "every value gets a vote": which inputs of the last layer pushed hardest for and
-against the winner (input value x its weight, from convviz.core.network.vote_contributions).
-
-What if (joined by qt/why_wiring.py): a click on an input's "why" bar asks to switch it off
-(`input_clicked`); while the network is edited, each vote bar has a dashed outline where the
-unedited network's vote ended, and the change written beside it (`set_what_if`).
-"""
+"""VotesPanel (the package's docstring says what it shows): the verdict, the Votes/Probabilities
+switch and what the session calls; its bars are in vote_bars and why_bars."""
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -22,15 +14,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.canvas_model import is_blank
-from ...core.limits import VOTES_MAX_BARS
-from ...core.names import input_names
-from .. import settings, theme
-from ..widgets.bar_chart import BarChart, Bars, name_tooltip, short_name
-from ..widgets.live_text import LiveText
+from ....core.canvas_model import is_blank
+from ....core.limits import VOTES_MAX_BARS
+from ....core.names import input_names
+from ... import settings, theme
+from ...widgets.bar_chart import BarChart, Bars, name_tooltip, short_name
+from ...widgets.live_text import LiveText
+from .vote_bars import PROBABILITIES, RAW, VoteBarsSection
+from .why_bars import TOP_CONTRIBUTIONS, WhyBarsSection, why_text
 
-TOP_CONTRIBUTIONS = 5  # strongest votes shown for, and the same number against, the winner
-RAW, PROBABILITIES = "raw", "probabilities"
 NOTHING_DRAWN = "Nothing to classify yet: draw something"
 
 
@@ -42,15 +34,6 @@ def unsure_text(name: str, probability: float) -> str:
     return f"Not sure: maybe  {name}   ({probability:.0%})"
 
 
-def why_text(name: str, count: int, bias: float, total: float) -> str:
-    name = html.escape(name)  # a class is a folder's name: "a<b" or "R&D" must read as such
-    return (
-        f"<b>Why {name}?</b> The inputs with the strongest votes for it (orange) and "
-        f"against it (blue), each value × its weight. All {count} votes plus the bias "
-        f"{bias:+.2f} make {total:+.2f}."
-    )
-
-
 def _fit_height(label: LiveText, texts: list[str], extra: int = 0) -> None:
     """Fix a label's height to the tallest of `texts` at its current width."""
     label.ensurePolished()  # the style sheet's font
@@ -60,7 +43,7 @@ def _fit_height(label: LiveText, texts: list[str], extra: int = 0) -> None:
         label.setFixedHeight(height)
 
 
-class VotesPanel(QWidget):
+class VotesPanel(VoteBarsSection, WhyBarsSection, QWidget):
     """Shows `show_trace(trace)`; reads weights from `show_weights(snapshot)`."""
 
     class_clicked = Signal(int)  # the class whose bar was clicked (its index among all classes)
@@ -187,17 +170,6 @@ class VotesPanel(QWidget):
         if self._trace is not None:
             self.show_trace(self._trace)
 
-    def _ghosts(self, trace) -> np.ndarray | None:
-        """The unedited network's votes (or probabilities) for this drawing, as shown."""
-        before = self.reference(trace) if self.reference is not None and self.edited else None
-        if before is None or len(before) != len(trace.votes):
-            return None
-        before = np.asarray(before, np.float64)
-        if self.mode == PROBABILITIES:
-            e = np.exp(before - before.max())
-            before = e / e.sum()
-        return before.astype(np.float32)
-
     def show_trace(self, trace) -> None:
         if not trace.made_by(self.spec):
             return  # a trace of the last network, still on its way
@@ -257,107 +229,6 @@ class VotesPanel(QWidget):
         whys = [why_text(c, 9999, -88.88, -888.88) for c in names]
         _fit_height(self.verdict, [*longest, NOTHING_DRAWN, self.verdict.text()])
         _fit_height(self.why_label, whys, extra=6)
-
-    # ---- drawing ---------------------------------------------------------------------------
-    def _show_bars(self, values: np.ndarray, win: int) -> None:
-        """win: the winner's class index, or -1 for no winner (a blank canvas)."""
-        rows, note = self._rows_shown(values, win)
-        self.rows_shown = rows  # bar i is class rows_shown[i] (a click on a bar names it)
-        at = np.flatnonzero(rows == win)
-        values, win = values[rows], (int(at[0]) if len(at) else -1)
-        ghosts = None if self.ghost_values is None else self.ghost_values[rows]
-        n = len(values)
-        if self.edited:
-            # what the outline means first: a narrow dock cuts the end of the line
-            said = (
-                "Edited network, dashed = before the edit: "
-                if ghosts is not None
-                else "Edited network: "
-            )
-            note = "; ".join(t for t in (said + self.edited, note) if t)
-        if self.mode == PROBABILITIES:
-            lo, hi = 0.0, 1.0
-        else:
-            both = values if ghosts is None else np.concatenate([values, ghosts])
-            finite = both[np.isfinite(both)]
-            lo = min(0.0, float(finite.min())) if len(finite) else 0.0
-            hi = max(0.0, float(finite.max())) if len(finite) else 1.0
-            span = max(hi - lo, 1e-6)
-            lo, hi = lo - 0.05 * span, hi + 0.05 * span
-        fmt = "{:.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
-        short = [fmt.format(v) for v in values]
-        if ghosts is not None:  # how the edit moved each vote, beside it
-            dfmt = "{:+.0%}" if self.mode == PROBABILITIES else "{:+.2f}"
-            short = [
-                f"{t} ({dfmt.format(v - g)})" if np.isfinite(v - g) else t
-                for t, v, g in zip(short, values, ghosts, strict=True)
-            ]
-        # the winner is also told in words, unless the dock is too narrow to keep the bars long
-        texts = [t + ("  ◀ winner" if i == win else "") for i, t in enumerate(short)]
-        self.bar_texts = texts
-        self.view.show_bars(
-            Bars(
-                labels=[self.class_names[i] for i in rows],
-                values=values,
-                colours=[theme.ACCENT if i == win else theme.RAISED for i in range(n)],
-                texts=texts,
-                short_texts=short,
-                text_colours=[theme.ACCENT if i == win else theme.MUTED for i in range(n)],
-                span=(lo, hi),
-                note=note,
-                ghosts=ghosts,
-                tooltips=[
-                    name_tooltip(self.spec.classes[i])
-                    if len(self.spec.classes[i]) > len(self.class_names[i])
-                    else ""
-                    for i in rows
-                ],
-            )
-        )
-
-    def _on_row_clicked(self, row: int) -> None:
-        if 0 <= row < len(self.rows_shown):
-            self.class_clicked.emit(int(self.rows_shown[row]))
-
-    def _on_why_clicked(self, row: int) -> None:
-        pick = self.contributions
-        if pick is not None and 0 <= row < len(pick[0]):
-            self.input_clicked.emit(int(pick[0][row]))
-
-    def _rows_shown(self, values: np.ndarray, win: int) -> tuple[np.ndarray, str]:
-        """Which classes get a bar: all of them up to VOTES_MAX_BARS, in their order; of more,
-        the strongest VOTES_MAX_BARS (the winner first), so that 10,000 classes stay readable."""
-        n = len(values)
-        if n <= VOTES_MAX_BARS:
-            return np.arange(n), ""
-        key = np.nan_to_num(values.astype(np.float64), nan=-np.inf)
-        top = np.argpartition(-key, VOTES_MAX_BARS - 1)[:VOTES_MAX_BARS]
-        top = top[np.argsort(-key[top], kind="stable")]
-        if win >= 0 and win not in top:
-            top = np.concatenate([[win], top[:-1]])
-        return top, f"the strongest {VOTES_MAX_BARS} of {n:,} classes"
-
-    def _show_why(self, trace, win: int) -> None:
-        from convviz.core.trace import vote_contributions
-
-        contrib, bias = vote_contributions(trace, self.snapshot, win)
-        order = np.argsort(contrib)
-        k = min(TOP_CONTRIBUTIONS, len(contrib) // 2 or 1)
-        pick = np.concatenate([order[::-1][:k], order[:k][::-1]])  # strongest for, then against
-        vals = contrib[pick]
-        self.contributions = (pick, vals)
-        m = max(float(np.abs(vals).max()), 1e-6)
-        self.why_view.show_bars(
-            Bars(
-                labels=[self.names[j] for j in pick],
-                values=vals,
-                colours=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in vals],
-                span=(-m * 1.05, m * 1.05),
-            )
-        )
-        self.why_label.setText(
-            why_text(self.class_names[win], len(contrib), bias, float(contrib.sum() + bias))
-        )
 
     def bar_values(self) -> np.ndarray:
         """The bar lengths as drawn, signed (for tests and screen readers)."""
