@@ -161,8 +161,9 @@ class CanvasModel:
 
     def resize(self, size, value_range, channels: int | None = None) -> None:
         """Follow a new model's input (`size` one side or (rows, cols)): the drawing and its
-        undo history are fitted to the new grid (aspect kept) and turned into the new channel
-        count (gray ink laid in the brush colour, colour read as ink) rather than thrown away."""
+        undo history are fitted to the new grid (aspect kept, crisp: whole-cell blocks growing,
+        the most ink of each block shrinking) and turned into the new channel count (gray ink
+        laid in the brush colour, colour read as ink) rather than thrown away."""
         self.end_stroke()
         self.value_range = (float(value_range[0]), float(value_range[1]))
         shape = rows_cols(size)
