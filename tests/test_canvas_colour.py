@@ -6,7 +6,9 @@ background"."""
 import numpy as np
 import pytest
 
-from convviz.core.canvas_model import Brush, CanvasModel, is_blank
+from convviz.core.blank import is_blank
+from convviz.core.canvas_brush import Brush
+from convviz.core.canvas_model import CanvasModel
 from convviz.core.errors import DataError
 
 RED, GREEN, BLUE = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convviz.core.canvas_colour import cell_groups
-from convviz.core.canvas_model import CanvasModel, resize_ink
+from convviz.core.canvas_colour import cell_groups, resize_ink
+from convviz.core.canvas_model import CanvasModel
 
 RED, BLUE, GREEN, WHITE = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 1.0, 1.0)
 

@@ -179,7 +179,7 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
 
     def _say_when_blank(self, trace) -> None:
         """A blank canvas is not classified: say so once, as it becomes blank."""
-        from ..core.canvas_model import is_blank
+        from ..core.blank import is_blank
         from .panels.votes import NOTHING_DRAWN
 
         blank = is_blank(trace.input, self.session.spec.value_range)
