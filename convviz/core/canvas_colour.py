@@ -115,6 +115,8 @@ def _fit_cells(rel: np.ndarray, rows: int, cols: int) -> np.ndarray:
     mix a red stroke on blue into purple)."""
     gr = cell_groups(rel.shape[1], rows)  # (rows, a)
     gc = cell_groups(rel.shape[2], cols)  # (cols, b)
+    if gr.shape[1] == gc.shape[1] == 1:  # growing both ways: one cell each, nothing to choose
+        return rel[:, gr[:, 0, None], gc[None, :, 0]]
     block = rel[:, gr[:, :, None, None], gc[None, None, :, :]]  # (C, rows, a, cols, b)
     block = block.transpose(0, 1, 3, 2, 4).reshape(len(rel), rows, cols, -1)
     pick = np.abs(block).max(axis=0).argmax(axis=-1)  # the first of equal inks
