@@ -171,3 +171,20 @@ def test_a_large_colour_grid_keeps_undo_within_its_memory_budget():
     for i in range(120):
         c.shift(1 if i % 2 else -1, 0)
     assert len(c._undo) * c.pixels.nbytes <= UNDO_BYTES and c.can_undo
+
+
+def test_switching_to_a_large_colour_grid_keeps_the_newest_history_within_its_budget():
+    from convviz.core.canvas_model import UNDO_BYTES, UNDO_LIMIT
+
+    c = CanvasModel(28, (0.0, 1.0))
+    c.brush = Brush(size=1, softness=0.0)
+    for i in range(UNDO_LIMIT):
+        line(c, 0.5 + i % 28, 0.5 + i // 28, 0.5 + i % 28, 0.5 + i // 28)  # one dot a step
+    c.undo()  # and one step to redo
+    c.resize((227, 227), (0.0, 1.0), channels=3)
+    held = (len(c._undo) + len(c._redo)) * c.pixels.nbytes
+    assert len(c._undo) * c.pixels.nbytes <= UNDO_BYTES and held <= UNDO_BYTES + c.pixels.nbytes
+    assert c.redo() and c.ink.sum() > 0  # the newest steps kept, redo included
+    c.undo()
+    c.undo()
+    assert c.ink.shape == (227, 227) and c.can_undo
