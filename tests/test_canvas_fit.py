@@ -105,3 +105,44 @@ def test_cell_groups_read_every_cell_once_shrinking_and_grow_in_even_blocks(n_in
         back = cell_groups(n_out, n_in)
         for i, g in enumerate(back):
             assert set(groups[np.unique(g), 0].tolist()) == {i}
+
+
+def _sound_picture(c: CanvasModel) -> np.ndarray:
+    """Bands across the grid, as a spectrogram draws a sound."""
+    ink = np.zeros(c.shape, np.float32)
+    ink[4:8, :] = ink[20:22, 3:] = 1
+    c.set_ink(ink)
+    return ink
+
+
+def test_a_drawing_is_not_carried_to_a_network_that_reads_another_kind_and_comes_back_after():
+    c = CanvasModel((32, 48), (0.0, 1.0), kind="spectrogram")
+    sound = _sound_picture(c)
+    c.shift(1, 0)  # a second step: the whole history comes back with the picture
+    c.resize(28, (-1.0, 1.0), kind="picture")
+    assert c.left_behind == "spectrogram" and not c.brought_back
+    assert c.shape == (28, 28) and not c.ink.any()  # blank: no meaningless picture to read
+    assert not c.can_undo and not c.undo()  # an undo would bring the sound's picture back
+    c.set_ink(one_pixel_lines(28))
+    c.resize(64, (-1.0, 1.0), kind="picture")  # the same kind: carried, crisp, as before
+    assert c.left_behind == "" and c.ink.shape == (64, 64) and c.ink.any() and c.can_undo
+    c.resize((32, 48), (0.0, 1.0), kind="spectrogram")  # back: the sound's picture is back
+    assert c.left_behind == "picture" and c.brought_back
+    np.testing.assert_array_equal(c.ink, np.roll(sound, 1, axis=1) * (np.arange(48) > 0))
+    assert c.undo() and c.undo() and not c.can_undo
+    np.testing.assert_array_equal(c.ink, 0)
+    c.redo()
+    np.testing.assert_array_equal(c.ink, sound)
+    c.resize(28, (-1.0, 1.0), kind="picture")  # and the drawing, fitted back onto 28x28
+    assert c.brought_back
+    np.testing.assert_array_equal(c.ink, one_pixel_lines(28))
+
+
+def test_a_set_aside_drawing_comes_back_on_a_grid_of_another_size_and_colour():
+    c = CanvasModel(28, (0.0, 1.0), kind="picture")
+    c.set_ink(one_pixel_lines(28))
+    c.resize((32, 48), (0.0, 1.0), kind="spectrogram")
+    c.resize(64, (0.0, 1.0), 3, kind="picture")  # tinyvgg: 64x64 colour
+    assert c.brought_back and c.pixels.shape == (3, 64, 64)
+    c.resize(28, (0.0, 1.0), 1)  # kind not said: the same as before, carried
+    np.testing.assert_array_equal(c.ink, one_pixel_lines(28))

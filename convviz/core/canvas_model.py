@@ -56,7 +56,8 @@ class CanvasModel:
     scale, thicken, thin.
     """
 
-    def __init__(self, size, value_range=(-1.0, 1.0), channels: int = 1):
+    def __init__(self, size, value_range=(-1.0, 1.0), channels: int = 1, kind: str | None = None):
+        self.kind = kind  # what the input means (NetworkSpec.input_kind); None: not said
         self.rows, self.cols = rows_cols(size)
         self.channels = check_channels(channels)
         self.value_range = (float(value_range[0]), float(value_range[1]))
@@ -70,6 +71,9 @@ class CanvasModel:
         self._erasing = False
         self._stroke_alpha: np.ndarray | None = None  # a colour stroke's alpha so far
         self._listeners: list[Callable[[], None]] = []
+        # a drawing of another input kind set aside (resize): (pixels, background, undo, redo)
+        self._aside: dict[str, tuple[np.ndarray, tuple, list, list]] = {}
+        self.left_behind, self.brought_back = "", False  # what the last resize did with kinds
 
     # ---- shape and colours -----------------------------------------------------------------
     @property
@@ -110,18 +114,43 @@ class CanvasModel:
         for cb in list(self._listeners):
             cb()
 
-    def resize(self, size, value_range, channels: int | None = None) -> None:
+    def resize(
+        self, size, value_range, channels: int | None = None, kind: str | None = None
+    ) -> None:
         """Follow a new model's input (`size` one side or (rows, cols)): the drawing and its
         undo history are fitted to the new grid (aspect kept, crisp: whole-cell blocks growing,
         the most ink of each block shrinking) and turned into the new channel count (gray ink
-        laid in the brush colour, colour read as ink) rather than thrown away."""
+        laid in the brush colour, colour read as ink) rather than thrown away.
+
+        Not so across input kinds (`kind`, NetworkSpec.input_kind; None: the same as before): a
+        sound's picture read as a drawing (or the other way) gets a confident, meaningless
+        answer. The drawing and its history are set aside under their kind (`left_behind` says
+        which, "" when carried) and the canvas starts blank with no history, since an undo
+        would only bring that meaningless picture back, or with what was set aside when a
+        network of the new kind was last in use (`brought_back`)."""
         self.end_stroke()
         self.value_range = (float(value_range[0]), float(value_range[1]))
         shape = rows_cols(size)
         channels = self.channels if channels is None else check_channels(channels)
-        if shape != self.shape or channels != self.channels:
-            self.rows, self.cols = shape
-            self.channels = channels
+        pixels: np.ndarray | None = self.pixels
+        self.left_behind, self.brought_back = "", False
+        if kind is not None and kind != self.kind:
+            if self.kind is not None:
+                # one drawing per kind at most (two kinds): held within twice the budget
+                self._aside[self.kind] = (self.pixels, self.background, self._undo, self._redo)
+                self.left_behind = self.kind
+                back = self._aside.pop(kind, None)
+                self.brought_back = back is not None
+                if back is None:
+                    pixels, self._undo, self._redo = None, [], []
+                else:
+                    pixels, self.background, self._undo, self._redo = back
+            self.kind = kind
+        self.rows, self.cols = shape
+        self.channels = channels
+        if pixels is None:
+            self.pixels = self._blank()
+        elif pixels.shape != (channels, *shape):
             # the history cut to what the new size may keep before any of it is converted: 200
             # steps of 28x28 grown to 227x227 colour would hold 118 MiB against UNDO_BYTES
             keep = self._undo_limit(channels * shape[0] * shape[1] * 4)
@@ -131,9 +160,11 @@ class CanvasModel:
                 p = to_channels(pixels, channels, self.background, self.colour)
                 return resize_picture(p, shape, self._bg())
 
-            self.pixels = convert(self.pixels)
+            self.pixels = convert(pixels)
             self._undo = [(convert(p), self.background) for p, _ in self._undo]
             self._redo = [(convert(p), self.background) for p, _ in self._redo]
+        else:
+            self.pixels = pixels
         self._changed()
 
     # ---- what the network sees -------------------------------------------------------------

@@ -173,6 +173,8 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
     def _on_model_changed(self, spec) -> None:
         self.statusBar().clearMessage()  # a message about the last network no longer applies
         self.canvas_panel.show_spec(spec)
+        if note := self.canvas_panel.carry_note(spec):
+            self.tell(note)
         self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")
         self._on_network_changed()
