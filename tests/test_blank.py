@@ -1,9 +1,9 @@
-""" "Blank" is defined once (core/canvas_model.is_blank): the unsure judgement and the votes panel
+""" "Blank" is defined once (core/blank.is_blank): the unsure judgement and the votes panel
 agree on which drawings are nothing drawn (issue 12)."""
 
 import numpy as np
 
-from convviz.core.canvas_model import is_blank
+from convviz.core.blank import is_blank
 from convviz.core.unsure import judge
 
 RANGE = (-1.0, 1.0)

@@ -6,7 +6,9 @@ background"."""
 import numpy as np
 import pytest
 
-from convviz.core.canvas_model import Brush, CanvasModel, is_blank
+from convviz.core.blank import is_blank
+from convviz.core.canvas_brush import Brush
+from convviz.core.canvas_model import CanvasModel
 from convviz.core.errors import DataError
 
 RED, GREEN, BLUE = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
@@ -134,7 +136,7 @@ def test_switching_networks_fits_the_drawing_and_turns_gray_into_colour_and_back
     assert c.pixels.shape == (3, 8, 16) and c.pixels.max() == 0
     c.redo()
     c.resize(8, (0.0, 1.0), channels=1)
-    assert c.as_input().shape == (8, 8) and c.ink.max() > 0.4  # halved: blurred, kept
+    assert c.as_input().shape == (8, 8) and c.ink.max() == 1  # halved: the line kept, crisp
 
 
 def test_a_gray_picture_set_on_a_colour_canvas_shows_in_all_three_channels():
@@ -169,3 +171,20 @@ def test_a_large_colour_grid_keeps_undo_within_its_memory_budget():
     for i in range(120):
         c.shift(1 if i % 2 else -1, 0)
     assert len(c._undo) * c.pixels.nbytes <= UNDO_BYTES and c.can_undo
+
+
+def test_switching_to_a_large_colour_grid_keeps_the_newest_history_within_its_budget():
+    from convviz.core.canvas_model import UNDO_BYTES, UNDO_LIMIT
+
+    c = CanvasModel(28, (0.0, 1.0))
+    c.brush = Brush(size=1, softness=0.0)
+    for i in range(UNDO_LIMIT):
+        line(c, 0.5 + i % 28, 0.5 + i // 28, 0.5 + i % 28, 0.5 + i // 28)  # one dot a step
+    c.undo()  # and one step to redo
+    c.resize((227, 227), (0.0, 1.0), channels=3)
+    held = (len(c._undo) + len(c._redo)) * c.pixels.nbytes
+    assert len(c._undo) * c.pixels.nbytes <= UNDO_BYTES and held <= UNDO_BYTES + c.pixels.nbytes
+    assert c.redo() and c.ink.sum() > 0  # the newest steps kept, redo included
+    c.undo()
+    c.undo()
+    assert c.ink.shape == (227, 227) and c.can_undo

@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from convviz.core.canvas_model import Brush, CanvasModel, brush_alpha, resize_ink
+from convviz.core.canvas_brush import Brush, brush_alpha
+from convviz.core.canvas_colour import resize_ink
+from convviz.core.canvas_model import CanvasModel
 
 
 def hard(size=1):

@@ -85,6 +85,18 @@ def test_the_bundled_network_classifies_generated_wavs_at_several_rates(tmp_path
     assert right / total >= 0.95, f"{right} of {total}"
 
 
+@pytest.mark.parametrize("rate,seconds", [(8000, 1.0), (44100, 3.0)])
+def test_a_steady_tone_in_a_wav_has_no_bright_edge_columns(tmp_path, rate, seconds):
+    # the whole sound, or a clip cut from inside a longer one: either way the first and last
+    # columns were lit in every band (window padding), 6 to 8 times the others' brightness
+    spec = preset("spectrogram")
+    lo, hi = spec.value_range
+    path = write_wav(tmp_path / "steady.wav", 0.5 * _sine(1000.0, rate, seconds), rate=rate)
+    picture = (load_sound_input(path, spec)[0] - lo) / (hi - lo)
+    means = picture.mean(axis=0)
+    assert means.max() - means.min() < 0.005, (means[:2], means[-2:])
+
+
 def test_a_longer_recording_finds_its_whistle_and_a_short_one_is_padded(tmp_path):
     spec = preset("spectrogram")
     x = _tone("rising", 5)

@@ -90,24 +90,43 @@ def spread(pixels, background, thicker: bool) -> np.ndarray:
     return (out + bg).astype(np.float32)
 
 
-def _resize_plane(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Bilinear resize of an (H, W) plane to (rows, cols), sampled at the new cell centres."""
-    h, w = a.shape
+def cell_groups(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, g) indices: which input cells along one axis each output cell is made of.
+    Growing, each output cell reads the one input cell under its centre (nearest: whole-cell
+    blocks, no blur). Shrinking, each input cell belongs to the output cell its centre falls
+    in, so every input cell is read and none twice (a group's last index is repeated to fill
+    the row). The two are the same assignment, so growing and shrinking back is exact. Integer
+    arithmetic: no rounding decides a cell."""
+    if n_out >= n_in:
+        return ((2 * np.arange(n_out) + 1) * n_in // (2 * n_out))[:, None]
+    owner = (2 * np.arange(n_in) + 1) * n_out // (2 * n_in)  # non-decreasing, hits every cell
+    starts = np.searchsorted(owner, np.arange(n_out), side="left")
+    ends = np.searchsorted(owner, np.arange(n_out), side="right")
+    width = int((ends - starts).max())
+    return np.minimum(starts[:, None] + np.arange(width)[None, :], ends[:, None] - 1)
 
-    def axis(n_in, n_out):
-        pos = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
-        p0 = np.clip(np.floor(pos).astype(int), 0, n_in - 1)
-        return p0, np.clip(p0 + 1, 0, n_in - 1), np.clip(pos - p0, 0, 1)
 
-    r0, r1, fr = axis(h, rows)
-    c0, c1, fc = axis(w, cols)
-    by_rows = a[r0] * (1 - fr)[:, None] + a[r1] * fr[:, None]
-    return by_rows[:, c0] * (1 - fc)[None, :] + by_rows[:, c1] * fc[None, :]
+def _fit_cells(rel: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """A (C, H, W) picture relative to its background -> (C, rows, cols): each output cell
+    takes the colour of the input cell in its group with the most ink. Growing this is
+    nearest-neighbour; shrinking it is a max-pool of ink that carries the colour along, so a
+    one-cell stroke survives at full ink in its own colour instead of fading into the
+    background (an average would leave a 64-grid line at a third of its ink on 28 cells, and
+    mix a red stroke on blue into purple)."""
+    gr = cell_groups(rel.shape[1], rows)  # (rows, a)
+    gc = cell_groups(rel.shape[2], cols)  # (cols, b)
+    if gr.shape[1] == gc.shape[1] == 1:  # growing both ways: one cell each, nothing to choose
+        return rel[:, gr[:, 0, None], gc[None, :, 0]]
+    block = rel[:, gr[:, :, None, None], gc[None, None, :, :]]  # (C, rows, a, cols, b)
+    block = block.transpose(0, 1, 3, 2, 4).reshape(len(rel), rows, cols, -1)
+    pick = np.abs(block).max(axis=0).argmax(axis=-1)  # the first of equal inks
+    return np.take_along_axis(block, pick[None, :, :, None], axis=-1)[..., 0]
 
 
 def resize_picture(pixels, shape, background) -> np.ndarray:
     """A (C, H, W) picture fitted into `shape` (rows, cols), its aspect kept, centred, the rest
-    background: switching to a network with another input keeps the drawing undistorted."""
+    background: switching to a network with another input keeps the drawing undistorted, and
+    crisp (_fit_cells: whole-cell blocks growing, the most ink of each block shrinking)."""
     p = np.asarray(pixels, np.float32)
     rows, cols = shape
     h, w = p.shape[1:]
@@ -117,7 +136,8 @@ def resize_picture(pixels, shape, background) -> np.ndarray:
     fh, fw = max(1, min(rows, round(h * scale))), max(1, min(cols, round(w * scale)))
     out = np.broadcast_to(_bg(background, len(p)), (len(p), rows, cols)).copy()
     top, left = (rows - fh) // 2, (cols - fw) // 2
-    out[:, top : top + fh, left : left + fw] = [_resize_plane(plane, fh, fw) for plane in p]
+    bg = _bg(background, len(p))
+    out[:, top : top + fh, left : left + fw] = _fit_cells(p - bg, fh, fw) + bg
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 

@@ -7,6 +7,7 @@ The grid is (rows, cols), square or not, with 1 channel or 3:
 - 3 channels: an RGB picture, (3, rows, cols) in 0..1, with a `colour` for the brush and a
   `background`; a stroke blends the brush colour in with the brush's alpha, erasing blends the
   background back, clearing fills it. The tools act on colour (canvas_colour.py).
+The brush's geometry is in canvas_brush.py; what counts as a blank input, in blank.py.
 The network sees it mapped into its own value range by `as_input()` (the deck's -1..1 for xo).
 Every whole stroke or tool is one undo step. Listeners are plain callables, called after each
 change, so a Qt view (or a test) can follow the drawing.
@@ -16,15 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
+from .canvas_brush import Brush, brush_alpha
 from .canvas_colour import (
     ink_of,
     recolour,
     resample_picture,
-    resize_ink,  # noqa: F401 - re-exported: callers resize a grayscale drawing from here
     resize_picture,
     shift_picture,
     spread,
@@ -35,57 +35,8 @@ from .imageio import rows_cols
 
 UNDO_LIMIT = 200  # steps; small grids (28x28 floats = 3 KiB) keep them all
 UNDO_BYTES = 48 * 2**20  # a large colour grid (227x227x3 = 600 KiB a step) keeps fewer steps
-# Below this share of the grid's full ink there is nothing to classify (a blank canvas, a stray
-# dot): about 3 full cells of a 28x28 grid. A network still names a class for it, often "sure".
-BLANK_INK_SHARE = 0.004
 CANVAS_CHANNELS = (1, 3)  # grayscale ink, or RGB colour
 BLACK, WHITE = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
-
-
-def is_blank(values: np.ndarray, value_range) -> bool:
-    """True when `values` (in the network's value range) hold almost no ink. One channel: ink
-    is the high end of the range (background low). Several (colour): ink is how far a pixel is
-    from the picture's most common colour (the median of each channel stands for the
-    background, whatever colour it is)."""
-    lo, hi = value_range
-    v = np.clip((np.asarray(values, np.float32) - lo) / (hi - lo), 0.0, 1.0)
-    if not v.size:
-        return True
-    if v.ndim == 3 and v.shape[0] > 1:
-        background = np.median(v.reshape(len(v), -1), axis=1)
-        v = ink_of(v, background)
-    return float(v.mean()) < BLANK_INK_SHARE
-
-
-@dataclass
-class Brush:
-    """`size`: diameter in cells; `softness`: 0 = hard edge, 1 = ink fades over the whole
-    radius."""
-
-    size: float = 2.0
-    softness: float = 0.3
-
-
-def brush_alpha(size, x0: float, y0: float, x1: float, y1: float, brush: Brush) -> np.ndarray:
-    """How much ink a brush dragged from (x0, y0) to (x1, y1) leaves in each cell, (rows, cols)
-    in 0..1 (`size` one side, or (rows, cols)). Coordinates are in cells, (0, 0) the top-left
-    corner of the grid; a cell's centre is at (col + 0.5, row + 0.5). Uses the distance from
-    each cell centre to the segment, so a fast stroke leaves no gaps."""
-    rows, cols = rows_cols(size)
-    px = np.arange(cols, dtype=np.float32)[None, :] + 0.5  # (1, W)
-    py = np.arange(rows, dtype=np.float32)[:, None] + 0.5  # (H, 1)
-    dx, dy = x1 - x0, y1 - y0
-    seg2 = dx * dx + dy * dy
-    if seg2 > 0:
-        t = np.clip(((px - x0) * dx + (py - y0) * dy) / seg2, 0.0, 1.0)
-    else:
-        t = np.zeros((1, 1), np.float32)
-    dist = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))  # (H, W)
-    radius = max(brush.size, 0.5) / 2.0 + 0.5 * brush.softness  # soft brushes reach further
-    fringe = max(radius * brush.softness, 1e-3)
-    # full ink up to radius - fringe, then falling linearly to nothing at the radius; a hard
-    # brush of size 1 inks exactly the cell under the pen
-    return np.clip((radius - dist) / fringe, 0.0, 1.0).astype(np.float32)
 
 
 def check_channels(channels: int) -> int:
@@ -105,7 +56,8 @@ class CanvasModel:
     scale, thicken, thin.
     """
 
-    def __init__(self, size, value_range=(-1.0, 1.0), channels: int = 1):
+    def __init__(self, size, value_range=(-1.0, 1.0), channels: int = 1, kind: str | None = None):
+        self.kind = kind  # what the input means (NetworkSpec.input_kind); None: not said
         self.rows, self.cols = rows_cols(size)
         self.channels = check_channels(channels)
         self.value_range = (float(value_range[0]), float(value_range[1]))
@@ -119,6 +71,9 @@ class CanvasModel:
         self._erasing = False
         self._stroke_alpha: np.ndarray | None = None  # a colour stroke's alpha so far
         self._listeners: list[Callable[[], None]] = []
+        # a drawing of another input kind set aside (resize): (pixels, background, undo, redo)
+        self._aside: dict[str, tuple[np.ndarray, tuple, list, list]] = {}
+        self.left_behind, self.brought_back = "", False  # what the last resize did with kinds
 
     # ---- shape and colours -----------------------------------------------------------------
     @property
@@ -159,25 +114,57 @@ class CanvasModel:
         for cb in list(self._listeners):
             cb()
 
-    def resize(self, size, value_range, channels: int | None = None) -> None:
+    def resize(
+        self, size, value_range, channels: int | None = None, kind: str | None = None
+    ) -> None:
         """Follow a new model's input (`size` one side or (rows, cols)): the drawing and its
-        undo history are fitted to the new grid (aspect kept) and turned into the new channel
-        count (gray ink laid in the brush colour, colour read as ink) rather than thrown away."""
+        undo history are fitted to the new grid (aspect kept, crisp: whole-cell blocks growing,
+        the most ink of each block shrinking) and turned into the new channel count (gray ink
+        laid in the brush colour, colour read as ink) rather than thrown away.
+
+        Not so across input kinds (`kind`, NetworkSpec.input_kind; None: the same as before): a
+        sound's picture read as a drawing (or the other way) gets a confident, meaningless
+        answer. The drawing and its history are set aside under their kind (`left_behind` says
+        which, "" when carried) and the canvas starts blank with no history, since an undo
+        would only bring that meaningless picture back, or with what was set aside when a
+        network of the new kind was last in use (`brought_back`)."""
         self.end_stroke()
         self.value_range = (float(value_range[0]), float(value_range[1]))
         shape = rows_cols(size)
         channels = self.channels if channels is None else check_channels(channels)
-        if shape != self.shape or channels != self.channels:
-            self.rows, self.cols = shape
-            self.channels = channels
+        pixels: np.ndarray | None = self.pixels
+        self.left_behind, self.brought_back = "", False
+        if kind is not None and kind != self.kind:
+            if self.kind is not None:
+                # one drawing per kind at most (two kinds): held within twice the budget
+                self._aside[self.kind] = (self.pixels, self.background, self._undo, self._redo)
+                self.left_behind = self.kind
+                back = self._aside.pop(kind, None)
+                self.brought_back = back is not None
+                if back is None:
+                    pixels, self._undo, self._redo = None, [], []
+                else:
+                    pixels, self.background, self._undo, self._redo = back
+            self.kind = kind
+        self.rows, self.cols = shape
+        self.channels = channels
+        if pixels is None:
+            self.pixels = self._blank()
+        elif pixels.shape != (channels, *shape):
+            # the history cut to what the new size may keep before any of it is converted: 200
+            # steps of 28x28 grown to 227x227 colour would hold 118 MiB against UNDO_BYTES
+            keep = self._undo_limit(channels * shape[0] * shape[1] * 4)
+            del self._undo[:-keep], self._redo[:-keep]
 
             def convert(pixels):
                 p = to_channels(pixels, channels, self.background, self.colour)
                 return resize_picture(p, shape, self._bg())
 
-            self.pixels = convert(self.pixels)
+            self.pixels = convert(pixels)
             self._undo = [(convert(p), self.background) for p, _ in self._undo]
             self._redo = [(convert(p), self.background) for p, _ in self._redo]
+        else:
+            self.pixels = pixels
         self._changed()
 
     # ---- what the network sees -------------------------------------------------------------
@@ -197,8 +184,9 @@ class CanvasModel:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
-    def _undo_limit(self) -> int:
-        return max(1, min(UNDO_LIMIT, UNDO_BYTES // max(1, self.pixels.nbytes)))
+    def _undo_limit(self, step_bytes: int | None = None) -> int:
+        step = self.pixels.nbytes if step_bytes is None else step_bytes
+        return max(1, min(UNDO_LIMIT, UNDO_BYTES // max(1, step)))
 
     def _remember(self) -> None:
         self._undo.append((self.pixels.copy(), self.background))

@@ -31,8 +31,9 @@ SPECTROGRAM_KIND = "spectrogram"  # spec.INPUT_KINDS: the networks that take a s
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Band-limited resampling by the FFT: the spectrum below both Nyquist frequencies kept
     exactly, everything above dropped (no aliasing); float64 out, round(n x rate_out/rate_in)
-    samples (at least 1). The signal is treated as periodic, so its two ends touch: harmless
-    here, where the clip is taken from inside and a spectrogram's edges are padded anyway."""
+    samples (at least 1). The signal is treated as periodic, so its two ends touch: nearly
+    harmless here, where the clip is mostly taken from inside; a whole one-second sound's ends
+    ring faintly in the top band only (under 0.1 of the range in the first and last columns)."""
     x = np.asarray(samples, dtype=np.float64)
     if rate_in == rate_out:
         return x

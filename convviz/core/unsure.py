@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .canvas_model import is_blank
+from .blank import is_blank
 
 QUANTILE = 0.01  # share of held-out drawings that would be flagged by each sign
 DEFAULT_MIN_PROBABILITY = 0.5  # without calibration: less than even odds on its best guess

@@ -173,13 +173,15 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
     def _on_model_changed(self, spec) -> None:
         self.statusBar().clearMessage()  # a message about the last network no longer applies
         self.canvas_panel.show_spec(spec)
+        if note := self.canvas_panel.carry_note(spec):
+            self.tell(note)
         self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")
         self._on_network_changed()
 
     def _say_when_blank(self, trace) -> None:
         """A blank canvas is not classified: say so once, as it becomes blank."""
-        from ..core.canvas_model import is_blank
+        from ..core.blank import is_blank
         from .panels.votes.panel import NOTHING_DRAWN
 
         blank = is_blank(trace.input, self.session.spec.value_range)

@@ -87,7 +87,10 @@ class Session(QObject):
         self.preset_name = preset_name
         self.spec: NetworkSpec = preset_spec(preset_name)
         self.canvas = CanvasModel(
-            (self.spec.rows, self.spec.cols), self.spec.value_range, self.spec.channels
+            (self.spec.rows, self.spec.cols),
+            self.spec.value_range,
+            self.spec.channels,
+            self.spec.input_kind,
         )
         self.canvas.subscribe(self.request_trace)
         self.model = None  # ConvNet once loaded; only this thread touches it
@@ -231,7 +234,8 @@ class Session(QObject):
 
     def _set_spec(self, spec: NetworkSpec) -> None:
         self.spec = spec
-        self.canvas.resize((spec.rows, spec.cols), spec.value_range, spec.channels)
+        shape = (spec.rows, spec.cols)
+        self.canvas.resize(shape, spec.value_range, spec.channels, spec.input_kind)
         self.model_changed.emit(spec)
 
     def use_loaded(self, loaded, path: str) -> bool:

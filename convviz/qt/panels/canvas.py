@@ -28,6 +28,12 @@ from ..widgets.flow_layout import FlowLayout
 
 # a spectrogram network's canvas: what its axes are, and one line on what to draw
 SPECTROGRAM_AXES = ("time →", "frequency ↑")
+# what a drawing of each input kind (NetworkSpec.input_kind) is called, one and many: the line
+# said when switching networks leaves one behind (CanvasModel.resize)
+KIND_WORDS = {
+    "picture": ("drawing", "drawings"),
+    "spectrogram": ("sound's picture", "pictures of sounds"),
+}
 SPECTROGRAM_HINT = "A sound as a picture: draw a tone as a line (rising, falling, steady…)."
 
 ROTATE_DEGREES = 10.0
@@ -180,6 +186,17 @@ class CanvasPanel(QWidget):
         self.view.set_axis_words(*(SPECTROGRAM_AXES if spectrogram else (None, None)))
         self.kind_hint.setVisible(spectrogram)
         self._refresh_state()
+
+    def carry_note(self, spec) -> str:
+        """One line on a drawing the last network switch did not carry ("" when carried): the
+        new network reads something else, so it would give a confident, meaningless answer."""
+        c = self.canvas
+        if not c.left_behind:
+            return ""
+        old = KIND_WORDS.get(c.left_behind, ("drawing", "drawings"))[0]
+        new, reads = KIND_WORDS.get(getattr(spec, "input_kind", ""), ("drawing", "drawings"))
+        back = f"; your earlier {new} is back" if c.brought_back else " (switching back brings it)"
+        return f"The {old} was not carried over: this network reads {reads}{back}"
 
     def _refresh_state(self) -> None:
         c = self.canvas

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ....core.canvas_model import is_blank
+from ....core.blank import is_blank
 from ....core.limits import VOTES_MAX_BARS
 from ....core.names import input_names
 from ... import settings, theme
