@@ -108,6 +108,15 @@ def test_a_file_that_is_gone_opens_the_default_network_and_says_so(
     assert "lesson.safetensors" in message and "gone" in message and DEFAULT_PRESET in message
     assert "\n" not in message and no_dialogs == []
     assert remembered_network() is None  # forgotten: not said again at every start
+    # and it can be read: the class names, device and update time step aside while it shows
+    w.resize(1024, 768)
+    qtbot.wait(20)
+    bar, line = w.statusBar(), w.status_line
+    assert not line.classes_label.isVisible() and not line.device_label.isVisible()
+    room = bar.width() - line.model_label.width()
+    assert room > bar.fontMetrics().horizontalAdvance(message) and bar.toolTip() == message
+    bar.clearMessage()
+    assert line.classes_label.isVisible() and line.device_label.isVisible()
 
 
 def test_a_remembered_file_damaged_since_is_refused_in_one_line(
@@ -121,8 +130,8 @@ def test_a_remembered_file_damaged_since_is_refused_in_one_line(
     w = relaunch()
     assert w.session.spec.name == "lenet5" and w.session.ready  # the remembered preset
     message = w.statusBar().currentMessage()
-    assert message.startswith("Could not reopen lesson.safetensors from last time (")
-    assert message.endswith("opened the lenet5 network instead") and "\n" not in message
+    assert message.startswith("Could not reopen lesson.safetensors (")
+    assert message.endswith("): opened the lenet5 network") and "\n" not in message
     assert no_dialogs == [] and remembered_network() is None
 
 

@@ -146,10 +146,7 @@ class WindowReopen:
             preset = self.session.preset_name
             if self.session.load_preset(preset, background=self._background):
                 self.show_preset_opened(preset)
-            self.tell(
-                f"Could not reopen {name} from last time ({message}): opened the {preset} "
-                "network instead"
-            )
+            self.tell(f"Could not reopen {name} ({message}): opened the {preset} network")
 
         if not os.path.isfile(path):  # said plainly, not as the opener's "no such file"
             failed("the file is gone")
