@@ -17,7 +17,8 @@ from reference import rect_spec, window_starts
 
 from convviz.core.bundled import bundled_path
 from convviz.core.errors import DataError, SpecError
-from convviz.core.knobs import Knobs, check
+from convviz.core.knobs import Knobs, apply_knobs
+from convviz.core.layer_rows import LayerRows
 from convviz.core.layers import (
     LayerKind,
     kind_names,
@@ -342,8 +343,9 @@ def test_an_unregistered_kind_is_refused_with_the_known_ones():
 
 
 def test_knobs_table_reads_the_kinds_formulas():
-    result = check(preset("xo"), Knobs((3,), 3, 1, 0, 2, 2))
-    assert [r.formula for r in result.rows][:3] == [
+    spec = apply_knobs(preset("xo"), Knobs((3,), 3, 1, 0, 2, 2))
+    result = LayerRows.from_spec(spec).lines()  # the Architecture panel's list
+    assert [ln.formula for ln in result.lines][:3] == [
         "(9 - 3 + 2·0)/1 + 1 = 7",
         "",
         "(7 - 2)/2 + 1 = 3.5 → 4",

@@ -167,6 +167,35 @@ def test_the_quick_start_fills_the_list(panel):
     assert panel.result.spec == preset("shapes")
 
 
+def test_the_quick_start_keeps_the_edge_of_a_network_that_drops_it(panel):
+    # a Keras tutorial's stack ("valid" pooling: 26 -> 13, 11 -> 5), filled from the quick start
+    keras = apply_knobs(preset("shapes"), Knobs((8, 16), 3, 1, 0, 2, 2, (), "keep", "drop"))
+    panel.set_model(keras)
+    assert panel.note.text() == "" and panel.quick.pool_edge.currentData() == "drop"
+    panel.feature_spins[1].setValue(12)  # a knob turned: the list is filled again
+    pools = [la for la in panel.result.spec.layers if isinstance(la, MaxPool)]
+    assert [p.edge for p in pools] == ["drop", "drop"]
+    assert panel.result.spec.shapes()[-2].shape == (12 * 5 * 5,)
+    # and the person may choose it: the first pooling's map is cut to 13 either way, the
+    # second's 11 becomes 6 when the window hanging over is counted
+    panel.quick.pool_edge.setCurrentIndex(panel.quick.pool_edge.findData("keep"))
+    assert panel.result.spec.shapes()[-2].shape == (12 * 6 * 6,)
+    panel.quick.conv_edge.setCurrentIndex(panel.quick.conv_edge.findData("drop"))
+    assert {la.edge for la in panel.result.spec.layers if isinstance(la, Conv)} == {"drop"}
+
+
+def test_the_quick_start_says_why_it_cannot_make_a_network(panel):
+    plain = apply_knobs(preset("shapes"), Knobs((8, 16), 3, 1, 0, 2, 2))
+    layers = list(plain.layers)
+    layers[5] = MaxPool(2, 2, "drop")  # the second pooling drops the edge, the first keeps it
+    panel.set_model(replace(plain, layers=tuple(layers)))
+    assert panel.note.text().startswith(
+        "This network is not a plain stack of blocks the quick start can make: pool2's edge is drop"
+    )
+    panel.set_model(preset("resnet"))
+    assert "batchnorm1" in panel.note.text()
+
+
 def test_apply_emits_the_spec_and_its_origins_and_offers_training(panel, qtbot):
     field = panel.editor.lines[(3,)].fields["features"]
     field.setText("12")

@@ -278,10 +278,12 @@ def test_a_budget_refusal_names_the_layer_where_it_runs_over():
 
 
 def test_the_knobs_mark_the_layer_where_the_budget_runs_out():
-    from convviz.core.knobs import Knobs, check
+    from convviz.core.knobs import Knobs, apply_knobs
+    from convviz.core.layer_rows import LayerRows
 
-    r = check(preset("shapes"), Knobs((8, 16), 5, 1, 2, 2, 2, (200_000,)))
-    assert not r.ok and "parameters" in r.error and r.failed_at is not None
+    spec = apply_knobs(preset("shapes"), Knobs((8, 16), 5, 1, 2, 2, 2, (200_000,)))
+    r = LayerRows.from_spec(spec).lines()  # what the Architecture panel's list says
+    assert not r.ok and "parameters" in r.reason and [ln.name for ln in r.refused()] == ["fc1"]
 
 
 def test_read_spec_judges_the_file_before_reading_it(tmp_path):

@@ -3,10 +3,11 @@
 The knobs describe a plain stack of convolution blocks (convolution, ReLU, max pooling), then
 flatten, then hidden fully connected layers (each followed by ReLU), then the implicit votes:
 
-    knobs  --apply_knobs(base, knobs)-->  NetworkSpec  --check()-->  shapes or the reason why not
+    knobs  --apply_knobs(base, knobs)-->  NetworkSpec
 
-All shape arithmetic, and every refusal, comes from convviz.core.spec (NetworkSpec.shapes()):
-this module only assembles specs and asks.
+This module only assembles specs: the Architecture panel puts the spec in its layer list, whose
+check (core/layer_rows_check.py, every size and refusal from NetworkSpec.shapes()) says what
+each row makes or why it cannot be.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass, replace
 
 from .errors import SpecError
 from .layers import pair
-from .spec import Conv, Dense, Flatten, LayerShape, MaxPool, NetworkSpec, ReLU, every_row
+from .layers.sizes import DEFAULT_EDGE
+from .spec import Conv, Dense, Flatten, MaxPool, NetworkSpec, ReLU
 
 MAX_BLOCKS = 6
 
@@ -30,6 +32,10 @@ class Knobs:
     pool_window: int  # every pooling window is pool_window x pool_window
     pool_stride: int
     fc_neurons: tuple[int, ...] = ()  # hidden fully connected layers, before the votes
+    # what every convolution and pooling does at the edge (layers/sizes.py: "keep" or "drop"):
+    # a network imported from Keras ("valid" padding) drops, and must stay as it was
+    conv_edge: str = DEFAULT_EDGE
+    pool_edge: str = DEFAULT_EDGE
 
     @property
     def blocks(self) -> int:
@@ -61,6 +67,8 @@ def knobs_from_spec(spec: NetworkSpec) -> Knobs:
         pool_window=pair(pool.window)[0],
         pool_stride=pair(pool.stride)[0],
         fc_neurons=tuple(la.neurons for la in spec.layers if isinstance(la, Dense)),
+        conv_edge=first.edge,
+        pool_edge=pool.edge,
     )
 
 
@@ -68,7 +76,8 @@ def apply_knobs(base: NetworkSpec, knobs: Knobs) -> NetworkSpec:
     """A new spec with `base`'s input, classes and filtering style, laid out by `knobs`.
 
     The first convolution keeps `base`'s hand-made (fixed) features only while their number
-    and size are unchanged; otherwise the network learns its own. Not validated: see check().
+    and size are unchanged; otherwise the network learns its own. Not validated (the layer
+    list's check, or NetworkSpec.validate(), says whether it can be made).
     """
     convs = [la for la in base.layers if isinstance(la, Conv)]
     style = convs[0] if convs else Conv(1, 1)
@@ -92,9 +101,10 @@ def apply_knobs(base: NetworkSpec, knobs: Knobs) -> NetworkSpec:
                 divide=style.divide,
                 bias=style.bias,
                 fixed=fixed,
+                edge=knobs.conv_edge,
             ),
             ReLU(),
-            MaxPool(knobs.pool_window, knobs.pool_stride),
+            MaxPool(knobs.pool_window, knobs.pool_stride, knobs.pool_edge),
         ]
     layers.append(Flatten())
     for n in knobs.fc_neurons:
@@ -107,6 +117,32 @@ def is_plain(spec: NetworkSpec) -> bool:
     return apply_knobs(spec, knobs_from_spec(spec)) == spec
 
 
+def why_not_plain(spec: NetworkSpec) -> str:
+    """ "" when the knobs describe `spec` exactly; otherwise, in words, the first layer the quick
+    start would change (e.g. a second pooling that drops the edge where the first keeps it)."""
+    made = apply_knobs(spec, knobs_from_spec(spec)).layers
+    counts: dict[str, int] = {}
+    for i, layer in enumerate(spec.layers):
+        counts[layer.kind] = counts.get(layer.kind, 0) + 1
+        name = f"{layer.kind}{counts[layer.kind]}"
+        if i >= len(made) or type(made[i]) is not type(layer):
+            there = f"a {made[i].kind}" if i < len(made) else "nothing"
+            return (
+                f"it has {name} where the quick start's blocks (convolution, ReLU, pooling, "
+                f"then fully connected layers) put {there}"
+            )
+        if made[i] != layer:
+            ours, theirs = layer.__dict__, made[i].__dict__
+            field = next(k for k in ours if ours[k] != theirs[k])
+            return (
+                f"{name}'s {field} is {ours[field]}, the quick start's would be {theirs[field]} "
+                "(it gives every block the same square settings)"
+            )
+    if len(made) > len(spec.layers):
+        return "it ends without the flatten the quick start puts after the blocks"
+    return ""
+
+
 def parse_neurons(text: str) -> tuple[int, ...]:
     """'120, 84' -> (120, 84); '' -> (). Raises SpecError with a one-line reason."""
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
@@ -116,51 +152,3 @@ def parse_neurons(text: str) -> tuple[int, ...]:
             f"got {text.strip()!r}"
         )
     return tuple(int(p) for p in parts)
-
-
-@dataclass(frozen=True)
-class LayerRow:
-    shape: LayerShape  # name, kind, output shape, parameter count
-    formula: str  # how the size came about, e.g. "(28 - 5 + 2·2)/1 + 1 = 28"; "" if none
-
-
-@dataclass(frozen=True)
-class KnobCheck:
-    spec: NetworkSpec
-    rows: list[LayerRow]  # every layer up to (not including) the one that fails
-    error: str | None  # SpecError's one-line message, None when the spec can be applied
-    failed_at: int | None  # index into spec.layers of the refused layer, None if not one layer
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def total_params(self) -> int:  # a block's inside rows are in its own row's count
-        return sum(r.shape.params for r in self.rows if "." not in r.shape.name)
-
-
-def check(base: NetworkSpec, knobs: Knobs) -> KnobCheck:
-    """Assemble the spec for `knobs` and let the core validate it; when refused, find the first
-    layer that does not fit by validating ever longer beginnings of the network (each closed
-    with a flatten so that it stands alone)."""
-    spec = apply_knobs(base, knobs)
-    try:
-        shapes = spec.shapes()
-        return KnobCheck(spec, _rows(spec, shapes), None, None)
-    except SpecError as e:
-        error = str(e)
-    good: list[LayerShape] = []
-    for k in range(1, len(spec.layers) + 1):
-        head = replace(spec, layers=(*spec.layers[:k], Flatten()))
-        try:
-            good = head.shapes()[:k]
-        except SpecError as e:
-            return KnobCheck(spec, _rows(spec, good), str(e), k - 1)
-    return KnobCheck(spec, _rows(spec, good), error, None)
-
-
-def _rows(spec: NetworkSpec, shapes: list[LayerShape]) -> list[LayerRow]:
-    """The shapes table: each row's formula is the one its kind declares (LayerShape.formula);
-    a residual block's inside and skip path come before its own row (the sum)."""
-    return [LayerRow(s, s.formula) for s in every_row(shapes)]

@@ -176,7 +176,7 @@ class WindowImport:
         if can_draw is not None and not can_draw(first.model.spec):
             return
         if first.complete:
-            self._use_imported(path, first.imported, first.model)
+            self._use_imported(path, first.imported, first.model, first.defaults())
             return
         dialog = ImportQuestions(
             self, first.imported, first.range_said, first.found_classes, file_name=name
@@ -189,23 +189,28 @@ class WindowImport:
         finally:
             dialog.deleteLater()
         if answers == first.defaults():
-            self._use_imported(path, first.imported, first.model)
+            self._use_imported(path, first.imported, first.model, answers)
             return
         self.jobs.submit(
             "network",
             lambda _job: read_with(path, answers),
-            lambda made: self._use_imported(path, *made),
+            lambda made: self._use_imported(path, *made, answers),
             lambda message: self._refused(name, message),
             text=f"Reading {name}…",
         )
 
-    def _use_imported(self, path: str, imported, model) -> None:
+    def _use_imported(self, path: str, imported, model, answers: dict) -> bool:
+        """Use the imported model; `answers` (import_model's keywords) reopen it next time."""
+        from .window_reopen import remember_import
+
         name = os.path.basename(path)
         if not self.session.set_model(model, source=path, summary={"imported_from": path}):
-            return  # refused (a run goes, a network the window cannot show): `failed` said why
+            return False  # refused (a run goes, a network the window cannot show): `failed` said
+        remember_import(path, answers)
         self.import_report = (name, list(imported.report))
         self.import_report_action.setEnabled(True)
         self.tell(f"Opened {name}. File > Show import report says what became what.")
+        return True
 
     def show_import_report(self) -> ImportReport | None:
         """The last import's report, in a dialog that stays open beside the window."""

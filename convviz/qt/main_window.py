@@ -2,8 +2,8 @@
 
 It only assembles; the state lives in the Session, the drawing in its CanvasModel. Its halves
 by role: the menus and the Model menu's state (window_menus), opening and exporting files
-(window_files), sounds for a spectrogram network (window_sound), placing and wiring the
-docks (docks).
+(window_files), reopening last time's network at the start (window_reopen), sounds for a
+spectrogram network (window_sound), placing and wiring the docks (docks).
 
 Plugging in (for panels and tools written elsewhere):
 
@@ -42,6 +42,7 @@ from .session import Session
 from .status_line import StatusLine
 from .window_files import WindowFiles
 from .window_menus import WindowMenus
+from .window_reopen import WindowReopen, forget_network, remembered_network
 from .window_sound import WindowSound
 
 # how long a status-bar line stays: a passing note, and a sentence that matters (time to read it)
@@ -49,7 +50,9 @@ STATUS_NOTE_MS = 6000
 STATUS_MESSAGE_MS = 10_000
 
 
-class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPanels, QMainWindow):
+class MainWindow(
+    WindowMenus, WindowFiles, WindowReopen, WindowSound, WindowImport, DockedPanels, QMainWindow
+):
     closing = Signal()
 
     def __init__(
@@ -65,11 +68,9 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
         super().__init__()
         store = settings.app_settings()
         if preset is not None and restore:
-            store.remove(settings.WEIGHTS)  # asked for a preset: not last time's weights file
+            forget_network()  # asked for a preset: not last time's file, now or next time
         # a preset named on the command line wins over the network remembered from last time
-        self._pending_weights = (
-            "" if preset is not None else str(store.value(settings.WEIGHTS, "") or "")
-        )
+        self._remembered = None if preset is not None else remembered_network()
         preset = preset or str(store.value(settings.PRESET, DEFAULT_PRESET))
         if preset not in PRESETS:
             preset = DEFAULT_PRESET
@@ -161,7 +162,10 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
         self._background = background
         self.jobs.inline = not background
         self.build_panels()
-        if self.session.load_preset(self.session.preset_name, background=background):
+        remembered, self._remembered = self._remembered, None
+        if remembered is not None:  # last time's file, read and checked in the background
+            self.reopen(remembered)
+        elif self.session.load_preset(self.session.preset_name, background=background):
             self.show_preset_opened(self.session.preset_name)
 
     def _save_brush(self) -> None:
@@ -198,6 +202,9 @@ class MainWindow(WindowMenus, WindowFiles, WindowSound, WindowImport, DockedPane
         self.statusBar().showMessage(text, STATUS_NOTE_MS if note else STATUS_MESSAGE_MS)
 
     def show_error(self, message: str) -> None:
+        if self._said is not None:  # reopening last time's network: no dialog at the start
+            self._said.append(message)
+            return
         QMessageBox.warning(self, "convviz", message)
 
     def show_guide(self) -> None:

@@ -13,6 +13,9 @@ latest trace; views listen to its signals.
 Tracing is coalesced: a change to the drawing only marks it dirty and starts a single-shot
 timer, so there is at most one trace per screen frame and never a backlog; the newest drawing
 is the one traced. Torch is imported lazily, in a loader thread, so the window shows first.
+
+Its half that shows a kept moment of the training timeline, and exports the current weights,
+is session_moments.TimelineMoments.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from convviz.core.spec import NetworkSpec
 
 from ..core.canvas_model import CANVAS_CHANNELS, CanvasModel
 from .background import BackgroundJobs
+from .session_moments import TimelineMoments
 
 FRAME_MS = 16.0  # one 60 Hz frame; refined from the screen's refresh rate when there is one
 
@@ -70,7 +74,7 @@ def weights_job(path: str):
     return work
 
 
-class Session(QObject):
+class Session(TimelineMoments, QObject):
     model_changed = Signal(object)  # NetworkSpec
     weights_changed = Signal(object)  # WeightsSnapshot
     trace_changed = Signal(object)  # Trace
@@ -246,72 +250,6 @@ class Session(QObject):
         return self.set_model(
             model, source=str(path), summary=meta.get("summary"), timeline=meta.get("timeline")
         )
-
-    # ---- the training timeline: a kept moment in place of the current weights ---------------
-    def set_timeline(self, timeline) -> None:
-        self.timeline = timeline
-        self.timeline_changed.emit(timeline)
-
-    def show_moment(self, snapshot: WeightsSnapshot, label: str) -> None:
-        """Every panel shows these kept weights (labelled `label`) until `show_current`; the
-        current weights are kept aside (and are what export saves)."""
-        if not self.moment:
-            self._current = self.snapshot
-        self.moment = label
-        self.apply_snapshot(snapshot)
-        self.moment_changed.emit(label)
-
-    def show_current(self) -> None:
-        """Back from a kept moment to the current weights (nothing to do if already there)."""
-        if self.moment and self._current is not None:
-            current, self._current, self.moment = self._current, None, ""
-            self.apply_snapshot(current)
-            self.moment_changed.emit("")
-
-    def apply_current(self, snapshot: WeightsSnapshot) -> None:
-        """New current weights (a training run's): shown at once, or kept aside while the
-        panels show a moment."""
-        if self.moment:
-            self._current = snapshot
-        else:
-            self.apply_snapshot(snapshot)
-
-    def current_weights(self) -> WeightsSnapshot | None:
-        return self._current if self.moment else self.snapshot
-
-    def export_job(self, path: str):
-        """The work of exporting the network as it is now to `path`, for a background job: the
-        copy is taken here (training may change the network meanwhile), the writing there."""
-        import copy
-
-        from convviz.core.export_process import IN_OWN_PROCESS, save_model_in_own_process
-        from convviz.core.weights import save_model
-
-        if self.model is None:
-            raise RuntimeError("the network is still loading")
-        from convviz.core.timeline import Timeline
-        from convviz.core.timeline_file import save_timeline
-
-        summary = dict(self.summary, source=self.source, preset=self.preset_name)
-        model = copy.deepcopy(self.model)
-        if self.moment:  # the panels show a kept moment: the current weights are saved
-            model.load_snapshot(self._current)
-        timeline = Timeline()  # its moments as they are now (an empty one removes a stale file)
-        timeline.moments = list(self.timeline.moments) if self.timeline else []
-        if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
-            model = model.cpu()
-            return lambda _job: (
-                save_model_in_own_process(model, path, summary),
-                save_timeline(timeline, path),
-            )
-        return lambda _job: (
-            save_model(model, path, summary=summary),
-            save_timeline(timeline, path),
-        )
-
-    def export_weights(self, path: str) -> None:
-        """Export here and now (the window uses `export_job` in the background)."""
-        self.export_job(path)(None)
 
     # ---- the device ------------------------------------------------------------------------
     def set_device(self, name: str) -> None:

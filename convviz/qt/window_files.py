@@ -67,26 +67,22 @@ class WindowFiles:
         if path:
             self.open_weights(path)
 
-    def open_weights(self, path: str, quiet: bool = False) -> None:
+    def open_weights(self, path: str) -> None:
         """Open a weights file in the background; it becomes the network when read (unless a
-        later choice came first). `quiet`: a problem goes to the status bar, not a dialog."""
+        later choice came first), and is reopened at the next start."""
         from .session import weights_job
+        from .window_reopen import remember_weights
 
         if self.session.locked_reason:
             self.show_error(self.session.locked_reason)
             return
 
         def failed(message):
-            message = f"could not open {os.path.basename(path)}: {message}"
-            if quiet:  # the remembered file: forget it, so it is not refused at every start
-                settings.app_settings().remove(settings.WEIGHTS)
-                self.tell(message + " (forgotten)")
-            else:
-                self.show_error(message)
+            self.show_error(f"could not open {os.path.basename(path)}: {message}")
 
         def done(loaded):
             if self.session.use_loaded(loaded, path):
-                settings.app_settings().setValue(settings.WEIGHTS, os.path.abspath(path))
+                remember_weights(path)
 
         self.jobs.submit(
             "network", weights_job(path), done, failed, text=f"Opening {os.path.basename(path)}…"

@@ -9,15 +9,13 @@ reset_layout, close).
 
 from __future__ import annotations
 
-import os
-
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from convviz.core.errors import ConvvizError
 from convviz.core.presets import PRESETS
 
 from . import settings
+from .window_reopen import forget_network
 
 DEVICES = [
     ("auto", "Automatic"),
@@ -194,18 +192,13 @@ class WindowMenus:
         self.device_actions.get(self.session.device_name, self.device_actions["auto"]).setChecked(
             True
         )
-        if self._pending_weights:
-            path, self._pending_weights = self._pending_weights, ""
-            if os.path.exists(path):
-                QTimer.singleShot(0, lambda: self.open_weights(path, quiet=True))
 
     def choose_preset(self, name: str) -> None:
         if not self.session.load_preset(name, background=self._background):
             self._on_network_changed()  # refused (a run goes): the menu shows what is in use
             return
-        self._pending_weights = ""
         settings.app_settings().setValue(settings.PRESET, name)
-        settings.app_settings().remove(settings.WEIGHTS)
+        forget_network()  # the next start opens this preset, not the file before it
         self.show_preset_opened(name)
 
     def show_preset_opened(self, name: str) -> None:

@@ -25,8 +25,8 @@ from ...core.errors import SpecError
 from ...core.knobs import (
     Knobs,
     apply_knobs,
-    is_plain,
     knobs_from_spec,
+    why_not_plain,
 )
 from ...core.layer_rows_check import Checked, input_spec
 from ...core.layer_rows_weights import origins
@@ -146,11 +146,12 @@ class ArchitecturePanel(QWidget):
         self.quick_error = ""
         self.quick.set_knobs(knobs_from_spec(self.base))
         self.editor.set_spec(self.base)
+        why = why_not_plain(self.base)
         self.note.setText(
-            ""
-            if is_plain(self.base)
-            else "This network is not a plain stack of blocks: the quick start would "
-            "replace the list with one."
+            f"This network is not a plain stack of blocks the quick start can make: {why}. "
+            "Turning a knob replaces the list with one."
+            if why
+            else ""
         )
 
     def set_knobs(self, knobs: Knobs) -> None:

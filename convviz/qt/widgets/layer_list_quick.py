@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -19,6 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.knobs import MAX_BLOCKS, Knobs, parse_neurons
+from ...core.layers.sizes import EDGES
+
+# the edge's words in the form, for each of layers/sizes.EDGES (the layer list says keep/drop)
+CONV_EDGE_WORDS = {"keep": "refuse sizes it does not reach", "drop": "leave out what it misses"}
+POOL_EDGE_WORDS = {"keep": "count windows hanging over", "drop": "leave them out"}
 
 
 def _spin(lo: int, hi: int, tip: str, parent) -> QSpinBox:
@@ -26,6 +32,14 @@ def _spin(lo: int, hi: int, tip: str, parent) -> QSpinBox:
     s.setRange(lo, hi)
     s.setToolTip(tip)
     return s
+
+
+def _edge_choice(words: dict[str, str], tip: str, parent) -> QComboBox:
+    c = QComboBox(parent)
+    for edge in EDGES:
+        c.addItem(words[edge], edge)
+    c.setToolTip(tip)
+    return c
 
 
 class QuickStart(QWidget):
@@ -58,6 +72,8 @@ class QuickStart(QWidget):
         lay.addWidget(self.form)
         for s in (self.size, self.stride, self.padding, self.pool_window, self.pool_stride):
             s.valueChanged.connect(self._turned)
+        for c in (self.conv_edge, self.pool_edge):
+            c.currentIndexChanged.connect(self._turned)
         self.blocks.valueChanged.connect(self._blocks_changed)
         self.neurons.textChanged.connect(self._turned)
 
@@ -82,6 +98,18 @@ class QuickStart(QWidget):
         )
         self.pool_window = _spin(1, 8, "Width and height of the pooling window", self)
         self.pool_stride = _spin(1, 8, "How far the pooling window moves each step", self)
+        self.conv_edge = _edge_choice(
+            CONV_EDGE_WORDS,
+            "When the stride does not land on the map's last rows and columns: refuse the size "
+            "(every input cell used), or leave them out as most libraries do",
+            self,
+        )
+        self.pool_edge = _edge_choice(
+            POOL_EDGE_WORDS,
+            "A last pooling window hanging over the map's edge: count it (the deck pools 7x7 "
+            "to 4x4), or leave it out (Keras's 'valid' pooling: 11x11 to 5x5)",
+            self,
+        )
         self.neurons = QLineEdit(self)
         self.neurons.setPlaceholderText("none")
         self.neurons.setToolTip(
@@ -93,8 +121,10 @@ class QuickStart(QWidget):
         form.addRow("Feature size", self.size)
         form.addRow("Feature stride", self.stride)
         form.addRow("Zero padding", self.padding)
+        form.addRow("Stride at the edge", self.conv_edge)
         form.addRow("Pooling window", self.pool_window)
         form.addRow("Pooling stride", self.pool_stride)
+        form.addRow("Pooling at the edge", self.pool_edge)
         form.addRow("Fully connected neurons", self.neurons)
         return form
 
@@ -109,6 +139,8 @@ class QuickStart(QWidget):
             self.padding.setValue(knobs.padding)
             self.pool_window.setValue(knobs.pool_window)
             self.pool_stride.setValue(knobs.pool_stride)
+            self.conv_edge.setCurrentIndex(EDGES.index(knobs.conv_edge))
+            self.pool_edge.setCurrentIndex(EDGES.index(knobs.pool_edge))
             self.neurons.setText(", ".join(str(n) for n in knobs.fc_neurons))
         finally:
             self._updating = was
@@ -123,6 +155,8 @@ class QuickStart(QWidget):
             self.pool_window.value(),
             self.pool_stride.value(),
             parse_neurons(self.neurons.text()),
+            self.conv_edge.currentData(),
+            self.pool_edge.currentData(),
         )
 
     def _turned(self, *_) -> None:
