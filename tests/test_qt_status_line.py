@@ -14,8 +14,10 @@ def test_a_message_has_room_and_the_network_comes_back_after_it(make_window, qtb
     w.statusBar().showMessage(text, 200)
     qtbot.wait(50)
     bar = w.statusBar()
-    room = min(c.geometry().left() for c in (line.device_label, line.update_label))
+    shown = [c for c in (line.device_label, line.update_label) if c.isVisible()]
+    room = min((c.geometry().left() for c in shown), default=bar.width())
     assert room >= bar.fontMetrics().horizontalAdvance(text) + 8, (room, width)
     assert not line.model_label.isVisible() and not line.classes_label.isVisible()
+    assert bar.toolTip() == text  # a message cut at its end is read whole by hovering
     qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=3000)
     qtbot.waitUntil(lambda: line.classes_label.isVisible() and line.model_label.isVisible())

@@ -50,15 +50,14 @@ class StatusLine(QObject):
         self.update_label.ensurePolished()
         self.update_label.setFixedSize(self.update_label.sizeHint())
         self.update_label.setText("Last update: —")
-        # a message (window.tell) is drawn in the bar's free width, which the class names
-        # stretch over: while one shows, all but the model's name step aside (for seconds), or
-        # it would be squeezed to nothing; hovering the bar reads a message cut at its end
+        # the device and update time step aside too while a message shows (for seconds), so
+        # that a long path fits at 1024 wide; hovering the bar reads a message cut at its end
         bar.messageChanged.connect(lambda text: self._make_room(bar, text))
         jobs.busy.connect(self._show_busy)
         jobs.progress.connect(self._show_progress)
 
     def _make_room(self, bar: QStatusBar, message: str) -> None:
-        for label in (self.classes_label, self.device_label, self.update_label):
+        for label in (self.device_label, self.update_label):
             label.setVisible(not message)
         bar.setToolTip(message)
 
