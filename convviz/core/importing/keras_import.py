@@ -124,12 +124,16 @@ def _steps(path: Path, listed: list, order: list, w: KerasWeights):
     _refuse_unknown_layers(problems, [x for x in listed if x.get("class_name") != "InputLayer"])
     for at, entry in enumerate(body):
         last = at == len(body) - 1
+        # The walk stops at the first layer it cannot map: the ones after it would be judged
+        # against a shape that layer never gave, and their reasons ("takes 144 values but gets
+        # 400") would only be consequences of the first (every unknown layer kind was named above).
         if isinstance(entry, Block):
             try:
                 step = _block_step(entry, w, walk.shape)
             except BlockProblem as bp:
                 problems.add(bp.node or node_of(entry.add), bp.reason)
-                continue
+                problems.unchecked = len(body) - at - 1
+                break
             walk.steps.append((node_of(entry.add), step))
             walk.shape, walk.flat_from = step.shape, None
             continue
@@ -138,7 +142,8 @@ def _steps(path: Path, listed: list, order: list, w: KerasWeights):
             out = _layer_steps(node.op_type, entry.get("config") or {}, node.name, w, walk, last)
         except Problem as p:
             problems.add(node, p.reason)
-            continue
+            problems.unchecked = len(body) - at - 1
+            break
         for made in out:
             if made is not None:
                 walk.steps.append((node, made))

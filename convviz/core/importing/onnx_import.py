@@ -38,6 +38,9 @@ class Problems:
     def __init__(self, path):
         self.path = path
         self.found: dict[str, list[str]] = {}
+        # layers left unchecked after a walk stopped at a problem: what each would be given is
+        # not known, so any reason found for them would only be a consequence of that problem
+        self.unchecked = 0
 
     def add(self, node, reason: str) -> None:
         who = f"{node.op_type} {node.name!r}" if node is not None else "the model"
@@ -52,9 +55,17 @@ class Problems:
             more = f" (and {len(who) - 1} more)" if len(who) > 1 else ""
             parts.append(f"{who[0]}{more} {key.split(': ', 1)[1]}")
         n = len(parts)
+        after = ""
+        if self.unchecked:
+            one = self.unchecked == 1
+            after = (
+                f" ({'the layer' if one else f'the {self.unchecked} layers'} after it "
+                f"{'was' if one else 'were'} not checked: {'it depends' if one else 'they depend'}"
+                f" on what it gives)"
+            )
         raise ModelRefused(
             f"{self.path}: cannot be opened as a convviz network "
-            f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}"
+            f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}{after}"
         )
 
 
