@@ -118,6 +118,8 @@ class KerasWeights:
             raise ModelRefused(
                 f"{self.path}: refused: {where[:80]!r} is not numbers stored in the model"
             )
+        if ds.shape is None:  # an HDF5 "null" dataspace: no numbers at all
+            raise ModelRefused(f"{self.path}: {where[:80]!r} holds no numbers")
         self.total += math.prod(ds.shape)
         if self.total > IMPORT_ARCHITECTURE_MAX_PARAMETERS:
             raise ModelRefused(

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..layers import kind_named
+from ..limits import MAX_INPUT_CHANNELS, MAX_INPUT_SIZE
 from .keras_file import (
     KerasWeights,
     class_based_names,
@@ -239,21 +240,30 @@ def _augmentation_block(c: dict, shape: Shape) -> Step:
 
 def _input_shape(path: Path, layers: list) -> Shape:
     """(channels, rows, cols) of the model's input, from Keras's (batch, rows, cols, channels)."""
-    first = layers[0].get("config", {})
+    first = layers[0].get("config") or {}
+    build = (layers[1].get("build_config") if len(layers) > 1 else None) or {}
     batch_shape = (
         first.get("batch_shape")
         or first.get("batch_input_shape")
-        or (layers[1].get("build_config", {}).get("input_shape") if len(layers) > 1 else None)
+        or (build.get("input_shape") if isinstance(build, dict) else None)
     )
     if not (
         isinstance(batch_shape, list)
         and len(batch_shape) == 4
-        and all(isinstance(d, int) and d > 0 for d in batch_shape[1:])
+        and all(type(d) is int and d > 0 for d in batch_shape[1:])
     ):
         raise ModelRefused(
             f"{path}: its input is not one picture of a fixed size (batch, rows, cols, channels)"
         )
-    return (batch_shape[3], batch_shape[1], batch_shape[2])
+    rows, cols, channels = batch_shape[1:]
+    # judged before the walk makes anything per channel (a crafted 10^12 channels took 7 TB)
+    if max(rows, cols) > MAX_INPUT_SIZE or channels > MAX_INPUT_CHANNELS:
+        raise ModelRefused(
+            f"{path}: its input is {rows}x{cols} with {channels} channels; convviz takes "
+            f"pictures of up to {MAX_INPUT_SIZE}x{MAX_INPUT_SIZE} with up to "
+            f"{MAX_INPUT_CHANNELS} channels"
+        )
+    return (channels, rows, cols)
 
 
 def _refuse_unknown_layers(problems: Problems, body: list) -> None:
@@ -268,10 +278,22 @@ def _refuse_unknown_layers(problems: Problems, body: list) -> None:
     problems.raise_any()
 
 
+# What reading a stranger's layer settings can raise past the checks made on them (a "rate" of
+# "x", a "negative_slope" of [1]): the layer's problem, said as such, never a traceback.
+_UNREADABLE = (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError)
+
+
 def _layer_steps(
     cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk, last: bool
 ) -> list[Step | None]:
     """One Keras layer's steps from the shape the walk has reached (Problem: not importable)."""
+    try:
+        return _mapped(cls, c, name, w, walk, last)
+    except _UNREADABLE as e:
+        raise Problem(f"has settings or numbers convviz cannot read ({type(e).__name__})") from None
+
+
+def _mapped(cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk, last: bool) -> list:
     shape = walk.shape
     if c.get("data_format", "channels_last") != "channels_last":
         raise Problem("is channels first; convviz reads Keras models channels last")
