@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..layers import kind_named
-from ..limits import MAX_INPUT_CHANNELS, MAX_INPUT_SIZE
+from .inputs import judge_input
 from .keras_file import (
     KerasWeights,
     class_based_names,
@@ -39,7 +39,7 @@ from .keras_layers import (
 )
 from .onnx_file import ModelRefused
 from .onnx_import import Problems
-from .onnx_ops import Problem, Shape, Step
+from .onnx_ops import UNREADABLE, Problem, Shape, Step
 from .onnx_residual import BlockProblem, check_skip_stride, skip_conv_params
 
 # the Keras layer classes _layer_steps maps (some only with certain settings, said there)
@@ -256,13 +256,7 @@ def _input_shape(path: Path, layers: list) -> Shape:
             f"{path}: its input is not one picture of a fixed size (batch, rows, cols, channels)"
         )
     rows, cols, channels = batch_shape[1:]
-    # judged before the walk makes anything per channel (a crafted 10^12 channels took 7 TB)
-    if max(rows, cols) > MAX_INPUT_SIZE or channels > MAX_INPUT_CHANNELS:
-        raise ModelRefused(
-            f"{path}: its input is {rows}x{cols} with {channels} channels; convviz takes "
-            f"pictures of up to {MAX_INPUT_SIZE}x{MAX_INPUT_SIZE} with up to "
-            f"{MAX_INPUT_CHANNELS} channels"
-        )
+    judge_input(path, channels, rows, cols)
     return (channels, rows, cols)
 
 
@@ -278,18 +272,13 @@ def _refuse_unknown_layers(problems: Problems, body: list) -> None:
     problems.raise_any()
 
 
-# What reading a stranger's layer settings can raise past the checks made on them (a "rate" of
-# "x", a "negative_slope" of [1]): the layer's problem, said as such, never a traceback.
-_UNREADABLE = (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError)
-
-
 def _layer_steps(
     cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk, last: bool
 ) -> list[Step | None]:
     """One Keras layer's steps from the shape the walk has reached (Problem: not importable)."""
     try:
         return _mapped(cls, c, name, w, walk, last)
-    except _UNREADABLE as e:
+    except UNREADABLE as e:
         raise Problem(f"has settings or numbers convviz cannot read ({type(e).__name__})") from None
 
 

@@ -19,8 +19,9 @@ import numpy as np
 
 from ..layers import kind_named
 from ..snapshot import state_key
+from .inputs import judge_input
 from .onnx_file import ModelRefused, OnnxGraph
-from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, Problem, Shape, Step, attributes
+from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, UNREADABLE, Problem, Shape, Step, attributes
 from .onnx_residual import BlockProblem, residual_step, split
 
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
@@ -171,6 +172,7 @@ def walk(graph: OnnxGraph):
         current = users[0].output[0]
     else:
         shape = tuple(dims[1:])  # type: ignore[arg-type]
+    judge_input(graph.path, *shape)
     input_shape = shape
     visited = {id(users[0])} if channels_last else set()
     current, scale, shift = _fold_input_arithmetic(graph, consumers, current, shape, steps, visited)
@@ -308,6 +310,13 @@ def _dims_text(dims) -> str:
 
 
 def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
+    try:
+        return _mapped(graph, node, shape, consumers)
+    except UNREADABLE as e:
+        raise Problem(f"has settings or numbers convviz cannot read ({type(e).__name__})") from None
+
+
+def _mapped(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
     op = node.op_type
     if op in ("Softmax", "LogSoftmax"):
         out = node.output[0]

@@ -17,12 +17,19 @@ from typing import Any
 import numpy as np
 
 from ..layers import kind_named, pool_out
+from ..limits import MAX_LAYER_NUMBER
 from .onnx_file import OnnxGraph
 
 Shape = tuple[int, ...]
 # torch's BatchNorm2d default, which convviz's "batchnorm" kind keeps; a model's own epsilon is
 # folded into the running variance (var + eps is all the layer uses), so any epsilon maps exactly
 TORCH_BATCHNORM_EPS = 1e-5
+
+
+# What reading a stranger's settings can raise past the checks made on them (a Keras "rate" of
+# "x", an ONNX attribute of the wrong length): the layer's problem, said as such, never a
+# traceback (onnx_import and keras_import turn it into a Problem naming the layer).
+UNREADABLE = (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError)
 
 
 class Problem(Exception):
@@ -71,6 +78,29 @@ def _one(values, what: str) -> int | tuple[int, int]:
     return r if r == c else (r, c)
 
 
+def whole_numbers(a: dict, key: str, default: list[int], least: int) -> list[int]:
+    """An attribute giving a number a side (kernel_shape, strides; pads: 4): as many whole
+    numbers as `default` has, each from `least` to MAX_LAYER_NUMBER, else a Problem."""
+    values = a.get(key, default)
+    if not (
+        isinstance(values, (list, tuple))
+        and len(values) == len(default)
+        and all(isinstance(v, int) and least <= v <= MAX_LAYER_NUMBER for v in values)
+    ):
+        raise Problem(
+            f"has {key}={str(values)[:40]}: not {len(default)} whole numbers from {least} up"
+        )
+    return [int(v) for v in values]
+
+
+def fits(kernel, shape: Shape, out: list[int]) -> None:
+    """A window larger than what it slides over gives no output: said, not passed on."""
+    if min(out) < 1:
+        raise Problem(
+            f"has a {kernel[0]}x{kernel[1]} window over {shape[1]}x{shape[2]} maps: too large"
+        )
+
+
 def _plain_window(a: dict, node_what: str) -> None:
     if any(d != 1 for d in a.get("dilations", [1, 1])):
         raise Problem(
@@ -91,7 +121,7 @@ def _raw_pads(a: dict, shape: Shape, kernel, strides) -> tuple[list[int], list[i
         return [p[0] for p in pads], [p[1] for p in pads]
     if auto == "VALID":
         return [0, 0], [0, 0]
-    p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
+    p = whole_numbers(a, "pads", [0, 0, 0, 0], 0)
     return p[:2], p[2:]
 
 
@@ -136,15 +166,18 @@ def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
     if weight.ndim != 4:
         raise Problem(f"has {weight.ndim}-d weights; convviz convolutions are 2-d")
     features, in_maps, kh, kw = weight.shape
+    if min(weight.shape) < 1:
+        raise Problem(f"has weights of shape {weight.shape}, with no numbers")
     if in_maps != c:
         raise Problem(f"takes {in_maps} maps but gets {c}")
-    strides = [int(s) for s in a.get("strides", [1, 1])]
+    strides = whole_numbers(a, "strides", [1, 1], 1)
     pad = _symmetric_pads(a, shape, (kh, kw), strides)
     params = {"weight": weight}
     if len(node.input) > 2 and node.input[2]:
         params["bias"] = constant(graph, node, 2, "bias").reshape(features)
     sizes = list(zip((h, w), pad, (kh, kw), strides, strict=True))
     out = [(n + 2 * p - k) // s + 1 for n, p, k, s in sizes]  # ONNX's (and torch's) floor
+    fits((kh, kw), shape, out)
     layer = {
         "kind": "conv",
         "features": int(features),
@@ -171,14 +204,17 @@ def _pool(kind: str, graph: OnnxGraph, node, shape: Shape) -> Step:
     a = attributes(node)
     _plain_window(a, "poolings")
     c, h, w = _maps(shape, "maps")
-    kernel = [int(k) for k in a["kernel_shape"]]
-    strides = [int(s) for s in a.get("strides", [1, 1])]
+    if "kernel_shape" not in a:
+        raise Problem("has no kernel_shape")
+    kernel = whole_numbers(a, "kernel_shape", [1, 1], 1)
+    strides = whole_numbers(a, "strides", [1, 1], 1)
     begin, end = _raw_pads(a, shape, kernel, strides)
     if any(begin + end):
         raise Problem("pads its input; convviz's pooling has no padding")
     if len([o for o in node.output if o]) > 1:
         raise Problem("also gives the winners' indices as an output; not supported")
     ceil = [pool_out(n, k, s) for n, k, s in zip((h, w), kernel, strides, strict=True)]
+    fits(kernel, shape, ceil)
     out, edge = ceil, "keep"
     if not a.get("ceil_mode", 0):  # rounding down leaves a window hanging over the edge out:
         floor = [pool_out(n, k, s, "drop") for n, k, s in zip((h, w), kernel, strides, strict=True)]
@@ -233,7 +269,7 @@ def batch_norm(graph: OnnxGraph, node, shape: Shape) -> Step:
     if not all(len(t) == n for t in (scale, bias, mean, var)):
         raise Problem(f"has statistics for another number of channels than its {n}")
     var = var + np.float32(a.get("epsilon", 1e-5) - TORCH_BATCHNORM_EPS)  # see the constant
-    if (var <= 0).any():
+    if not (var > 0).all():  # (NaN is not above 0 either: an epsilon of NaN)
         raise Problem("has a running variance that is not positive")
     return Step(
         {"kind": "batchnorm"},

@@ -1,7 +1,7 @@
-"""Hostile settings in a Keras model's config.json: every number, list and name in it is a
-stranger's JSON. Each crafted file is one line naming the layer and the setting (never a
-ZeroDivisionError, an IndexError or a 7 TB array); all of them share one process under the
-harness's limits, and the one that fails is named."""
+"""Hostile settings in a Keras model's config.json and an ONNX model's attributes: every
+number, list and name in them is a stranger's. Each crafted file is one line naming the layer
+and the setting (never a ZeroDivisionError, an IndexError or a 7 TB array); the cases of each
+format share one process under the harness's limits, and the one that fails is named."""
 
 from __future__ import annotations
 
@@ -110,4 +110,96 @@ def test_every_crafted_setting_is_one_line_naming_it(tmp_path):
         for w in words:
             assert w in line, (case, w, line)
         # only the layer at fault is named, not a Dense judged against a shape never reached
+        assert "values but gets" not in line, (case, line)
+
+
+# The same for an ONNX model's attributes: a 6x6 picture -> the node under test -> Flatten ->
+# Gemm, built from parts with the onnx package.
+ONNX_EACH = """
+import json
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+from pathlib import Path
+from convviz.core.errors import ConvvizError
+from convviz.core.importing import import_model
+
+def A(name, v):
+    return numpy_helper.from_array(np.asarray(v, np.float32), name)
+def model(path, node, inits, dims=(1, 1, 6, 6), n=32):
+    nodes = [node, helper.make_node("Flatten", ["h"], ["f"], name="flat"),
+             helper.make_node("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(dims))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        inits + [A("w", np.ones((2, n))), A("b", np.zeros(2))])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path.write_bytes(m.SerializeToString())
+    return path
+def conv(path, dims=(1, 1, 6, 6), weights=(2, 1, 3, 3), **attrs):
+    node = helper.make_node("Conv", ["x", "cw"], ["h"], name="conv", **attrs)
+    return model(path, node, [A("cw", np.ones(weights))], dims)
+def pool(path, **attrs):
+    node = helper.make_node("MaxPool", ["x"], ["h"], name="pool", **attrs)
+    return model(path, node, [], n=9)
+def bn(path, **attrs):
+    node = helper.make_node("BatchNormalization", ["x", "s", "t", "m", "v"], ["h"], name="bn",
+                            **attrs)
+    return model(path, node, [A(k, [1.0]) for k in "stmv"], n=36)
+CASES = {
+    "channels 10^12": lambda p: conv(p, dims=(1, 10**12, 6, 6)),
+    "conv strides 0": lambda p: conv(p, strides=[0, 0]),
+    "conv strides [1]": lambda p: conv(p, strides=[1]),
+    "conv pads [1]": lambda p: conv(p, pads=[1]),
+    "conv pads -1": lambda p: conv(p, pads=[-1, -1, -1, -1]),
+    "conv empty weights": lambda p: conv(p, weights=(2, 1, 0, 3)),
+    "conv larger than maps": lambda p: conv(p, weights=(2, 1, 9, 9)),
+    "pool no kernel": lambda p: pool(p),
+    "pool kernel [2]": lambda p: pool(p, kernel_shape=[2]),
+    "pool strides 0": lambda p: pool(p, kernel_shape=[2, 2], strides=[0, 0]),
+    "pool larger than maps": lambda p: pool(p, kernel_shape=[100, 100]),
+    "bn epsilon nan": lambda p: bn(p, epsilon=float("nan")),
+}
+out = {}
+for case, make in CASES.items():
+    path = make(Path(case.replace(" ", "-") + ".onnx"))
+    try:
+        import_model(path)
+        out[case] = "ok"
+    except ConvvizError as e:
+        out[case] = str(e)
+    except BaseException:
+        print("case:", case, flush=True)
+        raise
+print(json.dumps(out))
+"""
+
+ONNX_WORDS = {
+    "channels 10^12": ["1000000000000 channels", "up to 4 channels"],
+    "conv strides 0": ["Conv 'conv'", "strides=[0, 0]"],
+    "conv strides [1]": ["strides=[1]", "not 2 whole numbers"],
+    "conv pads [1]": ["pads=[1]", "not 4 whole numbers"],
+    "conv pads -1": ["pads=[-1, -1, -1, -1]", "from 0 up"],
+    "conv empty weights": ["(2, 1, 0, 3)", "no numbers"],
+    "conv larger than maps": ["9x9 window over 6x6 maps"],
+    "pool no kernel": ["MaxPool 'pool'", "no kernel_shape"],
+    "pool kernel [2]": ["kernel_shape=[2]"],
+    "pool strides 0": ["strides=[0, 0]"],
+    "pool larger than maps": ["100x100 window over 6x6 maps"],
+    "bn epsilon nan": ["BatchNormalization 'bn'", "not positive"],
+}
+
+
+def test_every_crafted_onnx_attribute_is_one_line_naming_it(tmp_path):
+    pytest.importorskip("onnx")
+    outcome = python_snippet(ONNX_EACH, cwd=tmp_path)
+    assert outcome.returncode == 0 and "Traceback" not in outcome.stderr, (
+        outcome.stdout[-500:] + outcome.stderr[-3000:]
+    )
+    results = json.loads(outcome.stdout.splitlines()[-1])
+    assert set(results) == set(ONNX_WORDS)
+    for case, words in ONNX_WORDS.items():
+        line = results[case]
+        assert "\n" not in line and line != "ok", (case, line)
+        for w in words:
+            assert w in line, (case, w, line)
         assert "values but gets" not in line, (case, line)
