@@ -222,14 +222,15 @@ def class_names(count: int, given=None, metadata=None, model_path=None) -> tuple
             return beside, why
         numbered = "numbered (give --classes to name them)" + (f"; {why}" if why else "")
         return [str(i) for i in range(count)], numbered
+    whose = f"{model_path}: " if model_path is not None else ""  # the file, as every refusal
     if len(names) != count:
         raise ModelRefused(
-            f"the model votes for {count} classes but {len(names)} class names "
+            f"{whose}the model votes for {count} classes but {len(names)} class names "
             f"were {'given' if given is not None else 'found in its metadata'}"
         )
     if count > MAX_CLASSES or any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
         raise ModelRefused(
-            f"class names: at most {MAX_CLASSES:,} of at most "
+            f"{whose}class names: at most {MAX_CLASSES:,} of at most "
             f"{MAX_CLASS_NAME_CHARS} characters each"
         )
     return names, source
