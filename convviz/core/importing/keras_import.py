@@ -1,4 +1,4 @@
-"""A Keras model (.keras or legacy .h5) -> the same steps the ONNX walk gives (onnx_ops.Step).
+"""A Keras model (.keras or legacy .h5) -> the same steps the ONNX walk gives (onnx_step.Step).
 
 keras_file.py reads the file as data (nothing executed, TensorFlow not needed), keras_graph.py
 puts the layers in running order with the residual blocks marked, keras_layers.py maps each
@@ -39,8 +39,8 @@ from .keras_layers import (
 )
 from .onnx_file import ModelRefused
 from .onnx_import import Problems
-from .onnx_ops import UNREADABLE, Problem, Shape, Step
 from .onnx_residual import BlockProblem, check_skip_stride, skip_conv_params
+from .onnx_step import UNREADABLE, Problem, Shape, Step
 
 # the Keras layer classes _layer_steps maps (some only with certain settings, said there)
 KNOWN = (

@@ -12,7 +12,8 @@ import numpy as np
 from ..layers import pool_out
 from ..limits import MAX_LAYER_NUMBER
 from .keras_file import KerasWeights
-from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step, exact_symmetric
+from .onnx_step import TORCH_BATCHNORM_EPS, Problem, Shape, Step
+from .onnx_windows import exact_symmetric
 
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the least std a Normalization divides by
 ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}

@@ -21,8 +21,9 @@ from ..layers import kind_named
 from ..snapshot import state_key
 from .inputs import judge_input
 from .onnx_file import ModelRefused, OnnxGraph
-from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, UNREADABLE, Problem, Shape, Step, attributes
+from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS
 from .onnx_residual import BlockProblem, residual_step, split
+from .onnx_step import UNREADABLE, Problem, Shape, Step, attributes
 
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
 WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Sub", "Mul", "Div", "Constant")
