@@ -67,6 +67,10 @@ def cmd_export(args) -> int:
         save_timeline(Timeline(), args.to)  # (a stale one at OUT is removed)
         print(f"wrote {args.to}")
         return 0
+    if args.to:  # (hostile helper) never replace the weights, or their timeline, being read
+        from .core.weights import refuse_same_file
+
+        refuse_same_file(args.to, args.weights)
     model, info = load_model(args.weights)
     timeline = load_timeline(args.weights, model.snapshot())  # refused whole if damaged
     if (args.moments or args.moment is not None) and not timeline:

@@ -68,8 +68,9 @@ def cmd_import(args) -> int:
         parse_range,
         read_classes_file,
     )
-    from .core.weights import assert_writable, save_model
+    from .core.weights import assert_writable, refuse_same_file, save_model
 
+    refuse_same_file(args.to, args.model)  # the person's own model is never replaced
     assert_writable(args.to)  # before the model is read
     classes = None
     if args.classes is not None:

@@ -79,6 +79,9 @@ def cmd_explain(args) -> int:
         raise ConvvizError("nothing to do: give --out MAP.png, --json, or both")
     if args.out:
         _check_out(args.out)  # before the work, not after it
+        from .core.weights import refuse_same_file  # (hostile helper) the picture stays
+
+        refuse_same_file(args.out, args.image, args.weights, option="--out")
     model, _ = load_model(args.weights)
     spec = model.spec
     image = load_input(args.image, spec.input_shape, spec.value_range, spec.channels)

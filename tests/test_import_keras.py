@@ -353,3 +353,35 @@ def test_the_tutorials_data_augmentation_is_dropped(tmp_path):
     report = "\n".join(imported.report)
     assert "Sequential 'augment' -> dropped: RandomFlip, RandomRotation, RandomZoom" in report
     assert imported.stated_range == (0.0, 255.0)  # the Rescaling after it still says so
+
+
+def test_the_first_layer_that_cannot_be_mapped_is_named_without_its_consequences(tmp_path):
+    """A dilated Conv2D cannot be mapped: the Dense after it would be judged against a shape
+    the walk never reached ("takes 144 values but gets 400"); only the real problem is named,
+    and the report says the layers after it were not checked."""
+    _, path = _save(
+        tmp_path,
+        [
+            keras.Input((12, 12, 1)),
+            L.Conv2D(4, 3, dilation_rate=2),
+            L.Conv2D(4, 3),
+            L.Flatten(),
+            L.Dense(3),
+        ],
+        "dilated",
+    )
+    with pytest.raises(ModelRefused) as e:
+        import_model(path)
+    line = str(e.value)
+    assert "(1 reason)" in line and "dilation_rate" in line, line
+    assert "Dense" not in line and "gets" not in line, line
+    assert "the 3 layers after it were not checked" in line, line
+    # the last layer unmappable: nothing after it, nothing said about it
+    _, path = _save(
+        tmp_path,
+        [keras.Input((12, 12, 1)), L.Conv2D(4, 3), L.Flatten(), L.Dense(3), L.ReLU(max_value=6)],
+        "relu6",
+    )
+    with pytest.raises(ModelRefused) as e:
+        import_model(path)
+    assert "ReLU" in str(e.value) and "not checked" not in str(e.value), str(e.value)

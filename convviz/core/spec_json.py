@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import stat
 
 import numpy as np
 
@@ -45,18 +46,35 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def read_bounded(path, limit: int, what: str, error) -> bytes:
-    """A small file's bytes (a network description, a class list), its size judged before a
-    byte is read; `error` (one line naming the file) when it is larger than `limit` bytes or
-    cannot be read. The caller checks first that `path` is a file where a pipe could block."""
+def open_regular(path, error):
+    """`path` opened for reading as a binary file object, only when it is a plain file: a FIFO
+    (which would wait for a writer for ever), a device (/dev/zero never ends) or a folder is
+    `error` with one line. Opened without blocking and judged by what was opened, so that one
+    swapped in after any earlier check is refused too."""
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > limit:
-                raise error(f"{path}: {what} of {size:,} bytes; the limit is {limit:,}")
-            return f.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except IsADirectoryError:
+        raise error(f"{path}: not a file (a folder)") from None
     except OSError as e:
         raise error(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise error(f"{path}: not a file (a folder, a pipe or a device)")
+    return open(fd, "rb")
+
+
+def read_bounded(path, limit: int, what: str, error) -> bytes:
+    """A small file's bytes (a network description, a class list), its size judged before a
+    byte is read; `error` (one line naming the file) when it is larger than `limit` bytes,
+    is not a plain file (open_regular) or cannot be read."""
+    with open_regular(path, error) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise error(f"{path}: {what} of {size:,} bytes; the limit is {limit:,}")
+        try:
+            return f.read(limit + 1)
+        except OSError as e:
+            raise error(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
 
 
 def loads_bounded(text, what: str, error=ValueError, max_bytes: int = MAX_SPEC_JSON_BYTES):

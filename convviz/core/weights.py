@@ -338,6 +338,22 @@ def load_into(model: ConvNet, path) -> dict:
     return info
 
 
+def refuse_same_file(out, *sources, option: str = "--to") -> None:
+    """Refuse an output that is one of the files the command reads (the same file under another
+    name or through a link too): writing it would replace what is being read, e.g. a person's
+    own model by its import, or trained weights and their timeline by one early moment."""
+    for source in sources:
+        try:
+            same = os.path.samefile(out, source)
+        except (OSError, ValueError):  # the output does not exist yet (or the source does not)
+            same = False
+        if same:
+            raise ConvvizError(
+                f"{option} {out} is the file being read ({source}): writing it would replace "
+                f"it; give another name (nothing was written)"
+            )
+
+
 def assert_writable(path) -> None:
     """Fail early (before an expensive step) when `path` cannot be written."""
     path = Path(path)

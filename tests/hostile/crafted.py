@@ -153,3 +153,30 @@ def onnx_file(path: Path, *, external=None, dims=None, raw=None, preset_name="xo
         p.key, p.value = k, v
     path.write_bytes(model.SerializeToString())
     return path
+
+
+def keras_file(path: Path, layers: list, weights: dict, batch_shape=(None, 4, 4, 1)) -> Path:
+    """A Keras 3 .keras zip as Keras writes one (config.json, model.weights.h5), made from
+    parts: a Sequential of `layers` (config dicts) after an InputLayer of `batch_shape`, and
+    `weights` {"layers/NAME/vars/I": array} (no Keras needed)."""
+    import io
+
+    import h5py
+
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": list(batch_shape)}},
+                *layers,
+            ]
+        },
+    }
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        for k, v in weights.items():
+            f[k] = v
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", buf.getvalue())
+    return path

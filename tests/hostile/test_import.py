@@ -235,3 +235,22 @@ def test_a_graph_that_loops_back_on_itself_is_refused_not_walked_for_ever(tmp_pa
     outcome, out = _import(tmp_path, tmp_path / "loop.onnx")
     assert_refused(outcome, "loop.onnx", "Relu 'there' is reached again", "loops back")
     assert not out.exists()
+
+
+def test_class_names_from_the_metadata_are_escaped_and_a_mismatch_names_the_file(tmp_path):
+    """A class name holding a terminal escape sequence (ESC [31m would turn the terminal red)
+    is shown escaped in the report; metadata naming another number of classes than the model
+    votes for is one line that names the file."""
+    path = small_model(tmp_path / "named.onnx")
+    model = onnx.load(str(path))
+    model.metadata_props.add(key="classes", value='["\\u001b[31mred", "b"]')
+    path.write_bytes(model.SerializeToString())
+    outcome, out = _import(tmp_path, path)
+    assert outcome.returncode == 0, outcome.stderr
+    assert "\x1b" not in outcome.stdout and "\\x1b[31mred, b" in outcome.stdout, outcome.stdout
+    del model.metadata_props[:]
+    model.metadata_props.add(key="classes", value='["a", "b", "c"]')
+    path.write_bytes(model.SerializeToString())
+    out.unlink()
+    outcome, out = _import(tmp_path, path)
+    assert_refused(outcome, "named.onnx", "votes for 2 classes but 3 class names")

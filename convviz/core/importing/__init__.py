@@ -163,6 +163,8 @@ def _report(spec, placed, normalise_first: bool, range_note: str, source: str) -
             s = shapes[index]
             lines.append(f"  {what} -> {s.name} ({'x'.join(map(str, s.shape))}): {step.note}")
             lines += _part_lines(step.parts, s.inside)
-    shown = ", ".join(spec.classes[:12]) + (", ..." if len(spec.classes) > 12 else "")
+    from ..imageio import shown as escaped  # a name from a stranger's file: no control codes
+
+    shown = ", ".join(map(escaped, spec.classes[:12])) + (", ..." if len(spec.classes) > 12 else "")
     lines.append(f"classes ({source}): {shown}")
     return lines

@@ -21,6 +21,8 @@ from ..limits import (
     IMPORT_CLASSES_FILE_MAX_BYTES,
     MAX_CLASS_NAME_CHARS,
     MAX_CLASSES,
+    MAX_INPUT_CHANNELS,
+    MAX_INPUT_SIZE,
     MAX_VALUE_MAGNITUDE,
 )
 from ..spec_json import loads_bounded, read_bounded
@@ -220,14 +222,27 @@ def class_names(count: int, given=None, metadata=None, model_path=None) -> tuple
             return beside, why
         numbered = "numbered (give --classes to name them)" + (f"; {why}" if why else "")
         return [str(i) for i in range(count)], numbered
+    whose = f"{model_path}: " if model_path is not None else ""  # the file, as every refusal
     if len(names) != count:
         raise ModelRefused(
-            f"the model votes for {count} classes but {len(names)} class names "
+            f"{whose}the model votes for {count} classes but {len(names)} class names "
             f"were {'given' if given is not None else 'found in its metadata'}"
         )
     if count > MAX_CLASSES or any(len(n) > MAX_CLASS_NAME_CHARS for n in names):
         raise ModelRefused(
-            f"class names: at most {MAX_CLASSES:,} of at most "
+            f"{whose}class names: at most {MAX_CLASSES:,} of at most "
             f"{MAX_CLASS_NAME_CHARS} characters each"
         )
     return names, source
+
+
+def judge_input(path, channels: int, rows: int, cols: int) -> None:
+    """The picture a model declares it takes, against the limits of any network description,
+    before the walk makes anything per channel or row (a crafted 10^12 channels asked numpy for
+    7 TB): ModelRefused naming both."""
+    if max(rows, cols) > MAX_INPUT_SIZE or channels > MAX_INPUT_CHANNELS:
+        raise ModelRefused(
+            f"{path}: its input is {rows}x{cols} with {channels} channels; convviz takes "
+            f"pictures of up to {MAX_INPUT_SIZE}x{MAX_INPUT_SIZE} with up to "
+            f"{MAX_INPUT_CHANNELS} channels"
+        )

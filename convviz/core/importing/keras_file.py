@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ..limits import (
     IMPORT_MAX_PARAMETERS,
     MAX_SPEC_JSON_BYTES,
 )
-from ..spec_json import loads_bounded
+from ..spec_json import loads_bounded, open_regular
 from .onnx_file import ModelRefused
 
 
@@ -40,13 +41,7 @@ def _member(z: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
 def read_keras(path: Path):
     """(config dict, the weights' h5py File); ModelRefused for anything else."""
     try:
-        size = path.stat().st_size
-        if size > IMPORT_MAX_FILE_BYTES:
-            raise ModelRefused(
-                f"{path}: a model file of {size:,} bytes; convviz opens models "
-                f"up to {IMPORT_MAX_FILE_BYTES:,} bytes"
-            )
-        with zipfile.ZipFile(path) as z:
+        with _opened(path) as f, zipfile.ZipFile(f) as z:
             config = loads_bounded(
                 _member(z, "config.json", MAX_SPEC_JSON_BYTES, path),
                 f"{path}: its config.json",
@@ -118,6 +113,8 @@ class KerasWeights:
             raise ModelRefused(
                 f"{self.path}: refused: {where[:80]!r} is not numbers stored in the model"
             )
+        if ds.shape is None:  # an HDF5 "null" dataspace: no numbers at all
+            raise ModelRefused(f"{self.path}: {where[:80]!r} holds no numbers")
         self.total += math.prod(ds.shape)
         if self.total > IMPORT_ARCHITECTURE_MAX_PARAMETERS:
             raise ModelRefused(
@@ -162,24 +159,31 @@ def _h5py(path: Path):
     return h5py
 
 
-def _file_size(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise ModelRefused(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
+def _opened(path: Path):
+    """The model file, opened only when it is a plain file (a FIFO or /dev/zero named x.keras
+    waited or read for ever) of at most IMPORT_MAX_FILE_BYTES, judged before a byte is read."""
+    f = open_regular(path, ModelRefused)
+    size = os.fstat(f.fileno()).st_size
     if size > IMPORT_MAX_FILE_BYTES:
+        f.close()
         raise ModelRefused(
             f"{path}: a model file of {size:,} bytes; convviz opens models "
             f"up to {IMPORT_MAX_FILE_BYTES:,} bytes"
         )
+    return f
 
 
 def read_h5(path: Path):
-    """(config dict, the open h5py File) of a legacy Keras .h5 model; ModelRefused otherwise."""
-    _file_size(path)
+    """(config dict, the open h5py File) of a legacy Keras .h5 model; ModelRefused otherwise.
+    The file is read whole (at most IMPORT_MAX_FILE_BYTES), as a .keras file's weights are."""
+    try:
+        with _opened(path) as f:
+            data = f.read(IMPORT_MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ModelRefused(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from None
     h5py = _h5py(path)
     try:
-        h5 = h5py.File(path, "r")
+        h5 = h5py.File(io.BytesIO(data), "r")
     except Exception:  # noqa: BLE001 - h5py raises OSError and others for damaged data
         raise ModelRefused(
             f"{path}: not a Keras .h5 model, or the file is damaged or truncated"

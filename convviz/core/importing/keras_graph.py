@@ -88,6 +88,11 @@ def plan(path, config: dict) -> tuple[list, list]:
     layers = c.get("layers") if isinstance(c, dict) else None
     if not isinstance(layers, list) or not layers or not all(isinstance(x, dict) for x in layers):
         raise ModelRefused(f"{path}: its config lists no layers")
+    for i, layer in enumerate(layers):  # each layer's settings are read as a JSON object
+        if not isinstance(layer.get("config") or {}, dict):
+            raise ModelRefused(
+                f"{path}: its config's layer {i + 1} has settings that are not a JSON object"
+            )
     if cls == "Sequential":
         return layers, layers
     if cls not in FUNCTIONAL:

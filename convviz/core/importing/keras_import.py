@@ -1,4 +1,4 @@
-"""A Keras model (.keras or legacy .h5) -> the same steps the ONNX walk gives (onnx_ops.Step).
+"""A Keras model (.keras or legacy .h5) -> the same steps the ONNX walk gives (onnx_step.Step).
 
 keras_file.py reads the file as data (nothing executed, TensorFlow not needed), keras_graph.py
 puts the layers in running order with the residual blocks marked, keras_layers.py maps each
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..layers import kind_named
+from .inputs import judge_input
 from .keras_file import (
     KerasWeights,
     class_based_names,
@@ -38,8 +39,8 @@ from .keras_layers import (
 )
 from .onnx_file import ModelRefused
 from .onnx_import import Problems
-from .onnx_ops import Problem, Shape, Step
 from .onnx_residual import BlockProblem, check_skip_stride, skip_conv_params
+from .onnx_step import UNREADABLE, Problem, Shape, Step
 
 # the Keras layer classes _layer_steps maps (some only with certain settings, said there)
 KNOWN = (
@@ -124,12 +125,16 @@ def _steps(path: Path, listed: list, order: list, w: KerasWeights):
     _refuse_unknown_layers(problems, [x for x in listed if x.get("class_name") != "InputLayer"])
     for at, entry in enumerate(body):
         last = at == len(body) - 1
+        # The walk stops at the first layer it cannot map: the ones after it would be judged
+        # against a shape that layer never gave, and their reasons ("takes 144 values but gets
+        # 400") would only be consequences of the first (every unknown layer kind was named above).
         if isinstance(entry, Block):
             try:
                 step = _block_step(entry, w, walk.shape)
             except BlockProblem as bp:
                 problems.add(bp.node or node_of(entry.add), bp.reason)
-                continue
+                problems.unchecked = len(body) - at - 1
+                break
             walk.steps.append((node_of(entry.add), step))
             walk.shape, walk.flat_from = step.shape, None
             continue
@@ -138,7 +143,8 @@ def _steps(path: Path, listed: list, order: list, w: KerasWeights):
             out = _layer_steps(node.op_type, entry.get("config") or {}, node.name, w, walk, last)
         except Problem as p:
             problems.add(node, p.reason)
-            continue
+            problems.unchecked = len(body) - at - 1
+            break
         for made in out:
             if made is not None:
                 walk.steps.append((node, made))
@@ -234,21 +240,24 @@ def _augmentation_block(c: dict, shape: Shape) -> Step:
 
 def _input_shape(path: Path, layers: list) -> Shape:
     """(channels, rows, cols) of the model's input, from Keras's (batch, rows, cols, channels)."""
-    first = layers[0].get("config", {})
+    first = layers[0].get("config") or {}
+    build = (layers[1].get("build_config") if len(layers) > 1 else None) or {}
     batch_shape = (
         first.get("batch_shape")
         or first.get("batch_input_shape")
-        or (layers[1].get("build_config", {}).get("input_shape") if len(layers) > 1 else None)
+        or (build.get("input_shape") if isinstance(build, dict) else None)
     )
     if not (
         isinstance(batch_shape, list)
         and len(batch_shape) == 4
-        and all(isinstance(d, int) and d > 0 for d in batch_shape[1:])
+        and all(type(d) is int and d > 0 for d in batch_shape[1:])
     ):
         raise ModelRefused(
             f"{path}: its input is not one picture of a fixed size (batch, rows, cols, channels)"
         )
-    return (batch_shape[3], batch_shape[1], batch_shape[2])
+    rows, cols, channels = batch_shape[1:]
+    judge_input(path, channels, rows, cols)
+    return (channels, rows, cols)
 
 
 def _refuse_unknown_layers(problems: Problems, body: list) -> None:
@@ -267,6 +276,13 @@ def _layer_steps(
     cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk, last: bool
 ) -> list[Step | None]:
     """One Keras layer's steps from the shape the walk has reached (Problem: not importable)."""
+    try:
+        return _mapped(cls, c, name, w, walk, last)
+    except UNREADABLE as e:
+        raise Problem(f"has settings or numbers convviz cannot read ({type(e).__name__})") from None
+
+
+def _mapped(cls: str, c: dict, name: str, w: KerasWeights, walk: _Walk, last: bool) -> list:
     shape = walk.shape
     if c.get("data_format", "channels_last") != "channels_last":
         raise Problem("is channels first; convviz reads Keras models channels last")

@@ -10,15 +10,32 @@ import math
 import numpy as np
 
 from ..layers import pool_out
+from ..limits import MAX_LAYER_NUMBER
 from .keras_file import KerasWeights
-from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step, exact_symmetric
+from .onnx_step import TORCH_BATCHNORM_EPS, Problem, Shape, Step
+from .onnx_windows import exact_symmetric
 
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), the least std a Normalization divides by
 ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
 
 
-def pair(v) -> tuple[int, int]:
-    return (int(v[0]), int(v[1])) if isinstance(v, (list, tuple)) else (int(v), int(v))
+def pair(v, setting: str = "a size") -> tuple[int, int]:
+    """A Keras size setting (kernel_size, strides, pool_size, dilation_rate): one whole number or
+    two, each from 1 to MAX_LAYER_NUMBER; a Problem for anything else (a stranger's JSON)."""
+    both = v if isinstance(v, (list, tuple)) else [v, v]
+    if len(both) != 2 or not all(type(n) is int and 1 <= n <= MAX_LAYER_NUMBER for n in both):
+        raise Problem(f"has {setting} of {str(v)[:40]}: not one or two whole numbers from 1 up")
+    return both[0], both[1]
+
+
+def _padding(c: dict) -> None:
+    if c.get("padding", "valid") not in ("valid", "same"):
+        raise Problem(f"pads {str(c.get('padding'))[:30]!r}: only 'valid' and 'same' exist")
+
+
+def _fits(k, shape: Shape, out: list[int]) -> None:
+    if min(out) < 1:
+        raise Problem(f"has a {k[0]}x{k[1]} window over {shape[1]}x{shape[2]} maps: too large")
 
 
 def _one(p):
@@ -39,19 +56,30 @@ def _same_pads(shape: Shape, kernel, strides) -> tuple[int, int]:
     return pads[0], pads[1]
 
 
+def _maps(shape: Shape) -> None:
+    if len(shape) != 3:
+        raise Problem(f"needs maps but gets flat values {shape}")
+
+
 def conv(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:
+    _maps(shape)
     if c.get("groups", 1) != 1:
         raise Problem(f"uses groups={c['groups']}: grouped convolutions are not supported")
-    if pair(c.get("dilation_rate", 1)) != (1, 1):
+    if pair(c.get("dilation_rate", 1), "dilation_rate") != (1, 1):
         raise Problem(f"uses dilation_rate={c['dilation_rate']}: not supported")
-    k, s = pair(c["kernel_size"]), pair(c.get("strides", 1))
+    k, s = pair(c.get("kernel_size"), "kernel_size"), pair(c.get("strides", 1), "strides")
+    _padding(c)
     pad = _same_pads(shape, k, s) if c.get("padding") == "same" else (0, 0)
-    params = {"weight": w.var(name, 0).transpose(3, 2, 0, 1)}  # (kh, kw, in, out) -> torch's
+    kernel = w.var(name, 0)
+    if kernel.shape[:3] != (*k, shape[0]) or kernel.ndim != 4:
+        raise Problem(f"has a kernel of {kernel.shape} for {k[0]}x{k[1]} over {shape[0]} maps")
+    params = {"weight": kernel.transpose(3, 2, 0, 1)}  # (kh, kw, in, out) -> torch's
     if c.get("use_bias", True):
         params["bias"] = w.var(name, 1)
     sizes = list(zip(shape[1:], k, s, pad, strict=True))
     out = [(n + 2 * p - kk) // ss + 1 for n, kk, ss, p in sizes]  # Keras's floor
-    f = int(c["filters"])
+    _fits(k, shape, out)
+    f = int(kernel.shape[3])  # (the config's "filters" says the same unless it is damaged)
     layer = {
         "kind": "conv",
         "features": f,
@@ -74,8 +102,10 @@ def conv(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:
 
 
 def pool(kind: str, c: dict, shape: Shape) -> Step:
-    k = pair(c.get("pool_size", 2))
-    s = pair(c.get("strides") or k)
+    _maps(shape)
+    k = pair(c.get("pool_size", 2), "pool_size")
+    s = pair(c.get("strides") or k, "strides")
+    _padding(c)
     ceil = [pool_out(n, kk, ss) for n, kk, ss in zip(shape[1:], k, s, strict=True)]
     if c.get("padding") == "same":  # windows start at 0 and the last hangs over: ceil mode
         same = [math.ceil(n / ss) for n, ss in zip(shape[1:], s, strict=True)]
@@ -93,6 +123,7 @@ def pool(kind: str, c: dict, shape: Shape) -> Step:
 
 
 def _pool_step(kind: str, k, s, shape: Shape, out: list[int], edge: str) -> Step:
+    _fits(k, shape, out)
     layer = {"kind": kind, "window": _one(k), "stride": _one(s)}
     if edge == "drop":
         layer["edge"] = edge
@@ -101,6 +132,8 @@ def _pool_step(kind: str, k, s, shape: Shape, out: list[int], edge: str) -> Step
 
 
 def activation(name: str | None, shape: Shape, last: bool) -> Step | None:
+    if not isinstance(name, (str, type(None))):
+        raise Problem(f"uses the activation {str(name)[:40]}: not one Keras names")
     if name in (None, "linear"):
         return None
     if name == "softmax" and last:
@@ -165,6 +198,8 @@ def dense(c: dict, name: str, w: KerasWeights, shape: Shape, flat_from) -> Step:
     if len(shape) != 1:
         raise Problem("needs flat values; a Flatten is missing before it")
     kernel = w.var(name, 0)  # (inputs, units)
+    if kernel.ndim != 2:
+        raise Problem(f"has a kernel of {kernel.ndim} dimensions; a Dense layer's has 2")
     if kernel.shape[0] != shape[0]:
         raise Problem(f"takes {kernel.shape[0]} values but gets {shape[0]}")
     if flat_from is not None:  # Keras flattened (rows, cols, channels); convviz (channels, ...)

@@ -19,9 +19,11 @@ import numpy as np
 
 from ..layers import kind_named
 from ..snapshot import state_key
+from .inputs import judge_input
 from .onnx_file import ModelRefused, OnnxGraph
-from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS, Problem, Shape, Step, attributes
+from .onnx_ops import KNOWN_UNSUPPORTED, MAPPINGS
 from .onnx_residual import BlockProblem, residual_step, split
+from .onnx_step import UNREADABLE, Problem, Shape, Step, attributes
 
 # Handled by the walk itself (onnx_ops.MAPPINGS says why)
 WALK_OPS = ("Softmax", "LogSoftmax", "Transpose", "Add", "Sub", "Mul", "Div", "Constant")
@@ -38,6 +40,9 @@ class Problems:
     def __init__(self, path):
         self.path = path
         self.found: dict[str, list[str]] = {}
+        # layers left unchecked after a walk stopped at a problem: what each would be given is
+        # not known, so any reason found for them would only be a consequence of that problem
+        self.unchecked = 0
 
     def add(self, node, reason: str) -> None:
         who = f"{node.op_type} {node.name!r}" if node is not None else "the model"
@@ -52,9 +57,17 @@ class Problems:
             more = f" (and {len(who) - 1} more)" if len(who) > 1 else ""
             parts.append(f"{who[0]}{more} {key.split(': ', 1)[1]}")
         n = len(parts)
+        after = ""
+        if self.unchecked:
+            one = self.unchecked == 1
+            after = (
+                f" ({'the layer' if one else f'the {self.unchecked} layers'} after it "
+                f"{'was' if one else 'were'} not checked: {'it depends' if one else 'they depend'}"
+                f" on what it gives)"
+            )
         raise ModelRefused(
             f"{self.path}: cannot be opened as a convviz network "
-            f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}"
+            f"({n} reason{'s' if n > 1 else ''}): {'; '.join(parts)}{after}"
         )
 
 
@@ -160,6 +173,7 @@ def walk(graph: OnnxGraph):
         current = users[0].output[0]
     else:
         shape = tuple(dims[1:])  # type: ignore[arg-type]
+    judge_input(graph.path, *shape)
     input_shape = shape
     visited = {id(users[0])} if channels_last else set()
     current, scale, shift = _fold_input_arithmetic(graph, consumers, current, shape, steps, visited)
@@ -297,6 +311,13 @@ def _dims_text(dims) -> str:
 
 
 def _map(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
+    try:
+        return _mapped(graph, node, shape, consumers)
+    except UNREADABLE as e:
+        raise Problem(f"has settings or numbers convviz cannot read ({type(e).__name__})") from None
+
+
+def _mapped(graph: OnnxGraph, node, shape: Shape, consumers) -> Step:
     op = node.op_type
     if op in ("Softmax", "LogSoftmax"):
         out = node.output[0]

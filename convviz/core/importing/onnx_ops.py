@@ -4,207 +4,26 @@ A mapping gets the node, the graph (for its constant inputs) and the shape comin
 maps or (n,) values, batch left out), and gives a `Step`: the convviz layer as JSON (None when
 the operator changes nothing convviz shows, e.g. Identity), its tensors keyed by the layer's own
 parameter names, the shape going out, and a few words for the report. A node it cannot map is a
-`Problem` saying why, in the words the report shows.
+`Problem` saying why, in the words the report shows. The shared parts are in onnx_step.py,
+the window operators (Conv, MaxPool, AveragePool) in onnx_windows.py.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..layers import kind_named, pool_out
+from ..layers import kind_named
 from .onnx_file import OnnxGraph
-
-Shape = tuple[int, ...]
-# torch's BatchNorm2d default, which convviz's "batchnorm" kind keeps; a model's own epsilon is
-# folded into the running variance (var + eps is all the layer uses), so any epsilon maps exactly
-TORCH_BATCHNORM_EPS = 1e-5
-
-
-class Problem(Exception):
-    """This node cannot be mapped: `reason` completes "Conv 'name' ..."."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass
-class Step:
-    layer: dict | None  # convviz layer JSON; None: dropped (changes nothing convviz shows)
-    shape: Shape
-    note: str  # what it became, for the report
-    params: dict[str, np.ndarray] = field(default_factory=dict)
-    consumed: int = 1  # nodes this step took (MatMul + Add: 2)
-    # a residual block's inside, for the report: (node, its step, its index inside or None)
-    parts: list = field(default_factory=list)
-
-
-def attributes(node) -> dict[str, Any]:
-    from onnx import helper
-
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-def constant(graph: OnnxGraph, node, index: int, what: str) -> np.ndarray:
-    if index >= len(node.input) or not node.input[index]:
-        raise Problem(f"has no {what}")
-    name = node.input[index]
-    if not graph.is_constant(name):
-        raise Problem(f"computes its {what} in the graph; convviz needs it stored in the file")
-    return graph.value(name)
-
-
-def _maps(shape: Shape, what: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise Problem(f"needs maps, but its input is flat {shape}")
-    return shape
-
-
-def _one(values, what: str) -> int | tuple[int, int]:
-    """[3, 3] -> 3; [3, 5] -> (3, 5): an int when rows and cols agree, as a spec writes it."""
-    r, c = (int(v) for v in values)
-    return r if r == c else (r, c)
-
-
-def _plain_window(a: dict, node_what: str) -> None:
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise Problem(
-            f"uses dilations={list(a['dilations'])}: dilated {node_what} are not supported"
-        )
-
-
-def _raw_pads(a: dict, shape: Shape, kernel, strides) -> tuple[list[int], list[int]]:
-    """(begin, end) padding of rows and cols, from pads or auto_pad."""
-    auto = a.get("auto_pad", b"NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
-    if auto in ("SAME_UPPER", "SAME_LOWER"):
-        pads = []
-        for n, k, s in zip(shape[1:], kernel, strides, strict=True):
-            total = max((math.ceil(n / s) - 1) * s + k - n, 0)
-            half = (total // 2, total - total // 2)  # SAME_UPPER: the extra one at the end
-            pads.append(half if auto == "SAME_UPPER" else half[::-1])
-        return [p[0] for p in pads], [p[1] for p in pads]
-    if auto == "VALID":
-        return [0, 0], [0, 0]
-    p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
-    return p[:2], p[2:]
-
-
-def _symmetric_pads(a: dict, shape: Shape, kernel, strides) -> tuple[int, int]:
-    """(rows, cols) padding on both sides giving exactly the windows of the node's padding;
-    Problem when there is none (see exact_symmetric)."""
-    begin, end = _raw_pads(a, shape, kernel, strides)
-    same = [
-        exact_symmetric(int(n), int(k), int(s), int(b), int(e))
-        for n, k, s, b, e in zip(shape[1:], kernel, strides, begin, end, strict=True)
-    ]
-    rows, cols = same
-    if rows is None or cols is None:
-        raise Problem(
-            f"pads {list(begin)} before and {list(end)} after: convviz pads both sides "
-            f"alike, and no such padding gives the same windows here: not supported"
-        )
-    return rows, cols
-
-
-def exact_symmetric(n: int, k: int, s: int, begin: int, end: int) -> int | None:
-    """The padding p on both sides whose windows are exactly those of (begin, end), else None.
-
-    Only p = begin can start the windows at the same place; it gives the same windows when
-    they land evenly ((n + 2p - k) / s whole, as convviz asks) and the last one ends within
-    what (begin, end) padded: the rest of the end padding (less than a stride) is never
-    reached, as when a converter pads 'SAME' with the extra row at the end."""
-    if begin == end:
-        return begin
-    if end < begin or (n + 2 * begin - k) % s or n + 2 * begin < k:
-        return None
-    return begin if (n + begin + end - k) // s == (n + 2 * begin - k) // s else None
-
-
-def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
-    a = attributes(node)
-    if a.get("group", 1) != 1:
-        raise Problem(f"uses groups={a['group']}: grouped convolutions are not supported")
-    _plain_window(a, "convolutions")
-    c, h, w = _maps(shape, "maps")
-    weight = constant(graph, node, 1, "weights")
-    if weight.ndim != 4:
-        raise Problem(f"has {weight.ndim}-d weights; convviz convolutions are 2-d")
-    features, in_maps, kh, kw = weight.shape
-    if in_maps != c:
-        raise Problem(f"takes {in_maps} maps but gets {c}")
-    strides = [int(s) for s in a.get("strides", [1, 1])]
-    pad = _symmetric_pads(a, shape, (kh, kw), strides)
-    params = {"weight": weight}
-    if len(node.input) > 2 and node.input[2]:
-        params["bias"] = constant(graph, node, 2, "bias").reshape(features)
-    sizes = list(zip((h, w), pad, (kh, kw), strides, strict=True))
-    out = [(n + 2 * p - k) // s + 1 for n, p, k, s in sizes]  # ONNX's (and torch's) floor
-    layer = {
-        "kind": "conv",
-        "features": int(features),
-        "size": _one((kh, kw), "size"),
-        "stride": _one(strides, "stride"),
-        "padding": _one(pad, "padding"),
-        "bias": "bias" in params,
-    }
-    # a stride that leaves the last rows out (ResNet's 3x3 at stride 2 on 32: 16.5 -> 16):
-    # convviz's edge "drop"; where the sizes are whole, the default, left out as before
-    dropped = ""
-    if any((n + 2 * p - k) % s for n, p, k, s in sizes):
-        layer["edge"], dropped = "drop", ", the last rows/cols left out"
-    return Step(
-        layer,
-        (int(features), *out),
-        f"{features} features {kh}x{kw}, stride {_one(strides, '')}, padding {_one(pad, '')}"
-        f"{dropped}",
-        params,
-    )
-
-
-def _pool(kind: str, graph: OnnxGraph, node, shape: Shape) -> Step:
-    a = attributes(node)
-    _plain_window(a, "poolings")
-    c, h, w = _maps(shape, "maps")
-    kernel = [int(k) for k in a["kernel_shape"]]
-    strides = [int(s) for s in a.get("strides", [1, 1])]
-    begin, end = _raw_pads(a, shape, kernel, strides)
-    if any(begin + end):
-        raise Problem("pads its input; convviz's pooling has no padding")
-    if len([o for o in node.output if o]) > 1:
-        raise Problem("also gives the winners' indices as an output; not supported")
-    ceil = [pool_out(n, k, s) for n, k, s in zip((h, w), kernel, strides, strict=True)]
-    out, edge = ceil, "keep"
-    if not a.get("ceil_mode", 0):  # rounding down leaves a window hanging over the edge out:
-        floor = [pool_out(n, k, s, "drop") for n, k, s in zip((h, w), kernel, strides, strict=True)]
-        if floor != ceil:  # convviz's edge "drop" where that changes the size
-            out, edge = floor, "drop"
-    layer = {"kind": kind, "window": _one(kernel, ""), "stride": _one(strides, "")}
-    if edge == "drop":  # "keep" is the default, left out as before
-        layer["edge"] = edge
-    dropped = ", the window over the edge dropped" if edge == "drop" else ""
-    return Step(
-        layer,
-        (c, *out),
-        f"window {kernel[0]}x{kernel[1]}, stride {_one(strides, '')}{dropped}",
-    )
-
-
-def max_pool(graph: OnnxGraph, node, shape: Shape) -> Step:
-    return _pool("pool", graph, node, shape)
-
-
-def average_pool(graph: OnnxGraph, node, shape: Shape) -> Step:
-    return _pool("avgpool", graph, node, shape)
+from .onnx_step import TORCH_BATCHNORM_EPS, Problem, Shape, Step, attributes, constant, need_maps
+from .onnx_windows import average_pool, conv, max_pool
 
 
 def global_average_pool(graph: OnnxGraph, node, shape: Shape) -> Step:
-    c, _, _ = _maps(shape, "maps")
+    c, _, _ = need_maps(shape, "maps")
     return Step({"kind": "gap"}, (c,), f"the average of each of {c} maps")
 
 
@@ -233,7 +52,7 @@ def batch_norm(graph: OnnxGraph, node, shape: Shape) -> Step:
     if not all(len(t) == n for t in (scale, bias, mean, var)):
         raise Problem(f"has statistics for another number of channels than its {n}")
     var = var + np.float32(a.get("epsilon", 1e-5) - TORCH_BATCHNORM_EPS)  # see the constant
-    if (var <= 0).any():
+    if not (var > 0).all():  # (NaN is not above 0 either: an epsilon of NaN)
         raise Problem("has a running variance that is not positive")
     return Step(
         {"kind": "batchnorm"},

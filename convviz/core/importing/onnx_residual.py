@@ -19,7 +19,8 @@ import numpy as np
 
 from ..layers.registry import DIMENSIONS
 from .onnx_file import OnnxGraph
-from .onnx_ops import TORCH_BATCHNORM_EPS, Problem, Shape, Step, attributes, batch_norm, constant
+from .onnx_ops import batch_norm
+from .onnx_step import TORCH_BATCHNORM_EPS, Problem, Shape, Step, attributes, constant
 
 
 @dataclass
