@@ -2,6 +2,8 @@
 they are big enough to read on a projector, with overlays (the window, the winning cell, the cell
 just written, marked cells) and optional rings around the map (zero padding, or room for a window
 hanging over the edge). The step-by-step panels (filtering, pooling, ReLU) are made of these.
+What a cell shows (its colour index, its printed number, the symmetric scale) is worked out in
+cell_values.py; `symmetric_levels` is still importable from here.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...core.mosaic import colour_indices as mosaic_colour_indices
-from ...core.numbers import deck_number
 from .. import theme
 from .cell_marks import CellMarks
+from .cell_values import cell_texts, colour_indices, symmetric_levels
 
-# the one colour pipeline: values -> 0..255 (core.mosaic.colour_indices) -> a theme LUT
+# the one colour pipeline: values -> 0..255 (cell_values.colour_indices) -> a theme LUT
 _LUT = theme.DECK_CELLS_LUT
 _LUMA = theme.luma(_LUT)
 
@@ -40,38 +41,6 @@ PADDING_TEXT = QColor(90, 90, 90)
 FRAME_COLOR = QColor(110, 110, 110)
 LIGHT_TEXT = QColor(255, 255, 255)  # numbers on dark cells
 DARK_TEXT = QColor(20, 20, 20)  # and on light ones
-
-
-def colour_indices(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
-    """LUT indices of a map on its symmetric scale (symmetric_levels): the mosaic's mapping
-    (core.mosaic.colour_indices), with NaN (off the map) as zero."""
-    level = max(abs(levels[0]), abs(levels[1])) or 1.0
-    v = np.nan_to_num(np.asarray(values, np.float32), nan=0.0)
-    return mosaic_colour_indices(v, level).reshape(v.shape).astype(np.intp)
-
-
-def cell_texts(values: np.ndarray) -> list[list[str]]:
-    """What the cells print: a grid of whole numbers as they are (the deck's 1 and -1),
-    otherwise two decimals cut as the deck does (7/9 -> 0.77); NaN prints nothing."""
-    finite = values[np.isfinite(values)]
-    whole = (
-        finite.size
-        and np.all(np.abs(finite - np.round(finite)) < 1e-6)
-        and np.all(np.abs(finite) < 1e4)
-    )
-    if whole:
-        return [["" if v != v else str(round(v)) for v in row] for row in values.tolist()]
-    return [[deck_number(v) for v in row] for row in values.tolist()]
-
-
-def symmetric_levels(*arrays) -> tuple[float, float]:
-    """(-a, a) with a the largest magnitude: zero is always the neutral middle colour."""
-    a = max(
-        (float(np.nanmax(np.abs(x))) for x in arrays if x.size and np.isfinite(x).any()),
-        default=1.0,
-    )
-    a = a if a > 1e-12 else 1.0
-    return (-a, a)
 
 
 def _pair(v) -> tuple[int, int]:
