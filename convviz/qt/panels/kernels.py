@@ -14,7 +14,7 @@ Updates whenever the weights change.
 
 A click on a kernel asks to edit it (`kernel_clicked`: what if, joined to the editor by
 qt/why_wiring.py); while the network is edited, the hint says so in the edit colour.
-Which layers, how each is tiled and its title's words: kernel_layers.py.
+Which layers, how each is tiled and its title's words: widgets/kernel_layers.py.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from ...core.layers.registry import pair
 from ...core.mosaic import compose_rgb, kernel_rgb
 from .. import theme
-from ..widgets.stepper_controls import selector
-from .kernel_layers import (  # (conv_names, kernel_grid and the limits: importable here as before)
+from ..widgets.kernel_layers import (  # (conv_names, kernel_grid, limits: importable here too)
     MAX_COLS,
     MAX_FEATURES_SHOWN,
     MAX_INPUTS_SHOWN,
@@ -41,6 +40,7 @@ from .kernel_layers import (  # (conv_names, kernel_grid and the limits: importa
     kernel_layout,
     title_texts,
 )
+from ..widgets.stepper_controls import selector
 
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 ALL_LAYERS = "All layers"

@@ -1,7 +1,8 @@
 """What the Features (kernels) panel shows for each convolution, worked out from the network
 (no widgets): which layers (the top-level convolutions, with the maps each reads), how a layer's
 kernels are tiled (core/mosaic.MosaicLayout), and its title in three lengths for the room there
-is. Split from panels/kernels.py, which draws them."""
+is. Split from panels/kernels.py, which draws them (kept among the widgets: a module in panels/
+counts as a panel, and panels do not import each other)."""
 
 from __future__ import annotations
 
