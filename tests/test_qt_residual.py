@@ -1,6 +1,6 @@
 """A network with residual blocks opens in the window: every panel lays it out, the Feature maps
 panel shows each block's inside, skip path and sum with their labels, and the filtering stepper
-offers only the top-level convolutions (those inside a block are shown as maps, not stepped)."""
+offers the convolutions inside blocks too (the Kernels panel only the top-level ones)."""
 
 import numpy as np
 from PySide6.QtWidgets import QApplication
@@ -69,9 +69,15 @@ def test_a_residual_network_opens_and_its_maps_show_inside_skip_and_sum(qtbot, m
         np.testing.assert_allclose(panel.map_values(name, 0), trace.layer(name).values[0])
 
 
-def test_the_steppers_offer_the_top_level_layers_only():
+def test_the_steppers_go_inside_blocks_the_kernels_panel_not():
     from convviz.core.stepper import steppable_layers
     from convviz.qt.panels.kernels import conv_names
 
-    assert [sl.name for sl in steppable_layers(SPEC, "conv")] == ["conv1"]
+    assert [(sl.name, sl.label) for sl in steppable_layers(SPEC, "conv")] == [
+        ("conv1", "conv1"),
+        ("residual1.conv1", "block 1 · conv 1"),
+        ("residual1.conv2", "block 1 · conv 2"),
+        ("residual2.conv1", "block 2 · conv 1"),
+        ("residual2.skip", "block 2 · skip path"),
+    ]
     assert conv_names(SPEC) == ["conv1"]

@@ -125,10 +125,12 @@ def test_sixty_four_channels_show_three_rows_and_one_line_that_add_up(qtbot):
         assert value == pytest.approx(trace.layer("conv2").values[3, r, c], abs=0.01)
 
 
-def test_a_residual_network_says_which_convolutions_it_steps(qtbot):
+def test_a_residual_network_steps_every_convolution_named_by_its_block(qtbot):
     panel, _ = open_panel(qtbot, FilteringPanel, preset_model("resnet"))
-    assert panel.layer_combo.count() == 1 and panel.where.isVisibleTo(panel)
-    assert "the 6 inside them show in Feature maps" in panel.where.text()
+    items = [panel.layer_combo.itemText(i) for i in range(panel.layer_combo.count())]
+    assert len(items) == 9 and items[0].startswith("conv1  (16 features of 4×4×3")
+    assert items[3].startswith("block 2 · conv 1  (32 features of 4×4×16, stride 2")
+    assert items[5].startswith("block 2 · skip path  (32 features of 1×1×16, stride 2")
     assert panel.shown == range(3) and panel.n_steps == 16 * 16
     pooling, _ = open_panel(qtbot, PoolingPanel, preset_model("resnet"))
     assert "global average pooling" in pooling.notice.text() and pooling.stepper is None

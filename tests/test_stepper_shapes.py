@@ -15,7 +15,6 @@ from convviz.core.stepper import (
     ConvStepper,
     PoolStepper,
     find_layer,
-    inner_layers,
     steppable_layers,
 )
 from convviz.core.stepper_conv import shown_channels
@@ -143,11 +142,11 @@ def test_the_spectrograms_one_by_two_pools_and_tall_features():
             assert (s.top, s.left) == (0, 2 * i) and s.value == want[0, i]
 
 
-def test_convolutions_inside_residual_blocks_are_counted_not_stepped():
+def test_convolutions_inside_residual_blocks_are_stepped_too():
     spec = preset_model("resnet").spec
-    assert [sl.name for sl in steppable_layers(spec, "conv")] == ["conv1"]
-    assert inner_layers(spec, "conv") == 6
-    assert inner_layers(spec, "pool") == 0
+    names = [sl.name for sl in steppable_layers(spec, "conv")]
+    assert names[:3] == ["conv1", "residual1.conv1", "residual1.conv2"] and len(names) == 9
+    assert steppable_layers(spec, "pool") == []  # (tests/test_qt_steppers_blocks.py: the rest)
 
 
 def test_the_channels_shown_in_full():

@@ -10,23 +10,21 @@ layer kind with its field values as a person typed them, residual blocks wrappin
 Which kinds there are and what fields each has comes from the registry (core/layers): a kind
 registered anywhere appears here with its fields. A row's place is its path: (2,) is the third
 top-level row, (2, 0) the first row inside it. The shapes, parameter counts and refusals are the
-spec's own (core/spec.py layer_shapes, asked by core/layer_rows_check.py); this module only
-keeps the rows and turns their texts into layers.
+spec's own (core/spec.py layer_shapes, asked by core/layer_rows_check.py); how a value reads as
+text and back is core/layer_rows_text.py's; this module only keeps the rows and turns their
+texts into layers.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
-import re
 from dataclasses import dataclass, field
 
 from .errors import SpecError
+from .layer_rows_text import number_text, parse_text, value_text
 from .layers import kind_named, kind_names, kind_of, layer_to_dict
-from .limits import MAX_SPEC_JSON_BYTES
 from .spec import NetworkSpec
-from .spec_json import loads_bounded
 
 # A kind whose declared fields include this one holds rows of its own (the residual block):
 # the editor shows those rows indented under it instead of a text field.
@@ -62,56 +60,6 @@ def default_text(kind_name: str, name: str) -> str:
         if f.name == name and f.default is not dataclasses.MISSING:
             return value_text(f.default)
     return ""
-
-
-def value_text(v) -> str:
-    """A field's value as a person reads and types it: 5, 3x5, 0.5, yes, no; "" for none."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return number_text(v)
-    if isinstance(v, (tuple, list)):
-        if len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-            return f"{v[0]}x{v[1]}"
-        return _json_text(v)
-    return str(v)
-
-
-def number_text(v: float) -> str:
-    """0.5 -> "0.5", -1.0 -> "-1"; never rounded (a value read back must be the same)."""
-    short = f"{v:g}"
-    return short if float(short) == v else repr(v)
-
-
-def _json_text(v) -> str:
-    def plain(x):
-        return [plain(y) for y in x] if isinstance(x, (tuple, list)) else x
-
-    return json.dumps(plain(v), separators=(",", ":"))
-
-
-_PAIR = re.compile(r"^\s*(-?\d+)\s*[x×X,]\s*(-?\d+)\s*$")
-_WORDS = {"yes": True, "no": False, "true": True, "false": False}
-
-
-def parse_text(text: str, where: str):
-    """A typed value as JSON would give it: "5" -> 5, "3x5" or "3, 5" -> [3, 5], "yes" -> True,
-    anything else read as JSON (bounded); SpecError naming `where` when it reads as nothing.
-    The kind's own field check then judges the value."""
-    if len(text) > MAX_SPEC_JSON_BYTES:  # judged before anything reads it
-        raise SpecError(f"{where}: {len(text):,} characters is more than a field can hold")
-    t = text.strip()
-    if t.lower() in _WORDS:
-        return _WORDS[t.lower()]
-    m = _PAIR.match(t)
-    if m:
-        return [int(m.group(1)), int(m.group(2))]
-    try:
-        return loads_bounded(t, where, SpecError)
-    except SpecError:
-        raise SpecError(f"{where}: cannot read {t[:40]!r} as a number") from None
 
 
 @dataclass

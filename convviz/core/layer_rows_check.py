@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import SpecError
-from .layer_rows import BLOCK_FIELD, LayerRows, Path, Row, layer_of, names, parse_text
+from .layer_rows import BLOCK_FIELD, LayerRows, Path, Row, layer_of, names
+from .layer_rows_text import parse_text
 from .layers import Flatten, kind_of
 from .spec import LayerShape, NetworkSpec
 from .spec_json import finite, whole

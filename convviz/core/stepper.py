@@ -18,14 +18,20 @@ and are re-exported here, so `from convviz.core.stepper import ConvStepper` read
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .layers import AvgPool, pair
+from .layers.residual import SKIP
 from .layers.sizes import DEFAULT_EDGE
 from .numbers import deck_number  # one formatter for every panel, re-exported (__all__)
 from .spec import Conv, MaxPool, NetworkSpec
+
+if TYPE_CHECKING:
+    from .trace import Trace
 
 # The layer kinds each stepper steps: "pool" is the pooling family (max and average).
 STEP_KINDS = {"conv": ("conv",), "pool": ("pool", "avgpool")}
@@ -34,13 +40,16 @@ STEP_KINDS = {"conv": ("conv",), "pool": ("pool", "avgpool")}
 # ---- which layers can be stepped ----------------------------------------------------------------
 @dataclass(frozen=True)
 class StepLayer:
-    """A steppable layer: its position in model.layers / trace.layers, its name and spec."""
+    """A steppable layer: the position in model.layers / trace.layers of the layer (or of the
+    top-level block holding it), its name as the trace and snapshot give it ("conv1",
+    "residual2.conv1"), its spec, and the trace entry it reads (None: the network's input)."""
 
     index: int
     name: str
     layer: Conv | MaxPool | AvgPool
     in_maps: int  # C of its input
     out_maps: int  # maps it produces
+    source: str | None = None  # the trace entry whose values it receives; None: the input
 
     @property
     def window(self) -> tuple[int, int]:
@@ -64,38 +73,66 @@ class StepLayer:
     def is_average(self) -> bool:
         return isinstance(self.layer, AvgPool)
 
+    @property
+    def label(self) -> str:
+        """The name a student reads: "conv1", or "block 2 · conv 1" inside a block."""
+        return step_label(self.name)
+
+    def inputs(self, trace: Trace) -> np.ndarray:
+        """The (C, H, W) values this layer received in `trace`."""
+        return trace.input if self.source is None else trace.layer(self.source).values
+
+
+_COUNTED = re.compile(r"^([a-z]+)(\d+)$")
+# what a block's name and its skip path say in a label (the residual block is the only block)
+_LABEL_WORDS = {"residual": "block", SKIP: "skip path"}
+
+
+def step_label(name: str) -> str:
+    """A trace name as a student reads it: a top-level layer keeps its name ("conv1"); inside a
+    block each part is spelled out: "residual2.conv1" -> "block 2 · conv 1",
+    "residual2.skip" -> "block 2 · skip path"."""
+    parts = name.split(".")
+    if len(parts) == 1:
+        return name
+    words = []
+    for part in parts:
+        m = _COUNTED.match(part)
+        word, n = (m.group(1), f" {m.group(2)}") if m else (part, "")
+        words.append(_LABEL_WORDS.get(word, word) + n)
+    return " · ".join(words)
+
 
 def steppable_layers(spec: NetworkSpec, kind: str) -> list[StepLayer]:
-    """Every top-level layer of `kind` ("conv", or "pool" for max and average pooling) in order,
-    with the number of maps around it. Layers inside a residual block are not listed: the trace
-    keeps their inputs only inside the block (see inner_layers)."""
-    kinds = STEP_KINDS[kind]
-    shapes = spec.shapes()
+    """Every layer of `kind` ("conv", or "pool" for max and average pooling) in the order the
+    values are made, with the number of maps around it: a residual block's inside layers
+    ("residual2.conv1") before the block's later neighbours, and for kind "conv" the 1x1
+    convolution on a block's skip path ("residual2.skip") where it has one."""
     out: list[StepLayer] = []
-    in_maps = spec.channels
-    for i, (layer, s) in enumerate(zip(spec.layers, shapes, strict=False)):
-        if layer.kind in kinds and isinstance(layer, (Conv, MaxPool, AvgPool)):
-            out.append(StepLayer(i, s.name, layer, in_maps, s.shape[0]))
-        if len(s.shape) == 3:
-            in_maps = s.shape[0]
+    shape = (spec.channels, *spec.input_shape)
+    _collect(spec.layers, spec.shapes(), shape, None, None, STEP_KINDS[kind], out)
     return out
 
 
-def inner_layers(spec: NetworkSpec, kind: str) -> int:
-    """How many layers of `kind` sit inside blocks (residual), where the steppers do not go."""
-    kinds = STEP_KINDS[kind]
-
-    def count(layers, top: bool) -> int:
-        n = 0
-        for layer in layers:
-            inner = getattr(layer, "layers", None)
-            if inner:
-                n += count(inner, False)
-            elif not top and layer.kind in kinds:
-                n += 1
-        return n
-
-    return count(spec.layers, True)
+def _collect(layers, rows, shape, source, top, kinds, out: list[StepLayer]) -> None:
+    """Append the steppable layers among `layers` (their shapes-table `rows`), the first of
+    which receives `shape` from trace entry `source`; `top`: the top-level index of their
+    block (None at the top level, where each layer's own index counts)."""
+    for i, (layer, row) in enumerate(zip(layers, rows, strict=False)):
+        index = i if top is None else top
+        inner = getattr(layer, "layers", None)
+        if inner:  # a block: its inside reads what the block reads, as does its skip path
+            _collect(inner, row.inside, shape, source, index, kinds, out)
+            skip = row.inside[-1]
+            if "conv" in kinds and skip.params:  # a 1x1 convolution, not the input as it is
+                (c, h, w), (f, ho, wo) = shape, skip.shape
+                conv = Conv(f, 1, stride=(h // ho, w // wo))
+                out.append(StepLayer(index, skip.name, conv, c, f, source))
+        elif layer.kind in kinds and isinstance(layer, (Conv, MaxPool, AvgPool)):
+            out.append(StepLayer(index, row.name, layer, shape[0], row.shape[0], source))
+        if len(row.shape) == 3:
+            shape = row.shape
+        source = row.name
 
 
 def find_layer(spec: NetworkSpec, kind: str, name: str) -> StepLayer:
@@ -174,6 +211,6 @@ __all__ = [
     "conv_divisor",
     "deck_number",
     "find_layer",
-    "inner_layers",
+    "step_label",
     "steppable_layers",
 ]

@@ -99,7 +99,7 @@ class ConvStepper:
     ) -> ConvStepper:
         sl = find_layer(spec, "conv", layer_name)
         return cls(
-            trace.input_of(sl.index),
+            sl.inputs(trace),
             snapshot.weight(layer_name),
             snapshot.bias(layer_name),
             sl.stride,

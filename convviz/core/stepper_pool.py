@@ -66,7 +66,7 @@ class PoolStepper:
     ) -> PoolStepper:
         sl = find_layer(spec, "pool", layer_name)
         return cls(
-            trace.input_of(sl.index)[map_index],
+            sl.inputs(trace)[map_index],
             sl.window,
             sl.stride,
             "avg" if sl.is_average else "max",

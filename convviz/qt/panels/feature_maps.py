@@ -10,8 +10,9 @@ orange above, dark at zero. By default each layer has its own symmetric scale (w
 title), so early layers with small values stay readable next to late ones reaching +-20, while the
 maps within a layer stay comparable; the toolbar switches to one scale shared by all layers (legend
 on the right). Hover reads a cell's value; a click shows that map large underneath, on its layer's
-scale, or, with "Switch off" pressed, switches that map off (what if: `switch_off_clicked`, joined
-to the edits by qt/why_wiring.py); while the network is edited, the read-out line says so.
+scale (widgets/map_detail.py), or, with "Switch off" pressed, switches that map off (what if:
+`switch_off_clicked`, joined to the edits by qt/why_wiring.py); while the network is edited, the
+read-out line says so.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetricsF
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from ...core.map_rows import INPUT, map_rows
@@ -31,14 +31,15 @@ from .. import settings, theme
 from ..widgets.flow_layout import FlowLayout
 from ..widgets.live_text import LiveText
 from ..widgets.map_colours import input_ramps
+from ..widgets.map_detail import (  # (the first and last still importable from here)
+    DETAIL_NUMBERS_MAX,  # noqa: F401
+    MapDetail,
+    detail_number_font,  # noqa: F401
+)
 from ..widgets.mosaic_view import MosaicLayer, MosaicScroller, MosaicView
 
-DETAIL_NUMBERS_MAX = 12  # print the values inside cells of maps up to 12x12 (the deck's 7x7)
-NUMBER_FILL = 0.86  # a printed value may take this share of its cell's width, no more
-MIN_NUMBER_PT = 7.0
 PER_LAYER, SHARED = "per layer", "shared"
 SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
-
 
 READOUT = "Hover over a map to read its values; click to enlarge it."
 
@@ -143,25 +144,13 @@ class FeatureMapsPanel(QWidget):
         return top
 
     def _make_detail(self) -> None:
-        """The clicked map, large, with its numbers (hidden until a click)."""
-        self.detail_view = pg.GraphicsLayoutWidget()
-        self.detail_view.setBackground(theme.PANEL)
-        self.detail_title = self.detail_view.addLabel("", row=0, col=0, color=theme.TEXT)
-        self.detail_box = self.detail_view.addViewBox(row=1, col=0)
-        self.detail_box.setAspectLocked(True)
-        self.detail_box.invertY(True)
-        self.detail_box.setMouseEnabled(False, False)
-        self.detail_box.setMenuEnabled(False)
-        self.detail_image = pg.ImageItem(
-            np.zeros((1, 1), np.float32),
-            levels=(-1, 1),
-            lut=theme.DIVERGING_LUT,
-            axisOrder="row-major",
-        )
-        self.detail_box.addItem(self.detail_image)
-        self.detail_numbers: list[pg.TextItem] = []
+        """The clicked map, large, with its numbers (hidden until a click; widgets/map_detail).
+        Its parts keep their names here (detail_view, detail_box, ...): the tests read them."""
+        self.detail = MapDetail()
+        self.detail_view, self.detail_title = self.detail.view, self.detail.title
+        self.detail_box, self.detail_image = self.detail.box, self.detail.image
+        self.detail_numbers = self.detail.numbers  # (the same list: it grows there)
         self.detail_box.sigResized.connect(self._detail_resized)  # numbers follow the cell size
-        self.detail_view.hide()
 
     # ---- layout ----------------------------------------------------------------------------
     def set_model(self, spec, snapshot=None) -> None:
@@ -322,65 +311,19 @@ class FeatureMapsPanel(QWidget):
             lo, hi = sorted(self.spec.value_range)
             label = self.layers[name].labels[i] if self.layers[name].labels else ""
             what = f"channel {label or i + 1} of {every.shape[0]}"
-            self.detail_image.setLookupTable(input_ramps(every.shape[0])[i])
-            self.detail_image.setImage(values, levels=(lo, hi), autoLevels=False)
-            level = max(abs(lo), abs(hi))
+            lut, level = input_ramps(every.shape[0])[i], max(abs(lo), abs(hi))
         else:
             level = self.layers[name].level  # the same scale as the map has in its layer
-            self.detail_image.setLookupTable(theme.DIVERGING_LUT)
-            self.detail_image.setImage(values, levels=(-level, level), autoLevels=False)
-        self.detail_title.setText(f"{name}  ·  {what}  ·  {h} × {w}", color=theme.TEXT)
-        self.detail_box.setRange(QRectF(0, 0, w, h), padding=0.02)
-        # values printed in the cells when the map is small and the cells are big enough
-        fit = (
-            detail_number_font(values, self.detail_cell_px())
-            if h <= DETAIL_NUMBERS_MAX and w <= DETAIL_NUMBERS_MAX
-            else None
-        )
-        numbers = fit is not None
-        font, decimals = fit if fit else (None, 2)
-        while numbers and len(self.detail_numbers) < h * w:
-            t = pg.TextItem("", anchor=(0.5, 0.5))
-            self.detail_box.addItem(t)
-            self.detail_numbers.append(t)
-        for k, t in enumerate(self.detail_numbers):
-            on = numbers and k < h * w
-            t.setVisible(on)
-            if on:
-                r, c = divmod(k, w)
-                v = float(values[r, c])
-                t.setFont(font)
-                # dark text on the bright (large) values, light text on the dark ones
-                t.setColor(theme.CANVAS_BG if abs(v) > 0.55 * level else theme.TEXT)
-                t.setText(deck_number(v, decimals))
-                t.setPos(c + 0.5, r + 0.5)
+            lut, lo, hi = theme.DIVERGING_LUT, -level, level
+        self.detail.show(values, lut, lo, hi, level, f"{name}  ·  {what}  ·  {h} × {w}")
 
     def detail_cell_px(self) -> float:
-        """The side of one cell of the enlarged map on screen: the box keeps the map square,
-        so the shorter of its two sides decides (the width alone overstated it)."""
+        """The side of one cell of the enlarged map on screen (see MapDetail.cell_px)."""
         if self.selected is None or self._trace is None:
             return 0.0
         h, w = self._values(self.selected[0]).shape[-2:]
-        return min(self.detail_box.width() / max(w, 1), self.detail_box.height() / max(h, 1))
+        return self.detail.cell_px(h, w)
 
     def _detail_resized(self, *_):
         if self.selected is not None and self._trace is not None and self.detail_view.isVisible():
             self._show_detail()
-
-
-def detail_number_font(values: np.ndarray, cell_px: float) -> tuple[QFont, int] | None:
-    """The font and decimals that print every value of `values` inside a cell of `cell_px`:
-    two decimals (the deck's) at up to the window's type size, else one, else a smaller font
-    down to MIN_NUMBER_PT; None when even that does not fit (colours only)."""
-    room = cell_px * NUMBER_FILL
-    for decimals in (2, 1):
-        texts = {deck_number(v, decimals) for v in np.ravel(values)} or {"0"}
-        font = QFont()
-        size = min(float(theme.BASE_POINT_SIZE), cell_px * 0.3)
-        while size >= MIN_NUMBER_PT:
-            font.setPointSizeF(size)
-            fm = QFontMetricsF(font)
-            if max(fm.horizontalAdvance(t) for t in texts) <= room:
-                return font, decimals
-            size -= 0.5
-    return None

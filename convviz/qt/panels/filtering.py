@@ -18,13 +18,13 @@ from ...core.layers.registry import by
 from ...core.names import map_names
 from ...core.snapshot import WeightsSnapshot
 from ...core.spec import NetworkSpec
-from ...core.stepper import ConvStepper, StepLayer, deck_number, inner_layers, steppable_layers
+from ...core.stepper import ConvStepper, StepLayer, deck_number, steppable_layers
 from ...core.stepper_conv import CHANNELS_SHOWN, shown_channels
 from .. import theme
 from ..widgets.cell_grid import CellGrid, symmetric_levels
 from ..widgets.channel_rows import ChannelRows, InputStrip, sum_text
 from ..widgets.stepper_controls import selector
-from ..widgets.stepper_panel import StepperPanel, help_label, picker_row
+from ..widgets.stepper_panel import StepperPanel, picker_row
 
 HELP = (
     "The feature covers every input channel at once: each channel's patch × its slice of "
@@ -35,9 +35,9 @@ COLOUR_NAMES = ("R", "G", "B")
 
 def channel_names(spec: NetworkSpec, sl: StepLayer) -> list[str]:
     """Short names for the layer's input channels: R, G, B for a colour picture."""
-    if sl.index == 0 and sl.in_maps == len(COLOUR_NAMES):
+    if sl.source is None and sl.in_maps == len(COLOUR_NAMES):
         return list(COLOUR_NAMES)
-    if sl.index == 0:
+    if sl.source is None:
         return ["input"] if sl.in_maps == 1 else [f"ch {i + 1}" for i in range(sl.in_maps)]
     return map_names(spec, sl.in_maps)
 
@@ -115,8 +115,6 @@ class FilteringPanel(StepperPanel):
         col.addWidget(self.channel_rows, 3)  # the numbers need the room more than the maps
 
         self.assemble(top, HELP, grids)
-        self.where = help_label("", self)  # which layers it steps, when some are left out
-        self.layout_.insertWidget(2, self.where)
         self.layer_combo.currentIndexChanged.connect(self._layer_changed)
         self.feature_combo.currentIndexChanged.connect(self._rebuild_stepper)
         self.map_combo.currentIndexChanged.connect(self._channels_changed)
@@ -156,18 +154,12 @@ class FilteringPanel(StepperPanel):
             c = sl.layer
             edge = ", edge drop" if c.edge == "drop" else ""  # "keep" is the usual: not said
             self.layer_combo.addItem(
-                f"{sl.name}  ({sl.out_maps} features of {by(c.size).replace('x', '×')}"
+                f"{sl.label}  ({sl.out_maps} features of {by(c.size).replace('x', '×')}"
                 f"×{sl.in_maps},"
                 f" stride {_sizes(c.stride)}, padding {_sizes(c.padding)}{edge})",
                 sl.name,
             )
         self.layer_combo.blockSignals(False)
-        inner = inner_layers(spec, "conv")
-        self.where.setVisible(inner > 0)
-        self.where.setText(
-            f"Steps the {len(self._layers)} convolution{'s' if len(self._layers) != 1 else ''} "
-            f"outside residual blocks; the {inner} inside them show in Feature maps."
-        )
         self._layer_changed()
 
     def show_weights(self, snapshot: WeightsSnapshot) -> None:

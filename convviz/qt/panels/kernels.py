@@ -14,12 +14,12 @@ Updates whenever the weights change.
 
 A click on a kernel asks to edit it (`kernel_clicked`: what if, joined to the editor by
 qt/why_wiring.py); while the network is edited, the hint says so in the edit colour.
+Which layers, how each is tiled and its title's words: widgets/kernel_layers.py.
 """
 
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,29 +28,24 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ...core.layers.registry import pair
-from ...core.mosaic import MosaicLayout, compose_rgb, kernel_rgb
+from ...core.mosaic import compose_rgb, kernel_rgb
 from .. import theme
+from ..widgets.kernel_layers import (  # (conv_names, kernel_grid, limits: importable here too)
+    MAX_COLS,
+    MAX_FEATURES_SHOWN,
+    MAX_INPUTS_SHOWN,
+    conv_layers,
+    conv_names,  # noqa: F401
+    kernel_grid,
+    kernel_layout,
+    title_texts,
+)
 from ..widgets.stepper_controls import selector
 
-MAX_COLS = 16
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
-MAX_FEATURES_SHOWN = 32  # columns of a layer reading many maps (AlexNet's conv2: 256)
-MAX_INPUTS_SHOWN = 16  # rows of it (AlexNet's conv2 reads 96 maps)
 ALL_LAYERS = "All layers"
 NO_CONV = "This network has no convolution layer: it has no kernels to show."
 GAP_RGB = QColor(theme.PANEL).getRgb()[:3]
-
-
-def conv_names(spec) -> list[str]:
-    """The name of every convolution, in order."""
-    return [s.name for s in spec.shapes() if s.kind == "conv"]
-
-
-def kernel_grid(weight: np.ndarray) -> np.ndarray:
-    """(F, C, kh, kw) weights -> (C * F, kh, kw) tiles ordered row = input map, column =
-    feature."""
-    f, c, kh, kw = weight.shape
-    return weight.transpose(1, 0, 2, 3).reshape(c * f, kh, kw)
 
 
 HINT = (
@@ -124,16 +119,12 @@ class KernelsPanel(QWidget):
         colour_first = spec.channels == 3
         self.apart_button.setVisible(colour_first)
         apart = self.apart_button.isChecked()
-        for name, layer, in_ch in _convs(spec):
+        for name, layer, in_ch in conv_layers(spec):
             f_all = layer.features
             kh, kw = pair(layer.size)
             colour = colour_first and in_ch == 3 and name == "conv1" and not apart
             f, c = min(f_all, MAX_FEATURES_SHOWN), min(in_ch, MAX_INPUTS_SHOWN)
-            if colour:  # one colour picture per kernel, in a grid about as wide as tall: the
-                # dock is about square, and one long row made each picture a few pixels wide
-                layout = MosaicLayout(f, kh, kw, min(math.ceil(math.sqrt(f)), MAX_COLS))
-            else:
-                layout = MosaicLayout(f * c, kh, kw, min(f, MAX_COLS) if c == 1 else f)
+            layout = kernel_layout(f, c, kh, kw, colour)
             title = pg.TextItem("", color=theme.MUTED, anchor=(0, 1))
             title.setFont(self._font)
             if colour:
@@ -222,16 +213,9 @@ class KernelsPanel(QWidget):
         return int(self.box.width() - max(left, 0.0)) - 8
 
     def _set_title(self, e: dict) -> None:
-        name = e["name"]
-        (f, c, (kh, kw)), (f_all, c_all) = e["shape"], e["total"]
-        level = e["level"]
-        inputs = "R, G, B as colour" if e["colour"] else f"input{'s' if c_all > 1 else ''}"
-        cut = f"  (first {f} × {c} shown)" if (f, c) != (f_all, c_all) else ""
-        full = f"{name}   {f_all} features × {c_all} {inputs} × {kh}×{kw}   scale ±{level:.2g}{cut}"
-        short = f"{name}  {f_all}×{c_all}×{kh}×{kw}  ±{level:.2g}"
+        full, short, tiny = title_texts(e["name"], e["shape"], e["total"], e["level"], e["colour"])
         fm = QFontMetrics(self._font)
         room = self._title_room()
-        tiny = f"{name}  ±{level:.2g}"  # the scale matters more than the shape
         fits = [t for t in (full, short, tiny) if fm.horizontalAdvance(t) <= room]
         text = fits[0] if fits else fm.elidedText(tiny, Qt.TextElideMode.ElideRight, room)
         if (text, full) != e["title_text"]:  # a new text lays the item out again: only if new
@@ -321,14 +305,3 @@ class KernelsPanel(QWidget):
             return e["layout"].tile(e["image"].image, feature).copy()
         f = e["shape"][0]
         return e["layout"].tile(e["image"].image, channel * f + feature).copy()
-
-
-def _convs(spec):
-    """(name, layer, input maps) of every top-level convolution, in order."""
-    shapes = spec.shapes()
-    channels = spec.channels
-    for layer, s in zip(spec.layers, shapes, strict=False):
-        if s.kind == "conv":
-            yield s.name, layer, channels
-        if len(s.shape) == 3:
-            channels = s.shape[0]

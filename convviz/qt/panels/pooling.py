@@ -123,7 +123,7 @@ class PoolingPanel(StepperPanel):
             edge = ", edge drop" if sl.edge == "drop" else ""  # "keep" is the usual: not said
             window = by(sl.window).replace("x", "×")
             self.layer_combo.addItem(
-                f"{sl.name}  ({kind}, {window} window, stride {stride}{edge})", sl.name
+                f"{sl.label}  ({kind}, {window} window, stride {stride}{edge})", sl.name
             )
         self.layer_combo.blockSignals(False)
         self._layer_changed()
@@ -164,7 +164,7 @@ class PoolingPanel(StepperPanel):
         if sl is None or self.trace is None:
             self.stepper = None
         else:
-            values = self.trace.input_of(sl.index)[self.map_index]  # (H, W)
+            values = sl.inputs(self.trace)[self.map_index]  # (H, W)
             mode = "avg" if sl.is_average else "max"
             st = self.stepper
             if (

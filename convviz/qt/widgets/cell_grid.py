@@ -2,12 +2,15 @@
 they are big enough to read on a projector, with overlays (the window, the winning cell, the cell
 just written, marked cells) and optional rings around the map (zero padding, or room for a window
 hanging over the edge). The step-by-step panels (filtering, pooling, ReLU) are made of these.
+What a cell shows (its colour index, its printed number, the symmetric scale) is worked out in
+cell_values.py (`symmetric_levels` still importable from here); the padding ring, grid lines and
+numbers are painted by cell_paint.py, the overlays by cell_marks.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -20,58 +23,17 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...core.mosaic import colour_indices as mosaic_colour_indices
-from ...core.numbers import deck_number
-from .. import theme
 from .cell_marks import CellMarks
+from .cell_paint import CELL_LUMA, CELL_LUT, PADDING_COLOR, PADDING_HATCH, CellPaint
+from .cell_values import cell_texts, colour_indices, symmetric_levels
 
-# the one colour pipeline: values -> 0..255 (core.mosaic.colour_indices) -> a theme LUT
-_LUT = theme.DECK_CELLS_LUT
-_LUMA = theme.luma(_LUT)
+_LUT, _LUMA = CELL_LUT, CELL_LUMA  # (declared in cell_paint.py; the tests read _LUMA here)
 
 # Not filled in yet: darker than every value colour (the palest, near zero, is almost white),
 # so a filled cell stands out from an empty one whatever its value. Opaque: cheaper to fill.
 EMPTY_COLOR = QColor(40, 45, 54)
 EMPTY_HATCH = QColor(255, 255, 255, 45)  # off-map cells: a light hatch on the dark empty colour
-PADDING_COLOR = QColor(205, 205, 205)
-GRID_COLOR = QColor(165, 165, 165)
-PADDING_HATCH = QColor(0, 0, 0, 30)
-PADDING_TEXT = QColor(90, 90, 90)
 FRAME_COLOR = QColor(110, 110, 110)
-LIGHT_TEXT = QColor(255, 255, 255)  # numbers on dark cells
-DARK_TEXT = QColor(20, 20, 20)  # and on light ones
-
-
-def colour_indices(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
-    """LUT indices of a map on its symmetric scale (symmetric_levels): the mosaic's mapping
-    (core.mosaic.colour_indices), with NaN (off the map) as zero."""
-    level = max(abs(levels[0]), abs(levels[1])) or 1.0
-    v = np.nan_to_num(np.asarray(values, np.float32), nan=0.0)
-    return mosaic_colour_indices(v, level).reshape(v.shape).astype(np.intp)
-
-
-def cell_texts(values: np.ndarray) -> list[list[str]]:
-    """What the cells print: a grid of whole numbers as they are (the deck's 1 and -1),
-    otherwise two decimals cut as the deck does (7/9 -> 0.77); NaN prints nothing."""
-    finite = values[np.isfinite(values)]
-    whole = (
-        finite.size
-        and np.all(np.abs(finite - np.round(finite)) < 1e-6)
-        and np.all(np.abs(finite) < 1e4)
-    )
-    if whole:
-        return [["" if v != v else str(round(v)) for v in row] for row in values.tolist()]
-    return [[deck_number(v) for v in row] for row in values.tolist()]
-
-
-def symmetric_levels(*arrays) -> tuple[float, float]:
-    """(-a, a) with a the largest magnitude: zero is always the neutral middle colour."""
-    a = max(
-        (float(np.nanmax(np.abs(x))) for x in arrays if x.size and np.isfinite(x).any()),
-        default=1.0,
-    )
-    a = a if a > 1e-12 else 1.0
-    return (-a, a)
 
 
 def _pair(v) -> tuple[int, int]:
@@ -85,7 +47,7 @@ def _same(a, b) -> bool:
     return a.shape == b.shape and bool((a == b).all())
 
 
-class CellGrid(CellMarks, QWidget):
+class CellGrid(CellMarks, CellPaint, QWidget):
     """One map as square cells. `values` (H, W): NaN cells are drawn empty (not filled yet)."""
 
     MIN_TEXT_CELL = 26  # px: smaller cells show colour only
@@ -278,54 +240,6 @@ class CellGrid(CellMarks, QWidget):
         p.drawText(
             QRectF(0, top, self.width(), 22), Qt.AlignmentFlag.AlignCenter, self.shown_title()
         )
-
-    def _paint_padding(self, p: QPainter, o, cell: float, full: QRectF, show_text: bool) -> None:
-        """Zero padding: a grey hatched ring of zeros around the map."""
-        rows, cols = self._values.shape
-        mr, mc = self._margin
-        p.fillRect(full, PADDING_COLOR)
-        p.fillRect(full, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
-        if not show_text:
-            return
-        p.setPen(PADDING_TEXT)
-        for r in range(-mr, rows + mr):
-            for c in range(-mc, cols + mc):
-                if 0 <= r < rows and 0 <= c < cols:
-                    continue
-                p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, "0")
-
-    @staticmethod
-    def _paint_grid_lines(p: QPainter, g: QRectF, cell: float) -> None:
-        n_c, n_r = round(g.width() / cell), round(g.height() / cell)
-        p.setPen(QPen(GRID_COLOR, 1))  # opaque: translucent lines cost 10x more to draw
-        lines = [
-            QLineF(g.left() + c * cell, g.top(), g.left() + c * cell, g.bottom())
-            for c in range(n_c + 1)
-        ]
-        lines += [
-            QLineF(g.left(), g.top() + r * cell, g.right(), g.top() + r * cell)
-            for r in range(n_r + 1)
-        ]
-        p.drawLines(lines)
-
-    def _paint_numbers(self, p: QPainter, o, cell: float, font: QFont) -> None:
-        """Each cell's value, white on dark cells and dark on light ones; the winner bold."""
-        bold = QFont(font)
-        bold.setBold(True)
-        idx, texts = self._idx, self.texts()
-        rows, cols = self._values.shape
-        shown = font
-        for r in range(rows):
-            for c in range(cols):
-                text = texts[r][c]
-                if not text:  # NaN: not filled in yet
-                    continue
-                want = bold if self._winner == (r, c) else font
-                if want is not shown:  # (setFont per cell cost as much as the text)
-                    p.setFont(want)
-                    shown = want
-                p.setPen(LIGHT_TEXT if _LUMA[idx[r, c]] < 0.55 else DARK_TEXT)
-                p.drawText(self._cell_rect(o, cell, r, c), Qt.AlignmentFlag.AlignCenter, text)
 
     def title_font(self) -> QFont:
         """The title's font: bold 15 px, smaller (down to 11 px) when the grid is narrow."""

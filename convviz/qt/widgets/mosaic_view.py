@@ -26,6 +26,7 @@ from ...core.mosaic import (
 )
 from .. import theme
 from .map_colours import TABLE, ColourLegend, input_ramps, input_tables
+from .title_lines import RowTitles, title_lines
 
 __all__ = ["TABLE", "MosaicScroller", "MosaicView", "input_ramps"]  # (TABLE: the tests read it)
 
@@ -54,6 +55,8 @@ class MosaicLayer:
     image: QImage | None = None
     rect: QRectF | None = None  # where the picture is drawn, in widget pixels
     visible: bool = True
+    lines: tuple[str, ...] = ()  # the title as drawn: broken into lines that fit (title_lines)
+    title_w: float = 0.0  # the width the title's lines fit
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -61,7 +64,7 @@ class MosaicLayer:
         return self.layout.count, self.layout.h, self.layout.w
 
 
-class MosaicView(QWidget):
+class MosaicView(RowTitles, QWidget):  # (RowTitles: titles in lines, their tooltips)
     hovered = Signal(str, int, int, int)  # layer, map, row, column under the mouse
     clicked = Signal(str, int)  # layer, map (the network's layers only)
     input_clicked = Signal(int)  # a channel of the input row
@@ -117,6 +120,11 @@ class MosaicView(QWidget):
         maps than its layout shows: the first ones)."""
         layer = self.layers[name]
         layer.level, layer.title = level, title
+        lines = tuple(title_lines(title, QFontMetricsF(self.font()), layer.title_w))
+        if len(lines) != len(layer.lines):
+            self._place()  # another number of title lines: the rows below move
+        else:
+            layer.lines = lines
         self._set_pixels(layer, colourise(values[: layer.layout.count], level, layer.gather, TABLE))
 
     def show_input(self, name: str, values: np.ndarray, lo: float, hi: float) -> None:
@@ -161,14 +169,17 @@ class MosaicView(QWidget):
             self._place_in(shown, room_w - bar, room_h)
 
     def _place_in(self, shown: list[MosaicLayer], room_w: float, room_h: float) -> None:
-        title_h = QFontMetricsF(self.font()).height() + 4
+        metrics = QFontMetricsF(self.font())
+        for v in shown:  # each title in as many lines as its width needs (never cut to "co…")
+            v.title_w = room_w - 2 * PAD - v.depth * INDENT_PX
+            v.lines = tuple(title_lines(v.title, metrics, v.title_w))
         indent = max(v.depth for v in shown) * INDENT_PX
         units_w = max(v.layout.cols * v.tile_units for v in shown)
         # rows of tiles, in units: a tile is tile_units wide and its map's shape tall
         units_h = sum(
             v.layout.rows * v.tile_units * (v.layout.h + 1) / (v.layout.w + 1) for v in shown
         )
-        fixed_h = 2 * PAD + len(shown) * (title_h + GAP_PX)
+        fixed_h = 2 * PAD + sum(self._title_h(v) + GAP_PX for v in shown)
         avail_w = max(room_w - 2 * PAD - indent, 1.0)
         by_width = avail_w / units_w
         fits = (room_h - fixed_h) / max(units_h, 1e-9)
@@ -179,8 +190,8 @@ class MosaicView(QWidget):
         for v in shown:
             px = unit * v.tile_units / (v.layout.w + 1)  # widget pixels per map pixel
             rows, cols = v.layout.shape
-            v.rect = QRectF(PAD + v.depth * INDENT_PX, y + title_h, cols * px, rows * px)
-            y += title_h + (rows + 1) * px + GAP_PX
+            v.rect = QRectF(PAD + v.depth * INDENT_PX, y + self._title_h(v), cols * px, rows * px)
+            y += self._title_h(v) + (rows + 1) * px + GAP_PX
         self.setMinimumHeight(int(y + PAD) if self.room else 0)
 
     def resizeEvent(self, event):
@@ -208,21 +219,18 @@ class MosaicView(QWidget):
         for v in self.layers.values():
             if not v.visible or v.rect is None:
                 continue
-            top = v.rect.top() - metrics.height() - 4
+            top = v.rect.top() - self._title_h(v)
             for d in [d for d in blocks if d > v.depth]:  # a block's rows ended: its bracket
                 self._bracket(p, d, blocks.pop(d), top - GAP_PX / 2)
             for d in range(1, v.depth + 1):
                 blocks.setdefault(d, top)
             if not exposed.intersects(QRectF(0, top, self.width(), v.rect.bottom() - top)):
                 continue  # scrolled out of sight: nothing to paint
-            # to the right edge, cut short with "…" if the panel is too narrow for all of it
-            width = self.width() - PAD - v.rect.left()
+            # its lines, each fitted to the width (title_lines), the last just above the maps
             p.setPen(QColor(theme.ACCENT if v.role in (SKIP, SUM) else theme.MUTED))
-            p.drawText(
-                QRectF(v.rect.left(), top, width, metrics.height()),
-                Qt.AlignLeft | Qt.AlignBottom,
-                metrics.elidedText(v.title, Qt.ElideRight, width),
-            )
+            for k, line in enumerate(v.lines or (v.title,)):
+                box = QRectF(v.rect.left(), top + k * metrics.height(), v.title_w, metrics.height())
+                p.drawText(box, Qt.AlignLeft | Qt.AlignBottom, line)
             if v.image is not None:
                 p.drawImage(v.rect, v.image)
             if v.labels:
