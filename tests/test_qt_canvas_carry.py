@@ -4,7 +4,7 @@ read as a drawing got "plus (100% sure)"): the canvas starts blank and the statu
 
 import numpy as np
 
-from convviz.qt.panels.votes import NOTHING_DRAWN
+from convviz.qt.panels.votes.panel import NOTHING_DRAWN
 
 
 def _draw_bands(w) -> np.ndarray:
