@@ -129,6 +129,8 @@ class WindowImport:
         if self.session.locked_reason:
             self.show_error(self.session.locked_reason)
             return
+        if not self.may_replace_network():  # a trained network not exported: asks first
+            return
         name = os.path.basename(path)
         self.jobs.submit(
             "network",

@@ -177,6 +177,9 @@ class MainWindow(
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
         self.statusBar().clearMessage()  # a message about the last network no longer applies
+        if self.set_aside_note:  # ...but where the trained one set aside for it is still does
+            self.tell(self.set_aside_note)
+            self.set_aside_note = ""
         self.canvas_panel.show_spec(spec)
         self.status_line.show_model(spec)
         self.setWindowTitle(f"convviz — {spec.name}")
