@@ -61,7 +61,7 @@ class WindowFiles:
             "image",
             lambda _job: load_image(path, wanted[0], wanted[2], wanted[1], fit=fit),
             done,
-            lambda message: self.show_error(f"could not open {os.path.basename(path)}: {message}"),
+            lambda message: self.show_error(could_not_open(path, message)),
             text=f"Opening {os.path.basename(path)}…",
         )
 
@@ -83,7 +83,7 @@ class WindowFiles:
             return
 
         def failed(message):
-            self.show_error(f"could not open {os.path.basename(path)}: {message}")
+            self.show_error(could_not_open(path, message))
 
         def done(loaded):
             if self.session.use_loaded(loaded, path):
@@ -178,6 +178,16 @@ class WindowFiles:
             cancellable=False,
         )
         return True
+
+
+def could_not_open(path: str, message: str) -> str:
+    """One line naming the file once: the readers start their messages with the path already
+    ("/tmp/x/trunc.onnx: not an ONNX file"), which the dialog used to repeat after the name."""
+    name = os.path.basename(path)
+    head, sep, rest = message.partition(": ")
+    if sep and rest and os.path.basename(head.rstrip("/")) == name:
+        message = rest
+    return f"could not open {name}: {message}"
 
 
 def file_name(name: str) -> str:
