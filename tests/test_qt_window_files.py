@@ -48,3 +48,33 @@ def test_a_refused_file_is_named_once(
     (said,) = no_dialogs
     assert said.startswith(f"could not open {name}: ")
     assert said.count(name) == 1 and str(tmp_path) not in said, said
+
+
+def test_export_says_when_it_writes_the_training_timeline_beside_the_weights(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from convviz.core.timeline import Moment, Timeline
+    from convviz.core.timeline_file import companion
+
+    w = make_window("shapes")
+    s = w.session
+    out = tmp_path / "gui.safetensors"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    w.export_weights()  # no timeline: one file, and the line names it
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("Saved"), timeout=WAIT)
+    assert w.statusBar().currentMessage() == f"Saved {out}" and not companion(out).exists()
+
+    timeline = Timeline()
+    timeline.add(Moment(s.snapshot, 0, 0))
+    timeline.add(Moment(s.snapshot, 1, 4, end=True))
+    s.set_timeline(timeline)
+    w.statusBar().clearMessage()
+    w.export_weights()
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("Saved"), timeout=WAIT)
+    said = w.statusBar().currentMessage()
+    assert companion(out).exists()
+    assert said.startswith(f"Saved {out}, and its training timeline") and (
+        f"{companion(out).name} (" in said and " MB)" in said
+    ), said

@@ -164,10 +164,10 @@ class WindowFiles:
             return False
         model = self.session.model
 
-        def saved(_path):
+        def saved(timeline_file):
             if self.session.model is model:  # the trained network is in a file now
                 self.session.unexported = ""
-            self.tell(f"Saved {path}", note=True)
+            self.tell(saved_words(path, timeline_file))
 
         self.jobs.submit(
             f"export {os.path.abspath(path)}",
@@ -178,6 +178,20 @@ class WindowFiles:
             cancellable=False,
         )
         return True
+
+
+def saved_words(path: str, timeline_file) -> str:
+    """The status line after an export: the file named, and the training timeline written
+    beside it when there was one (a second file, often larger than the weights, that the
+    person did not name: never written without a word)."""
+    if timeline_file is None:
+        return f"Saved {path}"
+    size = os.path.getsize(timeline_file) / 1e6 if os.path.isfile(timeline_file) else 0.0
+    return (
+        f"Saved {path}, and its training timeline beside it: "
+        f"{os.path.basename(timeline_file)} ({size:.1f} MB). Keep the two together to replay "
+        "the training; the weights alone open without it."
+    )
 
 
 def could_not_open(path: str, message: str) -> str:
