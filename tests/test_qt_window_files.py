@@ -75,6 +75,6 @@ def test_export_says_when_it_writes_the_training_timeline_beside_the_weights(
     qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("Saved"), timeout=WAIT)
     said = w.statusBar().currentMessage()
     assert companion(out).exists()
-    assert said.startswith(f"Saved {out}, and its training timeline") and (
+    assert said.startswith(f"Saved {out} and its training timeline") and (
         f"{companion(out).name} (" in said and " MB)" in said
     ), said

@@ -112,8 +112,8 @@ class WindowFiles:
         if copy:  # still reachable, and where: the status bar says so, now and once the
             # new network is in (a new network clears the bar's message)
             self.set_aside_note = (
-                f"The network {trained} is set aside: a copy stays in {copy} until the next "
-                "training run (File > Open weights… opens it)."
+                f"The network {trained} is set aside until the next training run: "
+                f"File > Open weights… opens it from {copy}"  # the path last: it is long
             )
             self.tell(self.set_aside_note)
         return True
@@ -187,10 +187,9 @@ def saved_words(path: str, timeline_file) -> str:
     if timeline_file is None:
         return f"Saved {path}"
     size = os.path.getsize(timeline_file) / 1e6 if os.path.isfile(timeline_file) else 0.0
+    # short enough for a 1024 px wide status bar after a long path (hovering reads it whole)
     return (
-        f"Saved {path}, and its training timeline beside it: "
-        f"{os.path.basename(timeline_file)} ({size:.1f} MB). Keep the two together to replay "
-        "the training; the weights alone open without it."
+        f"Saved {path} and its training timeline {os.path.basename(timeline_file)} ({size:.1f} MB)"
     )
 
 
