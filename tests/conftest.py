@@ -29,6 +29,9 @@ def make_window(qtbot):
     def make(name="shapes", restore=True):
         w = MainWindow(Session(name), restore=restore)
         qtbot.addWidget(w)
+        # a trained network replaced without export: never a modal question that would hang
+        # the test (tests of that question answer it themselves)
+        w.ask_unexported = lambda _trained, _copy: "discard"
         w.resize(1500, 950)
         w.show()
         w.start(background=False)

@@ -334,3 +334,21 @@ def test_a_kind_registered_anywhere_is_offered_in_the_editor(qtbot, panel):
         assert row.result.text().startswith("→ 8×28×28 · 0 parameters · x 2")
     finally:
         unregister("twice")
+
+
+def test_the_offer_to_train_reads_whole_at_1024_by_768(qtbot, make_window):
+    """The offer's sentence spans the dock with its buttons under it; beside them it was a
+    narrow column ("now?" cut off) that squeezed the layer list to one row."""
+    w = make_window()
+    w.resize(1024, 768)
+    w.docks["architecture"].show()
+    w.docks["architecture"].raise_()
+    arch = w.panels["architecture"]
+    arch.feature_spins[0].setValue(arch.feature_spins[0].value() + 2)
+    arch.apply_button.click()
+    qtbot.waitUntil(lambda: arch.offer.isVisible())
+    qtbot.wait(20)  # laid out
+    text, offer = arch.offer_text, arch.offer
+    assert text.width() >= 0.8 * offer.contentsRect().width()
+    assert text.height() >= text.heightForWidth(text.width())  # every line shows
+    assert arch.train_button.y() >= text.geometry().bottom()  # the buttons under the sentence

@@ -129,6 +129,8 @@ class WindowImport:
         if self.session.locked_reason:
             self.show_error(self.session.locked_reason)
             return
+        if not self.may_replace_network():  # a trained network not exported: asks first
+            return
         name = os.path.basename(path)
         self.jobs.submit(
             "network",
@@ -143,7 +145,9 @@ class WindowImport:
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def _refused(self, name: str, message: str) -> None:
-        self.show_error(f"could not open {name}: {message}")
+        from .window_files import could_not_open
+
+        self.show_error(could_not_open(name, message))
 
     def ask_show_layers(self, name: str, message: str) -> bool:
         """Ask whether to show a too-large model's layers (tests replace this)."""

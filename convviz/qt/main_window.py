@@ -41,6 +41,7 @@ from .panels.canvas import CanvasPanel
 from .session import Session
 from .status_line import StatusLine
 from .window_files import WindowFiles
+from .window_geometry import fit_restored
 from .window_menus import WindowMenus
 from .window_reopen import WindowReopen, forget_network, remembered_network
 from .window_sound import WindowSound
@@ -176,6 +177,9 @@ class MainWindow(
     # ---- model -----------------------------------------------------------------------------
     def _on_model_changed(self, spec) -> None:
         self.statusBar().clearMessage()  # a message about the last network no longer applies
+        if self.set_aside_note:  # ...but where the trained one set aside for it is still does
+            self.tell(self.set_aside_note)
+            self.set_aside_note = ""
         self.canvas_panel.show_spec(spec)
         if note := self.canvas_panel.carry_note(spec):
             self.tell(note)
@@ -238,6 +242,7 @@ class MainWindow(
         geometry, state = store.value(settings.GEOMETRY), store.value(settings.STATE)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            fit_restored(self)  # saved on a bigger screen, or grown past this one
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
             self.whole_tab_titles()

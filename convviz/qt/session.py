@@ -33,6 +33,9 @@ from ..core.canvas_model import CANVAS_CHANNELS, CanvasModel
 from .background import BackgroundJobs
 from .session_moments import TimelineMoments
 
+# how training/wiring.py names a finished run's network in `source`: such a network exists only
+# in memory (and last-trained.safetensors, until the next run) until the person exports it
+TRAINED_SOURCE = "trained on "
 FRAME_MS = 16.0  # one 60 Hz frame; refined from the screen's refresh rate when there is one
 
 
@@ -101,6 +104,9 @@ class Session(TimelineMoments, QObject):
         self.snapshot = None
         self.trace = None
         self.source = ""  # where the weights came from: a preset name or a file
+        # the source of a trained network not exported yet ("" when none): replacing it asks
+        # first (window_files.may_replace_network)
+        self.unexported = ""
         self.device_name = "auto"
         self.frame_ms = FRAME_MS
         self.last_update_ms = 0.0
@@ -208,6 +214,7 @@ class Session(TimelineMoments, QObject):
         # `snapshot`: the weights copied already, off this thread (a big network's copy is slow)
         snapshot = model.snapshot() if snapshot is None else snapshot
         self.model, self.source, self.summary = model, source, dict(summary or {})
+        self.unexported = source if source.startswith(TRAINED_SOURCE) else ""
         if self.moment:  # a new network: its own weights, never a moment of the last one
             self.moment, self._current = "", None
             self.moment_changed.emit("")

@@ -68,14 +68,17 @@ class TimelineMoments:
         timeline.moments = list(self.timeline.moments) if self.timeline else []
         if str(path).lower().endswith(IN_OWN_PROCESS):  # a writer that would freeze the window
             model = model.cpu()
-            return lambda _job: (
-                save_model_in_own_process(model, path, summary),
-                save_timeline(timeline, path),
-            )
-        return lambda _job: (
-            save_model(model, path, summary=summary),
-            save_timeline(timeline, path),
-        )
+
+        def write(_job):
+            """Returns the timeline file written beside the weights, or None (no moments): the
+            window says so, a second file the person did not name."""
+            if str(path).lower().endswith(IN_OWN_PROCESS):
+                save_model_in_own_process(model, path, summary)
+            else:
+                save_model(model, path, summary=summary)
+            return save_timeline(timeline, path)
+
+        return write
 
     def export_weights(self, path: str) -> None:
         """Export here and now (the window uses `export_job` in the background)."""

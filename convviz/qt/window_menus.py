@@ -194,6 +194,9 @@ class WindowMenus:
         )
 
     def choose_preset(self, name: str) -> None:
+        if not self.session.locked_reason and not self.may_replace_network():
+            self._on_network_changed()  # kept the trained one: the menu shows it again
+            return
         if not self.session.load_preset(name, background=self._background):
             self._on_network_changed()  # refused (a run goes): the menu shows what is in use
             return

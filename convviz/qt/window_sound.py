@@ -88,6 +88,8 @@ class WindowSound:
         changed meanwhile reads it again for the new one."""
         from convviz.core.sound_input import load_sound_input
 
+        from .window_files import could_not_open
+
         spec = self.session.spec
         name = os.path.basename(path)
         reason = no_sound_reason(spec)
@@ -106,6 +108,6 @@ class WindowSound:
             "image",  # Open image's kind: the newest input asked for wins
             lambda _job: load_sound_input(path, spec),
             done,
-            lambda message: self.show_error(f"could not open {name}: {message}"),
+            lambda message: self.show_error(could_not_open(path, message)),
             text=f"Opening {name}…",
         )

@@ -53,6 +53,9 @@ def apply_spec(window, spec) -> bool:
         ended(False)
         window.show_error(session.locked_reason)
         return False
+    if not window.may_replace_network():  # a trained network not exported: kept
+        ended(False)
+        return False
 
     def done(built):
         model, snapshot, kept, fresh = built

@@ -108,21 +108,26 @@ class ArchitecturePanel(QWidget):
         return buttons
 
     def _make_offer(self) -> QFrame:
-        """After applying: a non-blocking offer to train the new network."""
+        """After applying: a non-blocking offer to train the new network. The sentence takes
+        the dock's whole width and the buttons a row under it: beside the buttons it was a
+        narrow column six lines tall ("now?" cut off at 1024x768) that squeezed the layer
+        list above it to one row."""
         self.offer = QFrame(self)
         self.offer.setFrameShape(QFrame.Shape.StyledPanel)
         self.offer_text = QLabel(
-            "The new network's new layers are untrained: its votes are guesses until it "
-            "learns. Train it now?",
+            "Its new layers are untrained: its votes are guesses until it learns. Train it now?",
             self.offer,
         )
         self.offer_text.setWordWrap(True)
         self.train_button = QPushButton("Train it now", self.offer)
         self.later_button = QPushButton("Not now", self.offer)
-        offer_row = QHBoxLayout(self.offer)
-        offer_row.addWidget(self.offer_text, 1)
-        offer_row.addWidget(self.later_button)
-        offer_row.addWidget(self.train_button)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.later_button)
+        buttons.addWidget(self.train_button)
+        offer_col = QVBoxLayout(self.offer)
+        offer_col.addWidget(self.offer_text)
+        offer_col.addLayout(buttons)
         self.offer.hide()
         return self.offer
 
