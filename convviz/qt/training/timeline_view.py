@@ -98,8 +98,8 @@ class TimelineView(QWidget):
         outer.addWidget(self.scroll)
         lay = QVBoxLayout(inside)
         lay.setContentsMargins(8, 6, 8, 6)
+        lay.addLayout(row)  # the slider first: in sight in a low dock, the words scroll under it
         lay.addWidget(self.shown)
-        lay.addLayout(row)
         lay.addWidget(self.validation)
         lay.addWidget(self.confusion, 1)
         self.compare_box = self._make_compare()
