@@ -117,12 +117,19 @@ class PlotRoom(QObject):
             loss.legend.hide()  # its words are in the title (KEY)
         widget.setToolTip(TOOLTIP)
         widget.installEventFilter(self)
+        # the curves are drawn downsampled to about two points a pixel of the width they had: a
+        # plot made narrower (laid side by side) drew up to twice as many points as it has room
+        loss.vb.sigResized.connect(self._curves_to_width)
         self.arrange()
 
     def eventFilter(self, obj, event):
         if obj is self.widget and event.type() == QEvent.Type.Resize:
             self.arrange()
         return False
+
+    def _curves_to_width(self, *_args) -> None:
+        for item in self.loss.listDataItems():
+            item.viewRangeChanged()
 
     def arrange(self) -> None:
         w, h = self.widget.width(), self.widget.height()
