@@ -186,6 +186,9 @@ def _bring_forward(window, panel: str, width: int) -> bool:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
+    from convviz.qt.panel_registry import panel_key
+
+    panel = panel_key(panel) or ""  # its key ("relu") or its tab's title ("activations")
     if panel not in window.docks:
         return False
     dock = window.docks[panel]
@@ -202,8 +205,9 @@ def _bring_forward(window, panel: str, width: int) -> bool:
 
 def screenshot(out, preset=None, size=None, panel=None) -> int:
     """Open the window, draw a demo shape, let every panel update, save the whole window as a
-    picture, and return an exit status (problems print one line). `panel` (a dock's key, e.g.
-    pooling or filtering) is brought to the front; a stepper stops half way across its map."""
+    picture, and return an exit status (problems print one line). `panel` (a dock's key or its
+    tab's title, e.g. pooling or activations) is brought to the front; a stepper stops half way
+    across its map."""
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
@@ -223,6 +227,7 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from convviz.qt.main_window import MainWindow
+    from convviz.qt.panel_registry import panel_names
     from convviz.qt.session import Session
 
     # `preset`, when named, wins over the network remembered from last time
@@ -240,7 +245,7 @@ def screenshot(out, preset=None, size=None, panel=None) -> int:
     if panel is not None and not _bring_forward(window, panel, width):
         window.close()
         print(
-            f"convviz: error: no panel called {panel!r} (choose from {', '.join(window.docks)})",
+            f"convviz: error: no panel called {panel!r} (choose from {panel_names()})",
             file=sys.stderr,
         )
         return 2

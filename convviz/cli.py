@@ -29,6 +29,7 @@ from .cli_train import _add_train, _Progress, cmd_train, train_config
 from .core.errors import ConvvizError
 from .explain_cli import add_parser as add_explain
 from .explain_cli import cmd_explain
+from .qt.panel_registry import panel_names  # no Qt: the list of docks only
 
 EXIT_ERROR = 1
 
@@ -70,8 +71,8 @@ def _add_app_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--panel",
         metavar="NAME",
-        help="with --screenshot: bring this panel to the front (e.g. pooling, "
-        "filtering, relu, architecture, backprop); a stepper stops half way",
+        help="with --screenshot: bring this panel to the front, by its tab's name or key: "
+        f"{panel_names()}; a stepper stops half way",
     )
 
 

@@ -352,3 +352,26 @@ def test_the_offer_to_train_reads_whole_at_1024_by_768(qtbot, make_window):
     assert text.width() >= 0.8 * offer.contentsRect().width()
     assert text.height() >= text.heightForWidth(text.width())  # every line shows
     assert arch.train_button.y() >= text.geometry().bottom()  # the buttons under the sentence
+
+
+def test_hand_made_features_read_as_words_not_the_tail_of_a_list(qtbot):
+    """The xo network's first row showed "fixed 0,-1.0,-1.0]]]": the end of a nested list in a
+    small field. Now words, the numbers in the tooltip, and Clear empties the field."""
+    from PySide6.QtWidgets import QLineEdit
+
+    p = ArchitecturePanel()
+    qtbot.addWidget(p)
+    p.resize(640, 700)
+    p.set_model(preset("xo"))
+    p.show()
+    row = p.editor.lines[(0,)]
+    shown = [e.text() for e in row.findChildren(QLineEdit) if e.isVisibleTo(row)]
+    assert not [t for t in shown if "[" in t or "]" in t]
+    box = row.field_boxes["fixed"]
+    assert box.summary.text() == "3 grids of 3×3 weights" and box.summary.isVisibleTo(row)
+    assert "1:\n1  -1  -1\n-1  1  -1\n-1  -1  1" in box.summary.toolTip()
+    assert p.editor.model.rows[0].text("fixed").startswith("[[[")  # kept, as it was
+    box.clear_button.click()
+    assert p.editor.model.rows[0].text("fixed") == ""
+    assert box.edit.isVisibleTo(row) and not box.summary.isVisibleTo(row)
+    assert "Not possible" not in row.result.text()

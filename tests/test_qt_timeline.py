@@ -160,3 +160,34 @@ def test_a_moment_shown_while_training_keeps_the_new_weights_aside(make_window):
     s.show_moment(moment, "epoch 1")
     s.set_model(copy.deepcopy(old), source="another")  # the network left keeps its own weights
     np.testing.assert_array_equal(old.snapshot().flat, newer.flat)
+
+
+def test_latest_puts_the_slider_back_at_the_latest_moment(window):
+    """After Latest the line said "Showing the current weights" with the slider left earlier."""
+    view, t = window.panels["timeline"], window.session.timeline
+    view.scrub.setValue(_epoch_end(t, 1))
+    assert view.scrub.value() < view.scrub.maximum()
+    view.latest.click()
+    assert window.session.moment == "" and view.shown.text().startswith("Showing the current")
+    assert view.scrub.value() == view.scrub.maximum() == len(t) - 1
+
+
+def test_the_moments_table_scrolls_instead_of_growing_the_window_at_1024x768(window, qtbot):
+    """Dragging the slider shows a confusion table under it: the dock's least height grew with
+    it and the window grew past a 1024x768 screen, its status bar off the bottom."""
+    from PySide6.QtWidgets import QApplication
+
+    w, view = window, window.panels["timeline"]
+    w.resize(1024, 768)
+    for _ in range(5):
+        QApplication.processEvents()
+    least = w.docks["timeline"].minimumSizeHint().height()
+    view.scrub.setValue(_epoch_end(w.session.timeline, 1))
+    for shows in (view.confusion, view.compare_box):  # the table, then Compare in its place
+        if shows is view.compare_box:
+            view.compare.setChecked(True)
+        for _ in range(5):
+            QApplication.processEvents()
+        assert shows.isVisibleTo(view)
+        assert w.docks["timeline"].minimumSizeHint().height() <= least
+        assert w.height() <= 768 and w.minimumSizeHint().height() <= 768

@@ -365,3 +365,22 @@ def test_covering_up_waits_while_the_panel_is_off_screen(live, qtbot):
     panel.show()  # in front again: it runs for the drawing it has
     qtbot.waitUntil(lambda: panel.explanation is not None, timeout=10000)
     assert submitted == ["occlusion"]
+
+
+def test_a_new_network_clears_the_last_fool_its_words_and_pictures(live, qtbot):
+    """Its "it now says square: 357 pixels changed" stayed under a network without a square."""
+    session, panel = live
+    session.model_changed.connect(panel.set_model)  # as the window wires every panel
+    draw_x(session)
+    panel.fool.fool_box.setCurrentText("square")
+    panel.fool.fool_button.click()
+    panel.fool.wait_for_job()
+    qtbot.waitUntil(lambda: not panel.fool.fool_playing, timeout=20000)
+    assert "pixels changed" in panel.fool.fool_status.text()
+    assert panel.fool.fooled_view.isVisibleTo(panel)
+    session.load_preset("xo", background=False)  # classes O and X
+    assert panel.fool.fool_status.text() == ""
+    assert not panel.fool.fooled_view.isVisibleTo(panel)
+    assert not panel.fool.original_view.isVisibleTo(panel)
+    box = panel.fool.fool_box
+    assert sorted(box.itemText(i) for i in range(box.count())) == ["O", "X"]

@@ -48,6 +48,21 @@ def parse_class_names(text: str) -> list[str] | None:
     return None if names == [""] else names
 
 
+def what_is_left(range_said: bool, classes_found: bool) -> str:
+    """The intro's last sentence: what is known and what the person is asked, in that order
+    (it said "Two things the file does not say" above class names it had found)."""
+    if range_said and classes_found:
+        return "The file says what its input values are, and class names were found: check them."
+    if range_said:
+        return "The file says what its input values are; it does not name its classes:"
+    if classes_found:
+        return (
+            "The file does not say what its input values mean; class names were found for it "
+            "(check them):"
+        )
+    return "Two things the file does not say: what its input values mean and its class names."
+
+
 class ImportQuestions(QDialog):
     """Asks what the file does not say. `range_said`: the file says what its input values are
     (e.g. a Keras Rescaling(1/255): pixels 0..255), so no range is asked. `found_classes`: class
@@ -69,15 +84,11 @@ class ImportQuestions(QDialog):
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
         rows, cols = spec.input_shape
-        intro = QLabel(
+        self.intro = intro = QLabel(
             f"<b>{file_name or spec.name}</b> fits convviz: a {rows}x{cols} "
             f"{'grayscale' if spec.channels == 1 else 'colour'} input, "
             f"{len(spec.layers)} layers before the votes, {self.count} classes. "
-            + (
-                "The file says what its input values are; one thing is left to say:"
-                if range_said
-                else "Two things the file does not say:"
-            )
+            + what_is_left(range_said, bool(found_classes))
         )
         intro.setWordWrap(True)
         lay.addWidget(intro)

@@ -13,6 +13,7 @@ e.g. to put actions into `window.train_menu`; what one installs for another goes
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 
 
@@ -116,6 +117,31 @@ EXTENSIONS: list[str] = [
     "convviz.qt.why_wiring:connect_canvas_overlay",  # where it looked, over the canvas
     "convviz.qt.learned_wiring:connect_learned",  # clicked results onto the canvas
 ]
+
+
+def _typed(name: str) -> str:
+    """How a person types a panel's name on the command line: lower case, words joined by -."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def panel_key(name: str) -> str | None:
+    """The dock key for a name a person typed: the dock's key ("relu") or the title on its tab
+    ("Activations", "where-it-looked"), in any case; None when no panel has that name."""
+    typed = _typed(name)
+    for e in PANELS:
+        if typed in (_typed(e.key), _typed(e.title)):
+            return e.key
+    return None
+
+
+def panel_names() -> str:
+    """The names `--panel` takes, for --help and its error: each tab's title as typed, and its
+    key after a slash where that is another word (activations/relu)."""
+    names = []
+    for e in PANELS:
+        title, key = _typed(e.title), _typed(e.key)
+        names.append(title if key == title else f"{title}/{key}")
+    return ", ".join(names)
 
 
 def resolve(path: str):

@@ -27,6 +27,7 @@ from ...core.train_process import TrainProgress
 from .. import theme
 from ..widgets.live_text import LiveText
 from .controller import TrainingController
+from .plot_room import keep_readable
 from .worker import TrainOutcome
 
 LOSS_PEN = pg.mkPen(theme.LOSS_RAW, width=1)
@@ -95,6 +96,7 @@ class TrainingPanel(QWidget):
         self._x_steps = None
         self._y_top = None  # the loss axis's top; it only ever grows during a run
         self._build_plot_items()
+        self.plot_room = keep_readable(self.plots, self.loss_plot, self.acc_plot)  # plot_room.py
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.bar, 1)

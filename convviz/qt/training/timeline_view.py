@@ -24,10 +24,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QTableWidget,
@@ -83,10 +85,21 @@ class TimelineView(QWidget):
         row.addWidget(self.scrub, 1)
         row.addWidget(self.latest)
         row.addWidget(self.compare)
-        lay = QVBoxLayout(self)
+        # Everything scrolls inside the dock: the confusion table (or Compare) appearing under
+        # the slider made the dock's least height, and so the whole window, grow past a 1024x768
+        # screen; the dock was too small at first to be put in a scroll area when docked.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        inside = QWidget()
+        self.scroll.setWidget(inside)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+        lay = QVBoxLayout(inside)
         lay.setContentsMargins(8, 6, 8, 6)
+        lay.addLayout(row)  # the slider first: in sight in a low dock, the words scroll under it
         lay.addWidget(self.shown)
-        lay.addLayout(row)
         lay.addWidget(self.validation)
         lay.addWidget(self.confusion, 1)
         self.compare_box = self._make_compare()
@@ -204,6 +217,9 @@ class TimelineView(QWidget):
             )
             self.shown.setStyleSheet(f"color: {theme.ACCENT}; font-weight: bold")
         else:
+            self.scrub.blockSignals(True)  # the current weights: the slider at the latest moment
+            self.scrub.setValue(self.scrub.maximum())  # (not a scrub: nothing to show again)
+            self.scrub.blockSignals(False)
             kept = (
                 f" — {n} moments of its training kept: drag to replay"
                 if n > 1

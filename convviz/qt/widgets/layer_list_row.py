@@ -8,6 +8,8 @@ nothing here knows one kind from another.
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
@@ -17,11 +19,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.layer_rows import Path, Row, default_text, row_kinds, text_fields
+from ...core.layer_rows import Path, Row, default_text, number_text, row_kinds, text_fields
 from ...core.layer_rows_check import REFUSED, UNKNOWN, Line
 from ...core.layers import description, kind_named, words
 from .flow_layout import FlowLayout
@@ -59,6 +62,41 @@ def result_text(line: Line, parts: list[Line] = ()) -> str:
     return " · ".join(bits)
 
 
+def _nested_numbers(text: str) -> tuple[list[int], list] | None:
+    """A field's text that is a list of lists of numbers (a convolution's hand-made features):
+    its shape and the list; None for any other text."""
+    if not text.lstrip().startswith("[["):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:  # typed by hand and not read yet: shown as typed
+        return None
+    shape, x = [], value
+    while isinstance(x, list):
+        shape.append(len(x))
+        x = x[0] if x else None
+    return shape, value
+
+
+def numbers_summary(text: str) -> tuple[str, str] | None:
+    """(words, the numbers laid out) for a field holding a list of lists, which a small field
+    showed as its tail ("0,-1.0,-1.0]]]"); None for a text a field shows as it is."""
+    found = _nested_numbers(text)
+    if found is None:
+        return None
+    shape, value = found
+
+    def line(row) -> str:
+        return "  ".join(number_text(float(v)) for v in row) if isinstance(row, list) else "?"
+
+    if len(shape) == 3:  # [grid][row][col]
+        n, rows, cols = shape
+        words = f"{n} {'grid' if n == 1 else 'grids'} of {rows}×{cols} weights"
+        grids = [f"{i + 1}:\n" + "\n".join(line(r) for r in g) for i, g in enumerate(value)]
+        return words, "\n\n".join(grids)
+    return f"{'×'.join(map(str, shape))} numbers", text
+
+
 def _shown(row: Row, name: str) -> bool:
     """An optional field left empty whose kind gives it no default (the deck's hand-made
     features) is an extra a person rarely types: it stays out of the row; a value loaded keeps
@@ -68,7 +106,11 @@ def _shown(row: Row, name: str) -> bool:
 
 
 class FieldEdit(QWidget):
-    """A field's name and its text, kept together when the row wraps."""
+    """A field's name and its text, kept together when the row wraps. A text holding a list of
+    lists (numbers_summary) is shown in words instead, its numbers in the tooltip, with a Clear
+    button that empties the field and gives it an (empty) text field again."""
+
+    cleared = Signal()
 
     def __init__(self, name: str, text: str, placeholder: str, tip: str, parent=None):
         super().__init__(parent)
@@ -76,15 +118,34 @@ class FieldEdit(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(3)
         self.label = QLabel(name, self)
-        self.edit = QLineEdit(text, self)
+        summary = numbers_summary(text)
+        self.edit = QLineEdit("" if summary else text, self)
         self.edit.setPlaceholderText(placeholder)
         self.edit.setToolTip(tip)
         self.edit.setObjectName(f"field_{name}")
         fm = self.edit.fontMetrics()
-        longest = max(text, placeholder, FIELD_WIDTH_TEXT, key=len)[:MAX_FIELD_CHARS]
+        longest = max(self.edit.text(), placeholder, FIELD_WIDTH_TEXT, key=len)[:MAX_FIELD_CHARS]
         self.edit.setFixedWidth(fm.horizontalAdvance(longest + "0") + 12)
         lay.addWidget(self.label)
         lay.addWidget(self.edit)
+        self.summary: QLabel | None = None
+        if summary is not None:  # too long for a field: it showed its tail, "0,-1.0,-1.0]]]"
+            words, numbers = summary
+            self.summary = QLabel(words, self)
+            self.summary.setToolTip(f"{tip}\n\n{numbers}")
+            self.clear_button = QToolButton(self)
+            self.clear_button.setText("Clear")
+            self.clear_button.setToolTip(f"Empty the field {name} (as deleting its text would)")
+            self.clear_button.clicked.connect(self._clear)
+            lay.addWidget(self.summary)
+            lay.addWidget(self.clear_button)
+            self.edit.hide()
+
+    def _clear(self) -> None:
+        self.summary.hide()
+        self.clear_button.hide()
+        self.edit.show()
+        self.cleared.emit()
 
 
 class RowLine(QFrame):
@@ -99,6 +160,7 @@ class RowLine(QFrame):
         self.setObjectName("layerRow")
         self.state = ""
         self.fields: dict[str, QLineEdit] = {}
+        self.field_boxes: dict[str, FieldEdit] = {}  # each field's name, text (or words)
         col = QVBoxLayout(self)
         col.setContentsMargins(MARK_WIDTH + 4 + INDENT * depth, 3, 4, 3)
         col.setSpacing(2)
@@ -159,6 +221,8 @@ class RowLine(QFrame):
         tip = f"{name}: {what}" + (f"; empty means {default}" if default else "")
         f = FieldEdit(name, row.text(name), default, tip, parent)
         f.edit.textEdited.connect(lambda text, n=name: self.edited.emit(self.path, n, text))
+        f.cleared.connect(lambda n=name: self.edited.emit(self.path, n, ""))
+        self.field_boxes[name] = f
         self.fields[name] = f.edit
         return f
 

@@ -74,6 +74,10 @@ class FoolControls(QWidget):
         for c in self.spec.classes:
             self.fool_box.addItem(c, c)
         self.undo_button.setEnabled(False)  # a new network: the old undo step is not ours
+        # and the last run's words and pictures were about the old network's classes
+        self.fool_status.setText("")
+        for view in (self.original_view, self.fooled_view):
+            view.hide()
 
     def fool_it(self) -> None:
         s = self.session
