@@ -360,11 +360,19 @@ def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_win
 
 
 def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_window):
+    from convviz.qt.training.backprop import NOTHING_DRAWN
+
     w = make_window()
     w.docks["backprop"].raise_()
     qtbot.waitUntil(lambda: w.panels["backprop"].isVisible(), timeout=WAIT)
     view, s = w.panels["backprop"], w.session
     c = s.canvas
+    c.clear()
+    s.flush()
+    # a blank canvas: the classes named, no error worked out for nothing, and why
+    assert view.current() is None and view.explain.text() == NOTHING_DRAWN
+    assert view.table.item(0, 0).text() == s.spec.classes[0]
+    assert all(view.table.item(r, 3).text() == "" for r in range(len(s.spec.classes) + 1))
     c.brush.size = 2.0
     c.begin_stroke(4.5, 14.5)
     c.stroke_to(23.5, 14.5)

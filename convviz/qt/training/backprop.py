@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableWidgetItem, QVBoxLayout, QWidget
+
+from ...core.canvas_model import is_blank
+
+EXPLAIN = (
+    "error = |right answer - actual answer|. Training nudges every "
+    "feature pixel and voting weight to make the total smaller."
+)
+NOTHING_DRAWN = "Nothing drawn yet: draw something to see the error for it."
 
 
 def error_table(probabilities: np.ndarray, target: int):
@@ -32,6 +41,7 @@ class BackpropView(QWidget):
         super().__init__(parent)
         self._classes: tuple[str, ...] = ()
         self._probabilities: np.ndarray | None = None  # the newest trace's, one per class
+        self.blank = False  # the newest trace's drawing is blank: nothing to work out
         self.target = QComboBox()
         self.target.setToolTip("What the drawing really is: the right answer")
         self.target.currentIndexChanged.connect(self._update)
@@ -43,10 +53,7 @@ class BackpropView(QWidget):
         from PySide6.QtWidgets import QHeaderView
 
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.explain = QLabel(
-            "error = |right answer - actual answer|. Training nudges every "
-            "feature pixel and voting weight to make the total smaller."
-        )
+        self.explain = QLabel(EXPLAIN)
         self.explain.setWordWrap(True)
         self.explain.setObjectName("hint")
         top = QHBoxLayout()
@@ -62,7 +69,10 @@ class BackpropView(QWidget):
         """The network's answer for the drawing, already worked out (no forward pass here)."""
         if tuple(trace.classes) != self._classes:
             self._set_classes(trace.classes)
-        self._probabilities = np.asarray(trace.probabilities)
+        # a blank canvas has no right answer: no error is worked out for nothing (the votes say
+        # "Nothing to classify yet" for the same drawing)
+        self.blank = is_blank(trace.input, trace.spec.value_range)
+        self._probabilities = None if self.blank else np.asarray(trace.probabilities)
         self._update()
 
     def _set_classes(self, classes) -> None:
@@ -86,13 +96,32 @@ class BackpropView(QWidget):
             return None
         return error_table(self._probabilities, self.target.currentIndex())
 
-    def _update(self) -> None:
-        from PySide6.QtGui import QBrush, QColor
-        from PySide6.QtWidgets import QTableWidgetItem
+    def _cell(self, r: int, c: int) -> QTableWidgetItem:
+        item = self.table.item(r, c)
+        if item is None:
+            item = QTableWidgetItem()
+            left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c else left)
+            self.table.setItem(r, c, item)
+        return item
 
+    def _show_nothing(self) -> None:
+        """Every class named, no numbers, and the line under the table saying why."""
+        self.explain.setText(NOTHING_DRAWN)
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self._cell(r, c)
+                item.setText(self._classes[r] if c == 0 and r < len(self._classes) else "")
+                item.setBackground(QBrush())
+
+    def _update(self) -> None:
+        if self.blank:
+            self._show_nothing()
+            return
         rows = self.current()
         if rows is None:
             return
+        self.explain.setText(EXPLAIN)
         right, actual, error, total = rows
         classes = list(self._classes)
         t = self.target.currentIndex()
@@ -103,12 +132,7 @@ class BackpropView(QWidget):
                 else ["Total", "", "", f"{total:.2f}"]
             )
             for c, text in enumerate(values):
-                item = self.table.item(r, c)
-                if item is None:
-                    item = QTableWidgetItem()
-                    left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c else left)
-                    self.table.setItem(r, c, item)
+                item = self._cell(r, c)
                 item.setText(text)
                 bold = r == t or r == len(classes)
                 f = item.font()
