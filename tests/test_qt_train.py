@@ -275,8 +275,8 @@ def test_running_out_of_memory_says_so(qtbot, folder, monkeypatch):
 def test_error_table_follows_the_deck():
     right, _actual, error, total = error_table(np.array([0.92, 0.51]), 0)
     assert right.tolist() == [1, 0]
-    np.testing.assert_allclose(error, [0.08, 0.51])
-    assert total == pytest.approx(0.59)
+    np.testing.assert_allclose(error, [0.08, -0.51])  # signed: right - actual, as the README
+    assert total == pytest.approx(0.59)  # the total of their sizes
 
 
 def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, controller):

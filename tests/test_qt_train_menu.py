@@ -385,5 +385,9 @@ def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_wind
             s.model.trace(c.as_input()).probabilities, target
         )
         assert view.table.item(target, 1).text() == "1"
+        other = 1 if target == 0 else 0  # right - actual, signed as the README says
+        assert view.table.item(target, 3).text().startswith("+")
+        assert view.table.item(other, 3).text() == f"{error[other]:+.2f}"
+        assert error[other] <= 0 and view.table.item(other, 3).text().startswith("-")
         assert view.table.item(len(s.spec.classes), 3).text() == f"{total:.2f}"
         np.testing.assert_allclose(view.current()[2], error, atol=1e-5)

@@ -12,21 +12,22 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableWidgetItem, QVBoxLayout
 from ...core.canvas_model import is_blank
 
 EXPLAIN = (
-    "error = |right answer - actual answer|. Training nudges every "
-    "feature pixel and voting weight to make the total smaller."
+    "error = right answer - actual answer; the total adds up their sizes. Training nudges "
+    "every feature pixel and voting weight to make the total smaller."
 )
 NOTHING_DRAWN = "Nothing drawn yet: draw something to see the error for it."
 
 
 def error_table(probabilities: np.ndarray, target: int):
     """The deck's table for one picture: right answer (1 for its class, 0 elsewhere), actual
-    answer (the network's probability for each class), error = |right - actual|, and the total.
-    """
+    answer (the network's probability for each class), error = right - actual (signed, as the
+    lesson has it: + where the answer should grow, - where it should shrink), and the total of
+    the errors' sizes (the signed errors of probabilities always add up to 0)."""
     actual = np.asarray(probabilities, np.float64)
     right = np.zeros_like(actual)
     right[target] = 1.0
-    error = np.abs(right - actual)
-    return right, actual, error, float(error.sum())
+    error = right - actual
+    return right, actual, error, float(np.abs(error).sum())
 
 
 class BackpropView(QWidget):
@@ -127,7 +128,7 @@ class BackpropView(QWidget):
         t = self.target.currentIndex()
         for r, name in enumerate([*classes, "Total"]):
             values = (
-                [name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:.2f}"]
+                [name, f"{right[r]:.0f}", f"{actual[r]:.2f}", f"{error[r]:+.2f}"]
                 if r < len(classes)
                 else ["Total", "", "", f"{total:.2f}"]
             )
@@ -140,4 +141,4 @@ class BackpropView(QWidget):
                 item.setFont(f)
                 if c == 3 and r < len(classes):  # redder as the error grows
                     # a red wash over the table, readable with light or dark text
-                    item.setBackground(QBrush(QColor(230, 60, 50, int(210 * float(error[r])))))
+                    item.setBackground(QBrush(QColor(230, 60, 50, int(210 * abs(float(error[r]))))))
