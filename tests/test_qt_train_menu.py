@@ -391,3 +391,27 @@ def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_wind
         assert error[other] <= 0 and view.table.item(other, 3).text().startswith("-")
         assert view.table.item(len(s.spec.classes), 3).text() == f"{total:.2f}"
         np.testing.assert_allclose(view.current()[2], error, atol=1e-5)
+
+
+def test_the_training_dock_says_its_run_was_of_another_network_once_one_is_opened(
+    qtbot, make_window
+):
+    w = make_window()
+    tools = w.services.training
+
+    def fill(dlg):
+        dlg.per_class.setValue(4)
+        dlg.epochs.setValue(1)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(tools.controller.model_ready, timeout=WAIT):
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    ended = tools.panel.status.text()
+    assert ended.startswith("Done") and "not the network in use" not in ended
+    trained = w.session.model
+    assert w.session.load_preset("xo", background=False)  # another network opened
+    said = tools.panel.status.text()
+    assert said.startswith("Not training.") and "not the network in use now" in said
+    assert trained.spec.name in said and said.endswith(ended)  # the old run, labelled as such
+    w.session.set_model(trained, source="again")  # back to the trained one: its ending again
+    assert tools.panel.status.text() == ended

@@ -204,6 +204,9 @@ class TrainingTools(TrainMenu, QObject):
             self.results.show_outcome(outcome)
         else:
             self.results.show_saved(s.summary.get("results"), s.spec)
+        if outcome is not None and not self.controller.is_running():
+            in_use = s.model is not None and (s.model is outcome.model or s.model is self._display)
+            self.panel.show_last_run(in_use, outcome.model.spec.name)
 
     def remember(self, model) -> None:
         """Save the trained network next to the settings, to reopen it at the next start."""
