@@ -2,6 +2,8 @@
 live panels, pause/resume/stop, closing mid-run (Keep, Discard, Cancel), the results and the new
 model classifying the canvas."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
@@ -149,6 +151,8 @@ def test_train_on_folder_from_the_menu_to_a_new_model(
     assert s.model is outcome.model and s.spec.classes == CLASSES
     assert w.status_line.classes_label.text() == "Classes: " + ", ".join(CLASSES)
     assert "trained on folder data" in w.statusBar().currentMessage()
+    # named after the network it started from and the folder, not the folder alone ("data")
+    assert s.spec.name == "shapes (trained on data)"
     assert not tools.stop_action.isEnabled() and tools.folder_action.isEnabled()
     # it classifies the canvas: the votes panel shows the new classes and the core's votes
     c = s.canvas
@@ -415,3 +419,43 @@ def test_the_training_dock_says_its_run_was_of_another_network_once_one_is_opene
     assert trained.spec.name in said and said.endswith(ended)  # the old run, labelled as such
     w.session.set_model(trained, source="again")  # back to the trained one: its ending again
     assert tools.panel.status.text() == ended
+
+
+def test_a_finished_run_gives_the_panels_their_room_back(qtbot, make_window):
+    w = make_window()
+    w.resize(1024, 768)
+    tools, training = w.services.training, w.docks["training"]
+
+    def fill(dlg):
+        dlg.per_class.setValue(4)
+        dlg.epochs.setValue(1)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(tools.controller.started, timeout=WAIT):
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    assert training.isVisible() and not w.tabifiedDockWidgets(training)  # under the group
+    with qtbot.waitSignal(tools.controller.model_ready, timeout=WAIT):
+        pass
+    # ended: a tab of the Results' group, its ending kept there; the group has the height
+    assert training in w.tabifiedDockWidgets(w.docks["backprop"])
+    assert tools.panel.status.text().startswith("Done")
+    assert w.docks["results"].height() > 0.6 * w.centralWidget().height()
+    tools.show_dock("training")  # the next run: back under the group
+    assert not w.tabifiedDockWidgets(training) and training.isVisible()
+
+
+def test_a_network_trained_again_on_a_folder_names_only_the_last_folder():
+    from convviz.core.network import build
+    from convviz.core.training import TrainConfig
+    from convviz.qt.training.trained_network import trained_name
+
+    model = build(preset("shapes"), seed=0)
+    job = TrainJob(model, np.zeros((1, 1, 28, 28), np.float32), np.zeros(1), TrainConfig())
+    job.source = "folder /home/me/data/"
+    assert trained_name(job) == "shapes (trained on data)"
+    model.spec = dataclasses.replace(model.spec, name=trained_name(job))
+    job.source = "folder /home/me/digits"
+    assert trained_name(job) == "shapes (trained on digits)"
+    model.spec = dataclasses.replace(model.spec, name=trained_name(job))
+    job.source = "sample shapes"
+    assert trained_name(job) == "shapes (trained on digits)"

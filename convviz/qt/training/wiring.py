@@ -138,6 +138,12 @@ class TrainingTools(TrainMenu, QObject):
         w = self.window
         dock = w.docks[key]
         first = not dock.isVisible()
+        if key == "training" and w.tabifiedDockWidgets(dock) and not dock.isFloating():
+            # a run goes: its plots back under the tab group (see make_room), not a tab of it
+            # (splitDockWidget beside a tabbed dock would make it a tab again: Qt's rule)
+            w.removeDockWidget(dock)
+            w.addDockWidget(w.dockWidgetArea(w.docks["backprop"]), dock, Qt.Orientation.Vertical)
+            first = True
         dock.show()
         dock.raise_()
         if key == "training" and first and not dock.isFloating():
@@ -179,12 +185,24 @@ class TrainingTools(TrainMenu, QObject):
             outcome.model, source=f"trained on {job.source}", summary=results_summary(outcome)
         )
         self._display = None
+        self.make_room()
         if outcome.result.val_indices is not None:  # a validation split: results to show
             self.show_dock("results")
         r = outcome.result
         acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
         self.window.tell(f"Now using the network trained on {short_source(job.source)}{acc}.")
         self.remember(outcome.model)
+
+    def make_room(self) -> None:
+        """A run has ended: the Training dock becomes a tab of the group it sat under (the
+        Results' group), so the panels get their height back; its ending and plots stay there,
+        a click away. The next run puts it back under the group (show_dock)."""
+        w = self.window
+        dock = w.docks["training"]
+        if dock.isFloating() or not dock.isVisible() or w.tabifiedDockWidgets(dock):
+            return  # torn off or closed by the person, or a tab already: left where it is
+        w.tabifyDockWidget(w.docks["backprop"], dock)
+        w.whole_tab_titles()
 
     def _put_back(self) -> None:
         """The network from before the run, if the session still shows this run's copy."""
