@@ -186,3 +186,12 @@ def test_a_confusion_of_many_classes_shows_its_images_too(qtbot):
     results.image_chosen.connect(lambda image, caption: chosen.append((image, caption)))
     results.gallery.itemClicked.emit(results.gallery.item(0))
     assert chosen[0][0].shape == (1, 28, 28) and f"is class {t}, said class {p}" in chosen[0][1]
+
+
+def test_saved_results_read_right_whatever_the_networks_name(qtbot):
+    results = TrainingResults()
+    qtbot.addWidget(results)
+    spec = preset("shapes").with_classes(["a", "b"])
+    results.show_saved({"val_accuracy": 0.5, "val_images": 4, "val_wrong": 2}, spec)
+    text = results.summary.text()
+    assert "at the end of this network's training" in text and "when" not in text
