@@ -15,6 +15,13 @@ EXPLAIN = (
     "error = right answer - actual answer; the total adds up their sizes. Training nudges "
     "every feature pixel and voting weight to make the total smaller."
 )
+HEADERS = ["class", "right", "actual", "error"]
+HEADER_TIPS = [
+    "",
+    "The right answer: 1 for the class the drawing is, 0 for every other",
+    "The network's answer: its probability for each class",
+    "right answer - actual answer: + where the answer should grow, - where it should shrink",
+]
 NOTHING_DRAWN = "Nothing drawn yet: draw something to see the error for it."
 
 
@@ -47,7 +54,11 @@ class BackpropView(QWidget):
         self.target.setToolTip("What the drawing really is: the right answer")
         self.target.currentIndexChanged.connect(self._update)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["class", "right answer", "actual answer", "error"])
+        # one word each: a quarter of a narrow dock cut "right answer" to "ight answe"; the
+        # line under the table and the tooltips say them whole
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        for c, tip in enumerate(HEADER_TIPS):
+            self.table.horizontalHeaderItem(c).setToolTip(tip)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
