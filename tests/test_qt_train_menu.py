@@ -459,3 +459,49 @@ def test_a_network_trained_again_on_a_folder_names_only_the_last_folder():
     model.spec = dataclasses.replace(model.spec, name=trained_name(job))
     job.source = "sample shapes"
     assert trained_name(job) == "shapes (trained on digits)"
+
+
+def test_the_quit_question_changes_when_the_run_ends_behind_it(qtbot, make_window):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    w = make_window()
+    tools = w.services.training
+
+    def fill(dlg):
+        dlg.per_class.setValue(4)
+        dlg.epochs.setValue(3)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(tools.controller.started, timeout=WAIT):
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    tools.controller.pause()  # still running while the question opens
+    tools.ask_keep = tools._ask_keep  # the real question
+    seen, polls = [], []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, answer)
+            return
+        if not seen:
+            seen.append(box.text())
+            tools.controller.resume()  # the run goes on to its end behind the question
+        polls.append(1)
+        changed = box.text().startswith("Training has finished")
+        if (tools.controller.is_running() or not changed) and len(polls) < 400:
+            QTimer.singleShot(50, answer)
+            return
+        if not changed:  # (the question never changed: answer it, the asserts say so)
+            box.buttons()[0].click()
+            return
+        seen.append(box.text())
+        visible = [b.text() for b in box.buttons() if b.isVisible()]
+        seen.append(visible)
+        next(b for b in box.buttons() if b.text() == "Close").click()
+
+    QTimer.singleShot(0, answer)
+    assert w.close()  # "Close" after the run ended: the window goes, nothing asked again
+    assert "still running" in seen[0]
+    assert seen[1].startswith("Training has finished") and "Discard" not in seen[2]
+    outcome = tools.controller.outcome
+    assert outcome.status == "done" and w.session.model is outcome.model  # its ending stood

@@ -261,7 +261,24 @@ class TrainingTools(TrainMenu, QObject):
         discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(keep)
-        box.exec()
+
+        def ended(outcome: TrainOutcome) -> None:
+            """The run ended behind the question: it no longer fits; say what happened and
+            offer to close (its ending has been applied already, as any run's is)."""
+            box.setText(
+                "Training has finished: the network now uses what it learned."
+                if outcome.status == "done"
+                else f"Training has ended ({outcome.status})."
+            )
+            box.setInformativeText("Close convviz now, or Cancel to stay.")
+            keep.setText("Close")
+            discard.hide()
+
+        self.controller.finished.connect(ended)
+        try:
+            box.exec()
+        finally:
+            self.controller.finished.disconnect(ended)
         clicked = box.clickedButton()
         return KEEP if clicked is keep else DISCARD if clicked is discard else CANCEL
 
@@ -273,6 +290,8 @@ class TrainingTools(TrainMenu, QObject):
         answer = self.ask_keep()
         if answer == CANCEL:
             return False
+        if not self.controller.is_running():  # it ended while asked: its own ending stands
+            return True
         outcome = self.controller.stop_and_wait()  # within a batch, paused or not
         if answer == KEEP and outcome is not None and outcome.result is not None:
             self._adopt(outcome)  # its weights are the last snapshot: the thread has ended
