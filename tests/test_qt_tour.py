@@ -1,6 +1,8 @@
 """The guided tour on the live app: each step shows its panel, sets it up, Back works, and
 ending gives the person's network and drawing back (or leaves the xo network, and says so)."""
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
@@ -192,7 +194,7 @@ def test_every_step_fits_at_1024x768_and_next_stays_put(make_window, qtbot):
         button = card.next_button
         places.append((button.mapTo(w, button.rect().topLeft()), button.width()))
     assert len({p.y() for p, _ in places}) == 1  # the same height on the screen
-    moves = sum(a != b for a, b in zip(places, places[1:], strict=False))
+    moves = sum(a != b for a, b in itertools.pairwise(places))
     assert moves <= 1  # one change of side (to clear the Votes dock), no more
     tour.end()
 

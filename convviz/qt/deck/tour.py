@@ -22,7 +22,6 @@ from .tour_card import CARD_GAP, TourCard
 from .tour_highlight import Highlight
 from .tour_steps import CANVAS, STEPS, TRAIN_MENU, TourStep, xo_loaded
 
-
 # a presenter's clicker sends Page Down / Page Up; at a keyboard, Return or the arrows
 NEXT_KEYS = ("PgDown", "Return", "Enter", "Right")
 BACK_KEYS = ("PgUp", "Left")

@@ -7,7 +7,6 @@ import os
 
 from .worker import TrainJob, TrainOutcome
 
-
 TRAINED_ON = " (trained on "  # the name of a network trained on a folder: "shapes (trained on
 # digits)"
 

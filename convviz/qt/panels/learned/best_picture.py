@@ -13,7 +13,6 @@ import numpy as np
 from ...widgets.thumbnails import grey
 from .pictures import on_canvas
 
-
 FLAT_SHARE = 0.9  # of the pixels within FLAT_NEAR of the middle one: a picture with no pattern
 FLAT_NEAR = 0.05  # of the value range
 
