@@ -209,7 +209,7 @@ def test_a_plain_best_picture_says_why_it_is_plain(qtbot, make_window):
     w.session.jobs.wait()
     caption = panel.picture_caption.text()
     assert caption.startswith("Plain white, no pattern") and "mostly positive" in caption
-    assert "mean activation" in caption
+    assert "what it looks for. Mean activation" in caption
     panel.choose(0, 1)  # a trained feature: a picture with a pattern, said as before
     panel.make_button.click()
     w.session.jobs.wait()

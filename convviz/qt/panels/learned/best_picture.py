@@ -101,9 +101,11 @@ class BestPictureSection:
         what = "vote" if target.layer is None else "mean activation"
         stopped = " (stopped)" if self._stop.is_set() else ""
         tone = flat_tone(g)
+        score = f"{what} {v.value:.2f} (from {v.start_value:.2f}), {v.steps} steps{stopped}"
         self.picture_caption.setText(
-            (flat_words(tone) + " " if tone else "The picture it would like best: ")
-            + f"{what} {v.value:.2f} (from {v.start_value:.2f}), {v.steps} steps{stopped}"
+            f"{flat_words(tone)} {score[0].upper()}{score[1:]}"
+            if tone
+            else f"The picture it would like best: {score}"
         )
 
     def _picture_to_canvas(self) -> None:
