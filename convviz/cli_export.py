@@ -7,6 +7,8 @@ training timeline).
 
 from __future__ import annotations
 
+import os
+
 from .core.errors import ConvvizError
 
 
@@ -97,4 +99,13 @@ def cmd_export(args) -> int:
     save_model(model, args.to, summary)
     save_timeline(timeline or Timeline(), args.to)  # (none: a stale one at OUT is removed)
     print(f"wrote {args.to}")
+    if timeline:  # a second file, beside OUT, said (it was written without a word)
+        from .core.budget import size_words
+
+        beside = companion(args.to)
+        print(
+            f"wrote {beside}, its training timeline ({len(timeline)} moments, "
+            f"{size_words(os.path.getsize(beside))}): convviz replays it when it opens "
+            f"{os.path.basename(args.to)}; other programs read {os.path.basename(args.to)} alone"
+        )
     return 0

@@ -186,3 +186,31 @@ def test_a_confusion_of_many_classes_shows_its_images_too(qtbot):
     results.image_chosen.connect(lambda image, caption: chosen.append((image, caption)))
     results.gallery.itemClicked.emit(results.gallery.item(0))
     assert chosen[0][0].shape == (1, 28, 28) and f"is class {t}, said class {p}" in chosen[0][1]
+
+
+def test_saved_results_read_right_whatever_the_networks_name(qtbot):
+    results = TrainingResults()
+    qtbot.addWidget(results)
+    spec = preset("shapes").with_classes(["a", "b"])
+    results.show_saved({"val_accuracy": 0.5, "val_images": 4, "val_wrong": 2}, spec)
+    text = results.summary.text()
+    assert "at the end of this network's training" in text and "when" not in text
+
+
+def test_a_plain_best_picture_says_why_it_is_plain(qtbot, make_window):
+    import torch
+
+    w = make_window("shapes")
+    panel = w.panels["learned"]
+    with torch.no_grad():  # a first-layer feature that only adds: all bright suits it best
+        w.session.model.layers[0].weight[0].fill_(0.5)
+    panel.choose(0, 0)
+    panel.make_button.click()
+    w.session.jobs.wait()
+    caption = panel.picture_caption.text()
+    assert caption.startswith("Plain white, no pattern") and "mostly positive" in caption
+    assert "what it looks for. Mean activation" in caption
+    panel.choose(0, 1)  # a trained feature: a picture with a pattern, said as before
+    panel.make_button.click()
+    w.session.jobs.wait()
+    assert panel.picture_caption.text().startswith("The picture it would like best")

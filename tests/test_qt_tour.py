@@ -1,6 +1,8 @@
 """The guided tour on the live app: each step shows its panel, sets it up, Back works, and
 ending gives the person's network and drawing back (or leaves the xo network, and says so)."""
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
@@ -170,4 +172,61 @@ def test_the_first_step_shows_all_its_words_or_scrolls(make_window, qtbot):
     assert bar.maximum() > 0 and bar.maximum() + viewport.height() >= body.heightForWidth(
         viewport.width()
     )
+    tour.end()
+
+
+def test_every_step_fits_at_1024x768_and_next_stays_put(make_window, qtbot):
+    """At a projector's 1024x768 every step's words show whole (a two-line title and the
+    check box were left out of the card's height, and steps 2-4 lost their last lines), and
+    the card keeps its side while that side is clear, so Next moves once, not at every step."""
+    w = make_window("shapes")
+    w.resize(1024, 768)
+    qtbot.wait(10)
+    tour = w.start_tour()
+    card = tour.card
+    places = []
+    for i in range(len(STEPS)):
+        tour.go(i)
+        qtbot.wait(10)
+        viewport = card.scroll.viewport()
+        assert card.body.heightForWidth(viewport.width()) <= viewport.height(), i
+        assert w.rect().contains(card.geometry())
+        button = card.next_button
+        places.append((button.mapTo(w, button.rect().topLeft()), button.width()))
+    assert len({p.y() for p, _ in places}) == 1  # the same height on the screen
+    moves = sum(a != b for a, b in itertools.pairwise(places))
+    assert moves <= 1  # one change of side (to clear the Votes dock), no more
+    tour.end()
+
+
+def test_the_scroll_bar_of_a_long_text_is_drawn(make_window, qtbot):
+    w = make_window("shapes")
+    w.resize(1024, 768)
+    tour = w.start_tour()
+    tour.card.fit(200)  # too low for the words: they scroll
+    qtbot.wait(10)
+    bar = tour.card.scroll.verticalScrollBar()
+    assert bar.isVisible() and bar.maximum() > 0
+    # the style sheet that made the text's background see-through no longer reaches the bar
+    assert "QWidget > QWidget" not in tour.card.scroll.styleSheet()
+    picture = bar.grab().toImage()
+    colours = {picture.pixel(x, y) for x in range(picture.width()) for y in range(picture.height())}
+    assert len(colours) > 1  # something drawn: a groove and a handle
+    tour.end()
+
+
+@pytest.mark.parametrize("key", ["Return", "Right", "PgDown"])
+def test_return_and_the_arrows_move_through_the_tour(make_window, qtbot, key):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    w = make_window("shapes")
+    tour = w.start_tour()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.isActiveWindow())
+    code = {"Return": Qt.Key_Return, "Right": Qt.Key_Right, "PgDown": Qt.Key_PageDown}[key]
+    QTest.keyClick(w, code)
+    assert tour.index == 1
+    QTest.keyClick(w, Qt.Key_Left)
+    assert tour.index == 0
     tour.end()

@@ -275,8 +275,8 @@ def test_running_out_of_memory_says_so(qtbot, folder, monkeypatch):
 def test_error_table_follows_the_deck():
     right, _actual, error, total = error_table(np.array([0.92, 0.51]), 0)
     assert right.tolist() == [1, 0]
-    np.testing.assert_allclose(error, [0.08, 0.51])
-    assert total == pytest.approx(0.59)
+    np.testing.assert_allclose(error, [0.08, -0.51])  # signed: right - actual, as the README
+    assert total == pytest.approx(0.59)  # the total of their sizes
 
 
 def test_backprop_view_error_shrinks_as_the_network_learns(qtbot, folder, controller):
@@ -501,3 +501,34 @@ def test_training_in_a_thread_when_asked(qtbot, folder, monkeypatch):
         controller.start(job)
     assert controller.wait(WAIT) and controller._worker.trainer is None
     assert controller.outcome.status == "done" and controller.outcome.result.val_accuracy > 0.5
+
+
+def test_table_headers_are_readable_in_a_narrow_dock(qtbot):
+    from convviz.qt.training.confusion import ConfusionMatrixView
+
+    view = BackpropView()  # a dock a third of 1024 px wide
+    qtbot.addWidget(view)
+    view.resize(370, 330)
+    view.show()
+    header = view.table.horizontalHeader()
+    for c in range(4):
+        text = view.table.horizontalHeaderItem(c).text()
+        assert header.fontMetrics().horizontalAdvance(text) <= header.sectionSize(c) - 8, text
+    matrix = ConfusionMatrixView()
+    qtbot.addWidget(matrix)
+    classes = ["O", "X", "check", "plus", "square", "triangle"]
+    matrix.set_matrix(np.eye(6, dtype=int), classes)
+    matrix.resize(360, 240)
+    matrix.show()
+    qtbot.waitExposed(matrix)
+    header = matrix.horizontalHeader()
+    for k, name in enumerate(classes):
+        item = matrix.horizontalHeaderItem(k)
+        text = item.text()
+        # its start, whole or cut with a dot, and the whole name on hover
+        assert header.fontMetrics().horizontalAdvance(text) <= header.sectionSize(k), text
+        assert text == name or (text.endswith(".") and name.startswith(text[:-1]))
+        assert name in item.toolTip()
+    assert matrix.horizontalHeaderItem(5).text() != "triangle"  # it had to be cut here
+    matrix.resize(900, 400)  # room again: whole names
+    qtbot.waitUntil(lambda: matrix.horizontalHeaderItem(5).text() == "triangle")

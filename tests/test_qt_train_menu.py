@@ -2,6 +2,8 @@
 live panels, pause/resume/stop, closing mid-run (Keep, Discard, Cancel), the results and the new
 model classifying the canvas."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
@@ -149,6 +151,8 @@ def test_train_on_folder_from_the_menu_to_a_new_model(
     assert s.model is outcome.model and s.spec.classes == CLASSES
     assert w.status_line.classes_label.text() == "Classes: " + ", ".join(CLASSES)
     assert "trained on folder data" in w.statusBar().currentMessage()
+    # named after the network it started from and the folder, not the folder alone ("data")
+    assert s.spec.name == "shapes (trained on data)"
     assert not tools.stop_action.isEnabled() and tools.folder_action.isEnabled()
     # it classifies the canvas: the votes panel shows the new classes and the core's votes
     c = s.canvas
@@ -360,11 +364,19 @@ def test_running_out_of_memory_says_so_and_puts_the_network_back(qtbot, make_win
 
 
 def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_window):
+    from convviz.qt.training.backprop import NOTHING_DRAWN
+
     w = make_window()
     w.docks["backprop"].raise_()
     qtbot.waitUntil(lambda: w.panels["backprop"].isVisible(), timeout=WAIT)
     view, s = w.panels["backprop"], w.session
     c = s.canvas
+    c.clear()
+    s.flush()
+    # a blank canvas: the classes named, no error worked out for nothing, and why
+    assert view.current() is None and view.explain.text() == NOTHING_DRAWN
+    assert view.table.item(0, 0).text() == s.spec.classes[0]
+    assert all(view.table.item(r, 3).text() == "" for r in range(len(s.spec.classes) + 1))
     c.brush.size = 2.0
     c.begin_stroke(4.5, 14.5)
     c.stroke_to(23.5, 14.5)
@@ -377,5 +389,119 @@ def test_backprop_view_follows_the_drawing_and_the_chosen_class(qtbot, make_wind
             s.model.trace(c.as_input()).probabilities, target
         )
         assert view.table.item(target, 1).text() == "1"
+        other = 1 if target == 0 else 0  # right - actual, signed as the README says
+        assert view.table.item(target, 3).text().startswith("+")
+        assert view.table.item(other, 3).text() == f"{error[other]:+.2f}"
+        assert error[other] <= 0 and view.table.item(other, 3).text().startswith("-")
         assert view.table.item(len(s.spec.classes), 3).text() == f"{total:.2f}"
         np.testing.assert_allclose(view.current()[2], error, atol=1e-5)
+
+
+def test_the_training_dock_says_its_run_was_of_another_network_once_one_is_opened(
+    qtbot, make_window
+):
+    w = make_window()
+    tools = w.services.training
+
+    def fill(dlg):
+        dlg.per_class.setValue(4)
+        dlg.epochs.setValue(1)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(tools.controller.model_ready, timeout=WAIT):
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    ended = tools.panel.status.text()
+    assert ended.startswith("Done") and "not the network in use" not in ended
+    trained = w.session.model
+    assert w.session.load_preset("xo", background=False)  # another network opened
+    said = tools.panel.status.text()
+    assert said.startswith("Not training.") and "not the network in use now" in said
+    assert trained.spec.name in said and said.endswith(ended)  # the old run, labelled as such
+    w.session.set_model(trained, source="again")  # back to the trained one: its ending again
+    assert tools.panel.status.text() == ended
+
+
+def test_a_finished_run_gives_the_panels_their_room_back(qtbot, make_window):
+    w = make_window()
+    w.resize(1024, 768)
+    tools, training = w.services.training, w.docks["training"]
+
+    def fill(dlg):
+        dlg.per_class.setValue(4)
+        dlg.epochs.setValue(1)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(tools.controller.started, timeout=WAIT):
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    assert training.isVisible() and not w.tabifiedDockWidgets(training)  # under the group
+    with qtbot.waitSignal(tools.controller.model_ready, timeout=WAIT):
+        pass
+    # ended: a tab of the Results' group, its ending kept there; the group has the height
+    assert training in w.tabifiedDockWidgets(w.docks["backprop"])
+    assert tools.panel.status.text().startswith("Done")
+    assert w.docks["results"].height() > 0.6 * w.centralWidget().height()
+    tools.show_dock("training")  # the next run: back under the group
+    assert not w.tabifiedDockWidgets(training) and training.isVisible()
+
+
+def test_a_network_trained_again_on_a_folder_names_only_the_last_folder():
+    from convviz.core.network import build
+    from convviz.core.training import TrainConfig
+    from convviz.qt.training.trained_network import trained_name
+
+    model = build(preset("shapes"), seed=0)
+    job = TrainJob(model, np.zeros((1, 1, 28, 28), np.float32), np.zeros(1), TrainConfig())
+    job.source = "folder /home/me/data/"
+    assert trained_name(job) == "shapes (trained on data)"
+    model.spec = dataclasses.replace(model.spec, name=trained_name(job))
+    job.source = "folder /home/me/digits"
+    assert trained_name(job) == "shapes (trained on digits)"
+    model.spec = dataclasses.replace(model.spec, name=trained_name(job))
+    job.source = "sample shapes"
+    assert trained_name(job) == "shapes (trained on digits)"
+
+
+def test_the_quit_question_changes_when_the_run_ends_behind_it(qtbot, make_window):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    w = make_window()
+    tools = w.services.training
+
+    def fill(dlg):
+        dlg.per_class.setValue(4)
+        dlg.epochs.setValue(3)
+        dlg.batch.setValue(8)
+
+    with qtbot.waitSignal(tools.controller.started, timeout=WAIT):
+        through_dialog(qtbot, w, tools.samples_action, fill)
+    tools.controller.pause()  # still running while the question opens
+    tools.ask_keep = tools._ask_keep  # the real question
+    seen, polls = [], []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, answer)
+            return
+        if not seen:
+            seen.append(box.text())
+            tools.controller.resume()  # the run goes on to its end behind the question
+        polls.append(1)
+        changed = box.text().startswith("Training has finished")
+        if (tools.controller.is_running() or not changed) and len(polls) < 400:
+            QTimer.singleShot(50, answer)
+            return
+        if not changed:  # (the question never changed: answer it, the asserts say so)
+            box.buttons()[0].click()
+            return
+        seen.append(box.text())
+        visible = [b.text() for b in box.buttons() if b.isVisible()]
+        seen.append(visible)
+        next(b for b in box.buttons() if b.text() == "Close").click()
+
+    QTimer.singleShot(0, answer)
+    assert w.close()  # "Close" after the run ended: the window goes, nothing asked again
+    assert "still running" in seen[0]
+    assert seen[1].startswith("Training has finished") and "Discard" not in seen[2]
+    outcome = tools.controller.outcome
+    assert outcome.status == "done" and w.session.model is outcome.model  # its ending stood

@@ -150,3 +150,25 @@ def test_squeezed_bar_rows_keep_their_labels_down_to_a_small_text(qtbot, row_px,
         for y in range(PAD, picture.height() - PAD)
     )
     assert (inked > 20) == words
+
+
+def test_a_blank_canvas_shows_no_votes_and_says_why(qtbot):
+    from convviz.qt.panels.votes.panel import NOTHING_DRAWN
+    from convviz.qt.panels.votes.vote_bars import NO_DRAWING_NOTE
+
+    net = build(preset("shapes"), seed=0)
+    panel = VotesPanel()
+    qtbot.addWidget(panel)
+    panel.set_model(net.spec, net.snapshot())
+    lo, _hi = net.spec.value_range
+    panel.show_trace(net.trace(np.full((28, 28), lo, np.float32)))  # nothing drawn
+    assert panel.verdict.text() == NOTHING_DRAWN
+    assert not np.any(panel.bar_values())  # no bar for the votes the network gives nothing
+    assert not any(panel.view.bars.texts) and panel.view.bars.note == NO_DRAWING_NOTE
+    assert panel.view.bars.labels == list(net.spec.classes)  # the classes still named
+
+
+def test_the_unsure_headline_has_single_spaces():
+    from convviz.qt.panels.votes.panel import unsure_text
+
+    assert unsure_text("triangle", 0.18) == "Not sure: maybe triangle (18%)"

@@ -138,7 +138,7 @@ def test_votes_panel_says_when_it_is_unsure(qtbot):
     trace.votes[:] = 0.0
     trace.votes[2] = 0.5  # six nearly equal votes: no clear answer
     panel.show_trace(trace)
-    assert panel.unsure and panel.verdict.text().startswith("Not sure: maybe  square")
+    assert panel.unsure and panel.verdict.text().startswith("Not sure: maybe square (")
     assert "held-out drawings" in panel.verdict.toolTip()  # the bundled calibration
     # with a calibration from training, its thresholds and its reasons
     session.model.calibration = Calibration(0.9, 30.0, (0.0, 1.0), 120)

@@ -193,9 +193,13 @@ def test_the_command_line_lists_the_moments_and_exports_one(run, tmp_path, capsy
     assert np.array_equal(back.snapshot().flat, t[i].snapshot.flat)
     assert info["summary"]["moment"] == "end of epoch 1"
     assert not companion(out).exists()  # one moment has no timeline of its own
+    assert "timeline" not in capsys.readouterr().out
     whole = tmp_path / "copy.safetensors"  # a plain export carries the timeline along
+    capsys.readouterr()
     assert main(["export", str(weights), "--to", str(whole)]) == 0
     assert len(load_timeline(whole, model.snapshot())) == len(t)
+    said = capsys.readouterr().out  # the second file is said, not written without a word
+    assert f"wrote {companion(whole)}, its training timeline ({len(t)} moments" in said
     assert main(["export", str(weights)]) != 0
     assert "needs --to" in capsys.readouterr().err
 

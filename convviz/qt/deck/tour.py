@@ -22,6 +22,11 @@ from .tour_card import CARD_GAP, TourCard
 from .tour_highlight import Highlight
 from .tour_steps import CANVAS, STEPS, TRAIN_MENU, TourStep, xo_loaded
 
+# a presenter's clicker sends Page Down / Page Up; at a keyboard, Return or the arrows
+NEXT_KEYS = ("PgDown", "Return", "Enter", "Right")
+BACK_KEYS = ("PgUp", "Left")
+END_KEYS = ("Esc",)
+
 
 class GuidedTour(QObject):
     step_changed = Signal(int)
@@ -39,9 +44,9 @@ class GuidedTour(QObject):
         self.card.next_button.clicked.connect(self.next)
         self.card.back_button.clicked.connect(self.back)
         self.card.end_button.clicked.connect(self.end)
-        # a presenter's clicker sends Page Down / Page Up
-        for keys, slot in (("PgDown", self.next), ("PgUp", self.back), ("Esc", self.end)):
-            QShortcut(QKeySequence(keys), self.card, slot, context=Qt.WindowShortcut)
+        for keys, slot in ((NEXT_KEYS, self.next), (BACK_KEYS, self.back), (END_KEYS, self.end)):
+            for key in keys:
+                QShortcut(QKeySequence(key), self.card, slot, context=Qt.WindowShortcut)
         window.session.trace_changed.connect(self._retry_setup)
         window.installEventFilter(self)
 

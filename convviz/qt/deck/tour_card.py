@@ -51,8 +51,10 @@ class TourCard(QFrame):
         self.scroll.setFrameShape(QFrame.NoFrame)
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # only the viewport see-through: "#tourText > QWidget > QWidget" also matched the
+        # scroll bar (in its container), which was then drawn invisible
         self.scroll.setStyleSheet(
-            "#tourText, #tourText > QWidget > QWidget { background: transparent; }"
+            "#tourText, #tourText > QWidget#qt_scrollarea_viewport { background: transparent; }"
         )
         self.scroll.setWidget(self.body)
         self.restore_box = QCheckBox("At the end, go back to my network and drawing", self)
@@ -61,6 +63,8 @@ class TourCard(QFrame):
         self.back_button = QPushButton("◀  Back", self)
         self.next_button = QPushButton("Next  ▶", self)
         self.next_button.setDefault(True)
+        # as wide for "Finish" as for "Next": the button stays put on the last step
+        self.next_button.setMinimumWidth(self.next_button.sizeHint().width())
         self.end_button = QPushButton("End tour", self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.end_button)
@@ -76,6 +80,7 @@ class TourCard(QFrame):
         col.addWidget(self.restore_box)
         col.addLayout(buttons)
         self.setFixedWidth(self.WIDTH)
+        self.side = "left"  # where place() put it last (kept while clear of the highlight)
 
     def show_step(
         self,
@@ -102,20 +107,32 @@ class TourCard(QFrame):
         first step was measured before they applied, and its last line was cut)."""
         for w in (self, self.title, self.body, self.counter):
             w.ensurePolished()
+        # the check box shown or hidden since the last layout: measured now, not at the next
+        # layout pass (it was left out, and the text's last two lines were cut with it)
+        self.layout().invalidate()
         m = self.layout().contentsMargins()
         inner = self.WIDTH - m.left() - m.right()
         others = self.layout().totalMinimumSize().height() - self.scroll.minimumSizeHint().height()
+        # a title on two lines: the layout counts a wrapped label's one-line minimum
+        others += self.title.heightForWidth(inner) - self.title.minimumSizeHint().height()
         need = others + self.body.heightForWidth(inner) + 2
         least = others + 3 * self.body.fontMetrics().height()
         self.setFixedHeight(max(min(need, max_height), least))
 
     def place(self, avoid: QRect | None = None) -> None:
-        """At the bottom of the window, on the side away from `avoid` (the highlighted area):
-        the card never hides what its words are about."""
+        """At the bottom of the window, on a side clear of `avoid` (the highlighted area): the
+        card never hides what its words are about. It stays on the side it was on while that
+        side is clear (or neither is), so Next does not jump from step to step."""
         window = self.parentWidget()
         bottom = window.centralWidget().geometry().bottom() - self.height() - CARD_GAP
-        centre = window.width() / 2 if avoid is None else avoid.center().x()
-        left_side = centre > window.width() / 2
-        x = 12 if left_side else window.width() - self.width() - 12
-        self.move(max(0, x), max(window.menuBar().height() + 4, bottom))
+        y = max(window.menuBar().height() + 4, bottom)
+        xs = {"left": 12, "right": max(0, window.width() - self.width() - 12)}
+        other = "right" if self.side == "left" else "left"
+        for side in (self.side, other):
+            if avoid is None or not QRect(xs[side], y, self.width(), self.height()).intersects(
+                avoid
+            ):
+                self.side = side
+                break
+        self.move(xs[self.side], y)
         self.raise_()

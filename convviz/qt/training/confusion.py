@@ -34,6 +34,8 @@ class ConfusionMatrixView(QTableWidget):
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self._names: list[str] = []  # the columns' class names, whole (cut to fit: _fit_names)
+        self.horizontalHeader().sectionResized.connect(lambda *_: self._fit_names())
         self.setToolTip(
             "Each row is what the images really are; each column is what the "
             "network said. Numbers off the diagonal are mistakes. Click a number "
@@ -49,6 +51,7 @@ class ConfusionMatrixView(QTableWidget):
         self.classes = n
         self.setRowCount(n)
         self.setColumnCount(n + 1)
+        self._names = [short_name(c) for c in classes]
         for k, c in enumerate(classes):  # "said ..." is in the caption: narrow
             for _header, text, put in (
                 (self.horizontalHeaderItem, short_name(c), self.setHorizontalHeaderItem),
@@ -78,6 +81,26 @@ class ConfusionMatrixView(QTableWidget):
                 )
                 self.setItem(i, j, item)
         self._per_class_accuracy(confusion, classes)
+        self._fit_names()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit_names()  # the stretched columns' widths follow the table's
+
+    def _fit_names(self) -> None:
+        """A class name wider than its column is cut to the start that fits, with a dot
+        ("squ.", "tri.": the whole name in its tooltip), not clipped at both ends as Qt's
+        centred header text was ("quar" for square)."""
+        header = self.horizontalHeader()
+        metrics = header.fontMetrics()
+        for k, name in enumerate(self._names):
+            item = self.horizontalHeaderItem(k)
+            room = header.sectionSize(k) - 10  # the header's own padding, both sides
+            text = name
+            while len(text.rstrip(".")) > 1 and metrics.horizontalAdvance(text) > room:
+                text = name[: len(text.rstrip(".")) - 1] + "."
+            if item is not None and item.text() != text:
+                item.setText(text)
 
     def _per_class_accuracy(self, confusion: np.ndarray, classes) -> None:
         """The last column: each class's images called right, as a share (recall)."""

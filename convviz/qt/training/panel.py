@@ -65,6 +65,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.history = LossHistory()
         self.controller: TrainingController | None = None
+        self.ended = ""  # how the last run ended, as said ("" before the first, during one)
         # changes with every progress report: a LiveText, not a QLabel (see live_text.py)
         self.status = LiveText("Not training. Use Train > Train on folder... to start.")
         self.bar = QProgressBar()
@@ -169,6 +170,7 @@ class TrainingPanel(QWidget):
         self._redraw()
         self.bar.setRange(0, 0)  # busy until the first batch says how many there are
         self.status.setText("Starting the trainer...")
+        self.ended = ""
         self._show_paused(False)
         self.pause_button.setEnabled(True)
         self.stop_button.setEnabled(True)
@@ -227,7 +229,8 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(False)
         r = outcome.result
         if r is None:
-            self.status.setText(f"Training failed: {outcome.error}")
+            self.ended = f"Training failed: {outcome.error}"
+            self.status.setText(self.ended)
             self.bar.setRange(0, 1)
             return
         acc = (
@@ -249,7 +252,20 @@ class TrainingPanel(QWidget):
             text = f"Stopped after {len(r.epochs)} full epochs ({acc}). Keep what it learned?"
             self.keep_button.show()
             self.keep_button.setEnabled(True)
+        self.ended = text
         self.status.setText(text)
+
+    def show_last_run(self, in_use: bool, name: str) -> None:
+        """Once another network is in use, the last run's ending is said to be about the one
+        it trained (`name`), not the network now shown; back to it, the plain ending again."""
+        if not self.ended or self.keep_button.isEnabled():  # a run going, or Keep still asked
+            return
+        if in_use:
+            self.status.setText(self.ended)
+        else:
+            self.status.setText(
+                f"Not training. The last run, of {name} (not the network in use now): {self.ended}"
+            )
 
     def toggle_pause(self) -> None:
         """Pause a running run, resume a paused one (the button and Train > Pause)."""
@@ -271,7 +287,8 @@ class TrainingPanel(QWidget):
     def _keep(self) -> None:
         self.keep_button.setEnabled(False)
         self.keep_requested.emit()
-        self.status.setText("The network now uses what it learned.")
+        self.ended = "The network now uses what it learned."
+        self.status.setText(self.ended)
 
     def _redraw(self, epochs: bool = True) -> None:
         h = self.history

@@ -148,7 +148,7 @@ class TrainingResults(QWidget):
             self._clear(f"No readable training results for this network ({spec.name}).")
             return
         self._clear(
-            f"<b>Validation accuracy {acc:.1%}</b> when {spec.name} was trained: "
+            f"<b>Validation accuracy {acc:.1%}</b> at the end of this network's training: "
             f"{n_val - wrong} of {n_val} held-back images right, {wrong} wrong."
         )
         if confusion.shape == (len(spec.classes),) * 2:

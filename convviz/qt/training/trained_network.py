@@ -7,17 +7,21 @@ import os
 
 from .worker import TrainJob, TrainOutcome
 
+TRAINED_ON = " (trained on "  # the name of a network trained on a folder: "shapes (trained on
+# digits)"
+
 
 def trained_name(job: TrainJob) -> str:
-    """A network trained on a folder is named after the folder ("digits"), not after the preset
-    it started from; one trained on the sample shapes keeps its name."""
+    """A network trained on a folder is named after the network it started from and the
+    folder ("shapes (trained on digits)"): the folder's name alone ("data") said nothing of
+    the network. Trained again, the last folder replaces the one before. One trained on the
+    sample shapes keeps its name."""
     kind, _, path = job.source.partition(" ")
     if kind != "folder":
         return job.model.spec.name
-    from convviz.core.presets import PRESETS
-
-    name = os.path.basename(os.path.normpath(path)) or "trained"
-    return f"{name} (trained)" if name in PRESETS else name
+    folder = os.path.basename(os.path.normpath(path)) or "a folder"
+    started = job.model.spec.name.split(TRAINED_ON)[0]
+    return f"{started}{TRAINED_ON}{folder})"
 
 
 MAX_SAVED_CONFUSION = 100  # classes: a bigger matrix is not kept with the weights (10,000² cells)

@@ -138,6 +138,12 @@ class TrainingTools(TrainMenu, QObject):
         w = self.window
         dock = w.docks[key]
         first = not dock.isVisible()
+        if key == "training" and w.tabifiedDockWidgets(dock) and not dock.isFloating():
+            # a run goes: its plots back under the tab group (see make_room), not a tab of it
+            # (splitDockWidget beside a tabbed dock would make it a tab again: Qt's rule)
+            w.removeDockWidget(dock)
+            w.addDockWidget(w.dockWidgetArea(w.docks["backprop"]), dock, Qt.Orientation.Vertical)
+            first = True
         dock.show()
         dock.raise_()
         if key == "training" and first and not dock.isFloating():
@@ -179,12 +185,24 @@ class TrainingTools(TrainMenu, QObject):
             outcome.model, source=f"trained on {job.source}", summary=results_summary(outcome)
         )
         self._display = None
+        self.make_room()
         if outcome.result.val_indices is not None:  # a validation split: results to show
             self.show_dock("results")
         r = outcome.result
         acc = f", validation accuracy {r.val_accuracy:.0%}" if r.val_accuracy is not None else ""
         self.window.tell(f"Now using the network trained on {short_source(job.source)}{acc}.")
         self.remember(outcome.model)
+
+    def make_room(self) -> None:
+        """A run has ended: the Training dock becomes a tab of the group it sat under (the
+        Results' group), so the panels get their height back; its ending and plots stay there,
+        a click away. The next run puts it back under the group (show_dock)."""
+        w = self.window
+        dock = w.docks["training"]
+        if dock.isFloating() or not dock.isVisible() or w.tabifiedDockWidgets(dock):
+            return  # torn off or closed by the person, or a tab already: left where it is
+        w.tabifyDockWidget(w.docks["backprop"], dock)
+        w.whole_tab_titles()
 
     def _put_back(self) -> None:
         """The network from before the run, if the session still shows this run's copy."""
@@ -204,6 +222,9 @@ class TrainingTools(TrainMenu, QObject):
             self.results.show_outcome(outcome)
         else:
             self.results.show_saved(s.summary.get("results"), s.spec)
+        if outcome is not None and not self.controller.is_running():
+            in_use = s.model is not None and (s.model is outcome.model or s.model is self._display)
+            self.panel.show_last_run(in_use, outcome.model.spec.name)
 
     def remember(self, model) -> None:
         """Save the trained network next to the settings, to reopen it at the next start."""
@@ -240,7 +261,24 @@ class TrainingTools(TrainMenu, QObject):
         discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(keep)
-        box.exec()
+
+        def ended(outcome: TrainOutcome) -> None:
+            """The run ended behind the question: it no longer fits; say what happened and
+            offer to close (its ending has been applied already, as any run's is)."""
+            box.setText(
+                "Training has finished: the network now uses what it learned."
+                if outcome.status == "done"
+                else f"Training has ended ({outcome.status})."
+            )
+            box.setInformativeText("Close convviz now, or Cancel to stay.")
+            keep.setText("Close")
+            discard.hide()
+
+        self.controller.finished.connect(ended)
+        try:
+            box.exec()
+        finally:
+            self.controller.finished.disconnect(ended)
         clicked = box.clickedButton()
         return KEEP if clicked is keep else DISCARD if clicked is discard else CANCEL
 
@@ -252,6 +290,8 @@ class TrainingTools(TrainMenu, QObject):
         answer = self.ask_keep()
         if answer == CANCEL:
             return False
+        if not self.controller.is_running():  # it ended while asked: its own ending stands
+            return True
         outcome = self.controller.stop_and_wait()  # within a batch, paused or not
         if answer == KEEP and outcome is not None and outcome.result is not None:
             self._adopt(outcome)  # its weights are the last snapshot: the thread has ended

@@ -13,6 +13,31 @@ import numpy as np
 from ...widgets.thumbnails import grey
 from .pictures import on_canvas
 
+FLAT_SHARE = 0.9  # of the pixels within FLAT_NEAR of the middle one: a picture with no pattern
+FLAT_NEAR = 0.05  # of the value range
+
+
+def flat_tone(g: np.ndarray) -> str:
+    """ "" for a picture with a pattern; else what the even picture is: "white", "black" or
+    "grey" (g: grey levels 0..1). A first layer's feature whose weights are mostly positive
+    fires most on an all-bright picture: gradient ascent rightly ends there, with no pattern,
+    which looked like a picture that failed to appear (a plain white square)."""
+    middle = float(np.median(g))
+    if np.mean(np.abs(g - middle) <= FLAT_NEAR) < FLAT_SHARE:
+        return ""
+    return "white" if middle >= 0.9 else "black" if middle <= 0.1 else "grey"
+
+
+def flat_words(tone: str) -> str:
+    """Why the picture is plain, in one line."""
+    weights = {"white": "mostly positive", "black": "mostly negative"}.get(tone)
+    why = (
+        f"its weights are {weights}, so it fires most when every pixel is {tone}"
+        if weights
+        else "no pattern excites it more than an even picture"
+    )
+    return f"Plain {tone}, no pattern: {why}. Its kernel shows what it looks for."
+
 
 class BestPictureSection:
     """LearnedPanel's picture it would like best (a mixin: these run on the panel)."""
@@ -75,9 +100,12 @@ class BestPictureSection:
         self.draw_button.setEnabled(True)
         what = "vote" if target.layer is None else "mean activation"
         stopped = " (stopped)" if self._stop.is_set() else ""
+        tone = flat_tone(g)
+        score = f"{what} {v.value:.2f} (from {v.start_value:.2f}), {v.steps} steps{stopped}"
         self.picture_caption.setText(
-            f"The picture it would like best: {what} {v.value:.2f} "
-            f"(from {v.start_value:.2f}), {v.steps} steps{stopped}"
+            f"{flat_words(tone)} {score[0].upper()}{score[1:]}"
+            if tone
+            else f"The picture it would like best: {score}"
         )
 
     def _picture_to_canvas(self) -> None:

@@ -31,7 +31,7 @@ def verdict_text(name: str, probability: float) -> str:
 
 
 def unsure_text(name: str, probability: float) -> str:
-    return f"Not sure: maybe  {name}   ({probability:.0%})"
+    return f"Not sure: maybe {name} ({probability:.0%})"
 
 
 def _fit_height(label: LiveText, texts: list[str], extra: int = 0) -> None:
@@ -179,7 +179,7 @@ class VotesPanel(VoteBarsSection, WhyBarsSection, QWidget):
         self.shown_values = np.asarray(values, np.float32)
         self.ghost_values = self._ghosts(trace)
         if is_blank(trace.input, self.spec.value_range):  # never "plus (89% sure)" for nothing
-            self._show_bars(self.shown_values, -1)
+            self._show_no_drawing()
             self.verdict.setText(NOTHING_DRAWN)
             self.verdict.setToolTip("")
             self._tip_for = None

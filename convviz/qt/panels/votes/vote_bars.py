@@ -12,6 +12,7 @@ from ... import theme
 from ...widgets.bar_chart import Bars, name_tooltip
 
 RAW, PROBABILITIES = "raw", "probabilities"
+NO_DRAWING_NOTE = "no drawing: no votes"
 
 
 class VoteBarsSection:
@@ -27,6 +28,22 @@ class VoteBarsSection:
             e = np.exp(before - before.max())
             before = e / e.sum()
         return before.astype(np.float32)
+
+    def _show_no_drawing(self) -> None:
+        """A blank canvas: every class's name with no bar and no number (the network's votes
+        for nothing would read as an answer), and a note under them saying why."""
+        n = min(len(self.class_names), VOTES_MAX_BARS)
+        self.rows_shown = np.arange(n)
+        self.bar_texts = [""] * n
+        self.view.show_bars(
+            Bars(
+                labels=self.class_names[:n],
+                values=np.zeros(n, np.float32),
+                colours=[theme.RAISED] * n,
+                span=(0.0, 1.0),
+                note=NO_DRAWING_NOTE,
+            )
+        )
 
     def _show_bars(self, values: np.ndarray, win: int) -> None:
         """win: the winner's class index, or -1 for no winner (a blank canvas)."""
