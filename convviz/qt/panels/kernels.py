@@ -68,6 +68,7 @@ class KernelsPanel(QWidget):
         super().__init__(parent)
         self.layers: dict[str, dict] = {}
         self.spec = None  # the network laid out (its weights only are shown)
+        self._laid_out = None  # the spec whose layer choice the picker holds
         self._arranged_at: tuple[float, float] | None = None  # the box size last laid out for
         self.edited = ""
         self.hint = QLabel(HINT)
@@ -152,16 +153,20 @@ class KernelsPanel(QWidget):
                 level=1.0,
                 title_text=None,
             )
-        keep = self.layer_combo.currentText()
+        # the same network laid out again (RGB apart) keeps the choice; a new one, at launch
+        # or after a preset switch alike, opens on its first layer alone: in a 250 px dock
+        # all layers at once made each mosaic ~100 px wide, one layer fills the width
+        keep = self.layer_combo.currentText() if spec == self._laid_out else ""
+        self._laid_out = spec
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         self.layer_combo.addItems([ALL_LAYERS, *self.layers])
-        if keep not in self.layers and colour_first:  # a new network: a colour first layer
-            keep = next(iter(self.layers))  # opens on its kernels as pictures, large enough to see
+        if keep not in (ALL_LAYERS, *self.layers):
+            keep = next(iter(self.layers), ALL_LAYERS)
         self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findText(keep)))
         self.layer_combo.blockSignals(False)
-        # offered where it helps (the small dock's height is the hint's and the kernels' else)
-        self.layer_combo.setVisible(colour_first or len(self.layers) > 2)
+        # with one layer shown at a time the others must be a click away
+        self.layer_combo.setVisible(len(self.layers) > 1)
         self._set_hint()
         self._arrange()
         if snapshot is not None:
