@@ -42,6 +42,7 @@ from ..widgets.kernel_layers import (  # (conv_names, kernel_grid, limits: impor
 )
 from ..widgets.stepper_controls import selector
 
+KERNELS_LEAST_PX = 28  # px: the kernels' view never gets shorter
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 ALL_LAYERS = "All layers"
 NO_CONV = "This network has no convolution layer: it has no kernels to show."
@@ -89,6 +90,9 @@ class KernelsPanel(QWidget):
         self.layer_combo.currentIndexChanged.connect(self._layer_chosen)
         self._snapshot = None
         self.view = pg.GraphicsLayoutWidget()
+        # (Qt's least, 58 px, less the picker's line: in a 900x600 window's short dock the
+        # words keep their lines and the kernels give way, as their titles do)
+        self.view.setMinimumHeight(KERNELS_LEAST_PX)
         self.view.setBackground(theme.PANEL)
         self.box = self.view.addViewBox()
         self.box.setAspectLocked(True)
