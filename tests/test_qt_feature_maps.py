@@ -4,6 +4,7 @@ each layer's own (default) or shared by all layers, with zero the neutral middle
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
 
 from convviz.core.bundled import preset_model
 from convviz.core.map_rows import INPUT
@@ -162,3 +163,45 @@ def test_many_thousand_repaints_and_mouse_moves(qtbot):
             x = int(layer.rect.left() + (i % 97) / 97 * layer.rect.width())
             qtbot.mouseMove(panel.view, QPoint(x, int(layer.rect.center().y())))
     assert panel.view.isVisible()
+
+
+@pytest.mark.parametrize("name", ["shapes", "lenet5"])
+def test_hovering_keeps_the_maps_still_and_off_mode_says_what_a_click_does(qtbot, name):
+    """In a 380 px dock the two-line hint became a one-line read-out on hover: the maps moved
+    18 px up under the pointer and the click landed on another map. The read-out keeps one
+    height; in "Switch off" mode the hint and the read-out say a click switches a map off."""
+    from convviz.qt import theme
+    from convviz.qt.panels.feature_maps import OFF_READOUT, READOUT
+
+    panel, _net, trace = make_panel(qtbot, name)
+    panel.setStyleSheet(f"font-size: {theme.BASE_POINT_SIZE}pt;")  # the app's size of words
+    panel.resize(380, 636)
+    panel.show()
+    panel.show_trace(trace)
+    qtbot.waitExposed(panel)
+    QApplication.processEvents()
+    assert panel.readout.text() == READOUT
+    assert panel.readout.height() >= panel.readout.height_for(READOUT, panel.readout.width())
+    for off in (False, True):
+        panel.off_button.setChecked(off)
+        QApplication.processEvents()
+        top = panel.view.mapTo(panel, QPoint(0, 0)).y()
+        for layer_name in list(panel.visible_layers())[:3]:
+            layer = panel.layers[layer_name]
+            px = layer.rect.width() / layer.layout.shape[1]
+            h, w = layer.layout.h, layer.layout.w  # the middle of its first map
+            pos = QPoint(int(layer.rect.left() + w / 2 * px), int(layer.rect.top() + h / 2 * px))
+            hit = panel.view.locate(QPointF(pos))
+            assert hit is not None and hit[0] == layer_name, (layer_name, pos, layer.rect)
+            qtbot.mouseMove(panel.view, pos + QPoint(1, 1))  # (the first move may enter only)
+            qtbot.mouseMove(panel.view, pos)
+            QApplication.processEvents()
+            assert panel.readout.text().startswith(f"{layer_name}  ·")  # the values are read
+            assert panel.view.mapTo(panel, QPoint(0, 0)).y() == top  # the maps did not move
+            assert panel.view.locate(QPointF(pos)) == hit  # the click lands where it pointed
+            if off and hit[0] != INPUT:
+                assert "switches it off" in panel.readout.text(), (layer_name, hit)
+    panel.off_button.setChecked(False)  # the pointer gone: the hint for the mode
+    assert panel.readout.text() == READOUT
+    panel.off_button.setChecked(True)
+    assert panel.readout.text() == OFF_READOUT and "enlarge" not in OFF_READOUT

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QApplication
 
 from convviz.core.network import build
 from convviz.core.presets import preset
-from convviz.qt.panels.kernels import KernelsPanel
+from convviz.qt.panels.kernels import ALL_LAYERS, KernelsPanel
 
 
 def scene_rect(item):
@@ -18,6 +18,7 @@ def test_titles_fit_and_never_cover_tiles(qtbot, size):
     panel = KernelsPanel()
     qtbot.addWidget(panel)
     panel.set_model(net.spec, net.snapshot())
+    panel.layer_combo.setCurrentText(ALL_LAYERS)  # every layer's title at once
     panel.resize(*size)
     panel.show()
     qtbot.waitExposed(panel)
@@ -62,3 +63,35 @@ def test_titles_follow_the_weights_scale_and_keep_their_text_when_it_holds(qtbot
     assert texts == []  # the same words: the item is not laid out again
     panel.show_weights(net.snapshot())
     assert f"±{float(abs(net.snapshot().weight('conv1')).max()):.2g}" in title.toPlainText()
+
+
+def test_the_same_layout_at_launch_and_after_a_preset_switch(qtbot):
+    """At launch the 250 px dock showed conv1 and conv2 together, each ~100 px wide; after a
+    switch to a colour preset and back, conv1 alone filled the width (its choice carried over,
+    its picker hidden). A new network now always opens on its first layer, filling the width,
+    with the picker there for the others."""
+    shapes, tinyvgg = build(preset("shapes"), seed=0), build(preset("tinyvgg"), seed=0)
+    panel = KernelsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(250, 250)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def layout():
+        QApplication.processEvents()
+        shown = [n for n, e in panel.layers.items() if e["image"].isVisible()]
+        return panel.layer_combo.currentText(), shown, scene_rect(panel.layers["conv1"]["image"])
+
+    panel.set_model(shapes.spec, shapes.snapshot())
+    at_launch = layout()
+    panel.set_model(tinyvgg.spec, tinyvgg.snapshot())
+    panel.set_model(shapes.spec, shapes.snapshot())
+    assert layout() == at_launch
+    assert at_launch[:2] == ("conv1", ["conv1"])
+    view = panel.box.mapRectToScene(panel.box.boundingRect())
+    assert at_launch[2].width() >= 0.8 * view.width()
+    assert panel.layer_combo.isVisibleTo(panel)  # conv2 is a click away
+    panel.layer_combo.setCurrentText("conv2")
+    panel.apart_button.toggle()  # laid out again, same network: the choice stays
+    panel.set_model(shapes.spec, shapes.snapshot())
+    assert panel.layer_combo.currentText() == "conv2"

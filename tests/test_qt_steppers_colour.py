@@ -287,3 +287,30 @@ def test_the_same_numbers_keep_the_drawn_cells(qtbot):
     grid.repaint()
     grid.set_values(w + 1, (-9.0, 9.0))
     assert grid._base is None and grid.values[0, 0] == 1
+
+
+@pytest.mark.parametrize("name", ["shapes", "tinyvgg"])
+def test_the_input_picture_gets_the_room_the_rows_do_not_use(qtbot, app_look, name):
+    """At 1024x768 the input thumbnail was ~30 px (1 px a cell) while half the panel stayed
+    empty below the channel rows: the rows take only the height their cells can use, and the
+    input picture, on which a projector's audience follows the window, takes the rest."""
+    model = preset_model(name)
+    panel, _ = open_panel(qtbot, FilteringPanel, model)
+    area = SidewaysScroll(panel)
+    qtbot.addWidget(area)
+    area.resize(*DOCK_1024)
+    area.show()
+    qtbot.waitExposed(area)
+    panel.seek(40)
+    for _ in range(4):
+        QApplication.processEvents()
+    grid = panel.input_grid
+    rows, cols = grid.values.shape
+    n_r, n_c = rows + 2 * grid._margin[0], cols + 2 * grid._margin[1]
+    width_allows = min(grid.max_cell, int((grid.width() - 4) / n_c))
+    assert grid.cell_size() == width_allows  # the height no longer holds the picture back
+    if name == "shapes":  # one channel: the whole width is its own
+        assert grid.cell_size() * n_r >= 160, f"the input is {grid.cell_size() * n_r:g} px tall"
+    for row in panel.channel_rows.rows:  # the rows keep every pixel their cells can use
+        if row.patch.isVisibleTo(panel):
+            assert row.patch.height() >= row.patch.height_for(row.patch.width()) - 1

@@ -12,7 +12,8 @@ maps within a layer stay comparable; the toolbar switches to one scale shared by
 on the right). Hover reads a cell's value; a click shows that map large underneath, on its layer's
 scale (widgets/map_detail.py), or, with "Switch off" pressed, switches that map off (what if:
 `switch_off_clicked`, joined to the edits by qt/why_wiring.py); while the network is edited, the
-read-out line says so.
+read-out line says so. The read-out keeps the height of the longest text it may show (no map
+moves under the pointer when a hint of two lines becomes a read-out of one).
 """
 
 from __future__ import annotations
@@ -42,6 +43,21 @@ PER_LAYER, SHARED = "per layer", "shared"
 SCALE_WORDS = {PER_LAYER: "each layer its own", SHARED: "shared by all layers"}
 
 READOUT = "Hover over a map to read its values; click to enlarge it."
+OFF_READOUT = (
+    "Switch off: a click on a map sets it to zero for every drawing (Undo in Where it looked)."
+)
+OFF_CLICK = "  ·  a click switches it off"
+WIDEST_VALUE = "-88.88"  # room kept for a value in the read-out (deck_number: 2 decimals)
+
+
+def _widest_hover(row) -> tuple[str, str, int, int, str]:
+    """The longest hover line a row can give (its name, last map, last row and column)."""
+    lay = row.layout
+    if row.name == INPUT:
+        what = max(row.labels, key=len) if row.labels else ""
+        channels = max(1, sum(len(lab) == 1 for lab in row.labels))  # R, G, B: the colour tile
+        return row.name, what, lay.h, lay.w, ", ".join([WIDEST_VALUE] * channels)
+    return row.name, f"map {max(row.total, lay.count)}", lay.h, lay.w, WIDEST_VALUE
 
 
 class FeatureMapsPanel(QWidget):
@@ -52,6 +68,7 @@ class FeatureMapsPanel(QWidget):
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.layers: dict[str, MosaicLayer] = {}  # the view's, by name in network order
+        self._samples: list[tuple] = []  # each row's longest hover line, to keep its height
         self.spec = None  # the network laid out: only its traces are shown
         self.hidden: set[str] = set(settings.remembered_list(settings.SHOWN_LAYERS))
         self.level = 1.0  # the scale shared by all layers shown (used in SHARED mode)
@@ -130,6 +147,7 @@ class FeatureMapsPanel(QWidget):
             "What if: while pressed, a click on a map switches it off "
             "(zero) for every drawing; Undo in Where it looked"
         )
+        self.off_button.toggled.connect(lambda _on: self._rest_readout())
         # the three buttons flow onto a second line in a narrow dock (1024x768) rather than
         # making the whole panel scroll sideways
         bar = QWidget()
@@ -170,6 +188,8 @@ class FeatureMapsPanel(QWidget):
             self.layer_menu.addAction(act)
         self.view.set_layers(rows)
         self.layers = self.view.layers
+        self._samples = [_widest_hover(r) for r in rows]
+        self._hold_readout_height()
         self._relayout()
 
     def show_layer(self, name: str, on: bool = True) -> None:
@@ -270,10 +290,38 @@ class FeatureMapsPanel(QWidget):
             value = ", ".join(deck_number(v) for v in values[:, r, c])
         else:
             value = deck_number(values[i, r, c])
-        self.readout.setText(
-            f"{name}  ·  {what}  ·  row {r + 1}, column {c + 1}  =  {value}"
-            + ("  ·  edited network" if self.edited else "")
-        )
+        self.readout.setText(self._hover_text(name, what, r + 1, c + 1, value))
+
+    def _hover_text(self, name: str, what: str, row: int, col: int, value: str) -> str:
+        off = OFF_CLICK if self.off_button.isChecked() and name != INPUT else ""
+        edited = "  ·  edited network" if self.edited else ""
+        return f"{name}  ·  {what}  ·  row {row}, column {col}  =  {value}{off}{edited}"
+
+    def _rest_readout(self) -> None:
+        """The read-out when no map is under the pointer: what a hover and a click do now."""
+        off = OFF_READOUT if self.off_button.isChecked() else READOUT
+        self.readout.setText(self._edited_text() if self.edited else off)
+        self._hold_readout_height()
+
+    def _edited_text(self) -> str:
+        return f"<b style='color:{theme.ACCENT}'>Edited network:</b> {html.escape(self.edited)}"
+
+    def _hold_readout_height(self) -> None:
+        """One height for every text the read-out may show at its width (the hints, the edit
+        line, the longest hover line of this network): a hint of two lines becoming a read-out
+        of one moved the maps 18 px under the pointer, and the click landed on another map."""
+        width = self.readout.width()
+        texts = [READOUT, OFF_READOUT, self.readout.text()]
+        texts += [self._hover_text(*t) for t in self._samples]
+        if self.edited:
+            texts.append(self._edited_text())
+        tallest = max(self.readout.height_for(t, width) for t in texts)
+        self.readout.setMinimumHeight(tallest)
+        self.readout.setMaximumHeight(tallest)
+
+    def resizeEvent(self, event):  # Qt's name
+        super().resizeEvent(event)
+        self._hold_readout_height()  # a new width: as many lines as the longest text needs
 
     def _input_clicked(self, index: int) -> None:
         """The input row: enlarged (it cannot be switched off: draw on the canvas instead)."""
@@ -288,11 +336,7 @@ class FeatureMapsPanel(QWidget):
     def set_edited(self, edited: str) -> None:
         """What the what-if edits changed ("" when the network is as trained)."""
         self.edited = edited
-        self.readout.setText(
-            READOUT
-            if not edited
-            else f"<b style='color:{theme.ACCENT}'>Edited network:</b> {html.escape(edited)}"
-        )
+        self._rest_readout()
 
     def select_map(self, layer: str, index: int) -> None:
         """Show one map large under the mosaics, with its values printed when small."""

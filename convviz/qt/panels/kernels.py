@@ -42,6 +42,7 @@ from ..widgets.kernel_layers import (  # (conv_names, kernel_grid, limits: impor
 )
 from ..widgets.stepper_controls import selector
 
+KERNELS_LEAST_PX = 28  # px: the kernels' view never gets shorter
 LABEL_GAP = 1.1  # room for the title: tiles here are small, so more units
 ALL_LAYERS = "All layers"
 NO_CONV = "This network has no convolution layer: it has no kernels to show."
@@ -68,6 +69,7 @@ class KernelsPanel(QWidget):
         super().__init__(parent)
         self.layers: dict[str, dict] = {}
         self.spec = None  # the network laid out (its weights only are shown)
+        self._laid_out = None  # the spec whose layer choice the picker holds
         self._arranged_at: tuple[float, float] | None = None  # the box size last laid out for
         self.edited = ""
         self.hint = QLabel(HINT)
@@ -88,6 +90,9 @@ class KernelsPanel(QWidget):
         self.layer_combo.currentIndexChanged.connect(self._layer_chosen)
         self._snapshot = None
         self.view = pg.GraphicsLayoutWidget()
+        # (Qt's least, 58 px, less the picker's line: in a 900x600 window's short dock the
+        # words keep their lines and the kernels give way, as their titles do)
+        self.view.setMinimumHeight(KERNELS_LEAST_PX)
         self.view.setBackground(theme.PANEL)
         self.box = self.view.addViewBox()
         self.box.setAspectLocked(True)
@@ -152,16 +157,20 @@ class KernelsPanel(QWidget):
                 level=1.0,
                 title_text=None,
             )
-        keep = self.layer_combo.currentText()
+        # the same network laid out again (RGB apart) keeps the choice; a new one, at launch
+        # or after a preset switch alike, opens on its first layer alone: in a 250 px dock
+        # all layers at once made each mosaic ~100 px wide, one layer fills the width
+        keep = self.layer_combo.currentText() if spec == self._laid_out else ""
+        self._laid_out = spec
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         self.layer_combo.addItems([ALL_LAYERS, *self.layers])
-        if keep not in self.layers and colour_first:  # a new network: a colour first layer
-            keep = next(iter(self.layers))  # opens on its kernels as pictures, large enough to see
+        if keep not in (ALL_LAYERS, *self.layers):
+            keep = next(iter(self.layers), ALL_LAYERS)
         self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findText(keep)))
         self.layer_combo.blockSignals(False)
-        # offered where it helps (the small dock's height is the hint's and the kernels' else)
-        self.layer_combo.setVisible(colour_first or len(self.layers) > 2)
+        # with one layer shown at a time the others must be a click away
+        self.layer_combo.setVisible(len(self.layers) > 1)
         self._set_hint()
         self._arrange()
         if snapshot is not None:

@@ -154,6 +154,16 @@ class CellGrid(CellMarks, CellPaint, QWidget):
         avail_w, avail_h = self.width() - 4, self.height() - self._title_height() - 4
         return float(max(1, min(self.max_cell, int(min(avail_w / n_c, avail_h / n_r)))))
 
+    def height_for(self, width: int) -> int:
+        """The height past which this grid, `width` px wide, gains nothing (its cells are as big
+        as the width lets them be); at least its minimum height."""
+        rows, cols = self._values.shape
+        n_r, n_c = rows + 2 * self._margin[0], cols + 2 * self._margin[1]
+        if not n_r or not n_c:
+            return self.minimumHeight()
+        cell = max(1, min(self.max_cell, int((width - 4) / n_c)))
+        return max(self.minimumHeight(), cell * n_r + 4 + self._title_height())
+
     def _origin(self, cell: float) -> QPointF:
         rows, cols = self._values.shape
         mr, mc = self._margin

@@ -142,6 +142,27 @@ class ChannelRows(QWidget):
         grid.addWidget(self.rest, CHANNELS_SHOWN, 0, 1, 7)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
+    def resizeEvent(self, event):  # Qt's name
+        super().resizeEvent(event)
+        self._cap_height()
+
+    def _cap_height(self) -> None:
+        """No taller than the rows can use at this width (their grids' cells are as big as
+        the width lets them be): the room left over goes to the input picture above, which
+        a projector's audience must see the window move on."""
+        grid = self.layout()
+        heights = []
+        for row in self.rows:
+            if not row.patch.isVisibleTo(self):
+                continue
+            grids = [g.height_for(g.width()) for g in (row.patch, row.feature, row.products)]
+            words = [row.sum.heightForWidth(row.sum.width()), row.name.sizeHint().height()]
+            heights.append(max(grids + words))
+        if self.rest.isVisibleTo(self):
+            heights.append(self.rest.sizeHint().height())
+        need = sum(heights) + grid.verticalSpacing() * max(0, len(heights) - 1)
+        self.setMaximumHeight(max(need, self.minimumSizeHint().height()))
+
     def fit_window(self, window: tuple[int, int], all_shown: bool) -> None:
         """A small feature (3x3, 1x3) over channels all shown (a picture's R, G, B) gets rows
         tall enough for its numbers (the CS231n demo's arithmetic is read from them); a large
@@ -153,6 +174,7 @@ class ChannelRows(QWidget):
         for j, row in enumerate(self.rows):
             for g in (row.patch, row.feature, row.products):
                 g.setMinimumHeight(max(SMALL_GRID_PX, least + (g._title_height() if j == 0 else 0)))
+        self._cap_height()
 
     def show_step(self, step, shown: range, names, in_levels, w_levels) -> None:
         """step: a core ConvStep; shown: the channels shown in full; names: every channel's."""
@@ -178,3 +200,4 @@ class ChannelRows(QWidget):
                 f"+ {others} more channel{'s' if others != 1 else ''}: sum "
                 f"<b>{sum_text(rest_sum)}</b>"
             )
+        self._cap_height()  # the values' shape, the rows shown or the sums' lines changed
