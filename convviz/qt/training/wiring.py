@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from convviz.core.errors import ConvvizError
 
 from .. import settings
+from ..session import TRAINED_SOURCE  # how the window knows a network is unexported
 from .controller import TrainingController
 from .panel import TrainingPanel
 from .results import TrainingResults
@@ -182,7 +183,7 @@ class TrainingTools(TrainMenu, QObject):
         job = outcome.job
         self.session.unlock()  # a run's ending, or "Keep what it learned" after it
         self.session.set_model(
-            outcome.model, source=f"trained on {job.source}", summary=results_summary(outcome)
+            outcome.model, source=f"{TRAINED_SOURCE}{job.source}", summary=results_summary(outcome)
         )
         self._display = None
         self.make_room()
