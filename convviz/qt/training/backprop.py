@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableWidgetItem, QVBoxLayout, QWidget
 
-from ...core.canvas_model import is_blank
+from ...core.blank import is_blank
 
 EXPLAIN = (
     "error = right answer - actual answer; the total adds up their sizes. Training nudges "
