@@ -19,7 +19,9 @@ CLASSES = ("O", "X", "plus")
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shapes") / "marks"  # the network will be called "marks"
+    root = (
+        tmp_path_factory.mktemp("shapes") / "marks"
+    )  # the network will be called "shapes (trained on marks)"
     write_folder(root, per_class=12, seed=3, classes=("X", "O", "plus"))
     return root
 
@@ -85,15 +87,18 @@ def test_results_belong_to_the_network_in_use(qtbot, make_window, folder):
     assert results.confusion.rowCount() == 0
 
 
+TRAINED = "shapes (trained on marks)"  # named after the network it started from and the folder
+
+
 def test_a_folder_run_is_named_after_its_folder_and_keeps_it(
     qtbot, make_window, folder, tmp_path, monkeypatch
 ):
     w = make_window()
     w.persist = True  # the trained network is kept for next time, as in the app
     short_run(qtbot, w, folder)
-    assert w.session.spec.name == "marks"
-    assert w.windowTitle() == "convviz — marks"
-    assert w.status_line.model_label.text().startswith("Model: marks")
+    assert w.session.spec.name == TRAINED
+    assert w.windowTitle() == f"convviz — {TRAINED}"
+    assert w.status_line.model_label.text().startswith(f"Model: {TRAINED}")
     assert not any(a.isChecked() for a in w.preset_actions.values())  # not the shapes preset
     asked = {}
 
@@ -103,7 +108,7 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(
 
     monkeypatch.setattr("convviz.qt.window_files.QFileDialog.getSaveFileName", save_as)
     w.export_weights()
-    assert asked["name"] == "marks.safetensors"
+    assert asked["name"] == "shapes trained on marks.safetensors"
     matrix = [
         [int(w.services.training.results.confusion.item(i, j).text()) for j in range(3)]
         for i in range(3)
@@ -127,7 +132,7 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(
         timeout=120,
         check=True,
     ).stdout
-    assert json.loads(out)["model"] == "marks"
+    assert json.loads(out)["model"] == TRAINED
     # the next start: the kept network, its name and its results, not "No training run yet"
     w.persist = False
     again = MainWindow(Session("shapes"), restore=False)
@@ -135,8 +140,8 @@ def test_a_folder_run_is_named_after_its_folder_and_keeps_it(
     again.persist = False
     again.show()
     again.start(background=False)
-    qtbot.waitUntil(lambda: again.session.spec.name == "marks", timeout=WAIT)
-    assert again.windowTitle() == "convviz — marks"
+    qtbot.waitUntil(lambda: again.session.spec.name == TRAINED, timeout=WAIT)
+    assert again.windowTitle() == f"convviz — {TRAINED}"
     results = again.services.training.results
     assert "Validation accuracy" in results.summary.text()
     assert [

@@ -204,6 +204,8 @@ def could_not_open(path: str, message: str) -> str:
 
 
 def file_name(name: str) -> str:
-    """A network's name as a file name: path separators and the like become "-"."""
+    """A network's name as a file name: brackets go ("shapes (trained on marks)" -> "shapes
+    trained on marks"), path separators and the like become "-"."""
+    name = " ".join(name.translate(str.maketrans("()[]{}", "      ")).split())
     safe = "".join(ch if ch.isalnum() or ch in " ._-" else "-" for ch in name).strip(" .")
     return safe[:80] or "network"
