@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..layers import pool_out
+from ..layers import conv_out, pool_out
 from ..limits import MAX_LAYER_NUMBER
 from .keras_file import KerasWeights
 from .onnx_step import TORCH_BATCHNORM_EPS, Problem, Shape, Step
@@ -91,7 +91,7 @@ def conv(c: dict, name: str, w: KerasWeights, shape: Shape) -> Step:
     # 'valid' with a stride that does not divide (3x3 at stride 2 on 28: 13.5 -> 13) leaves the
     # last rows out: convviz's edge "drop"; whole sizes keep the default, left out as before
     dropped = ""
-    if any((n + 2 * p - kk) % ss for n, kk, ss, p in sizes):
+    if any(not conv_out(n, kk, ss, p).is_integer() for n, kk, ss, p in sizes):
         layer["edge"], dropped = "drop", ", the last rows/cols left out"
     return Step(
         layer,

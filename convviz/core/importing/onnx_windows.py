@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ..layers import pool_out
+from ..layers import conv_out, pool_out
 from .onnx_file import OnnxGraph
 from .onnx_step import (
     Problem,
@@ -109,7 +109,7 @@ def conv(graph: OnnxGraph, node, shape: Shape) -> Step:
     # a stride that leaves the last rows out (ResNet's 3x3 at stride 2 on 32: 16.5 -> 16):
     # convviz's edge "drop"; where the sizes are whole, the default, left out as before
     dropped = ""
-    if any((n + 2 * p - k) % s for n, p, k, s in sizes):
+    if any(not conv_out(n, k, s, p).is_integer() for n, p, k, s in sizes):
         layer["edge"], dropped = "drop", ", the last rows/cols left out"
     return Step(
         layer,
