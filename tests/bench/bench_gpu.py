@@ -28,25 +28,9 @@ import copy
 import statistics
 import time
 
-import benchlib  # noqa: F401 - the repository on the path, Qt offscreen, settings apart
+import benchlib  # the repository on the path, Qt offscreen, settings apart
 
 BATCH, LR = 64, 1e-3
-
-
-def _data(name: str, per_class: int):
-    from convviz.core.presets import preset
-    from convviz.core.shapes_data import make_arrays, shape_names
-
-    spec = preset(name).with_classes(shape_names())
-    X, y = make_arrays(
-        spec.classes,
-        per_class,
-        spec.input_shape,
-        seed=0,
-        value_range=spec.value_range,
-        colour=spec.channels == 3,
-    )
-    return spec, X, y
 
 
 def _sync(device):
@@ -186,7 +170,7 @@ def main():
     device = torch.device(a.device)
     print(f"on {describe(device)}, torch {torch.__version__}; batch {BATCH}, Adam, no augmentation")
     for name in a.preset or ["tinyvgg", "shapes"]:
-        spec, X, y = _data(name, a.per_class)
+        spec, X, y = benchlib.sample_arrays(name, a.per_class)
         start = build(spec, seed=0)
         shape = "x".join(map(str, (spec.channels, spec.rows, spec.cols)))
         print(f"\n{name}: {len(y)} images {shape}, {a.epochs} epochs a run")

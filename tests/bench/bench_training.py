@@ -30,7 +30,8 @@ import tempfile
 import time
 from dataclasses import replace
 
-from benchlib import open_window, pct  # sets up the path, Qt offscreen and separate settings
+# benchlib first: it sets up the path, Qt offscreen and separate settings
+from benchlib import open_window, pct, sample_arrays
 
 from convviz.core.trainer_cores import cores  # the count the app's trainer goes by
 
@@ -331,19 +332,9 @@ def bench_folder(per_class: int):
 
 def bench_core_training(name: str, per_class: int, epochs: int, batch_size: int, rounds: int):
     from convviz.core.network import build
-    from convviz.core.presets import preset
-    from convviz.core.shapes_data import make_arrays, shape_names
     from convviz.core.training import TrainConfig, train
 
-    spec = preset(name).with_classes(shape_names())  # the sample shapes, whatever the preset's
-    X, y = make_arrays(
-        spec.classes,
-        per_class,
-        spec.input_shape,
-        seed=0,
-        value_range=spec.value_range,
-        colour=spec.channels == 3,
-    )
+    spec, X, y = sample_arrays(name, per_class)  # the sample shapes, whatever the preset's
     start = build(spec, seed=0)
     th = cores()
     config = TrainConfig(

@@ -102,3 +102,21 @@ def stop(procs) -> None:
     for p in procs:
         p.kill()
         p.wait()
+
+
+def sample_arrays(name: str, per_class: int):
+    """The generated sample shapes at preset `name`'s input (in colour for a 3-channel
+    network), labelled with the sample classes: (spec, X, y)."""
+    from convviz.core.presets import preset
+    from convviz.core.shapes_data import make_arrays, shape_names
+
+    spec = preset(name).with_classes(shape_names())
+    X, y = make_arrays(
+        spec.classes,
+        per_class,
+        spec.input_shape,
+        seed=0,
+        value_range=spec.value_range,
+        colour=spec.channels == 3,
+    )
+    return spec, X, y
